@@ -1,0 +1,69 @@
+# Quick start: `make demo` and `make test`; both set themselves up on a fresh clone.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SEASON ?= jilin-2023
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export CDK_DISABLE_VERSION_CHECK := 1
+
+.DEFAULT_GOAL := help
+.PHONY: help setup demo test lint typecheck unit integration infra e2e synth deploy layer browser openapi lock clean
+
+help: ## Show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: requirements/dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements/dev.txt
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
+	touch $@
+
+setup: $(BIN)/.installed ## Create .venv with the pinned dependencies
+
+build/layer/.built: requirements/lambda.txt
+	rm -rf build/layer && mkdir -p build/layer
+	$(BIN)/pip install -q --disable-pip-version-check --target build/layer/python \
+	  --platform manylinux2014_x86_64 --implementation cp --python-version 3.12 \
+	  --only-binary=:all: -r requirements/lambda.txt
+	touch $@
+
+layer: $(BIN)/.installed build/layer/.built ## Build the Lambda dependency layer without Docker
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --silent --no-audit --no-fund
+	touch $@
+
+browser: ## Install Debian Chromium for the browser tests (root, apt)
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+demo: setup ## Run a whole season locally on the embedded backend (moto)
+	$(BIN)/enroll demo $(DEMO_ARGS)
+
+lint: setup ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup ## mypy (strict, pydantic plugin)
+	$(BIN)/mypy enrollment functions infra app.py
+
+test: setup layer node_modules/.installed browser ## Run lint, types and every test
+	$(MAKE) --no-print-directory lint typecheck
+	$(BIN)/pytest -n 2 --dist loadgroup -q
+
+synth: layer node_modules/.installed ## cdk synth (offline) with cdk-nag
+	node_modules/.bin/cdk synth --no-notices -c season=$(SEASON) --quiet
+
+deploy: layer node_modules/.installed ## Deploy the season stack with the pinned CDK CLI
+	node_modules/.bin/cdk deploy --no-notices -c season=$(SEASON)
+
+openapi: setup ## Regenerate docs/openapi.json from the models
+	$(BIN)/enroll openapi > docs/openapi.json
+
+lock: ## Re-pin requirements/dev.txt from requirements/dev.in
+	$(PYTHON) -m venv build/lockenv && build/lockenv/bin/pip install -q -r requirements/dev.in \
+	  && build/lockenv/bin/pip freeze --exclude-editable > requirements/dev.txt
+
+clean: ## Remove build output (keeps .venv)
+	rm -rf build cdk.out test-output demo-out .pytest_cache .mypy_cache .ruff_cache

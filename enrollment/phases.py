@@ -1,0 +1,35 @@
+"""The season's phases and the gates between them.
+
+A gate is where the workflow waits: it is resumed at the phase's published deadline (an
+EventBridge schedule) or earlier by an authorised bureau request, whichever comes first.
+Only the phases built so far are listed; later phases are added here and in the ASL together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from enrollment.config import SeasonConfig
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str  # the gate's name in the ASL, DynamoDB and the admin API
+    title_zh: str
+    deadline: datetime  # when the schedule resumes the gate (season timezone)
+
+
+def phases(config: SeasonConfig) -> list[Phase]:
+    cal = config.calendar
+    return [
+        Phase("grade7-registration", "七年级网上报名", config.day_end(cal.grade7_registration.end)),
+        Phase("grade1-registration", "一年级网上报名", config.day_end(cal.grade1_registration.end)),
+    ]
+
+
+def phase(config: SeasonConfig, name: str) -> Phase:
+    for p in phases(config):
+        if p.name == name:
+            return p
+    raise KeyError(name)

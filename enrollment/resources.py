@@ -1,0 +1,67 @@
+"""Names shared by the CDK stack and the embedded runtime, so both build the same season.
+
+CDK (`infra/`) and the local runtime (`enrollment/local/`) read every resource name, Lambda
+handler and ASL substitution from here; nothing else spells them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STATE_MACHINE_FILE = ROOT / "statemachines" / "season.asl.json"
+LAMBDA_RUNTIME = "python3.12"
+SERVICE = "enrollment"
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    key: str  # short name; the ASL substitution is f"{key.title()}FunctionArn"
+    handler: str  # module path.function, as Lambda's `handler` setting
+    description: str
+    memory_mb: int = 512
+    timeout_s: int = 30
+
+    @property
+    def asl_placeholder(self) -> str:
+        return "".join(part.title() for part in self.key.split("-")) + "FunctionArn"
+
+
+# One entry per Lambda of the phases built so far.
+FUNCTIONS: tuple[FunctionSpec, ...] = (
+    FunctionSpec("register", "functions.register.handler.handler", "Parents' registration API and web form"),
+    FunctionSpec("gate-open", "functions.gates.handler.open_gate", "Stores a phase gate's task token"),
+    FunctionSpec("gate-advance", "functions.gates.handler.advance", "Resumes a phase gate (schedule or staff)"),
+    FunctionSpec("close-registration", "functions.register.close.handler", "Records demand per school"),
+)
+FUNCTION_INDEX = {f.key: f for f in FUNCTIONS}
+
+
+def stack_name(config_name: str) -> str:
+    return f"Enrollment-{config_name}"
+
+
+def function_name(config_name: str, key: str) -> str:
+    return f"enrollment-{config_name}-{key}"
+
+
+def table_name(config_name: str) -> str:
+    return f"enrollment-{config_name}"
+
+
+def state_machine_name(config_name: str) -> str:
+    return f"enrollment-{config_name}-season"
+
+
+def schedule_group_name(config_name: str) -> str:
+    return f"enrollment-{config_name}"
+
+
+def archive_bucket_name(config_name: str, account: str, region: str) -> str:
+    return f"enrollment-{config_name}-archive-{account}-{region}"
+
+
+# Substitution names used in statemachines/season.asl.json besides the function ARNs.
+ASL_TABLE_NAME = "TableName"
+ASL_SEASON = "Season"
