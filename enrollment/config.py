@@ -6,6 +6,7 @@ names the file, the field and what is wrong.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 from datetime import date, datetime, time, timedelta
@@ -95,7 +96,7 @@ class Calendar(_Strict):
             ("reporting_day", self.reporting_day),
             ("term_start", self.term_start),
         ]
-        for (a, da), (b, db) in zip(steps, steps[1:], strict=False):
+        for (a, da), (b, db) in itertools.pairwise(steps):
             if db < da:
                 raise ValueError(f"{b} ({db}) comes before {a} ({da})")
         return self
@@ -233,8 +234,16 @@ class SeasonConfig(_Strict):
         districts = {d.code for d in self.districts}
         schools = {s.id: s for s in self.schools}
         roads = {r.name: r for r in self.roads}
-        problems += [f"road {r.name!r}: unknown district {r.district!r}" for r in self.roads if r.district not in districts]
-        problems += [f"school {s.id}: unknown district {s.district!r}" for s in self.schools if s.district not in districts]
+        problems += [
+            f"road {r.name!r}: unknown district {r.district!r}"
+            for r in self.roads
+            if r.district not in districts
+        ]
+        problems += [
+            f"school {s.id}: unknown district {s.district!r}"
+            for s in self.schools
+            if s.district not in districts
+        ]
         covered: dict[tuple[int, str], list[tuple[ZoneSegment, str]]] = {}
         for z in self.zones:
             if z.district not in districts:
@@ -244,7 +253,9 @@ class SeasonConfig(_Strict):
                 if s is None:
                     problems.append(f"zone {z.id}: unknown school {sid!r}")
                 elif s.kind != "public" or s.plan(z.grade) == 0:
-                    problems.append(f"zone {z.id}: school {sid} is not a public school taking grade {z.grade}")
+                    problems.append(
+                        f"zone {z.id}: school {sid} is not a public school taking grade {z.grade}"
+                    )
             for seg in z.segments:
                 road = roads.get(seg.road)
                 if road is None:
@@ -255,7 +266,9 @@ class SeasonConfig(_Strict):
                 if seg.to_number < seg.from_number or seg.to_number > road.max_number:
                     problems.append(f"zone {z.id}: numbers {seg.from_number}-{seg.to_number} of {seg.road!r}")
                 for other, other_zone in covered.get((z.grade, seg.road), []):
-                    if any(seg.covers(n) and other.covers(n) for n in range(seg.from_number, seg.to_number + 1)):
+                    if any(
+                        seg.covers(n) and other.covers(n) for n in range(seg.from_number, seg.to_number + 1)
+                    ):
                         problems.append(f"zone {z.id} overlaps zone {other_zone} on {seg.road!r}")
                 covered.setdefault((z.grade, seg.road), []).append((seg, z.id))
         if problems:

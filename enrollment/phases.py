@@ -33,3 +33,17 @@ def phase(config: SeasonConfig, name: str) -> Phase:
         if p.name == name:
             return p
     raise KeyError(name)
+
+
+def schedule_expression(p: Phase) -> str:
+    """EventBridge Scheduler one-time expression, in the season's local time (its timezone set apart)."""
+    return f"at({p.deadline.replace(tzinfo=None).isoformat(timespec='seconds')})"
+
+
+def schedule_input(season: str, p: Phase) -> dict[str, str]:
+    """What the deadline schedule sends to the gate-advance function."""
+    return {"source": "schedule", "season": season, "phase": p.name}
+
+
+def schedule_name(p: Phase) -> str:
+    return f"deadline-{p.name}"

@@ -68,14 +68,20 @@ class Child(_Form):
     def _id_agrees(self) -> Child:
         if self.id_type == "passport":  # R-FOREIGN-1
             if not self.nationality or self.nationality == "CHN":
-                raise _rule("R-FOREIGN-1", "使用护照登记的外籍儿童须填写国籍", "a passport needs a foreign nationality")
+                raise _rule(
+                    "R-FOREIGN-1",
+                    "使用护照登记的外籍儿童须填写国籍",
+                    "a passport needs a foreign nationality",
+                )
             return self
         try:
             parsed = idcard.parse(self.id_number)
         except idcard.IdNumberError as e:
             raise _rule("R-ID-1", e.message_zh, e.message_en) from None
         if parsed.birth_date != self.birth_date:
-            raise _rule("R-ID-1", "身份证号中的出生日期与填写的出生日期不一致", "the ID number's birth date differs")
+            raise _rule(
+                "R-ID-1", "身份证号中的出生日期与填写的出生日期不一致", "the ID number's birth date differs"
+            )
         if parsed.sex != self.sex:
             raise _rule("R-ID-1", "身份证号中的性别与填写的性别不一致", "the ID number's sex differs")
         return self
@@ -143,9 +149,13 @@ class RegistrationRequest(_Form):
     @model_validator(mode="after")
     def _category_fields(self) -> RegistrationRequest:
         if self.category in ("private", "specialised") and not self.private_school_id:
-            raise _rule("R-REG-3", "报名民办学校须选择一所学校", "a private applicant names one private school")
+            raise _rule(
+                "R-REG-3", "报名民办学校须选择一所学校", "a private applicant names one private school"
+            )
         if self.category not in ("private", "specialised") and self.private_school_id:
-            raise _rule("R-REG-2", "只有民办学校报名可填写民办学校", "only private applicants name a private school")
+            raise _rule(
+                "R-REG-2", "只有民办学校报名可填写民办学校", "only private applicants name a private school"
+            )
         if self.category == "specialised" and self.grade != 7:
             raise _rule("R-REG-2", "专门学校只招收七年级", "specialised schools take grade 7 only")
         if self.grade == 7 and not self.primary_school:
@@ -161,7 +171,12 @@ class Violation:
     message_en: str
 
     def as_dict(self) -> dict[str, str]:
-        return {"field": self.field, "rule": self.rule, "message": self.message_zh, "message_en": self.message_en}
+        return {
+            "field": self.field,
+            "rule": self.rule,
+            "message": self.message_zh,
+            "message_en": self.message_en,
+        }
 
 
 class RegistrationRefused(Exception):
@@ -183,8 +198,10 @@ def violations_from_errors(errors: list[Any], prefix: tuple[str, ...] = ()) -> l
         name = loc[-1] if loc else ""
         if etype.startswith("R-"):
             # model-level rules: point at the field they are about
-            field = ".".join(loc + [_RULE_FIELD.get(etype, "")]).strip(".")
-            out.append(Violation(field, etype, str(ctx.get("zh", err["msg"])), str(ctx.get("en", err["msg"]))))
+            field = ".".join([*loc, _RULE_FIELD.get(etype, "")]).strip(".")
+            out.append(
+                Violation(field, etype, str(ctx.get("zh", err["msg"])), str(ctx.get("en", err["msg"])))
+            )
         elif etype == "extra_forbidden":
             what = FORBIDDEN_FIELDS.get(name)
             zh = f"不采集{what}（非必要不采集）" if what else f"未知字段“{name}”，不予接收"
@@ -204,13 +221,17 @@ _RULE_FIELD = {
     "R-REG-3": "private_school_id",
     "R-MIG-1": "residence_permit_number",
     "R-AGE-1": "primary_school",
+    "R-VER-1": "hukou_address",
+    "R-REG-2": "category",
 }
 
 
 def parse_request(data: Any) -> RegistrationRequest:
     """Validate a submitted body; raise RegistrationRefused with every violation."""
     if not isinstance(data, dict):
-        raise RegistrationRefused([Violation("(body)", "R-DATA-1", "请求内容须为 JSON 对象", "the body must be a JSON object")])
+        raise RegistrationRefused(
+            [Violation("(body)", "R-DATA-1", "请求内容须为 JSON 对象", "the body must be a JSON object")]
+        )
     try:
         return RegistrationRequest.model_validate(data)
     except ValidationError as e:
@@ -230,7 +251,11 @@ def check_registration(
     """Season rules for a well-formed request: season, window, age, schools, addresses."""
     out: list[Violation] = []
     if req.season != config.season:
-        return [Violation("season", "R-REG-1", f"本系统受理{config.season}年度报名", f"this is season {config.season}")]
+        return [
+            Violation(
+                "season", "R-REG-1", f"本系统受理{config.season}年度报名", f"this is season {config.season}"
+            )
+        ]
     window = config.calendar.registration_window(req.grade)
     if not window_open(config, req.grade, now, extended_to):
         out.append(
@@ -262,9 +287,17 @@ def _check_address(config: SeasonConfig, addr: Address, field: str) -> list[Viol
         return [Violation(f"{field}.district", "R-PUB-1", "所在区不在本市城区范围内", "unknown district")]
     road = config.road_index.get(addr.road)
     if road is None or road.district != addr.district:
-        return [Violation(f"{field}.road", "R-PUB-1", "该区没有这条街路，请按门牌填写", "no such road in that district")]
+        return [
+            Violation(
+                f"{field}.road", "R-PUB-1", "该区没有这条街路，请按门牌填写", "no such road in that district"
+            )
+        ]
     if addr.number > road.max_number:
-        return [Violation(f"{field}.number", "R-PUB-1", "门牌号超出该街路范围", "house number beyond the road's end")]
+        return [
+            Violation(
+                f"{field}.number", "R-PUB-1", "门牌号超出该街路范围", "house number beyond the road's end"
+            )
+        ]
     return []
 
 

@@ -32,7 +32,9 @@ class FunctionSpec:
 FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec("register", "functions.register.handler.handler", "Parents' registration API and web form"),
     FunctionSpec("gate-open", "functions.gates.handler.open_gate", "Stores a phase gate's task token"),
-    FunctionSpec("gate-advance", "functions.gates.handler.advance", "Resumes a phase gate (schedule or staff)"),
+    FunctionSpec(
+        "gate-advance", "functions.gates.handler.advance", "Resumes a phase gate (schedule or staff)"
+    ),
     FunctionSpec("close-registration", "functions.register.close.handler", "Records demand per school"),
 )
 FUNCTION_INDEX = {f.key: f for f in FUNCTIONS}
@@ -50,6 +52,10 @@ def table_name(config_name: str) -> str:
     return f"enrollment-{config_name}"
 
 
+def idempotency_table_name(config_name: str) -> str:
+    return f"enrollment-{config_name}-idempotency"
+
+
 def state_machine_name(config_name: str) -> str:
     return f"enrollment-{config_name}-season"
 
@@ -65,3 +71,4 @@ def archive_bucket_name(config_name: str, account: str, region: str) -> str:
 # Substitution names used in statemachines/season.asl.json besides the function ARNs.
 ASL_TABLE_NAME = "TableName"
 ASL_SEASON = "Season"
+ASL_PARTITION = "Partition"

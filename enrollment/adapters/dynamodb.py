@@ -1,0 +1,138 @@
+"""DynamoDB single-table adapter.
+
+Keys: `REG#{id}`/`REG` registrations (GSI1 `SEASON#{season}#REG` → `{grade}#{district}#{id}`),
+`CHILD#{key}`/`CHILD` one-per-child markers (R-REG-2), `SEASON#{season}`/`GATE#{phase}` gates,
+`SEASON#{season}`/`WINDOW#{grade}` window extensions, `SEASON#{season}`/`DEMAND#…` demand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+from enrollment.ports import Conflict, DuplicateChild, NotFound, StoreUnavailable
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
+_RETRYABLE = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
+
+
+def _unavailable(e: ClientError) -> bool:
+    return e.response["Error"]["Code"] in _RETRYABLE
+
+
+class DynamoStore:
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+
+    @cached_property
+    def table(self) -> Table:  # created lazily: mocks first, clients after
+        return boto3.resource("dynamodb").Table(self.table_name)
+
+    def create_registration(self, item: dict[str, Any], child_key: str) -> None:
+        rid = item["registration_id"]
+        marker = {"pk": f"CHILD#{child_key}", "sk": "CHILD", "registration_id": rid, "season": item["season"]}
+        record = {"pk": f"REG#{rid}", "sk": "REG", **item}
+        try:
+            self.table.meta.client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self.table_name,
+                            "Item": marker,
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self.table_name,
+                            "Item": record,
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                ]
+            )
+        except ClientError as e:
+            if e.response["Error"]["Code"] == "TransactionCanceledException":
+                existing = self.table.get_item(Key={"pk": marker["pk"], "sk": "CHILD"}).get("Item")
+                if existing:
+                    raise DuplicateChild(str(existing["registration_id"])) from None
+                raise Conflict(str(e)) from None
+            if _unavailable(e):
+                raise StoreUnavailable(str(e)) from None
+            raise
+
+    def get_registration(self, registration_id: str) -> dict[str, Any]:
+        item = self.table.get_item(Key={"pk": f"REG#{registration_id}", "sk": "REG"}).get("Item")
+        if item is None:
+            raise NotFound(registration_id)
+        return dict(item)
+
+    def registrations(self, season: str) -> Iterator[dict[str, Any]]:
+        kwargs: dict[str, Any] = {
+            "IndexName": "gsi1",
+            "KeyConditionExpression": Key("gsi1pk").eq(f"SEASON#{season}#REG"),
+        }
+        while True:
+            page = self.table.query(**kwargs)
+            yield from (dict(i) for i in page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def season_items(self, season: str) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(f"SEASON#{season}")}
+        while True:
+            page = self.table.query(**kwargs)
+            out += [dict(i) for i in page["Items"]]
+            if "LastEvaluatedKey" not in page:
+                return out
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def get_gate(self, season: str, phase: str) -> dict[str, Any] | None:
+        item = self.table.get_item(Key={"pk": f"SEASON#{season}", "sk": f"GATE#{phase}"}, ConsistentRead=True)
+        return dict(item["Item"]) if "Item" in item else None
+
+    def put_gate_open(self, season: str, phase: str, item: dict[str, Any]) -> None:
+        try:
+            self.table.put_item(
+                Item={"pk": f"SEASON#{season}", "sk": f"GATE#{phase}", **item},
+                ConditionExpression="attribute_not_exists(pk) OR #s = :open",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":open": "open"},
+            )
+        except ClientError as e:
+            if e.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise Conflict(f"gate {phase} was already advanced") from None
+            if _unavailable(e):
+                raise StoreUnavailable(str(e)) from None
+            raise
+
+    def close_gate(self, season: str, phase: str, changes: dict[str, Any]) -> None:
+        names = {f"#k{i}": k for i, k in enumerate(changes)}
+        values = {f":v{i}": v for i, v in enumerate(changes.values())}
+        sets = ", ".join(f"#k{i} = :v{i}" for i in range(len(changes)))
+        try:
+            self.table.update_item(
+                Key={"pk": f"SEASON#{season}", "sk": f"GATE#{phase}"},
+                UpdateExpression=f"SET {sets}",
+                ConditionExpression="#s = :open",
+                ExpressionAttributeNames={**names, "#s": "status"},
+                ExpressionAttributeValues={**values, ":open": "open"},
+            )
+        except ClientError as e:
+            if e.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise Conflict(f"gate {phase} is not open") from None
+            raise
+
+    def put_season_items(self, items: Iterable[dict[str, Any]]) -> None:
+        with self.table.batch_writer() as batch:
+            for item in items:
+                batch.put_item(Item=item)

@@ -1,0 +1,49 @@
+"""The real adapters, built once per Lambda cold start from the environment (Settings)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache, cached_property
+
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
+
+from enrollment.adapters.dynamodb import DynamoStore
+from enrollment.adapters.kms import KmsChildKeyer
+from enrollment.adapters.sfn import SfnTaskTokens
+from enrollment.config import SeasonConfig
+from enrollment.settings import Settings, settings
+
+
+@dataclass
+class Wiring:
+    settings: Settings
+
+    @cached_property
+    def config(self) -> SeasonConfig:
+        return self.settings.season()
+
+    @cached_property
+    def store(self) -> DynamoStore:
+        return DynamoStore(self.settings.table_name)
+
+    @cached_property
+    def keyer(self) -> KmsChildKeyer:
+        return KmsChildKeyer(self.settings.child_key_id)
+
+    @cached_property
+    def tokens(self) -> SfnTaskTokens:
+        return SfnTaskTokens()
+
+    @cached_property
+    def idempotency_store(self) -> DynamoDBPersistenceLayer:
+        return DynamoDBPersistenceLayer(table_name=self.settings.idempotency_table_name)
+
+    @cached_property
+    def idempotency_config(self) -> IdempotencyConfig:
+        # the same body within a day returns the first answer; errors are never stored
+        return IdempotencyConfig(expires_after_seconds=24 * 3600, raise_on_no_idempotency_key=True)
+
+
+@cache
+def wiring() -> Wiring:
+    return Wiring(settings())

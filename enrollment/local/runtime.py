@@ -1,0 +1,435 @@
+"""The embedded backend: the season's AWS resources in moto, in this process.
+
+It creates what the CDK stack creates (same names and settings where moto supports them), loads the
+very same `statemachines/season.asl.json` with the same substitution names pointed at moto ARNs,
+runs the project's Lambda handlers in-process when moto's Step Functions engine (or a schedule)
+invokes them, and fires the EventBridge schedules on a simulated clock.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import time
+import traceback
+import uuid
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
+from unittest import mock
+from zoneinfo import ZoneInfo
+
+import boto3
+
+from enrollment import clock, resources
+from enrollment.config import SeasonConfig
+from enrollment.phases import phases, schedule_expression, schedule_input, schedule_name
+
+REGION = "cn-north-1"
+ACCOUNT = "123456789012"  # moto's default account
+PARTITION = "aws-cn"
+LOCAL_ENV = {
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "POWERTOOLS_DEV": "false",
+}
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of Lambda's context object that Powertools reads."""
+
+    function_name: str
+    memory_limit_in_mb: int
+    invoked_function_arn: str
+    aws_request_id: str
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+def _resolve(handler: str) -> Callable[[dict[str, Any], Any], Any]:
+    module, func = handler.rsplit(".", 1)
+    fn: Callable[[dict[str, Any], Any], Any] = getattr(importlib.import_module(module), func)
+    return fn
+
+
+class EmbeddedSeason:
+    """A season's stack in moto. Use as a context manager; everything is gone when it exits."""
+
+    def __init__(
+        self, config: SeasonConfig, sim_clock: clock.SimulatedClock, log_level: str = "WARNING"
+    ) -> None:
+        self.config = config
+        self.clock = sim_clock
+        self.log_level = log_level
+        self.name = config.name
+        self._stack = ExitStack()
+        self.fired: set[str] = set()
+        self.invocations: list[tuple[str, bool]] = []
+        self.env: dict[str, str] = {}
+
+    # Lifecycle -----------------------------------------------------------------------------
+
+    def __enter__(self) -> EmbeddedSeason:
+        from moto import mock_aws
+        from moto.awslambda.models import LambdaFunction
+
+        self._stack.enter_context(mock.patch.dict(os.environ, LOCAL_ENV))
+        self._stack.enter_context(warnings.catch_warnings())
+        warnings.filterwarnings("ignore", message="No application metrics to publish")
+        self._stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
+        runtime = self
+
+        def invoke(fn: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
+            return runtime._invoke(fn.function_name, fn.handler, event)
+
+        self._stack.enter_context(mock.patch.object(LambdaFunction, "_invoke_lambda", invoke))
+        self._stack.enter_context(_no_real_waiting())
+        self._stack.enter_context(clock.use(self.clock))
+        self._create_resources()
+        self._stack.enter_context(mock.patch.dict(os.environ, self.env))
+        _reset_cached_wiring()
+        self._stack.callback(_reset_cached_wiring)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    # Resources (mirrors infra/) --------------------------------------------------------------
+
+    def _create_resources(self) -> None:
+        kms = boto3.client("kms")
+        self.table_key = kms.create_key(Description=f"{self.name} table key")["KeyMetadata"]["Arn"]
+        self.child_key = kms.create_key(
+            Description=f"{self.name} child key (HMAC of ID numbers)",
+            KeySpec="HMAC_256",
+            KeyUsage="GENERATE_VERIFY_MAC",
+        )["KeyMetadata"]["Arn"]
+        self.signing_key = kms.create_key(
+            Description=f"{self.name} archive signing key", KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY"
+        )["KeyMetadata"]["Arn"]
+
+        ddb = boto3.client("dynamodb")
+        self.table_name = resources.table_name(self.name)
+        self.idempotency_table_name = resources.idempotency_table_name(self.name)
+        sse = {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": self.table_key}
+        ddb.create_table(
+            TableName=self.table_name,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[
+                {"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk", "gsi1pk", "gsi1sk")
+            ],
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": "gsi1",
+                    "KeySchema": [
+                        {"AttributeName": "gsi1pk", "KeyType": "HASH"},
+                        {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+            SSESpecification=sse,
+        )
+        ddb.create_table(
+            TableName=self.idempotency_table_name,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            SSESpecification=sse,
+        )
+
+        s3 = boto3.client("s3")
+        self.bucket = resources.archive_bucket_name(self.name, ACCOUNT, REGION)
+        s3.create_bucket(
+            Bucket=self.bucket,
+            CreateBucketConfiguration={"LocationConstraint": REGION},  # type: ignore[typeddict-item]
+            ObjectLockEnabledForBucket=True,
+        )
+        s3.put_object_lock_configuration(
+            Bucket=self.bucket,
+            ObjectLockConfiguration={
+                "ObjectLockEnabled": "Enabled",
+                "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 3650}},
+            },
+        )
+
+        iam = boto3.client("iam")
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "lambda.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+        role = iam.create_role(RoleName=f"{self.name}-local", AssumeRolePolicyDocument=json.dumps(trust))[
+            "Role"
+        ]["Arn"]
+
+        self.env = {
+            "SEASON_CONFIG": f"seasons/{self.name}.yaml",
+            "TABLE_NAME": self.table_name,
+            "IDEMPOTENCY_TABLE_NAME": self.idempotency_table_name,
+            "CHILD_KEY_ID": self.child_key,
+            "POWERTOOLS_SERVICE_NAME": resources.SERVICE,
+            "POWERTOOLS_LOG_LEVEL": self.log_level,
+            "LOG_LEVEL": self.log_level,
+        }
+        lam = boto3.client("lambda")
+        self.function_arns: dict[str, str] = {}
+        for spec in resources.FUNCTIONS:
+            fn = lam.create_function(
+                FunctionName=resources.function_name(self.name, spec.key),
+                Runtime=resources.LAMBDA_RUNTIME,  # type: ignore[arg-type]
+                Role=role,
+                Handler=spec.handler,
+                Code={"ZipFile": b"in-process: see enrollment/local/runtime.py"},
+                Environment={"Variables": self.env},
+                Timeout=spec.timeout_s,
+                MemorySize=spec.memory_mb,
+            )
+            self.function_arns[spec.key] = fn["FunctionArn"]
+
+        sfn = boto3.client("stepfunctions")
+        self.state_machine_arn = sfn.create_state_machine(
+            name=resources.state_machine_name(self.name),
+            definition=self.definition(),
+            roleArn=role,
+            type="STANDARD",
+        )["stateMachineArn"]
+        self.env["STATE_MACHINE_ARN"] = self.state_machine_arn
+
+        scheduler = boto3.client("scheduler")
+        self.schedule_group = resources.schedule_group_name(self.name)
+        scheduler.create_schedule_group(Name=self.schedule_group)
+        for p in phases(self.config):
+            scheduler.create_schedule(
+                Name=schedule_name(p),
+                GroupName=self.schedule_group,
+                ScheduleExpression=schedule_expression(p),
+                ScheduleExpressionTimezone=self.config.timezone,
+                FlexibleTimeWindow={"Mode": "OFF"},
+                Target={
+                    "Arn": self.function_arns["gate-advance"],
+                    "RoleArn": role,
+                    "Input": json.dumps(schedule_input(self.config.season, p)),
+                },
+            )
+
+    def definition(self) -> str:
+        """The ASL file with the same substitutions CDK makes, pointed at moto's ARNs."""
+        subs = {
+            resources.ASL_SEASON: self.config.season,
+            resources.ASL_PARTITION: PARTITION,
+            **{spec.asl_placeholder: self.function_arns[spec.key] for spec in resources.FUNCTIONS},
+        }
+        text = resources.STATE_MACHINE_FILE.read_text(encoding="utf-8")
+        for name, value in subs.items():
+            text = text.replace("${" + name + "}", value)
+        if "${" in text:
+            raise RuntimeError(f"unsubstituted placeholder in {resources.STATE_MACHINE_FILE.name}")
+        return text
+
+    # Lambda, in-process ----------------------------------------------------------------------
+
+    def _invoke(self, function_name: str, handler: str, event: Any) -> tuple[str, bool, str]:
+        payload = json.loads(event) if isinstance(event, str | bytes) else (event or {})
+        context = LambdaContext(
+            function_name=function_name,
+            memory_limit_in_mb=512,
+            invoked_function_arn=f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:function:{function_name}",
+            aws_request_id=str(uuid.uuid4()),
+        )
+        try:
+            result = _resolve(handler)(payload, context)
+        except Exception as e:  # the engine turns this into a Lambda error of that name
+            self.invocations.append((function_name, False))
+            error = {
+                "errorType": type(e).__name__,
+                "errorMessage": str(e),
+                "trace": traceback.format_exc(limit=5),
+            }
+            return json.dumps(error), True, ""
+        self.invocations.append((function_name, True))
+        return json.dumps(result, ensure_ascii=False, default=str), False, ""
+
+    def call_api(
+        self,
+        function_key: str,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        resource: str = "/{proxy+}",
+        path_parameters: dict[str, str] | None = None,
+        caller: str | None = None,
+    ) -> dict[str, Any]:
+        """Send an API Gateway (REST, proxy) event to a function's handler, as API Gateway would."""
+        event = api_event(
+            method, path, body, resource=resource, path_parameters=path_parameters, caller=caller
+        )
+        spec = resources.FUNCTION_INDEX[function_key]
+        context = LambdaContext(
+            resources.function_name(self.name, function_key),
+            512,
+            self.function_arns[function_key],
+            str(uuid.uuid4()),
+        )
+        response: dict[str, Any] = _resolve(spec.handler)(event, context)
+        return response
+
+    # Workflow --------------------------------------------------------------------------------
+
+    def start(self) -> str:
+        sfn = boto3.client("stepfunctions")
+        self.execution_arn = sfn.start_execution(
+            stateMachineArn=self.state_machine_arn, name=f"season-{self.config.season}", input=json.dumps({})
+        )["executionArn"]
+        return self.execution_arn
+
+    def describe(self) -> dict[str, Any]:
+        d: dict[str, Any] = boto3.client("stepfunctions").describe_execution(executionArn=self.execution_arn)
+        return d
+
+    def wait_for_gate(self, phase: str, timeout: float = 30) -> dict[str, Any]:
+        """Wait until the workflow is waiting at a gate (its token is stored)."""
+        from enrollment.adapters.dynamodb import DynamoStore
+
+        store = DynamoStore(self.table_name)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            gate = store.get_gate(self.config.season, phase)
+            if gate and gate.get("status") == "open":
+                return gate
+            status = self.describe()["status"]
+            if status != "RUNNING":
+                raise RuntimeError(f"the workflow is {status}, not waiting at {phase}: {self.describe()}")
+            time.sleep(0.02)
+        raise TimeoutError(f"the workflow did not reach gate {phase} in {timeout}s")
+
+    def wait_for_end(self, timeout: float = 60) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            d = self.describe()
+            if d["status"] != "RUNNING":
+                return d
+            time.sleep(0.02)
+        raise TimeoutError(f"the workflow still runs after {timeout}s")
+
+    def history(self) -> list[dict[str, Any]]:
+        sfn = boto3.client("stepfunctions")
+        events: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"executionArn": self.execution_arn}
+        while True:
+            page = sfn.get_execution_history(**kwargs)
+            events += page["events"]
+            if not page.get("nextToken"):
+                return events
+            kwargs["nextToken"] = page["nextToken"]
+
+    # Simulated time and schedules ------------------------------------------------------------
+
+    def advance_clock(self, to: datetime) -> list[dict[str, Any]]:
+        """Move the clock; fire every schedule now due, as EventBridge Scheduler would. Returns their results."""
+        self.clock.set(to)
+        return self.fire_due_schedules()
+
+    def fire_due_schedules(self) -> list[dict[str, Any]]:
+        scheduler = boto3.client("scheduler")
+        lam = boto3.client("lambda")
+        results = []
+        for summary in scheduler.list_schedules(GroupName=self.schedule_group)["Schedules"]:
+            s = scheduler.get_schedule(GroupName=self.schedule_group, Name=summary["Name"])
+            if s["Name"] in self.fired or s.get("State") == "DISABLED":
+                continue
+            due = _at(s["ScheduleExpression"], s.get("ScheduleExpressionTimezone", "UTC"))
+            if due is None or self.clock.now() < due:
+                continue
+            self.fired.add(s["Name"])
+            out = lam.invoke(FunctionName=s["Target"]["Arn"], Payload=s["Target"]["Input"].encode())
+            result = json.loads(out["Payload"].read() or b"null")
+            results.append({"schedule": s["Name"], "error": out.get("FunctionError"), "result": result})
+        return results
+
+
+def _at(expression: str, tz: str) -> datetime | None:
+    if not (expression.startswith("at(") and expression.endswith(")")):
+        return None
+    return datetime.fromisoformat(expression[3:-1]).replace(tzinfo=ZoneInfo(tz))
+
+
+def api_event(
+    method: str,
+    path: str,
+    body: Any = None,
+    *,
+    resource: str = "/{proxy+}",
+    path_parameters: dict[str, str] | None = None,
+    caller: str | None = None,
+) -> dict[str, Any]:
+    """An API Gateway REST proxy event. `caller` is the IAM identity API Gateway's authoriser verified."""
+    raw = None if body is None else body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": {"Content-Type": "application/json", "Accept": "application/json"},
+        "multiValueHeaders": {},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": path_parameters,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": resource,
+            "httpMethod": method,
+            "path": f"/local{path}",
+            "stage": "local",
+            "requestId": str(uuid.uuid4()),
+            "identity": {"sourceIp": "127.0.0.1", "userArn": caller, "caller": caller},
+        },
+        "body": raw,
+        "isBase64Encoded": False,
+    }
+
+
+@contextmanager
+def _no_real_waiting() -> Iterator[None]:
+    """Wait states and Retry intervals in moto's engine return at once: the clock here is simulated."""
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+
+    def no_wait(self: WaitFunction, env: Any, wait_seconds: int) -> None:
+        return None
+
+    with (
+        mock.patch.object(WaitFunction, "_wait_interval", no_wait),
+        mock.patch.object(retrier_decl, "time", SimpleNamespace(sleep=lambda _seconds: None)),
+    ):
+        yield
+
+
+def _reset_cached_wiring() -> None:
+    """Adapters cached per 'cold start' belong to one moto world: forget them between worlds."""
+    from enrollment.adapters.wiring import wiring
+
+    wiring.cache_clear()
+    handler = importlib.import_module("functions.register.handler")
+    handler._idempotent_register.cache_clear()

@@ -1,0 +1,34 @@
+"""Lambda environment, read once per cold start into a typed model (never os.environ in the domain)."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from enrollment.config import SeasonConfig, load_season
+from enrollment.resources import ROOT
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    season_config: str = Field(alias="SEASON_CONFIG")
+    table_name: str = Field(alias="TABLE_NAME")
+    idempotency_table_name: str = Field(default="", alias="IDEMPOTENCY_TABLE_NAME")
+    child_key_id: str = Field(default="", alias="CHILD_KEY_ID")
+    state_machine_arn: str = Field(default="", alias="STATE_MACHINE_ARN")
+
+    def season(self) -> SeasonConfig:
+        return _load(self.season_config)
+
+
+@cache
+def _load(path: str) -> SeasonConfig:
+    p = ROOT / path if not os.path.isabs(path) else path
+    return load_season(p)
+
+
+def settings() -> Settings:
+    return Settings.model_validate(dict(os.environ))

@@ -1,0 +1,664 @@
+"""A synthetic but plausible Jilin City urban season config (`seasons/jilin-2023.yaml`).
+
+The districts, their area codes and the 2023 calendar are the source notice's (SPEC.md); roads,
+schools, plans and catchment zones are made up, deterministically (a fixed seed, no set iteration),
+so `python -m enrollment.synth.city > seasons/jilin-2023.yaml` always prints the same file.
+
+Layout: each district owns its own box of the city map (about 43.80-43.92 N, 126.45-126.65 E), with
+east-west roads (路) and north-south streets (街) running across it. Public schools are spread out
+over the roads by farthest-point sampling; each road is cut into chunks of house numbers and every
+chunk goes to the zone whose school is nearest (weighted by the zone's plan), split by odd/even
+numbers where two zones are about equally near. A few chunks at road ends belong to no zone.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import sys
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import yaml
+
+from enrollment.config import GRADES, SeasonConfig
+
+SEED = 20230511
+CITY = "吉林市"
+COMMAND = "python -m enrollment.synth.city > seasons/jilin-2023.yaml"
+# The applicant count the seat totals are sized for (see the header of the YAML file).
+DESIGN_APPLICANTS = 20_000
+GRADE_SHARE = {1: 0.6, 7: 0.4}
+
+_POLICY = ("policy-priority", "政策性照顾对象子女（现役军人、公安英模、引进人才等）", ("policy-priority",))
+_MATCH = (
+    "hukou-deed-match",
+    "户籍、房产均在片区内，房户一致且实际居住",
+    ("hukou-in-zone", "deed-in-zone", "hukou-deed-match", "actual-residence"),
+)
+_HUKOU = ("hukou-residence", "户籍在片区内且实际居住", ("hukou-in-zone", "actual-residence"))
+_PERMIT = ("residence-permit", "持片区内居住证的随迁子女", ("residence-permit-in-zone",))
+Tier = tuple[str, str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class _DistrictPlan:
+    code: str
+    name: str
+    kind: str
+    area_code: str
+    box: tuple[float, float, float, float]  # south, north, west, east (degrees)
+    primary: int  # public primary schools (grade 1)
+    nine_year: int  # public 九年一贯制 schools (grades 1 and 7)
+    middle: int  # public middle schools (grade 7)
+    assignment: str
+    tiers: tuple[Tier, ...]
+
+
+DISTRICTS: tuple[_DistrictPlan, ...] = (
+    _DistrictPlan(
+        "CY", "船营区", "urban-district", "220204", (43.835, 43.875, 126.480, 126.540), 10, 5, 5,
+        "deferred-acceptance", (_POLICY, _MATCH, _HUKOU, _PERMIT),
+    ),
+    _DistrictPlan(
+        "CH", "昌邑区", "urban-district", "220202", (43.842, 43.876, 126.545, 126.605), 10, 4, 5,
+        "deferred-acceptance", (_POLICY, _MATCH, _HUKOU, _PERMIT),
+    ),
+    _DistrictPlan(
+        "LT", "龙潭区", "urban-district", "220203", (43.880, 43.920, 126.565, 126.650), 8, 4, 4,
+        "deferred-acceptance", (_POLICY, _MATCH, _HUKOU, _PERMIT),
+    ),
+    _DistrictPlan(
+        "FM", "丰满区", "urban-district", "220211", (43.800, 43.838, 126.548, 126.630), 8, 4, 4,
+        "first-choice-first", (_POLICY, _MATCH, _HUKOU, _PERMIT),
+    ),
+    _DistrictPlan(
+        "GX", "高新区", "development-zone", "220271", (43.800, 43.832, 126.450, 126.540), 7, 4, 3,
+        "deferred-acceptance", (_POLICY, _HUKOU, _PERMIT),
+    ),
+    _DistrictPlan(
+        "JK", "经开区", "development-zone", "220272", (43.878, 43.920, 126.470, 126.555), 7, 3, 3,
+        "first-choice-first", (_POLICY, _HUKOU, _PERMIT),
+    ),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _FixedSchool:
+    """A school that is not public: named here, placed on one of its district's roads."""
+
+    id: str
+    name: str
+    kind: str
+    plans: dict[int, int]
+    cross_district_approved: bool = False
+
+    @property
+    def district(self) -> str:
+        return self.id.split("-")[1]
+
+
+# R-LOT-*: small plans, so the popular ones are oversubscribed; a few approved across districts.
+OTHER_SCHOOLS: tuple[_FixedSchool, ...] = (
+    _FixedSchool("P-CY-01", "船营区启明民办小学", "private", {1: 80}, True),
+    _FixedSchool("P-CY-02", "船营区博雅民办中学", "private", {7: 120}, True),
+    _FixedSchool("P-CH-01", "昌邑区明德民办小学", "private", {1: 40}),
+    _FixedSchool("P-CH-02", "昌邑区致远民办学校", "private", {1: 80, 7: 80}, True),
+    _FixedSchool("P-CH-03", "昌邑区弘文民办中学", "private", {7: 40}),
+    _FixedSchool("P-LT-01", "龙潭区思源民办小学", "private", {1: 40}),
+    _FixedSchool("P-LT-02", "龙潭区松苑民办中学", "private", {7: 80}),
+    _FixedSchool("P-FM-01", "丰满区育英民办学校", "private", {1: 40, 7: 40}),
+    _FixedSchool("P-FM-02", "丰满区求实民办中学", "private", {7: 120}),
+    _FixedSchool("P-GX-01", "高新区英才民办小学", "private", {1: 120}, True),
+    _FixedSchool("P-GX-02", "高新区睿思民办中学", "private", {7: 80}),
+    _FixedSchool("P-JK-01", "经开区新苗民办小学", "private", {1: 40}),
+    _FixedSchool("P-JK-02", "经开区远航民办中学", "private", {7: 40}),
+    _FixedSchool("E-CH-01", "昌邑区朝鲜族实验小学", "ethnic", {1: 90}),
+    _FixedSchool("E-CY-01", "船营区朝鲜族中学", "ethnic", {7: 150}),
+    _FixedSchool("E-LT-01", "龙潭区满族九年一贯制学校", "ethnic", {1: 45, 7: 90}),
+    _FixedSchool("SE-LT-01", "龙潭区启智特殊教育学校", "special-education", {1: 24, 7: 24}),
+    _FixedSchool("T-FM-01", "丰满区育新专门学校", "specialised", {7: 40}),
+)
+
+# Street-name stems (made up in the usual style of north-eastern Chinese cities).
+_ROAD_STEMS = [
+    "松江",
+    "解放",
+    "重庆",
+    "北京",
+    "天津",
+    "上海",
+    "河南",
+    "山东",
+    "辽宁",
+    "长春",
+    "珲春",
+    "延吉",
+    "通化",
+    "白山",
+    "敦化",
+    "德胜",
+    "致和",
+    "光华",
+    "新华",
+    "东昌",
+    "建华",
+    "民主",
+    "友谊",
+    "团结",
+    "胜利",
+    "和平",
+    "繁荣",
+    "前进",
+    "兴华",
+    "青年",
+    "长江",
+    "黄河",
+    "珠江",
+    "嫩江",
+    "牡丹",
+    "丁香",
+    "紫荆",
+    "梧桐",
+    "银杏",
+    "白桦",
+    "红旗",
+    "朝阳",
+    "东升",
+    "北山",
+    "江湾",
+    "滨江",
+    "临江",
+    "沿江",
+    "天池",
+    "长白",
+    "越山",
+    "大东",
+    "九站",
+    "哈达",
+    "世纪",
+    "恒山",
+    "华山",
+    "泰山",
+    "嵩山",
+    "衡山",
+    "黄山",
+    "庐山",
+    "秦岭",
+    "昆仑",
+    "祁连",
+    "太行",
+    "雁鸣",
+    "桃源",
+    "杏林",
+    "枫林",
+    "松花",
+    "清源",
+    "荣华",
+    "安居",
+    "福民",
+    "康乐",
+    "宁静",
+    "春晖",
+    "秋实",
+    "春光",
+    "阳光",
+    "启明",
+    "翠园",
+    "金珠",
+    "玉泉",
+    "锦江",
+    "汇丰",
+    "通达",
+    "顺城",
+    "永安",
+    "长安",
+    "平安",
+    "吉祥",
+    "兴业",
+    "创业",
+    "科技",
+    "学府",
+    "文化",
+    "仁和",
+    "德惠",
+    "江南",
+    "江北",
+    "新兴",
+    "迎宾",
+    "欧亚",
+    "翰林",
+    "书院",
+    "龙华",
+    "凤凰",
+    "鸿博",
+    "明珠",
+]
+_EW_SUFFIXES = ("路", "东路", "西路", "大路")  # roads run east-west, numbered from the west
+_NS_SUFFIXES = ("街", "南街", "北街", "大街")  # streets run north-south, numbered from the south
+_DIGITS = "零一二三四五六七八九"
+
+
+def _cn(n: int) -> str:
+    """1..99 in Chinese numerals (第三, 第十二, 第二十)."""
+    if n < 10:
+        return _DIGITS[n]
+    tens, ones = divmod(n, 10)
+    return ("" if tens == 1 else _DIGITS[tens]) + "十" + (_DIGITS[ones] if ones else "")
+
+
+def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Planar distance in km; good enough across a city at 43.9 N."""
+    dy = (a[0] - b[0]) * 111.2
+    dx = (a[1] - b[1]) * 111.2 * 0.7208  # cos(43.9 degrees)
+    return math.hypot(dx, dy)
+
+
+@dataclass
+class _Road:
+    name: str
+    stem: str
+    district: str
+    start: tuple[float, float]
+    end: tuple[float, float]
+    max_number: int
+
+    def locate(self, number: int) -> tuple[float, float]:
+        f = min(max(number, 1), self.max_number) / self.max_number
+        return (
+            round(self.start[0] + (self.end[0] - self.start[0]) * f, 6),
+            round(self.start[1] + (self.end[1] - self.start[1]) * f, 6),
+        )
+
+
+@dataclass
+class _School:
+    id: str
+    name: str
+    kind: str
+    district: str
+    road: _Road
+    number: int
+    plans: dict[int, int]
+    cross_district_approved: bool = False
+
+    @property
+    def location(self) -> tuple[float, float]:
+        return self.road.locate(self.number)
+
+
+@dataclass
+class _Chunk:
+    road: int  # index into the district's roads
+    first: int
+    last: int
+    mid: tuple[float, float]
+    covered: bool = True
+    owners: dict[str, int] = field(default_factory=dict)  # parity ("all"/"odd"/"even") -> zone index
+
+
+class _Flow(dict[str, Any]):
+    """A mapping written on one line."""
+
+
+class _FlowList(list[Any]):
+    """A list written on one line."""
+
+
+class _Dumper(yaml.SafeDumper):
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+_Dumper.add_representer(_Flow, lambda d, v: d.represent_mapping("tag:yaml.org,2002:map", v, flow_style=True))
+_Dumper.add_representer(
+    _FlowList, lambda d, v: d.represent_sequence("tag:yaml.org,2002:seq", v, flow_style=True)
+)
+
+
+def _point(p: tuple[float, float]) -> _Flow:
+    return _Flow(lat=p[0], lon=p[1])
+
+
+# --- roads -------------------------------------------------------------------------------------
+
+
+def _roads(rng: random.Random, d: _DistrictPlan, stems: list[str]) -> list[_Road]:
+    south, north, west, east = d.box
+    count = rng.randint(12, 18)
+    n_ew = count // 2
+    n_ns = count - n_ew
+    roads: list[_Road] = []
+    for i in range(n_ew):
+        step = (north - south) / n_ew
+        lat = south + (i + 0.5) * step + rng.uniform(-0.15, 0.15) * step
+        w0 = west + rng.uniform(0.0, 0.12) * (east - west)
+        e1 = east - rng.uniform(0.0, 0.12) * (east - west)
+        tilt = rng.uniform(-0.2, 0.2) * step
+        stem = stems.pop()
+        roads.append(
+            _Road(
+                stem + rng.choice(_EW_SUFFIXES),
+                stem,
+                d.code,
+                (round(lat - tilt, 6), round(w0, 6)),
+                (round(lat + tilt, 6), round(e1, 6)),
+                rng.randint(10, 40) * 10,
+            )
+        )
+    for j in range(n_ns):
+        step = (east - west) / n_ns
+        lon = west + (j + 0.5) * step + rng.uniform(-0.15, 0.15) * step
+        s0 = south + rng.uniform(0.0, 0.12) * (north - south)
+        n1 = north - rng.uniform(0.0, 0.12) * (north - south)
+        tilt = rng.uniform(-0.2, 0.2) * step
+        stem = stems.pop()
+        roads.append(
+            _Road(
+                stem + rng.choice(_NS_SUFFIXES),
+                stem,
+                d.code,
+                (round(s0, 6), round(lon - tilt, 6)),
+                (round(n1, 6), round(lon + tilt, 6)),
+                rng.randint(10, 40) * 10,
+            )
+        )
+    return roads
+
+
+# --- schools -----------------------------------------------------------------------------------
+
+
+def _spread_spots(rng: random.Random, roads: list[_Road], count: int) -> list[tuple[_Road, int]]:
+    """`count` places on the roads, spread out (greedy farthest-point sampling)."""
+    candidates = [
+        (road, max(1, round(road.max_number * f) + rng.randint(-8, 8)))
+        for road in roads
+        for f in (0.15, 0.32, 0.5, 0.68, 0.85)
+    ]
+    chosen = [candidates.pop(rng.randrange(len(candidates)))]
+    nearest = [_km(r.locate(n), chosen[0][0].locate(chosen[0][1])) for r, n in candidates]
+    while len(chosen) < count:
+        i = max(range(len(candidates)), key=lambda k: nearest[k])
+        pick = candidates.pop(i)
+        nearest.pop(i)
+        chosen.append(pick)
+        where = pick[0].locate(pick[1])
+        nearest = [
+            min(dist, _km(r.locate(n), where)) for dist, (r, n) in zip(nearest, candidates, strict=True)
+        ]
+    return chosen
+
+
+def _public_schools(rng: random.Random, d: _DistrictPlan, roads: list[_Road]) -> list[_School]:
+    spots = _spread_spots(rng, roads, d.primary + d.nine_year + d.middle)
+    rng.shuffle(spots)
+    kinds = ["primary"] * d.primary + ["nine-year"] * d.nine_year + ["middle"] * d.middle
+    used: list[str] = []
+    counters = {"primary": 0, "nine-year": 0, "middle": 0}
+    schools: list[_School] = []
+    for n, (kind, (road, number)) in enumerate(zip(kinds, spots, strict=True), start=1):
+        counters[kind] += 1
+        k = counters[kind]
+        if kind == "primary":
+            plans = {1: rng.choice((180, 225, 270, 270, 315, 360, 360))}
+            name = f"{d.name}第{_cn(k)}实验小学" if k % 3 == 1 else f"{d.name}{road.stem}小学"
+            if k % 3 == 2:
+                name = f"{d.name}第{_cn(k)}小学"
+        elif kind == "nine-year":
+            plans = {1: rng.choice((135, 180, 225, 270)), 7: rng.choice((200, 250, 300, 350))}
+            name = f"{d.name}{road.stem}学校" if k % 2 else f"{d.name}第{_cn(k)}九年一贯制学校"
+        else:
+            plans = {7: rng.choice((300, 350, 400, 450, 500))}
+            name = f"{d.name}第{_cn(k)}中学" if k % 2 else f"{d.name}{road.stem}中学"
+        if name in used:  # two schools on roads with the same stem: number the second
+            name = name.replace(road.stem, f"{road.stem}第二")
+        used.append(name)
+        schools.append(_School(f"S-{d.code}-{n:02d}", name, "public", d.code, road, number, plans))
+    return schools
+
+
+def _fixed_schools(rng: random.Random, d: _DistrictPlan, roads: list[_Road]) -> list[_School]:
+    out = []
+    for s in OTHER_SCHOOLS:
+        if s.district != d.code:
+            continue
+        road = rng.choice(roads)
+        number = rng.randint(road.max_number // 8, road.max_number * 7 // 8)
+        out.append(
+            _School(s.id, s.name, s.kind, d.code, road, number, dict(s.plans), s.cross_district_approved)
+        )
+    return out
+
+
+# --- zones -------------------------------------------------------------------------------------
+
+
+def _chunks(rng: random.Random, roads: list[_Road]) -> list[_Chunk]:
+    """Cut every road into runs of house numbers; the last run of some roads is in no zone."""
+    chunks: list[_Chunk] = []
+    for i, road in enumerate(roads):
+        pieces = max(2, round(road.max_number / rng.choice((40, 50, 60))))
+        bounds = [round(road.max_number * k / pieces) for k in range(pieces + 1)]
+        for k in range(pieces):
+            first, last = bounds[k] + 1, bounds[k + 1]
+            mid = road.locate((first + last) // 2)
+            chunks.append(_Chunk(i, first, last, mid))
+        if rng.random() < 0.3:  # a new estate at the road's end, not zoned yet
+            chunks[-1].covered = False
+    return chunks
+
+
+def _group(rng: random.Random, grade: int, takers: list[_School]) -> list[list[_School]]:
+    """Most zones have one school (单校划片); one or two share a zone (多校划片)."""
+    if grade == 1:
+        sizes = [3, 2] if len(takers) >= 10 else [2, 2]
+    else:
+        sizes = [2, 2] if len(takers) >= 8 else [2]
+    rest = list(takers)
+    groups: list[list[_School]] = []
+    for size in sizes:
+        seed = rest.pop(rng.randrange(len(rest)))
+        rest.sort(key=lambda s: (_km(s.location, seed.location), s.id))
+        groups.append([seed, *rest[: size - 1]])
+        rest = rest[size - 1 :]
+    groups += [[s] for s in rest]
+    for g in groups:
+        g.sort(key=lambda s: s.id)
+    groups.sort(key=lambda g: g[0].id)
+    return groups
+
+
+def _zones(
+    rng: random.Random, d: _DistrictPlan, roads: list[_Road], schools: list[_School], chunks: list[_Chunk]
+) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for grade in GRADES:
+        groups = _group(rng, grade, [s for s in schools if s.plans.get(grade)])
+        plans = [sum(s.plans[grade] for s in g) for g in groups]
+        mean = sum(plans) / len(plans)
+        weight = [math.sqrt(p / mean) for p in plans]
+
+        def score(
+            c: _Chunk, z: int, groups: list[list[_School]] = groups, weight: list[float] = weight
+        ) -> float:
+            return min(_km(c.mid, s.location) for s in groups[z]) / weight[z]
+
+        live = [c for c in chunks if c.covered]
+        for c in live:
+            ranked = sorted(range(len(groups)), key=lambda z: (score(c, z), z))
+            best, second = ranked[0], ranked[1] if len(ranked) > 1 else ranked[0]
+            if best != second and score(c, second) < 1.06 * score(c, best) and c.last - c.first >= 10:
+                c.owners = {"odd": best, "even": second}  # the two sides of the road
+            else:
+                c.owners = {"all": best}
+        for z in range(len(groups)):  # every zone gets at least one run of numbers
+            if any(z in c.owners.values() for c in live):
+                continue
+            counts = [sum(z2 in c.owners.values() for c in live) for z2 in range(len(groups))]
+            for c in sorted(live, key=lambda c: score(c, z)):
+                if all(counts[o] > 1 for o in c.owners.values()):
+                    c.owners = {"all": z}
+                    break
+        segments: list[list[dict[str, Any]]] = [[] for _ in groups]
+        for c in live:
+            for parity, z in c.owners.items():
+                segs = segments[z]
+                prev = segs[-1] if segs else None
+                if (
+                    prev is not None
+                    and prev["road"] == roads[c.road].name
+                    and prev.get("parity", "all") == parity
+                    and prev["to_number"] == c.first - 1
+                ):
+                    prev["to_number"] = c.last
+                    continue
+                seg = _Flow(road=roads[c.road].name, from_number=c.first, to_number=c.last)
+                if parity != "all":
+                    seg["parity"] = parity
+                segs.append(seg)
+        for n, (group, segs) in enumerate(zip(groups, segments, strict=True), start=1):
+            out.append(
+                {
+                    "id": f"Z-{d.code}-{grade}-{n:02d}",
+                    "district": d.code,
+                    "grade": grade,
+                    "schools": _FlowList(s.id for s in group),
+                    "segments": segs,
+                }
+            )
+    return out
+
+
+# --- the whole config --------------------------------------------------------------------------
+
+
+def _calendar() -> dict[str, Any]:
+    def span(a: date, b: date) -> _Flow:
+        return _Flow(start=a, end=b)
+
+    return {
+        "notice_issued": date(2023, 5, 11),
+        "plans_published": date(2023, 5, 12),
+        "grade7_registration": span(date(2023, 5, 13), date(2023, 5, 19)),
+        "grade1_registration": span(date(2023, 5, 20), date(2023, 5, 29)),
+        "verification": span(date(2023, 5, 30), date(2023, 6, 9)),
+        "home_visits": span(date(2023, 6, 10), date(2023, 6, 15)),
+        "private_counts_due": date(2023, 6, 16),
+        "lottery_day": date(2023, 6, 17),
+        "coordination": span(date(2023, 6, 19), date(2023, 6, 26)),
+        "spot_check": span(date(2023, 6, 27), date(2023, 7, 5)),
+        "admission_notices": date(2023, 7, 6),
+        "reporting_day": date(2023, 7, 8),
+        "term_start": date(2023, 9, 1),
+        "class_assignment_days_before_term": 7,
+    }
+
+
+def build() -> dict[str, Any]:
+    """The season config as plain data (what the YAML file holds)."""
+    rng = random.Random(SEED)
+    stems = list(_ROAD_STEMS)
+    rng.shuffle(stems)
+    districts: list[dict[str, Any]] = []
+    roads: list[dict[str, Any]] = []
+    schools: list[dict[str, Any]] = []
+    zones: list[dict[str, Any]] = []
+    for d in DISTRICTS:
+        district_roads = _roads(rng, d, stems)
+        public = _public_schools(rng, d, district_roads)
+        others = _fixed_schools(rng, d, district_roads)
+        zones += _zones(rng, d, district_roads, public, _chunks(rng, district_roads))
+        districts.append(
+            {
+                "code": d.code,
+                "name": d.name,
+                "kind": d.kind,
+                "area_code": d.area_code,
+                "multi_school_assignment": d.assignment,
+                "priority_tiers": [_Flow(id=i, name=n, requires=_FlowList(r)) for i, n, r in d.tiers],
+            }
+        )
+        roads += [
+            _Flow(
+                name=r.name,
+                district=r.district,
+                start=_point(r.start),
+                end=_point(r.end),
+                max_number=r.max_number,
+            )
+            for r in district_roads
+        ]
+        for s in public + others:
+            entry: dict[str, Any] = {
+                "id": s.id,
+                "name": s.name,
+                "kind": s.kind,
+                "district": s.district,
+                "address": f"{CITY}{d.name}{s.road.name}{s.number}号",
+                "location": _point(s.location),
+                "plans": _Flow(sorted(s.plans.items())),
+            }
+            if s.cross_district_approved:
+                entry["cross_district_approved"] = True
+            schools.append(entry)
+    return {
+        "name": "jilin-2023",
+        "season": "2023",
+        "year": 2023,
+        "city": CITY,
+        "timezone": "Asia/Shanghai",
+        "calendar": _calendar(),
+        "districts": districts,
+        "roads": roads,
+        "schools": schools,
+        "zones": zones,
+    }
+
+
+def config() -> SeasonConfig:
+    """The generated season, validated."""
+    return SeasonConfig.model_validate(build())
+
+
+def _header(raw: dict[str, Any]) -> str:
+    schools = raw["schools"]
+    kinds = ("public", "private", "ethnic", "special-education", "specialised")
+    counts = ", ".join(f"{k} {sum(s['kind'] == k for s in schools)}" for k in kinds)
+    seats = {g: sum(s["plans"].get(g, 0) for s in schools if s["kind"] == "public") for g in GRADES}
+    demand = {g: round(DESIGN_APPLICANTS * GRADE_SHARE[g]) for g in GRADES}
+    multi = {g: sum(len(z["schools"]) > 1 for z in raw["zones"] if z["grade"] == g) for g in GRADES}
+    single = {g: sum(len(z["schools"]) == 1 for z in raw["zones"] if z["grade"] == g) for g in GRADES}
+    return "\n".join(
+        [
+            "# Jilin City (吉林市) urban compulsory-education enrollment season 2023: SYNTHETIC test data.",
+            f"# Generated by `{COMMAND}`:",
+            "# edit enrollment/synth/city.py and regenerate, do not edit this file by hand.",
+            "# Districts, area codes and the calendar follow 吉市教发〔2023〕55号 (SPEC.md); roads, schools,",
+            "# plans and zones are made up. No real addresses of families are implied.",
+            f"# Schools: {counts}.",
+            f"# Public seats: grade 1 {seats[1]}, grade 7 {seats[7]}. A season of {DESIGN_APPLICANTS} applicants",
+            f"# (60% grade 1, 40% grade 7) needs at most {demand[1]} and {demand[7]}, so coordination",
+            "# (R-COORD-1) always finds a public seat, even for every lottery loser.",
+            f"# Zones: grade 1 {single[1]} single-school + {multi[1]} multi-school;"
+            f" grade 7 {single[7]} single-school + {multi[7]} multi-school.",
+            "",
+        ]
+    )
+
+
+def render() -> str:
+    """The YAML text of `seasons/jilin-2023.yaml`, header comment included."""
+    raw = build()
+    SeasonConfig.model_validate(raw)  # never print a config that does not load
+    body = yaml.dump(raw, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=200)
+    return _header(raw) + body
+
+
+def main() -> None:
+    sys.stdout.buffer.write(render().encode("utf-8"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""Phase gates: `open_gate` stores the workflow's task token; `advance` resumes it.
+
+`advance` is invoked by the EventBridge Scheduler at a phase's deadline, or through the admin API
+(`POST /admin/seasons/{season}/phases/{phase}/advance`, IAM-authorised) by bureau staff.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field
+
+from enrollment import clock, gates
+from enrollment.adapters.wiring import wiring
+from enrollment.observability import logger, metrics, tracer
+
+admin = APIGatewayRestResolver(enable_validation=True)
+
+
+class GateOpenInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    season: str
+    phase: str
+    task_token: str
+    execution_id: str
+
+
+class ScheduledAdvance(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    source: Literal["schedule"]
+    season: str
+    phase: str
+
+
+class AdvanceRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=2, max_length=200, description="推进原因（谁审谁签字）")
+
+
+@admin.exception_handler(gates.GateError)
+def _gate_error(e: gates.GateError) -> Response[str]:
+    body = {"message": e.message_zh, "message_en": e.message_en}
+    return Response(e.status, content_types.APPLICATION_JSON, json.dumps(body, ensure_ascii=False))
+
+
+@admin.post("/admin/seasons/<season>/phases/<phase>/advance")
+def advance_by_staff(season: str, phase: str, body: Annotated[AdvanceRequest, Body()]) -> Response[str]:
+    identity = admin.current_event.request_context.identity
+    actor = identity.user_arn or identity.caller
+    if not actor:  # API Gateway's IAM authoriser fills this; anything else is refused
+        return Response(
+            403, content_types.APPLICATION_JSON, json.dumps({"message": "未授权", "message_en": "forbidden"})
+        )
+    w = wiring()
+    result = gates.advance(
+        w.config,
+        season,
+        phase,
+        source="staff",
+        actor=actor,
+        reason=body.reason,
+        now=clock.now(),
+        store=w.store,
+        tokens=w.tokens,
+    )
+    logger.info("gate advanced by staff", extra=result)
+    return Response(200, content_types.APPLICATION_JSON, json.dumps(result, ensure_ascii=False))
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def open_gate(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = GateOpenInput.model_validate(event)
+    w = wiring()
+    return gates.open_gate(
+        w.config,
+        request.season,
+        request.phase,
+        token=request.task_token,
+        execution_id=request.execution_id,
+        now=clock.now(),
+        store=w.store,
+        tokens=w.tokens,
+    )
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def advance(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if "httpMethod" in event:
+        return admin.resolve(event, context)
+    request = ScheduledAdvance.model_validate(event)
+    w = wiring()
+    result = gates.advance(
+        w.config,
+        request.season,
+        request.phase,
+        source="schedule",
+        actor="eventbridge-scheduler",
+        reason="到达公布的截止时间",
+        now=clock.now(),
+        store=w.store,
+        tokens=w.tokens,
+    )
+    logger.info("gate advanced by schedule", extra=result)
+    return result

@@ -1,0 +1,104 @@
+"""Parents' registration API and web form (API Gateway REST → Lambda proxy)."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Path as PathParam
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.idempotency import idempotent_function
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from enrollment import clock, registrar
+from enrollment.adapters.wiring import wiring
+from enrollment.observability import logger, metrics, tracer
+from enrollment.registration import RegistrationRefused, RegistrationRequest, violations_from_errors
+from functions.register.public import season_info
+
+app = APIGatewayRestResolver(
+    enable_validation=True, serializer=lambda obj: json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+)
+FORM = Path(__file__).with_name("form.html")
+
+
+def _refusal(status: int, violations: list[dict[str, str]]) -> Response[str]:
+    body = {"message": violations[0]["message"] if violations else "请求有误", "errors": violations}
+    return Response(status, content_types.APPLICATION_JSON, json.dumps(body, ensure_ascii=False))
+
+
+@app.exception_handler(RequestValidationError)
+def _invalid(e: RequestValidationError) -> Response[str]:
+    return _refusal(
+        422, [v.as_dict() for v in violations_from_errors(list(e.errors()), prefix=("body", "path", "query"))]
+    )
+
+
+@app.exception_handler(RegistrationRefused)
+def _refused(e: RegistrationRefused) -> Response[str]:
+    logger.info("registration refused", extra={"rules": [v.rule for v in e.violations], "status": e.status})
+    return _refusal(e.status, [v.as_dict() for v in e.violations])
+
+
+@app.get("/", include_in_schema=False)
+def form() -> Response[str]:
+    return Response(200, "text/html; charset=utf-8", FORM.read_text(encoding="utf-8"))
+
+
+@app.get("/api/season", summary="本年度报名信息（区、街路、学校、报名时间）")
+def season() -> dict[str, Any]:
+    return season_info(wiring().config)
+
+
+@app.post("/api/registrations", summary="网上报名", responses={201: {"description": "已报名"}})
+def create(body: Annotated[RegistrationRequest, Body()]) -> Response[str]:
+    answer = _submit(req=body)
+    metrics.add_metric(name="RegistrationAccepted", unit="Count", value=1)
+    return Response(201, content_types.APPLICATION_JSON, json.dumps(answer, ensure_ascii=False))
+
+
+@app.get("/api/registrations/<registration_id>", summary="查询报名状态")
+def read(registration_id: Annotated[str, PathParam(pattern=r"^R[17]-[A-Z2-7]{12}$")]) -> dict[str, Any]:
+    return registrar.status(registration_id, config=wiring().config, store=wiring().store)
+
+
+@app.get("/api/openapi.json", include_in_schema=False)
+def openapi() -> Response[str]:
+    return Response(200, content_types.APPLICATION_JSON, openapi_json())
+
+
+def openapi_json() -> str:
+    return app.get_openapi_json_schema(
+        title="义务教育招生入学 报名接口 / Enrollment registration API", version="1"
+    )
+
+
+def _submit(req: RegistrationRequest) -> dict[str, Any]:
+    answer: dict[str, Any] = _idempotent_register()(req=req)
+    return answer
+
+
+@cache
+def _idempotent_register() -> Any:
+    w = wiring()
+
+    @idempotent_function(
+        data_keyword_argument="req", config=w.idempotency_config, persistence_store=w.idempotency_store
+    )
+    def submit(req: RegistrationRequest) -> dict[str, Any]:
+        return registrar.register(req, config=w.config, now=clock.now(), store=w.store, keyer=w.keyer)
+
+    return submit
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    wiring().idempotency_config.register_lambda_context(context)
+    return app.resolve(event, context)
