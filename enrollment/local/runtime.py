@@ -92,7 +92,7 @@ class EmbeddedSeason:
         runtime = self
 
         def invoke(fn: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
-            return runtime._invoke(fn.function_name, fn.handler, event)
+            return runtime._invoke(fn.function_name, str(fn.handler), event)
 
         self._stack.enter_context(mock.patch.object(LambdaFunction, "_invoke_lambda", invoke))
         self._stack.enter_context(_no_real_waiting())
@@ -123,7 +123,7 @@ class EmbeddedSeason:
         ddb = boto3.client("dynamodb")
         self.table_name = resources.table_name(self.name)
         self.idempotency_table_name = resources.idempotency_table_name(self.name)
-        sse = {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": self.table_key}
+        sse: Any = {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": self.table_key}
         ddb.create_table(
             TableName=self.table_name,
             BillingMode="PAY_PER_REQUEST",
@@ -306,8 +306,7 @@ class EmbeddedSeason:
         return self.execution_arn
 
     def describe(self) -> dict[str, Any]:
-        d: dict[str, Any] = boto3.client("stepfunctions").describe_execution(executionArn=self.execution_arn)
-        return d
+        return dict(boto3.client("stepfunctions").describe_execution(executionArn=self.execution_arn))
 
     def wait_for_gate(self, phase: str, timeout: float = 30) -> dict[str, Any]:
         """Wait until the workflow is waiting at a gate (its token is stored)."""
@@ -340,7 +339,7 @@ class EmbeddedSeason:
         kwargs: dict[str, Any] = {"executionArn": self.execution_arn}
         while True:
             page = sfn.get_execution_history(**kwargs)
-            events += page["events"]
+            events += [dict(e) for e in page["events"]]
             if not page.get("nextToken"):
                 return events
             kwargs["nextToken"] = page["nextToken"]

@@ -34,9 +34,9 @@ def _refusal(status: int, violations: list[dict[str, str]]) -> Response[str]:
 
 @app.exception_handler(RequestValidationError)
 def _invalid(e: RequestValidationError) -> Response[str]:
-    return _refusal(
-        422, [v.as_dict() for v in violations_from_errors(list(e.errors()), prefix=("body", "path", "query"))]
-    )
+    violations = violations_from_errors(list(e.errors()), prefix=("body", "path", "query"))
+    logger.info("registration refused", extra={"rules": [v.rule for v in violations], "status": 422})
+    return _refusal(422, [v.as_dict() for v in violations])
 
 
 @app.exception_handler(RegistrationRefused)
@@ -58,6 +58,15 @@ def season() -> dict[str, Any]:
 @app.post("/api/registrations", summary="网上报名", responses={201: {"description": "已报名"}})
 def create(body: Annotated[RegistrationRequest, Body()]) -> Response[str]:
     answer = _submit(req=body)
+    logger.info(
+        "registration accepted",
+        extra={
+            "registration_id": answer["registration_id"],
+            "grade": body.grade,
+            "category": body.category,
+            "child_id": answer["child"]["id_number"],
+        },
+    )
     metrics.add_metric(name="RegistrationAccepted", unit="Count", value=1)
     return Response(201, content_types.APPLICATION_JSON, json.dumps(answer, ensure_ascii=False))
 

@@ -1,0 +1,172 @@
+"""The registration API on moto: R-REG-*, R-ID-1, R-AGE-1, R-DATA-1, R-DATA-2, idempotency."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import timedelta
+
+import boto3
+import pytest
+
+from enrollment.config import SeasonConfig
+from enrollment.local.runtime import EmbeddedSeason
+from enrollment.registration import FORBIDDEN_FIELDS
+from tests.integration.conftest import at, post, registration_items, table_items
+from tests.support import valid_body
+
+pytestmark = pytest.mark.xdist_group("moto-registration")
+
+
+@pytest.fixture
+def open_grade1(embedded: EmbeddedSeason, season: SeasonConfig) -> EmbeddedSeason:
+    embedded.clock.set(at(season, f"{season.calendar.grade1_registration.start} 10:00"))
+    return embedded
+
+
+def test_accepts_and_reads_back_masked_status(open_grade1: EmbeddedSeason, season: SeasonConfig) -> None:
+    body = valid_body(season)
+    status, answer = post(open_grade1, body)
+    assert status == 201, answer
+    rid = answer["registration_id"]
+    assert answer["status"] == "registered" and answer["school"]["id"].startswith("S-")
+
+    r = open_grade1.call_api("register", "GET", f"/api/registrations/{rid}")
+    shown = json.loads(r["body"])
+    assert r["statusCode"] == 200 and shown["registration_id"] == rid
+    id_number = body["child"]["id_number"]
+    assert shown["child"]["id_number"] == id_number[:6] + "********" + id_number[-4:]
+    assert "17000001234" not in r["body"] and id_number not in r["body"]
+
+    # the one-child marker is keyed on a keyed hash, never on the raw ID number
+    markers = [i for i in table_items(open_grade1) if str(i["pk"]).startswith("CHILD#")]
+    assert len(markers) == 1 and id_number not in json.dumps(markers, default=str)
+
+
+def test_unknown_registration_is_404(open_grade1: EmbeddedSeason) -> None:
+    r = open_grade1.call_api("register", "GET", "/api/registrations/R1-AAAAAAAAAAAA")
+    assert r["statusCode"] == 404
+    assert json.loads(r["body"])["errors"][0]["field"] == "registration_id"
+
+
+def test_same_child_twice_is_refused_r_reg_2(open_grade1: EmbeddedSeason, season: SeasonConfig) -> None:
+    # Given a child registered for a public school
+    first = valid_body(season)
+    assert post(open_grade1, first)[0] == 201
+    private = next(s for s in season.schools if s.kind == "private" and s.plan(1))
+    # When the same child registers again, for a private school (不可兼报)
+    second = valid_body(season, category="private", private_school_id=private.id)
+    second["child"] = first["child"]
+    status, answer = post(open_grade1, second)
+    # Then it is refused naming the field and the rule, and only the first registration exists
+    assert status == 409
+    assert answer["errors"][0]["rule"] == "R-REG-2" and answer["errors"][0]["field"] == "child.id_number"
+    assert "不可兼报" in answer["message"]
+    assert len(registration_items(open_grade1)) == 2  # one registration + its marker
+
+
+def test_double_submit_returns_the_first_answer(open_grade1: EmbeddedSeason, season: SeasonConfig) -> None:
+    body = valid_body(season)
+    s1, a1 = post(open_grade1, body)
+    open_grade1.clock.set(open_grade1.clock.now() + timedelta(minutes=3))
+    s2, a2 = post(open_grade1, body)
+    assert (s1, s2) == (201, 201)
+    assert a1 == a2  # same id, same created_at: nothing was registered twice
+    assert len(registration_items(open_grade1)) == 2
+
+
+@pytest.mark.parametrize("field", sorted(FORBIDDEN_FIELDS))
+def test_forbidden_fields_are_refused_and_nothing_stored(
+    open_grade1: EmbeddedSeason, season: SeasonConfig, field: str
+) -> None:
+    body = valid_body(season)
+    body[field] = "12000"
+    status, answer = post(open_grade1, body)
+    assert status == 422
+    err = answer["errors"][0]
+    assert (err["field"], err["rule"]) == (field, "R-DATA-1")
+    assert "不采集" in err["message"]
+    assert registration_items(open_grade1) == []
+    assert table_items(open_grade1, open_grade1.idempotency_table_name) == []
+
+
+def test_nested_unknown_field_is_named(open_grade1: EmbeddedSeason, season: SeasonConfig) -> None:
+    body = valid_body(season)
+    body["guardians"][0]["income"] = 9000
+    body["child"]["vaccination_certificate"] = "yes"
+    status, answer = post(open_grade1, body)
+    assert status == 422
+    named = {(e["field"], e["rule"]) for e in answer["errors"]}
+    assert named == {("guardians.0.income", "R-DATA-1"), ("child.vaccination_certificate", "R-DATA-1")}
+    assert registration_items(open_grade1) == []
+
+
+def test_bad_check_character_is_refused_r_id_1(open_grade1: EmbeddedSeason, season: SeasonConfig) -> None:
+    body = valid_body(season)
+    good = body["child"]["id_number"]
+    body["child"]["id_number"] = good[:17] + ("0" if good[17] != "0" else "1")
+    status, answer = post(open_grade1, body)
+    assert status == 422
+    assert answer["errors"] == [
+        {
+            "field": "child.id_number",
+            "rule": "R-ID-1",
+            "message": "身份证号校验位不正确，请核对后重新输入",
+            "message_en": "the check character of the ID number is wrong",
+        }
+    ]
+    assert registration_items(open_grade1) == []
+
+
+def test_under_age_is_refused_r_age_1(open_grade1: EmbeddedSeason, season: SeasonConfig) -> None:
+    from tests.support import child_id
+
+    born = season.age_cutoff + timedelta(days=1)
+    body = valid_body(season, child__birth_date=born.isoformat(), child__id_number=child_id(season, born))
+    status, answer = post(open_grade1, body)
+    assert status == 422 and answer["errors"][0]["rule"] == "R-AGE-1"
+    assert answer["errors"][0]["field"] == "child.birth_date"
+
+
+def test_closed_window_is_refused_r_reg_1(embedded: EmbeddedSeason, season: SeasonConfig) -> None:
+    # Given the last second of the grade-7 window, grade 1 has not opened yet
+    embedded.clock.set(at(season, f"{season.calendar.grade7_registration.end} 23:59:59"))
+    status, answer = post(embedded, valid_body(season, grade=1))
+    assert status == 422 and answer["errors"][0]["rule"] == "R-REG-1"
+    assert "报名时间" in answer["message"]
+    assert post(embedded, valid_body(season, grade=7))[0] == 201
+    # When the clock passes midnight in Asia/Shanghai, grade 7 closes and grade 1 opens
+    embedded.clock.set(at(season, f"{season.calendar.grade1_registration.start} 00:00"))
+    assert post(embedded, valid_body(season, grade=7))[1]["errors"][0]["rule"] == "R-REG-1"
+    assert post(embedded, valid_body(season, grade=1))[0] == 201
+
+
+def test_logs_mask_id_numbers_and_phones(open_grade1: EmbeddedSeason, season: SeasonConfig) -> None:
+    from enrollment.observability import logger
+
+    # Given the handlers log at debug level, into a buffer through the project's formatter
+    sink = io.StringIO()
+    previous = logger.registered_handler.setStream(sink)  # type: ignore[attr-defined]
+    logger.setLevel("DEBUG")
+    body = valid_body(season)
+    body["guardians"][0]["phone"] = "17055556666"
+    try:
+        post(open_grade1, body)
+        post(open_grade1, {**body, "guardian_income": 1})
+        # and even a careless line that dumps a whole request
+        logger.debug("careless", extra={"request": body, "note": f"call {body['guardians'][0]['phone']}"})
+    finally:
+        logger.setLevel("WARNING")
+        logger.registered_handler.setStream(previous)  # type: ignore[attr-defined]
+    logged = sink.getvalue()
+    id_number = body["child"]["id_number"]
+    # Then the raw ID number and phone never appear; their masked forms do
+    assert "registration accepted" in logged and "registration refused" in logged
+    assert id_number[:6] + "********" + id_number[-4:] in logged
+    assert id_number not in logged and "17055556666" not in logged and "170****6666" in logged
+
+
+def test_table_is_encrypted_with_the_customer_key(embedded: EmbeddedSeason) -> None:
+    desc = boto3.client("dynamodb").describe_table(TableName=embedded.table_name)["Table"]
+    assert desc["SSEDescription"]["SSEType"] == "KMS"
+    assert desc["SSEDescription"]["KMSMasterKeyArn"] == embedded.table_key

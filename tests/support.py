@@ -1,0 +1,53 @@
+"""Builders shared by tests: valid registration bodies for synthetic children."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from datetime import date
+from typing import Any
+
+from enrollment import idcard
+from enrollment.config import SeasonConfig
+
+_sequence = itertools.count(101, 2)  # odd sequences: boys
+
+
+def child_id(config: SeasonConfig, born: date, *, area: str | None = None) -> str:
+    return idcard.make(area or config.districts[0].area_code, born, next(_sequence) % 1000)
+
+
+def valid_body(config: SeasonConfig, grade: int = 1, **overrides: Any) -> dict[str, Any]:
+    """A body that passes every rule: a boy living inside a single-school zone of the first district."""
+    zone = next(z for z in config.zones if z.grade == grade and not z.multi_school)
+    seg = zone.segments[0]
+    number = seg.from_number if seg.parity != "even" or seg.from_number % 2 == 0 else seg.from_number + 1
+    born = date(config.year - 6, 3, 4) if grade == 1 else date(config.year - 12, 3, 4)
+    address = {"district": zone.district, "road": seg.road, "number": number, "detail": "3栋2单元501室"}
+    body: dict[str, Any] = {
+        "season": config.season,
+        "grade": grade,
+        "category": "public",
+        "child": {
+            "name": "测试儿童",
+            "sex": "男",
+            "birth_date": born.isoformat(),
+            "id_number": child_id(config, born),
+        },
+        "guardians": [{"name": "测试家长", "relationship": "母亲", "phone": "17000001234"}],
+        "home_address": address,
+        "residence": {
+            "basis": "hukou",
+            "hukou_address": dict(address),
+            "property": {"deed_number": "JL-2019-000123", "owner": "母亲"},
+        },
+    }
+    if grade == 7:
+        body["primary_school"] = "测试小学"
+    for path, value in overrides.items():
+        target = body
+        *parents, last = path.split("__")
+        for p in parents:
+            target = target[p]
+        target[last] = copy.deepcopy(value)
+    return body
