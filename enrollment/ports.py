@@ -37,8 +37,8 @@ class ChildKeyer(Protocol):
 
 
 class Store(Protocol):
-    def create_registration(self, item: dict[str, Any], child_key: str) -> None:
-        """Write the registration and its one-per-child marker atomically; DuplicateChild if taken."""
+    def create_registration(self, item: dict[str, Any]) -> None:
+        """Write a registration if its id is new; DuplicateChild if that child already registered."""
         ...
 
     def get_registration(self, registration_id: str) -> dict[str, Any]: ...

@@ -45,10 +45,12 @@ class SeasonState:
         return cls(gates, ext)
 
 
-def registration_id(child_key: str, grade: int) -> str:
-    """A short id derived from the child key: stable per child, unguessable without the KMS key."""
+def registration_id(child_key: str) -> str:
+    """The registration id, derived from the child key (80 bits): one per child and season, whatever the
+    grade or category, and unguessable without the KMS key. Shown as `R-XXXX-XXXX-XXXX-XXXX`."""
     digest = hashlib.sha256(f"registration-id|{child_key}".encode()).digest()
-    return f"R{grade}-" + base64.b32encode(digest).decode()[:12]
+    code = base64.b32encode(digest).decode()[:16]
+    return "R-" + "-".join(code[i : i + 4] for i in range(0, 16, 4))
 
 
 def targets(req: RegistrationRequest, config: SeasonConfig) -> tuple[str | None, str | None]:
@@ -91,7 +93,7 @@ def register(
     if violations:
         raise RegistrationRefused(violations)
     child_key = keyer.child_key(req.season, req.child.id_type, req.child.id_number)
-    rid = registration_id(child_key, req.grade)
+    rid = registration_id(child_key)
     zone_id, target = targets(req, config)
     item: dict[str, Any] = {
         "registration_id": rid,
@@ -111,7 +113,7 @@ def register(
         "gsi1sk": f"{req.grade}#{req.home_address.district}#{rid}",
     }
     try:
-        store.create_registration(item, child_key)
+        store.create_registration(item)
     except DuplicateChild as e:
         raise RegistrationRefused(
             [

@@ -1,7 +1,8 @@
 """DynamoDB single-table adapter.
 
-Keys: `REG#{id}`/`REG` registrations (GSI1 `SEASON#{season}#REG` → `{grade}#{district}#{id}`),
-`CHILD#{key}`/`CHILD` one-per-child markers (R-REG-2), `SEASON#{season}`/`GATE#{phase}` gates,
+Keys: `REG#{id}`/`REG` registrations, where the id is derived from the keyed hash of the child's ID
+number, so one conditional put is the one-child-one-registration check (R-REG-2); GSI1
+`SEASON#{season}#REG` → `{grade}#{district}#{id}` lists a season; `SEASON#{season}`/`GATE#{phase}` gates,
 `SEASON#{season}`/`WINDOW#{grade}` window extensions, `SEASON#{season}`/`DEMAND#…` demand.
 """
 
@@ -35,35 +36,15 @@ class DynamoStore:
     def table(self) -> Table:  # created lazily: mocks first, clients after
         return boto3.resource("dynamodb").Table(self.table_name)
 
-    def create_registration(self, item: dict[str, Any], child_key: str) -> None:
+    def create_registration(self, item: dict[str, Any]) -> None:
         rid = item["registration_id"]
-        marker = {"pk": f"CHILD#{child_key}", "sk": "CHILD", "registration_id": rid, "season": item["season"]}
-        record = {"pk": f"REG#{rid}", "sk": "REG", **item}
         try:
-            self.table.meta.client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self.table_name,
-                            "Item": marker,
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                    {
-                        "Put": {
-                            "TableName": self.table_name,
-                            "Item": record,
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                ]
+            self.table.put_item(
+                Item={"pk": f"REG#{rid}", "sk": "REG", **item}, ConditionExpression="attribute_not_exists(pk)"
             )
         except ClientError as e:
-            if e.response["Error"]["Code"] == "TransactionCanceledException":
-                existing = self.table.get_item(Key={"pk": marker["pk"], "sk": "CHILD"}).get("Item")
-                if existing:
-                    raise DuplicateChild(str(existing["registration_id"])) from None
-                raise Conflict(str(e)) from None
+            if e.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise DuplicateChild(rid) from None
             if _unavailable(e):
                 raise StoreUnavailable(str(e)) from None
             raise

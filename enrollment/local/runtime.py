@@ -68,9 +68,14 @@ class EmbeddedSeason:
     """A season's stack in moto. Use as a context manager; everything is gone when it exits."""
 
     def __init__(
-        self, config: SeasonConfig, sim_clock: clock.SimulatedClock, log_level: str = "WARNING"
+        self,
+        config: SeasonConfig,
+        sim_clock: clock.SimulatedClock,
+        log_level: str = "WARNING",
+        config_path: str | None = None,
     ) -> None:
         self.config = config
+        self.config_path = config_path or f"seasons/{config.name}.yaml"
         self.clock = sim_clock
         self.log_level = log_level
         self.name = config.name
@@ -185,7 +190,7 @@ class EmbeddedSeason:
         ]["Arn"]
 
         self.env = {
-            "SEASON_CONFIG": f"seasons/{self.name}.yaml",
+            "SEASON_CONFIG": self.config_path,
             "TABLE_NAME": self.table_name,
             "IDEMPOTENCY_TABLE_NAME": self.idempotency_table_name,
             "CHILD_KEY_ID": self.child_key,

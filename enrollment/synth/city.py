@@ -122,119 +122,16 @@ OTHER_SCHOOLS: tuple[_FixedSchool, ...] = (
 )
 
 # Street-name stems (made up in the usual style of north-eastern Chinese cities).
-_ROAD_STEMS = [
-    "松江",
-    "解放",
-    "重庆",
-    "北京",
-    "天津",
-    "上海",
-    "河南",
-    "山东",
-    "辽宁",
-    "长春",
-    "珲春",
-    "延吉",
-    "通化",
-    "白山",
-    "敦化",
-    "德胜",
-    "致和",
-    "光华",
-    "新华",
-    "东昌",
-    "建华",
-    "民主",
-    "友谊",
-    "团结",
-    "胜利",
-    "和平",
-    "繁荣",
-    "前进",
-    "兴华",
-    "青年",
-    "长江",
-    "黄河",
-    "珠江",
-    "嫩江",
-    "牡丹",
-    "丁香",
-    "紫荆",
-    "梧桐",
-    "银杏",
-    "白桦",
-    "红旗",
-    "朝阳",
-    "东升",
-    "北山",
-    "江湾",
-    "滨江",
-    "临江",
-    "沿江",
-    "天池",
-    "长白",
-    "越山",
-    "大东",
-    "九站",
-    "哈达",
-    "世纪",
-    "恒山",
-    "华山",
-    "泰山",
-    "嵩山",
-    "衡山",
-    "黄山",
-    "庐山",
-    "秦岭",
-    "昆仑",
-    "祁连",
-    "太行",
-    "雁鸣",
-    "桃源",
-    "杏林",
-    "枫林",
-    "松花",
-    "清源",
-    "荣华",
-    "安居",
-    "福民",
-    "康乐",
-    "宁静",
-    "春晖",
-    "秋实",
-    "春光",
-    "阳光",
-    "启明",
-    "翠园",
-    "金珠",
-    "玉泉",
-    "锦江",
-    "汇丰",
-    "通达",
-    "顺城",
-    "永安",
-    "长安",
-    "平安",
-    "吉祥",
-    "兴业",
-    "创业",
-    "科技",
-    "学府",
-    "文化",
-    "仁和",
-    "德惠",
-    "江南",
-    "江北",
-    "新兴",
-    "迎宾",
-    "欧亚",
-    "翰林",
-    "书院",
-    "龙华",
-    "凤凰",
-    "鸿博",
-    "明珠",
-]
+_ROAD_STEMS = (
+    "松江 解放 重庆 北京 天津 上海 河南 山东 辽宁 长春 珲春 延吉 通化 白山 "
+    "敦化 德胜 致和 光华 新华 东昌 建华 民主 友谊 团结 胜利 和平 繁荣 前进 "
+    "兴华 青年 长江 黄河 珠江 嫩江 牡丹 丁香 紫荆 梧桐 银杏 白桦 红旗 朝阳 "
+    "东升 北山 江湾 滨江 临江 沿江 天池 长白 越山 大东 九站 哈达 世纪 恒山 "
+    "华山 泰山 嵩山 衡山 黄山 庐山 秦岭 昆仑 祁连 太行 雁鸣 桃源 杏林 枫林 "
+    "松花 清源 荣华 安居 福民 康乐 宁静 春晖 秋实 春光 阳光 启明 翠园 金珠 "
+    "玉泉 锦江 汇丰 通达 顺城 永安 长安 平安 吉祥 兴业 创业 科技 学府 文化 "
+    "仁和 德惠 江南 江北 新兴 迎宾 欧亚 翰林 书院 龙华 凤凰 鸿博 明珠 "
+)  # split into stems in build()
 _EW_SUFFIXES = ("路", "东路", "西路", "大路")  # roads run east-west, numbered from the west
 _NS_SUFFIXES = ("街", "南街", "北街", "大街")  # streets run north-south, numbered from the south
 _DIGITS = "零一二三四五六七八九"
@@ -298,7 +195,7 @@ class _Chunk:
     owners: dict[str, int] = field(default_factory=dict)  # parity ("all"/"odd"/"even") -> zone index
 
 
-class _Flow(dict[str, Any]):
+class _Flow(dict[Any, Any]):
     """A mapping written on one line."""
 
 
@@ -452,10 +349,8 @@ def _chunks(rng: random.Random, roads: list[_Road]) -> list[_Chunk]:
 
 def _group(rng: random.Random, grade: int, takers: list[_School]) -> list[list[_School]]:
     """Most zones have one school (单校划片); one or two share a zone (多校划片)."""
-    if grade == 1:
-        sizes = [3, 2] if len(takers) >= 10 else [2, 2]
-    else:
-        sizes = [2, 2] if len(takers) >= 8 else [2]
+    big = len(takers) >= (10 if grade == 1 else 8)
+    sizes = {(1, True): [3, 2], (1, False): [2, 2], (7, True): [2, 2], (7, False): [2]}[(grade, big)]
     rest = list(takers)
     groups: list[list[_School]] = []
     for size in sizes:
@@ -559,7 +454,7 @@ def _calendar() -> dict[str, Any]:
 def build() -> dict[str, Any]:
     """The season config as plain data (what the YAML file holds)."""
     rng = random.Random(SEED)
-    stems = list(_ROAD_STEMS)
+    stems = _ROAD_STEMS.split()
     rng.shuffle(stems)
     districts: list[dict[str, Any]] = []
     roads: list[dict[str, Any]] = []

@@ -72,7 +72,7 @@ def create(body: Annotated[RegistrationRequest, Body()]) -> Response[str]:
 
 
 @app.get("/api/registrations/<registration_id>", summary="查询报名状态")
-def read(registration_id: Annotated[str, PathParam(pattern=r"^R[17]-[A-Z2-7]{12}$")]) -> dict[str, Any]:
+def read(registration_id: Annotated[str, PathParam(pattern=r"^R(-[A-Z2-7]{4}){4}$")]) -> dict[str, Any]:
     return registrar.status(registration_id, config=wiring().config, store=wiring().store)
 
 

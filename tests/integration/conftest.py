@@ -39,4 +39,4 @@ def table_items(rt: EmbeddedSeason, table: str | None = None) -> list[dict[str, 
 
 
 def registration_items(rt: EmbeddedSeason) -> list[dict[str, Any]]:
-    return [i for i in table_items(rt) if str(i["pk"]).startswith(("REG#", "CHILD#"))]
+    return [i for i in table_items(rt) if str(i["pk"]).startswith("REG#")]

@@ -38,13 +38,20 @@ def test_accepts_and_reads_back_masked_status(open_grade1: EmbeddedSeason, seaso
     assert shown["child"]["id_number"] == id_number[:6] + "********" + id_number[-4:]
     assert "17000001234" not in r["body"] and id_number not in r["body"]
 
-    # the one-child marker is keyed on a keyed hash, never on the raw ID number
-    markers = [i for i in table_items(open_grade1) if str(i["pk"]).startswith("CHILD#")]
-    assert len(markers) == 1 and id_number not in json.dumps(markers, default=str)
+    # the conditional write is keyed on a keyed hash of the ID number (KMS HMAC), never on the number
+    [item] = registration_items(open_grade1)
+    assert item["pk"] == f"REG#{rid}"
+    assert id_number not in item["pk"] and id_number not in item["child_key"]
+    mac = boto3.client("kms").generate_mac(
+        KeyId=open_grade1.child_key,
+        MacAlgorithm="HMAC_SHA_256",
+        Message=f"enrollment-child/1|{season.season}|resident-id|{id_number}".encode(),
+    )["Mac"]
+    assert item["child_key"] == mac.hex()
 
 
 def test_unknown_registration_is_404(open_grade1: EmbeddedSeason) -> None:
-    r = open_grade1.call_api("register", "GET", "/api/registrations/R1-AAAAAAAAAAAA")
+    r = open_grade1.call_api("register", "GET", "/api/registrations/R-AAAA-AAAA-AAAA-AAAA")
     assert r["statusCode"] == 404
     assert json.loads(r["body"])["errors"][0]["field"] == "registration_id"
 
@@ -62,7 +69,7 @@ def test_same_child_twice_is_refused_r_reg_2(open_grade1: EmbeddedSeason, season
     assert status == 409
     assert answer["errors"][0]["rule"] == "R-REG-2" and answer["errors"][0]["field"] == "child.id_number"
     assert "不可兼报" in answer["message"]
-    assert len(registration_items(open_grade1)) == 2  # one registration + its marker
+    assert len(registration_items(open_grade1)) == 1
 
 
 def test_double_submit_returns_the_first_answer(open_grade1: EmbeddedSeason, season: SeasonConfig) -> None:
@@ -72,7 +79,7 @@ def test_double_submit_returns_the_first_answer(open_grade1: EmbeddedSeason, sea
     s2, a2 = post(open_grade1, body)
     assert (s1, s2) == (201, 201)
     assert a1 == a2  # same id, same created_at: nothing was registered twice
-    assert len(registration_items(open_grade1)) == 2
+    assert len(registration_items(open_grade1)) == 1
 
 
 @pytest.mark.parametrize("field", sorted(FORBIDDEN_FIELDS))
