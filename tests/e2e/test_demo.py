@@ -1,0 +1,75 @@
+"""`enroll demo` end to end, at small size: the command a bureau or auditor runs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from enrollment.resources import ROOT
+
+pytestmark = pytest.mark.xdist_group("demo")
+
+
+def test_demo_runs_a_season_and_exports(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "enrollment.cli",
+            "demo",
+            "--applicants",
+            "240",
+            "--seed",
+            "11",
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    # the workflow ran through both gates and recorded demand
+    assert summary["workflow_status"] == "SUCCEEDED"
+    gates = summary["workflow_output"]["gates"]
+    assert gates["grade7_registration"]["source"] == gates["grade1_registration"]["source"] == "schedule"
+    # every submission got the answer its rules call for, and each kind of bad submission occurred
+    assert summary["unexpected"] == []
+    assert {"R-ID-1", "R-AGE-1", "R-REG-2", "R-DATA-1"} <= set(summary["refused"])
+    submissions = (out / "submissions.jsonl").read_text(encoding="utf-8").splitlines()
+    assert summary["accepted"] + sum(summary["refused"].values()) == len(submissions)
+    assert (
+        summary["workflow_output"]["phases"]["registration"]["demand"]["registrations"] == summary["accepted"]
+    )
+    # the printed summary names the phases built and those not built yet
+    assert "not built yet" in run.stdout and "受理 accepted" in run.stdout
+    assert (out / "demand.csv").read_text(encoding="utf-8").startswith("scope,id,name,grade")
+    assert (out / "registries" / "public-security.jsonl").exists()
+
+
+def test_demo_refuses_a_broken_config(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.yaml"
+    text = (
+        (ROOT / "seasons" / "jilin-2023.yaml")
+        .read_text(encoding="utf-8")
+        .replace("timezone: Asia/Shanghai", "timezone: Mars/Olympus")
+    )
+    bad.write_text(text, encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, "-m", "enrollment.cli", "demo", "--config", str(bad)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 2
+    assert str(bad) in run.stdout and "timezone" in run.stdout and "Mars/Olympus" in run.stdout
