@@ -333,7 +333,7 @@ def load_season(path: str | Path) -> SeasonConfig:
         p = SEASONS_DIR / f"{p.name}.yaml"
     shown = str(p)
     try:
-        raw = yaml.load(p.read_text(encoding="utf-8"), Loader=_Loader)
+        raw = yaml.load(p.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - a safe loader
     except FileNotFoundError:
         raise ConfigError(shown, [("(file)", "no such file")]) from None
     except yaml.YAMLError as e:

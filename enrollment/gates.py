@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from enrollment.config import SeasonConfig
-from enrollment.phases import Phase, phase
+from enrollment.phases import REGISTRATION_GATE, Phase, phase
 from enrollment.ports import Conflict, Store, TaskTokenGone, TaskTokens
 
 
@@ -26,6 +26,10 @@ class UnknownPhase(GateError):
 
 class GateNotOpen(GateError):
     pass
+
+
+class Forbidden(GateError):
+    status = 403
 
 
 def _phase(config: SeasonConfig, season: str, name: str) -> Phase:
@@ -49,7 +53,8 @@ def open_gate(
     tokens: TaskTokens,
 ) -> dict[str, Any]:
     """Store the token the workflow waits on; if the deadline has already passed, go on at once."""
-    p = _phase(config, season, name)
+    _phase(config, season, name)
+    deadline = deadline_of(config, store, season, name)
     store.put_gate_open(
         season,
         name,
@@ -58,10 +63,10 @@ def open_gate(
             "task_token": token,
             "execution_id": execution_id,
             "opened_at": now.astimezone(config.tz).isoformat(),
-            "deadline": p.deadline.isoformat(),
+            "deadline": deadline.isoformat(),
         },
     )
-    if now >= p.deadline:
+    if now >= deadline:
         return advance(
             config,
             season,
@@ -73,7 +78,7 @@ def open_gate(
             store=store,
             tokens=tokens,
         )
-    return {"phase": name, "result": "open", "deadline": p.deadline.isoformat()}
+    return {"phase": name, "result": "open", "deadline": deadline.isoformat()}
 
 
 def advance(
@@ -124,3 +129,21 @@ def _result(result: str, name: str, gate: dict[str, Any]) -> dict[str, Any]:
         "advanced_by": gate.get("advanced_by"),
         "source": gate.get("source"),
     }
+
+
+def current_extension(store: Store, season: str, grade: int) -> date | None:
+    for item in store.season_items(season):
+        if item["sk"] == f"WINDOW#{grade}":
+            return date.fromisoformat(str(item["extended_to"]))
+    return None
+
+
+def deadline_of(config: SeasonConfig, store: Store, season: str, gate_name: str) -> datetime:
+    """A gate's deadline, after any recorded extension of its window."""
+    p = phase(config, gate_name)
+    for grade, name in REGISTRATION_GATE.items():
+        if name == gate_name:
+            extended = current_extension(store, season, grade)
+            if extended:
+                return max(p.deadline, config.day_end(extended))
+    return p.deadline

@@ -20,6 +20,10 @@ class Phase:
     deadline: datetime  # when the schedule resumes the gate (season timezone)
 
 
+# The gate that ends each grade's registration window (R-REG-1).
+REGISTRATION_GATE = {1: "grade1-registration", 7: "grade7-registration"}
+
+
 def phases(config: SeasonConfig) -> list[Phase]:
     cal = config.calendar
     return [
@@ -37,7 +41,11 @@ def phase(config: SeasonConfig, name: str) -> Phase:
 
 def schedule_expression(p: Phase) -> str:
     """EventBridge Scheduler one-time expression, in the season's local time (its timezone set apart)."""
-    return f"at({p.deadline.replace(tzinfo=None).isoformat(timespec='seconds')})"
+    return at_expression(p.deadline)
+
+
+def at_expression(deadline: datetime) -> str:
+    return f"at({deadline.replace(tzinfo=None).isoformat(timespec='seconds')})"
 
 
 def schedule_input(season: str, p: Phase) -> dict[str, str]:

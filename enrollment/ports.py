@@ -59,7 +59,17 @@ class Store(Protocol):
 
     def get_gate(self, season: str, phase: str) -> dict[str, Any] | None: ...
 
+    def set_gate_deadline(self, season: str, phase: str, deadline: str) -> None:
+        """Move an open gate's recorded deadline (after a window extension)."""
+        ...
+
     def put_season_items(self, items: Iterable[dict[str, Any]]) -> None: ...
+
+
+class Schedules(Protocol):
+    def move(self, name: str, expression: str) -> None:
+        """Give an existing schedule a new one-time expression, keeping its target and timezone."""
+        ...
 
 
 class TaskTokens(Protocol):

@@ -10,6 +10,7 @@ from typing import Any
 
 from enrollment.config import SeasonConfig
 from enrollment.idcard import mask
+from enrollment.phases import REGISTRATION_GATE
 from enrollment.ports import ChildKeyer, DuplicateChild, NotFound, Store
 from enrollment.registration import (
     CATEGORY_ZH,
@@ -20,7 +21,6 @@ from enrollment.registration import (
 )
 
 STATUS_ZH = {"registered": "已报名，待审核"}
-GATE_OF_GRADE = {1: "grade1-registration", 7: "grade7-registration"}
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class SeasonState:
         ext = {
             int(str(i["sk"]).removeprefix("WINDOW#")): date.fromisoformat(str(i["extended_to"]))
             for i in items
-            if str(i["sk"]).startswith("WINDOW#")
+            if str(i["sk"]).startswith("WINDOW#") and str(i["sk"]).count("#") == 1  # not the history entries
         }
         return cls(gates, ext)
 
@@ -80,7 +80,9 @@ def register(
     """Check the season rules and store one registration; RegistrationRefused (nothing stored) if any breaks."""
     state = SeasonState.from_items(store.season_items(config.season))
     violations = check_registration(req, config, now, state.extended_to.get(req.grade))
-    if GATE_OF_GRADE[req.grade] in state.advanced_gates and not any(v.rule == "R-REG-1" for v in violations):
+    if REGISTRATION_GATE[req.grade] in state.advanced_gates and not any(
+        v.rule == "R-REG-1" for v in violations
+    ):
         violations.insert(
             0,
             Violation(

@@ -19,6 +19,7 @@ class Settings(BaseModel):
     idempotency_table_name: str = Field(default="", alias="IDEMPOTENCY_TABLE_NAME")
     child_key_id: str = Field(default="", alias="CHILD_KEY_ID")
     state_machine_arn: str = Field(default="", alias="STATE_MACHINE_ARN")
+    schedule_group: str = Field(default="", alias="SCHEDULE_GROUP")
 
     def season(self) -> SeasonConfig:
         return _load(self.season_config)

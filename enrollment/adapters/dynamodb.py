@@ -113,6 +113,14 @@ class DynamoStore:
                 raise Conflict(f"gate {phase} is not open") from None
             raise
 
+    def set_gate_deadline(self, season: str, phase: str, deadline: str) -> None:
+        self.table.update_item(
+            Key={"pk": f"SEASON#{season}", "sk": f"GATE#{phase}"},
+            UpdateExpression="SET deadline = :d",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":d": deadline},
+        )
+
     def put_season_items(self, items: Iterable[dict[str, Any]]) -> None:
         with self.table.batch_writer() as batch:
             for item in items:

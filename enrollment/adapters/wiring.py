@@ -9,6 +9,7 @@ from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
 from enrollment.adapters.dynamodb import DynamoStore
 from enrollment.adapters.kms import KmsChildKeyer
+from enrollment.adapters.scheduler import SchedulerSchedules
 from enrollment.adapters.sfn import SfnTaskTokens
 from enrollment.config import SeasonConfig
 from enrollment.settings import Settings, settings
@@ -29,6 +30,10 @@ class Wiring:
     @cached_property
     def keyer(self) -> KmsChildKeyer:
         return KmsChildKeyer(self.settings.child_key_id)
+
+    @cached_property
+    def schedules(self) -> SchedulerSchedules:
+        return SchedulerSchedules(self.settings.schedule_group)
 
     @cached_property
     def tokens(self) -> SfnTaskTokens:

@@ -194,6 +194,7 @@ class EmbeddedSeason:
             "TABLE_NAME": self.table_name,
             "IDEMPOTENCY_TABLE_NAME": self.idempotency_table_name,
             "CHILD_KEY_ID": self.child_key,
+            "SCHEDULE_GROUP": resources.schedule_group_name(self.name),
             "POWERTOOLS_SERVICE_NAME": resources.SERVICE,
             "POWERTOOLS_LOG_LEVEL": self.log_level,
             "LOG_LEVEL": self.log_level,

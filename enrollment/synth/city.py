@@ -101,16 +101,16 @@ class _FixedSchool:
 
 # R-LOT-*: small plans, so the popular ones are oversubscribed; a few approved across districts.
 OTHER_SCHOOLS: tuple[_FixedSchool, ...] = (
-    _FixedSchool("P-CY-01", "船营区启明民办小学", "private", {1: 80}, True),
-    _FixedSchool("P-CY-02", "船营区博雅民办中学", "private", {7: 120}, True),
+    _FixedSchool("P-CY-01", "船营区启明民办小学", "private", {1: 36}, True),
+    _FixedSchool("P-CY-02", "船营区博雅民办中学", "private", {7: 36}, True),
     _FixedSchool("P-CH-01", "昌邑区明德民办小学", "private", {1: 40}),
-    _FixedSchool("P-CH-02", "昌邑区致远民办学校", "private", {1: 80, 7: 80}, True),
+    _FixedSchool("P-CH-02", "昌邑区致远民办学校", "private", {1: 36, 7: 36}, True),
     _FixedSchool("P-CH-03", "昌邑区弘文民办中学", "private", {7: 40}),
     _FixedSchool("P-LT-01", "龙潭区思源民办小学", "private", {1: 40}),
     _FixedSchool("P-LT-02", "龙潭区松苑民办中学", "private", {7: 80}),
     _FixedSchool("P-FM-01", "丰满区育英民办学校", "private", {1: 40, 7: 40}),
     _FixedSchool("P-FM-02", "丰满区求实民办中学", "private", {7: 120}),
-    _FixedSchool("P-GX-01", "高新区英才民办小学", "private", {1: 120}, True),
+    _FixedSchool("P-GX-01", "高新区英才民办小学", "private", {1: 40}, True),
     _FixedSchool("P-GX-02", "高新区睿思民办中学", "private", {7: 80}),
     _FixedSchool("P-JK-01", "经开区新苗民办小学", "private", {1: 40}),
     _FixedSchool("P-JK-02", "经开区远航民办中学", "private", {7: 40}),
@@ -300,9 +300,8 @@ def _public_schools(rng: random.Random, d: _DistrictPlan, roads: list[_Road]) ->
         k = counters[kind]
         if kind == "primary":
             plans = {1: rng.choice((180, 225, 270, 270, 315, 360, 360))}
-            name = f"{d.name}第{_cn(k)}实验小学" if k % 3 == 1 else f"{d.name}{road.stem}小学"
-            if k % 3 == 2:
-                name = f"{d.name}第{_cn(k)}小学"
+            styles = (f"{d.name}第{_cn(k)}实验小学", f"{d.name}第{_cn(k)}小学", f"{d.name}{road.stem}小学")
+            name = styles[(k - 1) % 3]
         elif kind == "nine-year":
             plans = {1: rng.choice((135, 180, 225, 270)), 7: rng.choice((200, 250, 300, 350))}
             name = f"{d.name}{road.stem}学校" if k % 2 else f"{d.name}第{_cn(k)}九年一贯制学校"

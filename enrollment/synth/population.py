@@ -29,6 +29,7 @@ some families do not live where they say, and some home visits answer after the 
 from __future__ import annotations
 
 import argparse
+import gc
 import itertools
 import json
 import random
@@ -42,7 +43,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from enrollment import idcard
-from enrollment.config import GRADES, Grade, Road, SeasonConfig, Zone, load_season
+from enrollment.config import GRADES, Grade, Road, SeasonConfig, Zone, ZoneSegment, load_season
 from enrollment.registries import (
     DeedRecord,
     HukouRecord,
@@ -63,6 +64,7 @@ BAD_KINDS: dict[str, str] = {
     "forbidden-field": "R-DATA-1",
 }
 BAD_SHARE = 0.03
+HOT_SHARE = 0.2  # of the families live in a sought-after school's zone (学区房)
 
 # --- names (common characters, combined at random: not real people) ---------------------------
 _SURNAMES = (
@@ -232,6 +234,15 @@ class _Generator:
                     first += 1
                 for n in range(first, seg.to_number + 1, step):
                     at[n] = z
+        # 学区房: in each district and grade, the two smallest single-school zones are sought after;
+        # families move there for the school, so these zones fill up first (R-PUB-2, R-WARN-1).
+        self.hot: dict[tuple[int, str], list[ZoneSegment]] = {}
+        for g in GRADES:
+            for d in self.district_codes:
+                zones = [z for z in config.zones if z.grade == g and z.district == d]
+                single = [z for z in zones if not z.multi_school] or zones
+                single.sort(key=lambda z: (config.school_index[z.schools[0]].plan(z.grade), z.id))
+                self.hot[(g, d)] = [seg for z in single[:2] for seg in z.segments]
         self.specialised = [s for s in config.schools if s.kind == "specialised" and s.plan(7) > 0]
         self.ethnic = {g: any(s.kind == "ethnic" and s.plan(g) > 0 for s in config.schools) for g in GRADES}
         self.primaries = {
@@ -283,21 +294,25 @@ class _Generator:
     def _day(self, lo: date, hi: date) -> date:
         return lo + timedelta(days=self.rng.below((hi - lo).days + 1))
 
-    def _address(self, district: str) -> dict[str, Any]:
+    def _address(self, district: str, hot_grade: int | None = None) -> dict[str, Any]:
         rng = self.rng
         rand = rng.random
-        road = rng.choices(self.roads[district], cum_weights=self.road_cum[district])[0]
+        segments = self.hot.get((hot_grade, district)) if hot_grade else None
+        if segments:
+            seg = rng.pick(segments)
+            number = seg.from_number + int(rand() * (seg.to_number - seg.from_number + 1))
+            if not seg.covers(number):  # the other side of the road
+                number = number + 1 if number < seg.to_number else number - 1
+            road_name = seg.road
+        else:
+            road = rng.choices(self.roads[district], cum_weights=self.road_cum[district])[0]
+            number, road_name = int(rand() * road.max_number) + 1, road.name
         if rand() < 0.92:
             b, u, f, r = int(rand() * 36) + 1, int(rand() * 6) + 1, int(rand() * 18) + 1, int(rand() * 4) + 1
             detail = f"{b}栋{u}单元{f}{r:02d}室"
         else:
             detail = ""  # a single-family house
-        return {
-            "district": district,
-            "road": road.name,
-            "number": int(rand() * road.max_number) + 1,
-            "detail": detail,
-        }
+        return {"district": district, "road": road_name, "number": number, "detail": detail}
 
     def _other_address(self, district: str, avoid: dict[str, Any]) -> dict[str, Any]:
         while True:
@@ -351,7 +366,7 @@ class _Generator:
             category = "specialised"
         elif r < 0.03 and self.ethnic[grade]:
             category = "ethnic"
-        elif r < 0.155 and self.private[grade]:
+        elif r < 0.20 and self.private[grade]:  # private demand concentrates on a few known schools
             category = "private"
         else:
             category = "public"
@@ -421,7 +436,7 @@ class _Generator:
             adult_area = rng.pick(_MIGRANT_AREAS) if migrant else self.area[rng.pick(self.district_codes)]
             adults[rel] = (adult_area, adult_born, adult_sex)
 
-        home = self._address(district)
+        home = self._address(district, hot_grade=grade if rng.random() < HOT_SHARE else None)
         body: dict[str, Any] = {
             "season": cfg.season,
             "grade": grade,
@@ -579,10 +594,10 @@ class _Generator:
         for s in self.private[grade]:
             if s.district == district:
                 options.append(s.id)
-                weights.append(8.0 if s.cross_district_approved else 2.0)
+                weights.append(16.0 if s.cross_district_approved else 2.0)
             elif s.cross_district_approved:  # the well-known ones draw from the whole city
                 options.append(s.id)
-                weights.append(2.5)
+                weights.append(8.0)
         return options, _cumulative(weights)
 
     def _private_choice(self, grade: Grade, district: str) -> str:
@@ -630,6 +645,18 @@ def _forbidden(body: dict[str, Any], variant: int) -> dict[str, Any]:
 
 def generate(config: SeasonConfig, applicants: int, seed: int) -> Population:
     """`applicants` submissions (about 3% bad) and the registries; deterministic for the arguments."""
+    # Hundreds of thousands of small objects and no reference cycles: the cyclic garbage
+    # collector would only rescan them over and over (a third of the time at 20,000 applicants).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _generate(config, applicants, seed)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _generate(config: SeasonConfig, applicants: int, seed: int) -> Population:
     gen = _Generator(config, seed)
     rng = gen.rng
     per_kind = round(applicants * BAD_SHARE / len(BAD_KINDS))

@@ -7,15 +7,18 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from enrollment import clock, gates
+from enrollment import clock, gates, windows
 from enrollment.adapters.wiring import wiring
+from enrollment.api import invalid_request, refusal
 from enrollment.observability import logger, metrics, tracer
 
 admin = APIGatewayRestResolver(enable_validation=True)
@@ -47,14 +50,51 @@ def _gate_error(e: gates.GateError) -> Response[str]:
     return Response(e.status, content_types.APPLICATION_JSON, json.dumps(body, ensure_ascii=False))
 
 
-@admin.post("/admin/seasons/<season>/phases/<phase>/advance")
-def advance_by_staff(season: str, phase: str, body: Annotated[AdvanceRequest, Body()]) -> Response[str]:
+@admin.exception_handler(RequestValidationError)
+def _invalid(e: RequestValidationError) -> Response[str]:
+    return refusal(422, invalid_request(list(e.errors())))
+
+
+class ExtendRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    until: date = Field(description="延长后的最后报名日")
+    reason: str = Field(min_length=2, max_length=200, description="延长原因")
+
+
+def _json(status: int, body: dict[str, Any]) -> Response[str]:
+    return Response(status, content_types.APPLICATION_JSON, json.dumps(body, ensure_ascii=False))
+
+
+def _staff() -> str:
+    """The IAM identity API Gateway's authoriser verified; without one the request is refused."""
     identity = admin.current_event.request_context.identity
     actor = identity.user_arn or identity.caller
-    if not actor:  # API Gateway's IAM authoriser fills this; anything else is refused
-        return Response(
-            403, content_types.APPLICATION_JSON, json.dumps({"message": "未授权", "message_en": "forbidden"})
-        )
+    if not actor:
+        raise gates.Forbidden("未授权", "forbidden")
+    return actor
+
+
+@admin.post("/admin/seasons/<season>/windows/<grade>/extend")
+def extend(season: str, grade: int, body: Annotated[ExtendRequest, Body()]) -> Response[str]:
+    w = wiring()
+    result = windows.extend_window(
+        w.config,
+        season,
+        grade,
+        body.until,
+        actor=_staff(),
+        reason=body.reason,
+        now=clock.now(),
+        store=w.store,
+        schedules=w.schedules,
+    )
+    logger.info("registration window extended", extra=result)
+    return _json(200, result)
+
+
+@admin.post("/admin/seasons/<season>/phases/<phase>/advance")
+def advance_by_staff(season: str, phase: str, body: Annotated[AdvanceRequest, Body()]) -> Response[str]:
+    actor = _staff()
     w = wiring()
     result = gates.advance(
         w.config,
@@ -68,7 +108,7 @@ def advance_by_staff(season: str, phase: str, body: Annotated[AdvanceRequest, Bo
         tokens=w.tokens,
     )
     logger.info("gate advanced by staff", extra=result)
-    return Response(200, content_types.APPLICATION_JSON, json.dumps(result, ensure_ascii=False))
+    return _json(200, result)
 
 
 @logger.inject_lambda_context

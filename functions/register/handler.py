@@ -17,8 +17,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from enrollment import clock, registrar
 from enrollment.adapters.wiring import wiring
+from enrollment.api import invalid_request, refusal
 from enrollment.observability import logger, metrics, tracer
-from enrollment.registration import RegistrationRefused, RegistrationRequest, violations_from_errors
+from enrollment.registration import RegistrationRefused, RegistrationRequest
 from functions.register.public import season_info
 
 app = APIGatewayRestResolver(
@@ -27,22 +28,17 @@ app = APIGatewayRestResolver(
 FORM = Path(__file__).with_name("form.html")
 
 
-def _refusal(status: int, violations: list[dict[str, str]]) -> Response[str]:
-    body = {"message": violations[0]["message"] if violations else "请求有误", "errors": violations}
-    return Response(status, content_types.APPLICATION_JSON, json.dumps(body, ensure_ascii=False))
-
-
 @app.exception_handler(RequestValidationError)
 def _invalid(e: RequestValidationError) -> Response[str]:
-    violations = violations_from_errors(list(e.errors()), prefix=("body", "path", "query"))
+    violations = invalid_request(list(e.errors()))
     logger.info("registration refused", extra={"rules": [v.rule for v in violations], "status": 422})
-    return _refusal(422, [v.as_dict() for v in violations])
+    return refusal(422, violations)
 
 
 @app.exception_handler(RegistrationRefused)
 def _refused(e: RegistrationRefused) -> Response[str]:
     logger.info("registration refused", extra={"rules": [v.rule for v in e.violations], "status": e.status})
-    return _refusal(e.status, [v.as_dict() for v in e.violations])
+    return refusal(e.status, e.violations)
 
 
 @app.get("/", include_in_schema=False)

@@ -22,7 +22,7 @@ from enrollment.registries import Registries
 from enrollment.synth import population
 from enrollment.synth.population import BAD_KINDS, Population, Submission, generate
 
-APPLICANTS = 6000  # enough for the famous private schools to be oversubscribed
+APPLICANTS = 6000  # a city-size sample: private choices concentrate on a few known schools
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def test_count_shares_and_windows(config: SeasonConfig, pop: Population, valid: 
     grades = Counter(s.grade for s in valid)
     assert 0.55 < grades[1] / len(valid) < 0.65
     categories = Counter(s.body["category"] for s in valid)
-    assert 0.10 <= categories["private"] / len(valid) <= 0.15
+    assert 0.14 <= categories["private"] / len(valid) <= 0.20
     assert categories["ethnic"] > 0
     assert categories["specialised"] > 0
     assert all(s.grade == 7 for s in valid if s.body["category"] == "specialised")
