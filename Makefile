@@ -36,7 +36,7 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 browser: ## Install Debian Chromium for the browser tests (root, apt)
-	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@{ command -v chromium && fc-list :lang=zh | grep -q .; } >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
 demo: setup ## Run a whole season locally on the embedded backend (moto)
 	$(BIN)/enroll demo $(DEMO_ARGS)
