@@ -1,0 +1,178 @@
+"""The public REST API: parents' form and registration API, and the bureau's IAM-only admin route.
+
+- `GET /` and `ANY /api/{proxy+}` → register (Lambda proxy; Powertools validates bodies).
+- `POST /admin/seasons/{season}/phases/{phase}/advance` → gate-advance, AWS_IAM (SigV4) only.
+- `POST /admin/seasons/{season}/windows/{grade}/extend` → gate-advance, AWS_IAM (SigV4) only.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from enrollment.config import SeasonConfig
+from enrollment.resources import SERVICE
+from infra.nag import acknowledge
+
+STAGE = "prod"
+ADMIN_PATH = "/admin/seasons/{season}/phases/{phase}/advance"
+EXTEND_PATH = "/admin/seasons/{season}/windows/{grade}/extend"
+# Registration peaks when a window opens; a city's season is tens of thousands of children.
+RATE_LIMIT, BURST_LIMIT = 200, 400
+ADMIN_RATE_LIMIT, ADMIN_BURST_LIMIT = 1, 5
+
+PUBLIC_REASON = (
+    "Parents register without accounts (R-REG-1: anyone may register a child); the form and "
+    "/api routes are public on purpose, protected by stage throttling, request validation and "
+    "per-child idempotency instead of an authorizer."
+)
+
+
+class Api(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: SeasonConfig,
+        register: lambda_.IFunction,
+        gate_advance: lambda_.IFunction,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.access_logs = logs.LogGroup(
+            self,
+            "AccessLogs",
+            retention=logs.RetentionDays.SIX_MONTHS,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.rest_api = apigw.RestApi(
+            self,
+            "RestApi",
+            rest_api_name=f"{SERVICE}-{config.name}",
+            description=f"Enrollment season {config.name}: registration form, API and bureau admin",
+            endpoint_configuration=apigw.EndpointConfiguration(types=[apigw.EndpointType.REGIONAL]),
+            # Access logging needs the account-level API Gateway → CloudWatch Logs role.
+            cloud_watch_role=True,
+            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
+            deploy_options=apigw.StageOptions(
+                stage_name=STAGE,
+                access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=True,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=True,
+                ),
+                # Execution logs at ERROR without data trace: bodies carry personal data (R-DATA-2).
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,
+                metrics_enabled=True,
+                tracing_enabled=True,
+                throttling_rate_limit=RATE_LIMIT,
+                throttling_burst_limit=BURST_LIMIT,
+                method_options={
+                    f"{ADMIN_PATH}/POST": apigw.MethodDeploymentOptions(
+                        throttling_rate_limit=ADMIN_RATE_LIMIT, throttling_burst_limit=ADMIN_BURST_LIMIT
+                    )
+                },
+            ),
+        )
+        api = self.rest_api
+        self.validator = api.add_request_validator(
+            "Validator", validate_request_body=True, validate_request_parameters=True
+        )
+
+        public = apigw.LambdaIntegration(register, proxy=True, allow_test_invoke=False)
+        form = api.root.add_method("GET", public, request_validator=self.validator)
+        proxy = api.root.add_resource("api").add_resource("{proxy+}")
+        public_api = proxy.add_method(
+            "ANY",
+            public,
+            request_validator=self.validator,
+            request_parameters={"method.request.path.proxy": True},
+        )
+        for method in (form, public_api):
+            acknowledge(method, "AwsSolutions-APIG4", PUBLIC_REASON)
+            acknowledge(method, "AwsSolutions-COG4", PUBLIC_REASON)
+
+        advance_body = api.add_model(
+            "AdvanceRequest",
+            content_type="application/json",
+            schema=apigw.JsonSchema(
+                schema=apigw.JsonSchemaVersion.DRAFT4,
+                title="AdvanceRequest",
+                type=apigw.JsonSchemaType.OBJECT,
+                required=["reason"],
+                properties={
+                    # as functions/gates/handler.py AdvanceRequest: who advances says why (R-VER-3)
+                    "reason": apigw.JsonSchema(type=apigw.JsonSchemaType.STRING, min_length=2, max_length=200)
+                },
+            ),
+        )
+        advance = api.root.resource_for_path(ADMIN_PATH).add_method(
+            "POST",
+            apigw.LambdaIntegration(gate_advance, proxy=True, allow_test_invoke=False),
+            authorization_type=apigw.AuthorizationType.IAM,
+            request_validator=self.validator,
+            request_parameters={"method.request.path.season": True, "method.request.path.phase": True},
+            request_models={"application/json": advance_body},
+        )
+        extend_body = api.add_model(
+            "ExtendRequest",
+            content_type="application/json",
+            schema=apigw.JsonSchema(
+                schema=apigw.JsonSchemaVersion.DRAFT4,
+                title="ExtendRequest",
+                type=apigw.JsonSchemaType.OBJECT,
+                required=["until", "reason"],
+                properties={
+                    # as functions/gates/handler.py ExtendRequest (R-REG-1: extensions are recorded)
+                    "until": apigw.JsonSchema(
+                        type=apigw.JsonSchemaType.STRING, pattern=r"^\d{4}-\d{2}-\d{2}$"
+                    ),
+                    "reason": apigw.JsonSchema(
+                        type=apigw.JsonSchemaType.STRING, min_length=2, max_length=200
+                    ),
+                },
+            ),
+        )
+        extend = api.root.resource_for_path(EXTEND_PATH).add_method(
+            "POST",
+            apigw.LambdaIntegration(gate_advance, proxy=True, allow_test_invoke=False),
+            authorization_type=apigw.AuthorizationType.IAM,
+            request_validator=self.validator,
+            request_parameters={"method.request.path.season": True, "method.request.path.grade": True},
+            request_models={"application/json": extend_body},
+        )
+        for method in (advance, extend):
+            acknowledge(
+                method,
+                "AwsSolutions-COG4",
+                "Bureau staff call the admin routes with SigV4 (AWS_IAM authorization) from their IAM "
+                "identities; there is no Cognito user pool, and IAM is the stronger control here.",
+            )
+        acknowledge(
+            api.deployment_stage,
+            "AwsSolutions-APIG3",
+            "No WAF web ACL in this stack: stage throttling bounds the public routes and the admin "
+            "route needs SigV4. A regional WAF (managed rules + rate rule) is an account decision, "
+            "to be associated with this stage where the city's network policy requires it.",
+        )
+        acknowledge(
+            api.node.find_child("CloudWatchRole"),
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
+            "API Gateway's account-level logging role; this AWS-managed policy is the documented one "
+            "and only allows writing CloudWatch Logs.",
+        )
+
+    @property
+    def url(self) -> str:
+        return self.rest_api.url

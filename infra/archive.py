@@ -1,0 +1,73 @@
+"""Signed result archives (R-LOT-3, R-OPEN-1): a write-once bucket and the key that signs them.
+
+Object Lock in compliance mode: nobody, root included, can delete or overwrite an archived version
+before its retention ends. The signing key is asymmetric so auditors can verify with the public key.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from enrollment.config import SeasonConfig
+from enrollment.resources import archive_bucket_name
+
+
+class Archive(Construct):
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: SeasonConfig, retention_days: int
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+
+        self.signing_key = kms.Key(
+            self,
+            "SigningKey",
+            description=f"enrollment {config.name}: signs result archives (ECDSA P-256)",
+            key_spec=kms.KeySpec.ECC_NIST_P256,
+            key_usage=kms.KeyUsage.SIGN_VERIFY,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.key = kms.Key(
+            self,
+            "BucketKey",
+            description=f"enrollment {config.name}: result archive bucket",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+
+        # Server access logs cannot be delivered to an SSE-KMS bucket, hence S3-managed keys here.
+        # (cdk-nag's S1 does not ask a log-destination bucket to log itself.)
+        self.access_logs = s3.Bucket(
+            self,
+            "AccessLogs",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            enforce_ssl=True,
+            minimum_tls_version=1.2,
+            versioned=True,
+            lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration=Duration.days(30))],
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+
+        self.bucket = s3.Bucket(
+            self,
+            "Bucket",
+            bucket_name=archive_bucket_name(config.name, stack.account, stack.region),
+            versioned=True,
+            object_lock_enabled=True,
+            object_lock_default_retention=s3.ObjectLockRetention.compliance(Duration.days(retention_days)),
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=self.key,
+            bucket_key_enabled=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            enforce_ssl=True,
+            minimum_tls_version=1.2,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="archive/",
+            removal_policy=RemovalPolicy.RETAIN,
+        )

@@ -1,0 +1,195 @@
+"""One factory for every Lambda in `enrollment.resources.FUNCTIONS`.
+
+Each function gets the same runtime, dependency layer, code asset, tracing, log group and
+environment, and its own role holding only what its `Access` entry below grants. A function added
+to FUNCTIONS without an `Access` entry is an error: someone has to decide what it may touch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from aws_cdk import Duration, IgnoreMode, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from enrollment.config import SeasonConfig
+from enrollment.resources import FUNCTIONS, LAMBDA_RUNTIME, ROOT, SERVICE, FunctionSpec, function_name
+from infra.context import LAYER_DIR
+from infra.nag import acknowledge, ref
+from infra.storage import Storage
+
+METRICS_NAMESPACE = "Enrollment"  # as enrollment/observability.py's Metrics(namespace=...)
+LOG_RETENTION = logs.RetentionDays.SIX_MONTHS  # the season and its appeals; logs are masked (R-DATA-2)
+
+# Code asset: the project root, keeping only enrollment/, functions/ and seasons/ (Docker-ignore
+# semantics: exclude everything, re-include those three, then drop bytecode caches).
+CODE_EXCLUDES = ("*", "!enrollment", "!functions", "!seasons", "**/__pycache__", "**/*.pyc")
+
+
+@dataclass(frozen=True)
+class Access:
+    """What one function may touch; turned into grant_* calls on its own role."""
+
+    table: Literal["read", "write", "read-write"] | None = None
+    idempotency: bool = False  # Powertools idempotency table, read/write
+    child_key: bool = False  # kms:GenerateMac with the HMAC key (CHILD_KEY_ID)
+    resume_gates: bool = False  # states:SendTaskSuccess/SendTaskFailure on the season's workflow
+
+
+ACCESS: Mapping[str, Access] = {
+    "register": Access(table="read-write", idempotency=True, child_key=True),
+    "gate-open": Access(table="write"),
+    "gate-advance": Access(table="read-write", resume_gates=True),
+    "close-registration": Access(table="read-write"),
+}
+
+
+class Functions(Construct):
+    """Every function of the season, by FunctionSpec.key: `functions["register"]`."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: SeasonConfig,
+        storage: Storage,
+        layer_dir: Path = LAYER_DIR,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        missing = [spec.key for spec in FUNCTIONS if spec.key not in ACCESS]
+        if missing:
+            raise ValueError(f"infra/functions.py: no Access entry for function(s) {missing}")
+        if not (layer_dir / "python").is_dir():
+            raise FileNotFoundError(
+                f"Lambda dependency layer not found at {layer_dir / 'python'}: run `make layer` first "
+                f"(pip installs requirements/lambda.txt for {LAMBDA_RUNTIME} manylinux, no Docker needed)"
+            )
+        self._config = config
+        self._storage = storage
+        self.runtime = lambda_.Runtime(LAMBDA_RUNTIME, lambda_.RuntimeFamily.PYTHON)
+        self.layer = lambda_.LayerVersion(
+            self,
+            "Dependencies",
+            code=lambda_.Code.from_asset(str(layer_dir), exclude=[".built"]),
+            compatible_runtimes=[self.runtime],
+            compatible_architectures=[lambda_.Architecture.X86_64],
+            description=f"{SERVICE}: requirements/lambda.txt",
+        )
+        self.code = lambda_.Code.from_asset(
+            str(ROOT), exclude=list(CODE_EXCLUDES), ignore_mode=IgnoreMode.DOCKER
+        )
+        self._functions: dict[str, lambda_.Function] = {}
+        for spec in FUNCTIONS:
+            self._functions[spec.key] = self._build(spec, ACCESS[spec.key])
+
+    def __getitem__(self, key: str) -> lambda_.Function:
+        return self._functions[key]
+
+    def __iter__(self) -> Iterator[tuple[FunctionSpec, lambda_.Function]]:
+        return ((spec, self._functions[spec.key]) for spec in FUNCTIONS)
+
+    def _build(self, spec: FunctionSpec, access: Access) -> lambda_.Function:
+        name = function_name(self._config.name, spec.key)
+        storage = self._storage
+        log_group = logs.LogGroup(
+            self,
+            f"{spec.key}-logs",
+            log_group_name=f"/aws/lambda/{name}",
+            retention=LOG_RETENTION,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        role = iam.Role(
+            self,
+            f"{spec.key}-role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"{name}: only what this function needs",
+        )
+        log_group.grant_write(role)
+
+        environment = {
+            "POWERTOOLS_SERVICE_NAME": SERVICE,
+            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+            "LOG_LEVEL": "INFO",
+            "SEASON_CONFIG": f"seasons/{self._config.name}.yaml",
+            "TABLE_NAME": storage.table.table_name,
+        }
+        if access.table == "read":
+            storage.table.grant_read_data(role)
+        elif access.table == "write":
+            storage.table.grant_write_data(role)
+        elif access.table == "read-write":
+            storage.table.grant_read_write_data(role)
+        if access.idempotency:
+            storage.idempotency_table.grant_read_write_data(role)
+            environment["IDEMPOTENCY_TABLE_NAME"] = storage.idempotency_table.table_name
+        if access.child_key:
+            storage.child_key.grant_generate_mac(role)
+            environment["CHILD_KEY_ID"] = storage.child_key.key_id
+
+        fn = lambda_.Function(
+            self,
+            spec.key,
+            function_name=name,
+            description=spec.description,
+            runtime=self.runtime,
+            architecture=lambda_.Architecture.X86_64,
+            handler=spec.handler,
+            code=self.code,
+            layers=[self.layer],
+            memory_size=spec.memory_mb,
+            timeout=Duration.seconds(spec.timeout_s),
+            role=role,
+            log_group=log_group,
+            tracing=lambda_.Tracing.ACTIVE,
+            environment=environment,
+        )
+        self._acknowledge(fn, role, access)
+        return fn
+
+    def connect_workflow(self, state_machine: sfn.StateMachine) -> None:
+        """Functions that resume gates learn the state machine ARN and may answer its task tokens."""
+        for spec, fn in self:
+            if ACCESS[spec.key].resume_gates:
+                fn.add_environment("STATE_MACHINE_ARN", state_machine.state_machine_arn)
+                state_machine.grant(fn, "states:SendTaskSuccess", "states:SendTaskFailure")
+
+    def _acknowledge(self, fn: lambda_.Function, role: iam.Role, access: Access) -> None:
+        acknowledge(
+            role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "X-Ray's PutTraceSegments/PutTelemetryRecords support no resource-level permissions; "
+            "Lambda active tracing needs them on '*'.",
+        )
+        if access.table is not None:
+            acknowledge(
+                role,
+                f"AwsSolutions-IAM5[Resource::<{ref(self._storage.table)}.Arn>/index/*]",
+                "grant_*_data adds the table's indexes (ARN/index/*) to the table ARN; its only index is "
+                "gsi1, which the handlers query.",
+            )
+        if access.table in ("read-write", "write") or access.idempotency:
+            acknowledge(
+                role,
+                "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+                "Table-encryption grant on the one data CMK, scoped to that key's ARN; DynamoDB picks "
+                "the GenerateDataKey variant.",
+            )
+            acknowledge(
+                role,
+                "AwsSolutions-IAM5[Action::kms:ReEncrypt*]",
+                "Table-encryption grant on the one data CMK, scoped to that key's ARN (ReEncryptFrom/To).",
+            )
+        acknowledge(
+            fn,
+            "AwsSolutions-L1",
+            f"{LAMBDA_RUNTIME} is pinned in enrollment/resources.py and the layer's compiled wheels "
+            "(pydantic-core, PyYAML) are built for it (Makefile `layer`); runtime and layer move together.",
+        )

@@ -1,0 +1,111 @@
+"""Phase deadlines: one one-time EventBridge schedule per gate, resuming it at the published time.
+
+`at(...)` is the deadline's wall-clock time in the season's timezone, with that timezone set on
+the schedule, exactly as the calendar publishes it (e.g. registration ends 2023-05-30T00:00:00
+Asia/Shanghai). `ScheduleExpression.at()` is not used: it renders the instant in UTC.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy, Stack, TimeZone
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as targets
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from enrollment.config import SeasonConfig
+from enrollment.phases import phases, schedule_expression, schedule_input, schedule_name
+from enrollment.resources import schedule_group_name
+from infra.nag import acknowledge, ref
+
+RETRY_ATTEMPTS = 48
+MAX_EVENT_AGE = Duration.hours(12)
+
+
+class Schedules(Construct):
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: SeasonConfig, gate_advance: lambda_.IFunction
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        self.group = scheduler.ScheduleGroup(
+            self,
+            "Group",
+            schedule_group_name=schedule_group_name(config.name),
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        # Deadline invocations that still fail after the retry policy land here (and raise an alarm).
+        self.dead_letters = sqs.Queue(
+            self,
+            "DeadLetters",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        acknowledge(
+            self.dead_letters,
+            "AwsSolutions-SQS3",
+            "This queue is itself the dead-letter queue of the deadline schedules; it has no DLQ.",
+        )
+        # One role for all deadlines: invoke gate-advance (and deliver to the DLQ), nothing else.
+        self.role = iam.Role(
+            self,
+            "InvokeRole",
+            description=f"EventBridge Scheduler: resume enrollment {config.name} gates at their deadlines",
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com",
+                conditions={
+                    "StringEquals": {
+                        "aws:SourceAccount": stack.account,
+                        "aws:SourceArn": self.group.schedule_group_arn,
+                    }
+                },
+            ),
+        )
+        self.group_name = schedule_group_name(config.name)
+        self.schedule_names = [schedule_name(p) for p in phases(config)]
+        self.schedules: dict[str, scheduler.Schedule] = {}
+        for phase in phases(config):
+            self.schedules[phase.name] = scheduler.Schedule(
+                self,
+                phase.name,
+                schedule_name=schedule_name(phase),
+                schedule_group=self.group,
+                description=f"{phase.title_zh}: deadline, resume the {phase.name} gate",
+                schedule=scheduler.ScheduleExpression.expression(
+                    schedule_expression(phase), TimeZone.of(config.timezone)
+                ),
+                target=targets.LambdaInvoke(
+                    gate_advance,
+                    input=scheduler.ScheduleTargetInput.from_object(schedule_input(config.season, phase)),
+                    role=self.role,
+                    dead_letter_queue=self.dead_letters,
+                    retry_attempts=RETRY_ATTEMPTS,
+                    max_event_age=MAX_EVENT_AGE,
+                ),
+            )
+        acknowledge(
+            self.role,
+            f"AwsSolutions-IAM5[Resource::<{ref(gate_advance)}.Arn>:*]",
+            "grant_invoke covers the function's versions and aliases (ARN:*); the schedules invoke "
+            "the unqualified function, and no other function is reachable.",
+        )
+
+    def allow_moving(self, fn: lambda_.Function) -> None:
+        """Let a function move the deadline schedules (window extensions, R-REG-1), and nothing else."""
+        fn.add_environment("SCHEDULE_GROUP", self.group_name)
+        # ARNs built from the names, not from the schedules (which depend on the function: a cycle)
+        stack = Stack.of(self)
+        arns = [
+            stack.format_arn(
+                service="scheduler", resource="schedule", resource_name=f"{self.group_name}/{name}"
+            )
+            for name in self.schedule_names
+        ]
+        fn.add_to_role_policy(
+            iam.PolicyStatement(actions=["scheduler:GetSchedule", "scheduler:UpdateSchedule"], resources=arns)
+        )
+        # UpdateSchedule re-sends the target, whose role the caller must be allowed to pass.
+        self.role.grant_pass_role(fn.grant_principal)

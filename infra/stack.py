@@ -1,0 +1,73 @@
+"""One season: the stack composes the constructs and exports what operators need."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from enrollment.config import SeasonConfig
+from infra.api import Api
+from infra.archive import Archive
+from infra.context import DEFAULT_ARCHIVE_RETENTION_DAYS, LAYER_DIR
+from infra.functions import Functions
+from infra.observability import Observability
+from infra.schedules import Schedules
+from infra.storage import Storage
+from infra.workflow import Workflow
+
+
+class SeasonStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: SeasonConfig,
+        archive_retention_days: int = DEFAULT_ARCHIVE_RETENTION_DAYS,
+        alarm_email: str | None = None,
+        layer_dir: Path = LAYER_DIR,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            scope, construct_id, description=f"Enrollment season {config.name} ({config.city})", **kwargs
+        )
+        self.config = config
+        self.storage = Storage(self, "Storage", config=config)
+        self.archive = Archive(self, "Archive", config=config, retention_days=archive_retention_days)
+        self.functions = Functions(
+            self, "Functions", config=config, storage=self.storage, layer_dir=layer_dir
+        )
+        self.workflow = Workflow(
+            self, "Workflow", config=config, functions=self.functions, storage=self.storage
+        )
+        self.functions.connect_workflow(self.workflow.state_machine)
+        self.api = Api(
+            self,
+            "Api",
+            config=config,
+            register=self.functions["register"],
+            gate_advance=self.functions["gate-advance"],
+        )
+        self.schedules = Schedules(
+            self, "Schedules", config=config, gate_advance=self.functions["gate-advance"]
+        )
+        self.schedules.allow_moving(self.functions["gate-advance"])
+        self.observability = Observability(
+            self,
+            "Observability",
+            config=config,
+            state_machine=self.workflow.state_machine,
+            functions=[(spec.key, fn) for spec, fn in self.functions],
+            dead_letters=self.schedules.dead_letters,
+            rest_api=self.api.rest_api,
+            alarm_email=alarm_email,
+        )
+
+        CfnOutput(self, "ApiUrl", value=self.api.url, description="Registration form and API")
+        CfnOutput(self, "StateMachineArn", value=self.workflow.state_machine.state_machine_arn)
+        CfnOutput(self, "ArchiveBucketName", value=self.archive.bucket.bucket_name)
+        CfnOutput(self, "TableName", value=self.storage.table.table_name)
+        CfnOutput(self, "AlarmTopicArn", value=self.observability.topic.topic_arn)

@@ -1,0 +1,75 @@
+"""The season's data: one DynamoDB table, the idempotency table, their key, and the child-key HMAC key.
+
+R-DATA-2: everything at rest is encrypted with a customer-managed key; ID numbers are never used as
+keys, only their HMAC (GenerateMac with a key that never leaves KMS).
+"""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from enrollment.config import SeasonConfig
+from enrollment.resources import idempotency_table_name, table_name
+
+_PITR = dynamodb.PointInTimeRecoverySpecification(point_in_time_recovery_enabled=True)
+_STRING = dynamodb.AttributeType.STRING
+
+
+class Storage(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, config: SeasonConfig) -> None:
+        super().__init__(scope, construct_id)
+
+        self.data_key = kms.Key(
+            self,
+            "DataKey",
+            description=f"enrollment {config.name}: DynamoDB tables (personal data, R-DATA-2)",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        # Child keys are HMACs of ID numbers (R-REG-2): replacing this key would make every child
+        # registered so far look new, so it is retained and never rotated (KMS cannot rotate HMAC keys).
+        self.child_key = kms.Key(
+            self,
+            "ChildKey",
+            description=f"enrollment {config.name}: HMAC of ID numbers (child keys, R-REG-2)",
+            key_spec=kms.KeySpec.HMAC_256,
+            key_usage=kms.KeyUsage.GENERATE_VERIFY_MAC,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+
+        self.table = dynamodb.Table(
+            self,
+            "Table",
+            table_name=table_name(config.name),
+            partition_key=dynamodb.Attribute(name="pk", type=_STRING),
+            sort_key=dynamodb.Attribute(name="sk", type=_STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=self.data_key,
+            point_in_time_recovery_specification=_PITR,
+            deletion_protection=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.table.add_global_secondary_index(
+            index_name="gsi1",
+            partition_key=dynamodb.Attribute(name="gsi1pk", type=_STRING),
+            sort_key=dynamodb.Attribute(name="gsi1sk", type=_STRING),
+            projection_type=dynamodb.ProjectionType.ALL,
+        )
+
+        # Powertools idempotency records: short-lived (TTL), but they echo responses, so same CMK.
+        self.idempotency_table = dynamodb.Table(
+            self,
+            "IdempotencyTable",
+            table_name=idempotency_table_name(config.name),
+            partition_key=dynamodb.Attribute(name="id", type=_STRING),
+            time_to_live_attribute="expiration",
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=self.data_key,
+            point_in_time_recovery_specification=_PITR,
+            removal_policy=RemovalPolicy.DESTROY,
+        )

@@ -1,0 +1,91 @@
+"""REST API: public form and /api (Lambda proxy), IAM-only admin route; logged, validated, throttled."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from infra.api import ADMIN_PATH, ADMIN_RATE_LIMIT, BURST_LIMIT, EXTEND_PATH, RATE_LIMIT
+from infra.nag import ref
+from tests.infra.helpers import api_methods, dumps, only
+
+pytestmark = pytest.mark.xdist_group("infra")
+
+PUBLIC = {("/", "GET"), ("/api/{proxy+}", "ANY")}
+ADMIN = (ADMIN_PATH, "POST")
+EXTEND = (EXTEND_PATH, "POST")
+
+
+def _targets(props: dict[str, Any], fn_id: str) -> bool:
+    integration = props["Integration"]
+    return integration["Type"] == "AWS_PROXY" and f'"{fn_id}"' in dumps(integration["Uri"])
+
+
+def test_exactly_the_four_routes(raw):
+    assert set(api_methods(raw)) == {*PUBLIC, ADMIN, EXTEND}
+
+
+def test_window_extension_route_requires_iam_and_reaches_gate_advance(synth, raw):
+    props = api_methods(raw)[EXTEND]
+    assert props["AuthorizationType"] == "AWS_IAM"
+    assert _targets(props, ref(synth.stack.functions["gate-advance"]))
+    assert props["RequestParameters"] == {
+        "method.request.path.season": True,
+        "method.request.path.grade": True,
+    }
+
+
+def test_admin_route_requires_iam_and_reaches_gate_advance(synth, raw):
+    props = api_methods(raw)[ADMIN]
+    assert props["AuthorizationType"] == "AWS_IAM"
+    assert _targets(props, ref(synth.stack.functions["gate-advance"]))
+    assert props["RequestParameters"] == {
+        "method.request.path.season": True,
+        "method.request.path.phase": True,
+    }
+    assert set(props["RequestModels"]) == {"application/json"}
+
+
+def test_public_routes_reach_register_and_nothing_else_is_open(synth, raw):
+    register = ref(synth.stack.functions["register"])
+    for route, props in api_methods(raw).items():
+        if route in PUBLIC:
+            assert props["AuthorizationType"] == "NONE"
+            assert _targets(props, register), route
+        else:
+            assert props["AuthorizationType"] == "AWS_IAM", route
+
+
+def test_every_method_is_validated(raw):
+    validator_id, validator = only(raw, "AWS::ApiGateway::RequestValidator")
+    assert validator["Properties"]["ValidateRequestBody"] is True
+    assert validator["Properties"]["ValidateRequestParameters"] is True
+    for route, props in api_methods(raw).items():
+        assert props["RequestValidatorId"] == {"Ref": validator_id}, route
+
+
+def test_regional_endpoint(raw):
+    _, api = only(raw, "AWS::ApiGateway::RestApi")
+    assert api["Properties"]["EndpointConfiguration"] == {"Types": ["REGIONAL"]}
+
+
+def test_stage_logs_access_traces_and_throttles(synth, raw):
+    _, stage = only(raw, "AWS::ApiGateway::Stage")
+    props = stage["Properties"]
+    # the flag logGroupDestinationArnWithoutWildcard renders the ARN without ':*', from the group's name
+    assert {"Ref": ref(synth.stack.api.access_logs)} in props["AccessLogSetting"]["DestinationArn"][
+        "Fn::Join"
+    ][1]
+    assert '"requestId"' in props["AccessLogSetting"]["Format"]
+    assert props["TracingEnabled"] is True
+    settings = {(s["ResourcePath"], s["HttpMethod"]): s for s in props["MethodSettings"]}
+    everything = settings[("/*", "*")]
+    assert everything["ThrottlingRateLimit"] == RATE_LIMIT
+    assert everything["ThrottlingBurstLimit"] == BURST_LIMIT
+    assert everything["LoggingLevel"] == "ERROR"
+    assert everything["DataTraceEnabled"] is False  # bodies carry personal data (R-DATA-2)
+    admin = settings[("/~1admin~1seasons~1{season}~1phases~1{phase}~1advance", "POST")]
+    assert admin["ThrottlingRateLimit"] == ADMIN_RATE_LIMIT
+    _, account = only(raw, "AWS::ApiGateway::Account")  # access logging needs the account's log role
+    assert account["Properties"]["CloudWatchRoleArn"]
