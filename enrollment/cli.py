@@ -283,7 +283,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = load_season(args.config)
     except ConfigError as e:
-        console.print(f"[red]{e}[/red]")
+        sys.stderr.write(f"{e}\n")  # plain text: one problem a line, never wrapped
         return 2
     if args.applicants < 1:
         parser.error("--applicants must be at least 1")
