@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections import Counter
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -42,6 +41,14 @@ class ConfigError(ValueError):
         self.problems = problems
         lines = [f"{path}: {field}: {message}" for field, message in problems]
         super().__init__("season config is not valid:\n" + "\n".join(lines))
+
+
+class ConfigProblems(ValueError):
+    """Cross-reference problems found after the fields themselves validated: (field, message) pairs."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{f}: {m}" for f, m in problems))
+        self.problems = problems
 
 
 class _Strict(BaseModel):
@@ -222,58 +229,66 @@ class SeasonConfig(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> SeasonConfig:
-        problems: list[str] = []
+        """Cross-references; each problem names its field, e.g. `zones[3].segments[0].road`."""
+        problems: list[tuple[str, str]] = []
         if self.calendar.grade1_registration.start.year != self.year:
-            problems.append(f"calendar is not in the season year {self.year}")
-        for label, ids in (
-            ("district code", [d.code for d in self.districts]),
-            ("road name", [r.name for r in self.roads]),
-            ("school id", [s.id for s in self.schools]),
-            ("zone id", [z.id for z in self.zones]),
-        ):
-            problems += [f"{label} {i!r} is used twice" for i, n in Counter(ids).items() if n > 1]
+            problems.append(("calendar.grade1_registration.start", f"is not in the season year {self.year}"))
+        for field, key in (("districts", "code"), ("roads", "name"), ("schools", "id"), ("zones", "id")):
+            seen: set[str] = set()
+            for i, item in enumerate(getattr(self, field)):
+                value = getattr(item, key)
+                if value in seen:
+                    problems.append((f"{field}[{i}].{key}", f"{value!r} is used twice"))
+                seen.add(value)
         districts = {d.code for d in self.districts}
         schools = {s.id: s for s in self.schools}
         roads = {r.name: r for r in self.roads}
-        problems += [
-            f"road {r.name!r}: unknown district {r.district!r}"
-            for r in self.roads
-            if r.district not in districts
+        owners = [
+            ("roads", [r.district for r in self.roads]),
+            ("schools", [x.district for x in self.schools]),
         ]
-        problems += [
-            f"school {s.id}: unknown district {s.district!r}"
-            for s in self.schools
-            if s.district not in districts
-        ]
+        owners.append(("zones", [z.district for z in self.zones]))
+        for field, codes in owners:
+            problems += [
+                (f"{field}[{i}].district", f"unknown district {code!r}")
+                for i, code in enumerate(codes)
+                if code not in districts
+            ]
         covered: dict[tuple[int, str], list[tuple[ZoneSegment, str]]] = {}
-        for z in self.zones:
-            if z.district not in districts:
-                problems.append(f"zone {z.id}: unknown district {z.district!r}")
-            for sid in z.schools:
+        for zi, z in enumerate(self.zones):
+            for si, sid in enumerate(z.schools):
                 s = schools.get(sid)
                 if s is None:
-                    problems.append(f"zone {z.id}: unknown school {sid!r}")
+                    problems.append((f"zones[{zi}].schools[{si}]", f"unknown school {sid!r}"))
                 elif s.kind != "public" or s.plan(z.grade) == 0:
                     problems.append(
-                        f"zone {z.id}: school {sid} is not a public school taking grade {z.grade}"
+                        (f"zones[{zi}].schools[{si}]", f"{sid} is not a public school taking grade {z.grade}")
                     )
-            for seg in z.segments:
+            for gi, seg in enumerate(z.segments):
+                at = f"zones[{zi}].segments[{gi}]"
                 road = roads.get(seg.road)
                 if road is None:
-                    problems.append(f"zone {z.id}: unknown road {seg.road!r}")
+                    problems.append((f"{at}.road", f"unknown road {seg.road!r}"))
                     continue
                 if road.district != z.district:
-                    problems.append(f"zone {z.id}: road {seg.road!r} is in district {road.district}")
+                    problems.append(
+                        (f"{at}.road", f"{seg.road!r} is in district {road.district}, not {z.district}")
+                    )
                 if seg.to_number < seg.from_number or seg.to_number > road.max_number:
-                    problems.append(f"zone {z.id}: numbers {seg.from_number}-{seg.to_number} of {seg.road!r}")
+                    problems.append(
+                        (
+                            f"{at}.to_number",
+                            f"{seg.from_number}-{seg.to_number} is not within 1-{road.max_number}",
+                        )
+                    )
                 for other, other_zone in covered.get((z.grade, seg.road), []):
                     if any(
                         seg.covers(n) and other.covers(n) for n in range(seg.from_number, seg.to_number + 1)
                     ):
-                        problems.append(f"zone {z.id} overlaps zone {other_zone} on {seg.road!r}")
+                        problems.append((at, f"overlaps zone {other_zone} on {seg.road!r}"))
                 covered.setdefault((z.grade, seg.road), []).append((seg, z.id))
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ConfigProblems(problems)
         return self
 
     # Derived facts ---------------------------------------------------------------------------
@@ -343,7 +358,14 @@ def load_season(path: str | Path) -> SeasonConfig:
     try:
         return SeasonConfig.model_validate(raw)
     except ValidationError as e:
-        raise ConfigError(shown, [(_loc(err["loc"]), err["msg"]) for err in e.errors()]) from None
+        problems: list[tuple[str, str]] = []
+        for err in e.errors():
+            cause = (err.get("ctx") or {}).get("error")
+            if isinstance(cause, ConfigProblems):
+                problems += cause.problems
+            else:
+                problems.append((_loc(err["loc"]), err["msg"]))
+        raise ConfigError(shown, problems) from None
 
 
 def _loc(loc: tuple[int | str, ...]) -> str:

@@ -54,7 +54,8 @@ def test_a_roundtrip_of_the_committed_file_still_loads(tmp_path: Path, raw: dict
 def test_school_with_unknown_district(tmp_path: Path, raw: dict[str, Any]) -> None:
     raw["schools"][0]["district"] = "XX"
     err = _refused(_write(tmp_path, raw))
-    assert f"school {raw['schools'][0]['id']}: unknown district 'XX'" in str(err)
+    assert ("schools[0].district", "unknown district 'XX'") in err.problems
+    assert f"{err.path}: schools[0].district: unknown district 'XX'" in str(err)
 
 
 def test_calendar_out_of_order(tmp_path: Path, raw: dict[str, Any]) -> None:
@@ -90,14 +91,19 @@ def test_overlapping_zones(tmp_path: Path, raw: dict[str, Any]) -> None:
     first, second = [z for z in raw["zones"] if z["grade"] == 1 and z["district"] == "CY"][:2]
     second["segments"].append(dict(first["segments"][0]))
     err = _refused(_write(tmp_path, raw))
-    assert f"zone {second['id']} overlaps zone {first['id']}" in str(err)
+    index = raw["zones"].index(second)
+    at = f"zones[{index}].segments[{len(second['segments']) - 1}]"
+    assert any(f == at and f"overlaps zone {first['id']}" in m for f, m in err.problems), err.problems
 
 
 def test_zone_naming_a_private_school(tmp_path: Path, raw: dict[str, Any]) -> None:
     private = next(s for s in raw["schools"] if s["kind"] == "private")
     raw["zones"][0]["schools"].append(private["id"])
     err = _refused(_write(tmp_path, raw))
-    assert f"school {private['id']} is not a public school taking grade" in str(err)
+    at = f"zones[0].schools[{len(raw['zones'][0]['schools']) - 1}]"
+    assert any(
+        f == at and f"{private['id']} is not a public school taking grade" in m for f, m in err.problems
+    )
 
 
 def test_bad_yaml(tmp_path: Path) -> None:
