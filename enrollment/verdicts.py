@@ -1,0 +1,116 @@
+"""Verification records shared by the rules, the review queue, the store and the workflow (R-VER-*).
+
+A `Check` is one agency's answer about one registration (R-VER-2: stored with its source, time and
+reason code). A `Verdict` is what the rules make of all checks (R-VER-1, R-MIG-1, R-PRIO-1, R-LOT-2).
+A `Decision` is a person's sign-off on a verdict (R-VER-3: who, when, why), kept append-only.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Agency = Literal["public-security", "housing", "planning", "community"]
+AGENCIES: tuple[Agency, ...] = ("public-security", "housing", "planning", "community")
+AGENCY_ZH: dict[str, str] = {
+    "public-security": "公安",
+    "housing": "住建",
+    "planning": "规划和自然资源",
+    "community": "街道社区",
+}
+
+# Why a registration is not (yet) eligible for catchment admission. Every code has a zh-CN text.
+ReasonCode = Literal[
+    "hukou-not-found",  # public security has no hukou/permit for this ID number
+    "hukou-address-mismatch",  # the stated hukou address is not the one public security holds (弄虚作假?)
+    "hukou-outside-zone",  # hukou address is in no catchment zone of this grade
+    "permit-not-found",  # R-MIG-1: no residence permit with that number for this child
+    "permit-outside-zone",  # residence permit address is in no catchment zone
+    "no-property",  # no deed stated (hukou without property)
+    "deed-not-found",  # housing has no deed with that number
+    "deed-address-mismatch",  # the deed's address is not the hukou address (房户不一致)
+    "deed-after-cutoff",  # registered on or after 31 Aug (year - 3)
+    "not-residential",  # planned use is not residential (规划用途非住宅)
+    "not-living-there",  # community: the family does not live there (实际居住不符)
+    "visit-not-confirmed",  # community did not answer by the home-visit deadline
+    "agency-unanswered",  # an agency stayed down: the check could not be made
+    "priority-not-verified",  # R-PRIO-1 claim not confirmed
+    "foreign-check-pending",  # R-FOREIGN-1: foreign-affairs check (not automated)
+]
+REASON_ZH: dict[str, str] = {
+    "hukou-not-found": "公安未查到户籍或居住证信息",
+    "hukou-address-mismatch": "填报户籍地址与公安登记不一致",
+    "hukou-outside-zone": "户籍地址不在本年级任何招生片区内",
+    "permit-not-found": "公安未查到该居住证",
+    "permit-outside-zone": "居住证地址不在本年级任何招生片区内",
+    "no-property": "未提供房产信息",
+    "deed-not-found": "住建部门未查到该不动产权证",
+    "deed-address-mismatch": "房产地址与户籍地址不一致（房户不一致）",
+    "deed-after-cutoff": "房产登记时间晚于规定日期",
+    "not-residential": "房产规划用途不是住宅",
+    "not-living-there": "社区入户核查：未在该地址实际居住",
+    "visit-not-confirmed": "入户核查截止时仍未确认实际居住",
+    "agency-unanswered": "部门核查未能完成，转人工复核",
+    "priority-not-verified": "政策优先资格未核实",
+    "foreign-check-pending": "外籍学生资质须经外事部门核查",
+}
+
+CheckStatus = Literal["answered", "pending", "unanswered", "not-confirmed"]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Check(_Record):
+    registration_id: str
+    agency: Agency
+    status: CheckStatus  # pending: a home visit was requested and has not been answered yet
+    asked_at: datetime
+    answered_at: datetime | None = None
+    reason: str  # the agency's own reason code, e.g. "found", "no-record", "lives-there", "timeout"
+    facts: dict[str, str | int | bool | None] = Field(default_factory=dict)  # what the agency said
+
+
+VerdictStatus = Literal["eligible", "not-eligible", "review"]
+Fact = Literal[
+    "policy-priority",
+    "hukou-in-zone",
+    "deed-in-zone",
+    "hukou-deed-match",
+    "actual-residence",
+    "residence-permit-in-zone",
+    "own-district",  # R-LOT-2: the child's verified home district is the private school's district
+]
+
+
+class Verdict(_Record):
+    registration_id: str
+    season: str
+    grade: int
+    district: str  # the district that owns the case (the child's home district)
+    category: str
+    status: VerdictStatus  # review: failed, unanswered or conflicting facts a person must look at
+    zone_id: str | None = None  # the catchment zone the child is eligible for
+    facts: dict[Fact, bool] = Field(default_factory=dict)
+    reasons: list[ReasonCode] = Field(default_factory=list)
+    decided_at: datetime
+    decided_by: str = "system"
+
+
+DecisionAction = Literal["confirm", "override"]
+
+
+class Decision(_Record):
+    """A staff member's sign-off on a case (R-VER-3); never changed once written."""
+
+    registration_id: str
+    district: str
+    action: DecisionAction
+    outcome: Literal["eligible", "not-eligible"]
+    zone_id: str | None = None
+    reason: str = Field(min_length=2, max_length=500)
+    actor: str
+    at: datetime
