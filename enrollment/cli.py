@@ -26,7 +26,6 @@ from enrollment.config import ConfigError, SeasonConfig, load_season
 
 # Phases the source notice describes that this build does not run yet (they are absent, not faked).
 NOT_BUILT = [
-    ("信息审核", "verification through agencies, home visits, review (R-VER-*)"),
     ("民办学校电脑派位", "private admissions and the lottery (R-LOT-*)"),
     ("招生录取与统筹安排", "catchment admission and coordination (R-PUB-*, R-COORD-1)"),
     ("录取通知与结果存档", "notices and the signed archive (R-NOTE-1)"),
@@ -45,6 +44,8 @@ class DemoResult:
     phases: list[tuple[str, str]] = field(default_factory=list)
     demand: list[dict[str, Any]] = field(default_factory=list)
     workflow: dict[str, Any] = field(default_factory=dict)
+    verification: dict[str, Any] = field(default_factory=dict)
+    verification_steps: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
 
 
@@ -54,6 +55,7 @@ def run_demo(
     """A whole season, as far as it is built, on the embedded backend."""
     from enrollment.clock import SimulatedClock
     from enrollment.local.runtime import EmbeddedSeason
+    from enrollment.local.season import run_verification
     from enrollment.phases import phases
     from enrollment.synth.population import generate
 
@@ -69,7 +71,12 @@ def run_demo(
     by_grade = {g: [s for s in population.submissions if s.grade == g] for g in (7, 1)}
     deadlines = {p.name: p for p in phases(config)}
 
-    with EmbeddedSeason(config, SimulatedClock(start), config_path=str(Path(config_path).resolve())) as rt:
+    with EmbeddedSeason(
+        config,
+        SimulatedClock(start),
+        config_path=str(Path(config_path).resolve()),
+        registries=population.registries,
+    ) as rt:
         rt.start()
         rt.wait_for_gate("grade7-registration")
         with Progress(
@@ -103,8 +110,13 @@ def run_demo(
                     )
                 if grade == 7:
                     rt.wait_for_gate("grade1-registration")
-        result.workflow = rt.wait_for_end(timeout=120)
+        console.print("信息审核 verification: agencies, home visits, review, city spot-check …")
+        result.verification_steps = run_verification(rt, config)
+        result.workflow = rt.wait_for_end(timeout=300)
         result.demand = _demand_items(rt)
+        result.verification = rt.state_output("SummarizeVerification")["phases"]["verification_final"][
+            "outcome"
+        ]
     result.seconds = time.monotonic() - started
     if out:
         _export(out, population, result)
@@ -201,6 +213,8 @@ def _export(out: Path, population: Any, result: DemoResult) -> None:
         "unexpected": result.unexpected,
         "workflow_status": result.workflow.get("status"),
         "workflow_output": json.loads(result.workflow.get("output", "{}")),
+        "verification": result.verification,
+        "verification_steps": result.verification_steps,
         "seconds": round(result.seconds, 1),
     }
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -213,7 +227,13 @@ def print_summary(config: SeasonConfig, result: DemoResult, console: Console) ->
     phases.add_column("结果 result")
     for name, what in result.phases:
         phases.add_row(name, what)
-    phases.add_row("registration-closed", f"workflow {result.workflow.get('status')}, demand recorded")
+    phases.add_row("registration-closed", "demand recorded against plan")
+    v = result.verification
+    if v:
+        phases.add_row(
+            "verification", f"{v['verdicts']} cases judged; home visits, review and spot-check gates passed"
+        )
+    phases.add_row("workflow", str(result.workflow.get("status")))
     for zh, en in NOT_BUILT:
         phases.add_row(f"{zh}", f"[dim]not built yet: {en}[/dim]")
     console.print(phases)
@@ -252,6 +272,7 @@ def print_summary(config: SeasonConfig, result: DemoResult, console: Console) ->
     over = sum(1 for d in rows if d.get("warning") == "over")
     near = sum(1 for d in rows if d.get("warning") == "near")
     console.print(f"超出计划 over plan: {over} · 接近计划 near plan: {near} · 共 {len(rows)} 项 rows")
+    print_verification(config, result, console)
     if result.unexpected:
         console.print(f"[red]unexpected outcomes: {len(result.unexpected)}[/red]")
         for u in result.unexpected[:10]:
@@ -261,13 +282,46 @@ def print_summary(config: SeasonConfig, result: DemoResult, console: Console) ->
     console.print(f"完成 done in {result.seconds:.1f} s")
 
 
+def print_verification(config: SeasonConfig, result: DemoResult, console: Console) -> None:
+    from enrollment.verdicts import REASON_ZH
+
+    v = result.verification
+    if not v:
+        return
+    status_zh = {"eligible": "符合片区入学条件", "not-eligible": "不符合（统筹安排）", "review": "待人工复核"}
+    outcome = Table(
+        title=f"信息审核结果 Verification outcomes ({v['verdicts']} cases, {v['signed']} signed by staff)"
+    )
+    outcome.add_column("原因 reason")
+    outcome.add_column("人数", justify="right")
+    for status, n in sorted(v["by_status"].items()):
+        outcome.add_row(f"[bold]{status_zh.get(status, status)} {status}[/bold]", str(n))
+    for reason, n in v["by_reason"].items():
+        outcome.add_row(f"  {REASON_ZH.get(reason, reason)} ({reason})", str(n))
+    console.print(outcome)
+    districts = Table(title="各区审核结果 By district")
+    districts.add_column("区 district")
+    for status in ("eligible", "not-eligible", "review"):
+        districts.add_column(status_zh[status], justify="right")
+    for d in config.districts:
+        counts = v["by_district"].get(d.code, {})
+        districts.add_row(d.name, *(str(counts.get(s, 0)) for s in ("eligible", "not-eligible", "review")))
+    console.print(districts)
+    steps = result.verification_steps
+    if steps:
+        visits, spot = steps["visits"], steps["spot_check"]
+        console.print(
+            f"入户核查 home visits: {visits['requested']} requested, {visits['answered']} answered by the community, "
+            f"{visits['late']} too late (closed as not confirmed) · 区教育局签字 signed: {steps['reviews']['signed']} · "
+            f"市抽查 spot-check: {spot['recorded']}/{spot['sampled']} sampled cases re-checked"
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="enroll", description="义务教育招生入学 enrollment season tools")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="run a whole season locally on the embedded backend (moto)")
-    demo.add_argument(
-        "--applicants", type=int, default=1500, help="how many children register (default 1500)"
-    )
+    demo.add_argument("--applicants", type=int, default=400, help="how many children register (default 400)")
     demo.add_argument("--seed", type=int, default=2023, help="seed of the synthetic population")
     demo.add_argument("--config", default="seasons/jilin-2023.yaml", help="season config file")
     demo.add_argument("--out", type=Path, default=None, help="folder to export results to")

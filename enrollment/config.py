@@ -206,6 +206,32 @@ class Zone(_Strict):
         return len(self.schools) > 1
 
 
+class AgencyEndpoint(_Strict):
+    """How the AWS adapters reach one agency: JSON over HTTPS, credentials in Secrets Manager.
+
+    No agency is reachable from this project's machines, so only the local adapters (answering from
+    registries) run here; the HTTPS adapters are not built yet and a season that names endpoints
+    fails verification with that message rather than pretending.
+    """
+
+    base_url: str = Field(pattern=r"^https://")
+    credentials_secret_arn: str = Field(pattern=r"^arn:[a-z-]+:secretsmanager:")
+    timeout_s: float = Field(default=10, gt=0, le=60)
+
+
+class VerificationSettings(_Strict):
+    """How verification runs (R-VER-*): batch size and concurrency of the Distributed Map, spot-checks."""
+
+    batch_size: int = Field(default=100, ge=1, le=1000)
+    max_concurrency: int = Field(default=10, ge=1, le=1000)
+    spot_check_rate: float = Field(default=0.05, gt=0, le=1)  # R-VER-5: share of each district re-checked
+    spot_check_minimum: int = Field(default=5, ge=1)
+    # agency -> endpoint; empty means the local registries (the embedded backend, `enroll demo`)
+    agencies: dict[Literal["public-security", "housing", "planning", "community"], AgencyEndpoint] = Field(
+        default_factory=dict
+    )
+
+
 class SeasonConfig(_Strict):
     name: str = Field(pattern=r"^[a-z0-9-]+$")  # config and stack id, e.g. "jilin-2023"
     season: str = Field(pattern=r"^[0-9A-Za-z-]+$")  # the season string of LOTTERY.md, e.g. "2023"
@@ -217,6 +243,7 @@ class SeasonConfig(_Strict):
     roads: list[Road]
     schools: list[School] = Field(min_length=1)
     zones: list[Zone]
+    verification: VerificationSettings = Field(default_factory=VerificationSettings)
 
     @field_validator("timezone")
     @classmethod

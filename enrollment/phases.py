@@ -29,6 +29,11 @@ def phases(config: SeasonConfig) -> list[Phase]:
     return [
         Phase("grade7-registration", "七年级网上报名", config.day_end(cal.grade7_registration.end)),
         Phase("grade1-registration", "一年级网上报名", config.day_end(cal.grade1_registration.end)),
+        # verification through agencies runs as soon as registration closes (R-VER-2)
+        Phase("home-visits", "材料审核与入户核查", config.day_end(cal.home_visits.end)),
+        # review and sign-off (R-VER-3) before private applicant counts go to the city
+        Phase("review", "审核复核与签字", config.day_end(cal.private_counts_due)),
+        Phase("spot-check", "市教育局抽查", config.day_end(cal.spot_check.end)),
     ]
 
 

@@ -36,6 +36,17 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "gate-advance", "functions.gates.handler.advance", "Resumes a phase gate (schedule or staff)"
     ),
     FunctionSpec("close-registration", "functions.register.close.handler", "Records demand per school"),
+    FunctionSpec("verify-prepare", "functions.verify.prepare.handler", "Writes the verification batches"),
+    FunctionSpec(
+        "verify-batch", "functions.verify.batch.handler", "Asks the agencies about a batch", timeout_s=300
+    ),
+    FunctionSpec(
+        "verify-close", "functions.verify.close.handler", "Closes home visits; verdicts", timeout_s=300
+    ),
+    FunctionSpec(
+        "spotcheck-draw", "functions.verify.spotcheck.handler", "Draws the city's spot-check sample"
+    ),
+    FunctionSpec("verify-api", "functions.verify.api.handler", "Review, sign-off, home visits, spot-checks"),
 )
 FUNCTION_INDEX = {f.key: f for f in FUNCTIONS}
 
@@ -62,6 +73,10 @@ def state_machine_name(config_name: str) -> str:
 
 def schedule_group_name(config_name: str) -> str:
     return f"enrollment-{config_name}"
+
+
+def work_bucket_name(config_name: str, account: str, region: str) -> str:
+    return f"enrollment-{config_name}-work-{account}-{region}"
 
 
 def archive_bucket_name(config_name: str, account: str, region: str) -> str:

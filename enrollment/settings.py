@@ -20,6 +20,10 @@ class Settings(BaseModel):
     child_key_id: str = Field(default="", alias="CHILD_KEY_ID")
     state_machine_arn: str = Field(default="", alias="STATE_MACHINE_ARN")
     schedule_group: str = Field(default="", alias="SCHEDULE_GROUP")
+    work_bucket: str = Field(default="", alias="WORK_BUCKET")
+    # the embedded backend's agency registries (a folder of JSONL files); empty in AWS
+    agency_registries: str = Field(default="", alias="AGENCY_REGISTRIES")
+    staff_directory: str = Field(default="", alias="STAFF_DIRECTORY")
 
     def season(self) -> SeasonConfig:
         return _load(self.season_config)

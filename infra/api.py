@@ -1,8 +1,12 @@
-"""The public REST API: parents' form and registration API, and the bureau's IAM-only admin route.
+"""The public REST API: parents' form and registration API, and the IAM-only staff and agency routes.
 
 - `GET /` and `ANY /api/{proxy+}` → register (Lambda proxy; Powertools validates bodies).
 - `POST /admin/seasons/{season}/phases/{phase}/advance` → gate-advance, AWS_IAM (SigV4) only.
 - `POST /admin/seasons/{season}/windows/{grade}/extend` → gate-advance, AWS_IAM (SigV4) only.
+- `ANY /admin/verification/{proxy+}` → verify-api, AWS_IAM only: district and city staff's review
+  queue, decisions, history and spot-check outcomes (the staff directory says who may do what).
+- `POST /agency/community/visits` → verify-api, AWS_IAM only: the community office's system posts
+  home-visit answers.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from infra.nag import acknowledge
 STAGE = "prod"
 ADMIN_PATH = "/admin/seasons/{season}/phases/{phase}/advance"
 EXTEND_PATH = "/admin/seasons/{season}/windows/{grade}/extend"
+VERIFICATION_PATH = "/admin/verification/{proxy+}"
+VISITS_PATH = "/agency/community/visits"
 # Registration peaks when a window opens; a city's season is tens of thousands of children.
 RATE_LIMIT, BURST_LIMIT = 200, 400
 ADMIN_RATE_LIMIT, ADMIN_BURST_LIMIT = 1, 5
@@ -40,6 +46,7 @@ class Api(Construct):
         config: SeasonConfig,
         register: lambda_.IFunction,
         gate_advance: lambda_.IFunction,
+        verify_api: lambda_.IFunction,
     ) -> None:
         super().__init__(scope, construct_id)
         self.access_logs = logs.LogGroup(
@@ -152,13 +159,58 @@ class Api(Construct):
             request_parameters={"method.request.path.season": True, "method.request.path.grade": True},
             request_models={"application/json": extend_body},
         )
-        for method in (advance, extend):
+        verification = apigw.LambdaIntegration(verify_api, proxy=True, allow_test_invoke=False)
+        staff = api.root.resource_for_path(VERIFICATION_PATH).add_method(
+            "ANY",
+            verification,
+            authorization_type=apigw.AuthorizationType.IAM,
+            request_validator=self.validator,
+            request_parameters={"method.request.path.proxy": True},
+        )
+        visit_body = api.add_model(
+            "HomeVisitAnswer",
+            content_type="application/json",
+            schema=apigw.JsonSchema(
+                schema=apigw.JsonSchemaVersion.DRAFT4,
+                title="HomeVisitAnswer",
+                type=apigw.JsonSchemaType.OBJECT,
+                required=["registration_id", "lives_there", "visited_on", "visitor"],
+                properties={
+                    # the community office's answer to one home visit (实际居住, R-VER-1)
+                    "registration_id": apigw.JsonSchema(
+                        type=apigw.JsonSchemaType.STRING, min_length=1, max_length=64
+                    ),
+                    "lives_there": apigw.JsonSchema(type=apigw.JsonSchemaType.BOOLEAN),
+                    "visited_on": apigw.JsonSchema(
+                        type=apigw.JsonSchemaType.STRING, pattern=r"^\d{4}-\d{2}-\d{2}$"
+                    ),
+                    "visitor": apigw.JsonSchema(
+                        type=apigw.JsonSchemaType.STRING, min_length=1, max_length=100
+                    ),
+                },
+            ),
+        )
+        visits = api.root.resource_for_path(VISITS_PATH).add_method(
+            "POST",
+            verification,
+            authorization_type=apigw.AuthorizationType.IAM,
+            request_validator=self.validator,
+            request_models={"application/json": visit_body},
+        )
+        for method in (advance, extend, staff):
             acknowledge(
                 method,
                 "AwsSolutions-COG4",
                 "Bureau staff call the admin routes with SigV4 (AWS_IAM authorization) from their IAM "
                 "identities; there is no Cognito user pool, and IAM is the stronger control here.",
             )
+        acknowledge(
+            visits,
+            "AwsSolutions-COG4",
+            "The community office's system posts home-visit answers with SigV4 (AWS_IAM authorization) "
+            "from an IAM identity granted execute-api:Invoke on this route; there are no end users here, "
+            "so a Cognito user pool would add nothing.",
+        )
         acknowledge(
             api.deployment_stage,
             "AwsSolutions-APIG3",

@@ -24,6 +24,7 @@ from enrollment.resources import FUNCTIONS, LAMBDA_RUNTIME, ROOT, SERVICE, Funct
 from infra.context import LAYER_DIR
 from infra.nag import acknowledge, ref
 from infra.storage import Storage
+from infra.work import Work
 
 METRICS_NAMESPACE = "Enrollment"  # as enrollment/observability.py's Metrics(namespace=...)
 LOG_RETENTION = logs.RetentionDays.SIX_MONTHS  # the season and its appeals; logs are masked (R-DATA-2)
@@ -41,6 +42,10 @@ class Access:
     idempotency: bool = False  # Powertools idempotency table, read/write
     child_key: bool = False  # kms:GenerateMac with the HMAC key (CHILD_KEY_ID)
     resume_gates: bool = False  # states:SendTaskSuccess/SendTaskFailure on the season's workflow
+    # the workflow's work bucket (WORK_BUCKET): "read" gets objects, "write" only puts them (no
+    # delete: the bucket's lifecycle rule expires them), "read-write" both
+    work_bucket: Literal["read", "write", "read-write"] | None = None
+    staff_directory: bool = False  # STAFF_DIRECTORY: who may review, sign and spot-check (in the asset)
 
 
 ACCESS: Mapping[str, Access] = {
@@ -48,6 +53,11 @@ ACCESS: Mapping[str, Access] = {
     "gate-open": Access(table="write"),
     "gate-advance": Access(table="read-write", resume_gates=True),
     "close-registration": Access(table="read-write"),
+    "verify-prepare": Access(table="read", work_bucket="write"),
+    "verify-batch": Access(table="read-write"),
+    "verify-close": Access(table="read-write"),
+    "spotcheck-draw": Access(table="read-write"),
+    "verify-api": Access(table="read-write", staff_directory=True),
 }
 
 
@@ -61,6 +71,7 @@ class Functions(Construct):
         *,
         config: SeasonConfig,
         storage: Storage,
+        work: Work,
         layer_dir: Path = LAYER_DIR,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -74,6 +85,7 @@ class Functions(Construct):
             )
         self._config = config
         self._storage = storage
+        self._work = work
         self.runtime = lambda_.Runtime(LAMBDA_RUNTIME, lambda_.RuntimeFamily.PYTHON)
         self.layer = lambda_.LayerVersion(
             self,
@@ -133,6 +145,15 @@ class Functions(Construct):
         if access.child_key:
             storage.child_key.grant_generate_mac(role)
             environment["CHILD_KEY_ID"] = storage.child_key.key_id
+        if access.work_bucket is not None:
+            bucket = self._work.bucket
+            if access.work_bucket in ("read", "read-write"):
+                bucket.grant_read(role)
+            if access.work_bucket in ("write", "read-write"):
+                bucket.grant_put(role)
+            environment["WORK_BUCKET"] = bucket.bucket_name
+        if access.staff_directory:
+            environment["STAFF_DIRECTORY"] = f"seasons/{self._config.name}.staff.yaml"
 
         fn = lambda_.Function(
             self,
@@ -187,6 +208,27 @@ class Functions(Construct):
                 "AwsSolutions-IAM5[Action::kms:ReEncrypt*]",
                 "Table-encryption grant on the one data CMK, scoped to that key's ARN (ReEncryptFrom/To).",
             )
+        if access.work_bucket is not None:
+            acknowledge(
+                role,
+                f"AwsSolutions-IAM5[Resource::<{ref(self._work.bucket)}.Arn>/*]",
+                "Object grants on the work bucket, which holds only the workflow's intermediate files; "
+                "keys are made per season at run time.",
+            )
+        if access.work_bucket in ("write", "read-write"):
+            acknowledge(
+                role,
+                "AwsSolutions-IAM5[Action::s3:Abort*]",
+                "grant_put on the work bucket's objects: s3:AbortMultipartUpload (an interrupted upload "
+                "of the batches file is abandoned, not left behind); no delete.",
+            )
+        if access.work_bucket in ("read", "read-write"):
+            for action in ("s3:GetObject*", "s3:GetBucket*", "s3:List*"):
+                acknowledge(
+                    role,
+                    f"AwsSolutions-IAM5[Action::{action}]",
+                    "grant_read on the work bucket: read-only actions, scoped to that bucket and its objects.",
+                )
         acknowledge(
             fn,
             "AwsSolutions-L1",

@@ -26,3 +26,23 @@ def ref(resource: IConstruct) -> str:
     if not isinstance(child, cdk.CfnElement):
         raise TypeError(f"{resource.node.path} has no CloudFormation resource")
     return cdk.Stack.of(resource).get_logical_id(child)
+
+
+def flatten(scope: IConstruct, value: object) -> str:
+    """How cdk-nag spells a (token) value in finding ids: `Fn::Join` joined, `Ref` as `<Id>`,
+    `Fn::GetAtt` as `<Id.Attr>` (cdk-nag's flattenCfnReference), e.g. an ARN built by format_arn."""
+
+    def visit(node: object) -> str:
+        if isinstance(node, str):
+            return node.replace("${", "<").replace("}", ">")
+        if isinstance(node, dict) and "Fn::Join" in node:
+            delimiter, items = node["Fn::Join"]
+            return str(delimiter).join(visit(item) for item in items)
+        if isinstance(node, dict) and "Fn::GetAtt" in node:
+            resource, attribute = node["Fn::GetAtt"]
+            return f"<{visit(resource)}.{visit(attribute)}>"
+        if isinstance(node, dict) and "Ref" in node:
+            return f"<{visit(node['Ref'])}>"
+        raise TypeError(f"cannot flatten {node!r} as cdk-nag does")
+
+    return visit(cdk.Stack.of(scope).resolve(value))

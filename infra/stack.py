@@ -16,6 +16,7 @@ from infra.functions import Functions
 from infra.observability import Observability
 from infra.schedules import Schedules
 from infra.storage import Storage
+from infra.work import Work
 from infra.workflow import Workflow
 
 
@@ -37,11 +38,12 @@ class SeasonStack(Stack):
         self.config = config
         self.storage = Storage(self, "Storage", config=config)
         self.archive = Archive(self, "Archive", config=config, retention_days=archive_retention_days)
+        self.work = Work(self, "Work", config=config, access_logs=self.archive.access_logs)
         self.functions = Functions(
-            self, "Functions", config=config, storage=self.storage, layer_dir=layer_dir
+            self, "Functions", config=config, storage=self.storage, work=self.work, layer_dir=layer_dir
         )
         self.workflow = Workflow(
-            self, "Workflow", config=config, functions=self.functions, storage=self.storage
+            self, "Workflow", config=config, functions=self.functions, storage=self.storage, work=self.work
         )
         self.functions.connect_workflow(self.workflow.state_machine)
         self.api = Api(
@@ -50,6 +52,7 @@ class SeasonStack(Stack):
             config=config,
             register=self.functions["register"],
             gate_advance=self.functions["gate-advance"],
+            verify_api=self.functions["verify-api"],
         )
         self.schedules = Schedules(
             self, "Schedules", config=config, gate_advance=self.functions["gate-advance"]
@@ -69,5 +72,6 @@ class SeasonStack(Stack):
         CfnOutput(self, "ApiUrl", value=self.api.url, description="Registration form and API")
         CfnOutput(self, "StateMachineArn", value=self.workflow.state_machine.state_machine_arn)
         CfnOutput(self, "ArchiveBucketName", value=self.archive.bucket.bucket_name)
+        CfnOutput(self, "WorkBucketName", value=self.work.bucket.bucket_name)
         CfnOutput(self, "TableName", value=self.storage.table.table_name)
         CfnOutput(self, "AlarmTopicArn", value=self.observability.topic.topic_arn)

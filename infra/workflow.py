@@ -2,6 +2,10 @@
 
 The same file runs locally in moto; here its `${Placeholders}` become CloudFormation
 DefinitionSubstitutions. Every placeholder in the file must have a value, and only those are passed.
+
+The definition's Distributed Map (VerifyRegistrations) reads its items from the work bucket and runs
+each batch as a child execution of this same state machine, so the role may read the work bucket's
+objects, start executions of this state machine, and describe/stop its executions.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from aws_cdk import Aws, RemovalPolicy
+from aws_cdk import ArnFormat, Aws, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
@@ -25,8 +29,9 @@ from enrollment.resources import (
     state_machine_name,
 )
 from infra.functions import Functions
-from infra.nag import acknowledge
+from infra.nag import acknowledge, flatten, ref
 from infra.storage import Storage
+from infra.work import Work
 
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 
@@ -45,6 +50,7 @@ class Workflow(Construct):
         config: SeasonConfig,
         functions: Functions,
         storage: Storage,
+        work: Work,
         definition_file: Path = STATE_MACHINE_FILE,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -89,9 +95,61 @@ class Workflow(Construct):
                     actions=["lambda:InvokeFunction"], resources=[fn.function_arn for fn in invoked]
                 )
             )
+        self._allow_distributed_map(name, work)
         acknowledge(
             self.state_machine.role,
             "AwsSolutions-IAM5[Resource::*]",
             "Step Functions log delivery (logs:CreateLogDelivery and friends) and X-Ray tracing "
             "support no resource-level permissions; CDK adds exactly those actions on '*'.",
         )
+
+    def _allow_distributed_map(self, name: str, work: Work) -> None:
+        """ItemReader (s3:getObject) on the work bucket; child executions of this state machine.
+
+        The ARNs are built from the known name, not from the state machine (whose role policy would
+        then reference it while it depends on that policy: a circular dependency).
+        """
+        stack = Stack.of(self)
+        role = self.state_machine.role
+        itself = stack.format_arn(
+            service="states",
+            resource="stateMachine",
+            resource_name=name,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        executions = stack.format_arn(
+            service="states",
+            resource="execution",
+            resource_name=f"{name}:*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        work.bucket.grant_read(role)
+        self.state_machine.add_to_role_policy(
+            iam.PolicyStatement(actions=["states:StartExecution"], resources=[itself])
+        )
+        self.state_machine.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["states:DescribeExecution", "states:StopExecution"], resources=[executions]
+            )
+        )
+        bucket = ref(work.bucket)
+        acknowledge(
+            role,
+            f"AwsSolutions-IAM5[Resource::{flatten(self, executions)}]",
+            "The Distributed Map describes and stops the child executions it starts; their ARNs are "
+            "made at run time, so the statement names this state machine's executions (execution:"
+            f"{name}:*), as the Step Functions documentation prescribes, and no other state machine.",
+        )
+        acknowledge(
+            role,
+            f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/*]",
+            "The ItemReader reads the batches file whose key verify-prepare returns at run time; the "
+            "grant covers the objects of the work bucket only, which holds nothing but workflow files.",
+        )
+        for action in ("s3:GetObject*", "s3:GetBucket*", "s3:List*"):
+            acknowledge(
+                role,
+                f"AwsSolutions-IAM5[Action::{action}]",
+                "grant_read on the work bucket (read-only actions, scoped to that bucket and its "
+                "objects); the Distributed Map's ItemReader uses s3:GetObject.",
+            )

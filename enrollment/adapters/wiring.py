@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache, cached_property
+from pathlib import Path
 
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
 
 from enrollment.adapters.dynamodb import DynamoStore
 from enrollment.adapters.kms import KmsChildKeyer
+from enrollment.adapters.s3 import WorkBucket
 from enrollment.adapters.scheduler import SchedulerSchedules
 from enrollment.adapters.sfn import SfnTaskTokens
+from enrollment.adapters.verification_store import DynamoVerificationStore
+from enrollment.checks import Agencies, AgenciesNotConfigured, LocalRegistries
 from enrollment.config import SeasonConfig
+from enrollment.registries import Registries
+from enrollment.resources import ROOT
 from enrollment.settings import Settings, settings
+from enrollment.staff import StaffDirectory
 
 
 @dataclass
@@ -34,6 +41,35 @@ class Wiring:
     @cached_property
     def schedules(self) -> SchedulerSchedules:
         return SchedulerSchedules(self.settings.schedule_group)
+
+    @cached_property
+    def verification(self) -> DynamoVerificationStore:
+        return DynamoVerificationStore(self.settings.table_name)
+
+    @cached_property
+    def staff(self) -> StaffDirectory:
+        path = Path(self.settings.staff_directory)
+        return StaffDirectory.load(path if path.is_absolute() else ROOT / path)
+
+    @cached_property
+    def local_agencies(self) -> LocalRegistries:
+        if self.settings.agency_registries:
+            return LocalRegistries(Registries.load(self.settings.agency_registries))
+        if self.config.verification.agencies:
+            raise AgenciesNotConfigured(
+                "the HTTPS agency adapters are not built yet; no agency is reachable here"
+            )
+        raise AgenciesNotConfigured(
+            "no agency registries (AGENCY_REGISTRIES) and no agency endpoints configured"
+        )
+
+    @cached_property
+    def agencies(self) -> Agencies:
+        return self.local_agencies.agencies()
+
+    @cached_property
+    def work(self) -> WorkBucket:
+        return WorkBucket(self.settings.work_bucket)
 
     @cached_property
     def tokens(self) -> SfnTaskTokens:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import tempfile
 import time
 import traceback
 import uuid
@@ -29,6 +30,7 @@ import boto3
 from enrollment import clock, resources
 from enrollment.config import SeasonConfig
 from enrollment.phases import phases, schedule_expression, schedule_input, schedule_name
+from enrollment.registries import Registries
 
 REGION = "cn-north-1"
 ACCOUNT = "123456789012"  # moto's default account
@@ -73,8 +75,10 @@ class EmbeddedSeason:
         sim_clock: clock.SimulatedClock,
         log_level: str = "WARNING",
         config_path: str | None = None,
+        registries: Registries | None = None,
     ) -> None:
         self.config = config
+        self.registries = registries or Registries()
         self.config_path = config_path or f"seasons/{config.name}.yaml"
         self.clock = sim_clock
         self.log_level = log_level
@@ -102,7 +106,10 @@ class EmbeddedSeason:
         self._stack.enter_context(mock.patch.object(LambdaFunction, "_invoke_lambda", invoke))
         self._stack.enter_context(_no_real_waiting())
         self._stack.enter_context(clock.use(self.clock))
+        registries_dir = self._stack.enter_context(tempfile.TemporaryDirectory(prefix="agency-registries-"))
+        self.registries.write(registries_dir)
         self._create_resources()
+        self.env["AGENCY_REGISTRIES"] = registries_dir
         self._stack.enter_context(mock.patch.dict(os.environ, self.env))
         _reset_cached_wiring()
         self._stack.callback(_reset_cached_wiring)
@@ -174,6 +181,12 @@ class EmbeddedSeason:
             },
         )
 
+        self.work_bucket = resources.work_bucket_name(self.name, ACCOUNT, REGION)
+        s3.create_bucket(
+            Bucket=self.work_bucket,
+            CreateBucketConfiguration={"LocationConstraint": REGION},  # type: ignore[typeddict-item]
+        )
+
         iam = boto3.client("iam")
         trust = {
             "Version": "2012-10-17",
@@ -195,6 +208,8 @@ class EmbeddedSeason:
             "IDEMPOTENCY_TABLE_NAME": self.idempotency_table_name,
             "CHILD_KEY_ID": self.child_key,
             "SCHEDULE_GROUP": resources.schedule_group_name(self.name),
+            "WORK_BUCKET": self.work_bucket,
+            "STAFF_DIRECTORY": f"seasons/{self.name}.staff.yaml",
             "POWERTOOLS_SERVICE_NAME": resources.SERVICE,
             "POWERTOOLS_LOG_LEVEL": self.log_level,
             "LOG_LEVEL": self.log_level,
@@ -349,6 +364,15 @@ class EmbeddedSeason:
             if not page.get("nextToken"):
                 return events
             kwargs["nextToken"] = page["nextToken"]
+
+    def state_output(self, state: str) -> dict[str, Any]:
+        """The output of the last time the workflow left `state` (from the execution history)."""
+        for e in reversed(self.history()):
+            details = e.get("stateExitedEventDetails")
+            if details and details["name"] == state:
+                out: dict[str, Any] = json.loads(details["output"])
+                return out
+        raise KeyError(f"the workflow has not left state {state!r}")
 
     # Simulated time and schedules ------------------------------------------------------------
 

@@ -28,6 +28,16 @@ DDB_WRITE = {
     "dynamodb:UpdateItem",
 }
 KMS_TABLE = {"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"}
+KMS_TABLE_READ = {"kms:Decrypt", "kms:DescribeKey"}
+S3_READ = {"s3:GetBucket*", "s3:GetObject*", "s3:List*"}  # grant_read
+S3_PUT = {  # grant_put: no delete, no read
+    "s3:Abort*",
+    "s3:PutObject",
+    "s3:PutObjectLegalHold",
+    "s3:PutObjectRetention",
+    "s3:PutObjectTagging",
+    "s3:PutObjectVersionTagging",
+}
 
 
 def resources(template: Template, type_: str) -> dict[str, dict[str, Any]]:
@@ -103,6 +113,17 @@ def api_methods(template: Template) -> dict[tuple[str, str], dict[str, Any]]:
         path = paths[resource["Ref"]] if "Ref" in resource else "/"
         out[(path, props["HttpMethod"])] = props
     return out
+
+
+def bucket_policy(template: Template, bucket_id: str) -> dict[str, Any]:
+    """The policy document of the one AWS::S3::BucketPolicy on the bucket."""
+    [policy] = [
+        p
+        for p in resources(template, "AWS::S3::BucketPolicy").values()
+        if p["Properties"]["Bucket"] == {"Ref": bucket_id}
+    ]
+    document: dict[str, Any] = policy["Properties"]["PolicyDocument"]
+    return document
 
 
 def denies_insecure_transport(policy_document: dict[str, Any]) -> bool:

@@ -1,4 +1,5 @@
-"""REST API: public form and /api (Lambda proxy), IAM-only admin route; logged, validated, throttled."""
+"""REST API: public form and /api (Lambda proxy), IAM-only admin and agency routes; logged, validated,
+throttled."""
 
 from __future__ import annotations
 
@@ -6,15 +7,25 @@ from typing import Any
 
 import pytest
 
-from infra.api import ADMIN_PATH, ADMIN_RATE_LIMIT, BURST_LIMIT, EXTEND_PATH, RATE_LIMIT
+from infra.api import (
+    ADMIN_PATH,
+    ADMIN_RATE_LIMIT,
+    BURST_LIMIT,
+    EXTEND_PATH,
+    RATE_LIMIT,
+    VERIFICATION_PATH,
+    VISITS_PATH,
+)
 from infra.nag import ref
-from tests.infra.helpers import api_methods, dumps, only
+from tests.infra.helpers import api_methods, dumps, only, resources
 
 pytestmark = pytest.mark.xdist_group("infra")
 
 PUBLIC = {("/", "GET"), ("/api/{proxy+}", "ANY")}
 ADMIN = (ADMIN_PATH, "POST")
 EXTEND = (EXTEND_PATH, "POST")
+VERIFICATION = ("/admin/verification/{proxy+}", "ANY")
+VISITS = ("/agency/community/visits", "POST")
 
 
 def _targets(props: dict[str, Any], fn_id: str) -> bool:
@@ -22,8 +33,49 @@ def _targets(props: dict[str, Any], fn_id: str) -> bool:
     return integration["Type"] == "AWS_PROXY" and f'"{fn_id}"' in dumps(integration["Uri"])
 
 
-def test_exactly_the_four_routes(raw):
-    assert set(api_methods(raw)) == {*PUBLIC, ADMIN, EXTEND}
+def test_exactly_the_six_routes(raw):
+    assert (VERIFICATION[0], VISITS[0]) == (VERIFICATION_PATH, VISITS_PATH)
+    assert set(api_methods(raw)) == {*PUBLIC, ADMIN, EXTEND, VERIFICATION, VISITS}
+
+
+def test_staff_verification_routes_require_iam_and_reach_verify_api(synth, raw):
+    props = api_methods(raw)[VERIFICATION]
+    assert props["AuthorizationType"] == "AWS_IAM"
+    assert _targets(props, ref(synth.stack.functions["verify-api"]))
+    assert props["RequestParameters"] == {"method.request.path.proxy": True}
+
+
+def test_community_visits_route_requires_iam_validates_the_answer_and_reaches_verify_api(synth, raw):
+    props = api_methods(raw)[VISITS]
+    assert props["AuthorizationType"] == "AWS_IAM"
+    assert _targets(props, ref(synth.stack.functions["verify-api"]))
+    # the body model: every field required, with its type
+    model_id = props["RequestModels"]["application/json"]["Ref"]
+    schema = raw["Resources"][model_id]["Properties"]["Schema"]
+    assert schema["type"] == "object"
+    assert set(schema["required"]) == {"registration_id", "lives_there", "visited_on", "visitor"}
+    types = {name: field["type"] for name, field in schema["properties"].items()}
+    assert types == {
+        "registration_id": "string",
+        "lives_there": "boolean",
+        "visited_on": "string",
+        "visitor": "string",
+    }
+    assert schema["properties"]["visited_on"]["pattern"] == r"^\d{4}-\d{2}-\d{2}$"
+
+
+def test_api_gateway_may_invoke_verify_api_only_through_its_two_routes(synth, raw):
+    verify_api = ref(synth.stack.functions["verify-api"])
+    permissions = [
+        p["Properties"]
+        for p in resources(raw, "AWS::Lambda::Permission").values()
+        if p["Properties"]["FunctionName"] == {"Fn::GetAtt": [verify_api, "Arn"]}
+    ]
+    assert {p["Principal"] for p in permissions} == {"apigateway.amazonaws.com"}
+    source_arns = sorted(dumps(p["SourceArn"]) for p in permissions)
+    assert len(source_arns) == 2
+    assert any("/*/admin/verification/*" in arn for arn in source_arns)
+    assert any("/POST/agency/community/visits" in arn for arn in source_arns)
 
 
 def test_window_extension_route_requires_iam_and_reaches_gate_advance(synth, raw):

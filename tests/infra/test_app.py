@@ -51,7 +51,13 @@ def test_app_defaults_for_jilin_2023(app_synth):
         r for r in template["Resources"].values() if "ObjectLockConfiguration" in r.get("Properties", {})
     ]
     assert bucket["Properties"]["ObjectLockConfiguration"]["Rule"]["DefaultRetention"]["Days"] == 3650
-    assert set(template["Outputs"]) >= {"ApiUrl", "StateMachineArn", "ArchiveBucketName", "TableName"}
+    assert set(template["Outputs"]) >= {
+        "ApiUrl",
+        "StateMachineArn",
+        "ArchiveBucketName",
+        "WorkBucketName",
+        "TableName",
+    }
 
 
 def test_china_partition_has_no_aws_partition_literal(cn, synth):

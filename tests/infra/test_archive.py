@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import aws_cdk as cdk
 import pytest
 
 from infra.context import DEFAULT_ARCHIVE_RETENTION_DAYS, AppOptions
 from infra.nag import ref
 from tests.infra.conftest import TEST_RETENTION_DAYS
-from tests.infra.helpers import Template as Tpl
-from tests.infra.helpers import denies_insecure_transport, dumps, getatt, resources
+from tests.infra.helpers import bucket_policy, denies_insecure_transport, dumps, getatt, resources
 
 pytestmark = pytest.mark.xdist_group("infra")
-
-
-def _bucket_policy(raw: Tpl, bucket_id: str) -> dict[str, Any]:
-    [policy] = [
-        p
-        for p in resources(raw, "AWS::S3::BucketPolicy").values()
-        if p["Properties"]["Bucket"] == {"Ref": bucket_id}
-    ]
-    document: dict[str, Any] = policy["Properties"]["PolicyDocument"]
-    return document
 
 
 def test_archive_bucket_is_object_locked_in_compliance_mode(synth, raw, config):
@@ -75,7 +62,7 @@ def test_retention_out_of_range_is_refused(bad):
 
 def test_both_buckets_deny_plain_http_and_old_tls(synth, raw):
     for bucket in (synth.stack.archive.bucket, synth.stack.archive.access_logs):
-        document = _bucket_policy(raw, ref(bucket))
+        document = bucket_policy(raw, ref(bucket))
         assert denies_insecure_transport(document), bucket.node.path
         assert any(
             s["Effect"] == "Deny" and s.get("Condition") == {"NumericLessThan": {"s3:TlsVersion": 1.2}}

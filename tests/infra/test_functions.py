@@ -7,17 +7,22 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_s3 as s3
 
-from enrollment.resources import FUNCTIONS, LAMBDA_RUNTIME, SERVICE, function_name
+from enrollment.phases import phases, schedule_name
+from enrollment.resources import FUNCTIONS, LAMBDA_RUNTIME, SERVICE, function_name, schedule_group_name
 from infra.functions import ACCESS, Functions
 from infra.nag import ref
 from infra.storage import Storage
+from infra.work import Work
 from tests.infra.conftest import Synth
 from tests.infra.helpers import (
     DDB_READ,
     DDB_WRITE,
     KMS_TABLE,
+    KMS_TABLE_READ,
     LOGS,
+    S3_PUT,
     XRAY,
     allowed_actions,
     as_list,
@@ -42,6 +47,12 @@ EXPECTED_ACTIONS = {
     | {"states:SendTaskSuccess", "states:SendTaskFailure"}
     | {"scheduler:GetSchedule", "scheduler:UpdateSchedule", "iam:PassRole"},  # window extensions
     "close-registration": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY,
+    # verification: reads the season's registrations and writes the batches file, nothing else
+    "verify-prepare": DDB_READ | KMS_TABLE_READ | LOGS | XRAY | S3_PUT,
+    "verify-batch": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY,
+    "verify-close": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY,
+    "spotcheck-draw": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY,
+    "verify-api": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY,
 }
 
 
@@ -85,11 +96,30 @@ def test_environment_carries_only_what_each_function_uses(synth, raw):
     assert env("register")["IDEMPOTENCY_TABLE_NAME"] == {"Ref": ref(synth.stack.storage.idempotency_table)}
     assert env("register")["CHILD_KEY_ID"] == {"Ref": ref(synth.stack.storage.child_key)}
     assert env("gate-advance")["STATE_MACHINE_ARN"] == {"Ref": ref(synth.stack.workflow.state_machine)}
-    optional = {"IDEMPOTENCY_TABLE_NAME", "CHILD_KEY_ID", "STATE_MACHINE_ARN", "SCHEDULE_GROUP"}
-    assert optional & set(env("register")) == {"IDEMPOTENCY_TABLE_NAME", "CHILD_KEY_ID"}
-    assert optional & set(env("gate-advance")) == {"STATE_MACHINE_ARN", "SCHEDULE_GROUP"}
-    assert optional & set(env("gate-open")) == set()
-    assert optional & set(env("close-registration")) == set()
+    assert env("verify-prepare")["WORK_BUCKET"] == {"Ref": ref(synth.stack.work.bucket)}
+    assert env("verify-api")["STAFF_DIRECTORY"] == f"seasons/{synth.stack.config.name}.staff.yaml"
+    optional = {
+        "IDEMPOTENCY_TABLE_NAME",
+        "CHILD_KEY_ID",
+        "STATE_MACHINE_ARN",
+        "SCHEDULE_GROUP",
+        "WORK_BUCKET",
+        "STAFF_DIRECTORY",
+    }
+    expected = {
+        "register": {"IDEMPOTENCY_TABLE_NAME", "CHILD_KEY_ID"},
+        "gate-open": set(),
+        "gate-advance": {"STATE_MACHINE_ARN", "SCHEDULE_GROUP"},
+        "close-registration": set(),
+        "verify-prepare": {"WORK_BUCKET"},
+        "verify-batch": set(),
+        "verify-close": set(),
+        "spotcheck-draw": set(),
+        "verify-api": {"STAFF_DIRECTORY"},
+    }
+    assert set(expected) == set(ACCESS)
+    for key, names in expected.items():
+        assert optional & set(env(key)) == names, key
 
 
 def test_one_role_per_function_without_managed_policies(synth, raw):
@@ -112,6 +142,22 @@ def test_register_cannot_touch_the_workflow_the_archive_or_other_functions(synth
     assert not any(a.startswith(("states:", "s3:", "lambda:", "iam:")) for a in actions)
 
 
+def test_only_verify_prepare_touches_s3_and_only_puts_into_the_work_bucket(synth):
+    # Given every function's role
+    touching = {
+        key
+        for key in EXPECTED_ACTIONS
+        if any(a.startswith("s3:") for a in allowed_actions(_statements(synth, key)))
+    }
+    # Then only verify-prepare has S3 actions, put-only (no read, no delete), on the work bucket's objects
+    assert touching == {"verify-prepare"}
+    statements = _statements(synth, "verify-prepare")
+    assert {a for a in allowed_actions(statements) if a.startswith("s3:")} == S3_PUT
+    objects = {"Fn::Join": ["", [getatt(ref(synth.stack.work.bucket)), "/*"]]}
+    for action in S3_PUT:
+        assert resources_for(statements, action) == [objects], action
+
+
 def test_only_xray_is_granted_on_every_resource(synth):
     for key in EXPECTED_ACTIONS:
         for statement in _statements(synth, key):
@@ -122,19 +168,33 @@ def test_only_xray_is_granted_on_every_resource(synth):
 def test_table_actions_are_scoped_to_the_tables_and_index(synth):
     storage = synth.stack.storage
     table, idem = ref(storage.table), ref(storage.idempotency_table)
-    allowed = {
-        "register": [getatt(table), getatt(idem)],
-        "gate-open": [getatt(table)],
-        "gate-advance": [getatt(table)],
-        "close-registration": [getatt(table)],
-    }
-    for key, tables in allowed.items():
-        targets = resources_for(_statements(synth, key), "dynamodb:PutItem")
-        plain = [t for t in targets if "Fn::GetAtt" in t]
-        index = [t for t in targets if "Fn::Join" in t]
-        assert sorted(map(str, plain)) == sorted(map(str, tables)), key
-        assert index == [{"Fn::Join": ["", [getatt(table), "/index/*"]]}], key
-        assert resources_for(_statements(synth, key), "kms:Encrypt") == [getatt(ref(storage.data_key))]
+    index = {"Fn::Join": ["", [getatt(table), "/index/*"]]}
+    for key, access in ACCESS.items():
+        assert access.table is not None, key  # every function works on the season's table
+        statements = _statements(synth, key)
+        # a read action and, for writers, a write action: on the table and its index, plus the
+        # idempotency table for the idempotent function only
+        probes = {"read": ["dynamodb:Query"], "write": ["dynamodb:PutItem"]}
+        probes["read-write"] = probes["read"] + probes["write"]
+        for action in probes[access.table]:
+            targets = resources_for(statements, action)
+            plain = [t for t in targets if "Fn::GetAtt" in t]
+            expected = [getatt(table)] + ([getatt(idem)] if access.idempotency else [])
+            assert sorted(map(str, plain)) == sorted(map(str, expected)), (key, action)
+            assert [t for t in targets if "Fn::Join" in t] == [index], (key, action)
+        dynamodb = [
+            r
+            for s in statements
+            if any(a.startswith("dynamodb:") for a in as_list(s["Action"]))
+            for r in as_list(s["Resource"])
+        ]
+        assert {dumps(r) for r in dynamodb} <= {dumps(getatt(table)), dumps(getatt(idem)), dumps(index)}, key
+        # the data key: decrypt for every reader, encrypt only for writers
+        assert resources_for(statements, "kms:Decrypt") == [getatt(ref(storage.data_key))], key
+        writes = access.table != "read" or access.idempotency
+        assert resources_for(statements, "kms:Encrypt") == (
+            [getatt(ref(storage.data_key))] if writes else []
+        ), key
 
 
 def test_gate_advance_resumes_only_this_state_machine(synth):
@@ -152,6 +212,7 @@ def test_missing_layer_is_a_clear_error(tmp_path, config):
             "Functions",
             config=config,
             storage=Storage(stack, "Storage", config=config),
+            work=Work(stack, "Work", config=config, access_logs=s3.Bucket(stack, "Logs")),
             layer_dir=tmp_path,
         )
 
@@ -177,10 +238,28 @@ def test_code_asset_holds_only_runtime_code(app_synth):
     assert (layer_dir / "python" / "aws_lambda_powertools").is_dir()
 
 
-def test_gate_advance_may_move_only_this_seasons_deadline_schedules_and_pass_only_their_role(synth, raw):
+def test_gate_advance_may_move_only_this_seasons_deadline_schedules_and_pass_only_their_role(
+    synth, raw, config
+):
     statements = _statements(synth, "gate-advance")
     moved = resources_for(statements, "scheduler:UpdateSchedule")
-    names = sorted(dumps(r) for r in moved)
-    assert len(names) == 2
-    assert all("schedule/enrollment-" in n and "/deadline-grade" in n for n in names)
+    # one ARN per phase's deadline schedule, in this season's group (format_arn: the name ends the join)
+    tails = sorted(arn["Fn::Join"][1][-1] for arn in moved)
+    assert len(phases(config)) == 5
+    assert tails == sorted(
+        f":schedule/{schedule_group_name(config.name)}/{schedule_name(p)}" for p in phases(config)
+    )
+    assert resources_for(statements, "scheduler:GetSchedule") == moved
     assert resources_for(statements, "iam:PassRole") == [getatt(ref(synth.stack.schedules.role))]
+
+
+def test_staff_directory_is_in_the_code_asset(app_synth):
+    # verify-api reads STAFF_DIRECTORY from its code asset: the file must ship with it
+    assert app_synth.returncode == 0, app_synth.output[-3000:]
+    template = app_synth.template()
+    fn_id = function_by_name(template, function_name("jilin-2023", "verify-api"))
+    props = template["Resources"][fn_id]["Properties"]
+    path = props["Environment"]["Variables"]["STAFF_DIRECTORY"]
+    assert path == "seasons/jilin-2023.staff.yaml"
+    asset = app_synth.outdir / f"asset.{props['Code']['S3Key'].removesuffix('.zip')}"
+    assert (asset / path).is_file()

@@ -25,8 +25,16 @@ from tests.infra.helpers import (
 
 pytestmark = pytest.mark.xdist_group("infra")
 
-# The fixture calendar: grade 7 registers 13-19 May 2031, grade 1 20-29 May (whole local days).
-FIXTURE_DEADLINES = {"grade7-registration": date(2031, 5, 20), "grade1-registration": date(2031, 5, 30)}
+# The fixture calendar: grade 7 registers 13-19 May 2031, grade 1 20-29 May, home visits end 15 Jun,
+# private counts are due 16 Jun (review), the spot-check ends 5 Jul; each gate resumes at the local
+# midnight after its last whole day.
+FIXTURE_DEADLINES = {
+    "grade7-registration": date(2031, 5, 20),
+    "grade1-registration": date(2031, 5, 30),
+    "home-visits": date(2031, 6, 16),
+    "review": date(2031, 6, 17),
+    "spot-check": date(2031, 7, 6),
+}
 
 
 def _schedules(raw: Tpl) -> dict[str, dict[str, Any]]:
@@ -39,6 +47,7 @@ def _schedules(raw: Tpl) -> dict[str, dict[str, Any]]:
 
 def test_one_schedule_per_phase_at_local_midnight_after_the_window(raw, config):
     schedules = _schedules(raw)
+    assert len(resources(raw, "AWS::Scheduler::Schedule")) == len(schedules) == 5
     assert set(schedules) == {p.name for p in phases(config)} == set(FIXTURE_DEADLINES)
     for name, day in FIXTURE_DEADLINES.items():
         # local wall-clock time with the timezone beside it, not the UTC instant (16:00 the day before)

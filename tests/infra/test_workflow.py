@@ -10,7 +10,16 @@ from aws_cdk.assertions import Match
 
 from enrollment.resources import FUNCTIONS, STATE_MACHINE_FILE, state_machine_name
 from infra.nag import ref
-from tests.infra.helpers import allowed_actions, getatt, only, resources_for, role_statements
+from tests.infra.helpers import (
+    S3_READ,
+    allowed_actions,
+    as_list,
+    getatt,
+    only,
+    resources,
+    resources_for,
+    role_statements,
+)
 
 pytestmark = pytest.mark.xdist_group("infra")
 
@@ -60,18 +69,105 @@ def test_definition_is_the_asl_file_with_every_placeholder_substituted(synth, ra
             assert subs[spec.asl_placeholder] == getatt(ref(synth.stack.functions[spec.key]))
 
 
+def _role_statements(raw):
+    _, sm = only(raw, "AWS::StepFunctions::StateMachine")
+    return role_statements(raw, sm["Properties"]["RoleArn"]["Fn::GetAtt"][0])
+
+
+def _states_arn(resource: str) -> dict:
+    """arn:<partition>:states:<region>:<account>:<resource>, as format_arn renders it (no literal partition)."""
+    return {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                ":states:",
+                {"Ref": "AWS::Region"},
+                ":",
+                {"Ref": "AWS::AccountId"},
+                f":{resource}",
+            ],
+        ]
+    }
+
+
 def test_state_machine_role_invokes_only_the_functions_its_definition_names(synth, raw):
     _, sm = only(raw, "AWS::StepFunctions::StateMachine")
-    role_id = sm["Properties"]["RoleArn"]["Fn::GetAtt"][0]
-    statements = role_statements(raw, role_id)
+    statements = _role_statements(raw)
     named = {
         spec.key for spec in FUNCTIONS if spec.asl_placeholder in sm["Properties"]["DefinitionSubstitutions"]
     }
-    assert named == {"gate-open", "close-registration"}
+    assert named == {
+        "gate-open",
+        "close-registration",
+        "verify-prepare",
+        "verify-batch",
+        "verify-close",
+        "spotcheck-draw",
+    }  # not register, gate-advance or verify-api: those answer people, not the workflow
     expected = [getatt(ref(synth.stack.functions[key])) for key in sorted(named)]
     assert sorted(map(json.dumps, resources_for(statements, "lambda:InvokeFunction"))) == sorted(
         map(json.dumps, expected)
     )
-    # log delivery and X-Ray are what CDK adds for logging/tracing; nothing else
-    assert {a.split(":")[0] for a in allowed_actions(statements)} == {"lambda", "logs", "xray"}
-    assert not any(a.startswith(("states:", "dynamodb:", "s3:", "kms:")) for a in allowed_actions(statements))
+    # log delivery and X-Ray are what CDK adds for logging/tracing; S3 and states are the Distributed Map's
+    assert {a.split(":")[0] for a in allowed_actions(statements)} == {
+        "lambda",
+        "logs",
+        "xray",
+        "s3",
+        "states",
+    }
+    assert not any(a.startswith(("dynamodb:", "kms:")) for a in allowed_actions(statements))
+
+
+def test_definition_has_the_distributed_map_the_role_is_shaped_for():
+    # Given the ASL file: one DISTRIBUTED map reading its items with s3:getObject, STANDARD children
+    states = json.loads(STATE_MACHINE_FILE.read_text(encoding="utf-8"))["States"]
+    maps = [s for s in states.values() if s["Type"] == "Map"]
+    [dmap] = [m for m in maps if m["ItemProcessor"]["ProcessorConfig"]["Mode"] == "DISTRIBUTED"]
+    assert dmap["ItemReader"]["Resource"] == "arn:${Partition}:states:::s3:getObject"
+    assert dmap["ItemProcessor"]["ProcessorConfig"]["ExecutionType"] == "STANDARD"
+
+
+def test_state_machine_role_reads_only_the_work_bucket(synth, raw):
+    statements = _role_statements(raw)
+    bucket = getatt(ref(synth.stack.work.bucket))
+    objects = {"Fn::Join": ["", [bucket, "/*"]]}
+    # read-only (grant_read), which covers the ItemReader's s3:GetObject on the work bucket's objects
+    assert {a for a in allowed_actions(statements) if a.startswith("s3:")} == S3_READ
+    assert objects in resources_for(statements, "s3:GetObject*")
+    for action in S3_READ:
+        assert sorted(map(json.dumps, resources_for(statements, action))) == sorted(
+            map(json.dumps, [bucket, objects])
+        ), action
+    # and the archive is out of reach
+    archive = ref(synth.stack.archive.bucket)
+    assert archive not in json.dumps([s for s in statements if "s3:" in json.dumps(s["Action"])])
+
+
+def test_state_machine_role_starts_only_itself_and_watches_only_its_executions(raw, config):
+    statements = _role_statements(raw)
+    name = state_machine_name(config.name)
+    _, sm = only(raw, "AWS::StepFunctions::StateMachine")
+    assert sm["Properties"]["StateMachineName"] == name
+    states_actions = {a for a in allowed_actions(statements) if a.startswith("states:")}
+    assert states_actions == {"states:StartExecution", "states:DescribeExecution", "states:StopExecution"}
+    # built from the name (a Ref to the state machine in its own role policy would be a cycle)
+    assert resources_for(statements, "states:StartExecution") == [_states_arn(f"stateMachine:{name}")]
+    executions = [_states_arn(f"execution:{name}:*")]
+    assert resources_for(statements, "states:DescribeExecution") == executions
+    assert resources_for(statements, "states:StopExecution") == executions
+    for statement in statements:  # no states:* action on every resource
+        if any(a.startswith("states:") for a in as_list(statement["Action"])):
+            assert "*" not in as_list(statement["Resource"])
+
+
+def test_no_other_role_may_start_the_workflow(raw):
+    _, sm = only(raw, "AWS::StepFunctions::StateMachine")
+    own_role = {"Ref": sm["Properties"]["RoleArn"]["Fn::GetAtt"][0]}
+    for logical_id, policy in resources(raw, "AWS::IAM::Policy").items():
+        if own_role in policy["Properties"]["Roles"]:
+            continue
+        statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert "states:StartExecution" not in allowed_actions(statements), logical_id

@@ -1,0 +1,247 @@
+"""`VerificationStore` on the season's single DynamoDB table (the one `DynamoStore` uses).
+
+Keys (pk / sk, and gsi1pk / gsi1sk where an item must be listed):
+- agency check:        `REG#{id}` / `CHECK#{agency}`
+- verdict:             `REG#{id}` / `VERDICT`;  `SEASON#{season}#VERDICT` / `{district}#{status}#{id}`
+  (a district's review queue is one query: begins_with `{district}#review#`)
+- staff decision:      `REG#{id}` / `DECISION#{UTC instant, microseconds}#{n:04d}` (append-only)
+- spot-check sample:   `SEASON#{season}` / `SPOTCHECK#{district}`
+- spot-check outcome:  `REG#{id}` / `SPOTCHECK`;  `SEASON#{season}#SPOTCHECK` / `{district}#{id}`
+
+Every write is a conditional put, so a retried batch never writes twice and never undoes a later
+write: the conditions encode `review.check_supersedes` and `review.verdict_supersedes`; decisions,
+samples and outcomes are never overwritten. Times are stored as ISO 8601 strings, numbers as ints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from boto3.dynamodb.conditions import Attr, ConditionBase, Key
+from botocore.exceptions import ClientError
+
+from enrollment.ports import Conflict, StoreUnavailable
+from enrollment.review import SYSTEM, utc_instant
+from enrollment.spotcheck import SpotCheckOutcome, SpotCheckSample
+from enrollment.verdicts import Check, Decision, Verdict, VerdictStatus
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
+_RETRYABLE = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
+_KEYS = ("pk", "sk", "gsi1pk", "gsi1sk", "type", "at_utc")
+MAX_SAME_INSTANT = 1000  # decisions on one case at one microsecond before giving up
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB numbers come back as Decimal: turn them into ints again (nothing here is fractional)."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else str(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _record(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _plain(v) for k, v in item.items() if k not in _KEYS}
+
+
+def _reg(registration_id: str) -> str:
+    return f"REG#{registration_id}"
+
+
+def _check_item(check: Check) -> dict[str, Any]:
+    return {"pk": _reg(check.registration_id), "sk": f"CHECK#{check.agency}", "type": "check"} | (
+        check.model_dump(mode="json")
+    )
+
+
+def _verdict_item(v: Verdict) -> dict[str, Any]:
+    return {
+        "pk": _reg(v.registration_id),
+        "sk": "VERDICT",
+        "type": "verdict",
+        "gsi1pk": f"SEASON#{v.season}#VERDICT",
+        "gsi1sk": f"{v.district}#{v.status}#{v.registration_id}",
+        "at_utc": utc_instant(v.decided_at),
+        **v.model_dump(mode="json"),
+    }
+
+
+def _decision_item(d: Decision, n: int) -> dict[str, Any]:
+    return {
+        "pk": _reg(d.registration_id),
+        "sk": f"DECISION#{utc_instant(d.at)}#{n:04d}",
+        "type": "decision",
+        **d.model_dump(mode="json"),
+    }
+
+
+def _sample_item(s: SpotCheckSample) -> dict[str, Any]:
+    return {"pk": f"SEASON#{s.season}", "sk": f"SPOTCHECK#{s.district}", "type": "spot-check-sample"} | (
+        s.model_dump(mode="json")
+    )
+
+
+def _outcome_item(o: SpotCheckOutcome) -> dict[str, Any]:
+    return {
+        "pk": _reg(o.registration_id),
+        "sk": "SPOTCHECK",
+        "type": "spot-check",
+        "gsi1pk": f"SEASON#{o.season}#SPOTCHECK",
+        "gsi1sk": f"{o.district}#{o.registration_id}",
+        **o.model_dump(mode="json"),
+    }
+
+
+class DynamoVerificationStore:
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+
+    @cached_property
+    def table(self) -> Table:  # created lazily: mocks first, clients after
+        return boto3.resource("dynamodb").Table(self.table_name)
+
+    # Low-level helpers ------------------------------------------------------------------------
+
+    def _put_if(self, item: dict[str, Any], condition: ConditionBase | str) -> bool:
+        """A conditional put: True if written, False if the condition refused it."""
+        try:
+            self.table.put_item(Item=item, ConditionExpression=condition)
+        except ClientError as e:
+            code = e.response["Error"]["Code"]
+            if code == "ConditionalCheckFailedException":
+                return False
+            if code in _RETRYABLE:
+                raise StoreUnavailable(str(e)) from None
+            raise
+        return True
+
+    def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        try:
+            item = self.table.get_item(Key={"pk": pk, "sk": sk}, ConsistentRead=True).get("Item")
+        except ClientError as e:
+            if e.response["Error"]["Code"] in _RETRYABLE:
+                raise StoreUnavailable(str(e)) from None
+            raise
+        return dict(item) if item is not None else None
+
+    def _query(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        while True:
+            try:
+                page = self.table.query(**kwargs)
+            except ClientError as e:
+                if e.response["Error"]["Code"] in _RETRYABLE:
+                    raise StoreUnavailable(str(e)) from None
+                raise
+            yield from (dict(i) for i in page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    # Checks -----------------------------------------------------------------------------------
+
+    def put_check(self, check: Check) -> bool:
+        exists = Attr("pk").not_exists()
+        if check.status in ("answered", "not-confirmed"):
+            condition: ConditionBase = exists | Attr("status").is_in(["pending", "unanswered"])
+        else:
+            condition = exists
+        return self._put_if(_check_item(check), condition)
+
+    def checks(self, registration_id: str) -> list[Check]:
+        items = self._query(
+            KeyConditionExpression=Key("pk").eq(_reg(registration_id)) & Key("sk").begins_with("CHECK#"),
+            ConsistentRead=True,
+        )
+        return [Check.model_validate(_record(i)) for i in items]
+
+    # Verdicts ---------------------------------------------------------------------------------
+
+    def put_verdict(self, verdict: Verdict) -> bool:
+        exists = Attr("pk").not_exists()
+        by_system = Attr("decided_by").eq(SYSTEM)
+        not_newer = Attr("at_utc").lte(utc_instant(verdict.decided_at))
+        if verdict.decided_by == SYSTEM:  # never over a person's signature (R-VER-3)
+            condition = exists | (by_system & not_newer)
+        else:
+            condition = exists | by_system | not_newer
+        return self._put_if(_verdict_item(verdict), condition)
+
+    def verdict(self, registration_id: str) -> Verdict | None:
+        item = self._get(_reg(registration_id), "VERDICT")
+        return Verdict.model_validate(_record(item)) if item else None
+
+    def verdicts(
+        self, season: str, district: str | None = None, status: VerdictStatus | None = None
+    ) -> list[Verdict]:
+        key: ConditionBase = Key("gsi1pk").eq(f"SEASON#{season}#VERDICT")
+        kwargs: dict[str, Any] = {"IndexName": "gsi1"}
+        if district is not None:
+            prefix = f"{district}#{status}#" if status is not None else f"{district}#"
+            key = key & Key("gsi1sk").begins_with(prefix)
+        elif status is not None:
+            kwargs["FilterExpression"] = Attr("status").eq(status)
+        found = [
+            Verdict.model_validate(_record(i)) for i in self._query(KeyConditionExpression=key, **kwargs)
+        ]
+        return sorted(found, key=lambda v: v.registration_id)
+
+    # Decisions (append-only) ------------------------------------------------------------------
+
+    def append_decision(self, decision: Decision) -> bool:
+        for n in range(MAX_SAME_INSTANT):
+            item = _decision_item(decision, n)
+            if self._put_if(item, Attr("pk").not_exists()):
+                return True
+            existing = self._get(item["pk"], item["sk"])
+            if existing is not None and Decision.model_validate(_record(existing)) == decision:
+                return False  # a retry of a decision already appended
+        raise Conflict(f"too many decisions on {decision.registration_id} at {decision.at.isoformat()}")
+
+    def decisions(self, registration_id: str) -> list[Decision]:
+        items = self._query(
+            KeyConditionExpression=Key("pk").eq(_reg(registration_id)) & Key("sk").begins_with("DECISION#"),
+            ConsistentRead=True,
+        )
+        return [Decision.model_validate(_record(i)) for i in items]
+
+    # Spot-checks (R-VER-5) --------------------------------------------------------------------
+
+    def put_spot_check_sample(self, sample: SpotCheckSample) -> bool:
+        item = _sample_item(sample)
+        if self._put_if(item, Attr("pk").not_exists()):
+            return True
+        existing = self.spot_check_sample(sample.season, sample.district)
+        if existing is not None and existing.same_draw(sample):
+            return False
+        raise Conflict(f"district {sample.district} already has another sample")
+
+    def spot_check_sample(self, season: str, district: str) -> SpotCheckSample | None:
+        item = self._get(f"SEASON#{season}", f"SPOTCHECK#{district}")
+        return SpotCheckSample.model_validate(_record(item)) if item else None
+
+    def put_spot_check(self, outcome: SpotCheckOutcome) -> bool:
+        item = _outcome_item(outcome)
+        if self._put_if(item, Attr("pk").not_exists()):
+            return True
+        existing = self._get(item["pk"], item["sk"])
+        if existing is not None and SpotCheckOutcome.model_validate(_record(existing)).same_as(outcome):
+            return False
+        raise Conflict(f"{outcome.registration_id} already has another spot-check outcome")
+
+    def spot_checks(self, season: str, district: str) -> list[SpotCheckOutcome]:
+        items = self._query(
+            IndexName="gsi1",
+            KeyConditionExpression=Key("gsi1pk").eq(f"SEASON#{season}#SPOTCHECK")
+            & Key("gsi1sk").begins_with(f"{district}#"),
+        )
+        return sorted(
+            (SpotCheckOutcome.model_validate(_record(i)) for i in items), key=lambda o: o.registration_id
+        )

@@ -1,0 +1,164 @@
+"""Verification API for people: district review and sign-off (R-VER-3), the city's spot-check (R-VER-5),
+and the community office's home-visit answers. Every route is IAM-authorised; the caller's role and
+district come from the staff directory and are checked against the data itself (R-DATA-2).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field
+
+from enrollment import clock, review, spotcheck
+from enrollment.adapters.wiring import wiring
+from enrollment.api import invalid_request, refusal
+from enrollment.observability import logger, metrics, tracer
+from enrollment.staff import Forbidden, StaffError, StaffMember, require_read
+from enrollment.verdicts import DecisionAction
+from enrollment.verify_phase import record_visit
+
+app = APIGatewayRestResolver(
+    enable_validation=True, serializer=lambda obj: json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+)
+PREFIX = "/admin/verification/<season>"
+
+
+class DecisionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    action: DecisionAction = Field(description="confirm 确认 / override 改判")
+    outcome: Literal["eligible", "not-eligible"] | None = None
+    zone_id: str | None = None
+    reason: str = Field(default="", max_length=500, description="理由（谁审谁签字）")
+
+
+class VisitAnswer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    registration_id: str
+    lives_there: bool = Field(description="实际居住")
+    visited_on: date
+    visitor: str = Field(min_length=1, max_length=60, description="核查人")
+
+
+class SpotCheckRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    outcome: Literal["confirmed", "discrepancy"]
+    note: str = Field(default="", max_length=500)
+
+
+def _json(status: int, body: Any) -> Response[str]:
+    return Response(status, content_types.APPLICATION_JSON, json.dumps(body, ensure_ascii=False, default=str))
+
+
+@app.exception_handler(StaffError)
+def _staff_error(e: StaffError) -> Response[str]:
+    return _json(e.status, {"message": e.message_zh, "message_en": e.message_en})
+
+
+@app.exception_handler(RequestValidationError)
+def _invalid(e: RequestValidationError) -> Response[str]:
+    return refusal(422, invalid_request(list(e.errors())))
+
+
+def caller() -> StaffMember:
+    """The IAM identity API Gateway verified, as a member of the staff directory (else 403)."""
+    identity = app.current_event.request_context.identity
+    return wiring().staff.lookup(identity.user_arn or identity.caller)
+
+
+def _season(season: str) -> None:
+    if season != wiring().config.season:
+        raise StaffError(f"没有{season}年度的招生", f"no season {season!r} here")
+
+
+@app.get(f"{PREFIX}/districts/<district>/queue")
+def queue(season: str, district: str) -> dict[str, Any]:
+    _season(season)
+    cases = review.review_queue(wiring().verification, caller(), season, district)
+    return {"district": district, "cases": [c.model_dump(mode="json") for c in cases]}
+
+
+@app.post(f"{PREFIX}/registrations/<registration_id>/decisions")
+def decide(season: str, registration_id: str, body: Annotated[DecisionRequest, Body()]) -> Response[str]:
+    _season(season)
+    decision = review.decide(
+        wiring().verification,
+        caller(),
+        registration_id,
+        body.action,
+        body.outcome,
+        body.reason,
+        clock.now(),
+        zone_id=body.zone_id,
+    )
+    logger.info("verification decision", extra={"registration_id": registration_id, "action": body.action})
+    return _json(201, decision.model_dump(mode="json"))
+
+
+@app.get(f"{PREFIX}/registrations/<registration_id>/history")
+def history(season: str, registration_id: str) -> dict[str, Any]:
+    _season(season)
+    decisions = review.history(wiring().verification, caller(), registration_id)
+    return {"registration_id": registration_id, "decisions": [d.model_dump(mode="json") for d in decisions]}
+
+
+@app.post(f"{PREFIX}/districts/<district>/spot-checks/<registration_id>")
+def spot_check(
+    season: str, district: str, registration_id: str, body: Annotated[SpotCheckRequest, Body()]
+) -> Response[str]:
+    _season(season)
+    outcome = spotcheck.record_outcome(
+        wiring().verification,
+        caller(),
+        season,
+        district,
+        registration_id,
+        body.outcome,
+        body.note,
+        clock.now(),
+    )
+    return _json(201, outcome.model_dump(mode="json"))
+
+
+@app.get(f"{PREFIX}/districts/<district>/spot-checks")
+def spot_check_summary(season: str, district: str) -> dict[str, Any]:
+    _season(season)
+    staff = caller()
+    require_read(staff, district)
+    summary = spotcheck.district_summary(wiring().verification, staff, season, district)
+    sample = wiring().verification.spot_check_sample(season, district)
+    return {
+        "summary": summary.model_dump(mode="json"),
+        "sample": sample.model_dump(mode="json") if sample else None,
+    }
+
+
+@app.post("/agency/community/visits")
+def community_visit(body: Annotated[VisitAnswer, Body()]) -> Response[str]:
+    """The community office's system answers a requested home visit (R-VER-2: source, time, who)."""
+    staff = caller()
+    if staff.role != "community":
+        raise Forbidden("只有街道社区可以提交入户核查结果", "only the community office answers home visits")
+    w = wiring()
+    result = record_visit(
+        w.config,
+        body.registration_id,
+        body.lives_there,
+        f"{staff.principal} {body.visitor} {body.visited_on}",
+        store=w.store,
+        vstore=w.verification,
+        now=clock.now(),
+    )
+    return _json(201, result)
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)
