@@ -10,6 +10,8 @@ REST API routes it to, through `EmbeddedSeason.call_api`:
     ANY  /api/{proxy+}                                 -> register      (resource "/api/{proxy+}")
     POST /admin/seasons/{season}/phases/{phase}/advance -> gate-advance (AWS_IAM authorised)
     POST /admin/seasons/{season}/windows/{grade}/extend -> gate-advance (AWS_IAM authorised)
+    ANY  /admin/verification/{proxy+}                  -> verify-api   (AWS_IAM authorised)
+    POST /agency/community/visits                      -> verify-api   (AWS_IAM authorised)
 
 Anything else gets what API Gateway answers for a path or method it has no resource for:
 403 {"message": "Missing Authentication Token"}.
@@ -80,6 +82,11 @@ def route(method: str, path: str) -> Route | None:
         admin = pattern.fullmatch(path)
         if admin and method == "POST":
             return Route("gate-advance", resource, dict(admin.groupdict()), iam=True)
+    verification = path.removeprefix("/admin/verification/") if path.startswith("/admin/verification/") else ""
+    if verification:
+        return Route("verify-api", "/admin/verification/{proxy+}", {"proxy": verification}, iam=True)
+    if path == "/agency/community/visits" and method == "POST":
+        return Route("verify-api", path, None, iam=True)
     return None
 
 
