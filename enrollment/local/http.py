@@ -82,7 +82,9 @@ def route(method: str, path: str) -> Route | None:
         admin = pattern.fullmatch(path)
         if admin and method == "POST":
             return Route("gate-advance", resource, dict(admin.groupdict()), iam=True)
-    verification = path.removeprefix("/admin/verification/") if path.startswith("/admin/verification/") else ""
+    verification = (
+        path.removeprefix("/admin/verification/") if path.startswith("/admin/verification/") else ""
+    )
     if verification:
         return Route("verify-api", "/admin/verification/{proxy+}", {"proxy": verification}, iam=True)
     if path == "/agency/community/visits" and method == "POST":
