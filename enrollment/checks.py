@@ -259,7 +259,7 @@ def verdict(config: SeasonConfig, item: dict[str, Any], checks: Iterable[Check],
     if record is None and police.status == "answered":
         reasons.append("permit-not-found" if basis == "residence-permit" else "hukou-not-found")
 
-    if item["category"] in ("private", "specialised"):  # R-LOT-2: only the own-district fact matters
+    if item["category"] in ("private", "specialised", "ethnic"):  # no catchment; R-LOT-2 own-district
         school = config.school_index.get(str(item.get("target_school")))
         if record is not None and school is not None:
             facts["own-district"] = record.get("district") == school.district
@@ -306,8 +306,11 @@ def verdict(config: SeasonConfig, item: dict[str, Any], checks: Iterable[Check],
             if date.fromisoformat(str(d["registered_on"])) >= config.property_cutoff:
                 reasons.append("deed-after-cutoff")
         plan = by.get("planning")
-        if plan is not None and plan.status == "answered" and plan.facts.get("planned_use") != "residential":
-            reasons.append("not-residential")
+        if plan is not None and plan.status == "answered":
+            if plan.reason != "found":  # planning holds no record of a known deed: a person looks
+                reasons.append("agency-unanswered")
+            elif plan.facts.get("planned_use") != "residential":
+                reasons.append("not-residential")
 
     visit = by.get("community")
     if visit is not None:

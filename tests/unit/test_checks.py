@@ -221,3 +221,20 @@ def test_local_agencies_and_faults() -> None:
         flaky.deed("JL-0001-01")
     assert flaky.deed("JL-0001-01").reason == "found"
     assert local.visit_answer("nobody", date(2023, 6, 1)) is None
+
+
+def test_ethnic_applicants_are_not_judged_by_catchment(season: SeasonConfig) -> None:
+    reg = item(season, category="ethnic")
+    assert checks_needed(reg) == ["public-security"]
+    v = verdict(
+        season, reg, [answered("public-security", kind="hukou", district="CY", road="x", number=1)], NOW
+    )
+    assert (v.status, v.reasons) == ("eligible", [])
+
+
+def test_planning_without_a_record_goes_to_review(season: SeasonConfig) -> None:
+    reg = item(season)
+    checks = good_checks(reg)
+    checks[2] = answered("planning", "no-record")
+    v = verdict(season, reg, checks, NOW)
+    assert (v.status, v.reasons) == ("review", ["agency-unanswered"])
