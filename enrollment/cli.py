@@ -112,7 +112,7 @@ def run_demo(
                     rt.wait_for_gate("grade1-registration")
         console.print("信息审核 verification: agencies, home visits, review, city spot-check …")
         result.verification_steps = run_verification(rt, config)
-        result.workflow = rt.wait_for_end(timeout=300)
+        result.workflow = rt.wait_for_end(timeout=600)
         result.demand = _demand_items(rt)
         result.verification = rt.state_output("SummarizeVerification")["phases"]["verification_final"][
             "outcome"
@@ -321,7 +321,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="enroll", description="义务教育招生入学 enrollment season tools")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="run a whole season locally on the embedded backend (moto)")
-    demo.add_argument("--applicants", type=int, default=400, help="how many children register (default 400)")
+    demo.add_argument("--applicants", type=int, default=300, help="how many children register (default 300)")
     demo.add_argument("--seed", type=int, default=2023, help="seed of the synthetic population")
     demo.add_argument("--config", default="seasons/jilin-2023.yaml", help="season config file")
     demo.add_argument("--out", type=Path, default=None, help="folder to export results to")

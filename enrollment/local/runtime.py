@@ -290,6 +290,7 @@ class EmbeddedSeason:
             }
             return json.dumps(error), True, ""
         self.invocations.append((function_name, True))
+        _drop_unpublished_metrics()
         return json.dumps(result, ensure_ascii=False, default=str), False, ""
 
     def call_api(
@@ -315,6 +316,7 @@ class EmbeddedSeason:
             str(uuid.uuid4()),
         )
         response: dict[str, Any] = _resolve(spec.handler)(event, context)
+        _drop_unpublished_metrics()
         return response
 
     # Workflow --------------------------------------------------------------------------------
@@ -453,6 +455,14 @@ def _no_real_waiting() -> Iterator[None]:
         mock.patch.object(retrier_decl, "time", SimpleNamespace(sleep=lambda _seconds: None)),
     ):
         yield
+
+
+def _drop_unpublished_metrics() -> None:
+    """Metrics are not published locally (POWERTOOLS_METRICS_DISABLED); without this they would pile
+    up across invocations and Powertools would print them when 100 accumulate."""
+    from enrollment.observability import metrics
+
+    metrics.clear_metrics()
 
 
 def _reset_cached_wiring() -> None:

@@ -135,10 +135,10 @@ def run_verification(
     rt: EmbeddedSeason, config: SeasonConfig, reviews_per_district: int = 5
 ) -> dict[str, Any]:
     """From registration close to the end of the spot-check, through every gate on its schedule."""
-    rt.wait_for_gate("home-visits", timeout=300)
+    rt.wait_for_gate("home-visits", timeout=3600)  # moto runs the Map on 2 cores: large seasons take long
     visits = run_home_visits(rt)
     rt.advance_clock(rt.config.day_end(config.calendar.home_visits.end))
-    rt.wait_for_gate("review", timeout=300)
+    rt.wait_for_gate("review", timeout=3600)
     reviews = review_queues(rt, reviews_per_district)
     rt.advance_clock(rt.config.day_end(config.calendar.private_counts_due))
     rt.wait_for_gate("spot-check", timeout=120)
