@@ -11,7 +11,7 @@ import math
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -368,20 +368,28 @@ class SeasonConfig(_Strict):
         return index
 
 
+def read_mapping(path: Path, what: str) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """A YAML (or JSON) file's top-level mapping, or the problems that stop it being read."""
+    try:
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - a safe loader
+    except FileNotFoundError:
+        return {}, [("(file)", "no such file")]
+    except yaml.YAMLError as e:
+        return {}, [("(syntax)", str(e).replace("\n", " "))]
+    if not isinstance(raw, dict):
+        return {}, [("(top level)", f"must be a mapping {what}")]
+    return raw, []
+
+
 def load_season(path: str | Path) -> SeasonConfig:
     """Load and validate a season config (YAML or JSON); a name like `jilin-2023` means seasons/."""
     p = Path(path)
     if not p.suffix and not p.exists():
         p = SEASONS_DIR / f"{p.name}.yaml"
     shown = str(p)
-    try:
-        raw = yaml.load(p.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - a safe loader
-    except FileNotFoundError:
-        raise ConfigError(shown, [("(file)", "no such file")]) from None
-    except yaml.YAMLError as e:
-        raise ConfigError(shown, [("(syntax)", str(e).replace("\n", " "))]) from None
-    if not isinstance(raw, dict):
-        raise ConfigError(shown, [("(top level)", "must be a mapping of fields")])
+    raw, unreadable = read_mapping(p, "of fields")
+    if unreadable:
+        raise ConfigError(shown, unreadable)
     try:
         return SeasonConfig.model_validate(raw)
     except ValidationError as e:

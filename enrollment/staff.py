@@ -8,6 +8,7 @@ Gateway's authoriser verified to a role:
 - `city`: the city bureau; reads every district and runs the spot-check (抽查, R-VER-5). It does not
   sign district verification decisions: the spot-checker never checks its own work.
 - `auditor`: reads everything, changes nothing.
+- `community`: the street/community office's system, which only answers home visits (R-VER-2).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from enrollment.config import read_mapping
 
 Role = Literal["district", "city", "auditor", "community"]  # community: the office answering home visits
 ROLE_ZH: dict[str, str] = {
@@ -114,14 +117,9 @@ class StaffDirectory:
         if not p.suffix and not p.exists():
             p = STAFF_DIR / f"{p.name}.staff.yaml"
         shown = str(p)
-        try:
-            raw = yaml.load(p.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - a safe loader
-        except FileNotFoundError:
-            raise StaffDirectoryError(shown, [("(file)", "no such file")]) from None
-        except yaml.YAMLError as e:
-            raise StaffDirectoryError(shown, [("(syntax)", str(e).replace("\n", " "))]) from None
-        if not isinstance(raw, dict):
-            raise StaffDirectoryError(shown, [("(top level)", "must be a mapping with a `staff` list")])
+        raw, unreadable = read_mapping(p, "with a `staff` list")
+        if unreadable:
+            raise StaffDirectoryError(shown, unreadable)
         return cls.from_mapping(raw, shown)
 
     def lookup(self, principal: str | None) -> StaffMember:
