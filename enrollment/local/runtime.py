@@ -91,6 +91,13 @@ class EmbeddedSeason:
     # Lifecycle -----------------------------------------------------------------------------
 
     def __enter__(self) -> EmbeddedSeason:
+        try:
+            return self._enter()
+        except BaseException:
+            self._stack.close()  # leave no mock, patch or environment behind for whoever runs next
+            raise
+
+    def _enter(self) -> EmbeddedSeason:
         from moto import mock_aws
         from moto.awslambda.models import LambdaFunction
 
