@@ -110,93 +110,39 @@ class Api(Construct):
             acknowledge(method, "AwsSolutions-APIG4", PUBLIC_REASON)
             acknowledge(method, "AwsSolutions-COG4", PUBLIC_REASON)
 
-        advance_body = api.add_model(
-            "AdvanceRequest",
-            content_type="application/json",
-            schema=apigw.JsonSchema(
-                schema=apigw.JsonSchemaVersion.DRAFT4,
-                title="AdvanceRequest",
-                type=apigw.JsonSchemaType.OBJECT,
-                required=["reason"],
-                properties={
-                    # as functions/gates/handler.py AdvanceRequest: who advances says why (R-VER-3)
-                    "reason": apigw.JsonSchema(type=apigw.JsonSchemaType.STRING, min_length=2, max_length=200)
-                },
-            ),
-        )
-        advance = api.root.resource_for_path(ADMIN_PATH).add_method(
-            "POST",
-            apigw.LambdaIntegration(gate_advance, proxy=True, allow_test_invoke=False),
-            authorization_type=apigw.AuthorizationType.IAM,
-            request_validator=self.validator,
-            request_parameters={"method.request.path.season": True, "method.request.path.phase": True},
-            request_models={"application/json": advance_body},
-        )
-        extend_body = api.add_model(
-            "ExtendRequest",
-            content_type="application/json",
-            schema=apigw.JsonSchema(
-                schema=apigw.JsonSchemaVersion.DRAFT4,
-                title="ExtendRequest",
-                type=apigw.JsonSchemaType.OBJECT,
-                required=["until", "reason"],
-                properties={
-                    # as functions/gates/handler.py ExtendRequest (R-REG-1: extensions are recorded)
-                    "until": apigw.JsonSchema(
-                        type=apigw.JsonSchemaType.STRING, pattern=r"^\d{4}-\d{2}-\d{2}$"
-                    ),
-                    "reason": apigw.JsonSchema(
-                        type=apigw.JsonSchemaType.STRING, min_length=2, max_length=200
-                    ),
-                },
-            ),
-        )
-        extend = api.root.resource_for_path(EXTEND_PATH).add_method(
-            "POST",
-            apigw.LambdaIntegration(gate_advance, proxy=True, allow_test_invoke=False),
-            authorization_type=apigw.AuthorizationType.IAM,
-            request_validator=self.validator,
-            request_parameters={"method.request.path.season": True, "method.request.path.grade": True},
-            request_models={"application/json": extend_body},
-        )
+        text = apigw.JsonSchemaType.STRING
+        day = apigw.JsonSchema(type=text, pattern=r"^\d{4}-\d{2}-\d{2}$")
+        reason = apigw.JsonSchema(type=text, min_length=2, max_length=200)
+        advancing = apigw.LambdaIntegration(gate_advance, proxy=True, allow_test_invoke=False)
         verification = apigw.LambdaIntegration(verify_api, proxy=True, allow_test_invoke=False)
-        staff = api.root.resource_for_path(VERIFICATION_PATH).add_method(
-            "ANY",
-            verification,
-            authorization_type=apigw.AuthorizationType.IAM,
-            request_validator=self.validator,
-            request_parameters={"method.request.path.proxy": True},
-        )
-        visit_body = api.add_model(
-            "HomeVisitAnswer",
-            content_type="application/json",
-            schema=apigw.JsonSchema(
-                schema=apigw.JsonSchemaVersion.DRAFT4,
-                title="HomeVisitAnswer",
-                type=apigw.JsonSchemaType.OBJECT,
-                required=["registration_id", "lives_there", "visited_on", "visitor"],
-                properties={
-                    # the community office's answer to one home visit (实际居住, R-VER-1)
-                    "registration_id": apigw.JsonSchema(
-                        type=apigw.JsonSchemaType.STRING, min_length=1, max_length=64
-                    ),
-                    "lives_there": apigw.JsonSchema(type=apigw.JsonSchemaType.BOOLEAN),
-                    "visited_on": apigw.JsonSchema(
-                        type=apigw.JsonSchemaType.STRING, pattern=r"^\d{4}-\d{2}-\d{2}$"
-                    ),
-                    "visitor": apigw.JsonSchema(
-                        type=apigw.JsonSchemaType.STRING, min_length=1, max_length=100
-                    ),
-                },
-            ),
-        )
-        visits = api.root.resource_for_path(VISITS_PATH).add_method(
+        # as functions/gates/handler.py AdvanceRequest: who advances says why (R-VER-3)
+        advance = self._iam_route(
+            ADMIN_PATH,
             "POST",
-            verification,
-            authorization_type=apigw.AuthorizationType.IAM,
-            request_validator=self.validator,
-            request_models={"application/json": visit_body},
+            advancing,
+            ("season", "phase"),
+            self._body("AdvanceRequest", {"reason": reason}),
         )
+        # as functions/gates/handler.py ExtendRequest (R-REG-1: extensions are recorded)
+        extend = self._iam_route(
+            EXTEND_PATH,
+            "POST",
+            advancing,
+            ("season", "grade"),
+            self._body("ExtendRequest", {"until": day, "reason": reason}),
+        )
+        staff = self._iam_route(VERIFICATION_PATH, "ANY", verification, ("proxy",))
+        # the community office's answer to one home visit (实际居住, R-VER-1)
+        visit_body = self._body(
+            "HomeVisitAnswer",
+            {
+                "registration_id": apigw.JsonSchema(type=text, min_length=1, max_length=64),
+                "lives_there": apigw.JsonSchema(type=apigw.JsonSchemaType.BOOLEAN),
+                "visited_on": day,
+                "visitor": apigw.JsonSchema(type=text, min_length=1, max_length=100),
+            },
+        )
+        visits = self._iam_route(VISITS_PATH, "POST", verification, (), visit_body)
         for method in (advance, extend, staff):
             acknowledge(
                 method,
@@ -223,6 +169,38 @@ class Api(Construct):
             "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
             "API Gateway's account-level logging role; this AWS-managed policy is the documented one "
             "and only allows writing CloudWatch Logs.",
+        )
+
+    def _body(self, name: str, properties: dict[str, apigw.JsonSchema]) -> apigw.Model:
+        """A JSON body model requiring every property listed (API Gateway validates it first)."""
+        return self.rest_api.add_model(
+            name,
+            content_type="application/json",
+            schema=apigw.JsonSchema(
+                schema=apigw.JsonSchemaVersion.DRAFT4,
+                title=name,
+                type=apigw.JsonSchemaType.OBJECT,
+                required=list(properties),
+                properties=properties,
+            ),
+        )
+
+    def _iam_route(
+        self,
+        path: str,
+        http_method: str,
+        integration: apigw.Integration,
+        path_parameters: tuple[str, ...],
+        body: apigw.Model | None = None,
+    ) -> apigw.Method:
+        """A route only SigV4-signed callers reach (AWS_IAM), with its parameters and body validated."""
+        return self.rest_api.root.resource_for_path(path).add_method(
+            http_method,
+            integration,
+            authorization_type=apigw.AuthorizationType.IAM,
+            request_validator=self.validator,
+            request_parameters={f"method.request.path.{p}": True for p in path_parameters} or None,
+            request_models={"application/json": body} if body else None,
         )
 
     @property
