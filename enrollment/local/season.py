@@ -141,7 +141,7 @@ def run_verification(
     rt.wait_for_gate("review", timeout=3600)
     reviews = review_queues(rt, reviews_per_district)
     rt.advance_clock(rt.config.day_end(config.calendar.private_counts_due))
-    rt.wait_for_gate("spot-check", timeout=120)
+    rt.wait_for_gate("spot-check", timeout=600)
     spot = spot_check(rt)
     rt.advance_clock(rt.config.day_end(config.calendar.spot_check.end))
     return {"visits": visits, "reviews": reviews, "spot_check": spot}

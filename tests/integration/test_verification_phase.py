@@ -51,7 +51,7 @@ def test_every_registration_is_verified_reviewed_and_spot_checked(
     registered: EmbeddedSeason, season: SeasonConfig
 ) -> None:
     result = drive.run_verification(registered, season, reviews_per_district=3)
-    done = registered.wait_for_end(timeout=120)
+    done = registered.wait_for_end(timeout=600)
     assert done["status"] == "SUCCEEDED", done
     final = registered.state_output("SummarizeVerification")["phases"]["verification_final"]["outcome"]
     registrations = registered.state_output("PrepareVerification")["verification"]["registrations"]
@@ -73,9 +73,10 @@ def test_every_registration_is_verified_reviewed_and_spot_checked(
 def test_district_staff_cannot_read_or_sign_another_districts_cases(
     registered: EmbeddedSeason, season: SeasonConfig
 ) -> None:
+    registered.wait_for_gate("home-visits", timeout=600)  # the Map is slow on a busy 2-core machine
     drive.run_home_visits(registered)
     registered.advance_clock(season.day_end(season.calendar.home_visits.end))
-    registered.wait_for_gate("review")
+    registered.wait_for_gate("review", timeout=600)
     cy = drive.member(registered, "district", "CY").principal
     ch = drive.member(registered, "district", "CH").principal
     status, queue = drive.call(
@@ -121,7 +122,7 @@ def test_a_transient_agency_failure_is_retried_and_a_persistent_one_goes_to_revi
     agencies = wiring().agencies
     housing, planning = Faulty(agencies.housing, 2), Faulty(agencies.planning, -1)
     agencies.housing, agencies.planning = housing, planning
-    registered.wait_for_gate("home-visits", timeout=300)
+    registered.wait_for_gate("home-visits", timeout=600)
     # Then housing answered every deed after its retries; planning's checks are unanswered, for review
     assert housing.calls > 2
     items = list(drive._scan(registered))
