@@ -338,7 +338,7 @@ class EmbeddedSeason:
     def describe(self) -> dict[str, Any]:
         return dict(boto3.client("stepfunctions").describe_execution(executionArn=self.execution_arn))
 
-    def wait_for_gate(self, phase: str, timeout: float = 30) -> dict[str, Any]:
+    def wait_for_gate(self, phase: str, timeout: float = 180) -> dict[str, Any]:
         """Wait until the workflow is waiting at a gate (its token is stored)."""
         from enrollment.adapters.dynamodb import DynamoStore
 
@@ -354,7 +354,7 @@ class EmbeddedSeason:
             time.sleep(0.02)
         raise TimeoutError(f"the workflow did not reach gate {phase} in {timeout}s")
 
-    def wait_for_end(self, timeout: float = 60) -> dict[str, Any]:
+    def wait_for_end(self, timeout: float = 180) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             d = self.describe()
