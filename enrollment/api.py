@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
+from enrollment.config import SeasonConfig
 from enrollment.registration import Violation, violations_from_errors
+from enrollment.staff import StaffDirectory, StaffError, StaffMember
 
 
 def refusal(status: int, violations: list[Violation]) -> Response[str]:
@@ -21,3 +24,42 @@ def refusal(status: int, violations: list[Violation]) -> Response[str]:
 def invalid_request(errors: list[Any]) -> list[Violation]:
     """Powertools' request validation errors, as violations of the fields they are about."""
     return violations_from_errors(errors, prefix=("body", "path", "query"))
+
+
+def json_response(status: int, body: Any) -> Response[str]:
+    return Response(status, content_types.APPLICATION_JSON, json.dumps(body, ensure_ascii=False, default=str))
+
+
+def staff_resolver() -> APIGatewayRestResolver:
+    """A resolver for IAM-authorised staff routes: staff refusals and invalid bodies as 4xx JSON."""
+    app = APIGatewayRestResolver(
+        enable_validation=True,
+        serializer=lambda obj: json.dumps(obj, ensure_ascii=False, separators=(",", ":")),
+    )
+
+    app.exception_handler(StaffError)(_staff_refusal)
+    app.exception_handler(RequestValidationError)(_invalid_body)
+    return app
+
+
+def _staff_refusal(e: StaffError) -> Response[str]:
+    return json_response(e.status, {"message": e.message_zh, "message_en": e.message_en})
+
+
+def _invalid_body(e: RequestValidationError) -> Response[str]:
+    return refusal(422, invalid_request(list(e.errors())))
+
+
+def staff_caller(app: APIGatewayRestResolver, directory: StaffDirectory) -> StaffMember:
+    """The IAM identity API Gateway verified, as a member of the staff directory (else 403)."""
+    identity = app.current_event.request_context.identity
+    return directory.lookup(identity.user_arn or identity.caller)
+
+
+def require_season(config: SeasonConfig, season: str) -> None:
+    if season != config.season:
+        raise NoSuchSeason(f"没有{season}年度的招生", f"no season {season!r} here")
+
+
+class NoSuchSeason(StaffError):
+    status = 404

@@ -2,6 +2,7 @@
 
 enroll demo [--applicants N] [--seed S] [--config PATH] [--out DIR]
 enroll openapi
+enroll lottery SHEET --season S --school ID --grade {1,7} --district D --seats P --out DIR [--inputs FILE]
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,6 @@ from enrollment.config import ConfigError, SeasonConfig, load_season
 
 # Phases the source notice describes that this build does not run yet (they are absent, not faked).
 NOT_BUILT = [
-    ("民办学校电脑派位", "private admissions and the lottery (R-LOT-*)"),
     ("招生录取与统筹安排", "catchment admission and coordination (R-PUB-*, R-COORD-1)"),
     ("录取通知与结果存档", "notices and the signed archive (R-NOTE-1)"),
 ]
@@ -46,6 +46,8 @@ class DemoResult:
     workflow: dict[str, Any] = field(default_factory=dict)
     verification: dict[str, Any] = field(default_factory=dict)
     verification_steps: dict[str, Any] = field(default_factory=dict)
+    lotteries: list[dict[str, Any]] = field(default_factory=list)
+    records: dict[str, bytes] = field(default_factory=dict)
     seconds: float = 0.0
 
 
@@ -57,6 +59,7 @@ def run_demo(
     from enrollment.local.runtime import EmbeddedSeason
     from enrollment.local.season import run_verification
     from enrollment.phases import phases
+    from enrollment.private import check_record
     from enrollment.synth.population import generate
 
     started = time.monotonic()
@@ -117,6 +120,10 @@ def run_demo(
         result.verification = rt.state_output("SummarizeVerification")["phases"]["verification_final"][
             "outcome"
         ]
+        result.lotteries = rt.state_output("PrivateLotteries")["lotteries"]["results"]
+        result.records = _archived(rt, f"seasons/{config.season}/private/")
+        for key, body in result.records.items():  # replay every draw from the archived record alone
+            result.unexpected += [f"{key}: {p}" for p in check_record(json.loads(body))]
     result.seconds = time.monotonic() - started
     if out:
         _export(out, population, result)
@@ -172,8 +179,24 @@ def rt_scan(table: Any) -> list[dict[str, Any]]:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+def _archived(rt: Any, prefix: str) -> dict[str, bytes]:
+    """The archive's objects under a prefix, by their key below `seasons/{season}/`."""
+    import boto3
+
+    s3 = boto3.client("s3")
+    found: dict[str, bytes] = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=rt.bucket, Prefix=prefix):
+        for obj in page.get("Contents", []):
+            key = obj["Key"].split("/", 2)[2]
+            found[key] = s3.get_object(Bucket=rt.bucket, Key=obj["Key"])["Body"].read()
+    return found
+
+
 def _export(out: Path, population: Any, result: DemoResult) -> None:
     out.mkdir(parents=True, exist_ok=True)
+    for key, body in result.records.items():  # the archive's layout (LOTTERY.md), byte for byte
+        (out / key).parent.mkdir(parents=True, exist_ok=True)
+        (out / key).write_bytes(body)
     population.registries.write(out / "registries")
     with (out / "submissions.jsonl").open("w", encoding="utf-8") as f:
         for s in population.submissions:
@@ -215,6 +238,7 @@ def _export(out: Path, population: Any, result: DemoResult) -> None:
         "workflow_output": json.loads(result.workflow.get("output", "{}")),
         "verification": result.verification,
         "verification_steps": result.verification_steps,
+        "lotteries": result.lotteries,
         "seconds": round(result.seconds, 1),
     }
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -273,6 +297,7 @@ def print_summary(config: SeasonConfig, result: DemoResult, console: Console) ->
     near = sum(1 for d in rows if d.get("warning") == "near")
     console.print(f"超出计划 over plan: {over} · 接近计划 near plan: {near} · 共 {len(rows)} 项 rows")
     print_verification(config, result, console)
+    print_lotteries(config, result, console)
     if result.unexpected:
         console.print(f"[red]unexpected outcomes: {len(result.unexpected)}[/red]")
         for u in result.unexpected[:10]:
@@ -317,6 +342,156 @@ def print_verification(config: SeasonConfig, result: DemoResult, console: Consol
         )
 
 
+def print_lotteries(config: SeasonConfig, result: DemoResult, console: Console) -> None:
+    if not result.lotteries:
+        return
+    case_zh = {
+        "all-admitted": "未超计划，全部录取",
+        "draw-own-district": "本区派位",
+        "draw-other-districts": "本区全录，外区派位",
+    }
+    held = {
+        (c["school_id"], c["grade"]): c
+        for c in result.verification_steps.get("lotteries", {}).get("ceremonies", [])
+    }
+    table = Table(title="民办学校招生与电脑派位 Private admissions and lotteries (R-LOT-1, R-LOT-2, R-LOT-3)")
+    for col in (
+        "学校 school",
+        "年级",
+        "计划 plan",
+        "报名 applicants",
+        "结果 case",
+        "录取 admitted",
+        "派位输入 inputs / 签",
+        "记录 record",
+    ):
+        table.add_column(
+            col,
+            justify="right" if col in ("年级", "计划 plan", "报名 applicants", "录取 admitted") else "left",
+        )
+    for r in sorted(
+        result.lotteries, key=lambda r: (r["case"] == "all-admitted", r["school_id"], r["grade"])
+    ):
+        school = config.school_index[r["school_id"]]
+        c = held.get((r["school_id"], r["grade"]))
+        inputs = f"{' '.join(c['inputs'][:6])} / 第{c['chosen_draw']}次" if c else ""
+        table.add_row(
+            f"{school.name} ({school.id})",
+            str(r["grade"]),
+            str(school.plan(r["grade"])),
+            str(r["applicants"]),
+            case_zh.get(r["case"], r["case"]),
+            str(r["admitted"]),
+            inputs,
+            f"{r['key']} sha256 {r['sha256'][:12]}…",
+        )
+    console.print(table)
+    draws = sum(1 for r in result.lotteries if r["case"] != "all-admitted")
+    console.print(
+        f"民办学校 {len(result.lotteries)} 个学校年级 school-grades archived · 电脑派位 ceremonies held: {draws} · "
+        f"representatives' inputs generated at random and recorded; each record replayed from the archive (R-LOT-2 pools, draws)"
+    )
+
+
+LOTTERY_HELP = """\
+a stand-alone lottery ceremony (annex 3, R-LOT-3): import the applicants of one private school and
+grade from the annex 3 sheet (.xlsx or .csv, columns 序号 姓名 性别 身份证号), take the six inputs
+and the slip (typed by representatives #1-#6, or from --inputs), and write the record
+DIR/private/SCHOOL-gGRADE.json (LOTTERY.md format, ids = the sheet's 序号) and a printable list
+DIR/SCHOOL-gGRADE-list.html. Every applicant of the sheet is in one pool, treated as own-district:
+if they do not exceed --seats all are admitted with no draw (R-LOT-1); otherwise LOTTERY.md's
+own-district draw fills the seats. For district priority (R-LOT-2), import only the pool being
+drawn, with the seats it draws for. A malformed sheet is refused (exit 2) with each row and reason."""
+
+
+def add_lottery_parser(sub: Any) -> None:
+    lot = sub.add_parser(
+        "lottery",
+        help="run a stand-alone lottery ceremony from an annex 3 spreadsheet",
+        description=LOTTERY_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    lot.add_argument(
+        "sheet", type=Path, help="the applicants: .xlsx (first sheet) or .csv (UTF-8 or GB18030)"
+    )
+    lot.add_argument("--season", required=True, help="the season, e.g. 2023")
+    lot.add_argument("--school", required=True, help="the school id, e.g. P-CY-01")
+    lot.add_argument("--school-name", default=None, help="the school's name for the printed list")
+    lot.add_argument("--grade", type=int, choices=(1, 7), required=True, help="grade 1 or 7")
+    lot.add_argument("--district", required=True, help="the district code, e.g. CY")
+    lot.add_argument("--seats", type=int, required=True, help="the plan P: seats the school admits (>= 0)")
+    lot.add_argument(
+        "--inputs",
+        type=Path,
+        default=None,
+        help='JSON or YAML: {"shuffle_inputs": [3 strings], "draw_inputs": [3 strings], "chosen_draw": 1-3}; '
+        "without it the representatives type them when asked",
+    )
+    lot.add_argument(
+        "--date", type=date.fromisoformat, default=None, help="the ceremony's date (default today)"
+    )
+    lot.add_argument("--out", type=Path, required=True, help="folder for the record and the printable list")
+
+
+def run_lottery(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """`enroll lottery`: the argument handling around `enrollment.standalone`."""
+    from enrollment import standalone
+    from enrollment.private import CeremonyInputs, record, record_bytes
+
+    for value, what in ((args.season, "--season"), (args.school, "--school")):
+        if problem := standalone.check_id(value, what):
+            parser.error(problem)
+    if args.seats < 0:
+        parser.error("--seats must be at least 0")
+    if not args.district.strip():
+        parser.error("--district must not be empty")
+    record_path, list_path = standalone.output_paths(args.out, args.school, args.grade)
+    if record_path.exists():
+        sys.stderr.write(
+            f"{record_path} 已存在，不覆盖已举行的派位记录 / already exists: a held ceremony's record is "
+            "never overwritten; choose another --out\n"
+        )
+        return 1
+    try:
+        applicants = standalone.read_sheet(args.sheet)
+    except standalone.SheetError as e:
+        sys.stderr.write(f"{args.sheet}: 名单有误，未导入 / the sheet is refused:\n")
+        for p in e.problems:
+            sys.stderr.write(f"{p}\n")
+        return 2
+    except standalone.UnreadableSheet as e:
+        sys.stderr.write(f"{e}\n")
+        return 2
+    pools = standalone.pools_for(applicants, args.school, args.grade, args.district, args.seats)
+    inputs: CeremonyInputs | None
+    if args.inputs is not None:
+        try:
+            inputs = standalone.load_inputs(args.inputs)
+        except standalone.InputsError as e:
+            sys.stderr.write(f"{e}\n")
+            return 2
+        print(standalone.announce(pools))
+        if not pools.needs_draw:
+            print(f"无需派位，未使用 {args.inputs} / no draw is needed, {args.inputs} is not used")
+            inputs = None
+    else:
+        try:
+            inputs = standalone.run_ceremony(args.season, pools, applicants)
+        except (EOFError, KeyboardInterrupt):
+            sys.stderr.write("\n派位已中止，未写入任何文件 / the ceremony was stopped; nothing was written\n")
+            return 1
+    rec = record(args.season, pools, inputs)
+    print(standalone.list_text(standalone.list_rows(rec, applicants)))
+    record_path.parent.mkdir(parents=True, exist_ok=True)
+    record_path.write_bytes(record_bytes(rec))
+    list_path.write_text(
+        standalone.list_html(rec, applicants, args.date or date.today(), args.school_name), encoding="utf-8"
+    )
+    print(f"派位记录 record: {record_path}")
+    print(f"打印名单 printable list: {list_path}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="enroll", description="义务教育招生入学 enrollment season tools")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -326,7 +501,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--config", default="seasons/jilin-2023.yaml", help="season config file")
     demo.add_argument("--out", type=Path, default=None, help="folder to export results to")
     sub.add_parser("openapi", help="print the registration API's OpenAPI document")
+    add_lottery_parser(sub)
     args = parser.parse_args(argv)
+    if args.command == "lottery":
+        return run_lottery(args, parser)
     console = Console()
 
     if args.command == "openapi":

@@ -232,6 +232,15 @@ class VerificationSettings(_Strict):
     )
 
 
+class LotterySettings(_Strict):
+    """How private-school lotteries run (R-LOT-*): ceremonies at once, and waiting past the lottery day."""
+
+    max_concurrency: int = Field(default=10, ge=1, le=40)  # the Map over schools and grades
+    # a ceremony not held by the end of the lottery day is flagged overdue; the workflow keeps
+    # waiting for it (never drawing without the representatives), re-flagging after each grace
+    overdue_grace_hours: int = Field(default=24, ge=1, le=24 * 30)
+
+
 class SeasonConfig(_Strict):
     name: str = Field(pattern=r"^[a-z0-9-]+$")  # config and stack id, e.g. "jilin-2023"
     season: str = Field(pattern=r"^[0-9A-Za-z-]+$")  # the season string of LOTTERY.md, e.g. "2023"
@@ -244,6 +253,7 @@ class SeasonConfig(_Strict):
     schools: list[School] = Field(min_length=1)
     zones: list[Zone]
     verification: VerificationSettings = Field(default_factory=VerificationSettings)
+    lottery: LotterySettings = Field(default_factory=LotterySettings)
 
     @field_validator("timezone")
     @classmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -160,3 +161,30 @@ def status(registration_id: str, *, config: SeasonConfig, store: Store) -> dict[
             [Violation("registration_id", "R-OPEN-1", "未找到该报名编号", "no registration with this id")],
             status=404,
         ) from None
+
+
+def require_guardian(
+    registration_id: str, id_number: str, *, config: SeasonConfig, store: Store, keyer: ChildKeyer
+) -> dict[str, Any]:
+    """The caller knows the child's ID number: its keyed hash matches the registration's (else 403)."""
+    try:
+        item = store.get_registration(registration_id)
+    except NotFound:
+        item = None
+    if item is not None:
+        id_type = str(item["request"]["child"].get("id_type", "resident"))
+        if hmac.compare_digest(
+            keyer.child_key(config.season, id_type, id_number.strip().upper()), str(item["child_key"])
+        ):
+            return item
+    raise RegistrationRefused(  # the same answer whether the id or the number is wrong: it reveals nothing
+        [
+            Violation(
+                "id_number",
+                "R-DATA-2",
+                "报名编号与身份证号不匹配",
+                "registration id and ID number do not match",
+            )
+        ],
+        status=403,
+    )

@@ -316,6 +316,18 @@ def _check_schools(req: RegistrationRequest, config: SeasonConfig) -> list[Viola
                     f"not a {wanted} school taking grade {req.grade}",
                 )
             )
+        elif (
+            s.kind == "private" and s.district != req.home_address.district and not s.cross_district_approved
+        ):  # R-LOT-4: other districts' children only where the city approved it
+            district = config.district_index.get(s.district)
+            out.append(
+                Violation(
+                    "private_school_id",
+                    "R-LOT-4",
+                    f"该民办学校未经市教育局批准跨区招生，只招收{district.name if district else s.district}的学生",
+                    "this private school admits only its own district's children (no cross-district approval)",
+                )
+            )
     if req.school_preferences:
         zone = config.zone_for(req.grade, req.home_address.road, req.home_address.number)
         allowed = set(zone.schools) if zone and zone.multi_school else set()

@@ -47,6 +47,14 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "spotcheck-draw", "functions.verify.spotcheck.handler", "Draws the city's spot-check sample"
     ),
     FunctionSpec("verify-api", "functions.verify.api.handler", "Review, sign-off, home visits, spot-checks"),
+    FunctionSpec(
+        "lottery-prepare", "functions.lottery.prepare.handler", "Freezes private-school pools", timeout_s=120
+    ),
+    FunctionSpec("lottery-wait", "functions.lottery.wait.handler", "Waits for a lottery ceremony"),
+    FunctionSpec(
+        "lottery-record", "functions.lottery.record.handler", "Archives a private admission", timeout_s=300
+    ),
+    FunctionSpec("lottery-api", "functions.lottery.api.handler", "The lottery ceremony API and big screen"),
 )
 FUNCTION_INDEX = {f.key: f for f in FUNCTIONS}
 

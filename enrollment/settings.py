@@ -21,6 +21,7 @@ class Settings(BaseModel):
     state_machine_arn: str = Field(default="", alias="STATE_MACHINE_ARN")
     schedule_group: str = Field(default="", alias="SCHEDULE_GROUP")
     work_bucket: str = Field(default="", alias="WORK_BUCKET")
+    archive_bucket: str = Field(default="", alias="ARCHIVE_BUCKET")
     # the embedded backend's agency registries (a folder of JSONL files); empty in AWS
     agency_registries: str = Field(default="", alias="AGENCY_REGISTRIES")
     staff_directory: str = Field(default="", alias="STAFF_DIRECTORY")

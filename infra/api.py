@@ -5,6 +5,8 @@
 - `POST /admin/seasons/{season}/windows/{grade}/extend` → gate-advance, AWS_IAM (SigV4) only.
 - `ANY /admin/verification/{proxy+}` → verify-api, AWS_IAM only: district and city staff's review
   queue, decisions, history and spot-check outcomes (the staff directory says who may do what).
+- `ANY /admin/lottery/{proxy+}` → lottery-api, AWS_IAM only: the private-school lottery ceremony
+  (R-LOT-3) and its big-screen page; district staff run their own district's, city and auditors watch.
 - `POST /agency/community/visits` → verify-api, AWS_IAM only: the community office's system posts
   home-visit answers.
 """
@@ -26,6 +28,7 @@ ADMIN_PATH = "/admin/seasons/{season}/phases/{phase}/advance"
 EXTEND_PATH = "/admin/seasons/{season}/windows/{grade}/extend"
 VERIFICATION_PATH = "/admin/verification/{proxy+}"
 VISITS_PATH = "/agency/community/visits"
+LOTTERY_PATH = "/admin/lottery/{proxy+}"
 # Registration peaks when a window opens; a city's season is tens of thousands of children.
 RATE_LIMIT, BURST_LIMIT = 200, 400
 ADMIN_RATE_LIMIT, ADMIN_BURST_LIMIT = 1, 5
@@ -47,6 +50,7 @@ class Api(Construct):
         register: lambda_.IFunction,
         gate_advance: lambda_.IFunction,
         verify_api: lambda_.IFunction,
+        lottery_api: lambda_.IFunction,
     ) -> None:
         super().__init__(scope, construct_id)
         self.access_logs = logs.LogGroup(
@@ -132,6 +136,8 @@ class Api(Construct):
             self._body("ExtendRequest", {"until": day, "reason": reason}),
         )
         staff = self._iam_route(VERIFICATION_PATH, "ANY", verification, ("proxy",))
+        ceremonies = apigw.LambdaIntegration(lottery_api, proxy=True, allow_test_invoke=False)
+        lottery = self._iam_route(LOTTERY_PATH, "ANY", ceremonies, ("proxy",))
         # the community office's answer to one home visit (实际居住, R-VER-1)
         visit_body = self._body(
             "HomeVisitAnswer",
@@ -143,7 +149,7 @@ class Api(Construct):
             },
         )
         visits = self._iam_route(VISITS_PATH, "POST", verification, (), visit_body)
-        for method in (advance, extend, staff):
+        for method in (advance, extend, staff, lottery):
             acknowledge(
                 method,
                 "AwsSolutions-COG4",

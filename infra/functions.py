@@ -16,11 +16,11 @@ from aws_cdk import Duration, IgnoreMode, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from enrollment.config import SeasonConfig
 from enrollment.resources import FUNCTIONS, LAMBDA_RUNTIME, ROOT, SERVICE, FunctionSpec, function_name
+from infra.archive import Archive
 from infra.context import LAYER_DIR
 from infra.nag import acknowledge, ref
 from infra.storage import Storage
@@ -46,6 +46,9 @@ class Access:
     # delete: the bucket's lifecycle rule expires them), "read-write" both
     work_bucket: Literal["read", "write", "read-write"] | None = None
     staff_directory: bool = False  # STAFF_DIRECTORY: who may review, sign and spot-check (in the asset)
+    # the Object Lock archive (ARCHIVE_BUCKET): "write" reads and puts objects (it writes once and
+    # compares on a rerun); nothing may delete, and compliance retention forbids overwriting versions
+    archive: Literal["write"] | None = None
 
 
 ACCESS: Mapping[str, Access] = {
@@ -58,6 +61,10 @@ ACCESS: Mapping[str, Access] = {
     "verify-close": Access(table="read-write"),
     "spotcheck-draw": Access(table="read-write"),
     "verify-api": Access(table="read-write", staff_directory=True),
+    "lottery-prepare": Access(table="read-write"),
+    "lottery-wait": Access(table="read-write", resume_gates=True),
+    "lottery-record": Access(table="read-write", archive="write"),
+    "lottery-api": Access(table="read-write", staff_directory=True, resume_gates=True),
 }
 
 
@@ -72,6 +79,7 @@ class Functions(Construct):
         config: SeasonConfig,
         storage: Storage,
         work: Work,
+        archive: Archive,
         layer_dir: Path = LAYER_DIR,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -86,6 +94,7 @@ class Functions(Construct):
         self._config = config
         self._storage = storage
         self._work = work
+        self._archive = archive
         self.runtime = lambda_.Runtime(LAMBDA_RUNTIME, lambda_.RuntimeFamily.PYTHON)
         self.layer = lambda_.LayerVersion(
             self,
@@ -152,6 +161,10 @@ class Functions(Construct):
             if access.work_bucket in ("write", "read-write"):
                 bucket.grant_put(role)
             environment["WORK_BUCKET"] = bucket.bucket_name
+        if access.archive is not None:
+            self._archive.bucket.grant_read(role)
+            self._archive.bucket.grant_put(role)
+            environment["ARCHIVE_BUCKET"] = self._archive.bucket.bucket_name
         if access.staff_directory:
             environment["STAFF_DIRECTORY"] = f"seasons/{self._config.name}.staff.yaml"
 
@@ -175,12 +188,21 @@ class Functions(Construct):
         self._acknowledge(fn, role, access)
         return fn
 
-    def connect_workflow(self, state_machine: sfn.StateMachine) -> None:
-        """Functions that resume gates learn the state machine ARN and may answer its task tokens."""
+    def connect_workflow(self, state_machine_arn: str) -> None:
+        """Functions that resume gates learn the state machine ARN and may answer its task tokens.
+
+        The ARN is built from the state machine's name, not taken from the resource: the workflow
+        invokes some of these functions (lottery-wait), and a reference back would be a cycle.
+        """
         for spec, fn in self:
             if ACCESS[spec.key].resume_gates:
-                fn.add_environment("STATE_MACHINE_ARN", state_machine.state_machine_arn)
-                state_machine.grant(fn, "states:SendTaskSuccess", "states:SendTaskFailure")
+                fn.add_environment("STATE_MACHINE_ARN", state_machine_arn)
+                fn.add_to_role_policy(
+                    iam.PolicyStatement(
+                        actions=["states:SendTaskSuccess", "states:SendTaskFailure"],
+                        resources=[state_machine_arn],
+                    )
+                )
 
     def _acknowledge(self, fn: lambda_.Function, role: iam.Role, access: Access) -> None:
         acknowledge(
@@ -228,6 +250,27 @@ class Functions(Construct):
                     role,
                     f"AwsSolutions-IAM5[Action::{action}]",
                     "grant_read on the work bucket: read-only actions, scoped to that bucket and its objects.",
+                )
+        if access.archive is not None:
+            bucket_ref = ref(self._archive.bucket)
+            acknowledge(
+                role,
+                f"AwsSolutions-IAM5[Resource::<{bucket_ref}.Arn>/*]",
+                "Read and put on the archive's objects: season prefixes and school keys are made at run "
+                "time; Object Lock (compliance) keeps every written version, and no delete is granted.",
+            )
+            for action in ("s3:GetObject*", "s3:GetBucket*", "s3:List*", "s3:Abort*"):
+                acknowledge(
+                    role,
+                    f"AwsSolutions-IAM5[Action::{action}]",
+                    "grant_read/grant_put on the archive bucket: read to compare a rerun's bytes with the "
+                    "archived ones, put to write once; scoped to that bucket and its objects.",
+                )
+            for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*"):
+                acknowledge(
+                    role,
+                    f"AwsSolutions-IAM5[Action::{action}]",
+                    "The archive bucket's SSE-KMS key grant, scoped to that one key's ARN.",
                 )
         acknowledge(
             fn,

@@ -40,12 +40,18 @@ class SeasonStack(Stack):
         self.archive = Archive(self, "Archive", config=config, retention_days=archive_retention_days)
         self.work = Work(self, "Work", config=config, access_logs=self.archive.access_logs)
         self.functions = Functions(
-            self, "Functions", config=config, storage=self.storage, work=self.work, layer_dir=layer_dir
+            self,
+            "Functions",
+            config=config,
+            storage=self.storage,
+            work=self.work,
+            archive=self.archive,
+            layer_dir=layer_dir,
         )
         self.workflow = Workflow(
             self, "Workflow", config=config, functions=self.functions, storage=self.storage, work=self.work
         )
-        self.functions.connect_workflow(self.workflow.state_machine)
+        self.functions.connect_workflow(self.workflow.arn)
         self.api = Api(
             self,
             "Api",
@@ -53,6 +59,7 @@ class SeasonStack(Stack):
             register=self.functions["register"],
             gate_advance=self.functions["gate-advance"],
             verify_api=self.functions["verify-api"],
+            lottery_api=self.functions["lottery-api"],
         )
         self.schedules = Schedules(
             self, "Schedules", config=config, gate_advance=self.functions["gate-advance"]

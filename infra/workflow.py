@@ -55,6 +55,13 @@ class Workflow(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         name = state_machine_name(config.name)
+        # its ARN from the known name, for grants that must not depend on the resource itself
+        self.arn = Stack.of(self).format_arn(
+            service="states",
+            resource="stateMachine",
+            resource_name=name,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
         wanted = placeholders(definition_file)
         available: dict[str, str] = {
             ASL_SEASON: config.season,
@@ -111,12 +118,7 @@ class Workflow(Construct):
         """
         stack = Stack.of(self)
         role = self.state_machine.role
-        itself = stack.format_arn(
-            service="states",
-            resource="stateMachine",
-            resource_name=name,
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
+        itself = self.arn
         executions = stack.format_arn(
             service="states",
             resource="execution",

@@ -15,41 +15,17 @@ samples and outcomes are never overwritten. Times are stored as ISO 8601 strings
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from decimal import Decimal
-from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import boto3
 from boto3.dynamodb.conditions import Attr, ConditionBase, Key
-from botocore.exceptions import ClientError
 
-from enrollment.ports import Conflict, StoreUnavailable
+from enrollment.adapters.table import DynamoTable, record_of
+from enrollment.ports import Conflict
 from enrollment.review import SYSTEM, utc_instant
 from enrollment.spotcheck import SpotCheckOutcome, SpotCheckSample
 from enrollment.verdicts import Check, Decision, Verdict, VerdictStatus
 
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.service_resource import Table
-
-_RETRYABLE = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
-_KEYS = ("pk", "sk", "gsi1pk", "gsi1sk", "type", "at_utc")
 MAX_SAME_INSTANT = 1000  # decisions on one case at one microsecond before giving up
-
-
-def _plain(value: Any) -> Any:
-    """DynamoDB numbers come back as Decimal: turn them into ints again (nothing here is fractional)."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else str(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _record(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _plain(v) for k, v in item.items() if k not in _KEYS}
 
 
 def _reg(registration_id: str) -> str:
@@ -100,51 +76,7 @@ def _outcome_item(o: SpotCheckOutcome) -> dict[str, Any]:
     }
 
 
-class DynamoVerificationStore:
-    def __init__(self, table_name: str) -> None:
-        self.table_name = table_name
-
-    @cached_property
-    def table(self) -> Table:  # created lazily: mocks first, clients after
-        return boto3.resource("dynamodb").Table(self.table_name)
-
-    # Low-level helpers ------------------------------------------------------------------------
-
-    def _put_if(self, item: dict[str, Any], condition: ConditionBase | str) -> bool:
-        """A conditional put: True if written, False if the condition refused it."""
-        try:
-            self.table.put_item(Item=item, ConditionExpression=condition)
-        except ClientError as e:
-            code = e.response["Error"]["Code"]
-            if code == "ConditionalCheckFailedException":
-                return False
-            if code in _RETRYABLE:
-                raise StoreUnavailable(str(e)) from None
-            raise
-        return True
-
-    def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
-        try:
-            item = self.table.get_item(Key={"pk": pk, "sk": sk}, ConsistentRead=True).get("Item")
-        except ClientError as e:
-            if e.response["Error"]["Code"] in _RETRYABLE:
-                raise StoreUnavailable(str(e)) from None
-            raise
-        return dict(item) if item is not None else None
-
-    def _query(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
-        while True:
-            try:
-                page = self.table.query(**kwargs)
-            except ClientError as e:
-                if e.response["Error"]["Code"] in _RETRYABLE:
-                    raise StoreUnavailable(str(e)) from None
-                raise
-            yield from (dict(i) for i in page["Items"])
-            if "LastEvaluatedKey" not in page:
-                return
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
+class DynamoVerificationStore(DynamoTable):
     # Checks -----------------------------------------------------------------------------------
 
     def put_check(self, check: Check) -> bool:
@@ -160,7 +92,7 @@ class DynamoVerificationStore:
             KeyConditionExpression=Key("pk").eq(_reg(registration_id)) & Key("sk").begins_with("CHECK#"),
             ConsistentRead=True,
         )
-        return [Check.model_validate(_record(i)) for i in items]
+        return [Check.model_validate(record_of(i)) for i in items]
 
     # Verdicts ---------------------------------------------------------------------------------
 
@@ -176,7 +108,7 @@ class DynamoVerificationStore:
 
     def verdict(self, registration_id: str) -> Verdict | None:
         item = self._get(_reg(registration_id), "VERDICT")
-        return Verdict.model_validate(_record(item)) if item else None
+        return Verdict.model_validate(record_of(item)) if item else None
 
     def verdicts(
         self, season: str, district: str | None = None, status: VerdictStatus | None = None
@@ -189,7 +121,7 @@ class DynamoVerificationStore:
         elif status is not None:
             kwargs["FilterExpression"] = Attr("status").eq(status)
         found = [
-            Verdict.model_validate(_record(i)) for i in self._query(KeyConditionExpression=key, **kwargs)
+            Verdict.model_validate(record_of(i)) for i in self._query(KeyConditionExpression=key, **kwargs)
         ]
         return sorted(found, key=lambda v: v.registration_id)
 
@@ -201,7 +133,7 @@ class DynamoVerificationStore:
             if self._put_if(item, Attr("pk").not_exists()):
                 return True
             existing = self._get(item["pk"], item["sk"])
-            if existing is not None and Decision.model_validate(_record(existing)) == decision:
+            if existing is not None and Decision.model_validate(record_of(existing)) == decision:
                 return False  # a retry of a decision already appended
         raise Conflict(f"too many decisions on {decision.registration_id} at {decision.at.isoformat()}")
 
@@ -210,7 +142,7 @@ class DynamoVerificationStore:
             KeyConditionExpression=Key("pk").eq(_reg(registration_id)) & Key("sk").begins_with("DECISION#"),
             ConsistentRead=True,
         )
-        return [Decision.model_validate(_record(i)) for i in items]
+        return [Decision.model_validate(record_of(i)) for i in items]
 
     # Spot-checks (R-VER-5) --------------------------------------------------------------------
 
@@ -225,14 +157,14 @@ class DynamoVerificationStore:
 
     def spot_check_sample(self, season: str, district: str) -> SpotCheckSample | None:
         item = self._get(f"SEASON#{season}", f"SPOTCHECK#{district}")
-        return SpotCheckSample.model_validate(_record(item)) if item else None
+        return SpotCheckSample.model_validate(record_of(item)) if item else None
 
     def put_spot_check(self, outcome: SpotCheckOutcome) -> bool:
         item = _outcome_item(outcome)
         if self._put_if(item, Attr("pk").not_exists()):
             return True
         existing = self._get(item["pk"], item["sk"])
-        if existing is not None and SpotCheckOutcome.model_validate(_record(existing)).same_as(outcome):
+        if existing is not None and SpotCheckOutcome.model_validate(record_of(existing)).same_as(outcome):
             return False
         raise Conflict(f"{outcome.registration_id} already has another spot-check outcome")
 
@@ -243,5 +175,5 @@ class DynamoVerificationStore:
             & Key("gsi1sk").begins_with(f"{district}#"),
         )
         return sorted(
-            (SpotCheckOutcome.model_validate(_record(i)) for i in items), key=lambda o: o.registration_id
+            (SpotCheckOutcome.model_validate(record_of(i)) for i in items), key=lambda o: o.registration_id
         )

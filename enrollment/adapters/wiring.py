@@ -8,8 +8,10 @@ from pathlib import Path
 
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
 
+from enrollment.adapters.archive import ArchiveBucket
 from enrollment.adapters.dynamodb import DynamoStore
 from enrollment.adapters.kms import KmsChildKeyer
+from enrollment.adapters.lottery_store import DynamoLotteryStore
 from enrollment.adapters.s3 import WorkBucket
 from enrollment.adapters.scheduler import SchedulerSchedules
 from enrollment.adapters.sfn import SfnTaskTokens
@@ -45,6 +47,14 @@ class Wiring:
     @cached_property
     def verification(self) -> DynamoVerificationStore:
         return DynamoVerificationStore(self.settings.table_name)
+
+    @cached_property
+    def lotteries(self) -> DynamoLotteryStore:
+        return DynamoLotteryStore(self.settings.table_name)
+
+    @cached_property
+    def archive(self) -> ArchiveBucket:
+        return ArchiveBucket(self.settings.archive_bucket)
 
     @cached_property
     def staff(self) -> StaffDirectory:

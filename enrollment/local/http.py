@@ -11,6 +11,7 @@ REST API routes it to, through `EmbeddedSeason.call_api`:
     POST /admin/seasons/{season}/phases/{phase}/advance -> gate-advance (AWS_IAM authorised)
     POST /admin/seasons/{season}/windows/{grade}/extend -> gate-advance (AWS_IAM authorised)
     ANY  /admin/verification/{proxy+}                  -> verify-api   (AWS_IAM authorised)
+    ANY  /admin/lottery/{proxy+}                       -> lottery-api  (AWS_IAM authorised)
     POST /agency/community/visits                      -> verify-api   (AWS_IAM authorised)
 
 Anything else gets what API Gateway answers for a path or method it has no resource for:
@@ -57,6 +58,8 @@ ADMIN_ROUTES = (
         re.compile(r"/admin/seasons/(?P<season>[^/]+)/windows/(?P<grade>[^/]+)/extend"),
     ),
 )
+# The IAM-authorised {proxy+} routes: (prefix, function).
+STAFF_PROXIES = (("/admin/verification/", "verify-api"), ("/admin/lottery/", "lottery-api"))
 _NO_ROUTE = {"message": "Missing Authentication Token"}  # API Gateway's answer for unknown routes
 _LAMBDA_FAILED = {"message": "Internal server error"}  # API Gateway's answer when the function fails
 
@@ -82,11 +85,10 @@ def route(method: str, path: str) -> Route | None:
         admin = pattern.fullmatch(path)
         if admin and method == "POST":
             return Route("gate-advance", resource, dict(admin.groupdict()), iam=True)
-    verification = (
-        path.removeprefix("/admin/verification/") if path.startswith("/admin/verification/") else ""
-    )
-    if verification:
-        return Route("verify-api", "/admin/verification/{proxy+}", {"proxy": verification}, iam=True)
+    for prefix, function_key in STAFF_PROXIES:
+        rest = path.removeprefix(prefix) if path.startswith(prefix) else ""
+        if rest:
+            return Route(function_key, prefix + "{proxy+}", {"proxy": rest}, iam=True)
     if path == "/agency/community/visits" and method == "POST":
         return Route("verify-api", path, None, iam=True)
     return None

@@ -216,6 +216,7 @@ class EmbeddedSeason:
             "CHILD_KEY_ID": self.child_key,
             "SCHEDULE_GROUP": resources.schedule_group_name(self.name),
             "WORK_BUCKET": self.work_bucket,
+            "ARCHIVE_BUCKET": self.bucket,
             "STAFF_DIRECTORY": f"seasons/{self.name}.staff.yaml",
             "POWERTOOLS_SERVICE_NAME": resources.SERVICE,
             "POWERTOOLS_LOG_LEVEL": self.log_level,

@@ -8,16 +8,21 @@ tests use these; every call goes through the real handlers.
 from __future__ import annotations
 
 import json
+import secrets
+import time
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import boto3
 
+from enrollment.adapters.lottery_store import DynamoLotteryStore
 from enrollment.checks import LocalRegistries
 from enrollment.config import SeasonConfig
+from enrollment.local.http import route
 from enrollment.local.runtime import EmbeddedSeason
 from enrollment.staff import StaffDirectory, StaffMember
+from enrollment.synth.population import Population
 
 
 def staff(rt: EmbeddedSeason) -> StaffDirectory:
@@ -28,11 +33,22 @@ def member(rt: EmbeddedSeason, role: str, district: str | None = None) -> StaffM
     return next(m for m in staff(rt) if m.role == role and m.district == district)
 
 
-def call(rt: EmbeddedSeason, method: str, path: str, body: Any, caller: str) -> tuple[int, Any]:
-    resource = "/agency/community/visits" if path.startswith("/agency/") else "/admin/verification/{proxy+}"
-    proxy = {"proxy": path.removeprefix("/admin/verification/")} if resource.endswith("{proxy+}") else None
-    r = rt.call_api("verify-api", method, path, body, resource=resource, path_parameters=proxy, caller=caller)
-    return int(r["statusCode"]), json.loads(r["body"])
+def call(rt: EmbeddedSeason, method: str, path: str, body: Any, caller: str | None) -> tuple[int, Any]:
+    """A request as API Gateway would route it (enrollment.local.http.route), signed by `caller`."""
+    target = route(method, path)
+    if target is None:
+        raise ValueError(f"no route for {method} {path}")
+    r = rt.call_api(
+        target.function_key,
+        method,
+        path,
+        body,
+        resource=target.resource,
+        path_parameters=target.path_parameters,
+        caller=caller if target.iam else None,
+    )
+    text = r["body"]
+    return int(r["statusCode"]), json.loads(text) if text and text.lstrip()[:1] in "{[" else text
 
 
 def _scan(rt: EmbeddedSeason) -> Iterator[dict[str, Any]]:
@@ -141,7 +157,113 @@ def run_verification(
     rt.wait_for_gate("review", timeout=3600)
     reviews = review_queues(rt, reviews_per_district)
     rt.advance_clock(rt.config.day_end(config.calendar.private_counts_due))
+    lotteries = run_lotteries(rt, config)
     rt.wait_for_gate("spot-check", timeout=600)
     spot = spot_check(rt)
     rt.advance_clock(rt.config.day_end(config.calendar.spot_check.end))
-    return {"visits": visits, "reviews": reviews, "spot_check": spot}
+    return {"visits": visits, "reviews": reviews, "lotteries": lotteries, "spot_check": spot}
+
+
+def register_valid(rt: EmbeddedSeason, population: Population) -> dict[str, dict[str, Any]]:
+    """Post every valid submission on its day; both registration gates resumed by their schedules.
+
+    The workflow must already wait at the grade-7 gate. Returns each registration id's body.
+    """
+    config = rt.config
+    bodies: dict[str, dict[str, Any]] = {}
+    windows = {7: config.calendar.grade7_registration, 1: config.calendar.grade1_registration}
+    for grade in (7, 1):
+        for sub in population.submissions:
+            if sub.grade == grade and sub.intent == "valid":
+                when = config.day_start(sub.submit_day).replace(hour=9)
+                if when > rt.clock.now():
+                    rt.clock.set(when)
+                status, answer = call(rt, "POST", "/api/registrations", sub.body, None)
+                if status == 201:
+                    bodies[answer["registration_id"]] = sub.body
+        rt.advance_clock(config.day_end(windows[grade].end))
+        if grade == 7:
+            rt.wait_for_gate("grade1-registration")
+    return bodies
+
+
+# The lottery (R-LOT-3) ------------------------------------------------------------------------
+
+
+def wait_for_lotteries(rt: EmbeddedSeason, timeout: float = 600) -> dict[str, Any]:
+    """Wait until the pools are frozen and the workflow waits on every ceremony; the prepare output."""
+    store = DynamoLotteryStore(rt.table_name)
+    end = time.monotonic() + timeout
+    prepared: dict[str, Any] | None = None
+    while time.monotonic() < end:
+        if prepared is None:
+            try:
+                prepared = rt.state_output("PrepareLotteries")["lotteries"]
+            except KeyError:
+                prepared = None
+        if prepared is not None:
+            waiting = {
+                (i["school_id"], int(i["grade"]))
+                for i in store.schools(rt.config.season)
+                if i.get("task_token") or i["status"] != "prepared"
+            }
+            wanted = {(i["school_id"], int(i["grade"])) for i in prepared["schools"] if i["needs_draw"]}
+            if wanted <= waiting:
+                return prepared
+        if rt.describe()["status"] != "RUNNING":
+            raise RuntimeError(f"the workflow stopped before the lotteries: {rt.describe()}")
+        time.sleep(0.05)
+    raise TimeoutError(f"the workflow did not reach the lotteries in {timeout}s")
+
+
+def typed_inputs() -> dict[str, str]:
+    """What six parent representatives might type, and #5's slip: four digits each, never chosen by us."""
+    inputs = {f"shuffle-{k}": f"{secrets.randbelow(10000):04d}" for k in (1, 2, 3)}
+    inputs |= {f"draw-{k}": f"{secrets.randbelow(10000):04d}" for k in (1, 2, 3)}
+    inputs["slip"] = str(1 + secrets.randbelow(3))
+    return inputs
+
+
+def run_ceremony(
+    rt: EmbeddedSeason, school_id: str, grade: int, caller: str, inputs: dict[str, str]
+) -> dict[str, Any]:
+    """A ceremony through the API, step by step as annex 3 orders it, from wherever it stands."""
+    base = f"/admin/lottery/{rt.config.season}/ceremonies/{school_id}/{grade}"
+    status, view = call(rt, "GET", base, None, caller)
+    if status != 200:
+        raise RuntimeError(f"{school_id} grade {grade}: {status} {view}")
+    values = {"import": "", **inputs, "seats": str(view["seats"])}
+    for step in [s["step"] for s in view["steps"] if s["value"] is None]:
+        status, view = call(rt, "POST", f"{base}/steps/{step}", {"value": values[step]}, caller)
+        if status != 201:
+            raise RuntimeError(f"{school_id} grade {grade} {step}: {status} {view}")
+    return dict(view)
+
+
+def run_lotteries(rt: EmbeddedSeason, config: SeasonConfig, timeout: float = 600) -> dict[str, Any]:
+    """Every ceremony the workflow waits for, by its district's staff with generated inputs; then the records."""
+    prepared = wait_for_lotteries(rt, timeout)
+    held = []
+    for item in prepared["schools"]:
+        if not item["needs_draw"]:
+            continue
+        school = config.school_index[item["school_id"]]
+        view = run_ceremony(
+            rt,
+            school.id,
+            int(item["grade"]),
+            member(rt, "district", school.district).principal,
+            typed_inputs(),
+        )
+        held.append(
+            {
+                "school_id": school.id,
+                "grade": int(item["grade"]),
+                "case": view["case"],
+                "pool": len(view["order0"]),
+                "seats": view["seats"],
+                "chosen_draw": view["chosen_draw"],
+                "inputs": [s["value"] for s in view["steps"] if s["step"] not in ("import", "seats")],
+            }
+        )
+    return {"schools": len(prepared["schools"]), "ceremonies": held}

@@ -99,18 +99,19 @@ class _FixedSchool:
         return self.id.split("-")[1]
 
 
-# R-LOT-*: small plans, so the popular ones are oversubscribed; a few approved across districts.
+# R-LOT-*: small plans, so the popular ones are oversubscribed (two flagships very small: their
+# lotteries run even in the 300-applicant demo); a few approved across districts.
 OTHER_SCHOOLS: tuple[_FixedSchool, ...] = (
     _FixedSchool("P-CY-01", "船营区启明民办小学", "private", {1: 36}, True),
     _FixedSchool("P-CY-02", "船营区博雅民办中学", "private", {7: 36}, True),
     _FixedSchool("P-CH-01", "昌邑区明德民办小学", "private", {1: 40}),
-    _FixedSchool("P-CH-02", "昌邑区致远民办学校", "private", {1: 36, 7: 36}, True),
+    _FixedSchool("P-CH-02", "昌邑区致远民办学校", "private", {1: 36, 7: 16}, True),
     _FixedSchool("P-CH-03", "昌邑区弘文民办中学", "private", {7: 40}),
     _FixedSchool("P-LT-01", "龙潭区思源民办小学", "private", {1: 40}),
     _FixedSchool("P-LT-02", "龙潭区松苑民办中学", "private", {7: 80}),
     _FixedSchool("P-FM-01", "丰满区育英民办学校", "private", {1: 40, 7: 40}),
     _FixedSchool("P-FM-02", "丰满区求实民办中学", "private", {7: 120}),
-    _FixedSchool("P-GX-01", "高新区英才民办小学", "private", {1: 40}, True),
+    _FixedSchool("P-GX-01", "高新区英才民办小学", "private", {1: 8}, True),
     _FixedSchool("P-GX-02", "高新区睿思民办中学", "private", {7: 80}),
     _FixedSchool("P-JK-01", "经开区新苗民办小学", "private", {1: 40}),
     _FixedSchool("P-JK-02", "经开区远航民办中学", "private", {7: 40}),

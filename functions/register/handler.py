@@ -14,12 +14,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Path as PathParam
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.idempotency import idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field
 
-from enrollment import clock, registrar
+from enrollment import ceremony, clock, registrar
 from enrollment.adapters.wiring import wiring
 from enrollment.api import invalid_request, refusal
 from enrollment.observability import logger, metrics, tracer
-from enrollment.registration import RegistrationRefused, RegistrationRequest
+from enrollment.registration import RegistrationRefused, RegistrationRequest, Violation
 from functions.register.public import season_info
 
 app = APIGatewayRestResolver(
@@ -67,9 +68,46 @@ def create(body: Annotated[RegistrationRequest, Body()]) -> Response[str]:
     return Response(201, content_types.APPLICATION_JSON, json.dumps(answer, ensure_ascii=False))
 
 
+RegistrationId = Annotated[str, PathParam(pattern=r"^R(-[A-Z2-7]{4}){4}$")]
+
+
+class DeclineRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id_number: str = Field(
+        min_length=6, max_length=32, description="学生身份证号（或护照号），证明是本人家庭"
+    )
+    reason: str = Field(default="", max_length=200, description="放弃原因（可不填）")
+
+
+@app.exception_handler(ceremony.CeremonyError)
+def _ceremony_refused(e: ceremony.CeremonyError) -> Response[str]:
+    return refusal(e.status, [Violation("registration_id", "R-LOT-5", e.message_zh, e.message_en)])
+
+
 @app.get("/api/registrations/<registration_id>", summary="查询报名状态")
-def read(registration_id: Annotated[str, PathParam(pattern=r"^R(-[A-Z2-7]{4}){4}$")]) -> dict[str, Any]:
-    return registrar.status(registration_id, config=wiring().config, store=wiring().store)
+def read(registration_id: RegistrationId) -> dict[str, Any]:
+    w = wiring()
+    answer = registrar.status(registration_id, config=w.config, store=w.store)
+    answer["lottery"] = ceremony.family_view(w.config, w.lotteries, registration_id)
+    return answer
+
+
+@app.post(
+    "/api/registrations/<registration_id>/decline",
+    summary="放弃民办学校录取（名额由候补第一位递补）",
+    responses={200: {"description": "已放弃"}},
+)
+def decline(registration_id: RegistrationId, body: Annotated[DeclineRequest, Body()]) -> dict[str, Any]:
+    w = wiring()
+    registrar.require_guardian(registration_id, body.id_number, config=w.config, store=w.store, keyer=w.keyer)
+    result = ceremony.decline(
+        w.config, registration_id, actor="guardian", reason=body.reason, store=w.lotteries, now=clock.now()
+    )
+    logger.info(
+        "private admission declined",
+        extra={"registration_id": registration_id, "seat_went_to": result["seat_went_to"]},
+    )
+    return result
 
 
 @app.get("/api/openapi.json", include_in_schema=False)

@@ -5,27 +5,23 @@ district come from the staff directory and are checked against the data itself (
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from enrollment import clock, review, spotcheck
 from enrollment.adapters.wiring import wiring
-from enrollment.api import invalid_request, refusal
+from enrollment.api import json_response, require_season, staff_caller, staff_resolver
 from enrollment.observability import logger, metrics, tracer
-from enrollment.staff import Forbidden, StaffError, StaffMember, require_read
+from enrollment.staff import Forbidden, StaffMember, require_read
 from enrollment.verdicts import DecisionAction
 from enrollment.verify_phase import record_visit
 
-app = APIGatewayRestResolver(
-    enable_validation=True, serializer=lambda obj: json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-)
+app = staff_resolver()
 PREFIX = "/admin/verification/<season>"
 
 
@@ -51,29 +47,13 @@ class SpotCheckRequest(BaseModel):
     note: str = Field(default="", max_length=500)
 
 
-def _json(status: int, body: Any) -> Response[str]:
-    return Response(status, content_types.APPLICATION_JSON, json.dumps(body, ensure_ascii=False, default=str))
-
-
-@app.exception_handler(StaffError)
-def _staff_error(e: StaffError) -> Response[str]:
-    return _json(e.status, {"message": e.message_zh, "message_en": e.message_en})
-
-
-@app.exception_handler(RequestValidationError)
-def _invalid(e: RequestValidationError) -> Response[str]:
-    return refusal(422, invalid_request(list(e.errors())))
-
-
 def caller() -> StaffMember:
     """The IAM identity API Gateway verified, as a member of the staff directory (else 403)."""
-    identity = app.current_event.request_context.identity
-    return wiring().staff.lookup(identity.user_arn or identity.caller)
+    return staff_caller(app, wiring().staff)
 
 
 def _season(season: str) -> None:
-    if season != wiring().config.season:
-        raise StaffError(f"没有{season}年度的招生", f"no season {season!r} here")
+    require_season(wiring().config, season)
 
 
 @app.get(f"{PREFIX}/districts/<district>/queue")
@@ -97,7 +77,7 @@ def decide(season: str, registration_id: str, body: Annotated[DecisionRequest, B
         zone_id=body.zone_id,
     )
     logger.info("verification decision", extra={"registration_id": registration_id, "action": body.action})
-    return _json(201, decision.model_dump(mode="json"))
+    return json_response(201, decision.model_dump(mode="json"))
 
 
 @app.get(f"{PREFIX}/registrations/<registration_id>/history")
@@ -122,7 +102,7 @@ def spot_check(
         body.note,
         clock.now(),
     )
-    return _json(201, outcome.model_dump(mode="json"))
+    return json_response(201, outcome.model_dump(mode="json"))
 
 
 @app.get(f"{PREFIX}/districts/<district>/spot-checks")
@@ -154,7 +134,7 @@ def community_visit(body: Annotated[VisitAnswer, Body()]) -> Response[str]:
         vstore=w.verification,
         now=clock.now(),
     )
-    return _json(201, result)
+    return json_response(201, result)
 
 
 @logger.inject_lambda_context

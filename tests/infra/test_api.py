@@ -12,6 +12,7 @@ from infra.api import (
     ADMIN_RATE_LIMIT,
     BURST_LIMIT,
     EXTEND_PATH,
+    LOTTERY_PATH,
     RATE_LIMIT,
     VERIFICATION_PATH,
     VISITS_PATH,
@@ -26,6 +27,7 @@ ADMIN = (ADMIN_PATH, "POST")
 EXTEND = (EXTEND_PATH, "POST")
 VERIFICATION = ("/admin/verification/{proxy+}", "ANY")
 VISITS = ("/agency/community/visits", "POST")
+LOTTERY = ("/admin/lottery/{proxy+}", "ANY")
 
 
 def _targets(props: dict[str, Any], fn_id: str) -> bool:
@@ -33,9 +35,15 @@ def _targets(props: dict[str, Any], fn_id: str) -> bool:
     return integration["Type"] == "AWS_PROXY" and f'"{fn_id}"' in dumps(integration["Uri"])
 
 
-def test_exactly_the_six_routes(raw):
-    assert (VERIFICATION[0], VISITS[0]) == (VERIFICATION_PATH, VISITS_PATH)
-    assert set(api_methods(raw)) == {*PUBLIC, ADMIN, EXTEND, VERIFICATION, VISITS}
+def test_exactly_the_seven_routes(raw):
+    assert (VERIFICATION[0], VISITS[0], LOTTERY[0]) == (VERIFICATION_PATH, VISITS_PATH, LOTTERY_PATH)
+    assert set(api_methods(raw)) == {*PUBLIC, ADMIN, EXTEND, VERIFICATION, VISITS, LOTTERY}
+
+
+def test_lottery_ceremony_routes_require_iam_and_reach_lottery_api(synth, raw):
+    props = api_methods(raw)[LOTTERY]
+    assert props["AuthorizationType"] == "AWS_IAM"
+    assert _targets(props, ref(synth.stack.functions["lottery-api"]))
 
 
 def test_staff_verification_routes_require_iam_and_reach_verify_api(synth, raw):

@@ -7,10 +7,10 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk import aws_s3 as s3
 
 from enrollment.phases import phases, schedule_name
 from enrollment.resources import FUNCTIONS, LAMBDA_RUNTIME, SERVICE, function_name, schedule_group_name
+from infra.archive import Archive
 from infra.functions import ACCESS, Functions
 from infra.nag import ref
 from infra.storage import Storage
@@ -23,6 +23,7 @@ from tests.infra.helpers import (
     KMS_TABLE_READ,
     LOGS,
     S3_PUT,
+    S3_READ,
     XRAY,
     allowed_actions,
     as_list,
@@ -53,6 +54,21 @@ EXPECTED_ACTIONS = {
     "verify-close": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY,
     "spotcheck-draw": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY,
     "verify-api": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY,
+    # the lottery: pools and ceremonies in the table; only the record function touches the archive
+    "lottery-prepare": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY,
+    "lottery-wait": DDB_READ
+    | DDB_WRITE
+    | KMS_TABLE
+    | LOGS
+    | XRAY
+    | {"states:SendTaskSuccess", "states:SendTaskFailure"},
+    "lottery-record": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY | S3_READ | S3_PUT,
+    "lottery-api": DDB_READ
+    | DDB_WRITE
+    | KMS_TABLE
+    | LOGS
+    | XRAY
+    | {"states:SendTaskSuccess", "states:SendTaskFailure"},
 }
 
 
@@ -95,7 +111,8 @@ def test_environment_carries_only_what_each_function_uses(synth, raw):
 
     assert env("register")["IDEMPOTENCY_TABLE_NAME"] == {"Ref": ref(synth.stack.storage.idempotency_table)}
     assert env("register")["CHILD_KEY_ID"] == {"Ref": ref(synth.stack.storage.child_key)}
-    assert env("gate-advance")["STATE_MACHINE_ARN"] == {"Ref": ref(synth.stack.workflow.state_machine)}
+    assert env("gate-advance")["STATE_MACHINE_ARN"] == synth.stack.resolve(synth.stack.workflow.arn)
+    assert env("lottery-record")["ARCHIVE_BUCKET"] == {"Ref": ref(synth.stack.archive.bucket)}
     assert env("verify-prepare")["WORK_BUCKET"] == {"Ref": ref(synth.stack.work.bucket)}
     assert env("verify-api")["STAFF_DIRECTORY"] == f"seasons/{synth.stack.config.name}.staff.yaml"
     optional = {
@@ -105,6 +122,7 @@ def test_environment_carries_only_what_each_function_uses(synth, raw):
         "SCHEDULE_GROUP",
         "WORK_BUCKET",
         "STAFF_DIRECTORY",
+        "ARCHIVE_BUCKET",
     }
     expected = {
         "register": {"IDEMPOTENCY_TABLE_NAME", "CHILD_KEY_ID"},
@@ -116,6 +134,10 @@ def test_environment_carries_only_what_each_function_uses(synth, raw):
         "verify-close": set(),
         "spotcheck-draw": set(),
         "verify-api": {"STAFF_DIRECTORY"},
+        "lottery-prepare": set(),
+        "lottery-wait": {"STATE_MACHINE_ARN"},
+        "lottery-record": {"ARCHIVE_BUCKET"},
+        "lottery-api": {"STAFF_DIRECTORY", "STATE_MACHINE_ARN"},
     }
     assert set(expected) == set(ACCESS)
     for key, names in expected.items():
@@ -142,15 +164,23 @@ def test_register_cannot_touch_the_workflow_the_archive_or_other_functions(synth
     assert not any(a.startswith(("states:", "s3:", "lambda:", "iam:")) for a in actions)
 
 
-def test_only_verify_prepare_touches_s3_and_only_puts_into_the_work_bucket(synth):
+def test_only_verify_prepare_and_lottery_record_touch_s3_and_never_delete(synth):
     # Given every function's role
     touching = {
         key
         for key in EXPECTED_ACTIONS
         if any(a.startswith("s3:") for a in allowed_actions(_statements(synth, key)))
     }
-    # Then only verify-prepare has S3 actions, put-only (no read, no delete), on the work bucket's objects
-    assert touching == {"verify-prepare"}
+    # Then only verify-prepare (work bucket) and lottery-record (archive) have S3 actions
+    assert touching == {"verify-prepare", "lottery-record"}
+    # lottery-record reads and puts archive objects (write once, compare on a rerun), never deletes
+    record = _statements(synth, "lottery-record")
+    archive = getatt(ref(synth.stack.archive.bucket))
+    archive_objects = {"Fn::Join": ["", [archive, "/*"]]}
+    assert {a for a in allowed_actions(record) if a.startswith("s3:")} == S3_READ | S3_PUT
+    for action in S3_PUT:
+        assert resources_for(record, action) == [archive_objects], action
+    # verify-prepare is put-only (no read, no delete), on the work bucket's objects
     statements = _statements(synth, "verify-prepare")
     assert {a for a in allowed_actions(statements) if a.startswith("s3:")} == S3_PUT
     objects = {"Fn::Join": ["", [getatt(ref(synth.stack.work.bucket)), "/*"]]}
@@ -189,30 +219,38 @@ def test_table_actions_are_scoped_to_the_tables_and_index(synth):
             for r in as_list(s["Resource"])
         ]
         assert {dumps(r) for r in dynamodb} <= {dumps(getatt(table)), dumps(getatt(idem)), dumps(index)}, key
-        # the data key: decrypt for every reader, encrypt only for writers
-        assert resources_for(statements, "kms:Decrypt") == [getatt(ref(storage.data_key))], key
+        # the data key: decrypt for every reader, encrypt only for writers (and the archive's key
+        # for the one function that writes the archive)
+        archive_key = [getatt(ref(synth.stack.archive.key))] if access.archive else []
+        decrypt = sorted(map(dumps, resources_for(statements, "kms:Decrypt")))
+        assert decrypt == sorted(map(dumps, [getatt(ref(storage.data_key)), *archive_key])), key
         writes = access.table != "read" or access.idempotency
-        assert resources_for(statements, "kms:Encrypt") == (
-            [getatt(ref(storage.data_key))] if writes else []
+        encrypt = sorted(map(dumps, resources_for(statements, "kms:Encrypt")))
+        assert encrypt == sorted(
+            map(dumps, [getatt(ref(storage.data_key)), *archive_key] if writes else [])
         ), key
 
 
 def test_gate_advance_resumes_only_this_state_machine(synth):
     statements = _statements(synth, "gate-advance")
-    sm = {"Ref": ref(synth.stack.workflow.state_machine)}
+    sm = synth.stack.resolve(synth.stack.workflow.arn)
     assert resources_for(statements, "states:SendTaskSuccess") == [sm]
     assert resources_for(statements, "states:SendTaskFailure") == [sm]
 
 
 def test_missing_layer_is_a_clear_error(tmp_path, config):
-    stack = cdk.Stack(cdk.App(), "LayerCheck")
+    # (the bucket-policy form of server access logs, as cdk.json sets it for the app)
+    app = cdk.App(context={"@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True})
+    stack = cdk.Stack(app, "LayerCheck")
+    archive = Archive(stack, "Archive", config=config, retention_days=1)
     with pytest.raises(FileNotFoundError, match="run `make layer`"):
         Functions(
             stack,
             "Functions",
             config=config,
             storage=Storage(stack, "Storage", config=config),
-            work=Work(stack, "Work", config=config, access_logs=s3.Bucket(stack, "Logs")),
+            work=Work(stack, "Work", config=config, access_logs=archive.access_logs),
+            archive=archive,
             layer_dir=tmp_path,
         )
 

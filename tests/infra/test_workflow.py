@@ -99,6 +99,9 @@ def test_state_machine_role_invokes_only_the_functions_its_definition_names(synt
         spec.key for spec in FUNCTIONS if spec.asl_placeholder in sm["Properties"]["DefinitionSubstitutions"]
     }
     assert named == {
+        "lottery-prepare",
+        "lottery-wait",
+        "lottery-record",
         "gate-open",
         "close-registration",
         "verify-prepare",

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+import yaml
 
 from enrollment.clock import SimulatedClock
-from enrollment.config import SeasonConfig
+from enrollment.config import SeasonConfig, load_season
+from enrollment.local import season as drive
 from enrollment.local.runtime import EmbeddedSeason
+from enrollment.synth.population import Population
 
 
 def at(config: SeasonConfig, text: str) -> datetime:
@@ -40,3 +45,31 @@ def table_items(rt: EmbeddedSeason, table: str | None = None) -> list[dict[str, 
 
 def registration_items(rt: EmbeddedSeason) -> list[dict[str, Any]]:
     return [i for i in table_items(rt) if str(i["pk"]).startswith("REG#")]
+
+
+# Tiny plans, so that a small season oversubscribes most private schools.
+SMALL_PLANS = {"P-CY-01": {1: 2}, "P-CH-02": {1: 2, 7: 2}}
+
+
+def small_season(season: SeasonConfig, folder: Path) -> tuple[SeasonConfig, str]:
+    raw = season.model_dump(mode="json")
+    for school in raw["schools"]:
+        if school["kind"] == "private":
+            school["plans"] = SMALL_PLANS.get(school["id"], dict.fromkeys(school["plans"], 1))
+    path = folder / "jilin-2023.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return load_season(path), str(path)
+
+
+@contextmanager
+def registered_season(
+    config: SeasonConfig, population: Population, config_path: str | None = None
+) -> Iterator[tuple[EmbeddedSeason, dict[str, dict[str, Any]]]]:
+    """A season whose valid submissions are registered (both gates passed): the runtime and the bodies."""
+    start = at(config, f"{config.calendar.grade7_registration.start} 08:00")
+    with EmbeddedSeason(
+        config, SimulatedClock(start), registries=population.registries, config_path=config_path
+    ) as rt:
+        rt.start()
+        rt.wait_for_gate("grade7-registration")
+        yield rt, drive.register_valid(rt, population)

@@ -8,12 +8,11 @@ import pytest
 
 from enrollment.adapters.wiring import wiring
 from enrollment.checks import Faulty
-from enrollment.clock import SimulatedClock
 from enrollment.config import SeasonConfig
 from enrollment.local import season as drive
 from enrollment.local.runtime import EmbeddedSeason
 from enrollment.synth.population import Population, generate
-from tests.integration.conftest import at, post
+from tests.integration.conftest import registered_season
 
 pytestmark = pytest.mark.xdist_group("moto-verification-phase")
 
@@ -26,24 +25,7 @@ def population(season: SeasonConfig) -> Population:
 @pytest.fixture
 def registered(season: SeasonConfig, population: Population) -> Iterator[EmbeddedSeason]:
     """A season whose registrations are in and whose workflow waits at the grade-1 gate's deadline."""
-    start = at(season, f"{season.calendar.grade7_registration.start} 08:00")
-    with EmbeddedSeason(season, SimulatedClock(start), registries=population.registries) as rt:
-        rt.start()
-        rt.wait_for_gate("grade7-registration")
-        for grade, gate in ((7, 0), (1, 1)):
-            for sub in population.submissions:
-                if sub.grade == grade and sub.intent == "valid":
-                    when = season.day_start(sub.submit_day).replace(hour=9)
-                    if when > rt.clock.now():
-                        rt.clock.set(when)
-                    post(rt, sub.body)
-            rt.advance_clock(
-                season.day_end(
-                    (season.calendar.grade7_registration, season.calendar.grade1_registration)[gate].end
-                )
-            )
-            if grade == 7:
-                rt.wait_for_gate("grade1-registration")
+    with registered_season(season, population) as (rt, _):
         yield rt
 
 

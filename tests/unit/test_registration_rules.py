@@ -97,6 +97,20 @@ def test_private_applicants_name_exactly_one_private_school(season: SeasonConfig
     assert [v.rule for v in check_registration(req, season, local(season, "2023-05-21 09:00"))] == ["R-REG-3"]
 
 
+def test_private_schools_take_other_districts_only_when_the_city_approved_it(season: SeasonConfig) -> None:
+    # R-LOT-4: the family's home district (valid_body's) against each private grade-1 school's
+    home = valid_body(season)["home_address"]["district"]
+    when = local(season, "2023-05-21 09:00")
+    private = [s for s in season.schools if s.kind == "private" and s.plan(1)]
+    closed = next(s for s in private if s.district != home and not s.cross_district_approved)
+    approved = next(s for s in private if s.district != home and s.cross_district_approved)
+    own = next((s for s in private if s.district == home), approved)
+    for school, rules in ((closed, ["R-LOT-4"]), (approved, []), (own, [])):
+        req = parse_request(valid_body(season, category="private", private_school_id=school.id))
+        found = check_registration(req, season, when)
+        assert [(v.field, v.rule) for v in found] == [("private_school_id", r) for r in rules], school.id
+
+
 def test_passport_needs_a_foreign_nationality(season: SeasonConfig) -> None:
     body = valid_body(season, child__id_type="passport", child__id_number="M12345678")
     with pytest.raises(RegistrationRefused) as e:

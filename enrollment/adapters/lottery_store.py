@@ -1,0 +1,103 @@
+"""`LotteryStore` on the season's single DynamoDB table.
+
+Keys:
+- a school and grade's admission: `LOTTERY#{season}` / `{school_id}#g{grade}` (frozen pools, the
+  workflow's task token, status, and after the record the ranking and the waitlist pointer)
+- a ceremony input:   `LOTTERY#{season}#{school_id}#g{grade}` / `STEP#{index:02d}` (written once)
+- an event:           `LOTTERY#{season}#{school_id}#g{grade}` / `EVENT#{UTC instant}#{n}` (append-only)
+- an applicant's result: `REG#{id}` / `LOTTERY`
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from boto3.dynamodb.conditions import Attr, Key
+
+from enrollment.adapters.table import DynamoTable, record_of
+
+
+def _school_key(season: str, school_id: str, grade: int) -> dict[str, str]:
+    return {"pk": f"LOTTERY#{season}", "sk": f"{school_id}#g{grade}"}
+
+
+def _ceremony(season: str, school_id: str, grade: int) -> str:
+    return f"LOTTERY#{season}#{school_id}#g{grade}"
+
+
+class DynamoLotteryStore(DynamoTable):
+    def put_school(self, item: dict[str, Any]) -> bool:
+        key = _school_key(item["season"], item["school_id"], int(item["grade"]))
+        return self._put_if({**key, "type": "lottery", **item}, Attr("pk").not_exists())
+
+    def school(self, season: str, school_id: str, grade: int) -> dict[str, Any] | None:
+        key = _school_key(season, school_id, grade)
+        item = self._get(key["pk"], key["sk"])
+        return record_of(item) if item else None
+
+    def schools(self, season: str) -> list[dict[str, Any]]:
+        items = self._query(KeyConditionExpression=Key("pk").eq(f"LOTTERY#{season}"), ConsistentRead=True)
+        return [record_of(i) for i in items]
+
+    def set_school(self, season: str, school_id: str, grade: int, changes: dict[str, Any]) -> None:
+        self._update_if(_school_key(season, school_id, grade), changes, Attr("pk").exists())
+
+    def finish_school(
+        self, season: str, school_id: str, grade: int, status: str, changes: dict[str, Any]
+    ) -> bool:
+        return self._update_if(
+            _school_key(season, school_id, grade),
+            {"status": status, **changes},
+            Attr("pk").exists() & Attr("status").ne(status),
+        )
+
+    def steps(self, season: str, school_id: str, grade: int) -> list[dict[str, Any]]:
+        items = self._query(
+            KeyConditionExpression=Key("pk").eq(_ceremony(season, school_id, grade))
+            & Key("sk").begins_with("STEP#"),
+            ConsistentRead=True,
+        )
+        return [record_of(i) for i in items]
+
+    def put_step(self, season: str, school_id: str, grade: int, step: dict[str, Any]) -> bool:
+        item = {"pk": _ceremony(season, school_id, grade), "sk": f"STEP#{int(step['index']):02d}", **step}
+        return self._put_if(item, Attr("pk").not_exists())
+
+    def put_outcome(self, item: dict[str, Any]) -> bool:
+        row = {"pk": f"REG#{item['registration_id']}", "sk": "LOTTERY", "type": "lottery-outcome", **item}
+        return self._put_if(row, Attr("pk").not_exists())
+
+    def outcome(self, registration_id: str) -> dict[str, Any] | None:
+        item = self._get(f"REG#{registration_id}", "LOTTERY")
+        return record_of(item) if item else None
+
+    def change_outcome(self, registration_id: str, expected: str, changes: dict[str, Any]) -> bool:
+        return self._update_if(
+            {"pk": f"REG#{registration_id}", "sk": "LOTTERY"}, changes, Attr("outcome").eq(expected)
+        )
+
+    def claim_next(self, season: str, school_id: str, grade: int, expected_next: int) -> bool:
+        return self._update_if(
+            _school_key(season, school_id, grade),
+            {"next_waitlist_rank": expected_next + 1},
+            Attr("next_waitlist_rank").eq(expected_next),
+        )
+
+    def append_event(self, season: str, school_id: str, grade: int, event: dict[str, Any]) -> None:
+        instant = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        item = {
+            "pk": _ceremony(season, school_id, grade),
+            "sk": f"EVENT#{instant}#{uuid.uuid4().hex[:8]}",
+            **event,
+        }
+        self._put_if(item, Attr("pk").not_exists())
+
+    def events(self, season: str, school_id: str, grade: int) -> list[dict[str, Any]]:
+        items = self._query(
+            KeyConditionExpression=Key("pk").eq(_ceremony(season, school_id, grade))
+            & Key("sk").begins_with("EVENT#"),
+            ConsistentRead=True,
+        )
+        return [record_of(i) for i in items]

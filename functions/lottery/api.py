@@ -1,0 +1,124 @@
+"""The lottery ceremony for district staff (R-LOT-3): its JSON API and the page for the big screen.
+
+Every route is IAM-authorised; the caller's role and district come from the staff directory and
+are checked against the school's district: district staff run their own schools' ceremonies, city
+staff and auditors watch.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field
+
+from enrollment import ceremony, clock
+from enrollment.adapters.wiring import wiring
+from enrollment.api import json_response, refusal, require_season, staff_caller, staff_resolver
+from enrollment.observability import logger, metrics, tracer
+from enrollment.registration import Violation
+from enrollment.staff import StaffMember, can_read
+
+app = staff_resolver()
+PREFIX = "/admin/lottery/<season>"
+SCREEN = Path(__file__).with_name("screen.html")
+
+
+class StepInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    value: str = Field(default="", max_length=64, description="代表输入的数字（按原样保存）、名额或签号")
+
+
+@app.exception_handler(ceremony.InvalidStepValue)
+def _invalid_value(e: ceremony.InvalidStepValue) -> Response[str]:
+    return refusal(e.status, [Violation(e.field, e.rule, e.message_zh, e.message_en)])
+
+
+def caller() -> StaffMember:
+    """The IAM identity API Gateway verified, as a member of the staff directory (else 403)."""
+    return staff_caller(app, wiring().staff)
+
+
+def _season(season: str) -> None:
+    require_season(wiring().config, season)
+
+
+@app.get(f"{PREFIX}/ceremonies")
+def ceremonies(season: str) -> dict[str, Any]:
+    """The private schools and grades the caller may see: applicants, plan, case and ceremony status."""
+    _season(season)
+    staff = caller()
+    w = wiring()
+    rows = []
+    for item in sorted(w.lotteries.schools(season), key=lambda i: (i["school_id"], int(i["grade"]))):
+        if not can_read(staff, item["district"]):
+            continue
+        school = w.config.school_index.get(item["school_id"])
+        rows.append(
+            {
+                "school_id": item["school_id"],
+                "school_name": school.name if school else item["school_id"],
+                "grade": int(item["grade"]),
+                "district": item["district"],
+                "plan": int(item["plan"]),
+                "applicants": len(item["own"]) + len(item["other"]),
+                "own_district_applicants": len(item["own"]),
+                "case": item["case"],
+                "seats": int(item["seats"]),
+                "status": item["status"],
+                "deadline": item.get("deadline"),
+                "overdue": int(item.get("overdue_count", 0)) > 0,
+            }
+        )
+    return {"season": season, "ceremonies": rows}
+
+
+@app.get(f"{PREFIX}/ceremonies/<school_id>/<grade>")
+def state(season: str, school_id: str, grade: int) -> dict[str, Any]:
+    _season(season)
+    w = wiring()
+    return ceremony.view(w.config, season, school_id, grade, staff=caller(), store=w.lotteries)
+
+
+@app.post(f"{PREFIX}/ceremonies/<school_id>/<grade>/steps/<step>")
+def enter(
+    season: str, school_id: str, grade: int, step: str, body: Annotated[StepInput, Body()]
+) -> Response[str]:
+    """One representative's input, in annex 3's order; recorded once, never replaced."""
+    _season(season)
+    w = wiring()
+    out = ceremony.enter_step(
+        w.config,
+        season,
+        school_id,
+        grade,
+        step,
+        body.value,
+        staff=caller(),
+        store=w.lotteries,
+        tokens=w.tokens,
+        now=clock.now(),
+    )
+    logger.info("lottery step recorded", extra={"school_id": school_id, "grade": grade, "step": step})
+    return json_response(201, out)
+
+
+@app.get(f"{PREFIX}/ceremonies/<school_id>/<grade>/screen")
+def screen(season: str, school_id: str, grade: int) -> Response[str]:
+    """The page for the big screen (and the printable list): it calls the routes above."""
+    _season(season)
+    w = wiring()
+    ceremony.view(
+        w.config, season, school_id, grade, staff=caller(), store=w.lotteries
+    )  # may the caller see it?
+    return Response(200, "text/html; charset=utf-8", SCREEN.read_text(encoding="utf-8"))
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)
