@@ -33,7 +33,7 @@ from enrollment.private import (
     record_key,
     utf8_sorted,
 )
-from enrollment.staff import Forbidden, StaffError, StaffMember, require_read
+from enrollment.staff import Forbidden, StaffError, StaffMember, can_read
 from enrollment.verdicts import Verdict
 
 MAX_TYPED = 64  # characters a representative may type for one input
@@ -460,7 +460,11 @@ def view(
 ) -> dict[str, Any]:
     """What the big screen shows: the list, each order beside the previous one, each draw, the result."""
     item = _school(store, season, school_id, grade)
-    require_read(staff, item["district"])
+    if not can_read(staff, item["district"]):
+        raise Forbidden(
+            f"无权查看{item['district']}的电脑派位（仅限本区）",
+            f"forbidden: lotteries of district {item['district']}",
+        )
     pools = pools_from(item)
     school = config.school_index.get(school_id)
     names: dict[str, str] = item.get("names", {})

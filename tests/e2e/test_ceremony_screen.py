@@ -1,0 +1,411 @@
+"""The lottery ceremony on the big screen (R-LOT-3), in Debian Chromium, against the embedded stack.
+
+A small season is driven to the lottery day as tests/integration/test_lottery_phase.py does; then
+the district's staff open `functions/lottery/screen.html` through the local API Gateway bridge
+and hold one school's whole ceremony through the page, step by step as annex 3 orders them.
+Screenshots go to test-output/screenshots/ceremony-*.png. Needs Debian's Chromium: `make browser`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import yaml
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect, sync_playwright
+
+from enrollment import ceremony, lottery
+from enrollment.adapters.lottery_store import DynamoLotteryStore
+from enrollment.clock import SimulatedClock
+from enrollment.config import SeasonConfig, load_season
+from enrollment.local import season as drive
+from enrollment.local.http import STAFF_HEADER, serve
+from enrollment.local.runtime import EmbeddedSeason
+from enrollment.private import record_key
+from enrollment.synth.population import generate
+from tests.integration.conftest import at
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-ceremony")]
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+SCREENSHOTS = ROOT / "test-output" / "screenshots"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+BIG_SCREEN: ViewportSize = {"width": 1600, "height": 900}
+
+# 60 applicants with seed 143 send eight grade-7 children to P-CH-02 (two of them from its own
+# district): with a plan of 4 the draw is among the others, for the seats the own district leaves.
+APPLICANTS, SEED = 60, 143
+PLANS = {"P-CH-02": {1: 1, 7: 4}}  # every other private school and grade: 1 seat
+SHUFFLES = ("0417", "9023", " 55 61")  # " 55 61": kept exactly as typed, spaces and all
+DRAWS = ("3390", "7704", "1286")
+SLIP = 2
+
+
+def small_season(season: SeasonConfig, folder: Path) -> tuple[SeasonConfig, str]:
+    raw = season.model_dump(mode="json")
+    for school in raw["schools"]:
+        if school["kind"] == "private":
+            school["plans"] = PLANS.get(school["id"], dict.fromkeys(school["plans"], 1))
+    path = folder / "jilin-2023.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return load_season(path), str(path)
+
+
+@dataclass
+class LotteryDay:
+    rt: EmbeddedSeason
+    config: SeasonConfig
+    base: str  # the local server, "http://127.0.0.1:PORT/"
+    bodies: dict[str, dict[str, Any]]
+    school_id: str
+    grade: int
+    district: str
+    store: DynamoLotteryStore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.store = DynamoLotteryStore(self.rt.table_name)
+
+    @property
+    def api(self) -> str:
+        """The ceremony's path, as the page sees it."""
+        return f"/admin/lottery/{self.config.season}/ceremonies/{self.school_id}/{self.grade}"
+
+    @property
+    def screen(self) -> str:
+        return self.base.rstrip("/") + self.api + "/screen"
+
+    def staff(self, district: str) -> str:
+        return drive.member(self.rt, "district", district).principal
+
+    def view(self) -> dict[str, Any]:
+        status, body = drive.call(self.rt, "GET", self.api, None, self.staff(self.district))
+        assert status == 200, body
+        return dict(body)
+
+
+@pytest.fixture(scope="module")
+def lottery_day(season: SeasonConfig, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LotteryDay]:
+    """Registration and verification done; the workflow waits on every oversubscribed school; served over HTTP."""
+    config, path = small_season(season, tmp_path_factory.mktemp("season"))
+    population = generate(config, APPLICANTS, seed=SEED)
+    start = at(config, f"{config.calendar.grade7_registration.start} 08:00")
+    with EmbeddedSeason(
+        config, SimulatedClock(start), registries=population.registries, config_path=path
+    ) as rt:
+        rt.start()
+        rt.wait_for_gate("grade7-registration")
+        bodies = drive.register_valid(rt, population)
+        rt.wait_for_gate("home-visits", timeout=600)
+        drive.run_home_visits(rt)
+        rt.advance_clock(config.day_end(config.calendar.home_visits.end))
+        rt.wait_for_gate("review", timeout=600)
+        rt.advance_clock(config.day_end(config.calendar.private_counts_due))
+        prepared = drive.wait_for_lotteries(rt)
+        # the ceremony with the largest pool
+        store = DynamoLotteryStore(rt.table_name)
+        pools = [
+            ceremony.pools_from(store.school(config.season, i["school_id"], int(i["grade"])) or {})
+            for i in prepared["schools"]
+            if i["needs_draw"]
+        ]
+        chosen = max(pools, key=lambda p: (len(p.pool), p.seats))
+        assert len(chosen.pool) >= 4 and 1 <= chosen.seats < len(chosen.pool), chosen
+        with serve(rt) as base:
+            yield LotteryDay(rt, config, base, bodies, chosen.school_id, chosen.grade, chosen.district)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"Debian Chromium is not installed ({CHROMIUM} is missing): run `make browser` "
+            "(as root: apt-get install chromium) before the browser tests",
+            pytrace=False,
+        )
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def staff_context(browser: Browser, principal: str) -> BrowserContext:
+    """A big-screen browser whose every request carries the staff member's (local) identity."""
+    context = browser.new_context(
+        viewport=BIG_SCREEN, locale="zh-CN", extra_http_headers={STAFF_HEADER: principal}
+    )
+    context.set_default_timeout(10_000)
+    return context
+
+
+def shoot(page: Page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"ceremony-{name}.png"
+    page.screenshot(path=path, full_page=True)
+    return path
+
+
+def rows(page: Page, table: str) -> list[list[str]]:
+    """A table's body, cell by cell, exactly as shown."""
+    found: list[list[str]] = page.locator(f"{table} tbody tr").evaluate_all(
+        "rows => rows.map(r => [...r.cells].map(c => c.textContent))"
+    )
+    return found
+
+
+def ids(page: Page, table: str) -> list[str]:
+    return [r[1] for r in rows(page, table)]
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """axe-core's serious and critical violations of the page as it stands."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    found: list[dict[str, Any]] = page.evaluate(
+        """async () => {
+          const r = await axe.run(document, { resultTypes: ["violations"] });
+          return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.map((n) => n.target.join(" ")) }));
+        }"""
+    )
+    return [v for v in found if v["impact"] in ("serious", "critical")]
+
+
+def fact(page: Page, label: str) -> str:
+    return page.locator("#facts div", has=page.locator("dt", has_text=label)).locator("dd").inner_text()
+
+
+def deadline_text(iso: str) -> str:
+    """As the screen writes a deadline: midnight is the previous day's 24:00."""
+    d = datetime.fromisoformat(iso)
+    if (d.hour, d.minute) == (0, 0):
+        return f"{(d - timedelta(days=1)).date().isoformat()} 24:00"
+    return d.strftime("%Y-%m-%d %H:%M")
+
+
+def side_by_side(page: Page, left: str, right: str) -> bool:
+    a, b = page.locator(left).bounding_box(), page.locator(right).bounding_box()
+    assert a is not None and b is not None
+    return a["x"] + a["width"] <= b["x"] and abs(a["y"] - b["y"]) < 2
+
+
+def test_district_staff_hold_the_whole_ceremony_on_the_big_screen(
+    lottery_day: LotteryDay, browser: Browser
+) -> None:
+    day = lottery_day
+    season, school = day.config.season, day.config.school_index[day.school_id]
+    staff = day.staff(day.district)
+    before = day.view()
+    seats = before["seats"]
+    own_pool = before["pool_name"] == "own-district"
+    pool = before["own_district_applicants"] if own_pool else before["other_applicants"]
+    shots: list[Path] = []
+    context = staff_context(browser, staff)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    try:
+        # Given the district's staff open the screen for the school (through the local API Gateway)
+        response = page.goto(day.screen)
+        assert response is not None and response.status == 200
+        assert response.headers["content-type"].startswith("text/html")
+        grade_zh = {1: "一年级", 7: "七年级"}[day.grade]
+        expect(page.get_by_role("heading", level=1)).to_have_text(f"{school.name} {grade_zh}")
+        assert page.locator("html").get_attribute("lang") == "zh-CN"
+        # it shows the plan, the counts, the status and the deadline
+        assert fact(page, "招生年度") == f"{season}年"
+        assert fact(page, "招生计划") == f"{before['plan']}人"
+        assert fact(page, "本区域内报名") == f"{before['own_district_applicants']}人"
+        assert fact(page, "区域外报名") == f"{before['other_applicants']}人"
+        assert fact(page, "无需派位录取") == f"{before['admitted_without_draw']}人"
+        assert fact(page, "派位名额") == f"{seats}人"
+        expect(page.locator("#status")).to_have_text("等待派位")
+        expect(page.locator("#deadline")).to_have_text(deadline_text(before["deadline"]))
+        # and guides the nine steps in annex 3's order, with each one's representative
+        steps = page.locator("#steps li")
+        expect(steps).to_have_count(9)
+        expect(steps.nth(0)).to_contain_text("导入报名名单")
+        expect(steps.nth(0)).to_contain_text("家长代表2号")
+        expect(steps.nth(8)).to_contain_text("家长代表5号")
+        expect(page.locator("#steps li[aria-current=step]")).to_have_attribute("data-step", "import")
+        assert axe_violations(page) == []
+
+        # When #2 imports the list
+        page.get_by_role("button", name="导入报名名单").click()
+        expect(page.locator("#imported-count")).to_have_text(f"共导入{pool}人")
+        expect(page.locator('#steps li[data-step="import"]')).to_contain_text(f"共导入{pool}人")
+        order0 = ids(page, "#order-0")
+        assert len(order0) == pool and order0 == sorted(order0, key=str.encode)
+
+        # and #1-#3 each shuffle: each new order stands beside the previous one
+        previous = order0
+        for k, typed in enumerate(SHUFFLES, start=1):
+            expect(page.get_by_role("heading", name=f"第{k + 1}步：")).to_be_visible()
+            page.get_by_label(f"家长代表{k}号输入的数字（打乱顺序指令）").fill(typed)
+            page.get_by_role("button", name="确认录入").click()
+            expect(page.locator(f"#order-{k} tbody tr")).to_have_count(pool)
+            assert ids(page, f"#order-{k - 1}-before-{k}") == previous
+            now = ids(page, f"#order-{k}")
+            assert sorted(now) == sorted(previous)
+            assert side_by_side(page, f"#order-{k - 1}-before-{k}", f"#order-{k}")
+            # the recorded input is shown read-only, exactly as typed; no field offers to change it
+            shown = page.locator(f'#steps li[data-step="shuffle-{k}"] .typed')
+            assert shown.text_content() == typed
+            expect(page.locator(f'#steps li[data-step="shuffle-{k}"] input')).to_have_count(0)
+            if k == 1:
+                # an input, once recorded, is refused a second time (another screen, the same staff)
+                again = page.request.post(
+                    f"{day.base.rstrip('/')}{day.api}/steps/shuffle-1", data={"value": "1234"}
+                )
+                assert again.status == 409 and "不可替换" in again.json()["message"]
+            if k == 2:
+                shots.append(shoot(page, "after-shuffle-2"))
+            previous = now
+
+        # When #3 types a wrong number of seats, the error stands beside the field
+        seats_field = page.get_by_label("派位名额（由家长代表3号输入）")
+        seats_field.fill(str(seats + 1))
+        page.get_by_role("button", name="确认录入").click()
+        error = page.locator("#step-error")
+        expect(error).to_contain_text(f"派位名额应为 {seats}")
+        expect(error).to_have_attribute("role", "alert")
+        expect(seats_field).to_have_attribute("aria-invalid", "true")
+        field_box, error_box = seats_field.bounding_box(), error.bounding_box()
+        assert field_box and error_box and 0 <= error_box["y"] - field_box["y"] < 120
+        shots.append(shoot(page, "wrong-seats"))
+        assert axe_violations(page) == []
+        # and then the right number
+        seats_field.fill(str(seats))
+        page.get_by_role("button", name="确认录入").click()
+        expect(page.locator('#steps li[data-step="seats"]')).to_contain_text(f"派位名额 {seats} 人")
+        expect(page.locator("#step-error")).to_be_empty()
+
+        # When #4-#6 each run a draw: each draw's full ranking is shown, the seats marked
+        for d, typed in enumerate(DRAWS, start=1):
+            page.get_by_label(f"家长代表{d + 3}号输入的数字（派位指令）").fill(typed)
+            page.get_by_role("button", name="确认录入").click()
+            expect(page.locator(f"#draw-{d} tbody tr")).to_have_count(pool)
+            expect(page.locator(f"#draw-{d} tbody tr.win")).to_have_count(seats)
+        assert side_by_side(page, "#draw-1", "#draw-2")
+        draws = [ids(page, f"#draw-{d}") for d in (1, 2, 3)]
+
+        # and #5's slip picks the second draw
+        page.get_by_label(f"第{SLIP}次派位结果").check()
+        page.get_by_role("button", name="确认签号").click()
+
+        # Then the final list shows ranks, ids, masked names and each result
+        final = page.locator("#final-list")
+        expect(final.locator("tbody tr")).to_have_count(pool)
+        expect(page.locator("#final-meta")).to_contain_text(f"采用第{SLIP}次派位结果")
+        expect(page.get_by_role("button", name="打印结果名单")).to_be_visible()
+        listed = rows(page, "#final-list")
+        headers = final.locator("thead th").all_text_contents()
+        assert headers == ["名次", "报名编号", "姓名", "结果"]
+        for rank, (shown_rank, rid, name, result) in enumerate(listed, start=1):
+            assert shown_rank == str(rank)
+            assert result == ("录取" if rank <= seats else f"候补第{rank - seats}位")
+            full = day.bodies[rid]["child"]["name"]
+            assert name != full and name[0] == full[0] and set(name[1:]) == {"*"}, (name, full)
+        ranking = [r[1] for r in listed]
+        assert ranking == draws[SLIP - 1]
+        for who in ("家长代表1号", "家长代表6号", "监督员", "公证员"):
+            expect(page.locator(".signatures")).to_contain_text(f"{who}：")
+        shots.append(shoot(page, "final-list"))
+
+        # and it is what LOTTERY.md computes from the same inputs, each shuffle and draw too
+        frozen = ceremony.pools_from(day.store.school(season, day.school_id, day.grade) or {})
+        replay = lottery.draw(
+            season, day.school_id, day.grade, frozen.pool, frozen.seats, SHUFFLES, DRAWS, SLIP
+        )
+        assert ranking == replay.ranking and draws == list(replay.draws)
+        assert [ids(page, f"#order-{k}") for k in (1, 2, 3)] == list(replay.orders)
+
+        # Printed, the list keeps its signature lines and loses the controls
+        page.emulate_media(media="print")
+        expect(page.locator("#step-form")).to_be_hidden()
+        expect(page.get_by_role("button", name="打印结果名单")).to_be_hidden()
+        expect(page.locator("#shuffles")).to_be_hidden()
+        expect(page.locator(".signatures")).to_be_visible()
+        shots.append(shoot(page, "final-list-print"))
+        page.emulate_media(media="screen")
+        assert axe_violations(page) == []
+
+        # A second ceremony for the same school and grade is refused
+        again = page.request.post(f"{day.base.rstrip('/')}{day.api}/steps/import", data={"value": ""})
+        assert again.status == 409 and "不能再次派位" in again.json()["message"]
+
+        # The workflow goes on and archives the record: the same ranking, the inputs as typed
+        rec = archived(day, record_key(day.school_id, day.grade))
+        assert rec["draw"]["ranking"] == ranking
+        assert rec["draw"]["shuffle_inputs"] == list(SHUFFLES)
+        assert rec["draw"]["draw_inputs"] == list(DRAWS) and rec["draw"]["chosen_draw"] == SLIP
+        # and the screen, still open, says so
+        expect(page.locator("#status")).to_have_text("派位已完成，结果已归档", timeout=30_000)
+
+        # the only console errors are Chromium's notes of the refused request (HTTP 422)
+        assert [e for e in errors if "status of 422" not in e] == []
+        assert all(s.exists() for s in shots)
+    finally:
+        if not page.is_closed():
+            shoot(page, "last")
+        context.close()
+
+
+def archived(day: LotteryDay, key: str, timeout: float = 120) -> dict[str, Any]:
+    s3 = boto3.client("s3")
+    end = time.monotonic() + timeout
+    while True:
+        try:
+            obj = s3.get_object(Bucket=day.rt.bucket, Key=f"seasons/{day.config.season}/{key}")
+        except s3.exceptions.NoSuchKey:
+            if time.monotonic() > end:
+                raise
+            time.sleep(0.2)
+            continue
+        parsed: dict[str, Any] = json.loads(obj["Body"].read())
+        return parsed
+
+
+def test_another_district_is_refused_the_screen(lottery_day: LotteryDay, browser: Browser) -> None:
+    day = lottery_day
+    other = next(d.code for d in day.config.districts if d.code != day.district)
+    context = staff_context(browser, day.staff(other))
+    page = context.new_page()
+    try:
+        # When district B's staff open district A's screen
+        response = page.goto(day.screen)
+        # Then they get API Gateway's 403 with the zh message, and no page
+        assert response is not None and response.status == 403
+        body = response.json()
+        assert re.search(r"无权.*仅限本区", body["message"]), body
+        expect(page.locator("#step-form")).to_have_count(0)
+        # nor can they read or enter anything through the API
+        assert page.request.get(f"{day.base.rstrip('/')}{day.api}").status == 403
+        refused = page.request.post(f"{day.base.rstrip('/')}{day.api}/steps/import", data={"value": ""})
+        assert refused.status == 403
+    finally:
+        context.close()
+    # and an unsigned request (no identity at all) is refused as well
+    with pytest.raises(urllib.error.HTTPError) as unsigned:
+        urllib.request.urlopen(day.screen, timeout=5)  # noqa: S310 - our own 127.0.0.1
+    assert unsigned.value.code == 403
