@@ -25,11 +25,18 @@ setup: $(BIN)/.installed ## Create .venv with the pinned dependencies
 build/layer/.built: requirements/lambda.txt
 	rm -rf build/layer && mkdir -p build/layer
 	$(BIN)/pip install -q --disable-pip-version-check --target build/layer/python \
-	  --platform manylinux2014_x86_64 --implementation cp --python-version 3.12 \
+	  --platform manylinux2014_x86_64 --platform manylinux_2_28_x86_64 --implementation cp --python-version 3.12 \
 	  --only-binary=:all: -r requirements/lambda.txt
 	touch $@
 
-layer: $(BIN)/.installed build/layer/.built ## Build the Lambda dependency layer without Docker
+build/solver-layer/.built: requirements/solver.txt
+	rm -rf build/solver-layer && mkdir -p build/solver-layer
+	$(BIN)/pip install -q --disable-pip-version-check --target build/solver-layer/python --no-deps \
+	  --platform manylinux2014_x86_64 --platform manylinux_2_28_x86_64 --implementation cp --python-version 3.12 \
+	  --only-binary=:all: -r requirements/solver.txt
+	touch $@
+
+layer: $(BIN)/.installed build/layer/.built build/solver-layer/.built ## Build the Lambda dependency layers without Docker
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --silent --no-audit --no-fund

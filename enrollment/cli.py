@@ -27,7 +27,6 @@ from enrollment.config import ConfigError, SeasonConfig, load_season
 
 # Phases the source notice describes that this build does not run yet (they are absent, not faked).
 NOT_BUILT = [
-    ("招生录取与统筹安排", "catchment admission and coordination (R-PUB-*, R-COORD-1)"),
     ("录取通知与结果存档", "notices and the signed archive (R-NOTE-1)"),
 ]
 
@@ -47,6 +46,7 @@ class DemoResult:
     verification: dict[str, Any] = field(default_factory=dict)
     verification_steps: dict[str, Any] = field(default_factory=dict)
     lotteries: list[dict[str, Any]] = field(default_factory=list)
+    placement: dict[str, Any] = field(default_factory=dict)
     records: dict[str, bytes] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -121,8 +121,11 @@ def run_demo(
             "outcome"
         ]
         result.lotteries = rt.state_output("PrivateLotteries")["lotteries"]["results"]
-        result.records = _archived(rt, f"seasons/{config.season}/private/")
+        result.records = _archived(rt, f"seasons/{config.season}/")
+        result.placement = rt.state_output("PlaceChildren")["phases"]["placement"]["summary"]
         for key, body in result.records.items():  # replay every draw from the archived record alone
+            if not key.startswith("private/"):
+                continue
             result.unexpected += [f"{key}: {p}" for p in check_record(json.loads(body))]
     result.seconds = time.monotonic() - started
     if out:
@@ -239,6 +242,7 @@ def _export(out: Path, population: Any, result: DemoResult) -> None:
         "verification": result.verification,
         "verification_steps": result.verification_steps,
         "lotteries": result.lotteries,
+        "placement": result.placement,
         "seconds": round(result.seconds, 1),
     }
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -298,6 +302,7 @@ def print_summary(config: SeasonConfig, result: DemoResult, console: Console) ->
     console.print(f"超出计划 over plan: {over} · 接近计划 near plan: {near} · 共 {len(rows)} 项 rows")
     print_verification(config, result, console)
     print_lotteries(config, result, console)
+    print_placement(result, console)
     if result.unexpected:
         console.print(f"[red]unexpected outcomes: {len(result.unexpected)}[/red]")
         for u in result.unexpected[:10]:
@@ -354,43 +359,56 @@ def print_lotteries(config: SeasonConfig, result: DemoResult, console: Console) 
         (c["school_id"], c["grade"]): c
         for c in result.verification_steps.get("lotteries", {}).get("ceremonies", [])
     }
-    table = Table(title="民办学校招生与电脑派位 Private admissions and lotteries (R-LOT-1, R-LOT-2, R-LOT-3)")
-    for col in (
-        "学校 school",
-        "年级",
-        "计划 plan",
-        "报名 applicants",
-        "结果 case",
-        "录取 admitted",
-        "派位输入 inputs / 签",
-        "记录 record",
-    ):
-        table.add_column(
-            col,
-            justify="right" if col in ("年级", "计划 plan", "报名 applicants", "录取 admitted") else "left",
-        )
-    for r in sorted(
+    table = Table(title="民办学校招生与电脑派位 Private admissions and lotteries (R-LOT-1…3)")
+    for col in ("学校 school", "年级", "计划", "报名", "结果 case", "录取", "记录 sha256"):
+        table.add_column(col, justify="right" if col in ("年级", "计划", "报名", "录取") else "left")
+    ordered = sorted(
         result.lotteries, key=lambda r: (r["case"] == "all-admitted", r["school_id"], r["grade"])
-    ):
-        school = config.school_index[r["school_id"]]
-        c = held.get((r["school_id"], r["grade"]))
-        inputs = f"{' '.join(c['inputs'][:6])} / 第{c['chosen_draw']}次" if c else ""
+    )
+    for r in ordered:
         table.add_row(
-            f"{school.name} ({school.id})",
+            r["school_id"],
             str(r["grade"]),
-            str(school.plan(r["grade"])),
+            str(config.school_index[r["school_id"]].plan(r["grade"])),
             str(r["applicants"]),
             case_zh.get(r["case"], r["case"]),
             str(r["admitted"]),
-            inputs,
-            f"{r['key']} sha256 {r['sha256'][:12]}…",
+            r["sha256"][:12],
         )
     console.print(table)
+    for (school_id, grade), c in sorted(held.items()):
+        console.print(
+            f"  {config.school_index[school_id].name} {grade}年级 派位: 家长代表输入 {' '.join(c['inputs'])}"
+            f" · 抽签采用第{c['chosen_draw']}次 · {c['pool']}人争{c['seats']}个名额"
+        )
     draws = sum(1 for r in result.lotteries if r["case"] != "all-admitted")
     console.print(
         f"民办学校 {len(result.lotteries)} 个学校年级 school-grades archived · 电脑派位 ceremonies held: {draws} · "
         f"representatives' inputs generated at random and recorded; each record replayed from the archive (R-LOT-2 pools, draws)"
     )
+
+
+def print_placement(result: DemoResult, console: Console) -> None:
+    from enrollment.placement import REASON_ZH, ROUTE_ZH
+
+    p = result.placement
+    if not p:
+        return
+    table = Table(title=f"招生录取结果 Placement: {p['children']} children, each placed once (self-checked)")
+    table.add_column("途径 route")
+    table.add_column("人数", justify="right")
+    for route, n in p["by_route"].items():
+        table.add_row(f"{ROUTE_ZH.get(route, route)} ({route})", str(n))
+    for reason, n in p["coordinated_by_reason"].items():
+        table.add_row(f"  统筹原因 {REASON_ZH.get(reason, reason)} ({reason})", str(n))
+    console.print(table)
+    d = p["coordinated_distance_m"]
+    if d["count"]:
+        console.print(
+            f"统筹安排 coordinated: {d['count']} children · distance home→school median {d['median']} m, "
+            f"p90 {d['p90']} m, max {d['max']} m · public school-grades full {p['public_school_grades']['full']}, "
+            f"with seats {p['public_school_grades']['with_seats']} · placements.jsonl archived"
+        )
 
 
 LOTTERY_HELP = """\

@@ -241,6 +241,12 @@ class LotterySettings(_Strict):
     overdue_grace_hours: int = Field(default=24, ge=1, le=24 * 30)
 
 
+class PlacementSettings(_Strict):
+    """Coordination (R-COORD-1): how far from home a coordinated seat may be before the nearest one wins."""
+
+    coordination_cap_km: float = Field(default=3.0, gt=0, le=50)
+
+
 class SeasonConfig(_Strict):
     name: str = Field(pattern=r"^[a-z0-9-]+$")  # config and stack id, e.g. "jilin-2023"
     season: str = Field(pattern=r"^[0-9A-Za-z-]+$")  # the season string of LOTTERY.md, e.g. "2023"
@@ -254,6 +260,7 @@ class SeasonConfig(_Strict):
     zones: list[Zone]
     verification: VerificationSettings = Field(default_factory=VerificationSettings)
     lottery: LotterySettings = Field(default_factory=LotterySettings)
+    placement: PlacementSettings = Field(default_factory=PlacementSettings)
 
     @field_validator("timezone")
     @classmethod

@@ -33,6 +33,9 @@ def phases(config: SeasonConfig) -> list[Phase]:
         Phase("home-visits", "材料审核与入户核查", config.day_end(cal.home_visits.end)),
         # review and sign-off (R-VER-3) before private applicant counts go to the city
         Phase("review", "审核复核与签字", config.day_end(cal.private_counts_due)),
+        # lotteries (17 Jun), then re-review and coordination: committee decisions, deferrals and
+        # overrides are entered until the gate closes; placement runs then (R-COORD-1, R-DIS-1)
+        Phase("coordination", "复审与统筹安排", config.day_end(cal.coordination.end)),
         Phase("spot-check", "市教育局抽查", config.day_end(cal.spot_check.end)),
     ]
 

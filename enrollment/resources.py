@@ -55,6 +55,14 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "lottery-record", "functions.lottery.record.handler", "Archives a private admission", timeout_s=300
     ),
     FunctionSpec("lottery-api", "functions.lottery.api.handler", "The lottery ceremony API and big screen"),
+    FunctionSpec(
+        "place",
+        "functions.place.handler.handler",
+        "Places every child and checks itself",
+        memory_mb=2048,
+        timeout_s=900,
+    ),
+    FunctionSpec("place-api", "functions.place.api.handler", "Committee decisions, deferrals, overrides"),
 )
 FUNCTION_INDEX = {f.key: f for f in FUNCTIONS}
 

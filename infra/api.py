@@ -7,6 +7,8 @@
   queue, decisions, history and spot-check outcomes (the staff directory says who may do what).
 - `ANY /admin/lottery/{proxy+}` → lottery-api, AWS_IAM only: the private-school lottery ceremony
   (R-LOT-3) and its big-screen page; district staff run their own district's, city and auditors watch.
+- `ANY /admin/placement/{proxy+}` → place-api, AWS_IAM only: committee decisions (R-DIS-1),
+  deferrals (R-DEFER-1) and overrides with reasons, entered by the child's district before placement.
 - `POST /agency/community/visits` → verify-api, AWS_IAM only: the community office's system posts
   home-visit answers.
 """
@@ -29,6 +31,7 @@ EXTEND_PATH = "/admin/seasons/{season}/windows/{grade}/extend"
 VERIFICATION_PATH = "/admin/verification/{proxy+}"
 VISITS_PATH = "/agency/community/visits"
 LOTTERY_PATH = "/admin/lottery/{proxy+}"
+PLACEMENT_PATH = "/admin/placement/{proxy+}"
 # Registration peaks when a window opens; a city's season is tens of thousands of children.
 RATE_LIMIT, BURST_LIMIT = 200, 400
 ADMIN_RATE_LIMIT, ADMIN_BURST_LIMIT = 1, 5
@@ -51,6 +54,7 @@ class Api(Construct):
         gate_advance: lambda_.IFunction,
         verify_api: lambda_.IFunction,
         lottery_api: lambda_.IFunction,
+        place_api: lambda_.IFunction,
     ) -> None:
         super().__init__(scope, construct_id)
         self.access_logs = logs.LogGroup(
@@ -138,6 +142,8 @@ class Api(Construct):
         staff = self._iam_route(VERIFICATION_PATH, "ANY", verification, ("proxy",))
         ceremonies = apigw.LambdaIntegration(lottery_api, proxy=True, allow_test_invoke=False)
         lottery = self._iam_route(LOTTERY_PATH, "ANY", ceremonies, ("proxy",))
+        placing = apigw.LambdaIntegration(place_api, proxy=True, allow_test_invoke=False)
+        placement = self._iam_route(PLACEMENT_PATH, "ANY", placing, ("proxy",))
         # the community office's answer to one home visit (实际居住, R-VER-1)
         visit_body = self._body(
             "HomeVisitAnswer",
@@ -149,7 +155,7 @@ class Api(Construct):
             },
         )
         visits = self._iam_route(VISITS_PATH, "POST", verification, (), visit_body)
-        for method in (advance, extend, staff, lottery):
+        for method in (advance, extend, staff, lottery, placement):
             acknowledge(
                 method,
                 "AwsSolutions-COG4",

@@ -19,6 +19,7 @@ from enrollment.resources import ROOT
 
 CDK_JSON = ROOT / "cdk.json"
 LAYER_DIR = ROOT / "build" / "layer"
+SOLVER_LAYER_DIR = ROOT / "build" / "solver-layer"  # OR-Tools for the place function (make layer)
 DEFAULT_SEASON = "jilin-2023"
 DEFAULT_ARCHIVE_RETENTION_DAYS = 3650  # 10 years of signed results (R-LOT-3 archives)
 MAX_OBJECT_LOCK_DAYS = 36500  # S3's limit for a default retention

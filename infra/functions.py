@@ -21,7 +21,7 @@ from constructs import Construct
 from enrollment.config import SeasonConfig
 from enrollment.resources import FUNCTIONS, LAMBDA_RUNTIME, ROOT, SERVICE, FunctionSpec, function_name
 from infra.archive import Archive
-from infra.context import LAYER_DIR
+from infra.context import LAYER_DIR, SOLVER_LAYER_DIR
 from infra.nag import acknowledge, ref
 from infra.storage import Storage
 from infra.work import Work
@@ -49,6 +49,7 @@ class Access:
     # the Object Lock archive (ARCHIVE_BUCKET): "write" reads and puts objects (it writes once and
     # compares on a rerun); nothing may delete, and compliance retention forbids overwriting versions
     archive: Literal["write"] | None = None
+    solver: bool = False  # the OR-Tools layer (requirements/solver.txt), for the min-cost flow
 
 
 ACCESS: Mapping[str, Access] = {
@@ -65,6 +66,8 @@ ACCESS: Mapping[str, Access] = {
     "lottery-wait": Access(table="read-write", resume_gates=True),
     "lottery-record": Access(table="read-write", archive="write"),
     "lottery-api": Access(table="read-write", staff_directory=True, resume_gates=True),
+    "place": Access(table="read-write", archive="write", solver=True),
+    "place-api": Access(table="read-write", staff_directory=True),
 }
 
 
@@ -81,6 +84,7 @@ class Functions(Construct):
         work: Work,
         archive: Archive,
         layer_dir: Path = LAYER_DIR,
+        solver_layer_dir: Path = SOLVER_LAYER_DIR,
     ) -> None:
         super().__init__(scope, construct_id)
         missing = [spec.key for spec in FUNCTIONS if spec.key not in ACCESS]
@@ -104,6 +108,20 @@ class Functions(Construct):
             compatible_architectures=[lambda_.Architecture.X86_64],
             description=f"{SERVICE}: requirements/lambda.txt",
         )
+        self.solver_layer: lambda_.LayerVersion | None = None
+        if any(a.solver for a in ACCESS.values()):
+            if not (solver_layer_dir / "python").is_dir():
+                raise FileNotFoundError(
+                    f"Solver layer not found at {solver_layer_dir / 'python'}: run `make layer` first"
+                )
+            self.solver_layer = lambda_.LayerVersion(
+                self,
+                "Solver",
+                code=lambda_.Code.from_asset(str(solver_layer_dir), exclude=[".built"]),
+                compatible_runtimes=[self.runtime],
+                compatible_architectures=[lambda_.Architecture.X86_64],
+                description=f"{SERVICE}: requirements/solver.txt (OR-Tools, for place)",
+            )
         self.code = lambda_.Code.from_asset(
             str(ROOT), exclude=list(CODE_EXCLUDES), ignore_mode=IgnoreMode.DOCKER
         )
@@ -177,7 +195,7 @@ class Functions(Construct):
             architecture=lambda_.Architecture.X86_64,
             handler=spec.handler,
             code=self.code,
-            layers=[self.layer],
+            layers=[self.layer, self.solver_layer] if access.solver and self.solver_layer else [self.layer],
             memory_size=spec.memory_mb,
             timeout=Duration.seconds(spec.timeout_s),
             role=role,

@@ -60,6 +60,7 @@ class SeasonStack(Stack):
             gate_advance=self.functions["gate-advance"],
             verify_api=self.functions["verify-api"],
             lottery_api=self.functions["lottery-api"],
+            place_api=self.functions["place-api"],
         )
         self.schedules = Schedules(
             self, "Schedules", config=config, gate_advance=self.functions["gate-advance"]

@@ -1,14 +1,18 @@
-"""Builders shared by tests: valid registration bodies for synthetic children."""
+"""Builders shared by tests: valid registration bodies for synthetic children, the reference matching."""
 
 from __future__ import annotations
 
 import copy
 import itertools
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from matching.games import HospitalResident
+
 from enrollment import idcard
 from enrollment.config import SeasonConfig
+from enrollment.matching import Applicant, Priority, common_priority
 
 _sequence = itertools.count(101, 2)  # odd sequences: boys
 
@@ -51,3 +55,36 @@ def valid_body(config: SeasonConfig, grade: int = 1, **overrides: Any) -> dict[s
             target = target[p]
         target[last] = copy.deepcopy(value)
     return body
+
+
+def library_resident_optimal(
+    applicants: Sequence[Applicant], capacity: Mapping[str, int], priority: Priority | None = None
+) -> dict[str, str | None]:
+    """The `matching` library's resident-optimal matching as applicant id -> school id.
+
+    Each school ranks the children who ranked it by (priority, id). Schools without seats (the library
+    needs capacity >= 1), schools nobody ranks and children with no school left are left out: none of
+    them can be matched anyway.
+    """
+    rank = priority or common_priority
+    open_schools = {s for s, seats in capacity.items() if seats > 0}
+    resident_prefs = {
+        a.id: [s for s in a.choices if s in open_schools]
+        for a in applicants
+        if any(s in open_schools for s in a.choices)
+    }
+    by_id = {a.id: a for a in applicants}
+    ranked = sorted({s for prefs in resident_prefs.values() for s in prefs})
+    hospital_prefs = {
+        s: [r for _, r in sorted((rank(s, by_id[r]), r) for r, p in resident_prefs.items() if s in p)]
+        for s in ranked
+    }
+    result: dict[str, str | None] = dict.fromkeys(by_id)
+    if resident_prefs:
+        game = HospitalResident.create_from_dictionaries(
+            resident_prefs, hospital_prefs, {s: capacity[s] for s in ranked}
+        )
+        for hospital, residents in game.solve(optimal="resident").items():
+            for resident in residents:
+                result[resident.name] = hospital.name
+    return result

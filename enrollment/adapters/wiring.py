@@ -12,6 +12,7 @@ from enrollment.adapters.archive import ArchiveBucket
 from enrollment.adapters.dynamodb import DynamoStore
 from enrollment.adapters.kms import KmsChildKeyer
 from enrollment.adapters.lottery_store import DynamoLotteryStore
+from enrollment.adapters.placement_store import DynamoPlacementStore
 from enrollment.adapters.s3 import WorkBucket
 from enrollment.adapters.scheduler import SchedulerSchedules
 from enrollment.adapters.sfn import SfnTaskTokens
@@ -51,6 +52,10 @@ class Wiring:
     @cached_property
     def lotteries(self) -> DynamoLotteryStore:
         return DynamoLotteryStore(self.settings.table_name)
+
+    @cached_property
+    def placements(self) -> DynamoPlacementStore:
+        return DynamoPlacementStore(self.settings.table_name)
 
     @cached_property
     def archive(self) -> ArchiveBucket:

@@ -12,6 +12,7 @@ REST API routes it to, through `EmbeddedSeason.call_api`:
     POST /admin/seasons/{season}/windows/{grade}/extend -> gate-advance (AWS_IAM authorised)
     ANY  /admin/verification/{proxy+}                  -> verify-api   (AWS_IAM authorised)
     ANY  /admin/lottery/{proxy+}                       -> lottery-api  (AWS_IAM authorised)
+    ANY  /admin/placement/{proxy+}                     -> place-api    (AWS_IAM authorised)
     POST /agency/community/visits                      -> verify-api   (AWS_IAM authorised)
 
 Anything else gets what API Gateway answers for a path or method it has no resource for:
@@ -59,7 +60,11 @@ ADMIN_ROUTES = (
     ),
 )
 # The IAM-authorised {proxy+} routes: (prefix, function).
-STAFF_PROXIES = (("/admin/verification/", "verify-api"), ("/admin/lottery/", "lottery-api"))
+STAFF_PROXIES = (
+    ("/admin/verification/", "verify-api"),
+    ("/admin/lottery/", "lottery-api"),
+    ("/admin/placement/", "place-api"),
+)
 _NO_ROUTE = {"message": "Missing Authentication Token"}  # API Gateway's answer for unknown routes
 _LAMBDA_FAILED = {"message": "Internal server error"}  # API Gateway's answer when the function fails
 

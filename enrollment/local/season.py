@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from collections import Counter
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import boto3
 
+from enrollment.adapters.dynamodb import DynamoStore
 from enrollment.adapters.lottery_store import DynamoLotteryStore
 from enrollment.checks import LocalRegistries
 from enrollment.config import SeasonConfig
@@ -158,10 +160,50 @@ def run_verification(
     reviews = review_queues(rt, reviews_per_district)
     rt.advance_clock(rt.config.day_end(config.calendar.private_counts_due))
     lotteries = run_lotteries(rt, config)
+    rt.wait_for_gate("coordination", timeout=600)
+    decisions = enter_placement_decisions(rt, config)
+    rt.advance_clock(rt.config.day_end(config.calendar.coordination.end))
     rt.wait_for_gate("spot-check", timeout=600)
     spot = spot_check(rt)
     rt.advance_clock(rt.config.day_end(config.calendar.spot_check.end))
-    return {"visits": visits, "reviews": reviews, "lotteries": lotteries, "spot_check": spot}
+    return {
+        "visits": visits,
+        "reviews": reviews,
+        "lotteries": lotteries,
+        "placement_decisions": decisions,
+        "spot_check": spot,
+    }
+
+
+def enter_placement_decisions(rt: EmbeddedSeason, config: SeasonConfig) -> dict[str, int]:
+    """Each district enters what the notice asks of it before coordination ends: the disability expert
+    committee's plan for every child who claimed one (R-DIS-1) and every deferral applied for (R-DEFER-1)."""
+    special = [s for s in config.schools if s.kind == "special-education"]
+    entered: Counter[str] = Counter()
+    for item in DynamoStore(rt.table_name).registrations(config.season):
+        claims, grade, rid = item.get("special_claims", []), int(item["grade"]), str(item["registration_id"])
+        body: dict[str, Any] | None = None
+        if "defer-health" in claims:
+            body = {"kind": "defer", "reason": "监护人因儿童身体原因申请缓学，经区教育局审核同意"}
+        elif "disability" in claims:
+            school = next((s for s in special if s.plan(grade)), None)
+            plan = "home-delivery" if entered["committee"] % 3 == 2 else "special-education"
+            body = {
+                "kind": "committee",
+                "plan": plan,
+                "school_id": school.id if school else None,
+                "reason": "残疾人教育专家委员会评估意见（一人一案）",
+            }
+        if body is None:
+            continue
+        caller = member(rt, "district", str(item["district"])).principal
+        status, answer = call(
+            rt, "POST", f"/admin/placement/{config.season}/registrations/{rid}/decisions", body, caller
+        )
+        if status != 201:
+            raise RuntimeError(f"{rid}: {status} {answer}")
+        entered[body["kind"]] += 1
+    return dict(entered)
 
 
 def register_valid(rt: EmbeddedSeason, population: Population) -> dict[str, dict[str, Any]]:

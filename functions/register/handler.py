@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.idempotency import idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from enrollment import ceremony, clock, registrar
+from enrollment import ceremony, clock, placement, registrar
 from enrollment.adapters.wiring import wiring
 from enrollment.api import invalid_request, refusal
 from enrollment.observability import logger, metrics, tracer
@@ -89,6 +89,7 @@ def read(registration_id: RegistrationId) -> dict[str, Any]:
     w = wiring()
     answer = registrar.status(registration_id, config=w.config, store=w.store)
     answer["lottery"] = ceremony.family_view(w.config, w.lotteries, registration_id)
+    answer["placement"] = placement.family_view(w.config, w.placements.placed(registration_id))
     return answer
 
 

@@ -13,6 +13,7 @@ from infra.api import (
     BURST_LIMIT,
     EXTEND_PATH,
     LOTTERY_PATH,
+    PLACEMENT_PATH,
     RATE_LIMIT,
     VERIFICATION_PATH,
     VISITS_PATH,
@@ -28,6 +29,7 @@ EXTEND = (EXTEND_PATH, "POST")
 VERIFICATION = ("/admin/verification/{proxy+}", "ANY")
 VISITS = ("/agency/community/visits", "POST")
 LOTTERY = ("/admin/lottery/{proxy+}", "ANY")
+PLACEMENT = ("/admin/placement/{proxy+}", "ANY")
 
 
 def _targets(props: dict[str, Any], fn_id: str) -> bool:
@@ -35,9 +37,20 @@ def _targets(props: dict[str, Any], fn_id: str) -> bool:
     return integration["Type"] == "AWS_PROXY" and f'"{fn_id}"' in dumps(integration["Uri"])
 
 
-def test_exactly_the_seven_routes(raw):
-    assert (VERIFICATION[0], VISITS[0], LOTTERY[0]) == (VERIFICATION_PATH, VISITS_PATH, LOTTERY_PATH)
-    assert set(api_methods(raw)) == {*PUBLIC, ADMIN, EXTEND, VERIFICATION, VISITS, LOTTERY}
+def test_exactly_the_eight_routes(raw):
+    assert (VERIFICATION[0], VISITS[0], LOTTERY[0], PLACEMENT[0]) == (
+        VERIFICATION_PATH,
+        VISITS_PATH,
+        LOTTERY_PATH,
+        PLACEMENT_PATH,
+    )
+    assert set(api_methods(raw)) == {*PUBLIC, ADMIN, EXTEND, VERIFICATION, VISITS, LOTTERY, PLACEMENT}
+
+
+def test_placement_decision_routes_require_iam_and_reach_place_api(synth, raw):
+    props = api_methods(raw)[PLACEMENT]
+    assert props["AuthorizationType"] == "AWS_IAM"
+    assert _targets(props, ref(synth.stack.functions["place-api"]))
 
 
 def test_lottery_ceremony_routes_require_iam_and_reach_lottery_api(synth, raw):

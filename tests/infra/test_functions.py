@@ -63,6 +63,9 @@ EXPECTED_ACTIONS = {
     | XRAY
     | {"states:SendTaskSuccess", "states:SendTaskFailure"},
     "lottery-record": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY | S3_READ | S3_PUT,
+    # placement: reads everything, archives placements.jsonl; its API only records staff decisions
+    "place": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY | S3_READ | S3_PUT,
+    "place-api": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY,
     "lottery-api": DDB_READ
     | DDB_WRITE
     | KMS_TABLE
@@ -89,7 +92,9 @@ def test_every_function_in_the_spec_list_is_built_the_same_way(synth, raw, confi
         assert props["Timeout"] == spec.timeout_s
         assert props["Architectures"] == ["x86_64"]
         assert props["TracingConfig"] == {"Mode": "Active"}
-        assert props["Layers"] == [{"Ref": layer}]
+        # the OR-Tools layer only where the min-cost flow runs (Lambda's 250 MB limit)
+        solver = [{"Ref": ref(synth.stack.functions.solver_layer)}] if ACCESS[spec.key].solver else []
+        assert props["Layers"] == [{"Ref": layer}, *solver]
         log_group_id = props["LoggingConfig"]["LogGroup"]["Ref"]
         log_group = raw["Resources"][log_group_id]["Properties"]
         assert log_group["LogGroupName"] == f"/aws/lambda/{function_name(config.name, spec.key)}"
@@ -138,6 +143,8 @@ def test_environment_carries_only_what_each_function_uses(synth, raw):
         "lottery-wait": {"STATE_MACHINE_ARN"},
         "lottery-record": {"ARCHIVE_BUCKET"},
         "lottery-api": {"STAFF_DIRECTORY", "STATE_MACHINE_ARN"},
+        "place": {"ARCHIVE_BUCKET"},
+        "place-api": {"STAFF_DIRECTORY"},
     }
     assert set(expected) == set(ACCESS)
     for key, names in expected.items():
@@ -172,7 +179,7 @@ def test_only_verify_prepare_and_lottery_record_touch_s3_and_never_delete(synth)
         if any(a.startswith("s3:") for a in allowed_actions(_statements(synth, key)))
     }
     # Then only verify-prepare (work bucket) and lottery-record (archive) have S3 actions
-    assert touching == {"verify-prepare", "lottery-record"}
+    assert touching == {"verify-prepare", "lottery-record", "place"}
     # lottery-record reads and puts archive objects (write once, compare on a rerun), never deletes
     record = _statements(synth, "lottery-record")
     archive = getatt(ref(synth.stack.archive.bucket))
@@ -269,11 +276,18 @@ def test_code_asset_holds_only_runtime_code(app_synth):
     for spec in FUNCTIONS:  # every handler module is in the asset
         module = spec.handler.rsplit(".", 1)[0]
         assert module.replace(".", "/") + ".py" in files, spec.handler
-    # and the dependency layer is the pip-built folder, python/ only
-    [layer] = resources(template, "AWS::Lambda::LayerVersion").values()
-    layer_dir = app_synth.outdir / f"asset.{layer['Properties']['Content']['S3Key'].removesuffix('.zip')}"
-    assert {p.name for p in layer_dir.iterdir()} == {"python"}
-    assert (layer_dir / "python" / "aws_lambda_powertools").is_dir()
+    # and the dependency layers are the pip-built folders, python/ only: the common one, and the
+    # solver (OR-Tools, no pandas) for the place function; together under Lambda's 250 MB
+    dirs = [
+        app_synth.outdir / f"asset.{layer['Properties']['Content']['S3Key'].removesuffix('.zip')}"
+        for layer in resources(template, "AWS::Lambda::LayerVersion").values()
+    ]
+    assert all({p.name for p in d.iterdir()} == {"python"} for d in dirs)
+    [common] = [d for d in dirs if (d / "python" / "aws_lambda_powertools").is_dir()]
+    [solver] = [d for d in dirs if (d / "python" / "ortools").is_dir()]
+    assert not (solver / "python" / "pandas").exists()
+    size = sum(f.stat().st_size for d in (common, solver, asset) for f in d.rglob("*") if f.is_file())
+    assert size < 250 * 1024 * 1024, size
 
 
 def test_gate_advance_may_move_only_this_seasons_deadline_schedules_and_pass_only_their_role(
@@ -283,7 +297,7 @@ def test_gate_advance_may_move_only_this_seasons_deadline_schedules_and_pass_onl
     moved = resources_for(statements, "scheduler:UpdateSchedule")
     # one ARN per phase's deadline schedule, in this season's group (format_arn: the name ends the join)
     tails = sorted(arn["Fn::Join"][1][-1] for arn in moved)
-    assert len(phases(config)) == 5
+    assert len(phases(config)) == 6
     assert tails == sorted(
         f":schedule/{schedule_group_name(config.name)}/{schedule_name(p)}" for p in phases(config)
     )

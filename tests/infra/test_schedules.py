@@ -33,6 +33,7 @@ FIXTURE_DEADLINES = {
     "grade1-registration": date(2031, 5, 30),
     "home-visits": date(2031, 6, 16),
     "review": date(2031, 6, 17),
+    "coordination": date(2031, 6, 27),
     "spot-check": date(2031, 7, 6),
 }
 
@@ -47,7 +48,7 @@ def _schedules(raw: Tpl) -> dict[str, dict[str, Any]]:
 
 def test_one_schedule_per_phase_at_local_midnight_after_the_window(raw, config):
     schedules = _schedules(raw)
-    assert len(resources(raw, "AWS::Scheduler::Schedule")) == len(schedules) == 5
+    assert len(resources(raw, "AWS::Scheduler::Schedule")) == len(schedules) == 6
     assert set(schedules) == {p.name for p in phases(config)} == set(FIXTURE_DEADLINES)
     for name, day in FIXTURE_DEADLINES.items():
         # local wall-clock time with the timezone beside it, not the UTC instant (16:00 the day before)

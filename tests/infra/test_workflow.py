@@ -102,6 +102,7 @@ def test_state_machine_role_invokes_only_the_functions_its_definition_names(synt
         "lottery-prepare",
         "lottery-wait",
         "lottery-record",
+        "place",
         "gate-open",
         "close-registration",
         "verify-prepare",

@@ -57,7 +57,7 @@ def test_a_ceremony_not_held_by_the_deadline_is_flagged_and_still_awaited(
                     drive.member(rt, "district", d).principal,
                     drive.typed_inputs(),
                 )
-        rt.wait_for_gate("spot-check", timeout=600)
+        rt.wait_for_gate("coordination", timeout=600)
         names = [
             e["stateEnteredEventDetails"]["name"] for e in rt.history() if "stateEnteredEventDetails" in e
         ]

@@ -120,7 +120,7 @@ def test_ceremonies_records_family_results_and_the_waitlist(lottery_day: Season)
                     rt, item["school_id"], item["grade"], s.district_staff(district), drive.typed_inputs()
                 )
             )
-    rt.wait_for_gate("spot-check", timeout=600)
+    rt.wait_for_gate("coordination", timeout=600)
 
     # Then every private school and grade has its record, exactly as LOTTERY.md, and it replays
     for item in prepared["schools"]:
@@ -187,6 +187,27 @@ def test_ceremonies_records_family_results_and_the_waitlist(lottery_day: Season)
     events = s.store.events(season, school.id, first["grade"])
     assert [(e["event"], e["actor"]) for e in events] == [("decline", "guardian"), ("promote", "system")]
     assert all(e["at"] for e in events)
+
+    # Placement (issue 5) then places every registered child exactly once, from these records
+    drive.enter_placement_decisions(rt, s.config)
+    rt.advance_clock(s.config.day_end(s.config.calendar.coordination.end))
+    rt.wait_for_gate("spot-check", timeout=600)
+    body = (
+        boto3.client("s3")
+        .get_object(Bucket=rt.bucket, Key=f"seasons/{season}/placements.jsonl")["Body"]
+        .read()
+    )
+    placed = {line["registration_id"]: line for line in map(json.loads, body.decode().splitlines())}
+    registered = rt.state_output("PrepareVerification")["verification"]["registrations"]
+    assert len(placed) == registered == len(s.bodies)
+    assert placed[first_wait]["route"] == "private-draw" and placed[first_wait]["school_id"] == school.id
+    assert placed[winner]["route"] == "coordination" and placed[winner]["reason"] == "private-declined"
+    assert (
+        placed[second_wait]["route"] == "coordination"
+        and placed[second_wait]["reason"] == "private-not-admitted"
+    )
+    mine = status_of(rt, second_wait)["placement"]
+    assert mine["route"] == "coordination" and mine["school_name"] and mine["reason_zh"]
 
 
 def status_of(rt: EmbeddedSeason, registration_id: str) -> dict[str, Any]:

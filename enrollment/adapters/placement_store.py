@@ -1,0 +1,70 @@
+"""Placement's items on the season's single DynamoDB table.
+
+Keys:
+- the season's tie-break (R-PUB-2):  `SEASON#{season}` / `TIEBREAK` (seed and pool digest, written once)
+- a staff decision (append-only):   `REG#{id}` / `PLACEDEC#{UTC instant}#{n}`;
+                                    GSI1 `SEASON#{season}#PLACEDEC` / `{district}#{id}#{UTC instant}`
+- a child's placement:              `REG#{id}` / `PLACEMENT` (written once, by the placement run)
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from boto3.dynamodb.conditions import Attr, ConditionBase, Key
+
+from enrollment.adapters.table import DynamoTable, record_of
+from enrollment.placement import StaffDecision
+
+
+def _instant() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class DynamoPlacementStore(DynamoTable):
+    def tie_break(self, season: str) -> dict[str, Any] | None:
+        item = self._get(f"SEASON#{season}", "TIEBREAK")
+        return record_of(item) if item else None
+
+    def put_tie_break(self, season: str, item: dict[str, Any]) -> bool:
+        row = {"pk": f"SEASON#{season}", "sk": "TIEBREAK", "type": "tie-break", **item}
+        return self._put_if(row, Attr("pk").not_exists())
+
+    def append_decision(self, season: str, district: str, decision: StaffDecision) -> None:
+        instant = _instant()
+        item = {
+            "pk": f"REG#{decision.registration_id}",
+            "sk": f"PLACEDEC#{instant}#{uuid.uuid4().hex[:8]}",
+            "type": "placement-decision",
+            "gsi1pk": f"SEASON#{season}#PLACEDEC",
+            "gsi1sk": f"{district}#{decision.registration_id}#{instant}",
+            **{k: v for k, v in vars(decision).items() if v is not None},
+        }
+        self._put_if(item, Attr("pk").not_exists())
+
+    def decisions(self, season: str, district: str | None = None) -> dict[str, StaffDecision]:
+        """The latest decision per child (a later one replaces an earlier one; all are kept)."""
+        key: ConditionBase = Key("gsi1pk").eq(f"SEASON#{season}#PLACEDEC")
+        if district is not None:
+            key = key & Key("gsi1sk").begins_with(f"{district}#")
+        latest: dict[str, StaffDecision] = {}
+        for item in self._query(IndexName="gsi1", KeyConditionExpression=key):
+            d = record_of(item)
+            latest[d["registration_id"]] = StaffDecision(**d)  # ascending: the last one wins
+        return latest
+
+    def placed(self, registration_id: str) -> dict[str, Any] | None:
+        item = self._get(f"REG#{registration_id}", "PLACEMENT")
+        return record_of(item) if item else None
+
+    def put_placements(self, season: str, lines: Iterable[dict[str, Any]]) -> None:
+        with self.table.batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
+            for line in lines:
+                batch.put_item(
+                    Item={"pk": f"REG#{line['registration_id']}", "sk": "PLACEMENT", "type": "placement"}
+                    | {k: v for k, v in line.items() if v is not None}
+                    | {"season": season}
+                )
