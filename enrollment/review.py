@@ -147,12 +147,14 @@ def decide(
     now: datetime,
     *,
     zone_id: str | None = None,
+    priority_verified: bool | None = None,
 ) -> Decision:
     """Sign a case (R-VER-3): who (`staff.principal`), when (`now`) and why (`reason`).
 
     `confirm` keeps the current outcome (`outcome` may be None or must equal it); a case in `review`
     has none to keep and needs an `override`. `override` sets `outcome` (it must differ) and needs a
-    reason of at least 2 characters; `zone_id` defaults to the verdict's. The decision is appended
+    reason of at least 2 characters; `zone_id` defaults to the verdict's. `priority_verified` records
+    the reviewer's finding on a policy-priority claim (R-PRIO-1): once verified, the child ranks first. The decision is appended
     first, then the verdict becomes the signed outcome, so a retry with the same `now` is harmless.
     """
     current = _case(store, registration_id)
@@ -183,6 +185,8 @@ def decide(
         signed = outcome
     else:
         raise InvalidDecision(f"未知的审核操作 {action!r}", f"unknown action {action!r}")
+    if priority_verified is not None and "policy-priority" not in current.facts:
+        raise InvalidDecision("该儿童没有申报政策性照顾", "this case has no policy-priority claim to verify")
     if len(reason) < 2:
         raise InvalidDecision("请填写审核理由（至少2个字）", "a reason of at least 2 characters is required")
     if len(reason) > 500:
@@ -193,6 +197,7 @@ def decide(
         action=action,
         outcome=signed,
         zone_id=zone_id if zone_id is not None else current.zone_id,
+        priority_verified=priority_verified,
         reason=reason,
         actor=staff.principal,
         at=now,
@@ -203,6 +208,9 @@ def decide(
             update={
                 "status": signed,
                 "zone_id": decision.zone_id,
+                "facts": current.facts
+                if priority_verified is None
+                else {**current.facts, "policy-priority": priority_verified},
                 "decided_at": now,
                 "decided_by": staff.principal,
             }

@@ -111,6 +111,8 @@ class Decision(_Record):
     action: DecisionAction
     outcome: Literal["eligible", "not-eligible"]
     zone_id: str | None = None
+    # R-PRIO-1: the reviewer's finding on a policy-priority claim (None: the case has none, or unchanged)
+    priority_verified: bool | None = None
     reason: str = Field(min_length=2, max_length=500)
     actor: str
     at: datetime

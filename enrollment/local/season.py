@@ -119,7 +119,13 @@ def review_queues(rt: EmbeddedSeason, per_district: int) -> dict[str, int]:
         )
         for case in queue["cases"][:per_district]:
             if case["status"] == "review":
-                body = {"action": "override", "outcome": "eligible", "reason": "现场核验原件，情况属实"}
+                body: dict[str, Any] = {
+                    "action": "override",
+                    "outcome": "eligible",
+                    "reason": "现场核验原件，情况属实",
+                }
+                if "policy-priority" in case["facts"]:  # R-PRIO-1: the originals prove the claim
+                    body["priority_verified"] = True
             else:
                 body = {"action": "confirm", "reason": "核查属实，维持审核结论"}
             path = f"/admin/verification/{season}/registrations/{case['registration_id']}/decisions"

@@ -30,6 +30,7 @@ class DecisionRequest(BaseModel):
     action: DecisionAction = Field(description="confirm 确认 / override 改判")
     outcome: Literal["eligible", "not-eligible"] | None = None
     zone_id: str | None = None
+    priority_verified: bool | None = Field(default=None, description="政策性照顾资格是否核实（R-PRIO-1）")
     reason: str = Field(default="", max_length=500, description="理由（谁审谁签字）")
 
 
@@ -75,6 +76,7 @@ def decide(season: str, registration_id: str, body: Annotated[DecisionRequest, B
         body.reason,
         clock.now(),
         zone_id=body.zone_id,
+        priority_verified=body.priority_verified,
     )
     logger.info("verification decision", extra={"registration_id": registration_id, "action": body.action})
     return json_response(201, decision.model_dump(mode="json"))

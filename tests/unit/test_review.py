@@ -343,6 +343,36 @@ def test_override_changes_the_outcome_and_needs_a_reason(
     assert (d.action, d.outcome, d.zone_id) == ("override", "eligible", "CY-Z2")
 
 
+def test_a_reviewer_verifies_a_priority_claim_and_the_child_then_ranks_first(
+    store: FakeVerificationStore, cy: StaffMember
+) -> None:
+    # R-PRIO-1: a claim goes to review (no agency answers it); the reviewer's finding is recorded
+    claim = make_verdict("R-CY-09", "CY", "review", zone_id="CY-Z1").model_copy(
+        update={
+            "facts": {"hukou-in-zone": True, "policy-priority": False},
+            "reasons": ["priority-not-verified"],
+        }
+    )
+    store.put_verdict(claim)
+    d = review.decide(
+        store,
+        cy,
+        "R-CY-09",
+        "override",
+        "eligible",
+        "核验现役军人证明",
+        T0 + timedelta(days=1),
+        priority_verified=True,
+    )
+    v = store.verdict("R-CY-09")
+    assert d.priority_verified is True and v is not None and v.facts["policy-priority"] is True
+    # a case without a claim has nothing to verify
+    with pytest.raises(InvalidDecision):
+        review.decide(
+            store, cy, "R-CY-02", "confirm", None, "", T0 + timedelta(days=1), priority_verified=True
+        )
+
+
 @pytest.mark.parametrize(
     ("rid", "action", "outcome"),
     [
