@@ -3,6 +3,7 @@
 enroll demo [--applicants N] [--seed S] [--config PATH] [--out DIR]
 enroll openapi
 enroll lottery SHEET --season S --school ID --grade {1,7} --district D --seats P --out DIR [--inputs FILE]
+enroll audit PATH_OR_S3_URI
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,10 @@ from enrollment.config import ConfigError, SeasonConfig, load_season
 
 # Phases the source notice describes that this build does not run yet (they are absent, not faked).
 NOT_BUILT = [
-    ("录取通知与结果存档", "notices and the signed archive (R-NOTE-1)"),
+    (
+        "报到与阳光分班、年度报告",
+        "reporting day, sunshine classes and the season report (R-CLASS-1, R-OPEN-1)",
+    ),
 ]
 
 
@@ -47,6 +51,11 @@ class DemoResult:
     verification_steps: dict[str, Any] = field(default_factory=dict)
     lotteries: list[dict[str, Any]] = field(default_factory=list)
     placement: dict[str, Any] = field(default_factory=dict)
+    audit: str = ""
+    notices: int = 0
+    bodies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    report: Path | None = None
+    sms: list[str] = field(default_factory=list)
     records: dict[str, bytes] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -101,6 +110,8 @@ def run_demo(
                         rt.clock.set(when)
                     status, answer = _post(rt, sub.body)
                     _tally(result, sub.intent, sub.expected_rule, status, answer)
+                    if status == 201:
+                        result.bodies[answer["registration_id"]] = sub.body
                     if status == 201 and i % 97 == 0:  # a parent double-clicks: the same answer comes back
                         result.retries += 1
                         again = _post(rt, sub.body)
@@ -123,6 +134,8 @@ def run_demo(
         result.lotteries = rt.state_output("PrivateLotteries")["lotteries"]["results"]
         result.records = _archived(rt, f"seasons/{config.season}/")
         result.placement = rt.state_output("PlaceChildren")["phases"]["placement"]["summary"]
+        result.notices = rt.state_output("PrepareNotices")["notices"]["children"]
+        result.sms = Path(rt.sms_outbox).read_text(encoding="utf-8").splitlines()
         for key, body in result.records.items():  # replay every draw from the archived record alone
             if not key.startswith("private/"):
                 continue
@@ -130,6 +143,15 @@ def run_demo(
     result.seconds = time.monotonic() - started
     if out:
         _export(out, population, result)
+    from enrollment.archive import read_folder
+    from enrollment.audit import audit
+
+    # `enroll audit` on the season's signed archive: the export if there is one, else as read back from S3
+    report = audit(read_folder(out / "archive") if out else result.records)
+    result.report = write_report(config, result, out or Path("demo-out"))
+    result.audit = report.render()
+    if not report.ok:
+        result.unexpected.append("the season's archive fails its audit")
     return result
 
 
@@ -182,6 +204,49 @@ def rt_scan(table: Any) -> list[dict[str, Any]]:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+def write_report(config: SeasonConfig, result: DemoResult, out: Path) -> Path:
+    """The season report (R-OPEN-1): demand and warnings, lottery odds, verification, placement."""
+    from enrollment.report import render
+
+    records = {k: json.loads(v) for k, v in result.records.items() if k.startswith("private/")}
+    lotteries = []
+    for r in result.lotteries:
+        rec = records.get(r["key"], {})
+        draw = rec.get("draw") or {}
+        lotteries.append(
+            {
+                "school_id": r["school_id"],
+                "school_name": config.school_index[r["school_id"]].name,
+                "grade": r["grade"],
+                "plan": rec.get("plan", 0),
+                "applicants": r["applicants"],
+                "own_district_applicants": len(rec.get("own_district_applicants", [])),
+                "case": r["case"],
+                "seats": draw.get("seats", 0),
+                "pool": len(draw.get("ranking", [])),
+                "admitted": r["admitted"],
+            }
+        )
+    distances = []
+    placed = result.records.get("placements.jsonl", b"").decode().splitlines()
+    for line in map(json.loads, placed):
+        body = result.bodies.get(line["registration_id"])
+        if line["route"] == "coordination" and body and line["school_id"]:
+            home = config.road_index[body["home_address"]["road"]].locate(int(body["home_address"]["number"]))
+            distances.append(round(home.distance_km(config.school_index[line["school_id"]].location) * 1000))
+    data = {
+        "season": config.season,
+        "city": config.city,
+        "generated_at": datetime.now(config.tz).isoformat(timespec="seconds"),
+        "district_names": {d.code: d.name for d in config.districts},
+        "demand": result.demand,
+        "lotteries": lotteries,
+        "verification": result.verification,
+        "placement": {**result.placement, "coordinated_distances_m": distances},
+    }
+    return render(data, out / "report")
+
+
 def _archived(rt: Any, prefix: str) -> dict[str, bytes]:
     """The archive's objects under a prefix, by their key below `seasons/{season}/`."""
     import boto3
@@ -196,10 +261,10 @@ def _archived(rt: Any, prefix: str) -> dict[str, bytes]:
 
 
 def _export(out: Path, population: Any, result: DemoResult) -> None:
+    from enrollment.archive import write_folder
+
     out.mkdir(parents=True, exist_ok=True)
-    for key, body in result.records.items():  # the archive's layout (LOTTERY.md), byte for byte
-        (out / key).parent.mkdir(parents=True, exist_ok=True)
-        (out / key).write_bytes(body)
+    write_folder(out / "archive", result.records)  # the signed archive, as under its S3 prefix
     population.registries.write(out / "registries")
     with (out / "submissions.jsonl").open("w", encoding="utf-8") as f:
         for s in population.submissions:
@@ -303,6 +368,19 @@ def print_summary(config: SeasonConfig, result: DemoResult, console: Console) ->
     print_verification(config, result, console)
     print_lotteries(config, result, console)
     print_placement(result, console)
+    if result.notices:
+        console.print(
+            f"入学通知书 admission notices (R-NOTE-1): {result.notices} PDFs stored for download, "
+            f"{len(result.sms)} SMS in the local outbox (SNS in AWS); the first:"
+        )
+        for line in result.sms[:3]:
+            sms = json.loads(line)
+            console.print(f"  → {sms['to']}: {sms['text']}", markup=False)
+    if result.report:
+        console.print(f"年度报告 season report (R-OPEN-1): {result.report}")
+    if result.audit:
+        console.rule("审计 enroll audit (the signed archive, offline)")
+        console.print(result.audit, markup=False)
     if result.unexpected:
         console.print(f"[red]unexpected outcomes: {len(result.unexpected)}[/red]")
         for u in result.unexpected[:10]:
@@ -389,7 +467,7 @@ def print_lotteries(config: SeasonConfig, result: DemoResult, console: Console) 
 
 
 def print_placement(result: DemoResult, console: Console) -> None:
-    from enrollment.placement import REASON_ZH, ROUTE_ZH
+    from enrollment.routes import REASON_ZH, ROUTE_ZH
 
     p = result.placement
     if not p:
@@ -510,6 +588,42 @@ def run_lottery(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
     return 0
 
 
+AUDIT_HELP = """\
+audit a season's signed archive offline (LOTTERY.md, "The archive"): a folder of the archive's layout
+or s3://BUCKET/seasons/SEASON/. Checks every file against manifest.json, the signature with
+public-key.pem over the statement rebuilt from the manifest, season.json, each private record (its
+draw replayed), placements.jsonl and the tie-break. Exit 0 if the archive passes, 1 if it does not,
+2 if it cannot be read."""
+
+
+def add_audit_parser(sub: Any) -> None:
+    aud = sub.add_parser(
+        "audit",
+        help="audit a season's signed archive (folder or s3:// prefix)",
+        description=AUDIT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    aud.add_argument("archive", help="the archive folder, or s3://BUCKET/seasons/SEASON/")
+
+
+def run_audit(args: argparse.Namespace) -> int:
+    """`enroll audit`: read the archive, print the report; 0 passed, 1 failed, 2 unreadable."""
+    from enrollment import archive
+    from enrollment.audit import audit
+
+    try:
+        if args.archive.startswith("s3://"):
+            files = archive.read_s3(args.archive)
+        else:
+            files = archive.read_folder(Path(args.archive))
+    except (archive.ArchiveUnreadable, ValueError, OSError) as e:
+        sys.stderr.write(f"无法读取归档 / cannot read the archive: {e}\n")
+        return 2
+    report = audit(files)
+    sys.stdout.write(report.render())
+    return 0 if report.ok else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="enroll", description="义务教育招生入学 enrollment season tools")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -520,9 +634,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--out", type=Path, default=None, help="folder to export results to")
     sub.add_parser("openapi", help="print the registration API's OpenAPI document")
     add_lottery_parser(sub)
+    add_audit_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "lottery":
         return run_lottery(args, parser)
+    if args.command == "audit":
+        return run_audit(args)
     console = Console()
 
     if args.command == "openapi":

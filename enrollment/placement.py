@@ -28,54 +28,18 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from enrollment import coordination, matching
+from enrollment import matching
 from enrollment.config import GeoPoint, SeasonConfig
 from enrollment.private import utf8_sorted
+from enrollment.routes import Route
 from enrollment.staff import StaffError, StaffMember, require_decide
 from enrollment.verdicts import Verdict
 
-Route = Literal[
-    "catchment",
-    "priority",
-    "private-no-draw",
-    "private-draw",
-    "ethnic",
-    "specialised",
-    "coordination",
-    "special-education",
-    "regular-class",
-    "home-delivery",
-    "override",
-    "deferred",
-]
-ROUTE_ZH: dict[str, str] = {
-    "catchment": "划片入学",
-    "priority": "政策性照顾（优先）",
-    "private-no-draw": "民办学校录取（未超计划）",
-    "private-draw": "民办学校电脑派位录取",
-    "ethnic": "民族学校录取",
-    "specialised": "专门学校录取",
-    "coordination": "统筹安排",
-    "special-education": "特殊教育学校（专家委员会评估）",
-    "regular-class": "随班就读（专家委员会评估）",
-    "home-delivery": "送教上门（专家委员会评估）",
-    "override": "区教育局调整（有记录理由）",
-    "deferred": "缓学",
-}
-# Why a child was coordinated (R-COORD-1): the reason code in placements.jsonl.
-REASON_ZH: dict[str, str] = {
-    "catchment-overflow": "片区学校学位已满",
-    "verification-failed": "信息审核未通过（R-VER-4）",
-    "verification-unresolved": "信息审核未完成",
-    "no-catchment": "住址不在任何招生片区",
-    "private-not-admitted": "民办学校未录取（R-LOT-5）",
-    "private-declined": "放弃民办学校录取",
-    "foreign": "外籍学生由区教育局安排（R-FOREIGN-1）",
-    "ethnic-overflow": "民族学校学位已满",
-    "specialised-overflow": "专门学校学位已满",
-}
+if TYPE_CHECKING:  # OR-Tools and numpy: in the place function's layer only, imported when coordinating
+    from enrollment import coordination
+
 PUBLIC_KINDS = ("public",)
 DecisionKind = Literal["defer", "committee", "override"]
 CommitteePlan = Literal["regular-class", "special-education", "home-delivery"]
@@ -310,6 +274,8 @@ def _coordinate(
     district: str | None,
 ) -> list[Case]:
     """Coordinate `group` (in tie-break order) into public schools (of one district, or all); the unseated."""
+    from enrollment import coordination
+
     schools = [
         coordination.SchoolSeats(s.id, s.location.lat, s.location.lon, max(result.free(s.id, grade), 0))
         for s in config.schools
@@ -446,21 +412,3 @@ def decision(
     return StaffDecision(
         str(item["registration_id"]), kind, reason.strip(), staff.principal, at, plan, school_id
     )
-
-
-def family_view(config: SeasonConfig, placed: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """What a family reads of its child's place (after placement has run)."""
-    if placed is None:
-        return None
-    school = config.school_index.get(str(placed.get("school_id")))
-    reason = placed.get("reason")
-    return {
-        "school_id": placed.get("school_id"),
-        "school_name": school.name if school else None,
-        "school_address": school.address if school else None,
-        "route": placed["route"],
-        "route_zh": ROUTE_ZH.get(str(placed["route"]), str(placed["route"])),
-        "reason": reason,
-        "reason_zh": REASON_ZH.get(str(reason), reason) if placed["route"] == "coordination" else None,
-        "status": placed.get("status"),
-    }

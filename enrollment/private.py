@@ -207,8 +207,8 @@ def check_record(rec: dict[str, Any]) -> list[str]:
             rec["own_district_applicants"],
             rec["other_applicants"],
         )
-    except (KeyError, ValueError, TypeError) as e:
-        return [f"malformed record: {e}"]
+    except (KeyError, ValueError, TypeError, AttributeError) as e:
+        return [f"malformed record: {e!r}"]
     inputs = None
     d = rec.get("draw")
     if d is not None:
@@ -223,8 +223,8 @@ def check_record(rec: dict[str, Any]) -> list[str]:
         return problems
     try:
         expected = record(str(rec["season"]), pools, inputs)
-    except ValueError as e:
-        return [f"the draw cannot be replayed: {e}"]
+    except (KeyError, ValueError, TypeError, AttributeError) as e:
+        return [f"the draw cannot be replayed: {e!r}"]
     for field in expected:
         if rec.get(field) != expected[field]:
             problems.append(f"{field} differs from the replay")

@@ -63,6 +63,16 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         timeout_s=900,
     ),
     FunctionSpec("place-api", "functions.place.api.handler", "Committee decisions, deferrals, overrides"),
+    FunctionSpec(
+        "seal", "functions.archive.seal.handler", "Seals the season's signed archive", timeout_s=300
+    ),
+    FunctionSpec("notify-prepare", "functions.notify.prepare.handler", "Batches the admission notices"),
+    FunctionSpec(
+        "notify-batch",
+        "functions.notify.batch.handler",
+        "Issues a batch of notices (PDF, SMS)",
+        timeout_s=300,
+    ),
 )
 FUNCTION_INDEX = {f.key: f for f in FUNCTIONS}
 

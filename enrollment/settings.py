@@ -22,6 +22,9 @@ class Settings(BaseModel):
     schedule_group: str = Field(default="", alias="SCHEDULE_GROUP")
     work_bucket: str = Field(default="", alias="WORK_BUCKET")
     archive_bucket: str = Field(default="", alias="ARCHIVE_BUCKET")
+    signing_key_id: str = Field(default="", alias="SIGNING_KEY_ID")
+    # the embedded backend's SMS outbox (a JSONL file); empty in AWS, where SNS sends
+    sms_outbox: str = Field(default="", alias="SMS_OUTBOX")
     # the embedded backend's agency registries (a folder of JSONL files); empty in AWS
     agency_registries: str = Field(default="", alias="AGENCY_REGISTRIES")
     staff_directory: str = Field(default="", alias="STAFF_DIRECTORY")

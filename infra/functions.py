@@ -48,12 +48,14 @@ class Access:
     staff_directory: bool = False  # STAFF_DIRECTORY: who may review, sign and spot-check (in the asset)
     # the Object Lock archive (ARCHIVE_BUCKET): "write" reads and puts objects (it writes once and
     # compares on a rerun); nothing may delete, and compliance retention forbids overwriting versions
-    archive: Literal["write"] | None = None
+    archive: Literal["read", "write"] | None = None
     solver: bool = False  # the OR-Tools layer (requirements/solver.txt), for the min-cost flow
+    sms: bool = False  # sns:Publish to phone numbers (admission notices' SMS, R-NOTE-1)
+    signing: bool = False  # kms:Sign and kms:GetPublicKey with the archive's signing key (SIGNING_KEY_ID)
 
 
 ACCESS: Mapping[str, Access] = {
-    "register": Access(table="read-write", idempotency=True, child_key=True),
+    "register": Access(table="read-write", idempotency=True, child_key=True, work_bucket="read"),
     "gate-open": Access(table="write"),
     "gate-advance": Access(table="read-write", resume_gates=True),
     "close-registration": Access(table="read-write"),
@@ -68,6 +70,9 @@ ACCESS: Mapping[str, Access] = {
     "lottery-api": Access(table="read-write", staff_directory=True, resume_gates=True),
     "place": Access(table="read-write", archive="write", solver=True),
     "place-api": Access(table="read-write", staff_directory=True),
+    "seal": Access(table="read", archive="write", signing=True),
+    "notify-prepare": Access(table="read", archive="read", work_bucket="write"),
+    "notify-batch": Access(table="read-write", work_bucket="write", child_key=True, sms=True),
 }
 
 
@@ -181,8 +186,14 @@ class Functions(Construct):
             environment["WORK_BUCKET"] = bucket.bucket_name
         if access.archive is not None:
             self._archive.bucket.grant_read(role)
-            self._archive.bucket.grant_put(role)
+            if access.archive == "write":
+                self._archive.bucket.grant_put(role)
             environment["ARCHIVE_BUCKET"] = self._archive.bucket.bucket_name
+        if access.sms:
+            role.add_to_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=["*"]))
+        if access.signing:
+            self._archive.signing_key.grant(role, "kms:Sign", "kms:GetPublicKey")
+            environment["SIGNING_KEY_ID"] = self._archive.signing_key.key_id
         if access.staff_directory:
             environment["STAFF_DIRECTORY"] = f"seasons/{self._config.name}.staff.yaml"
 
@@ -227,7 +238,13 @@ class Functions(Construct):
             role,
             "AwsSolutions-IAM5[Resource::*]",
             "X-Ray's PutTraceSegments/PutTelemetryRecords support no resource-level permissions; "
-            "Lambda active tracing needs them on '*'.",
+            "Lambda active tracing needs them on '*'."
+            + (
+                " sns:Publish to a phone number (the notices' SMS) has no resource ARN either; the function "
+                "publishes to no topic."
+                if access.sms
+                else ""
+            ),
         )
         if access.table is not None:
             acknowledge(

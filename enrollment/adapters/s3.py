@@ -26,3 +26,13 @@ class WorkBucket:
 
     def get_json(self, key: str) -> Any:
         return json.loads(self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+
+    def put_bytes(self, key: str, body: bytes, content_type: str) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
+
+    def download_url(self, key: str, seconds: int = 600) -> str:
+        """A short-lived link to one object (the family's notice), signed by this function's role."""
+        url: str = self.client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=seconds
+        )
+        return url

@@ -12,6 +12,7 @@ from enrollment.adapters.archive import ArchiveBucket
 from enrollment.adapters.dynamodb import DynamoStore
 from enrollment.adapters.kms import KmsChildKeyer
 from enrollment.adapters.lottery_store import DynamoLotteryStore
+from enrollment.adapters.notifications import DynamoNoticeStore, OutboxSms, SnsSms, notice_secret
 from enrollment.adapters.placement_store import DynamoPlacementStore
 from enrollment.adapters.s3 import WorkBucket
 from enrollment.adapters.scheduler import SchedulerSchedules
@@ -56,6 +57,18 @@ class Wiring:
     @cached_property
     def placements(self) -> DynamoPlacementStore:
         return DynamoPlacementStore(self.settings.table_name)
+
+    @cached_property
+    def notices(self) -> DynamoNoticeStore:
+        return DynamoNoticeStore(self.settings.table_name)
+
+    @cached_property
+    def sms(self) -> OutboxSms | SnsSms:
+        return OutboxSms(self.settings.sms_outbox) if self.settings.sms_outbox else SnsSms()
+
+    @cached_property
+    def notice_secret(self) -> bytes:
+        return notice_secret(self.keyer.client, self.settings.child_key_id, self.config.season)
 
     @cached_property
     def archive(self) -> ArchiveBucket:

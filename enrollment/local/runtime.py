@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 from unittest import mock
@@ -117,6 +118,8 @@ class EmbeddedSeason:
         self.registries.write(registries_dir)
         self._create_resources()
         self.env["AGENCY_REGISTRIES"] = registries_dir
+        self.sms_outbox = str(Path(registries_dir) / "sms-outbox.jsonl")  # SNS stand-in (R-NOTE-1)
+        self.env["SMS_OUTBOX"] = self.sms_outbox
         self._stack.enter_context(mock.patch.dict(os.environ, self.env))
         _reset_cached_wiring()
         self._stack.callback(_reset_cached_wiring)
@@ -217,6 +220,7 @@ class EmbeddedSeason:
             "SCHEDULE_GROUP": resources.schedule_group_name(self.name),
             "WORK_BUCKET": self.work_bucket,
             "ARCHIVE_BUCKET": self.bucket,
+            "SIGNING_KEY_ID": self.signing_key,
             "STAFF_DIRECTORY": f"seasons/{self.name}.staff.yaml",
             "POWERTOOLS_SERVICE_NAME": resources.SERVICE,
             "POWERTOOLS_LOG_LEVEL": self.log_level,

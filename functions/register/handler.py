@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.idempotency import idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from enrollment import ceremony, clock, placement, registrar
+from enrollment import ceremony, clock, registrar, routes
 from enrollment.adapters.wiring import wiring
 from enrollment.api import invalid_request, refusal
 from enrollment.observability import logger, metrics, tracer
@@ -89,7 +89,11 @@ def read(registration_id: RegistrationId) -> dict[str, Any]:
     w = wiring()
     answer = registrar.status(registration_id, config=w.config, store=w.store)
     answer["lottery"] = ceremony.family_view(w.config, w.lotteries, registration_id)
-    answer["placement"] = placement.family_view(w.config, w.placements.placed(registration_id))
+    answer["placement"] = routes.family_view(w.config, w.placements.placed(registration_id))
+    issued = w.notices.notice(registration_id)
+    answer["notice"] = (
+        {"issued_at": issued["issued_at"], "sms_sent": bool(issued.get("sms_message_id"))} if issued else None
+    )
     return answer
 
 
@@ -109,6 +113,43 @@ def decline(registration_id: RegistrationId, body: Annotated[DeclineRequest, Bod
         extra={"registration_id": registration_id, "seat_went_to": result["seat_went_to"]},
     )
     return result
+
+
+class NoticeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id_number: str = Field(
+        min_length=6, max_length=32, description="学生身份证号（或护照号），证明是本人家庭"
+    )
+
+
+@app.post(
+    "/api/registrations/<registration_id>/notice",
+    summary="下载入学通知书（凭报名编号和学生身份证号）",
+    responses={200: {"description": "通知书下载链接（10分钟内有效）"}},
+)
+def notice(registration_id: RegistrationId, body: Annotated[NoticeRequest, Body()]) -> dict[str, Any]:
+    w = wiring()
+    registrar.require_guardian(registration_id, body.id_number, config=w.config, store=w.store, keyer=w.keyer)
+    issued = w.notices.notice(registration_id)
+    if issued is None:
+        raise RegistrationRefused(
+            [
+                Violation(
+                    "registration_id",
+                    "R-NOTE-1",
+                    "入学通知书尚未发放",
+                    "the admission notice is not issued yet",
+                )
+            ],
+            status=404,
+        )
+    return {
+        "registration_id": registration_id,
+        "school_id": issued["school_id"],
+        "verification_code": issued["verification_code"],
+        "download_url": w.work.download_url(str(issued["key"])),
+        "expires_in_seconds": 600,
+    }
 
 
 @app.get("/api/openapi.json", include_in_schema=False)

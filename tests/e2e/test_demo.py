@@ -54,14 +54,27 @@ def test_demo_runs_a_season_and_exports(tmp_path: Path) -> None:
     assert (out / "demand.csv").read_text(encoding="utf-8").startswith("scope,id,name,grade")
     assert (out / "registries" / "public-security.jsonl").exists()
     # every private school and grade has its record; every registered child is placed exactly once
-    records = sorted(p.name for p in (out / "private").glob("*.json"))
+    records = sorted(p.name for p in (out / "archive" / "private").glob("*.json"))
     assert records and all(p.endswith(("-g1.json", "-g7.json")) for p in records)
     placed = [
-        json.loads(line) for line in (out / "placements.jsonl").read_text(encoding="utf-8").splitlines()
+        json.loads(line)
+        for line in (out / "archive" / "placements.jsonl").read_text(encoding="utf-8").splitlines()
     ]
     assert len({p["registration_id"] for p in placed}) == len(placed) == summary["accepted"]
     assert summary["placement"]["children"] == summary["accepted"]
     assert "招生录取结果 Placement" in run.stdout and "民办学校招生与电脑派位" in run.stdout
+    # the export is the signed archive, and the demo ends with its audit
+    assert {"manifest.json", "manifest.sig.json", "public-key.pem", "season.json"} <= {
+        p.name for p in (out / "archive").iterdir()
+    }
+    assert "审计通过 AUDIT PASSED" in run.stdout
+    audit = subprocess.run(
+        [sys.executable, "-m", "enrollment.cli", "audit", str(out / "archive")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert audit.returncode == 0 and "AUDIT PASSED" in audit.stdout, audit.stdout[-2000:]
 
 
 def test_demo_refuses_a_broken_config(tmp_path: Path) -> None:

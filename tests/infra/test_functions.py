@@ -38,7 +38,7 @@ from tests.infra.helpers import (
 pytestmark = pytest.mark.xdist_group("infra")
 
 EXPECTED_ACTIONS = {
-    "register": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY | {"kms:GenerateMac"},
+    "register": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY | {"kms:GenerateMac"} | S3_READ,
     "gate-open": DDB_WRITE | KMS_TABLE | LOGS | XRAY,
     "gate-advance": DDB_READ
     | DDB_WRITE
@@ -66,6 +66,24 @@ EXPECTED_ACTIONS = {
     # placement: reads everything, archives placements.jsonl; its API only records staff decisions
     "place": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY | S3_READ | S3_PUT,
     "place-api": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY,
+    # the archive's seal: reads the archive, writes the manifest, its signature and the public key
+    # notices: the prepare step reads the archived placements and writes the batches; a batch reads
+    # registrations, derives the code secret in KMS, stores PDFs and sends SMS
+    "notify-prepare": DDB_READ | KMS_TABLE_READ | LOGS | XRAY | S3_READ | S3_PUT,
+    "notify-batch": DDB_READ
+    | DDB_WRITE
+    | KMS_TABLE
+    | LOGS
+    | XRAY
+    | S3_PUT
+    | {"kms:GenerateMac", "sns:Publish"},
+    "seal": DDB_READ
+    | KMS_TABLE_READ
+    | LOGS
+    | XRAY
+    | S3_READ
+    | S3_PUT
+    | {"kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*", "kms:Sign", "kms:GetPublicKey"},
     "lottery-api": DDB_READ
     | DDB_WRITE
     | KMS_TABLE
@@ -128,9 +146,10 @@ def test_environment_carries_only_what_each_function_uses(synth, raw):
         "WORK_BUCKET",
         "STAFF_DIRECTORY",
         "ARCHIVE_BUCKET",
+        "SIGNING_KEY_ID",
     }
     expected = {
-        "register": {"IDEMPOTENCY_TABLE_NAME", "CHILD_KEY_ID"},
+        "register": {"IDEMPOTENCY_TABLE_NAME", "CHILD_KEY_ID", "WORK_BUCKET"},
         "gate-open": set(),
         "gate-advance": {"STATE_MACHINE_ARN", "SCHEDULE_GROUP"},
         "close-registration": set(),
@@ -145,6 +164,9 @@ def test_environment_carries_only_what_each_function_uses(synth, raw):
         "lottery-api": {"STAFF_DIRECTORY", "STATE_MACHINE_ARN"},
         "place": {"ARCHIVE_BUCKET"},
         "place-api": {"STAFF_DIRECTORY"},
+        "seal": {"ARCHIVE_BUCKET", "SIGNING_KEY_ID"},
+        "notify-prepare": {"ARCHIVE_BUCKET", "WORK_BUCKET"},
+        "notify-batch": {"WORK_BUCKET", "CHILD_KEY_ID"},
     }
     assert set(expected) == set(ACCESS)
     for key, names in expected.items():
@@ -167,8 +189,13 @@ def test_role_allows_exactly_the_expected_actions(synth, key):
 
 
 def test_register_cannot_touch_the_workflow_the_archive_or_other_functions(synth):
-    actions = allowed_actions(_statements(synth, "register"))
-    assert not any(a.startswith(("states:", "s3:", "lambda:", "iam:")) for a in actions)
+    statements = _statements(synth, "register")
+    actions = allowed_actions(statements)
+    assert not any(a.startswith(("states:", "lambda:", "iam:")) for a in actions)
+    # it only reads the work bucket, to sign a family's link to its notice (R-NOTE-1)
+    assert {a for a in actions if a.startswith("s3:")} == S3_READ
+    work = ref(synth.stack.work.bucket)
+    assert all(work in dumps(r) for a in S3_READ for r in resources_for(statements, a))
 
 
 def test_only_verify_prepare_and_lottery_record_touch_s3_and_never_delete(synth):
@@ -179,7 +206,15 @@ def test_only_verify_prepare_and_lottery_record_touch_s3_and_never_delete(synth)
         if any(a.startswith("s3:") for a in allowed_actions(_statements(synth, key)))
     }
     # Then only verify-prepare (work bucket) and lottery-record (archive) have S3 actions
-    assert touching == {"verify-prepare", "lottery-record", "place"}
+    assert touching == {
+        "verify-prepare",
+        "lottery-record",
+        "place",
+        "seal",
+        "notify-prepare",
+        "notify-batch",
+        "register",
+    }
     # lottery-record reads and puts archive objects (write once, compare on a rerun), never deletes
     record = _statements(synth, "lottery-record")
     archive = getatt(ref(synth.stack.archive.bucket))
@@ -199,7 +234,8 @@ def test_only_xray_is_granted_on_every_resource(synth):
     for key in EXPECTED_ACTIONS:
         for statement in _statements(synth, key):
             if "*" in as_list(statement["Resource"]):
-                assert set(as_list(statement["Action"])) <= XRAY, (key, statement)
+                sms = {"sns:Publish"} if ACCESS[key].sms else set()  # SMS to a phone number: no ARN
+                assert set(as_list(statement["Action"])) <= XRAY | sms, (key, statement)
 
 
 def test_table_actions_are_scoped_to_the_tables_and_index(synth):
@@ -229,13 +265,13 @@ def test_table_actions_are_scoped_to_the_tables_and_index(synth):
         # the data key: decrypt for every reader, encrypt only for writers (and the archive's key
         # for the one function that writes the archive)
         archive_key = [getatt(ref(synth.stack.archive.key))] if access.archive else []
-        decrypt = sorted(map(dumps, resources_for(statements, "kms:Decrypt")))
-        assert decrypt == sorted(map(dumps, [getatt(ref(storage.data_key)), *archive_key])), key
+        decrypt = set(map(dumps, resources_for(statements, "kms:Decrypt")))
+        assert decrypt == set(map(dumps, [getatt(ref(storage.data_key)), *archive_key])), key
         writes = access.table != "read" or access.idempotency
-        encrypt = sorted(map(dumps, resources_for(statements, "kms:Encrypt")))
-        assert encrypt == sorted(
-            map(dumps, [getatt(ref(storage.data_key)), *archive_key] if writes else [])
-        ), key
+        encrypt = set(map(dumps, resources_for(statements, "kms:Encrypt")))
+        data_key = [getatt(ref(storage.data_key))] if writes else []
+        archive_write = archive_key if access.archive == "write" else []
+        assert encrypt == set(map(dumps, [*data_key, *archive_write])), key
 
 
 def test_gate_advance_resumes_only_this_state_machine(synth):
@@ -243,6 +279,14 @@ def test_gate_advance_resumes_only_this_state_machine(synth):
     sm = synth.stack.resolve(synth.stack.workflow.arn)
     assert resources_for(statements, "states:SendTaskSuccess") == [sm]
     assert resources_for(statements, "states:SendTaskFailure") == [sm]
+
+
+def test_only_the_seal_signs_and_only_with_the_archive_signing_key(synth):
+    signing_key = getatt(ref(synth.stack.archive.signing_key))
+    for key in EXPECTED_ACTIONS:
+        statements = _statements(synth, key)
+        expected = [signing_key] if key == "seal" else []
+        assert resources_for(statements, "kms:Sign") == expected, key
 
 
 def test_missing_layer_is_a_clear_error(tmp_path, config):

@@ -65,7 +65,7 @@ def test_idempotency_table_has_id_key_ttl_and_the_same_cmk(synth, raw, config):
     assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
 
 
-def test_child_key_is_an_hmac_key_retained_and_used_only_by_register(synth, raw):
+def test_child_key_is_an_hmac_key_retained_and_used_only_by_register_and_the_notices(synth, raw):
     child_key = ref(synth.stack.storage.child_key)
     key = raw["Resources"][child_key]
     assert key["Properties"]["KeySpec"] == "HMAC_256"
@@ -76,4 +76,5 @@ def test_child_key_is_an_hmac_key_retained_and_used_only_by_register(synth, raw)
         for spec, fn in synth.stack.functions
         if "kms:GenerateMac" in allowed_actions(role_statements(raw, function_role(raw, ref(fn))))
     }
-    assert users == {"register"}
+    # register keys children (R-REG-2); notify-batch derives the notices' verification-code secret
+    assert users == {"register", "notify-batch"}

@@ -77,7 +77,7 @@ def test_work_bucket_logs_into_the_archive_access_logs_under_work(synth, raw):
     assert delivery["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
 
 
-def test_only_verify_prepare_and_the_workflow_reach_the_work_bucket(synth, raw):
+def test_only_the_batching_functions_the_notices_and_the_workflow_reach_the_work_bucket(synth, raw):
     # Given every IAM policy of the stack, the roles whose statements name the work bucket
     work = ref(synth.stack.work.bucket)
     roles = {
@@ -86,9 +86,10 @@ def test_only_verify_prepare_and_the_workflow_reach_the_work_bucket(synth, raw):
         if work in json.dumps(policy["Properties"]["PolicyDocument"])
         for role in policy["Properties"]["Roles"]
     }
-    prepare = synth.stack.functions["verify-prepare"].role
-    assert prepare is not None
-    assert roles == {ref(prepare), ref(synth.stack.workflow.state_machine.role)}
+    # verification and notice batches, the notices' PDFs, and the family's download link (register)
+    users = ("verify-prepare", "notify-prepare", "notify-batch", "register")
+    expected = {ref(synth.stack.functions[key].role) for key in users}  # type: ignore[arg-type]
+    assert roles == expected | {ref(synth.stack.workflow.state_machine.role)}
 
 
 def test_cn_work_bucket_name_carries_the_region(cn):

@@ -103,6 +103,9 @@ def test_state_machine_role_invokes_only_the_functions_its_definition_names(synt
         "lottery-wait",
         "lottery-record",
         "place",
+        "seal",
+        "notify-prepare",
+        "notify-batch",
         "gate-open",
         "close-registration",
         "verify-prepare",
@@ -126,12 +129,15 @@ def test_state_machine_role_invokes_only_the_functions_its_definition_names(synt
 
 
 def test_definition_has_the_distributed_map_the_role_is_shaped_for():
-    # Given the ASL file: one DISTRIBUTED map reading its items with s3:getObject, STANDARD children
+    # Given the ASL file: DISTRIBUTED maps (verification, notices) reading their items with
+    # s3:getObject, STANDARD children
     states = json.loads(STATE_MACHINE_FILE.read_text(encoding="utf-8"))["States"]
     maps = [s for s in states.values() if s["Type"] == "Map"]
-    [dmap] = [m for m in maps if m["ItemProcessor"]["ProcessorConfig"]["Mode"] == "DISTRIBUTED"]
-    assert dmap["ItemReader"]["Resource"] == "arn:${Partition}:states:::s3:getObject"
-    assert dmap["ItemProcessor"]["ProcessorConfig"]["ExecutionType"] == "STANDARD"
+    dmaps = [m for m in maps if m["ItemProcessor"]["ProcessorConfig"]["Mode"] == "DISTRIBUTED"]
+    assert len(dmaps) == 2
+    for dmap in dmaps:
+        assert dmap["ItemReader"]["Resource"] == "arn:${Partition}:states:::s3:getObject"
+        assert dmap["ItemProcessor"]["ProcessorConfig"]["ExecutionType"] == "STANDARD"
 
 
 def test_state_machine_role_reads_only_the_work_bucket(synth, raw):

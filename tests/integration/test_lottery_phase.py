@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
-from enrollment import ceremony
+from enrollment import archive, ceremony
 from enrollment.adapters.lottery_store import DynamoLotteryStore
+from enrollment.audit import audit
 from enrollment.config import SeasonConfig
 from enrollment.local import season as drive
 from enrollment.local.runtime import EmbeddedSeason
@@ -208,6 +210,50 @@ def test_ceremonies_records_family_results_and_the_waitlist(lottery_day: Season)
     )
     mine = status_of(rt, second_wait)["placement"]
     assert mine["route"] == "coordination" and mine["school_name"] and mine["reason_zh"]
+
+    # At the season's end the workflow seals the archive; an auditor verifies it offline (issue 6)
+    rt.advance_clock(s.config.day_end(s.config.calendar.spot_check.end))
+    assert rt.wait_for_end(timeout=600)["status"] == "SUCCEEDED"
+    files = archive.read_s3(f"s3://{rt.bucket}/seasons/{season}/")
+    assert {"season.json", "manifest.json", "manifest.sig.json", "public-key.pem"} <= set(files)
+    report = audit(files)
+    assert report.ok, report.render()
+    # sealing twice changes nothing (Object Lock: nothing is ever rewritten)
+    again = json.loads(
+        boto3.client("lambda")
+        .invoke(FunctionName=rt.function_arns["seal"], Payload=json.dumps({"season": season}).encode())[
+            "Payload"
+        ]
+        .read()
+    )
+    assert again["sealed"] == "already" and archive.read_s3(f"s3://{rt.bucket}/seasons/{season}/") == files
+
+    # Admission notices (R-NOTE-1): one PDF and one SMS per placed child, nothing sent twice
+    outbox = Path(rt.sms_outbox).read_text(encoding="utf-8").splitlines()
+    seated = [rid for rid, line in placed.items() if line["school_id"]]
+    assert len(outbox) == len(seated) and all("****" in json.loads(m)["to"] for m in outbox)
+    batch = {"season": season, "registration_ids": seated[:5]}
+    out = json.loads(
+        boto3.client("lambda")
+        .invoke(FunctionName=rt.function_arns["notify-batch"], Payload=json.dumps(batch).encode())["Payload"]
+        .read()
+    )
+    assert out == {"issued": 0, "skipped": 5}
+    assert len(Path(rt.sms_outbox).read_text(encoding="utf-8").splitlines()) == len(outbox)
+    assert status_of(rt, first_wait)["notice"]["sms_sent"] is True
+    own_id = s.bodies[first_wait]["child"]["id_number"]
+    status, link = drive.call(
+        rt, "POST", f"/api/registrations/{first_wait}/notice", {"id_number": own_id}, None
+    )
+    assert status == 200 and link["school_id"] == school.id and link["download_url"].startswith("https://")
+    pdf = boto3.client("s3").get_object(
+        Bucket=rt.work_bucket, Key=f"seasons/{season}/notices/{first_wait}.pdf"
+    )
+    assert pdf["Body"].read().startswith(b"%PDF")
+    wrong = drive.call(
+        rt, "POST", f"/api/registrations/{first_wait}/notice", {"id_number": "110101201701010011"}, None
+    )
+    assert wrong[0] == 403
 
 
 def status_of(rt: EmbeddedSeason, registration_id: str) -> dict[str, Any]:

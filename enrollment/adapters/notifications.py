@@ -1,0 +1,76 @@
+"""Notices' adapters: the notice record (DynamoDB), SMS by SNS or, locally, an outbox file."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from boto3.dynamodb.conditions import Attr
+
+from enrollment.adapters.table import DynamoTable, record_of
+from enrollment.idcard import mask_phone
+
+if TYPE_CHECKING:
+    from mypy_boto3_kms import KMSClient
+
+_lock = threading.Lock()
+
+
+class DynamoNoticeStore(DynamoTable):
+    """`REG#{id}` / `NOTICE`: where the PDF is, its verification code, when the SMS went out."""
+
+    def notice(self, registration_id: str) -> dict[str, Any] | None:
+        item = self._get(f"REG#{registration_id}", "NOTICE")
+        return record_of(item) if item else None
+
+    def start_notice(self, item: dict[str, Any]) -> bool:
+        row = {"pk": f"REG#{item['registration_id']}", "sk": "NOTICE", "type": "notice", **item}
+        return self._put_if(row, Attr("pk").not_exists())
+
+    def notice_sent(self, registration_id: str, message_id: str, at: str) -> None:
+        self._update_if(
+            {"pk": f"REG#{registration_id}", "sk": "NOTICE"},
+            {"sms_message_id": message_id, "sms_sent_at": at},
+            Attr("pk").exists(),
+        )
+
+
+class SnsSms:
+    """SMS through Amazon SNS (transactional), to mainland numbers in E.164 form."""
+
+    @cached_property
+    def client(self) -> Any:
+        return boto3.client("sns")
+
+    def send(self, phone: str, text: str) -> str:
+        answer = self.client.publish(
+            PhoneNumber=f"+86{phone}",
+            Message=text,
+            MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}},
+        )
+        return str(answer["MessageId"])
+
+
+class OutboxSms:
+    """The embedded backend's SMS: one JSON line per message in a local file (the phone masked)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = Path(path)
+
+    def send(self, phone: str, text: str) -> str:
+        message_id = f"outbox-{uuid.uuid4().hex[:12]}"
+        line = {"id": message_id, "to": mask_phone(phone), "text": text}
+        with _lock, self.path.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(line, ensure_ascii=False) + "\n")
+        return message_id
+
+
+def notice_secret(client: KMSClient, key_id: str, season: str) -> bytes:
+    """The secret behind notices' verification codes, derived in KMS (the HMAC key never leaves it)."""
+    message = f"enrollment-notice-secret/1|{season}".encode()
+    return bytes(client.generate_mac(KeyId=key_id, Message=message, MacAlgorithm="HMAC_SHA_256")["Mac"])

@@ -1,0 +1,42 @@
+"""Admission notices start (R-NOTE-1): the placed children of the archived placements, in batches."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict
+
+from enrollment import ceremony, notify_phase
+from enrollment.adapters.wiring import wiring
+from enrollment.observability import logger, metrics, tracer
+
+
+class PrepareInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    season: str
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = PrepareInput.model_validate(event)
+    w = wiring()
+    body = w.archive.get(ceremony.archive_key(request.season, "placements.jsonl"))
+    if body is None:
+        raise ValueError("placements.jsonl is not archived: placement has not run")
+    placed = [json.loads(line) for line in body.decode().splitlines()]
+    items = notify_phase.batches(placed, w.config.verification.batch_size)
+    key = f"seasons/{request.season}/notices/batches.json"
+    w.work.put_json(key, items)
+    out = {
+        "bucket": w.work.bucket,
+        "key": key,
+        "batches": len(items),
+        "children": sum(len(b["registration_ids"]) for b in items),
+        "max_concurrency": w.config.verification.max_concurrency,
+    }
+    logger.info("notices prepared", extra=out)
+    return out

@@ -1,0 +1,33 @@
+"""Every Lambda handler imports with only the packages of its own layers (Lambda's 250 MB limit).
+
+OR-Tools and numpy are in the solver layer, which only `place` gets (infra/functions.py); the
+dev-only packages (matplotlib, pandas, openpyxl, moto) are in no layer at all. A handler importing
+one of them would fail on its first invocation in AWS, while every local test passed.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from enrollment.resources import FUNCTIONS
+from infra.functions import ACCESS
+
+SOLVER = ("ortools", "numpy")
+DEV_ONLY = ("matplotlib", "pandas", "openpyxl", "moto", "pypdf", "matching")
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda s: s.key)
+def test_the_handler_imports_without_packages_its_layers_do_not_have(spec: object) -> None:
+    key, handler = spec.key, spec.handler  # type: ignore[attr-defined]
+    blocked = DEV_ONLY + (() if ACCESS[key].solver else SOLVER)
+    module = handler.rsplit(".", 1)[0]
+    code = (
+        "import sys\n"
+        f"for name in {blocked!r}: sys.modules[name] = None\n"
+        f"import importlib; importlib.import_module({module!r})\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr[-2000:]
