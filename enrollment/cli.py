@@ -609,11 +609,12 @@ def add_audit_parser(sub: Any) -> None:
 def run_audit(args: argparse.Namespace) -> int:
     """`enroll audit`: read the archive, print the report; 0 passed, 1 failed, 2 unreadable."""
     from enrollment import archive
+    from enrollment.adapters.archive import read_s3
     from enrollment.audit import audit
 
     try:
         if args.archive.startswith("s3://"):
-            files = archive.read_s3(args.archive)
+            files = read_s3(args.archive)
         else:
             files = archive.read_folder(Path(args.archive))
     except (archive.ArchiveUnreadable, ValueError, OSError) as e:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from functools import cached_property
 from typing import TYPE_CHECKING
+from urllib.parse import urlparse
 
 import boto3
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
+
+from enrollment.archive import ArchiveUnreadable
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -54,3 +57,33 @@ class ArchiveBucket:
                 raise
             return self.put_once(key, body)
         return "written"
+
+
+def parse_s3_uri(uri: str) -> tuple[str, str]:
+    """(bucket, prefix ending in '/') of `s3://bucket/seasons/SEASON/`."""
+    parsed = urlparse(uri)
+    if parsed.scheme != "s3" or not parsed.netloc:
+        raise ValueError(f"{uri}: not an s3://BUCKET/PREFIX/ address")
+    prefix = parsed.path.lstrip("/")
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    return parsed.netloc, prefix
+
+
+def read_s3(uri: str, client: S3Client | None = None) -> dict[str, bytes]:
+    """Every object under `s3://bucket/prefix/`, by its key relative to the prefix."""
+    bucket, prefix = parse_s3_uri(uri)
+    s3 = client or boto3.client("s3")
+    files: dict[str, bytes] = {}
+    try:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            for obj in page.get("Contents", []):
+                key = obj["Key"]
+                if key.endswith("/"):
+                    continue  # a "folder" placeholder object
+                files[key[len(prefix) :]] = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except (BotoCoreError, ClientError) as e:
+        raise ArchiveUnreadable(f"{uri}: {e}") from e
+    if not files:
+        raise ArchiveUnreadable(f"{uri}: no objects under this prefix")
+    return files

@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict
 
 from enrollment import archive, clock
+from enrollment.adapters.archive import read_s3
 from enrollment.adapters.signing import KmsSigner
 from enrollment.adapters.wiring import wiring
 from enrollment.observability import logger, metrics, tracer
@@ -34,7 +35,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = SealInput.model_validate(event)
     w = wiring()
     prefix = f"seasons/{request.season}/"
-    existing = archive.read_s3(f"s3://{w.archive.bucket}/{prefix}")
+    existing = read_s3(f"s3://{w.archive.bucket}/{prefix}")
     if "manifest.json" in existing:
         logger.info("archive already sealed", extra={"files": len(existing)})
         return {"sealed": "already", "files": len(existing) - len(SEALS)}

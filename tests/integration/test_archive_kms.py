@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from enrollment import archive
+from enrollment.adapters.archive import read_s3
 from enrollment.archive import SIGNATURE, seal
 from enrollment.audit import audit
 from enrollment.cli import main
@@ -56,8 +56,8 @@ def test_kms_signer_seals_an_archive_that_audits_offline(
     # Then it verifies offline, naming the key, and reads back from S3 byte for byte
     assert json.loads(files[SIGNATURE])["key_id"] in (key["Arn"], key["KeyId"])  # AWS: the ARN
     assert audit(files).ok
-    assert archive.read_s3("s3://archive/seasons/2023/") == files
-    assert archive.read_s3("s3://archive/seasons/2023") == files
+    assert read_s3("s3://archive/seasons/2023/") == files
+    assert read_s3("s3://archive/seasons/2023") == files
     assert main(["audit", "s3://archive/seasons/2023/"]) == 0
     assert "AUDIT PASSED" in capsys.readouterr().out
     assert main(["audit", "s3://archive/seasons/2099/"]) == 2

@@ -10,7 +10,8 @@ from typing import Any
 import boto3
 import pytest
 
-from enrollment import archive, ceremony
+from enrollment import ceremony
+from enrollment.adapters.archive import read_s3
 from enrollment.adapters.lottery_store import DynamoLotteryStore
 from enrollment.audit import audit
 from enrollment.config import SeasonConfig
@@ -214,7 +215,7 @@ def test_ceremonies_records_family_results_and_the_waitlist(lottery_day: Season)
     # At the season's end the workflow seals the archive; an auditor verifies it offline (issue 6)
     rt.advance_clock(s.config.day_end(s.config.calendar.spot_check.end))
     assert rt.wait_for_end(timeout=600)["status"] == "SUCCEEDED"
-    files = archive.read_s3(f"s3://{rt.bucket}/seasons/{season}/")
+    files = read_s3(f"s3://{rt.bucket}/seasons/{season}/")
     assert {"season.json", "manifest.json", "manifest.sig.json", "public-key.pem"} <= set(files)
     report = audit(files)
     assert report.ok, report.render()
@@ -226,7 +227,7 @@ def test_ceremonies_records_family_results_and_the_waitlist(lottery_day: Season)
         ]
         .read()
     )
-    assert again["sealed"] == "already" and archive.read_s3(f"s3://{rt.bucket}/seasons/{season}/") == files
+    assert again["sealed"] == "already" and read_s3(f"s3://{rt.bucket}/seasons/{season}/") == files
 
     # Admission notices (R-NOTE-1): one PDF and one SMS per placed child, nothing sent twice
     outbox = Path(rt.sms_outbox).read_text(encoding="utf-8").splitlines()
