@@ -187,7 +187,52 @@ def _manifest(files: Mapping[str, bytes], report: Report) -> dict[str, Any] | No
     return {"season": season, "entries": entries}
 
 
-def _files(files: Mapping[str, bytes], listed: dict[str, Any] | None, report: Report) -> None:
+CLASSES_LAYOUT = re.compile(r"^classes/[^/]+-g[17]\.json$")
+
+
+def audit_classes(files: Mapping[str, bytes]) -> Report:
+    """The sunshine-classes addition (`additions/{season}/classes/`, R-CLASS-1): its own manifest and
+    signature exactly as the season's archive, and every class list sound: each student once, class
+    sizes within one of each other, no personal data. (Balance by sex and birth month needs the
+    students' facts, which the archive does not hold; `classes.replay` checks it where they are.)"""
+    report = Report(file_count=len(files))
+    listed = _manifest(files, report)
+    report.season = listed.get("season") if listed else None
+    _files(files, listed, report, CLASSES_LAYOUT)
+    _signature(files, report)
+    problems: list[str] = []
+    seen: dict[str, str] = {}
+    lists = [k for k in sorted(files) if CLASSES_LAYOUT.match(k)]
+    for key in lists:
+        rec, error = _json(files, key)
+        if error or not isinstance(rec, dict) or rec.get("format") != "enrollment-classes/1":
+            problems.append(f"{key}: not an enrollment-classes/1 record")
+            continue
+        sizes = [len(c) for c in rec.get("classes", [])]
+        if not sizes or max(sizes) - min(sizes) > 1:
+            problems.append(f"{key}: class sizes {sizes} differ by more than one (R-CLASS-1)")
+        for c in rec["classes"]:
+            for rid in c:
+                if rid in seen:
+                    problems.append(f"{rid}: in {seen[rid]} and {key}")
+                seen[rid] = key
+    report.add(
+        "classes", problems, f"{len(lists)} class lists, {len(seen)} students, each once; sizes balanced"
+    )
+    report.add(
+        "personal-data",
+        archive.personal_data(files),
+        f"no resident ID or mobile number in {len(files)} files",
+    )
+    return report
+
+
+def _files(
+    files: Mapping[str, bytes],
+    listed: dict[str, Any] | None,
+    report: Report,
+    layout: re.Pattern[str] = archive.LAYOUT,
+) -> None:
     if listed is None:
         report.add("files", [f"the files cannot be checked without a usable {archive.MANIFEST}"], "")
         return
@@ -202,7 +247,7 @@ def _files(files: Mapping[str, bytes], listed: dict[str, Any] | None, report: Re
             problems.append(f"{key}: {len(body)} bytes, {archive.MANIFEST} says {size}")
         if (actual := archive.sha256_hex(body)) != sha:
             problems.append(f"{key}: SHA-256 {actual} differs from {archive.MANIFEST}'s {sha}")
-        if not archive.LAYOUT.match(key):
+        if not layout.match(key):
             problems.append(f"{key}: not a file of the archive layout (LOTTERY.md)")
     for key in sorted(set(files) - set(entries) - set(archive.NOT_IN_MANIFEST)):
         problems.append(f"{key}: not listed in {archive.MANIFEST}")

@@ -26,14 +26,6 @@ from rich.table import Table
 
 from enrollment.config import ConfigError, SeasonConfig, load_season
 
-# Phases the source notice describes that this build does not run yet (they are absent, not faked).
-NOT_BUILT = [
-    (
-        "报到与阳光分班、年度报告",
-        "reporting day, sunshine classes and the season report (R-CLASS-1, R-OPEN-1)",
-    ),
-]
-
 
 @dataclass
 class DemoResult:
@@ -54,6 +46,8 @@ class DemoResult:
     audit: str = ""
     notices: int = 0
     bodies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    classes: dict[str, bytes] = field(default_factory=dict)
+    classes_audit: str = ""
     report: Path | None = None
     sms: list[str] = field(default_factory=list)
     records: dict[str, bytes] = field(default_factory=dict)
@@ -136,6 +130,7 @@ def run_demo(
         result.placement = rt.state_output("PlaceChildren")["phases"]["placement"]["summary"]
         result.notices = rt.state_output("PrepareNotices")["notices"]["children"]
         result.sms = Path(rt.sms_outbox).read_text(encoding="utf-8").splitlines()
+        result.classes = _archived(rt, f"additions/{config.season}/classes/", depth=3)
         for key, body in result.records.items():  # replay every draw from the archived record alone
             if not key.startswith("private/"):
                 continue
@@ -144,9 +139,15 @@ def run_demo(
     if out:
         _export(out, population, result)
     from enrollment.archive import read_folder
-    from enrollment.audit import audit
+    from enrollment.audit import audit, audit_classes
 
-    # `enroll audit` on the season's signed archive: the export if there is one, else as read back from S3
+    # `enroll audit` on the season's signed archive and its classes addition: the export if there is
+    # one, else as read back from S3
+
+    classes = audit_classes(read_folder(out / "additions" / "classes") if out else result.classes)
+    result.classes_audit = classes.render()
+    if not classes.ok:
+        result.unexpected.append("the sunshine-classes addition fails its audit")
     report = audit(read_folder(out / "archive") if out else result.records)
     result.report = write_report(config, result, out or Path("demo-out"))
     result.audit = report.render()
@@ -247,7 +248,7 @@ def write_report(config: SeasonConfig, result: DemoResult, out: Path) -> Path:
     return render(data, out / "report")
 
 
-def _archived(rt: Any, prefix: str) -> dict[str, bytes]:
+def _archived(rt: Any, prefix: str, depth: int = 2) -> dict[str, bytes]:
     """The archive's objects under a prefix, by their key below `seasons/{season}/`."""
     import boto3
 
@@ -255,7 +256,7 @@ def _archived(rt: Any, prefix: str) -> dict[str, bytes]:
     found: dict[str, bytes] = {}
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=rt.bucket, Prefix=prefix):
         for obj in page.get("Contents", []):
-            key = obj["Key"].split("/", 2)[2]
+            key = obj["Key"].split("/", depth)[depth]
             found[key] = s3.get_object(Bucket=rt.bucket, Key=obj["Key"])["Body"].read()
     return found
 
@@ -265,6 +266,7 @@ def _export(out: Path, population: Any, result: DemoResult) -> None:
 
     out.mkdir(parents=True, exist_ok=True)
     write_folder(out / "archive", result.records)  # the signed archive, as under its S3 prefix
+    write_folder(out / "additions" / "classes", result.classes)  # the classes, a later signed addition
     population.registries.write(out / "registries")
     with (out / "submissions.jsonl").open("w", encoding="utf-8") as f:
         for s in population.submissions:
@@ -327,8 +329,6 @@ def print_summary(config: SeasonConfig, result: DemoResult, console: Console) ->
             "verification", f"{v['verdicts']} cases judged; home visits, review and spot-check gates passed"
         )
     phases.add_row("workflow", str(result.workflow.get("status")))
-    for zh, en in NOT_BUILT:
-        phases.add_row(f"{zh}", f"[dim]not built yet: {en}[/dim]")
     console.print(phases)
 
     reg = Table(title="报名 Registrations")
@@ -376,11 +376,18 @@ def print_summary(config: SeasonConfig, result: DemoResult, console: Console) ->
         for line in result.sms[:3]:
             sms = json.loads(line)
             console.print(f"  → {sms['to']}: {sms['text']}", markup=False)
+    rep = result.verification_steps.get("reporting")
+    if rep:
+        console.print(
+            f"新生报到 reporting day: {rep['arrived']} arrived, {rep['no_shows']} no-shows listed for the schools · "
+            f"阳光分班 sunshine classes: {len(result.classes) - 3} school-grades, sealed as a signed addition"
+        )
     if result.report:
         console.print(f"年度报告 season report (R-OPEN-1): {result.report}")
     if result.audit:
         console.rule("审计 enroll audit (the signed archive, offline)")
         console.print(result.audit, markup=False)
+        console.print(result.classes_audit.strip().splitlines()[-1], markup=False)
     if result.unexpected:
         console.print(f"[red]unexpected outcomes: {len(result.unexpected)}[/red]")
         for u in result.unexpected[:10]:
@@ -620,7 +627,10 @@ def run_audit(args: argparse.Namespace) -> int:
     except (archive.ArchiveUnreadable, ValueError, OSError) as e:
         sys.stderr.write(f"无法读取归档 / cannot read the archive: {e}\n")
         return 2
-    report = audit(files)
+    from enrollment.audit import audit_classes
+
+    is_addition = "season.json" not in files and any(k.startswith("classes/") for k in files)
+    report = audit_classes(files) if is_addition else audit(files)
     sys.stdout.write(report.render())
     return 0 if report.ok else 1
 

@@ -8,7 +8,7 @@ Only the phases built so far are listed; later phases are added here and in the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from enrollment.config import SeasonConfig
 
@@ -37,6 +37,14 @@ def phases(config: SeasonConfig) -> list[Phase]:
         # overrides are entered until the gate closes; placement runs then (R-COORD-1, R-DIS-1)
         Phase("coordination", "复审与统筹安排", config.day_end(cal.coordination.end)),
         Phase("spot-check", "市教育局抽查", config.day_end(cal.spot_check.end)),
+        # notices go out, the archive is sealed; then schools record who reported (R-NOTE-1) and,
+        # a week before term, the sunshine classes are drawn (R-CLASS-1)
+        Phase("reporting", "新生报到", config.day_end(cal.reporting_day)),
+        Phase(
+            "classes",
+            "阳光分班",
+            config.day_start(cal.term_start - timedelta(days=cal.class_assignment_days_before_term)),
+        ),
     ]
 
 

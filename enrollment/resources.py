@@ -68,6 +68,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     ),
     FunctionSpec("notify-prepare", "functions.notify.prepare.handler", "Batches the admission notices"),
     FunctionSpec(
+        "classes", "functions.place.classes.handler", "Draws and seals the sunshine classes", timeout_s=300
+    ),
+    FunctionSpec(
         "notify-batch",
         "functions.notify.batch.handler",
         "Issues a batch of notices (PDF, SMS)",

@@ -69,8 +69,9 @@ ACCESS: Mapping[str, Access] = {
     "lottery-record": Access(table="read-write", archive="write"),
     "lottery-api": Access(table="read-write", staff_directory=True, resume_gates=True),
     "place": Access(table="read-write", archive="write", solver=True),
-    "place-api": Access(table="read-write", staff_directory=True),
+    "place-api": Access(table="read-write", staff_directory=True, archive="read"),
     "seal": Access(table="read", archive="write", signing=True),
+    "classes": Access(table="read", archive="write", signing=True),
     "notify-prepare": Access(table="read", archive="read", work_bucket="write"),
     "notify-batch": Access(table="read-write", work_bucket="write", child_key=True, sms=True),
 }

@@ -5,6 +5,7 @@ Keys:
 - a staff decision (append-only):   `REG#{id}` / `PLACEDEC#{UTC instant}#{n}`;
                                     GSI1 `SEASON#{season}#PLACEDEC` / `{district}#{id}#{UTC instant}`
 - a child's placement:              `REG#{id}` / `PLACEMENT` (written once, by the placement run)
+- an arrival on reporting day:      `REG#{id}` / `ARRIVAL`; GSI1 `SEASON#{season}#ARRIVAL` / `{school}#{id}`
 """
 
 from __future__ import annotations
@@ -68,3 +69,22 @@ class DynamoPlacementStore(DynamoTable):
                     | {k: v for k, v in line.items() if v is not None}
                     | {"season": season}
                 )
+
+    # Reporting day (R-NOTE-1) ---------------------------------------------------------------
+
+    def mark_arrival(self, season: str, school_id: str, registration_id: str, item: dict[str, Any]) -> bool:
+        row = {
+            "pk": f"REG#{registration_id}",
+            "sk": "ARRIVAL",
+            "type": "arrival",
+            "gsi1pk": f"SEASON#{season}#ARRIVAL",
+            "gsi1sk": f"{school_id}#{registration_id}",
+            "registration_id": registration_id,
+            "school_id": school_id,
+            **item,
+        }
+        return self._put_if(row, Attr("pk").not_exists())
+
+    def arrivals(self, season: str, school_id: str) -> set[str]:
+        key = Key("gsi1pk").eq(f"SEASON#{season}#ARRIVAL") & Key("gsi1sk").begins_with(f"{school_id}#")
+        return {str(i["registration_id"]) for i in self._query(IndexName="gsi1", KeyConditionExpression=key)}

@@ -23,6 +23,7 @@ from enrollment.checks import LocalRegistries
 from enrollment.config import SeasonConfig
 from enrollment.local.http import route
 from enrollment.local.runtime import EmbeddedSeason
+from enrollment.phases import phase
 from enrollment.staff import StaffDirectory, StaffMember
 from enrollment.synth.population import Population
 
@@ -172,13 +173,42 @@ def run_verification(
     rt.wait_for_gate("spot-check", timeout=600)
     spot = spot_check(rt)
     rt.advance_clock(rt.config.day_end(config.calendar.spot_check.end))
+    rt.wait_for_gate("reporting", timeout=600)  # notices are out and the archive is sealed
+    reported = report_arrivals(rt, config)
+    rt.advance_clock(rt.config.day_end(config.calendar.reporting_day))
+    rt.wait_for_gate("classes", timeout=600)
+    rt.advance_clock(phase(config, "classes").deadline)
     return {
         "visits": visits,
         "reviews": reviews,
         "lotteries": lotteries,
         "placement_decisions": decisions,
         "spot_check": spot,
+        "reporting": reported,
     }
+
+
+def report_arrivals(rt: EmbeddedSeason, config: SeasonConfig, share: float = 0.97) -> dict[str, int]:
+    """Reporting day: each district records, per school, the children who came (a few do not)."""
+    body = boto3.client("s3").get_object(Bucket=rt.bucket, Key=f"seasons/{config.season}/placements.jsonl")
+    by_school: dict[str, list[str]] = {}
+    for line in map(json.loads, body["Body"].read().decode().splitlines()):
+        if line["school_id"]:
+            by_school.setdefault(line["school_id"], []).append(line["registration_id"])
+    arrived = missing = 0
+    for school_id, ids in sorted(by_school.items()):
+        came = [rid for i, rid in enumerate(sorted(ids)) if (i * 37) % 100 < share * 100]
+        caller = member(rt, "district", config.school_index[school_id].district).principal
+        path = f"/admin/placement/{config.season}/schools/{school_id}/arrivals"
+        status, answer = call(rt, "POST", path, {"registration_ids": came}, caller)
+        if status != 201:
+            raise RuntimeError(f"{school_id}: {status} {answer}")
+        status, shows = call(
+            rt, "GET", f"/admin/placement/{config.season}/schools/{school_id}/no-shows", None, caller
+        )
+        arrived += len(came)
+        missing += len(shows["no_shows"])
+    return {"arrived": arrived, "no_shows": missing}
 
 
 def enter_placement_decisions(rt: EmbeddedSeason, config: SeasonConfig) -> dict[str, int]:

@@ -12,27 +12,22 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict
 
 from enrollment import archive, clock
 from enrollment.adapters.archive import read_s3
 from enrollment.adapters.signing import KmsSigner
 from enrollment.adapters.wiring import wiring
 from enrollment.observability import logger, metrics, tracer
+from functions.events import SeasonEvent
 
 SEALS = ("manifest.json", "manifest.sig.json", "public-key.pem")
-
-
-class SealInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    season: str
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    request = SealInput.model_validate(event)
+    request = SeasonEvent.model_validate(event)
     w = wiring()
     prefix = f"seasons/{request.season}/"
     existing = read_s3(f"s3://{w.archive.bucket}/{prefix}")

@@ -6,23 +6,18 @@ import json
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict
 
 from enrollment import ceremony, notify_phase
 from enrollment.adapters.wiring import wiring
 from enrollment.observability import logger, metrics, tracer
-
-
-class PrepareInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    season: str
+from functions.events import SeasonEvent
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    request = PrepareInput.model_validate(event)
+    request = SeasonEvent.model_validate(event)
     w = wiring()
     body = w.archive.get(ceremony.archive_key(request.season, "placements.jsonl"))
     if body is None:

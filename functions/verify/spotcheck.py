@@ -5,27 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict
 
 from enrollment import clock, spotcheck
 from enrollment.adapters.wiring import wiring
 from enrollment.observability import logger, metrics, tracer
 from enrollment.staff import StaffMember
+from functions.events import SeasonEvent
 
 # The workflow draws on the city bureau's behalf at the review deadline.
 CITY_SYSTEM = StaffMember(principal="system:season-workflow", role="city", district=None)
-
-
-class DrawInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    season: str
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    request = DrawInput.model_validate(event)
+    request = SeasonEvent.model_validate(event)
     w = wiring()
     settings = w.config.verification
     drawn: dict[str, dict[str, Any]] = {}

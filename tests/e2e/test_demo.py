@@ -49,8 +49,9 @@ def test_demo_runs_a_season_and_exports(tmp_path: Path) -> None:
     assert (
         summary["workflow_output"]["phases"]["registration"]["demand"]["registrations"] == summary["accepted"]
     )
-    # the printed summary names the phases built and those not built yet
-    assert "not built yet" in run.stdout and "受理 accepted" in run.stdout
+    # the printed summary shows the whole season, every phase of the notice run
+    assert "not built yet" not in run.stdout and "受理 accepted" in run.stdout
+    assert "阳光分班 sunshine classes" in run.stdout and "新生报到 reporting day" in run.stdout
     assert (out / "demand.csv").read_text(encoding="utf-8").startswith("scope,id,name,grade")
     assert (out / "registries" / "public-security.jsonl").exists()
     # every private school and grade has its record; every registered child is placed exactly once
@@ -75,6 +76,13 @@ def test_demo_runs_a_season_and_exports(tmp_path: Path) -> None:
         check=False,
     )
     assert audit.returncode == 0 and "AUDIT PASSED" in audit.stdout, audit.stdout[-2000:]
+    classes = subprocess.run(
+        [sys.executable, "-m", "enrollment.cli", "audit", str(out / "additions" / "classes")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert classes.returncode == 0 and "AUDIT PASSED" in classes.stdout, classes.stdout[-2000:]
 
 
 def test_demo_refuses_a_broken_config(tmp_path: Path) -> None:

@@ -65,7 +65,15 @@ EXPECTED_ACTIONS = {
     "lottery-record": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY | S3_READ | S3_PUT,
     # placement: reads everything, archives placements.jsonl; its API only records staff decisions
     "place": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY | S3_READ | S3_PUT,
-    "place-api": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY,
+    "place-api": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY | S3_READ,
+    # the sunshine classes: reads registrations and the archive, writes and signs their addition
+    "classes": DDB_READ
+    | KMS_TABLE_READ
+    | LOGS
+    | XRAY
+    | S3_READ
+    | S3_PUT
+    | {"kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*", "kms:Sign", "kms:GetPublicKey"},
     # the archive's seal: reads the archive, writes the manifest, its signature and the public key
     # notices: the prepare step reads the archived placements and writes the batches; a batch reads
     # registrations, derives the code secret in KMS, stores PDFs and sends SMS
@@ -163,7 +171,8 @@ def test_environment_carries_only_what_each_function_uses(synth, raw):
         "lottery-record": {"ARCHIVE_BUCKET"},
         "lottery-api": {"STAFF_DIRECTORY", "STATE_MACHINE_ARN"},
         "place": {"ARCHIVE_BUCKET"},
-        "place-api": {"STAFF_DIRECTORY"},
+        "place-api": {"STAFF_DIRECTORY", "ARCHIVE_BUCKET"},
+        "classes": {"ARCHIVE_BUCKET", "SIGNING_KEY_ID"},
         "seal": {"ARCHIVE_BUCKET", "SIGNING_KEY_ID"},
         "notify-prepare": {"ARCHIVE_BUCKET", "WORK_BUCKET"},
         "notify-batch": {"WORK_BUCKET", "CHILD_KEY_ID"},
@@ -198,18 +207,27 @@ def test_register_cannot_touch_the_workflow_the_archive_or_other_functions(synth
     assert all(work in dumps(r) for a in S3_READ for r in resources_for(statements, a))
 
 
-def test_only_verify_prepare_and_lottery_record_touch_s3_and_never_delete(synth):
+def test_only_the_functions_that_need_s3_touch_it_and_none_deletes(synth):
     # Given every function's role
     touching = {
         key
         for key in EXPECTED_ACTIONS
         if any(a.startswith("s3:") for a in allowed_actions(_statements(synth, key)))
     }
-    # Then only verify-prepare (work bucket) and lottery-record (archive) have S3 actions
+    # Then only these have S3 actions (work bucket: batches, notices; archive: records, placements,
+    # the seal, the classes addition; read-only: the family's link, reporting day), and none deletes
+    assert all(
+        "Delete" not in a
+        for key in touching
+        for a in allowed_actions(_statements(synth, key))
+        if a.startswith("s3:")
+    )
     assert touching == {
         "verify-prepare",
         "lottery-record",
         "place",
+        "place-api",
+        "classes",
         "seal",
         "notify-prepare",
         "notify-batch",
@@ -281,11 +299,11 @@ def test_gate_advance_resumes_only_this_state_machine(synth):
     assert resources_for(statements, "states:SendTaskFailure") == [sm]
 
 
-def test_only_the_seal_signs_and_only_with_the_archive_signing_key(synth):
+def test_only_the_seal_and_the_classes_addition_sign_and_only_with_the_archive_signing_key(synth):
     signing_key = getatt(ref(synth.stack.archive.signing_key))
     for key in EXPECTED_ACTIONS:
         statements = _statements(synth, key)
-        expected = [signing_key] if key == "seal" else []
+        expected = [signing_key] if key in ("seal", "classes") else []
         assert resources_for(statements, "kms:Sign") == expected, key
 
 
@@ -341,7 +359,7 @@ def test_gate_advance_may_move_only_this_seasons_deadline_schedules_and_pass_onl
     moved = resources_for(statements, "scheduler:UpdateSchedule")
     # one ARN per phase's deadline schedule, in this season's group (format_arn: the name ends the join)
     tails = sorted(arn["Fn::Join"][1][-1] for arn in moved)
-    assert len(phases(config)) == 6
+    assert len(phases(config)) == 8
     assert tails == sorted(
         f":schedule/{schedule_group_name(config.name)}/{schedule_name(p)}" for p in phases(config)
     )

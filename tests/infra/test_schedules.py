@@ -35,6 +35,8 @@ FIXTURE_DEADLINES = {
     "review": date(2031, 6, 17),
     "coordination": date(2031, 6, 27),
     "spot-check": date(2031, 7, 6),
+    "reporting": date(2031, 7, 9),
+    "classes": date(2031, 8, 25),  # a week before term (1 Sep): at local midnight starting 25 Aug
 }
 
 
@@ -48,7 +50,7 @@ def _schedules(raw: Tpl) -> dict[str, dict[str, Any]]:
 
 def test_one_schedule_per_phase_at_local_midnight_after_the_window(raw, config):
     schedules = _schedules(raw)
-    assert len(resources(raw, "AWS::Scheduler::Schedule")) == len(schedules) == 6
+    assert len(resources(raw, "AWS::Scheduler::Schedule")) == len(schedules) == 8
     assert set(schedules) == {p.name for p in phases(config)} == set(FIXTURE_DEADLINES)
     for name, day in FIXTURE_DEADLINES.items():
         # local wall-clock time with the timezone beside it, not the UTC instant (16:00 the day before)

@@ -104,6 +104,7 @@ def test_state_machine_role_invokes_only_the_functions_its_definition_names(synt
         "lottery-record",
         "place",
         "seal",
+        "classes",
         "notify-prepare",
         "notify-batch",
         "gate-open",

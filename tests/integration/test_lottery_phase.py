@@ -214,7 +214,7 @@ def test_ceremonies_records_family_results_and_the_waitlist(lottery_day: Season)
 
     # At the season's end the workflow seals the archive; an auditor verifies it offline (issue 6)
     rt.advance_clock(s.config.day_end(s.config.calendar.spot_check.end))
-    assert rt.wait_for_end(timeout=600)["status"] == "SUCCEEDED"
+    rt.wait_for_gate("reporting", timeout=600)
     files = read_s3(f"s3://{rt.bucket}/seasons/{season}/")
     assert {"season.json", "manifest.json", "manifest.sig.json", "public-key.pem"} <= set(files)
     report = audit(files)
