@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import shutil
 import sys
 import time
 from collections import Counter
@@ -265,6 +266,8 @@ def _export(out: Path, population: Any, result: DemoResult) -> None:
     from enrollment.archive import write_folder
 
     out.mkdir(parents=True, exist_ok=True)
+    for sub in ("archive", "additions"):  # a previous run's archive would not match this one's manifest
+        shutil.rmtree(out / sub, ignore_errors=True)
     write_folder(out / "archive", result.records)  # the signed archive, as under its S3 prefix
     write_folder(out / "additions" / "classes", result.classes)  # the classes, a later signed addition
     population.registries.write(out / "registries")
@@ -642,7 +645,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--applicants", type=int, default=300, help="how many children register (default 300)")
     demo.add_argument("--seed", type=int, default=2023, help="seed of the synthetic population")
     demo.add_argument("--config", default="seasons/jilin-2023.yaml", help="season config file")
-    demo.add_argument("--out", type=Path, default=None, help="folder to export results to")
+    demo.add_argument(
+        "--out",
+        type=Path,
+        default=Path("demo-out"),
+        help="folder for the exports: DIR/archive (the signed archive), DIR/additions, DIR/report (default demo-out)",
+    )
     sub.add_parser("openapi", help="print the registration API's OpenAPI document")
     add_lottery_parser(sub)
     add_audit_parser(sub)
