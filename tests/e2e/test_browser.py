@@ -14,48 +14,23 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
 from enrollment import idcard
 from enrollment.clock import SimulatedClock
 from enrollment.config import SeasonConfig
 from enrollment.local.http import serve
 from enrollment.local.runtime import EmbeddedSeason
+from tests.e2e.conftest import SCREENSHOTS
 from tests.integration.conftest import registration_items, table_items
 from tests.support import valid_body
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 REGISTRATION_ID = re.compile(r"R(-[A-Z2-7]{4}){4}")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"Debian Chromium is not installed ({CHROMIUM} is missing): run `make browser` "
-            "(as root: apt-get install chromium) before the browser tests",
-            pytrace=False,
-        )
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 @dataclass

@@ -21,34 +21,23 @@ from typing import Any
 
 import boto3
 import pytest
-import yaml
-from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect
 
 from enrollment import ceremony, lottery
 from enrollment.adapters.lottery_store import DynamoLotteryStore
 from enrollment.clock import SimulatedClock
-from enrollment.config import SeasonConfig, load_season
+from enrollment.config import SeasonConfig
 from enrollment.local import season as drive
 from enrollment.local.http import STAFF_HEADER, serve
 from enrollment.local.runtime import EmbeddedSeason
 from enrollment.private import record_key
 from enrollment.synth.population import generate
-from tests.integration.conftest import at
+from tests.e2e.conftest import SCREENSHOTS
+from tests.integration.conftest import at, small_season
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-ceremony")]
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-SCREENSHOTS = ROOT / "test-output" / "screenshots"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 BIG_SCREEN: ViewportSize = {"width": 1600, "height": 900}
 
@@ -59,16 +48,6 @@ PLANS = {"P-CH-02": {1: 1, 7: 4}}  # every other private school and grade: 1 sea
 SHUFFLES = ("0417", "9023", " 55 61")  # " 55 61": kept exactly as typed, spaces and all
 DRAWS = ("3390", "7704", "1286")
 SLIP = 2
-
-
-def small_season(season: SeasonConfig, folder: Path) -> tuple[SeasonConfig, str]:
-    raw = season.model_dump(mode="json")
-    for school in raw["schools"]:
-        if school["kind"] == "private":
-            school["plans"] = PLANS.get(school["id"], dict.fromkeys(school["plans"], 1))
-    path = folder / "jilin-2023.yaml"
-    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    return load_season(path), str(path)
 
 
 @dataclass
@@ -106,7 +85,7 @@ class LotteryDay:
 @pytest.fixture(scope="module")
 def lottery_day(season: SeasonConfig, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LotteryDay]:
     """Registration and verification done; the workflow waits on every oversubscribed school; served over HTTP."""
-    config, path = small_season(season, tmp_path_factory.mktemp("season"))
+    config, path = small_season(season, tmp_path_factory.mktemp("season"), PLANS)
     population = generate(config, APPLICANTS, seed=SEED)
     start = at(config, f"{config.calendar.grade7_registration.start} 08:00")
     with EmbeddedSeason(
@@ -132,20 +111,6 @@ def lottery_day(season: SeasonConfig, tmp_path_factory: pytest.TempPathFactory) 
         assert len(chosen.pool) >= 4 and 1 <= chosen.seats < len(chosen.pool), chosen
         with serve(rt) as base:
             yield LotteryDay(rt, config, base, bodies, chosen.school_id, chosen.grade, chosen.district)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"Debian Chromium is not installed ({CHROMIUM} is missing): run `make browser` "
-            "(as root: apt-get install chromium) before the browser tests",
-            pytrace=False,
-        )
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def staff_context(browser: Browser, principal: str) -> BrowserContext:

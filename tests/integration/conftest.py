@@ -51,11 +51,15 @@ def registration_items(rt: EmbeddedSeason) -> list[dict[str, Any]]:
 SMALL_PLANS = {"P-CY-01": {1: 2}, "P-CH-02": {1: 2, 7: 2}}
 
 
-def small_season(season: SeasonConfig, folder: Path) -> tuple[SeasonConfig, str]:
+def small_season(
+    season: SeasonConfig, folder: Path, plans: dict[str, dict[int, int]] | None = None
+) -> tuple[SeasonConfig, str]:
+    """The season with tiny private plans (`plans` by school, else one seat a grade), as a config file."""
+    tiny = SMALL_PLANS if plans is None else plans
     raw = season.model_dump(mode="json")
     for school in raw["schools"]:
         if school["kind"] == "private":
-            school["plans"] = SMALL_PLANS.get(school["id"], dict.fromkeys(school["plans"], 1))
+            school["plans"] = tiny.get(school["id"], dict.fromkeys(school["plans"], 1))
     path = folder / "jilin-2023.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     return load_season(path), str(path)
