@@ -2,6 +2,7 @@
 
 `advance` is invoked by the EventBridge Scheduler at a phase's deadline, or through the admin API
 (`POST /admin/seasons/{season}/phases/{phase}/advance`, IAM-authorised) by bureau staff.
+`GET /admin/seasons/{season}/phases` lists every phase with its deadline and gate for the console.
 """
 
 from __future__ import annotations
@@ -16,12 +17,29 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from enrollment import clock, gates, windows
+from enrollment import clock, console, gates, windows
 from enrollment.adapters.wiring import wiring
-from enrollment.api import invalid_request, refusal
+from enrollment.api import invalid_request, json_response, refusal, require_season, staff_caller
 from enrollment.observability import logger, metrics, tracer
+from enrollment.staff import Forbidden, StaffError
 
 admin = APIGatewayRestResolver(enable_validation=True)
+
+
+@admin.get("/admin/seasons/<season>/phases")
+def season_phases(season: str) -> Response[str]:
+    """Every phase in order with its deadline (after extensions) and its gate: not reached, open, or
+    advanced (when, by whom, why). For every bureau staff member and auditor."""
+    w = wiring()
+    try:
+        staff = staff_caller(admin, w.staff)
+        if staff.role not in ("district", "city", "auditor"):
+            raise Forbidden("无权查看招生阶段", "forbidden: phases are for bureau staff and auditors")
+        require_season(w.config, season)
+    except StaffError as e:
+        return json_response(e.status, {"message": e.message_zh, "message_en": e.message_en})
+    board = console.phase_board(w.config, w.store, season, clock.now())
+    return json_response(200, {"season": season, "may_advance": staff.role == "city", "phases": board})
 
 
 class GateOpenInput(BaseModel):

@@ -1,4 +1,5 @@
-"""The lottery ceremony for district staff (R-LOT-3): its JSON API and the page for the big screen.
+"""The lottery ceremony for district staff (R-LOT-3): its JSON API (the big-screen page that calls it is
+the console's, functions/console/ceremony.html at `/console/ceremony`).
 
 Every route is IAM-authorised; the caller's role and district come from the staff directory and
 are checked against the school's district: district staff run their own schools' ceremonies, city
@@ -7,7 +8,6 @@ staff and auditors watch.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -24,7 +24,6 @@ from enrollment.staff import StaffMember, can_read
 
 app = staff_resolver()
 PREFIX = "/admin/lottery/<season>"
-SCREEN = Path(__file__).with_name("screen.html")
 
 
 class StepInput(BaseModel):
@@ -104,17 +103,6 @@ def enter(
     )
     logger.info("lottery step recorded", extra={"school_id": school_id, "grade": grade, "step": step})
     return json_response(201, out)
-
-
-@app.get(f"{PREFIX}/ceremonies/<school_id>/<grade>/screen")
-def screen(season: str, school_id: str, grade: int) -> Response[str]:
-    """The page for the big screen (and the printable list): it calls the routes above."""
-    _season(season)
-    w = wiring()
-    ceremony.view(
-        w.config, season, school_id, grade, staff=caller(), store=w.lotteries
-    )  # may the caller see it?
-    return Response(200, "text/html; charset=utf-8", SCREEN.read_text(encoding="utf-8"))
 
 
 @logger.inject_lambda_context

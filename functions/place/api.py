@@ -4,11 +4,14 @@
   "override", "reason", "plan"?, "school_id"?}`; only the child's district signs; kept append-only.
 - `GET /admin/placement/{season}/districts/{district}/decisions`: the district's current decisions.
 - `POST /admin/placement/{season}/schools/{school}/arrivals`, `GET …/no-shows`: reporting day (R-NOTE-1).
+- `GET /admin/placement/{season}/districts/{district}/placements`: the district's children's places.
+- `GET /admin/placement/{season}/archive`: the sealed archive's files with short-lived download links.
 """
 
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -16,15 +19,17 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from enrollment import clock, placement, reporting
+from enrollment import clock, console, placement, reporting
+from enrollment.adapters.console_reads import console_reads
 from enrollment.adapters.wiring import wiring
 from enrollment.api import json_response, require_season, staff_caller, staff_resolver
 from enrollment.observability import logger, metrics, tracer
 from enrollment.ports import NotFound
-from enrollment.staff import StaffError, StaffMember, require_read
+from enrollment.staff import Forbidden, StaffError, StaffMember, require_read
 
 app = staff_resolver()
 PREFIX = "/admin/placement/<season>"
+LINK_SECONDS = 300  # archive download links: five minutes
 
 
 class DecisionRequest(BaseModel):
@@ -43,11 +48,11 @@ def caller() -> StaffMember:
 def decide(season: str, registration_id: str, body: Annotated[DecisionRequest, Body()]) -> Response[str]:
     w = wiring()
     require_season(w.config, season)
+    staff = caller()  # first: nobody unknown learns whether an id exists
     try:
         item = w.store.get_registration(registration_id)
     except NotFound:
         raise StaffError("未找到该报名编号", "no such registration") from None
-    staff = caller()
     if w.placements.placed(registration_id) is not None:
         raise placement.DecisionRefused(
             "安置结果已经公布，不能再录入", "placement has run; decisions are closed"
@@ -76,6 +81,53 @@ def decisions(season: str, district: str) -> dict[str, Any]:
         "district": district,
         "decisions": [vars(d) for d in w.placements.decisions(season, district).values()],
     }
+
+
+@app.get(f"{PREFIX}/districts/<district>/placements")
+def placements(season: str, district: str) -> dict[str, Any]:
+    """Where the district's children are placed and why (R-COORD-1), masked (R-DATA-2); after placement.
+
+    Paged like the registrations: `?grade=1|7&limit=1..500&cursor=`."""
+    w = wiring()
+    require_season(w.config, season)
+    staff = caller()
+    require_read(staff, district)
+    reads, archived = console_reads(w)
+    if not archived.exists(f"seasons/{season}/placements.jsonl"):
+        raise console.NotYet("录取结果尚未产生：统筹安排阶段结束后统一安置", "placement has not run yet")
+    query = app.current_event.get_query_string_value
+    page = console.page_request(query("grade"), query("cursor"), query("limit"))
+    items, cursor = console.district_page(partial(reads.district_registrations, season, district), page)
+    items = console.own_items(items, staff, district)  # the stored district, not only the path's
+    placed = reads.placed_of(str(i["registration_id"]) for i in items)
+    return {
+        "district": district,
+        "placements": [
+            console.placement_row(w.config, i, placed.get(str(i["registration_id"]))) for i in items
+        ],
+        "next": cursor,
+    }
+
+
+@app.get(f"{PREFIX}/archive")
+def archive(season: str) -> dict[str, Any]:
+    """The sealed archive (R-OPEN-1): its manifest's files, the signature and the public key, each with
+    a five-minute download link; the sunshine classes' addition once it is sealed too."""
+    w = wiring()
+    require_season(w.config, season)
+    if caller().role not in ("district", "city", "auditor"):
+        raise Forbidden("无权查看归档", "forbidden: the archive is for bureau staff and auditors")
+
+    def link(key: str) -> str:
+        return console_reads(w)[1].link(key, LINK_SECONDS)
+
+    prefix = f"seasons/{season}/"
+    out = console.archive_listing(prefix, w.archive.get(prefix + "manifest.json"), link, LINK_SECONDS)
+    classes = f"additions/{season}/classes/"
+    manifest = w.archive.get(classes + "manifest.json")
+    out["additions"] = [console.archive_listing(classes, manifest, link, LINK_SECONDS)] if manifest else []
+    out["summary"] = console.placement_summary(w.config, w.archive.get(prefix + "placements.jsonl"))
+    return {"season": season, **out}
 
 
 class ArrivalsRequest(BaseModel):

@@ -6,6 +6,7 @@ district come from the staff directory and are checked against the data itself (
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
@@ -13,7 +14,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from enrollment import clock, review, spotcheck
+from enrollment import clock, console, review, spotcheck
+from enrollment.adapters.console_reads import console_reads
 from enrollment.adapters.wiring import wiring
 from enrollment.api import json_response, require_season, staff_caller, staff_resolver
 from enrollment.observability import logger, metrics, tracer
@@ -59,9 +61,39 @@ def _season(season: str) -> None:
 
 @app.get(f"{PREFIX}/districts/<district>/queue")
 def queue(season: str, district: str) -> dict[str, Any]:
+    """Cases to review, each with its reasons in Chinese and the masked child (R-DATA-2)."""
     _season(season)
-    cases = review.review_queue(wiring().verification, caller(), season, district)
-    return {"district": district, "cases": [c.model_dump(mode="json") for c in cases]}
+    w = wiring()
+    cases = review.review_queue(w.verification, caller(), season, district)
+    children = console_reads(w)[0].registrations_of(c.registration_id for c in cases)
+    return {
+        "district": district,
+        "cases": [console.case_row(c, children.get(c.registration_id)) for c in cases],
+    }
+
+
+@app.get(f"{PREFIX}/districts/<district>/registrations")
+def registrations(season: str, district: str) -> dict[str, Any]:
+    """The district's registrations, masked (R-DATA-2), with their verification state.
+
+    Paged: `?grade=1|7&limit=1..500&cursor=` (the `next` cursor of the previous page)."""
+    _season(season)
+    staff = caller()
+    require_read(staff, district)
+    w = wiring()
+    reads = console_reads(w)[0]
+    query = app.current_event.get_query_string_value
+    page = console.page_request(query("grade"), query("cursor"), query("limit"))
+    items, cursor = console.district_page(partial(reads.district_registrations, season, district), page)
+    items = console.own_items(items, staff, district)  # the stored district, not only the path's
+    verdicts = reads.verdicts_of(str(i["registration_id"]) for i in items)
+    return {
+        "district": district,
+        "registrations": [
+            console.registration_row(w.config, i, verdicts.get(str(i["registration_id"]))) for i in items
+        ],
+        "next": cursor,
+    }
 
 
 @app.post(f"{PREFIX}/registrations/<registration_id>/decisions")
@@ -114,9 +146,11 @@ def spot_check_summary(season: str, district: str) -> dict[str, Any]:
     require_read(staff, district)
     summary = spotcheck.district_summary(wiring().verification, staff, season, district)
     sample = wiring().verification.spot_check_sample(season, district)
+    outcomes = wiring().verification.spot_checks(season, district)
     return {
         "summary": summary.model_dump(mode="json"),
         "sample": sample.model_dump(mode="json") if sample else None,
+        "outcomes": [o.model_dump(mode="json") for o in outcomes],
     }
 
 

@@ -1,0 +1,110 @@
+"""The staff console's reads of the season table and the archive bucket, in pages and batches.
+
+The keys are those of the other adapters (dynamodb.py, verification_store.py, placement_store.py):
+registrations `REG#{id}`/`REG` listed by GSI1 `SEASON#{season}#REG` → `{grade}#{district}#{id}`,
+verdicts `REG#{id}`/`VERDICT`, places `REG#{id}`/`PLACEMENT`. Nothing here writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+from enrollment.adapters.table import DynamoTable, record_of
+from enrollment.verdicts import Verdict
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+    from enrollment.adapters.wiring import Wiring
+
+BATCH = 100  # BatchGetItem's limit
+
+
+class ConsoleReads(DynamoTable):
+    def district_registrations(
+        self, season: str, district: str, grade: int, after: str | None, limit: int
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """One grade's registrations of a district by registration id, after `after`: at most `limit`
+        items, and whether there are more."""
+        prefix = f"{grade}#{district}#"
+        low = prefix + (after + "!" if after else "")  # "!" sorts before, "~" after every id character
+        kwargs: dict[str, Any] = {
+            "IndexName": "gsi1",
+            "KeyConditionExpression": Key("gsi1pk").eq(f"SEASON#{season}#REG")
+            & Key("gsi1sk").between(low, prefix + "~"),
+        }
+        items: list[dict[str, Any]] = []
+        while len(items) <= limit:
+            page = self._call(self.table.query, **kwargs, Limit=limit + 1 - len(items))
+            items += [dict(i) for i in page["Items"]]
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return items[:limit], len(items) > limit
+
+    def registrations_of(self, registration_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Several registrations by id (ids without one are left out)."""
+        return {str(i["registration_id"]): i for i in self._batch_get(registration_ids, "REG")}
+
+    def verdicts_of(self, registration_ids: Iterable[str]) -> dict[str, Verdict]:
+        """Several cases' verdicts by registration id (cases without one are left out)."""
+        found = (Verdict.model_validate(record_of(i)) for i in self._batch_get(registration_ids, "VERDICT"))
+        return {v.registration_id: v for v in found}
+
+    def placed_of(self, registration_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Several children's places by registration id (children not placed are left out)."""
+        return {
+            str(i["registration_id"]): record_of(i) for i in self._batch_get(registration_ids, "PLACEMENT")
+        }
+
+    def _batch_get(self, registration_ids: Iterable[str], sk: str) -> Iterator[dict[str, Any]]:
+        keys: list[Any] = [{"pk": f"REG#{rid}", "sk": sk} for rid in sorted(set(registration_ids))]
+        for start in range(0, len(keys), BATCH):
+            todo = keys[start : start + BATCH]
+            while todo:
+                answer = self._call(
+                    self.table.meta.client.batch_get_item,
+                    RequestItems={self.table_name: {"Keys": todo, "ConsistentRead": True}},
+                )
+                yield from (dict(i) for i in answer["Responses"].get(self.table_name, []))
+                todo = list(answer.get("UnprocessedKeys", {}).get(self.table_name, {}).get("Keys", []))
+
+
+class ArchiveLinks:
+    """Short-lived download links to the archive bucket's objects, signed by the function's role."""
+
+    def __init__(self, bucket: str) -> None:
+        self.bucket = bucket
+
+    @cached_property
+    def client(self) -> S3Client:
+        return boto3.client("s3")
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as e:
+            if e.response["Error"]["Code"] in ("NoSuchKey", "404", "NotFound"):
+                return False
+            raise
+        return True
+
+    def link(self, key: str, seconds: int) -> str:
+        url: str = self.client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=seconds
+        )
+        return url
+
+
+def console_reads(w: Wiring) -> tuple[ConsoleReads, ArchiveLinks]:
+    """This cold start's readers, kept with its wiring (so that they go when the wiring does)."""
+    found: tuple[ConsoleReads, ArchiveLinks] = vars(w).setdefault(
+        "_console_reads", (ConsoleReads(w.settings.table_name), ArchiveLinks(w.settings.archive_bucket))
+    )
+    return found

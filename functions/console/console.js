@@ -1,0 +1,986 @@
+// The bureau staff console (issue 7). Vanilla JS, no build step, nothing from a CDN.
+//
+// Sign-in: OIDC authorization code + PKCE (S256), public client. The access token is kept in
+// sessionStorage under "enrollment.staff.token" and sent as "Authorization: Bearer ..." on every
+// /admin/... call; a 401 signs in again, a 403 shows the Chinese message of the answer.
+// Everything shown comes from the authorised JSON APIs; the page itself holds no data.
+"use strict";
+
+const TOKEN_KEY = "enrollment.staff.token";
+const EXPIRES_KEY = "enrollment.staff.expires";
+const SIGNIN_KEY = "enrollment.staff.signin";
+const RETURN_KEY = "enrollment.staff.return";
+const LAST_SIGNIN_KEY = "enrollment.staff.signed-in-at";
+// "/console" or "/stage/console": everything else is relative to what comes before it.
+const BASE = location.pathname.replace(/console\/?$/, "");
+const $ = (id) => document.getElementById(id);
+
+const SECTIONS = {
+  registrations: { title: "报名信息", roles: ["district", "city"], district: true },
+  queue: { title: "审核队列", roles: ["district", "city"], district: true },
+  lottery: { title: "电脑派位", roles: ["district", "city"], district: false },
+  placements: { title: "录取结果", roles: ["district", "city", "auditor"], district: true },
+  complaints: { title: "投诉答复", roles: ["district", "city"], district: true },
+  phases: { title: "招生阶段", roles: ["district", "city"], district: false },
+  spotcheck: { title: "抽查", roles: ["city"], district: true },
+  archive: { title: "结果与归档", roles: ["city", "auditor"], district: false },
+};
+const GRADE_ZH = { 1: "一年级", 7: "七年级" };
+const FACT_ZH = {
+  "policy-priority": "政策性照顾",
+  "hukou-in-zone": "户籍在片区内",
+  "deed-in-zone": "房产在片区内",
+  "hukou-deed-match": "房户一致",
+  "actual-residence": "实际居住",
+  "residence-permit-in-zone": "居住证在片区内",
+  "own-district": "本区域内",
+};
+const KIND_ZH = { committee: "专家委员会安置", defer: "缓学", override: "调整安置" };
+const PLAN_ZH = { "regular-class": "随班就读", "special-education": "特殊教育学校", "home-delivery": "送教上门" };
+const CASE_ZH = {
+  "all-admitted": "未超计划，全部录取",
+  "draw-own-district": "本区域内派位",
+  "draw-other-districts": "区域外派位",
+};
+const LOTTERY_STATUS_ZH = { prepared: "等待派位", drawn: "已派位，归档中", recorded: "已派位并归档", "no-draw": "无需派位" };
+const ACTION_ZH = { confirm: "确认", override: "改判" };
+const OUTCOME_ZH = { eligible: "符合片区入学条件", "not-eligible": "不符合条件（统筹安排）" };
+const STATUS_MESSAGE = {
+  0: "网络连接失败，请检查网络后重试",
+  401: "登录已过期，请重新登录",
+  403: "没有权限进行此操作",
+  404: "没有找到",
+  409: "当前状态下不能进行此操作",
+  422: "填写的内容不符合要求",
+};
+
+const state = {
+  config: null,
+  me: null,
+  district: null, // the district the district-scoped sections show
+  section: null,
+  cursors: {},
+  schools: {},
+};
+
+// Small helpers ------------------------------------------------------------------------------------
+
+/** An element with attributes and children; strings become text nodes (never parsed as HTML). */
+function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === "class") e.className = v;
+    else if (k === "text") e.textContent = String(v);
+    else e.setAttribute(k, v === true ? "" : String(v));
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    e.append(typeof c === "string" || typeof c === "number" ? String(c) : c);
+  }
+  return e;
+}
+
+const hasCjk = (s) => /[\u3400-\u9fff]/.test(s || "");
+const gradeZh = (g) => GRADE_ZH[g] || `${g}年级`;
+const time = (iso) => (iso ? String(iso).slice(0, 16).replace("T", " ") : "—");
+/** "2023-05-20T00:00:00+08:00" -> "2023-05-19 24:00" (the end of the day, as notices write it). */
+function deadlineText(iso) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(iso || "");
+  if (!m) return "—";
+  if (m[4] !== "00" || m[5] !== "00") return `${m[1]}-${m[2]}-${m[3]} ${m[4]}:${m[5]}`;
+  const day = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]) - 1));
+  return `${day.toISOString().slice(0, 10)} 24:00`;
+}
+const districtName = (code) => {
+  const d = ((state.config && state.config.districts) || []).find((x) => x.code === code);
+  return d ? d.name : code;
+};
+const schoolName = (id) => (id && state.schools[id] ? state.schools[id].name : id || "—");
+const who = (principal) => String(principal || "—").replace(/^arn:[^/]*\//, "");
+const season = () => state.config.season;
+const announce = (text) => { $("announce").textContent = text; };
+
+function showAlert(text) {
+  $("alert").textContent = text || "";
+  $("alert").hidden = !text;
+}
+
+function messageOf(res) {
+  const b = res.body || {};
+  if (Array.isArray(b.errors) && b.errors.length) {
+    return b.errors.map((e) => e.message_zh || e.message || "").filter(Boolean).join("；");
+  }
+  if (hasCjk(b.message)) return b.message;
+  const fallback = STATUS_MESSAGE[res.status] || "服务暂时不可用，请稍后重试";
+  return res.status ? `${fallback}（HTTP ${res.status}）` : fallback;
+}
+
+function tag(text, kind) {
+  return el("span", { class: `tag ${kind}`, text });
+}
+
+function emptyRow(cols, text) {
+  return el("tr", {}, el("td", { class: "empty", colspan: String(cols), text }));
+}
+
+// Sign-in (OIDC authorization code + PKCE) -------------------------------------------------------
+
+function b64url(bytes) {
+  let s = "";
+  new Uint8Array(bytes).forEach((b) => { s += String.fromCharCode(b); });
+  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+const randomText = (n) => b64url(crypto.getRandomValues(new Uint8Array(n)));
+
+async function discovery() {
+  const issuer = String(state.config.issuer || "").replace(/\/+$/, "");
+  const r = await fetch(`${issuer}/.well-known/openid-configuration`, { headers: { Accept: "application/json" } });
+  if (!r.ok) throw new Error(`discovery ${r.status}`);
+  return r.json();
+}
+
+function redirectUri() {
+  const path = (state.config.redirect_path || "/console").replace(/^\//, "");
+  return location.origin + BASE + path;
+}
+
+function token() {
+  const t = sessionStorage.getItem(TOKEN_KEY);
+  const expires = Number(sessionStorage.getItem(EXPIRES_KEY) || 0);
+  if (!t) return null;
+  if (expires && Date.now() > expires) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    return null;
+  }
+  return t;
+}
+
+async function signIn() {
+  // A token refused right after signing in would loop: stop and say so instead.
+  const last = Number(sessionStorage.getItem(LAST_SIGNIN_KEY) || 0);
+  if (Date.now() - last < 15000) {
+    showSignIn("登录后仍无法访问，请联系系统管理员确认您的账号权限。");
+    return;
+  }
+  try {
+    const meta = await discovery();
+    const verifier = randomText(48);
+    const challenge = b64url(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
+    const st = randomText(24);
+    const uri = redirectUri();
+    sessionStorage.setItem(SIGNIN_KEY, JSON.stringify({ state: st, verifier, redirect_uri: uri, hash: location.hash }));
+    const q = new URLSearchParams({
+      response_type: "code",
+      client_id: state.config.client_id,
+      redirect_uri: uri,
+      scope: state.config.scopes || "openid profile",
+      state: st,
+      code_challenge: challenge,
+      code_challenge_method: "S256",
+    });
+    location.assign(`${meta.authorization_endpoint}?${q}`);
+  } catch (e) {
+    showSignIn("无法连接统一身份认证服务，请稍后重试。");
+  }
+}
+
+/** Back from the issuer with ?code=&state= (or ?error=): exchange the code for the token. */
+async function completeSignIn(params) {
+  const saved = JSON.parse(sessionStorage.getItem(SIGNIN_KEY) || "null");
+  sessionStorage.removeItem(SIGNIN_KEY);
+  history.replaceState(null, "", location.pathname + ((saved && saved.hash) || ""));
+  if (params.get("error")) {
+    showSignIn(`登录未完成：${params.get("error_description") || params.get("error")}`);
+    return false;
+  }
+  if (!saved || saved.state !== params.get("state")) {
+    showSignIn("登录请求已失效，请重新登录。");
+    return false;
+  }
+  try {
+    const meta = await discovery();
+    const r = await fetch(meta.token_endpoint, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" },
+      body: new URLSearchParams({
+        grant_type: "authorization_code",
+        code: params.get("code"),
+        redirect_uri: saved.redirect_uri,
+        client_id: state.config.client_id,
+        code_verifier: saved.verifier,
+      }),
+    });
+    const body = await r.json();
+    if (!r.ok || !body.access_token) throw new Error(body.error || r.status);
+    sessionStorage.setItem(TOKEN_KEY, body.access_token);
+    const life = Number(body.expires_in || 3600);
+    sessionStorage.setItem(EXPIRES_KEY, String(Date.now() + Math.max(life - 30, 30) * 1000));
+    sessionStorage.setItem(LAST_SIGNIN_KEY, String(Date.now()));
+  } catch (e) {
+    showSignIn("登录失败，请重新登录。");
+    return false;
+  }
+  // Signed in for another page of the console (the ceremony screen): go back there.
+  const back = sessionStorage.getItem(RETURN_KEY);
+  sessionStorage.removeItem(RETURN_KEY);
+  if (back && back.startsWith(`${BASE}console/`) && !back.startsWith("//")) {
+    location.replace(back);
+    return false;
+  }
+  return true;
+}
+
+function signOut() {
+  for (const k of [TOKEN_KEY, EXPIRES_KEY, SIGNIN_KEY, RETURN_KEY, LAST_SIGNIN_KEY]) sessionStorage.removeItem(k);
+  state.me = null;
+  showSignIn("您已退出登录。");
+}
+
+function showSignIn(note) {
+  $("signin").hidden = false;
+  $("signin-note").textContent = note || "";
+  $("who").hidden = true;
+  $("nav").hidden = true;
+  $("district-bar").hidden = true;
+  showAlert("");
+  document.querySelectorAll("main > section.section").forEach((s) => { s.hidden = true; });
+  document.title = "登录 · 教育局招生工作平台";
+}
+
+// The API ------------------------------------------------------------------------------------------
+
+async function api(method, path, body) {
+  const t = token();
+  if (!t) {
+    await signIn();
+    return { ok: false, status: 401, body: {} };
+  }
+  const init = { method, headers: { Accept: "application/json", Authorization: `Bearer ${t}` } };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let r;
+  try {
+    r = await fetch(BASE + path.replace(/^\//, ""), init);
+  } catch (e) {
+    return { ok: false, status: 0, body: {} };
+  }
+  let data = {};
+  try { data = await r.json(); } catch (e) { data = {}; }
+  if (r.status === 401) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    await signIn();
+  }
+  return { ok: r.ok, status: r.status, body: data || {} };
+}
+
+const enc = encodeURIComponent;
+
+// Navigation ---------------------------------------------------------------------------------------
+
+function allowed(name) {
+  return Boolean(state.me && SECTIONS[name] && SECTIONS[name].roles.includes(state.me.role));
+}
+
+function buildNav() {
+  const items = Object.entries(SECTIONS)
+    .filter(([name]) => allowed(name))
+    .map(([name, s]) => el("li", {}, el("a", { href: `#${name}`, id: `nav-${name}`, text: s.title })));
+  $("nav-list").replaceChildren(...items);
+  $("nav").hidden = false;
+}
+
+function buildDistrictPicker() {
+  const me = state.me;
+  if (me.role === "district") {
+    state.district = me.district; // district staff see their own district only
+    $("district-pick").replaceChildren(el("option", { value: me.district, text: me.district_name || me.district }));
+    return;
+  }
+  const options = (state.config.districts || []).map((d) => el("option", { value: d.code, text: d.name }));
+  $("district-pick").replaceChildren(...options);
+  state.district = state.district || (state.config.districts[0] || {}).code;
+  $("district-pick").value = state.district;
+}
+
+function show(name) {
+  if (!allowed(name)) name = Object.keys(SECTIONS).find((n) => allowed(n));
+  state.section = name;
+  for (const n of Object.keys(SECTIONS)) {
+    $(`sec-${n}`).hidden = n !== name;
+    const link = $(`nav-${n}`);
+    if (link) {
+      if (n === name) link.setAttribute("aria-current", "page");
+      else link.removeAttribute("aria-current");
+    }
+  }
+  // the district picker: only city staff and auditors choose; district staff never see another district
+  $("district-bar").hidden = !(SECTIONS[name].district && state.me.role !== "district");
+  document.title = `${SECTIONS[name].title} · 教育局招生工作平台`;
+  showAlert("");
+  LOADERS[name]();
+}
+
+function route() {
+  const name = location.hash.replace(/^#/, "");
+  show(SECTIONS[name] ? name : "");
+}
+
+// 报名信息 ------------------------------------------------------------------------------------------
+
+async function loadRegistrations(more) {
+  const body = $("reg-table").tBodies[0];
+  const d = state.district;
+  $("reg-caption").textContent = `${districtName(d)}报名学生`;
+  if (!more) {
+    body.replaceChildren(emptyRow(8, "正在载入…"));
+    state.cursors.reg = null;
+  }
+  const q = new URLSearchParams({ limit: "200" });
+  if ($("reg-grade").value) q.set("grade", $("reg-grade").value);
+  if (more && state.cursors.reg) q.set("cursor", state.cursors.reg);
+  const res = await api("GET", `admin/verification/${enc(season())}/districts/${enc(d)}/registrations?${q}`);
+  if (!res.ok) {
+    $("reg-error").textContent = messageOf(res);
+    if (!more) body.replaceChildren();
+    return;
+  }
+  $("reg-error").textContent = "";
+  const rows = res.body.registrations.map((r) => el("tr", { "data-rid": r.registration_id },
+    el("td", { class: "mono", text: r.registration_id }),
+    el("td", { text: r.child.name }),
+    el("td", { class: "mono", text: r.child.id_number }),
+    el("td", { text: gradeZh(r.grade) }),
+    el("td", { text: r.category_zh }),
+    el("td", { text: r.target_school ? r.target_school.name : "—" }),
+    el("td", {}, tag(r.verification_zh, r.verification === "eligible" ? "ok" : r.verification ? "bad" : "plain")),
+    el("td", {}, r.reasons_zh.length ? el("ul", { class: "reasons" }, r.reasons_zh.map((t) => el("li", { text: t }))) : "—")));
+  if (more) body.append(...rows);
+  else body.replaceChildren(...(rows.length ? rows : [emptyRow(8, "暂无报名")]));
+  state.cursors.reg = res.body.next;
+  $("reg-more").hidden = !res.body.next;
+  const shown = body.querySelectorAll("tr[data-rid]").length;
+  $("reg-count").textContent = `已显示 ${shown} 条${res.body.next ? "（还有更多）" : ""}`;
+}
+
+// 审核队列 ------------------------------------------------------------------------------------------
+
+let deciding = null;
+
+async function loadQueue() {
+  const body = $("queue-table").tBodies[0];
+  const d = state.district;
+  const mayDecide = state.me.role === "district";
+  $("queue-caption").textContent = `${districtName(d)}待审核案件`;
+  $("queue-hint").textContent = mayDecide
+    ? "待人工复核和审核未通过的案件。每项审核结论都记录审核人、时间和理由（谁审谁签字）。"
+    : "市教育局可以查看各区的审核队列；审核结论由区教育局签署。";
+  body.replaceChildren(emptyRow(8, "正在载入…"));
+  const res = await api("GET", `admin/verification/${enc(season())}/districts/${enc(d)}/queue`);
+  if (!res.ok) {
+    $("queue-error").textContent = messageOf(res);
+    body.replaceChildren();
+    return;
+  }
+  $("queue-error").textContent = "";
+  const cases = res.body.cases;
+  $("queue-count").textContent = `待审核 ${cases.length} 件`;
+  const rows = cases.map((c) => {
+    const facts = Object.entries(c.facts || {}).map(([k, v]) => el("li", { text: `${FACT_ZH[k] || k}：${v ? "是" : "否"}` }));
+    const actions = el("td", {});
+    if (mayDecide) {
+      const b = el("button", { type: "button", class: "small", "data-rid": c.registration_id, text: "审核" });
+      b.addEventListener("click", () => openDecide(c));
+      actions.append(b, " ");
+    }
+    const h = el("button", { type: "button", class: "small secondary", text: "记录" });
+    h.setAttribute("aria-label", `${c.registration_id} 的审核记录`);
+    h.addEventListener("click", () => loadHistory(c.registration_id));
+    actions.append(h);
+    return el("tr", { "data-rid": c.registration_id },
+      el("td", { class: "mono", text: c.registration_id }),
+      el("td", { text: c.child ? c.child.name : "—" }),
+      el("td", { text: gradeZh(c.grade) }),
+      el("td", { text: c.category === "public" ? "公办" : c.category === "private" ? "民办" : c.category }),
+      el("td", {}, tag(c.status_zh, c.status === "review" ? "open" : "bad")),
+      el("td", {}, el("ul", { class: "reasons" }, (c.reasons_zh || []).map((t) => el("li", { text: t })))),
+      el("td", {}, facts.length ? el("ul", { class: "reasons" }, facts) : "—"),
+      actions);
+  });
+  body.replaceChildren(...(rows.length ? rows : [emptyRow(8, "没有待审核的案件")]));
+}
+
+async function loadHistory(rid) {
+  const res = await api("GET", `admin/verification/${enc(season())}/registrations/${enc(rid)}/history`);
+  const box = $("history-body");
+  $("history-h").textContent = `审核记录：${rid}`;
+  if (!res.ok) {
+    box.replaceChildren(el("p", { class: "error-box", text: messageOf(res) }));
+  } else if (!res.body.decisions.length) {
+    box.replaceChildren(el("p", { text: "尚无人工审核记录（当前结论由系统根据部门核查结果作出）。" }));
+  } else {
+    box.replaceChildren(el("ol", {}, res.body.decisions.map((d) => el("li", {},
+      `${time(d.at)} ${who(d.actor)}：${ACTION_ZH[d.action] || d.action}为“${OUTCOME_ZH[d.outcome] || d.outcome}”。理由：${d.reason}`))));
+  }
+  $("history").hidden = false;
+  $("history-h").focus();
+}
+
+function openDecide(c) {
+  deciding = c;
+  $("decide-case").textContent = `${c.registration_id} · ${c.child ? c.child.name : ""} · ${gradeZh(c.grade)} · 当前：${c.status_zh}`;
+  const options = c.status === "review"
+    ? [["override:eligible", "改判为符合片区入学条件"], ["override:not-eligible", "改判为不符合条件（统筹安排）"]]
+    : [["confirm:not-eligible", "确认不符合条件（统筹安排）"], ["override:eligible", "改判为符合片区入学条件"]];
+  $("decide-options").replaceChildren(...options.map(([value, label], i) => el("div", { class: "choice" },
+    el("input", { type: "radio", name: "decide-choice", id: `decide-opt-${i}`, value }),
+    el("label", { for: `decide-opt-${i}`, text: label }))));
+  $("decide-priority-field").hidden = !("policy-priority" in (c.facts || {}));
+  $("decide-priority").value = "";
+  $("decide-reason").value = "";
+  for (const id of ["decide-choice-error", "decide-reason-error", "decide-error"]) $(id).textContent = "";
+  $("decide-reason").removeAttribute("aria-invalid");
+  $("decide-dialog").showModal();
+  $("decide-opt-0").focus();
+}
+
+async function submitDecide(ev) {
+  ev.preventDefault();
+  const c = deciding;
+  const picked = document.querySelector("input[name=decide-choice]:checked");
+  const reason = $("decide-reason").value.trim();
+  $("decide-choice-error").textContent = picked ? "" : "请选择审核结论";
+  $("decide-reason-error").textContent = reason.length >= 2 ? "" : "请填写审核理由（至少2个字）";
+  $("decide-reason").setAttribute("aria-invalid", reason.length >= 2 ? "false" : "true");
+  if (!picked || reason.length < 2) return;
+  const [action, outcome] = picked.value.split(":");
+  const body = { action, reason };
+  if (action === "override") body.outcome = outcome;
+  if ($("decide-priority").value) body.priority_verified = $("decide-priority").value === "true";
+  $("decide-submit").disabled = true;
+  const res = await api("POST", `admin/verification/${enc(season())}/registrations/${enc(c.registration_id)}/decisions`, body);
+  $("decide-submit").disabled = false;
+  if (!res.ok) {
+    $("decide-error").textContent = messageOf(res);
+    return;
+  }
+  $("decide-dialog").close();
+  announce(`已签署：${c.registration_id} ${ACTION_ZH[action]}为“${OUTCOME_ZH[res.body.outcome] || res.body.outcome}”`);
+  await loadQueue();
+  await loadHistory(c.registration_id);
+}
+
+// 电脑派位 ------------------------------------------------------------------------------------------
+
+async function loadLottery() {
+  const body = $("lottery-table").tBodies[0];
+  body.replaceChildren(emptyRow(9, "正在载入…"));
+  const res = await api("GET", `admin/lottery/${enc(season())}/ceremonies`);
+  if (!res.ok) {
+    $("lottery-error").textContent = messageOf(res);
+    body.replaceChildren();
+    return;
+  }
+  $("lottery-error").textContent = "";
+  const rows = res.body.ceremonies.map((c) => {
+    const q = new URLSearchParams({ season: season(), school: c.school_id, grade: String(c.grade) });
+    const open = c.case === "all-admitted" ? "—" : el("a", {
+      class: "button", href: `${BASE}console/ceremony?${q}`, target: "_blank", rel: "opener",
+      "aria-label": `打开大屏幕：${c.school_name} ${gradeZh(c.grade)}（新窗口）`, text: "打开大屏幕",
+    });
+    const status = LOTTERY_STATUS_ZH[c.status] || c.status;
+    return el("tr", {},
+      el("td", { text: c.school_name }),
+      el("td", { text: gradeZh(c.grade) }),
+      el("td", { text: districtName(c.district) }),
+      el("td", { class: "num", text: c.plan }),
+      el("td", { class: "num", text: c.applicants }),
+      el("td", { text: CASE_ZH[c.case] || c.case }),
+      el("td", {}, tag(status, c.status === "prepared" ? "open" : "ok"), c.overdue && c.status === "prepared" ? el("span", { class: "tag bad", text: "已超时" }) : null),
+      el("td", { text: deadlineText(c.deadline) }),
+      el("td", {}, open));
+  });
+  body.replaceChildren(...(rows.length ? rows : [emptyRow(9, "暂无民办学校派位信息（报名审核结束后生成）")]));
+}
+
+// 录取结果 ------------------------------------------------------------------------------------------
+
+function fillSchools() {
+  const kind = $("dec-kind").value;
+  const plan = $("dec-plan").value;
+  const d = state.district;
+  const all = state.config.schools || [];
+  let list = [];
+  if (kind === "committee") {
+    list = plan === "regular-class" ? all.filter((s) => s.kind === "public" && s.district === d)
+      : all.filter((s) => s.kind === "special-education");
+  } else if (kind === "override") {
+    list = all.filter((s) => s.kind !== "private" && s.district === d);
+  }
+  $("dec-school").replaceChildren(...list.map((s) => el("option", { value: s.id, text: `${s.name}（${s.id}）` })));
+  $("dec-plan-field").hidden = kind !== "committee";
+  $("dec-school-field").hidden = kind === "defer";
+}
+
+async function loadPlacements(more) {
+  const d = state.district;
+  const mayDecide = state.me.role === "district";
+  $("decision-form").hidden = !mayDecide;
+  if (mayDecide && !more) fillSchools();
+  $("decisions-caption").textContent = `${districtName(d)}安置决定（以最新一条为准，全部保留）`;
+  $("placed-caption").textContent = `${districtName(d)}学生安置结果`;
+  if (!more) {
+    const res = await api("GET", `admin/placement/${enc(season())}/districts/${enc(d)}/decisions`);
+    const body = $("decisions-table").tBodies[0];
+    if (!res.ok) {
+      $("decisions-error").textContent = messageOf(res);
+      body.replaceChildren();
+    } else {
+      $("decisions-error").textContent = "";
+      const rows = res.body.decisions.map((x) => el("tr", {},
+        el("td", { class: "mono", text: x.registration_id }),
+        el("td", { text: KIND_ZH[x.kind] || x.kind }),
+        el("td", { text: x.plan ? PLAN_ZH[x.plan] || x.plan : "—" }),
+        el("td", { text: x.school_id ? schoolName(x.school_id) : "—" }),
+        el("td", { text: x.reason }),
+        el("td", { text: who(x.actor) }),
+        el("td", { text: time(x.at) })));
+      body.replaceChildren(...(rows.length ? rows : [emptyRow(7, "暂无安置决定")]));
+    }
+  }
+  const body = $("placed-table").tBodies[0];
+  if (!more) {
+    body.replaceChildren(emptyRow(6, "正在载入…"));
+    state.cursors.placed = null;
+  }
+  const q = new URLSearchParams({ limit: "200" });
+  if ($("placed-grade").value) q.set("grade", $("placed-grade").value);
+  if (more && state.cursors.placed) q.set("cursor", state.cursors.placed);
+  const res = await api("GET", `admin/placement/${enc(season())}/districts/${enc(d)}/placements?${q}`);
+  if (!res.ok) {
+    if (res.status === 409) { // placement has not run yet: not an error, just not yet
+      $("placed-error").textContent = "";
+      body.replaceChildren(emptyRow(6, messageOf(res)));
+    } else {
+      $("placed-error").textContent = messageOf(res);
+      body.replaceChildren();
+    }
+    $("placed-more").hidden = true;
+    $("placed-count").textContent = "";
+    return;
+  }
+  $("placed-error").textContent = "";
+  const rows = res.body.placements.map((p) => el("tr", { "data-rid": p.registration_id },
+    el("td", { class: "mono", text: p.registration_id }),
+    el("td", { text: p.child.name }),
+    el("td", { text: gradeZh(p.grade) }),
+    el("td", { text: p.school ? p.school.name : p.status === "deferred" ? "缓学" : "—" }),
+    el("td", { text: p.route_zh || "—" }),
+    el("td", { text: p.reason_zh || "—" })));
+  if (more) body.append(...rows);
+  else body.replaceChildren(...(rows.length ? rows : [emptyRow(6, "暂无安置结果")]));
+  state.cursors.placed = res.body.next;
+  $("placed-more").hidden = !res.body.next;
+  const shown = body.querySelectorAll("tr[data-rid]").length;
+  $("placed-count").textContent = `已显示 ${shown} 条${res.body.next ? "（还有更多）" : ""}`;
+}
+
+function fieldError(name, message) {
+  const input = $(`dec-${name}`);
+  const slot = $(`dec-${name}-error`);
+  if (slot) slot.textContent = message || "";
+  if (input) input.setAttribute("aria-invalid", message ? "true" : "false");
+}
+
+async function submitDecision(ev) {
+  ev.preventDefault();
+  for (const n of ["rid", "kind", "plan", "school", "reason"]) fieldError(n, "");
+  $("dec-error").textContent = "";
+  const rid = $("dec-rid").value.trim().toUpperCase();
+  const kind = $("dec-kind").value;
+  const reason = $("dec-reason").value.trim();
+  let bad = false;
+  if (!/^R-[A-Z2-7]{4}(-[A-Z2-7]{4}){3}$/.test(rid)) { fieldError("rid", "请填写完整的报名编号，如 R-ABCD-EFGH-IJKL-MNOP"); bad = true; }
+  if (reason.length < 2) { fieldError("reason", "请填写理由（至少2个字）"); bad = true; }
+  if (kind !== "defer" && !$("dec-school").value) { fieldError("school", "请选择学校"); bad = true; }
+  if (bad) return;
+  const body = { kind, reason };
+  if (kind === "committee") body.plan = $("dec-plan").value;
+  if (kind !== "defer") body.school_id = $("dec-school").value;
+  $("dec-submit").disabled = true;
+  const res = await api("POST", `admin/placement/${enc(season())}/registrations/${enc(rid)}/decisions`, body);
+  $("dec-submit").disabled = false;
+  if (!res.ok) {
+    const errors = (res.body && res.body.errors) || [];
+    const map = { kind: "kind", plan: "plan", school_id: "school", reason: "reason" };
+    let placed = false;
+    for (const e of errors) {
+      const f = String(e.field || "").split(".").pop();
+      if (map[f]) { fieldError(map[f], e.message_zh || e.message); placed = true; }
+    }
+    if (!placed) $("dec-error").textContent = messageOf(res);
+    return;
+  }
+  $("dec-reason").value = "";
+  $("dec-rid").value = "";
+  announce(`已录入安置决定：${rid}`);
+  $("dec-error").textContent = "";
+  await loadPlacements(false);
+  $("decisions-h").scrollIntoView({ block: "nearest" });
+}
+
+// 投诉答复 ------------------------------------------------------------------------------------------
+
+async function loadComplaints() {
+  const list = $("complaints-list");
+  const d = state.district;
+  const mayAnswer = state.me.role === "district";
+  list.replaceChildren(el("li", { text: "正在载入…" }));
+  const res = await api("GET", `admin/complaints/${enc(season())}/districts/${enc(d)}`);
+  if (!res.ok) {
+    $("complaints-error").textContent = messageOf(res);
+    list.replaceChildren();
+    $("complaints-count").textContent = "";
+    return;
+  }
+  $("complaints-error").textContent = "";
+  const complaints = res.body.complaints || res.body.items || [];
+  const open = complaints.filter((c) => c.status !== "answered").length;
+  $("complaints-count").textContent = `共 ${complaints.length} 件，待答复 ${open} 件`;
+  const items = complaints.map((c, i) => {
+    const answers = (c.answers || []).map((a) => el("div", { class: "answer" },
+      el("strong", { text: `答复（${time(a.at)} ${who(a.by)}）：` }), el("br"), a.text));
+    const li = el("li", { "data-complaint": c.complaint_id },
+      el("div", { class: "meta" },
+        tag(c.status_zh || c.status, c.status === "answered" ? "ok" : "open"),
+        el("span", { text: c.kind_zh || c.kind }),
+        el("span", { class: "mono", text: c.registration_id }),
+        el("span", { text: `提交：${time(c.created_at)}` }),
+        c.waited_zh ? el("span", { text: c.waited_zh }) : null),
+      el("p", { class: "text", text: c.text }),
+      ...answers);
+    if (mayAnswer) {
+      const id = `answer-${i}`;
+      const form = el("form", { class: "answer-form", novalidate: true },
+        el("label", { for: id, text: c.answers && c.answers.length ? "补充答复" : "答复内容" }),
+        el("textarea", { id, rows: "3", maxlength: "2000", "aria-describedby": `${id}-error` }),
+        el("p", { class: "field-error", id: `${id}-error`, role: "alert" }),
+        el("button", { type: "submit", class: "small", text: "提交答复" }));
+      form.addEventListener("submit", (ev) => answerComplaint(ev, c, id));
+      li.append(form);
+    }
+    return li;
+  });
+  list.replaceChildren(...(items.length ? items : [el("li", { text: "暂无投诉申诉" })]));
+}
+
+async function answerComplaint(ev, c, id) {
+  ev.preventDefault();
+  const text = $(id).value.trim();
+  const slot = $(`${id}-error`);
+  slot.textContent = "";
+  if (text.length < 5) {
+    slot.textContent = "答复内容至少5个字";
+    $(id).setAttribute("aria-invalid", "true");
+    return;
+  }
+  const button = ev.target.querySelector("button");
+  button.disabled = true;
+  const res = await api("POST", `admin/complaints/${enc(season())}/complaints/${enc(c.complaint_id)}/answer`, { answer: text });
+  button.disabled = false;
+  if (!res.ok) {
+    slot.textContent = messageOf(res);
+    return;
+  }
+  announce("答复已提交");
+  await loadComplaints();
+}
+
+// 招生阶段 ------------------------------------------------------------------------------------------
+
+let advancing = null;
+
+async function loadPhases() {
+  const body = $("phases-table").tBodies[0];
+  body.replaceChildren(emptyRow(5, "正在载入…"));
+  const res = await api("GET", `admin/seasons/${enc(season())}/phases`);
+  if (!res.ok) {
+    $("phases-error").textContent = messageOf(res);
+    body.replaceChildren();
+    return;
+  }
+  $("phases-error").textContent = "";
+  const may = Boolean(res.body.may_advance);
+  $("phases-hint").textContent = may
+    ? "每个阶段到公布的截止时间自动结束；市教育局可以提前结束正在进行的阶段，须说明理由。"
+    : "每个阶段到公布的截止时间自动结束；提前结束由市教育局决定。";
+  const rows = res.body.phases.map((p) => {
+    const kind = p.state === "open" ? "open" : p.state === "advanced" ? "ok" : "plain";
+    const record = p.state === "advanced"
+      ? el("div", {}, `${time(p.advanced_at)} · ${p.source_zh || p.source}`,
+        p.source === "staff" ? el("div", { text: `${who(p.advanced_by)}：${p.reason || ""}` }) : null)
+      : "—";
+    let action = "—";
+    if (may && p.state === "open") {
+      action = el("button", { type: "button", class: "small danger", "data-phase": p.phase, text: "提前结束" });
+      action.setAttribute("aria-label", `提前结束：${p.title_zh}`);
+      action.addEventListener("click", () => openAdvance(p));
+    }
+    return el("tr", { "data-phase": p.phase },
+      el("th", { scope: "row", text: p.title_zh }),
+      el("td", {}, deadlineText(p.deadline), p.extended ? el("div", { class: "hint", text: `（已延长，原定 ${deadlineText(p.published_deadline)}）` }) : null),
+      el("td", {}, tag(p.state_zh, kind), p.overdue ? tag("已过截止时间", "bad") : null),
+      el("td", {}, record),
+      el("td", {}, action));
+  });
+  body.replaceChildren(...rows);
+}
+
+function openAdvance(p) {
+  advancing = p;
+  $("advance-phase").textContent = p.title_zh;
+  $("advance-deadline").textContent = deadlineText(p.deadline);
+  $("advance-reason").value = "";
+  $("advance-reason").removeAttribute("aria-invalid");
+  $("advance-reason-error").textContent = "";
+  $("advance-error").textContent = "";
+  $("advance-dialog").showModal();
+  $("advance-reason").focus();
+}
+
+async function submitAdvance(ev) {
+  ev.preventDefault();
+  const p = advancing;
+  const reason = $("advance-reason").value.trim();
+  if (reason.length < 2) {
+    $("advance-reason-error").textContent = "请填写提前结束的理由（至少2个字）";
+    $("advance-reason").setAttribute("aria-invalid", "true");
+    return;
+  }
+  $("advance-submit").disabled = true;
+  const res = await api("POST", `admin/seasons/${enc(season())}/phases/${enc(p.phase)}/advance`, { reason });
+  $("advance-submit").disabled = false;
+  if (!res.ok) {
+    $("advance-error").textContent = messageOf(res);
+    return;
+  }
+  $("advance-dialog").close();
+  announce(res.body.result === "already-advanced" ? `“${p.title_zh}”已经结束，未作更改` : `已提前结束：${p.title_zh}`);
+  await loadPhases();
+}
+
+// 抽查 ----------------------------------------------------------------------------------------------
+
+async function loadSpotCheck() {
+  const d = state.district;
+  const body = $("spot-table").tBodies[0];
+  $("spot-caption").textContent = `${districtName(d)}抽查样本`;
+  body.replaceChildren(emptyRow(4, "正在载入…"));
+  const res = await api("GET", `admin/verification/${enc(season())}/districts/${enc(d)}/spot-checks`);
+  if (!res.ok) {
+    $("spot-error").textContent = messageOf(res);
+    body.replaceChildren();
+    $("spot-summary").replaceChildren();
+    return;
+  }
+  $("spot-error").textContent = "";
+  const s = res.body.summary;
+  const fact = (label, value, small) => el("div", {}, el("dt", { text: label }), el("dd", { class: small ? "small" : null, text: value }));
+  $("spot-summary").replaceChildren(
+    fact("抽样人数", `${s.sampled}人`), fact("已复核", `${s.checked}人`),
+    fact("复核属实", `${s.confirmed}人`), fact("发现问题", `${s.discrepancies}人`),
+    fact("审核总数", `${s.population}人`), fact("抽样种子", s.seed || "尚未抽样", true));
+  const sample = (res.body.sample && res.body.sample.sample) || [];
+  const outcomes = {};
+  for (const o of res.body.outcomes || []) outcomes[o.registration_id] = o;
+  const rows = sample.map((rid, i) => {
+    const done = outcomes[rid];
+    const cell = el("td", {});
+    if (done) {
+      cell.append(tag(done.outcome === "confirmed" ? "复核属实" : "发现问题", done.outcome === "confirmed" ? "ok" : "bad"),
+        ` ${who(done.checked_by)} ${time(done.checked_at)}${done.note ? `：${done.note}` : ""}`);
+    } else {
+      const id = `spot-${i}`;
+      const form = el("form", { class: "filters", novalidate: true },
+        el("label", { for: `${id}-outcome`, class: "visually-hidden", text: `${rid} 复核结果` }),
+        el("select", { id: `${id}-outcome` },
+          el("option", { value: "confirmed", text: "复核属实" }), el("option", { value: "discrepancy", text: "发现问题" })),
+        el("label", { for: `${id}-note`, class: "visually-hidden", text: `${rid} 复核说明` }),
+        el("input", { type: "text", id: `${id}-note`, placeholder: "复核说明（可选）", maxlength: "500" }),
+        el("button", { type: "submit", class: "small", text: "记录" }),
+        el("span", { class: "field-error", id: `${id}-error`, role: "alert" }));
+      form.addEventListener("submit", (ev) => recordSpotCheck(ev, rid, id));
+      cell.append(form);
+    }
+    return el("tr", {}, el("td", { class: "num", text: i + 1 }), el("td", { class: "mono", text: rid }),
+      el("td", {}, done ? (done.outcome === "confirmed" ? "属实" : "有问题") : "待复核"), cell);
+  });
+  body.replaceChildren(...(rows.length ? rows : [emptyRow(4, "尚未抽样（抽查阶段开始时随机抽取）")]));
+}
+
+async function recordSpotCheck(ev, rid, id) {
+  ev.preventDefault();
+  const body = { outcome: $(`${id}-outcome`).value, note: $(`${id}-note`).value.trim() };
+  const res = await api("POST", `admin/verification/${enc(season())}/districts/${enc(state.district)}/spot-checks/${enc(rid)}`, body);
+  if (!res.ok) {
+    $(`${id}-error`).textContent = messageOf(res);
+    return;
+  }
+  announce(`已记录抽查结果：${rid}`);
+  await loadSpotCheck();
+}
+
+// 结果与归档 ----------------------------------------------------------------------------------------
+
+function sizeText(n) {
+  if (n >= 1048576) return `${(n / 1048576).toFixed(1)} MB`;
+  if (n >= 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${n} B`;
+}
+
+function fileTable(caption, listing) {
+  const rows = listing.files.map((f) => el("tr", {},
+    el("td", { class: "mono", text: f.key }),
+    el("td", { class: "num", text: sizeText(f.bytes) }),
+    el("td", { class: "mono", text: f.sha256 }),
+    el("td", {}, el("a", { href: f.url, download: f.key.split("/").pop(), "aria-label": `下载 ${f.key}`, text: "下载" }))));
+  const signed = listing.signed.map((f) => el("li", {},
+    el("a", { href: f.url, download: f.key, text: f.key })));
+  return el("div", {},
+    el("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": caption },
+      el("table", {}, el("caption", { text: caption }),
+        el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "文件" }), el("th", { scope: "col", class: "num", text: "大小" }),
+          el("th", { scope: "col", text: "SHA-256" }), el("th", { scope: "col", text: "下载" }))),
+        el("tbody", {}, ...rows))),
+    el("p", { class: "hint" }, `封存时间：${time(listing.created_at)}。签名与公钥：`),
+    el("ul", {}, ...signed));
+}
+
+async function loadArchive() {
+  $("archive-files").replaceChildren(el("p", { text: "正在载入…" }));
+  $("archive-summary").replaceChildren();
+  const res = await api("GET", `admin/placement/${enc(season())}/archive`);
+  if (!res.ok) {
+    if (res.status === 409) {
+      $("archive-error").textContent = "";
+      $("archive-files").replaceChildren(el("p", { class: "warn", text: messageOf(res) }));
+    } else {
+      $("archive-error").textContent = messageOf(res);
+      $("archive-files").replaceChildren();
+    }
+    return;
+  }
+  $("archive-error").textContent = "";
+  const a = res.body;
+  const s = a.summary;
+  if (s) {
+    const routes = Object.entries(s.by_route).map(([k, v]) => el("tr", {},
+      el("th", { scope: "row", text: v.route_zh }), el("td", { class: "num", text: v.count })));
+    const districts = s.by_district.map((x) => el("tr", {},
+      el("th", { scope: "row", text: x.name }), el("td", { class: "num", text: x.placed })));
+    $("archive-summary").replaceChildren(
+      el("h3", { text: "录取结果汇总" }),
+      el("dl", { class: "facts" },
+        el("div", {}, el("dt", { text: "安置总人数" }), el("dd", { text: `${s.total}人` })),
+        el("div", {}, el("dt", { text: "已安排学校" }), el("dd", { text: `${s.placed}人` })),
+        el("div", {}, el("dt", { text: "缓学" }), el("dd", { text: `${s.deferred}人` }))),
+      el("div", { class: "grid" },
+        el("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": "按录取方式" },
+          el("table", {}, el("caption", { text: "按录取方式" }),
+            el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "录取方式" }), el("th", { scope: "col", class: "num", text: "人数" }))),
+            el("tbody", {}, ...routes))),
+        el("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": "按录取学校所在区" },
+          el("table", {}, el("caption", { text: "按录取学校所在区" }),
+            el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "区" }), el("th", { scope: "col", class: "num", text: "人数" }))),
+            el("tbody", {}, ...districts)))));
+  }
+  const parts = [el("h3", { text: "签名归档文件" }), fileTable(`${a.season}年度招生结果归档`, a)];
+  for (const add of a.additions || []) {
+    parts.push(el("h3", { text: "阳光分班（补充归档）" }), fileTable("阳光分班名单归档", add));
+  }
+  $("archive-files").replaceChildren(...parts);
+}
+
+// Start ----------------------------------------------------------------------------------------
+
+const LOADERS = {
+  registrations: () => loadRegistrations(false),
+  queue: loadQueue,
+  lottery: loadLottery,
+  placements: () => loadPlacements(false),
+  complaints: loadComplaints,
+  phases: loadPhases,
+  spotcheck: loadSpotCheck,
+  archive: loadArchive,
+};
+
+async function start() {
+  let r;
+  try {
+    r = await fetch(`${BASE}console/config.json`, { headers: { Accept: "application/json" } });
+    state.config = await r.json();
+  } catch (e) {
+    showAlert("无法载入平台配置，请稍后刷新重试。");
+    return;
+  }
+  for (const s of state.config.schools || []) state.schools[s.id] = s;
+  $("season-line").textContent = `${state.config.season}年义务教育学校招生入学`;
+  const params = new URLSearchParams(location.search);
+  if (params.has("code") || params.has("error")) {
+    if (!(await completeSignIn(params))) return;
+  }
+  if (!token()) {
+    if (sessionStorage.getItem(RETURN_KEY)) signIn(); // sent here by the ceremony screen: sign in at once
+    else showSignIn("");
+    return;
+  }
+  const me = await api("GET", "admin/me");
+  if (!me.ok) {
+    if (me.status !== 401) showSignIn(messageOf(me));
+    return;
+  }
+  sessionStorage.removeItem(LAST_SIGNIN_KEY); // the token works: a later 401 may sign in again
+  state.me = me.body;
+  $("signin").hidden = true;
+  $("who-role").textContent = me.body.district_name ? `${me.body.district_name}教育局` : me.body.role_zh;
+  $("who-name").textContent = `${me.body.role_zh} · ${who(me.body.principal)}`;
+  $("who").hidden = false;
+  buildNav();
+  buildDistrictPicker();
+  route();
+}
+
+$("sign-in").addEventListener("click", () => {
+  sessionStorage.removeItem(LAST_SIGNIN_KEY);
+  signIn();
+});
+$("sign-out").addEventListener("click", signOut);
+window.addEventListener("hashchange", () => { if (state.me) route(); });
+$("district-pick").addEventListener("change", () => {
+  state.district = $("district-pick").value;
+  $("history").hidden = true;
+  LOADERS[state.section]();
+});
+$("reg-grade").addEventListener("change", () => loadRegistrations(false));
+$("reg-reload").addEventListener("click", () => loadRegistrations(false));
+$("reg-more").addEventListener("click", () => loadRegistrations(true));
+$("queue-reload").addEventListener("click", loadQueue);
+$("lottery-reload").addEventListener("click", loadLottery);
+$("placed-grade").addEventListener("change", () => loadPlacements(false));
+$("placed-reload").addEventListener("click", () => loadPlacements(false));
+$("placed-more").addEventListener("click", () => loadPlacements(true));
+$("dec-kind").addEventListener("change", fillSchools);
+$("dec-plan").addEventListener("change", fillSchools);
+$("decision-form").addEventListener("submit", submitDecision);
+$("complaints-reload").addEventListener("click", loadComplaints);
+$("phases-reload").addEventListener("click", loadPhases);
+$("spot-reload").addEventListener("click", loadSpotCheck);
+$("archive-reload").addEventListener("click", loadArchive);
+$("decide-form").addEventListener("submit", submitDecide);
+$("decide-cancel").addEventListener("click", () => $("decide-dialog").close());
+$("advance-form").addEventListener("submit", submitAdvance);
+$("advance-cancel").addEventListener("click", () => $("advance-dialog").close());
+start();

@@ -1,0 +1,108 @@
+"""The bureau staff console (issue 7): its pages, its sign-in settings, and who is signed in.
+
+The pages (`GET /console`, `/console/ceremony` and their script and style) hold no personal data and
+are public; everything they show comes from the token-authorised JSON APIs. `GET /admin/me` is one
+of those: the signed-in staff member, for the console to show only the sections the role may use.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from enrollment.adapters.wiring import wiring
+from enrollment.api import json_response, staff_caller, staff_resolver
+from enrollment.observability import logger, metrics, tracer
+from enrollment.staff import ROLE_ZH, Forbidden
+
+app = staff_resolver()
+HERE = Path(__file__).parent
+# Pages carry no data; the referrer never leaks the sign-in code of the address bar.
+HEADERS = {
+    "Cache-Control": "no-cache",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def _file(name: str, content_type: str) -> Response[str]:
+    return Response(200, content_type, (HERE / name).read_text(encoding="utf-8"), headers=HEADERS)
+
+
+@app.get("/console")
+def console_page() -> Response[str]:
+    return _file("console.html", "text/html; charset=utf-8")
+
+
+@app.get("/console/ceremony")
+def ceremony_page() -> Response[str]:
+    """The lottery ceremony's big screen (R-LOT-3): `?season=&school=&grade=`."""
+    return _file("ceremony.html", "text/html; charset=utf-8")
+
+
+@app.get("/console/console.js")
+def script() -> Response[str]:
+    return _file("console.js", "text/javascript; charset=utf-8")
+
+
+@app.get("/console/console.css")
+def style() -> Response[str]:
+    return _file("console.css", "text/css; charset=utf-8")
+
+
+@app.get("/console/config.json")
+def sign_in_settings() -> Response[str]:
+    """Where the console signs staff in (OIDC authorization code + PKCE, a public client)."""
+    w = wiring()
+    s = w.settings
+    return json_response(
+        200,
+        {
+            # getattr: until enrollment/settings.py's OIDC fields are committed
+            "issuer": str(getattr(s, "oidc_issuer", "")),
+            "client_id": str(getattr(s, "oidc_client_id", "")),
+            "scopes": str(getattr(s, "oidc_scopes", "") or "openid profile"),
+            "season": w.config.season,
+            "redirect_path": "/console",
+            # public facts the forms and pickers name (no personal data)
+            "districts": [{"code": d.code, "name": d.name} for d in w.config.districts],
+            "schools": [
+                {
+                    "id": x.id,
+                    "name": x.name,
+                    "kind": x.kind,
+                    "district": x.district,
+                    "grades": sorted(x.plans),
+                }
+                for x in w.config.schools
+            ],
+        },
+    )
+
+
+@app.get("/admin/me")
+def me() -> dict[str, Any]:
+    """The signed-in staff member: role and district, in Chinese too."""
+    w = wiring()
+    staff = staff_caller(app, w.staff)
+    if staff.role not in ("district", "city", "auditor"):
+        raise Forbidden("未授权：不是招生工作人员", "forbidden: not bureau staff")
+    district = w.config.district_index.get(staff.district) if staff.district else None
+    return {
+        "principal": staff.principal,
+        "role": staff.role,
+        "role_zh": ROLE_ZH[staff.role],
+        "district": staff.district,
+        "district_name": district.name if district else None,
+    }
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

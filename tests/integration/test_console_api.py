@@ -1,0 +1,426 @@
+"""The staff console's read APIs (issue 7) in moto: each checks the caller's district on the data itself.
+
+- `GET /admin/verification/{season}/districts/{d}/registrations` (masked, paged, R-DATA-2)
+- `GET /admin/seasons/{season}/phases` (every phase, its deadline and its gate)
+- `GET /admin/placement/{season}/districts/{d}/placements` (after placement has run)
+- `GET /admin/placement/{season}/archive` (the sealed archive's files, short-lived links)
+- `GET /admin/me` and the console's public pages
+
+A small season is driven to the review gate once (module fixture); the last tests drive it on to the
+end of the season (`season_over`), so they run after the others in file order.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import boto3
+import pytest
+
+from enrollment.clock import SimulatedClock
+from enrollment.config import SeasonConfig
+from enrollment.local import season as drive
+from enrollment.local.http import route
+from enrollment.local.runtime import EmbeddedSeason
+from enrollment.synth.population import generate
+from tests.integration.conftest import at
+
+pytestmark = pytest.mark.xdist_group("moto-console-api")
+
+APPLICANTS, SEED = 60, 11
+MASKED_ID = re.compile(r"^\d{6}\*{8}\d{3}[0-9X]$")
+
+
+@dataclass
+class Day:
+    rt: EmbeddedSeason
+    config: SeasonConfig
+    bodies: dict[str, dict[str, Any]]
+
+    @property
+    def season(self) -> str:
+        return self.config.season
+
+    def staff(self, role: str, district: str | None = None) -> str:
+        return drive.member(self.rt, role, district).principal
+
+    def district_of(self, rid: str) -> str:
+        return str(self.bodies[rid]["home_address"]["district"])
+
+    def ids_of(self, district: str) -> list[str]:
+        return sorted(r for r in self.bodies if self.district_of(r) == district)
+
+
+def call(
+    rt: EmbeddedSeason,
+    method: str,
+    path: str,
+    body: Any,
+    caller: str | None,
+    query: dict[str, str] | None = None,
+) -> tuple[int, Any]:
+    """`drive.call`, and with a query string (which `drive.call` does not send) as API Gateway would."""
+    if not query:
+        return drive.call(rt, method, path, body, caller)
+    target = route(method, path)
+    assert target is not None and target.auth == "staff", path
+    token = rt.oidc.mint(caller) if caller in rt.oidc.users else None
+    status, context = rt.authorize(f"Bearer {token}" if token else None, method, path)
+    if status != 200:
+        return status, context
+    r = rt.call_api(
+        target.function_key,
+        method,
+        path,
+        body,
+        resource=target.resource,
+        path_parameters=target.path_parameters,
+        authorizer=context,
+        query=query,
+    )
+    return int(r["statusCode"]), json.loads(r["body"])
+
+
+@pytest.fixture(scope="module")
+def day(season: SeasonConfig) -> Iterator[Day]:
+    """Registrations verified, home visits closed: the workflow waits at the review gate."""
+    population = generate(season, APPLICANTS, seed=SEED)
+    start = at(season, f"{season.calendar.grade7_registration.start} 08:00")
+    with EmbeddedSeason(season, SimulatedClock(start), registries=population.registries) as rt:
+        rt.start()
+        rt.wait_for_gate("grade7-registration")
+        bodies = drive.register_valid(rt, population)
+        rt.wait_for_gate("home-visits", timeout=600)
+        drive.run_home_visits(rt)
+        rt.advance_clock(season.day_end(season.calendar.home_visits.end))
+        rt.wait_for_gate("review", timeout=600)
+        yield Day(rt, season, bodies)
+
+
+@pytest.fixture(scope="module")
+def season_over(day: Day) -> Day:
+    """The same season on to its end: lotteries, placement, notices, the sealed archive, classes."""
+    rt, config = day.rt, day.config
+    rt.advance_clock(config.day_end(config.calendar.private_counts_due))
+    drive.run_lotteries(rt, config)
+    rt.wait_for_gate("coordination", timeout=600)
+    drive.enter_placement_decisions(rt, config)
+    rt.advance_clock(config.day_end(config.calendar.coordination.end))
+    rt.wait_for_gate("spot-check", timeout=600)
+    drive.spot_check(rt)
+    rt.advance_clock(config.day_end(config.calendar.spot_check.end))
+    rt.wait_for_gate("reporting", timeout=600)  # notices out, archive sealed
+    return day
+
+
+def two_districts(day: Day) -> tuple[str, str]:
+    """The two districts with the most registrations: A and B."""
+    counts = sorted(((len(day.ids_of(d.code)), d.code) for d in day.config.districts), reverse=True)
+    assert counts[1][0] >= 3, counts
+    return counts[0][1], counts[1][1]
+
+
+# Registrations ---------------------------------------------------------------------------------
+
+
+def test_district_staff_read_their_districts_registrations_masked(day: Day) -> None:
+    a, _ = two_districts(day)
+    path = f"/admin/verification/{day.season}/districts/{a}/registrations"
+    status, page = call(day.rt, "GET", path, None, day.staff("district", a))
+    assert status == 200, page
+    rows = page["registrations"]
+    # Then every registration of the district is there, and only those
+    assert sorted(r["registration_id"] for r in rows) == day.ids_of(a)
+    assert {r["district"] for r in rows} == {a} and page["next"] is None
+    for r in rows:
+        full = day.bodies[r["registration_id"]]["child"]
+        # masked (R-DATA-2): 220202********123X and the first character of the name
+        assert MASKED_ID.fullmatch(r["child"]["id_number"]), r["child"]
+        assert r["child"]["id_number"][:6] == full["id_number"][:6]
+        assert r["child"]["id_number"][-4:] == full["id_number"][-4:]
+        assert r["child"]["name"] == full["name"][0] + "*" * (len(full["name"]) - 1)
+        assert r["category_zh"] and r["verification"] in ("eligible", "not-eligible", "review")
+    # and nothing personal beyond the masked child leaks into the answer
+    text = json.dumps(page, ensure_ascii=False)
+    for rid in day.ids_of(a):
+        body = day.bodies[rid]
+        assert body["child"]["id_number"] not in text
+        assert all(g["phone"] not in text for g in body["guardians"])
+        assert body["home_address"]["road"] not in text
+    # City staff and auditors read any district
+    for role in ("city", "auditor"):
+        status, seen = call(day.rt, "GET", path, None, day.staff(role))
+        assert status == 200 and len(seen["registrations"]) == len(rows)
+
+
+def test_another_districts_staff_are_refused_the_registrations(day: Day) -> None:
+    a, b = two_districts(day)
+    path = f"/admin/verification/{day.season}/districts/{a}/registrations"
+    # When district B's staff ask for district A's registrations
+    status, answer = call(day.rt, "GET", path, None, day.staff("district", b))
+    # Then 403 with the Chinese message, and no data
+    assert status == 403 and "仅限本区" in answer["message"] and "registrations" not in answer
+    # nobody signed in: 401 from the authorizer
+    assert call(day.rt, "GET", path, None, None)[0] == 401
+
+
+def test_registrations_come_in_pages_by_grade(day: Day) -> None:
+    a, _ = two_districts(day)
+    path = f"/admin/verification/{day.season}/districts/{a}/registrations"
+    who = day.staff("district", a)
+    seen: list[str] = []
+    cursor = None
+    for _ in range(len(day.ids_of(a)) + 1):
+        query = {"limit": "2"} | ({"cursor": cursor} if cursor else {})
+        status, page = call(day.rt, "GET", path, None, who, query)
+        assert status == 200 and len(page["registrations"]) <= 2, page
+        seen += [r["registration_id"] for r in page["registrations"]]
+        cursor = page["next"]
+        if cursor is None:
+            break
+    # every registration once: grade 1 first, then grade 7, each by registration id
+    grade = {rid: int(day.bodies[rid]["grade"]) for rid in day.ids_of(a)}
+    assert seen == sorted(day.ids_of(a), key=lambda r: (grade[r], r))
+    status, ones = call(day.rt, "GET", path, None, who, {"grade": "1"})
+    assert status == 200 and {r["grade"] for r in ones["registrations"]} <= {1}
+    assert len(ones["registrations"]) == sum(1 for g in grade.values() if g == 1)
+    # a wrong parameter is named
+    status, answer = call(day.rt, "GET", path, None, who, {"limit": "9999"})
+    assert status == 422 and "limit" in answer["message"]
+    status, answer = call(day.rt, "GET", path, None, who, {"cursor": "nonsense"})
+    assert status == 422 and "cursor" in answer["message"]
+
+
+# The review queue and decisions: the case's own district, whatever the path says ---------------
+
+
+def test_a_case_of_another_district_is_refused_whatever_the_path_names(day: Day) -> None:
+    a, b = two_districts(day)
+    season = day.season
+    cases: dict[str, list[dict[str, Any]]] = {}
+    for d in (a, b):
+        status, queue = call(
+            day.rt, "GET", f"/admin/verification/{season}/districts/{d}/queue", None, day.staff("district", d)
+        )
+        assert status == 200
+        cases[d] = queue["cases"]
+        for c in queue["cases"]:  # masked child and reasons in Chinese, for the reviewer
+            assert c["district"] == d and c["child"]["name"].endswith("*")
+            assert MASKED_ID.fullmatch(c["child"]["id_number"])
+            assert len(c["reasons_zh"]) == len(c["reasons"])
+    case = next(iter(cases[b] or cases[a]))
+    owner = case["district"]
+    stranger = a if owner == b else b
+    rid = case["registration_id"]
+    intruder = day.staff("district", stranger)
+    # the stranger's own district in the path, another district's registration id in it: 403
+    sign = {"action": "override", "outcome": "eligible", "reason": "越权改判"}
+    status, answer = call(
+        day.rt, "POST", f"/admin/verification/{season}/registrations/{rid}/decisions", sign, intruder
+    )
+    assert status == 403 and "仅限本区" in answer["message"]
+    status, _ = call(
+        day.rt, "GET", f"/admin/verification/{season}/registrations/{rid}/history", None, intruder
+    )
+    assert status == 403
+    placing = {"kind": "defer", "reason": "越权缓学"}
+    status, _ = call(
+        day.rt, "POST", f"/admin/placement/{season}/registrations/{rid}/decisions", placing, intruder
+    )
+    assert status == 403
+    # the auditor reads the queue and the history but signs nothing
+    auditor = day.staff("auditor")
+    assert (
+        call(day.rt, "GET", f"/admin/verification/{season}/districts/{owner}/queue", None, auditor)[0] == 200
+    )
+    assert (
+        call(day.rt, "GET", f"/admin/verification/{season}/registrations/{rid}/history", None, auditor)[0]
+        == 200
+    )
+    status, answer = call(
+        day.rt, "POST", f"/admin/verification/{season}/registrations/{rid}/decisions", sign, auditor
+    )
+    assert status == 403 and "只能查看" in answer["message"]
+    assert (
+        call(day.rt, "POST", f"/admin/placement/{season}/registrations/{rid}/decisions", placing, auditor)[0]
+        == 403
+    )
+    # and nothing was recorded by any of them
+    status, hist = call(
+        day.rt, "GET", f"/admin/verification/{season}/registrations/{rid}/history", None, auditor
+    )
+    assert hist["decisions"] == []
+
+
+# Phases ----------------------------------------------------------------------------------------
+
+
+def test_every_staff_member_reads_the_phases_with_deadlines_and_gates(day: Day) -> None:
+    a, _ = two_districts(day)
+    path = f"/admin/seasons/{day.season}/phases"
+    status, board = call(day.rt, "GET", path, None, day.staff("district", a))
+    assert status == 200, board
+    phases = {p["phase"]: p for p in board["phases"]}
+    assert list(phases)[:4] == ["grade7-registration", "grade1-registration", "home-visits", "review"]
+    # the registration gates were advanced by their schedules; review is open; the rest not reached
+    g7 = phases["grade7-registration"]
+    assert g7["state"] == "advanced" and g7["state_zh"] == "已结束" and g7["source"] == "schedule"
+    assert g7["advanced_at"] and g7["advanced_by"]
+    review = phases["review"]
+    assert review["state"] == "open" and review["title_zh"] == "审核复核与签字"
+    deadline = day.config.day_end(day.config.calendar.private_counts_due).isoformat()
+    assert review["deadline"] == deadline and review["overdue"] is False
+    assert (
+        phases["coordination"]["state"] == "not-reached" and phases["coordination"]["state_zh"] == "尚未开始"
+    )
+    assert board["may_advance"] is False  # only the city advances a gate
+    for role in ("city", "auditor"):
+        status, seen = call(day.rt, "GET", path, None, day.staff(role))
+        assert status == 200 and [p["phase"] for p in seen["phases"]] == list(phases)
+    assert call(day.rt, "GET", path, None, day.staff("city"))[1]["may_advance"] is True
+    assert call(day.rt, "GET", path, None, None)[0] == 401
+    status, answer = call(day.rt, "GET", "/admin/seasons/1999/phases", None, day.staff("city"))
+    assert status == 404 and "1999" in answer["message"]
+
+
+def test_an_auditor_cannot_advance_a_phase(day: Day) -> None:
+    path = f"/admin/seasons/{day.season}/phases/review/advance"
+    status, _ = call(day.rt, "POST", path, {"reason": "审计试图推进"}, day.staff("auditor"))
+    assert status == 403
+    status, board = call(day.rt, "GET", f"/admin/seasons/{day.season}/phases", None, day.staff("auditor"))
+    assert {p["phase"]: p["state"] for p in board["phases"]}["review"] == "open"
+
+
+# Before placement has run ---------------------------------------------------------------------
+
+
+def test_placements_and_the_archive_are_not_there_before_their_time(day: Day) -> None:
+    a, _ = two_districts(day)
+    status, answer = call(
+        day.rt,
+        "GET",
+        f"/admin/placement/{day.season}/districts/{a}/placements",
+        None,
+        day.staff("district", a),
+    )
+    assert status == 409 and "尚未" in answer["message"]
+    status, answer = call(day.rt, "GET", f"/admin/placement/{day.season}/archive", None, day.staff("auditor"))
+    assert status == 409 and "尚未封存" in answer["message"]
+
+
+# The console itself -----------------------------------------------------------------------------
+
+
+def test_who_is_signed_in_and_the_console_pages(day: Day) -> None:
+    a, _ = two_districts(day)
+    status, me = call(day.rt, "GET", "/admin/me", None, day.staff("district", a))
+    assert status == 200
+    name = day.config.district_index[a].name
+    assert me == {
+        "principal": day.staff("district", a),
+        "role": "district",
+        "role_zh": "区教育局",
+        "district": a,
+        "district_name": name,
+    }
+    status, me = call(day.rt, "GET", "/admin/me", None, day.staff("auditor"))
+    assert status == 200 and me["role"] == "auditor" and me["district"] is None
+    assert call(day.rt, "GET", "/admin/me", None, None)[0] == 401
+    # the pages are public and hold no data; the sign-in settings name the issuer and the client
+    for path, kind in (
+        ("/console", "text/html"),
+        ("/console/ceremony", "text/html"),
+        ("/console/console.js", "text/javascript"),
+        ("/console/console.css", "text/css"),
+        ("/console/config.json", "application/json"),
+    ):
+        r = day.rt.call_api("console", "GET", path, resource="/console/{proxy+}")
+        assert r["statusCode"] == 200, path
+        headers = {k.lower(): v[0] for k, v in r["multiValueHeaders"].items()}
+        assert headers["content-type"].startswith(kind), headers
+        if kind == "text/html":  # the sign-in code in the address bar never leaves in a referrer
+            assert headers["referrer-policy"] == "no-referrer"
+    config = json.loads(day.rt.call_api("console", "GET", "/console/config.json")["body"])
+    assert config["season"] == day.season and config["redirect_path"] == "/console"
+    assert config["issuer"] and config["client_id"] and "openid" in config["scopes"]
+    assert {d["code"] for d in config["districts"]} == {d.code for d in day.config.districts}
+    assert day.rt.call_api("console", "GET", "/console/nothing-here")["statusCode"] == 404
+
+
+# After the season: placements and the archive ----------------------------------------------------
+
+
+def test_district_staff_read_their_childrens_places(season_over: Day) -> None:
+    day = season_over
+    a, b = two_districts(day)
+    path = f"/admin/placement/{day.season}/districts/{a}/placements"
+    status, page = call(day.rt, "GET", path, None, day.staff("district", a))
+    assert status == 200, page
+    rows = {r["registration_id"]: r for r in page["placements"]}
+    assert sorted(rows) == day.ids_of(a) and page["next"] is None
+    # the same places the archive holds, with the route and why in Chinese
+    archived = (
+        boto3.client("s3")
+        .get_object(Bucket=day.rt.bucket, Key=f"seasons/{day.season}/placements.jsonl")["Body"]
+        .read()
+    )
+    lines = {x["registration_id"]: x for x in map(json.loads, archived.decode().splitlines())}
+    for rid, row in rows.items():
+        line = lines[rid]
+        assert row["route"] == line["route"] and row["route_zh"]
+        assert (row["school"] or {}).get("id") == line["school_id"]
+        if line["route"] == "coordination":
+            assert row["reason"] == line["reason"] and row["reason_zh"] and row["reason_zh"] != row["reason"]
+        assert row["child"]["name"].endswith("*") and MASKED_ID.fullmatch(row["child"]["id_number"])
+    # District B's staff: 403, and the auditor and the city read
+    status, answer = call(day.rt, "GET", path, None, day.staff("district", b))
+    assert status == 403 and "仅限本区" in answer["message"]
+    for role in ("auditor", "city"):
+        status, seen = call(day.rt, "GET", path, None, day.staff(role))
+        assert status == 200 and len(seen["placements"]) == len(rows)
+
+
+def test_the_sealed_archive_lists_its_files_with_short_lived_links(season_over: Day) -> None:
+    day = season_over
+    status, archive = call(
+        day.rt, "GET", f"/admin/placement/{day.season}/archive", None, day.staff("auditor")
+    )
+    assert status == 200, archive
+    s3 = boto3.client("s3")
+    manifest = json.loads(
+        s3.get_object(Bucket=day.rt.bucket, Key=f"seasons/{day.season}/manifest.json")["Body"].read()
+    )
+    assert [f["key"] for f in archive["files"]] == [f["key"] for f in manifest["files"]]
+    assert {f["key"] for f in archive["signed"]} == {"manifest.json", "manifest.sig.json", "public-key.pem"}
+    assert "placements.jsonl" in {f["key"] for f in archive["files"]}
+    for f in archive["files"] + archive["signed"]:
+        url = urlsplit(f["url"])
+        query = parse_qs(url.query)
+        # a presigned GET of exactly that object, valid for five minutes
+        assert url.path.endswith(f"seasons/{day.season}/{f['key']}"), f["url"]
+        assert query.get("X-Amz-Expires") == ["300"] or query.get("Expires"), f["url"]
+    assert archive["links_expire_in"] == 300
+    # the summary counts every placed child once, by route and by the placing school's district
+    summary = archive["summary"]
+    assert summary["total"] == len(day.bodies)
+    assert sum(r["count"] for r in summary["by_route"].values()) == summary["total"]
+    assert sum(d["placed"] for d in summary["by_district"]) == summary["placed"]
+    # district staff and the city read it too; a write on the placement API by the auditor is refused
+    a, _ = two_districts(day)
+    for who in (day.staff("district", a), day.staff("city")):
+        assert call(day.rt, "GET", f"/admin/placement/{day.season}/archive", None, who)[0] == 200
+    some = day.ids_of(a)[0]
+    school = next(s.id for s in day.config.schools if s.kind == "public" and s.district == a)
+    status, _ = call(
+        day.rt,
+        "POST",
+        f"/admin/placement/{day.season}/schools/{school}/arrivals",
+        {"registration_ids": [some]},
+        day.staff("auditor"),
+    )
+    assert status == 403
