@@ -3,7 +3,10 @@
 Keys: `REG#{id}`/`REG` registrations, where the id is derived from the keyed hash of the child's ID
 number, so one conditional put is the one-child-one-registration check (R-REG-2); GSI1
 `SEASON#{season}#REG` → `{grade}#{district}#{id}` lists a season; `SEASON#{season}`/`GATE#{phase}` gates,
-`SEASON#{season}`/`WINDOW#{grade}` window extensions, `SEASON#{season}`/`DEMAND#…` demand.
+`SEASON#{season}`/`WINDOW#{grade}` window extensions, `SEASON#{season}`/`DEMAND#…` demand recorded at
+close; `SEASON#{season}#LIVE`/`{scope}#{id}#g{grade}` the live demand counters (R-WARN-1), added to in
+the same transaction that stores a registration, so a refused registration counts nowhere. (Their
+own partition key keeps them out of `season_items`, which every registration reads.)
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import boto3
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
+from enrollment.demand import CounterKey, counter_keys
 from enrollment.ports import Conflict, DuplicateChild, NotFound, StoreUnavailable
 
 if TYPE_CHECKING:
@@ -37,17 +41,57 @@ class DynamoStore:
         return boto3.resource("dynamodb").Table(self.table_name)
 
     def create_registration(self, item: dict[str, Any]) -> None:
+        """One transaction: the registration if its child is new (R-REG-2), and +1 on each of its demand
+        counters (R-WARN-1). Either both happen or neither does."""
         rid = item["registration_id"]
+        live = _live_pk(str(item["season"]))
+        counters: list[Any] = [
+            {
+                "Update": {
+                    "TableName": self.table_name,
+                    "Key": {"pk": live, "sk": _live_sk(key)},
+                    "UpdateExpression": "ADD applicants :one SET #scope = :scope, #id = :id, grade = :grade",
+                    "ExpressionAttributeNames": {"#scope": "scope", "#id": "id"},
+                    "ExpressionAttributeValues": {
+                        ":one": 1,
+                        ":scope": key[0],
+                        ":id": key[1],
+                        ":grade": key[2],
+                    },
+                }
+            }
+            for key in counter_keys(item)
+        ]
+        put: Any = {
+            "Put": {
+                "TableName": self.table_name,
+                "Item": {"pk": f"REG#{rid}", "sk": "REG", **item},
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
         try:
-            self.table.put_item(
-                Item={"pk": f"REG#{rid}", "sk": "REG", **item}, ConditionExpression="attribute_not_exists(pk)"
-            )
+            self.table.meta.client.transact_write_items(TransactItems=[put, *counters])
         except ClientError as e:
-            if e.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            code = e.response["Error"]["Code"]
+            reasons = [r.get("Code") for r in e.response.get("CancellationReasons", [])]
+            if code == "TransactionCanceledException" and reasons[:1] == ["ConditionalCheckFailed"]:
                 raise DuplicateChild(rid) from None
-            if _unavailable(e):
+            if _unavailable(e) or (
+                code == "TransactionCanceledException" and "TransactionConflict" in reasons
+            ):
                 raise StoreUnavailable(str(e)) from None
             raise
+
+    def live_counts(self, season: str) -> dict[CounterKey, int]:
+        out: dict[CounterKey, int] = {}
+        kwargs: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(_live_pk(season))}
+        while True:
+            page = self.table.query(**kwargs)
+            for i in page["Items"]:
+                out[(str(i["scope"]), str(i["id"]), int(str(i["grade"])))] = int(str(i["applicants"]))
+            if "LastEvaluatedKey" not in page:
+                return out
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def get_registration(self, registration_id: str) -> dict[str, Any]:
         item = self.table.get_item(Key={"pk": f"REG#{registration_id}", "sk": "REG"}).get("Item")
@@ -125,3 +169,12 @@ class DynamoStore:
         with self.table.batch_writer() as batch:
             for item in items:
                 batch.put_item(Item=item)
+
+
+def _live_pk(season: str) -> str:
+    return f"SEASON#{season}#LIVE"
+
+
+def _live_sk(key: CounterKey) -> str:
+    scope, ident, grade = key
+    return f"{scope}#{ident}#g{grade}"

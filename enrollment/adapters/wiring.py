@@ -9,10 +9,12 @@ from pathlib import Path
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
 
 from enrollment.adapters.archive import ArchiveBucket
+from enrollment.adapters.complaint_store import DynamoComplaintStore
 from enrollment.adapters.dynamodb import DynamoStore
 from enrollment.adapters.kms import KmsChildKeyer
 from enrollment.adapters.lottery_store import DynamoLotteryStore
 from enrollment.adapters.notifications import DynamoNoticeStore, OutboxSms, SnsSms, notice_secret
+from enrollment.adapters.parent_store import DynamoParentStore, parent_secret
 from enrollment.adapters.placement_store import DynamoPlacementStore
 from enrollment.adapters.s3 import WorkBucket
 from enrollment.adapters.scheduler import SchedulerSchedules
@@ -69,6 +71,18 @@ class Wiring:
     @cached_property
     def notice_secret(self) -> bytes:
         return notice_secret(self.keyer.client, self.settings.child_key_id, self.config.season)
+
+    @cached_property
+    def parents(self) -> DynamoParentStore:
+        return DynamoParentStore(self.settings.table_name)
+
+    @cached_property
+    def parent_secret(self) -> bytes:
+        return parent_secret(self.keyer.client, self.settings.child_key_id, self.config.season)
+
+    @cached_property
+    def complaints(self) -> DynamoComplaintStore:
+        return DynamoComplaintStore(self.settings.table_name)
 
     @cached_property
     def archive(self) -> ArchiveBucket:

@@ -9,18 +9,19 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Body
-from aws_lambda_powertools.event_handler.openapi.params import Path as PathParam
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.idempotency import idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field
 
-from enrollment import ceremony, clock, registrar, routes
+from enrollment import ceremony, clock, demand, parents, registrar
 from enrollment.adapters.wiring import wiring
 from enrollment.api import invalid_request, refusal
 from enrollment.observability import logger, metrics, tracer
 from enrollment.registration import RegistrationRefused, RegistrationRequest, Violation
+from enrollment.staff import StaffError
+from functions.register.family import router
 from functions.register.public import season_info
 
 app = APIGatewayRestResolver(
@@ -49,7 +50,9 @@ def form() -> Response[str]:
 
 @app.get("/api/season", summary="本年度报名信息（区、街路、学校、报名时间）")
 def season() -> dict[str, Any]:
-    return season_info(wiring().config)
+    w = wiring()
+    state = registrar.SeasonState.from_items(w.store.season_items(w.config.season))
+    return season_info(w.config, clock.now(), state)
 
 
 @app.post("/api/registrations", summary="网上报名", responses={201: {"description": "已报名"}})
@@ -68,88 +71,45 @@ def create(body: Annotated[RegistrationRequest, Body()]) -> Response[str]:
     return Response(201, content_types.APPLICATION_JSON, json.dumps(answer, ensure_ascii=False))
 
 
-RegistrationId = Annotated[str, PathParam(pattern=r"^R(-[A-Z2-7]{4}){4}$")]
-
-
-class DeclineRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    id_number: str = Field(
-        min_length=6, max_length=32, description="学生身份证号（或护照号），证明是本人家庭"
-    )
-    reason: str = Field(default="", max_length=200, description="放弃原因（可不填）")
-
-
 @app.exception_handler(ceremony.CeremonyError)
 def _ceremony_refused(e: ceremony.CeremonyError) -> Response[str]:
     return refusal(e.status, [Violation("registration_id", "R-LOT-5", e.message_zh, e.message_en)])
 
 
-@app.get("/api/registrations/<registration_id>", summary="查询报名状态")
-def read(registration_id: RegistrationId) -> dict[str, Any]:
+@app.exception_handler(parents.NotAuthenticated)
+def _not_authenticated(e: parents.NotAuthenticated) -> Response[str]:
+    """One answer for every wrong, expired, used or unknown code or token: it reveals nothing."""
+    field = "code" if app.current_event.path.endswith("/session") else "Authorization"
+    zh = "验证码不正确或已失效，请重新获取" if field == "code" else "请先凭短信验证码登录，登录有效期30分钟"
+    en = "the code is wrong or no longer valid" if field == "code" else "sign in with an SMS code first"
+    response = refusal(401, [Violation(field, "R-DATA-2", zh, en)])
+    response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@app.exception_handler(parents.RateLimited)
+def _rate_limited(e: parents.RateLimited) -> Response[str]:
+    zh = f"验证码发送过于频繁，请{e.retry_after}秒后再试"
+    response = refusal(
+        429, [Violation("registration_id", "R-DATA-2", zh, f"too many codes; retry in {e.retry_after} s")]
+    )
+    response.headers["Retry-After"] = str(e.retry_after)
+    return response
+
+
+@app.exception_handler(StaffError)
+def _complaint_refused(e: StaffError) -> Response[str]:
+    return refusal(e.status, [Violation("registration_id", "R-OPEN-1", e.message_zh, e.message_en)])
+
+
+@app.get("/api/warnings", summary="学位预警：各学校、多校划片片区的报名人数与招生计划（报名期间实时更新）")
+def warnings() -> dict[str, Any]:
     w = wiring()
-    answer = registrar.status(registration_id, config=w.config, store=w.store)
-    answer["lottery"] = ceremony.family_view(w.config, w.lotteries, registration_id)
-    answer["placement"] = routes.family_view(w.config, w.placements.placed(registration_id))
-    issued = w.notices.notice(registration_id)
-    answer["notice"] = (
-        {"issued_at": issued["issued_at"], "sms_sent": bool(issued.get("sms_message_id"))} if issued else None
-    )
-    return answer
+    now = clock.now().astimezone(w.config.tz).isoformat(timespec="seconds")
+    return demand.warnings_view(w.config, w.store.live_counts(w.config.season), now)
 
 
-@app.post(
-    "/api/registrations/<registration_id>/decline",
-    summary="放弃民办学校录取（名额由候补第一位递补）",
-    responses={200: {"description": "已放弃"}},
-)
-def decline(registration_id: RegistrationId, body: Annotated[DeclineRequest, Body()]) -> dict[str, Any]:
-    w = wiring()
-    registrar.require_guardian(registration_id, body.id_number, config=w.config, store=w.store, keyer=w.keyer)
-    result = ceremony.decline(
-        w.config, registration_id, actor="guardian", reason=body.reason, store=w.lotteries, now=clock.now()
-    )
-    logger.info(
-        "private admission declined",
-        extra={"registration_id": registration_id, "seat_went_to": result["seat_went_to"]},
-    )
-    return result
-
-
-class NoticeRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    id_number: str = Field(
-        min_length=6, max_length=32, description="学生身份证号（或护照号），证明是本人家庭"
-    )
-
-
-@app.post(
-    "/api/registrations/<registration_id>/notice",
-    summary="下载入学通知书（凭报名编号和学生身份证号）",
-    responses={200: {"description": "通知书下载链接（10分钟内有效）"}},
-)
-def notice(registration_id: RegistrationId, body: Annotated[NoticeRequest, Body()]) -> dict[str, Any]:
-    w = wiring()
-    registrar.require_guardian(registration_id, body.id_number, config=w.config, store=w.store, keyer=w.keyer)
-    issued = w.notices.notice(registration_id)
-    if issued is None:
-        raise RegistrationRefused(
-            [
-                Violation(
-                    "registration_id",
-                    "R-NOTE-1",
-                    "入学通知书尚未发放",
-                    "the admission notice is not issued yet",
-                )
-            ],
-            status=404,
-        )
-    return {
-        "registration_id": registration_id,
-        "school_id": issued["school_id"],
-        "verification_code": issued["verification_code"],
-        "download_url": w.work.download_url(str(issued["key"])),
-        "expires_in_seconds": 600,
-    }
+app.include_router(router)
 
 
 @app.get("/api/openapi.json", include_in_schema=False)
@@ -159,7 +119,11 @@ def openapi() -> Response[str]:
 
 def openapi_json() -> str:
     return app.get_openapi_json_schema(
-        title="义务教育招生入学 报名接口 / Enrollment registration API", version="1"
+        title="义务教育招生入学 报名接口 / Enrollment registration API",
+        version="1",
+        security_schemes={
+            "parentSession": HTTPBearer(description="凭短信验证码登录所得的 token（30分钟内有效）")
+        },
     )
 
 

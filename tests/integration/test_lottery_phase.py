@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -20,6 +19,7 @@ from enrollment.local.runtime import EmbeddedSeason
 from enrollment.private import check_record, record_key
 from enrollment.synth.population import generate
 from tests.integration.conftest import registered_season, small_season
+from tests.integration.parent_session import notice_sms, status_of
 
 pytestmark = pytest.mark.xdist_group("moto-lottery-phase")
 
@@ -230,7 +230,7 @@ def test_ceremonies_records_family_results_and_the_waitlist(lottery_day: Season)
     assert again["sealed"] == "already" and read_s3(f"s3://{rt.bucket}/seasons/{season}/") == files
 
     # Admission notices (R-NOTE-1): one PDF and one SMS per placed child, nothing sent twice
-    outbox = Path(rt.sms_outbox).read_text(encoding="utf-8").splitlines()
+    outbox = notice_sms(rt)  # the families' sign-in codes above went through the same outbox
     seated = [rid for rid, line in placed.items() if line["school_id"]]
     assert len(outbox) == len(seated) and all("****" in json.loads(m)["to"] for m in outbox)
     batch = {"season": season, "registration_ids": seated[:5]}
@@ -240,7 +240,7 @@ def test_ceremonies_records_family_results_and_the_waitlist(lottery_day: Season)
         .read()
     )
     assert out == {"issued": 0, "skipped": 5}
-    assert len(Path(rt.sms_outbox).read_text(encoding="utf-8").splitlines()) == len(outbox)
+    assert len(notice_sms(rt)) == len(outbox)
     assert status_of(rt, first_wait)["notice"]["sms_sent"] is True
     own_id = s.bodies[first_wait]["child"]["id_number"]
     status, link = drive.call(
@@ -255,12 +255,6 @@ def test_ceremonies_records_family_results_and_the_waitlist(lottery_day: Season)
         rt, "POST", f"/api/registrations/{first_wait}/notice", {"id_number": "110101201701010011"}, None
     )
     assert wrong[0] == 403
-
-
-def status_of(rt: EmbeddedSeason, registration_id: str) -> dict[str, Any]:
-    status, body = drive.call(rt, "GET", f"/api/registrations/{registration_id}", None, None)
-    assert status == 200, body
-    return dict(body)
 
 
 def test_steps_cover_annex_3() -> None:

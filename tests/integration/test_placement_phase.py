@@ -12,6 +12,7 @@ from enrollment.config import SeasonConfig
 from enrollment.local import season as drive
 from enrollment.local.runtime import EmbeddedSeason
 from tests.integration.conftest import at, post
+from tests.integration.parent_session import status_of
 from tests.support import valid_body
 
 pytestmark = pytest.mark.xdist_group("moto-placement-phase")
@@ -41,10 +42,7 @@ def test_placement_refuses_to_go_on_without_the_committees_decision(
     assert disabled["registration_id"] in json.loads(done["cause"])["errorMessage"]
     keys = boto3.client("s3").list_objects_v2(Bucket=rt.bucket, Prefix=f"seasons/{season.season}/")
     assert "placements.jsonl" not in {o["Key"].rsplit("/", 1)[-1] for o in keys.get("Contents", [])}
-    assert (
-        drive.call(rt, "GET", f"/api/registrations/{other['registration_id']}", None, None)[1]["placement"]
-        is None
-    )
+    assert status_of(rt, other["registration_id"])["placement"] is None
 
 
 def test_placement_decisions_are_the_childs_districts_and_follow_the_rules(

@@ -1,0 +1,72 @@
+"""District bureaus answer families' complaints and appeals (R-OPEN-1: every complaint is answered).
+
+- `GET /admin/complaints/{season}/districts/{district}`: the district's complaints, unanswered first
+  (longest waiting first), each with how long it has waited; district staff their own district only,
+  city and auditors every district (R-DATA-2).
+- `POST /admin/complaints/{season}/complaints/{complaint_id}/answer` `{"answer": "…"}`: only staff of
+  the child's own district, checked against the stored complaint (not the path); records who and when
+  (R-VER-3 style). Auditors read only; the city reads and supervises but the districts answer.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from enrollment import clock, complaints
+from enrollment.adapters.wiring import wiring
+from enrollment.api import json_response, require_season, staff_caller, staff_resolver
+from enrollment.observability import logger, metrics, tracer
+from enrollment.staff import StaffError, StaffMember, require_read
+
+app = staff_resolver()
+PREFIX = "/admin/complaints/<season>"
+
+
+class ComplaintNotFound(StaffError):
+    status = 404
+
+
+def caller() -> StaffMember:
+    return staff_caller(app, wiring().staff)
+
+
+@app.get(f"{PREFIX}/districts/<district>")
+def district_complaints(season: str, district: str) -> dict[str, Any]:
+    w = wiring()
+    require_season(w.config, season)
+    require_read(caller(), district)
+    found = w.complaints.complaints_of_district(season, district)
+    listed = complaints.staff_list(found, clock.now().astimezone(w.config.tz))
+    return {
+        "district": district,
+        "open": sum(1 for c in listed if c["status"] == "open"),
+        "complaints": listed,
+    }
+
+
+@app.post(f"{PREFIX}/complaints/<complaint_id>/answer")
+def answer(
+    season: str, complaint_id: str, body: Annotated[complaints.AnswerRequest, Body()]
+) -> Response[str]:
+    w = wiring()
+    require_season(w.config, season)
+    staff = caller()
+    found = w.complaints.complaint(complaint_id)
+    if found is None or found.season != season:
+        raise ComplaintNotFound("未找到该投诉申诉", "no such complaint")
+    answered = complaints.answer_complaint(
+        found, body, staff, store=w.complaints, now=clock.now().astimezone(w.config.tz)
+    )
+    logger.info("complaint answered", extra={"complaint_id": complaint_id, "district": found.district})
+    return json_response(201, complaints.staff_view(answered, clock.now().astimezone(w.config.tz)))
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

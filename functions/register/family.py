@@ -1,0 +1,246 @@
+"""The family's routes after registration: SMS code, session, status, notice, decline, complaints.
+
+Everything about one child needs that child's parent session (`Authorization: Bearer <token>`),
+issued for a one-time SMS code (enrollment/parents.py); notice and decline still also accept the
+child's ID number instead, as before. Every refusal about who the caller is is one uniform 401.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Path as PathParam
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from enrollment import ceremony, clock, complaints, family, parents, registrar, routes
+from enrollment.adapters.wiring import wiring
+from enrollment.api import json_response
+from enrollment.observability import logger
+from enrollment.ports import NotFound
+from enrollment.registration import RegistrationRefused, Violation
+
+router = APIGatewayRouter()  # type: ignore[no-untyped-call]
+RegistrationId = Annotated[str, PathParam(pattern=r"^R(-[A-Z2-7]{4}){4}$")]
+SESSION: list[dict[str, list[str]]] = [
+    {"parentSession": []}
+]  # OpenAPI: these routes take the parent session's bearer token
+
+
+class CodeSentResponse(BaseModel):
+    message: str
+    message_en: str
+    expires_in: int
+    resend_after: int
+
+
+class SessionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(pattern=r"^\d{6}$", description="短信验证码（6位数字）")
+
+
+class DeclineRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id_number: str | None = Field(
+        default=None,
+        min_length=6,
+        max_length=32,
+        description="学生身份证号（或护照号），证明是本人家庭；已凭短信验证码登录可不填",
+    )
+    reason: str = Field(default="", max_length=200, description="放弃原因（可不填）")
+
+
+class NoticeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id_number: str | None = Field(
+        default=None,
+        min_length=6,
+        max_length=32,
+        description="学生身份证号（或护照号），证明是本人家庭；已凭短信验证码登录可不填",
+    )
+
+
+def _session(registration_id: str) -> parents.ParentSession:
+    w = wiring()
+    return parents.authenticate(
+        registration_id,
+        router.current_event.headers.get("Authorization"),
+        store=w.parents,
+        secret=w.parent_secret,
+        now=clock.now(),
+    )
+
+
+def _family(registration_id: str, id_number: str | None) -> None:
+    """The caller is the child's family: by the parent session, else by the child's ID number."""
+    w = wiring()
+    if router.current_event.headers.get("Authorization") or id_number is None:
+        _session(registration_id)
+    else:
+        registrar.require_guardian(registration_id, id_number, config=w.config, store=w.store, keyer=w.keyer)
+
+
+@router.post(
+    "/api/registrations/<registration_id>/code",
+    summary="获取查询验证码（短信发送至报名时登记的监护人手机）",
+    responses={202: {"description": "若报名编号正确，验证码已发送"}, 429: {"description": "发送过于频繁"}},
+)
+def send_code(registration_id: RegistrationId) -> Response[str]:
+    w = wiring()
+    try:
+        phones: list[str] | None = parents.guardian_phones(w.store.get_registration(registration_id))
+    except NotFound:
+        phones = None  # the same answer and the same limit as for a registration that exists
+    sent = parents.request_code(
+        registration_id, phones, store=w.parents, sms=w.sms, secret=w.parent_secret, now=clock.now()
+    )
+    logger.info("parent code requested", extra={"sms_sent": sent})
+    body = CodeSentResponse(
+        message=parents.CODE_SENT_ZH,
+        message_en=parents.CODE_SENT_EN,
+        expires_in=int(parents.CODE_TTL.total_seconds()),
+        resend_after=int(parents.RESEND_AFTER.total_seconds()),
+    )
+    return json_response(202, body.model_dump())
+
+
+@router.post(
+    "/api/registrations/<registration_id>/session",
+    summary="凭短信验证码登录（只能查看该名儿童）",
+    responses={
+        200: {"description": "token（Bearer）与有效秒数"},
+        401: {"description": "验证码不正确或已失效"},
+    },
+)
+def open_session(registration_id: RegistrationId, body: Annotated[SessionRequest, Body()]) -> dict[str, Any]:
+    w = wiring()
+    token, session = parents.open_session(
+        registration_id, body.code, store=w.parents, secret=w.parent_secret, now=clock.now()
+    )
+    return {
+        "token": token,
+        "token_type": "Bearer",
+        "expires_in": int((session.expires_at - session.created_at).total_seconds()),
+        "registration_id": registration_id,
+    }
+
+
+@router.delete("/api/registrations/<registration_id>/session", summary="退出登录", security=SESSION)
+def end_session(registration_id: RegistrationId) -> Response[str]:
+    w = wiring()
+    w.parents.end_session(_session(registration_id).token_hash)
+    return Response(204, None, "")
+
+
+@router.get(
+    "/api/registrations/<registration_id>",
+    summary="查询报名和录取进度（须先凭短信验证码登录）",
+    security=SESSION,
+)
+def read(registration_id: RegistrationId) -> dict[str, Any]:
+    session = _session(registration_id)
+    w = wiring()
+    item = w.store.get_registration(registration_id)
+    answer = registrar.receipt(item, w.config)
+    answer["verification"] = family.verification_view(
+        w.config,
+        item,
+        w.verification.checks(registration_id),
+        w.verification.verdict(registration_id),
+        clock.now(),
+    )
+    answer["lottery"] = ceremony.family_view(w.config, w.lotteries, registration_id)
+    answer["placement"] = routes.family_view(w.config, w.placements.placed(registration_id))
+    issued = w.notices.notice(registration_id)
+    answer["notice"] = (
+        {"issued_at": issued["issued_at"], "sms_sent": bool(issued.get("sms_message_id"))} if issued else None
+    )
+    answer["session_expires_at"] = session.expires_at.isoformat()
+    return answer
+
+
+@router.post(
+    "/api/registrations/<registration_id>/decline",
+    summary="放弃民办学校录取（名额由候补第一位递补）",
+    responses={200: {"description": "已放弃"}},
+    security=SESSION,
+)
+def decline(registration_id: RegistrationId, body: Annotated[DeclineRequest, Body()]) -> dict[str, Any]:
+    _family(registration_id, body.id_number)
+    w = wiring()
+    result = ceremony.decline(
+        w.config, registration_id, actor="guardian", reason=body.reason, store=w.lotteries, now=clock.now()
+    )
+    logger.info(
+        "private admission declined",
+        extra={"registration_id": registration_id, "seat_went_to": result["seat_went_to"]},
+    )
+    return result
+
+
+@router.post(
+    "/api/registrations/<registration_id>/notice",
+    summary="下载入学通知书（已登录，或凭报名编号和学生身份证号）",
+    responses={200: {"description": "通知书下载链接（10分钟内有效）"}},
+    security=SESSION,
+)
+def notice(registration_id: RegistrationId, body: Annotated[NoticeRequest, Body()]) -> dict[str, Any]:
+    _family(registration_id, body.id_number)
+    w = wiring()
+    issued = w.notices.notice(registration_id)
+    if issued is None:
+        raise RegistrationRefused(
+            [
+                Violation(
+                    "registration_id",
+                    "R-NOTE-1",
+                    "入学通知书尚未发放",
+                    "the admission notice is not issued yet",
+                )
+            ],
+            status=404,
+        )
+    return {
+        "registration_id": registration_id,
+        "school_id": issued["school_id"],
+        "verification_code": issued["verification_code"],
+        "download_url": w.work.download_url(str(issued["key"])),
+        "expires_in_seconds": 600,
+    }
+
+
+@router.post(
+    "/api/registrations/<registration_id>/complaints",
+    summary="投诉申诉（由儿童所在区教育局答复）",
+    responses={201: {"description": "已受理"}},
+    security=SESSION,
+)
+def complain(
+    registration_id: RegistrationId, body: Annotated[complaints.ComplaintRequest, Body()]
+) -> Response[str]:
+    _session(registration_id)
+    w = wiring()
+    item = w.store.get_registration(registration_id)
+    filed = complaints.file_complaint(item, body, store=w.complaints, now=clock.now().astimezone(w.config.tz))
+    logger.info("complaint filed", extra={"complaint_id": filed.complaint_id, "kind": filed.kind})
+    return json_response(201, complaints.family_view(filed, _district_name(filed.district)))
+
+
+@router.get("/api/registrations/<registration_id>/complaints", summary="我的投诉申诉及答复", security=SESSION)
+def my_complaints(registration_id: RegistrationId) -> dict[str, Any]:
+    _session(registration_id)
+    w = wiring()
+    item = w.store.get_registration(registration_id)
+    found = w.complaints.complaints_of_child(w.config.season, str(item["district"]), registration_id)
+    newest_first = sorted(found, key=lambda c: c.created_at, reverse=True)
+    return {
+        "registration_id": registration_id,
+        "complaints": [complaints.family_view(c, _district_name(c.district)) for c in newest_first],
+    }
+
+
+def _district_name(code: str) -> str:
+    district = wiring().config.district_index.get(code)
+    return district.name if district else code
