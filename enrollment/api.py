@@ -8,9 +8,10 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
+from enrollment.access import member_from_context
 from enrollment.config import SeasonConfig
 from enrollment.registration import Violation, violations_from_errors
-from enrollment.staff import StaffDirectory, StaffError, StaffMember
+from enrollment.staff import StaffDirectory, StaffError, StaffMember, UnknownStaff
 
 
 def refusal(status: int, violations: list[Violation]) -> Response[str]:
@@ -51,9 +52,17 @@ def _invalid_body(e: RequestValidationError) -> Response[str]:
 
 
 def staff_caller(app: APIGatewayRestResolver, directory: StaffDirectory) -> StaffMember:
-    """The IAM identity API Gateway verified, as a member of the staff directory (else 403)."""
+    """Who calls: on staff routes the member the OIDC token authorizer verified (role and district
+    from the token's groups, enrollment/access.py); on the IAM-signed agency route the IAM identity,
+    which must be an agency listed in the staff directory. Anyone else: 403."""
+    member = member_from_context(app.current_event.raw_event.get("requestContext", {}).get("authorizer"))
+    if member is not None:
+        return member
     identity = app.current_event.request_context.identity
-    return directory.lookup(identity.user_arn or identity.caller)
+    agency = directory.lookup(identity.user_arn or identity.caller)
+    if agency.role != "community":  # staff sign in with OIDC; an IAM identity is never staff
+        raise UnknownStaff("未授权：工作人员请登录后操作", "forbidden: staff sign in with OIDC")
+    return agency
 
 
 def require_season(config: SeasonConfig, season: str) -> None:

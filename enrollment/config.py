@@ -247,6 +247,26 @@ class PlacementSettings(_Strict):
     coordination_cap_km: float = Field(default=3.0, gt=0, le=50)
 
 
+class StaffSignIn(_Strict):
+    """Who signs staff in (OIDC). Empty `issuer`: the stack's own Cognito user pool, with one group per
+    district code plus `city` and `auditor`. Otherwise any OIDC issuer the bureau runs, whose tokens
+    carry the same group names in `groups_claim` (docs/ACCESS.md)."""
+
+    issuer: str = Field(default="", pattern=r"^(https://[^\s/?#]+(/[^\s?#]*)?)?$")  # no trailing query
+    client_id: str = Field(default="", max_length=256)  # the console's public client (code + PKCE)
+    audience: str = Field(default="", max_length=256)  # the tokens' `aud` or `client_id`; default client_id
+    groups_claim: str = Field(default="cognito:groups", min_length=1, max_length=100)
+    scopes: str = Field(default="openid profile", min_length=6, max_length=200)
+
+    @model_validator(mode="after")
+    def _issuer_needs_client(self) -> StaffSignIn:
+        if self.issuer and not self.client_id:
+            raise ValueError("client_id: an OIDC issuer needs the console's client id")
+        if self.client_id and not self.issuer:
+            raise ValueError("issuer: a client id needs its issuer (leave both empty for Cognito)")
+        return self
+
+
 class SeasonConfig(_Strict):
     name: str = Field(pattern=r"^[a-z0-9-]+$")  # config and stack id, e.g. "jilin-2023"
     season: str = Field(pattern=r"^[0-9A-Za-z-]+$")  # the season string of LOTTERY.md, e.g. "2023"
@@ -261,6 +281,7 @@ class SeasonConfig(_Strict):
     verification: VerificationSettings = Field(default_factory=VerificationSettings)
     lottery: LotterySettings = Field(default_factory=LotterySettings)
     placement: PlacementSettings = Field(default_factory=PlacementSettings)
+    staff_sign_in: StaffSignIn = Field(default_factory=StaffSignIn)
 
     @field_validator("timezone")
     @classmethod

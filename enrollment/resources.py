@@ -13,6 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 STATE_MACHINE_FILE = ROOT / "statemachines" / "season.asl.json"
 LAMBDA_RUNTIME = "python3.12"
 SERVICE = "enrollment"
+# what API Gateway accepts in a staff request's Authorization header before calling the authorizer
+AUTHORIZATION_PATTERN = r"^Bearer [-0-9A-Za-z._~+/]+=*$"
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,15 @@ class FunctionSpec:
 # One entry per Lambda of the phases built so far.
 FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec("register", "functions.register.handler.handler", "Parents' registration API and web form"),
+    FunctionSpec(
+        "authorize", "functions.authorize.handler.handler", "Verifies staff OIDC tokens (API authorizer)"
+    ),
+    FunctionSpec(
+        "console", "functions.console.handler.handler", "The staff console's pages; who is signed in"
+    ),
+    FunctionSpec(
+        "complaints-api", "functions.complaints.api.handler", "Complaints and appeals for districts to answer"
+    ),
     FunctionSpec("gate-open", "functions.gates.handler.open_gate", "Stores a phase gate's task token"),
     FunctionSpec(
         "gate-advance", "functions.gates.handler.advance", "Resumes a phase gate (schedule or staff)"

@@ -28,6 +28,15 @@ class Settings(BaseModel):
     # the embedded backend's agency registries (a folder of JSONL files); empty in AWS
     agency_registries: str = Field(default="", alias="AGENCY_REGISTRIES")
     staff_directory: str = Field(default="", alias="STAFF_DIRECTORY")
+    # staff sign-in (OIDC, docs/ACCESS.md): the issuer the authorizer trusts and the console signs in at
+    oidc_issuer: str = Field(default="", alias="OIDC_ISSUER")
+    oidc_client_id: str = Field(default="", alias="OIDC_CLIENT_ID")
+    oidc_audience: str = Field(default="", alias="OIDC_AUDIENCE")  # empty: the client id
+    oidc_groups_claim: str = Field(default="cognito:groups", alias="OIDC_GROUPS_CLAIM")
+    oidc_scopes: str = Field(default="openid profile", alias="OIDC_SCOPES")
+    # the embedded backend's development issuer keys (a JWKS file); empty in AWS, where the issuer's
+    # published JWKS is fetched
+    oidc_jwks_file: str = Field(default="", alias="OIDC_JWKS_FILE")
 
     def season(self) -> SeasonConfig:
         return _load(self.season_config)

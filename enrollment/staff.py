@@ -1,8 +1,10 @@
 """Who a staff caller is, and what they may see or sign (R-DATA-2, R-VER-3, R-VER-5).
 
-The staff directory is its own file (`seasons/{name}.staff.yaml`), independent of the season
-config: people change during a season, catchment zones do not. It maps the IAM principal API
-Gateway's authoriser verified to a role:
+Staff sign in with OIDC (enrollment/access.py): their role and district come from their token's
+groups, checked by API Gateway's authorizer. The staff directory (`seasons/{name}.staff.yaml`,
+independent of the season config) lists the agencies' IAM identities, which call their own route
+signed with SigV4, and the staff users `enroll serve`'s development issuer seeds locally (in AWS
+the bureau adds them to the Cognito user pool's groups). The roles:
 
 - `district`: a district bureau's reviewer; reads and signs only cases whose `district` is theirs.
 - `city`: the city bureau; reads every district and runs the spot-check (抽查, R-VER-5). It does not
@@ -66,9 +68,11 @@ class StaffDirectoryError(ValueError):
 class StaffMember(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    principal: str = Field(min_length=1, description="the IAM ARN API Gateway reports as the caller")
+    # staff: the user name they sign in with (the token's `username`); agencies: their IAM ARN
+    principal: str = Field(min_length=1, description="sign-in user name, or an agency's IAM ARN")
     role: Role
     district: str | None = None
+    name: str = Field(default="", max_length=50, description="display name (synthetic), for seeded users")
 
     @model_validator(mode="after")
     def _district_matches_role(self) -> StaffMember:

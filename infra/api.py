@@ -1,28 +1,34 @@
-"""The public REST API: parents' form and registration API, and the IAM-only staff and agency routes.
+"""The REST API: the parents' portal, the staff console and its API, and the agency route.
 
-- `GET /` and `ANY /api/{proxy+}` → register (Lambda proxy; Powertools validates bodies).
-- `POST /admin/seasons/{season}/phases/{phase}/advance` → gate-advance, AWS_IAM (SigV4) only.
-- `POST /admin/seasons/{season}/windows/{grade}/extend` → gate-advance, AWS_IAM (SigV4) only.
-- `ANY /admin/verification/{proxy+}` → verify-api, AWS_IAM only: district and city staff's review
-  queue, decisions, history and spot-check outcomes (the staff directory says who may do what).
-- `ANY /admin/lottery/{proxy+}` → lottery-api, AWS_IAM only: the private-school lottery ceremony
-  (R-LOT-3) and its big-screen page; district staff run their own district's, city and auditors watch.
-- `ANY /admin/placement/{proxy+}` → place-api, AWS_IAM only: committee decisions (R-DIS-1),
-  deferrals (R-DEFER-1) and overrides with reasons, entered by the child's district before placement.
-- `POST /agency/community/visits` → verify-api, AWS_IAM only: the community office's system posts
-  home-visit answers.
+Public (no authorizer; throttled, bodies validated by the handlers):
+- `GET /` and `ANY /api/{proxy+}` → register: the parents' portal and registration API.
+- `GET /console` and `GET /console/{proxy+}` → console: the staff console's pages (no data in them).
+
+Staff (the OIDC token authorizer, functions/authorize; docs/ACCESS.md). The authorizer admits a
+valid token with one staff role; every handler then checks the caller's district on the data:
+- `GET /admin/me` → console: who is signed in.
+- `GET /admin/seasons/{season}/phases`, `POST .../phases/{phase}/advance`,
+  `POST .../windows/{grade}/extend` → gate-advance (advancing and extending: city staff only).
+- `ANY /admin/verification/{proxy+}` → verify-api: registrations, review queue, decisions, spot-checks.
+- `ANY /admin/lottery/{proxy+}` → lottery-api: the private-school lottery ceremonies (R-LOT-3).
+- `ANY /admin/placement/{proxy+}` → place-api: placement results, committee decisions (R-DIS-1),
+  deferrals (R-DEFER-1) and overrides, arrivals, the archive's files.
+- `ANY /admin/complaints/{proxy+}` → complaints-api: complaints and appeals to answer (R-OPEN-1).
+
+Agency (AWS_IAM, SigV4):
+- `POST /agency/community/visits` → verify-api: the community office's system posts home visits.
 """
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import Aws, Duration, Fn, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from enrollment.config import SeasonConfig
-from enrollment.resources import SERVICE
+from enrollment.resources import AUTHORIZATION_PATTERN, SERVICE
+from infra.functions import Functions
 from infra.nag import acknowledge
 
 STAGE = "prod"
@@ -32,10 +38,22 @@ VERIFICATION_PATH = "/admin/verification/{proxy+}"
 VISITS_PATH = "/agency/community/visits"
 LOTTERY_PATH = "/admin/lottery/{proxy+}"
 PLACEMENT_PATH = "/admin/placement/{proxy+}"
+COMPLAINTS_PATH = "/admin/complaints/{proxy+}"
+PHASES_PATH = "/admin/seasons/{season}/phases"
+ME_PATH = "/admin/me"
+CONSOLE_PATH = "/console"
+CONSOLE_PAGES_PATH = "/console/{proxy+}"
+AUTHORIZER_CACHE = Duration.minutes(5)  # a token's answer is reused this long (per token)
 # Registration peaks when a window opens; a city's season is tens of thousands of children.
 RATE_LIMIT, BURST_LIMIT = 200, 400
 ADMIN_RATE_LIMIT, ADMIN_BURST_LIMIT = 1, 5
 
+STAFF_REASON = (
+    "Staff routes use a Lambda TOKEN authorizer (functions/authorize) that verifies OIDC access tokens: "
+    "the stack's Cognito user pool's by default, or the bureau's own OIDC issuer, which a "
+    "COGNITO_USER_POOLS authorizer cannot trust. It checks signature, issuer, client, expiry and the "
+    "staff group; handlers then check the district on the data."
+)
 PUBLIC_REASON = (
     "Parents register without accounts (R-REG-1: anyone may register a child); the form and "
     "/api routes are public on purpose, protected by stage throttling, request validation and "
@@ -50,11 +68,7 @@ class Api(Construct):
         construct_id: str,
         *,
         config: SeasonConfig,
-        register: lambda_.IFunction,
-        gate_advance: lambda_.IFunction,
-        verify_api: lambda_.IFunction,
-        lottery_api: lambda_.IFunction,
-        place_api: lambda_.IFunction,
+        functions: Functions,
     ) -> None:
         super().__init__(scope, construct_id)
         self.access_logs = logs.LogGroup(
@@ -105,7 +119,7 @@ class Api(Construct):
             "Validator", validate_request_body=True, validate_request_parameters=True
         )
 
-        public = apigw.LambdaIntegration(register, proxy=True, allow_test_invoke=False)
+        public = apigw.LambdaIntegration(functions["register"], proxy=True, allow_test_invoke=False)
         form = api.root.add_method("GET", public, request_validator=self.validator)
         proxy = api.root.add_resource("api").add_resource("{proxy+}")
         public_api = proxy.add_method(
@@ -114,17 +128,37 @@ class Api(Construct):
             request_validator=self.validator,
             request_parameters={"method.request.path.proxy": True},
         )
-        for method in (form, public_api):
+        console = apigw.LambdaIntegration(functions["console"], proxy=True, allow_test_invoke=False)
+        console_page = api.root.resource_for_path(CONSOLE_PATH).add_method(
+            "GET", console, request_validator=self.validator
+        )
+        console_pages = api.root.resource_for_path(CONSOLE_PAGES_PATH).add_method(
+            "GET",
+            console,
+            request_validator=self.validator,
+            request_parameters={"method.request.path.proxy": True},
+        )
+        for method in (form, public_api, console_page, console_pages):
             acknowledge(method, "AwsSolutions-APIG4", PUBLIC_REASON)
             acknowledge(method, "AwsSolutions-COG4", PUBLIC_REASON)
+
+        self.authorizer = apigw.TokenAuthorizer(
+            self,
+            "StaffTokens",
+            handler=functions["authorize"],
+            authorizer_name=f"{SERVICE}-{config.name}-staff",
+            identity_source=apigw.IdentitySource.header("Authorization"),
+            validation_regex=AUTHORIZATION_PATTERN,
+            results_cache_ttl=AUTHORIZER_CACHE,
+        )
 
         text = apigw.JsonSchemaType.STRING
         day = apigw.JsonSchema(type=text, pattern=r"^\d{4}-\d{2}-\d{2}$")
         reason = apigw.JsonSchema(type=text, min_length=2, max_length=200)
-        advancing = apigw.LambdaIntegration(gate_advance, proxy=True, allow_test_invoke=False)
-        verification = apigw.LambdaIntegration(verify_api, proxy=True, allow_test_invoke=False)
+        advancing = apigw.LambdaIntegration(functions["gate-advance"], proxy=True, allow_test_invoke=False)
+        verification = apigw.LambdaIntegration(functions["verify-api"], proxy=True, allow_test_invoke=False)
         # as functions/gates/handler.py AdvanceRequest: who advances says why (R-VER-3)
-        advance = self._iam_route(
+        advance = self._staff_route(
             ADMIN_PATH,
             "POST",
             advancing,
@@ -132,18 +166,22 @@ class Api(Construct):
             self._body("AdvanceRequest", {"reason": reason}),
         )
         # as functions/gates/handler.py ExtendRequest (R-REG-1: extensions are recorded)
-        extend = self._iam_route(
+        extend = self._staff_route(
             EXTEND_PATH,
             "POST",
             advancing,
             ("season", "grade"),
             self._body("ExtendRequest", {"until": day, "reason": reason}),
         )
-        staff = self._iam_route(VERIFICATION_PATH, "ANY", verification, ("proxy",))
-        ceremonies = apigw.LambdaIntegration(lottery_api, proxy=True, allow_test_invoke=False)
-        lottery = self._iam_route(LOTTERY_PATH, "ANY", ceremonies, ("proxy",))
-        placing = apigw.LambdaIntegration(place_api, proxy=True, allow_test_invoke=False)
-        placement = self._iam_route(PLACEMENT_PATH, "ANY", placing, ("proxy",))
+        phases = self._staff_route(PHASES_PATH, "GET", advancing, ("season",))
+        me = self._staff_route(ME_PATH, "GET", console, ())
+        staff = self._staff_route(VERIFICATION_PATH, "ANY", verification, ("proxy",))
+        ceremonies = apigw.LambdaIntegration(functions["lottery-api"], proxy=True, allow_test_invoke=False)
+        lottery = self._staff_route(LOTTERY_PATH, "ANY", ceremonies, ("proxy",))
+        placing = apigw.LambdaIntegration(functions["place-api"], proxy=True, allow_test_invoke=False)
+        placement = self._staff_route(PLACEMENT_PATH, "ANY", placing, ("proxy",))
+        answering = apigw.LambdaIntegration(functions["complaints-api"], proxy=True, allow_test_invoke=False)
+        complaints = self._staff_route(COMPLAINTS_PATH, "ANY", answering, ("proxy",))
         # the community office's answer to one home visit (实际居住, R-VER-1)
         visit_body = self._body(
             "HomeVisitAnswer",
@@ -155,13 +193,8 @@ class Api(Construct):
             },
         )
         visits = self._iam_route(VISITS_PATH, "POST", verification, (), visit_body)
-        for method in (advance, extend, staff, lottery, placement):
-            acknowledge(
-                method,
-                "AwsSolutions-COG4",
-                "Bureau staff call the admin routes with SigV4 (AWS_IAM authorization) from their IAM "
-                "identities; there is no Cognito user pool, and IAM is the stronger control here.",
-            )
+        for method in (advance, extend, phases, me, staff, lottery, placement, complaints):
+            acknowledge(method, "AwsSolutions-COG4", STAFF_REASON)
         acknowledge(
             visits,
             "AwsSolutions-COG4",
@@ -172,8 +205,8 @@ class Api(Construct):
         acknowledge(
             api.deployment_stage,
             "AwsSolutions-APIG3",
-            "No WAF web ACL in this stack: stage throttling bounds the public routes and the admin "
-            "route needs SigV4. A regional WAF (managed rules + rate rule) is an account decision, "
+            "No WAF web ACL in this stack: stage throttling bounds the public routes and the staff "
+            "routes need a valid OIDC token. A regional WAF (managed rules + rate rule) is an account decision, "
             "to be associated with this stage where the city's network policy requires it.",
         )
         acknowledge(
@@ -197,6 +230,17 @@ class Api(Construct):
             ),
         )
 
+    def _staff_route(
+        self,
+        path: str,
+        http_method: str,
+        integration: apigw.Integration,
+        path_parameters: tuple[str, ...],
+        body: apigw.Model | None = None,
+    ) -> apigw.Method:
+        """A route only signed-in staff reach (the OIDC token authorizer), parameters and body validated."""
+        return self._route(path, http_method, integration, path_parameters, body, staff=True)
+
     def _iam_route(
         self,
         path: str,
@@ -206,10 +250,23 @@ class Api(Construct):
         body: apigw.Model | None = None,
     ) -> apigw.Method:
         """A route only SigV4-signed callers reach (AWS_IAM), with its parameters and body validated."""
+        return self._route(path, http_method, integration, path_parameters, body, staff=False)
+
+    def _route(
+        self,
+        path: str,
+        http_method: str,
+        integration: apigw.Integration,
+        path_parameters: tuple[str, ...],
+        body: apigw.Model | None,
+        *,
+        staff: bool,
+    ) -> apigw.Method:
         return self.rest_api.root.resource_for_path(path).add_method(
             http_method,
             integration,
-            authorization_type=apigw.AuthorizationType.IAM,
+            authorizer=self.authorizer if staff else None,
+            authorization_type=apigw.AuthorizationType.CUSTOM if staff else apigw.AuthorizationType.IAM,
             request_validator=self.validator,
             request_parameters={f"method.request.path.{p}": True for p in path_parameters} or None,
             request_models={"application/json": body} if body else None,
@@ -218,3 +275,20 @@ class Api(Construct):
     @property
     def url(self) -> str:
         return self.rest_api.url
+
+    @property
+    def console_url(self) -> str:
+        """The console's address, built from the API's id (not its stage: the sign-in client that
+        lists it as callback feeds the authorizer, which the stage's deployment depends on)."""
+        return Fn.join(
+            "",
+            [
+                "https://",
+                self.rest_api.rest_api_id,
+                ".execute-api.",
+                Aws.REGION,
+                ".",
+                Aws.URL_SUFFIX,
+                f"/{STAGE}/console",
+            ],
+        )

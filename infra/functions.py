@@ -23,6 +23,7 @@ from enrollment.resources import FUNCTIONS, LAMBDA_RUNTIME, ROOT, SERVICE, Funct
 from infra.archive import Archive
 from infra.context import LAYER_DIR, SOLVER_LAYER_DIR
 from infra.nag import acknowledge, ref
+from infra.sign_in import StaffSignIn
 from infra.storage import Storage
 from infra.work import Work
 
@@ -52,9 +53,13 @@ class Access:
     solver: bool = False  # the OR-Tools layer (requirements/solver.txt), for the min-cost flow
     sms: bool = False  # sns:Publish to phone numbers (admission notices' SMS, R-NOTE-1)
     signing: bool = False  # kms:Sign and kms:GetPublicKey with the archive's signing key (SIGNING_KEY_ID)
+    sign_in: bool = False  # the staff OIDC issuer and console client (OIDC_*), no AWS permission
 
 
 ACCESS: Mapping[str, Access] = {
+    "authorize": Access(sign_in=True),  # verifies tokens with the issuer's public keys; touches no data
+    "console": Access(sign_in=True),  # serves the console's pages and who is signed in; no data
+    "complaints-api": Access(table="read-write", staff_directory=True),
     "register": Access(table="read-write", idempotency=True, child_key=True, work_bucket="read"),
     "gate-open": Access(table="write"),
     "gate-advance": Access(table="read-write", resume_gates=True),
@@ -233,6 +238,16 @@ class Functions(Construct):
                         resources=[state_machine_arn],
                     )
                 )
+
+    def connect_sign_in(self, sign_in: StaffSignIn) -> None:
+        """The authorizer and the console learn the staff OIDC issuer and the console's client."""
+        for spec, fn in self:
+            if ACCESS[spec.key].sign_in:
+                fn.add_environment("OIDC_ISSUER", sign_in.issuer)
+                fn.add_environment("OIDC_CLIENT_ID", sign_in.client_id)
+                fn.add_environment("OIDC_AUDIENCE", sign_in.audience)
+                fn.add_environment("OIDC_GROUPS_CLAIM", sign_in.groups_claim)
+                fn.add_environment("OIDC_SCOPES", sign_in.scopes)
 
     def _acknowledge(self, fn: lambda_.Function, role: iam.Role, access: Access) -> None:
         acknowledge(

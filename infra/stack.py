@@ -15,6 +15,7 @@ from infra.context import DEFAULT_ARCHIVE_RETENTION_DAYS, LAYER_DIR
 from infra.functions import Functions
 from infra.observability import Observability
 from infra.schedules import Schedules
+from infra.sign_in import StaffSignIn
 from infra.storage import Storage
 from infra.work import Work
 from infra.workflow import Workflow
@@ -52,16 +53,9 @@ class SeasonStack(Stack):
             self, "Workflow", config=config, functions=self.functions, storage=self.storage, work=self.work
         )
         self.functions.connect_workflow(self.workflow.arn)
-        self.api = Api(
-            self,
-            "Api",
-            config=config,
-            register=self.functions["register"],
-            gate_advance=self.functions["gate-advance"],
-            verify_api=self.functions["verify-api"],
-            lottery_api=self.functions["lottery-api"],
-            place_api=self.functions["place-api"],
-        )
+        self.api = Api(self, "Api", config=config, functions=self.functions)
+        self.sign_in = StaffSignIn(self, "StaffSignIn", config=config, console_url=self.api.console_url)
+        self.functions.connect_sign_in(self.sign_in)
         self.schedules = Schedules(
             self, "Schedules", config=config, gate_advance=self.functions["gate-advance"]
         )
@@ -78,6 +72,10 @@ class SeasonStack(Stack):
         )
 
         CfnOutput(self, "ApiUrl", value=self.api.url, description="Registration form and API")
+        CfnOutput(self, "ConsoleUrl", value=self.api.console_url, description="Staff console")
+        CfnOutput(self, "StaffIssuer", value=self.sign_in.issuer, description="OIDC issuer staff sign in at")
+        if self.sign_in.user_pool is not None:
+            CfnOutput(self, "StaffUserPoolId", value=self.sign_in.user_pool.user_pool_id)
         CfnOutput(self, "StateMachineArn", value=self.workflow.state_machine.state_machine_arn)
         CfnOutput(self, "ArchiveBucketName", value=self.archive.bucket.bucket_name)
         CfnOutput(self, "WorkBucketName", value=self.work.bucket.bucket_name)

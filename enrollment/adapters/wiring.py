@@ -8,12 +8,14 @@ from pathlib import Path
 
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
 
+from enrollment.access import Verifier
 from enrollment.adapters.archive import ArchiveBucket
 from enrollment.adapters.complaint_store import DynamoComplaintStore
 from enrollment.adapters.dynamodb import DynamoStore
 from enrollment.adapters.kms import KmsChildKeyer
 from enrollment.adapters.lottery_store import DynamoLotteryStore
 from enrollment.adapters.notifications import DynamoNoticeStore, OutboxSms, SnsSms, notice_secret
+from enrollment.adapters.oidc import IssuerKeys
 from enrollment.adapters.parent_store import DynamoParentStore, parent_secret
 from enrollment.adapters.placement_store import DynamoPlacementStore
 from enrollment.adapters.s3 import WorkBucket
@@ -92,6 +94,17 @@ class Wiring:
     def staff(self) -> StaffDirectory:
         path = Path(self.settings.staff_directory)
         return StaffDirectory.load(path if path.is_absolute() else ROOT / path)
+
+    @cached_property
+    def staff_verifier(self) -> Verifier:
+        s = self.settings
+        return Verifier(
+            issuer=s.oidc_issuer,
+            audience=s.oidc_audience or s.oidc_client_id,
+            groups_claim=s.oidc_groups_claim,
+            districts=frozenset(d.code for d in self.config.districts),
+            key_for=IssuerKeys(s.oidc_issuer, s.oidc_jwks_file),
+        )
 
     @cached_property
     def local_agencies(self) -> LocalRegistries:

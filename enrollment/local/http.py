@@ -1,33 +1,39 @@
 """A local HTTP front for the embedded backend: what API Gateway (REST API, Lambda proxy) does in AWS.
 
-Its routes are those of `infra/api.py` (API_RESOURCE, ADMIN_RESOURCE); keep the two in step.
+Its routes are those of `infra/api.py`; keep the two in step.
 
 `serve(runtime)` listens on 127.0.0.1 (a free port, never another address) in a background thread,
 turns each HTTP request into an API Gateway REST proxy event and hands it to the function the
 REST API routes it to, through `EmbeddedSeason.call_api`:
 
-    GET  /                                             -> register      (resource "/")
-    ANY  /api/{proxy+}                                 -> register      (resource "/api/{proxy+}")
-    POST /admin/seasons/{season}/phases/{phase}/advance -> gate-advance (AWS_IAM authorised)
-    POST /admin/seasons/{season}/windows/{grade}/extend -> gate-advance (AWS_IAM authorised)
-    ANY  /admin/verification/{proxy+}                  -> verify-api   (AWS_IAM authorised)
-    ANY  /admin/lottery/{proxy+}                       -> lottery-api  (AWS_IAM authorised)
-    ANY  /admin/placement/{proxy+}                     -> place-api    (AWS_IAM authorised)
-    POST /agency/community/visits                      -> verify-api   (AWS_IAM authorised)
+    GET  /                                              -> register      (public: the parents' portal)
+    ANY  /api/{proxy+}                                  -> register      (public)
+    GET  /console, /console/{proxy+}                    -> console       (public: pages, no data)
+    GET  /admin/me                                      -> console       (staff token)
+    GET  /admin/seasons/{season}/phases                 -> gate-advance  (staff token)
+    POST /admin/seasons/{season}/phases/{phase}/advance -> gate-advance  (staff token)
+    POST /admin/seasons/{season}/windows/{grade}/extend -> gate-advance  (staff token)
+    ANY  /admin/verification/{proxy+}                   -> verify-api    (staff token)
+    ANY  /admin/lottery/{proxy+}                        -> lottery-api   (staff token)
+    ANY  /admin/placement/{proxy+}                      -> place-api     (staff token)
+    ANY  /admin/complaints/{proxy+}                     -> complaints-api (staff token)
+    POST /agency/community/visits                       -> verify-api    (AWS_IAM: the community office)
 
 Anything else gets what API Gateway answers for a path or method it has no resource for:
 403 {"message": "Missing Authentication Token"}.
 
-The admin route is IAM-authorised in AWS: the caller signs the request with SigV4 and API Gateway's
-AWS_IAM authoriser puts the verified identity in `requestContext.identity`. Locally nothing is
-signed; the header `X-Local-Staff: <IAM ARN>` stands in for a verified signature and becomes the
-event's caller. Without the header the caller is None, as for an unsigned request, and the handler
-refuses with 403. Only the admin route reads the header; the public routes never carry a caller.
+Staff routes run the real token authorizer (functions/authorize) on the request's `Authorization:
+Bearer ...` header, exactly as API Gateway's TOKEN authorizer would: 401 without a valid token, 403
+for a valid token without a staff role, else the handler gets the authorizer's context. Tokens come
+from the development issuer served here under `/dev-oidc/` (enrollment/local/oidc.py), which
+stands in for Cognito's hosted UI.
+
+The agency route is IAM-authorised in AWS (SigV4). Locally nothing is signed: the header
+`X-Local-IAM-Principal: <IAM ARN>` stands in for a verified signature on that route only.
 
 Calls into the runtime are serialised with a lock: moto and the handlers' cached adapters are
-shared by every server thread. Query strings and request headers are not forwarded (no handler
-reads them), and API Gateway's own request validation (the admin body model) is not repeated:
-the handlers validate bodies themselves.
+shared by every server thread. API Gateway's own body validation (the models in infra/api.py) is not
+repeated: the handlers validate bodies themselves.
 """
 
 from __future__ import annotations
@@ -40,30 +46,44 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
-from urllib.parse import unquote, urlsplit
+from typing import Any, Literal
+from urllib.parse import parse_qsl, unquote, urlsplit
 
+from enrollment.local.oidc import PREFIX as OIDC_PREFIX
 from enrollment.local.runtime import EmbeddedSeason
 
 HOST = "127.0.0.1"
-STAFF_HEADER = "X-Local-Staff"
+IAM_HEADER = "X-Local-IAM-Principal"
 API_RESOURCE = "/api/{proxy+}"
-# The IAM-authorised admin routes: (resource, pattern).
-ADMIN_ROUTES = (
+Auth = Literal["none", "staff", "iam"]
+# Staff routes with their own resource: (method, resource, pattern, function).
+STAFF_ROUTES = (
+    ("GET", "/admin/me", re.compile(r"/admin/me"), "console"),
     (
+        "GET",
+        "/admin/seasons/{season}/phases",
+        re.compile(r"/admin/seasons/(?P<season>[^/]+)/phases"),
+        "gate-advance",
+    ),
+    (
+        "POST",
         "/admin/seasons/{season}/phases/{phase}/advance",
         re.compile(r"/admin/seasons/(?P<season>[^/]+)/phases/(?P<phase>[^/]+)/advance"),
+        "gate-advance",
     ),
     (
+        "POST",
         "/admin/seasons/{season}/windows/{grade}/extend",
         re.compile(r"/admin/seasons/(?P<season>[^/]+)/windows/(?P<grade>[^/]+)/extend"),
+        "gate-advance",
     ),
 )
-# The IAM-authorised {proxy+} routes: (prefix, function).
+# The staff {proxy+} routes: (prefix, function).
 STAFF_PROXIES = (
     ("/admin/verification/", "verify-api"),
     ("/admin/lottery/", "lottery-api"),
     ("/admin/placement/", "place-api"),
+    ("/admin/complaints/", "complaints-api"),
 )
 _NO_ROUTE = {"message": "Missing Authentication Token"}  # API Gateway's answer for unknown routes
 _LAMBDA_FAILED = {"message": "Internal server error"}  # API Gateway's answer when the function fails
@@ -71,12 +91,12 @@ _LAMBDA_FAILED = {"message": "Internal server error"}  # API Gateway's answer wh
 
 @dataclass(frozen=True)
 class Route:
-    """Where the REST API sends a request: the function and the resource it matched."""
+    """Where the REST API sends a request: the function, the resource it matched, who may call."""
 
     function_key: str
     resource: str
     path_parameters: dict[str, str] | None
-    iam: bool = False
+    auth: Auth = "none"
 
 
 def route(method: str, path: str) -> Route | None:
@@ -86,24 +106,29 @@ def route(method: str, path: str) -> Route | None:
     proxy = path.removeprefix("/api/") if path.startswith("/api/") else ""
     if proxy:  # {proxy+} needs at least one segment
         return Route("register", API_RESOURCE, {"proxy": proxy})
-    for resource, pattern in ADMIN_ROUTES:
-        admin = pattern.fullmatch(path)
-        if admin and method == "POST":
-            return Route("gate-advance", resource, dict(admin.groupdict()), iam=True)
+    if path == "/console" and method == "GET":
+        return Route("console", "/console", None)
+    page = path.removeprefix("/console/") if path.startswith("/console/") else ""
+    if page and method == "GET":
+        return Route("console", "/console/{proxy+}", {"proxy": page})
+    for allowed, resource, pattern, function_key in STAFF_ROUTES:
+        found = pattern.fullmatch(path)
+        if found and method == allowed:
+            return Route(function_key, resource, dict(found.groupdict()) or None, auth="staff")
     for prefix, function_key in STAFF_PROXIES:
         rest = path.removeprefix(prefix) if path.startswith(prefix) else ""
         if rest:
-            return Route(function_key, prefix + "{proxy+}", {"proxy": rest}, iam=True)
+            return Route(function_key, prefix + "{proxy+}", {"proxy": rest}, auth="staff")
     if path == "/agency/community/visits" and method == "POST":
-        return Route("verify-api", path, None, iam=True)
+        return Route("verify-api", path, None, auth="iam")
     return None
 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, runtime: EmbeddedSeason, lock: threading.Lock) -> None:
-        super().__init__((HOST, 0), _Handler)
+    def __init__(self, runtime: EmbeddedSeason, lock: threading.Lock, port: int = 0) -> None:
+        super().__init__((HOST, port), _Handler)
         self.runtime = runtime
         self.lock = lock
 
@@ -135,9 +160,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         method = self.command
-        path = unquote(urlsplit(self.path).path) or "/"
+        url = urlsplit(self.path)
+        path = unquote(url.path) or "/"
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length > 0 else b""
+        if path == OIDC_PREFIX or path.startswith(OIDC_PREFIX + "/"):  # Cognito's hosted UI stand-in
+            reply = self.server.runtime.oidc.handle(method, path, url.query, raw)
+            extra = {"Location": reply.location} if reply.location else {}
+            self._reply(reply.status, reply.content_type, reply.body, {**extra, "Cache-Control": "no-store"})
+            return
         target = route(method, path)
         if target is None:
             self._reply_json(403, _NO_ROUTE)
@@ -147,11 +178,22 @@ class _Handler(BaseHTTPRequestHandler):
         except UnicodeDecodeError:
             self._reply_json(400, {"message": "the local server accepts UTF-8 request bodies only"})
             return
+        headers = {k: v for k, v in self.headers.items() if k.lower() != IAM_HEADER.lower()}
+        query = dict(parse_qsl(url.query, keep_blank_values=True)) or None
         caller = None
-        if target.iam:  # stands in for SigV4 + the AWS_IAM authoriser (see the module's docstring)
-            caller = (self.headers.get(STAFF_HEADER) or "").strip() or None
+        if target.auth == "iam":  # stands in for SigV4 + the AWS_IAM authoriser (see the module's docstring)
+            caller = (self.headers.get(IAM_HEADER) or "").strip() or None
         try:
             with self.server.lock:
+                authorizer = None
+                if target.auth == "staff":
+                    status, answer = self.server.runtime.authorize(
+                        self.headers.get("Authorization"), method, path
+                    )
+                    if status != 200:
+                        self._reply_json(status, answer)
+                        return
+                    authorizer = answer
                 response = self.server.runtime.call_api(
                     target.function_key,
                     method,
@@ -160,6 +202,9 @@ class _Handler(BaseHTTPRequestHandler):
                     resource=target.resource,
                     path_parameters=target.path_parameters,
                     caller=caller,
+                    authorizer=authorizer,
+                    headers=headers,
+                    query=query,
                 )
         except Exception as e:  # the function failed: API Gateway answers 502
             self.log_error("%s %s failed: %r", method, path, e)
@@ -190,27 +235,34 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
     def _reply_json(self, status: int, body: dict[str, Any]) -> None:
-        payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        self._reply(status, "application/json", json.dumps(body, ensure_ascii=False).encode("utf-8"), {})
+
+    def _reply(self, status: int, content_type: str, payload: bytes, headers: dict[str, str]) -> None:
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
+        for name, value in headers.items():
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
 
 
 @contextmanager
-def serve(runtime: EmbeddedSeason, *, lock: threading.Lock | None = None) -> Iterator[str]:
+def serve(runtime: EmbeddedSeason, *, lock: threading.Lock | None = None, port: int = 0) -> Iterator[str]:
     """Serve `runtime` over HTTP on 127.0.0.1 until the block ends; yields the base URL ("http://127.0.0.1:PORT/").
 
-    Pass `lock` to share it with other code that uses the runtime while the server runs.
+    Pass `lock` to share it with other code that uses the runtime while the server runs; `port` 0
+    takes a free port.
     """
-    server = _Server(runtime, lock or threading.Lock())
+    server = _Server(runtime, lock or threading.Lock(), port)
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="local-apigw", daemon=True
     )
+    base = f"http://{HOST}:{server.server_address[1]}/"
+    runtime.serve_issuer_at(base)
     thread.start()
     try:
-        yield f"http://{HOST}:{server.server_address[1]}/"
+        yield base
     finally:
         server.shutdown()
         server.server_close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 import tempfile
 import time
 import traceback
@@ -32,6 +33,10 @@ from enrollment import clock, resources
 from enrollment.config import SeasonConfig
 from enrollment.phases import phases, schedule_expression, schedule_input, schedule_name
 from enrollment.registries import Registries
+
+ROOT_DIR = resources.ROOT
+# API Gateway's identity validation for the staff token authorizer (infra/api.py AUTHORIZATION_PATTERN)
+AUTHORIZATION = re.compile(resources.AUTHORIZATION_PATTERN)
 
 REGION = "cn-north-1"
 ACCOUNT = "123456789012"  # moto's default account
@@ -120,6 +125,19 @@ class EmbeddedSeason:
         self.env["AGENCY_REGISTRIES"] = registries_dir
         self.sms_outbox = str(Path(registries_dir) / "sms-outbox.jsonl")  # SNS stand-in (R-NOTE-1)
         self.env["SMS_OUTBOX"] = self.sms_outbox
+        # Cognito stand-in: the development issuer and its users (enrollment/local/oidc.py)
+        from enrollment.local.oidc import CLIENT_ID, GROUPS_CLAIM, DevIssuer
+        from enrollment.staff import StaffDirectory
+
+        self.oidc = DevIssuer(StaffDirectory.load(ROOT_DIR / self.env["STAFF_DIRECTORY"]))
+        self.jwks_file = str(Path(registries_dir) / "dev-oidc-jwks.json")
+        self.oidc.write_jwks(self.jwks_file)
+        self.env |= {
+            "OIDC_ISSUER": self.oidc.issuer,
+            "OIDC_CLIENT_ID": CLIENT_ID,
+            "OIDC_GROUPS_CLAIM": GROUPS_CLAIM,
+            "OIDC_JWKS_FILE": self.jwks_file,
+        }
         self._stack.enter_context(mock.patch.dict(os.environ, self.env))
         _reset_cached_wiring()
         self._stack.callback(_reset_cached_wiring)
@@ -127,6 +145,12 @@ class EmbeddedSeason:
 
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
+
+    def serve_issuer_at(self, base: str) -> None:
+        """The local server listens at `base`: the development issuer's URL (and tokens' `iss`) is there."""
+        self.oidc.issuer = base.rstrip("/") + "/dev-oidc"
+        self.env["OIDC_ISSUER"] = os.environ["OIDC_ISSUER"] = self.oidc.issuer
+        _reset_cached_wiring()
 
     # Resources (mirrors infra/) --------------------------------------------------------------
 
@@ -315,10 +339,22 @@ class EmbeddedSeason:
         resource: str = "/{proxy+}",
         path_parameters: dict[str, str] | None = None,
         caller: str | None = None,
+        authorizer: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        query: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Send an API Gateway (REST, proxy) event to a function's handler, as API Gateway would."""
+        """Send an API Gateway (REST, proxy) event to a function's handler, as API Gateway would.
+        `caller`: the IAM identity (SigV4 routes); `authorizer`: the staff token authorizer's context."""
         event = api_event(
-            method, path, body, resource=resource, path_parameters=path_parameters, caller=caller
+            method,
+            path,
+            body,
+            resource=resource,
+            path_parameters=path_parameters,
+            caller=caller,
+            authorizer=authorizer,
+            headers=headers,
+            query=query,
         )
         spec = resources.FUNCTION_INDEX[function_key]
         context = LambdaContext(
@@ -330,6 +366,35 @@ class EmbeddedSeason:
         response: dict[str, Any] = _resolve(spec.handler)(event, context)
         _drop_unpublished_metrics()
         return response
+
+    def authorize(self, authorization: str | None, method: str, path: str) -> tuple[int, dict[str, Any]]:
+        """What API Gateway's token authorizer does with a staff request's Authorization header:
+        (200, the authorizer's context) to let it through, else (401 or 403, API Gateway's body)."""
+        if not authorization or not AUTHORIZATION.fullmatch(authorization):
+            return 401, {"message": "Unauthorized"}  # the identity source check, before any Lambda
+        event = {
+            "type": "TOKEN",
+            "authorizationToken": authorization,
+            "methodArn": f"arn:{PARTITION}:execute-api:{REGION}:{ACCOUNT}:local/local/{method}{path}",
+        }
+        spec = resources.FUNCTION_INDEX["authorize"]
+        context = LambdaContext(
+            resources.function_name(self.name, "authorize"),
+            512,
+            self.function_arns["authorize"],
+            str(uuid.uuid4()),
+        )
+        try:
+            answer: dict[str, Any] = _resolve(spec.handler)(event, context)
+        except Exception as e:
+            if str(e) == "Unauthorized":
+                return 401, {"message": "Unauthorized"}
+            raise
+        finally:
+            _drop_unpublished_metrics()
+        if any(st["Effect"] == "Deny" for st in answer["policyDocument"]["Statement"]):
+            return 403, {"message": "User is not authorized to access this resource with an explicit deny"}
+        return 200, {**answer.get("context", {}), "principalId": answer["principalId"]}
 
     # Workflow --------------------------------------------------------------------------------
 
@@ -427,27 +492,37 @@ def api_event(
     resource: str = "/{proxy+}",
     path_parameters: dict[str, str] | None = None,
     caller: str | None = None,
+    authorizer: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """An API Gateway REST proxy event. `caller` is the IAM identity API Gateway's authoriser verified."""
+    """An API Gateway REST proxy event. `caller` is the IAM identity API Gateway's authoriser verified;
+    `authorizer` the context the staff token authorizer returned."""
     raw = None if body is None else body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
+    sent = (
+        headers if headers is not None else {"Content-Type": "application/json", "Accept": "application/json"}
+    )
+    context: dict[str, Any] = {
+        "resourcePath": resource,
+        "httpMethod": method,
+        "path": f"/local{path}",
+        "stage": "local",
+        "requestId": str(uuid.uuid4()),
+        "identity": {"sourceIp": "127.0.0.1", "userArn": caller, "caller": caller},
+    }
+    if authorizer is not None:
+        context["authorizer"] = authorizer
     return {
         "resource": resource,
         "path": path,
         "httpMethod": method,
-        "headers": {"Content-Type": "application/json", "Accept": "application/json"},
-        "multiValueHeaders": {},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
+        "headers": dict(sent),
+        "multiValueHeaders": {k: [v] for k, v in sent.items()},
+        "queryStringParameters": dict(query) if query else None,
+        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
         "pathParameters": path_parameters,
         "stageVariables": None,
-        "requestContext": {
-            "resourcePath": resource,
-            "httpMethod": method,
-            "path": f"/local{path}",
-            "stage": "local",
-            "requestId": str(uuid.uuid4()),
-            "identity": {"sourceIp": "127.0.0.1", "userArn": caller, "caller": caller},
-        },
+        "requestContext": context,
         "body": raw,
         "isBase64Encoded": False,
     }

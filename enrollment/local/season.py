@@ -37,10 +37,19 @@ def member(rt: EmbeddedSeason, role: str, district: str | None = None) -> StaffM
 
 
 def call(rt: EmbeddedSeason, method: str, path: str, body: Any, caller: str | None) -> tuple[int, Any]:
-    """A request as API Gateway would route it (enrollment.local.http.route), signed by `caller`."""
+    """A request as API Gateway would route it (enrollment.local.http.route), made by `caller`: on
+    staff routes a seeded user signed in at the development issuer (their token goes through the
+    real authorizer), on the agency route an IAM identity. None: nobody signed in."""
     target = route(method, path)
     if target is None:
         raise ValueError(f"no route for {method} {path}")
+    authorizer = None
+    if target.auth == "staff":
+        token = rt.oidc.mint(caller) if caller in rt.oidc.users else None
+        status, answer = rt.authorize(f"Bearer {token}" if token else None, method, path)
+        if status != 200:
+            return status, answer
+        authorizer = answer
     r = rt.call_api(
         target.function_key,
         method,
@@ -48,7 +57,8 @@ def call(rt: EmbeddedSeason, method: str, path: str, body: Any, caller: str | No
         body,
         resource=target.resource,
         path_parameters=target.path_parameters,
-        caller=caller if target.iam else None,
+        caller=caller if target.auth == "iam" else None,
+        authorizer=authorizer,
     )
     text = r["body"]
     return int(r["statusCode"]), json.loads(text) if text and text.lstrip()[:1] in "{[" else text

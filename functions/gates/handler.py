@@ -1,7 +1,7 @@
 """Phase gates: `open_gate` stores the workflow's task token; `advance` resumes it.
 
 `advance` is invoked by the EventBridge Scheduler at a phase's deadline, or through the admin API
-(`POST /admin/seasons/{season}/phases/{phase}/advance`, IAM-authorised) by bureau staff.
+(`POST /admin/seasons/{season}/phases/{phase}/advance`, staff token) by the city bureau's staff.
 `GET /admin/seasons/{season}/phases` lists every phase with its deadline and gate for the console.
 """
 
@@ -84,12 +84,18 @@ def _json(status: int, body: dict[str, Any]) -> Response[str]:
 
 
 def _staff() -> str:
-    """The IAM identity API Gateway's authoriser verified; without one the request is refused."""
-    identity = admin.current_event.request_context.identity
-    actor = identity.user_arn or identity.caller
-    if not actor:
-        raise gates.Forbidden("未授权", "forbidden")
-    return actor
+    """The signed-in city staff member (the staff token authorizer verified the token): the season's
+    phases and registration windows are the city's, so no district, auditor or agency moves them."""
+    try:
+        staff = staff_caller(admin, wiring().staff)
+    except StaffError as e:
+        raise gates.Forbidden(e.message_zh, e.message_en) from None
+    if staff.role != "city":
+        raise gates.Forbidden(
+            "招生阶段和报名时间由市教育局统一推进和调整",
+            "forbidden: the city bureau moves the season's phases",
+        )
+    return staff.principal
 
 
 @admin.post("/admin/seasons/<season>/windows/<grade>/extend")

@@ -25,7 +25,7 @@ from enrollment.adapters.wiring import wiring
 from enrollment.api import json_response, require_season, staff_caller, staff_resolver
 from enrollment.observability import logger, metrics, tracer
 from enrollment.ports import NotFound
-from enrollment.staff import Forbidden, StaffError, StaffMember, require_read
+from enrollment.staff import Forbidden, StaffError, StaffMember, require_decide, require_read
 
 app = staff_resolver()
 PREFIX = "/admin/placement/<season>"
@@ -53,6 +53,7 @@ def decide(season: str, registration_id: str, body: Annotated[DecisionRequest, B
         item = w.store.get_registration(registration_id)
     except NotFound:
         raise StaffError("未找到该报名编号", "no such registration") from None
+    require_decide(staff, str(item["district"]))  # whose child, before anything about its state
     if w.placements.placed(registration_id) is not None:
         raise placement.DecisionRefused(
             "安置结果已经公布，不能再录入", "placement has run; decisions are closed"

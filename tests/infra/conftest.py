@@ -29,7 +29,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from enrollment.config import SeasonConfig
+from enrollment.config import SeasonConfig, StaffSignIn
 from enrollment.resources import ROOT
 from infra.context import cdk_json_context
 from infra.nag import add_checks
@@ -179,7 +179,7 @@ def _synthesize(outdir: Path, config: SeasonConfig, *, nag: bool) -> dict[str, S
     app = cdk.App(context=cdk_json_context(), outdir=str(outdir))
     stacks = {
         "agnostic": SeasonStack(app, "Test", config=config, archive_retention_days=TEST_RETENTION_DAYS),
-        "cn": SeasonStack(app, "TestCn", config=config, env=cdk.Environment(region=CN_REGION)),
+        "cn": SeasonStack(app, "TestCn", config=china(config), env=cdk.Environment(region=CN_REGION)),
     }
     if nag:
         add_checks(app)
@@ -190,6 +190,17 @@ def _synthesize(outdir: Path, config: SeasonConfig, *, nag: bool) -> dict[str, S
         raw: dict[str, Any] = artifact.template
         out[key] = Synth(stack, raw, Template.from_json(raw), Path(artifact.template_full_path), outdir)
     return out
+
+
+CN_ISSUER = "https://sso.edu.example.cn/oidc"  # a bureau's own OIDC issuer (synthetic)
+CN_CLIENT = "enrollment-console"
+
+
+def china(config: SeasonConfig) -> SeasonConfig:
+    """The season as a bureau in a China region deploys it: Cognito user pools are not offered there,
+    so staff sign in at the bureau's own OIDC issuer (staff_sign_in)."""
+    sign_in = StaffSignIn(issuer=CN_ISSUER, client_id=CN_CLIENT, groups_claim="groups")
+    return config.model_copy(update={"staff_sign_in": sign_in})
 
 
 @dataclass(frozen=True)

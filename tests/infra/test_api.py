@@ -1,5 +1,5 @@
-"""REST API: public form and /api (Lambda proxy), IAM-only admin and agency routes; logged, validated,
-throttled."""
+"""REST API: the public portal, /api and console pages (Lambda proxy), staff routes behind the OIDC
+token authorizer, the IAM-only agency route; logged, validated, throttled."""
 
 from __future__ import annotations
 
@@ -7,12 +7,16 @@ from typing import Any
 
 import pytest
 
+from enrollment.resources import AUTHORIZATION_PATTERN
 from infra.api import (
     ADMIN_PATH,
     ADMIN_RATE_LIMIT,
     BURST_LIMIT,
+    COMPLAINTS_PATH,
     EXTEND_PATH,
     LOTTERY_PATH,
+    ME_PATH,
+    PHASES_PATH,
     PLACEMENT_PATH,
     RATE_LIMIT,
     VERIFICATION_PATH,
@@ -24,12 +28,27 @@ from tests.infra.helpers import api_methods, dumps, only, resources
 pytestmark = pytest.mark.xdist_group("infra")
 
 PUBLIC = {("/", "GET"), ("/api/{proxy+}", "ANY")}
+CONSOLE_PAGES = {("/console", "GET"), ("/console/{proxy+}", "GET")}
 ADMIN = (ADMIN_PATH, "POST")
 EXTEND = (EXTEND_PATH, "POST")
 VERIFICATION = ("/admin/verification/{proxy+}", "ANY")
 VISITS = ("/agency/community/visits", "POST")
 LOTTERY = ("/admin/lottery/{proxy+}", "ANY")
 PLACEMENT = ("/admin/placement/{proxy+}", "ANY")
+COMPLAINTS = ("/admin/complaints/{proxy+}", "ANY")
+PHASES = ("/admin/seasons/{season}/phases", "GET")
+ME = ("/admin/me", "GET")
+# every staff route and the function it reaches
+STAFF = {
+    ADMIN: "gate-advance",
+    EXTEND: "gate-advance",
+    PHASES: "gate-advance",
+    ME: "console",
+    VERIFICATION: "verify-api",
+    LOTTERY: "lottery-api",
+    PLACEMENT: "place-api",
+    COMPLAINTS: "complaints-api",
+}
 
 
 def _targets(props: dict[str, Any], fn_id: str) -> bool:
@@ -37,33 +56,93 @@ def _targets(props: dict[str, Any], fn_id: str) -> bool:
     return integration["Type"] == "AWS_PROXY" and f'"{fn_id}"' in dumps(integration["Uri"])
 
 
-def test_exactly_the_eight_routes(raw):
-    assert (VERIFICATION[0], VISITS[0], LOTTERY[0], PLACEMENT[0]) == (
+def test_exactly_these_routes(raw):
+    assert (VERIFICATION[0], VISITS[0], LOTTERY[0], PLACEMENT[0], COMPLAINTS[0], PHASES[0], ME[0]) == (
         VERIFICATION_PATH,
         VISITS_PATH,
         LOTTERY_PATH,
         PLACEMENT_PATH,
+        COMPLAINTS_PATH,
+        PHASES_PATH,
+        ME_PATH,
     )
-    assert set(api_methods(raw)) == {*PUBLIC, ADMIN, EXTEND, VERIFICATION, VISITS, LOTTERY, PLACEMENT}
+    assert set(api_methods(raw)) == {*PUBLIC, *CONSOLE_PAGES, *STAFF, VISITS}
 
 
-def test_placement_decision_routes_require_iam_and_reach_place_api(synth, raw):
-    props = api_methods(raw)[PLACEMENT]
-    assert props["AuthorizationType"] == "AWS_IAM"
-    assert _targets(props, ref(synth.stack.functions["place-api"]))
+def _authorizer(raw: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    return only(raw, "AWS::ApiGateway::Authorizer")
 
 
-def test_lottery_ceremony_routes_require_iam_and_reach_lottery_api(synth, raw):
-    props = api_methods(raw)[LOTTERY]
-    assert props["AuthorizationType"] == "AWS_IAM"
-    assert _targets(props, ref(synth.stack.functions["lottery-api"]))
+def test_staff_routes_need_the_token_authorizer_and_reach_their_function(synth, raw):
+    authorizer_id, _ = _authorizer(raw)
+    methods = api_methods(raw)
+    for route, key in STAFF.items():
+        props = methods[route]
+        assert props["AuthorizationType"] == "CUSTOM", route
+        assert props["AuthorizerId"] == {"Ref": authorizer_id}, route
+        assert _targets(props, ref(synth.stack.functions[key])), route
 
 
-def test_staff_verification_routes_require_iam_and_reach_verify_api(synth, raw):
-    props = api_methods(raw)[VERIFICATION]
-    assert props["AuthorizationType"] == "AWS_IAM"
-    assert _targets(props, ref(synth.stack.functions["verify-api"]))
-    assert props["RequestParameters"] == {"method.request.path.proxy": True}
+def test_the_authorizer_checks_bearer_tokens_with_the_authorize_function_and_caches_briefly(synth, raw):
+    _, authorizer = _authorizer(raw)
+    props = authorizer["Properties"]
+    assert props["Type"] == "TOKEN"
+    assert props["IdentitySource"] == "method.request.header.Authorization"
+    assert props["IdentityValidationExpression"] == AUTHORIZATION_PATTERN
+    assert 0 < props["AuthorizerResultTtlInSeconds"] <= 300
+    assert f'"{ref(synth.stack.functions["authorize"])}"' in dumps(props["AuthorizerUri"])
+
+
+def test_the_authorizer_trusts_the_stacks_cognito_pool_and_the_console_signs_in_there(synth, raw):
+    pool = ref(synth.stack.sign_in.user_pool)
+    for key in ("authorize", "console"):
+        env = synth.template.find_resources(
+            "AWS::Lambda::Function", {"Properties": {"FunctionName": f"enrollment-test-2031-{key}"}}
+        )
+        (fn,) = env.values()
+        variables = fn["Properties"]["Environment"]["Variables"]
+        assert f'"{pool}"' in dumps(variables["OIDC_ISSUER"]), key
+        assert "cognito-idp." in dumps(variables["OIDC_ISSUER"])
+        assert variables["OIDC_GROUPS_CLAIM"] == "cognito:groups"
+        assert variables["OIDC_CLIENT_ID"] == variables["OIDC_AUDIENCE"]
+
+
+def test_cognito_pool_has_a_group_per_district_plus_city_and_auditor_and_no_self_sign_up(synth, raw, config):
+    groups = {g["Properties"]["GroupName"] for g in resources(raw, "AWS::Cognito::UserPoolGroup").values()}
+    assert groups == {d.code for d in config.districts} | {"city", "auditor"}
+    _, pool = only(raw, "AWS::Cognito::UserPool")
+    props = pool["Properties"]
+    assert props["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    assert props["MfaConfiguration"] == "ON"
+    _, client = only(raw, "AWS::Cognito::UserPoolClient")
+    c = client["Properties"]
+    assert c["AllowedOAuthFlows"] == ["code"] and c.get("GenerateSecret") in (None, False)
+    assert "/prod/console" in dumps(c["CallbackURLs"])
+
+
+def test_in_a_china_region_staff_sign_in_at_the_bureaus_issuer_and_no_pool_is_built(cn):
+    from tests.infra.conftest import CN_CLIENT, CN_ISSUER
+
+    assert not resources(cn.raw, "AWS::Cognito::UserPool")
+    for fn in resources(cn.raw, "AWS::Lambda::Function").values():
+        variables = fn["Properties"].get("Environment", {}).get("Variables", {})
+        if "OIDC_ISSUER" in variables:
+            assert variables["OIDC_ISSUER"] == CN_ISSUER
+            assert variables["OIDC_CLIENT_ID"] == variables["OIDC_AUDIENCE"] == CN_CLIENT
+            assert variables["OIDC_GROUPS_CLAIM"] == "groups"
+
+
+def test_a_china_region_without_an_issuer_is_refused_with_the_fix(config):
+    import aws_cdk as cdk
+
+    from infra.context import cdk_json_context
+    from infra.stack import SeasonStack
+
+    app = cdk.App(context=cdk_json_context())
+    with pytest.raises(
+        ValueError, match=r"Cognito user pools are not offered in cn-northwest-1.*staff_sign_in\.issuer"
+    ):
+        SeasonStack(app, "NoIssuer", config=config, env=cdk.Environment(region="cn-northwest-1"))
 
 
 def test_community_visits_route_requires_iam_validates_the_answer_and_reaches_verify_api(synth, raw):
@@ -99,35 +178,33 @@ def test_api_gateway_may_invoke_verify_api_only_through_its_two_routes(synth, ra
     assert any("/POST/agency/community/visits" in arn for arn in source_arns)
 
 
-def test_window_extension_route_requires_iam_and_reaches_gate_advance(synth, raw):
-    props = api_methods(raw)[EXTEND]
-    assert props["AuthorizationType"] == "AWS_IAM"
-    assert _targets(props, ref(synth.stack.functions["gate-advance"]))
-    assert props["RequestParameters"] == {
+def test_window_extension_and_advance_routes_carry_their_parameters_and_body_model(raw):
+    methods = api_methods(raw)
+    assert methods[EXTEND]["RequestParameters"] == {
         "method.request.path.season": True,
         "method.request.path.grade": True,
     }
-
-
-def test_admin_route_requires_iam_and_reaches_gate_advance(synth, raw):
-    props = api_methods(raw)[ADMIN]
-    assert props["AuthorizationType"] == "AWS_IAM"
-    assert _targets(props, ref(synth.stack.functions["gate-advance"]))
-    assert props["RequestParameters"] == {
+    assert methods[ADMIN]["RequestParameters"] == {
         "method.request.path.season": True,
         "method.request.path.phase": True,
     }
-    assert set(props["RequestModels"]) == {"application/json"}
+    assert set(methods[ADMIN]["RequestModels"]) == {"application/json"}
 
 
-def test_public_routes_reach_register_and_nothing_else_is_open(synth, raw):
+def test_public_routes_reach_register_or_the_console_pages_and_nothing_else_is_open(synth, raw):
     register = ref(synth.stack.functions["register"])
+    console = ref(synth.stack.functions["console"])
     for route, props in api_methods(raw).items():
         if route in PUBLIC:
             assert props["AuthorizationType"] == "NONE"
             assert _targets(props, register), route
+        elif route in CONSOLE_PAGES:
+            assert props["AuthorizationType"] == "NONE"
+            assert _targets(props, console), route
+        elif route == VISITS:
+            assert props["AuthorizationType"] == "AWS_IAM"
         else:
-            assert props["AuthorizationType"] == "AWS_IAM", route
+            assert props["AuthorizationType"] == "CUSTOM", route
 
 
 def test_every_method_is_validated(raw):

@@ -9,28 +9,21 @@ import boto3
 import pytest
 
 from enrollment.config import SeasonConfig
+from enrollment.local import season as drive
 from enrollment.local.runtime import EmbeddedSeason
 from enrollment.phases import phases
 from tests.integration.conftest import at, post
 from tests.support import valid_body
 
 pytestmark = pytest.mark.xdist_group("moto-workflow")
-STAFF = "arn:aws-cn:iam::123456789012:user/cy-staff-01"
+STAFF = "city-staff-01"  # seeded city staff (seasons/jilin-2023.staff.yaml), signed in with a token
 
 
 def staff_advance(
     rt: EmbeddedSeason, phase: str, caller: str | None = STAFF, reason: str = "报名工作提前完成"
 ) -> Any:
-    r = rt.call_api(
-        "gate-advance",
-        "POST",
-        f"/admin/seasons/{rt.config.season}/phases/{phase}/advance",
-        {"reason": reason},
-        resource="/admin/seasons/{season}/phases/{phase}/advance",
-        path_parameters={"season": rt.config.season, "phase": phase},
-        caller=caller,
-    )
-    return r["statusCode"], json.loads(r["body"])
+    path = f"/admin/seasons/{rt.config.season}/phases/{phase}/advance"
+    return drive.call(rt, "POST", path, {"reason": reason}, caller)
 
 
 def task_successes(rt: EmbeddedSeason) -> list[str]:
@@ -90,7 +83,7 @@ def test_a_second_resume_changes_nothing(embedded: EmbeddedSeason, season: Seaso
     before = table.get_item(Key=key)["Item"]
 
     # When staff press again, and the deadline schedule fires too
-    again = staff_advance(embedded, "grade7-registration", caller="arn:aws-cn:iam::123456789012:user/other")
+    again = staff_advance(embedded, "grade7-registration")
     fired = embedded.advance_clock(phases(season)[0].deadline)
 
     # Then both say it was already advanced, by whom, and nothing changed
@@ -112,12 +105,16 @@ def test_staff_advance_closes_the_registration_window(embedded: EmbeddedSeason, 
     assert answer["errors"][0]["rule"] == "R-REG-1" and "已截止" in answer["message"]
 
 
-def test_admin_requests_without_an_iam_identity_are_refused(embedded: EmbeddedSeason) -> None:
+def test_only_signed_in_city_staff_advance_a_phase(embedded: EmbeddedSeason) -> None:
     embedded.start()
     embedded.wait_for_gate("grade7-registration")
-    status, body = staff_advance(embedded, "grade7-registration", caller=None)
-    assert status == 403
-    assert body["message"] == "未授权"
+    # nobody signed in: the authorizer refuses before any handler runs
+    assert staff_advance(embedded, "grade7-registration", caller=None) == (401, {"message": "Unauthorized"})
+    # district staff and auditors are signed in but the season's phases are the city's
+    for who in ("cy-staff-01", "auditor-01"):
+        status, body = staff_advance(embedded, "grade7-registration", caller=who)
+        assert status == 403
+        assert body["message"] == "招生阶段和报名时间由市教育局统一推进和调整"
     assert embedded.wait_for_gate("grade7-registration")["status"] == "open"
 
 

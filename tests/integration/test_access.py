@@ -1,0 +1,280 @@
+"""Nobody sees what is not theirs (issue 7, R-DATA-2): every staff endpoint, every role, real tokens.
+
+A small season is driven to reporting day on the embedded backend (the real workflow and handlers).
+Then every staff route the handlers register is called as API Gateway would call it: through the
+real token authorizer with tokens from the development issuer, by district B's staff against
+district A's data, by an auditor with every write, without a token, and with a forged one. The
+table below must name every staff route: a route added without a row here fails the test.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import boto3
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from enrollment.clock import SimulatedClock
+from enrollment.config import SeasonConfig, load_season
+from enrollment.local import season as drive
+from enrollment.local.runtime import EmbeddedSeason
+from enrollment.local.serve import load
+from enrollment.synth.population import generate
+from tests.integration.conftest import small_season
+from tests.integration.parent_session import family_call, sign_in
+
+pytestmark = pytest.mark.xdist_group("access")
+
+A, B = "CH", "CY"  # district A's data; district B's staff try to reach it
+
+
+@dataclass(frozen=True)
+class Season:
+    rt: EmbeddedSeason
+    config: SeasonConfig
+    rid: str  # a child of district A, placed at `school`
+    school: str  # a public school of A with placed children
+    private: tuple[str, int]  # a private school of A and grade, with a lottery case
+    complaint: str  # a complaint of A's child
+
+
+@pytest.fixture(scope="module")
+def season(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Season]:
+    config, path = small_season(load_season("seasons/jilin-2023.yaml"), tmp_path_factory.mktemp("access"))
+    population = generate(config, 90, 143)
+    start = datetime.fromisoformat(f"{config.calendar.plans_published} 09:00").replace(tzinfo=config.tz)
+    with EmbeddedSeason(
+        config, SimulatedClock(start), registries=population.registries, config_path=path
+    ) as rt:
+        load(rt, population, "reporting", lambda _: None)
+        body = boto3.client("s3").get_object(
+            Bucket=rt.bucket, Key=f"seasons/{config.season}/placements.jsonl"
+        )
+        placed = [json.loads(line) for line in body["Body"].read().decode().splitlines()]
+        school_of = {p["registration_id"]: p["school_id"] for p in placed}
+        mine = [
+            i
+            for i in drive._scan(rt)
+            if i["sk"] == "REG" and i["district"] == A and school_of.get(str(i["registration_id"]))
+        ]
+        child = next(
+            i for i in mine if config.school_index[school_of[str(i["registration_id"])]].district == A
+        )
+        rid = str(child["registration_id"])
+        private = next(
+            (s.id, g)
+            for s in config.schools
+            if s.kind == "private" and s.district == A
+            for g in sorted(s.plans)
+        )
+        token = sign_in(rt, rid)
+        text = "对审核结论有异议，我家实际居住在该地址，请安排复核。"
+        status, filed, _ = family_call(
+            rt, "POST", f"/api/registrations/{rid}/complaints", {"kind": "appeal", "text": text}, token=token
+        )
+        assert status == 201, filed
+        yield Season(rt, config, rid, school_of[rid], private, filed["complaint_id"])
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    route: str  # the handler's route, as its resolver registers it
+    path: str  # filled in for district A's data
+    body: dict[str, Any] | None = None
+    district_data: bool = True  # False: season-wide, no child's data (every staff role may read)
+
+
+def rows(s: Season) -> list[Row]:
+    season, rid, school = s.config.season, s.rid, s.school
+    private, grade = s.private
+    v, p, lot = f"/admin/verification/{season}", f"/admin/placement/{season}", f"/admin/lottery/{season}"
+    return [
+        Row("GET", "/admin/verification/{season}/districts/{district}/queue", f"{v}/districts/{A}/queue"),
+        Row(
+            "GET",
+            "/admin/verification/{season}/districts/{district}/registrations",
+            f"{v}/districts/{A}/registrations",
+        ),
+        Row(
+            "POST",
+            "/admin/verification/{season}/registrations/{registration_id}/decisions",
+            f"{v}/registrations/{rid}/decisions",
+            {"action": "override", "outcome": "eligible", "reason": "越权测试：另一区的人员不能改判"},
+        ),
+        Row(
+            "GET",
+            "/admin/verification/{season}/registrations/{registration_id}/history",
+            f"{v}/registrations/{rid}/history",
+        ),
+        Row(
+            "POST",
+            "/admin/verification/{season}/districts/{district}/spot-checks/{registration_id}",
+            f"{v}/districts/{A}/spot-checks/{rid}",
+            {"outcome": "discrepancy", "note": "越权测试"},
+        ),
+        Row(
+            "GET",
+            "/admin/verification/{season}/districts/{district}/spot-checks",
+            f"{v}/districts/{A}/spot-checks",
+        ),
+        Row(
+            "POST",
+            "/admin/placement/{season}/registrations/{registration_id}/decisions",
+            f"{p}/registrations/{rid}/decisions",
+            {"kind": "defer", "reason": "越权测试：另一区的人员不能登记缓学"},
+        ),
+        Row(
+            "GET", "/admin/placement/{season}/districts/{district}/decisions", f"{p}/districts/{A}/decisions"
+        ),
+        Row(
+            "GET",
+            "/admin/placement/{season}/districts/{district}/placements",
+            f"{p}/districts/{A}/placements",
+        ),
+        Row("GET", "/admin/placement/{season}/archive", f"{p}/archive", district_data=False),
+        Row(
+            "POST",
+            "/admin/placement/{season}/schools/{school_id}/arrivals",
+            f"{p}/schools/{school}/arrivals",
+            {"registration_ids": [rid]},
+        ),
+        Row(
+            "GET", "/admin/placement/{season}/schools/{school_id}/no-shows", f"{p}/schools/{school}/no-shows"
+        ),
+        Row("GET", "/admin/lottery/{season}/ceremonies", f"{lot}/ceremonies", district_data=False),
+        Row(
+            "GET",
+            "/admin/lottery/{season}/ceremonies/{school_id}/{grade}",
+            f"{lot}/ceremonies/{private}/{grade}",
+        ),
+        Row(
+            "POST",
+            "/admin/lottery/{season}/ceremonies/{school_id}/{grade}/steps/{step}",
+            f"{lot}/ceremonies/{private}/{grade}/steps/shuffle-1",
+            {"value": "1234"},
+        ),
+        Row("GET", "/admin/seasons/{season}/phases", f"/admin/seasons/{season}/phases", district_data=False),
+        Row(
+            "POST",
+            "/admin/seasons/{season}/phases/{phase}/advance",
+            f"/admin/seasons/{season}/phases/reporting/advance",
+            {"reason": "越权测试"},
+        ),
+        Row(
+            "POST",
+            "/admin/seasons/{season}/windows/{grade}/extend",
+            f"/admin/seasons/{season}/windows/1/extend",
+            {"until": f"{s.config.calendar.grade1_registration.end}", "reason": "越权测试"},
+        ),
+        Row("GET", "/admin/me", "/admin/me", district_data=False),
+        Row(
+            "GET",
+            "/admin/complaints/{season}/districts/{district}",
+            f"/admin/complaints/{season}/districts/{A}",
+        ),
+        Row(
+            "POST",
+            "/admin/complaints/{season}/complaints/{complaint_id}/answer",
+            f"/admin/complaints/{season}/complaints/{s.complaint}/answer",
+            {"answer": "越权测试：另一区的人员不能答复"},
+        ),
+    ]
+
+
+def staff_routes() -> set[tuple[str, str]]:
+    """Every route the staff handlers register (not the console's public pages, not the agency's)."""
+    from functions.complaints.api import app as complaints
+    from functions.console.handler import app as console
+    from functions.gates.handler import admin as gates
+    from functions.lottery.api import app as lottery
+    from functions.place.api import app as place
+    from functions.verify.api import app as verify
+
+    found = set()
+    for resolver in (verify, place, lottery, gates, console, complaints):
+        for r in resolver._static_routes + resolver._dynamic_routes:
+            if r.openapi_path.startswith("/admin/"):
+                found.add((r.method, r.openapi_path))
+    return found
+
+
+def snapshot(rt: EmbeddedSeason) -> list[dict[str, Any]]:
+    return sorted(drive._scan(rt), key=lambda i: (str(i["pk"]), str(i["sk"])))
+
+
+def test_the_table_names_every_staff_route(season: Season) -> None:
+    assert {(r.method, r.route) for r in rows(season)} == staff_routes()
+
+
+def test_district_b_can_neither_read_nor_change_district_a(season: Season) -> None:
+    before = snapshot(season.rt)
+    b = drive.member(season.rt, "district", B).principal
+    for row in rows(season):
+        status, answer = drive.call(season.rt, row.method, row.path, row.body, b)
+        if row.district_data:
+            assert status == 403, (row.method, row.path, status, answer)
+            assert answer["message"], row.path  # a clear message, in Chinese
+        else:
+            assert status in (200, 403), (row.method, row.path, status, answer)
+    assert snapshot(season.rt) == before  # nothing stored, nothing changed
+
+
+def test_district_b_lists_show_nothing_of_district_a(season: Season) -> None:
+    b = drive.member(season.rt, "district", B).principal
+    s = season.config.season
+    status, ceremonies = drive.call(season.rt, "GET", f"/admin/lottery/{s}/ceremonies", None, b)
+    assert status == 200
+    schools = {c["school_id"] for c in ceremonies["ceremonies"]}
+    assert schools and all(season.config.school_index[x].district == B for x in schools)
+    status, own = drive.call(season.rt, "GET", f"/admin/complaints/{s}/districts/{B}", None, b)
+    assert status == 200 and season.complaint not in json.dumps(own)
+    status, own = drive.call(
+        season.rt, "GET", f"/admin/verification/{s}/districts/{B}/registrations", None, b
+    )
+    assert status == 200 and season.rid not in json.dumps(own, ensure_ascii=False)
+
+
+def test_district_a_reads_its_own_children(season: Season) -> None:
+    a = drive.member(season.rt, "district", A).principal
+    for row in rows(season):
+        if row.method == "GET":
+            status, answer = drive.call(season.rt, row.method, row.path, None, a)
+            assert status == 200, (row.path, status, answer)
+
+
+def test_an_auditor_reads_everything_and_writes_nothing(season: Season) -> None:
+    before = snapshot(season.rt)
+    auditor = drive.member(season.rt, "auditor").principal
+    for row in rows(season):
+        status, answer = drive.call(season.rt, row.method, row.path, row.body, auditor)
+        if row.method == "GET":
+            assert status == 200, (row.path, status, answer)
+        else:
+            assert status == 403, (row.path, status, answer)
+    assert snapshot(season.rt) == before
+
+
+def test_without_a_token_or_with_a_forged_one_nothing_opens(season: Season) -> None:
+    rt = season.rt
+    forger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    claims = jwt.decode(rt.oidc.mint("city-staff-01"), options={"verify_signature": False})
+    forged = jwt.encode(claims, forger, algorithm="RS256", headers={"kid": rt.oidc.kid})
+    expired = rt.oidc.mint("city-staff-01", lifetime_s=-120)
+    for row in rows(season):
+        for header in (None, f"Bearer {forged}", f"Bearer {expired}", "Basic Y2l0eTpjaXR5"):
+            status, answer = rt.authorize(header, row.method, row.path)
+            assert (status, answer) == (401, {"message": "Unauthorized"}), (row.path, header and header[:12])
+
+
+def test_a_token_without_a_staff_group_is_denied(season: Season) -> None:
+    rt = season.rt
+    token = rt.oidc.mint("cy-staff-01", groups=["teachers"])
+    status, answer = rt.authorize(f"Bearer {token}", "GET", "/admin/me")
+    assert status == 403 and "explicit deny" in answer["message"]
