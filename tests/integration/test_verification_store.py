@@ -23,8 +23,8 @@ pytestmark = pytest.mark.xdist_group("moto-verification")
 TZ = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2023, 6, 12, 9, 0, tzinfo=TZ)
 SEASON = "2023"
-CY = StaffMember(principal="arn:aws:iam::123456789012:user/cy-staff-01", role="district", district="CY")
-CITY = StaffMember(principal="arn:aws:iam::123456789012:user/city-staff-01", role="city")
+CY = StaffMember(principal="cy-staff-01", role="district", district="CY")
+CITY = StaffMember(principal="city-staff-01", role="city")
 
 
 @pytest.fixture
