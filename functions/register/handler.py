@@ -79,7 +79,8 @@ def _ceremony_refused(e: ceremony.CeremonyError) -> Response[str]:
 @app.exception_handler(parents.NotAuthenticated)
 def _not_authenticated(e: parents.NotAuthenticated) -> Response[str]:
     """One answer for every wrong, expired, used or unknown code or token: it reveals nothing."""
-    field = "code" if app.current_event.path.endswith("/session") else "Authorization"
+    signing_in = app.current_event.http_method == "POST" and app.current_event.path.endswith("/session")
+    field = "code" if signing_in else "Authorization"
     zh = "验证码不正确或已失效，请重新获取" if field == "code" else "请先凭短信验证码登录，登录有效期30分钟"
     en = "the code is wrong or no longer valid" if field == "code" else "sign in with an SMS code first"
     response = refusal(401, [Violation(field, "R-DATA-2", zh, en)])

@@ -162,6 +162,8 @@ def test_signing_out_ends_the_session(rt: EmbeddedSeason, season: SeasonConfig) 
     token = sign_in(rt, rid)
     assert family_call(rt, "DELETE", f"/api/registrations/{rid}/session", token=token)[0] == 204
     assert family_call(rt, "GET", f"/api/registrations/{rid}", token=token)[0] == 401
+    status, again, _ = family_call(rt, "DELETE", f"/api/registrations/{rid}/session", token=token)
+    assert status == 401 and again["errors"][0]["field"] == "Authorization"
 
 
 def test_the_notice_route_takes_the_session_or_the_id_number(
