@@ -524,7 +524,7 @@ def add_serve_parser(sub: Any) -> None:
     srv.add_argument(
         "--phase", choices=STOPS, default=STOPS[0], help=f"where the season stands (default {STOPS[0]})"
     )
-    srv.add_argument("--applicants", type=int, default=200, help="how many children (default 200)")
+    srv.add_argument("--applicants", type=int, default=300, help="how many children (default 300)")
     srv.add_argument("--seed", type=int, default=2023, help="seed of the synthetic population")
     srv.add_argument("--config", default="seasons/jilin-2023.yaml", help="season config file")
     srv.add_argument(
@@ -584,7 +584,7 @@ def print_serving(config: SeasonConfig, rt: Any, loaded: Any, base: str, console
     console.print(f"\n模拟时间 simulated time: {rt.clock.now().isoformat(timespec='minutes')}")
     urls = Table(title="地址 URLs (127.0.0.1 only)")
     urls.add_column("页面 page")
-    urls.add_column("URL")
+    urls.add_column("URL", overflow="fold")
     urls.add_row("家长端 parents' portal", base)
     urls.add_row("学位预警 seat warnings", base + "#warnings")
     urls.add_row("工作人员 staff console", base + "console")
@@ -593,7 +593,7 @@ def print_serving(config: SeasonConfig, rt: Any, loaded: Any, base: str, console
     logins = Table(title="工作人员登录 seeded staff logins (passwords are new each run)")
     for column in ("用户名 user", "密码 password", "角色 role"):
         logins.add_column(column)
-    for name, password, role in rt.oidc.logins():
+    for name, password, role in rt.oidc.logins({d.code: d.name for d in config.districts}):
         logins.add_row(name, password, role)
     console.print(logins)
     sample = list(loaded.registrations)[:3]

@@ -98,13 +98,13 @@ class DevIssuer:
         expected = self.passwords.get(username, secrets.token_urlsafe(9))  # same work for unknown names
         return hmac.compare_digest(expected.encode(), password.encode()) and username in self.users
 
-    def logins(self) -> list[tuple[str, str, str]]:
+    def logins(self, district_names: dict[str, str] | None = None) -> list[tuple[str, str, str]]:
         """(user name, password, role as staff read it) of every seeded user."""
+        names = district_names or {}
         out = []
         for name, m in sorted(self.users.items(), key=lambda kv: (kv[1].role != "district", kv[0])):
-            out.append(
-                (name, self.passwords[name], ROLE_ZH[m.role] + (f" {m.district}" if m.district else ""))
-            )
+            where = f" {names.get(m.district, m.district)}" if m.district else ""
+            out.append((name, self.passwords[name], ROLE_ZH[m.role] + where))
         return out
 
     # HTTP ------------------------------------------------------------------------------------
