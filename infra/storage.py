@@ -18,6 +18,9 @@ _PITR = dynamodb.PointInTimeRecoverySpecification(point_in_time_recovery_enabled
 _STRING = dynamodb.AttributeType.STRING
 
 
+TTL_ATTRIBUTE = "expires_epoch"
+
+
 class Storage(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, config: SeasonConfig) -> None:
         super().__init__(scope, construct_id)
@@ -52,6 +55,9 @@ class Storage(Construct):
             point_in_time_recovery_specification=_PITR,
             deletion_protection=True,
             removal_policy=RemovalPolicy.RETAIN,
+            # parents' one-time codes, sessions and rate-limit counters carry it (enrollment/adapters/
+            # parent_store.py); nothing of the season itself expires
+            time_to_live_attribute=TTL_ATTRIBUTE,
         )
         self.table.add_global_secondary_index(
             index_name="gsi1",

@@ -192,6 +192,10 @@ class EmbeddedSeason:
             ],
             SSESpecification=sse,
         )
+        ddb.update_time_to_live(
+            TableName=self.table_name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_epoch"},  # infra/storage.py
+        )
         ddb.create_table(
             TableName=self.idempotency_table_name,
             BillingMode="PAY_PER_REQUEST",

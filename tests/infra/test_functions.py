@@ -44,7 +44,7 @@ EXPECTED_ACTIONS = {
     "console": LOGS | XRAY,
     # complaints: read and answered in the table, nothing else
     "complaints-api": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY,
-    "register": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY | {"kms:GenerateMac"} | S3_READ,
+    "register": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY | {"kms:GenerateMac", "sns:Publish"} | S3_READ,
     "gate-open": DDB_WRITE | KMS_TABLE | LOGS | XRAY,
     "gate-advance": DDB_READ
     | DDB_WRITE

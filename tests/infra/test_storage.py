@@ -52,6 +52,8 @@ def test_season_table_keys_index_billing_pitr_and_cmk(synth, raw, config):
     }
     assert props["DeletionProtectionEnabled"] is True
     assert table["DeletionPolicy"] == "Retain"
+    # parents' codes and sessions expire by TTL; nothing else carries the attribute
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_epoch", "Enabled": True}
     assert raw["Resources"][data_key]["Properties"]["EnableKeyRotation"] is True
 
 
