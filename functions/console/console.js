@@ -116,6 +116,14 @@ function messageOf(res) {
   return res.status ? `${fallback}（HTTP ${res.status}）` : fallback;
 }
 
+// Each section's latest load wins: an answer to an earlier request (another district) is dropped.
+const loads = {};
+function ticket(name) {
+  const n = (loads[name] || 0) + 1;
+  loads[name] = n;
+  return () => loads[name] === n;
+}
+
 function tag(text, kind) {
   return el("span", { class: `tag ${kind}`, text });
 }
@@ -342,7 +350,9 @@ async function loadRegistrations(more) {
   const q = new URLSearchParams({ limit: "200" });
   if ($("reg-grade").value) q.set("grade", $("reg-grade").value);
   if (more && state.cursors.reg) q.set("cursor", state.cursors.reg);
+  const current = ticket("registrations");
   const res = await api("GET", `admin/verification/${enc(season())}/districts/${enc(d)}/registrations?${q}`);
+  if (!current()) return;
   if (!res.ok) {
     $("reg-error").textContent = messageOf(res);
     if (!more) body.replaceChildren();
@@ -353,7 +363,7 @@ async function loadRegistrations(more) {
     el("td", { class: "mono", text: r.registration_id }),
     el("td", { text: r.child.name }),
     el("td", { class: "mono", text: r.child.id_number }),
-    el("td", { text: gradeZh(r.grade) }),
+    el("td", { class: "nowrap", text: gradeZh(r.grade) }),
     el("td", { text: r.category_zh }),
     el("td", { text: r.target_school ? r.target_school.name : "—" }),
     el("td", {}, tag(r.verification_zh, r.verification === "eligible" ? "ok" : r.verification ? "bad" : "plain")),
@@ -379,7 +389,9 @@ async function loadQueue() {
     ? "待人工复核和审核未通过的案件。每项审核结论都记录审核人、时间和理由（谁审谁签字）。"
     : "市教育局可以查看各区的审核队列；审核结论由区教育局签署。";
   body.replaceChildren(emptyRow(8, "正在载入…"));
+  const current = ticket("queue");
   const res = await api("GET", `admin/verification/${enc(season())}/districts/${enc(d)}/queue`);
+  if (!current()) return;
   if (!res.ok) {
     $("queue-error").textContent = messageOf(res);
     body.replaceChildren();
@@ -392,7 +404,7 @@ async function loadQueue() {
     const facts = Object.entries(c.facts || {}).map(([k, v]) => el("li", { text: `${FACT_ZH[k] || k}：${v ? "是" : "否"}` }));
     const actions = el("td", {});
     if (mayDecide) {
-      const b = el("button", { type: "button", class: "small", "data-rid": c.registration_id, text: "审核" });
+      const b = el("button", { type: "button", class: "small", "aria-label": `审核 ${c.registration_id}`, text: "审核" });
       b.addEventListener("click", () => openDecide(c));
       actions.append(b, " ");
     }
@@ -403,7 +415,7 @@ async function loadQueue() {
     return el("tr", { "data-rid": c.registration_id },
       el("td", { class: "mono", text: c.registration_id }),
       el("td", { text: c.child ? c.child.name : "—" }),
-      el("td", { text: gradeZh(c.grade) }),
+      el("td", { class: "nowrap", text: gradeZh(c.grade) }),
       el("td", { text: c.category === "public" ? "公办" : c.category === "private" ? "民办" : c.category }),
       el("td", {}, tag(c.status_zh, c.status === "review" ? "open" : "bad")),
       el("td", {}, el("ul", { class: "reasons" }, (c.reasons_zh || []).map((t) => el("li", { text: t })))),
@@ -478,7 +490,9 @@ async function submitDecide(ev) {
 async function loadLottery() {
   const body = $("lottery-table").tBodies[0];
   body.replaceChildren(emptyRow(9, "正在载入…"));
+  const current = ticket("lottery");
   const res = await api("GET", `admin/lottery/${enc(season())}/ceremonies`);
+  if (!current()) return;
   if (!res.ok) {
     $("lottery-error").textContent = messageOf(res);
     body.replaceChildren();
@@ -494,7 +508,7 @@ async function loadLottery() {
     const status = LOTTERY_STATUS_ZH[c.status] || c.status;
     return el("tr", {},
       el("td", { text: c.school_name }),
-      el("td", { text: gradeZh(c.grade) }),
+      el("td", { class: "nowrap", text: gradeZh(c.grade) }),
       el("td", { text: districtName(c.district) }),
       el("td", { class: "num", text: c.plan }),
       el("td", { class: "num", text: c.applicants }),
@@ -532,8 +546,10 @@ async function loadPlacements(more) {
   if (mayDecide && !more) fillSchools();
   $("decisions-caption").textContent = `${districtName(d)}安置决定（以最新一条为准，全部保留）`;
   $("placed-caption").textContent = `${districtName(d)}学生安置结果`;
+  const current = ticket("placements");
   if (!more) {
     const res = await api("GET", `admin/placement/${enc(season())}/districts/${enc(d)}/decisions`);
+    if (!current()) return;
     const body = $("decisions-table").tBodies[0];
     if (!res.ok) {
       $("decisions-error").textContent = messageOf(res);
@@ -560,6 +576,7 @@ async function loadPlacements(more) {
   if ($("placed-grade").value) q.set("grade", $("placed-grade").value);
   if (more && state.cursors.placed) q.set("cursor", state.cursors.placed);
   const res = await api("GET", `admin/placement/${enc(season())}/districts/${enc(d)}/placements?${q}`);
+  if (!current()) return;
   if (!res.ok) {
     if (res.status === 409) { // placement has not run yet: not an error, just not yet
       $("placed-error").textContent = "";
@@ -576,7 +593,7 @@ async function loadPlacements(more) {
   const rows = res.body.placements.map((p) => el("tr", { "data-rid": p.registration_id },
     el("td", { class: "mono", text: p.registration_id }),
     el("td", { text: p.child.name }),
-    el("td", { text: gradeZh(p.grade) }),
+    el("td", { class: "nowrap", text: gradeZh(p.grade) }),
     el("td", { text: p.school ? p.school.name : p.status === "deferred" ? "缓学" : "—" }),
     el("td", { text: p.route_zh || "—" }),
     el("td", { text: p.reason_zh || "—" })));
@@ -639,7 +656,9 @@ async function loadComplaints() {
   const d = state.district;
   const mayAnswer = state.me.role === "district";
   list.replaceChildren(el("li", { text: "正在载入…" }));
+  const current = ticket("complaints");
   const res = await api("GET", `admin/complaints/${enc(season())}/districts/${enc(d)}`);
+  if (!current()) return;
   if (!res.ok) {
     $("complaints-error").textContent = messageOf(res);
     list.replaceChildren();
@@ -706,7 +725,9 @@ let advancing = null;
 async function loadPhases() {
   const body = $("phases-table").tBodies[0];
   body.replaceChildren(emptyRow(5, "正在载入…"));
+  const current = ticket("phases");
   const res = await api("GET", `admin/seasons/${enc(season())}/phases`);
+  if (!current()) return;
   if (!res.ok) {
     $("phases-error").textContent = messageOf(res);
     body.replaceChildren();
@@ -779,7 +800,9 @@ async function loadSpotCheck() {
   const body = $("spot-table").tBodies[0];
   $("spot-caption").textContent = `${districtName(d)}抽查样本`;
   body.replaceChildren(emptyRow(4, "正在载入…"));
+  const current = ticket("spotcheck");
   const res = await api("GET", `admin/verification/${enc(season())}/districts/${enc(d)}/spot-checks`);
+  if (!current()) return;
   if (!res.ok) {
     $("spot-error").textContent = messageOf(res);
     body.replaceChildren();
@@ -804,7 +827,7 @@ async function loadSpotCheck() {
         ` ${who(done.checked_by)} ${time(done.checked_at)}${done.note ? `：${done.note}` : ""}`);
     } else {
       const id = `spot-${i}`;
-      const form = el("form", { class: "filters", novalidate: true },
+      const form = el("form", { class: "inline", novalidate: true },
         el("label", { for: `${id}-outcome`, class: "visually-hidden", text: `${rid} 复核结果` }),
         el("select", { id: `${id}-outcome` },
           el("option", { value: "confirmed", text: "复核属实" }), el("option", { value: "discrepancy", text: "发现问题" })),
@@ -862,7 +885,9 @@ function fileTable(caption, listing) {
 async function loadArchive() {
   $("archive-files").replaceChildren(el("p", { text: "正在载入…" }));
   $("archive-summary").replaceChildren();
+  const current = ticket("archive");
   const res = await api("GET", `admin/placement/${enc(season())}/archive`);
+  if (!current()) return;
   if (!res.ok) {
     if (res.status === 409) {
       $("archive-error").textContent = "";
@@ -946,7 +971,7 @@ async function start() {
   state.me = me.body;
   $("signin").hidden = true;
   $("who-role").textContent = me.body.district_name ? `${me.body.district_name}教育局` : me.body.role_zh;
-  $("who-name").textContent = `${me.body.role_zh} · ${who(me.body.principal)}`;
+  $("who-name").textContent = who(me.body.principal);
   $("who").hidden = false;
   buildNav();
   buildDistrictPicker();

@@ -62,10 +62,9 @@ def sign_in_settings() -> Response[str]:
     return json_response(
         200,
         {
-            # getattr: until enrollment/settings.py's OIDC fields are committed
-            "issuer": str(getattr(s, "oidc_issuer", "")),
-            "client_id": str(getattr(s, "oidc_client_id", "")),
-            "scopes": str(getattr(s, "oidc_scopes", "") or "openid profile"),
+            "issuer": s.oidc_issuer,
+            "client_id": s.oidc_client_id,
+            "scopes": s.oidc_scopes or "openid profile",
             "season": w.config.season,
             "redirect_path": "/console",
             # public facts the forms and pickers name (no personal data)

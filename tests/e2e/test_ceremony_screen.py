@@ -1,8 +1,10 @@
 """The lottery ceremony on the big screen (R-LOT-3), in Debian Chromium, against the embedded stack.
 
 A small season is driven to the lottery day as tests/integration/test_lottery_phase.py does; then
-the district's staff open `functions/lottery/screen.html` through the local API Gateway bridge
-and hold one school's whole ceremony through the page, step by step as annex 3 orders them.
+the district's staff sign in at the console (the development OIDC issuer), open the big screen
+(`functions/console/ceremony.html` at `/console/ceremony?season=&school=&grade=`) from its 电脑派位
+section and hold one school's whole ceremony through the page, step by step as annex 3 orders them;
+the page calls the lottery API with the signed-in member's Bearer token.
 Screenshots go to test-output/screenshots/ceremony-*.png. Needs Debian's Chromium: `make browser`.
 """
 
@@ -28,7 +30,7 @@ from enrollment.adapters.lottery_store import DynamoLotteryStore
 from enrollment.clock import SimulatedClock
 from enrollment.config import SeasonConfig
 from enrollment.local import season as drive
-from enrollment.local.http import STAFF_HEADER, serve
+from enrollment.local.http import serve
 from enrollment.local.runtime import EmbeddedSeason
 from enrollment.private import record_key
 from enrollment.synth.population import generate
@@ -71,7 +73,9 @@ class LotteryDay:
 
     @property
     def screen(self) -> str:
-        return self.base.rstrip("/") + self.api + "/screen"
+        """The big screen's address, as the console links it."""
+        query = f"season={self.config.season}&school={self.school_id}&grade={self.grade}"
+        return f"{self.base}console/ceremony?{query}"
 
     def staff(self, district: str) -> str:
         return drive.member(self.rt, "district", district).principal
@@ -113,13 +117,30 @@ def lottery_day(season: SeasonConfig, tmp_path_factory: pytest.TempPathFactory) 
             yield LotteryDay(rt, config, base, bodies, chosen.school_id, chosen.grade, chosen.district)
 
 
-def staff_context(browser: Browser, principal: str) -> BrowserContext:
-    """A big-screen browser whose every request carries the staff member's (local) identity."""
-    context = browser.new_context(
-        viewport=BIG_SCREEN, locale="zh-CN", extra_http_headers={STAFF_HEADER: principal}
-    )
+def staff_context(browser: Browser) -> BrowserContext:
+    """A big-screen browser (nobody signed in yet)."""
+    context = browser.new_context(viewport=BIG_SCREEN, locale="zh-CN")
     context.set_default_timeout(10_000)
     return context
+
+
+def sign_in(page: Page, day: LotteryDay, username: str) -> None:
+    """At the console, through the development issuer's sign-in form (as Cognito's hosted UI in AWS)."""
+    page.goto(day.base + "console")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url("**/dev-oidc/authorize**")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(day.rt.oidc.passwords[username])
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url("**/console*")
+    expect(page.locator("#who")).to_be_visible()
+
+
+def bearer(page: Page) -> dict[str, str]:
+    """The signed-in member's token, as the page sends it."""
+    token = page.evaluate("() => sessionStorage.getItem('enrollment.staff.token')")
+    assert token, "not signed in"
+    return {"Authorization": f"Bearer {token}"}
 
 
 def shoot(page: Page, name: str) -> Path:
@@ -184,17 +205,22 @@ def test_district_staff_hold_the_whole_ceremony_on_the_big_screen(
     own_pool = before["pool_name"] == "own-district"
     pool = before["own_district_applicants"] if own_pool else before["other_applicants"]
     shots: list[Path] = []
-    context = staff_context(browser, staff)
-    page = context.new_page()
+    context = staff_context(browser)
+    console = context.new_page()
     errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     try:
-        # Given the district's staff open the screen for the school (through the local API Gateway)
-        response = page.goto(day.screen)
-        assert response is not None and response.status == 200
-        assert response.headers["content-type"].startswith("text/html")
+        # Given the district's staff sign in at the console and open the school's big screen from it
+        sign_in(console, day, staff)
+        console.get_by_role("link", name="电脑派位").click()
         grade_zh = {1: "一年级", 7: "七年级"}[day.grade]
+        link = console.get_by_role("link", name=f"打开大屏幕：{school.name} {grade_zh}（新窗口）")
+        with context.expect_page() as opened:
+            link.click()
+        page = opened.value
+        page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.wait_for_load_state()
+        assert page.url == day.screen
         expect(page.get_by_role("heading", level=1)).to_have_text(f"{school.name} {grade_zh}")
         assert page.locator("html").get_attribute("lang") == "zh-CN"
         # it shows the plan, the counts, the status and the deadline
@@ -240,7 +266,9 @@ def test_district_staff_hold_the_whole_ceremony_on_the_big_screen(
             if k == 1:
                 # an input, once recorded, is refused a second time (another screen, the same staff)
                 again = page.request.post(
-                    f"{day.base.rstrip('/')}{day.api}/steps/shuffle-1", data={"value": "1234"}
+                    f"{day.base.rstrip('/')}{day.api}/steps/shuffle-1",
+                    data={"value": "1234"},
+                    headers=bearer(page),
                 )
                 assert again.status == 409 and "不可替换" in again.json()["message"]
             if k == 2:
@@ -316,7 +344,9 @@ def test_district_staff_hold_the_whole_ceremony_on_the_big_screen(
         assert axe_violations(page) == []
 
         # A second ceremony for the same school and grade is refused
-        again = page.request.post(f"{day.base.rstrip('/')}{day.api}/steps/import", data={"value": ""})
+        again = page.request.post(
+            f"{day.base.rstrip('/')}{day.api}/steps/import", data={"value": ""}, headers=bearer(page)
+        )
         assert again.status == 409 and "不能再次派位" in again.json()["message"]
 
         # The workflow goes on and archives the record: the same ranking, the inputs as typed
@@ -331,8 +361,8 @@ def test_district_staff_hold_the_whole_ceremony_on_the_big_screen(
         assert [e for e in errors if "status of 422" not in e] == []
         assert all(s.exists() for s in shots)
     finally:
-        if not page.is_closed():
-            shoot(page, "last")
+        for p in context.pages[::-1][:1]:
+            shoot(p, "last")
         context.close()
 
 
@@ -354,23 +384,36 @@ def archived(day: LotteryDay, key: str, timeout: float = 120) -> dict[str, Any]:
 def test_another_district_is_refused_the_screen(lottery_day: LotteryDay, browser: Browser) -> None:
     day = lottery_day
     other = next(d.code for d in day.config.districts if d.code != day.district)
-    context = staff_context(browser, day.staff(other))
+    context = staff_context(browser)
     page = context.new_page()
     try:
-        # When district B's staff open district A's screen
+        # When district B's staff, signed in, open district A's screen by its address
+        sign_in(page, day, day.staff(other))
         response = page.goto(day.screen)
-        # Then they get API Gateway's 403 with the zh message, and no page
-        assert response is not None and response.status == 403
-        body = response.json()
-        assert re.search(r"无权.*仅限本区", body["message"]), body
-        expect(page.locator("#step-form")).to_have_count(0)
-        # nor can they read or enter anything through the API
-        assert page.request.get(f"{day.base.rstrip('/')}{day.api}").status == 403
-        refused = page.request.post(f"{day.base.rstrip('/')}{day.api}/steps/import", data={"value": ""})
+        assert response is not None and response.status == 200  # the page itself holds no data
+        # Then the lottery API refuses them: the screen says so in Chinese and offers no step
+        expect(page.locator("#load-error")).to_contain_text("仅限本区")
+        assert re.search(r"无权.*仅限本区", page.locator("#load-error").inner_text())
+        expect(page.locator("#step-form")).to_be_hidden()
+        expect(page.locator("#overview")).to_be_hidden()
+        shoot(page, "other-district")
+        assert axe_violations(page) == []
+        # nor can they read or enter anything through the API with their own token
+        assert page.request.get(f"{day.base.rstrip('/')}{day.api}", headers=bearer(page)).status == 403
+        refused = page.request.post(
+            f"{day.base.rstrip('/')}{day.api}/steps/import", data={"value": ""}, headers=bearer(page)
+        )
         assert refused.status == 403
     finally:
         context.close()
-    # and an unsigned request (no identity at all) is refused as well
+    # and a request without a token is refused by the authorizer (401), as is a screen opened by nobody
     with pytest.raises(urllib.error.HTTPError) as unsigned:
-        urllib.request.urlopen(day.screen, timeout=5)  # noqa: S310 - our own 127.0.0.1
-    assert unsigned.value.code == 403
+        urllib.request.urlopen(f"{day.base.rstrip('/')}{day.api}", timeout=5)  # noqa: S310 - our own 127.0.0.1
+    assert unsigned.value.code == 401
+    context = staff_context(browser)
+    page = context.new_page()
+    try:
+        page.goto(day.screen)
+        page.wait_for_url("**/dev-oidc/authorize**")  # sent to sign in, then back to the screen
+    finally:
+        context.close()

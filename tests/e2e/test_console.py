@@ -1,0 +1,534 @@
+"""The bureau staff console (issue 7) in Debian Chromium, against the embedded stack over HTTP.
+
+Staff sign in through the development OIDC issuer (authorization code + PKCE, as with Cognito's hosted
+UI): a district's reviewer signs a case of the review queue, the city advances a phase after the
+confirmation, and a district-A login sees nothing of district B, neither in the page nor through the
+API with its own token. The season then goes on (module fixtures, in file order): a district enters a
+placement decision with its reason, the city records a spot-check, and an auditor reads the results
+and the signed archive but can write nothing. Each test leaves full-page screenshots in
+test-output/screenshots/console-*.png and scans each page state with axe-core. Needs Debian's
+Chromium: `make browser`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect
+
+from enrollment.clock import SimulatedClock
+from enrollment.config import SeasonConfig
+from enrollment.local import season as drive
+from enrollment.local.http import serve
+from enrollment.local.runtime import EmbeddedSeason
+from enrollment.synth.population import generate
+from tests.e2e.conftest import SCREENSHOTS
+from tests.e2e.test_ceremony_screen import axe_violations, deadline_text
+from tests.integration.conftest import at
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-console")]
+
+APPLICANTS, SEED = 60, 11
+DESK: ViewportSize = {"width": 1440, "height": 900}
+TABLET: ViewportSize = {"width": 820, "height": 1180}
+TOKEN_KEY = "enrollment.staff.token"
+
+
+@dataclass
+class ReviewDay:
+    rt: EmbeddedSeason
+    config: SeasonConfig
+    base: str  # "http://127.0.0.1:PORT/"
+    bodies: dict[str, dict[str, Any]]
+
+    @property
+    def season(self) -> str:
+        return self.config.season
+
+    def user(self, role: str, district: str | None = None) -> str:
+        return drive.member(self.rt, role, district).principal
+
+    def ids_of(self, district: str) -> list[str]:
+        return sorted(r for r, b in self.bodies.items() if b["home_address"]["district"] == district)
+
+    def queue(self, district: str) -> list[dict[str, Any]]:
+        path = f"/admin/verification/{self.season}/districts/{district}/queue"
+        status, body = drive.call(self.rt, "GET", path, None, self.user("district", district))
+        assert status == 200, body
+        return list(body["cases"])
+
+
+@pytest.fixture(scope="module")
+def review_day(season: SeasonConfig) -> Iterator[ReviewDay]:
+    """Registered and checked by the agencies; the workflow waits at the review gate; served over HTTP."""
+    population = generate(season, APPLICANTS, seed=SEED)
+    start = at(season, f"{season.calendar.grade7_registration.start} 08:00")
+    with EmbeddedSeason(season, SimulatedClock(start), registries=population.registries) as rt:
+        rt.start()
+        rt.wait_for_gate("grade7-registration")
+        bodies = drive.register_valid(rt, population)
+        rt.wait_for_gate("home-visits", timeout=600)
+        drive.run_home_visits(rt)
+        rt.advance_clock(season.day_end(season.calendar.home_visits.end))
+        rt.wait_for_gate("review", timeout=600)
+        with serve(rt) as base:
+            yield ReviewDay(rt, season, base, bodies)
+
+
+def two_districts(day: ReviewDay) -> tuple[str, str]:
+    """The district with the most cases to review (A) and another with registrations (B)."""
+    ranked = sorted(day.config.districts, key=lambda d: (-len(day.queue(d.code)), d.code))
+    a = ranked[0].code
+    b = next(d.code for d in ranked[1:] if day.ids_of(d.code))
+    assert day.queue(a), "district A needs a case to review"
+    return a, b
+
+
+def shoot(page: Page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"console-{name}.png"
+    page.screenshot(path=path, full_page=True)
+    return path
+
+
+def new_page(browser: Browser, viewport: ViewportSize = DESK) -> tuple[BrowserContext, Page, list[str]]:
+    context = browser.new_context(viewport=viewport, locale="zh-CN")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+    page.on(
+        "console", lambda m: errors.append(f"{m.text} {m.location.get('url')}") if m.type == "error" else None
+    )
+    return context, page, errors
+
+
+def real(errors: list[str], *expected: str) -> list[str]:
+    """Console errors but the expected ones: the issuer's sign-in page asks the server for a favicon."""
+    return [e for e in errors if not e.endswith("/favicon.ico") and not any(x in e for x in expected)]
+
+
+def sign_in(page: Page, day: ReviewDay, username: str) -> None:
+    """From the console's sign-in screen through the development issuer's form, back to the console."""
+    page.goto(day.base + "console")
+    expect(page.get_by_role("heading", name="工作人员登录")).to_be_visible()
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url("**/dev-oidc/authorize**")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(day.rt.oidc.passwords[username])
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url("**/console*")
+    expect(page.locator("#who")).to_be_visible()
+    assert "code=" not in page.url  # the code is gone from the address bar once exchanged
+
+
+def api_from_page(page: Page, day: ReviewDay, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    """A request from the page with its own token, as anyone holding it could make."""
+    answer: dict[str, Any] = page.evaluate(
+        """async ([url, method, body, key]) => {
+          const init = { method, headers: { Authorization: `Bearer ${sessionStorage.getItem(key)}`,
+                                             "Content-Type": "application/json" } };
+          if (body !== null) init.body = JSON.stringify(body);
+          const r = await fetch(url, init);
+          return { status: r.status, text: await r.text() };
+        }""",
+        [day.base.rstrip("/") + path, method, body, TOKEN_KEY],
+    )
+    text = answer["text"]
+    return int(answer["status"]), json.loads(text) if text.startswith("{") else text
+
+
+def gate_state(day: ReviewDay, phase: str) -> str:
+    status, board = drive.call(
+        day.rt, "GET", f"/admin/seasons/{day.season}/phases", None, day.user("auditor")
+    )
+    assert status == 200, board
+    return str(next(p["state"] for p in board["phases"] if p["phase"] == phase))
+
+
+def nav_titles(page: Page) -> list[str]:
+    return page.locator("#nav-list a").all_inner_texts()
+
+
+def test_district_staff_sign_in_and_review_a_case(review_day: ReviewDay, browser: Browser) -> None:
+    day = review_day
+    a, _ = two_districts(day)
+    name = day.config.district_index[a].name
+    user = day.user("district", a)
+    context, page, errors = new_page(browser)
+    try:
+        # Given a district reviewer signs in with the bureau's identity provider
+        page.goto(day.base + "console")
+        assert page.locator("html").get_attribute("lang") == "zh-CN"
+        shoot(page, "sign-in")
+        assert axe_violations(page) == []
+        sign_in(page, day, user)
+        # Then the console says who is signed in and offers only a district's sections
+        expect(page.locator("#who")).to_contain_text(f"{name}教育局")
+        expect(page.locator("#who")).to_contain_text(user)
+        assert nav_titles(page) == ["报名信息", "审核队列", "电脑派位", "录取结果", "投诉答复", "招生阶段"]
+        expect(page.locator("#district-bar")).to_be_hidden()
+        # the district's registrations, masked
+        rows = page.locator("#reg-table tbody tr[data-rid]")
+        expect(rows).to_have_count(len(day.ids_of(a)))
+        first = rows.first.locator("td")
+        rid = first.nth(0).inner_text()
+        full = day.bodies[rid]["child"]
+        assert first.nth(1).inner_text() == full["name"][0] + "*" * (len(full["name"]) - 1)
+        assert first.nth(2).inner_text() == full["id_number"][:6] + "********" + full["id_number"][-4:]
+        assert full["id_number"] not in page.content()
+        shoot(page, "registrations")
+        assert axe_violations(page) == []
+
+        # When the reviewer opens the review queue and signs the first case with a reason
+        page.get_by_role("link", name="审核队列").click()
+        cases = day.queue(a)
+        case = cases[0]
+        row = page.locator(f'#queue-table tbody tr[data-rid="{case["registration_id"]}"]')
+        expect(row).to_be_visible()
+        expect(page.locator("#queue-count")).to_have_text(f"待审核 {len(cases)} 件")
+        for reason in case["reasons_zh"]:
+            expect(row).to_contain_text(reason)
+        assert axe_violations(page) == []
+        row.get_by_role("button", name=f"审核 {case['registration_id']}").click()
+        dialog = page.get_by_role("dialog", name="审核签字")
+        expect(dialog).to_be_visible()
+        expect(dialog).to_contain_text(case["registration_id"])
+        # a decision without a reason is refused beside the field (R-VER-3: who, when and why)
+        dialog.get_by_label("改判为符合片区入学条件").check()
+        dialog.get_by_role("button", name="签字确认").click()
+        expect(page.locator("#decide-reason-error")).to_have_text("请填写审核理由（至少2个字）")
+        expect(dialog.get_by_label("审核理由")).to_have_attribute("aria-invalid", "true")
+        shoot(page, "review-dialog")
+        assert axe_violations(page) == []
+        dialog.get_by_label("审核理由").fill("现场核验房产证和户口簿原件，情况属实")
+        dialog.get_by_role("button", name="签字确认").click()
+        expect(dialog).to_be_hidden()
+        # Then the case leaves the queue and its record names who, when and why
+        expect(row).to_have_count(0)
+        expect(page.locator("#history-h")).to_have_text(f"审核记录：{case['registration_id']}")
+        expect(page.locator("#history-body")).to_contain_text("现场核验房产证和户口簿原件，情况属实")
+        expect(page.locator("#history-body")).to_contain_text(user)
+        status, history = drive.call(
+            day.rt,
+            "GET",
+            f"/admin/verification/{day.season}/registrations/{case['registration_id']}/history",
+            None,
+            user,
+        )
+        assert status == 200
+        assert [(d["actor"], d["action"], d["outcome"]) for d in history["decisions"]] == [
+            (user, "override", "eligible")
+        ]
+        shoot(page, "review-signed")
+
+        # The phases: deadlines and gates shown; a district cannot advance one
+        page.get_by_role("link", name="招生阶段").click()
+        review = page.locator('#phases-table tr[data-phase="review"]')
+        expect(review).to_contain_text("审核复核与签字")
+        expect(review).to_contain_text("进行中")
+        expect(page.locator("#phases-table button")).to_have_count(0)
+        shoot(page, "phases-district")
+        assert axe_violations(page) == []
+        # Sign-out forgets the token
+        page.get_by_role("button", name="退出登录").click()
+        expect(page.get_by_role("heading", name="工作人员登录")).to_be_visible()
+        assert page.evaluate(f"() => sessionStorage.getItem('{TOKEN_KEY}')") is None
+        assert real(errors) == []
+    finally:
+        context.close()
+
+
+def test_a_district_login_sees_nothing_of_another_district(review_day: ReviewDay, browser: Browser) -> None:
+    day = review_day
+    a, b = two_districts(day)
+    context, page, errors = new_page(browser)
+    try:
+        sign_in(page, day, day.user("district", a))
+        expect(page.locator("#reg-table tbody tr[data-rid]")).to_have_count(len(day.ids_of(a)))
+        # The page offers no other district and shows none of B's children anywhere
+        expect(page.locator("#district-pick option")).to_have_count(1)
+        for section in ("审核队列", "录取结果", "投诉答复"):
+            page.get_by_role("link", name=section).click()
+            page.wait_for_load_state("networkidle")
+            html = page.content()
+            assert not any(rid in html for rid in day.ids_of(b)), section
+        # Direct calls with A's own token to B's data: 403 with the Chinese message, every one
+        season = day.season
+        b_case = next(iter(day.queue(b)), None)
+        b_child = b_case["registration_id"] if b_case else day.ids_of(b)[0]
+        for path in (
+            f"/admin/verification/{season}/districts/{b}/registrations",
+            f"/admin/verification/{season}/districts/{b}/queue",
+            f"/admin/verification/{season}/registrations/{b_child}/history",
+            f"/admin/placement/{season}/districts/{b}/decisions",
+            f"/admin/placement/{season}/districts/{b}/placements",
+            f"/admin/complaints/{season}/districts/{b}",
+        ):
+            status, answer = api_from_page(page, day, "GET", path)
+            assert status == 403, (path, status, answer)
+            assert "仅限本区" in answer["message"] or "无权" in answer["message"], (path, answer)
+        # and writes: a decision on B's child with A's own district nowhere in the path
+        status, _ = api_from_page(
+            page,
+            day,
+            "POST",
+            f"/admin/verification/{season}/registrations/{b_child}/decisions",
+            {"action": "override", "outcome": "eligible", "reason": "越权"},
+        )
+        assert status == 403
+        status, _ = api_from_page(
+            page,
+            day,
+            "POST",
+            f"/admin/placement/{season}/registrations/{b_child}/decisions",
+            {"kind": "defer", "reason": "越权"},
+        )
+        assert status == 403
+        # and A's own district in the path does not help with B's data either
+        status, _ = api_from_page(
+            page, day, "GET", f"/admin/verification/{season}/districts/{a}/registrations"
+        )
+        assert status == 200
+        shoot(page, "district-a-only")
+        assert real(errors, "status of 403", "status of 409") == []
+    finally:
+        context.close()
+
+
+def test_city_staff_advance_a_phase_after_confirming(review_day: ReviewDay, browser: Browser) -> None:
+    day = review_day
+    city = day.user("city")
+    context, page, errors = new_page(browser)
+    try:
+        sign_in(page, day, city)
+        expect(page.locator("#who")).to_contain_text("市教育局")
+        titles = nav_titles(page)
+        assert "抽查" in titles and "结果与归档" in titles and "招生阶段" in titles
+        # the city chooses the district it looks at
+        expect(page.locator("#district-bar")).to_be_visible()
+        expect(page.locator("#district-pick option")).to_have_count(len(day.config.districts))
+
+        page.get_by_role("link", name="招生阶段").click()
+        review = page.locator('#phases-table tr[data-phase="review"]')
+        expect(review).to_contain_text("进行中")
+        shown = deadline_text(day.config.day_end(day.config.calendar.private_counts_due).isoformat())
+        expect(review).to_contain_text(shown)
+        assert axe_violations(page) == []
+        # When the city asks to end the open review phase early
+        review.get_by_role("button", name="提前结束：审核复核与签字").click()
+        dialog = page.get_by_role("dialog", name="提前结束阶段")
+        expect(dialog).to_be_visible()
+        # Then the confirmation names the phase and its deadline, and asks why
+        expect(page.locator("#advance-phase")).to_have_text("审核复核与签字")
+        expect(page.locator("#advance-deadline")).to_have_text(shown)
+        dialog.get_by_role("button", name="确认提前结束").click()
+        expect(page.locator("#advance-reason-error")).to_contain_text("请填写提前结束的理由")
+        assert gate_state(day, "review") == "open"
+        shoot(page, "advance-confirm")
+        assert axe_violations(page) == []
+        # Cancel changes nothing
+        dialog.get_by_role("button", name="取消").click()
+        expect(dialog).to_be_hidden()
+        expect(review).to_contain_text("进行中")
+        assert gate_state(day, "review") == "open"
+        # Confirmed with a reason, the gate is advanced and the record says who and why
+        review.get_by_role("button", name="提前结束：审核复核与签字").click()
+        dialog.get_by_label("理由").fill("各区审核签字已全部完成，提前报送民办学校报名人数")
+        dialog.get_by_role("button", name="确认提前结束").click()
+        expect(dialog).to_be_hidden()
+        expect(review).to_contain_text("已结束")
+        expect(review).to_contain_text("各区审核签字已全部完成")
+        expect(review).to_contain_text(city)
+        expect(page.locator("#announce")).to_have_text("已提前结束：审核复核与签字")
+        status, board = drive.call(day.rt, "GET", f"/admin/seasons/{day.season}/phases", None, city)
+        assert status == 200
+        gate = next(p for p in board["phases"] if p["phase"] == "review")
+        assert (gate["state"], gate["source"], gate["advanced_by"]) == ("advanced", "staff", city)
+        shoot(page, "phases-advanced")
+        assert real(errors) == []
+    finally:
+        context.close()
+
+
+def test_the_console_on_a_tablet(review_day: ReviewDay, browser: Browser) -> None:
+    day = review_day
+    a, _ = two_districts(day)
+    context, page, errors = new_page(browser, TABLET)
+    try:
+        sign_in(page, day, day.user("district", a))
+        page.get_by_role("link", name="审核队列").click()
+        expect(page.locator("#queue-count")).to_contain_text("待审核")
+        # the navigation sits above the content, nothing wider than the screen
+        nav, main = page.locator("nav").bounding_box(), page.locator("main").bounding_box()
+        assert nav and main and nav["y"] + nav["height"] <= main["y"] + 1
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= TABLET["width"]
+        shoot(page, "tablet-queue")
+        assert axe_violations(page) == []
+        assert real(errors) == []
+    finally:
+        context.close()
+
+
+# The season goes on ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def coordination_day(review_day: ReviewDay) -> ReviewDay:
+    """After the lotteries: the workflow waits at the coordination gate; the committees' plans are in."""
+    day, config = review_day, review_day.config
+    day.rt.advance_clock(config.day_end(config.calendar.private_counts_due))  # review may be advanced already
+    drive.run_lotteries(day.rt, config)
+    day.rt.wait_for_gate("coordination", timeout=600)
+    drive.enter_placement_decisions(day.rt, config)
+    return day
+
+
+@pytest.fixture(scope="module")
+def spot_check_day(coordination_day: ReviewDay) -> ReviewDay:
+    """Placement has run; the city's spot-check sample is drawn; the workflow waits at the spot-check gate."""
+    day, config = coordination_day, coordination_day.config
+    day.rt.advance_clock(config.day_end(config.calendar.coordination.end))
+    day.rt.wait_for_gate("spot-check", timeout=600)
+    day.rt.advance_clock(config.day_start(config.calendar.spot_check.start).replace(hour=9))
+    return day
+
+
+@pytest.fixture(scope="module")
+def season_over(spot_check_day: ReviewDay) -> ReviewDay:
+    """Spot-check done, notices out, the archive sealed: the workflow waits at the reporting gate."""
+    day, config = spot_check_day, spot_check_day.config
+    drive.spot_check(day.rt)
+    day.rt.advance_clock(config.day_end(config.calendar.spot_check.end))
+    day.rt.wait_for_gate("reporting", timeout=600)
+    return day
+
+
+def test_district_staff_enter_a_placement_decision_with_its_reason(
+    coordination_day: ReviewDay, browser: Browser
+) -> None:
+    day = coordination_day
+    a, _ = two_districts(day)
+    user = day.user("district", a)
+    decided = {
+        d["registration_id"]
+        for d in drive.call(
+            day.rt, "GET", f"/admin/placement/{day.season}/districts/{a}/decisions", None, user
+        )[1]["decisions"]
+    }
+    child = next(r for r in day.ids_of(a) if r not in decided and not day.bodies[r].get("special_claims"))
+    context, page, errors = new_page(browser)
+    try:
+        sign_in(page, day, user)
+        page.get_by_role("link", name="录取结果").click()
+        form = page.locator("#decision-form")
+        expect(form).to_be_visible()
+        # placement has not run yet: the results say so, calmly
+        expect(page.locator("#placed-table")).to_contain_text("录取结果尚未产生")
+        # a committee plan for a child who claimed no disability is refused with the rule's message
+        form.get_by_label("报名编号").fill(child)
+        form.get_by_label("决定类别").select_option("committee")
+        form.get_by_label("安置方式").select_option("special-education")
+        form.get_by_label("理由").fill("专家委员会评估意见")
+        form.get_by_role("button", name="提交安置决定").click()
+        expect(page.locator("#dec-error")).to_contain_text("只有申报残疾的儿童由专家委员会评估安置")
+        # a deferral without a reason: the error stands beside the field
+        form.get_by_label("决定类别").select_option("defer")
+        expect(page.locator("#dec-school-field")).to_be_hidden()
+        form.get_by_label("理由").fill("")
+        form.get_by_role("button", name="提交安置决定").click()
+        expect(page.locator("#dec-reason-error")).to_have_text("请填写理由（至少2个字）")
+        shoot(page, "placement-decision-error")
+        assert axe_violations(page) == []
+        # with the reason, it is recorded: who, when, why (R-DEFER-1, R-VER-3)
+        form.get_by_label("理由").fill("监护人因儿童身体原因申请缓学，经审核同意")
+        form.get_by_role("button", name="提交安置决定").click()
+        row = page.locator("#decisions-table tbody tr", has_text=child)
+        expect(row).to_contain_text("缓学")
+        expect(row).to_contain_text("监护人因儿童身体原因申请缓学，经审核同意")
+        expect(row).to_contain_text(user)
+        expect(page.locator("#announce")).to_have_text(f"已录入安置决定：{child}")
+        shoot(page, "placement-decision")
+        assert real(errors, "status of 409", "status of 422") == []
+    finally:
+        context.close()
+
+
+def test_city_staff_record_a_spot_check(spot_check_day: ReviewDay, browser: Browser) -> None:
+    day = spot_check_day
+    a, _ = two_districts(day)
+    context, page, errors = new_page(browser)
+    try:
+        sign_in(page, day, day.user("city"))
+        page.get_by_role("link", name="抽查").click()
+        page.get_by_label("查看区").select_option(a)
+        rows = page.locator("#spot-table tbody tr")
+        expect(rows.first).to_contain_text("待复核")
+        rid = rows.first.locator("td").nth(1).inner_text()
+        assert rid in day.ids_of(a)
+        rows.first.get_by_label(f"{rid} 复核结果").select_option("discrepancy")
+        rows.first.get_by_label(f"{rid} 复核说明").fill("房产证复印件与原件不一致")
+        rows.first.get_by_role("button", name="记录").click()
+        first = page.locator("#spot-table tbody tr").first
+        expect(first).to_contain_text("发现问题")
+        expect(first).to_contain_text("房产证复印件与原件不一致")
+        expect(page.locator("#spot-summary")).to_contain_text("发现问题")
+        shoot(page, "spot-check")
+        assert axe_violations(page) == []
+        assert real(errors) == []
+    finally:
+        context.close()
+
+
+def test_an_auditor_reads_results_and_the_archive_and_writes_nothing(
+    season_over: ReviewDay, browser: Browser
+) -> None:
+    day = season_over
+    a, _ = two_districts(day)
+    auditor = day.user("auditor")
+    context, page, errors = new_page(browser)
+    try:
+        sign_in(page, day, auditor)
+        expect(page.locator("#who")).to_contain_text("审计监督")
+        assert nav_titles(page) == ["录取结果", "结果与归档"]
+        # the places of a district, masked, read-only
+        page.get_by_label("查看区").select_option(a)
+        expect(page.locator("#placed-table tbody tr[data-rid]")).to_have_count(len(day.ids_of(a)))
+        expect(page.locator("#decision-form")).to_be_hidden()
+        expect(page.locator("#placed-table")).to_contain_text("划片入学")
+        shoot(page, "auditor-placements")
+        assert axe_violations(page) == []
+        # the signed archive: its files, with five-minute links, and the season's summary
+        page.get_by_role("link", name="结果与归档").click()
+        expect(page.locator("#archive-files")).to_contain_text("placements.jsonl")
+        expect(page.locator("#archive-files")).to_contain_text("manifest.sig.json")
+        expect(page.locator("#archive-summary")).to_contain_text(f"{len(day.bodies)}人")
+        link = page.get_by_role("link", name="下载 placements.jsonl")
+        href = link.get_attribute("href") or ""
+        assert "placements.jsonl" in href and "Expires=300" in href.replace("X-Amz-", "")
+        shoot(page, "auditor-archive")
+        assert axe_violations(page) == []
+        # an auditor's token writes nothing
+        rid = day.ids_of(a)[0]
+        for path, body in (
+            (
+                f"/admin/verification/{day.season}/registrations/{rid}/decisions",
+                {"action": "confirm", "reason": "审计"},
+            ),
+            (
+                f"/admin/placement/{day.season}/registrations/{rid}/decisions",
+                {"kind": "defer", "reason": "审计"},
+            ),
+            (f"/admin/seasons/{day.season}/phases/reporting/advance", {"reason": "审计推进"}),
+        ):
+            status, _ = api_from_page(page, day, "POST", path, body)
+            assert status == 403, path
+        assert real(errors, "status of 403") == []  # the refused writes above
+    finally:
+        context.close()
