@@ -30,6 +30,7 @@ from enrollment.synth.population import generate
 from tests.e2e.conftest import SCREENSHOTS
 from tests.e2e.test_ceremony_screen import axe_violations, deadline_text
 from tests.integration.conftest import at
+from tests.integration.parent_session import family_call, token_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-console")]
 
@@ -297,6 +298,53 @@ def test_a_district_login_sees_nothing_of_another_district(review_day: ReviewDay
         assert status == 200
         shoot(page, "district-a-only")
         assert real(errors, "status of 403", "status of 409") == []
+    finally:
+        context.close()
+
+
+def test_district_staff_answer_a_familys_complaint(review_day: ReviewDay, browser: Browser) -> None:
+    day = review_day
+    a, _ = two_districts(day)
+    user = day.user("district", a)
+    # Given a family of district A files an appeal (R-OPEN-1), signed in with its SMS code
+    rid = day.ids_of(a)[-1]
+    text = "对审核结论有异议：我家实际居住在该地址，请安排复核入户。"
+    status, filed, _ = family_call(
+        day.rt,
+        "POST",
+        f"/api/registrations/{rid}/complaints",
+        {"kind": "appeal", "text": text},
+        token=token_for(day.rt, rid),
+    )
+    assert status == 201, filed
+    context, page, errors = new_page(browser)
+    try:
+        sign_in(page, day, user)
+        page.get_by_role("link", name="投诉答复").click()
+        card = page.locator(f'#complaints-list li[data-complaint="{filed["complaint_id"]}"]')
+        expect(card).to_contain_text(text)
+        expect(card).to_contain_text("待答复")
+        expect(page.locator("#complaints-count")).to_contain_text("待答复 1 件")
+        assert axe_violations(page) == []
+        # a too short answer is refused beside the field
+        card.get_by_label("答复内容").fill("好的")
+        card.get_by_role("button", name="提交答复").click()
+        expect(card.locator(".field-error")).to_have_text("答复内容至少5个字")
+        # When the district answers
+        answer = "已安排社区于三个工作日内复核入户，复核结果将在平台公布，请保持电话畅通。"
+        card.get_by_label("答复内容").fill(answer)
+        card.get_by_role("button", name="提交答复").click()
+        # Then the complaint is answered, signed by the staff member, and the family reads the answer
+        expect(card).to_contain_text("已答复")
+        expect(card.locator(".answer")).to_contain_text(answer)
+        expect(card.locator(".answer")).to_contain_text(user)
+        shoot(page, "complaint-answered")
+        status, mine, _ = family_call(
+            day.rt, "GET", f"/api/registrations/{rid}/complaints", token=token_for(day.rt, rid)
+        )
+        assert status == 200, mine
+        assert answer in json.dumps(mine, ensure_ascii=False)
+        assert real(errors) == []
     finally:
         context.close()
 
