@@ -35,6 +35,7 @@ const FACT_ZH = {
   "residence-permit-in-zone": "居住证在片区内",
   "own-district": "本区域内",
 };
+const CATEGORY_SHORT = { public: "公办", private: "民办", ethnic: "民族", specialised: "专门" };
 const KIND_ZH = { committee: "专家委员会安置", defer: "缓学", override: "调整安置" };
 const PLAN_ZH = { "regular-class": "随班就读", "special-education": "特殊教育学校", "home-delivery": "送教上门" };
 const CASE_ZH = {
@@ -388,7 +389,7 @@ async function loadQueue() {
   $("queue-hint").textContent = mayDecide
     ? "待人工复核和审核未通过的案件。每项审核结论都记录审核人、时间和理由（谁审谁签字）。"
     : "市教育局可以查看各区的审核队列；审核结论由区教育局签署。";
-  body.replaceChildren(emptyRow(8, "正在载入…"));
+  body.replaceChildren(emptyRow(6, "正在载入…"));
   const current = ticket("queue");
   const res = await api("GET", `admin/verification/${enc(season())}/districts/${enc(d)}/queue`);
   if (!current()) return;
@@ -402,7 +403,7 @@ async function loadQueue() {
   $("queue-count").textContent = `待审核 ${cases.length} 件`;
   const rows = cases.map((c) => {
     const facts = Object.entries(c.facts || {}).map(([k, v]) => el("li", { text: `${FACT_ZH[k] || k}：${v ? "是" : "否"}` }));
-    const actions = el("td", {});
+    const actions = el("td", { class: "ops" });
     if (mayDecide) {
       const b = el("button", { type: "button", class: "small", "aria-label": `审核 ${c.registration_id}`, text: "审核" });
       b.addEventListener("click", () => openDecide(c));
@@ -415,14 +416,14 @@ async function loadQueue() {
     return el("tr", { "data-rid": c.registration_id },
       el("td", { class: "mono", text: c.registration_id }),
       el("td", { text: c.child ? c.child.name : "—" }),
-      el("td", { class: "nowrap", text: gradeZh(c.grade) }),
-      el("td", { text: c.category === "public" ? "公办" : c.category === "private" ? "民办" : c.category }),
+      el("td", { class: "nowrap", text: `${gradeZh(c.grade)}·${CATEGORY_SHORT[c.category] || c.category}` }),
       el("td", {}, tag(c.status_zh, c.status === "review" ? "open" : "bad")),
-      el("td", {}, el("ul", { class: "reasons" }, (c.reasons_zh || []).map((t) => el("li", { text: t })))),
-      el("td", {}, facts.length ? el("ul", { class: "reasons" }, facts) : "—"),
+      el("td", {},
+        el("ul", { class: "reasons" }, (c.reasons_zh || []).map((t) => el("li", { text: t }))),
+        facts.length ? el("ul", { class: "checks", "aria-label": "核查情况" }, facts) : null),
       actions);
   });
-  body.replaceChildren(...(rows.length ? rows : [emptyRow(8, "没有待审核的案件")]));
+  body.replaceChildren(...(rows.length ? rows : [emptyRow(6, "没有待审核的案件")]));
 }
 
 async function loadHistory(rid) {
