@@ -506,7 +506,9 @@ async function loadLottery() {
       class: "button", href: `${BASE}console/ceremony?${q}`, target: "_blank", rel: "opener",
       "aria-label": `打开大屏幕：${c.school_name} ${gradeZh(c.grade)}（新窗口）`, text: "打开大屏幕",
     });
-    const status = LOTTERY_STATUS_ZH[c.status] || c.status;
+    const status = c.case === "all-admitted"
+      ? (c.status === "recorded" ? "无需派位，已归档" : "无需派位")
+      : LOTTERY_STATUS_ZH[c.status] || c.status;
     return el("tr", {},
       el("td", { text: c.school_name }),
       el("td", { class: "nowrap", text: gradeZh(c.grade) }),

@@ -214,6 +214,9 @@ def test_district_staff_hold_the_whole_ceremony_on_the_big_screen(
         console.get_by_role("link", name="电脑派位").click()
         grade_zh = {1: "一年级", 7: "七年级"}[day.grade]
         link = console.get_by_role("link", name=f"打开大屏幕：{school.name} {grade_zh}（新窗口）")
+        expect(link).to_be_visible()
+        shots.append(shoot(console, "console-list"))
+        assert axe_violations(console) == []
         with context.expect_page() as opened:
             link.click()
         page = opened.value
