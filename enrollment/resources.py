@@ -65,7 +65,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         "lottery-record", "functions.lottery.record.handler", "Archives a private admission", timeout_s=300
     ),
-    FunctionSpec("lottery-api", "functions.lottery.api.handler", "The lottery ceremony API and big screen"),
+    FunctionSpec("lottery-api", "functions.lottery.api.handler", "The lottery ceremony API"),
     FunctionSpec(
         "place",
         "functions.place.handler.handler",

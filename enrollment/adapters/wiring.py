@@ -92,6 +92,10 @@ class Wiring:
 
     @cached_property
     def staff(self) -> StaffDirectory:
+        """The agencies' IAM identities (and, locally, the seeded staff); empty where the function has
+        no STAFF_DIRECTORY: staff come from their tokens, so only the agency route needs it."""
+        if not self.settings.staff_directory:
+            return StaffDirectory([])
         path = Path(self.settings.staff_directory)
         return StaffDirectory.load(path if path.is_absolute() else ROOT / path)
 

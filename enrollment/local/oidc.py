@@ -232,6 +232,7 @@ def _login_page(params: dict[str, str], error: str | None) -> str:
     return f"""<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>工作人员登录（本地开发身份提供方）</title>
 <style>
 body {{ font-family: "Noto Sans CJK SC", "Noto Sans SC", sans-serif; background: #f3f5f8; margin: 0; color: #1d2733; }}

@@ -749,8 +749,9 @@ async function loadPhases() {
       : "—";
     let action = "—";
     if (may && p.state === "open") {
-      action = el("button", { type: "button", class: "small danger", "data-phase": p.phase, text: "提前结束" });
-      action.setAttribute("aria-label", `提前结束：${p.title_zh}`);
+      const label = p.phase === "spot-check" ? "结束抽查并发布结果" : "提前结束";
+      action = el("button", { type: "button", class: "small danger", "data-phase": p.phase, text: label });
+      action.setAttribute("aria-label", `${label}：${p.title_zh}`);
       action.addEventListener("click", () => openAdvance(p));
     }
     return el("tr", { "data-phase": p.phase },
@@ -763,9 +764,23 @@ async function loadPhases() {
   body.replaceChildren(...rows);
 }
 
+// What the workflow does as soon as a phase ends (statemachines/season.asl.json), so the city knows
+// what it starts: ending the spot-check publishes the results.
+const NEXT_ZH = {
+  "grade7-registration": "结束后：七年级报名关闭，统计各校报名人数。",
+  "grade1-registration": "结束后：一年级报名关闭，统计各校报名人数，开始向公安、住建、规划部门核查。",
+  "home-visits": "结束后：未完成的入户核查记为未确认，生成审核结论，进入复核签字。",
+  "review": "结束后：冻结民办学校报名名单，超额的学校等待电脑派位。",
+  "coordination": "结束后：按规则安置每名学生（划片、派位、统筹），并抽取市级抽查样本。",
+  "spot-check": "结束后即发布录取结果：发放入学通知书（短信通知家长），录取结果签名封存归档。",
+  "reporting": "结束后：报到情况截止，等待阳光分班。",
+  "classes": "结束后：阳光分班，分班名单签名归档。",
+};
+
 function openAdvance(p) {
   advancing = p;
   $("advance-phase").textContent = p.title_zh;
+  $("advance-next").textContent = NEXT_ZH[p.phase] || "";
   $("advance-deadline").textContent = deadlineText(p.deadline);
   $("advance-reason").value = "";
   $("advance-reason").removeAttribute("aria-invalid");

@@ -375,6 +375,8 @@ def test_city_staff_advance_a_phase_after_confirming(review_day: ReviewDay, brow
         # Then the confirmation names the phase and its deadline, and asks why
         expect(page.locator("#advance-phase")).to_have_text("审核复核与签字")
         expect(page.locator("#advance-deadline")).to_have_text(shown)
+        # and says what starts when it ends
+        expect(page.locator("#advance-next")).to_contain_text("冻结民办学校报名名单")
         dialog.get_by_role("button", name="确认提前结束").click()
         expect(page.locator("#advance-reason-error")).to_contain_text("请填写提前结束的理由")
         assert gate_state(day, "review") == "open"

@@ -249,3 +249,13 @@ def test_the_issuer_seeds_staff_users_but_not_the_community_agency(issuer: DevIs
     assert {"cy-staff-01", "city-staff-01", "auditor-01"} <= names
     assert not any(n.startswith("arn:") for n in names)
     assert len(set(issuer.passwords.values())) == len(issuer.passwords)  # one generated password each
+
+
+def test_a_function_without_a_staff_directory_still_knows_its_staff_from_tokens() -> None:
+    """In AWS only the agency route's function gets STAFF_DIRECTORY; the others read staff from the
+    authorizer's context and must not fail loading a directory they were not given."""
+    from enrollment.adapters.wiring import Wiring
+    from enrollment.settings import Settings
+
+    w = Wiring(Settings.model_validate({"SEASON_CONFIG": "seasons/jilin-2023.yaml", "TABLE_NAME": "t"}))
+    assert len(w.staff) == 0
