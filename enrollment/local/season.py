@@ -36,7 +36,14 @@ def member(rt: EmbeddedSeason, role: str, district: str | None = None) -> StaffM
     return next(m for m in staff(rt) if m.role == role and m.district == district)
 
 
-def call(rt: EmbeddedSeason, method: str, path: str, body: Any, caller: str | None) -> tuple[int, Any]:
+def call(
+    rt: EmbeddedSeason,
+    method: str,
+    path: str,
+    body: Any,
+    caller: str | None,
+    query: dict[str, str] | None = None,
+) -> tuple[int, Any]:
     """A request as API Gateway would route it (enrollment.local.http.route), made by `caller`: on
     staff routes a seeded user signed in at the development issuer (their token goes through the
     real authorizer), on the agency route an IAM identity. None: nobody signed in."""
@@ -59,6 +66,7 @@ def call(rt: EmbeddedSeason, method: str, path: str, body: Any, caller: str | No
         path_parameters=target.path_parameters,
         caller=caller if target.auth == "iam" else None,
         authorizer=authorizer,
+        query=query,
     )
     text = r["body"]
     return int(r["statusCode"]), json.loads(text) if text and text.lstrip()[:1] in "{[" else text
@@ -164,6 +172,19 @@ def spot_check(rt: EmbeddedSeason) -> dict[str, int]:
             )
             recorded += status == 201
     return {"sampled": sampled, "recorded": recorded}
+
+
+def to_review(rt: EmbeddedSeason, population: Population) -> dict[str, dict[str, Any]]:
+    """Registration (every valid submission), the agencies' checks and the home visits, through their
+    gates: the workflow then waits at the review gate. Returns each registration id's body."""
+    rt.start()
+    rt.wait_for_gate("grade7-registration")
+    bodies = register_valid(rt, population)
+    rt.wait_for_gate("home-visits", timeout=3600)
+    run_home_visits(rt)
+    rt.advance_clock(rt.config.day_end(rt.config.calendar.home_visits.end))
+    rt.wait_for_gate("review", timeout=3600)
+    return bodies
 
 
 def run_verification(

@@ -70,13 +70,7 @@ def review_day(season: SeasonConfig) -> Iterator[ReviewDay]:
     population = generate(season, APPLICANTS, seed=SEED)
     start = at(season, f"{season.calendar.grade7_registration.start} 08:00")
     with EmbeddedSeason(season, SimulatedClock(start), registries=population.registries) as rt:
-        rt.start()
-        rt.wait_for_gate("grade7-registration")
-        bodies = drive.register_valid(rt, population)
-        rt.wait_for_gate("home-visits", timeout=600)
-        drive.run_home_visits(rt)
-        rt.advance_clock(season.day_end(season.calendar.home_visits.end))
-        rt.wait_for_gate("review", timeout=600)
+        bodies = drive.to_review(rt, population)
         with serve(rt) as base:
             yield ReviewDay(rt, season, base, bodies)
 

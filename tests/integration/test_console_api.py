@@ -25,7 +25,6 @@ import pytest
 from enrollment.clock import SimulatedClock
 from enrollment.config import SeasonConfig
 from enrollment.local import season as drive
-from enrollment.local.http import route
 from enrollment.local.runtime import EmbeddedSeason
 from enrollment.synth.population import generate
 from tests.integration.conftest import at
@@ -56,50 +55,13 @@ class Day:
         return sorted(r for r in self.bodies if self.district_of(r) == district)
 
 
-def call(
-    rt: EmbeddedSeason,
-    method: str,
-    path: str,
-    body: Any,
-    caller: str | None,
-    query: dict[str, str] | None = None,
-) -> tuple[int, Any]:
-    """`drive.call`, and with a query string (which `drive.call` does not send) as API Gateway would."""
-    if not query:
-        return drive.call(rt, method, path, body, caller)
-    target = route(method, path)
-    assert target is not None and target.auth == "staff", path
-    token = rt.oidc.mint(caller) if caller in rt.oidc.users else None
-    status, context = rt.authorize(f"Bearer {token}" if token else None, method, path)
-    if status != 200:
-        return status, context
-    r = rt.call_api(
-        target.function_key,
-        method,
-        path,
-        body,
-        resource=target.resource,
-        path_parameters=target.path_parameters,
-        authorizer=context,
-        query=query,
-    )
-    return int(r["statusCode"]), json.loads(r["body"])
-
-
 @pytest.fixture(scope="module")
 def day(season: SeasonConfig) -> Iterator[Day]:
     """Registrations verified, home visits closed: the workflow waits at the review gate."""
     population = generate(season, APPLICANTS, seed=SEED)
     start = at(season, f"{season.calendar.grade7_registration.start} 08:00")
     with EmbeddedSeason(season, SimulatedClock(start), registries=population.registries) as rt:
-        rt.start()
-        rt.wait_for_gate("grade7-registration")
-        bodies = drive.register_valid(rt, population)
-        rt.wait_for_gate("home-visits", timeout=600)
-        drive.run_home_visits(rt)
-        rt.advance_clock(season.day_end(season.calendar.home_visits.end))
-        rt.wait_for_gate("review", timeout=600)
-        yield Day(rt, season, bodies)
+        yield Day(rt, season, drive.to_review(rt, population))
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +93,7 @@ def two_districts(day: Day) -> tuple[str, str]:
 def test_district_staff_read_their_districts_registrations_masked(day: Day) -> None:
     a, _ = two_districts(day)
     path = f"/admin/verification/{day.season}/districts/{a}/registrations"
-    status, page = call(day.rt, "GET", path, None, day.staff("district", a))
+    status, page = drive.call(day.rt, "GET", path, None, day.staff("district", a))
     assert status == 200, page
     rows = page["registrations"]
     # Then every registration of the district is there, and only those
@@ -154,7 +116,7 @@ def test_district_staff_read_their_districts_registrations_masked(day: Day) -> N
         assert body["home_address"]["road"] not in text
     # City staff and auditors read any district
     for role in ("city", "auditor"):
-        status, seen = call(day.rt, "GET", path, None, day.staff(role))
+        status, seen = drive.call(day.rt, "GET", path, None, day.staff(role))
         assert status == 200 and len(seen["registrations"]) == len(rows)
 
 
@@ -162,11 +124,11 @@ def test_another_districts_staff_are_refused_the_registrations(day: Day) -> None
     a, b = two_districts(day)
     path = f"/admin/verification/{day.season}/districts/{a}/registrations"
     # When district B's staff ask for district A's registrations
-    status, answer = call(day.rt, "GET", path, None, day.staff("district", b))
+    status, answer = drive.call(day.rt, "GET", path, None, day.staff("district", b))
     # Then 403 with the Chinese message, and no data
     assert status == 403 and "仅限本区" in answer["message"] and "registrations" not in answer
     # nobody signed in: 401 from the authorizer
-    assert call(day.rt, "GET", path, None, None)[0] == 401
+    assert drive.call(day.rt, "GET", path, None, None)[0] == 401
 
 
 def test_registrations_come_in_pages_by_grade(day: Day) -> None:
@@ -177,7 +139,7 @@ def test_registrations_come_in_pages_by_grade(day: Day) -> None:
     cursor = None
     for _ in range(len(day.ids_of(a)) + 1):
         query = {"limit": "2"} | ({"cursor": cursor} if cursor else {})
-        status, page = call(day.rt, "GET", path, None, who, query)
+        status, page = drive.call(day.rt, "GET", path, None, who, query)
         assert status == 200 and len(page["registrations"]) <= 2, page
         seen += [r["registration_id"] for r in page["registrations"]]
         cursor = page["next"]
@@ -186,13 +148,13 @@ def test_registrations_come_in_pages_by_grade(day: Day) -> None:
     # every registration once: grade 1 first, then grade 7, each by registration id
     grade = {rid: int(day.bodies[rid]["grade"]) for rid in day.ids_of(a)}
     assert seen == sorted(day.ids_of(a), key=lambda r: (grade[r], r))
-    status, ones = call(day.rt, "GET", path, None, who, {"grade": "1"})
+    status, ones = drive.call(day.rt, "GET", path, None, who, {"grade": "1"})
     assert status == 200 and {r["grade"] for r in ones["registrations"]} <= {1}
     assert len(ones["registrations"]) == sum(1 for g in grade.values() if g == 1)
     # a wrong parameter is named
-    status, answer = call(day.rt, "GET", path, None, who, {"limit": "9999"})
+    status, answer = drive.call(day.rt, "GET", path, None, who, {"limit": "9999"})
     assert status == 422 and "limit" in answer["message"]
-    status, answer = call(day.rt, "GET", path, None, who, {"cursor": "nonsense"})
+    status, answer = drive.call(day.rt, "GET", path, None, who, {"cursor": "nonsense"})
     assert status == 422 and "cursor" in answer["message"]
 
 
@@ -204,7 +166,7 @@ def test_a_case_of_another_district_is_refused_whatever_the_path_names(day: Day)
     season = day.season
     cases: dict[str, list[dict[str, Any]]] = {}
     for d in (a, b):
-        status, queue = call(
+        status, queue = drive.call(
             day.rt, "GET", f"/admin/verification/{season}/districts/{d}/queue", None, day.staff("district", d)
         )
         assert status == 200
@@ -220,38 +182,43 @@ def test_a_case_of_another_district_is_refused_whatever_the_path_names(day: Day)
     intruder = day.staff("district", stranger)
     # the stranger's own district in the path, another district's registration id in it: 403
     sign = {"action": "override", "outcome": "eligible", "reason": "越权改判"}
-    status, answer = call(
+    status, answer = drive.call(
         day.rt, "POST", f"/admin/verification/{season}/registrations/{rid}/decisions", sign, intruder
     )
     assert status == 403 and "仅限本区" in answer["message"]
-    status, _ = call(
+    status, _ = drive.call(
         day.rt, "GET", f"/admin/verification/{season}/registrations/{rid}/history", None, intruder
     )
     assert status == 403
     placing = {"kind": "defer", "reason": "越权缓学"}
-    status, _ = call(
+    status, _ = drive.call(
         day.rt, "POST", f"/admin/placement/{season}/registrations/{rid}/decisions", placing, intruder
     )
     assert status == 403
     # the auditor reads the queue and the history but signs nothing
     auditor = day.staff("auditor")
     assert (
-        call(day.rt, "GET", f"/admin/verification/{season}/districts/{owner}/queue", None, auditor)[0] == 200
-    )
-    assert (
-        call(day.rt, "GET", f"/admin/verification/{season}/registrations/{rid}/history", None, auditor)[0]
+        drive.call(day.rt, "GET", f"/admin/verification/{season}/districts/{owner}/queue", None, auditor)[0]
         == 200
     )
-    status, answer = call(
+    assert (
+        drive.call(day.rt, "GET", f"/admin/verification/{season}/registrations/{rid}/history", None, auditor)[
+            0
+        ]
+        == 200
+    )
+    status, answer = drive.call(
         day.rt, "POST", f"/admin/verification/{season}/registrations/{rid}/decisions", sign, auditor
     )
     assert status == 403 and "只能查看" in answer["message"]
     assert (
-        call(day.rt, "POST", f"/admin/placement/{season}/registrations/{rid}/decisions", placing, auditor)[0]
+        drive.call(
+            day.rt, "POST", f"/admin/placement/{season}/registrations/{rid}/decisions", placing, auditor
+        )[0]
         == 403
     )
     # and nothing was recorded by any of them
-    status, hist = call(
+    status, hist = drive.call(
         day.rt, "GET", f"/admin/verification/{season}/registrations/{rid}/history", None, auditor
     )
     assert hist["decisions"] == []
@@ -263,7 +230,7 @@ def test_a_case_of_another_district_is_refused_whatever_the_path_names(day: Day)
 def test_every_staff_member_reads_the_phases_with_deadlines_and_gates(day: Day) -> None:
     a, _ = two_districts(day)
     path = f"/admin/seasons/{day.season}/phases"
-    status, board = call(day.rt, "GET", path, None, day.staff("district", a))
+    status, board = drive.call(day.rt, "GET", path, None, day.staff("district", a))
     assert status == 200, board
     phases = {p["phase"]: p for p in board["phases"]}
     assert list(phases)[:4] == ["grade7-registration", "grade1-registration", "home-visits", "review"]
@@ -280,19 +247,21 @@ def test_every_staff_member_reads_the_phases_with_deadlines_and_gates(day: Day) 
     )
     assert board["may_advance"] is False  # only the city advances a gate
     for role in ("city", "auditor"):
-        status, seen = call(day.rt, "GET", path, None, day.staff(role))
+        status, seen = drive.call(day.rt, "GET", path, None, day.staff(role))
         assert status == 200 and [p["phase"] for p in seen["phases"]] == list(phases)
-    assert call(day.rt, "GET", path, None, day.staff("city"))[1]["may_advance"] is True
-    assert call(day.rt, "GET", path, None, None)[0] == 401
-    status, answer = call(day.rt, "GET", "/admin/seasons/1999/phases", None, day.staff("city"))
+    assert drive.call(day.rt, "GET", path, None, day.staff("city"))[1]["may_advance"] is True
+    assert drive.call(day.rt, "GET", path, None, None)[0] == 401
+    status, answer = drive.call(day.rt, "GET", "/admin/seasons/1999/phases", None, day.staff("city"))
     assert status == 404 and "1999" in answer["message"]
 
 
 def test_an_auditor_cannot_advance_a_phase(day: Day) -> None:
     path = f"/admin/seasons/{day.season}/phases/review/advance"
-    status, _ = call(day.rt, "POST", path, {"reason": "审计试图推进"}, day.staff("auditor"))
+    status, _ = drive.call(day.rt, "POST", path, {"reason": "审计试图推进"}, day.staff("auditor"))
     assert status == 403
-    status, board = call(day.rt, "GET", f"/admin/seasons/{day.season}/phases", None, day.staff("auditor"))
+    status, board = drive.call(
+        day.rt, "GET", f"/admin/seasons/{day.season}/phases", None, day.staff("auditor")
+    )
     assert {p["phase"]: p["state"] for p in board["phases"]}["review"] == "open"
 
 
@@ -301,7 +270,7 @@ def test_an_auditor_cannot_advance_a_phase(day: Day) -> None:
 
 def test_placements_and_the_archive_are_not_there_before_their_time(day: Day) -> None:
     a, _ = two_districts(day)
-    status, answer = call(
+    status, answer = drive.call(
         day.rt,
         "GET",
         f"/admin/placement/{day.season}/districts/{a}/placements",
@@ -309,7 +278,9 @@ def test_placements_and_the_archive_are_not_there_before_their_time(day: Day) ->
         day.staff("district", a),
     )
     assert status == 409 and "尚未" in answer["message"]
-    status, answer = call(day.rt, "GET", f"/admin/placement/{day.season}/archive", None, day.staff("auditor"))
+    status, answer = drive.call(
+        day.rt, "GET", f"/admin/placement/{day.season}/archive", None, day.staff("auditor")
+    )
     assert status == 409 and "尚未封存" in answer["message"]
 
 
@@ -318,7 +289,7 @@ def test_placements_and_the_archive_are_not_there_before_their_time(day: Day) ->
 
 def test_who_is_signed_in_and_the_console_pages(day: Day) -> None:
     a, _ = two_districts(day)
-    status, me = call(day.rt, "GET", "/admin/me", None, day.staff("district", a))
+    status, me = drive.call(day.rt, "GET", "/admin/me", None, day.staff("district", a))
     assert status == 200
     name = day.config.district_index[a].name
     assert me == {
@@ -328,9 +299,9 @@ def test_who_is_signed_in_and_the_console_pages(day: Day) -> None:
         "district": a,
         "district_name": name,
     }
-    status, me = call(day.rt, "GET", "/admin/me", None, day.staff("auditor"))
+    status, me = drive.call(day.rt, "GET", "/admin/me", None, day.staff("auditor"))
     assert status == 200 and me["role"] == "auditor" and me["district"] is None
-    assert call(day.rt, "GET", "/admin/me", None, None)[0] == 401
+    assert drive.call(day.rt, "GET", "/admin/me", None, None)[0] == 401
     # the pages are public and hold no data; the sign-in settings name the issuer and the client
     for path, kind in (
         ("/console", "text/html"),
@@ -359,7 +330,7 @@ def test_district_staff_read_their_childrens_places(season_over: Day) -> None:
     day = season_over
     a, b = two_districts(day)
     path = f"/admin/placement/{day.season}/districts/{a}/placements"
-    status, page = call(day.rt, "GET", path, None, day.staff("district", a))
+    status, page = drive.call(day.rt, "GET", path, None, day.staff("district", a))
     assert status == 200, page
     rows = {r["registration_id"]: r for r in page["placements"]}
     assert sorted(rows) == day.ids_of(a) and page["next"] is None
@@ -378,16 +349,16 @@ def test_district_staff_read_their_childrens_places(season_over: Day) -> None:
             assert row["reason"] == line["reason"] and row["reason_zh"] and row["reason_zh"] != row["reason"]
         assert row["child"]["name"].endswith("*") and MASKED_ID.fullmatch(row["child"]["id_number"])
     # District B's staff: 403, and the auditor and the city read
-    status, answer = call(day.rt, "GET", path, None, day.staff("district", b))
+    status, answer = drive.call(day.rt, "GET", path, None, day.staff("district", b))
     assert status == 403 and "仅限本区" in answer["message"]
     for role in ("auditor", "city"):
-        status, seen = call(day.rt, "GET", path, None, day.staff(role))
+        status, seen = drive.call(day.rt, "GET", path, None, day.staff(role))
         assert status == 200 and len(seen["placements"]) == len(rows)
 
 
 def test_the_sealed_archive_lists_its_files_with_short_lived_links(season_over: Day) -> None:
     day = season_over
-    status, archive = call(
+    status, archive = drive.call(
         day.rt, "GET", f"/admin/placement/{day.season}/archive", None, day.staff("auditor")
     )
     assert status == 200, archive
@@ -413,10 +384,10 @@ def test_the_sealed_archive_lists_its_files_with_short_lived_links(season_over: 
     # district staff and the city read it too; a write on the placement API by the auditor is refused
     a, _ = two_districts(day)
     for who in (day.staff("district", a), day.staff("city")):
-        assert call(day.rt, "GET", f"/admin/placement/{day.season}/archive", None, who)[0] == 200
+        assert drive.call(day.rt, "GET", f"/admin/placement/{day.season}/archive", None, who)[0] == 200
     some = day.ids_of(a)[0]
     school = next(s.id for s in day.config.schools if s.kind == "public" and s.district == a)
-    status, _ = call(
+    status, _ = drive.call(
         day.rt,
         "POST",
         f"/admin/placement/{day.season}/schools/{school}/arrivals",
