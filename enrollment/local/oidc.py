@@ -157,7 +157,7 @@ class DevIssuer:
         problem = self._valid_request(params)
         if problem:
             return _json(400, {"error": "invalid_request", "error_description": problem})
-        return Reply(401 if error else 200, "text/html; charset=utf-8", _login_page(params, error).encode())
+        return Reply(200, "text/html; charset=utf-8", _login_page(params, error).encode())  # as IdPs do
 
     def _sign_in(self, form: dict[str, str]) -> Reply:
         problem = self._valid_request(form)

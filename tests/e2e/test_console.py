@@ -162,6 +162,18 @@ def test_district_staff_sign_in_and_review_a_case(review_day: ReviewDay, browser
         assert page.locator("html").get_attribute("lang") == "zh-CN"
         shoot(page, "sign-in")
         assert axe_violations(page) == []
+        # the identity provider's page (locally the development issuer) refuses a wrong password
+        # without saying whether the user exists
+        page.get_by_role("button", name="登录").click()
+        page.wait_for_url("**/dev-oidc/authorize**")
+        assert page.locator("html").get_attribute("lang") == "zh-CN"
+        assert axe_violations(page) == []
+        page.get_by_label("用户名").fill(user)
+        page.get_by_label("密码").fill("wrong-password")
+        page.get_by_role("button", name="登录").click()
+        expect(page.get_by_role("alert")).to_have_text("用户名或密码不正确")
+        shoot(page, "issuer-wrong-password")
+        assert axe_violations(page) == []
         sign_in(page, day, user)
         # Then the console says who is signed in and offers only a district's sections
         expect(page.locator("#who")).to_contain_text(f"{name}教育局")
