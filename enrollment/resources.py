@@ -13,6 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 STATE_MACHINE_FILE = ROOT / "statemachines" / "season.asl.json"
 LAMBDA_RUNTIME = "python3.12"
 SERVICE = "enrollment"
+# the season table's TTL attribute: items carrying it (parents' codes and sessions) expire
+TTL_ATTRIBUTE = "expires_epoch"
 # what API Gateway accepts in a staff request's Authorization header before calling the authorizer
 AUTHORIZATION_PATTERN = r"^Bearer [-0-9A-Za-z._~+/]+=*$"
 

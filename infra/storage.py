@@ -12,13 +12,10 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from enrollment.config import SeasonConfig
-from enrollment.resources import idempotency_table_name, table_name
+from enrollment.resources import TTL_ATTRIBUTE, idempotency_table_name, table_name
 
 _PITR = dynamodb.PointInTimeRecoverySpecification(point_in_time_recovery_enabled=True)
 _STRING = dynamodb.AttributeType.STRING
-
-
-TTL_ATTRIBUTE = "expires_epoch"
 
 
 class Storage(Construct):

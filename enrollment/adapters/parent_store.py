@@ -17,6 +17,7 @@ from boto3.dynamodb.conditions import Attr
 
 from enrollment.adapters.table import DynamoTable
 from enrollment.parents import SEND_WINDOW, CodeRecord, ParentSession
+from enrollment.resources import TTL_ATTRIBUTE
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -52,7 +53,7 @@ class DynamoParentStore(DynamoTable):
             "expires_at": record.expires_at.isoformat() if record.expires_at else None,
             "attempts": record.attempts,
             "version": record.version,
-            "expires_epoch": _epoch(last + SEND_WINDOW) if last else 0,
+            TTL_ATTRIBUTE: _epoch(last + SEND_WINDOW) if last else 0,
         }
         condition = (
             Attr("pk").not_exists() if expected_version is None else Attr("version").eq(expected_version)
@@ -67,7 +68,7 @@ class DynamoParentStore(DynamoTable):
             "registration_id": session.registration_id,
             "created_at": session.created_at.isoformat(),
             "expires_at": session.expires_at.isoformat(),
-            "expires_epoch": _epoch(session.expires_at + timedelta(minutes=1)),
+            TTL_ATTRIBUTE: _epoch(session.expires_at + timedelta(minutes=1)),
         }
         if not self._put_if(item, Attr("pk").not_exists()):
             raise RuntimeError("a session token collided with another one")  # 256 random bits: never

@@ -34,7 +34,6 @@ from enrollment.config import SeasonConfig
 from enrollment.phases import phases, schedule_expression, schedule_input, schedule_name
 from enrollment.registries import Registries
 
-ROOT_DIR = resources.ROOT
 # API Gateway's identity validation for the staff token authorizer (infra/api.py AUTHORIZATION_PATTERN)
 AUTHORIZATION = re.compile(resources.AUTHORIZATION_PATTERN)
 
@@ -129,7 +128,7 @@ class EmbeddedSeason:
         from enrollment.local.oidc import CLIENT_ID, GROUPS_CLAIM, DevIssuer
         from enrollment.staff import StaffDirectory
 
-        self.oidc = DevIssuer(StaffDirectory.load(ROOT_DIR / self.env["STAFF_DIRECTORY"]))
+        self.oidc = DevIssuer(StaffDirectory.load(resources.ROOT / self.env["STAFF_DIRECTORY"]))
         self.jwks_file = str(Path(registries_dir) / "dev-oidc-jwks.json")
         self.oidc.write_jwks(self.jwks_file)
         self.env |= {
@@ -194,7 +193,7 @@ class EmbeddedSeason:
         )
         ddb.update_time_to_live(
             TableName=self.table_name,
-            TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_epoch"},  # infra/storage.py
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": resources.TTL_ATTRIBUTE},
         )
         ddb.create_table(
             TableName=self.idempotency_table_name,
