@@ -4,9 +4,10 @@ Keys: `REG#{id}`/`REG` registrations, where the id is derived from the keyed has
 number, so one conditional put is the one-child-one-registration check (R-REG-2); GSI1
 `SEASON#{season}#REG` → `{grade}#{district}#{id}` lists a season; `SEASON#{season}`/`GATE#{phase}` gates,
 `SEASON#{season}`/`WINDOW#{grade}` window extensions, `SEASON#{season}`/`DEMAND#…` demand recorded at
-close; `SEASON#{season}#LIVE`/`{scope}#{id}#g{grade}` the live demand counters (R-WARN-1), added to in
-the same transaction that stores a registration, so a refused registration counts nowhere. (Their
-own partition key keeps them out of `season_items`, which every registration reads.)
+close; `SEASON#{season}#LIVE`/`{scope}#{id}#g{grade}` the live demand counters (R-WARN-1), added to
+right after a registration is stored, so a refused registration counts nowhere (see
+`create_registration`). Their own partition key keeps them out of `season_items`, which every
+registration reads.
 """
 
 from __future__ import annotations
@@ -41,46 +42,40 @@ class DynamoStore:
         return boto3.resource("dynamodb").Table(self.table_name)
 
     def create_registration(self, item: dict[str, Any]) -> None:
-        """One transaction: the registration if its child is new (R-REG-2), and +1 on each of its demand
-        counters (R-WARN-1). Either both happen or neither does."""
+        """The registration if its child is new (R-REG-2), then +1 on each of its demand counters
+        (R-WARN-1).
+
+        Not one transaction, on purpose: when a window opens thousands of families register for the
+        same few schools, and transactions touching the same counter item cancel each other
+        (TransactionConflict), while a plain ADD on a hot item never conflicts. A refused registration
+        counts nowhere (the conditional put fails first). Should a counter write fail after the put
+        (throttling), the registration stands and that count is one short until registration closes,
+        when demand is recounted from the registrations themselves (functions/register/close.py).
+        """
         rid = item["registration_id"]
-        live = _live_pk(str(item["season"]))
-        counters: list[Any] = [
-            {
-                "Update": {
-                    "TableName": self.table_name,
-                    "Key": {"pk": live, "sk": _live_sk(key)},
-                    "UpdateExpression": "ADD applicants :one SET #scope = :scope, #id = :id, grade = :grade",
-                    "ExpressionAttributeNames": {"#scope": "scope", "#id": "id"},
-                    "ExpressionAttributeValues": {
-                        ":one": 1,
-                        ":scope": key[0],
-                        ":id": key[1],
-                        ":grade": key[2],
-                    },
-                }
-            }
-            for key in counter_keys(item)
-        ]
-        put: Any = {
-            "Put": {
-                "TableName": self.table_name,
-                "Item": {"pk": f"REG#{rid}", "sk": "REG", **item},
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        }
         try:
-            self.table.meta.client.transact_write_items(TransactItems=[put, *counters])
+            self.table.put_item(
+                Item={"pk": f"REG#{rid}", "sk": "REG", **item}, ConditionExpression="attribute_not_exists(pk)"
+            )
         except ClientError as e:
-            code = e.response["Error"]["Code"]
-            reasons = [r.get("Code") for r in e.response.get("CancellationReasons", [])]
-            if code == "TransactionCanceledException" and reasons[:1] == ["ConditionalCheckFailed"]:
+            if e.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise DuplicateChild(rid) from None
-            if _unavailable(e) or (
-                code == "TransactionCanceledException" and "TransactionConflict" in reasons
-            ):
+            if _unavailable(e):
                 raise StoreUnavailable(str(e)) from None
             raise
+        live = _live_pk(str(item["season"]))
+        for key in counter_keys(item):
+            try:
+                self.table.update_item(
+                    Key={"pk": live, "sk": _live_sk(key)},
+                    UpdateExpression="ADD applicants :one SET #scope = :scope, #id = :id, grade = :grade",
+                    ExpressionAttributeNames={"#scope": "scope", "#id": "id"},
+                    ExpressionAttributeValues={":one": 1, ":scope": key[0], ":id": key[1], ":grade": key[2]},
+                )
+            except ClientError as e:
+                if not _unavailable(e):
+                    raise
+                # the registration is stored: a warning count short by one until close beats refusing it
 
     def live_counts(self, season: str) -> dict[CounterKey, int]:
         out: dict[CounterKey, int] = {}

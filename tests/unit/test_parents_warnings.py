@@ -5,8 +5,13 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import pytest
+from botocore.exceptions import ClientError
+
 from enrollment import demand
+from enrollment.adapters.dynamodb import DynamoStore
 from enrollment.config import SeasonConfig
+from enrollment.ports import DuplicateChild
 
 
 def registration(grade: int, school: str | None, zone: str | None) -> dict[str, Any]:
@@ -65,3 +70,50 @@ def test_the_warning_page_lists_each_grade_warned_rows_first(season: SeasonConfi
     assert view["grades"][0]["warned"] == 2 and all(r["warning"] is None for r in rows[2:])
     zone_rows = [r for g in view["grades"] for r in g["rows"] if r["scope"] == "zone"]
     assert zone_rows and all(r["kind_zh"] == "多校划片" for r in zone_rows)
+
+
+class _Table:
+    """A DynamoDB table stand-in: puts succeed (or find the child already there), counters throttle."""
+
+    def __init__(self, *, duplicate: bool = False, throttle: bool = True) -> None:
+        self.duplicate, self.throttle = duplicate, throttle
+        self.puts: list[dict[str, Any]] = []
+        self.updates: list[dict[str, Any]] = []
+
+    def put_item(self, **kwargs: Any) -> None:
+        if self.duplicate:
+            raise ClientError({"Error": {"Code": "ConditionalCheckFailedException"}}, "PutItem")
+        self.puts.append(kwargs)
+
+    def update_item(self, **kwargs: Any) -> None:
+        self.updates.append(kwargs)
+        if self.throttle:
+            raise ClientError({"Error": {"Code": "ThrottlingException"}}, "UpdateItem")
+
+
+def _store(table: _Table) -> DynamoStore:
+    store = DynamoStore("t")
+    store.__dict__["table"] = table  # the cached boto3 Table, replaced
+    return store
+
+
+ITEM = {
+    "registration_id": "R-AAAA-BBBB-CCCC-DDDD",
+    "season": "2023",
+    **registration(1, "S-CY-01", "Z-CY-1-01"),
+}
+
+
+def test_a_throttled_counter_never_refuses_a_stored_registration() -> None:
+    # Given the counters are throttled
+    table = _Table(throttle=True)
+    # When a registration is stored, it stands: its counts are short until the close-time recount
+    _store(table).create_registration(dict(ITEM))
+    assert len(table.puts) == 1 and len(table.updates) == 2
+
+
+def test_a_refused_registration_touches_no_counter() -> None:
+    table = _Table(duplicate=True, throttle=False)
+    with pytest.raises(DuplicateChild):
+        _store(table).create_registration(dict(ITEM))
+    assert table.updates == []
