@@ -13,6 +13,7 @@ import json
 import os
 import re
 import tempfile
+import threading
 import time
 import traceback
 import uuid
@@ -117,6 +118,7 @@ class EmbeddedSeason:
 
         self._stack.enter_context(mock.patch.object(LambdaFunction, "_invoke_lambda", invoke))
         self._stack.enter_context(_no_real_waiting())
+        self._stack.enter_context(_partition_queries())
         self._stack.enter_context(clock.use(self.clock))
         registries_dir = self._stack.enter_context(tempfile.TemporaryDirectory(prefix="agency-registries-"))
         self.registries.write(registries_dir)
@@ -544,6 +546,41 @@ def _no_real_waiting() -> Iterator[None]:
         mock.patch.object(WaitFunction, "_wait_interval", no_wait),
         mock.patch.object(retrier_decl, "time", SimpleNamespace(sleep=lambda _seconds: None)),
     ):
+        yield
+
+
+@contextmanager
+def _partition_queries() -> Iterator[None]:
+    """A base-table query reads one partition, as in DynamoDB.
+
+    moto's `Table.query` takes `all_items()` (every item of the table, sorted) and keeps those of the
+    queried hash key, so each query costs more as the season grows. Here a base-table query of a
+    table with a sort key is handed only its partition's items; moto then sorts, pages and filters
+    them exactly as before. Index queries are left as they are. The partition is passed per thread:
+    the workflow's Map iterations query from several threads at once.
+    """
+    from moto.dynamodb.models.table import Table
+
+    original_query, original_all_items = Table.query, Table.all_items
+    hint = threading.local()
+
+    def all_items(self: Table) -> list[Any]:
+        partition = getattr(hint, "partition", None)
+        if partition is not None and partition[0] is self:
+            return list(partition[1])
+        return original_all_items(self)
+
+    def query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+        if index_name or hash_key is None or not self.range_key_attr:
+            return original_query(self, hash_key, *args, **kwargs)
+        hint.partition = (self, list(self.items.get(hash_key, {}).values()))
+        try:
+            return original_query(self, hash_key, *args, **kwargs)
+        finally:
+            hint.partition = None
+
+    with mock.patch.object(Table, "all_items", all_items), mock.patch.object(Table, "query", query):
         yield
 
 
