@@ -551,18 +551,30 @@ def _no_real_waiting() -> Iterator[None]:
 
 @contextmanager
 def _partition_queries() -> Iterator[None]:
-    """A base-table query reads one partition, as in DynamoDB.
+    """A base-table query reads one partition, and each request is atomic, as in DynamoDB.
 
     moto's `Table.query` takes `all_items()` (every item of the table, sorted) and keeps those of the
     queried hash key, so each query costs more as the season grows. Here a base-table query of a
     table with a sort key is handed only its partition's items; moto then sorts, pages and filters
     them exactly as before. Index queries are left as they are. The partition is passed per thread:
     the workflow's Map iterations query from several threads at once.
+
+    moto's items are shared objects that a write changes in place, and moto takes no lock: a query
+    reading an item while another thread's update changes it fails ("dictionary changed size during
+    iteration"). DynamoDB applies each request atomically, so here one DynamoDB request runs at a
+    time too.
     """
     from moto.dynamodb.models.table import Table
+    from moto.dynamodb.responses import DynamoHandler
 
     original_query, original_all_items = Table.query, Table.all_items
+    original_call = DynamoHandler.call_action
     hint = threading.local()
+    one_at_a_time = threading.RLock()
+
+    def call_action(self: DynamoHandler) -> Any:
+        with one_at_a_time:
+            return original_call(self)
 
     def all_items(self: Table) -> list[Any]:
         partition = getattr(hint, "partition", None)
@@ -580,7 +592,11 @@ def _partition_queries() -> Iterator[None]:
         finally:
             hint.partition = None
 
-    with mock.patch.object(Table, "all_items", all_items), mock.patch.object(Table, "query", query):
+    with (
+        mock.patch.object(Table, "all_items", all_items),
+        mock.patch.object(Table, "query", query),
+        mock.patch.object(DynamoHandler, "call_action", call_action),
+    ):
         yield
 
 
