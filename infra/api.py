@@ -158,7 +158,7 @@ class Api(Construct):
         advancing = apigw.LambdaIntegration(functions["gate-advance"], proxy=True, allow_test_invoke=False)
         verification = apigw.LambdaIntegration(functions["verify-api"], proxy=True, allow_test_invoke=False)
         # as functions/gates/handler.py AdvanceRequest: who advances says why (R-VER-3)
-        advance = self._staff_route(
+        advance = self._route(
             ADMIN_PATH,
             "POST",
             advancing,
@@ -166,22 +166,22 @@ class Api(Construct):
             self._body("AdvanceRequest", {"reason": reason}),
         )
         # as functions/gates/handler.py ExtendRequest (R-REG-1: extensions are recorded)
-        extend = self._staff_route(
+        extend = self._route(
             EXTEND_PATH,
             "POST",
             advancing,
             ("season", "grade"),
             self._body("ExtendRequest", {"until": day, "reason": reason}),
         )
-        phases = self._staff_route(PHASES_PATH, "GET", advancing, ("season",))
-        me = self._staff_route(ME_PATH, "GET", console, ())
-        staff = self._staff_route(VERIFICATION_PATH, "ANY", verification, ("proxy",))
+        phases = self._route(PHASES_PATH, "GET", advancing, ("season",))
+        me = self._route(ME_PATH, "GET", console, ())
+        staff = self._route(VERIFICATION_PATH, "ANY", verification, ("proxy",))
         ceremonies = apigw.LambdaIntegration(functions["lottery-api"], proxy=True, allow_test_invoke=False)
-        lottery = self._staff_route(LOTTERY_PATH, "ANY", ceremonies, ("proxy",))
+        lottery = self._route(LOTTERY_PATH, "ANY", ceremonies, ("proxy",))
         placing = apigw.LambdaIntegration(functions["place-api"], proxy=True, allow_test_invoke=False)
-        placement = self._staff_route(PLACEMENT_PATH, "ANY", placing, ("proxy",))
+        placement = self._route(PLACEMENT_PATH, "ANY", placing, ("proxy",))
         answering = apigw.LambdaIntegration(functions["complaints-api"], proxy=True, allow_test_invoke=False)
-        complaints = self._staff_route(COMPLAINTS_PATH, "ANY", answering, ("proxy",))
+        complaints = self._route(COMPLAINTS_PATH, "ANY", answering, ("proxy",))
         # the community office's answer to one home visit (实际居住, R-VER-1)
         visit_body = self._body(
             "HomeVisitAnswer",
@@ -192,7 +192,7 @@ class Api(Construct):
                 "visitor": apigw.JsonSchema(type=text, min_length=1, max_length=100),
             },
         )
-        visits = self._iam_route(VISITS_PATH, "POST", verification, (), visit_body)
+        visits = self._route(VISITS_PATH, "POST", verification, (), visit_body, staff=False)
         for method in (advance, extend, phases, me, staff, lottery, placement, complaints):
             acknowledge(method, "AwsSolutions-COG4", STAFF_REASON)
         acknowledge(
@@ -230,38 +230,18 @@ class Api(Construct):
             ),
         )
 
-    def _staff_route(
-        self,
-        path: str,
-        http_method: str,
-        integration: apigw.Integration,
-        path_parameters: tuple[str, ...],
-        body: apigw.Model | None = None,
-    ) -> apigw.Method:
-        """A route only signed-in staff reach (the OIDC token authorizer), parameters and body validated."""
-        return self._route(path, http_method, integration, path_parameters, body, staff=True)
-
-    def _iam_route(
-        self,
-        path: str,
-        http_method: str,
-        integration: apigw.Integration,
-        path_parameters: tuple[str, ...],
-        body: apigw.Model | None = None,
-    ) -> apigw.Method:
-        """A route only SigV4-signed callers reach (AWS_IAM), with its parameters and body validated."""
-        return self._route(path, http_method, integration, path_parameters, body, staff=False)
-
     def _route(
         self,
         path: str,
         http_method: str,
         integration: apigw.Integration,
         path_parameters: tuple[str, ...],
-        body: apigw.Model | None,
+        body: apigw.Model | None = None,
         *,
-        staff: bool,
+        staff: bool = True,
     ) -> apigw.Method:
+        """A route only signed-in staff reach (the OIDC token authorizer), or with `staff=False` only
+        SigV4-signed agencies (AWS_IAM); its path parameters and body validated."""
         return self.rest_api.root.resource_for_path(path).add_method(
             http_method,
             integration,

@@ -26,13 +26,15 @@ class IssuerKeys:
     def __init__(self, issuer: str, jwks_file: str = "") -> None:
         self.issuer = issuer.rstrip("/")
         self.jwks_file = jwks_file
+        self._file_keys: dict[str, Any] = {}
 
     def __call__(self, kid: str) -> Any:
         if self.jwks_file:
-            keys = {k.key_id: k for k in jwt.PyJWKSet.from_dict(json.loads(Path(self.jwks_file).read_text()))}
-            if kid not in keys:
+            if kid not in self._file_keys:  # read once; again only for a key not seen yet
+                self._file_keys = _keys(json.loads(Path(self.jwks_file).read_text()))
+            if kid not in self._file_keys:
                 raise KeyError(kid)
-            return keys[kid].key
+            return self._file_keys[kid]
         try:
             return self._client.get_signing_key(kid).key
         except jwt.PyJWKClientError as e:
@@ -48,3 +50,7 @@ class IssuerKeys:
         with urllib.request.urlopen(url, timeout=TIMEOUT_S) as r:  # noqa: S310 - https only, checked above
             jwks_uri = str(json.loads(r.read())["jwks_uri"])
         return jwt.PyJWKClient(jwks_uri, cache_keys=True, lifespan=3600, timeout=TIMEOUT_S)
+
+
+def _keys(jwks: dict[str, Any]) -> dict[str, Any]:
+    return {str(k.key_id): k.key for k in jwt.PyJWKSet.from_dict(jwks)}
