@@ -17,7 +17,6 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -30,15 +29,13 @@ from enrollment.config import SeasonConfig
 from enrollment.local import season as drive
 from enrollment.local.http import serve
 from enrollment.local.runtime import EmbeddedSeason
-from tests.e2e.conftest import SCREENSHOTS
+from tests.e2e.conftest import SCREENSHOTS, axe_violations
 from tests.integration.conftest import registration_items, table_items
 from tests.integration.parent_session import last_code
 from tests.support import child_id, valid_body
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
-ROOT = Path(__file__).resolve().parents[2]
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 REGISTRATION_ID = re.compile(r"R(-[A-Z2-7]{4}){4}")
 
 
@@ -119,20 +116,6 @@ def _console(s: Session, message: ConsoleMessage) -> None:
 def _request(s: Session, request: Request) -> None:
     if request.method != "GET":
         s.posted.append(f"{request.method} {request.url.removeprefix(s.base)}")
-
-
-def axe_violations(page: Page) -> list[dict[str, Any]]:
-    """axe-core's serious and critical violations of the page as it stands."""
-    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        page.add_script_tag(path=str(AXE))
-    found: list[dict[str, Any]] = page.evaluate(
-        """async () => {
-          const r = await axe.run(document, { resultTypes: ["violations"] });
-          return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
-            nodes: v.nodes.map((n) => n.target.join(" ")) }));
-        }"""
-    )
-    return [v for v in found if v["impact"] in ("serious", "critical")]
 
 
 def fill_form(page: Page, body: dict[str, Any]) -> None:

@@ -34,13 +34,11 @@ from enrollment.local.http import serve
 from enrollment.local.runtime import EmbeddedSeason
 from enrollment.private import record_key
 from enrollment.synth.population import generate
-from tests.e2e.conftest import SCREENSHOTS
+from tests.e2e.conftest import SCREENSHOTS, axe_violations
 from tests.integration.conftest import at, small_season
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-ceremony")]
 
-ROOT = Path(__file__).resolve().parents[2]
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 BIG_SCREEN: ViewportSize = {"width": 1600, "height": 900}
 
 # 60 applicants with seed 143 send eight grade-7 children to P-CH-02 (two of them from its own
@@ -160,20 +158,6 @@ def rows(page: Page, table: str) -> list[list[str]]:
 
 def ids(page: Page, table: str) -> list[str]:
     return [r[1] for r in rows(page, table)]
-
-
-def axe_violations(page: Page) -> list[dict[str, Any]]:
-    """axe-core's serious and critical violations of the page as it stands."""
-    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        page.add_script_tag(path=str(AXE))
-    found: list[dict[str, Any]] = page.evaluate(
-        """async () => {
-          const r = await axe.run(document, { resultTypes: ["violations"] });
-          return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
-            nodes: v.nodes.map((n) => n.target.join(" ")) }));
-        }"""
-    )
-    return [v for v in found if v["impact"] in ("serious", "critical")]
 
 
 def fact(page: Page, label: str) -> str:

@@ -27,8 +27,8 @@ from enrollment.local import season as drive
 from enrollment.local.http import serve
 from enrollment.local.runtime import EmbeddedSeason
 from enrollment.synth.population import generate
-from tests.e2e.conftest import SCREENSHOTS
-from tests.e2e.test_ceremony_screen import axe_violations, deadline_text
+from tests.e2e.conftest import SCREENSHOTS, axe_violations
+from tests.e2e.test_ceremony_screen import deadline_text
 from tests.integration.conftest import at
 from tests.integration.parent_session import family_call, token_for
 
