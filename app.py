@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 
-from enrollment.config import load_season
-from enrollment.resources import stack_name
+from enrollment.core.config import load_season
+from enrollment.core.resources import stack_name
 from infra.context import AppOptions, cdk_json_context
 from infra.nag import add_checks
 from infra.stack import SeasonStack

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from datetime import date
 
-from enrollment.lottery import Draw, draw, draw_reference
+from enrollment.lottery.draw import Draw, draw, draw_reference
 
 
 def timed(run: Callable[[], Draw], repeat: int) -> tuple[list[float], Draw]:

@@ -8,7 +8,7 @@ here; coordination's share is at most 4 s for the 10 % left to coordinate (30,00
 300 schools. The synthetic city is about 20 km × 15 km around 43.84° N, 126.55° E: schools spread over
 it, children in 60 neighbourhoods of a few hundred metres to a kilometre and a half around some of
 the schools, free seats summing to about 1.2 × the children and uneven (a fifth of the schools full).
-Times `enrollment.coordination.coordinate` in-process (best and median of the runs), checks every run
+Times `enrollment.placement.coordination.coordinate` in-process (best and median of the runs), checks every run
 gives the same placements and that `check` finds no problem, and compares with greedy-by-rank (each
 child in rank order takes the nearest school with a seat left). Prints Markdown table rows.
 """
@@ -25,7 +25,7 @@ from datetime import date
 
 import numpy as np
 
-from enrollment.coordination import (
+from enrollment.placement.coordination import (
     Child,
     Coordination,
     SchoolSeats,

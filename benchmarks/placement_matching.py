@@ -1,4 +1,4 @@
-"""Benchmark: placement in multi-school zones (`enrollment.matching`, R-PUB-1, R-PUB-2).
+"""Benchmark: placement in multi-school zones (`enrollment.placement.matching`, R-PUB-1, R-PUB-2).
 
     .venv/bin/python benchmarks/placement_matching.py [--children N] [--schools S] [--repeat R]
         [--library CHILDRENxSCHOOLS ...] [--library-repeat R] [--seed SEED]
@@ -39,7 +39,7 @@ from itertools import accumulate
 
 from matching.games import HospitalResident
 
-from enrollment.matching import (
+from enrollment.placement.matching import (
     Applicant,
     Matching,
     blocking_pairs,

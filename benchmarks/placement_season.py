@@ -2,8 +2,8 @@
 
 One synthetic city (about 20 km × 15 km): schools with seats for ~1.1× the children, each child
 ranking 3 of the ~10 schools nearest home, a tier (0-3) and a single tie-break number. Deferred
-acceptance (`enrollment.matching`) places whom it can; every child left over is then coordinated
-(`enrollment.coordination`: OR-Tools min-cost flow within a 3 km cap, else the nearest seat) into the
+acceptance (`enrollment.placement.matching`) places whom it can; every child left over is then coordinated
+(`enrollment.placement.coordination`: OR-Tools min-cost flow within a 3 km cap, else the nearest seat) into the
 seats left. Prints one Markdown row: wall time of each step and of both, and what was placed.
 
     .venv/bin/python benchmarks/placement_season.py [--children 300000] [--schools 300] [--repeat 3]
@@ -17,8 +17,8 @@ import platform
 import random
 import time
 
-from enrollment.coordination import Child, SchoolSeats, coordinate
-from enrollment.matching import Applicant, deferred_acceptance
+from enrollment.placement.coordination import Child, SchoolSeats, coordinate
+from enrollment.placement.matching import Applicant, deferred_acceptance
 
 KM_LAT, KM_LON = 1 / 111.0, 1 / (111.0 * math.cos(math.radians(43.85)))
 

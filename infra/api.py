@@ -26,8 +26,8 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from enrollment.config import SeasonConfig
-from enrollment.resources import AUTHORIZATION_PATTERN, SERVICE
+from enrollment.core.config import SeasonConfig
+from enrollment.core.resources import AUTHORIZATION_PATTERN, SERVICE
 from infra.functions import Functions
 from infra.nag import acknowledge
 

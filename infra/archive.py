@@ -11,8 +11,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from enrollment.config import SeasonConfig
-from enrollment.resources import archive_bucket_name
+from enrollment.core.config import SeasonConfig
+from enrollment.core.resources import archive_bucket_name
 
 
 class Archive(Construct):

@@ -15,7 +15,7 @@ from typing import Any
 import aws_cdk as cdk
 from constructs import Node
 
-from enrollment.resources import ROOT
+from enrollment.core.resources import ROOT
 
 CDK_JSON = ROOT / "cdk.json"
 LAYER_DIR = ROOT / "build" / "layer"

@@ -1,4 +1,4 @@
-"""One factory for every Lambda in `enrollment.resources.FUNCTIONS`.
+"""One factory for every Lambda in `enrollment.core.resources.FUNCTIONS`.
 
 Each function gets the same runtime, dependency layer, code asset, tracing, log group and
 environment, and its own role holding only what its `Access` entry below grants. A function added
@@ -18,8 +18,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from enrollment.config import SeasonConfig
-from enrollment.resources import FUNCTIONS, LAMBDA_RUNTIME, ROOT, SERVICE, FunctionSpec, function_name
+from enrollment.core.config import SeasonConfig
+from enrollment.core.resources import FUNCTIONS, LAMBDA_RUNTIME, ROOT, SERVICE, FunctionSpec, function_name
 from infra.archive import Archive
 from infra.context import LAYER_DIR, SOLVER_LAYER_DIR
 from infra.nag import acknowledge, ref
@@ -27,7 +27,7 @@ from infra.sign_in import StaffSignIn
 from infra.storage import Storage
 from infra.work import Work
 
-METRICS_NAMESPACE = "Enrollment"  # as enrollment/observability.py's Metrics(namespace=...)
+METRICS_NAMESPACE = "Enrollment"  # as enrollment/adapters/observability.py's Metrics(namespace=...)
 LOG_RETENTION = logs.RetentionDays.SIX_MONTHS  # the season and its appeals; logs are masked (R-DATA-2)
 
 # Code asset: the project root, keeping only enrollment/, functions/ and seasons/ (Docker-ignore
@@ -327,6 +327,6 @@ class Functions(Construct):
         acknowledge(
             fn,
             "AwsSolutions-L1",
-            f"{LAMBDA_RUNTIME} is pinned in enrollment/resources.py and the layer's compiled wheels "
+            f"{LAMBDA_RUNTIME} is pinned in enrollment/core/resources.py and the layer's compiled wheels "
             "(pydantic-core, PyYAML) are built for it (Makefile `layer`); runtime and layer move together.",
         )

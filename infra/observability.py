@@ -17,7 +17,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from enrollment.config import SeasonConfig
+from enrollment.core.config import SeasonConfig
 
 PERIOD = Duration.minutes(5)
 

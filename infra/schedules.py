@@ -15,9 +15,9 @@ from aws_cdk import aws_scheduler_targets as targets
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from enrollment.config import SeasonConfig
-from enrollment.phases import phases, schedule_expression, schedule_input, schedule_name
-from enrollment.resources import schedule_group_name
+from enrollment.core.config import SeasonConfig
+from enrollment.core.phases import phases, schedule_expression, schedule_input, schedule_name
+from enrollment.core.resources import schedule_group_name
 from infra.nag import acknowledge, ref
 
 RETRY_ATTEMPTS = 48

@@ -13,8 +13,8 @@ from aws_cdk import Aws, Duration, Fn, RemovalPolicy, Stack, Token
 from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
-from enrollment.config import SeasonConfig
-from enrollment.resources import SERVICE
+from enrollment.core.config import SeasonConfig
+from enrollment.core.resources import SERVICE
 from infra.nag import acknowledge
 
 STAFF_GROUPS_ZH = {"city": "市教育局（全市只读、抽查、推进阶段）", "auditor": "审计监督（只读）"}

@@ -8,7 +8,7 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
-from enrollment.config import SeasonConfig
+from enrollment.core.config import SeasonConfig
 from infra.api import Api
 from infra.archive import Archive
 from infra.context import DEFAULT_ARCHIVE_RETENTION_DAYS, LAYER_DIR

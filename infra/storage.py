@@ -11,8 +11,8 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from enrollment.config import SeasonConfig
-from enrollment.resources import TTL_ATTRIBUTE, idempotency_table_name, table_name
+from enrollment.core.config import SeasonConfig
+from enrollment.core.resources import TTL_ATTRIBUTE, idempotency_table_name, table_name
 
 _PITR = dynamodb.PointInTimeRecoverySpecification(point_in_time_recovery_enabled=True)
 _STRING = dynamodb.AttributeType.STRING

@@ -12,8 +12,8 @@ from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from enrollment.config import SeasonConfig
-from enrollment.resources import work_bucket_name
+from enrollment.core.config import SeasonConfig
+from enrollment.core.resources import work_bucket_name
 
 WORK_RETENTION_DAYS = 400  # the season and its appeals, then the batches go
 ACCESS_LOGS_PREFIX = "work/"

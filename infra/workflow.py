@@ -19,8 +19,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from enrollment.config import SeasonConfig
-from enrollment.resources import (
+from enrollment.core.config import SeasonConfig
+from enrollment.core.resources import (
     ASL_PARTITION,
     ASL_SEASON,
     ASL_TABLE_NAME,

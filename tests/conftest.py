@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from enrollment.config import SeasonConfig, load_season
+from enrollment.core.config import SeasonConfig, load_season
 
 
 @pytest.fixture(scope="session")

@@ -10,9 +10,9 @@ from typing import Any
 
 from matching.games import HospitalResident
 
-from enrollment import idcard
-from enrollment.config import SeasonConfig
-from enrollment.matching import Applicant, Priority, common_priority
+from enrollment.core import idcard
+from enrollment.core.config import SeasonConfig
+from enrollment.placement.matching import Applicant, Priority, common_priority
 
 _sequence = itertools.count(101, 2)  # odd sequences: boys
 

@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from enrollment.archive import ArchiveUnreadable
+from enrollment.archive.contract import ArchiveUnreadable
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -1,4 +1,4 @@
-"""`ComplaintStore` on the season's single table (enrollment/complaints.py, R-OPEN-1).
+"""`ComplaintStore` on the season's single table (enrollment/people/complaints.py, R-OPEN-1).
 
 Key: `COMPLAINT#{id}` / `COMPLAINT`; GSI1 `SEASON#{season}#COMPLAINT` / `{district}#{registration id}#
 {created, UTC}#{id}`, so a district's complaints are one query (begins_with `{district}#`) and one
@@ -14,7 +14,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Attr, Key
 
 from enrollment.adapters.table import DynamoTable, record_of
-from enrollment.complaints import Answer, Complaint
+from enrollment.people.complaints import Answer, Complaint
 
 
 def _item(c: Complaint) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from enrollment.adapters.table import DynamoTable, record_of
-from enrollment.verdicts import Verdict
+from enrollment.verification.verdicts import Verdict
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -20,8 +20,8 @@ import boto3
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from enrollment.demand import CounterKey, counter_keys
-from enrollment.ports import Conflict, DuplicateChild, NotFound, StoreUnavailable
+from enrollment.core.ports import Conflict, DuplicateChild, NotFound, StoreUnavailable
+from enrollment.registration.demand import CounterKey, counter_keys
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table

@@ -13,7 +13,7 @@ import boto3
 from boto3.dynamodb.conditions import Attr
 
 from enrollment.adapters.table import DynamoTable, record_of
-from enrollment.idcard import mask_phone
+from enrollment.core.idcard import mask_phone
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient

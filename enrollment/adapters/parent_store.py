@@ -1,4 +1,4 @@
-"""`ParentStore` on the season's single table: parents' SMS codes and sessions (enrollment/parents.py).
+"""`ParentStore` on the season's single table: parents' SMS codes and sessions (enrollment/people/parents.py).
 
 Keys:
 - code state:  `PARENT#{registration id}` / `CODE` (kept for ids that do not exist too: the rate
@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.conditions import Attr
 
 from enrollment.adapters.table import DynamoTable
-from enrollment.parents import SEND_WINDOW, CodeRecord, ParentSession
-from enrollment.resources import TTL_ATTRIBUTE
+from enrollment.core.resources import TTL_ATTRIBUTE
+from enrollment.people.parents import SEND_WINDOW, CodeRecord, ParentSession
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient

@@ -18,7 +18,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 
 from enrollment.adapters.table import DynamoTable, record_of
-from enrollment.placement import StaffDecision
+from enrollment.placement.place import StaffDecision
 
 
 def _instant() -> str:

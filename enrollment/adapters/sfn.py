@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.exceptions import ClientError
 
-from enrollment.ports import TaskTokenGone
+from enrollment.core.ports import TaskTokenGone
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient

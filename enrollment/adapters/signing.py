@@ -20,7 +20,7 @@ class SigningError(Exception):
 
 
 class KmsSigner:
-    """`enrollment.archive.Signer` with a KMS key: the private key never leaves KMS.
+    """`enrollment.archive.contract.Signer` with a KMS key: the private key never leaves KMS.
 
     `Sign` with `MessageType` RAW (KMS hashes the message; RAW is limited to 4096 bytes, and the
     archive statement is about 90). `key_id()` is the key's ARN as KMS reports it.

@@ -14,7 +14,7 @@ import boto3
 from boto3.dynamodb.conditions import ConditionBase
 from botocore.exceptions import ClientError
 
-from enrollment.ports import StoreUnavailable
+from enrollment.core.ports import StoreUnavailable
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table

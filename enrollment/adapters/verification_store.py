@@ -20,10 +20,10 @@ from typing import Any
 from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 
 from enrollment.adapters.table import DynamoTable, record_of
-from enrollment.ports import Conflict
-from enrollment.review import SYSTEM, utc_instant
-from enrollment.spotcheck import SpotCheckOutcome, SpotCheckSample
-from enrollment.verdicts import Check, Decision, Verdict, VerdictStatus
+from enrollment.core.ports import Conflict
+from enrollment.verification.review import SYSTEM, utc_instant
+from enrollment.verification.spotcheck import SpotCheckOutcome, SpotCheckSample
+from enrollment.verification.verdicts import Check, Decision, Verdict, VerdictStatus
 
 MAX_SAME_INSTANT = 1000  # decisions on one case at one microsecond before giving up
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
 
-from enrollment.access import Verifier
 from enrollment.adapters.archive import ArchiveBucket
 from enrollment.adapters.complaint_store import DynamoComplaintStore
 from enrollment.adapters.dynamodb import DynamoStore
@@ -20,14 +19,15 @@ from enrollment.adapters.parent_store import DynamoParentStore, parent_secret
 from enrollment.adapters.placement_store import DynamoPlacementStore
 from enrollment.adapters.s3 import WorkBucket
 from enrollment.adapters.scheduler import SchedulerSchedules
+from enrollment.adapters.settings import Settings, settings
 from enrollment.adapters.sfn import SfnTaskTokens
 from enrollment.adapters.verification_store import DynamoVerificationStore
-from enrollment.checks import Agencies, AgenciesNotConfigured, LocalRegistries
-from enrollment.config import SeasonConfig
-from enrollment.registries import Registries
-from enrollment.resources import ROOT
-from enrollment.settings import Settings, settings
-from enrollment.staff import StaffDirectory
+from enrollment.core.config import SeasonConfig
+from enrollment.core.resources import ROOT
+from enrollment.core.staff import StaffDirectory
+from enrollment.people.access import Verifier
+from enrollment.verification.checks import Agencies, AgenciesNotConfigured, LocalRegistries
+from enrollment.verification.registries import Registries
 
 
 @dataclass

@@ -3,14 +3,14 @@
 The notices are rendered on Lambda without fontTools (30 MB) or any system font, so the font they
 embed is prepared here once and committed. This script takes Noto Serif CJK SC Regular (SIL Open Font
 License 1.1, Debian package `fonts-noto-cjk`), keeps the characters a notice can need, converts its
-cubic CFF outlines to quadratic TrueType ones (`glyf`, which `enrollment.notices` can subset with the
+cubic CFF outlines to quadratic TrueType ones (`glyf`, which `enrollment.notices.notice` can subset with the
 standard library), drops hinting and layout tables and renames the family: the OFL reserves the name
 "Source" and asks a modified font not to pass itself off as the original.
 
 Characters kept:
 - ASCII and GB 2312 (its symbol rows 1-9 and all 6,763 hanzi of levels 1 and 2);
 - `EXTRA_NAME_CHARS`, common given-name characters outside GB 2312 (e.g. 玥, 喆, 堃);
-- every non-ASCII character of `enrollment/notices.py`, `enrollment/synth/population.py` and
+- every non-ASCII character of `enrollment/notices/notice.py`, `enrollment/synth/population.py` and
   `seasons/*.yaml` (the notice's own text, synthetic names, school names and addresses), so a new
   season's school names are covered by running this again.
 

@@ -29,7 +29,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from enrollment.staff import ROLE_ZH, StaffMember
+from enrollment.core.staff import ROLE_ZH, StaffMember
 
 CLIENT_ID = "enrollment-console-local"
 GROUPS_CLAIM = "groups"

@@ -30,10 +30,10 @@ from zoneinfo import ZoneInfo
 
 import boto3
 
-from enrollment import clock, resources
-from enrollment.config import SeasonConfig
-from enrollment.phases import phases, schedule_expression, schedule_input, schedule_name
-from enrollment.registries import Registries
+from enrollment.core import clock, resources
+from enrollment.core.config import SeasonConfig
+from enrollment.core.phases import phases, schedule_expression, schedule_input, schedule_name
+from enrollment.verification.registries import Registries
 
 # API Gateway's identity validation for the staff token authorizer (infra/api.py AUTHORIZATION_PATTERN)
 AUTHORIZATION = re.compile(resources.AUTHORIZATION_PATTERN)
@@ -127,8 +127,8 @@ class EmbeddedSeason:
         self.sms_outbox = str(Path(registries_dir) / "sms-outbox.jsonl")  # SNS stand-in (R-NOTE-1)
         self.env["SMS_OUTBOX"] = self.sms_outbox
         # Cognito stand-in: the development issuer and its users (enrollment/local/oidc.py)
+        from enrollment.core.staff import StaffDirectory
         from enrollment.local.oidc import CLIENT_ID, GROUPS_CLAIM, DevIssuer
-        from enrollment.staff import StaffDirectory
 
         self.oidc = DevIssuer(StaffDirectory.load(resources.ROOT / self.env["STAFF_DIRECTORY"]))
         self.jwks_file = str(Path(registries_dir) / "dev-oidc-jwks.json")
@@ -603,7 +603,7 @@ def _partition_queries() -> Iterator[None]:
 def _drop_unpublished_metrics() -> None:
     """Metrics are not published locally (POWERTOOLS_METRICS_DISABLED); without this they would pile
     up across invocations and Powertools would print them when 100 accumulate."""
-    from enrollment.observability import metrics
+    from enrollment.adapters.observability import metrics
 
     metrics.clear_metrics()
 

@@ -19,13 +19,13 @@ import boto3
 
 from enrollment.adapters.dynamodb import DynamoStore
 from enrollment.adapters.lottery_store import DynamoLotteryStore
-from enrollment.checks import LocalRegistries
-from enrollment.config import SeasonConfig
+from enrollment.core.config import SeasonConfig
+from enrollment.core.phases import phase
+from enrollment.core.staff import StaffDirectory, StaffMember
 from enrollment.local.http import route
 from enrollment.local.runtime import EmbeddedSeason
-from enrollment.phases import phase
-from enrollment.staff import StaffDirectory, StaffMember
 from enrollment.synth.population import Population
+from enrollment.verification.checks import LocalRegistries
 
 
 def staff(rt: EmbeddedSeason) -> StaffDirectory:

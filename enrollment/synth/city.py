@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from enrollment.config import GRADES, SeasonConfig
+from enrollment.core.config import GRADES, SeasonConfig
 
 SEED = 20230511
 CITY = "吉林市"

@@ -2,7 +2,7 @@
 
 `generate(config, applicants, seed)` is deterministic for its arguments and returns `applicants`
 submissions (the JSON bodies a parent's browser would POST, each with its day inside the grade's
-registration window) plus the agencies' records (`enrollment.registries`). Everyone is made up:
+registration window) plus the agencies' records (`enrollment.verification.registries`). Everyone is made up:
 names come from common surname and given-name characters, ID numbers from `idcard.make`, phone
 numbers from the 170/171 virtual-operator ranges.
 
@@ -42,9 +42,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from enrollment import idcard
-from enrollment.config import GRADES, Grade, Road, SeasonConfig, Zone, ZoneSegment, load_season
-from enrollment.registries import (
+from enrollment.core import idcard
+from enrollment.core.config import GRADES, Grade, Road, SeasonConfig, Zone, ZoneSegment, load_season
+from enrollment.verification.registries import (
     DeedRecord,
     HukouRecord,
     PlanningRecord,

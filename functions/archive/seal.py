@@ -13,11 +13,12 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from enrollment import archive, clock
 from enrollment.adapters.archive import read_s3
+from enrollment.adapters.observability import logger, metrics, tracer
 from enrollment.adapters.signing import KmsSigner
 from enrollment.adapters.wiring import wiring
-from enrollment.observability import logger, metrics, tracer
+from enrollment.archive import contract
+from enrollment.core import clock
 from functions.events import SeasonEvent
 
 SEALS = ("manifest.json", "manifest.sig.json", "public-key.pem")
@@ -35,9 +36,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         logger.info("archive already sealed", extra={"files": len(existing)})
         return {"sealed": "already", "files": len(existing) - len(SEALS)}
     files = {k: v for k, v in existing.items() if k not in SEALS}
-    files["season.json"] = archive.canonical_json(archive.season_json(w.config))
-    archive.assert_no_personal_data(files)  # registration ids only (LOTTERY.md)
-    sealed = archive.seal(
+    files["season.json"] = contract.canonical_json(contract.season_json(w.config))
+    contract.assert_no_personal_data(files)  # registration ids only (LOTTERY.md)
+    sealed = contract.seal(
         request.season, files, KmsSigner(w.settings.signing_key_id), clock.now().astimezone(w.config.tz)
     )
     for key in ["season.json", *SEALS]:  # every other file is already there, byte for byte
@@ -45,7 +46,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     out = {
         "sealed": "now",
         "files": len(files),
-        "manifest_sha256": archive.sha256_hex(sealed["manifest.json"]),
+        "manifest_sha256": contract.sha256_hex(sealed["manifest.json"]),
     }
     logger.info("archive sealed", extra=out)
     return out

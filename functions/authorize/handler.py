@@ -17,9 +17,9 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from enrollment.access import NoRole, TokenRejected, context_of
+from enrollment.adapters.observability import logger, metrics, tracer
 from enrollment.adapters.wiring import wiring
-from enrollment.observability import logger, metrics, tracer
+from enrollment.people.access import NoRole, TokenRejected, context_of
 
 
 class TokenEvent(BaseModel):

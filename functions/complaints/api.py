@@ -16,11 +16,12 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from enrollment import clock, complaints
+from enrollment.adapters.observability import logger, metrics, tracer
 from enrollment.adapters.wiring import wiring
-from enrollment.api import json_response, require_season, staff_caller, staff_resolver
-from enrollment.observability import logger, metrics, tracer
-from enrollment.staff import StaffError, StaffMember, require_read
+from enrollment.core import clock
+from enrollment.core.staff import StaffError, StaffMember, require_read
+from enrollment.people import complaints
+from functions.api import json_response, require_season, staff_caller, staff_resolver
 
 app = staff_resolver()
 PREFIX = "/admin/complaints/<season>"

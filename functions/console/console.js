@@ -1,16 +1,16 @@
 // The bureau staff console (issue 7). Vanilla JS, no build step, nothing from a CDN.
 //
 // Sign-in: OIDC authorization code + PKCE (S256), public client. The access token is kept in
-// sessionStorage under "enrollment.staff.token" and sent as "Authorization: Bearer ..." on every
+// sessionStorage under "enrollment.core.staff.token" and sent as "Authorization: Bearer ..." on every
 // /admin/... call; a 401 signs in again, a 403 shows the Chinese message of the answer.
 // Everything shown comes from the authorised JSON APIs; the page itself holds no data.
 "use strict";
 
-const TOKEN_KEY = "enrollment.staff.token";
-const EXPIRES_KEY = "enrollment.staff.expires";
-const SIGNIN_KEY = "enrollment.staff.signin";
-const RETURN_KEY = "enrollment.staff.return";
-const LAST_SIGNIN_KEY = "enrollment.staff.signed-in-at";
+const TOKEN_KEY = "enrollment.core.staff.token";
+const EXPIRES_KEY = "enrollment.core.staff.expires";
+const SIGNIN_KEY = "enrollment.core.staff.signin";
+const RETURN_KEY = "enrollment.core.staff.return";
+const LAST_SIGNIN_KEY = "enrollment.core.staff.signed-in-at";
 // "/console" or "/stage/console": everything else is relative to what comes before it.
 const BASE = location.pathname.replace(/console\/?$/, "");
 const $ = (id) => document.getElementById(id);

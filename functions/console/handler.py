@@ -13,10 +13,10 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from enrollment.adapters.observability import logger, metrics, tracer
 from enrollment.adapters.wiring import wiring
-from enrollment.api import json_response, staff_caller, staff_resolver
-from enrollment.observability import logger, metrics, tracer
-from enrollment.staff import ROLE_ZH, Forbidden
+from enrollment.core.staff import ROLE_ZH, Forbidden
+from functions.api import json_response, staff_caller, staff_resolver
 
 app = staff_resolver()
 HERE = Path(__file__).parent

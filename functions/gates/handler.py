@@ -17,11 +17,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from enrollment import clock, console, gates, windows
+from enrollment.adapters.observability import logger, metrics, tracer
 from enrollment.adapters.wiring import wiring
-from enrollment.api import invalid_request, json_response, refusal, require_season, staff_caller
-from enrollment.observability import logger, metrics, tracer
-from enrollment.staff import Forbidden, StaffError
+from enrollment.core import clock, gates
+from enrollment.core.staff import Forbidden, StaffError
+from enrollment.people import console
+from enrollment.registration import windows
+from functions.api import invalid_request, json_response, refusal, require_season, staff_caller
 
 admin = APIGatewayRestResolver(enable_validation=True)
 

@@ -15,12 +15,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from enrollment import ceremony, clock
+from enrollment.adapters.observability import logger, metrics, tracer
 from enrollment.adapters.wiring import wiring
-from enrollment.api import json_response, refusal, require_season, staff_caller, staff_resolver
-from enrollment.observability import logger, metrics, tracer
-from enrollment.registration import Violation
-from enrollment.staff import StaffMember, can_read
+from enrollment.core import clock
+from enrollment.core.staff import StaffMember, can_read
+from enrollment.lottery import ceremony
+from enrollment.registration.form import Violation
+from functions.api import json_response, refusal, require_season, staff_caller, staff_resolver
 
 app = staff_resolver()
 PREFIX = "/admin/lottery/<season>"

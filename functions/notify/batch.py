@@ -7,9 +7,10 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict
 
-from enrollment import clock, notify_phase
+from enrollment.adapters.observability import logger, metrics, tracer
 from enrollment.adapters.wiring import wiring
-from enrollment.observability import logger, metrics, tracer
+from enrollment.core import clock
+from enrollment.notices import phase
 
 
 class BatchInput(BaseModel):
@@ -30,7 +31,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         if placed is None:
             raise ValueError(f"{rid}: no placement stored")
         items.append((w.store.get_registration(rid), placed))
-    out = notify_phase.send_batch(
+    out = phase.send_batch(
         w.config,
         request.season,
         items,

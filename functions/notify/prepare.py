@@ -7,9 +7,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from enrollment import ceremony, notify_phase
+from enrollment.adapters.observability import logger, metrics, tracer
 from enrollment.adapters.wiring import wiring
-from enrollment.observability import logger, metrics, tracer
+from enrollment.lottery import ceremony
+from enrollment.notices import phase
 from functions.events import SeasonEvent
 
 
@@ -23,7 +24,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if body is None:
         raise ValueError("placements.jsonl is not archived: placement has not run")
     placed = [json.loads(line) for line in body.decode().splitlines()]
-    items = notify_phase.batches(placed, w.config.verification.batch_size)
+    items = phase.batches(placed, w.config.verification.batch_size)
     key = f"seasons/{request.season}/notices/batches.json"
     w.work.put_json(key, items)
     out = {

@@ -19,13 +19,16 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from enrollment import clock, console, placement, reporting
 from enrollment.adapters.console_reads import console_reads
+from enrollment.adapters.observability import logger, metrics, tracer
 from enrollment.adapters.wiring import wiring
-from enrollment.api import json_response, require_season, staff_caller, staff_resolver
-from enrollment.observability import logger, metrics, tracer
-from enrollment.ports import NotFound
-from enrollment.staff import Forbidden, StaffError, StaffMember, require_decide, require_read
+from enrollment.core import clock
+from enrollment.core.ports import NotFound
+from enrollment.core.staff import Forbidden, StaffError, StaffMember, require_decide, require_read
+from enrollment.people import console
+from enrollment.placement import place
+from enrollment.term import reporting
+from functions.api import json_response, require_season, staff_caller, staff_resolver
 
 app = staff_resolver()
 PREFIX = "/admin/placement/<season>"
@@ -34,9 +37,9 @@ LINK_SECONDS = 300  # archive download links: five minutes
 
 class DecisionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    kind: placement.DecisionKind = Field(description="committee 专家委员会安置 / defer 缓学 / override 调整")
+    kind: place.DecisionKind = Field(description="committee 专家委员会安置 / defer 缓学 / override 调整")
     reason: str = Field(min_length=2, max_length=500, description="理由（谁审谁签字）")
-    plan: placement.CommitteePlan | None = Field(default=None, description="随班就读 / 特教学校 / 送教上门")
+    plan: place.CommitteePlan | None = Field(default=None, description="随班就读 / 特教学校 / 送教上门")
     school_id: str | None = None
 
 
@@ -55,10 +58,8 @@ def decide(season: str, registration_id: str, body: Annotated[DecisionRequest, B
         raise StaffError("未找到该报名编号", "no such registration") from None
     require_decide(staff, str(item["district"]))  # whose child, before anything about its state
     if w.placements.placed(registration_id) is not None:
-        raise placement.DecisionRefused(
-            "安置结果已经公布，不能再录入", "placement has run; decisions are closed"
-        )
-    made = placement.decision(
+        raise place.DecisionRefused("安置结果已经公布，不能再录入", "placement has run; decisions are closed")
+    made = place.decision(
         w.config,
         item,
         staff,
@@ -141,7 +142,7 @@ class ArrivalsRequest(BaseModel):
 def _placed_at(season: str) -> dict[str, str | None]:
     body = wiring().archive.get(f"seasons/{season}/placements.jsonl")
     if body is None:
-        raise placement.DecisionRefused("录取结果尚未公布", "placement has not run")
+        raise place.DecisionRefused("录取结果尚未公布", "placement has not run")
     return {
         line["registration_id"]: line["school_id"] for line in map(json.loads, body.decode().splitlines())
     }

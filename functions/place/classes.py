@@ -12,10 +12,12 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from enrollment import archive, classes, clock, reporting
+from enrollment.adapters.observability import logger, metrics, tracer
 from enrollment.adapters.signing import KmsSigner
 from enrollment.adapters.wiring import wiring
-from enrollment.observability import logger, metrics, tracer
+from enrollment.archive import contract
+from enrollment.core import clock
+from enrollment.term import classes, reporting
 from functions.events import SeasonEvent
 
 
@@ -26,7 +28,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = SeasonEvent.model_validate(event)
     w = wiring()
     season, prefix = request.season, f"additions/{request.season}/classes/"
-    if w.archive.get(prefix + archive.MANIFEST) is not None:
+    if w.archive.get(prefix + contract.MANIFEST) is not None:
         return {"sealed": "already"}
     body = w.archive.get(f"seasons/{season}/placements.jsonl") or b""
     groups: dict[tuple[str, int], list[str]] = {}
@@ -39,8 +41,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         students = [reporting.student(w.store.get_registration(rid)) for rid in ids if rid in came]
         rec = reporting.assign_school(season, school_id, grade, students, classes.new_seed())
         if rec is not None:
-            files[f"classes/{school_id}-g{grade}.json"] = archive.canonical_json(rec)
-    sealed = archive.seal(
+            files[f"classes/{school_id}-g{grade}.json"] = contract.canonical_json(rec)
+    sealed = contract.seal(
         season, files, KmsSigner(w.settings.signing_key_id), clock.now().astimezone(w.config.tz)
     )
     for key, data in sealed.items():

@@ -14,11 +14,14 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict
 
-from enrollment import ceremony, clock, placement, tiebreak
+from enrollment.adapters.observability import logger, metrics, tracer
 from enrollment.adapters.wiring import Wiring, wiring
-from enrollment.config import SeasonConfig
-from enrollment.observability import logger, metrics, tracer
-from enrollment.verdicts import Verdict
+from enrollment.core import clock
+from enrollment.core.config import SeasonConfig
+from enrollment.lottery import ceremony
+from enrollment.placement import place as placement
+from enrollment.placement import tiebreak
+from enrollment.verification.verdicts import Verdict
 
 
 class PlaceInput(BaseModel):

@@ -7,9 +7,9 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict
 
-from enrollment import demand
+from enrollment.adapters.observability import logger, metrics, tracer
 from enrollment.adapters.wiring import wiring
-from enrollment.observability import logger, metrics, tracer
+from enrollment.registration import demand
 
 
 class CloseInput(BaseModel):

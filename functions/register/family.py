@@ -1,7 +1,7 @@
 """The family's routes after registration: SMS code, session, status, notice, decline, complaints.
 
 Everything about one child needs that child's parent session (`Authorization: Bearer <token>`),
-issued for a one-time SMS code (enrollment/parents.py); notice and decline still also accept the
+issued for a one-time SMS code (enrollment/people/parents.py); notice and decline still also accept the
 child's ID number instead, as before. Every refusal about who the caller is is one uniform 401.
 """
 
@@ -15,12 +15,16 @@ from aws_lambda_powertools.event_handler.openapi.params import Path as PathParam
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from enrollment import ceremony, clock, complaints, family, parents, registrar, routes
+from enrollment.adapters.observability import logger
 from enrollment.adapters.wiring import wiring
-from enrollment.api import json_response
-from enrollment.observability import logger
-from enrollment.ports import NotFound
-from enrollment.registration import RegistrationRefused, Violation
+from enrollment.core import clock
+from enrollment.core.ports import NotFound
+from enrollment.lottery import ceremony
+from enrollment.people import complaints, family, parents
+from enrollment.placement import routes
+from enrollment.registration import registrar
+from enrollment.registration.form import RegistrationRefused, Violation
+from functions.api import json_response
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]
 RegistrationId = Annotated[str, PathParam(pattern=r"^R(-[A-Z2-7]{4}){4}$")]

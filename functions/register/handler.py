@@ -15,12 +15,15 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.idempotency import idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from enrollment import ceremony, clock, demand, parents, registrar
+from enrollment.adapters.observability import logger, metrics, tracer
 from enrollment.adapters.wiring import wiring
-from enrollment.api import invalid_request, refusal
-from enrollment.observability import logger, metrics, tracer
-from enrollment.registration import RegistrationRefused, RegistrationRequest, Violation
-from enrollment.staff import StaffError
+from enrollment.core import clock
+from enrollment.core.staff import StaffError
+from enrollment.lottery import ceremony
+from enrollment.people import parents
+from enrollment.registration import demand, registrar
+from enrollment.registration.form import RegistrationRefused, RegistrationRequest, Violation
+from functions.api import invalid_request, refusal
 from functions.register.family import router
 from functions.register.public import season_info
 

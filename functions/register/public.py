@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from enrollment.config import GRADES, SeasonConfig
-from enrollment.phases import REGISTRATION_GATE
-from enrollment.registrar import SeasonState
-from enrollment.registration import window_open
+from enrollment.core.config import GRADES, SeasonConfig
+from enrollment.core.phases import REGISTRATION_GATE
+from enrollment.registration.form import window_open
+from enrollment.registration.registrar import SeasonState
 
 
 def season_info(config: SeasonConfig, now: datetime, state: SeasonState) -> dict[str, Any]:

@@ -14,14 +14,16 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from enrollment import clock, console, review, spotcheck
 from enrollment.adapters.console_reads import console_reads
+from enrollment.adapters.observability import logger, metrics, tracer
 from enrollment.adapters.wiring import wiring
-from enrollment.api import json_response, require_season, staff_caller, staff_resolver
-from enrollment.observability import logger, metrics, tracer
-from enrollment.staff import Forbidden, StaffMember, require_read
-from enrollment.verdicts import DecisionAction
-from enrollment.verify_phase import record_visit
+from enrollment.core import clock
+from enrollment.core.staff import Forbidden, StaffMember, require_read
+from enrollment.people import console
+from enrollment.verification import review, spotcheck
+from enrollment.verification.phase import record_visit
+from enrollment.verification.verdicts import DecisionAction
+from functions.api import json_response, require_season, staff_caller, staff_resolver
 
 app = staff_resolver()
 PREFIX = "/admin/verification/<season>"

@@ -7,10 +7,10 @@ from typing import Any, Literal
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from enrollment import clock
+from enrollment.adapters.observability import logger, metrics, tracer
 from enrollment.adapters.wiring import wiring
-from enrollment.observability import logger, metrics, tracer
-from enrollment.verify_phase import verify_batch
+from enrollment.core import clock
+from enrollment.verification.phase import verify_batch
 
 
 class BatchInput(BaseModel):

@@ -7,10 +7,10 @@ from typing import Any, Literal
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict
 
-from enrollment import clock
+from enrollment.adapters.observability import logger, metrics, tracer
 from enrollment.adapters.wiring import wiring
-from enrollment.observability import logger, metrics, tracer
-from enrollment.verify_phase import close_visits, summary
+from enrollment.core import clock
+from enrollment.verification.phase import close_visits, summary
 
 
 class CloseInput(BaseModel):

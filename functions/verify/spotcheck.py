@@ -6,10 +6,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from enrollment import clock, spotcheck
+from enrollment.adapters.observability import logger, metrics, tracer
 from enrollment.adapters.wiring import wiring
-from enrollment.observability import logger, metrics, tracer
-from enrollment.staff import StaffMember
+from enrollment.core import clock
+from enrollment.core.staff import StaffMember
+from enrollment.verification import spotcheck
 from functions.events import SeasonEvent
 
 # The workflow draws on the city bureau's behalf at the review deadline.

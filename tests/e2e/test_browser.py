@@ -23,12 +23,13 @@ import boto3
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, expect
 
-from enrollment import demand, idcard
-from enrollment.clock import SimulatedClock
-from enrollment.config import SeasonConfig
+from enrollment.core import idcard
+from enrollment.core.clock import SimulatedClock
+from enrollment.core.config import SeasonConfig
 from enrollment.local import season as drive
 from enrollment.local.http import serve
 from enrollment.local.runtime import EmbeddedSeason
+from enrollment.registration import demand
 from tests.e2e.conftest import SCREENSHOTS, axe_violations
 from tests.integration.conftest import registration_items, table_items
 from tests.integration.parent_session import last_code
@@ -327,7 +328,7 @@ def server_parse(number: str) -> dict[str, str]:
 
 def test_the_browser_runs_the_servers_checks(ui: Session, season: SeasonConfig) -> None:
     page = ui.page
-    # ID numbers: the page's GB 11643 check agrees with enrollment/idcard.py, message for message
+    # ID numbers: the page's GB 11643 check agrees with enrollment/core/idcard.py, message for message
     numbers = [child_id(season, datetime(2017, 1, 1).date() + timedelta(days=37 * i)) for i in range(20)]
     numbers += [n[:17] + c for n in numbers[:5] for c in "0123456789X" if c != n[17]]
     numbers += ["", "12345", "220202201702300011", "000000201701010011", "22020220170101001x", "２２０２"]

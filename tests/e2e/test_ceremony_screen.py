@@ -25,14 +25,15 @@ import boto3
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect
 
-from enrollment import ceremony, lottery
 from enrollment.adapters.lottery_store import DynamoLotteryStore
-from enrollment.clock import SimulatedClock
-from enrollment.config import SeasonConfig
+from enrollment.core.clock import SimulatedClock
+from enrollment.core.config import SeasonConfig
 from enrollment.local import season as drive
 from enrollment.local.http import serve
 from enrollment.local.runtime import EmbeddedSeason
-from enrollment.private import record_key
+from enrollment.lottery import ceremony
+from enrollment.lottery import draw as lottery
+from enrollment.lottery.pools import record_key
 from enrollment.synth.population import generate
 from tests.e2e.conftest import SCREENSHOTS, axe_violations
 from tests.integration.conftest import at, small_season
@@ -136,7 +137,7 @@ def sign_in(page: Page, day: LotteryDay, username: str) -> None:
 
 def bearer(page: Page) -> dict[str, str]:
     """The signed-in member's token, as the page sends it."""
-    token = page.evaluate("() => sessionStorage.getItem('enrollment.staff.token')")
+    token = page.evaluate("() => sessionStorage.getItem('enrollment.core.staff.token')")
     assert token, "not signed in"
     return {"Authorization": f"Bearer {token}"}
 

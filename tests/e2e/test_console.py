@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect
 
-from enrollment.clock import SimulatedClock
-from enrollment.config import SeasonConfig
+from enrollment.core.clock import SimulatedClock
+from enrollment.core.config import SeasonConfig
 from enrollment.local import season as drive
 from enrollment.local.http import serve
 from enrollment.local.runtime import EmbeddedSeason
@@ -37,7 +37,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-console")]
 APPLICANTS, SEED = 60, 11
 DESK: ViewportSize = {"width": 1440, "height": 900}
 TABLET: ViewportSize = {"width": 820, "height": 1180}
-TOKEN_KEY = "enrollment.staff.token"
+TOKEN_KEY = "enrollment.core.staff.token"
 
 
 @dataclass

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from enrollment.resources import ROOT
+from enrollment.core.resources import ROOT
 
 pytestmark = pytest.mark.xdist_group("demo")
 

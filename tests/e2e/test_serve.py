@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from enrollment.resources import ROOT
+from enrollment.core.resources import ROOT
 
 pytestmark = pytest.mark.xdist_group("serve")
 

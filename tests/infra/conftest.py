@@ -29,8 +29,8 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from enrollment.config import SeasonConfig, StaffSignIn
-from enrollment.resources import ROOT
+from enrollment.core.config import SeasonConfig, StaffSignIn
+from enrollment.core.resources import ROOT
 from infra.context import cdk_json_context
 from infra.nag import add_checks
 from infra.stack import SeasonStack

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from enrollment.resources import AUTHORIZATION_PATTERN
+from enrollment.core.resources import AUTHORIZATION_PATTERN
 from infra.api import (
     ADMIN_PATH,
     ADMIN_RATE_LIMIT,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from enrollment.resources import ROOT, STATE_MACHINE_FILE
+from enrollment.core.resources import ROOT, STATE_MACHINE_FILE
 from tests.infra.conftest import CN_REGION
 from tests.infra.helpers import dumps, only
 

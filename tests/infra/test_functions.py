@@ -8,8 +8,8 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 
-from enrollment.phases import phases, schedule_name
-from enrollment.resources import FUNCTIONS, LAMBDA_RUNTIME, SERVICE, function_name, schedule_group_name
+from enrollment.core.phases import phases, schedule_name
+from enrollment.core.resources import FUNCTIONS, LAMBDA_RUNTIME, SERVICE, function_name, schedule_group_name
 from infra.archive import Archive
 from infra.functions import ACCESS, Functions
 from infra.nag import ref

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from enrollment.config import load_season
-from enrollment.phases import phases
-from enrollment.resources import schedule_group_name
+from enrollment.core.config import load_season
+from enrollment.core.phases import phases
+from enrollment.core.resources import schedule_group_name
 from infra.nag import ref
 from tests.infra.helpers import Template as Tpl
 from tests.infra.helpers import (

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from enrollment.resources import idempotency_table_name, table_name
+from enrollment.core.resources import idempotency_table_name, table_name
 from infra.nag import ref
 from tests.infra.helpers import Template as Tpl
 from tests.infra.helpers import allowed_actions, function_role, getatt, resources, role_statements

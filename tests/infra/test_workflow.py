@@ -8,7 +8,7 @@ import re
 import pytest
 from aws_cdk.assertions import Match
 
-from enrollment.resources import FUNCTIONS, STATE_MACHINE_FILE, state_machine_name
+from enrollment.core.resources import FUNCTIONS, STATE_MACHINE_FILE, state_machine_name
 from infra.nag import ref
 from tests.infra.helpers import (
     S3_READ,

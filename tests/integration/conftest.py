@@ -13,8 +13,8 @@ import boto3
 import pytest
 import yaml
 
-from enrollment.clock import SimulatedClock
-from enrollment.config import SeasonConfig, load_season
+from enrollment.core.clock import SimulatedClock
+from enrollment.core.config import SeasonConfig, load_season
 from enrollment.local import season as drive
 from enrollment.local.runtime import EmbeddedSeason
 from enrollment.synth.population import Population

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from enrollment.local.runtime import EmbeddedSeason
-from enrollment.parents import SESSION_TTL
+from enrollment.people.parents import SESSION_TTL
 
 CODE = re.compile(r"验证码(\d{6})")
 _tokens: weakref.WeakKeyDictionary[EmbeddedSeason, dict[str, tuple[str, datetime]]] = (

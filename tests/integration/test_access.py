@@ -20,8 +20,8 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from enrollment.clock import SimulatedClock
-from enrollment.config import SeasonConfig, load_season
+from enrollment.core.clock import SimulatedClock
+from enrollment.core.config import SeasonConfig, load_season
 from enrollment.local import season as drive
 from enrollment.local.runtime import EmbeddedSeason
 from enrollment.local.serve import load

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 import pytest
 
 from enrollment.adapters.archive import read_s3
-from enrollment.archive import SIGNATURE, seal
-from enrollment.audit import audit
+from enrollment.archive.audit import audit
+from enrollment.archive.contract import SIGNATURE, seal
 from enrollment.cli import main
-from enrollment.config import SeasonConfig
+from enrollment.core.config import SeasonConfig
 from tests.unit.test_archive_audit import CREATED, YEAR, Files, build
 
 

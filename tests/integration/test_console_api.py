@@ -22,8 +22,8 @@ from urllib.parse import parse_qs, urlsplit
 import boto3
 import pytest
 
-from enrollment.clock import SimulatedClock
-from enrollment.config import SeasonConfig
+from enrollment.core.clock import SimulatedClock
+from enrollment.core.config import SeasonConfig
 from enrollment.local import season as drive
 from enrollment.local.runtime import EmbeddedSeason
 from enrollment.synth.population import generate

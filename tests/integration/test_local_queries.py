@@ -11,8 +11,8 @@ import boto3
 import pytest
 from boto3.dynamodb.conditions import Attr, Key
 
-from enrollment.clock import SimulatedClock
-from enrollment.config import SeasonConfig
+from enrollment.core.clock import SimulatedClock
+from enrollment.core.config import SeasonConfig
 from enrollment.local.runtime import EmbeddedSeason
 
 pytestmark = pytest.mark.xdist_group("local-queries")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from enrollment.adapters.lottery_store import DynamoLotteryStore
-from enrollment.config import SeasonConfig
+from enrollment.core.config import SeasonConfig
 from enrollment.local import season as drive
 from enrollment.synth.population import generate
 from tests.integration.conftest import registered_season, small_season

@@ -9,14 +9,14 @@ from typing import Any
 import boto3
 import pytest
 
-from enrollment import ceremony
 from enrollment.adapters.archive import read_s3
 from enrollment.adapters.lottery_store import DynamoLotteryStore
-from enrollment.audit import audit
-from enrollment.config import SeasonConfig
+from enrollment.archive.audit import audit
+from enrollment.core.config import SeasonConfig
 from enrollment.local import season as drive
 from enrollment.local.runtime import EmbeddedSeason
-from enrollment.private import check_record, record_key
+from enrollment.lottery import ceremony
+from enrollment.lottery.pools import check_record, record_key
 from enrollment.synth.population import generate
 from tests.integration.conftest import registered_season, small_season
 from tests.integration.parent_session import notice_sms, status_of

@@ -9,11 +9,12 @@ from typing import Any
 import boto3
 import pytest
 
-from enrollment import demand, parents
 from enrollment.adapters.dynamodb import DynamoStore
-from enrollment.config import SeasonConfig
+from enrollment.core.config import SeasonConfig
 from enrollment.local import season as drive
 from enrollment.local.runtime import EmbeddedSeason
+from enrollment.people import parents
+from enrollment.registration import demand
 from tests.integration.conftest import at, post, registration_items, table_items
 from tests.integration.parent_session import family_call, last_code, outbox, sign_in, status_of
 from tests.support import valid_body

@@ -8,7 +8,7 @@ from datetime import timedelta
 import boto3
 import pytest
 
-from enrollment.config import SeasonConfig
+from enrollment.core.config import SeasonConfig
 from enrollment.local import season as drive
 from enrollment.local.runtime import EmbeddedSeason
 from tests.integration.conftest import at, post

@@ -9,9 +9,9 @@ from datetime import timedelta
 import boto3
 import pytest
 
-from enrollment.config import SeasonConfig
+from enrollment.core.config import SeasonConfig
 from enrollment.local.runtime import EmbeddedSeason
-from enrollment.registration import FORBIDDEN_FIELDS
+from enrollment.registration.form import FORBIDDEN_FIELDS
 from tests.integration.conftest import at, post, registration_items, table_items
 from tests.integration.parent_session import status_of
 from tests.support import valid_body
@@ -150,7 +150,7 @@ def test_closed_window_is_refused_r_reg_1(embedded: EmbeddedSeason, season: Seas
 
 
 def test_logs_mask_id_numbers_and_phones(open_grade1: EmbeddedSeason, season: SeasonConfig) -> None:
-    from enrollment.observability import logger
+    from enrollment.adapters.observability import logger
 
     # Given the handlers log at debug level, into a buffer through the project's formatter
     sink = io.StringIO()

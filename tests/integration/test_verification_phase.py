@@ -7,11 +7,11 @@ from collections.abc import Iterator
 import pytest
 
 from enrollment.adapters.wiring import wiring
-from enrollment.checks import Faulty
-from enrollment.config import SeasonConfig
+from enrollment.core.config import SeasonConfig
 from enrollment.local import season as drive
 from enrollment.local.runtime import EmbeddedSeason
 from enrollment.synth.population import Population, generate
+from enrollment.verification.checks import Faulty
 from tests.integration.conftest import registered_season
 
 pytestmark = pytest.mark.xdist_group("moto-verification-phase")

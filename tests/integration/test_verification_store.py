@@ -8,14 +8,14 @@ from zoneinfo import ZoneInfo
 import boto3
 import pytest
 
-from enrollment import review, spotcheck
 from enrollment.adapters.dynamodb import DynamoStore
 from enrollment.adapters.verification_store import DynamoVerificationStore
+from enrollment.core.ports import Conflict
+from enrollment.core.staff import StaffMember
 from enrollment.local.runtime import EmbeddedSeason
-from enrollment.ports import Conflict
-from enrollment.registrar import SeasonState
-from enrollment.staff import StaffMember
-from enrollment.verdicts import Check, Decision, Verdict, VerdictStatus
+from enrollment.registration.registrar import SeasonState
+from enrollment.verification import review, spotcheck
+from enrollment.verification.verdicts import Check, Decision, Verdict, VerdictStatus
 from tests.integration.conftest import table_items
 
 pytestmark = pytest.mark.xdist_group("moto-verification")

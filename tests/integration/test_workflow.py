@@ -8,10 +8,10 @@ from typing import Any
 import boto3
 import pytest
 
-from enrollment.config import SeasonConfig
+from enrollment.core.config import SeasonConfig
+from enrollment.core.phases import phases
 from enrollment.local import season as drive
 from enrollment.local.runtime import EmbeddedSeason
-from enrollment.phases import phases
 from tests.integration.conftest import at, post
 from tests.support import valid_body
 

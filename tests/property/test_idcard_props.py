@@ -8,8 +8,8 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from enrollment import idcard
-from enrollment.config import load_season
+from enrollment.core import idcard
+from enrollment.core.config import load_season
 
 # Every area code the season knows: its districts'. (Loaded once, at collection.)
 AREA_CODES = sorted({d.area_code for d in load_season("jilin-2023").districts})

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from enrollment.matching import (
+from enrollment.placement.matching import (
     Applicant,
     blocking_pairs,
     common_priority,

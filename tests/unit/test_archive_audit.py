@@ -18,8 +18,9 @@ from typing import Any
 
 import pytest
 
-from enrollment import archive, tiebreak
-from enrollment.archive import (
+from enrollment.archive import contract
+from enrollment.archive.audit import Report, audit
+from enrollment.archive.contract import (
     MANIFEST,
     PLACEMENTS,
     PUBLIC_KEY,
@@ -35,11 +36,11 @@ from enrollment.archive import (
     statement,
     write_folder,
 )
-from enrollment.audit import Report, audit
 from enrollment.cli import main
-from enrollment.config import SeasonConfig
-from enrollment.placement import Placement
-from enrollment.private import CeremonyInputs, Pools, record, record_bytes, record_key
+from enrollment.core.config import SeasonConfig
+from enrollment.lottery.pools import CeremonyInputs, Pools, record, record_bytes, record_key
+from enrollment.placement import tiebreak
+from enrollment.placement.place import Placement
 
 YEAR = "2023"
 CREATED = datetime(2023, 7, 6, 9, 0, tzinfo=timezone(timedelta(hours=8)))
@@ -187,10 +188,10 @@ def test_seal_writes_the_manifest_signature_and_key_of_lottery_md(
     assert [f["key"] for f in m["files"]] == sorted(unsealed)
     entry = next(f for f in m["files"] if f["key"] == PLACEMENTS)
     assert entry["bytes"] == len(unsealed[PLACEMENTS])
-    assert entry["sha256"] == archive.sha256_hex(unsealed[PLACEMENTS])
+    assert entry["sha256"] == contract.sha256_hex(unsealed[PLACEMENTS])
     sig = json.loads(sealed[SIGNATURE])
     assert sig["algorithm"] == "ECDSA_SHA_256" and sig["key_id"] == "test-key-a"
-    assert sig["statement"] == f"enrollment-archive/1\n2023\n{archive.sha256_hex(sealed[MANIFEST])}\n"
+    assert sig["statement"] == f"enrollment-archive/1\n2023\n{contract.sha256_hex(sealed[MANIFEST])}\n"
     assert sig["statement"] == statement(YEAR, sealed[MANIFEST])
     assert base64.b64decode(sig["signature"])[0] == 0x30  # a DER SEQUENCE
     assert sealed[PUBLIC_KEY] == signer.public_key_pem()
@@ -208,7 +209,7 @@ def test_season_json_lists_plans_by_grade_string_only_for_grades_taken(season: S
 
 def test_manifest_needs_a_timezone_offset(unsealed: Files) -> None:
     with pytest.raises(ValueError, match="offset"):
-        archive.manifest(YEAR, unsealed, datetime(2023, 7, 6, 9, 0))  # naive
+        contract.manifest(YEAR, unsealed, datetime(2023, 7, 6, 9, 0))  # naive
 
 
 # Damage: each fails, naming what is wrong -----------------------------------------------------------

@@ -7,10 +7,23 @@ from typing import Any
 
 import pytest
 
-from enrollment.checks import AgencyUnavailable, Faulty, LocalRegistries, checks_needed, is_complete, verdict
-from enrollment.config import SeasonConfig
-from enrollment.registries import DeedRecord, HukouRecord, PlanningRecord, RecordAddress, Registries
-from enrollment.verdicts import REASON_ZH, Check
+from enrollment.core.config import SeasonConfig
+from enrollment.verification.checks import (
+    AgencyUnavailable,
+    Faulty,
+    LocalRegistries,
+    checks_needed,
+    is_complete,
+    verdict,
+)
+from enrollment.verification.registries import (
+    DeedRecord,
+    HukouRecord,
+    PlanningRecord,
+    RecordAddress,
+    Registries,
+)
+from enrollment.verification.verdicts import REASON_ZH, Check
 from tests.support import valid_body
 
 NOW = datetime(2023, 6, 1, 9, tzinfo=UTC)
@@ -194,7 +207,7 @@ def test_foreign_child_needs_the_foreign_affairs_check(season: SeasonConfig) -> 
 def test_every_reason_has_chinese_text() -> None:
     from typing import get_args
 
-    from enrollment.verdicts import ReasonCode
+    from enrollment.verification.verdicts import ReasonCode
 
     assert set(get_args(ReasonCode)) == set(REASON_ZH)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from enrollment.config import GRADES, SeasonConfig
+from enrollment.core.config import GRADES, SeasonConfig
 from enrollment.synth import city
 
 SEASON_FILE = Path(__file__).resolve().parents[2] / "seasons" / "jilin-2023.yaml"

@@ -15,8 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from enrollment import classes, lottery
-from enrollment.classes import ALGORITHM, Assignment, Student, assign, check, replay
+from enrollment.lottery import draw as lottery
+from enrollment.term import classes
+from enrollment.term.classes import ALGORITHM, Assignment, Student, assign, check, replay
 
 WORKED_FACTS = [
     ("男", 9),

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from enrollment.config import ConfigError, SeasonConfig, load_season
+from enrollment.core.config import ConfigError, SeasonConfig, load_season
 
 SEASON_FILE = Path(__file__).resolve().parents[2] / "seasons" / "jilin-2023.yaml"
 

@@ -1,4 +1,4 @@
-"""The console's read models (enrollment/console.py): paging, the district check on the data, masking."""
+"""The console's read models (enrollment/people/console.py): paging, the district check on the data, masking."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from enrollment import console
-from enrollment.config import SeasonConfig
-from enrollment.staff import Forbidden, StaffMember
+from enrollment.core.config import SeasonConfig
+from enrollment.core.staff import Forbidden, StaffMember
+from enrollment.people import console
 
 CY = StaffMember(principal="cy-staff-01", role="district", district="CY")
 CITY = StaffMember(principal="city-staff-01", role="city")

@@ -15,8 +15,8 @@ import random
 import numpy as np
 import pytest
 
-from enrollment import coordination
-from enrollment.coordination import (
+from enrollment.placement import coordination
+from enrollment.placement.coordination import (
     EARTH_RADIUS_KM,
     Child,
     Coordination,

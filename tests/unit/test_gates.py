@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from enrollment import gates
-from enrollment.config import SeasonConfig
-from enrollment.phases import phases
-from enrollment.ports import Conflict, TaskTokenGone
+from enrollment.core import gates
+from enrollment.core.config import SeasonConfig
+from enrollment.core.phases import phases
+from enrollment.core.ports import Conflict, TaskTokenGone
 
 
 class FakeStore:

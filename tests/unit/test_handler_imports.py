@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from enrollment.resources import FUNCTIONS
+from enrollment.core.resources import FUNCTIONS
 from infra.functions import ACCESS
 
 SOLVER = ("ortools", "numpy")

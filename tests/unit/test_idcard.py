@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from enrollment import idcard
-from enrollment.observability import mask_text
+from enrollment.adapters.observability import mask_text
+from enrollment.core import idcard
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,8 @@ from typing import TypeVar
 
 import pytest
 
-from enrollment import lottery
-from enrollment.lottery import (
+from enrollment.lottery import draw as lottery
+from enrollment.lottery.draw import (
     ALGORITHM,
     HmacDrbg,
     apply_swaps,

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 
 import pytest
 
-from enrollment.matching import (
+from enrollment.placement.matching import (
     Applicant,
     Priority,
     blocking_pairs,

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from enrollment import idcard, notices
-from enrollment.config import SeasonConfig, load_season
+from enrollment.core import idcard
+from enrollment.core.config import SeasonConfig, load_season
+from enrollment.notices import notice as notices
 
 SECRET = b"test-secret-for-notices-0123456789"
 SAMPLE = Path(__file__).resolve().parents[2] / "test-output" / "notices" / "sample.pdf"
@@ -255,9 +256,9 @@ def test_unknown_school_or_grade_it_does_not_take(config: SeasonConfig) -> None:
 
 
 def test_route_words_are_those_families_see_elsewhere() -> None:
-    from enrollment import routes
+    from enrollment.placement import routes
 
-    # one table of route words (enrollment/routes.py) for notices, the status API and the report
+    # one table of route words (enrollment/placement/routes.py) for notices, the status API and the report
     assert notices.ROUTE_ZH is routes.ROUTE_ZH
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from enrollment.resources import ROOT
+from enrollment.core.resources import ROOT
 
 
 def test_committed_openapi_is_current() -> None:

@@ -1,4 +1,4 @@
-"""Parents' one-time SMS codes and sessions (enrollment/parents.py) over an in-memory store: R-DATA-2."""
+"""Parents' one-time SMS codes and sessions (enrollment/people/parents.py) over an in-memory store: R-DATA-2."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from enrollment import parents
-from enrollment.parents import CodeRecord, NotAuthenticated, ParentSession, RateLimited
+from enrollment.people import parents
+from enrollment.people.parents import CodeRecord, NotAuthenticated, ParentSession, RateLimited
 
 SECRET = b"k" * 32
 RID = "R-AAAA-BBBB-CCCC-DDDD"

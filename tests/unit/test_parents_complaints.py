@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from enrollment import complaints
-from enrollment.complaints import Answer, AnswerRequest, Complaint, ComplaintRequest
-from enrollment.registration import violations_from_errors
-from enrollment.staff import Forbidden, StaffMember
+from enrollment.core.staff import Forbidden, StaffMember
+from enrollment.people import complaints
+from enrollment.people.complaints import Answer, AnswerRequest, Complaint, ComplaintRequest
+from enrollment.registration.form import violations_from_errors
 
 T0 = datetime(2023, 6, 1, 2, 0, tzinfo=UTC)
 CHILD = {"season": "2023", "district": "CY", "registration_id": "R-AAAA-BBBB-CCCC-DDDD", "grade": 1}

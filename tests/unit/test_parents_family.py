@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from enrollment.config import SeasonConfig
-from enrollment.family import verification_view
-from enrollment.verdicts import Check, Verdict
+from enrollment.core.config import SeasonConfig
+from enrollment.people.family import verification_view
+from enrollment.verification.verdicts import Check, Verdict
 
 
 def item(category: str = "public", id_type: str = "resident-id", deed: bool = True) -> dict[str, Any]:

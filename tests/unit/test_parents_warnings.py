@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from enrollment import demand
 from enrollment.adapters.dynamodb import DynamoStore
-from enrollment.config import SeasonConfig
-from enrollment.ports import DuplicateChild
+from enrollment.core.config import SeasonConfig
+from enrollment.core.ports import DuplicateChild
+from enrollment.registration import demand
 
 
 def registration(grade: int, school: str | None, zone: str | None) -> dict[str, Any]:

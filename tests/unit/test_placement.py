@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 import yaml
 
-from enrollment import lottery, tiebreak
-from enrollment.config import SeasonConfig, load_season
-from enrollment.placement import (
+from enrollment.core.config import SeasonConfig, load_season
+from enrollment.lottery import draw as lottery
+from enrollment.placement import tiebreak
+from enrollment.placement.place import (
     Case,
     Placement,
     PlacementBlocked,
@@ -21,7 +22,7 @@ from enrollment.placement import (
     self_check,
     tier_of,
 )
-from enrollment.verdicts import Verdict
+from enrollment.verification.verdicts import Verdict
 
 NOW = datetime(2023, 6, 20, tzinfo=UTC)
 SINGLE, SINGLE_SCHOOL = "Z-CY-1-01", "S-CY-01"  # 康乐大路 56-110

@@ -10,17 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from enrollment import idcard
-from enrollment.config import SeasonConfig
-from enrollment.registration import (
+from enrollment.core import idcard
+from enrollment.core.config import SeasonConfig
+from enrollment.registration.form import (
     RegistrationRefused,
     RegistrationRequest,
     check_registration,
     parse_request,
 )
-from enrollment.registries import Registries
 from enrollment.synth import population
 from enrollment.synth.population import BAD_KINDS, Population, Submission, generate
+from enrollment.verification.registries import Registries
 
 APPLICANTS = 6000  # a city-size sample: private choices concentrate on a few known schools
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from enrollment.private import (
+from enrollment.lottery.pools import (
     FORMAT,
     CeremonyInputs,
     Pools,

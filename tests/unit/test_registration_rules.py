@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from enrollment.config import SeasonConfig
-from enrollment.registration import (
+from enrollment.core.config import SeasonConfig
+from enrollment.registration.form import (
     FORBIDDEN_FIELDS,
     RegistrationRefused,
     check_registration,

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from enrollment import report
-from enrollment.config import load_season
-from enrollment.demand import Demand
-from enrollment.private import Pools
-from enrollment.verdicts import REASON_ZH as VERDICT_REASON_ZH
+from enrollment.core.config import load_season
+from enrollment.lottery.pools import Pools
+from enrollment.registration.demand import Demand
+from enrollment.report import report
+from enrollment.verification.verdicts import REASON_ZH as VERDICT_REASON_ZH
 
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "test-output" / "report"
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from enrollment import reporting
-from enrollment.archive import LocalSigner, canonical_json, seal
-from enrollment.audit import audit_classes
-from enrollment.classes import Student
-from enrollment.config import SeasonConfig
-from enrollment.staff import Forbidden, StaffDirectory, StaffMember
+from enrollment.archive.audit import audit_classes
+from enrollment.archive.contract import LocalSigner, canonical_json, seal
+from enrollment.core.config import SeasonConfig
+from enrollment.core.staff import Forbidden, StaffDirectory, StaffMember
+from enrollment.term import reporting
+from enrollment.term.classes import Student
 
 
 class FakeArrivals:

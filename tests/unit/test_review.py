@@ -10,12 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from enrollment import review
-from enrollment.config import SeasonConfig
-from enrollment.ports import Conflict, NotFound
-from enrollment.review import CaseNotFound, InvalidDecision, check_supersedes, verdict_supersedes
-from enrollment.spotcheck import SpotCheckOutcome, SpotCheckSample
-from enrollment.staff import (
+from enrollment.core.config import SeasonConfig
+from enrollment.core.ports import Conflict, NotFound
+from enrollment.core.staff import (
     Forbidden,
     StaffDirectory,
     StaffDirectoryError,
@@ -24,7 +21,10 @@ from enrollment.staff import (
     can_decide,
     can_read,
 )
-from enrollment.verdicts import Check, CheckStatus, Decision, Verdict, VerdictStatus
+from enrollment.verification import review
+from enrollment.verification.review import CaseNotFound, InvalidDecision, check_supersedes, verdict_supersedes
+from enrollment.verification.spotcheck import SpotCheckOutcome, SpotCheckSample
+from enrollment.verification.verdicts import Check, CheckStatus, Decision, Verdict, VerdictStatus
 
 SEASON = "2023"
 TZ = ZoneInfo("Asia/Shanghai")

@@ -10,8 +10,9 @@ from decimal import Decimal
 
 import pytest
 
-from enrollment import spotcheck
-from enrollment.spotcheck import (
+from enrollment.core.staff import Forbidden, StaffDirectory, StaffMember
+from enrollment.verification import spotcheck
+from enrollment.verification.spotcheck import (
     AlreadyRecorded,
     InvalidOutcome,
     InvalidSample,
@@ -19,7 +20,6 @@ from enrollment.spotcheck import (
     NotInSample,
     draw_sample,
 )
-from enrollment.staff import Forbidden, StaffDirectory, StaffMember
 from tests.unit.test_review import SEASON, T0, FakeVerificationStore, make_verdict
 
 IDS = [f"R-CY-{i:03d}" for i in range(200)]

@@ -20,9 +20,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from enrollment.access import NoRole, TokenRejected, Verifier, context_of, member_from_context, role_of
+from enrollment.core.staff import StaffDirectory
 from enrollment.local.oidc import CLIENT_ID, GROUPS_CLAIM, DevIssuer
-from enrollment.staff import StaffDirectory
+from enrollment.people.access import NoRole, TokenRejected, Verifier, context_of, member_from_context, role_of
 
 ISSUER = "https://cognito-idp.cn-north-1.amazonaws.com.cn/cn-north-1_Example"
 CLIENT = "console-client-id"
@@ -254,8 +254,8 @@ def test_the_issuer_seeds_staff_users_but_not_the_community_agency(issuer: DevIs
 def test_a_function_without_a_staff_directory_still_knows_its_staff_from_tokens() -> None:
     """In AWS only the agency route's function gets STAFF_DIRECTORY; the others read staff from the
     authorizer's context and must not fail loading a directory they were not given."""
+    from enrollment.adapters.settings import Settings
     from enrollment.adapters.wiring import Wiring
-    from enrollment.settings import Settings
 
     w = Wiring(Settings.model_validate({"SEASON_CONFIG": "seasons/jilin-2023.yaml", "TABLE_NAME": "t"}))
     assert len(w.staff) == 0

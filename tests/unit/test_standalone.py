@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from enrollment import idcard, standalone
 from enrollment.cli import main
-from enrollment.private import CeremonyInputs, Pools, check_record, record, record_bytes
+from enrollment.core import idcard
+from enrollment.lottery import standalone
+from enrollment.lottery.pools import CeremonyInputs, Pools, check_record, record, record_bytes
 
 HEADER = ["序号", "姓名", "性别", "身份证号"]
 GIVEN = "明华伟洋静帆磊丽杰敏强悦"

@@ -1,0 +1,32 @@
+"""Logger, Tracer and Metrics, created once. Every log line is masked (R-DATA-2)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+from aws_lambda_powertools.logging.types import PowertoolsLogRecord
+
+from enrollment.core.resources import SERVICE
+
+_ID = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[0-9Xx])(?![0-9A-Za-z])")
+_PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+
+
+def mask_text(text: str) -> str:
+    """Mask every resident ID number and mobile number in a text: `220202********123X`, `170****5678`."""
+    return _PHONE.sub(r"\1****\2", _ID.sub(r"\1********\2", text))
+
+
+class MaskingFormatter(LambdaPowertoolsFormatter):
+    """Powertools' JSON formatter, masking whatever a log line carries, whoever wrote it."""
+
+    def serialize(self, log: dict[str, Any] | PowertoolsLogRecord) -> str:
+        return mask_text(super().serialize(log))
+
+
+logger = Logger(service=SERVICE, logger_formatter=MaskingFormatter())
+tracer = Tracer(service=SERVICE)
+metrics = Metrics(service=SERVICE, namespace="Enrollment")

@@ -1,0 +1,448 @@
+"""Season configuration: calendar, districts, roads, schools and catchment zones (validated).
+
+A season's dates live here, never in code. `load_season` turns any mistake into a ConfigError that
+names the file, the field and what is wrong.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from datetime import date, datetime, time, timedelta
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+Grade = Literal[1, 7]
+GRADES: tuple[Grade, ...] = (1, 7)
+SchoolKind = Literal["public", "private", "ethnic", "specialised", "special-education"]
+# R-PUB-2: facts a district's priority tier may require (all of them, for a child to be in it).
+TierFact = Literal[
+    "policy-priority",  # R-PRIO-1 claim, verified
+    "hukou-in-zone",  # hukou address inside the school's zone
+    "deed-in-zone",  # property deed inside the zone
+    "hukou-deed-match",  # hukou address is the deed's address
+    "actual-residence",  # community confirmed the family lives there
+    "residence-permit-in-zone",  # R-MIG-1: residence permit address inside the zone
+]
+SEASONS_DIR = Path(__file__).resolve().parents[2] / "seasons"
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it: 10x faster
+
+
+class ConfigError(ValueError):
+    """A season config that is not valid: names the file, the field and what is wrong."""
+
+    def __init__(self, path: str, problems: list[tuple[str, str]]) -> None:
+        self.path = path
+        self.problems = problems
+        lines = [f"{path}: {field}: {message}" for field, message in problems]
+        super().__init__("season config is not valid:\n" + "\n".join(lines))
+
+
+class ConfigProblems(ValueError):
+    """Cross-reference problems found after the fields themselves validated: (field, message) pairs."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{f}: {m}" for f, m in problems))
+        self.problems = problems
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DateRange(_Strict):
+    start: date
+    end: date  # inclusive: the last day
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DateRange:
+        if self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+
+class Calendar(_Strict):
+    """The published calendar (SPEC.md, annex 2). Days are whole days in the season's timezone."""
+
+    notice_issued: date
+    plans_published: date
+    grade7_registration: DateRange
+    grade1_registration: DateRange
+    verification: DateRange
+    home_visits: DateRange
+    private_counts_due: date
+    lottery_day: date
+    coordination: DateRange
+    spot_check: DateRange
+    admission_notices: date
+    reporting_day: date
+    term_start: date
+    class_assignment_days_before_term: int = Field(default=7, ge=1, le=30)
+
+    def registration_window(self, grade: Grade) -> DateRange:
+        return self.grade1_registration if grade == 1 else self.grade7_registration
+
+    @model_validator(mode="after")
+    def _in_order(self) -> Calendar:
+        steps: list[tuple[str, date]] = [
+            ("notice_issued", self.notice_issued),
+            ("plans_published", self.plans_published),
+            ("grade7_registration.start", self.grade7_registration.start),
+            ("grade1_registration.start", self.grade1_registration.start),
+            ("verification.start", self.verification.start),
+            ("home_visits.start", self.home_visits.start),
+            ("private_counts_due", self.private_counts_due),
+            ("lottery_day", self.lottery_day),
+            ("coordination.start", self.coordination.start),
+            ("spot_check.start", self.spot_check.start),
+            ("admission_notices", self.admission_notices),
+            ("reporting_day", self.reporting_day),
+            ("term_start", self.term_start),
+        ]
+        for (a, da), (b, db) in itertools.pairwise(steps):
+            if db < da:
+                raise ValueError(f"{b} ({db}) comes before {a} ({da})")
+        return self
+
+
+class GeoPoint(_Strict):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+    def distance_km(self, other: GeoPoint) -> float:
+        """Great-circle distance (haversine), in kilometres."""
+        r = 6371.0088
+        p1, p2 = math.radians(self.lat), math.radians(other.lat)
+        dp, dl = p2 - p1, math.radians(other.lon - self.lon)
+        a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+        return 2 * r * math.asin(math.sqrt(a))
+
+
+class PriorityTier(_Strict):
+    """One tier of a district's published rule for an oversubscribed public school (R-PUB-2)."""
+
+    id: str = Field(pattern=r"^[a-z0-9-]+$")
+    name: str = Field(min_length=1)
+    requires: list[TierFact] = Field(min_length=1)
+
+
+class District(_Strict):
+    code: str = Field(pattern=r"^[A-Z]{2,4}$")
+    name: str = Field(min_length=2)
+    kind: Literal["urban-district", "development-zone"]
+    area_code: str = Field(pattern=r"^\d{6}$")
+    priority_tiers: list[PriorityTier] = Field(min_length=1)
+    multi_school_assignment: Literal["deferred-acceptance", "first-choice-first"] = "deferred-acceptance"
+
+
+class Road(_Strict):
+    """A street whose house numbers run from 1 to `max_number` along a straight line."""
+
+    name: str = Field(min_length=2)
+    district: str
+    start: GeoPoint
+    end: GeoPoint
+    max_number: int = Field(ge=1, le=9999)
+
+    def locate(self, number: int) -> GeoPoint:
+        f = min(max(number, 1), self.max_number) / self.max_number
+        return GeoPoint(
+            lat=round(self.start.lat + (self.end.lat - self.start.lat) * f, 6),
+            lon=round(self.start.lon + (self.end.lon - self.start.lon) * f, 6),
+        )
+
+
+class School(_Strict):
+    id: str = Field(pattern=r"^[A-Z]{1,2}-[A-Z]{2,4}-\d{2,3}$")
+    name: str = Field(min_length=2)
+    kind: SchoolKind
+    district: str
+    address: str = Field(min_length=2)
+    location: GeoPoint
+    plans: dict[int, Annotated[int, Field(ge=0)]] = Field(min_length=1)
+    # R-LOT-4: a private school may take other districts' children only if the city approved it.
+    cross_district_approved: bool = False
+
+    @field_validator("plans")
+    @classmethod
+    def _grades(cls, plans: dict[int, int]) -> dict[int, int]:
+        bad = sorted(set(plans) - set(GRADES))
+        if bad:
+            raise ValueError(f"plans are per grade 1 or 7, not {bad}")
+        return plans
+
+    def plan(self, grade: int) -> int:
+        return self.plans.get(grade, 0)
+
+
+class ZoneSegment(_Strict):
+    road: str
+    from_number: int = Field(ge=1)
+    to_number: int = Field(ge=1)
+    parity: Literal["all", "odd", "even"] = "all"
+
+    def covers(self, number: int) -> bool:
+        if not self.from_number <= number <= self.to_number:
+            return False
+        return self.parity == "all" or (number % 2 == 1) == (self.parity == "odd")
+
+
+class Zone(_Strict):
+    """A catchment zone (R-PUB-1): one school (单校划片) or several sharing it (多校划片)."""
+
+    id: str = Field(pattern=r"^Z-[A-Z]{2,4}-[17]-\d{2,3}$")
+    district: str
+    grade: Grade
+    schools: list[str] = Field(min_length=1)
+    segments: list[ZoneSegment] = Field(min_length=1)
+
+    @property
+    def multi_school(self) -> bool:
+        return len(self.schools) > 1
+
+
+class AgencyEndpoint(_Strict):
+    """How the AWS adapters reach one agency: JSON over HTTPS, credentials in Secrets Manager.
+
+    No agency is reachable from this project's machines, so only the local adapters (answering from
+    registries) run here; the HTTPS adapters are not built yet and a season that names endpoints
+    fails verification with that message rather than pretending.
+    """
+
+    base_url: str = Field(pattern=r"^https://")
+    credentials_secret_arn: str = Field(pattern=r"^arn:[a-z-]+:secretsmanager:")
+    timeout_s: float = Field(default=10, gt=0, le=60)
+
+
+class VerificationSettings(_Strict):
+    """How verification runs (R-VER-*): batch size and concurrency of the Distributed Map, spot-checks."""
+
+    batch_size: int = Field(default=100, ge=1, le=1000)
+    max_concurrency: int = Field(default=10, ge=1, le=1000)
+    spot_check_rate: float = Field(default=0.05, gt=0, le=1)  # R-VER-5: share of each district re-checked
+    spot_check_minimum: int = Field(default=5, ge=1)
+    # agency -> endpoint; empty means the local registries (the embedded backend, `enroll demo`)
+    agencies: dict[Literal["public-security", "housing", "planning", "community"], AgencyEndpoint] = Field(
+        default_factory=dict
+    )
+
+
+class LotterySettings(_Strict):
+    """How private-school lotteries run (R-LOT-*): ceremonies at once, and waiting past the lottery day."""
+
+    max_concurrency: int = Field(default=10, ge=1, le=40)  # the Map over schools and grades
+    # a ceremony not held by the end of the lottery day is flagged overdue; the workflow keeps
+    # waiting for it (never drawing without the representatives), re-flagging after each grace
+    overdue_grace_hours: int = Field(default=24, ge=1, le=24 * 30)
+
+
+class PlacementSettings(_Strict):
+    """Coordination (R-COORD-1): how far from home a coordinated seat may be before the nearest one wins."""
+
+    coordination_cap_km: float = Field(default=3.0, gt=0, le=50)
+
+
+class StaffSignIn(_Strict):
+    """Who signs staff in (OIDC). Empty `issuer`: the stack's own Cognito user pool, with one group per
+    district code plus `city` and `auditor`. Otherwise any OIDC issuer the bureau runs, whose tokens
+    carry the same group names in `groups_claim` (docs/ACCESS.md)."""
+
+    issuer: str = Field(default="", pattern=r"^(https://[^\s/?#]+(/[^\s?#]*)?)?$")  # no trailing query
+    client_id: str = Field(default="", max_length=256)  # the console's public client (code + PKCE)
+    audience: str = Field(default="", max_length=256)  # the tokens' `aud` or `client_id`; default client_id
+    groups_claim: str = Field(default="cognito:groups", min_length=1, max_length=100)
+    scopes: str = Field(default="openid profile", min_length=6, max_length=200)
+
+    @model_validator(mode="after")
+    def _issuer_needs_client(self) -> StaffSignIn:
+        if self.issuer and not self.client_id:
+            raise ValueError("client_id: an OIDC issuer needs the console's client id")
+        if self.client_id and not self.issuer:
+            raise ValueError("issuer: a client id needs its issuer (leave both empty for Cognito)")
+        return self
+
+
+class SeasonConfig(_Strict):
+    name: str = Field(pattern=r"^[a-z0-9-]+$")  # config and stack id, e.g. "jilin-2023"
+    season: str = Field(pattern=r"^[0-9A-Za-z-]+$")  # the season string of LOTTERY.md, e.g. "2023"
+    year: int = Field(ge=2000, le=2100)
+    city: str
+    timezone: str
+    calendar: Calendar
+    districts: list[District] = Field(min_length=1)
+    roads: list[Road]
+    schools: list[School] = Field(min_length=1)
+    zones: list[Zone]
+    verification: VerificationSettings = Field(default_factory=VerificationSettings)
+    lottery: LotterySettings = Field(default_factory=LotterySettings)
+    placement: PlacementSettings = Field(default_factory=PlacementSettings)
+    staff_sign_in: StaffSignIn = Field(default_factory=StaffSignIn)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, tz: str) -> str:
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {tz!r}") from None
+        return tz
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SeasonConfig:
+        """Cross-references; each problem names its field, e.g. `zones[3].segments[0].road`."""
+        problems: list[tuple[str, str]] = []
+        if self.calendar.grade1_registration.start.year != self.year:
+            problems.append(("calendar.grade1_registration.start", f"is not in the season year {self.year}"))
+        for field, key in (("districts", "code"), ("roads", "name"), ("schools", "id"), ("zones", "id")):
+            seen: set[str] = set()
+            for i, item in enumerate(getattr(self, field)):
+                value = getattr(item, key)
+                if value in seen:
+                    problems.append((f"{field}[{i}].{key}", f"{value!r} is used twice"))
+                seen.add(value)
+        districts = {d.code for d in self.districts}
+        schools = {s.id: s for s in self.schools}
+        roads = {r.name: r for r in self.roads}
+        owners = [
+            ("roads", [r.district for r in self.roads]),
+            ("schools", [x.district for x in self.schools]),
+        ]
+        owners.append(("zones", [z.district for z in self.zones]))
+        for field, codes in owners:
+            problems += [
+                (f"{field}[{i}].district", f"unknown district {code!r}")
+                for i, code in enumerate(codes)
+                if code not in districts
+            ]
+        covered: dict[tuple[int, str], list[tuple[ZoneSegment, str]]] = {}
+        for zi, z in enumerate(self.zones):
+            for si, sid in enumerate(z.schools):
+                s = schools.get(sid)
+                if s is None:
+                    problems.append((f"zones[{zi}].schools[{si}]", f"unknown school {sid!r}"))
+                elif s.kind != "public" or s.plan(z.grade) == 0:
+                    problems.append(
+                        (f"zones[{zi}].schools[{si}]", f"{sid} is not a public school taking grade {z.grade}")
+                    )
+            for gi, seg in enumerate(z.segments):
+                at = f"zones[{zi}].segments[{gi}]"
+                road = roads.get(seg.road)
+                if road is None:
+                    problems.append((f"{at}.road", f"unknown road {seg.road!r}"))
+                    continue
+                if road.district != z.district:
+                    problems.append(
+                        (f"{at}.road", f"{seg.road!r} is in district {road.district}, not {z.district}")
+                    )
+                if seg.to_number < seg.from_number or seg.to_number > road.max_number:
+                    problems.append(
+                        (
+                            f"{at}.to_number",
+                            f"{seg.from_number}-{seg.to_number} is not within 1-{road.max_number}",
+                        )
+                    )
+                for other, other_zone in covered.get((z.grade, seg.road), []):
+                    if any(
+                        seg.covers(n) and other.covers(n) for n in range(seg.from_number, seg.to_number + 1)
+                    ):
+                        problems.append((at, f"overlaps zone {other_zone} on {seg.road!r}"))
+                covered.setdefault((z.grade, seg.road), []).append((seg, z.id))
+        if problems:
+            raise ConfigProblems(problems)
+        return self
+
+    # Derived facts ---------------------------------------------------------------------------
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def age_cutoff(self) -> date:
+        """R-AGE-1: grade-1 children are born on or before 31 Aug of (year - 6)."""
+        return date(self.year - 6, 8, 31)
+
+    @property
+    def property_cutoff(self) -> date:
+        """R-VER-1: a deed counts only if registered before 31 Aug of (year - 3)."""
+        return date(self.year - 3, 8, 31)
+
+    def day_start(self, day: date) -> datetime:
+        return datetime.combine(day, time(0), tzinfo=self.tz)
+
+    def day_end(self, day: date) -> datetime:
+        """The instant a whole day ends: midnight at the start of the next day."""
+        return self.day_start(day + timedelta(days=1))
+
+    @cached_property
+    def school_index(self) -> dict[str, School]:
+        return {s.id: s for s in self.schools}
+
+    @cached_property
+    def district_index(self) -> dict[str, District]:
+        return {d.code: d for d in self.districts}
+
+    @cached_property
+    def road_index(self) -> dict[str, Road]:
+        return {r.name: r for r in self.roads}
+
+    def zone_for(self, grade: int, road: str, number: int) -> Zone | None:
+        for z in self._zones_by_road.get((grade, road), []):
+            if any(seg.road == road and seg.covers(number) for seg in z.segments):
+                return z
+        return None
+
+    @cached_property
+    def _zones_by_road(self) -> dict[tuple[int, str], list[Zone]]:
+        index: dict[tuple[int, str], list[Zone]] = {}
+        for z in self.zones:
+            for seg in z.segments:
+                index.setdefault((z.grade, seg.road), []).append(z)
+        return index
+
+
+def read_mapping(path: Path, what: str) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """A YAML (or JSON) file's top-level mapping, or the problems that stop it being read."""
+    try:
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - a safe loader
+    except FileNotFoundError:
+        return {}, [("(file)", "no such file")]
+    except yaml.YAMLError as e:
+        return {}, [("(syntax)", str(e).replace("\n", " "))]
+    if not isinstance(raw, dict):
+        return {}, [("(top level)", f"must be a mapping {what}")]
+    return raw, []
+
+
+def load_season(path: str | Path) -> SeasonConfig:
+    """Load and validate a season config (YAML or JSON); a name like `jilin-2023` means seasons/."""
+    p = Path(path)
+    if not p.suffix and not p.exists():
+        p = SEASONS_DIR / f"{p.name}.yaml"
+    shown = str(p)
+    raw, unreadable = read_mapping(p, "of fields")
+    if unreadable:
+        raise ConfigError(shown, unreadable)
+    try:
+        return SeasonConfig.model_validate(raw)
+    except ValidationError as e:
+        problems: list[tuple[str, str]] = []
+        for err in e.errors():
+            cause = (err.get("ctx") or {}).get("error")
+            if isinstance(cause, ConfigProblems):
+                problems += cause.problems
+            else:
+                problems.append((_loc(err["loc"]), err["msg"]))
+        raise ConfigError(shown, problems) from None
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"

@@ -1,0 +1,149 @@
+"""Phase gates: the workflow waits at each; a schedule or authorised staff resume it, once."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import date, datetime
+from typing import Any
+
+from enrollment.core.config import SeasonConfig
+from enrollment.core.phases import REGISTRATION_GATE, Phase, phase
+from enrollment.core.ports import Conflict, Store, TaskTokenGone, TaskTokens
+
+
+class GateError(Exception):
+    status = 409
+
+    def __init__(self, message_zh: str, message_en: str) -> None:
+        super().__init__(message_en)
+        self.message_zh = message_zh
+        self.message_en = message_en
+
+
+class UnknownPhase(GateError):
+    status = 404
+
+
+class GateNotOpen(GateError):
+    pass
+
+
+class Forbidden(GateError):
+    status = 403
+
+
+def _phase(config: SeasonConfig, season: str, name: str) -> Phase:
+    if season != config.season:
+        raise UnknownPhase(f"没有{season}年度的招生", f"no season {season!r} here")
+    try:
+        return phase(config, name)
+    except KeyError:
+        raise UnknownPhase(f"没有名为 {name} 的阶段", f"no phase {name!r}") from None
+
+
+def open_gate(
+    config: SeasonConfig,
+    season: str,
+    name: str,
+    *,
+    token: str,
+    execution_id: str,
+    now: datetime,
+    store: Store,
+    tokens: TaskTokens,
+) -> dict[str, Any]:
+    """Store the token the workflow waits on; if the deadline has already passed, go on at once."""
+    _phase(config, season, name)
+    deadline = deadline_of(config, store, season, name)
+    store.put_gate_open(
+        season,
+        name,
+        {
+            "status": "open",
+            "task_token": token,
+            "execution_id": execution_id,
+            "opened_at": now.astimezone(config.tz).isoformat(),
+            "deadline": deadline.isoformat(),
+        },
+    )
+    if now >= deadline:
+        return advance(
+            config,
+            season,
+            name,
+            source="deadline-passed",
+            actor="system",
+            reason="截止时间已过",
+            now=now,
+            store=store,
+            tokens=tokens,
+        )
+    return {"phase": name, "result": "open", "deadline": deadline.isoformat()}
+
+
+def advance(
+    config: SeasonConfig,
+    season: str,
+    name: str,
+    *,
+    source: str,
+    actor: str,
+    reason: str,
+    now: datetime,
+    store: Store,
+    tokens: TaskTokens,
+) -> dict[str, Any]:
+    """Resume the workflow waiting at this gate. A second call changes nothing and says so."""
+    p = _phase(config, season, name)
+    gate = store.get_gate(season, name)
+    if gate is None:
+        raise GateNotOpen(
+            f"“{p.title_zh}”阶段尚未开始，不能推进", f"the workflow has not reached gate {name!r}"
+        )
+    if gate.get("status") == "advanced":
+        return _result("already-advanced", name, gate)
+    when = now.astimezone(config.tz).isoformat()
+    output = {"phase": name, "advanced_at": when, "source": source, "actor": actor}
+    # TaskTokenGone: the workflow already went on (a concurrent resume); recording it is all that is left
+    with contextlib.suppress(TaskTokenGone):
+        tokens.succeed(str(gate["task_token"]), output)
+    changes = {
+        "status": "advanced",
+        "advanced_at": when,
+        "advanced_by": actor,
+        "source": source,
+        "reason": reason,
+    }
+    try:
+        store.close_gate(season, name, changes)
+    except Conflict:
+        return _result("already-advanced", name, store.get_gate(season, name) or gate)
+    return _result("advanced", name, {**gate, **changes})
+
+
+def _result(result: str, name: str, gate: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "phase": name,
+        "result": result,
+        "advanced_at": gate.get("advanced_at"),
+        "advanced_by": gate.get("advanced_by"),
+        "source": gate.get("source"),
+    }
+
+
+def current_extension(store: Store, season: str, grade: int) -> date | None:
+    for item in store.season_items(season):
+        if item["sk"] == f"WINDOW#{grade}":
+            return date.fromisoformat(str(item["extended_to"]))
+    return None
+
+
+def deadline_of(config: SeasonConfig, store: Store, season: str, gate_name: str) -> datetime:
+    """A gate's deadline, after any recorded extension of its window."""
+    p = phase(config, gate_name)
+    for grade, name in REGISTRATION_GATE.items():
+        if name == gate_name:
+            extended = current_extension(store, season, grade)
+            if extended:
+                return max(p.deadline, config.day_end(extended))
+    return p.deadline

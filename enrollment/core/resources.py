@@ -1,0 +1,131 @@
+"""Names shared by the CDK stack and the embedded runtime, so both build the same season.
+
+CDK (`infra/`) and the local runtime (`enrollment/local/`) read every resource name, Lambda
+handler and ASL substitution from here; nothing else spells them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+STATE_MACHINE_FILE = ROOT / "statemachines" / "season.asl.json"
+LAMBDA_RUNTIME = "python3.12"
+SERVICE = "enrollment"
+# the season table's TTL attribute: items carrying it (parents' codes and sessions) expire
+TTL_ATTRIBUTE = "expires_epoch"
+# what API Gateway accepts in a staff request's Authorization header before calling the authorizer
+AUTHORIZATION_PATTERN = r"^Bearer [-0-9A-Za-z._~+/]+=*$"
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    key: str  # short name; the ASL substitution is f"{key.title()}FunctionArn"
+    handler: str  # module path.function, as Lambda's `handler` setting
+    description: str
+    memory_mb: int = 512
+    timeout_s: int = 30
+
+    @property
+    def asl_placeholder(self) -> str:
+        return "".join(part.title() for part in self.key.split("-")) + "FunctionArn"
+
+
+# One entry per Lambda of the phases built so far.
+FUNCTIONS: tuple[FunctionSpec, ...] = (
+    FunctionSpec("register", "functions.register.handler.handler", "Parents' registration API and web form"),
+    FunctionSpec(
+        "authorize", "functions.authorize.handler.handler", "Verifies staff OIDC tokens (API authorizer)"
+    ),
+    FunctionSpec(
+        "console", "functions.console.handler.handler", "The staff console's pages; who is signed in"
+    ),
+    FunctionSpec(
+        "complaints-api", "functions.complaints.api.handler", "Complaints and appeals for districts to answer"
+    ),
+    FunctionSpec("gate-open", "functions.gates.handler.open_gate", "Stores a phase gate's task token"),
+    FunctionSpec(
+        "gate-advance", "functions.gates.handler.advance", "Resumes a phase gate (schedule or staff)"
+    ),
+    FunctionSpec("close-registration", "functions.register.close.handler", "Records demand per school"),
+    FunctionSpec("verify-prepare", "functions.verify.prepare.handler", "Writes the verification batches"),
+    FunctionSpec(
+        "verify-batch", "functions.verify.batch.handler", "Asks the agencies about a batch", timeout_s=300
+    ),
+    FunctionSpec(
+        "verify-close", "functions.verify.close.handler", "Closes home visits; verdicts", timeout_s=300
+    ),
+    FunctionSpec(
+        "spotcheck-draw", "functions.verify.spotcheck.handler", "Draws the city's spot-check sample"
+    ),
+    FunctionSpec("verify-api", "functions.verify.api.handler", "Review, sign-off, home visits, spot-checks"),
+    FunctionSpec(
+        "lottery-prepare", "functions.lottery.prepare.handler", "Freezes private-school pools", timeout_s=120
+    ),
+    FunctionSpec("lottery-wait", "functions.lottery.wait.handler", "Waits for a lottery ceremony"),
+    FunctionSpec(
+        "lottery-record", "functions.lottery.record.handler", "Archives a private admission", timeout_s=300
+    ),
+    FunctionSpec("lottery-api", "functions.lottery.api.handler", "The lottery ceremony API"),
+    FunctionSpec(
+        "place",
+        "functions.place.handler.handler",
+        "Places every child and checks itself",
+        memory_mb=2048,
+        timeout_s=900,
+    ),
+    FunctionSpec("place-api", "functions.place.api.handler", "Committee decisions, deferrals, overrides"),
+    FunctionSpec(
+        "seal", "functions.archive.seal.handler", "Seals the season's signed archive", timeout_s=300
+    ),
+    FunctionSpec("notify-prepare", "functions.notify.prepare.handler", "Batches the admission notices"),
+    FunctionSpec(
+        "classes", "functions.place.classes.handler", "Draws and seals the sunshine classes", timeout_s=300
+    ),
+    FunctionSpec(
+        "notify-batch",
+        "functions.notify.batch.handler",
+        "Issues a batch of notices (PDF, SMS)",
+        timeout_s=300,
+    ),
+)
+FUNCTION_INDEX = {f.key: f for f in FUNCTIONS}
+
+
+def stack_name(config_name: str) -> str:
+    return f"Enrollment-{config_name}"
+
+
+def function_name(config_name: str, key: str) -> str:
+    return f"enrollment-{config_name}-{key}"
+
+
+def table_name(config_name: str) -> str:
+    return f"enrollment-{config_name}"
+
+
+def idempotency_table_name(config_name: str) -> str:
+    return f"enrollment-{config_name}-idempotency"
+
+
+def state_machine_name(config_name: str) -> str:
+    return f"enrollment-{config_name}-season"
+
+
+def schedule_group_name(config_name: str) -> str:
+    return f"enrollment-{config_name}"
+
+
+def work_bucket_name(config_name: str, account: str, region: str) -> str:
+    return f"enrollment-{config_name}-work-{account}-{region}"
+
+
+def archive_bucket_name(config_name: str, account: str, region: str) -> str:
+    return f"enrollment-{config_name}-archive-{account}-{region}"
+
+
+# Substitution names used in statemachines/season.asl.json besides the function ARNs.
+ASL_TABLE_NAME = "TableName"
+ASL_SEASON = "Season"
+ASL_PARTITION = "Partition"

@@ -1,0 +1,188 @@
+"""Who a staff caller is, and what they may see or sign (R-DATA-2, R-VER-3, R-VER-5).
+
+Staff sign in with OIDC (enrollment/people/access.py): their role and district come from their token's
+groups, checked by API Gateway's authorizer. The staff directory (`seasons/{name}.staff.yaml`,
+independent of the season config) lists the agencies' IAM identities, which call their own route
+signed with SigV4, and the staff users `enroll serve`'s development issuer seeds locally (in AWS
+the bureau adds them to the Cognito user pool's groups). The roles:
+
+- `district`: a district bureau's reviewer; reads and signs only cases whose `district` is theirs.
+- `city`: the city bureau; reads every district and runs the spot-check (抽查, R-VER-5). It does not
+  sign district verification decisions: the spot-checker never checks its own work.
+- `auditor`: reads everything, changes nothing.
+- `community`: the street/community office's system, which only answers home visits (R-VER-2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from enrollment.core.config import read_mapping
+
+Role = Literal["district", "city", "auditor", "community"]  # community: the office answering home visits
+ROLE_ZH: dict[str, str] = {
+    "district": "区教育局",
+    "city": "市教育局",
+    "auditor": "审计监督",
+    "community": "街道社区",
+}
+STAFF_DIR = Path(__file__).resolve().parents[2] / "seasons"
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class StaffError(Exception):
+    """A staff request refused; `status` is the HTTP status, messages are zh-CN and English."""
+
+    status = 400
+
+    def __init__(self, message_zh: str, message_en: str) -> None:
+        super().__init__(message_en)
+        self.message_zh = message_zh
+        self.message_en = message_en
+
+
+class Forbidden(StaffError):
+    status = 403
+
+
+class UnknownStaff(Forbidden):
+    """The caller is not in the staff directory."""
+
+
+class StaffDirectoryError(ValueError):
+    """A staff directory file that is not valid: names the file, the field and what is wrong."""
+
+    def __init__(self, path: str, problems: list[tuple[str, str]]) -> None:
+        self.path = path
+        self.problems = problems
+        super().__init__(
+            "staff directory is not valid:\n" + "\n".join(f"{path}: {f}: {m}" for f, m in problems)
+        )
+
+
+class StaffMember(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # staff: the user name they sign in with (the token's `username`); agencies: their IAM ARN
+    principal: str = Field(min_length=1, description="sign-in user name, or an agency's IAM ARN")
+    role: Role
+    district: str | None = None
+    name: str = Field(default="", max_length=50, description="display name (synthetic), for seeded users")
+
+    @model_validator(mode="after")
+    def _district_matches_role(self) -> StaffMember:
+        if self.role == "district" and not self.district:
+            raise ValueError("district staff need a district")
+        if self.role != "district" and self.district is not None:
+            raise ValueError(f"{self.role} staff belong to no district")
+        return self
+
+
+class _DirectoryFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    staff: list[StaffMember]
+
+
+class StaffDirectory:
+    """Staff by principal; `lookup` is the only way a request becomes a `StaffMember`."""
+
+    def __init__(self, members: Iterable[StaffMember]) -> None:
+        self._by_principal: dict[str, StaffMember] = {}
+        for m in members:
+            if m.principal in self._by_principal:
+                raise ValueError(f"principal {m.principal!r} is listed twice")
+            self._by_principal[m.principal] = m
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any], source: str = "(mapping)") -> StaffDirectory:
+        """From `{"staff": [{"principal": ..., "role": ..., "district": ...}, ...]}`."""
+        try:
+            parsed = _DirectoryFile.model_validate(raw)
+        except ValidationError as e:
+            problems = [
+                (".".join(str(p) for p in err["loc"]) or "(top level)", err["msg"]) for err in e.errors()
+            ]
+            raise StaffDirectoryError(source, problems) from None
+        try:
+            return cls(parsed.staff)
+        except ValueError as e:
+            raise StaffDirectoryError(source, [("staff", str(e))]) from None
+
+    @classmethod
+    def load(cls, path: str | Path) -> StaffDirectory:
+        """Load a YAML or JSON directory; a bare name like `jilin-2023` means seasons/jilin-2023.staff.yaml."""
+        p = Path(path)
+        if not p.suffix and not p.exists():
+            p = STAFF_DIR / f"{p.name}.staff.yaml"
+        shown = str(p)
+        raw, unreadable = read_mapping(p, "with a `staff` list")
+        if unreadable:
+            raise StaffDirectoryError(shown, unreadable)
+        return cls.from_mapping(raw, shown)
+
+    def lookup(self, principal: str | None) -> StaffMember:
+        member = self._by_principal.get(principal or "")
+        if member is None:
+            raise UnknownStaff(
+                "未授权：不是登记在册的招生工作人员", "forbidden: not a registered staff member"
+            )
+        return member
+
+    def __iter__(self) -> Iterator[StaffMember]:
+        return iter(self._by_principal.values())
+
+    def __len__(self) -> int:
+        return len(self._by_principal)
+
+    def __contains__(self, principal: object) -> bool:
+        return principal in self._by_principal
+
+    def districts(self) -> set[str]:
+        """The districts that have at least one district reviewer."""
+        return {m.district for m in self if m.district is not None}
+
+
+def can_read(staff: StaffMember, district: str) -> bool:
+    """R-DATA-2: district staff see only their own district; city and auditors see all."""
+    return staff.role in ("city", "auditor") or staff.district == district
+
+
+def can_decide(staff: StaffMember, district: str) -> bool:
+    """R-VER-3: only a reviewer of the case's own district signs its verification decision."""
+    return staff.role == "district" and staff.district == district
+
+
+def can_spot_check(staff: StaffMember) -> bool:
+    """R-VER-5: the city bureau spot-checks the districts."""
+    return staff.role == "city"
+
+
+def require_read(staff: StaffMember, district: str) -> None:
+    if not can_read(staff, district):
+        raise Forbidden(
+            f"无权查看{district}的招生审核信息（仅限本区）", f"forbidden: cases of district {district}"
+        )
+
+
+def require_decide(staff: StaffMember, district: str) -> None:
+    if can_decide(staff, district):
+        return
+    if staff.role == "auditor":
+        raise Forbidden("审计监督人员只能查看，不能审核", "forbidden: auditors read only")
+    if staff.role == "city":
+        raise Forbidden(
+            "市教育局负责抽查，审核结论由区教育局签署",
+            "forbidden: district bureaus sign verification decisions",
+        )
+    raise Forbidden(f"无权审核{district}的案件（仅限本区）", f"forbidden: cases of district {district}")
+
+
+def require_spot_check(staff: StaffMember) -> None:
+    if not can_spot_check(staff):
+        raise Forbidden("只有市教育局可以抽查", "forbidden: only the city bureau spot-checks")

@@ -1,0 +1,190 @@
+"""Registering a child: rules, one registration per child, what gets stored (R-REG-*, R-DATA-*)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from enrollment.core.config import SeasonConfig
+from enrollment.core.idcard import mask
+from enrollment.core.phases import REGISTRATION_GATE
+from enrollment.core.ports import ChildKeyer, DuplicateChild, NotFound, Store
+from enrollment.registration.form import (
+    CATEGORY_ZH,
+    RegistrationRefused,
+    RegistrationRequest,
+    Violation,
+    check_registration,
+)
+
+STATUS_ZH = {"registered": "已报名，待审核"}
+
+
+@dataclass(frozen=True)
+class SeasonState:
+    """What staff have changed during the season: advanced gates and extended windows."""
+
+    advanced_gates: frozenset[str]
+    extended_to: dict[int, date]
+
+    @classmethod
+    def from_items(cls, items: list[dict[str, Any]]) -> SeasonState:
+        gates = frozenset(
+            str(i["sk"]).removeprefix("GATE#")
+            for i in items
+            if str(i["sk"]).startswith("GATE#") and i.get("status") == "advanced"
+        )
+        ext = {
+            int(str(i["sk"]).removeprefix("WINDOW#")): date.fromisoformat(str(i["extended_to"]))
+            for i in items
+            if str(i["sk"]).startswith("WINDOW#") and str(i["sk"]).count("#") == 1  # not the history entries
+        }
+        return cls(gates, ext)
+
+
+def registration_id(child_key: str) -> str:
+    """The registration id, derived from the child key (80 bits): one per child and season, whatever the
+    grade or category, and unguessable without the KMS key. Shown as `R-XXXX-XXXX-XXXX-XXXX`."""
+    digest = hashlib.sha256(f"registration-id|{child_key}".encode()).digest()
+    code = base64.b32encode(digest).decode()[:16]
+    return "R-" + "-".join(code[i : i + 4] for i in range(0, 16, 4))
+
+
+def targets(req: RegistrationRequest, config: SeasonConfig) -> tuple[str | None, str | None]:
+    """(zone id, the school this registration asks for) for demand and later phases."""
+    if req.category in ("private", "specialised"):
+        return None, req.private_school_id
+    if req.category == "ethnic":
+        ethnic = [s for s in config.schools if s.kind == "ethnic" and s.plan(req.grade) > 0]
+        near = min(ethnic, key=lambda s: s.district != req.home_address.district, default=None)
+        return None, near.id if near else None
+    zone = config.zone_for(req.grade, req.home_address.road, req.home_address.number)
+    if zone is None:
+        return None, None
+    if not zone.multi_school:
+        return zone.id, zone.schools[0]
+    return zone.id, req.school_preferences[0] if req.school_preferences else None
+
+
+def register(
+    req: RegistrationRequest,
+    *,
+    config: SeasonConfig,
+    now: datetime,
+    store: Store,
+    keyer: ChildKeyer,
+) -> dict[str, Any]:
+    """Check the season rules and store one registration; RegistrationRefused (nothing stored) if any breaks."""
+    state = SeasonState.from_items(store.season_items(config.season))
+    violations = check_registration(req, config, now, state.extended_to.get(req.grade))
+    if REGISTRATION_GATE[req.grade] in state.advanced_gates and not any(
+        v.rule == "R-REG-1" for v in violations
+    ):
+        violations.insert(
+            0,
+            Violation(
+                "grade",
+                "R-REG-1",
+                f"{req.grade}年级网上报名已截止",
+                f"grade {req.grade} registration is closed",
+            ),
+        )
+    if violations:
+        raise RegistrationRefused(violations)
+    child_key = keyer.child_key(req.season, req.child.id_type, req.child.id_number)
+    rid = registration_id(child_key)
+    zone_id, target = targets(req, config)
+    item: dict[str, Any] = {
+        "registration_id": rid,
+        "season": req.season,
+        "grade": req.grade,
+        "category": req.category,
+        "district": req.home_address.district,
+        "zone_id": zone_id,
+        "target_school": target,
+        "special_claims": list(req.special_claims),
+        "status": "registered",
+        "created_at": now.astimezone(config.tz).isoformat(),
+        "child_key": child_key,
+        "masked_id": mask(req.child.id_number),
+        "request": req.model_dump(mode="json"),
+        "gsi1pk": f"SEASON#{req.season}#REG",
+        "gsi1sk": f"{req.grade}#{req.home_address.district}#{rid}",
+    }
+    try:
+        store.create_registration(item)
+    except DuplicateChild as e:
+        raise RegistrationRefused(
+            [
+                Violation(
+                    "child.id_number",
+                    "R-REG-2",
+                    "该儿童本年度已报名，每名儿童只能报名一个类别（公民同招，不可兼报）",
+                    "this child is already registered this season (one category only)",
+                )
+            ],
+            status=409,
+        ) from e
+    return receipt(item, config)
+
+
+def receipt(item: dict[str, Any], config: SeasonConfig) -> dict[str, Any]:
+    """What a parent sees of a registration: masked, no contact data."""
+    req = item["request"]
+    target = item.get("target_school")
+    school = config.school_index.get(target) if target else None
+    name = str(req["child"]["name"])
+    return {
+        "registration_id": item["registration_id"],
+        "season": item["season"],
+        "grade": int(item["grade"]),
+        "category": item["category"],
+        "category_zh": CATEGORY_ZH[item["category"]],
+        "status": item["status"],
+        "status_zh": STATUS_ZH.get(item["status"], item["status"]),
+        "created_at": item["created_at"],
+        "child": {"name": name[0] + "*" * (len(name) - 1), "id_number": item["masked_id"]},
+        "school": {"id": school.id, "name": school.name} if school else None,
+        "zone_id": item.get("zone_id"),
+    }
+
+
+def status(registration_id: str, *, config: SeasonConfig, store: Store) -> dict[str, Any]:
+    try:
+        return receipt(store.get_registration(registration_id), config)
+    except NotFound:
+        raise RegistrationRefused(
+            [Violation("registration_id", "R-OPEN-1", "未找到该报名编号", "no registration with this id")],
+            status=404,
+        ) from None
+
+
+def require_guardian(
+    registration_id: str, id_number: str, *, config: SeasonConfig, store: Store, keyer: ChildKeyer
+) -> dict[str, Any]:
+    """The caller knows the child's ID number: its keyed hash matches the registration's (else 403)."""
+    try:
+        item = store.get_registration(registration_id)
+    except NotFound:
+        item = None
+    if item is not None:
+        id_type = str(item["request"]["child"].get("id_type", "resident"))
+        if hmac.compare_digest(
+            keyer.child_key(config.season, id_type, id_number.strip().upper()), str(item["child_key"])
+        ):
+            return item
+    raise RegistrationRefused(  # the same answer whether the id or the number is wrong: it reveals nothing
+        [
+            Violation(
+                "id_number",
+                "R-DATA-2",
+                "报名编号与身份证号不匹配",
+                "registration id and ID number do not match",
+            )
+        ],
+        status=403,
+    )

@@ -1,0 +1,4 @@
+"""The season report (招生入学情况报告, R-OPEN-1, R-WARN-1): one HTML page and its charts.
+
+Reads the season's outcome; nothing imports it but the command line.
+"""

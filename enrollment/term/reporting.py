@@ -1,0 +1,86 @@
+"""Reporting day (R-NOTE-1) and sunshine classes (R-CLASS-1) for the children who reported.
+
+Schools report arrivals through their district bureau (a child is marked once; marking again changes
+nothing); children placed but not arrived are the no-shows the school follows up. A week before
+term each school's arrived children are assigned to classes (`enrollment.term.classes`: balanced by sex
+and birth month, random from a recorded seed) and the class lists become a separately signed
+addition to the season's archive (`additions/{season}/classes/`, the same manifest, signature and
+key files as LOTTERY.md's archive), never a rewrite of it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any, Protocol
+
+from enrollment.core.config import SeasonConfig
+from enrollment.core.staff import Forbidden, StaffError, StaffMember
+from enrollment.term import classes
+
+CLASS_SIZE = {1: 45, 7: 50}  # the national standard class sizes for primary and junior secondary
+
+
+class Arrivals(Protocol):
+    def mark_arrival(self, season: str, school_id: str, registration_id: str, item: dict[str, Any]) -> bool:
+        """Record an arrival once. True if newly recorded."""
+        ...
+
+    def arrivals(self, season: str, school_id: str) -> set[str]: ...
+
+
+class ArrivalRefused(StaffError):
+    status = 422
+
+
+def mark_arrivals(
+    config: SeasonConfig,
+    season: str,
+    school_id: str,
+    registration_ids: Iterable[str],
+    placed_at: Mapping[str, str | None],
+    *,
+    staff: StaffMember,
+    store: Arrivals,
+    at: str,
+) -> dict[str, Any]:
+    """The school's children who came with their notice (R-NOTE-1); refused for children placed elsewhere."""
+    school = config.school_index.get(school_id)
+    if school is None:
+        raise ArrivalRefused(f"没有学校 {school_id}", f"no school {school_id!r}")
+    if not (staff.role == "district" and staff.district == school.district):
+        raise Forbidden(
+            f"只有{school.district}教育局可以登记本区学校报到", "only the school's district records arrivals"
+        )
+    ids = list(registration_ids)
+    elsewhere = [rid for rid in ids if placed_at.get(rid) != school_id]
+    if elsewhere:
+        raise ArrivalRefused(
+            f"以下学生未被本校录取：{', '.join(elsewhere[:10])}",
+            f"not placed at {school_id}: {elsewhere[:10]}",
+        )
+    new = sum(store.mark_arrival(season, school_id, rid, {"at": at, "by": staff.principal}) for rid in ids)
+    return {"school_id": school_id, "marked": new, "already": len(ids) - new}
+
+
+def no_shows(school_id: str, placed_at: Mapping[str, str | None], arrived: set[str]) -> list[str]:
+    """Children placed at the school who have not reported: the school follows them up (R-NOTE-1)."""
+    return sorted(rid for rid, school in placed_at.items() if school == school_id and rid not in arrived)
+
+
+def student(registration: Mapping[str, Any]) -> classes.Student:
+    child = registration["request"]["child"]
+    return classes.Student(
+        str(registration["registration_id"]), child["sex"], date.fromisoformat(str(child["birth_date"])).month
+    )
+
+
+def assign_school(
+    season: str, school_id: str, grade: int, students: list[classes.Student], seed: str
+) -> dict[str, object] | None:
+    """One school and grade's sunshine classes, as the record the addition archives (None: nobody came)."""
+    if not students:
+        return None
+    count = max(1, math.ceil(len(students) / CLASS_SIZE.get(grade, 45)))
+    return classes.assign(season, school_id, grade, students, count, seed, seed_source="system").record()

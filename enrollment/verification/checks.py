@@ -1,0 +1,333 @@
+"""Asking the agencies and judging the answers (R-VER-1, R-VER-2, R-MIG-1, R-PRIO-1, R-LOT-2).
+
+Agencies sit behind one small interface each. The local adapters answer from the registries the
+synthetic population comes with; the AWS adapters would call each agency's HTTPS endpoint named in
+`config.verification.agencies` with credentials from Secrets Manager. No agency is reachable from
+this project's machines, so those HTTPS adapters are not built: a season that needs them stops with
+`AgenciesNotConfigured` instead of pretending to verify.
+
+The rules are plain functions over the stored registration item and its checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
+
+from enrollment.core.config import SeasonConfig
+from enrollment.verification.registries import Registries
+from enrollment.verification.verdicts import Agency, Check, Fact, ReasonCode, Verdict
+
+PRIORITY_CLAIMS = ("military", "police-merit", "introduced-talent")
+
+
+class AgencyUnavailable(Exception):
+    """An agency errored or timed out. The ASL retries on this name, with backoff."""
+
+
+class AgenciesNotConfigured(Exception):
+    """No way to reach the agencies: no local registries and no HTTPS adapters built."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    reason: str  # the agency's reason code: found, no-record, ...
+    facts: dict[str, str | int | bool | None] = field(default_factory=dict)
+
+
+class PublicSecurity(Protocol):
+    def lookup(self, id_type: str, id_number: str) -> Answer: ...
+
+
+class Housing(Protocol):
+    def deed(self, deed_number: str) -> Answer: ...
+
+
+class Planning(Protocol):
+    def planned_use(self, deed_number: str) -> Answer: ...
+
+
+class Community(Protocol):
+    def request_visit(self, registration_id: str, id_number: str, address: dict[str, Any]) -> None:
+        """Ask the community office to visit; its answer comes later through the callback API."""
+        ...
+
+
+@dataclass
+class Agencies:
+    public_security: PublicSecurity
+    housing: Housing
+    planning: Planning
+    community: Community
+
+
+def _address(a: Any) -> dict[str, str | int | bool | None]:
+    return {"district": a.district, "road": a.road, "number": a.number}
+
+
+class LocalRegistries:
+    """All four agencies answering from the registries (the embedded backend)."""
+
+    def __init__(self, registries: Registries) -> None:
+        self.registries = registries
+        self.visits_requested: list[str] = []
+
+    def lookup(self, id_type: str, id_number: str) -> Answer:
+        r = self.registries.hukou(id_number)
+        if r is None:
+            return Answer("no-record")
+        return Answer(
+            "found",
+            {
+                "kind": r.kind,
+                **_address(r.address),
+                "permit_number": r.permit_number,
+                "since": r.since.isoformat(),
+            },
+        )
+
+    def deed(self, deed_number: str) -> Answer:
+        d = self.registries.deed(deed_number)
+        if d is None:
+            return Answer("no-record")
+        return Answer(
+            "found",
+            {
+                **_address(d.address),
+                "registered_on": d.registered_on.isoformat(),
+                "owners": len(d.owner_id_numbers),
+            },
+        )
+
+    def planned_use(self, deed_number: str) -> Answer:
+        p = self.registries.planned_use(deed_number)
+        return Answer("no-record") if p is None else Answer("found", {"planned_use": p.planned_use})
+
+    def request_visit(self, registration_id: str, id_number: str, address: dict[str, Any]) -> None:
+        self.visits_requested.append(registration_id)
+
+    def visit_answer(self, id_number: str, asked_on: date) -> tuple[date, bool] | None:
+        """When the community would answer a visit asked on `asked_on`, and what (demo driver)."""
+        r = self.registries.residence(id_number)
+        if r is None:
+            return None
+        return asked_on + timedelta(days=r.visit_delay_days), r.lives_there
+
+    def agencies(self) -> Agencies:
+        return Agencies(self, self, self, self)
+
+
+class Faulty:
+    """Wraps an agency: the first `failures` calls raise AgencyUnavailable (-1: every call)."""
+
+    def __init__(self, inner: Any, failures: int) -> None:
+        self.inner = inner
+        self.failures = failures
+        self.calls = 0
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self.inner, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self.calls += 1
+            if self.failures < 0 or self.calls <= self.failures:
+                raise AgencyUnavailable(f"{name}: agency did not answer")
+            return target(*args, **kwargs)
+
+        return call
+
+
+# Which agencies a registration needs -------------------------------------------------------------
+
+
+def checks_needed(item: dict[str, Any]) -> list[Agency]:
+    req = item["request"]
+    if req["child"].get("id_type") == "passport":
+        return []  # R-FOREIGN-1: checked with foreign-affairs offices, by people
+    needed: list[Agency] = ["public-security"]
+    if item["category"] == "public":
+        if (req["residence"].get("property") or {}).get("deed_number"):
+            needed += ["housing", "planning"]
+        needed.append("community")
+    return needed
+
+
+def ask(agencies: Agencies, agency: Agency, item: dict[str, Any], now: datetime) -> Check:
+    """One agency's answer as a stored check (community: a visit requested, answer pending)."""
+    req = item["request"]
+    rid = str(item["registration_id"])
+    deed = (req["residence"].get("property") or {}).get("deed_number", "")
+    if agency == "community":
+        agencies.community.request_visit(rid, req["child"]["id_number"], req["home_address"])
+        return Check(
+            registration_id=rid, agency=agency, status="pending", asked_at=now, reason="visit-requested"
+        )
+    if agency == "public-security":
+        answer = agencies.public_security.lookup(
+            req["child"].get("id_type", "resident-id"), req["child"]["id_number"]
+        )
+    elif agency == "housing":
+        answer = agencies.housing.deed(deed)
+    else:
+        answer = agencies.planning.planned_use(deed)
+    return Check(
+        registration_id=rid,
+        agency=agency,
+        status="answered",
+        asked_at=now,
+        answered_at=now,
+        reason=answer.reason,
+        facts=answer.facts,
+    )
+
+
+def unanswered(agency: Agency, registration_id: str, now: datetime) -> Check:
+    return Check(
+        registration_id=registration_id, agency=agency, status="unanswered", asked_at=now, reason="timeout"
+    )
+
+
+def visit_answer(
+    registration_id: str, lives_there: bool, asked_at: datetime, now: datetime, visitor: str
+) -> Check:
+    return Check(
+        registration_id=registration_id,
+        agency="community",
+        status="answered",
+        asked_at=asked_at,
+        answered_at=now,
+        reason="lives-there" if lives_there else "not-living-there",
+        facts={"lives_there": lives_there, "visitor": visitor},
+    )
+
+
+def visit_closed(registration_id: str, asked_at: datetime, now: datetime) -> Check:
+    """The home-visit deadline passed without an answer (→ review)."""
+    return Check(
+        registration_id=registration_id,
+        agency="community",
+        status="not-confirmed",
+        asked_at=asked_at,
+        answered_at=now,
+        reason="deadline-passed",
+    )
+
+
+def is_complete(item: dict[str, Any], checks: Iterable[Check]) -> bool:
+    by = {c.agency: c for c in checks}
+    return all(a in by and by[a].status != "pending" for a in checks_needed(item))
+
+
+# The rules -----------------------------------------------------------------------------------------
+
+
+def _same_house(facts: dict[str, Any], addr: dict[str, Any]) -> bool:
+    return (facts.get("district"), facts.get("road"), facts.get("number")) == (
+        addr.get("district"),
+        addr.get("road"),
+        addr.get("number"),
+    )
+
+
+def verdict(config: SeasonConfig, item: dict[str, Any], checks: Iterable[Check], now: datetime) -> Verdict:
+    """What the checks establish. Every failing fact is reported, not just the first (R-VER-4)."""
+    if not is_complete(item, checks):
+        raise ValueError(f"{item['registration_id']}: checks are not complete")
+    by = {c.agency: c for c in checks}
+    req = item["request"]
+    grade = int(item["grade"])
+    reasons: list[ReasonCode] = []
+    facts: dict[Fact, bool] = {}
+    base = {
+        "registration_id": item["registration_id"],
+        "season": item["season"],
+        "grade": grade,
+        "district": item["district"],
+        "category": item["category"],
+        "decided_at": now,
+    }
+    if req["child"].get("id_type") == "passport":
+        return Verdict(**base, status="review", reasons=["foreign-check-pending"])
+    if any(c.status == "unanswered" for c in by.values()):
+        reasons.append("agency-unanswered")
+
+    police = by["public-security"]
+    record = police.facts if police.status == "answered" and police.reason == "found" else None
+    basis = req["residence"]["basis"]
+    if record is None and police.status == "answered":
+        reasons.append("permit-not-found" if basis == "residence-permit" else "hukou-not-found")
+
+    if item["category"] in ("private", "specialised", "ethnic"):  # no catchment; R-LOT-2 own-district
+        school = config.school_index.get(str(item.get("target_school")))
+        if record is not None and school is not None:
+            facts["own-district"] = record.get("district") == school.district
+        status = "review" if reasons else "eligible"
+        return Verdict(**base, status=status, facts=facts, reasons=reasons)
+
+    zone = None
+    if record is not None:
+        if basis == "residence-permit":  # R-MIG-1: the permit is the main basis
+            if record.get("kind") != "residence-permit" or record.get("permit_number") != req[
+                "residence"
+            ].get("residence_permit_number"):
+                reasons.append("permit-not-found")
+            else:
+                zone = config.zone_for(grade, str(record["road"]), int(record["number"]))  # type: ignore[arg-type]
+                facts["residence-permit-in-zone"] = zone is not None
+                if zone is None:
+                    reasons.append("permit-outside-zone")
+        else:
+            stated = req["residence"].get("hukou_address") or {}
+            if not _same_house(record, stated):
+                reasons.append("hukou-address-mismatch")
+            zone = config.zone_for(grade, str(record["road"]), int(record["number"]))  # type: ignore[arg-type]
+            facts["hukou-in-zone"] = zone is not None
+            if zone is None:
+                reasons.append("hukou-outside-zone")
+
+    deed_check = by.get("housing")
+    if deed_check is None:
+        if basis == "hukou":
+            reasons.append("no-property")  # a migrant without property may still be placed by permit
+    elif deed_check.status == "answered":
+        if deed_check.reason != "found":
+            reasons.append("deed-not-found")
+        else:
+            d = deed_check.facts
+            deed_zone = config.zone_for(grade, str(d["road"]), int(d["number"]))  # type: ignore[arg-type]
+            facts["deed-in-zone"] = deed_zone is not None
+            if record is not None:
+                facts["hukou-deed-match"] = _same_house(d, record)
+                if not facts["hukou-deed-match"]:
+                    reasons.append("deed-address-mismatch")
+            # registered strictly before the cut-off: on the cut-off day fails (R-VER-1)
+            if date.fromisoformat(str(d["registered_on"])) >= config.property_cutoff:
+                reasons.append("deed-after-cutoff")
+        plan = by.get("planning")
+        if plan is not None and plan.status == "answered":
+            if plan.reason != "found":  # planning holds no record of a known deed: a person looks
+                reasons.append("agency-unanswered")
+            elif plan.facts.get("planned_use") != "residential":
+                reasons.append("not-residential")
+
+    visit = by.get("community")
+    if visit is not None:
+        if visit.status == "not-confirmed":
+            reasons.append("visit-not-confirmed")
+        elif visit.status == "answered":
+            facts["actual-residence"] = bool(visit.facts.get("lives_there"))
+            if not facts["actual-residence"]:
+                reasons.append("not-living-there")
+
+    claims = [c for c in item.get("special_claims", []) if c in PRIORITY_CLAIMS]
+    if claims:  # R-PRIO-1: no agency registry for these here; a person verifies the claim
+        facts["policy-priority"] = False
+        reasons.append("priority-not-verified")
+
+    if not reasons:
+        return Verdict(**base, status="eligible", zone_id=zone.id if zone else None, facts=facts)
+    review_only = {"agency-unanswered", "visit-not-confirmed", "priority-not-verified"}
+    status = "review" if set(reasons) <= review_only else "not-eligible"
+    return Verdict(**base, status=status, zone_id=zone.id if zone else None, facts=facts, reasons=reasons)

@@ -1,0 +1,74 @@
+"""What every API handler answers when a request breaks a rule: 4xx JSON naming field and rule."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from enrollment.core.config import SeasonConfig
+from enrollment.core.staff import StaffDirectory, StaffError, StaffMember, UnknownStaff
+from enrollment.people.access import member_from_context
+from enrollment.registration.form import Violation, violations_from_errors
+
+
+def refusal(status: int, violations: list[Violation]) -> Response[str]:
+    body = {
+        "message": violations[0].message_zh if violations else "请求有误",
+        "errors": [v.as_dict() for v in violations],
+    }
+    return Response(status, content_types.APPLICATION_JSON, json.dumps(body, ensure_ascii=False))
+
+
+def invalid_request(errors: list[Any]) -> list[Violation]:
+    """Powertools' request validation errors, as violations of the fields they are about."""
+    return violations_from_errors(errors, prefix=("body", "path", "query"))
+
+
+def json_response(status: int, body: Any) -> Response[str]:
+    return Response(status, content_types.APPLICATION_JSON, json.dumps(body, ensure_ascii=False, default=str))
+
+
+def staff_resolver() -> APIGatewayRestResolver:
+    """A resolver for IAM-authorised staff routes: staff refusals and invalid bodies as 4xx JSON."""
+    app = APIGatewayRestResolver(
+        enable_validation=True,
+        serializer=lambda obj: json.dumps(obj, ensure_ascii=False, separators=(",", ":")),
+    )
+
+    app.exception_handler(StaffError)(_staff_refusal)
+    app.exception_handler(RequestValidationError)(_invalid_body)
+    return app
+
+
+def _staff_refusal(e: StaffError) -> Response[str]:
+    return json_response(e.status, {"message": e.message_zh, "message_en": e.message_en})
+
+
+def _invalid_body(e: RequestValidationError) -> Response[str]:
+    return refusal(422, invalid_request(list(e.errors())))
+
+
+def staff_caller(app: APIGatewayRestResolver, directory: StaffDirectory) -> StaffMember:
+    """Who calls: on staff routes the member the OIDC token authorizer verified (role and district
+    from the token's groups, enrollment/people/access.py); on the IAM-signed agency route the IAM identity,
+    which must be an agency listed in the staff directory. Anyone else: 403."""
+    member = member_from_context(app.current_event.raw_event.get("requestContext", {}).get("authorizer"))
+    if member is not None:
+        return member
+    identity = app.current_event.request_context.identity
+    agency = directory.lookup(identity.user_arn or identity.caller)
+    if agency.role != "community":  # staff sign in with OIDC; an IAM identity is never staff
+        raise UnknownStaff("未授权：工作人员请登录后操作", "forbidden: staff sign in with OIDC")
+    return agency
+
+
+def require_season(config: SeasonConfig, season: str) -> None:
+    if season != config.season:
+        raise NoSuchSeason(f"没有{season}年度的招生", f"no season {season!r} here")
+
+
+class NoSuchSeason(StaffError):
+    status = 404
