@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
+from enrollment.adapters.wiring import Wiring, wiring
 from enrollment.core.config import SeasonConfig
 from enrollment.core.staff import StaffDirectory, StaffError, StaffMember, UnknownStaff
+from enrollment.people import console
 from enrollment.people.access import member_from_context
 from enrollment.registration.form import Violation, violations_from_errors
+
+if TYPE_CHECKING:
+    from enrollment.adapters.console_reads import ConsoleReads
 
 
 def refusal(status: int, violations: list[Violation]) -> Response[str]:
@@ -70,5 +76,28 @@ def require_season(config: SeasonConfig, season: str) -> None:
         raise NoSuchSeason(f"没有{season}年度的招生", f"no season {season!r} here")
 
 
+def caller(app: APIGatewayRestResolver) -> StaffMember:
+    """Who calls the request `app` is resolving (`staff_caller`), by this cold start's staff directory."""
+    return staff_caller(app, wiring().staff)
+
+
+def season_wiring(season: str) -> Wiring:
+    """This cold start's adapters, once the path's season is the one deployed here (else 404)."""
+    w = wiring()
+    require_season(w.config, season)
+    return w
+
+
 class NoSuchSeason(StaffError):
     status = 404
+
+
+def district_page(
+    app: APIGatewayRestResolver, reads: ConsoleReads, season: str, district: str, staff: StaffMember
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the district's registrations as `?grade=1|7&limit=1..500&cursor=` asks, and the
+    next cursor; an item whose stored district is not `district` is refused (not only the path's)."""
+    query = app.current_event.get_query_string_value
+    page = console.page_request(query("grade"), query("cursor"), query("limit"))
+    items, cursor = console.district_page(partial(reads.district_registrations, season, district), page)
+    return console.own_items(items, staff, district), cursor

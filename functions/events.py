@@ -1,8 +1,30 @@
-"""Workflow events shared by several task functions."""
+"""Workflow events shared by several task functions, and the shape every task handler has.
+
+A task handler parses its event, calls one use case of the domain with what `wiring()` built, and
+returns the use case's answer. `task(Model)` does the parsing and the wiring, under Powertools'
+decorators, which each handler still lists itself:
+
+    @logger.inject_lambda_context
+    @metrics.log_metrics
+    @tracer.capture_lambda_handler(capture_response=False)
+    @task(SeasonEvent)
+    def handler(request: SeasonEvent, w: Wiring) -> dict[str, Any]:
+        return use_case(w.config, request.season, store=w.store, now=clock.now())
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict
+
+from enrollment.adapters.wiring import Wiring, wiring
+
+Event = TypeVar("Event", bound=BaseModel)
+Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 
 class SeasonEvent(BaseModel):
@@ -10,3 +32,24 @@ class SeasonEvent(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     season: str
+
+
+class SchoolEvent(SeasonEvent):
+    """A task about one school and grade of the season (the lottery Map's items)."""
+
+    school_id: str
+    grade: int
+
+
+def task(model: type[Event]) -> Callable[[Callable[[Event, Wiring], dict[str, Any]]], Handler]:
+    """Lambda's `(event, context)` as `(request, wiring)`: the event validated as `model` (a
+    ValidationError, naming the field, fails the task) and the adapters of this cold start."""
+
+    def decorate(call: Callable[[Event, Wiring], dict[str, Any]]) -> Handler:
+        @wraps(call, assigned=("__module__", "__name__", "__qualname__", "__doc__"), updated=())
+        def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+            return call(model.model_validate(event), wiring())
+
+        return handler
+
+    return decorate

@@ -1,7 +1,8 @@
 """The REST API: the parents' portal, the staff console and its API, and the agency route.
 
 Public (no authorizer; throttled, bodies validated by the handlers):
-- `GET /` and `ANY /api/{proxy+}` → register: the parents' portal and registration API.
+- `GET /`, its script and style (`GET /form.js`, `/form.css`, `/common.js`) and `ANY /api/{proxy+}`
+  → register: the parents' portal and registration API.
 - `GET /console` and `GET /console/{proxy+}` → console: the staff console's pages (no data in them).
 
 Staff (the OIDC token authorizer, functions/authorize; docs/ACCESS.md). The authorizer admits a
@@ -43,6 +44,8 @@ PHASES_PATH = "/admin/seasons/{season}/phases"
 ME_PATH = "/admin/me"
 CONSOLE_PATH = "/console"
 CONSOLE_PAGES_PATH = "/console/{proxy+}"
+# The portal's files beside its page at `/`: its script and style, and the helpers shared with the console.
+PORTAL_FILES = ("/form.js", "/form.css", "/common.js")
 AUTHORIZER_CACHE = Duration.minutes(5)  # a token's answer is reused this long (per token)
 # Registration peaks when a window opens; a city's season is tens of thousands of children.
 RATE_LIMIT, BURST_LIMIT = 200, 400
@@ -121,6 +124,10 @@ class Api(Construct):
 
         public = apigw.LambdaIntegration(functions["register"], proxy=True, allow_test_invoke=False)
         form = api.root.add_method("GET", public, request_validator=self.validator)
+        form_files = [
+            api.root.resource_for_path(path).add_method("GET", public, request_validator=self.validator)
+            for path in PORTAL_FILES
+        ]
         proxy = api.root.add_resource("api").add_resource("{proxy+}")
         public_api = proxy.add_method(
             "ANY",
@@ -138,7 +145,7 @@ class Api(Construct):
             request_validator=self.validator,
             request_parameters={"method.request.path.proxy": True},
         )
-        for method in (form, public_api, console_page, console_pages):
+        for method in (form, *form_files, public_api, console_page, console_pages):
             acknowledge(method, "AwsSolutions-APIG4", PUBLIC_REASON)
             acknowledge(method, "AwsSolutions-COG4", PUBLIC_REASON)
 

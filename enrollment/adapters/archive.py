@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from functools import cached_property
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from enrollment.adapters import clients
+from enrollment.adapters.s3 import S3Bucket
 from enrollment.archive.contract import ArchiveUnreadable
 
 if TYPE_CHECKING:
@@ -19,14 +19,7 @@ class ArchiveConflict(Exception):
     """An archived object exists with other bytes: the archive is never rewritten."""
 
 
-class ArchiveBucket:
-    def __init__(self, bucket: str) -> None:
-        self.bucket = bucket
-
-    @cached_property
-    def client(self) -> S3Client:
-        return boto3.client("s3")
-
+class ArchiveBucket(S3Bucket):
     def get(self, key: str) -> bytes | None:
         try:
             return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
@@ -73,7 +66,7 @@ def parse_s3_uri(uri: str) -> tuple[str, str]:
 def read_s3(uri: str, client: S3Client | None = None) -> dict[str, bytes]:
     """Every object under `s3://bucket/prefix/`, by its key relative to the prefix."""
     bucket, prefix = parse_s3_uri(uri)
-    s3 = client or boto3.client("s3")
+    s3: S3Client = client or clients.client("s3")
     files: dict[str, bytes] = {}
     try:
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):

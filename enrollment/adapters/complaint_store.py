@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr, Key
+from boto3.dynamodb.conditions import Attr
 
 from enrollment.adapters.table import DynamoTable, record_of
 from enrollment.people.complaints import Answer, Complaint
@@ -61,7 +61,7 @@ def _complaint(item: dict[str, Any]) -> Complaint:
 
 class DynamoComplaintStore(DynamoTable):
     def add_complaint(self, complaint: Complaint) -> None:
-        if not self._put_if(_item(complaint), Attr("pk").not_exists()):
+        if not self._put_new(_item(complaint)):
             raise RuntimeError(f"complaint id {complaint.complaint_id} is taken")  # 40 random bits a day
 
     def complaint(self, complaint_id: str) -> Complaint | None:
@@ -69,12 +69,7 @@ class DynamoComplaintStore(DynamoTable):
         return _complaint(item) if item else None
 
     def _by_prefix(self, season: str, prefix: str) -> list[Complaint]:
-        items = self._query(
-            IndexName="gsi1",
-            KeyConditionExpression=Key("gsi1pk").eq(f"SEASON#{season}#COMPLAINT")
-            & Key("gsi1sk").begins_with(prefix),
-        )
-        return [_complaint(i) for i in items]
+        return [_complaint(i) for i in self._listed(f"SEASON#{season}#COMPLAINT", prefix)]
 
     def complaints_of_child(self, season: str, district: str, registration_id: str) -> list[Complaint]:
         return self._by_prefix(season, f"{district}#{registration_id}#")

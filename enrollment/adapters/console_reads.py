@@ -8,19 +8,16 @@ verdicts `REG#{id}`/`VERDICT`, places `REG#{id}`/`PLACEMENT`. Nothing here write
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-import boto3
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
+from enrollment.adapters.s3 import S3Bucket
 from enrollment.adapters.table import DynamoTable, record_of
 from enrollment.verification.verdicts import Verdict
 
 if TYPE_CHECKING:
-    from mypy_boto3_s3 import S3Client
-
     from enrollment.adapters.wiring import Wiring
 
 BATCH = 100  # BatchGetItem's limit
@@ -76,15 +73,8 @@ class ConsoleReads(DynamoTable):
                 todo = list(answer.get("UnprocessedKeys", {}).get(self.table_name, {}).get("Keys", []))
 
 
-class ArchiveLinks:
+class ArchiveLinks(S3Bucket):
     """Short-lived download links to the archive bucket's objects, signed by the function's role."""
-
-    def __init__(self, bucket: str) -> None:
-        self.bucket = bucket
-
-    @cached_property
-    def client(self) -> S3Client:
-        return boto3.client("s3")
 
     def exists(self, key: str) -> bool:
         try:
@@ -96,10 +86,7 @@ class ArchiveLinks:
         return True
 
     def link(self, key: str, seconds: int) -> str:
-        url: str = self.client.generate_presigned_url(
-            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=seconds
-        )
-        return url
+        return self.download_url(key, seconds)
 
 
 def console_reads(w: Wiring) -> tuple[ConsoleReads, ArchiveLinks]:

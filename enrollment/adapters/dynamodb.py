@@ -1,47 +1,34 @@
-"""DynamoDB single-table adapter.
+"""DynamoDB single-table adapter: registrations and the season's control items (`Store`).
 
 Keys: `REG#{id}`/`REG` registrations, where the id is derived from the keyed hash of the child's ID
 number, so one conditional put is the one-child-one-registration check (R-REG-2); GSI1
 `SEASON#{season}#REG` → `{grade}#{district}#{id}` lists a season; `SEASON#{season}`/`GATE#{phase}` gates,
-`SEASON#{season}`/`WINDOW#{grade}` window extensions, `SEASON#{season}`/`DEMAND#…` demand recorded at
-close; `SEASON#{season}#LIVE`/`{scope}#{id}#g{grade}` the live demand counters (R-WARN-1), added to
-right after a registration is stored, so a refused registration counts nowhere (see
+`SEASON#{season}`/`WINDOW#{grade}` window extensions (and `WINDOW#{grade}#{extended at}` their
+history), `SEASON#{season}`/`DEMAND#{scope}#{id}#g{grade}` demand recorded at close;
+`SEASON#{season}#LIVE`/`{scope}#{id}#g{grade}` the live demand counters (R-WARN-1), added to right
+after a registration is stored, so a refused registration counts nowhere (see
 `create_registration`). Their own partition key keeps them out of `season_items`, which every
 registration reads.
+
+The domain hands in and gets back plain records: the keys are added here and taken off here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import date
+from typing import Any
 
-import boto3
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from enrollment.core.ports import Conflict, DuplicateChild, NotFound, StoreUnavailable
+from enrollment.adapters.table import RETRYABLE, DynamoTable, pages, record_of, without_keys
+from enrollment.core.ports import Conflict, DuplicateChild, NotFound, SeasonState
 from enrollment.registration.demand import CounterKey, counter_keys
 
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.service_resource import Table
 
-_RETRYABLE = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
-
-
-def _unavailable(e: ClientError) -> bool:
-    return e.response["Error"]["Code"] in _RETRYABLE
-
-
-class DynamoStore:
-    def __init__(self, table_name: str) -> None:
-        self.table_name = table_name
-
-    @cached_property
-    def table(self) -> Table:  # created lazily: mocks first, clients after
-        return boto3.resource("dynamodb").Table(self.table_name)
-
-    def create_registration(self, item: dict[str, Any]) -> None:
+class DynamoStore(DynamoTable):
+    def create_registration(self, record: dict[str, Any]) -> None:
         """The registration if its child is new (R-REG-2), then +1 on each of its demand counters
         (R-WARN-1).
 
@@ -52,19 +39,18 @@ class DynamoStore:
         (throttling), the registration stands and that count is one short until registration closes,
         when demand is recounted from the registrations themselves (functions/register/close.py).
         """
-        rid = item["registration_id"]
-        try:
-            self.table.put_item(
-                Item={"pk": f"REG#{rid}", "sk": "REG", **item}, ConditionExpression="attribute_not_exists(pk)"
-            )
-        except ClientError as e:
-            if e.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise DuplicateChild(rid) from None
-            if _unavailable(e):
-                raise StoreUnavailable(str(e)) from None
-            raise
-        live = _live_pk(str(item["season"]))
-        for key in counter_keys(item):
+        rid = record["registration_id"]
+        item = {
+            "pk": f"REG#{rid}",
+            "sk": "REG",
+            **record,
+            "gsi1pk": _registrations(str(record["season"])),
+            "gsi1sk": f"{record['grade']}#{record['district']}#{rid}",
+        }
+        if not self._put_if(item, "attribute_not_exists(pk)"):
+            raise DuplicateChild(rid)
+        live = _live_pk(str(record["season"]))
+        for key in counter_keys(record):
             try:
                 self.table.update_item(
                     Key={"pk": live, "sk": _live_sk(key)},
@@ -73,67 +59,60 @@ class DynamoStore:
                     ExpressionAttributeValues={":one": 1, ":scope": key[0], ":id": key[1], ":grade": key[2]},
                 )
             except ClientError as e:
-                if not _unavailable(e):
+                if e.response["Error"]["Code"] not in RETRYABLE:
                     raise
                 # the registration is stored: a warning count short by one until close beats refusing it
 
     def live_counts(self, season: str) -> dict[CounterKey, int]:
-        out: dict[CounterKey, int] = {}
-        kwargs: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(_live_pk(season))}
-        while True:
-            page = self.table.query(**kwargs)
-            for i in page["Items"]:
-                out[(str(i["scope"]), str(i["id"]), int(str(i["grade"])))] = int(str(i["applicants"]))
-            if "LastEvaluatedKey" not in page:
-                return out
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items = pages(self.table.query, KeyConditionExpression=Key("pk").eq(_live_pk(season)))
+        return {
+            (str(i["scope"]), str(i["id"]), int(str(i["grade"]))): int(str(i["applicants"])) for i in items
+        }
 
     def get_registration(self, registration_id: str) -> dict[str, Any]:
         item = self.table.get_item(Key={"pk": f"REG#{registration_id}", "sk": "REG"}).get("Item")
         if item is None:
             raise NotFound(registration_id)
-        return dict(item)
+        return without_keys(item)
 
     def registrations(self, season: str) -> Iterator[dict[str, Any]]:
-        kwargs: dict[str, Any] = {
-            "IndexName": "gsi1",
-            "KeyConditionExpression": Key("gsi1pk").eq(f"SEASON#{season}#REG"),
-        }
-        while True:
-            page = self.table.query(**kwargs)
-            yield from (dict(i) for i in page["Items"])
-            if "LastEvaluatedKey" not in page:
-                return
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        key = Key("gsi1pk").eq(_registrations(season))
+        return (
+            without_keys(i) for i in pages(self.table.query, IndexName="gsi1", KeyConditionExpression=key)
+        )
 
     def season_items(self, season: str) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(f"SEASON#{season}")}
-        while True:
-            page = self.table.query(**kwargs)
-            out += [dict(i) for i in page["Items"]]
-            if "LastEvaluatedKey" not in page:
-                return out
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        """The season partition's items as stored, keys and all: gates, window extensions, demand and
+        the other stores' per-season items."""
+        return list(pages(self.table.query, KeyConditionExpression=Key("pk").eq(_season(season))))
+
+    def season_state(self, season: str) -> SeasonState:
+        sks = [(str(i["sk"]), i) for i in self.season_items(season)]
+        gates = frozenset(
+            sk.removeprefix("GATE#")
+            for sk, i in sks
+            if sk.startswith("GATE#") and i.get("status") == "advanced"
+        )
+        extended = {
+            int(sk.removeprefix("WINDOW#")): date.fromisoformat(str(i["extended_to"]))
+            for sk, i in sks
+            if sk.startswith("WINDOW#") and sk.count("#") == 1  # not the history entries
+        }
+        return SeasonState(gates, extended)
 
     def get_gate(self, season: str, phase: str) -> dict[str, Any] | None:
-        item = self.table.get_item(Key={"pk": f"SEASON#{season}", "sk": f"GATE#{phase}"}, ConsistentRead=True)
+        item = self.table.get_item(Key=_gate(season, phase), ConsistentRead=True)
         return dict(item["Item"]) if "Item" in item else None
 
     def put_gate_open(self, season: str, phase: str, item: dict[str, Any]) -> None:
-        try:
-            self.table.put_item(
-                Item={"pk": f"SEASON#{season}", "sk": f"GATE#{phase}", **item},
-                ConditionExpression="attribute_not_exists(pk) OR #s = :open",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={":open": "open"},
-            )
-        except ClientError as e:
-            if e.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise Conflict(f"gate {phase} was already advanced") from None
-            if _unavailable(e):
-                raise StoreUnavailable(str(e)) from None
-            raise
+        if not self._write_if(
+            self.table.put_item,
+            Item={**_gate(season, phase), **item},
+            ConditionExpression="attribute_not_exists(pk) OR #s = :open",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":open": "open"},
+        ):
+            raise Conflict(f"gate {phase} was already advanced")
 
     def close_gate(self, season: str, phase: str, changes: dict[str, Any]) -> None:
         names = {f"#k{i}": k for i, k in enumerate(changes)}
@@ -141,7 +120,7 @@ class DynamoStore:
         sets = ", ".join(f"#k{i} = :v{i}" for i in range(len(changes)))
         try:
             self.table.update_item(
-                Key={"pk": f"SEASON#{season}", "sk": f"GATE#{phase}"},
+                Key=_gate(season, phase),
                 UpdateExpression=f"SET {sets}",
                 ConditionExpression="#s = :open",
                 ExpressionAttributeNames={**names, "#s": "status"},
@@ -154,16 +133,40 @@ class DynamoStore:
 
     def set_gate_deadline(self, season: str, phase: str, deadline: str) -> None:
         self.table.update_item(
-            Key={"pk": f"SEASON#{season}", "sk": f"GATE#{phase}"},
+            Key=_gate(season, phase),
             UpdateExpression="SET deadline = :d",
             ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeValues={":d": deadline},
         )
 
-    def put_season_items(self, items: Iterable[dict[str, Any]]) -> None:
-        with self.table.batch_writer() as batch:
-            for item in items:
-                batch.put_item(Item=item)
+    def put_window_extension(self, season: str, grade: int, record: dict[str, Any]) -> None:
+        pk, sk = _season(season), f"WINDOW#{grade}"
+        self._put_all(
+            [
+                {"pk": pk, "sk": sk, "grade": grade, **record},
+                {"pk": pk, "sk": f"{sk}#{record['extended_at']}", "grade": grade, **record},
+            ]
+        )
+
+    def put_demand(self, season: str, rows: Iterable[Mapping[str, Any]]) -> None:
+        pk = _season(season)
+        self._put_all({"pk": pk, "sk": f"DEMAND#{r['scope']}#{r['id']}#g{r['grade']}", **r} for r in rows)
+
+    def demand(self, season: str) -> list[dict[str, Any]]:
+        key = Key("pk").eq(_season(season)) & Key("sk").begins_with("DEMAND#")
+        return [record_of(i) for i in pages(self.table.query, KeyConditionExpression=key)]
+
+
+def _season(season: str) -> str:
+    return f"SEASON#{season}"
+
+
+def _gate(season: str, phase: str) -> dict[str, str]:
+    return {"pk": _season(season), "sk": f"GATE#{phase}"}
+
+
+def _registrations(season: str) -> str:
+    return f"SEASON#{season}#REG"
 
 
 def _live_pk(season: str) -> str:

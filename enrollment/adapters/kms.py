@@ -1,11 +1,11 @@
-"""KMS adapters: the HMAC key that turns an ID number into a child key (R-REG-2, R-DATA-2)."""
+"""KMS adapters: the HMAC key that turns an ID number into a child key (R-REG-2, R-DATA-2), and the
+secrets derived from it (notices, parents' codes)."""
 
 from __future__ import annotations
 
-from functools import cached_property
 from typing import TYPE_CHECKING
 
-import boto3
+from enrollment.adapters.clients import Client
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -14,14 +14,16 @@ if TYPE_CHECKING:
 class KmsChildKeyer:
     """GenerateMac with an HMAC_256 key: the key never leaves KMS, so nobody can invert a child key."""
 
+    client: Client[KMSClient] = Client("kms")
+
     def __init__(self, key_id: str) -> None:
         self.key_id = key_id
 
-    @cached_property
-    def client(self) -> KMSClient:
-        return boto3.client("kms")
-
     def child_key(self, season: str, id_type: str, id_number: str) -> str:
         message = f"enrollment-child/1|{season}|{id_type}|{id_number.upper()}".encode()
-        mac = self.client.generate_mac(KeyId=self.key_id, Message=message, MacAlgorithm="HMAC_SHA_256")["Mac"]
-        return bytes(mac).hex()
+        return hmac_sha256(self.client, self.key_id, message).hex()
+
+
+def hmac_sha256(client: KMSClient, key_id: str, message: bytes) -> bytes:
+    """GenerateMac with the HMAC_256 key `key_id`: the key never leaves KMS."""
+    return bytes(client.generate_mac(KeyId=key_id, Message=message, MacAlgorithm="HMAC_SHA_256")["Mac"])

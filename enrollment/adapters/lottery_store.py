@@ -30,12 +30,11 @@ def _ceremony(season: str, school_id: str, grade: int) -> str:
 class DynamoLotteryStore(DynamoTable):
     def put_school(self, item: dict[str, Any]) -> bool:
         key = _school_key(item["season"], item["school_id"], int(item["grade"]))
-        return self._put_if({**key, "type": "lottery", **item}, Attr("pk").not_exists())
+        return self._put_new({**key, "type": "lottery", **item})
 
     def school(self, season: str, school_id: str, grade: int) -> dict[str, Any] | None:
         key = _school_key(season, school_id, grade)
-        item = self._get(key["pk"], key["sk"])
-        return record_of(item) if item else None
+        return self._record(key["pk"], key["sk"])
 
     def schools(self, season: str) -> list[dict[str, Any]]:
         items = self._query(KeyConditionExpression=Key("pk").eq(f"LOTTERY#{season}"), ConsistentRead=True)
@@ -54,24 +53,20 @@ class DynamoLotteryStore(DynamoTable):
         )
 
     def steps(self, season: str, school_id: str, grade: int) -> list[dict[str, Any]]:
-        items = self._query(
-            KeyConditionExpression=Key("pk").eq(_ceremony(season, school_id, grade))
-            & Key("sk").begins_with("STEP#"),
-            ConsistentRead=True,
-        )
-        return [record_of(i) for i in items]
+        return [record_of(i) for i in self._under(_ceremony(season, school_id, grade), "STEP#")]
 
     def put_step(self, season: str, school_id: str, grade: int, step: dict[str, Any]) -> bool:
-        item = {"pk": _ceremony(season, school_id, grade), "sk": f"STEP#{int(step['index']):02d}", **step}
-        return self._put_if(item, Attr("pk").not_exists())
+        return self._put_new(
+            {"pk": _ceremony(season, school_id, grade), "sk": f"STEP#{int(step['index']):02d}", **step}
+        )
 
     def put_outcome(self, item: dict[str, Any]) -> bool:
-        row = {"pk": f"REG#{item['registration_id']}", "sk": "LOTTERY", "type": "lottery-outcome", **item}
-        return self._put_if(row, Attr("pk").not_exists())
+        return self._put_new(
+            {"pk": f"REG#{item['registration_id']}", "sk": "LOTTERY", "type": "lottery-outcome", **item}
+        )
 
     def outcome(self, registration_id: str) -> dict[str, Any] | None:
-        item = self._get(f"REG#{registration_id}", "LOTTERY")
-        return record_of(item) if item else None
+        return self._record(f"REG#{registration_id}", "LOTTERY")
 
     def change_outcome(self, registration_id: str, expected: str, changes: dict[str, Any]) -> bool:
         return self._update_if(
@@ -92,12 +87,7 @@ class DynamoLotteryStore(DynamoTable):
             "sk": f"EVENT#{instant}#{uuid.uuid4().hex[:8]}",
             **event,
         }
-        self._put_if(item, Attr("pk").not_exists())
+        self._put_new(item)
 
     def events(self, season: str, school_id: str, grade: int) -> list[dict[str, Any]]:
-        items = self._query(
-            KeyConditionExpression=Key("pk").eq(_ceremony(season, school_id, grade))
-            & Key("sk").begins_with("EVENT#"),
-            ConsistentRead=True,
-        )
-        return [record_of(i) for i in items]
+        return [record_of(i) for i in self._under(_ceremony(season, school_id, grade), "EVENT#")]

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import boto3
 from boto3.dynamodb.conditions import Attr
 
-from enrollment.adapters.table import DynamoTable, record_of
+from enrollment.adapters.clients import Client
+from enrollment.adapters.kms import hmac_sha256
+from enrollment.adapters.table import DynamoTable
 from enrollment.core.idcard import mask_phone
 
 if TYPE_CHECKING:
@@ -25,12 +25,12 @@ class DynamoNoticeStore(DynamoTable):
     """`REG#{id}` / `NOTICE`: where the PDF is, its verification code, when the SMS went out."""
 
     def notice(self, registration_id: str) -> dict[str, Any] | None:
-        item = self._get(f"REG#{registration_id}", "NOTICE")
-        return record_of(item) if item else None
+        return self._record(f"REG#{registration_id}", "NOTICE")
 
     def start_notice(self, item: dict[str, Any]) -> bool:
-        row = {"pk": f"REG#{item['registration_id']}", "sk": "NOTICE", "type": "notice", **item}
-        return self._put_if(row, Attr("pk").not_exists())
+        return self._put_new(
+            {"pk": f"REG#{item['registration_id']}", "sk": "NOTICE", "type": "notice", **item}
+        )
 
     def notice_sent(self, registration_id: str, message_id: str, at: str) -> None:
         self._update_if(
@@ -43,9 +43,7 @@ class DynamoNoticeStore(DynamoTable):
 class SnsSms:
     """SMS through Amazon SNS (transactional), to mainland numbers in E.164 form."""
 
-    @cached_property
-    def client(self) -> Any:
-        return boto3.client("sns")
+    client: Client[Any] = Client("sns")
 
     def send(self, phone: str, text: str) -> str:
         answer = self.client.publish(
@@ -72,5 +70,4 @@ class OutboxSms:
 
 def notice_secret(client: KMSClient, key_id: str, season: str) -> bytes:
     """The secret behind notices' verification codes, derived in KMS (the HMAC key never leaves it)."""
-    message = f"enrollment-notice-secret/1|{season}".encode()
-    return bytes(client.generate_mac(KeyId=key_id, Message=message, MacAlgorithm="HMAC_SHA_256")["Mac"])
+    return hmac_sha256(client, key_id, f"enrollment-notice-secret/1|{season}".encode())

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Attr
 
+from enrollment.adapters.kms import hmac_sha256
 from enrollment.adapters.table import DynamoTable
 from enrollment.core.resources import TTL_ATTRIBUTE
 from enrollment.people.parents import SEND_WINDOW, CodeRecord, ParentSession
@@ -70,7 +71,7 @@ class DynamoParentStore(DynamoTable):
             "expires_at": session.expires_at.isoformat(),
             TTL_ATTRIBUTE: _epoch(session.expires_at + timedelta(minutes=1)),
         }
-        if not self._put_if(item, Attr("pk").not_exists()):
+        if not self._put_new(item):
             raise RuntimeError("a session token collided with another one")  # 256 random bits: never
 
     def session(self, token_hash: str) -> ParentSession | None:
@@ -90,5 +91,4 @@ class DynamoParentStore(DynamoTable):
 
 def parent_secret(client: KMSClient, key_id: str, season: str) -> bytes:
     """The key behind parents' code and token hashes, derived in KMS (its HMAC key never leaves KMS)."""
-    message = f"enrollment-parent-secret/1|{season}".encode()
-    return bytes(client.generate_mac(KeyId=key_id, Message=message, MacAlgorithm="HMAC_SHA_256")["Mac"])
+    return hmac_sha256(client, key_id, f"enrollment-parent-secret/1|{season}".encode())

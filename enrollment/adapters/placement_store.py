@@ -15,8 +15,6 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr, ConditionBase, Key
-
 from enrollment.adapters.table import DynamoTable, record_of
 from enrollment.placement.place import StaffDecision
 
@@ -27,12 +25,10 @@ def _instant() -> str:
 
 class DynamoPlacementStore(DynamoTable):
     def tie_break(self, season: str) -> dict[str, Any] | None:
-        item = self._get(f"SEASON#{season}", "TIEBREAK")
-        return record_of(item) if item else None
+        return self._record(f"SEASON#{season}", "TIEBREAK")
 
     def put_tie_break(self, season: str, item: dict[str, Any]) -> bool:
-        row = {"pk": f"SEASON#{season}", "sk": "TIEBREAK", "type": "tie-break", **item}
-        return self._put_if(row, Attr("pk").not_exists())
+        return self._put_new({"pk": f"SEASON#{season}", "sk": "TIEBREAK", "type": "tie-break", **item})
 
     def append_decision(self, season: str, district: str, decision: StaffDecision) -> None:
         instant = _instant()
@@ -44,22 +40,19 @@ class DynamoPlacementStore(DynamoTable):
             "gsi1sk": f"{district}#{decision.registration_id}#{instant}",
             **{k: v for k, v in vars(decision).items() if v is not None},
         }
-        self._put_if(item, Attr("pk").not_exists())
+        self._put_new(item)
 
     def decisions(self, season: str, district: str | None = None) -> dict[str, StaffDecision]:
         """The latest decision per child (a later one replaces an earlier one; all are kept)."""
-        key: ConditionBase = Key("gsi1pk").eq(f"SEASON#{season}#PLACEDEC")
-        if district is not None:
-            key = key & Key("gsi1sk").begins_with(f"{district}#")
+        prefix = f"{district}#" if district is not None else None
         latest: dict[str, StaffDecision] = {}
-        for item in self._query(IndexName="gsi1", KeyConditionExpression=key):
+        for item in self._listed(f"SEASON#{season}#PLACEDEC", prefix):
             d = record_of(item)
             latest[d["registration_id"]] = StaffDecision(**d)  # ascending: the last one wins
         return latest
 
     def placed(self, registration_id: str) -> dict[str, Any] | None:
-        item = self._get(f"REG#{registration_id}", "PLACEMENT")
-        return record_of(item) if item else None
+        return self._record(f"REG#{registration_id}", "PLACEMENT")
 
     def put_placements(self, season: str, lines: Iterable[dict[str, Any]]) -> None:
         with self.table.batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
@@ -83,8 +76,8 @@ class DynamoPlacementStore(DynamoTable):
             "school_id": school_id,
             **item,
         }
-        return self._put_if(row, Attr("pk").not_exists())
+        return self._put_new(row)
 
     def arrivals(self, season: str, school_id: str) -> set[str]:
-        key = Key("gsi1pk").eq(f"SEASON#{season}#ARRIVAL") & Key("gsi1sk").begins_with(f"{school_id}#")
-        return {str(i["registration_id"]) for i in self._query(IndexName="gsi1", KeyConditionExpression=key)}
+        listed = self._listed(f"SEASON#{season}#ARRIVAL", f"{school_id}#")
+        return {str(i["registration_id"]) for i in listed}

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-import boto3
+from enrollment.adapters.clients import Client
 
 if TYPE_CHECKING:
     from mypy_boto3_scheduler import EventBridgeSchedulerClient
 
 
 class SchedulerSchedules:
+    client: Client[EventBridgeSchedulerClient] = Client("scheduler")
+
     def __init__(self, group: str) -> None:
         self.group = group
-
-    @cached_property
-    def client(self) -> EventBridgeSchedulerClient:
-        return boto3.client("scheduler")
 
     def move(self, name: str, expression: str) -> None:
         current = self.client.get_schedule(GroupName=self.group, Name=name)

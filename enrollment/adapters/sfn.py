@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-import boto3
 from botocore.exceptions import ClientError
 
+from enrollment.adapters.clients import Client
 from enrollment.core.ports import TaskTokenGone
 
 if TYPE_CHECKING:
@@ -16,9 +15,7 @@ if TYPE_CHECKING:
 
 
 class SfnTaskTokens:
-    @cached_property
-    def client(self) -> SFNClient:
-        return boto3.client("stepfunctions")
+    client: Client[SFNClient] = Client("stepfunctions")
 
     def succeed(self, token: str, output: dict[str, Any]) -> None:
         try:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Final
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
+
+from enrollment.adapters.clients import Client
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -26,12 +27,10 @@ class KmsSigner:
     archive statement is about 90). `key_id()` is the key's ARN as KMS reports it.
     """
 
+    client: Client[KMSClient] = Client("kms")
+
     def __init__(self, key_id: str) -> None:
         self._key_id = key_id
-
-    @cached_property
-    def client(self) -> KMSClient:
-        return boto3.client("kms")
 
     @cached_property
     def _public_key(self) -> dict[str, Any]:

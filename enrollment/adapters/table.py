@@ -1,17 +1,18 @@
 """The season table's low-level access shared by the store adapters: conditional puts, reads, queries.
 
 Throttling becomes StoreUnavailable (the ASL retries on that name); a refused condition is False.
+Every item has `pk` / `sk`; an item a season lists also has `gsi1pk` / `gsi1sk` (index `gsi1`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
 import boto3
-from boto3.dynamodb.conditions import ConditionBase
+from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 from botocore.exceptions import ClientError
 
 from enrollment.core.ports import StoreUnavailable
@@ -20,7 +21,8 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
 RETRYABLE = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
-KEY_FIELDS = ("pk", "sk", "gsi1pk", "gsi1sk", "type", "at_utc")
+KEYS = ("pk", "sk", "gsi1pk", "gsi1sk")
+KEY_FIELDS = (*KEYS, "type", "at_utc")
 
 
 def plain(value: Any) -> Any:
@@ -37,6 +39,21 @@ def plain(value: Any) -> Any:
 def record_of(item: dict[str, Any]) -> dict[str, Any]:
     """An item without its keys, numbers as ints."""
     return {k: plain(v) for k, v in item.items() if k not in KEY_FIELDS}
+
+
+def without_keys(item: dict[str, Any]) -> dict[str, Any]:
+    """An item without its table and index keys, otherwise as DynamoDB gave it."""
+    return {k: v for k, v in item.items() if k not in KEYS}
+
+
+def pages(query: Callable[..., Any], **kwargs: Any) -> Iterator[dict[str, Any]]:
+    """Every item a query (or scan) finds, page after page."""
+    while True:
+        page = query(**kwargs)
+        yield from (dict(i) for i in page["Items"])
+        if "LastEvaluatedKey" not in page:
+            return
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 class DynamoTable:
@@ -93,10 +110,33 @@ class DynamoTable:
         item = self._call(self.table.get_item, Key={"pk": pk, "sk": sk}, ConsistentRead=True).get("Item")
         return dict(item) if item is not None else None
 
+    def _record(self, pk: str, sk: str) -> dict[str, Any] | None:
+        """One item as its record (`record_of`), or None."""
+        item = self._get(pk, sk)
+        return record_of(item) if item else None
+
     def _query(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
-        while True:
-            page = self._call(self.table.query, **kwargs)
-            yield from (dict(i) for i in page["Items"])
-            if "LastEvaluatedKey" not in page:
-                return
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        yield from pages(partial(self._call, self.table.query), **kwargs)
+
+    def _put_new(self, item: dict[str, Any]) -> bool:
+        """A put that never overwrites: True if written, False if the item was already there."""
+        return self._put_if(item, Attr("pk").not_exists())
+
+    def _put_all(self, items: Iterable[dict[str, Any]]) -> None:
+        """Unconditional puts, batched."""
+        with self.table.batch_writer() as batch:
+            for item in items:
+                batch.put_item(Item=item)
+
+    def _under(self, pk: str, sk_prefix: str) -> Iterator[dict[str, Any]]:
+        """The items of one partition whose sort key starts with `sk_prefix`, read consistently."""
+        return self._query(
+            KeyConditionExpression=Key("pk").eq(pk) & Key("sk").begins_with(sk_prefix), ConsistentRead=True
+        )
+
+    def _listed(self, gsi1pk: str, prefix: str | None = None, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        """The items GSI1 lists under `gsi1pk`, those whose `gsi1sk` starts with `prefix` if given."""
+        key: ConditionBase = Key("gsi1pk").eq(gsi1pk)
+        if prefix is not None:
+            key = key & Key("gsi1sk").begins_with(prefix)
+        return self._query(IndexName="gsi1", KeyConditionExpression=key, **kwargs)

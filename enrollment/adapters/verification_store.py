@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr, ConditionBase, Key
+from boto3.dynamodb.conditions import Attr, ConditionBase
 
 from enrollment.adapters.table import DynamoTable, record_of
 from enrollment.core.ports import Conflict
@@ -88,11 +88,7 @@ class DynamoVerificationStore(DynamoTable):
         return self._put_if(_check_item(check), condition)
 
     def checks(self, registration_id: str) -> list[Check]:
-        items = self._query(
-            KeyConditionExpression=Key("pk").eq(_reg(registration_id)) & Key("sk").begins_with("CHECK#"),
-            ConsistentRead=True,
-        )
-        return [Check.model_validate(record_of(i)) for i in items]
+        return [Check.model_validate(record_of(i)) for i in self._under(_reg(registration_id), "CHECK#")]
 
     # Verdicts ---------------------------------------------------------------------------------
 
@@ -113,24 +109,21 @@ class DynamoVerificationStore(DynamoTable):
     def verdicts(
         self, season: str, district: str | None = None, status: VerdictStatus | None = None
     ) -> list[Verdict]:
-        key: ConditionBase = Key("gsi1pk").eq(f"SEASON#{season}#VERDICT")
-        kwargs: dict[str, Any] = {"IndexName": "gsi1"}
+        prefix: str | None = None
+        kwargs: dict[str, Any] = {}
         if district is not None:
             prefix = f"{district}#{status}#" if status is not None else f"{district}#"
-            key = key & Key("gsi1sk").begins_with(prefix)
         elif status is not None:
             kwargs["FilterExpression"] = Attr("status").eq(status)
-        found = [
-            Verdict.model_validate(record_of(i)) for i in self._query(KeyConditionExpression=key, **kwargs)
-        ]
-        return sorted(found, key=lambda v: v.registration_id)
+        items = self._listed(f"SEASON#{season}#VERDICT", prefix, **kwargs)
+        return sorted((Verdict.model_validate(record_of(i)) for i in items), key=lambda v: v.registration_id)
 
     # Decisions (append-only) ------------------------------------------------------------------
 
     def append_decision(self, decision: Decision) -> bool:
         for n in range(MAX_SAME_INSTANT):
             item = _decision_item(decision, n)
-            if self._put_if(item, Attr("pk").not_exists()):
+            if self._put_new(item):
                 return True
             existing = self._get(item["pk"], item["sk"])
             if existing is not None and Decision.model_validate(record_of(existing)) == decision:
@@ -138,17 +131,14 @@ class DynamoVerificationStore(DynamoTable):
         raise Conflict(f"too many decisions on {decision.registration_id} at {decision.at.isoformat()}")
 
     def decisions(self, registration_id: str) -> list[Decision]:
-        items = self._query(
-            KeyConditionExpression=Key("pk").eq(_reg(registration_id)) & Key("sk").begins_with("DECISION#"),
-            ConsistentRead=True,
-        )
-        return [Decision.model_validate(record_of(i)) for i in items]
+        return [
+            Decision.model_validate(record_of(i)) for i in self._under(_reg(registration_id), "DECISION#")
+        ]
 
     # Spot-checks (R-VER-5) --------------------------------------------------------------------
 
     def put_spot_check_sample(self, sample: SpotCheckSample) -> bool:
-        item = _sample_item(sample)
-        if self._put_if(item, Attr("pk").not_exists()):
+        if self._put_new(_sample_item(sample)):
             return True
         existing = self.spot_check_sample(sample.season, sample.district)
         if existing is not None and existing.same_draw(sample):
@@ -161,7 +151,7 @@ class DynamoVerificationStore(DynamoTable):
 
     def put_spot_check(self, outcome: SpotCheckOutcome) -> bool:
         item = _outcome_item(outcome)
-        if self._put_if(item, Attr("pk").not_exists()):
+        if self._put_new(item):
             return True
         existing = self._get(item["pk"], item["sk"])
         if existing is not None and SpotCheckOutcome.model_validate(record_of(existing)).same_as(outcome):
@@ -169,11 +159,7 @@ class DynamoVerificationStore(DynamoTable):
         raise Conflict(f"{outcome.registration_id} already has another spot-check outcome")
 
     def spot_checks(self, season: str, district: str) -> list[SpotCheckOutcome]:
-        items = self._query(
-            IndexName="gsi1",
-            KeyConditionExpression=Key("gsi1pk").eq(f"SEASON#{season}#SPOTCHECK")
-            & Key("gsi1sk").begins_with(f"{district}#"),
-        )
+        items = self._listed(f"SEASON#{season}#SPOTCHECK", f"{district}#")
         return sorted(
             (SpotCheckOutcome.model_validate(record_of(i)) for i in items), key=lambda o: o.registration_id
         )

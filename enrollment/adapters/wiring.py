@@ -8,7 +8,7 @@ from pathlib import Path
 
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
 
-from enrollment.adapters.archive import ArchiveBucket
+from enrollment.adapters.archive import ArchiveBucket, read_s3
 from enrollment.adapters.complaint_store import DynamoComplaintStore
 from enrollment.adapters.dynamodb import DynamoStore
 from enrollment.adapters.kms import KmsChildKeyer
@@ -21,6 +21,7 @@ from enrollment.adapters.s3 import WorkBucket
 from enrollment.adapters.scheduler import SchedulerSchedules
 from enrollment.adapters.settings import Settings, settings
 from enrollment.adapters.sfn import SfnTaskTokens
+from enrollment.adapters.signing import KmsSigner
 from enrollment.adapters.verification_store import DynamoVerificationStore
 from enrollment.core.config import SeasonConfig
 from enrollment.core.resources import ROOT
@@ -89,6 +90,15 @@ class Wiring:
     @cached_property
     def archive(self) -> ArchiveBucket:
         return ArchiveBucket(self.settings.archive_bucket)
+
+    def archived(self, prefix: str) -> dict[str, bytes]:
+        """Every object of the archive bucket under `prefix`, by its key below it (ArchiveUnreadable if none)."""
+        return read_s3(f"s3://{self.archive.bucket}/{prefix}", self.archive.client)
+
+    @cached_property
+    def signer(self) -> KmsSigner:
+        """The season's KMS signing key: it signs the archive and its additions."""
+        return KmsSigner(self.settings.signing_key_id)
 
     @cached_property
     def staff(self) -> StaffDirectory:

@@ -132,10 +132,7 @@ def _result(result: str, name: str, gate: dict[str, Any]) -> dict[str, Any]:
 
 
 def current_extension(store: Store, season: str, grade: int) -> date | None:
-    for item in store.season_items(season):
-        if item["sk"] == f"WINDOW#{grade}":
-            return date.fromisoformat(str(item["extended_to"]))
-    return None
+    return store.season_state(season).extended_to.get(grade)
 
 
 def deadline_of(config: SeasonConfig, store: Store, season: str, gate_name: str) -> datetime:

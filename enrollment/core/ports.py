@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date
 from typing import Any, Protocol
 
 
@@ -36,8 +38,21 @@ class ChildKeyer(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class SeasonState:
+    """What staff have changed during the season: advanced gates and extended windows."""
+
+    advanced_gates: frozenset[str]
+    extended_to: dict[int, date]  # grade → the window's last day, as extended
+
+
 class Store(Protocol):
-    def create_registration(self, item: dict[str, Any]) -> None:
+    """Registrations and the season's control records (gates, window extensions, demand at close).
+
+    Records go in and come out as plain dicts: the store adds and removes its own keys.
+    """
+
+    def create_registration(self, record: dict[str, Any]) -> None:
         """Write a registration if its id is new; DuplicateChild if that child already registered."""
         ...
 
@@ -45,8 +60,8 @@ class Store(Protocol):
 
     def registrations(self, season: str) -> Iterator[dict[str, Any]]: ...
 
-    def season_items(self, season: str) -> list[dict[str, Any]]:
-        """Gates, window extensions and other per-season control items."""
+    def season_state(self, season: str) -> SeasonState:
+        """Advanced gates and current window extensions, read in one go."""
         ...
 
     def put_gate_open(self, season: str, phase: str, item: dict[str, Any]) -> None:
@@ -63,7 +78,24 @@ class Store(Protocol):
         """Move an open gate's recorded deadline (after a window extension)."""
         ...
 
-    def put_season_items(self, items: Iterable[dict[str, Any]]) -> None: ...
+    def put_window_extension(self, season: str, grade: int, record: dict[str, Any]) -> None:
+        """Record a grade's window extension (`extended_to`, `extended_by`, `extended_at`, `reason`):
+        the current one, and an entry in its append-only history."""
+        ...
+
+    def put_demand(self, season: str, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Record demand against plan at close, one row per school or zone and grade (R-WARN-1)."""
+        ...
+
+    def demand(self, season: str) -> list[dict[str, Any]]:
+        """The demand rows recorded at close, numbers as ints."""
+        ...
+
+
+class Sms(Protocol):
+    def send(self, phone: str, text: str) -> str:
+        """Send one SMS; the provider's message id."""
+        ...
 
 
 class Schedules(Protocol):

@@ -1,11 +1,11 @@
 """Rebuild `notice-serif.ttf`, the font that admission notices (入学通知书) embed: a developer tool.
 
-The notices are rendered on Lambda without fontTools (30 MB) or any system font, so the font they
-embed is prepared here once and committed. This script takes Noto Serif CJK SC Regular (SIL Open Font
-License 1.1, Debian package `fonts-noto-cjk`), keeps the characters a notice can need, converts its
-cubic CFF outlines to quadratic TrueType ones (`glyf`, which `enrollment.notices.notice` can subset with the
-standard library), drops hinting and layout tables and renames the family: the OFL reserves the name
-"Source" and asks a modified font not to pass itself off as the original.
+The notices are rendered on Lambda without any system font, so the font they embed is prepared here
+once and committed. This script takes Noto Serif CJK SC Regular (SIL Open Font License 1.1, Debian
+package `fonts-noto-cjk`), keeps the characters a notice can need, converts its cubic CFF outlines to
+quadratic TrueType ones (`glyf`: fpdf2 embeds it as a CIDFontType2 whose per-notice subset fontTools
+makes, see `enrollment/notices/pdf.py`), drops hinting and layout tables and renames the family: the
+OFL reserves the name "Source" and asks a modified font not to pass itself off as the original.
 
 Characters kept:
 - ASCII and GB 2312 (its symbol rows 1-9 and all 6,763 hanzi of levels 1 and 2);
@@ -16,7 +16,7 @@ Characters kept:
 
 A character outside the kept set makes `render_pdf` raise `MissingGlyphs` rather than print a blank.
 
-Run (fontTools is not a runtime dependency; any recent version gives the same glyphs):
+Run (any recent fontTools gives the same glyphs; 4.68.0 is the version pinned for the notices):
 
     python3 -m venv /tmp/fontvenv && /tmp/fontvenv/bin/pip install fonttools==4.68.0
     /tmp/fontvenv/bin/python enrollment/fonts/build_font.py
@@ -56,7 +56,7 @@ def gb2312() -> set[str]:
 
 def wanted() -> set[int]:
     chars = {chr(c) for c in range(0x20, 0x7F)} | gb2312() | set(EXTRA_NAME_CHARS)
-    sources = [ROOT / "enrollment" / "notices.py", ROOT / "enrollment" / "synth" / "population.py"]
+    sources = [ROOT / "enrollment" / "notices" / "notice.py", ROOT / "enrollment" / "synth" / "population.py"]
     sources += sorted((ROOT / "seasons").glob("*.yaml"))
     for path in sources:
         chars |= {c for c in path.read_text(encoding="utf-8") if ord(c) > 0x7F}

@@ -7,6 +7,7 @@ turns each HTTP request into an API Gateway REST proxy event and hands it to the
 REST API routes it to, through `EmbeddedSeason.call_api`:
 
     GET  /                                              -> register      (public: the parents' portal)
+    GET  /form.js, /form.css, /common.js                -> register      (public: the portal's files)
     ANY  /api/{proxy+}                                  -> register      (public)
     GET  /console, /console/{proxy+}                    -> console       (public: pages, no data)
     GET  /admin/me                                      -> console       (staff token)
@@ -55,6 +56,7 @@ from enrollment.local.runtime import EmbeddedSeason
 HOST = "127.0.0.1"
 IAM_HEADER = "X-Local-IAM-Principal"
 API_RESOURCE = "/api/{proxy+}"
+PORTAL_FILES = ("/form.js", "/form.css", "/common.js")  # as infra/api.py: the portal's files beside `/`
 Auth = Literal["none", "staff", "iam"]
 # Staff routes with their own resource: (method, resource, pattern, function).
 STAFF_ROUTES = (
@@ -101,8 +103,8 @@ class Route:
 
 def route(method: str, path: str) -> Route | None:
     """The route API Gateway would take for `method` and the (decoded) `path`, or None."""
-    if path == "/":
-        return Route("register", "/", None) if method == "GET" else None
+    if path == "/" or path in PORTAL_FILES:
+        return Route("register", path, None) if method == "GET" else None
     proxy = path.removeprefix("/api/") if path.startswith("/api/") else ""
     if proxy:  # {proxy+} needs at least one segment
         return Route("register", API_RESOURCE, {"proxy": proxy})

@@ -13,13 +13,8 @@ from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from enrollment.core.config import SeasonConfig
+from enrollment.core.ports import Sms
 from enrollment.notices.notice import build_notice, render_pdf, sms_text
-
-
-class Sms(Protocol):
-    def send(self, phone: str, text: str) -> str:
-        """Send one SMS; the provider's message id."""
-        ...
 
 
 class NoticeStore(Protocol):

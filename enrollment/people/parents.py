@@ -27,6 +27,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from enrollment.core.ports import Sms
+
 CODE_DIGITS = 6
 CODE_TTL = timedelta(minutes=10)
 SESSION_TTL = timedelta(minutes=30)
@@ -82,10 +84,6 @@ class ParentStore(Protocol):
     def session(self, token_hash: str) -> ParentSession | None: ...
 
     def end_session(self, token_hash: str) -> None: ...
-
-
-class Sms(Protocol):
-    def send(self, phone: str, text: str) -> str: ...
 
 
 def keyed_hash(secret: bytes, purpose: str, registration_id: str, value: str) -> str:

@@ -45,13 +45,9 @@ class Demand:
             return "over" if self.applicants else None
         return "near" if self.applicants >= NEAR_FULL * self.plan else None
 
-    def as_item(self, season: str) -> dict[str, Any]:
-        return {
-            "pk": f"SEASON#{season}",
-            "sk": f"DEMAND#{self.scope}#{self.id}#g{self.grade}",
-            **asdict(self),
-            "warning": self.warning,
-        }
+    def as_row(self) -> dict[str, Any]:
+        """The row recorded at close (`Store.put_demand`) and shown in the season report."""
+        return {**asdict(self), "warning": self.warning}
 
 
 class LiveCounts(Protocol):

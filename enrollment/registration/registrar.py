@@ -5,8 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from enrollment.core.config import SeasonConfig
@@ -22,28 +21,6 @@ from enrollment.registration.form import (
 )
 
 STATUS_ZH = {"registered": "已报名，待审核"}
-
-
-@dataclass(frozen=True)
-class SeasonState:
-    """What staff have changed during the season: advanced gates and extended windows."""
-
-    advanced_gates: frozenset[str]
-    extended_to: dict[int, date]
-
-    @classmethod
-    def from_items(cls, items: list[dict[str, Any]]) -> SeasonState:
-        gates = frozenset(
-            str(i["sk"]).removeprefix("GATE#")
-            for i in items
-            if str(i["sk"]).startswith("GATE#") and i.get("status") == "advanced"
-        )
-        ext = {
-            int(str(i["sk"]).removeprefix("WINDOW#")): date.fromisoformat(str(i["extended_to"]))
-            for i in items
-            if str(i["sk"]).startswith("WINDOW#") and str(i["sk"]).count("#") == 1  # not the history entries
-        }
-        return cls(gates, ext)
 
 
 def registration_id(child_key: str) -> str:
@@ -79,7 +56,7 @@ def register(
     keyer: ChildKeyer,
 ) -> dict[str, Any]:
     """Check the season rules and store one registration; RegistrationRefused (nothing stored) if any breaks."""
-    state = SeasonState.from_items(store.season_items(config.season))
+    state = store.season_state(config.season)
     violations = check_registration(req, config, now, state.extended_to.get(req.grade))
     if REGISTRATION_GATE[req.grade] in state.advanced_gates and not any(
         v.rule == "R-REG-1" for v in violations
@@ -112,8 +89,6 @@ def register(
         "child_key": child_key,
         "masked_id": mask(req.child.id_number),
         "request": req.model_dump(mode="json"),
-        "gsi1pk": f"SEASON#{req.season}#REG",
-        "gsi1sk": f"{req.grade}#{req.home_address.district}#{rid}",
     }
     try:
         store.create_registration(item)

@@ -54,12 +54,7 @@ def extend_window(
     deadline = config.day_end(until)
     when = now.astimezone(config.tz).isoformat()
     record = {"extended_to": until.isoformat(), "extended_by": actor, "extended_at": when, "reason": reason}
-    store.put_season_items(
-        [
-            {"pk": f"SEASON#{season}", "sk": f"WINDOW#{grade}", "grade": grade, **record},
-            {"pk": f"SEASON#{season}", "sk": f"WINDOW#{grade}#{when}", "grade": grade, **record},
-        ]
-    )
+    store.put_window_extension(season, grade, record)
     schedules.move(schedule_name(phase(config, gate_name)), at_expression(deadline))
     if gate is not None:
         store.set_gate_deadline(season, gate_name, deadline.isoformat())

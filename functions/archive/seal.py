@@ -1,52 +1,29 @@
 """The season's results sealed in the Object Lock archive, exactly as LOTTERY.md (R-OPEN-1, R-LOT-3).
 
-Reads what the season has archived under `seasons/{season}/` (the private-admission records,
-`placements.jsonl`, the placement tie-break), adds `season.json` (the config as it was used), and
-writes `manifest.json`, `manifest.sig.json` (KMS `Sign`, ECDSA_SHA_256, RAW, over LOTTERY.md's
-statement) and `public-key.pem`. Nothing is ever rewritten: a rerun finds the archive sealed and
-changes nothing.
+The use case is `enrollment.archive.seal.seal_season`: `season.json`, `manifest.json`,
+`manifest.sig.json` (KMS `Sign`, ECDSA_SHA_256, RAW, over LOTTERY.md's statement) and
+`public-key.pem` added to what the season archived under `seasons/{season}/`. Nothing is ever
+rewritten: a rerun finds the archive sealed and changes nothing.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from enrollment.adapters.archive import read_s3
 from enrollment.adapters.observability import logger, metrics, tracer
-from enrollment.adapters.signing import KmsSigner
-from enrollment.adapters.wiring import wiring
-from enrollment.archive import contract
+from enrollment.adapters.wiring import Wiring
+from enrollment.archive.seal import seal_season
 from enrollment.core import clock
-from functions.events import SeasonEvent
-
-SEALS = ("manifest.json", "manifest.sig.json", "public-key.pem")
+from functions.events import SeasonEvent, task
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    request = SeasonEvent.model_validate(event)
-    w = wiring()
-    prefix = f"seasons/{request.season}/"
-    existing = read_s3(f"s3://{w.archive.bucket}/{prefix}")
-    if "manifest.json" in existing:
-        logger.info("archive already sealed", extra={"files": len(existing)})
-        return {"sealed": "already", "files": len(existing) - len(SEALS)}
-    files = {k: v for k, v in existing.items() if k not in SEALS}
-    files["season.json"] = contract.canonical_json(contract.season_json(w.config))
-    contract.assert_no_personal_data(files)  # registration ids only (LOTTERY.md)
-    sealed = contract.seal(
-        request.season, files, KmsSigner(w.settings.signing_key_id), clock.now().astimezone(w.config.tz)
+@task(SeasonEvent)
+def handler(request: SeasonEvent, w: Wiring) -> dict[str, Any]:
+    out = seal_season(
+        w.config, request.season, archive=w.archive, listing=w.archived, signer=w.signer, now=clock.now()
     )
-    for key in ["season.json", *SEALS]:  # every other file is already there, byte for byte
-        w.archive.put_once(prefix + key, sealed[key])
-    out = {
-        "sealed": "now",
-        "files": len(files),
-        "manifest_sha256": contract.sha256_hex(sealed["manifest.json"]),
-    }
-    logger.info("archive sealed", extra=out)
+    logger.info("archive sealed", extra=out)  # "sealed": "now", or "already" on a rerun
     return out

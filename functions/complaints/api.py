@@ -17,11 +17,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from enrollment.adapters.observability import logger, metrics, tracer
-from enrollment.adapters.wiring import wiring
 from enrollment.core import clock
-from enrollment.core.staff import StaffError, StaffMember, require_read
+from enrollment.core.staff import StaffError, require_read
 from enrollment.people import complaints
-from functions.api import json_response, require_season, staff_caller, staff_resolver
+from functions.api import caller, json_response, season_wiring, staff_resolver
 
 app = staff_resolver()
 PREFIX = "/admin/complaints/<season>"
@@ -31,15 +30,10 @@ class ComplaintNotFound(StaffError):
     status = 404
 
 
-def caller() -> StaffMember:
-    return staff_caller(app, wiring().staff)
-
-
 @app.get(f"{PREFIX}/districts/<district>")
 def district_complaints(season: str, district: str) -> dict[str, Any]:
-    w = wiring()
-    require_season(w.config, season)
-    require_read(caller(), district)
+    w = season_wiring(season)
+    require_read(caller(app), district)
     found = w.complaints.complaints_of_district(season, district)
     listed = complaints.staff_list(found, clock.now().astimezone(w.config.tz))
     return {
@@ -53,9 +47,8 @@ def district_complaints(season: str, district: str) -> dict[str, Any]:
 def answer(
     season: str, complaint_id: str, body: Annotated[complaints.AnswerRequest, Body()]
 ) -> Response[str]:
-    w = wiring()
-    require_season(w.config, season)
-    staff = caller()
+    w = season_wiring(season)
+    staff = caller(app)
     found = w.complaints.complaint(complaint_id)
     if found is None or found.season != season:
         raise ComplaintNotFound("未找到该投诉申诉", "no such complaint")

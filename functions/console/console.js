@@ -4,12 +4,11 @@
 // sessionStorage under "enrollment.core.staff.token" and sent as "Authorization: Bearer ..." on every
 // /admin/... call; a 401 signs in again, a 403 shows the Chinese message of the answer.
 // Everything shown comes from the authorised JSON APIs; the page itself holds no data.
+// The token, time and element helpers are functions/web/common.js's (loaded first, as `common`).
 "use strict";
 
-const TOKEN_KEY = "enrollment.core.staff.token";
-const EXPIRES_KEY = "enrollment.core.staff.expires";
+const { TOKEN_KEY, EXPIRES_KEY, RETURN_KEY, el, gradeZh, time, deadlineText } = common;
 const SIGNIN_KEY = "enrollment.core.staff.signin";
-const RETURN_KEY = "enrollment.core.staff.return";
 const LAST_SIGNIN_KEY = "enrollment.core.staff.signed-in-at";
 // "/console" or "/stage/console": everything else is relative to what comes before it.
 const BASE = location.pathname.replace(/console\/?$/, "");
@@ -25,7 +24,6 @@ const SECTIONS = {
   spotcheck: { title: "抽查", roles: ["city"], district: true },
   archive: { title: "结果与归档", roles: ["city", "auditor"], district: false },
 };
-const GRADE_ZH = { 1: "一年级", 7: "七年级" };
 const FACT_ZH = {
   "policy-priority": "政策性照顾",
   "hukou-in-zone": "户籍在片区内",
@@ -66,33 +64,6 @@ const state = {
 
 // Small helpers ------------------------------------------------------------------------------------
 
-/** An element with attributes and children; strings become text nodes (never parsed as HTML). */
-function el(tag, attrs, ...children) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k === "class") e.className = v;
-    else if (k === "text") e.textContent = String(v);
-    else e.setAttribute(k, v === true ? "" : String(v));
-  }
-  for (const c of children.flat()) {
-    if (c === null || c === undefined || c === false) continue;
-    e.append(typeof c === "string" || typeof c === "number" ? String(c) : c);
-  }
-  return e;
-}
-
-const hasCjk = (s) => /[\u3400-\u9fff]/.test(s || "");
-const gradeZh = (g) => GRADE_ZH[g] || `${g}年级`;
-const time = (iso) => (iso ? String(iso).slice(0, 16).replace("T", " ") : "—");
-/** "2023-05-20T00:00:00+08:00" -> "2023-05-19 24:00" (the end of the day, as notices write it). */
-function deadlineText(iso) {
-  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(iso || "");
-  if (!m) return "—";
-  if (m[4] !== "00" || m[5] !== "00") return `${m[1]}-${m[2]}-${m[3]} ${m[4]}:${m[5]}`;
-  const day = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]) - 1));
-  return `${day.toISOString().slice(0, 10)} 24:00`;
-}
 const districtName = (code) => {
   const d = ((state.config && state.config.districts) || []).find((x) => x.code === code);
   return d ? d.name : code;
@@ -107,15 +78,7 @@ function showAlert(text) {
   $("alert").hidden = !text;
 }
 
-function messageOf(res) {
-  const b = res.body || {};
-  if (Array.isArray(b.errors) && b.errors.length) {
-    return b.errors.map((e) => e.message_zh || e.message || "").filter(Boolean).join("；");
-  }
-  if (hasCjk(b.message)) return b.message;
-  const fallback = STATUS_MESSAGE[res.status] || "服务暂时不可用，请稍后重试";
-  return res.status ? `${fallback}（HTTP ${res.status}）` : fallback;
-}
+const messageOf = (res) => common.messageOf(res, STATUS_MESSAGE);
 
 // Each section's latest load wins: an answer to an earlier request (another district) is dropped.
 const loads = {};
@@ -155,16 +118,7 @@ function redirectUri() {
   return location.origin + BASE + path;
 }
 
-function token() {
-  const t = sessionStorage.getItem(TOKEN_KEY);
-  const expires = Number(sessionStorage.getItem(EXPIRES_KEY) || 0);
-  if (!t) return null;
-  if (expires && Date.now() > expires) {
-    sessionStorage.removeItem(TOKEN_KEY);
-    return null;
-  }
-  return t;
-}
+const token = common.staffToken;
 
 async function signIn() {
   // A token refused right after signing in would loop: stop and say so instead.
@@ -260,31 +214,8 @@ function showSignIn(note) {
 
 // The API ------------------------------------------------------------------------------------------
 
-async function api(method, path, body) {
-  const t = token();
-  if (!t) {
-    await signIn();
-    return { ok: false, status: 401, body: {} };
-  }
-  const init = { method, headers: { Accept: "application/json", Authorization: `Bearer ${t}` } };
-  if (body !== undefined) {
-    init.headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body);
-  }
-  let r;
-  try {
-    r = await fetch(BASE + path.replace(/^\//, ""), init);
-  } catch (e) {
-    return { ok: false, status: 0, body: {} };
-  }
-  let data = {};
-  try { data = await r.json(); } catch (e) { data = {}; }
-  if (r.status === 401) {
-    sessionStorage.removeItem(TOKEN_KEY);
-    await signIn();
-  }
-  return { ok: r.ok, status: r.status, body: data || {} };
-}
+/** A staff API call, `path` relative to the API's base: { ok, status, body }; a 401 signs in again. */
+const api = (method, path, body) => common.staffFetch(method, BASE + path.replace(/^\//, ""), body, signIn);
 
 const enc = encodeURIComponent;
 

@@ -1,8 +1,9 @@
 """The bureau staff console (issue 7): its pages, its sign-in settings, and who is signed in.
 
-The pages (`GET /console`, `/console/ceremony` and their script and style) hold no personal data and
-are public; everything they show comes from the token-authorised JSON APIs. `GET /admin/me` is one
-of those: the signed-in staff member, for the console to show only the sections the role may use.
+The pages (`GET /console`, `/console/ceremony`, their scripts and styles, and `/console/common.js`,
+the helpers they share with the parents' portal) hold no personal data and are public; everything
+they show comes from the token-authorised JSON APIs. `GET /admin/me` is one of those: the signed-in
+staff member, for the console to show only the sections the role may use.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from enrollment.adapters.observability import logger, metrics, tracer
 from enrollment.adapters.wiring import wiring
 from enrollment.core.staff import ROLE_ZH, Forbidden
-from functions.api import json_response, staff_caller, staff_resolver
+from functions.api import caller, json_response, staff_resolver
 
 app = staff_resolver()
 HERE = Path(__file__).parent
+WEB = HERE.parent / "web"  # what the console's pages share with the parents' portal
 # Pages carry no data; the referrer never leaks the sign-in code of the address bar.
 HEADERS = {
     "Cache-Control": "no-cache",
@@ -29,8 +31,8 @@ HEADERS = {
 }
 
 
-def _file(name: str, content_type: str) -> Response[str]:
-    return Response(200, content_type, (HERE / name).read_text(encoding="utf-8"), headers=HEADERS)
+def _file(name: str, content_type: str, folder: Path = HERE) -> Response[str]:
+    return Response(200, content_type, (folder / name).read_text(encoding="utf-8"), headers=HEADERS)
 
 
 @app.get("/console")
@@ -52,6 +54,22 @@ def script() -> Response[str]:
 @app.get("/console/console.css")
 def style() -> Response[str]:
     return _file("console.css", "text/css; charset=utf-8")
+
+
+@app.get("/console/ceremony.js")
+def ceremony_script() -> Response[str]:
+    return _file("ceremony.js", "text/javascript; charset=utf-8")
+
+
+@app.get("/console/ceremony.css")
+def ceremony_style() -> Response[str]:
+    return _file("ceremony.css", "text/css; charset=utf-8")
+
+
+@app.get("/console/common.js")
+def common_script() -> Response[str]:
+    """The token, time and element helpers both console pages load first (functions/web/common.js)."""
+    return _file("common.js", "text/javascript; charset=utf-8", WEB)
 
 
 @app.get("/console/config.json")
@@ -87,7 +105,7 @@ def sign_in_settings() -> Response[str]:
 def me() -> dict[str, Any]:
     """The signed-in staff member: role and district, in Chinese too."""
     w = wiring()
-    staff = staff_caller(app, w.staff)
+    staff = caller(app)
     if staff.role not in ("district", "city", "auditor"):
         raise Forbidden("未授权：不是招生工作人员", "forbidden: not bureau staff")
     district = w.config.district_index.get(staff.district) if staff.district else None

@@ -18,12 +18,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from enrollment.adapters.observability import logger, metrics, tracer
-from enrollment.adapters.wiring import wiring
+from enrollment.adapters.wiring import Wiring, wiring
 from enrollment.core import clock, gates
 from enrollment.core.staff import Forbidden, StaffError
 from enrollment.people import console
 from enrollment.registration import windows
-from functions.api import invalid_request, json_response, refusal, require_season, staff_caller
+from functions.api import caller, invalid_request, json_response, refusal, require_season
+from functions.events import SeasonEvent, task
 
 admin = APIGatewayRestResolver(enable_validation=True)
 
@@ -34,7 +35,7 @@ def season_phases(season: str) -> Response[str]:
     advanced (when, by whom, why). For every bureau staff member and auditor."""
     w = wiring()
     try:
-        staff = staff_caller(admin, w.staff)
+        staff = caller(admin)
         if staff.role not in ("district", "city", "auditor"):
             raise Forbidden("无权查看招生阶段", "forbidden: phases are for bureau staff and auditors")
         require_season(w.config, season)
@@ -44,18 +45,14 @@ def season_phases(season: str) -> Response[str]:
     return json_response(200, {"season": season, "may_advance": staff.role == "city", "phases": board})
 
 
-class GateOpenInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    season: str
+class GateOpenInput(SeasonEvent):
     phase: str
     task_token: str
     execution_id: str
 
 
-class ScheduledAdvance(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ScheduledAdvance(SeasonEvent):
     source: Literal["schedule"]
-    season: str
     phase: str
 
 
@@ -89,7 +86,7 @@ def _staff() -> str:
     """The signed-in city staff member (the staff token authorizer verified the token): the season's
     phases and registration windows are the city's, so no district, auditor or agency moves them."""
     try:
-        staff = staff_caller(admin, wiring().staff)
+        staff = caller(admin)
     except StaffError as e:
         raise gates.Forbidden(e.message_zh, e.message_en) from None
     if staff.role != "city":
@@ -140,9 +137,8 @@ def advance_by_staff(season: str, phase: str, body: Annotated[AdvanceRequest, Bo
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
-def open_gate(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    request = GateOpenInput.model_validate(event)
-    w = wiring()
+@task(GateOpenInput)
+def open_gate(request: GateOpenInput, w: Wiring) -> dict[str, Any]:
     return gates.open_gate(
         w.config,
         request.season,

@@ -16,12 +16,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from enrollment.adapters.observability import logger, metrics, tracer
-from enrollment.adapters.wiring import wiring
 from enrollment.core import clock
-from enrollment.core.staff import StaffMember, can_read
+from enrollment.core.staff import can_read
 from enrollment.lottery import ceremony
 from enrollment.registration.form import Violation
-from functions.api import json_response, refusal, require_season, staff_caller, staff_resolver
+from functions.api import caller, json_response, refusal, season_wiring, staff_resolver
 
 app = staff_resolver()
 PREFIX = "/admin/lottery/<season>"
@@ -37,21 +36,11 @@ def _invalid_value(e: ceremony.InvalidStepValue) -> Response[str]:
     return refusal(e.status, [Violation(e.field, e.rule, e.message_zh, e.message_en)])
 
 
-def caller() -> StaffMember:
-    """The IAM identity API Gateway verified, as a member of the staff directory (else 403)."""
-    return staff_caller(app, wiring().staff)
-
-
-def _season(season: str) -> None:
-    require_season(wiring().config, season)
-
-
 @app.get(f"{PREFIX}/ceremonies")
 def ceremonies(season: str) -> dict[str, Any]:
     """The private schools and grades the caller may see: applicants, plan, case and ceremony status."""
-    _season(season)
-    staff = caller()
-    w = wiring()
+    w = season_wiring(season)
+    staff = caller(app)
     rows = []
     for item in sorted(w.lotteries.schools(season), key=lambda i: (i["school_id"], int(i["grade"]))):
         if not can_read(staff, item["district"]):
@@ -78,9 +67,8 @@ def ceremonies(season: str) -> dict[str, Any]:
 
 @app.get(f"{PREFIX}/ceremonies/<school_id>/<grade>")
 def state(season: str, school_id: str, grade: int) -> dict[str, Any]:
-    _season(season)
-    w = wiring()
-    return ceremony.view(w.config, season, school_id, grade, staff=caller(), store=w.lotteries)
+    w = season_wiring(season)
+    return ceremony.view(w.config, season, school_id, grade, staff=caller(app), store=w.lotteries)
 
 
 @app.post(f"{PREFIX}/ceremonies/<school_id>/<grade>/steps/<step>")
@@ -88,8 +76,7 @@ def enter(
     season: str, school_id: str, grade: int, step: str, body: Annotated[StepInput, Body()]
 ) -> Response[str]:
     """One representative's input, in annex 3's order; recorded once, never replaced."""
-    _season(season)
-    w = wiring()
+    w = season_wiring(season)
     out = ceremony.enter_step(
         w.config,
         season,
@@ -97,7 +84,7 @@ def enter(
         grade,
         step,
         body.value,
-        staff=caller(),
+        staff=caller(app),
         store=w.lotteries,
         tokens=w.tokens,
         now=clock.now(),

@@ -4,28 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict
-
 from enrollment.adapters.observability import logger, metrics, tracer
-from enrollment.adapters.wiring import wiring
+from enrollment.adapters.wiring import Wiring
 from enrollment.core import clock
 from enrollment.lottery import ceremony
-
-
-class RecordInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    season: str
-    school_id: str
-    grade: int
+from functions.events import SchoolEvent, task
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    request = RecordInput.model_validate(event)
-    w = wiring()
+@task(SchoolEvent)
+def handler(request: SchoolEvent, w: Wiring) -> dict[str, Any]:
     out = ceremony.record_admissions(
         w.config,
         request.season,

@@ -4,37 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict
-
 from enrollment.adapters.observability import logger, metrics, tracer
-from enrollment.adapters.wiring import wiring
+from enrollment.adapters.wiring import Wiring
 from enrollment.core import clock
-from enrollment.notices import phase
+from enrollment.notices.season import issue
+from functions.events import SeasonEvent, task
 
 
-class BatchInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    season: str
+class BatchInput(SeasonEvent):
     registration_ids: list[str]
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    request = BatchInput.model_validate(event)
-    w = wiring()
-    items = []
-    for rid in request.registration_ids:
-        placed = w.placements.placed(rid)
-        if placed is None:
-            raise ValueError(f"{rid}: no placement stored")
-        items.append((w.store.get_registration(rid), placed))
-    out = phase.send_batch(
+@task(BatchInput)
+def handler(request: BatchInput, w: Wiring) -> dict[str, Any]:
+    out = issue(
         w.config,
         request.season,
-        items,
+        request.registration_ids,
+        registrations=w.store,
+        placements=w.placements,
         secret=w.notice_secret,
         store=w.notices,
         files=w.work,

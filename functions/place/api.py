@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import json
-from functools import partial
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -24,11 +23,11 @@ from enrollment.adapters.observability import logger, metrics, tracer
 from enrollment.adapters.wiring import wiring
 from enrollment.core import clock
 from enrollment.core.ports import NotFound
-from enrollment.core.staff import Forbidden, StaffError, StaffMember, require_decide, require_read
+from enrollment.core.staff import Forbidden, StaffError, require_decide, require_read
 from enrollment.people import console
 from enrollment.placement import place
 from enrollment.term import reporting
-from functions.api import json_response, require_season, staff_caller, staff_resolver
+from functions.api import caller, district_page, json_response, season_wiring, staff_resolver
 
 app = staff_resolver()
 PREFIX = "/admin/placement/<season>"
@@ -43,15 +42,10 @@ class DecisionRequest(BaseModel):
     school_id: str | None = None
 
 
-def caller() -> StaffMember:
-    return staff_caller(app, wiring().staff)
-
-
 @app.post(f"{PREFIX}/registrations/<registration_id>/decisions")
 def decide(season: str, registration_id: str, body: Annotated[DecisionRequest, Body()]) -> Response[str]:
-    w = wiring()
-    require_season(w.config, season)
-    staff = caller()  # first: nobody unknown learns whether an id exists
+    w = season_wiring(season)
+    staff = caller(app)  # first: nobody unknown learns whether an id exists
     try:
         item = w.store.get_registration(registration_id)
     except NotFound:
@@ -76,9 +70,8 @@ def decide(season: str, registration_id: str, body: Annotated[DecisionRequest, B
 
 @app.get(f"{PREFIX}/districts/<district>/decisions")
 def decisions(season: str, district: str) -> dict[str, Any]:
-    w = wiring()
-    require_season(w.config, season)
-    require_read(caller(), district)
+    w = season_wiring(season)
+    require_read(caller(app), district)
     return {
         "district": district,
         "decisions": [vars(d) for d in w.placements.decisions(season, district).values()],
@@ -90,17 +83,13 @@ def placements(season: str, district: str) -> dict[str, Any]:
     """Where the district's children are placed and why (R-COORD-1), masked (R-DATA-2); after placement.
 
     Paged like the registrations: `?grade=1|7&limit=1..500&cursor=`."""
-    w = wiring()
-    require_season(w.config, season)
-    staff = caller()
+    w = season_wiring(season)
+    staff = caller(app)
     require_read(staff, district)
     reads, archived = console_reads(w)
     if not archived.exists(f"seasons/{season}/placements.jsonl"):
         raise console.NotYet("录取结果尚未产生：统筹安排阶段结束后统一安置", "placement has not run yet")
-    query = app.current_event.get_query_string_value
-    page = console.page_request(query("grade"), query("cursor"), query("limit"))
-    items, cursor = console.district_page(partial(reads.district_registrations, season, district), page)
-    items = console.own_items(items, staff, district)  # the stored district, not only the path's
+    items, cursor = district_page(app, reads, season, district, staff)
     placed = reads.placed_of(str(i["registration_id"]) for i in items)
     return {
         "district": district,
@@ -115,9 +104,8 @@ def placements(season: str, district: str) -> dict[str, Any]:
 def archive(season: str) -> dict[str, Any]:
     """The sealed archive (R-OPEN-1): its manifest's files, the signature and the public key, each with
     a five-minute download link; the sunshine classes' addition once it is sealed too."""
-    w = wiring()
-    require_season(w.config, season)
-    if caller().role not in ("district", "city", "auditor"):
+    w = season_wiring(season)
+    if caller(app).role not in ("district", "city", "auditor"):
         raise Forbidden("无权查看归档", "forbidden: the archive is for bureau staff and auditors")
 
     def link(key: str) -> str:
@@ -151,15 +139,14 @@ def _placed_at(season: str) -> dict[str, str | None]:
 @app.post(f"{PREFIX}/schools/<school_id>/arrivals")
 def arrivals(season: str, school_id: str, body: Annotated[ArrivalsRequest, Body()]) -> Response[str]:
     """Reporting day (R-NOTE-1): the school's children who came with their notice, recorded once."""
-    w = wiring()
-    require_season(w.config, season)
+    w = season_wiring(season)
     out = reporting.mark_arrivals(
         w.config,
         season,
         school_id,
         body.registration_ids,
         _placed_at(season),
-        staff=caller(),
+        staff=caller(app),
         store=w.placements,
         at=clock.now().astimezone(w.config.tz).isoformat(),
     )
@@ -169,10 +156,9 @@ def arrivals(season: str, school_id: str, body: Annotated[ArrivalsRequest, Body(
 @app.get(f"{PREFIX}/schools/<school_id>/no-shows")
 def missing(season: str, school_id: str) -> dict[str, Any]:
     """Children placed at the school who have not reported: the school follows them up."""
-    w = wiring()
-    require_season(w.config, season)
+    w = season_wiring(season)
     school = w.config.school_index.get(school_id)
-    require_read(caller(), school.district if school else "")
+    require_read(caller(app), school.district if school else "")
     return {
         "school_id": school_id,
         "no_shows": reporting.no_shows(

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from enrollment.adapters.observability import logger, metrics, tracer
-from enrollment.adapters.wiring import wiring
-from enrollment.registration import demand
-
-
-class CloseInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    season: str
+from enrollment.adapters.wiring import Wiring
+from enrollment.registration.season import close
+from functions.events import SeasonEvent, task
 
 
 class CloseOutput(BaseModel):
@@ -26,13 +21,9 @@ class CloseOutput(BaseModel):
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    request = CloseInput.model_validate(event)
-    w = wiring()
-    registrations = list(w.store.registrations(request.season))
-    rows = demand.demand(w.config, registrations)
-    w.store.put_season_items(row.as_item(request.season) for row in rows)
-    result = CloseOutput.model_validate(demand.summary(rows, len(registrations)))
+@task(SeasonEvent)
+def handler(request: SeasonEvent, w: Wiring) -> dict[str, Any]:
+    result = CloseOutput.model_validate(close(w.config, request.season, store=w.store))
     logger.info(
         "registration closed", extra={"registrations": result.registrations, "over": len(result.over_plan)}
     )

@@ -30,7 +30,8 @@ from functions.register.public import season_info
 app = APIGatewayRestResolver(
     enable_validation=True, serializer=lambda obj: json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 )
-FORM = Path(__file__).with_name("form.html")
+HERE = Path(__file__).parent
+WEB = HERE.parent / "web"  # what the portal shares with the console's pages
 
 
 @app.exception_handler(RequestValidationError)
@@ -46,15 +47,35 @@ def _refused(e: RegistrationRefused) -> Response[str]:
     return refusal(e.status, e.violations)
 
 
+def _file(path: Path, content_type: str) -> Response[str]:
+    return Response(200, content_type, path.read_text(encoding="utf-8"))
+
+
 @app.get("/", include_in_schema=False)
 def form() -> Response[str]:
-    return Response(200, "text/html; charset=utf-8", FORM.read_text(encoding="utf-8"))
+    return _file(HERE / "form.html", "text/html; charset=utf-8")
+
+
+@app.get("/form.js", include_in_schema=False)
+def form_script() -> Response[str]:
+    return _file(HERE / "form.js", "text/javascript; charset=utf-8")
+
+
+@app.get("/form.css", include_in_schema=False)
+def form_style() -> Response[str]:
+    return _file(HERE / "form.css", "text/css; charset=utf-8")
+
+
+@app.get("/common.js", include_in_schema=False)
+def common_script() -> Response[str]:
+    """The date helpers the form loads first (functions/web/common.js, shared with the console)."""
+    return _file(WEB / "common.js", "text/javascript; charset=utf-8")
 
 
 @app.get("/api/season", summary="本年度报名信息（区、街路、学校、报名时间）")
 def season() -> dict[str, Any]:
     w = wiring()
-    state = registrar.SeasonState.from_items(w.store.season_items(w.config.season))
+    state = w.store.season_state(w.config.season)
     return season_info(w.config, clock.now(), state)
 
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from enrollment.core.config import GRADES, SeasonConfig
 from enrollment.core.phases import REGISTRATION_GATE
+from enrollment.core.ports import SeasonState
 from enrollment.registration.form import window_open
-from enrollment.registration.registrar import SeasonState
 
 
 def season_info(config: SeasonConfig, now: datetime, state: SeasonState) -> dict[str, Any]:

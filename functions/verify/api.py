@@ -6,7 +6,6 @@ district come from the staff directory and are checked against the data itself (
 from __future__ import annotations
 
 from datetime import date
-from functools import partial
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
@@ -18,12 +17,12 @@ from enrollment.adapters.console_reads import console_reads
 from enrollment.adapters.observability import logger, metrics, tracer
 from enrollment.adapters.wiring import wiring
 from enrollment.core import clock
-from enrollment.core.staff import Forbidden, StaffMember, require_read
+from enrollment.core.staff import Forbidden, require_read
 from enrollment.people import console
 from enrollment.verification import review, spotcheck
 from enrollment.verification.phase import record_visit
 from enrollment.verification.verdicts import DecisionAction
-from functions.api import json_response, require_season, staff_caller, staff_resolver
+from functions.api import caller, district_page, json_response, season_wiring, staff_resolver
 
 app = staff_resolver()
 PREFIX = "/admin/verification/<season>"
@@ -52,21 +51,11 @@ class SpotCheckRequest(BaseModel):
     note: str = Field(default="", max_length=500)
 
 
-def caller() -> StaffMember:
-    """The IAM identity API Gateway verified, as a member of the staff directory (else 403)."""
-    return staff_caller(app, wiring().staff)
-
-
-def _season(season: str) -> None:
-    require_season(wiring().config, season)
-
-
 @app.get(f"{PREFIX}/districts/<district>/queue")
 def queue(season: str, district: str) -> dict[str, Any]:
     """Cases to review, each with its reasons in Chinese and the masked child (R-DATA-2)."""
-    _season(season)
-    w = wiring()
-    cases = review.review_queue(w.verification, caller(), season, district)
+    w = season_wiring(season)
+    cases = review.review_queue(w.verification, caller(app), season, district)
     children = console_reads(w)[0].registrations_of(c.registration_id for c in cases)
     return {
         "district": district,
@@ -79,15 +68,11 @@ def registrations(season: str, district: str) -> dict[str, Any]:
     """The district's registrations, masked (R-DATA-2), with their verification state.
 
     Paged: `?grade=1|7&limit=1..500&cursor=` (the `next` cursor of the previous page)."""
-    _season(season)
-    staff = caller()
+    w = season_wiring(season)
+    staff = caller(app)
     require_read(staff, district)
-    w = wiring()
     reads = console_reads(w)[0]
-    query = app.current_event.get_query_string_value
-    page = console.page_request(query("grade"), query("cursor"), query("limit"))
-    items, cursor = console.district_page(partial(reads.district_registrations, season, district), page)
-    items = console.own_items(items, staff, district)  # the stored district, not only the path's
+    items, cursor = district_page(app, reads, season, district, staff)
     verdicts = reads.verdicts_of(str(i["registration_id"]) for i in items)
     return {
         "district": district,
@@ -100,10 +85,10 @@ def registrations(season: str, district: str) -> dict[str, Any]:
 
 @app.post(f"{PREFIX}/registrations/<registration_id>/decisions")
 def decide(season: str, registration_id: str, body: Annotated[DecisionRequest, Body()]) -> Response[str]:
-    _season(season)
+    w = season_wiring(season)
     decision = review.decide(
-        wiring().verification,
-        caller(),
+        w.verification,
+        caller(app),
         registration_id,
         body.action,
         body.outcome,
@@ -118,8 +103,8 @@ def decide(season: str, registration_id: str, body: Annotated[DecisionRequest, B
 
 @app.get(f"{PREFIX}/registrations/<registration_id>/history")
 def history(season: str, registration_id: str) -> dict[str, Any]:
-    _season(season)
-    decisions = review.history(wiring().verification, caller(), registration_id)
+    w = season_wiring(season)
+    decisions = review.history(w.verification, caller(app), registration_id)
     return {"registration_id": registration_id, "decisions": [d.model_dump(mode="json") for d in decisions]}
 
 
@@ -127,10 +112,10 @@ def history(season: str, registration_id: str) -> dict[str, Any]:
 def spot_check(
     season: str, district: str, registration_id: str, body: Annotated[SpotCheckRequest, Body()]
 ) -> Response[str]:
-    _season(season)
+    w = season_wiring(season)
     outcome = spotcheck.record_outcome(
-        wiring().verification,
-        caller(),
+        w.verification,
+        caller(app),
         season,
         district,
         registration_id,
@@ -143,12 +128,12 @@ def spot_check(
 
 @app.get(f"{PREFIX}/districts/<district>/spot-checks")
 def spot_check_summary(season: str, district: str) -> dict[str, Any]:
-    _season(season)
-    staff = caller()
+    w = season_wiring(season)
+    staff = caller(app)
     require_read(staff, district)
-    summary = spotcheck.district_summary(wiring().verification, staff, season, district)
-    sample = wiring().verification.spot_check_sample(season, district)
-    outcomes = wiring().verification.spot_checks(season, district)
+    summary = spotcheck.district_summary(w.verification, staff, season, district)
+    sample = w.verification.spot_check_sample(season, district)
+    outcomes = w.verification.spot_checks(season, district)
     return {
         "summary": summary.model_dump(mode="json"),
         "sample": sample.model_dump(mode="json") if sample else None,
@@ -159,7 +144,7 @@ def spot_check_summary(season: str, district: str) -> dict[str, Any]:
 @app.post("/agency/community/visits")
 def community_visit(body: Annotated[VisitAnswer, Body()]) -> Response[str]:
     """The community office's system answers a requested home visit (R-VER-2: source, time, who)."""
-    staff = caller()
+    staff = caller(app)
     if staff.role != "community":
         raise Forbidden("只有街道社区可以提交入户核查结果", "only the community office answers home visits")
     w = wiring()

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from enrollment.adapters.observability import logger, metrics, tracer
-from enrollment.adapters.wiring import wiring
+from enrollment.adapters.wiring import Wiring
 from enrollment.core import clock
 from enrollment.verification.phase import verify_batch
+from functions.events import SeasonEvent, task
 
 
-class BatchInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    season: str
+class BatchInput(SeasonEvent):
     registration_ids: list[str] = Field(min_length=1)
     mode: Literal["ask", "mark-unanswered"] = "ask"
 
@@ -23,9 +21,8 @@ class BatchInput(BaseModel):
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    request = BatchInput.model_validate(event)
-    w = wiring()
+@task(BatchInput)
+def handler(request: BatchInput, w: Wiring) -> dict[str, Any]:
     done = verify_batch(
         w.config,
         request.registration_ids,

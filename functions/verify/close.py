@@ -4,30 +4,24 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict
-
 from enrollment.adapters.observability import logger, metrics, tracer
-from enrollment.adapters.wiring import wiring
+from enrollment.adapters.wiring import Wiring
 from enrollment.core import clock
-from enrollment.verification.phase import close_visits, summary
+from enrollment.verification.season import close
+from functions.events import SeasonEvent, task
 
 
-class CloseInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    season: str
+class CloseInput(SeasonEvent):
     step: Literal["home-visits", "final"]
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    request = CloseInput.model_validate(event)
-    w = wiring()
-    if request.step == "home-visits":
-        result = close_visits(w.config, request.season, store=w.store, vstore=w.verification, now=clock.now())
-    else:
-        result = summary(w.config, w.verification, request.season)
+@task(CloseInput)
+def handler(request: CloseInput, w: Wiring) -> dict[str, Any]:
+    result = close(
+        w.config, request.season, request.step, store=w.store, vstore=w.verification, now=clock.now()
+    )
     logger.info("verification step", extra={"step": request.step, "verdicts": result["verdicts"]})
     return result

@@ -27,7 +27,13 @@ from tests.infra.helpers import api_methods, dumps, only, resources
 
 pytestmark = pytest.mark.xdist_group("infra")
 
-PUBLIC = {("/", "GET"), ("/api/{proxy+}", "ANY")}
+PUBLIC = {
+    ("/", "GET"),
+    ("/form.js", "GET"),
+    ("/form.css", "GET"),
+    ("/common.js", "GET"),
+    ("/api/{proxy+}", "ANY"),
+}
 CONSOLE_PAGES = {("/console", "GET"), ("/console/{proxy+}", "GET")}
 ADMIN = (ADMIN_PATH, "POST")
 EXTEND = (EXTEND_PATH, "POST")

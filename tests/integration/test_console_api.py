@@ -308,6 +308,9 @@ def test_who_is_signed_in_and_the_console_pages(day: Day) -> None:
         ("/console/ceremony", "text/html"),
         ("/console/console.js", "text/javascript"),
         ("/console/console.css", "text/css"),
+        ("/console/ceremony.js", "text/javascript"),
+        ("/console/ceremony.css", "text/css"),
+        ("/console/common.js", "text/javascript"),
         ("/console/config.json", "application/json"),
     ):
         r = day.rt.call_api("console", "GET", path, resource="/console/{proxy+}")

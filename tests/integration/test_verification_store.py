@@ -10,10 +10,9 @@ import pytest
 
 from enrollment.adapters.dynamodb import DynamoStore
 from enrollment.adapters.verification_store import DynamoVerificationStore
-from enrollment.core.ports import Conflict
+from enrollment.core.ports import Conflict, SeasonState
 from enrollment.core.staff import StaffMember
 from enrollment.local.runtime import EmbeddedSeason
-from enrollment.registration.registrar import SeasonState
 from enrollment.verification import review, spotcheck
 from enrollment.verification.verdicts import Check, Decision, Verdict, VerdictStatus
 from tests.integration.conftest import table_items
@@ -205,4 +204,4 @@ def test_spot_check_samples_and_outcomes(store: DynamoVerificationStore, embedde
     # and the season's control items (gates, windows) still read cleanly next to the sample
     items = DynamoStore(embedded.table_name).season_items(SEASON)
     assert "SPOTCHECK#CY" in [i["sk"] for i in items]
-    assert SeasonState.from_items(items) == SeasonState(frozenset(), {})
+    assert DynamoStore(embedded.table_name).season_state(SEASON) == SeasonState(frozenset(), {})

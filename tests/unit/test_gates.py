@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -11,7 +11,7 @@ import pytest
 from enrollment.core import gates
 from enrollment.core.config import SeasonConfig
 from enrollment.core.phases import phases
-from enrollment.core.ports import Conflict, TaskTokenGone
+from enrollment.core.ports import Conflict, SeasonState, TaskTokenGone
 
 
 class FakeStore:
@@ -42,10 +42,15 @@ class FakeStore:
     def registrations(self, season: str) -> Iterator[dict[str, Any]]:
         return iter(())
 
-    def season_items(self, season: str) -> list[dict[str, Any]]:
-        return []
+    def season_state(self, season: str) -> SeasonState:
+        return SeasonState(frozenset(), {})
 
-    def put_season_items(self, items: Iterable[dict[str, Any]]) -> None: ...
+    def put_window_extension(self, season: str, grade: int, record: dict[str, Any]) -> None: ...
+
+    def put_demand(self, season: str, rows: Iterable[Mapping[str, Any]]) -> None: ...
+
+    def demand(self, season: str) -> list[dict[str, Any]]:
+        return []
 
 
 class FakeTokens:

@@ -87,13 +87,13 @@ def violations(edges: Mapping[str, set[str]]) -> list[str]:
     found = []
     for module, targets in sorted(edges.items()):
         source = room(module)
-        if source is None or source not in DOMAIN and source not in EDGES:
+        if source is None or (source not in DOMAIN and source not in EDGES):
             continue
         for target in sorted(targets):
             if source in DOMAIN and target.split(".")[0] in FORBIDDEN_IN_DOMAIN:
                 found.append(f"{module} imports {target}: the domain never calls AWS")
             dest = room(target)
-            if dest is None or dest == source or dest not in DOMAIN and dest not in EDGES:
+            if dest is None or dest == source or (dest not in DOMAIN and dest not in EDGES):
                 continue
             if source in DOMAIN:
                 if dest in EDGES:

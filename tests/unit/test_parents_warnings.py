@@ -100,6 +100,7 @@ def _store(table: _Table) -> DynamoStore:
 ITEM = {
     "registration_id": "R-AAAA-BBBB-CCCC-DDDD",
     "season": "2023",
+    "district": "CY",
     **registration(1, "S-CY-01", "Z-CY-1-01"),
 }
 

@@ -15,7 +15,9 @@ import pytest
 from enrollment.core.config import load_season
 from enrollment.lottery.pools import Pools
 from enrollment.registration.demand import Demand
-from enrollment.report import report
+from enrollment.report import charts
+from enrollment.report.data import Lottery
+from enrollment.report.page import SECTIONS, render
 from enrollment.verification.verdicts import REASON_ZH as VERDICT_REASON_ZH
 
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "test-output" / "report"
@@ -151,7 +153,7 @@ def season_data(seed: int = 2023) -> dict[str, Any]:
         "city": "吉林市",
         "generated_at": "2023-07-06 09:00 +08:00",
         "district_names": {d.code: d.name for d in config.districts},
-        "demand": [d.as_item("jilin-2023") for d in demand],
+        "demand": [d.as_row() for d in demand],
         "lotteries": lotteries,
         "verification": verification,
         "placement": placement,
@@ -206,7 +208,7 @@ def _render_without_tofu(data: dict[str, Any], out: Path) -> Path:
     """Render, failing on any matplotlib 'Glyph … missing from font(s)' warning (a tofu box)."""
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=r".*[Gg]lyph.*missing")
-        return report.render(data, out)
+        return render(data, out)
 
 
 def test_full_season_renders_every_section_with_its_charts(tmp_path: Path) -> None:
@@ -217,7 +219,7 @@ def test_full_season_renders_every_section_with_its_charts(tmp_path: Path) -> No
     assert text.startswith("<!DOCTYPE html>")
     assert page.lang == "zh-CN"
     assert "<h1>吉林市2023年义务教育招生入学情况报告</h1>" in text
-    for zh, en in report.SECTIONS.values():
+    for zh, en in SECTIONS.values():
         assert any(zh in h and en in h for h in page.h2), zh
     assert {img["src"] for img in page.imgs} == ALL_CHARTS  # one <img> per chart
     assert len(page.imgs) == len(ALL_CHARTS)
@@ -231,7 +233,7 @@ def test_full_season_renders_every_section_with_its_charts(tmp_path: Path) -> No
 
 
 def test_the_page_is_self_contained(tmp_path: Path) -> None:
-    path = report.render(season_data(), tmp_path)
+    path = render(season_data(), tmp_path)
 
     text, page = _parse(path)
     assert all(link.startswith(("#", "charts/")) for link in page.links), page.links
@@ -240,7 +242,7 @@ def test_the_page_is_self_contained(tmp_path: Path) -> None:
 
 def test_seat_warnings_list_every_over_and_near_school(tmp_path: Path) -> None:  # R-WARN-1
     data = season_data()
-    text, _ = _parse(report.render(data, tmp_path))
+    text, _ = _parse(render(data, tmp_path))
 
     warned = [d for d in data["demand"] if d["warning"]]
     assert warned
@@ -255,22 +257,22 @@ def test_a_partial_season_renders_only_its_sections(tmp_path: Path) -> None:
 
     text, page = _parse(path)
     assert page.lang == "zh-CN"
-    assert len(page.h2) == 1 and report.SECTIONS["demand"][0] in page.h2[0]
+    assert len(page.h2) == 1 and SECTIONS["demand"][0] in page.h2[0]
     for key in ("lotteries", "verification", "placement"):
-        assert report.SECTIONS[key][0] not in text
+        assert SECTIONS[key][0] not in text
     assert [img["src"] for img in page.imgs] == ["charts/demand.png"]
     assert sorted(p.name for p in (tmp_path / "charts").iterdir()) == ["demand.png"]
 
 
 def test_a_rerender_drops_charts_of_sections_now_missing(tmp_path: Path) -> None:
-    report.render(season_data(), tmp_path)
-    report.render({"verification": season_data()["verification"]}, tmp_path)
+    render(season_data(), tmp_path)
+    render({"verification": season_data()["verification"]}, tmp_path)
 
     assert sorted(p.name for p in (tmp_path / "charts").iterdir()) == ["verification_reasons.png"]
 
 
 def test_an_empty_season_still_renders(tmp_path: Path) -> None:
-    text, page = _parse(report.render({}, tmp_path))
+    text, page = _parse(render({}, tmp_path))
 
     assert page.lang == "zh-CN" and not page.imgs and not page.h2
     assert "暂无数据" in text
@@ -279,20 +281,20 @@ def test_an_empty_season_still_renders(tmp_path: Path) -> None:
 def test_placement_without_distances_has_no_histogram(tmp_path: Path) -> None:
     placement = dict(season_data()["placement"])
     del placement["coordinated_distances_m"]
-    text, page = _parse(report.render({"placement": placement}, tmp_path))
+    text, page = _parse(render({"placement": placement}, tmp_path))
 
     assert [img["src"] for img in page.imgs] == ["charts/placement_routes.png"]
     assert "统筹安排距离" in text  # the summary statistics are still shown
 
 
 def _system_cjk_font() -> bool:
-    return bool(shutil.which("fc-list")) and bool(report._fc_list())
+    return bool(shutil.which("fc-list")) and bool(charts._fc_list())
 
 
 def test_the_charts_use_a_cjk_font() -> None:
     from matplotlib import font_manager
 
-    font = report.chart_font()
+    font = charts.chart_font()
 
     assert font.family is not None and font.covers("学位预警船营区")
     resolved = font_manager.findfont(
@@ -308,21 +310,21 @@ def test_the_charts_use_a_cjk_font() -> None:
 def test_without_a_system_cjk_font_the_bundled_notice_font_draws_the_charts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(report, "_font_candidates", lambda: [str(report.BUNDLED_FONT)])
-    report.chart_font.cache_clear()
+    monkeypatch.setattr(charts, "_font_candidates", lambda: [str(charts.BUNDLED_FONT)])
+    charts.chart_font.cache_clear()
     try:
-        font = report.chart_font()
-        assert font.family == "Enrollment Notice Serif" and Path(str(font.path)) == report.BUNDLED_FONT
+        font = charts.chart_font()
+        assert font.family == "Enrollment Notice Serif" and Path(str(font.path)) == charts.BUNDLED_FONT
         assert font.covers("学位预警 船营区第一实验小学")
         _render_without_tofu(season_data(), tmp_path)  # any label it cannot draw is given in English
     finally:
-        report.chart_font.cache_clear()
+        charts.chart_font.cache_clear()
 
 
 def test_without_a_cjk_font_the_charts_fall_back_to_english(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(report, "chart_font", lambda: report.ChartFont(None, None, frozenset(range(128))))
+    monkeypatch.setattr(charts, "chart_font", lambda: charts.ChartFont(None, None, frozenset(range(128))))
 
     path = _render_without_tofu(season_data(), tmp_path)  # no missing-glyph warning: English labels
 
@@ -331,11 +333,11 @@ def test_without_a_cjk_font_the_charts_fall_back_to_english(
 
 
 def test_a_label_the_font_cannot_draw_is_given_in_english() -> None:
-    font = report.ChartFont("Some CJK", "/x.ttf", frozenset(ord(c) for c in "船营区第一小学"))
+    font = charts.ChartFont("Some CJK", "/x.ttf", frozenset(ord(c) for c in "船营区第一小学"))
 
     assert font.label("船营区第一小学", "S-CY-01") == "船营区第一小学"
     assert font.label("船营区第二小学", "S-CY-02") == "S-CY-02"  # 二 is missing
-    assert report.ChartFont(None, None, frozenset()).bilingual("人数", "children") == "children"
+    assert charts.ChartFont(None, None, frozenset()).bilingual("人数", "children") == "children"
 
 
 @pytest.mark.parametrize(
@@ -361,7 +363,7 @@ def test_a_label_the_font_cannot_draw_is_given_in_english() -> None:
     ],
 )
 def test_lottery_odds(row: dict[str, Any], case: str, pool: int, seats: int, odds: float) -> None:  # R-LOT-2
-    lot = report.Lottery.of({"school_id": "P-CY-01", "grade": 1, **row})
+    lot = Lottery.of({"school_id": "P-CY-01", "grade": 1, **row})
 
     assert (lot.case, lot.pool, lot.seats) == (case, pool, seats)
     assert lot.odds == pytest.approx(odds)

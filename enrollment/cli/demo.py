@@ -1,0 +1,508 @@
+"""`enroll demo`: a whole season on the embedded backend (moto), its exports and its summary.
+
+enroll demo [--applicants N] [--seed S] [--config PATH] [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import shutil
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from enrollment.core.config import ConfigError, SeasonConfig, load_season
+
+
+def add_parser(sub: Any) -> None:
+    demo = sub.add_parser("demo", help="run a whole season locally on the embedded backend (moto)")
+    demo.add_argument("--applicants", type=int, default=300, help="how many children register (default 300)")
+    demo.add_argument("--seed", type=int, default=2023, help="seed of the synthetic population")
+    demo.add_argument("--config", default="seasons/jilin-2023.yaml", help="season config file")
+    demo.add_argument(
+        "--out",
+        type=Path,
+        default=Path("demo-out"),
+        help="folder for the exports: DIR/archive (the signed archive), DIR/additions, DIR/report (default demo-out)",
+    )
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """The season, its summary on the console and the exports; 0 if every answer was the expected one."""
+    console = Console()
+    try:
+        config = load_season(args.config)
+    except ConfigError as e:
+        sys.stderr.write(f"{e}\n")  # plain text: one problem a line, never wrapped
+        return 2
+    if args.applicants < 1:
+        parser.error("--applicants must be at least 1")
+    result = run_demo(config, args.applicants, args.seed, args.out, console, args.config)
+    print_summary(config, result, console)
+    if args.out:
+        console.print(f"exported to {args.out}")
+    ok = result.workflow.get("status") == "SUCCEEDED" and not result.unexpected
+    return 0 if ok else 1
+
+
+@dataclass
+class DemoResult:
+    accepted: int = 0
+    refused: Counter[str] = field(default_factory=Counter)
+    refused_examples: dict[str, str] = field(default_factory=dict)
+    unexpected: list[str] = field(default_factory=list)
+    retries_consistent: int = 0
+    retries: int = 0
+    early_refused: int = 0
+    phases: list[tuple[str, str]] = field(default_factory=list)
+    demand: list[dict[str, Any]] = field(default_factory=list)
+    workflow: dict[str, Any] = field(default_factory=dict)
+    verification: dict[str, Any] = field(default_factory=dict)
+    verification_steps: dict[str, Any] = field(default_factory=dict)
+    lotteries: list[dict[str, Any]] = field(default_factory=list)
+    placement: dict[str, Any] = field(default_factory=dict)
+    audit: str = ""
+    notices: int = 0
+    bodies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    classes: dict[str, bytes] = field(default_factory=dict)
+    classes_audit: str = ""
+    report: Path | None = None
+    sms: list[str] = field(default_factory=list)
+    records: dict[str, bytes] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def run_demo(
+    config: SeasonConfig, applicants: int, seed: int, out: Path | None, console: Console, config_path: str
+) -> DemoResult:
+    """A whole season, as far as it is built, on the embedded backend."""
+    from enrollment.adapters.dynamodb import DynamoStore
+    from enrollment.core.clock import SimulatedClock
+    from enrollment.core.phases import phases
+    from enrollment.local.runtime import EmbeddedSeason
+    from enrollment.local.season import run_verification
+    from enrollment.lottery.pools import check_record
+    from enrollment.synth.population import generate
+
+    started = time.monotonic()
+    result = DemoResult()
+    population = generate(config, applicants, seed)
+    console.print(
+        f"生成合成人口 synthetic population: {len(population.submissions)} submissions "
+        f"(seed {seed}), agency registries: {len(population.registries.public_security)} hukou/permit records"
+    )
+    cal = config.calendar
+    start = config.day_start(cal.plans_published) + timedelta(hours=9)
+    by_grade = {g: [s for s in population.submissions if s.grade == g] for g in (7, 1)}
+    deadlines = {p.name: p for p in phases(config)}
+
+    with EmbeddedSeason(
+        config,
+        SimulatedClock(start),
+        config_path=str(Path(config_path).resolve()),
+        registries=population.registries,
+    ) as rt:
+        rt.start()
+        rt.wait_for_gate("grade7-registration")
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        ) as progress:
+            for grade, gate in ((7, "grade7-registration"), (1, "grade1-registration")):
+                subs = sorted(by_grade[grade], key=lambda s: s.submit_day)
+                task = progress.add_task(f"{grade}年级网上报名 grade {grade} registration", total=len(subs))
+                if grade == 7:
+                    _early_attempts(rt, config, by_grade[1], result)
+                for i, sub in enumerate(subs):
+                    when = config.day_start(sub.submit_day) + timedelta(hours=8, seconds=i)
+                    if when > rt.clock.now():
+                        rt.clock.set(when)
+                    status, answer = _post(rt, sub.body)
+                    _tally(result, sub.intent, sub.expected_rule, status, answer)
+                    if status == 201:
+                        result.bodies[answer["registration_id"]] = sub.body
+                    if status == 201 and i % 97 == 0:  # a parent double-clicks: the same answer comes back
+                        result.retries += 1
+                        again = _post(rt, sub.body)
+                        result.retries_consistent += again == (201, answer)
+                    progress.advance(task)
+                fired = rt.advance_clock(deadlines[gate].deadline)
+                for f in fired:
+                    result.phases.append(
+                        (gate, f"{f['result']['result']} by schedule at {f['result']['advanced_at']}")
+                    )
+                if grade == 7:
+                    rt.wait_for_gate("grade1-registration")
+        console.print("信息审核 verification: agencies, home visits, review, city spot-check …")
+        result.verification_steps = run_verification(rt, config)
+        result.workflow = rt.wait_for_end(timeout=600)
+        result.demand = DynamoStore(rt.table_name).demand(config.season)
+        result.verification = rt.state_output("SummarizeVerification")["phases"]["verification_final"][
+            "outcome"
+        ]
+        result.lotteries = rt.state_output("PrivateLotteries")["lotteries"]["results"]
+        result.records = _archived(rt, f"seasons/{config.season}/")
+        result.placement = rt.state_output("PlaceChildren")["phases"]["placement"]["summary"]
+        result.notices = rt.state_output("PrepareNotices")["notices"]["children"]
+        result.sms = Path(rt.sms_outbox).read_text(encoding="utf-8").splitlines()
+        result.classes = _archived(rt, f"additions/{config.season}/classes/", depth=3)
+        for key, body in result.records.items():  # replay every draw from the archived record alone
+            if not key.startswith("private/"):
+                continue
+            result.unexpected += [f"{key}: {p}" for p in check_record(json.loads(body))]
+    result.seconds = time.monotonic() - started
+    if out:
+        _export(out, population, result)
+    from enrollment.archive.audit import audit, audit_classes
+    from enrollment.archive.contract import read_folder
+
+    # `enroll audit` on the season's signed archive and its classes addition: the export if there is
+    # one, else as read back from S3
+
+    classes = audit_classes(read_folder(out / "additions" / "classes") if out else result.classes)
+    result.classes_audit = classes.render()
+    if not classes.ok:
+        result.unexpected.append("the sunshine-classes addition fails its audit")
+    report = audit(read_folder(out / "archive") if out else result.records)
+    result.report = write_report(config, result, out or Path("demo-out"))
+    result.audit = report.render()
+    if not report.ok:
+        result.unexpected.append("the season's archive fails its audit")
+    return result
+
+
+def _post(rt: Any, body: Any) -> tuple[int, dict[str, Any]]:
+    r = rt.call_api("register", "POST", "/api/registrations", body)
+    return int(r["statusCode"]), json.loads(r["body"])
+
+
+def _early_attempts(rt: Any, config: SeasonConfig, grade1: list[Any], result: DemoResult) -> None:
+    """A few grade-1 families try during the grade-7 window: refused, nothing stored (R-REG-1)."""
+    for sub in [s for s in grade1 if s.intent == "valid"][:5]:
+        status, answer = _post(rt, sub.body)
+        if status == 422 and answer["errors"][0]["rule"] == "R-REG-1":
+            result.early_refused += 1
+        else:
+            result.unexpected.append(f"early grade-1 attempt answered {status}")
+
+
+def _tally(
+    result: DemoResult, intent: str, expected: str | None, status: int, answer: dict[str, Any]
+) -> None:
+    if status == 201:
+        result.accepted += 1
+        if expected:
+            result.unexpected.append(f"{intent}: accepted, expected {expected}")
+        return
+    rule = answer["errors"][0]["rule"] if answer.get("errors") else f"HTTP {status}"
+    result.refused[rule] += 1
+    result.refused_examples.setdefault(rule, answer["errors"][0]["message"] if answer.get("errors") else "")
+    if expected != rule:
+        result.unexpected.append(f"{intent}: refused with {rule}, expected {expected or 'acceptance'}")
+
+
+def write_report(config: SeasonConfig, result: DemoResult, out: Path) -> Path:
+    """The season report (R-OPEN-1): demand and warnings, lottery odds, verification, placement."""
+    from enrollment.report.page import render
+
+    records = {k: json.loads(v) for k, v in result.records.items() if k.startswith("private/")}
+    lotteries = []
+    for r in result.lotteries:
+        rec = records.get(r["key"], {})
+        draw = rec.get("draw") or {}
+        lotteries.append(
+            {
+                "school_id": r["school_id"],
+                "school_name": config.school_index[r["school_id"]].name,
+                "grade": r["grade"],
+                "plan": rec.get("plan", 0),
+                "applicants": r["applicants"],
+                "own_district_applicants": len(rec.get("own_district_applicants", [])),
+                "case": r["case"],
+                "seats": draw.get("seats", 0),
+                "pool": len(draw.get("ranking", [])),
+                "admitted": r["admitted"],
+            }
+        )
+    distances = []
+    placed = result.records.get("placements.jsonl", b"").decode().splitlines()
+    for line in map(json.loads, placed):
+        body = result.bodies.get(line["registration_id"])
+        if line["route"] == "coordination" and body and line["school_id"]:
+            home = config.road_index[body["home_address"]["road"]].locate(int(body["home_address"]["number"]))
+            distances.append(round(home.distance_km(config.school_index[line["school_id"]].location) * 1000))
+    data = {
+        "season": config.season,
+        "city": config.city,
+        "generated_at": datetime.now(config.tz).isoformat(timespec="seconds"),
+        "district_names": {d.code: d.name for d in config.districts},
+        "demand": result.demand,
+        "lotteries": lotteries,
+        "verification": result.verification,
+        "placement": {**result.placement, "coordinated_distances_m": distances},
+    }
+    return render(data, out / "report")
+
+
+def _archived(rt: Any, prefix: str, depth: int = 2) -> dict[str, bytes]:
+    """The archive's objects under a prefix, by their key below `seasons/{season}/`."""
+    import boto3
+
+    s3 = boto3.client("s3")
+    found: dict[str, bytes] = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=rt.bucket, Prefix=prefix):
+        for obj in page.get("Contents", []):
+            key = obj["Key"].split("/", depth)[depth]
+            found[key] = s3.get_object(Bucket=rt.bucket, Key=obj["Key"])["Body"].read()
+    return found
+
+
+def _export(out: Path, population: Any, result: DemoResult) -> None:
+    from enrollment.archive.contract import write_folder
+
+    out.mkdir(parents=True, exist_ok=True)
+    for sub in ("archive", "additions"):  # a previous run's archive would not match this one's manifest
+        shutil.rmtree(out / sub, ignore_errors=True)
+    write_folder(out / "archive", result.records)  # the signed archive, as under its S3 prefix
+    write_folder(out / "additions" / "classes", result.classes)  # the classes, a later signed addition
+    population.registries.write(out / "registries")
+    with (out / "submissions.jsonl").open("w", encoding="utf-8") as f:
+        for s in population.submissions:
+            f.write(
+                json.dumps(
+                    {
+                        "grade": s.grade,
+                        "submit_day": s.submit_day.isoformat(),
+                        "intent": s.intent,
+                        "expected_rule": s.expected_rule,
+                        "body": s.body,
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
+    with (out / "demand.csv").open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["scope", "id", "name", "grade", "district", "kind", "plan", "applicants", "warning"])
+        for d in sorted(result.demand, key=lambda d: (d["scope"], d["id"], d["grade"])):
+            w.writerow(
+                [
+                    d["scope"],
+                    d["id"],
+                    d["name"],
+                    d["grade"],
+                    d["district"],
+                    d["kind"],
+                    d["plan"],
+                    d["applicants"],
+                    d.get("warning") or "",
+                ]
+            )
+    summary = {
+        "accepted": result.accepted,
+        "refused": dict(result.refused),
+        "unexpected": result.unexpected,
+        "workflow_status": result.workflow.get("status"),
+        "workflow_output": json.loads(result.workflow.get("output", "{}")),
+        "verification": result.verification,
+        "verification_steps": result.verification_steps,
+        "lotteries": result.lotteries,
+        "placement": result.placement,
+        "seconds": round(result.seconds, 1),
+    }
+    (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def print_summary(config: SeasonConfig, result: DemoResult, console: Console) -> None:
+    console.rule(f"{config.city}{config.season}年义务教育招生入学 · 本地演示 local season")
+    phases = Table(title="阶段 Phases")
+    phases.add_column("阶段 phase")
+    phases.add_column("结果 result")
+    for name, what in result.phases:
+        phases.add_row(name, what)
+    phases.add_row("registration-closed", "demand recorded against plan")
+    v = result.verification
+    if v:
+        phases.add_row(
+            "verification", f"{v['verdicts']} cases judged; home visits, review and spot-check gates passed"
+        )
+    phases.add_row("workflow", str(result.workflow.get("status")))
+    console.print(phases)
+
+    reg = Table(title="报名 Registrations")
+    reg.add_column("结果 outcome")
+    reg.add_column("人数 count", justify="right")
+    reg.add_column("示例提示 example message")
+    reg.add_row("受理 accepted", str(result.accepted), "")
+    for rule, n in result.refused.most_common():
+        reg.add_row(f"拒绝 refused {rule}", str(n), result.refused_examples.get(rule, ""))
+    reg.add_row("报名时间外提交 early attempts refused (R-REG-1)", str(result.early_refused), "")
+    reg.add_row(
+        "重复提交返回同一结果 idempotent retries", f"{result.retries_consistent}/{result.retries}", ""
+    )
+    console.print(reg)
+
+    rows = [d for d in result.demand if d["scope"] == "school" or d["scope"] == "zone"]
+    warn = Table(title="学位需求与计划 Demand against plan (seat warnings, R-WARN-1)")
+    for col in ("学校 school", "年级", "类别 kind", "计划 plan", "报名 applicants", "预警 warning"):
+        warn.add_column(col, justify="right" if col in ("年级", "计划 plan", "报名 applicants") else "left")
+    ranked = sorted(rows, key=lambda d: d["applicants"] / max(d["plan"], 1), reverse=True)
+    for d in ranked[:15]:
+        label = {"over": "[red]超出计划 over[/red]", "near": "[yellow]接近计划 near[/yellow]"}.get(
+            d.get("warning") or "", ""
+        )
+        warn.add_row(
+            f"{d['name']} ({d['id']})",
+            str(d["grade"]),
+            d["kind"],
+            str(d["plan"]),
+            str(d["applicants"]),
+            label,
+        )
+    console.print(warn)
+    over = sum(1 for d in rows if d.get("warning") == "over")
+    near = sum(1 for d in rows if d.get("warning") == "near")
+    console.print(f"超出计划 over plan: {over} · 接近计划 near plan: {near} · 共 {len(rows)} 项 rows")
+    print_verification(config, result, console)
+    print_lotteries(config, result, console)
+    print_placement(result, console)
+    if result.notices:
+        console.print(
+            f"入学通知书 admission notices (R-NOTE-1): {result.notices} PDFs stored for download, "
+            f"{len(result.sms)} SMS in the local outbox (SNS in AWS); the first:"
+        )
+        for line in result.sms[:3]:
+            sms = json.loads(line)
+            console.print(f"  → {sms['to']}: {sms['text']}", markup=False)
+    rep = result.verification_steps.get("reporting")
+    if rep:
+        console.print(
+            f"新生报到 reporting day: {rep['arrived']} arrived, {rep['no_shows']} no-shows listed for the schools · "
+            f"阳光分班 sunshine classes: {len(result.classes) - 3} school-grades, sealed as a signed addition"
+        )
+    if result.report:
+        console.print(f"年度报告 season report (R-OPEN-1): {result.report}")
+    if result.audit:
+        console.rule("审计 enroll audit (the signed archive, offline)")
+        console.print(result.audit, markup=False)
+        console.print(result.classes_audit.strip().splitlines()[-1], markup=False)
+    if result.unexpected:
+        console.print(f"[red]unexpected outcomes: {len(result.unexpected)}[/red]")
+        for u in result.unexpected[:10]:
+            console.print(f"  - {u}")
+    else:
+        console.print("every submission got the answer its rules call for (unexpected outcomes: 0)")
+    console.print(f"完成 done in {result.seconds:.1f} s")
+
+
+def print_verification(config: SeasonConfig, result: DemoResult, console: Console) -> None:
+    from enrollment.verification.verdicts import REASON_ZH
+
+    v = result.verification
+    if not v:
+        return
+    status_zh = {"eligible": "符合片区入学条件", "not-eligible": "不符合（统筹安排）", "review": "待人工复核"}
+    outcome = Table(
+        title=f"信息审核结果 Verification outcomes ({v['verdicts']} cases, {v['signed']} signed by staff)"
+    )
+    outcome.add_column("原因 reason")
+    outcome.add_column("人数", justify="right")
+    for status, n in sorted(v["by_status"].items()):
+        outcome.add_row(f"[bold]{status_zh.get(status, status)} {status}[/bold]", str(n))
+    for reason, n in v["by_reason"].items():
+        outcome.add_row(f"  {REASON_ZH.get(reason, reason)} ({reason})", str(n))
+    console.print(outcome)
+    districts = Table(title="各区审核结果 By district")
+    districts.add_column("区 district")
+    for status in ("eligible", "not-eligible", "review"):
+        districts.add_column(status_zh[status], justify="right")
+    for d in config.districts:
+        counts = v["by_district"].get(d.code, {})
+        districts.add_row(d.name, *(str(counts.get(s, 0)) for s in ("eligible", "not-eligible", "review")))
+    console.print(districts)
+    steps = result.verification_steps
+    if steps:
+        visits, spot = steps["visits"], steps["spot_check"]
+        console.print(
+            f"入户核查 home visits: {visits['requested']} requested, {visits['answered']} answered by the community, "
+            f"{visits['late']} too late (closed as not confirmed) · 区教育局签字 signed: {steps['reviews']['signed']} · "
+            f"市抽查 spot-check: {spot['recorded']}/{spot['sampled']} sampled cases re-checked"
+        )
+
+
+def print_lotteries(config: SeasonConfig, result: DemoResult, console: Console) -> None:
+    if not result.lotteries:
+        return
+    case_zh = {
+        "all-admitted": "未超计划，全部录取",
+        "draw-own-district": "本区派位",
+        "draw-other-districts": "本区全录，外区派位",
+    }
+    held = {
+        (c["school_id"], c["grade"]): c
+        for c in result.verification_steps.get("lotteries", {}).get("ceremonies", [])
+    }
+    table = Table(title="民办学校招生与电脑派位 Private admissions and lotteries (R-LOT-1…3)")
+    for col in ("学校 school", "年级", "计划", "报名", "结果 case", "录取", "记录 sha256"):
+        table.add_column(col, justify="right" if col in ("年级", "计划", "报名", "录取") else "left")
+    ordered = sorted(
+        result.lotteries, key=lambda r: (r["case"] == "all-admitted", r["school_id"], r["grade"])
+    )
+    for r in ordered:
+        table.add_row(
+            r["school_id"],
+            str(r["grade"]),
+            str(config.school_index[r["school_id"]].plan(r["grade"])),
+            str(r["applicants"]),
+            case_zh.get(r["case"], r["case"]),
+            str(r["admitted"]),
+            r["sha256"][:12],
+        )
+    console.print(table)
+    for (school_id, grade), c in sorted(held.items()):
+        console.print(
+            f"  {config.school_index[school_id].name} {grade}年级 派位: 家长代表输入 {' '.join(c['inputs'])}"
+            f" · 抽签采用第{c['chosen_draw']}次 · {c['pool']}人争{c['seats']}个名额"
+        )
+    draws = sum(1 for r in result.lotteries if r["case"] != "all-admitted")
+    console.print(
+        f"民办学校 {len(result.lotteries)} 个学校年级 school-grades archived · 电脑派位 ceremonies held: {draws} · "
+        f"representatives' inputs generated at random and recorded; each record replayed from the archive (R-LOT-2 pools, draws)"
+    )
+
+
+def print_placement(result: DemoResult, console: Console) -> None:
+    from enrollment.placement.routes import REASON_ZH, ROUTE_ZH
+
+    p = result.placement
+    if not p:
+        return
+    table = Table(title=f"招生录取结果 Placement: {p['children']} children, each placed once (self-checked)")
+    table.add_column("途径 route")
+    table.add_column("人数", justify="right")
+    for route, n in p["by_route"].items():
+        table.add_row(f"{ROUTE_ZH.get(route, route)} ({route})", str(n))
+    for reason, n in p["coordinated_by_reason"].items():
+        table.add_row(f"  统筹原因 {REASON_ZH.get(reason, reason)} ({reason})", str(n))
+    console.print(table)
+    d = p["coordinated_distance_m"]
+    if d["count"]:
+        console.print(
+            f"统筹安排 coordinated: {d['count']} children · distance home→school median {d['median']} m, "
+            f"p90 {d['p90']} m, max {d['max']} m · public school-grades full {p['public_school_grades']['full']}, "
+            f"with seats {p['public_school_grades']['with_seats']} · placements.jsonl archived"
+        )

@@ -1,0 +1,69 @@
+"""The lottery phase's workflow tasks: freezing the season's pools and waiting for each ceremony.
+
+`prepare` reads the private applicants and their verdicts and freezes each school and grade's pools
+(R-LOT-1, R-LOT-2) with the names the big screen shows; `wait` stores the workflow's task token for
+a school's ceremony, or flags the ceremony overdue once its deadline passed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from enrollment.core.config import SeasonConfig
+from enrollment.core.ports import Store, TaskTokens
+from enrollment.lottery import ceremony
+from enrollment.verification.review import VerificationStore
+
+
+def masked_name(item: dict[str, Any]) -> str:
+    """The child's name as the big screen shows it (R-DATA-2): the first character, the rest hidden."""
+    name = str(item["request"]["child"]["name"])
+    return name[0] + "*" * (len(name) - 1)
+
+
+def prepare(
+    config: SeasonConfig,
+    season: str,
+    *,
+    store: Store,
+    vstore: VerificationStore,
+    lotteries: ceremony.LotteryStore,
+    now: datetime,
+) -> dict[str, Any]:
+    """Every private school and grade's pools, frozen (a rerun keeps the first), as the Map's items."""
+    private = [r for r in store.registrations(season) if r.get("category") == "private"]
+    pools = ceremony.pools_of(config, private, vstore.verdicts(season))
+    names = {str(r["registration_id"]): masked_name(r) for r in private}
+    return ceremony.prepare(config, season, pools, names, store=lotteries, now=now)
+
+
+def wait(
+    config: SeasonConfig,
+    season: str,
+    school_id: str,
+    grade: int,
+    mode: Literal["await", "overdue"],
+    *,
+    token: str,
+    timeout_s: int,
+    lotteries: ceremony.LotteryStore,
+    tokens: TaskTokens,
+    now: datetime,
+) -> dict[str, Any]:
+    """`await`: the workflow waits on `token` until the ceremony finishes; `overdue`: flag it and wait longer."""
+    if mode == "overdue":
+        return ceremony.overdue(config, season, school_id, grade, store=lotteries, now=now)
+    if not token:
+        raise ValueError("task_token: the await mode needs the workflow's task token")
+    return ceremony.open_wait(
+        config,
+        season,
+        school_id,
+        grade,
+        token=token,
+        timeout_s=timeout_s,
+        store=lotteries,
+        tokens=tokens,
+        now=now,
+    )

@@ -1,0 +1,473 @@
+// The parents' portal (form.html): register, follow the child's case with the SMS code, seat warnings
+// and complaints. Vanilla JS, no build step; the date helpers are functions/web/common.js's (loaded
+// first, as `common`).
+"use strict";
+const { md, ymd } = common;
+const base = location.pathname.endsWith("/") ? location.pathname : location.pathname + "/";
+const $ = (id) => document.getElementById(id);
+let season = null;
+
+// ---------------------------------------------------------------- small helpers
+function show(el, on) { el.classList.toggle("hidden", !on); }
+function esc(s) { return String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]); }
+const when = (iso) => common.time(iso, "");
+
+async function api(method, path, body, token) {
+  const headers = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (token) headers.Authorization = "Bearer " + token;
+  let r;
+  try {
+    r = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch (e) {
+    return { status: 0, data: { message: "网络连接失败，请检查网络后重试。" }, headers: new Headers() };
+  }
+  let data = null;
+  if (r.status !== 204) {
+    try { data = await r.json(); } catch (e) { data = { message: `服务暂时不可用（${r.status}），请稍后再试` }; }
+  }
+  return { status: r.status, data, headers: r.headers };
+}
+
+// ---------------------------------------------------------------- errors beside their fields
+function slotId(field) { return "err-" + field.replace(/[^A-Za-z0-9_-]/g, "-"); }
+
+function wireErrorSlots() {
+  // every error slot gets an id, role=alert, and is named by its field's aria-describedby
+  document.querySelectorAll("[data-error]").forEach((slot) => {
+    const field = slot.dataset.error;
+    slot.id = slotId(field);
+    slot.setAttribute("role", "alert");
+    const input = document.querySelector(`[data-field="${field}"]`);
+    if (input) {
+      const hints = [...input.parentElement.querySelectorAll(":scope > .hint[id]")].map((h) => h.id);
+      input.setAttribute("aria-describedby", [...hints, slot.id].join(" "));
+    }
+  });
+}
+
+function clearErrors(scope) {
+  scope.querySelectorAll("[data-error]").forEach((e) => { e.textContent = ""; });
+  scope.querySelectorAll("[aria-invalid]").forEach((e) => e.removeAttribute("aria-invalid"));
+}
+
+function placeError(err, scope) {
+  // the server names fields like "child.id_number" or "guardians.0.phone"; try the field, then its parents
+  let path = err.field;
+  while (path) {
+    const slot = scope.querySelector(`[data-error="${path}"]`);
+    if (slot) {
+      if (!slot.textContent.split("；").includes(err.message)) slot.textContent += (slot.textContent ? "；" : "") + err.message;
+      const input = scope.querySelector(`[data-field="${path}"]`);
+      if (input) input.setAttribute("aria-invalid", "true");
+      return true;
+    }
+    path = path.includes(".") ? path.slice(0, path.lastIndexOf(".")) : "";
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------- the same checks as the server
+// enrollment/core/idcard.py (GB 11643, ISO 7064 MOD 11-2) and enrollment/registration/form.py, message for message
+const PROVINCES = new Set("11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 71 81 82 83".split(" "));
+const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+const CHECK = "10X98765432";
+
+function parseId(n) {
+  if (!/^\d{17}[\dX]$/.test(n)) return { error: "身份证号应为18位：前17位为数字，最后一位为数字或大写X" };
+  const y = Number(n.slice(6, 10)), m = Number(n.slice(10, 12)), d = Number(n.slice(12, 14));
+  const dt = new Date(Date.UTC(2000, 0, 1));
+  dt.setUTCFullYear(y, m - 1, d);
+  if (y < 1 || m < 1 || m > 12 || dt.getUTCFullYear() !== y || dt.getUTCMonth() !== m - 1 || dt.getUTCDate() !== d) {
+    return { error: "身份证号中的出生日期不存在" };
+  }
+  if (!PROVINCES.has(n.slice(0, 2))) return { error: "身份证号的地区码无效" };
+  let total = 0;
+  for (let i = 0; i < 17; i++) total += Number(n[i]) * WEIGHTS[i];
+  if (n[17] !== CHECK[total % 11]) return { error: "身份证号校验位不正确，请核对后重新输入" };
+  return { birth: `${n.slice(6, 10)}-${n.slice(10, 12)}-${n.slice(12, 14)}`, sex: Number(n.slice(14, 17)) % 2 ? "男" : "女" };
+}
+
+const CATEGORY_ZH = { public: "公办学校", private: "民办学校", ethnic: "民族学校", specialised: "专门学校" };
+
+function check(b) {
+  // R-ID-1, R-AGE-1, R-REG-1 (window), R-REG-2/R-REG-3 (one category, one school), R-MIG-1, R-FOREIGN-1, R-PUB-1
+  const errors = [];
+  const err = (field, message) => errors.push({ field, message });
+  const c = b.child;
+  if (!c.name) err("child.name", "此项为必填项");
+  if (!c.birth_date) err("child.birth_date", "此项为必填项");
+  if (c.id_type === "passport") {
+    if (!c.id_number) err("child.id_number", "此项为必填项");
+    if (!c.nationality || c.nationality === "CHN") err("child.nationality", "使用护照登记的外籍儿童须填写国籍");
+  } else {
+    const id = parseId(c.id_number);
+    if (id.error) err("child.id_number", id.error);
+    else if (c.birth_date && id.birth !== c.birth_date) err("child.id_number", "身份证号中的出生日期与填写的出生日期不一致");
+    else if (id.sex !== c.sex) err("child.id_number", "身份证号中的性别与填写的性别不一致");
+  }
+  const g = b.guardians[0];
+  if (!g.name) err("guardians.0.name", "此项为必填项");
+  if (!/^1[3-9]\d{9}$/.test(g.phone)) err("guardians.0.phone", "手机号码应为11位，以1开头");
+  if (!(b.category in CATEGORY_ZH)) err("category", "请选择一个报名类别（公民同招，不可兼报）");
+  if ((b.category === "private" || b.category === "specialised") && !b.private_school_id) err("private_school_id", "报名民办学校须选择一所学校");
+  if (b.category === "specialised" && b.grade !== 7) err("category", "专门学校只招收七年级");
+  if (b.grade === 7 && !b.primary_school) err("primary_school", "七年级报名须填写小学毕业学校");
+  if (b.residence.basis === "residence-permit" && !b.residence.residence_permit_number) err("residence.residence_permit_number", "随迁子女须填写居住证号");
+  if (b.residence.property && !/^[A-Z0-9-]{6,30}$/.test(b.residence.property.deed_number)) err("residence.property.deed_number", "不动产权证号应为6至30位大写字母、数字或连字符");
+  if (season) {
+    const w = season.windows[String(b.grade)];
+    if (w && !w.open) {
+      const inside = season.today >= w.start && season.today <= w.last_day;
+      err("grade", inside ? `${b.grade}年级网上报名已截止` : `${b.grade}年级网上报名时间为${md(w.start)}至${md(w.end)}，当前不在报名时间内`);
+    }
+    if (b.grade === 1 && c.birth_date && c.birth_date > season.age_cutoff) err("child.birth_date", `一年级新生须于${ymd(season.age_cutoff)}（含）前出生`);
+    const address = (a, field) => {
+      if (!season.roads[a.district]) err(`${field}.district`, "所在区不在本市城区范围内");
+      else if (!season.roads[a.district].includes(a.road)) err(`${field}.road`, "该区没有这条街路，请按门牌填写");
+      else if (a.number < 1) err(`${field}.number`, "门牌号应为正整数");
+      else if (a.number > season.road_numbers[a.road]) err(`${field}.number`, "门牌号超出该街路范围");
+    };
+    address(b.home_address, "home_address");
+    if (b.residence.hukou_address) address(b.residence.hukou_address, "residence.hukou_address");
+  }
+  return errors;
+}
+window.portal = { parseId, check };  // the browser tests compare these with the server's rules
+
+// ---------------------------------------------------------------- registration form
+function refresh() {
+  const grade = $("grade").value, cat = $("category").value;
+  show($("private-field"), cat === "private" || cat === "specialised");
+  show($("primary-field"), grade === "7");
+  show($("permit-field"), $("basis").value === "residence-permit");
+  show($("nationality-field"), $("child_id_type").value === "passport");
+  $("id-hint").textContent = $("child_id_type").value === "passport" ? "请填写护照号码。" : "身份证号为18位，最后一位可能是大写 X。";
+  if (season) {
+    const w = season.windows[grade];
+    const state = w.open ? "正在报名" : (season.today < w.start ? "尚未开始" : "已截止");
+    const extended = w.last_day !== w.end ? `（已延长至${md(w.last_day)}）` : "";
+    $("window-hint").textContent = `${grade === "1" ? "一" : "七"}年级报名时间：${w.start} 至 ${w.end}${extended}，${state}`;
+    const kind = cat === "specialised" ? "specialised" : "private";
+    $("private_school_id").innerHTML = season.schools
+      .filter((s) => s.kind === kind && s.grades.includes(Number(grade)))
+      .map((s) => `<option value="${esc(s.id)}">${esc(s.name)}</option>`).join("");
+    $("roads").innerHTML = (season.roads[$("home_district").value] || []).map((r) => `<option value="${esc(r)}">`).join("");
+  }
+}
+
+function body() {
+  const v = (id) => $(id).value.trim();
+  const grade = Number(v("grade")), cat = v("category");
+  const home = { district: v("home_district"), road: v("home_road"), number: Number(v("home_number")) || 0, detail: v("home_detail") };
+  const b = {
+    season: season ? season.season : "",
+    grade, category: cat,
+    child: { name: v("child_name"), sex: v("child_sex"), birth_date: v("child_birth_date"), id_type: v("child_id_type"), id_number: v("child_id_number").toUpperCase() },
+    guardians: [{ name: v("g0_name"), relationship: v("g0_relationship"), phone: v("g0_phone") }],
+    home_address: home,
+    residence: { basis: v("basis") },
+    special_claims: [...document.querySelectorAll("input[name=claim]:checked")].map((c) => c.value),
+  };
+  if (v("child_id_type") === "passport") b.child.nationality = v("child_nationality").toUpperCase();
+  if (b.residence.basis === "hukou") b.residence.hukou_address = home;
+  else b.residence.residence_permit_number = v("permit").toUpperCase();
+  if (v("deed")) b.residence.property = { deed_number: v("deed").toUpperCase(), owner: v("owner") };
+  if (cat === "private" || cat === "specialised") b.private_school_id = v("private_school_id");
+  if (grade === 7) b.primary_school = v("primary_school");
+  return b;
+}
+
+function summarise(res, intro, errors) {
+  // a summary at the top (phones scroll far), each error linking to its field
+  res.className = "banner bad";
+  const items = errors.map((e) => {
+    const input = document.querySelector(`[data-field="${e.field}"]`);
+    return `<li>${input ? `<a href="#${esc(input.id)}">${esc(e.message)}</a>` : esc(e.message)}</li>`;
+  });
+  res.innerHTML = `<strong>${esc(intro)}</strong>` + (items.length ? `<ul>${items.join("")}</ul>` : "");
+  show(res, true);
+  res.scrollIntoView({ block: "start" });
+}
+
+$("form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const form = $("form"), res = $("result");
+  clearErrors(form);
+  const b = body();
+  const local = check(b);
+  if (local.length) {
+    local.forEach((e) => placeError(e, form));
+    summarise(res, `报名未提交：请按提示修改以下${local.length}处后再提交。`, local);
+    return;
+  }
+  const { status, data } = await api("POST", "api/registrations", b);
+  if (status === 201) {
+    res.className = "banner ok";
+    res.innerHTML = `报名成功！报名编号：<strong id="new-id">${esc(data.registration_id)}</strong>（${esc(data.status_zh)}）。请牢记报名编号，用于查询审核和录取结果。<br><a href="#status">凭短信验证码查询进度</a>`;
+    $("login_id").value = data.registration_id;
+    show(res, true);
+    res.scrollIntoView({ block: "start" });
+    return;
+  }
+  const errors = (data && data.errors) || [];
+  errors.forEach((e) => placeError(e, form));
+  summarise(res, "报名未成功，请按提示修改：", errors.length ? errors : [{ field: "", message: data.message }]);
+});
+
+// ---------------------------------------------------------------- sign-in with the SMS code
+const SESSION_KEY = "parent-session";
+function session() {
+  try {
+    const s = JSON.parse(sessionStorage.getItem(SESSION_KEY) || "null");
+    return s && Date.now() < s.until ? s : null;
+  } catch (e) { return null; }
+}
+function setSession(s) { if (s) sessionStorage.setItem(SESSION_KEY, JSON.stringify(s)); else sessionStorage.removeItem(SESSION_KEY); }
+
+let resendTimer = null;
+function countdown(seconds) {
+  const btn = $("send-code");
+  clearInterval(resendTimer);
+  let left = seconds;
+  const tick = () => {
+    if (left <= 0) { clearInterval(resendTimer); btn.disabled = false; btn.textContent = "获取短信验证码"; return; }
+    btn.disabled = true; btn.textContent = `${left}秒后可重新获取`; left -= 1;
+  };
+  tick();
+  resendTimer = setInterval(tick, 1000);
+}
+
+$("send-code").addEventListener("click", async () => {
+  const box = $("login");
+  clearErrors(box);
+  const id = $("login_id").value.trim().toUpperCase();
+  $("login_id").value = id;
+  if (!/^R(-[A-Z2-7]{4}){4}$/.test(id)) {
+    placeError({ field: "registration_id", message: "报名编号格式为 R-XXXX-XXXX-XXXX-XXXX" }, box);
+    return;
+  }
+  const { status, data, headers } = await api("POST", `api/registrations/${encodeURIComponent(id)}/code`);
+  if (status === 202) {
+    $("code-sent").textContent = data.message;
+    countdown(data.resend_after);
+    $("login_code").focus();
+  } else {
+    (data.errors || [{ field: "registration_id", message: data.message }]).forEach((e) => placeError(e, box));
+    if (status === 429) countdown(Number(headers.get("Retry-After")) || 60);
+  }
+});
+
+$("sign-in").addEventListener("click", async () => {
+  const box = $("login");
+  clearErrors(box);
+  const id = $("login_id").value.trim().toUpperCase(), code = $("login_code").value.trim();
+  if (!/^R(-[A-Z2-7]{4}){4}$/.test(id)) { placeError({ field: "registration_id", message: "报名编号格式为 R-XXXX-XXXX-XXXX-XXXX" }, box); return; }
+  if (!/^\d{6}$/.test(code)) { placeError({ field: "code", message: "验证码为6位数字" }, box); return; }
+  const { status, data } = await api("POST", `api/registrations/${encodeURIComponent(id)}/session`, { code });
+  if (status !== 200) {
+    (data.errors || [{ field: "code", message: data.message }]).forEach((e) => placeError(e, box));
+    return;
+  }
+  setSession({ rid: id, token: data.token, until: Date.now() + (data.expires_in - 30) * 1000 });
+  $("login_code").value = "";
+  $("code-sent").textContent = "";
+  await loadStatus();
+  $("h-status").focus();
+});
+
+$("sign-out").addEventListener("click", async () => {
+  const s = session();
+  if (s) await api("DELETE", `api/registrations/${encodeURIComponent(s.rid)}/session`, undefined, s.token);
+  setSession(null);
+  renderSignedOut("已退出登录。");
+});
+
+function renderSignedOut(message) {
+  show($("login"), true);
+  show($("status-view"), false);
+  show($("complaint-form"), false);
+  show($("complaint-history"), false);
+  show($("complaints-login"), true);
+  $("code-sent").textContent = message || "";
+}
+
+// ---------------------------------------------------------------- the status page
+async function familyGet(path) {
+  const s = session();
+  if (!s) { renderSignedOut(); return null; }
+  const r = await api("GET", `api/registrations/${encodeURIComponent(s.rid)}${path}`, undefined, s.token);
+  if (r.status === 401) { setSession(null); renderSignedOut("登录已过期，请重新获取验证码。"); return null; }
+  return r;
+}
+
+function facts(rows) {
+  return rows.filter(([, v]) => v !== null && v !== undefined && v !== "").map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join("");
+}
+
+async function loadStatus() {
+  const r = await familyGet("");
+  if (!r) return;
+  if (r.status !== 200) { $("code-sent").textContent = r.data.message; return; }
+  const d = r.data;
+  show($("login"), false);
+  show($("status-view"), true);
+  $("login_id").value = d.registration_id;
+  $("signed-in-id").textContent = d.registration_id;
+  $("facts").innerHTML = facts([
+    ["儿童", d.child.name], ["证件号码", d.child.id_number], ["年级", d.grade === 1 ? "一年级" : "七年级"], ["报名类别", d.category_zh],
+    ["报名学校", d.school ? d.school.name : "—"], ["报名时间", when(d.created_at)], ["状态", d.status_zh],
+  ]);
+  const v = d.verification;
+  $("verification-state").textContent = v.state_zh + (v.reviewed_by_person ? `（区教育局已复核，${when(v.reviewed_at)}）` : "");
+  $("verification-steps").innerHTML = v.steps.map((s) =>
+    `<li><span>${esc(s.fact_zh)}<span class="sub">${esc(s.agency_zh)}</span></span><span class="state">${esc(s.state_zh)}</span></li>`).join("");
+  $("verification-reasons").innerHTML = v.reasons.map((x) => `<li>${esc(x.text_zh)}</li>`).join("");
+  const l = d.lottery;
+  show($("lottery-card"), !!l);
+  if (l) {
+    $("lottery").innerHTML = facts([
+      ["学校", l.school_name], ["结果", l.outcome_zh],
+      ["派位序号", l.rank !== null && l.rank !== undefined ? `第${l.rank}位（招生${l.seats}人）` : null],
+      ["候补位置", l.waitlist_position ? `当前候补第${l.waitlist_position}位` : null],
+    ]);
+  }
+  const p = d.placement;
+  $("placement").innerHTML = p
+    ? `<dl class="facts">${facts([["录取学校", p.school_name || "—"], ["学校地址", p.school_address], ["录取方式", p.route_zh], ["统筹原因", p.reason_zh]])}</dl>`
+    : `<p>录取结果将于${season ? md(season.calendar.coordination_end) : ""}统筹安排后公布。</p>`;
+  $("notice").innerHTML = d.notice
+    ? `<p>入学通知书已于${esc(when(d.notice.issued_at))}发放。</p><button type="button" id="get-notice">下载入学通知书</button><div id="notice-link" role="status" aria-live="polite"></div>`
+    : `<p>入学通知书将于${season ? md(season.calendar.admission_notices) : ""}发放。</p>`;
+  if (d.notice) $("get-notice").addEventListener("click", downloadNotice);
+  if (season) {
+    const c = season.calendar;
+    $("timeline").innerHTML = [
+      [c.verification, "信息审核（公安、住建、规划、社区核查）"], [c.home_visits_end, "入户核查结束"],
+      [c.lottery_day, "民办学校招生（超额时电脑派位）"], [c.coordination_end, "复审与统筹安排结束"],
+      [c.admission_notices, "发放入学通知书"], [c.reporting_day, "新生报到"],
+    ].map(([day, what]) => `<li><span>${esc(what)}</span><span class="state">${md(day)}</span></li>`).join("");
+  }
+}
+
+async function downloadNotice() {
+  const s = session();
+  if (!s) { renderSignedOut(); return; }
+  const r = await api("POST", `api/registrations/${encodeURIComponent(s.rid)}/notice`, {}, s.token);
+  $("notice-link").innerHTML = r.status === 200
+    ? `<a href="${esc(r.data.download_url)}" target="_blank" rel="noopener">打开入学通知书（10分钟内有效）</a><br>验证码：${esc(r.data.verification_code)}`
+    : esc(r.data.message);
+}
+
+// ---------------------------------------------------------------- seat warnings (R-WARN-1)
+let warningsData = null;
+async function loadWarnings() {
+  const r = await api("GET", "api/warnings");
+  if (r.status !== 200) { $("warnings-asof").textContent = r.data.message; return; }
+  warningsData = r.data;
+  renderWarnings();
+}
+
+function renderWarnings() {
+  if (!warningsData) return;
+  const district = $("warn_district").value, only = $("warn_only").checked;
+  $("warnings-asof").textContent = `数据更新于 ${when(warningsData.as_of)}`;
+  $("warnings").innerHTML = warningsData.grades.map((g) => {
+    const rows = g.rows.filter((r) => (!district || r.district === district) && (!only || r.warning));
+    const body = rows.length ? rows.map((r) => `<tr class="${r.warning || ""}">
+        <td>${esc(r.name)}<span class="sub">${esc(r.district_name)} · ${esc(r.kind_zh)}</span></td>
+        <td class="num">${r.plan}</td><td class="num">${r.applicants}</td>
+        <td>${r.warning ? `<span class="badge ${r.warning}">${esc(r.warning_zh)}</span>` : "—"}</td></tr>`).join("")
+      : `<tr><td colspan="4">没有符合条件的学校</td></tr>`;
+    return `<div class="table-wrap" role="region" tabindex="0" aria-labelledby="cap-g${g.grade}">
+      <table><caption id="cap-g${g.grade}">${esc(g.grade_zh)}（${g.warned}所学校或片区有预警）</caption>
+      <thead><tr><th scope="col">学校（片区）</th><th scope="col" class="num">计划</th><th scope="col" class="num">已报名</th><th scope="col">预警</th></tr></thead>
+      <tbody>${body}</tbody></table></div>`;
+  }).join("");
+}
+$("warn_district").addEventListener("change", renderWarnings);
+$("warn_only").addEventListener("change", renderWarnings);
+
+// ---------------------------------------------------------------- complaints (R-OPEN-1)
+async function loadComplaints() {
+  const s = session();
+  show($("complaints-login"), !s);
+  show($("complaint-form"), !!s);
+  show($("complaint-history"), !!s);
+  if (!s) return;
+  const r = await familyGet("/complaints");
+  if (!r || r.status !== 200) return;
+  const list = r.data.complaints;
+  $("complaint-list").innerHTML = list.length ? list.map((c) => `<article class="complaint">
+      <header><span>${esc(c.kind_zh.split("（")[0])} · ${esc(when(c.created_at))}</span><span class="badge ${c.status}">${esc(c.status_zh)}</span></header>
+      <p>${esc(c.text)}</p>
+      ${c.answers.length ? c.answers.map((a) => `<div class="answer"><strong>${esc(a.by_zh)}答复</strong>（${esc(when(a.at))}）<p>${esc(a.text)}</p></div>`).join("")
+        : `<p class="hint">区教育局将尽快答复。</p>`}
+    </article>`).join("") : `<p class="hint">还没有提交过投诉申诉。</p>`;
+}
+
+$("complaint_text").addEventListener("input", () => { $("complaint-count").textContent = `${$("complaint_text").value.trim().length} / 1000`; });
+
+$("complaint-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const form = $("complaint-form"), res = $("complaint-result");
+  clearErrors(form);
+  show(res, false);
+  const s = session();
+  if (!s) { renderSignedOut(); return; }
+  const kind = (document.querySelector("input[name=kind]:checked") || {}).value;
+  const text = $("complaint_text").value.trim();
+  const local = [];
+  if (!kind) local.push({ field: "kind", message: "类别须为申诉、举报或咨询" });
+  if (text.length < 10) local.push({ field: "text", message: "投诉申诉内容至少10个字，请写明事由" });
+  if (text.length > 1000) local.push({ field: "text", message: "投诉申诉内容不能超过1000个字" });
+  if (local.length) { local.forEach((e) => placeError(e, form)); return; }
+  const r = await api("POST", `api/registrations/${encodeURIComponent(s.rid)}/complaints`, { kind, text }, s.token);
+  if (r.status === 401) { setSession(null); renderSignedOut("登录已过期，请重新获取验证码。"); return; }
+  if (r.status !== 201) {
+    (r.data.errors || []).forEach((e) => placeError(e, form));
+    res.className = "banner bad"; res.textContent = r.data.message; show(res, true);
+    return;
+  }
+  res.className = "banner ok";
+  res.textContent = `已受理，编号 ${r.data.complaint_id}。由儿童所在区教育局答复，答复后可在此查看。`;
+  show(res, true);
+  $("complaint_text").value = "";
+  $("complaint-count").textContent = "0 / 1000";
+  await loadComplaints();
+});
+
+// ---------------------------------------------------------------- tabs
+const TABS = ["register", "status", "warnings", "complaints"];
+async function showTab() {
+  const name = TABS.includes(location.hash.slice(1)) ? location.hash.slice(1) : "register";
+  document.querySelectorAll("[data-panel]").forEach((p) => show(p, p.dataset.panel === name));
+  document.querySelectorAll("nav a").forEach((a) => {
+    if (a.dataset.tab === name) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
+  });
+  if (name === "status" && session()) await loadStatus();
+  if (name === "warnings") await loadWarnings();
+  if (name === "complaints") await loadComplaints();
+  document.body.dataset.ready = name;  // the page has loaded what the tab shows
+}
+window.addEventListener("hashchange", showTab);
+
+async function load() {
+  wireErrorSlots();
+  ["grade", "category", "basis", "child_id_type", "home_district"].forEach((id) => $(id).addEventListener("change", refresh));
+  const r = await api("GET", "api/season");
+  if (r.status === 200) {
+    season = r.data;
+    $("season-line").textContent = `${season.city}${season.season}年 · 公民同招，每名儿童只能报名一个类别，不可兼报。`;
+    $("home_district").innerHTML = season.districts.map((d) => `<option value="${esc(d.code)}">${esc(d.name)}</option>`).join("");
+    $("warn_district").innerHTML = `<option value="">全部</option>` + season.districts.map((d) => `<option value="${esc(d.code)}">${esc(d.name)}</option>`).join("");
+    const open = ["1", "7"].find((g) => season.windows[g].open);
+    if (open) $("grade").value = open;
+    refresh();
+  }
+  const s = session();
+  if (s) $("login_id").value = s.rid;
+  $("h-status").setAttribute("tabindex", "-1");
+  await showTab();
+}
+load();
