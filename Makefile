@@ -42,8 +42,8 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --silent --no-audit --no-fund
 	touch $@
 
-browser: ## Install Debian Chromium for the browser tests (root, apt)
-	@{ command -v chromium && fc-list :lang=zh | grep -q .; } >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+browser: ## Install Debian Chromium for the browser tests and poppler for the notice tests (root, apt)
+	@{ command -v chromium && command -v pdftotext && fc-list :lang=zh | grep -q .; } >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk poppler-utils >/dev/null; }
 
 demo: setup ## Run a whole season locally on the embedded backend (moto)
 	$(BIN)/enroll demo $(DEMO_ARGS)

@@ -18,33 +18,14 @@ from typing import Any, Protocol
 
 from enrollment.archive import contract
 from enrollment.core.config import SeasonConfig
+from enrollment.core.ports import Archive, Registrations
 from enrollment.term import classes, reporting
-
-
-class Archive(Protocol):
-    """The archive bucket: objects written once, never rewritten."""
-
-    def get(self, key: str) -> bytes | None: ...
-
-    def put_once(self, key: str, body: bytes) -> str:
-        """Write the object; if it exists, 'identical' when the bytes match, else a conflict."""
-        ...
 
 
 class Listing(Protocol):
     def __call__(self, prefix: str) -> Mapping[str, bytes]:
         """Every archived object under `prefix`, by its key below it (ArchiveUnreadable if none)."""
         ...
-
-
-class Arrivals(Protocol):
-    def arrivals(self, season: str, school_id: str) -> set[str]:
-        """The registration ids of the school's children who reported (R-NOTE-1)."""
-        ...
-
-
-class Registrations(Protocol):
-    def get_registration(self, registration_id: str) -> dict[str, Any]: ...
 
 
 def seal_season(
@@ -79,7 +60,7 @@ def seal_classes(
     season: str,
     *,
     archive: Archive,
-    arrivals: Arrivals,
+    arrivals: reporting.Arrivals,
     registrations: Registrations,
     signer: contract.Signer,
     now: datetime,

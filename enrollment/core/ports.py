@@ -46,7 +46,15 @@ class SeasonState:
     extended_to: dict[int, date]  # grade → the window's last day, as extended
 
 
-class Store(Protocol):
+class Registrations(Protocol):
+    """The season's registrations, read."""
+
+    def get_registration(self, registration_id: str) -> dict[str, Any]: ...
+
+    def registrations(self, season: str) -> Iterator[dict[str, Any]]: ...
+
+
+class Store(Registrations, Protocol):
     """Registrations and the season's control records (gates, window extensions, demand at close).
 
     Records go in and come out as plain dicts: the store adds and removes its own keys.
@@ -55,10 +63,6 @@ class Store(Protocol):
     def create_registration(self, record: dict[str, Any]) -> None:
         """Write a registration if its id is new; DuplicateChild if that child already registered."""
         ...
-
-    def get_registration(self, registration_id: str) -> dict[str, Any]: ...
-
-    def registrations(self, season: str) -> Iterator[dict[str, Any]]: ...
 
     def season_state(self, season: str) -> SeasonState:
         """Advanced gates and current window extensions, read in one go."""
@@ -106,3 +110,23 @@ class Schedules(Protocol):
 
 class TaskTokens(Protocol):
     def succeed(self, token: str, output: dict[str, Any]) -> None: ...
+
+
+class ArchiveWriter(Protocol):
+    """The archive bucket (S3 Object Lock): objects written once, never rewritten."""
+
+    def put_once(self, key: str, body: bytes) -> str:
+        """Write the object; if it exists, 'identical' when the bytes match, else ArchiveConflict."""
+        ...
+
+
+class Archive(ArchiveWriter, Protocol):
+    def get(self, key: str) -> bytes | None: ...
+
+
+class WorkFiles(Protocol):
+    """The work bucket, where the workflow's Distributed Maps read their items."""
+
+    bucket: str
+
+    def put_json(self, key: str, value: Any) -> None: ...

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from enrollment.core.config import SeasonConfig
-from enrollment.core.ports import TaskTokenGone, TaskTokens
+from enrollment.core.ports import ArchiveWriter, TaskTokenGone, TaskTokens
 from enrollment.core.staff import Forbidden, StaffError, StaffMember, can_read
 from enrollment.lottery import draw as lottery
 from enrollment.lottery.pools import (
@@ -137,12 +137,6 @@ class LotteryStore(Protocol):
     def append_event(self, season: str, school_id: str, grade: int, event: dict[str, Any]) -> None: ...
 
     def events(self, season: str, school_id: str, grade: int) -> list[dict[str, Any]]: ...
-
-
-class Archive(Protocol):
-    def put_once(self, key: str, body: bytes) -> str:
-        """Write the object; if it exists, 'identical' when the bytes match, else ArchiveConflict."""
-        ...
 
 
 def archive_key(season: str, key: str) -> str:
@@ -543,7 +537,7 @@ def record_admissions(
     grade: int,
     *,
     store: LotteryStore,
-    archive: Archive,
+    archive: ArchiveWriter,
     now: datetime,
 ) -> dict[str, Any]:
     """Write `private/{school_id}-g{grade}.json` and each applicant's result. Rerun: identical record."""

@@ -1,36 +1,99 @@
-"""The admission notices' workflow tasks (R-NOTE-1): the placed children in batches, then each batch issued.
+"""Admission notices (R-NOTE-1): the workflow's tasks, one notice per placed child, once.
 
 `prepare` reads the archived `placements.jsonl` and writes the placed children (not the deferred) in
-batches for the workflow's Distributed Map; `issue` gives one batch's children their notices once
-(`phase.send_batch`), each with the place stored for it.
+batches for the workflow's Distributed Map (`batches`); `issue` gives one batch's children their
+notices (`send_batch`), each with the place stored for it: the notice record is written first with a
+conditional put, then the PDF is stored and the SMS sent, and the record marked sent; a retried batch
+skips every child whose SMS went out (a crash between the two can repeat one SMS, never skip one).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from enrollment.core.config import SeasonConfig
-from enrollment.core.ports import Sms
+from enrollment.core.ports import Registrations, Sms, WorkFiles
 from enrollment.lottery import ceremony
-from enrollment.notices import phase
+from enrollment.notices.notice import build_notice, render_pdf, sms_text
+
+
+class NoticeStore(Protocol):
+    def notice(self, registration_id: str) -> dict[str, Any] | None: ...
+
+    def start_notice(self, item: dict[str, Any]) -> bool:
+        """Write the notice record if absent. True if written."""
+        ...
+
+    def notice_sent(self, registration_id: str, message_id: str, at: str) -> None: ...
+
+
+class Files(Protocol):
+    def put_bytes(self, key: str, body: bytes, content_type: str) -> None: ...
+
+
+def notice_key(season: str, registration_id: str) -> str:
+    return f"seasons/{season}/notices/{registration_id}.pdf"
+
+
+def batches(placed: Iterable[dict[str, Any]], size: int) -> list[dict[str, list[str]]]:
+    """Placed children (not deferred), sorted, in batches of `size` registration ids."""
+    ids = sorted(str(p["registration_id"]) for p in placed if p.get("school_id"))
+    return [{"registration_ids": ids[i : i + size]} for i in range(0, len(ids), size)]
+
+
+def send_batch(
+    config: SeasonConfig,
+    season: str,
+    items: Iterable[tuple[dict[str, Any], dict[str, Any]]],  # (registration, placement)
+    *,
+    secret: bytes,
+    store: NoticeStore,
+    files: Files,
+    sms: Sms,
+    now: datetime,
+) -> dict[str, int]:
+    issued = skipped = 0
+    for reg, placed in items:
+        rid = str(reg["registration_id"])
+        existing = store.notice(rid)
+        if existing and existing.get("sms_message_id"):
+            skipped += 1
+            continue
+        child = reg["request"]["child"]
+        grade: Literal[1, 7] = 7 if int(reg["grade"]) == 7 else 1
+        notice = build_notice(
+            config,
+            registration_id=rid,
+            child_name=str(child["name"]),
+            id_number=str(child["id_number"]),
+            grade=grade,
+            school_id=str(placed["school_id"]),
+            route=str(placed["route"]),
+            secret=secret,
+        )
+        key = notice_key(season, rid)
+        store.start_notice(
+            {
+                "registration_id": rid,
+                "season": season,
+                "school_id": notice.school_id,
+                "key": key,
+                "verification_code": notice.verification_code,
+                "issued_at": now.astimezone(config.tz).isoformat(),
+            }
+        )
+        files.put_bytes(key, render_pdf(notice), "application/pdf")  # the same bytes if retried
+        phone = str(reg["request"]["guardians"][0]["phone"])
+        store.notice_sent(rid, sms.send(phone, sms_text(notice)), now.astimezone(config.tz).isoformat())
+        issued += 1
+    return {"issued": issued, "skipped": skipped}
 
 
 class ArchivedFiles(Protocol):
     def get(self, key: str) -> bytes | None: ...
-
-
-class MapItems(Protocol):
-    """The work bucket the workflow's Distributed Map reads its items from."""
-
-    bucket: str
-
-    def put_json(self, key: str, value: Any) -> None: ...
-
-
-class Registrations(Protocol):
-    def get_registration(self, registration_id: str) -> dict[str, Any]: ...
 
 
 class Placed(Protocol):
@@ -39,12 +102,12 @@ class Placed(Protocol):
         ...
 
 
-def prepare(config: SeasonConfig, season: str, *, archive: ArchivedFiles, work: MapItems) -> dict[str, Any]:
+def prepare(config: SeasonConfig, season: str, *, archive: ArchivedFiles, work: WorkFiles) -> dict[str, Any]:
     body = archive.get(ceremony.archive_key(season, "placements.jsonl"))
     if body is None:
         raise ValueError("placements.jsonl is not archived: placement has not run")
     placed = [json.loads(line) for line in body.decode().splitlines()]
-    items = phase.batches(placed, config.verification.batch_size)
+    items = batches(placed, config.verification.batch_size)
     key = f"seasons/{season}/notices/batches.json"
     work.put_json(key, items)
     return {
@@ -64,8 +127,8 @@ def issue(
     registrations: Registrations,
     placements: Placed,
     secret: bytes,
-    store: phase.NoticeStore,
-    files: phase.Files,
+    store: NoticeStore,
+    files: Files,
     sms: Sms,
     now: datetime,
 ) -> dict[str, int]:
@@ -75,4 +138,4 @@ def issue(
         if placed is None:
             raise ValueError(f"{rid}: no placement stored")
         items.append((registrations.get_registration(rid), placed))
-    return phase.send_batch(config, season, items, secret=secret, store=store, files=files, sms=sms, now=now)
+    return send_batch(config, season, items, secret=secret, store=store, files=files, sms=sms, now=now)

@@ -9,19 +9,16 @@ and `placement/tie-break.json` and stores each child's place for the status API.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
 from enrollment.core.config import SeasonConfig
+from enrollment.core.ports import Archive, Registrations
 from enrollment.lottery import ceremony
 from enrollment.placement import tiebreak
 from enrollment.placement.place import Case, SelfCheckFailed, StaffDecision, lines, place, self_check, summary
 from enrollment.verification.verdicts import Verdict
-
-
-class Registrations(Protocol):
-    def registrations(self, season: str) -> Iterator[dict[str, Any]]: ...
 
 
 class Verdicts(Protocol):
@@ -52,10 +49,6 @@ class PlacementStore(Protocol):
     def put_placements(self, season: str, lines: Iterable[dict[str, Any]]) -> None:
         """Each child's place, for the status API."""
         ...
-
-
-class Archive(ceremony.Archive, Protocol):
-    def get(self, key: str) -> bytes | None: ...
 
 
 def case_of(

@@ -20,7 +20,7 @@ from enrollment.core import clock
 from enrollment.core.staff import Forbidden, require_read
 from enrollment.people import console
 from enrollment.verification import review, spotcheck
-from enrollment.verification.phase import record_visit
+from enrollment.verification.season import record_visit
 from enrollment.verification.verdicts import DecisionAction
 from functions.api import caller, district_page, json_response, season_wiring, staff_resolver
 

@@ -9,7 +9,7 @@ from pydantic import Field
 from enrollment.adapters.observability import logger, metrics, tracer
 from enrollment.adapters.wiring import Wiring
 from enrollment.core import clock
-from enrollment.verification.phase import verify_batch
+from enrollment.verification.season import verify_batch
 from functions.events import SeasonEvent, task
 
 

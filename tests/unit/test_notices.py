@@ -5,7 +5,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
+import os
 import re
+import shutil
+import subprocess
+import sys
 import zlib
 from dataclasses import replace
 from datetime import date, time
@@ -57,6 +61,20 @@ def text_of(pdf: bytes) -> str:
 
 def flat(text: str) -> str:
     return re.sub(r"\s+", "", text)
+
+
+def pdftotext(pdf: bytes, *options: str) -> str:
+    """What poppler's `pdftotext` (Debian poppler-utils, installed by `make browser`) reads in `pdf`."""
+    if shutil.which("pdftotext") is None:
+        pytest.fail(
+            "poppler's pdftotext is not installed: run `make browser` "
+            "(as root: apt-get install poppler-utils) before these tests",
+            pytrace=False,
+        )
+    run = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", *options, "-", "-"], input=pdf, capture_output=True, check=True
+    )
+    return run.stdout.decode("utf-8")
 
 
 # --- the PDF ----------------------------------------------------------------------------------
@@ -129,6 +147,46 @@ def test_same_notice_same_bytes_even_after_reloading_the_font(notice: notices.No
     assert hashlib.sha256(first).digest() == hashlib.sha256(again).digest()
 
 
+def test_same_notice_same_bytes_in_another_process(notice: notices.Notice) -> None:
+    # Given the notice rendered here, When a fresh Python process with another hash seed renders it
+    # (as a retried Lambda batch would), Then it writes the identical file
+    code = (
+        "import sys; from datetime import date; from enrollment.core import idcard; "
+        "from enrollment.core.config import load_season; from enrollment.notices import notice as n; "
+        "x = n.build_notice(load_season('jilin-2023'), registration_id=sys.argv[1], child_name='王梓涵', "
+        "id_number=idcard.make('220204', date(2016, 10, 3), 123), grade=1, school_id='S-CY-01', "
+        "route='catchment', secret=sys.argv[2].encode()); sys.stdout.buffer.write(n.render_pdf(x))"
+    )
+    here = notices.render_pdf(notice)
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        run = subprocess.run(
+            [sys.executable, "-c", code, RID, SECRET.decode()], capture_output=True, env=env, check=True
+        )
+        assert hashlib.sha256(run.stdout).digest() == hashlib.sha256(here).digest()
+
+
+def test_poppler_reads_the_school_and_the_child(config: SeasonConfig) -> None:
+    # Given a notice for a child of a school other than the fixture's, When poppler's pdftotext
+    # reads the PDF, Then it finds the child's school and the child's name (the ToUnicode map works
+    # for a reader other than pypdf)
+    school = next(s for s in config.schools if s.kind == "private" and s.plan(1) > 0)
+    n = notices.build_notice(
+        config,
+        registration_id="R-5555-6666-7777-8888",
+        child_name="欧阳玥",
+        id_number=idcard.make("220202", date(2016, 5, 6), 8),
+        grade=1,
+        school_id=school.id,
+        route="private-draw",
+        secret=SECRET,
+    )
+    text = flat(pdftotext(notices.render_pdf(n)))
+    assert school.name in text
+    assert "欧阳玥" in text and "欧阳玥同学及家长" in text
+    assert notices.format_code(n.verification_code) in text
+
+
 def test_different_notices_give_different_files(config: SeasonConfig, notice: notices.Notice) -> None:
     other_child = replace(notice, child_name="李欣怡", registration_id="R-ZZZZ-EFGH-JKMN-PQRS")
     other_school = notices.build_notice(
@@ -198,19 +256,24 @@ def test_season_notice_takes_its_dates_school_and_bureau_from_the_config(config:
 
 
 def test_long_values_wrap_inside_the_margins(notice: notices.Notice) -> None:
+    # Given a school name and address too long for one line, When rendered, Then every word poppler
+    # finds on the page lies within the margins (a closing mark may hang one character past the
+    # right one) and the address is still all there
     long = replace(
         notice,
         school_name="吉林市船营区第一实验小学校（北校区）暨吉林市船营区实验教育集团成员学校",
         school_address="吉林市船营区康乐大路107号（正门在康乐大路与牡丹路交汇处向东二百米路北，报到请走东侧门）",
         child_name="欧阳玥",
     )
-    page = notices._Page(notices._load_font(str(notices.FONT_PATH)))
-    notices._layout(page, long)
-    for run in page.runs:
-        width = sum(page.face.advances[g] for g in run.gids) * run.size / page.face.units_per_em
-        assert run.x >= notices.MARGIN - 1 and run.x + width <= notices.PAGE_W - notices.MARGIN + run.size
-        assert 40 < run.y < notices.PAGE_H - 40
-    text = flat(text_of(notices.render_pdf(long)))
+    pdf = notices.render_pdf(long)
+    words = re.findall(
+        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">', pdftotext(pdf, "-bbox")
+    )
+    assert len(words) > 40
+    for x0, y0, x1, y1 in ((float(v) for v in w) for w in words):
+        assert x0 >= notices.MARGIN - 1 and x1 <= notices.PAGE_W - notices.MARGIN + 14
+        assert y0 > 40 and y1 < notices.PAGE_H - 40  # poppler measures y from the top
+    text = flat(text_of(pdf))
     assert flat(long.school_address) in text
 
 
@@ -341,7 +404,7 @@ def test_sms_shortens_for_a_long_school_name(notice: notices.Notice) -> None:
 
 def test_font_stream_decompresses_to_a_truetype_font(notice: notices.Notice) -> None:
     pdf = notices.render_pdf(notice)
-    streams = re.findall(rb"/Length1 (\d+) >>\nstream\n", pdf)
+    streams = re.findall(rb"/Length1 (\d+)\s*>>\s*stream\r?\n", pdf)
     assert len(streams) == 1
     start = pdf.index(b"/Length1")
     data = pdf[pdf.index(b"stream\n", start) + 7 :]
