@@ -1,5 +1,6 @@
 """Admission notices (6 Jul): R-NOTE-1.
 
-The notice a family prints and its SMS (`notice`), issuing one per placed child, once (`phase`),
-and the workflow's tasks around it (`season`). Imports the phases before it only.
+What a notice says, its verification code and its SMS (`notice`), the A4 page drawn with fpdf2
+(`pdf`), and the workflow's tasks: the placed children in batches, each batch issued once
+(`season`). Imports the phases before it only.
 """
