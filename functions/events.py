@@ -1,12 +1,10 @@
 """Workflow events shared by several task functions, and the shape every task handler has.
 
 A task handler parses its event, calls one use case of the domain with what `wiring()` built, and
-returns the use case's answer. `task(Model)` does the parsing and the wiring, under Powertools'
-decorators, which each handler still lists itself:
+returns the use case's answer. `task(Model)` does the parsing and the wiring under Powertools'
+decorators (the Lambda context in every log line, the metrics flushed, an X-Ray segment without the
+response, which may hold personal data):
 
-    @logger.inject_lambda_context
-    @metrics.log_metrics
-    @tracer.capture_lambda_handler(capture_response=False)
     @task(SeasonEvent)
     def handler(request: SeasonEvent, w: Wiring) -> dict[str, Any]:
         return use_case(w.config, request.season, store=w.store, now=clock.now())
@@ -21,6 +19,7 @@ from typing import Any, TypeVar
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict
 
+from enrollment.adapters.observability import logger, metrics, tracer
 from enrollment.adapters.wiring import Wiring, wiring
 
 Event = TypeVar("Event", bound=BaseModel)
@@ -47,6 +46,9 @@ def task(model: type[Event]) -> Callable[[Callable[[Event, Wiring], dict[str, An
 
     def decorate(call: Callable[[Event, Wiring], dict[str, Any]]) -> Handler:
         @wraps(call, assigned=("__module__", "__name__", "__qualname__", "__doc__"), updated=())
+        @logger.inject_lambda_context
+        @metrics.log_metrics
+        @tracer.capture_lambda_handler(capture_response=False)
         def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             return call(model.model_validate(event), wiring())
 

@@ -134,9 +134,6 @@ def advance_by_staff(season: str, phase: str, body: Annotated[AdvanceRequest, Bo
     return _json(200, result)
 
 
-@logger.inject_lambda_context
-@metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
 @task(GateOpenInput)
 def open_gate(request: GateOpenInput, w: Wiring) -> dict[str, Any]:
     return gates.open_gate(

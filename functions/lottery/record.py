@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from enrollment.adapters.observability import logger, metrics, tracer
+from enrollment.adapters.observability import logger, metrics
 from enrollment.adapters.wiring import Wiring
 from enrollment.core import clock
 from enrollment.lottery import ceremony
 from functions.events import SchoolEvent, task
 
 
-@logger.inject_lambda_context
-@metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
 @task(SchoolEvent)
 def handler(request: SchoolEvent, w: Wiring) -> dict[str, Any]:
     out = ceremony.record_admissions(

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from enrollment.adapters.observability import logger, metrics, tracer
+from enrollment.adapters.observability import logger
 from enrollment.adapters.wiring import Wiring
 from enrollment.core import clock
 from enrollment.lottery.season import wait
@@ -19,9 +19,6 @@ class WaitInput(SchoolEvent):
     task_token: str = ""
 
 
-@logger.inject_lambda_context
-@metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
 @task(WaitInput)
 def handler(request: WaitInput, w: Wiring) -> dict[str, Any]:
     out = wait(

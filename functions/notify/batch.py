@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from enrollment.adapters.observability import logger, metrics, tracer
+from enrollment.adapters.observability import logger, metrics
 from enrollment.adapters.wiring import Wiring
 from enrollment.core import clock
 from enrollment.notices.season import issue
@@ -15,9 +15,6 @@ class BatchInput(SeasonEvent):
     registration_ids: list[str]
 
 
-@logger.inject_lambda_context
-@metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
 @task(BatchInput)
 def handler(request: BatchInput, w: Wiring) -> dict[str, Any]:
     out = issue(

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from enrollment.adapters.observability import logger, metrics, tracer
+from enrollment.adapters.observability import logger
 from enrollment.adapters.wiring import Wiring
 from enrollment.notices.season import prepare
 from functions.events import SeasonEvent, task
 
 
-@logger.inject_lambda_context
-@metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
 @task(SeasonEvent)
 def handler(request: SeasonEvent, w: Wiring) -> dict[str, Any]:
     out = prepare(w.config, request.season, archive=w.archive, work=w.work)

@@ -10,16 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from enrollment.adapters.observability import logger, metrics, tracer
+from enrollment.adapters.observability import logger
 from enrollment.adapters.wiring import Wiring
 from enrollment.archive.seal import seal_classes
 from enrollment.core import clock
 from functions.events import SeasonEvent, task
 
 
-@logger.inject_lambda_context
-@metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
 @task(SeasonEvent)
 def handler(request: SeasonEvent, w: Wiring) -> dict[str, Any]:
     out = seal_classes(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from enrollment.adapters.observability import logger, metrics, tracer
+from enrollment.adapters.observability import logger
 from enrollment.adapters.wiring import Wiring
 from enrollment.core import clock
 from enrollment.placement.place import SelfCheckFailed
@@ -17,9 +17,6 @@ from enrollment.placement.season import place_season
 from functions.events import SeasonEvent, task
 
 
-@logger.inject_lambda_context
-@metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
 @task(SeasonEvent)
 def handler(request: SeasonEvent, w: Wiring) -> dict[str, Any]:
     try:

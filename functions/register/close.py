@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from enrollment.adapters.observability import logger, metrics, tracer
+from enrollment.adapters.observability import logger
 from enrollment.adapters.wiring import Wiring
 from enrollment.registration.season import close
 from functions.events import SeasonEvent, task
@@ -18,9 +18,6 @@ class CloseOutput(BaseModel):
     near_plan: list[str]
 
 
-@logger.inject_lambda_context
-@metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
 @task(SeasonEvent)
 def handler(request: SeasonEvent, w: Wiring) -> dict[str, Any]:
     result = CloseOutput.model_validate(close(w.config, request.season, store=w.store))

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from enrollment.adapters.observability import logger, metrics, tracer
+from enrollment.adapters.observability import logger
 from enrollment.adapters.wiring import Wiring
 from enrollment.core import clock
 from enrollment.verification.season import verify_batch
@@ -18,9 +18,6 @@ class BatchInput(SeasonEvent):
     mode: Literal["ask", "mark-unanswered"] = "ask"
 
 
-@logger.inject_lambda_context
-@metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
 @task(BatchInput)
 def handler(request: BatchInput, w: Wiring) -> dict[str, Any]:
     done = verify_batch(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from enrollment.adapters.observability import logger, metrics, tracer
+from enrollment.adapters.observability import logger
 from enrollment.adapters.wiring import Wiring
 from enrollment.core import clock
 from enrollment.verification.season import close
@@ -15,9 +15,6 @@ class CloseInput(SeasonEvent):
     step: Literal["home-visits", "final"]
 
 
-@logger.inject_lambda_context
-@metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
 @task(CloseInput)
 def handler(request: CloseInput, w: Wiring) -> dict[str, Any]:
     result = close(

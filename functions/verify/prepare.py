@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from enrollment.adapters.observability import logger, metrics, tracer
+from enrollment.adapters.observability import logger
 from enrollment.adapters.wiring import Wiring
 from enrollment.verification.season import prepare
 from functions.events import SeasonEvent, task
@@ -20,9 +20,6 @@ class PrepareOutput(BaseModel):
     max_concurrency: int
 
 
-@logger.inject_lambda_context
-@metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
 @task(SeasonEvent)
 def handler(request: SeasonEvent, w: Wiring) -> dict[str, Any]:
     out = PrepareOutput.model_validate(prepare(w.config, request.season, store=w.store, work=w.work))
