@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from enrollment.adapters.observability import Handler, observed
 from enrollment.adapters.wiring import Wiring, wiring
 from enrollment.core.config import SeasonConfig
 from enrollment.core.staff import StaffDirectory, StaffError, StaffMember, UnknownStaff
@@ -47,6 +49,16 @@ def staff_resolver() -> APIGatewayRestResolver:
     app.exception_handler(StaffError)(_staff_refusal)
     app.exception_handler(RequestValidationError)(_invalid_body)
     return app
+
+
+def handler_for(app: APIGatewayRestResolver) -> Handler:
+    """The Lambda handler that answers API Gateway's events with `app`'s routes, `observed`."""
+
+    @observed
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return app.resolve(event, context)
+
+    return handler
 
 
 def _staff_refusal(e: StaffError) -> Response[str]:

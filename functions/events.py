@@ -2,10 +2,10 @@
 
 A task handler parses its event, calls one use case of the domain with what `wiring()` built, and
 returns the use case's answer. `task(Model)` does the parsing and the wiring under Powertools'
-decorators (the Lambda context in every log line, the metrics flushed, an X-Ray segment without the
-response, which may hold personal data):
+decorators (`observed`: the Lambda context in every log line, the metrics flushed, an X-Ray segment
+without the response, which may hold personal data); `log=` logs the answer under that message:
 
-    @task(SeasonEvent)
+    @task(SeasonEvent, log="use case done")
     def handler(request: SeasonEvent, w: Wiring) -> dict[str, Any]:
         return use_case(w.config, request.season, store=w.store, now=clock.now())
 """
@@ -19,11 +19,10 @@ from typing import Any, TypeVar
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict
 
-from enrollment.adapters.observability import logger, metrics, tracer
+from enrollment.adapters.observability import Handler, logger, observed
 from enrollment.adapters.wiring import Wiring, wiring
 
 Event = TypeVar("Event", bound=BaseModel)
-Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 
 class SeasonEvent(BaseModel):
@@ -40,17 +39,21 @@ class SchoolEvent(SeasonEvent):
     grade: int
 
 
-def task(model: type[Event]) -> Callable[[Callable[[Event, Wiring], dict[str, Any]]], Handler]:
+def task(
+    model: type[Event], *, log: str | None = None
+) -> Callable[[Callable[[Event, Wiring], dict[str, Any]]], Handler]:
     """Lambda's `(event, context)` as `(request, wiring)`: the event validated as `model` (a
-    ValidationError, naming the field, fails the task) and the adapters of this cold start."""
+    ValidationError, naming the field, fails the task) and the adapters of this cold start. With
+    `log`, the answer is logged (its fields as the log line's) under that message."""
 
     def decorate(call: Callable[[Event, Wiring], dict[str, Any]]) -> Handler:
         @wraps(call, assigned=("__module__", "__name__", "__qualname__", "__doc__"), updated=())
-        @logger.inject_lambda_context
-        @metrics.log_metrics
-        @tracer.capture_lambda_handler(capture_response=False)
+        @observed
         def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-            return call(model.model_validate(event), wiring())
+            out = call(model.model_validate(event), wiring())
+            if log is not None:
+                logger.info(log, extra=out)
+            return out
 
         return handler
 

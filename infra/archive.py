@@ -13,6 +13,7 @@ from constructs import Construct
 
 from enrollment.core.config import SeasonConfig
 from enrollment.core.resources import archive_bucket_name
+from infra.baseline import customer_key, private_bucket
 
 
 class Archive(Construct):
@@ -30,30 +31,19 @@ class Archive(Construct):
             key_usage=kms.KeyUsage.SIGN_VERIFY,
             removal_policy=RemovalPolicy.RETAIN,
         )
-        self.key = kms.Key(
-            self,
-            "BucketKey",
-            description=f"enrollment {config.name}: result archive bucket",
-            enable_key_rotation=True,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        self.key = customer_key(self, "BucketKey", config, "result archive bucket")
 
         # Server access logs cannot be delivered to an SSE-KMS bucket, hence S3-managed keys here.
         # (cdk-nag's S1 does not ask a log-destination bucket to log itself.)
-        self.access_logs = s3.Bucket(
+        self.access_logs = private_bucket(
             self,
             "AccessLogs",
             encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
             versioned=True,
             lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration=Duration.days(30))],
-            removal_policy=RemovalPolicy.RETAIN,
         )
 
-        self.bucket = s3.Bucket(
+        self.bucket = private_bucket(
             self,
             "Bucket",
             bucket_name=archive_bucket_name(config.name, stack.account, stack.region),
@@ -63,11 +53,6 @@ class Archive(Construct):
             encryption=s3.BucketEncryption.KMS,
             encryption_key=self.key,
             bucket_key_enabled=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix="archive/",
-            removal_policy=RemovalPolicy.RETAIN,
         )

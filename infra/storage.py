@@ -6,6 +6,8 @@ keys, only their HMAC (GenerateMac with a key that never leaves KMS).
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
@@ -13,6 +15,7 @@ from constructs import Construct
 
 from enrollment.core.config import SeasonConfig
 from enrollment.core.resources import TTL_ATTRIBUTE, idempotency_table_name, table_name
+from infra.baseline import customer_key
 
 _PITR = dynamodb.PointInTimeRecoverySpecification(point_in_time_recovery_enabled=True)
 _STRING = dynamodb.AttributeType.STRING
@@ -22,13 +25,7 @@ class Storage(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, config: SeasonConfig) -> None:
         super().__init__(scope, construct_id)
 
-        self.data_key = kms.Key(
-            self,
-            "DataKey",
-            description=f"enrollment {config.name}: DynamoDB tables (personal data, R-DATA-2)",
-            enable_key_rotation=True,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        self.data_key = customer_key(self, "DataKey", config, "DynamoDB tables (personal data, R-DATA-2)")
         # Child keys are HMACs of ID numbers (R-REG-2): replacing this key would make every child
         # registered so far look new, so it is retained and never rotated (KMS cannot rotate HMAC keys).
         self.child_key = kms.Key(
@@ -40,16 +37,11 @@ class Storage(Construct):
             removal_policy=RemovalPolicy.RETAIN,
         )
 
-        self.table = dynamodb.Table(
-            self,
+        self.table = self._table(
             "Table",
             table_name=table_name(config.name),
             partition_key=dynamodb.Attribute(name="pk", type=_STRING),
             sort_key=dynamodb.Attribute(name="sk", type=_STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
-            encryption_key=self.data_key,
-            point_in_time_recovery_specification=_PITR,
             deletion_protection=True,
             removal_policy=RemovalPolicy.RETAIN,
             # parents' one-time codes, sessions and rate-limit counters carry it (enrollment/adapters/
@@ -64,15 +56,22 @@ class Storage(Construct):
         )
 
         # Powertools idempotency records: short-lived (TTL), but they echo responses, so same CMK.
-        self.idempotency_table = dynamodb.Table(
-            self,
+        self.idempotency_table = self._table(
             "IdempotencyTable",
             table_name=idempotency_table_name(config.name),
             partition_key=dynamodb.Attribute(name="id", type=_STRING),
             time_to_live_attribute="expiration",
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+
+    def _table(self, construct_id: str, **props: Any) -> dynamodb.Table:
+        """A table of the season: on demand, encrypted with the data key, recoverable to any point in time."""
+        return dynamodb.Table(
+            self,
+            construct_id,
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
             encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
             encryption_key=self.data_key,
             point_in_time_recovery_specification=_PITR,
-            removal_policy=RemovalPolicy.DESTROY,
+            **props,
         )

@@ -8,12 +8,13 @@ access-logs bucket under `work/`.
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from enrollment.core.config import SeasonConfig
 from enrollment.core.resources import work_bucket_name
+from infra.baseline import private_bucket
 
 WORK_RETENTION_DAYS = 400  # the season and its appeals, then the batches go
 ACCESS_LOGS_PREFIX = "work/"
@@ -27,15 +28,11 @@ class Work(Construct):
         stack = Stack.of(self)
         # Named as the archive is: account and region are pseudo-parameters when the stack is
         # environment-agnostic, so the name resolves at deploy time and stays unique per account/region.
-        self.bucket = s3.Bucket(
+        self.bucket = private_bucket(
             self,
             "Bucket",
             bucket_name=work_bucket_name(config.name, stack.account, stack.region),
             encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
             versioned=False,
             lifecycle_rules=[
                 s3.LifecycleRule(
@@ -46,5 +43,4 @@ class Work(Construct):
             ],
             server_access_logs_bucket=access_logs,
             server_access_logs_prefix=ACCESS_LOGS_PREFIX,
-            removal_policy=RemovalPolicy.RETAIN,
         )

@@ -32,7 +32,7 @@ from typing import Any
 from enrollment.archive import contract as archive
 from enrollment.lottery import draw as lottery
 from enrollment.lottery.pools import FORMAT as RECORD_FORMAT
-from enrollment.lottery.pools import CeremonyInputs, Pools, check_record, record, record_key
+from enrollment.lottery.pools import CeremonyInputs, check_record, record, record_key, record_pools
 from enrollment.placement import tiebreak
 
 TIE_BREAK_FORMAT = "enrollment-tie-break/1"
@@ -398,14 +398,7 @@ def _replay_problems(rec: dict[str, Any]) -> list[str]:
     if "draw differs from the replay" not in found:
         return found
     d = rec["draw"]
-    pools = Pools.split(
-        rec["school_id"],
-        int(rec["grade"]),
-        rec["district"],
-        int(rec["plan"]),
-        rec["own_district_applicants"],
-        rec["other_applicants"],
-    )
+    pools = record_pools(rec)
     inputs = CeremonyInputs(tuple(d["shuffle_inputs"]), tuple(d["draw_inputs"]), int(d["chosen_draw"]))
     replay = record(str(rec["season"]), pools, inputs)["draw"]
     detail = []

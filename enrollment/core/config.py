@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -406,28 +407,35 @@ class SeasonConfig(_Strict):
         return index
 
 
-def read_mapping(path: Path, what: str) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    """A YAML (or JSON) file's top-level mapping, or the problems that stop it being read."""
+def read_mapping(
+    path: str | Path,
+    *,
+    folder: Path,
+    suffix: str,
+    what: str,
+    error: Callable[[str, list[tuple[str, str]]], Exception],
+) -> tuple[dict[str, Any], str]:
+    """A YAML (or JSON) file's top-level mapping, and its path as problems name it. A bare name that is
+    no file, like `jilin-2023`, means `folder/jilin-2023{suffix}`. What stops the file being read is
+    raised as `error(path, problems)`."""
+    p = Path(path)
+    if not p.suffix and not p.exists():
+        p = folder / f"{p.name}{suffix}"
+    shown = str(p)
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - a safe loader
+        raw = yaml.load(p.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - a safe loader
     except FileNotFoundError:
-        return {}, [("(file)", "no such file")]
+        raise error(shown, [("(file)", "no such file")]) from None
     except yaml.YAMLError as e:
-        return {}, [("(syntax)", str(e).replace("\n", " "))]
+        raise error(shown, [("(syntax)", str(e).replace("\n", " "))]) from None
     if not isinstance(raw, dict):
-        return {}, [("(top level)", f"must be a mapping {what}")]
-    return raw, []
+        raise error(shown, [("(top level)", f"must be a mapping {what}")])
+    return raw, shown
 
 
 def load_season(path: str | Path) -> SeasonConfig:
     """Load and validate a season config (YAML or JSON); a name like `jilin-2023` means seasons/."""
-    p = Path(path)
-    if not p.suffix and not p.exists():
-        p = SEASONS_DIR / f"{p.name}.yaml"
-    shown = str(p)
-    raw, unreadable = read_mapping(p, "of fields")
-    if unreadable:
-        raise ConfigError(shown, unreadable)
+    raw, shown = read_mapping(path, folder=SEASONS_DIR, suffix=".yaml", what="of fields", error=ConfigError)
     try:
         return SeasonConfig.model_validate(raw)
     except ValidationError as e:

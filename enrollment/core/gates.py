@@ -8,16 +8,11 @@ from typing import Any
 
 from enrollment.core.config import SeasonConfig
 from enrollment.core.phases import REGISTRATION_GATE, Phase, phase
-from enrollment.core.ports import Conflict, Store, TaskTokenGone, TaskTokens
+from enrollment.core.ports import Conflict, Refused, Store, TaskTokenGone, TaskTokens
 
 
-class GateError(Exception):
+class GateError(Refused):
     status = 409
-
-    def __init__(self, message_zh: str, message_en: str) -> None:
-        super().__init__(message_en)
-        self.message_zh = message_zh
-        self.message_en = message_en
 
 
 class UnknownPhase(GateError):

@@ -3,6 +3,19 @@
 An 18-character number: 6-digit administrative area code, 8-digit birth date (YYYYMMDD), 3-digit
 sequence whose parity gives the sex (odd: male, even: female), and an ISO 7064 MOD 11-2 check
 character (0-9 or X).
+
+One canonical number (R-ID-1, R-REG-2): what a parent types is first `fold`ed — surrounding Unicode
+White_Space stripped (U+3000, the ideographic space, included), full-width digits U+FF10-FF19 and
+full-width Latin letters U+FF21-FF3A, U+FF41-FF5A turned into their ASCII forms, ASCII a-z upper-cased
+— and only then checked. Nothing else is folded: any other character (digits of other scripts such as
+Arabic-Indic or Devanagari, superscripts, inner spaces, symbols) is left in place and refused, so an
+ID number is always ASCII `[0-9]` and `X` once accepted. The folded number is the one stored, hashed
+into the child key and shown (masked). Every pattern here is ASCII-only (`[0-9]`, `re.ASCII`): `\\d`
+and `int()` alone would accept other scripts' digits. docs/NAMES.md says why.
+
+Passport numbers (R-FOREIGN-1) are folded the same way and are then 5 to 18 ASCII letters and digits
+(ICAO 9303 document numbers use A-Z and 0-9 only). A number that is a valid resident ID number is never
+accepted as a passport number: a Chinese citizen registers with the resident ID, once.
 """
 
 from __future__ import annotations
@@ -16,7 +29,22 @@ Sex = Literal["男", "女"]
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
-_SHAPE = re.compile(r"^\d{17}[\dX]$")
+_SHAPE = re.compile(r"[0-9]{17}[0-9X]", re.ASCII)
+_PASSPORT = re.compile(r"[A-Z0-9]{5,18}", re.ASCII)
+_DIGITS = re.compile(r"[0-9]+", re.ASCII)
+# Unicode White_Space, stripped around a number: what pydantic's str_strip_whitespace (Rust `str::trim`)
+# strips, and the portal's `\p{White_Space}` (functions/register/form.js).
+WHITE_SPACE = (
+    "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000"
+)
+# The fold: full-width digits and Latin letters to ASCII, ASCII lower-case to upper-case. Nothing else.
+_FOLD = {
+    **{0xFF10 + i: ord("0") + i for i in range(10)},
+    **{0xFF21 + i: ord("A") + i for i in range(26)},
+    **{0xFF41 + i: ord("A") + i for i in range(26)},
+    **{ord("a") + i: ord("A") + i for i in range(26)},
+}
 # GB/T 2260 province-level codes: the first two digits of every valid area code.
 _PROVINCES = frozenset(
     [
@@ -78,17 +106,30 @@ class ResidentId:
     sex: Sex
 
 
+def fold(raw: str) -> str:
+    """The documented normalisation of a typed ID or passport number (never raises): strip White_Space
+    around it, full-width digits and letters to ASCII, a-z to A-Z. Check the result with `parse` or
+    `parse_passport`; anything else non-ASCII is still there and they refuse it."""
+    return raw.strip(WHITE_SPACE).translate(_FOLD)
+
+
 def check_character(first17: str) -> str:
     """ISO 7064 MOD 11-2 check character over the first 17 digits."""
-    if len(first17) != 17 or not first17.isdigit():
+    if len(first17) != 17 or not _DIGITS.fullmatch(first17):
         raise ValueError("need exactly 17 digits")
     total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
     return _CHECK[total % 11]
 
 
 def parse(number: str) -> ResidentId:
-    """Validate and parse an ID number; raise IdNumberError naming what is wrong."""
-    if not _SHAPE.match(number):
+    """Validate and parse a canonical ID number (`fold` it first); raise IdNumberError naming what is wrong."""
+    if not number.isascii():
+        raise IdNumberError(
+            "characters",
+            "身份证号只能填写数字0-9和字母X，请勿使用其他文字的数字或符号",
+            "the ID number may only contain the digits 0-9 and X (no other script's digits or symbols)",
+        )
+    if not _SHAPE.fullmatch(number):
         raise IdNumberError(
             "shape",
             "身份证号应为18位：前17位为数字，最后一位为数字或大写X",
@@ -118,9 +159,36 @@ def parse(number: str) -> ResidentId:
     )
 
 
+def is_resident_id(number: str) -> bool:
+    """Whether `number` (canonical) is a valid resident ID number, check character and all."""
+    try:
+        parse(number)
+    except IdNumberError:
+        return False
+    return True
+
+
+def parse_passport(number: str) -> str:
+    """Check a canonical passport number (`fold` it first): 5-18 ASCII letters and digits, and not a
+    resident ID number (R-FOREIGN-1, R-REG-2); return it, or raise IdNumberError."""
+    if not _PASSPORT.fullmatch(number):
+        raise IdNumberError(
+            "passport-shape",
+            "护照号码应为5至18位英文字母或数字0-9，请勿使用其他文字的数字或符号",
+            "a passport number is 5 to 18 letters A-Z and digits 0-9",
+        )
+    if is_resident_id(number):
+        raise IdNumberError(
+            "resident-id-as-passport",
+            "该号码是居民身份证号，请将证件类型选为“居民身份证”（每名儿童只能报名一次）",
+            "this is a valid resident ID number: register with it as a resident ID, not as a passport",
+        )
+    return number
+
+
 def make(area_code: str, birth_date: date, sequence: int) -> str:
     """Build a valid ID number (for synthetic people only)."""
-    if not (len(area_code) == 6 and area_code.isdigit() and 0 <= sequence <= 999):
+    if not (_DIGITS.fullmatch(area_code) and len(area_code) == 6 and 0 <= sequence <= 999):
         raise ValueError("area code must be 6 digits and sequence 0-999")
     first17 = f"{area_code}{birth_date:%Y%m%d}{sequence:03d}"
     return first17 + check_character(first17)

@@ -8,6 +8,18 @@ from datetime import date
 from typing import Any, Protocol
 
 
+class Refused(Exception):
+    """A request refused, with a reason to show: `status` is the HTTP status, messages are zh-CN and
+    English. Each room refuses with its own kind (`StaffError`, `GateError`), never this one."""
+
+    status = 400
+
+    def __init__(self, message_zh: str, message_en: str) -> None:
+        super().__init__(message_en)
+        self.message_zh = message_zh
+        self.message_en = message_en
+
+
 class DuplicateChild(Exception):
     """R-REG-2: this child is already registered this season."""
 
@@ -130,3 +142,27 @@ class WorkFiles(Protocol):
     bucket: str
 
     def put_json(self, key: str, value: Any) -> None: ...
+
+
+def put_batches(
+    work: WorkFiles,
+    key: str,
+    registration_ids: Iterable[str],
+    *,
+    size: int,
+    max_concurrency: int,
+    counted: str,
+) -> dict[str, Any]:
+    """The registration ids, sorted, in batches of `size`, written at `key` as a Distributed Map's
+    items; what the workflow passes the Map: where they are, how many batches and ids (the ids'
+    count named `counted`), and the Map's concurrency."""
+    ids = sorted(registration_ids)
+    items = [{"registration_ids": ids[i : i + size]} for i in range(0, len(ids), size)]
+    work.put_json(key, items)
+    return {
+        "bucket": work.bucket,
+        "key": key,
+        "batches": len(items),
+        counted: len(ids),
+        "max_concurrency": max_concurrency,
+    }

@@ -23,6 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from enrollment.core.config import read_mapping
+from enrollment.core.ports import Refused
 
 Role = Literal["district", "city", "auditor", "community"]  # community: the office answering home visits
 ROLE_ZH: dict[str, str] = {
@@ -35,15 +36,8 @@ STAFF_DIR = Path(__file__).resolve().parents[2] / "seasons"
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class StaffError(Exception):
+class StaffError(Refused):
     """A staff request refused; `status` is the HTTP status, messages are zh-CN and English."""
-
-    status = 400
-
-    def __init__(self, message_zh: str, message_en: str) -> None:
-        super().__init__(message_en)
-        self.message_zh = message_zh
-        self.message_en = message_en
 
 
 class Forbidden(StaffError):
@@ -117,13 +111,13 @@ class StaffDirectory:
     @classmethod
     def load(cls, path: str | Path) -> StaffDirectory:
         """Load a YAML or JSON directory; a bare name like `jilin-2023` means seasons/jilin-2023.staff.yaml."""
-        p = Path(path)
-        if not p.suffix and not p.exists():
-            p = STAFF_DIR / f"{p.name}.staff.yaml"
-        shown = str(p)
-        raw, unreadable = read_mapping(p, "with a `staff` list")
-        if unreadable:
-            raise StaffDirectoryError(shown, unreadable)
+        raw, shown = read_mapping(
+            path,
+            folder=STAFF_DIR,
+            suffix=".staff.yaml",
+            what="with a `staff` list",
+            error=StaffDirectoryError,
+        )
         return cls.from_mapping(raw, shown)
 
     def lookup(self, principal: str | None) -> StaffMember:
@@ -170,17 +164,32 @@ def require_read(staff: StaffMember, district: str) -> None:
         )
 
 
-def require_decide(staff: StaffMember, district: str) -> None:
+def require_own_district(
+    staff: StaffMember, district: str, *, auditor_zh: str, city: tuple[str, str], others: tuple[str, str]
+) -> None:
+    """Only a reviewer of `district` itself may act (`can_decide`). The refusals (zh-CN, English) say
+    what the act is: auditors only read (`auditor_zh`: "不能…"), the `city` has its own part, and
+    everyone else (`others`) is of another district."""
     if can_decide(staff, district):
         return
     if staff.role == "auditor":
-        raise Forbidden("审计监督人员只能查看，不能审核", "forbidden: auditors read only")
+        raise Forbidden(f"审计监督人员只能查看，不能{auditor_zh}", "forbidden: auditors read only")
     if staff.role == "city":
-        raise Forbidden(
+        raise Forbidden(*city)
+    raise Forbidden(*others)
+
+
+def require_decide(staff: StaffMember, district: str) -> None:
+    require_own_district(
+        staff,
+        district,
+        auditor_zh="审核",
+        city=(
             "市教育局负责抽查，审核结论由区教育局签署",
             "forbidden: district bureaus sign verification decisions",
-        )
-    raise Forbidden(f"无权审核{district}的案件（仅限本区）", f"forbidden: cases of district {district}")
+        ),
+        others=(f"无权审核{district}的案件（仅限本区）", f"forbidden: cases of district {district}"),
+    )
 
 
 def require_spot_check(staff: StaffMember) -> None:

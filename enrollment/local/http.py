@@ -4,7 +4,7 @@ Its routes are those of `infra/api.py`; keep the two in step.
 
 `serve(runtime)` listens on 127.0.0.1 (a free port, never another address) in a background thread,
 turns each HTTP request into an API Gateway REST proxy event and hands it to the function the
-REST API routes it to, through `EmbeddedSeason.call_api`:
+REST API routes it to, through `forward` and `EmbeddedSeason.call_api`:
 
     GET  /                                              -> register      (public: the parents' portal)
     GET  /form.js, /form.css, /common.js                -> register      (public: the portal's files)
@@ -126,6 +126,50 @@ def route(method: str, path: str) -> Route | None:
     return None
 
 
+class AuthorizerRefused(Exception):
+    """The staff token authorizer refused the request: API Gateway answers `status` with `body`."""
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        super().__init__(status)
+        self.status = status
+        self.body = body
+
+
+def forward(
+    rt: EmbeddedSeason,
+    target: Route,
+    method: str,
+    path: str,
+    body: Any,
+    *,
+    authorization: str | None,
+    caller: str | None,
+    headers: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """What API Gateway does with a request once `route` found its `target`: on a staff route, the
+    `authorization` header through the token authorizer (its refusal raised as `AuthorizerRefused`);
+    then the function's proxy response, with `caller` as the IAM identity on the IAM route only."""
+    authorizer = None
+    if target.auth == "staff":
+        status, answer = rt.authorize(authorization, method, path)
+        if status != 200:
+            raise AuthorizerRefused(status, answer)
+        authorizer = answer
+    return rt.call_api(
+        target.function_key,
+        method,
+        path,
+        body,
+        resource=target.resource,
+        path_parameters=target.path_parameters,
+        caller=caller if target.auth == "iam" else None,
+        authorizer=authorizer,
+        headers=headers,
+        query=query,
+    )
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
@@ -138,24 +182,6 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     server_version = "enrollment-local-apigw"
-
-    def do_GET(self) -> None:
-        self._dispatch()
-
-    def do_POST(self) -> None:
-        self._dispatch()
-
-    def do_PUT(self) -> None:
-        self._dispatch()
-
-    def do_PATCH(self) -> None:
-        self._dispatch()
-
-    def do_DELETE(self) -> None:
-        self._dispatch()
-
-    def do_OPTIONS(self) -> None:
-        self._dispatch()
 
     def log_message(self, format: str, *args: Any) -> None:
         return None  # quiet: tests and the demo print what matters themselves
@@ -187,32 +213,28 @@ class _Handler(BaseHTTPRequestHandler):
             caller = (self.headers.get(IAM_HEADER) or "").strip() or None
         try:
             with self.server.lock:
-                authorizer = None
-                if target.auth == "staff":
-                    status, answer = self.server.runtime.authorize(
-                        self.headers.get("Authorization"), method, path
-                    )
-                    if status != 200:
-                        self._reply_json(status, answer)
-                        return
-                    authorizer = answer
-                response = self.server.runtime.call_api(
-                    target.function_key,
+                response = forward(
+                    self.server.runtime,
+                    target,
                     method,
                     path,
                     body,
-                    resource=target.resource,
-                    path_parameters=target.path_parameters,
+                    authorization=self.headers.get("Authorization"),
                     caller=caller,
-                    authorizer=authorizer,
                     headers=headers,
                     query=query,
                 )
+        except AuthorizerRefused as e:
+            self._reply_json(e.status, e.body)
+            return
         except Exception as e:  # the function failed: API Gateway answers 502
             self.log_error("%s %s failed: %r", method, path, e)
             self._reply_json(502, _LAMBDA_FAILED)
             return
         self._reply_proxy(response)
+
+    # every method goes to the route table, as API Gateway's resources do
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _dispatch
 
     def _reply_proxy(self, response: dict[str, Any]) -> None:
         """Write a Lambda proxy response: statusCode, headers and multiValueHeaders, body."""

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypedDict, Unpack
 from unittest import mock
 from zoneinfo import ZoneInfo
 
@@ -64,6 +64,18 @@ class LambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return 30_000
+
+
+class ApiOptions(TypedDict, total=False):
+    """What else an API Gateway event carries (`api_event`'s keywords): the matched resource and path
+    parameters, who called, the request's headers and query string."""
+
+    resource: str
+    path_parameters: dict[str, str] | None
+    caller: str | None
+    authorizer: dict[str, Any] | None
+    headers: dict[str, str] | None
+    query: dict[str, str] | None
 
 
 def _resolve(handler: str) -> Callable[[dict[str, Any], Any], Any]:
@@ -334,41 +346,22 @@ class EmbeddedSeason:
         _drop_unpublished_metrics()
         return json.dumps(result, ensure_ascii=False, default=str), False, ""
 
-    def call_api(
-        self,
-        function_key: str,
-        method: str,
-        path: str,
-        body: Any = None,
-        *,
-        resource: str = "/{proxy+}",
-        path_parameters: dict[str, str] | None = None,
-        caller: str | None = None,
-        authorizer: dict[str, Any] | None = None,
-        headers: dict[str, str] | None = None,
-        query: dict[str, str] | None = None,
-    ) -> dict[str, Any]:
-        """Send an API Gateway (REST, proxy) event to a function's handler, as API Gateway would.
-        `caller`: the IAM identity (SigV4 routes); `authorizer`: the staff token authorizer's context."""
-        event = api_event(
-            method,
-            path,
-            body,
-            resource=resource,
-            path_parameters=path_parameters,
-            caller=caller,
-            authorizer=authorizer,
-            headers=headers,
-            query=query,
-        )
-        spec = resources.FUNCTION_INDEX[function_key]
-        context = LambdaContext(
+    def _context(self, function_key: str) -> LambdaContext:
+        return LambdaContext(
             resources.function_name(self.name, function_key),
             512,
             self.function_arns[function_key],
             str(uuid.uuid4()),
         )
-        response: dict[str, Any] = _resolve(spec.handler)(event, context)
+
+    def call_api(
+        self, function_key: str, method: str, path: str, body: Any = None, **options: Unpack[ApiOptions]
+    ) -> dict[str, Any]:
+        """Send an API Gateway (REST, proxy) event (`api_event`) to a function's handler, as API Gateway
+        would. `caller`: the IAM identity (SigV4 routes); `authorizer`: the staff token authorizer's context."""
+        event = api_event(method, path, body, **options)
+        spec = resources.FUNCTION_INDEX[function_key]
+        response: dict[str, Any] = _resolve(spec.handler)(event, self._context(function_key))
         _drop_unpublished_metrics()
         return response
 
@@ -383,14 +376,8 @@ class EmbeddedSeason:
             "methodArn": f"arn:{PARTITION}:execute-api:{REGION}:{ACCOUNT}:local/local/{method}{path}",
         }
         spec = resources.FUNCTION_INDEX["authorize"]
-        context = LambdaContext(
-            resources.function_name(self.name, "authorize"),
-            512,
-            self.function_arns["authorize"],
-            str(uuid.uuid4()),
-        )
         try:
-            answer: dict[str, Any] = _resolve(spec.handler)(event, context)
+            answer: dict[str, Any] = _resolve(spec.handler)(event, self._context("authorize"))
         except Exception as e:
             if str(e) == "Unauthorized":
                 return 401, {"message": "Unauthorized"}

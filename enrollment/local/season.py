@@ -22,7 +22,7 @@ from enrollment.adapters.lottery_store import DynamoLotteryStore
 from enrollment.core.config import SeasonConfig
 from enrollment.core.phases import phase
 from enrollment.core.staff import StaffDirectory, StaffMember
-from enrollment.local.http import route
+from enrollment.local.http import AuthorizerRefused, forward, route
 from enrollment.local.runtime import EmbeddedSeason
 from enrollment.synth.population import Population
 from enrollment.verification.checks import LocalRegistries
@@ -50,24 +50,20 @@ def call(
     target = route(method, path)
     if target is None:
         raise ValueError(f"no route for {method} {path}")
-    authorizer = None
-    if target.auth == "staff":
-        token = rt.oidc.mint(caller) if caller in rt.oidc.users else None
-        status, answer = rt.authorize(f"Bearer {token}" if token else None, method, path)
-        if status != 200:
-            return status, answer
-        authorizer = answer
-    r = rt.call_api(
-        target.function_key,
-        method,
-        path,
-        body,
-        resource=target.resource,
-        path_parameters=target.path_parameters,
-        caller=caller if target.auth == "iam" else None,
-        authorizer=authorizer,
-        query=query,
-    )
+    token = rt.oidc.mint(caller) if target.auth == "staff" and caller in rt.oidc.users else None
+    try:
+        r = forward(
+            rt,
+            target,
+            method,
+            path,
+            body,
+            authorization=f"Bearer {token}" if token else None,
+            caller=caller,
+            query=query,
+        )
+    except AuthorizerRefused as e:
+        return e.status, e.body
     text = r["body"]
     return int(r["statusCode"]), json.loads(text) if text and text.lstrip()[:1] in "{[" else text
 

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from enrollment.core.config import SeasonConfig
 from enrollment.core.ports import ArchiveWriter, TaskTokenGone, TaskTokens
-from enrollment.core.staff import Forbidden, StaffError, StaffMember, can_read
+from enrollment.core.staff import Forbidden, StaffError, StaffMember, can_read, require_own_district
 from enrollment.lottery import draw as lottery
 from enrollment.lottery.pools import (
     CeremonyInputs,
@@ -307,14 +307,12 @@ def overdue(
 
 def require_run(staff: StaffMember, district: str) -> None:
     """R-LOT-3: the district bureau runs its own schools' lotteries (never the school, the city or auditors)."""
-    if staff.role == "district" and staff.district == district:
-        return
-    if staff.role == "auditor":
-        raise Forbidden("审计监督人员只能查看，不能操作派位", "forbidden: auditors read only")
-    if staff.role == "city":
-        raise Forbidden("电脑派位由学校所在区教育局组织", "forbidden: the district bureau runs the lottery")
-    raise Forbidden(
-        f"无权操作{district}的电脑派位（仅限本区）", f"forbidden: lotteries of district {district}"
+    require_own_district(
+        staff,
+        district,
+        auditor_zh="操作派位",
+        city=("电脑派位由学校所在区教育局组织", "forbidden: the district bureau runs the lottery"),
+        others=(f"无权操作{district}的电脑派位（仅限本区）", f"forbidden: lotteries of district {district}"),
     )
 
 
@@ -384,13 +382,11 @@ def enter_step(
         raise CeremonyError(
             "尚未到电脑派位阶段（审核结束后才能导入名单）", "the workflow has not reached the lottery yet"
         )
-    done = {s["step"] for s in store.steps(season, school_id, grade)}
+    s = STEPS[STEP_INDEX[step]]
+    done = {r["step"] for r in store.steps(season, school_id, grade)}
     want = STEPS[len(done)] if len(done) < len(STEPS) else None
     if step in done:
-        raise CeremonyError(
-            f"“{STEPS[STEP_INDEX[step]].title_zh}”已录入，不可替换（R-LOT-3）",
-            f"step {step} is already recorded and cannot be replaced",
-        )
+        raise _recorded_already(s)
     if want is None or step != want.name:
         expected = want.title_zh if want else "无"
         raise CeremonyError(
@@ -398,7 +394,6 @@ def enter_step(
         )
     pools = pools_from(item)
     kept = _check_value(pools, step, value)
-    s = STEPS[STEP_INDEX[step]]
     written = store.put_step(
         season,
         school_id,
@@ -413,13 +408,17 @@ def enter_step(
         },
     )
     if not written:  # someone else recorded this step a moment earlier
-        raise CeremonyError(
-            f"“{s.title_zh}”已录入，不可替换（R-LOT-3）",
-            f"step {step} is already recorded and cannot be replaced",
-        )
+        raise _recorded_already(s)
     if step == "slip":
         _finish(config, season, item, store, tokens, now, staff.principal)
     return view(config, season, school_id, grade, staff=staff, store=store)
+
+
+def _recorded_already(step: Step) -> CeremonyError:
+    return CeremonyError(
+        f"“{step.title_zh}”已录入，不可替换（R-LOT-3）",
+        f"step {step.name} is already recorded and cannot be replaced",
+    )
 
 
 def _finish(

@@ -195,18 +195,23 @@ def outcomes(rec: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def record_pools(rec: dict[str, Any]) -> Pools:
+    """The pools a record (`record`) was drawn from."""
+    return Pools.split(
+        rec["school_id"],
+        int(rec["grade"]),
+        rec["district"],
+        int(rec["plan"]),
+        rec["own_district_applicants"],
+        rec["other_applicants"],
+    )
+
+
 def check_record(rec: dict[str, Any]) -> list[str]:
     """Problems with a record against R-LOT-2 and a replay of its draw; empty if it is sound."""
     problems: list[str] = []
     try:
-        pools = Pools.split(
-            rec["school_id"],
-            int(rec["grade"]),
-            rec["district"],
-            int(rec["plan"]),
-            rec["own_district_applicants"],
-            rec["other_applicants"],
-        )
+        pools = record_pools(rec)
     except (KeyError, ValueError, TypeError, AttributeError) as e:
         return [f"malformed record: {e!r}"]
     inputs = None

@@ -1,21 +1,20 @@
 """Admission notices (R-NOTE-1): the workflow's tasks, one notice per placed child, once.
 
 `prepare` reads the archived `placements.jsonl` and writes the placed children (not the deferred) in
-batches for the workflow's Distributed Map (`batches`); `issue` gives one batch's children their
-notices (`send_batch`), each with the place stored for it: the notice record is written first with a
-conditional put, then the PDF is stored and the SMS sent, and the record marked sent; a retried batch
-skips every child whose SMS went out (a crash between the two can repeat one SMS, never skip one).
+batches for the workflow's Distributed Map (`put_batches`); `issue` gives one batch's children their
+notices, each with the place stored for it: the notice record is written first with a conditional
+put, then the PDF is stored and the SMS sent, and the record marked sent; a retried batch skips
+every child whose SMS went out (a crash between the two can repeat one SMS, never skip one).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from enrollment.core.config import SeasonConfig
-from enrollment.core.ports import Registrations, Sms, WorkFiles
+from enrollment.core.ports import Registrations, Sms, WorkFiles, put_batches
 from enrollment.lottery import ceremony
 from enrollment.notices.notice import build_notice, render_pdf, sms_text
 
@@ -38,17 +37,51 @@ def notice_key(season: str, registration_id: str) -> str:
     return f"seasons/{season}/notices/{registration_id}.pdf"
 
 
-def batches(placed: Iterable[dict[str, Any]], size: int) -> list[dict[str, list[str]]]:
-    """Placed children (not deferred), sorted, in batches of `size` registration ids."""
-    ids = sorted(str(p["registration_id"]) for p in placed if p.get("school_id"))
-    return [{"registration_ids": ids[i : i + size]} for i in range(0, len(ids), size)]
+class ArchivedFiles(Protocol):
+    def get(self, key: str) -> bytes | None: ...
 
 
-def send_batch(
+class Placed(Protocol):
+    def placed(self, registration_id: str) -> dict[str, Any] | None:
+        """The child's stored place (None before placement ran)."""
+        ...
+
+
+def prepare(config: SeasonConfig, season: str, *, archive: ArchivedFiles, work: WorkFiles) -> dict[str, Any]:
+    body = archive.get(ceremony.archive_key(season, "placements.jsonl"))
+    if body is None:
+        raise ValueError("placements.jsonl is not archived: placement has not run")
+    placed = [json.loads(line) for line in body.decode().splitlines()]
+    return put_batches(
+        work,
+        f"seasons/{season}/notices/batches.json",
+        (str(p["registration_id"]) for p in placed if p.get("school_id")),  # not the deferred
+        size=config.verification.batch_size,
+        max_concurrency=config.verification.max_concurrency,
+        counted="children",
+    )
+
+
+def _placed(
+    registration_ids: list[str], registrations: Registrations, placements: Placed
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Each child's registration and stored place, all found before any notice goes out."""
+    items = []
+    for rid in registration_ids:
+        placed = placements.placed(rid)
+        if placed is None:
+            raise ValueError(f"{rid}: no placement stored")
+        items.append((registrations.get_registration(rid), placed))
+    return items
+
+
+def issue(
     config: SeasonConfig,
     season: str,
-    items: Iterable[tuple[dict[str, Any], dict[str, Any]]],  # (registration, placement)
+    registration_ids: list[str],
     *,
+    registrations: Registrations,
+    placements: Placed,
     secret: bytes,
     store: NoticeStore,
     files: Files,
@@ -56,7 +89,7 @@ def send_batch(
     now: datetime,
 ) -> dict[str, int]:
     issued = skipped = 0
-    for reg, placed in items:
+    for reg, placed in _placed(registration_ids, registrations, placements):
         rid = str(reg["registration_id"])
         existing = store.notice(rid)
         if existing and existing.get("sms_message_id"):
@@ -90,52 +123,3 @@ def send_batch(
         store.notice_sent(rid, sms.send(phone, sms_text(notice)), now.astimezone(config.tz).isoformat())
         issued += 1
     return {"issued": issued, "skipped": skipped}
-
-
-class ArchivedFiles(Protocol):
-    def get(self, key: str) -> bytes | None: ...
-
-
-class Placed(Protocol):
-    def placed(self, registration_id: str) -> dict[str, Any] | None:
-        """The child's stored place (None before placement ran)."""
-        ...
-
-
-def prepare(config: SeasonConfig, season: str, *, archive: ArchivedFiles, work: WorkFiles) -> dict[str, Any]:
-    body = archive.get(ceremony.archive_key(season, "placements.jsonl"))
-    if body is None:
-        raise ValueError("placements.jsonl is not archived: placement has not run")
-    placed = [json.loads(line) for line in body.decode().splitlines()]
-    items = batches(placed, config.verification.batch_size)
-    key = f"seasons/{season}/notices/batches.json"
-    work.put_json(key, items)
-    return {
-        "bucket": work.bucket,
-        "key": key,
-        "batches": len(items),
-        "children": sum(len(b["registration_ids"]) for b in items),
-        "max_concurrency": config.verification.max_concurrency,
-    }
-
-
-def issue(
-    config: SeasonConfig,
-    season: str,
-    registration_ids: list[str],
-    *,
-    registrations: Registrations,
-    placements: Placed,
-    secret: bytes,
-    store: NoticeStore,
-    files: Files,
-    sms: Sms,
-    now: datetime,
-) -> dict[str, int]:
-    items = []
-    for rid in registration_ids:
-        placed = placements.placed(rid)
-        if placed is None:
-            raise ValueError(f"{rid}: no placement stored")
-        items.append((registrations.get_registration(rid), placed))
-    return send_batch(config, season, items, secret=secret, store=store, files=files, sms=sms, now=now)

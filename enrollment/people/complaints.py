@@ -18,7 +18,7 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from enrollment.core.staff import Forbidden, StaffError, StaffMember
+from enrollment.core.staff import StaffError, StaffMember, require_own_district
 
 Kind = Literal["appeal", "report", "question"]
 KIND_ZH: dict[str, str] = {
@@ -165,17 +165,15 @@ def file_complaint(
 
 def require_answer(staff: StaffMember, district: str) -> None:
     """Only the bureau of the child's own district answers its families (R-OPEN-1, R-DATA-2)."""
-    if staff.role == "district" and staff.district == district:
-        return
-    if staff.role == "auditor":
-        raise Forbidden("审计监督人员只能查看，不能答复投诉申诉", "forbidden: auditors read only")
-    if staff.role == "city":
-        raise Forbidden(
+    require_own_district(
+        staff,
+        district,
+        auditor_zh="答复投诉申诉",
+        city=(
             "投诉申诉由儿童所在区的区教育局答复，市教育局可以查看和督办",
             "forbidden: the child's district bureau answers complaints; the city reads them",
-        )
-    raise Forbidden(
-        f"无权答复{district}的投诉申诉（仅限本区）", f"forbidden: complaints of district {district}"
+        ),
+        others=(f"无权答复{district}的投诉申诉（仅限本区）", f"forbidden: complaints of district {district}"),
     )
 
 
@@ -200,16 +198,23 @@ def waited(complaint: Complaint, now: datetime) -> dict[str, Any]:
     return {"waited_seconds": seconds, "waited_zh": ("已等待" if not complaint.answers else "用时") + text}
 
 
-def family_view(complaint: Complaint, district_name: str) -> dict[str, Any]:
-    """What the family reads: its complaint and every answer, by the bureau (not the person)."""
+def _told(complaint: Complaint) -> dict[str, Any]:
+    """What the complaint says and where it stands, as both views show it."""
     return {
-        "complaint_id": complaint.complaint_id,
         "kind": complaint.kind,
         "kind_zh": KIND_ZH[complaint.kind],
         "text": complaint.text,
         "created_at": complaint.created_at.isoformat(),
         "status": complaint.status,
         "status_zh": STATUS_ZH[complaint.status],
+    }
+
+
+def family_view(complaint: Complaint, district_name: str) -> dict[str, Any]:
+    """What the family reads: its complaint and every answer, by the bureau (not the person)."""
+    return {
+        "complaint_id": complaint.complaint_id,
+        **_told(complaint),
         "answers": [
             {"text": a.text, "at": a.at.isoformat(), "by_zh": f"{district_name}教育局"}
             for a in complaint.answers
@@ -223,12 +228,7 @@ def staff_view(complaint: Complaint, now: datetime) -> dict[str, Any]:
         "registration_id": complaint.registration_id,
         "district": complaint.district,
         "grade": complaint.grade,
-        "kind": complaint.kind,
-        "kind_zh": KIND_ZH[complaint.kind],
-        "text": complaint.text,
-        "created_at": complaint.created_at.isoformat(),
-        "status": complaint.status,
-        "status_zh": STATUS_ZH[complaint.status],
+        **_told(complaint),
         **waited(complaint, now),
         "answers": [
             {"text": a.text, "by": a.by, "district": a.district, "at": a.at.isoformat()}

@@ -3,6 +3,10 @@
 Pure domain: no AWS. Field-level rules live in the pydantic models and raise errors whose type is
 the rule id; rules that need the season (window, age cut-off, schools) are `check_registration`.
 Both end as `Violation`s naming the field, the rule and what is wrong, in Chinese and English.
+
+What a parent types is normalised before it is checked, stored and hashed: ID and passport numbers by
+`idcard.fold` (one canonical number per child, R-ID-1, R-REG-2), names and free text by
+`core/names` (the household register's characters, R-DATA-1). docs/NAMES.md documents both.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from enrollment.core import idcard
+from enrollment.core import idcard, names
 from enrollment.core.config import Grade, SeasonConfig
 
 Category = Literal["public", "private", "ethnic", "specialised"]
@@ -50,6 +54,22 @@ def _rule(rule: str, zh: str, en: str) -> PydanticCustomError:
     return PydanticCustomError(rule, "{en}", {"zh": zh, "en": en})
 
 
+def _name(value: str) -> str:
+    """R-DATA-1: a person's name as the household register (or the passport) holds it."""
+    try:
+        return names.name(value)
+    except names.TextError as e:
+        raise _rule("R-DATA-1", e.message_zh, e.message_en) from None
+
+
+def _text(value: str, label_zh: str) -> str:
+    """R-DATA-1: free text (an address detail, a school's name) in the register's characters."""
+    try:
+        return names.text(value, label_zh)
+    except names.TextError as e:
+        raise _rule("R-DATA-1", e.message_zh, e.message_en) from None
+
+
 class _Form(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -64,6 +84,17 @@ class Child(_Form):
         default=None, pattern=r"^[A-Z]{3}$", description="外籍儿童的国籍（ISO 3166 三字母代码）"
     )
 
+    @field_validator("name")
+    @classmethod
+    def _register_name(cls, value: str) -> str:
+        return _name(value)
+
+    @field_validator("id_number")
+    @classmethod
+    def _canonical_id(cls, number: str) -> str:
+        # R-ID-1, R-REG-2: one spelling per number (full-width digits and X folded); checked below
+        return idcard.fold(number)
+
     @model_validator(mode="after")
     def _id_agrees(self) -> Child:
         if self.id_type == "passport":  # R-FOREIGN-1
@@ -73,6 +104,10 @@ class Child(_Form):
                     "使用护照登记的外籍儿童须填写国籍",
                     "a passport needs a foreign nationality",
                 )
+            try:  # a resident ID number is never a passport number: the same child cannot register twice
+                idcard.parse_passport(self.id_number)
+            except idcard.IdNumberError as e:
+                raise _rule("R-ID-1", e.message_zh, e.message_en) from None
             return self
         try:
             parsed = idcard.parse(self.id_number)
@@ -90,7 +125,12 @@ class Child(_Form):
 class Guardian(_Form):
     name: str = Field(min_length=1, max_length=30, description="监护人姓名")
     relationship: Relationship = Field(description="与儿童关系")
-    phone: str = Field(pattern=r"^1[3-9]\d{9}$", description="手机号码")
+    phone: str = Field(pattern=r"^1[3-9][0-9]{9}$", description="手机号码")
+
+    @field_validator("name")
+    @classmethod
+    def _register_name(cls, value: str) -> str:
+        return _name(value)
 
 
 class Address(_Form):
@@ -98,6 +138,11 @@ class Address(_Form):
     road: str = Field(min_length=2, description="街路")
     number: int = Field(ge=1, le=9999, description="门牌号")
     detail: str = Field(default="", max_length=60, description="楼栋、单元、室")
+
+    @field_validator("detail")
+    @classmethod
+    def _detail(cls, value: str) -> str:
+        return _text(value, "详细地址")
 
 
 class Property(_Form):
@@ -138,6 +183,11 @@ class RegistrationRequest(_Form):
     private_school_id: str | None = Field(default=None, description="民办学校（只填一所）")
     school_preferences: list[str] = Field(default_factory=list, max_length=10, description="多校划片志愿")
     primary_school: str | None = Field(default=None, max_length=60, description="小学毕业学校（七年级）")
+
+    @field_validator("primary_school")
+    @classmethod
+    def _primary_school(cls, value: str | None) -> str | None:
+        return None if value is None else _text(value, "小学毕业学校")
 
     @field_validator("special_claims")
     @classmethod

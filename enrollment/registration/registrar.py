@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from enrollment.core.config import SeasonConfig
-from enrollment.core.idcard import mask
+from enrollment.core.idcard import fold, mask
 from enrollment.core.phases import REGISTRATION_GATE
 from enrollment.core.ports import ChildKeyer, DuplicateChild, NotFound, Store
 from enrollment.registration.form import (
@@ -149,7 +149,7 @@ def require_guardian(
     if item is not None:
         id_type = str(item["request"]["child"].get("id_type", "resident"))
         if hmac.compare_digest(
-            keyer.child_key(config.season, id_type, id_number.strip().upper()), str(item["child_key"])
+            keyer.child_key(config.season, id_type, fold(id_number)), str(item["child_key"])
         ):
             return item
     raise RegistrationRefused(  # the same answer whether the id or the number is wrong: it reveals nothing

@@ -226,42 +226,39 @@ def _roads(rng: random.Random, d: _DistrictPlan, stems: list[str]) -> list[_Road
     south, north, west, east = d.box
     count = rng.randint(12, 18)
     n_ew = count // 2
-    n_ns = count - n_ew
+    return [
+        *_parallel(rng, d, stems, n_ew, (south, north), (west, east), _EW_SUFFIXES, north_south=False),
+        *_parallel(rng, d, stems, count - n_ew, (west, east), (south, north), _NS_SUFFIXES, north_south=True),
+    ]
+
+
+def _parallel(
+    rng: random.Random,
+    d: _DistrictPlan,
+    stems: list[str],
+    count: int,
+    across: tuple[float, float],
+    along: tuple[float, float],
+    suffixes: tuple[str, ...],
+    *,
+    north_south: bool,
+) -> list[_Road]:
+    """`count` roads spread `across` the district (latitudes for east-west roads, longitudes for
+    north-south streets), each running `along` most of it, a little tilted."""
+    low, high = across
+    first, last = along
     roads: list[_Road] = []
-    for i in range(n_ew):
-        step = (north - south) / n_ew
-        lat = south + (i + 0.5) * step + rng.uniform(-0.15, 0.15) * step
-        w0 = west + rng.uniform(0.0, 0.12) * (east - west)
-        e1 = east - rng.uniform(0.0, 0.12) * (east - west)
+    for i in range(count):
+        step = (high - low) / count
+        at = low + (i + 0.5) * step + rng.uniform(-0.15, 0.15) * step
+        a0 = first + rng.uniform(0.0, 0.12) * (last - first)
+        a1 = last - rng.uniform(0.0, 0.12) * (last - first)
         tilt = rng.uniform(-0.2, 0.2) * step
         stem = stems.pop()
-        roads.append(
-            _Road(
-                stem + rng.choice(_EW_SUFFIXES),
-                stem,
-                d.code,
-                (round(lat - tilt, 6), round(w0, 6)),
-                (round(lat + tilt, 6), round(e1, 6)),
-                rng.randint(10, 40) * 10,
-            )
-        )
-    for j in range(n_ns):
-        step = (east - west) / n_ns
-        lon = west + (j + 0.5) * step + rng.uniform(-0.15, 0.15) * step
-        s0 = south + rng.uniform(0.0, 0.12) * (north - south)
-        n1 = north - rng.uniform(0.0, 0.12) * (north - south)
-        tilt = rng.uniform(-0.2, 0.2) * step
-        stem = stems.pop()
-        roads.append(
-            _Road(
-                stem + rng.choice(_NS_SUFFIXES),
-                stem,
-                d.code,
-                (round(s0, 6), round(lon - tilt, 6)),
-                (round(n1, 6), round(lon + tilt, 6)),
-                rng.randint(10, 40) * 10,
-            )
-        )
+        start, end = (round(at - tilt, 6), round(a0, 6)), (round(at + tilt, 6), round(a1, 6))
+        if north_south:  # (lat, lon): the street's position across is its longitude
+            start, end = (start[1], start[0]), (end[1], end[0])
+        roads.append(_Road(stem + rng.choice(suffixes), stem, d.code, start, end, rng.randint(10, 40) * 10))
     return roads
 
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from enrollment.core.config import SeasonConfig
-from enrollment.core.ports import NotFound, Store, WorkFiles
+from enrollment.core.ports import NotFound, Store, WorkFiles, put_batches
 from enrollment.core.staff import StaffError, StaffMember
 from enrollment.verification import spotcheck
 from enrollment.verification.checks import (
@@ -136,25 +136,16 @@ def summary(config: SeasonConfig, vstore: VerificationStore, season: str) -> dic
 CITY_SYSTEM = StaffMember(principal="system:season-workflow", role="city", district=None)
 
 
-def batches(registration_ids: list[str], size: int) -> list[dict[str, list[str]]]:
-    ids = sorted(registration_ids)
-    return [{"registration_ids": ids[i : i + size]} for i in range(0, len(ids), size)]
-
-
 def prepare(config: SeasonConfig, season: str, *, store: Store, work: WorkFiles) -> dict[str, Any]:
     """The season's registrations in batches, written where the Map reads them."""
-    settings = config.verification
-    ids = [str(r["registration_id"]) for r in store.registrations(season)]
-    items = batches(ids, settings.batch_size)
-    key = f"seasons/{season}/verification/batches.json"
-    work.put_json(key, items)
-    return {
-        "bucket": work.bucket,
-        "key": key,
-        "batches": len(items),
-        "registrations": len(ids),
-        "max_concurrency": settings.max_concurrency,
-    }
+    return put_batches(
+        work,
+        f"seasons/{season}/verification/batches.json",
+        (str(r["registration_id"]) for r in store.registrations(season)),
+        size=config.verification.batch_size,
+        max_concurrency=config.verification.max_concurrency,
+        counted="registrations",
+    )
 
 
 def close(

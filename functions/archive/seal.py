@@ -10,17 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from enrollment.adapters.observability import logger
 from enrollment.adapters.wiring import Wiring
 from enrollment.archive.seal import seal_season
 from enrollment.core import clock
 from functions.events import SeasonEvent, task
 
 
-@task(SeasonEvent)
+@task(SeasonEvent, log="archive sealed")  # "sealed": "now", or "already" on a rerun
 def handler(request: SeasonEvent, w: Wiring) -> dict[str, Any]:
-    out = seal_season(
+    return seal_season(
         w.config, request.season, archive=w.archive, listing=w.archived, signer=w.signer, now=clock.now()
     )
-    logger.info("archive sealed", extra=out)  # "sealed": "now", or "already" on a rerun
-    return out

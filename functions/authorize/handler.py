@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from enrollment.adapters.observability import logger, metrics, tracer
+from enrollment.adapters.observability import logger, metrics, observed
 from enrollment.adapters.wiring import wiring
 from enrollment.people.access import NoRole, TokenRejected, context_of
 
@@ -36,9 +36,7 @@ class Unauthorized(Exception):
         super().__init__("Unauthorized")
 
 
-@logger.inject_lambda_context
-@metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
+@observed
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = TokenEvent.model_validate(event)
     scheme, _, token = request.token.partition(" ")

@@ -14,13 +14,12 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from enrollment.adapters.observability import logger, metrics, tracer
+from enrollment.adapters.observability import logger
 from enrollment.core import clock
 from enrollment.core.staff import StaffError, require_read
 from enrollment.people import complaints
-from functions.api import caller, json_response, season_wiring, staff_resolver
+from functions.api import caller, handler_for, json_response, season_wiring, staff_resolver
 
 app = staff_resolver()
 PREFIX = "/admin/complaints/<season>"
@@ -59,8 +58,4 @@ def answer(
     return json_response(201, complaints.staff_view(answered, clock.now().astimezone(w.config.tz)))
 
 
-@logger.inject_lambda_context
-@metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+handler = handler_for(app)

@@ -12,12 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from enrollment.adapters.observability import logger, metrics, tracer
 from enrollment.adapters.wiring import wiring
 from enrollment.core.staff import ROLE_ZH, Forbidden
-from functions.api import caller, json_response, staff_resolver
+from functions.api import caller, handler_for, json_response, staff_resolver
 
 app = staff_resolver()
 HERE = Path(__file__).parent
@@ -118,8 +116,4 @@ def me() -> dict[str, Any]:
     }
 
 
-@logger.inject_lambda_context
-@metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+handler = handler_for(app)

@@ -17,7 +17,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from enrollment.adapters.observability import logger, metrics, tracer
+from enrollment.adapters.observability import logger, observed
 from enrollment.adapters.wiring import Wiring, wiring
 from enrollment.core import clock, gates
 from enrollment.core.staff import Forbidden, StaffError
@@ -63,8 +63,7 @@ class AdvanceRequest(BaseModel):
 
 @admin.exception_handler(gates.GateError)
 def _gate_error(e: gates.GateError) -> Response[str]:
-    body = {"message": e.message_zh, "message_en": e.message_en}
-    return Response(e.status, content_types.APPLICATION_JSON, json.dumps(body, ensure_ascii=False))
+    return _json(e.status, {"message": e.message_zh, "message_en": e.message_en})
 
 
 @admin.exception_handler(RequestValidationError)
@@ -97,6 +96,25 @@ def _staff() -> str:
     return staff.principal
 
 
+def _advance(
+    w: Wiring, season: str, phase: str, *, source: Literal["staff", "schedule"], actor: str, reason: str
+) -> dict[str, Any]:
+    """Resume the phase's gate, logged as "gate advanced by staff" or "gate advanced by schedule"."""
+    result = gates.advance(
+        w.config,
+        season,
+        phase,
+        source=source,
+        actor=actor,
+        reason=reason,
+        now=clock.now(),
+        store=w.store,
+        tokens=w.tokens,
+    )
+    logger.info(f"gate advanced by {source}", extra=result)
+    return result
+
+
 @admin.post("/admin/seasons/<season>/windows/<grade>/extend")
 def extend(season: str, grade: int, body: Annotated[ExtendRequest, Body()]) -> Response[str]:
     w = wiring()
@@ -118,20 +136,7 @@ def extend(season: str, grade: int, body: Annotated[ExtendRequest, Body()]) -> R
 @admin.post("/admin/seasons/<season>/phases/<phase>/advance")
 def advance_by_staff(season: str, phase: str, body: Annotated[AdvanceRequest, Body()]) -> Response[str]:
     actor = _staff()
-    w = wiring()
-    result = gates.advance(
-        w.config,
-        season,
-        phase,
-        source="staff",
-        actor=actor,
-        reason=body.reason,
-        now=clock.now(),
-        store=w.store,
-        tokens=w.tokens,
-    )
-    logger.info("gate advanced by staff", extra=result)
-    return _json(200, result)
+    return _json(200, _advance(wiring(), season, phase, source="staff", actor=actor, reason=body.reason))
 
 
 @task(GateOpenInput)
@@ -148,24 +153,16 @@ def open_gate(request: GateOpenInput, w: Wiring) -> dict[str, Any]:
     )
 
 
-@logger.inject_lambda_context
-@metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
+@observed
 def advance(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "httpMethod" in event:
         return admin.resolve(event, context)
     request = ScheduledAdvance.model_validate(event)
-    w = wiring()
-    result = gates.advance(
-        w.config,
+    return _advance(
+        wiring(),
         request.season,
         request.phase,
         source="schedule",
         actor="eventbridge-scheduler",
         reason="到达公布的截止时间",
-        now=clock.now(),
-        store=w.store,
-        tokens=w.tokens,
     )
-    logger.info("gate advanced by schedule", extra=result)
-    return result

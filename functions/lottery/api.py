@@ -12,15 +12,14 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from enrollment.adapters.observability import logger, metrics, tracer
+from enrollment.adapters.observability import logger
 from enrollment.core import clock
 from enrollment.core.staff import can_read
 from enrollment.lottery import ceremony
 from enrollment.registration.form import Violation
-from functions.api import caller, json_response, refusal, season_wiring, staff_resolver
+from functions.api import caller, handler_for, json_response, refusal, season_wiring, staff_resolver
 
 app = staff_resolver()
 PREFIX = "/admin/lottery/<season>"
@@ -93,8 +92,4 @@ def enter(
     return json_response(201, out)
 
 
-@logger.inject_lambda_context
-@metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+handler = handler_for(app)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from enrollment.adapters.observability import logger, metrics
+from enrollment.adapters.observability import metrics
 from enrollment.adapters.wiring import Wiring
 from enrollment.core import clock
 from enrollment.lottery import ceremony
 from functions.events import SchoolEvent, task
 
 
-@task(SchoolEvent)
+@task(SchoolEvent, log="private admission archived")
 def handler(request: SchoolEvent, w: Wiring) -> dict[str, Any]:
     out = ceremony.record_admissions(
         w.config,
@@ -22,6 +22,5 @@ def handler(request: SchoolEvent, w: Wiring) -> dict[str, Any]:
         archive=w.archive,
         now=clock.now(),
     )
-    logger.info("private admission archived", extra=out)
     metrics.add_metric(name="PrivateAdmissionsArchived", unit="Count", value=1)
     return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from enrollment.adapters.observability import logger, metrics
+from enrollment.adapters.observability import metrics
 from enrollment.adapters.wiring import Wiring
 from enrollment.core import clock
 from enrollment.notices.season import issue
@@ -15,7 +15,7 @@ class BatchInput(SeasonEvent):
     registration_ids: list[str]
 
 
-@task(BatchInput)
+@task(BatchInput, log="notices batch")
 def handler(request: BatchInput, w: Wiring) -> dict[str, Any]:
     out = issue(
         w.config,
@@ -30,5 +30,4 @@ def handler(request: BatchInput, w: Wiring) -> dict[str, Any]:
         now=clock.now(),
     )
     metrics.add_metric(name="NoticesIssued", unit="Count", value=out["issued"])
-    logger.info("notices batch", extra=out)
     return out

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from enrollment.adapters.observability import logger
 from enrollment.adapters.wiring import Wiring
 from enrollment.notices.season import prepare
 from functions.events import SeasonEvent, task
 
 
-@task(SeasonEvent)
+@task(SeasonEvent, log="notices prepared")
 def handler(request: SeasonEvent, w: Wiring) -> dict[str, Any]:
-    out = prepare(w.config, request.season, archive=w.archive, work=w.work)
-    logger.info("notices prepared", extra=out)
-    return out
+    return prepare(w.config, request.season, archive=w.archive, work=w.work)

@@ -15,11 +15,10 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from enrollment.adapters.console_reads import console_reads
-from enrollment.adapters.observability import logger, metrics, tracer
+from enrollment.adapters.observability import logger
 from enrollment.adapters.wiring import wiring
 from enrollment.core import clock
 from enrollment.core.ports import NotFound
@@ -27,7 +26,7 @@ from enrollment.core.staff import Forbidden, StaffError, require_decide, require
 from enrollment.people import console
 from enrollment.placement import place
 from enrollment.term import reporting
-from functions.api import caller, district_page, json_response, season_wiring, staff_resolver
+from functions.api import caller, district_page, handler_for, json_response, season_wiring, staff_resolver
 
 app = staff_resolver()
 PREFIX = "/admin/placement/<season>"
@@ -167,8 +166,4 @@ def missing(season: str, school_id: str) -> dict[str, Any]:
     }
 
 
-@logger.inject_lambda_context
-@metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+handler = handler_for(app)

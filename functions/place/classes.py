@@ -10,16 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from enrollment.adapters.observability import logger
 from enrollment.adapters.wiring import Wiring
 from enrollment.archive.seal import seal_classes
 from enrollment.core import clock
 from functions.events import SeasonEvent, task
 
 
-@task(SeasonEvent)
+@task(SeasonEvent, log="sunshine classes sealed")  # "sealed": "now", or "already" on a rerun
 def handler(request: SeasonEvent, w: Wiring) -> dict[str, Any]:
-    out = seal_classes(
+    return seal_classes(
         w.config,
         request.season,
         archive=w.archive,
@@ -28,5 +27,3 @@ def handler(request: SeasonEvent, w: Wiring) -> dict[str, Any]:
         signer=w.signer,
         now=clock.now(),
     )
-    logger.info("sunshine classes sealed", extra=out)  # "sealed": "now", or "already" on a rerun
-    return out

@@ -17,10 +17,10 @@ from enrollment.placement.season import place_season
 from functions.events import SeasonEvent, task
 
 
-@task(SeasonEvent)
+@task(SeasonEvent, log="placement done")
 def handler(request: SeasonEvent, w: Wiring) -> dict[str, Any]:
     try:
-        out = place_season(
+        return place_season(
             w.config,
             request.season,
             registrations=w.store,
@@ -35,5 +35,3 @@ def handler(request: SeasonEvent, w: Wiring) -> dict[str, Any]:
             "placement self-check failed", extra={"problems": e.problems[:50], "count": len(e.problems)}
         )
         raise
-    logger.info("placement done", extra=out)
-    return out

@@ -45,25 +45,26 @@ class SessionRequest(BaseModel):
     code: str = Field(pattern=r"^\d{6}$", description="短信验证码（6位数字）")
 
 
-class DeclineRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    id_number: str | None = Field(
-        default=None,
+# The child's ID number proves the family where no parent session does (notice and decline).
+ChildIdNumber = Annotated[
+    str | None,
+    Field(
         min_length=6,
         max_length=32,
         description="学生身份证号（或护照号），证明是本人家庭；已凭短信验证码登录可不填",
-    )
+    ),
+]
+
+
+class DeclineRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id_number: ChildIdNumber = None
     reason: str = Field(default="", max_length=200, description="放弃原因（可不填）")
 
 
 class NoticeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    id_number: str | None = Field(
-        default=None,
-        min_length=6,
-        max_length=32,
-        description="学生身份证号（或护照号），证明是本人家庭；已凭短信验证码登录可不填",
-    )
+    id_number: ChildIdNumber = None
 
 
 def _session(registration_id: str) -> parents.ParentSession:

@@ -73,8 +73,48 @@ const PROVINCES = new Set("11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43
 const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const CHECK = "10X98765432";
 
+// One spelling per number and per name, as the server normalises them (docs/NAMES.md):
+// idcard.fold, names.fold_name and names.fold_text; then the same character sets, message for message.
+const WHITE_SPACE = /^\p{White_Space}+|\p{White_Space}+$/gu;  // what pydantic strips around a value
+const strip = (s) => String(s ?? "").replace(WHITE_SPACE, "");
+const toAscii = (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0);  // a full-width ASCII form
+
+/** idcard.fold: full-width digits and Latin letters to ASCII, a-z to A-Z; nothing else. */
+function foldId(n) {
+  return strip(n).replace(/[\uFF10-\uFF19\uFF21-\uFF3A\uFF41-\uFF5A]/g, toAscii).replace(/[a-z]/g, (c) => c.toUpperCase());
+}
+
+// names.HAN_RANGES: Unicode 15.0's unified ideographs (basic block, Extensions A-H, 12 in the compatibility block)
+const HAN_RANGES = [
+  [0x3400, 0x4dbf], [0x4e00, 0x9fff], [0xfa0e, 0xfa0f], [0xfa11, 0xfa11], [0xfa13, 0xfa14], [0xfa1f, 0xfa1f],
+  [0xfa21, 0xfa21], [0xfa23, 0xfa24], [0xfa27, 0xfa29], [0x20000, 0x2a6df], [0x2a700, 0x2b739], [0x2b740, 0x2b81d],
+  [0x2b820, 0x2cea1], [0x2ceb0, 0x2ebe0], [0x30000, 0x3134a], [0x31350, 0x323af],
+];
+const HAN = HAN_RANGES.map(([a, b]) => `\\u{${a.toString(16)}}-\\u{${b.toString(16)}}`).join("");
+const NAME = new RegExp(`^[${HAN}A-Za-z]+(?:(?:\u00b7|(?<=[A-Za-z])[ \\-](?=[A-Za-z]))[${HAN}A-Za-z]+)*$`, "u");
+const TEXT = new RegExp(`^[${HAN}A-Za-z0-9 \\-#()/,.\u3001\u00b7]*$`, "u");
+const NAME_MESSAGE = "姓名只能填写汉字或英文字母（各部分之间可用间隔号“·”），请与户口簿或护照上的姓名一致";
+const TEXT_MESSAGE = "只能填写汉字、英文字母、数字、空格和常用符号 - # ( ) / , . 、 ·，不能含有表情或特殊字符";
+
+/** names.fold_name: NFC, ideographic space to space, the middle dot's look-alikes (and ．) to ·, full-width letters to ASCII. */
+function foldName(s) {
+  return strip(s).normalize("NFC").replace(/\u3000/g, " ").replace(/[\u2022\u2027\u2219\u22c5\u30fb\uff65\uff0e]/g, "\u00b7")
+    .replace(/[\uFF21-\uFF3A\uFF41-\uFF5A]/g, toAscii).replace(/ *\u00b7 */g, "\u00b7");
+}
+
+/** names.fold_text: NFC, ideographic space to space, the middle dot's look-alikes to ·, every full-width ASCII form to ASCII. */
+function foldText(s) {
+  return strip(s).normalize("NFC").replace(/\u3000/g, " ").replace(/[\u2022\u2027\u2219\u22c5\u30fb\uff65]/g, "\u00b7")
+    .replace(/[\uFF01-\uFF5E]/g, toAscii);
+}
+
+const nameOk = (s) => NAME.test(foldName(s));
+const textOk = (s) => TEXT.test(foldText(s));
+
+/** idcard.parse over a folded number. */
 function parseId(n) {
-  if (!/^\d{17}[\dX]$/.test(n)) return { error: "身份证号应为18位：前17位为数字，最后一位为数字或大写X" };
+  if (/[^\x00-\x7f]/u.test(n)) return { error: "身份证号只能填写数字0-9和字母X，请勿使用其他文字的数字或符号" };
+  if (!/^[0-9]{17}[0-9X]$/.test(n)) return { error: "身份证号应为18位：前17位为数字，最后一位为数字或大写X" };
   const y = Number(n.slice(6, 10)), m = Number(n.slice(10, 12)), d = Number(n.slice(12, 14));
   const dt = new Date(Date.UTC(2000, 0, 1));
   dt.setUTCFullYear(y, m - 1, d);
@@ -95,24 +135,34 @@ function check(b) {
   const errors = [];
   const err = (field, message) => errors.push({ field, message });
   const c = b.child;
-  if (!c.name) err("child.name", "此项为必填项");
+  if (!strip(c.name)) err("child.name", "此项为必填项");
+  else if (!nameOk(c.name)) err("child.name", NAME_MESSAGE);
   if (!c.birth_date) err("child.birth_date", "此项为必填项");
+  const number = foldId(c.id_number);
   if (c.id_type === "passport") {
     if (!c.id_number) err("child.id_number", "此项为必填项");
     if (!c.nationality || c.nationality === "CHN") err("child.nationality", "使用护照登记的外籍儿童须填写国籍");
+    else if (c.id_number && !/^[A-Z0-9]{5,18}$/.test(number)) err("child.id_number", "护照号码应为5至18位英文字母或数字0-9，请勿使用其他文字的数字或符号");
+    else if (c.id_number && !parseId(number).error) err("child.id_number", "该号码是居民身份证号，请将证件类型选为“居民身份证”（每名儿童只能报名一次）");
   } else {
-    const id = parseId(c.id_number);
+    const id = parseId(number);
     if (id.error) err("child.id_number", id.error);
     else if (c.birth_date && id.birth !== c.birth_date) err("child.id_number", "身份证号中的出生日期与填写的出生日期不一致");
     else if (id.sex !== c.sex) err("child.id_number", "身份证号中的性别与填写的性别不一致");
   }
-  const g = b.guardians[0];
-  if (!g.name) err("guardians.0.name", "此项为必填项");
-  if (!/^1[3-9]\d{9}$/.test(g.phone)) err("guardians.0.phone", "手机号码应为11位，以1开头");
+  (b.guardians || []).forEach((g, i) => {
+    if (!strip(g.name)) err(`guardians.${i}.name`, "此项为必填项");
+    else if (!nameOk(g.name)) err(`guardians.${i}.name`, NAME_MESSAGE);
+    if (!/^1[3-9][0-9]{9}$/.test(g.phone)) err(`guardians.${i}.phone`, "手机号码应为11位，以1开头");
+  });
+  const detail = (a, field) => { if (a && a.detail && !textOk(a.detail)) err(`${field}.detail`, "详细地址" + TEXT_MESSAGE); };
+  detail(b.home_address, "home_address");
+  if (b.residence.hukou_address) detail(b.residence.hukou_address, "residence.hukou_address");
   if (!(b.category in CATEGORY_ZH)) err("category", "请选择一个报名类别（公民同招，不可兼报）");
   if ((b.category === "private" || b.category === "specialised") && !b.private_school_id) err("private_school_id", "报名民办学校须选择一所学校");
   if (b.category === "specialised" && b.grade !== 7) err("category", "专门学校只招收七年级");
   if (b.grade === 7 && !b.primary_school) err("primary_school", "七年级报名须填写小学毕业学校");
+  if (typeof b.primary_school === "string" && !textOk(b.primary_school)) err("primary_school", "小学毕业学校" + TEXT_MESSAGE);
   if (b.residence.basis === "residence-permit" && !b.residence.residence_permit_number) err("residence.residence_permit_number", "随迁子女须填写居住证号");
   if (b.residence.property && !/^[A-Z0-9-]{6,30}$/.test(b.residence.property.deed_number)) err("residence.property.deed_number", "不动产权证号应为6至30位大写字母、数字或连字符");
   if (season) {
@@ -133,7 +183,7 @@ function check(b) {
   }
   return errors;
 }
-window.portal = { parseId, check };  // the browser tests compare these with the server's rules
+window.portal = { parseId, check, foldId, foldName, foldText, HAN_RANGES };  // the browser tests compare these with the server's
 
 // ---------------------------------------------------------------- registration form
 function refresh() {
@@ -163,7 +213,7 @@ function body() {
   const b = {
     season: season ? season.season : "",
     grade, category: cat,
-    child: { name: v("child_name"), sex: v("child_sex"), birth_date: v("child_birth_date"), id_type: v("child_id_type"), id_number: v("child_id_number").toUpperCase() },
+    child: { name: v("child_name"), sex: v("child_sex"), birth_date: v("child_birth_date"), id_type: v("child_id_type"), id_number: foldId(v("child_id_number")) },
     guardians: [{ name: v("g0_name"), relationship: v("g0_relationship"), phone: v("g0_phone") }],
     home_address: home,
     residence: { basis: v("basis") },

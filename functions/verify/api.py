@@ -10,11 +10,10 @@ from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from enrollment.adapters.console_reads import console_reads
-from enrollment.adapters.observability import logger, metrics, tracer
+from enrollment.adapters.observability import logger
 from enrollment.adapters.wiring import wiring
 from enrollment.core import clock
 from enrollment.core.staff import Forbidden, require_read
@@ -22,7 +21,7 @@ from enrollment.people import console
 from enrollment.verification import review, spotcheck
 from enrollment.verification.season import record_visit
 from enrollment.verification.verdicts import DecisionAction
-from functions.api import caller, district_page, json_response, season_wiring, staff_resolver
+from functions.api import caller, district_page, handler_for, json_response, season_wiring, staff_resolver
 
 app = staff_resolver()
 PREFIX = "/admin/verification/<season>"
@@ -160,8 +159,4 @@ def community_visit(body: Annotated[VisitAnswer, Body()]) -> Response[str]:
     return json_response(201, result)
 
 
-@logger.inject_lambda_context
-@metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+handler = handler_for(app)

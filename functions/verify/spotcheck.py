@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from enrollment.adapters.observability import logger
 from enrollment.adapters.wiring import Wiring
 from enrollment.core import clock
 from enrollment.verification.season import draw_spot_checks
 from functions.events import SeasonEvent, task
 
 
-@task(SeasonEvent)
+@task(SeasonEvent, log="spot-check drawn")
 def handler(request: SeasonEvent, w: Wiring) -> dict[str, Any]:
-    out = draw_spot_checks(w.config, request.season, vstore=w.verification, now=clock.now())
-    logger.info("spot-check drawn", extra=out)
-    return out
+    return draw_spot_checks(w.config, request.season, vstore=w.verification, now=clock.now())

@@ -16,14 +16,14 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import boto3
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, expect
 
-from enrollment.core import idcard
+from enrollment.core import idcard, names
 from enrollment.core.clock import SimulatedClock
 from enrollment.core.config import SeasonConfig
 from enrollment.local import season as drive
@@ -315,6 +315,83 @@ def single_faults(season: SeasonConfig) -> dict[str, dict[str, Any]]:
     out["private-without-school"].pop("private_school_id", None)
     del out["grade-7-without-primary-school"]["primary_school"]
     out["unknown-road"]["residence"]["hukou_address"]["road"] = "没有这条路"
+    out.update(spelling_faults(season))
+    return out
+
+
+# Bodies the page and the server must agree on for spellings (docs/NAMES.md): those named "-ok" are
+# accepted (201), the others break one rule.
+def full_width(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) for c in text)
+
+
+def other_digits(number: str, zero: int) -> str:
+    return "".join(chr(zero + int(c)) if c.isascii() and c.isdigit() else c for c in number)
+
+
+def spelling_faults(season: SeasonConfig) -> dict[str, dict[str, Any]]:
+    good = valid_body(season)
+    born = date.fromisoformat(good["child"]["birth_date"])
+    area = season.districts[0].area_code
+    with_x = next(n for n in (idcard.make(area, born, q) for q in range(1, 100, 2)) if n.endswith("X"))
+
+    def fresh() -> str:  # a new child's number
+        return child_id(season, born)
+
+    persian, spaced = fresh(), fresh()
+    passport = {"id_type": "passport", "nationality": "KOR"}
+    out: dict[str, dict[str, Any]] = {
+        "full-width-id-ok": valid_body(season, child__id_number=full_width(fresh())),
+        "mixed-width-lower-x-id-ok": valid_body(
+            season, child__id_number=f" {full_width(with_x[:9])}{with_x[9:17]}ｘ\u3000"
+        ),
+        "arabic-indic-id": valid_body(season, child__id_number=other_digits(fresh(), 0x0660)),
+        "devanagari-id": valid_body(season, child__id_number=other_digits(fresh(), 0x0966)),
+        "persian-id": valid_body(
+            season, child__id_number=full_width(persian[:9]) + other_digits(persian[9:], 0x06F0)
+        ),
+        "superscript-id": valid_body(season, child__id_number=fresh()[:17].replace("2", "²") + "0"),
+        "inner-space-id": valid_body(season, child__id_number=spaced[:6] + " " + spaced[7:]),
+        "resident-id-as-passport": valid_body(season, child=dict(good["child"], **passport)),
+        "full-width-resident-id-as-passport": valid_body(
+            season, child=dict(good["child"], **passport, id_number=full_width(good["child"]["id_number"]))
+        ),
+        "passport-other-digits": valid_body(
+            season, child=dict(good["child"], **passport, id_number="M١٢٣٤٥٦٧٨")
+        ),
+        "passport-full-width-ok": valid_body(
+            season, child=dict(good["child"], **passport, id_number="ｍ１２３４５６７８")
+        ),
+        "name-nul": valid_body(season, child__name="测试\x00儿童"),
+        "name-bel": valid_body(season, child__name="测试儿童\x07"),
+        "name-rlo": valid_body(season, child__name="测试\u202e儿童"),
+        "name-zwj": valid_body(season, child__name="测试\u200d儿童"),
+        "name-emoji": valid_body(season, child__name="测试儿童😀"),
+        "name-private-use": valid_body(season, child__name="测试\ue000儿童"),
+        "name-digit": valid_body(season, child__name="测试儿童2"),
+        "name-space-between-han": valid_body(season, child__name="测试 儿童"),
+        "name-leading-dot": valid_body(season, child__name="·测试儿童"),
+        "guardian-name-bel": valid_body(season, guardians=[dict(good["guardians"][0], name="测试\x07家长")]),
+        "second-guardian-name-emoji": valid_body(
+            season,
+            guardians=[
+                good["guardians"][0],
+                {"name": "测试😀", "relationship": "父亲", "phone": "17000005678"},
+            ],
+        ),
+        "name-ext-b-ok": valid_body(season, child__name="测试𠀀"),
+        "name-ext-a-ok": valid_body(season, child__name="李䶮"),
+        "name-rong-xuan-shen-ok": valid_body(season, child__name="朱镕烜燊"),
+        "name-middle-dot-ok": valid_body(season, child__name="阿依古丽·买买提"),
+        "name-look-alike-dots-ok": valid_body(season, child__name=" 阿卜杜拉・买买提 • 艾力 "),
+        "name-full-stop-ok": valid_body(season, child__name="伊万．彼得罗夫"),
+        "name-latin-ok": valid_body(season, child__name="Anna-Maria Kim"),
+        "detail-control": valid_body(season, home_address__detail="3栋\x072单元"),
+        "detail-full-width-ok": valid_body(season, home_address__detail="３栋（东）2单元"),
+        "primary-school-rlo": valid_body(season, primary_school="测试\u202e小学"),
+    }
+    out["detail-control"]["residence"]["hukou_address"]["detail"] = "3栋\x072单元"
+    out["detail-full-width-ok"]["residence"]["hukou_address"]["detail"] = "３栋（东）2单元"
     return out
 
 
@@ -332,15 +409,51 @@ def test_the_browser_runs_the_servers_checks(ui: Session, season: SeasonConfig) 
     numbers = [child_id(season, datetime(2017, 1, 1).date() + timedelta(days=37 * i)) for i in range(20)]
     numbers += [n[:17] + c for n in numbers[:5] for c in "0123456789X" if c != n[17]]
     numbers += ["", "12345", "220202201702300011", "000000201701010011", "22020220170101001x", "２２０２"]
+    # ...and over every spelling: full-width, lower-case and full-width x, other scripts' digits
+    numbers += [full_width(n) for n in numbers[:3]] + [f" {full_width(n[:17])}ｘ\u3000" for n in numbers[:3]]
+    numbers += [
+        other_digits(n, zero) for n in numbers[:2] for zero in (0x0660, 0x06F0, 0x0966, 0x09E6, 0xFF10)
+    ]
+    numbers += [
+        "²" + numbers[0][1:],
+        "①" + numbers[0][1:],
+        numbers[0][:6] + "\u200b" + numbers[0][7:],
+        "ｍ１２３",
+    ]
     for n in numbers:
         assert page.evaluate("n => window.portal.parseId(n)", n) == server_parse(n), n
+        folded = idcard.fold(n)
+        assert page.evaluate("n => window.portal.foldId(n)", n) == folded, n
+        assert page.evaluate("n => window.portal.parseId(window.portal.foldId(n))", n) == server_parse(
+            folded
+        ), n
+
+    # Names and free text: the same set and the same fold (core/names.py), string for string
+    assert page.evaluate("() => window.portal.HAN_RANGES") == [list(r) for r in names.HAN_RANGES]
+    texts = [body["child"]["name"] for body in spelling_faults(season).values()]
+    texts += [
+        "王\x1c明",
+        "\ufeff王明",
+        "王明\u2764",
+        "\uf900明",
+        "王\U0002ebf0",
+        "王\U00031350",
+        "Ａｎｎａ　Ｋｉｍ",
+        "Zoë",
+    ]
+    texts += ["3栋2单元501室", "３栋（东）", "A座 12#", "3栋<b>", "实验小学\x07", "阿依古丽\u0387买买提", ""]
+    for t in texts:
+        assert page.evaluate("t => window.portal.foldName(t)", t) == names.fold_name(t), repr(t)
+        assert page.evaluate("t => window.portal.foldText(t)", t) == names.fold_text(t), repr(t)
 
     # Whole bodies that break one rule each: the page finds what the server finds, field and message
+    accepted = 0
     for name, body in single_faults(season).items():
         found = page.evaluate("b => window.portal.check(b)", body)
         status, answer = ui.send("POST", "api/registrations", body)
-        if name == "private-ok":
+        if name.endswith("-ok"):
             assert (found, status) == ([], 201), (name, answer)
+            accepted += 1
             continue
         assert status == 422, (name, answer)
         server = [{"field": e["field"], "message": e["message"]} for e in answer["errors"]]
@@ -349,8 +462,33 @@ def test_the_browser_runs_the_servers_checks(ui: Session, season: SeasonConfig) 
             # the page says both at once
             assert server[0] in found and len(found) == 2, name
         else:
-            assert found == server, name
+            assert found == server, (name, found, server)
+    assert len(registration_items(ui.rt)) == accepted
+    assert all(item["request"]["child"]["id_number"].isascii() for item in registration_items(ui.rt))
+
+
+def test_an_id_number_typed_in_full_width_digits_is_the_same_child(ui: Session, season: SeasonConfig) -> None:
+    # Given a parent whose phone keyboard types full-width digits and a full-width x
+    body = valid_body(season)
+    number = body["child"]["id_number"]
+    typed = dict(
+        body, child=dict(body["child"], id_number=full_width(number[:17]) + full_width(number[17].lower()))
+    )
+    # When they register in the page, Then it is accepted under the canonical (ASCII) number
+    rid = register_in_page(ui, typed)
+    [item] = registration_items(ui.rt)
+    assert item["registration_id"] == rid and item["request"]["child"]["id_number"] == number
+    assert item["masked_id"] == idcard.mask(number)
+    # and the same child in ASCII digits, for another category, is the same child (不可兼报, R-REG-2)
+    private = next(s for s in season.schools if s.kind == "private" and s.plan(1))
+    status, answer = ui.send(
+        "POST",
+        "api/registrations",
+        valid_body(season, category="private", private_school_id=private.id, child=body["child"]),
+    )
+    assert (status, answer["errors"][0]["rule"]) == (409, "R-REG-2"), answer
     assert len(registration_items(ui.rt)) == 1
+    assert ui.console_errors == []
 
 
 def test_a_refusal_only_the_server_can_make_is_shown_beside_its_field(

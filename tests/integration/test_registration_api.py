@@ -178,3 +178,90 @@ def test_table_is_encrypted_with_the_customer_key(embedded: EmbeddedSeason) -> N
     desc = boto3.client("dynamodb").describe_table(TableName=embedded.table_name)["Table"]
     assert desc["SSEDescription"]["SSEType"] == "KMS"
     assert desc["SSEDescription"]["KMSMasterKeyArn"] == embedded.table_key
+
+
+def full_width(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) for c in text)
+
+
+def test_one_child_one_registration_for_every_spelling_r_reg_2(
+    open_grade1: EmbeddedSeason, season: SeasonConfig
+) -> None:
+    # Given a child registered with the ID number in ASCII digits
+    first = valid_body(season)
+    number = first["child"]["id_number"]
+    status, answer = post(open_grade1, first)
+    assert status == 201, answer
+    rid = answer["registration_id"]
+    stored = table_items(open_grade1)
+    remembered = table_items(open_grade1, open_grade1.idempotency_table_name)
+
+    # When the same registration is sent with the number in full-width digits (and spaces around it),
+    # Then it is the same child: the same registration id, nothing new stored
+    again = valid_body(season, child=dict(first["child"], id_number=f" {full_width(number)}\u3000"))
+    status, answer = post(open_grade1, again)
+    assert (status, answer["registration_id"]) == (201, rid), answer
+
+    # When the same child, in full-width digits, registers for a private school: refused as a duplicate
+    private = next(s for s in season.schools if s.kind == "private" and s.plan(1))
+    other = valid_body(season, category="private", private_school_id=private.id)
+    other["child"] = dict(first["child"], id_number=full_width(number).lower())
+    status, answer = post(open_grade1, other)
+    assert status == 409, answer
+    assert (answer["errors"][0]["field"], answer["errors"][0]["rule"]) == ("child.id_number", "R-REG-2")
+
+    # When it is written in Arabic-Indic or Devanagari digits: refused naming the field, R-ID-1
+    for zero in (0x0660, 0x0966):
+        written = "".join(chr(zero + int(c)) if c != "X" else c for c in number)
+        status, answer = post(open_grade1, valid_body(season, child=dict(first["child"], id_number=written)))
+        assert status == 422, answer
+        assert answer["errors"] == [
+            {
+                "field": "child.id_number",
+                "rule": "R-ID-1",
+                "message": "身份证号只能填写数字0-9和字母X，请勿使用其他文字的数字或符号",
+                "message_en": "the ID number may only contain the digits 0-9 and X (no other script's digits or symbols)",
+            }
+        ]
+
+    # When the same resident ID number is sent as a foreign child's passport number: refused, R-ID-1
+    for typed in (number, full_width(number)):
+        child = dict(first["child"], id_type="passport", nationality="KOR", id_number=typed)
+        status, answer = post(open_grade1, valid_body(season, child=child))
+        assert status == 422, answer
+        assert [(e["field"], e["rule"]) for e in answer["errors"]] == [("child.id_number", "R-ID-1")]
+        assert "居民身份证" in answer["message"]
+
+    # Then nothing any refusal saw was stored: one registration, under the canonical number
+    assert table_items(open_grade1) == stored
+    assert table_items(open_grade1, open_grade1.idempotency_table_name) == remembered
+    [item] = registration_items(open_grade1)
+    assert item["registration_id"] == rid and item["request"]["child"]["id_number"] == number
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("child__name", "测试\x00儿童"),
+        ("child__name", "测试\u202e儿童"),
+        ("child__name", "测试儿童😀"),
+        ("home_address__detail", "3栋\x072单元"),
+    ],
+)
+def test_names_outside_the_register_set_are_refused_and_nothing_stored(
+    open_grade1: EmbeddedSeason, season: SeasonConfig, field: str, value: str
+) -> None:
+    body = valid_body(season, 1, **{field: value})
+    status, answer = post(open_grade1, body)
+    assert status == 422, answer
+    assert (answer["errors"][0]["field"], answer["errors"][0]["rule"]) == (
+        field.replace("__", "."),
+        "R-DATA-1",
+    )
+    assert registration_items(open_grade1) == []
+    assert table_items(open_grade1, open_grade1.idempotency_table_name) == []
+    # a minority name with a look-alike dot, and an Extension B character, are accepted as the register has them
+    status, answer = post(open_grade1, valid_body(season, child__name="阿依古丽・𠀀"))
+    assert status == 201, answer
+    [item] = registration_items(open_grade1)
+    assert item["request"]["child"]["name"] == "阿依古丽·𠀀"

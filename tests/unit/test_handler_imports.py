@@ -1,6 +1,7 @@
 """Every Lambda handler imports with only the packages of its own layers (Lambda's 250 MB limit).
 
-OR-Tools and numpy are in the solver layer, which only `place` gets (infra/functions.py); the
+OR-Tools and numpy are in the solver layer, which only `place` gets, and fpdf2 with fontTools,
+Pillow and defusedxml in the notice layer, which only `notify-batch` gets (infra/functions.py); the
 dev-only packages (matplotlib, pandas, openpyxl, moto) are in no layer at all. A handler importing
 one of them would fail on its first invocation in AWS, while every local test passed.
 """
@@ -16,13 +17,14 @@ from enrollment.core.resources import FUNCTIONS
 from infra.functions import ACCESS
 
 SOLVER = ("ortools", "numpy")
+NOTICE = ("fpdf", "fontTools", "PIL", "defusedxml")  # requirements/notice.txt
 DEV_ONLY = ("matplotlib", "pandas", "openpyxl", "moto", "pypdf", "matching")
 
 
 @pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda s: s.key)
 def test_the_handler_imports_without_packages_its_layers_do_not_have(spec: object) -> None:
     key, handler = spec.key, spec.handler  # type: ignore[attr-defined]
-    blocked = DEV_ONLY + (() if ACCESS[key].solver else SOLVER)
+    blocked = DEV_ONLY + (() if ACCESS[key].solver else SOLVER) + (() if ACCESS[key].notice else NOTICE)
     module = handler.rsplit(".", 1)[0]
     code = (
         "import sys\n"

@@ -72,3 +72,106 @@ def test_mask_text_masks_ids_and_phones_inside_any_text() -> None:
     assert "17012345678" not in masked and "170****5678" in masked
     assert "170****4321" in masked
     assert '"n": 12345' in masked
+
+
+# One canonical number (R-ID-1, R-REG-2): the documented fold, and every other digit form refused ----
+
+NUMBER = idcard.make("220202", date(2017, 3, 4), 123)  # synthetic
+WITH_X = next(
+    n for n in (idcard.make("220202", date(2017, 3, 4), s) for s in range(1, 999, 2)) if n[-1] == "X"
+)
+
+
+def full_width(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) for c in text)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        NUMBER,
+        full_width(NUMBER),  # ２２０２…
+        full_width(NUMBER[:9]) + NUMBER[9:],  # a mixture
+        f"  {NUMBER}\u3000",  # surrounding spaces, the ideographic one too
+        f"\t{full_width(NUMBER)}\n",
+    ],
+)
+def test_fold_gives_the_one_canonical_number(typed: str) -> None:
+    assert idcard.fold(typed) == NUMBER
+    assert idcard.parse(idcard.fold(typed)).number == NUMBER
+
+
+@pytest.mark.parametrize("x", ["X", "x", "Ｘ", "ｘ"])
+def test_fold_turns_every_x_into_the_standards_x(x: str) -> None:
+    assert idcard.fold(WITH_X[:17] + x) == WITH_X
+    assert idcard.parse(idcard.fold(full_width(WITH_X[:17]) + x)).number == WITH_X
+
+
+def other_digits(zero: int) -> str:
+    """NUMBER written with the ten digits starting at code point `zero` (X stays X)."""
+    return "".join(chr(zero + int(c)) if c.isascii() and c.isdigit() else c for c in NUMBER)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        other_digits(0x0660),  # Arabic-Indic ٢٢٠٢…
+        other_digits(0x06F0),  # Extended Arabic-Indic (Persian) ۲۲۰۲…
+        other_digits(0x0966),  # Devanagari २२०२…
+        other_digits(0x09E6),  # Bengali
+        other_digits(0x1D7CE),  # mathematical bold 𝟐𝟐𝟎𝟐…
+        NUMBER[:17].replace("2", "²", 1) + NUMBER[17],  # a superscript
+        "①" + NUMBER[1:],  # a circled digit
+        NUMBER[:6] + " " + NUMBER[6:],  # an inner space
+        NUMBER[:6] + "\u200b" + NUMBER[6:],  # a zero-width space
+    ],
+)
+def test_every_other_digit_form_is_refused(typed: str) -> None:
+    folded = idcard.fold(typed)
+    assert folded != NUMBER  # never folded into the same number
+    with pytest.raises(idcard.IdNumberError) as e:
+        idcard.parse(folded)
+    assert e.value.code in ("characters", "shape")
+    if not typed.isascii():
+        assert e.value.code == "characters"
+        assert e.value.message_zh == "身份证号只能填写数字0-9和字母X，请勿使用其他文字的数字或符号"
+
+
+def test_other_scripts_digits_never_reach_int() -> None:
+    # int() and str.isdigit() accept Arabic-Indic digits: the helpers take ASCII digits only
+    arabic = other_digits(0x0660)
+    with pytest.raises(ValueError, match="17 digits"):
+        idcard.check_character(arabic[:17])
+    with pytest.raises(ValueError, match="6 digits"):
+        idcard.make(arabic[:6], date(2017, 3, 4), 1)
+
+
+@pytest.mark.parametrize(
+    ("typed", "canonical"),
+    [
+        ("M12345678", "M12345678"),
+        ("m12345678", "M12345678"),
+        ("Ｍ１２３４５６７８", "M12345678"),
+        (" ek1234567 ", "EK1234567"),
+    ],
+)
+def test_passport_numbers_fold_the_same_way(typed: str, canonical: str) -> None:
+    assert idcard.parse_passport(idcard.fold(typed)) == canonical
+
+
+@pytest.mark.parametrize("typed", ["M123", "M-1234567", "M1234 5678", "M١٢٣٤٥٦٧٨", "É12345678", "1" * 19])
+def test_passport_numbers_outside_the_shape_are_refused(typed: str) -> None:
+    with pytest.raises(idcard.IdNumberError) as e:
+        idcard.parse_passport(idcard.fold(typed))
+    assert e.value.code == "passport-shape"
+
+
+@pytest.mark.parametrize("typed", [NUMBER, full_width(NUMBER), WITH_X[:17] + "x"])
+def test_a_resident_id_number_is_never_a_passport_number(typed: str) -> None:
+    with pytest.raises(idcard.IdNumberError) as e:
+        idcard.parse_passport(idcard.fold(typed))
+    assert e.value.code == "resident-id-as-passport"
+    assert "居民身份证" in e.value.message_zh
+    # an 18-digit number that is not a valid resident ID (wrong check character) may be a passport's
+    other = NUMBER[:17] + ("0" if NUMBER[17] != "0" else "1")
+    assert idcard.parse_passport(other) == other
