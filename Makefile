@@ -9,7 +9,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export CDK_DISABLE_VERSION_CHECK := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test lint typecheck unit integration infra e2e synth deploy layer browser openapi lock clean
+.PHONY: help setup demo test fuzz lint typecheck unit integration infra e2e synth deploy layer browser openapi lock clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -36,7 +36,14 @@ build/solver-layer/.built: requirements/solver.txt
 	  --only-binary=:all: -r requirements/solver.txt
 	touch $@
 
-layer: $(BIN)/.installed build/layer/.built build/solver-layer/.built ## Build the Lambda dependency layers without Docker
+build/notice-layer/.built: requirements/notice.txt
+	rm -rf build/notice-layer && mkdir -p build/notice-layer
+	$(BIN)/pip install -q --disable-pip-version-check --target build/notice-layer/python --no-deps \
+	  --platform manylinux2014_x86_64 --platform manylinux_2_28_x86_64 --implementation cp --python-version 3.12 \
+	  --only-binary=:all: -r requirements/notice.txt
+	touch $@
+
+layer: $(BIN)/.installed build/layer/.built build/solver-layer/.built build/notice-layer/.built ## Build the Lambda dependency layers without Docker
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --silent --no-audit --no-fund
@@ -58,6 +65,10 @@ typecheck: setup ## mypy (strict, pydantic plugin)
 test: setup layer node_modules/.installed browser ## Run lint, types and every test
 	$(MAKE) --no-print-directory lint typecheck
 	$(BIN)/pytest -n 2 --dist loadgroup -q
+
+fuzz: setup ## Fuzz the whole API (Schemathesis, docs/openapi.json) long: 300 examples an operation, 10,000+ cases
+	FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-300} FUZZ_SEED=$${FUZZ_SEED:-$$RANDOM} \
+	  $(BIN)/pytest -q -s -p no:cacheprovider tests/fuzz
 
 synth: layer node_modules/.installed ## cdk synth (offline) with cdk-nag
 	node_modules/.bin/cdk synth --no-notices -c season=$(SEASON) --quiet

@@ -78,9 +78,10 @@ def main() -> None:
     batch = notices(args.notices, args.seed)
     print(
         f"machine: {platform.machine()}, {platform.python_implementation()} {platform.python_version()}, "
-        f"{len(os.sched_getaffinity(0))} cores; date {date.today()}"
+        f"{len(os.sched_getaffinity(0))} cores; date {date.today()}; "
+        f"load average {os.getloadavg()[0]:.2f} (other jobs slow the rows down)"
     )
-    render_pdf(batch[0])  # warm up: imports, the font read once
+    render_pdf(batch[0])  # warm up: imports, the font read and parsed once per process
     seconds: list[float] = []
     sizes: list[int] = []
     for _ in range(args.repeat):

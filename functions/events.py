@@ -19,8 +19,10 @@ from typing import Any, TypeVar
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict
 
+from enrollment.adapters.clients import throttled
 from enrollment.adapters.observability import Handler, logger, observed
 from enrollment.adapters.wiring import Wiring, wiring
+from enrollment.core.ports import StoreUnavailable
 
 Event = TypeVar("Event", bound=BaseModel)
 
@@ -44,13 +46,20 @@ def task(
 ) -> Callable[[Callable[[Event, Wiring], dict[str, Any]]], Handler]:
     """Lambda's `(event, context)` as `(request, wiring)`: the event validated as `model` (a
     ValidationError, naming the field, fails the task) and the adapters of this cold start. With
-    `log`, the answer is logged (its fields as the log line's) under that message."""
+    `log`, the answer is logged (its fields as the log line's) under that message. An AWS call
+    throttled beyond boto3's own retries fails the task as StoreUnavailable, which the ASL retries
+    with backoff (every task handler is safe to run again)."""
 
     def decorate(call: Callable[[Event, Wiring], dict[str, Any]]) -> Handler:
         @wraps(call, assigned=("__module__", "__name__", "__qualname__", "__doc__"), updated=())
         @observed
         def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-            out = call(model.model_validate(event), wiring())
+            try:
+                out = call(model.model_validate(event), wiring())
+            except Exception as e:
+                if throttled(e):
+                    raise StoreUnavailable(str(e)) from e
+                raise
             if log is not None:
                 logger.info(log, extra=out)
             return out

@@ -3,6 +3,10 @@
 Public (no authorizer; throttled, bodies validated by the handlers):
 - `GET /`, its script and style (`GET /form.js`, `/form.css`, `/common.js`) and `ANY /api/{proxy+}`
   → register: the parents' portal and registration API.
+- The family's proof routes, each its own resource so that it has its own (lower) throttle:
+  `POST /api/registrations/{registration_id}/code`, `POST|DELETE .../session`, `POST .../notice`,
+  `POST .../decline` → register; beside them `ANY /api/registrations`, `ANY .../{registration_id}`
+  and `ANY .../{registration_id}/{proxy+}` keep every other family route where it was.
 - `GET /console` and `GET /console/{proxy+}` → console: the staff console's pages (no data in them).
 
 Staff (the OIDC token authorizer, functions/authorize; docs/ACCESS.md). The authorizer admits a
@@ -10,6 +14,8 @@ valid token with one staff role; every handler then checks the caller's district
 - `GET /admin/me` → console: who is signed in.
 - `GET /admin/seasons/{season}/phases`, `POST .../phases/{phase}/advance`,
   `POST .../windows/{grade}/extend` → gate-advance (advancing and extending: city staff only).
+- `GET /admin/seasons/{season}/districts/{district}/dead-letters` → gate-advance: the workflow's
+  items that failed for good (the district's staff, the city, auditors).
 - `ANY /admin/verification/{proxy+}` → verify-api: registrations, review queue, decisions, spot-checks.
 - `ANY /admin/lottery/{proxy+}` → lottery-api: the private-school lottery ceremonies (R-LOT-3).
 - `ANY /admin/placement/{proxy+}` → place-api: placement results, committee decisions (R-DIS-1),
@@ -41,6 +47,7 @@ LOTTERY_PATH = "/admin/lottery/{proxy+}"
 PLACEMENT_PATH = "/admin/placement/{proxy+}"
 COMPLAINTS_PATH = "/admin/complaints/{proxy+}"
 PHASES_PATH = "/admin/seasons/{season}/phases"
+DEAD_LETTERS_PATH = "/admin/seasons/{season}/districts/{district}/dead-letters"
 ME_PATH = "/admin/me"
 CONSOLE_PATH = "/console"
 CONSOLE_PAGES_PATH = "/console/{proxy+}"
@@ -50,6 +57,18 @@ AUTHORIZER_CACHE = Duration.minutes(5)  # a token's answer is reused this long (
 # Registration peaks when a window opens; a city's season is tens of thousands of children.
 RATE_LIMIT, BURST_LIMIT = 200, 400
 ADMIN_RATE_LIMIT, ADMIN_BURST_LIMIT = 1, 5
+# The family's proofs (docs/ACCESS.md): per method, for every client together (per-client limits
+# and lockouts are the register function's, enrollment/people/parents.py). A city's families sign in
+# mostly on results days; 20 a second is 72,000 an hour.
+REGISTRATION_PATH = "/api/registrations/{registration_id}"
+PROOF_ROUTES: dict[str, tuple[tuple[str, ...], int, int]] = {  # path: (methods, rate, burst)
+    f"{REGISTRATION_PATH}/code": (("POST",), 20, 40),
+    f"{REGISTRATION_PATH}/session": (("POST", "DELETE"), 20, 40),
+    f"{REGISTRATION_PATH}/notice": (("POST",), 20, 40),
+    f"{REGISTRATION_PATH}/decline": (("POST",), 5, 10),
+}
+# the resources beside them that keep the rest of the family's routes on the register function
+REGISTRATION_RESOURCES = ("/api/registrations", REGISTRATION_PATH, f"{REGISTRATION_PATH}/{{proxy+}}")
 
 STAFF_REASON = (
     "Staff routes use a Lambda TOKEN authorizer (functions/authorize) that verifies OIDC access tokens: "
@@ -113,7 +132,14 @@ class Api(Construct):
                 method_options={
                     f"{ADMIN_PATH}/POST": apigw.MethodDeploymentOptions(
                         throttling_rate_limit=ADMIN_RATE_LIMIT, throttling_burst_limit=ADMIN_BURST_LIMIT
-                    )
+                    ),
+                    **{
+                        f"{path}/{method}": apigw.MethodDeploymentOptions(
+                            throttling_rate_limit=rate, throttling_burst_limit=burst
+                        )
+                        for path, (methods, rate, burst) in PROOF_ROUTES.items()
+                        for method in methods
+                    },
                 },
             ),
         )
@@ -135,6 +161,21 @@ class Api(Construct):
             request_validator=self.validator,
             request_parameters={"method.request.path.proxy": True},
         )
+        family = [
+            api.root.resource_for_path(path).add_method(
+                method,
+                public,
+                request_validator=self.validator,
+                request_parameters={
+                    f"method.request.path.{p}": True for p in ("registration_id", "proxy") if f"{{{p}" in path
+                }
+                or None,
+            )
+            for path, method in [
+                *((path, m) for path, (methods, _, _) in PROOF_ROUTES.items() for m in methods),
+                *((path, "ANY") for path in REGISTRATION_RESOURCES),
+            ]
+        ]
         console = apigw.LambdaIntegration(functions["console"], proxy=True, allow_test_invoke=False)
         console_page = api.root.resource_for_path(CONSOLE_PATH).add_method(
             "GET", console, request_validator=self.validator
@@ -145,7 +186,7 @@ class Api(Construct):
             request_validator=self.validator,
             request_parameters={"method.request.path.proxy": True},
         )
-        for method in (form, *form_files, public_api, console_page, console_pages):
+        for method in (form, *form_files, public_api, *family, console_page, console_pages):
             acknowledge(method, "AwsSolutions-APIG4", PUBLIC_REASON)
             acknowledge(method, "AwsSolutions-COG4", PUBLIC_REASON)
 
@@ -181,6 +222,7 @@ class Api(Construct):
             self._body("ExtendRequest", {"until": day, "reason": reason}),
         )
         phases = self._route(PHASES_PATH, "GET", advancing, ("season",))
+        dead_letters = self._route(DEAD_LETTERS_PATH, "GET", advancing, ("season", "district"))
         me = self._route(ME_PATH, "GET", console, ())
         staff = self._route(VERIFICATION_PATH, "ANY", verification, ("proxy",))
         ceremonies = apigw.LambdaIntegration(functions["lottery-api"], proxy=True, allow_test_invoke=False)
@@ -200,7 +242,7 @@ class Api(Construct):
             },
         )
         visits = self._route(VISITS_PATH, "POST", verification, (), visit_body, staff=False)
-        for method in (advance, extend, phases, me, staff, lottery, placement, complaints):
+        for method in (advance, extend, phases, dead_letters, me, staff, lottery, placement, complaints):
             acknowledge(method, "AwsSolutions-COG4", STAFF_REASON)
         acknowledge(
             visits,

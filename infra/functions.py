@@ -3,6 +3,10 @@
 Each function gets the same runtime, dependency layer, code asset, tracing, log group and
 environment, and its own role holding only what its `Access` entry below grants. A function added
 to FUNCTIONS without an `Access` entry is an error: someone has to decide what it may touch.
+
+Two more layers go only to the functions that import them, so that each function, its layers and
+the code stay under Lambda's 250 MB unzipped limit: the solver layer (OR-Tools, requirements/solver.txt)
+for `place`, the notice layer (fpdf2 and fontTools, requirements/notice.txt) for `notify-batch`.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from infra.work import Work
 
 METRICS_NAMESPACE = "Enrollment"  # as enrollment/adapters/observability.py's Metrics(namespace=...)
 LOG_RETENTION = logs.RetentionDays.SIX_MONTHS  # the season and its appeals; logs are masked (R-DATA-2)
+NOTICE_LAYER_DIR = ROOT / "build" / "notice-layer"  # fpdf2 for the notices' PDF (make layer)
 
 # Code asset: the project root, keeping only enrollment/, functions/ and seasons/ (Docker-ignore
 # semantics: exclude everything, re-include those three, then drop bytecode caches).
@@ -51,6 +56,8 @@ class Access:
     # compares on a rerun); nothing may delete, and compliance retention forbids overwriting versions
     archive: Literal["read", "write"] | None = None
     solver: bool = False  # the OR-Tools layer (requirements/solver.txt), for the min-cost flow
+    # the fpdf2 layer (requirements/notice.txt), for the admission notices' PDF (enrollment/notices/pdf.py)
+    notice: bool = False
     sms: bool = False  # sns:Publish to phone numbers (admission notices' SMS, R-NOTE-1)
     signing: bool = False  # kms:Sign and kms:GetPublicKey with the archive's signing key (SIGNING_KEY_ID)
     sign_in: bool = False  # the staff OIDC issuer and console client (OIDC_*), no AWS permission
@@ -78,8 +85,11 @@ ACCESS: Mapping[str, Access] = {
     "place-api": Access(table="read-write", staff_directory=True, archive="read"),
     "seal": Access(table="read", archive="write", signing=True),
     "classes": Access(table="read", archive="write", signing=True),
+    # only the batches draw PDFs; prepare imports the notices room but not its drawing (no fpdf2)
     "notify-prepare": Access(table="read", archive="read", work_bucket="write"),
-    "notify-batch": Access(table="read-write", work_bucket="write", child_key=True, sms=True),
+    "notify-batch": Access(table="read-write", work_bucket="write", child_key=True, sms=True, notice=True),
+    # a Map item that failed for good: its registrations' districts read, the dead letter written
+    "dead-letter": Access(table="read-write"),
 }
 
 
@@ -97,6 +107,7 @@ class Functions(Construct):
         archive: Archive,
         layer_dir: Path = LAYER_DIR,
         solver_layer_dir: Path = SOLVER_LAYER_DIR,
+        notice_layer_dir: Path = NOTICE_LAYER_DIR,
     ) -> None:
         super().__init__(scope, construct_id)
         missing = [spec.key for spec in FUNCTIONS if spec.key not in ACCESS]
@@ -133,6 +144,20 @@ class Functions(Construct):
                 compatible_runtimes=[self.runtime],
                 compatible_architectures=[lambda_.Architecture.X86_64],
                 description=f"{SERVICE}: requirements/solver.txt (OR-Tools, for place)",
+            )
+        self.notice_layer: lambda_.LayerVersion | None = None
+        if any(a.notice for a in ACCESS.values()):
+            if not (notice_layer_dir / "python").is_dir():
+                raise FileNotFoundError(
+                    f"Notice layer not found at {notice_layer_dir / 'python'}: run `make layer` first"
+                )
+            self.notice_layer = lambda_.LayerVersion(
+                self,
+                "Notice",
+                code=lambda_.Code.from_asset(str(notice_layer_dir), exclude=[".built"]),
+                compatible_runtimes=[self.runtime],
+                compatible_architectures=[lambda_.Architecture.X86_64],
+                description=f"{SERVICE}: requirements/notice.txt (fpdf2, for the notices' PDF)",
             )
         self.code = lambda_.Code.from_asset(
             str(ROOT), exclude=list(CODE_EXCLUDES), ignore_mode=IgnoreMode.DOCKER
@@ -213,7 +238,7 @@ class Functions(Construct):
             architecture=lambda_.Architecture.X86_64,
             handler=spec.handler,
             code=self.code,
-            layers=[self.layer, self.solver_layer] if access.solver and self.solver_layer else [self.layer],
+            layers=self._layers(access),
             memory_size=spec.memory_mb,
             timeout=Duration.seconds(spec.timeout_s),
             role=role,
@@ -223,6 +248,15 @@ class Functions(Construct):
         )
         self._acknowledge(fn, role, access)
         return fn
+
+    def _layers(self, access: Access) -> list[lambda_.ILayerVersion]:
+        """The common layer, then the solver and the notice layers where `access` asks for them."""
+        layers: list[lambda_.ILayerVersion] = [self.layer]
+        if access.solver and self.solver_layer:
+            layers.append(self.solver_layer)
+        if access.notice and self.notice_layer:
+            layers.append(self.notice_layer)
+        return layers
 
     def connect_workflow(self, state_machine_arn: str) -> None:
         """Functions that resume gates learn the state machine ARN and may answer its task tokens.

@@ -9,8 +9,37 @@ from __future__ import annotations
 from typing import Any, Generic, TypeVar, overload
 
 import boto3
+from botocore.exceptions import ClientError
 
 C = TypeVar("C")
+# What AWS answers a caller that goes too fast, after boto3's own retries: DynamoDB, S3 (SlowDown),
+# KMS, SNS, Step Functions. Safe to retry later; a task fails with StoreUnavailable, which the ASL retries.
+THROTTLED = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "Throttling",
+        "ThrottledException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "SlowDown",
+        "RequestThrottled",
+        "RequestThrottledException",
+    }
+)
+
+
+def throttled(error: BaseException) -> bool:
+    """Whether `error` is AWS saying "slow down" (THROTTLED), not a refusal: itself, or the error an
+    adapter raised its own error from (`raise SigningError(...) from e`)."""
+    seen: BaseException | None = error
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, ClientError) and seen.response.get("Error", {}).get("Code") in THROTTLED:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 class Client(Generic[C]):

@@ -8,7 +8,8 @@ history), `SEASON#{season}`/`DEMAND#{scope}#{id}#g{grade}` demand recorded at cl
 `SEASON#{season}#LIVE`/`{scope}#{id}#g{grade}` the live demand counters (R-WARN-1), added to right
 after a registration is stored, so a refused registration counts nowhere (see
 `create_registration`). Their own partition key keeps them out of `season_items`, which every
-registration reads.
+registration reads. `SEASON#{season}#DEADLETTER`/`{district}#{phase}#{item id}` the workflow's dead
+letters (enrollment/core/deadletters.py), in their own partition for the same reason.
 
 The domain hands in and gets back plain records: the keys are added here and taken off here.
 """
@@ -156,6 +157,15 @@ class DynamoStore(DynamoTable):
         key = Key("pk").eq(_season(season)) & Key("sk").begins_with("DEMAND#")
         return [record_of(i) for i in pages(self.table.query, KeyConditionExpression=key)]
 
+    def put_dead_letter(self, record: dict[str, Any]) -> bool:
+        sk = f"{record['district']}#{record['phase']}#{record['item_id']}"
+        return self._put_new(
+            {"pk": _dead_letters(str(record["season"])), "sk": sk, "type": "dead-letter", **record}
+        )
+
+    def dead_letters(self, season: str, district: str) -> Iterator[dict[str, Any]]:
+        return (record_of(i) for i in self._under(_dead_letters(season), f"{district}#"))
+
 
 def _season(season: str) -> str:
     return f"SEASON#{season}"
@@ -163,6 +173,10 @@ def _season(season: str) -> str:
 
 def _gate(season: str, phase: str) -> dict[str, str]:
     return {"pk": _season(season), "sk": f"GATE#{phase}"}
+
+
+def _dead_letters(season: str) -> str:
+    return f"SEASON#{season}#DEADLETTER"
 
 
 def _registrations(season: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,11 +15,13 @@ from enrollment.adapters.clients import Client
 from enrollment.adapters.kms import hmac_sha256
 from enrollment.adapters.table import DynamoTable
 from enrollment.core.idcard import mask_phone
+from enrollment.core.ports import StoreUnavailable
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
 
 _lock = threading.Lock()
+SENT_ATTEMPTS = 6  # about 3 s of backoff in all before a batch gives up marking an SMS sent
 
 
 class DynamoNoticeStore(DynamoTable):
@@ -33,11 +36,43 @@ class DynamoNoticeStore(DynamoTable):
         )
 
     def notice_sent(self, registration_id: str, message_id: str, at: str) -> None:
-        self._update_if(
-            {"pk": f"REG#{registration_id}", "sk": "NOTICE"},
-            {"sms_message_id": message_id, "sms_sent_at": at},
-            Attr("pk").exists(),
+        """Mark the SMS sent. The SMS is already out: a throttled write is tried again here, with
+        backoff, rather than failing the batch, whose retry would send the SMS a second time."""
+        for attempt in range(SENT_ATTEMPTS):
+            try:
+                self._update_if(
+                    {"pk": f"REG#{registration_id}", "sk": "NOTICE"},
+                    {"sms_message_id": message_id, "sms_sent_at": at},
+                    Attr("pk").exists(),
+                )
+                return
+            except StoreUnavailable:
+                if attempt == SENT_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.1 * 2**attempt)
+
+    def notice_manual(self, item: dict[str, Any]) -> None:
+        """The notice record marked `manual` (no PDF, no SMS; the bureau issues it by hand) and its line
+        in the district's list, `SEASON#{season}#NOTICES-MANUAL#{district}` / `REG#{id}`."""
+        rid, season, district = item["registration_id"], item["season"], item["district"]
+        self._put_all(
+            [
+                {"pk": f"REG#{rid}", "sk": "NOTICE", "type": "notice", **item},
+                {
+                    "pk": f"SEASON#{season}#NOTICES-MANUAL#{district}",
+                    "sk": f"REG#{rid}",
+                    "type": "notice-manual",
+                    **item,
+                },
+            ]
         )
+
+    def manual_notices(self, season: str, district: str) -> list[dict[str, Any]]:
+        """The district's notices to issue by hand, by registration id."""
+        return [
+            {k: v for k, v in record.items() if k not in ("pk", "sk", "type")}
+            for record in self._under(f"SEASON#{season}#NOTICES-MANUAL#{district}", "REG#")
+        ]
 
 
 class SnsSms:

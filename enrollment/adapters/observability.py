@@ -19,8 +19,9 @@ _PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 
 
 def mask_text(text: str) -> str:
-    """Mask every resident ID number and mobile number in a text: `220202********123X`, `170****5678`."""
-    return _PHONE.sub(r"\1****\2", _ID.sub(r"\1********\2", text))
+    """Mask every resident ID number and mobile number in a text: `**************123X`, `170****5678`
+    (an ID number keeps its last four only: no area code, no birth date)."""
+    return _PHONE.sub(r"\1****\2", _ID.sub(r"**************\2", text))
 
 
 class MaskingFormatter(LambdaPowertoolsFormatter):

@@ -4,8 +4,11 @@ Keys:
 - code state:  `PARENT#{registration id}` / `CODE` (kept for ids that do not exist too: the rate
   limit must not tell them apart); only the code's keyed hash is stored, never the code.
 - session:     `SESSION#{keyed hash of the token}` / `SESSION`, with its registration id and expiry.
+- attempts:    `ATTEMPTS#{scope}#{subject}` / `ATTEMPTS` (scope `client`: a source IP; `registration`:
+  a registration id, existing or not): recent code requests and failed proofs, lockout, totals.
 
-Every item carries `expires_epoch` (seconds), for a table TTL to clear it once it is useless.
+Every item carries `expires_epoch` (seconds), for a table TTL to clear it once it is useless (attempt
+records a day after their last attempt or lockout, so staff can still see them).
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ from boto3.dynamodb.conditions import Attr
 from enrollment.adapters.kms import hmac_sha256
 from enrollment.adapters.table import DynamoTable
 from enrollment.core.resources import TTL_ATTRIBUTE
-from enrollment.people.parents import SEND_WINDOW, CodeRecord, ParentSession
+from enrollment.people.parents import SEND_WINDOW, AttemptRecord, CodeRecord, ParentSession
+
+ATTEMPTS_KEPT = timedelta(days=1)
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -87,6 +92,48 @@ class DynamoParentStore(DynamoTable):
 
     def end_session(self, token_hash: str) -> None:
         self._call(self.table.delete_item, Key={"pk": f"SESSION#{token_hash}", "sk": "SESSION"})
+
+    def attempts(self, scope: str, subject: str) -> AttemptRecord | None:
+        item = self._get(f"ATTEMPTS#{scope}#{subject}", "ATTEMPTS")
+        if item is None:
+            return None
+        locked = item.get("locked_until")
+        return AttemptRecord(
+            scope=scope,
+            subject=subject,
+            requests=tuple(datetime.fromisoformat(str(t)) for t in item.get("requests", [])),
+            failures=tuple(datetime.fromisoformat(str(t)) for t in item.get("failures", [])),
+            locked_until=datetime.fromisoformat(str(locked)) if locked else None,
+            total_requests=int(item.get("total_requests", 0)),
+            total_failures=int(item.get("total_failures", 0)),
+            lockouts=int(item.get("lockouts", 0)),
+            version=int(item["version"]),
+        )
+
+    def put_attempts(self, record: AttemptRecord, expected_version: int | None) -> bool:
+        last = max(
+            [*record.requests, *record.failures, *([record.locked_until] if record.locked_until else [])]
+        )
+        item: dict[str, Any] = {
+            "pk": f"ATTEMPTS#{record.scope}#{record.subject}",
+            "sk": "ATTEMPTS",
+            "type": "parent-attempts",
+            "scope": record.scope,
+            "subject": record.subject,
+            "requests": [t.isoformat() for t in record.requests],
+            "failures": [t.isoformat() for t in record.failures],
+            "locked_until": record.locked_until.isoformat() if record.locked_until else None,
+            "total_requests": record.total_requests,
+            "total_failures": record.total_failures,
+            "lockouts": record.lockouts,
+            "updated_at": last.isoformat(),
+            "version": record.version,
+            TTL_ATTRIBUTE: _epoch(last + ATTEMPTS_KEPT),
+        }
+        condition = (
+            Attr("pk").not_exists() if expected_version is None else Attr("version").eq(expected_version)
+        )
+        return self._put_if(item, condition)
 
 
 def parent_secret(client: KMSClient, key_id: str, season: str) -> bytes:

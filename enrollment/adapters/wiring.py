@@ -19,11 +19,13 @@ from enrollment.adapters.parent_store import DynamoParentStore, parent_secret
 from enrollment.adapters.placement_store import DynamoPlacementStore
 from enrollment.adapters.s3 import WorkBucket
 from enrollment.adapters.scheduler import SchedulerSchedules
+from enrollment.adapters.seeds import current as current_seeds
 from enrollment.adapters.settings import Settings, settings
 from enrollment.adapters.sfn import SfnTaskTokens
 from enrollment.adapters.signing import KmsSigner
 from enrollment.adapters.verification_store import DynamoVerificationStore
 from enrollment.core.config import SeasonConfig
+from enrollment.core.ports import Seeds
 from enrollment.core.resources import ROOT
 from enrollment.core.staff import StaffDirectory
 from enrollment.people.access import Verifier
@@ -99,6 +101,11 @@ class Wiring:
     def signer(self) -> KmsSigner:
         """The season's KMS signing key: it signs the archive and its additions."""
         return KmsSigner(self.settings.signing_key_id)
+
+    @cached_property
+    def seeds(self) -> Seeds:
+        """Seeds for the draws nobody announced one for: fresh in AWS, the local season's when installed."""
+        return current_seeds()
 
     @cached_property
     def staff(self) -> StaffDirectory:

@@ -10,7 +10,10 @@ checks, without any AWS call and without trusting anything the archive says abou
   plan and district agree with it, and whose draw replays to the same ranking (R-LOT-1, R-LOT-2);
 - `placements.jsonl` places each registered child once (R-REG-2), no school over its plan
   (R-PUB-3), private admissions exactly as their records say, a declined seat going to the
-  waitlist (LOTTERY.md step 7) and the decliner coordinated (R-LOT-5, R-COORD-1);
+  waitlist (LOTTERY.md step 7) and the decliner coordinated (R-LOT-5, R-COORD-1); a seat released
+  because a district decision placed the admitted child (route `deferred`, `regular-class`,
+  `special-education`, `home-delivery` or `override`: R-DEFER-1, R-DIS-1, R-VER-3) going to the
+  waitlist the same way (`enrollment.placement.seats`; no file beyond LOTTERY.md's is needed);
 - `placement/tie-break.json`, if present, replays from its seed over every placed child (R-PUB-2);
 - no file holds what looks like an ID or mobile number (R-DATA-1).
 
@@ -34,6 +37,7 @@ from enrollment.lottery import draw as lottery
 from enrollment.lottery.pools import FORMAT as RECORD_FORMAT
 from enrollment.lottery.pools import CeremonyInputs, check_record, record, record_key, record_pools
 from enrollment.placement import tiebreak
+from enrollment.placement.seats import DECISION_ROUTES, freed_seat_problems
 
 TIE_BREAK_FORMAT = "enrollment-tie-break/1"
 KINDS = ("public", "private", "ethnic", "specialised", "special-education")
@@ -634,12 +638,14 @@ def _private_admissions(
     season: SeasonView | None,
     records: Mapping[tuple[str, int], dict[str, Any] | None],
 ) -> list[str]:
-    """Private seats exactly as the records say, a declined seat going to the draw's waitlist.
+    """Private seats exactly as the records say, a declined or released seat going to the draw's
+    waitlist in order (`seats.freed_seat_problems`).
 
     A record that cannot be read is reported by the private check; its school's seats are not
     checked against it here (one problem, not one per child)."""
     problems = []
     admitted_by: dict[str, tuple[str, int]] = {}
+    waitlisted: set[str] = set()
     unreadable = {sg for sg, rec in records.items() if rec is None}
     for (school_id, grade), rec in records.items():
         if rec is None:
@@ -647,14 +653,14 @@ def _private_admissions(
         key = record_key(school_id, grade)
         for rid in rec["admitted"]:
             admitted_by[rid] = (school_id, grade)
+        d = rec["draw"]
+        waitlisted.update(d["ranking"][d["seats"] :] if d else [])
         for rid in rec["own_district_applicants"] + rec["other_applicants"]:
             line = placed.get(rid)
             if line is None:
                 problems.append(f"{rid}: an applicant in {key} without a line in placements.jsonl (R-REG-2)")
             elif line["grade"] != grade:
                 problems.append(f"{rid}: grade {line['grade']} in placements.jsonl, {key} is grade {grade}")
-    declined: Counter[tuple[str, int]] = Counter()
-    promoted: Counter[tuple[str, int]] = Counter()
     for rid, line in sorted(placed.items()):
         school_id, grade, route = line["school_id"], line["grade"], line["route"]
         school = season.schools.get(school_id) if season and school_id else None
@@ -675,7 +681,6 @@ def _private_admissions(
                 expected = "private-no-draw" if rid in held["admitted_without_draw"] else "private-draw"
             elif rid in waitlist:
                 expected = "private-draw"
-                promoted[(school_id, grade)] += 1
             else:
                 problems.append(
                     f"{rid}: placed at {school_id} grade {grade}, but {key} neither admits nor waitlists "
@@ -686,21 +691,21 @@ def _private_admissions(
                 problems.append(f"{rid}: route {route} to {school_id}, {key} makes it {expected}")
         elif rid in admitted_by:
             s, g = admitted_by[rid]
-            if route == "coordination" and line.get("reason") == "private-declined":
-                declined[(s, g)] += 1
-            else:
+            declined = route == "coordination" and line.get("reason") == "private-declined"
+            if not declined and route not in DECISION_ROUTES:
                 problems.append(
                     f"{rid}: admitted by {record_key(s, g)} but placed at {school_id} by {route}; "
-                    "only a child who declined (coordination, private-declined) may be placed elsewhere"
+                    "only a child who declined (coordination, private-declined) or whom a district "
+                    f"decision placed ({', '.join(DECISION_ROUTES)}) may be placed elsewhere"
                 )
-        elif line.get("reason") == "private-declined" and not unreadable:
+            elif route in DECISION_ROUTES and not line.get("reason"):
+                problems.append(f"{rid}: admitted by {record_key(s, g)}, placed by {route} without a reason")
+        elif line.get("reason") == "private-declined" and rid not in waitlisted and not unreadable:
+            # a waitlisted child may decline the seat it was promoted to
             problems.append(f"{rid}: coordinated as private-declined, but no record admits this child")
-    for (school_id, grade), n in sorted(promoted.items()):
-        if n > declined[(school_id, grade)]:
-            problems.append(
-                f"{school_id} grade {grade}: {n} children placed from the waitlist for "
-                f"{declined[(school_id, grade)]} declined seats (LOTTERY.md step 7)"
-            )
+    for rec in records.values():
+        if rec is not None:
+            problems += freed_seat_problems(rec, placed)
     return problems
 
 

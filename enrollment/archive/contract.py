@@ -218,9 +218,9 @@ def personal_data(files: Mapping[str, bytes]) -> list[str]:
     found = []
     for key in sorted(files):
         text = files[key].decode("utf-8", errors="replace")
-        for pattern, what, shown in ((_ID, "a resident ID number", 6), (_PHONE, "a mobile number", 3)):
+        for pattern, what, shown in ((_ID, "a resident ID number", 0), (_PHONE, "a mobile number", 3)):
             m = pattern.search(text)
-            if m:  # masked as in logs (R-DATA-2): 220202********123X, 170****5678
+            if m:  # masked as in logs (R-DATA-2): **************123X, 170****5678
                 masked = m.group()[:shown] + "*" * (len(m.group()) - shown - 4) + m.group()[-4:]
                 found.append(f"{key}: holds what looks like {what} ({masked}); the archive has ids only")
     return found

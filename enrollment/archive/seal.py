@@ -18,8 +18,8 @@ from typing import Any, Protocol
 
 from enrollment.archive import contract
 from enrollment.core.config import SeasonConfig
-from enrollment.core.ports import Archive, Registrations
-from enrollment.term import classes, reporting
+from enrollment.core.ports import Archive, Registrations, Seeds
+from enrollment.term import reporting
 
 
 class Listing(Protocol):
@@ -63,6 +63,7 @@ def seal_classes(
     arrivals: reporting.Arrivals,
     registrations: Registrations,
     signer: contract.Signer,
+    seeds: Seeds,
     now: datetime,
 ) -> dict[str, Any]:
     """Each placed school and grade's arrived children in classes, sealed under `additions/{season}/classes/`."""
@@ -78,7 +79,8 @@ def seal_classes(
     for (school_id, grade), ids in sorted(groups.items()):
         came = arrivals.arrivals(season, school_id)
         students = [reporting.student(registrations.get_registration(rid)) for rid in ids if rid in came]
-        rec = reporting.assign_school(season, school_id, grade, students, classes.new_seed())
+        seed = seeds.new_seed(f"classes/{season}/{school_id}-g{grade}")
+        rec = reporting.assign_school(season, school_id, grade, students, seed)
         if rec is not None:
             files[f"classes/{school_id}-g{grade}.json"] = contract.canonical_json(rec)
     sealed = contract.seal(season, files, signer, now.astimezone(config.tz))

@@ -27,7 +27,12 @@ from enrollment.core.config import ConfigError, SeasonConfig, load_season
 def add_parser(sub: Any) -> None:
     demo = sub.add_parser("demo", help="run a whole season locally on the embedded backend (moto)")
     demo.add_argument("--applicants", type=int, default=300, help="how many children register (default 300)")
-    demo.add_argument("--seed", type=int, default=2023, help="seed of the synthetic population")
+    demo.add_argument(
+        "--seed",
+        type=int,
+        default=2023,
+        help="seed of the season: the synthetic population and every local key, seed and typed input",
+    )
     demo.add_argument("--config", default="seasons/jilin-2023.yaml", help="season config file")
     demo.add_argument(
         "--out",
@@ -79,6 +84,7 @@ class DemoResult:
     report: Path | None = None
     sms: list[str] = field(default_factory=list)
     records: dict[str, bytes] = field(default_factory=dict)
+    finished_at: datetime | None = None  # the simulated clock when the season ended
     seconds: float = 0.0
 
 
@@ -111,6 +117,7 @@ def run_demo(
         SimulatedClock(start),
         config_path=str(Path(config_path).resolve()),
         registries=population.registries,
+        seed=seed,
     ) as rt:
         rt.start()
         rt.wait_for_gate("grade7-registration")
@@ -158,8 +165,12 @@ def run_demo(
         result.records = _archived(rt, f"seasons/{config.season}/")
         result.placement = rt.state_output("PlaceChildren")["phases"]["placement"]["summary"]
         result.notices = rt.state_output("PrepareNotices")["notices"]["children"]
-        result.sms = Path(rt.sms_outbox).read_text(encoding="utf-8").splitlines()
+        # in the order of what they say: the Map sends its batches concurrently, so the outbox's own
+        # order (and each line's outbox id) differs from run to run
+        sms = Path(rt.sms_outbox).read_text(encoding="utf-8").splitlines()
+        result.sms = sorted(sms, key=lambda line: (json.loads(line)["text"], json.loads(line)["to"]))
         result.classes = _archived(rt, f"additions/{config.season}/classes/", depth=3)
+        result.finished_at = rt.clock.now()
         for key, body in result.records.items():  # replay every draw from the archived record alone
             if not key.startswith("private/"):
                 continue
@@ -248,7 +259,9 @@ def write_report(config: SeasonConfig, result: DemoResult, out: Path) -> Path:
     data = {
         "season": config.season,
         "city": config.city,
-        "generated_at": datetime.now(config.tz).isoformat(timespec="seconds"),
+        "generated_at": (result.finished_at or datetime.now(config.tz))
+        .astimezone(config.tz)
+        .isoformat(timespec="seconds"),
         "district_names": {d.code: d.name for d in config.districts},
         "demand": result.demand,
         "lotteries": lotteries,
@@ -481,7 +494,7 @@ def print_lotteries(config: SeasonConfig, result: DemoResult, console: Console) 
     draws = sum(1 for r in result.lotteries if r["case"] != "all-admitted")
     console.print(
         f"民办学校 {len(result.lotteries)} 个学校年级 school-grades archived · 电脑派位 ceremonies held: {draws} · "
-        f"representatives' inputs generated at random and recorded; each record replayed from the archive (R-LOT-2 pools, draws)"
+        f"representatives' inputs derived from the seed and recorded; each record replayed from the archive (R-LOT-2 pools, draws)"
     )
 
 

@@ -1,4 +1,4 @@
-"""`enroll openapi`: the registration API's OpenAPI document, on stdout.
+"""`enroll openapi`: the whole API's OpenAPI document (parents, staff, agencies), on stdout.
 
 enroll openapi
 """
@@ -6,17 +6,16 @@ enroll openapi
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
 
 def add_parser(sub: Any) -> None:
-    sub.add_parser("openapi", help="print the registration API's OpenAPI document")
+    sub.add_parser("openapi", help="print the API's OpenAPI document")
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from functions.register.handler import openapi_json
+    from functions.openapi import document_json
 
-    sys.stdout.write(json.dumps(json.loads(openapi_json()), ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.write(document_json())
     return 0

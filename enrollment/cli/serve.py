@@ -66,6 +66,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         SimulatedClock(start),
         config_path=str(Path(args.config).resolve()),
         registries=population.registries,
+        seed=args.seed,
     ) as rt:
         loaded = load(rt, population, args.phase, console.print)
         stop = threading.Event()

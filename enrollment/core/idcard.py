@@ -195,10 +195,14 @@ def make(area_code: str, birth_date: date, sequence: int) -> str:
 
 
 def mask(number: str) -> str:
-    """Mask an ID number for logs and lists (R-DATA-2): `220202********123X`."""
+    """Mask an ID number for logs and lists (R-DATA-2): `**************123X`, the last four only.
+
+    The area code and birth date are never shown: with them a known birth cohort left ~33 candidates
+    for the full number. Masking a masked number (say one stored as `220202********123X` before) gives
+    the same form, so lists may re-mask what they read."""
     if len(number) < 10:
         return "*" * len(number)
-    return number[:6] + "*" * (len(number) - 10) + number[-4:]
+    return "*" * (len(number) - 4) + number[-4:]
 
 
 def mask_phone(phone: str) -> str:

@@ -50,6 +50,14 @@ class ChildKeyer(Protocol):
         ...
 
 
+class Seeds(Protocol):
+    def new_seed(self, purpose: str) -> str:
+        """A seed for a draw nobody announced one for (32 hex digits). In AWS a fresh one from the
+        CSPRNG every time; the local season derives it from its own seed and `purpose` (what it is
+        for, e.g. `tie-break/2023`), so a local season can be replayed."""
+        ...
+
+
 @dataclass(frozen=True)
 class SeasonState:
     """What staff have changed during the season: advanced gates and extended windows."""

@@ -89,6 +89,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "Issues a batch of notices (PDF, SMS)",
         timeout_s=300,
     ),
+    FunctionSpec(
+        "dead-letter", "functions.deadletters.record.handler", "Records a workflow item that failed for good"
+    ),
 )
 FUNCTION_INDEX = {f.key: f for f in FUNCTIONS}
 

@@ -14,16 +14,21 @@ Characters kept:
   `seasons/*.yaml` (the notice's own text, synthetic names, school names and addresses), so a new
   season's school names are covered by running this again.
 
-A character outside the kept set makes `render_pdf` raise `MissingGlyphs` rather than print a blank.
+A character outside the kept set is drawn from the fallback fonts this script also builds (below,
+`FALLBACKS`; Debian packages `fonts-noto-cjk`, `fonts-hanazono`, `fonts-babelstone-han`); one that no
+font has makes `render_pdf` raise `MissingGlyphs` rather than print a blank.
 
 Run (any recent fontTools gives the same glyphs; 4.68.0 is the version pinned for the notices):
 
     python3 -m venv /tmp/fontvenv && /tmp/fontvenv/bin/pip install fonttools==4.68.0
-    /tmp/fontvenv/bin/python enrollment/fonts/build_font.py
+    /tmp/fontvenv/bin/python enrollment/fonts/build_font.py                   # all four fonts
+    /tmp/fontvenv/bin/python enrollment/fonts/build_font.py --fallbacks-only  # the fallbacks only
 """
 
 from __future__ import annotations
 
+import io
+import lzma
 import sys
 from pathlib import Path
 
@@ -148,7 +153,126 @@ def build() -> Path:
     return OUT
 
 
+# --- the fallback fonts: every Han character registration accepts (docs/NAMES.md, "Fonts") ---------
+#
+# `notice.FALLBACK_FONTS`, in this order, each holding only what the fonts before it lack:
+# 1. notice-serif-han.otf: the rest of Noto Serif CJK SC's accepted Han (URO, Extension A, the
+#    compatibility ideographs, some of B-G), kept as CFF outlines; SIL OFL 1.1 (OFL.txt);
+# 2. notice-han-ext.ttf.xz: HanaMinB (Debian `fonts-hanazono`, GlyphWiki; Hanazono Font License or SIL
+#    OFL 1.1, HANAZONO-LICENSE.txt): Extensions B-F;
+# 3. notice-han-ext2.ttf.xz: BabelStone Han (Debian `fonts-babelstone-han`; Arphic Public License,
+#    ARPHIC-LICENSE.txt): the last code points of URO, A, B and C, and what it has of G and H.
+# What none of them has (part of Extensions G and H) raises `pdf.MissingGlyphs`; such a notice is
+# recorded for manual issue (`notices.season.issue`).
+
+FALLBACKS = (
+    # (output, source, face name in a collection or None, family, PostScript name)
+    (
+        "notice-serif-han.otf",
+        SOURCE,
+        SOURCE_NAME,
+        "Enrollment Notice Serif Han",
+        "EnrollmentNoticeSerifHan-Regular",
+    ),
+    (
+        "notice-han-ext.ttf.xz",
+        Path("/usr/share/fonts/truetype/hanazono/HanaMinB.ttf"),
+        None,
+        "Enrollment Notice Han Ext",
+        "EnrollmentNoticeHanExt-Regular",
+    ),
+    (
+        "notice-han-ext2.ttf.xz",
+        Path("/usr/share/fonts/truetype/babelstone/BabelStoneHan.ttf"),
+        None,
+        "Enrollment Notice Han Ext2",
+        "EnrollmentNoticeHanExt2-Regular",
+    ),
+)
+
+
+def accepted_han() -> set[int]:
+    sys.path.insert(0, str(ROOT))
+    from enrollment.core.names import HAN_RANGES
+
+    return {c for lo, hi in HAN_RANGES for c in range(lo, hi + 1)}
+
+
+def build_fallbacks() -> list[Path]:
+    covered = set(TTFont(str(OUT), lazy=True).getBestCmap())
+    outs = []
+    for out_name, source, face, family, postscript in FALLBACKS:
+        if face is None:
+            font = TTFont(str(source))
+        else:
+            font = next(f for f in TTCollection(str(source)).fonts if f["name"].getDebugName(4) == face)
+        wanted_here = sorted((accepted_han() - covered) & set(font.getBestCmap()))
+        options = subset.Options()
+        options.layout_features = []
+        options.name_IDs = [0, 1, 2, 3, 4, 5, 6, 13, 14]
+        options.notdef_outline = True
+        options.hinting = False
+        options.desubroutinize = True
+        options.glyph_names = False
+        options.drop_tables += [
+            "BASE",
+            "GDEF",
+            "GPOS",
+            "GSUB",
+            "vhea",
+            "vmtx",
+            "VORG",
+            "DSIG",
+            "morx",
+            "mort",
+        ]
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(unicodes=wanted_here)
+        subsetter.subset(font)
+        # CFF outlines stay CFF (fpdf2 embeds OpenType CFF too): half the size of TrueType ones
+        font["post"].formatType = 3.0
+        _rename_as(font, family, postscript, str(face or font["name"].getDebugName(4)))
+        font["head"].created = font["head"].modified = 3_755_376_000
+        font.recalcTimestamp = False
+        path = HERE / out_name
+        if out_name.endswith(".xz"):  # shipped compressed (`pdf.unpacked`): 42% and 27% of the size
+            buffer = io.BytesIO()
+            font.save(buffer, reorderTables=True)
+            path.write_bytes(lzma.compress(buffer.getvalue(), preset=9 | lzma.PRESET_EXTREME))
+        else:
+            font.save(str(path), reorderTables=True)
+        covered |= set(wanted_here)
+        outs.append(path)
+    return outs
+
+
+def _rename_as(font: TTFont, family: str, postscript: str, source_name: str) -> None:
+    name = font["name"]
+    copyright_ = name.getDebugName(0) or ""
+    version = name.getDebugName(5) or ""
+    licence = name.getDebugName(13)
+    licence_url = name.getDebugName(14)
+    name.names = []
+    values = {
+        0: f"{copyright_} Subset for admission notices, 2023.",
+        1: family,
+        2: "Regular",
+        3: f"{postscript};subset of {source_name}",
+        4: f"{family} Regular",
+        5: f"Version 1.0 (from {source_name} {version})",
+        6: postscript,
+    }
+    if licence:
+        values[13] = licence
+    if licence_url:
+        values[14] = licence_url
+    for name_id, value in values.items():
+        name.setName(value, name_id, 3, 1, 0x409)
+
+
 if __name__ == "__main__":
-    out = build()
-    check = TTFont(str(out))
-    print(f"{out}: {out.stat().st_size:,} bytes, {len(check.getGlyphOrder()):,} glyphs", file=sys.stderr)
+    if "--fallbacks-only" not in sys.argv:
+        build()
+    for out in [OUT, *build_fallbacks()]:
+        check = TTFont(io.BytesIO(lzma.decompress(out.read_bytes())) if out.suffix == ".xz" else str(out))
+        print(f"{out}: {out.stat().st_size:,} bytes, {len(check.getGlyphOrder()):,} glyphs", file=sys.stderr)

@@ -9,9 +9,14 @@ REST API routes it to, through `forward` and `EmbeddedSeason.call_api`:
     GET  /                                              -> register      (public: the parents' portal)
     GET  /form.js, /form.css, /common.js                -> register      (public: the portal's files)
     ANY  /api/{proxy+}                                  -> register      (public)
+    POST /api/registrations/{registration_id}/code, /session (and DELETE), /notice, /decline
+         ANY /api/registrations, .../{registration_id}, .../{registration_id}/{proxy+}
+                                                        -> register      (public: the family's proofs
+                                                           have their own resources, throttled in AWS)
     GET  /console, /console/{proxy+}                    -> console       (public: pages, no data)
     GET  /admin/me                                      -> console       (staff token)
     GET  /admin/seasons/{season}/phases                 -> gate-advance  (staff token)
+    GET  /admin/seasons/{season}/districts/{district}/dead-letters -> gate-advance (staff token)
     POST /admin/seasons/{season}/phases/{phase}/advance -> gate-advance  (staff token)
     POST /admin/seasons/{season}/windows/{grade}/extend -> gate-advance  (staff token)
     ANY  /admin/verification/{proxy+}                   -> verify-api    (staff token)
@@ -20,8 +25,12 @@ REST API routes it to, through `forward` and `EmbeddedSeason.call_api`:
     ANY  /admin/complaints/{proxy+}                     -> complaints-api (staff token)
     POST /agency/community/visits                       -> verify-api    (AWS_IAM: the community office)
 
-Anything else gets what API Gateway answers for a path or method it has no resource for:
-403 {"message": "Missing Authentication Token"}.
+Anything else is refused in the API's one error shape (functions/api.py's `refusal`: `message` in
+Chinese and `errors[]` naming `field` and `rule`): 404 for a path no resource has, 405 (with `Allow`)
+for a method the path's resources do not take. (API Gateway itself answers both with 403 "Missing
+Authentication Token" unless its gateway responses say otherwise.) The authorizer's refusals (401,
+403) come in the same shape, their English message kept as `message_en`. A function that fails is
+logged here with its traceback and answered 500 in the same shape (API Gateway answers 502 there).
 
 Staff routes run the real token authorizer (functions/authorize) on the request's `Authorization:
 Bearer ...` header, exactly as API Gateway's TOKEN authorizer would: 401 without a valid token, 403
@@ -41,6 +50,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import re
 import threading
 from collections.abc import Iterator
@@ -57,6 +67,9 @@ HOST = "127.0.0.1"
 IAM_HEADER = "X-Local-IAM-Principal"
 API_RESOURCE = "/api/{proxy+}"
 PORTAL_FILES = ("/form.js", "/form.css", "/common.js")  # as infra/api.py: the portal's files beside `/`
+# As infra/api.py PROOF_ROUTES and REGISTRATION_RESOURCES: the family's routes under one registration.
+PROOF_ROUTES = {"code": ("POST",), "session": ("POST", "DELETE"), "notice": ("POST",), "decline": ("POST",)}
+REGISTRATION = re.compile(r"/api/registrations/(?P<registration_id>[^/]+)(?:/(?P<rest>.+))?")
 Auth = Literal["none", "staff", "iam"]
 # Staff routes with their own resource: (method, resource, pattern, function).
 STAFF_ROUTES = (
@@ -65,6 +78,12 @@ STAFF_ROUTES = (
         "GET",
         "/admin/seasons/{season}/phases",
         re.compile(r"/admin/seasons/(?P<season>[^/]+)/phases"),
+        "gate-advance",
+    ),
+    (
+        "GET",
+        "/admin/seasons/{season}/districts/{district}/dead-letters",
+        re.compile(r"/admin/seasons/(?P<season>[^/]+)/districts/(?P<district>[^/]+)/dead-letters"),
         "gate-advance",
     ),
     (
@@ -87,8 +106,23 @@ STAFF_PROXIES = (
     ("/admin/placement/", "place-api"),
     ("/admin/complaints/", "complaints-api"),
 )
-_NO_ROUTE = {"message": "Missing Authentication Token"}  # API Gateway's answer for unknown routes
-_LAMBDA_FAILED = {"message": "Internal server error"}  # API Gateway's answer when the function fails
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+MAX_BODY = 1024 * 1024  # bytes the bridge reads at all; the handlers refuse far less (functions/api.py)
+log = logging.getLogger(__name__)
+
+
+def refused(status: int, field: str, rule: str, zh: str, en: str) -> dict[str, Any]:
+    """A refusal in the API's one shape (functions/api.py `refusal`), for what the bridge answers itself."""
+    return {
+        "message": zh,
+        "message_en": en,
+        "errors": [{"field": field, "rule": rule, "message": zh, "message_en": en}],
+    }
+
+
+_NO_ROUTE = refused(404, "path", "HTTP-ROUTE", "没有这个地址", "no such route")
+_LAMBDA_FAILED = refused(500, "body", "HTTP-500", "服务暂时出错，请稍后再试", "internal server error")
+_AUTHORIZER_ZH = {401: "请先登录（工作人员令牌无效或已过期）", 403: "无权访问：不是招生工作人员"}
 
 
 @dataclass(frozen=True)
@@ -105,6 +139,19 @@ def route(method: str, path: str) -> Route | None:
     """The route API Gateway would take for `method` and the (decoded) `path`, or None."""
     if path == "/" or path in PORTAL_FILES:
         return Route("register", path, None) if method == "GET" else None
+    if path == "/api/registrations":
+        return Route("register", path, None)
+    found = REGISTRATION.fullmatch(path)
+    if found:
+        rid, rest = found["registration_id"], found["rest"]
+        base = "/api/registrations/{registration_id}"
+        if rest is None:
+            return Route("register", base, {"registration_id": rid})
+        if method in PROOF_ROUTES.get(rest, ()):
+            return Route("register", f"{base}/{rest}", {"registration_id": rid})
+        if rest not in PROOF_ROUTES:
+            return Route("register", f"{base}/{{proxy+}}", {"registration_id": rid, "proxy": rest})
+        # a proof's path with another method: API Gateway answers 403; the function answers 405 here
     proxy = path.removeprefix("/api/") if path.startswith("/api/") else ""
     if proxy:  # {proxy+} needs at least one segment
         return Route("register", API_RESOURCE, {"proxy": proxy})
@@ -146,6 +193,7 @@ def forward(
     caller: str | None,
     headers: dict[str, str] | None = None,
     query: dict[str, str] | None = None,
+    source_ip: str = "127.0.0.1",
 ) -> dict[str, Any]:
     """What API Gateway does with a request once `route` found its `target`: on a staff route, the
     `authorization` header through the token authorizer (its refusal raised as `AuthorizerRefused`);
@@ -167,6 +215,7 @@ def forward(
         authorizer=authorizer,
         headers=headers,
         query=query,
+        source_ip=source_ip,
     )
 
 
@@ -190,7 +239,15 @@ class _Handler(BaseHTTPRequestHandler):
         method = self.command
         url = urlsplit(self.path)
         path = unquote(url.path) or "/"
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0 or length > MAX_BODY:
+            self.close_connection = True  # the body stays unread
+            status, what = (413, "larger than 1 MiB") if length > MAX_BODY else (400, "a bad Content-Length")
+            self._reply_json(status, refused(status, "body", "HTTP-SIZE", "请求内容过大或长度有误", what))
+            return
         raw = self.rfile.read(length) if length > 0 else b""
         if path == OIDC_PREFIX or path.startswith(OIDC_PREFIX + "/"):  # Cognito's hosted UI stand-in
             reply = self.server.runtime.oidc.handle(method, path, url.query, raw)
@@ -199,18 +256,33 @@ class _Handler(BaseHTTPRequestHandler):
             return
         target = route(method, path)
         if target is None:
-            self._reply_json(403, _NO_ROUTE)
+            allowed = [m for m in METHODS if route(m, path) is not None]
+            if not allowed:
+                self._reply_json(404, _NO_ROUTE)
+                return
+            zh, en = f"不支持此请求方法（可用：{'、'.join(allowed)}）", f"use {', '.join(allowed)}"
+            self._reply(
+                405,
+                "application/json",
+                json.dumps(refused(405, "method", "HTTP-METHOD", zh, en), ensure_ascii=False).encode(),
+                {"Allow": ", ".join(allowed)},
+            )
             return
         try:
             body = raw.decode("utf-8") if raw else None
         except UnicodeDecodeError:
-            self._reply_json(400, {"message": "the local server accepts UTF-8 request bodies only"})
+            zh, en = "请求内容须为UTF-8编码", "the local server accepts UTF-8 request bodies only"
+            self._reply_json(400, refused(400, "body", "HTTP-JSON", zh, en))
             return
         headers = {k: v for k, v in self.headers.items() if k.lower() != IAM_HEADER.lower()}
         query = dict(parse_qsl(url.query, keep_blank_values=True)) or None
         caller = None
         if target.auth == "iam":  # stands in for SigV4 + the AWS_IAM authoriser (see the module's docstring)
             caller = (self.headers.get(IAM_HEADER) or "").strip() or None
+            if caller is None and not self.headers.get("Authorization"):  # nothing signed: not authenticated
+                zh, en = "请求未签名（AWS SigV4）", "the request is not signed"
+                self._reply_json(401, refused(401, "Authorization", "R-DATA-2", zh, en))
+                return
         try:
             with self.server.lock:
                 response = forward(
@@ -223,18 +295,28 @@ class _Handler(BaseHTTPRequestHandler):
                     caller=caller,
                     headers=headers,
                     query=query,
+                    source_ip=self.client_address[0],  # API Gateway's requestContext.identity.sourceIp
                 )
         except AuthorizerRefused as e:
-            self._reply_json(e.status, e.body)
+            en = str(e.body.get("message", ""))
+            zh = _AUTHORIZER_ZH.get(e.status, "无权访问")
+            self._reply_json(e.status, refused(e.status, "Authorization", "R-DATA-2", zh, en))
             return
-        except Exception as e:  # the function failed: API Gateway answers 502
-            self.log_error("%s %s failed: %r", method, path, e)
-            self._reply_json(502, _LAMBDA_FAILED)
+        except Exception:  # the function failed: logged with its traceback, answered 500
+            log.exception("%s %s failed", method, path)
+            self._reply_json(500, _LAMBDA_FAILED)
             return
+        if int(response.get("statusCode", 502)) >= 500:
+            log.error("%s %s answered %s: %s", method, path, response.get("statusCode"), response.get("body"))
         self._reply_proxy(response)
 
     # every method goes to the route table, as API Gateway's resources do
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _dispatch
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _dispatch
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("do_"):  # any other method (TRACE, QUERY...) is refused the same way, not 501
+            return self._dispatch
+        raise AttributeError(name)
 
     def _reply_proxy(self, response: dict[str, Any]) -> None:
         """Write a Lambda proxy response: statusCode, headers and multiValueHeaders, body."""
@@ -256,7 +338,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header(name, value)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
-        self.wfile.write(payload)
+        if self.command != "HEAD":  # HEAD: the headers of the answer, never its body
+            self.wfile.write(payload)
 
     def _reply_json(self, status: int, body: dict[str, Any]) -> None:
         self._reply(status, "application/json", json.dumps(body, ensure_ascii=False).encode("utf-8"), {})
@@ -268,7 +351,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
-        self.wfile.write(payload)
+        if self.command != "HEAD":  # HEAD: the headers of the answer, never its body
+            self.wfile.write(payload)
 
 
 @contextmanager

@@ -30,9 +30,11 @@ from zoneinfo import ZoneInfo
 
 import boto3
 
+from enrollment.adapters import seeds
 from enrollment.core import clock, resources
 from enrollment.core.config import SeasonConfig
 from enrollment.core.phases import phases, schedule_expression, schedule_input, schedule_name
+from enrollment.local.entropy import SeasonSeeds, seeded_kms
 from enrollment.verification.registries import Registries
 
 # API Gateway's identity validation for the staff token authorizer (infra/api.py AUTHORIZATION_PATTERN)
@@ -76,6 +78,7 @@ class ApiOptions(TypedDict, total=False):
     authorizer: dict[str, Any] | None
     headers: dict[str, str] | None
     query: dict[str, str] | None
+    source_ip: str
 
 
 def _resolve(handler: str) -> Callable[[dict[str, Any], Any], Any]:
@@ -94,9 +97,12 @@ class EmbeddedSeason:
         log_level: str = "WARNING",
         config_path: str | None = None,
         registries: Registries | None = None,
+        seed: int | str = 0,
     ) -> None:
         self.config = config
         self.registries = registries or Registries()
+        # every key, seed and typed input of the season derives from it (enrollment/local/entropy.py)
+        self.seeds = SeasonSeeds(seed, config.name, config.season)
         self.config_path = config_path or f"seasons/{config.name}.yaml"
         self.clock = sim_clock
         self.log_level = log_level
@@ -123,6 +129,8 @@ class EmbeddedSeason:
         self._stack.enter_context(warnings.catch_warnings())
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         self._stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
+        self._stack.enter_context(seeded_kms(self.seeds))
+        self._stack.enter_context(seeds.installed(self.seeds))
         runtime = self
 
         def invoke(fn: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
@@ -487,9 +495,11 @@ def api_event(
     authorizer: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
     query: dict[str, str] | None = None,
+    source_ip: str = "127.0.0.1",
 ) -> dict[str, Any]:
     """An API Gateway REST proxy event. `caller` is the IAM identity API Gateway's authoriser verified;
-    `authorizer` the context the staff token authorizer returned."""
+    `authorizer` the context the staff token authorizer returned; `source_ip` the client's address
+    (`requestContext.identity.sourceIp`, what parents' proofs are counted by)."""
     raw = None if body is None else body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
     sent = (
         headers if headers is not None else {"Content-Type": "application/json", "Accept": "application/json"}
@@ -500,7 +510,7 @@ def api_event(
         "path": f"/local{path}",
         "stage": "local",
         "requestId": str(uuid.uuid4()),
-        "identity": {"sourceIp": "127.0.0.1", "userArn": caller, "caller": caller},
+        "identity": {"sourceIp": source_ip, "userArn": caller, "caller": caller},
     }
     if authorizer is not None:
         context["authorizer"] = authorizer

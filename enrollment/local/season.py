@@ -22,6 +22,7 @@ from enrollment.adapters.lottery_store import DynamoLotteryStore
 from enrollment.core.config import SeasonConfig
 from enrollment.core.phases import phase
 from enrollment.core.staff import StaffDirectory, StaffMember
+from enrollment.local.entropy import SeasonSeeds
 from enrollment.local.http import AuthorizerRefused, forward, route
 from enrollment.local.runtime import EmbeddedSeason
 from enrollment.synth.population import Population
@@ -318,8 +319,12 @@ def wait_for_lotteries(rt: EmbeddedSeason, timeout: float = 600) -> dict[str, An
     raise TimeoutError(f"the workflow did not reach the lotteries in {timeout}s")
 
 
-def typed_inputs() -> dict[str, str]:
-    """What six parent representatives might type, and #5's slip: four digits each, never chosen by us."""
+def typed_inputs(seeds: SeasonSeeds | None = None, school_id: str = "", grade: int = 0) -> dict[str, str]:
+    """What six parent representatives might type, and #5's slip: four digits each, never chosen by us.
+    With a local season's `seeds`, what that season's representatives type at this ceremony (the same
+    for the same seed); without, fresh random digits."""
+    if seeds is not None:
+        return seeds.typed_inputs(school_id, grade)
     inputs = {f"shuffle-{k}": f"{secrets.randbelow(10000):04d}" for k in (1, 2, 3)}
     inputs |= {f"draw-{k}": f"{secrets.randbelow(10000):04d}" for k in (1, 2, 3)}
     inputs["slip"] = str(1 + secrets.randbelow(3))
@@ -355,7 +360,7 @@ def run_lotteries(rt: EmbeddedSeason, config: SeasonConfig, timeout: float = 600
             school.id,
             int(item["grade"]),
             member(rt, "district", school.district).principal,
-            typed_inputs(),
+            typed_inputs(rt.seeds, school.id, int(item["grade"])),
         )
         held.append(
             {

@@ -9,7 +9,10 @@ goes on and `record_admissions` writes `private/{school_id}-g{grade}.json` to th
 bytes if run again). Schools without a draw get their record too, without a ceremony.
 
 When an admitted child declines, the seat goes to the first child of the draw's waitlist still
-unplaced (`decline`), recorded with time and actor.
+unplaced (`decline`), recorded with time and actor. A district decision over an admitted child
+(deferral R-DEFER-1, the committee's plan R-DIS-1, an override R-VER-3) releases the seat the same
+way (`release`), recorded with the staff member and the decision's reason; the archived record is
+never touched.
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ OUTCOME_ZH = {
     "waitlisted": "候补",
     "not-admitted": "未录取（转统筹安排）",
     "declined": "已放弃",
+    "released": "由区教育局另行安置，名额已递补",
 }
 ADMITTED = ("admitted-without-draw", "admitted", "admitted-from-waitlist")
 
@@ -617,7 +621,7 @@ def family_view(config: SeasonConfig, store: LotteryStore, registration_id: str)
         item = store.school(str(o["season"]), o["school_id"], int(o["grade"])) or {}
         nxt = int(item.get("next_waitlist_rank", int(o["seats"]) + 1))
         out["waitlist_position"] = int(o["rank"]) - nxt + 1
-    for key in ("declined_at", "promoted_at"):
+    for key in ("declined_at", "promoted_at", "released_at"):
         if o.get(key):
             out[key] = o[key]
     return out
@@ -667,6 +671,54 @@ def decline(
         "registration_id": registration_id,
         "outcome": "declined",
         "declined_at": at,
+        "seat_went_to": promoted,
+    }
+
+
+def release(
+    config: SeasonConfig,
+    registration_id: str,
+    *,
+    actor: str,
+    reason: str,
+    store: LotteryStore,
+    now: datetime,
+    placed: Any = None,
+) -> dict[str, Any] | None:
+    """A district decision places a child the private school admitted: the seat goes back to the
+    school and on to the first waitlisted child still unplaced, exactly as a decline's does.
+
+    `actor` and `reason` are the decision's (R-VER-3: who and why). Releasing is idempotent: a child
+    whose seat is already released (or declined, or who holds none) releases nothing, so a seat is
+    released once however often placement runs. None when nothing was released.
+    """
+    o = store.outcome(registration_id)
+    if o is None or o["outcome"] not in ADMITTED:
+        return None
+    at = _iso(config, now)
+    changes = {
+        "outcome": "released",
+        "released_at": at,
+        "released_by": actor,
+        "release_reason": reason,
+        "was": o["outcome"],
+    }
+    if not store.change_outcome(registration_id, o["outcome"], changes):
+        return None  # changed meanwhile (released or declined): that change passed the seat on
+    season, school_id, grade = str(o["season"]), str(o["school_id"]), int(o["grade"])
+    store.append_event(
+        season,
+        school_id,
+        grade,
+        {"event": "release", "registration_id": registration_id, "at": at, "actor": actor, "reason": reason},
+    )
+    promoted = _backfill(config, season, school_id, grade, registration_id, store, now, placed)
+    return {
+        "registration_id": registration_id,
+        "school_id": school_id,
+        "grade": grade,
+        "outcome": "released",
+        "released_at": at,
         "seat_went_to": promoted,
     }
 

@@ -5,7 +5,9 @@ to every placed child; on the reporting day (`calendar.reporting_day`, 8 Jul) th
 school "with the admission notice and the originals of hukou, property deed etc." (annex 2, 三（六）
 and 三（七）). This module builds the notice from a placement, renders it and words the SMS.
 
-The PDF is drawn by `pdf.Page` (fpdf2; fontTools makes the font subset):
+The PDF is drawn by `pdf.Page` (fpdf2; fontTools makes the font subset), imported by `render_pdf`
+only: the rest of this module (and `season.prepare`) runs without fpdf2, which is in the notice layer
+that only the `notify-batch` function gets (infra/functions.py):
 - one A4 page, Simplified Chinese, as real text: a Type0 font (Identity-H) over a CIDFontType2 whose
   glyphs are a subset, made per notice, of the bundled `fonts/notice-serif.ttf` (Noto Serif CJK SC,
   SIL OFL 1.1, see `fonts/OFL.txt` and `fonts/build_font.py`), with a ToUnicode map so that text can
@@ -14,8 +16,10 @@ The PDF is drawn by `pdf.Page` (fpdf2; fontTools makes the font subset):
 - the same notice gives the same bytes (no clock: the creation date is the issue date, the file id a
   hash of the notice and the font), so a retried batch writes the identical file;
 - a character the bundled font lacks (a rare name character outside GB 2312 and the listed extras)
-  raises `MissingGlyphs` instead of printing a blank; `render_pdf(..., font=...)` takes another
-  TrueType or OpenType font for such a child, or `fonts/build_font.py` adds the character.
+  is drawn from the fallback fonts (`FALLBACK_FONTS`, docs/NAMES.md "Fonts"), which cover every Han
+  character registration accepts but part of Extensions G and H; a character no font has raises
+  `pdf.MissingGlyphs` instead of printing a blank, and `season.issue` records that notice for manual
+  issue.
 """
 
 from __future__ import annotations
@@ -30,15 +34,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from enrollment.core import idcard
-from enrollment.notices.pdf import PAGE_H, PAGE_W, Colour, Page
-from enrollment.notices.pdf import MissingGlyphs as MissingGlyphs  # raised by render_pdf; caught from here
-from enrollment.notices.pdf import load_font as _load_font
 from enrollment.placement.routes import ROUTE_ZH
 
 if TYPE_CHECKING:
     from enrollment.core.config import SeasonConfig
+    from enrollment.notices.pdf import Colour, Page
 
 FONT_PATH = Path(__file__).resolve().parents[1] / "fonts" / "notice-serif.ttf"
+# For the characters notice-serif.ttf lacks, in this order (fonts/build_font.py, docs/NAMES.md "Fonts"):
+# the rest of Noto Serif CJK SC's URO and Extension A, HanaMinB (Extensions B-F), BabelStone Han (G, H).
+FALLBACK_FONTS: tuple[Path, ...] = tuple(
+    FONT_PATH.parent / name
+    for name in ("notice-serif-han.otf", "notice-han-ext.ttf.xz", "notice-han-ext2.ttf.xz")
+)
 ISSUE_TZ = timezone(timedelta(hours=8))  # China Standard Time: the notice's creation date is its issue day
 
 NO_NOTICE_ROUTES = frozenset({"deferred"})  # R-DEFER-1: a deferred child is not admitted this season
@@ -60,6 +68,14 @@ _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _CODE_LENGTH = 10  # 50 bits
 _LOOKALIKES = str.maketrans("OIL", "011")  # Crockford: what a person may type for 0 and 1
 _MASKED = re.compile(r"^[0-9A-Za-z]*\*+[0-9A-Za-z*]*$")
+
+
+class Unrenderable(ValueError):
+    """A notice the bundled fonts cannot draw (`pdf.MissingGlyphs`); `notices.season.issue` records it
+    for manual issue. `code_points` names the characters as `U+XXXXX` only: never the name itself."""
+
+    reason = "unrenderable"
+    code_points: tuple[str, ...] = ()
 
 
 # --- the notice --------------------------------------------------------------------------------
@@ -249,8 +265,14 @@ def sms_text(notice: Notice) -> str:
 
 
 def render_pdf(notice: Notice, *, font: Path | None = None) -> bytes:
-    """The notice as a one-page A4 PDF (PDF 1.7) with its own font subset: the same notice, the same bytes."""
-    page = Page(_load_font(str(font or FONT_PATH)))
+    """The notice as a one-page A4 PDF (PDF 1.7) with its own font subset: the same notice, the same bytes.
+
+    Characters the bundled font lacks are drawn from `FALLBACK_FONTS` (not when another `font` is
+    given); `pdf.MissingGlyphs` (an `Unrenderable`) for a character no font has a glyph for.
+    """
+    from enrollment.notices.pdf import Page, load_font  # fpdf2: the notice layer (see above)
+
+    page = Page(load_font(str(font or FONT_PATH)), () if font else FALLBACK_FONTS)
     _layout(page, notice)
     return page.output(
         title=f"入学通知书 {notice.registration_id}",
@@ -267,6 +289,8 @@ GREY: Colour = (0.38, 0.38, 0.38)
 
 
 def _layout(page: Page, n: Notice) -> None:
+    from enrollment.notices.pdf import PAGE_H, PAGE_W
+
     left, right = MARGIN, PAGE_W - MARGIN
     width = right - left
     y = PAGE_H - 92.0

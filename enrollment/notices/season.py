@@ -5,6 +5,13 @@ batches for the workflow's Distributed Map (`put_batches`); `issue` gives one ba
 notices, each with the place stored for it: the notice record is written first with a conditional
 put, then the PDF is stored and the SMS sent, and the record marked sent; a retried batch skips
 every child whose SMS went out (a crash between the two can repeat one SMS, never skip one).
+
+A notice that cannot be drawn (`pdf.MissingGlyphs`: a name character no bundled font has, see
+docs/NAMES.md "Fonts") stops neither the batch nor the season: the child's notice record is marked
+`manual` with the reason and the missing characters' code points (never the name), listed to the
+child's district (`GET /admin/placement/{season}/districts/{d}/manual-notices`) to issue by hand,
+and counted in the batch's answer (`manual`); the other children get theirs. Any other error still
+fails the batch (a broken font or store is not one child's problem, and the Map retries it).
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from typing import Any, Literal, Protocol
 from enrollment.core.config import SeasonConfig
 from enrollment.core.ports import Registrations, Sms, WorkFiles, put_batches
 from enrollment.lottery import ceremony
-from enrollment.notices.notice import build_notice, render_pdf, sms_text
+from enrollment.notices.notice import Unrenderable, build_notice, render_pdf, sms_text
 
 
 class NoticeStore(Protocol):
@@ -27,6 +34,10 @@ class NoticeStore(Protocol):
         ...
 
     def notice_sent(self, registration_id: str, message_id: str, at: str) -> None: ...
+
+    def notice_manual(self, item: dict[str, Any]) -> None:
+        """Record a notice to be issued by hand (status `manual`) and list it to `item["district"]`."""
+        ...
 
 
 class Files(Protocol):
@@ -88,7 +99,7 @@ def issue(
     sms: Sms,
     now: datetime,
 ) -> dict[str, int]:
-    issued = skipped = 0
+    issued = skipped = manual = 0
     for reg, placed in _placed(registration_ids, registrations, placements):
         rid = str(reg["registration_id"])
         existing = store.notice(rid)
@@ -108,6 +119,24 @@ def issue(
             secret=secret,
         )
         key = notice_key(season, rid)
+        try:
+            body = render_pdf(notice)  # the same bytes if retried
+        except Unrenderable as e:
+            store.notice_manual(
+                {
+                    "registration_id": rid,
+                    "season": season,
+                    "district": str(reg["district"]),
+                    "school_id": notice.school_id,
+                    "verification_code": notice.verification_code,
+                    "status": "manual",
+                    "reason": e.reason,
+                    "code_points": list(e.code_points),
+                    "recorded_at": now.astimezone(config.tz).isoformat(),
+                }
+            )
+            manual += 1
+            continue
         store.start_notice(
             {
                 "registration_id": rid,
@@ -118,8 +147,8 @@ def issue(
                 "issued_at": now.astimezone(config.tz).isoformat(),
             }
         )
-        files.put_bytes(key, render_pdf(notice), "application/pdf")  # the same bytes if retried
+        files.put_bytes(key, body, "application/pdf")
         phone = str(reg["request"]["guardians"][0]["phone"])
         store.notice_sent(rid, sms.send(phone, sms_text(notice)), now.astimezone(config.tz).isoformat())
         issued += 1
-    return {"issued": issued, "skipped": skipped}
+    return {"issued": issued, "skipped": skipped, "manual": manual}

@@ -58,7 +58,7 @@ class ComplaintRequest(BaseModel):
     @field_validator("kind", mode="before")
     @classmethod
     def _known_kind(cls, value: Any) -> Any:
-        if value not in KIND_ZH:
+        if not isinstance(value, str) or value not in KIND_ZH:  # a dict or a list is no kind either
             raise _rule("类别须为申诉、举报或咨询", "kind must be appeal, report or question")
         return value
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from enrollment.core import idcard
 from enrollment.core.config import SeasonConfig
 from enrollment.core.gates import deadline_of
 from enrollment.core.phases import phases
@@ -136,7 +137,10 @@ def _school(config: SeasonConfig, school_id: Any) -> dict[str, Any] | None:
 def child_of(item: Mapping[str, Any]) -> dict[str, str]:
     """The child as a list shows it (R-DATA-2): masked name and masked ID number, nothing else."""
     child = item.get("request", {}).get("child", {})
-    return {"name": mask_name(str(child.get("name", ""))), "id_number": str(item.get("masked_id", ""))}
+    return {
+        "name": mask_name(str(child.get("name", ""))),
+        "id_number": idcard.mask(str(item.get("masked_id", ""))),
+    }
 
 
 def registration_row(

@@ -12,6 +12,15 @@ Pure domain over the `ParentStore` port and the `Sms` port (no AWS here).
 - `authenticate`: a bearer token opens only the registration it was issued for, until it expires.
   Tokens are random (`secrets.token_urlsafe`) and stored only as a keyed hash.
 
+- Attempts (`AttemptRecord`): every proof is counted per client (the source IP API Gateway saw) and
+  per registration id. A client may ask for CLIENT_CODE_REQUESTS codes and fail CLIENT_FAILURES
+  proofs (wrong codes, bad session tokens) within CLIENT_WINDOW; past either, it is locked out for
+  CLIENT_LOCKOUT: every proof it presents (code request, code, token) is answered 429 with the
+  seconds to wait, the same for every id. Per registration id the code rules above limit the tries;
+  bad tokens are counted there too (for staff to see), but do not lock a registration: a 256-bit
+  token cannot be guessed, and such a lock would let anyone shut a family out. The records keep
+  the totals (`total_requests`, `total_failures`, `lockouts`) so staff can see abuse.
+
 Every state change is a conditional write on the record's version: two requests racing for the same
 code cannot both use it, and two sends cannot both pass the rate limit.
 """
@@ -36,6 +45,12 @@ RESEND_AFTER = timedelta(seconds=60)
 SEND_WINDOW = timedelta(hours=1)
 SENDS_PER_WINDOW = 5
 MAX_ATTEMPTS = 5
+CLIENT_WINDOW = timedelta(hours=1)
+CLIENT_CODE_REQUESTS = 20  # code requests per client (source IP) per CLIENT_WINDOW
+CLIENT_FAILURES = 10  # wrong codes and bad session tokens per client per CLIENT_WINDOW
+CLIENT_LOCKOUT = timedelta(minutes=30)
+CLIENT = "client"
+REGISTRATION = "registration"
 
 CODE_SENT_ZH = "若报名编号正确，验证码已发送至报名时登记的监护人手机，10分钟内有效。"
 CODE_SENT_EN = "if the registration id is right, a code was sent to the guardian phone(s) it names"
@@ -46,9 +61,12 @@ class NotAuthenticated(Exception):
 
 
 class RateLimited(Exception):
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(f"too many codes; retry after {retry_after} s")
+    """Too soon: `lockout` says the client is locked out (too many tries), else a code came too soon."""
+
+    def __init__(self, retry_after: int, *, lockout: bool = False) -> None:
+        super().__init__(f"too many {'tries' if lockout else 'codes'}; retry after {retry_after} s")
         self.retry_after = retry_after
+        self.lockout = lockout
 
 
 @dataclass(frozen=True)
@@ -71,6 +89,25 @@ class ParentSession:
     expires_at: datetime
 
 
+@dataclass(frozen=True)
+class AttemptRecord:
+    """The proofs one client (`scope` CLIENT: a source IP) or one registration id (REGISTRATION) made."""
+
+    scope: str
+    subject: str
+    requests: tuple[datetime, ...]  # code requests within the last CLIENT_WINDOW
+    failures: tuple[datetime, ...]  # failed proofs (wrong code, bad token) within the last CLIENT_WINDOW
+    locked_until: datetime | None
+    total_requests: int  # every code request recorded (kept for staff to see)
+    total_failures: int  # every failed proof recorded
+    lockouts: int  # how many times this client was locked out
+    version: int
+
+    @staticmethod
+    def new(scope: str, subject: str) -> AttemptRecord:
+        return AttemptRecord(scope, subject, (), (), None, 0, 0, 0, 0)
+
+
 class ParentStore(Protocol):
     def code_record(self, registration_id: str) -> CodeRecord | None: ...
 
@@ -84,6 +121,12 @@ class ParentStore(Protocol):
     def session(self, token_hash: str) -> ParentSession | None: ...
 
     def end_session(self, token_hash: str) -> None: ...
+
+    def attempts(self, scope: str, subject: str) -> AttemptRecord | None: ...
+
+    def put_attempts(self, record: AttemptRecord, expected_version: int | None) -> bool:
+        """As `put_code_record`: written only if the stored version is still `expected_version`."""
+        ...
 
 
 def keyed_hash(secret: bytes, purpose: str, registration_id: str, value: str) -> str:
@@ -224,6 +267,73 @@ def authenticate(
     if session is None or session.registration_id != registration_id or now >= session.expires_at:
         raise NotAuthenticated
     return session
+
+
+def _locked(record: AttemptRecord | None, now: datetime) -> int | None:
+    if record is None or record.locked_until is None or now >= record.locked_until:
+        return None
+    return _seconds(record.locked_until - now)
+
+
+def admit(client: str, *, store: ParentStore, now: datetime) -> None:
+    """RateLimited (lockout) if the client is locked out: it may present no proof until then."""
+    wait = _locked(store.attempts(CLIENT, client), now)
+    if wait is not None:
+        raise RateLimited(wait, lockout=True)
+
+
+def counted(
+    record: AttemptRecord | None, scope: str, subject: str, kind: str, now: datetime
+) -> AttemptRecord:
+    """The record after one more code request (`kind` "request") or failed proof ("failure") at `now`.
+    A client past CLIENT_CODE_REQUESTS or CLIENT_FAILURES within CLIENT_WINDOW is locked out."""
+    r = record or AttemptRecord.new(scope, subject)
+    recent = {
+        "request": tuple(t for t in r.requests if now - t < CLIENT_WINDOW),
+        "failure": tuple(t for t in r.failures if now - t < CLIENT_WINDOW),
+    }
+    recent[kind] = (*recent[kind], now)
+    over = len(recent["request"]) > CLIENT_CODE_REQUESTS or len(recent["failure"]) >= CLIENT_FAILURES
+    lock = scope == CLIENT and over and _locked(r, now) is None
+    return AttemptRecord(
+        scope=scope,
+        subject=subject,
+        requests=() if lock else recent["request"],  # a lockout starts the count afresh when it ends
+        failures=() if lock else recent["failure"],
+        locked_until=now + CLIENT_LOCKOUT if lock else r.locked_until,
+        total_requests=r.total_requests + (kind == "request"),
+        total_failures=r.total_failures + (kind == "failure"),
+        lockouts=r.lockouts + lock,
+        version=r.version + 1,
+    )
+
+
+def record_attempt(
+    scope: str, subject: str, kind: str, *, store: ParentStore, now: datetime
+) -> AttemptRecord:
+    """Count one attempt (retrying a lost race a few times); the record as written."""
+    for _ in range(5):
+        record = store.attempts(scope, subject)
+        updated = counted(record, scope, subject, kind, now)
+        if store.put_attempts(updated, record.version if record else None):
+            return updated
+    raise RateLimited(_seconds(RESEND_AFTER), lockout=True)  # hammered by many requests at once
+
+
+def count_code_request(client: str, *, store: ParentStore, now: datetime) -> None:
+    """Count a code request of `client`: RateLimited (lockout) if it is or now becomes locked out."""
+    admit(client, store=store, now=now)
+    record = record_attempt(CLIENT, client, "request", store=store, now=now)
+    wait = _locked(record, now)
+    if wait is not None:
+        raise RateLimited(wait, lockout=True)
+
+
+def count_failure(client: str, registration_id: str, *, store: ParentStore, now: datetime) -> bool:
+    """Count a failed proof against the client and the registration id; True if the client is now
+    locked out (this failure is still answered as a failure; the next proof gets 429)."""
+    record_attempt(REGISTRATION, registration_id, "failure", store=store, now=now)
+    return _locked(record_attempt(CLIENT, client, "failure", store=store, now=now), now) is not None
 
 
 def guardian_phones(item: dict[str, Any]) -> list[str]:

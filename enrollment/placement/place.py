@@ -5,9 +5,12 @@ Order of the steps (each takes seats before the next sees them):
    not placed), the disability expert committee's one plan per child (R-DIS-1: a regular class at a
    named school, a special-education school, or home delivery by one), and overrides (a named
    school, with a reason). A child claiming a disability with no committee decision stops the phase.
-2. Private admissions from the lottery records (R-LOT-1, R-LOT-2; declines and the waitlist
-   included); private applicants not admitted go to coordination (R-LOT-5). Foreign children follow
-   their chosen private school's process or are coordinated into public schools (R-FOREIGN-1).
+   A district decision wins over a private admission: before placing, `season.place_season`
+   releases the private seat of every decided child to the school's waitlist (`ceremony.release`,
+   as a decline does), so the lottery outcomes read here already say `released`.
+2. Private admissions from the lottery records (R-LOT-1, R-LOT-2; declines, releases and the
+   waitlist included); private applicants not admitted go to coordination (R-LOT-5). Foreign children
+   follow their chosen private school's process or are coordinated into public schools (R-FOREIGN-1).
 3. Ethnic and specialised schools: their applicants by the season's tie-break, up to the plan.
 4. Catchment (R-PUB-1, R-PUB-2): verified children of a zone, ranked by (tier, tie-break) where the
    tier is the first of the district's published priority tiers whose facts all hold (policy
@@ -35,6 +38,7 @@ from enrollment.core.staff import StaffError, StaffMember, require_decide
 from enrollment.lottery.pools import utf8_sorted
 from enrollment.placement import matching
 from enrollment.placement.routes import Route
+from enrollment.placement.seats import DECISION_ROUTES, freed_seat_problems
 from enrollment.verification.verdicts import Verdict
 
 if TYPE_CHECKING:  # OR-Tools and numpy: in the place function's layer only, imported when coordinating
@@ -299,8 +303,14 @@ def self_check(
     result: Result,
     private_records: Iterable[Mapping[str, Any]],
     lottery_outcomes: Mapping[str, Mapping[str, Any]],
+    decisions: Mapping[str, StaffDecision] | None = None,
 ) -> list[str]:
-    """Every invariant of a placement run; each problem names its cases. Empty when all hold."""
+    """Every invariant of a placement run; each problem names its cases. Empty when all hold.
+
+    A private seat given up (declined, or released because a district decision placed the child)
+    must have gone to the draw's waitlist in order (`seats.freed_seat_problems`, as the audit checks
+    it); a child promoted from the waitlist must be placed at that school; a decided child is placed
+    as its decision says and never at the private school too."""
     problems: list[str] = []
     registered = list(registered)
     placed = result.placements
@@ -312,22 +322,49 @@ def self_check(
         plan = result.capacity.get((school_id, grade), 0)
         if n > plan:
             problems.append(f"{school_id} grade {grade}: {n} placed over a plan of {plan} (R-PUB-3)")
+    records = list(private_records)
     admitted_by_record = {}
-    for rec in private_records:
+    for rec in records:
         for rid in rec["admitted"]:
             admitted_by_record[rid] = rec["school_id"]
     for rid, p in placed.items():
+        lot = lottery_outcomes.get(rid, {})
+        outcome = lot.get("outcome")
         if p.route in ("private-no-draw", "private-draw"):
-            lot = lottery_outcomes.get(rid, {})
-            promoted = lot.get("outcome") == "admitted-from-waitlist"
+            promoted = outcome == "admitted-from-waitlist"
+            if outcome in ("declined", "released"):
+                problems.append(f"{rid}: its seat at {lot.get('school_id')} was {outcome}, yet placed there")
             if admitted_by_record.get(rid) != p.school_id and not (
                 promoted and lot.get("school_id") == p.school_id
             ):
                 problems.append(
                     f"{rid}: private admission to {p.school_id} not in its lottery record (R-LOT-2)"
                 )
-        elif rid in admitted_by_record and lottery_outcomes.get(rid, {}).get("outcome") != "declined":
+        elif rid in admitted_by_record and outcome not in ("declined", "released"):
             problems.append(f"{rid}: admitted by {admitted_by_record[rid]}'s record but placed {p.route}")
+        if outcome == "released":
+            if p.route not in DECISION_ROUTES:
+                problems.append(
+                    f"{rid}: its seat at {lot.get('school_id')} was released, but no district decision "
+                    f"placed it ({p.route})"
+                )
+            if not lot.get("released_by") or not lot.get("release_reason"):
+                problems.append(f"{rid}: its seat at {lot.get('school_id')} was released without who and why")
+        if outcome == "admitted-from-waitlist" and (
+            p.route != "private-draw" or p.school_id != lot.get("school_id")
+        ):
+            problems.append(
+                f"{rid}: promoted from the waitlist of {lot.get('school_id')} but placed {p.route} "
+                f"at {p.school_id}"
+            )
+        d = (decisions or {}).get(rid)
+        if d is not None:
+            want = _decided(d)
+            if (p.route, p.school_id) != want:
+                problems.append(
+                    f"{rid}: the district's {d.kind} decision places it {want[0]} at {want[1]}, "
+                    f"but it is placed {p.route} at {p.school_id}"
+                )
         if p.route == "coordination":
             if not p.reason:
                 problems.append(f"{rid}: coordinated without a reason (R-COORD-1)")
@@ -338,7 +375,19 @@ def self_check(
             problems.append(f"{rid}: override without a reason (R-VER-3)")
         if p.school_id is not None and (p.school_id, p.grade) not in result.capacity:
             problems.append(f"{rid}: placed at {p.school_id}, which takes no grade {p.grade}")
+    line_of = {rid: p.line() for rid, p in placed.items()}
+    for rec in records:
+        problems += freed_seat_problems(rec, line_of)
     return problems
+
+
+def _decided(d: StaffDecision) -> tuple[str, str | None]:
+    """The route and school a staff decision gives (step 1 of `place`)."""
+    if d.kind == "defer":
+        return "deferred", None
+    if d.kind == "committee":
+        return d.plan or "special-education", d.school_id
+    return "override", d.school_id
 
 
 def lines(result: Result) -> list[dict[str, Any]]:

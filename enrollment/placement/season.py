@@ -1,9 +1,11 @@
 """Placing the season (the workflow's `place` task): every registered child, exactly one place, self-checked.
 
-Reads the season's registrations, verdicts, lottery results and staff decisions; reuses the
-recorded tie-break (or draws and records it on the first run); places; checks every invariant and
-fails loudly, naming the cases, if one breaks (SelfCheckFailed); then archives `placements.jsonl`
-and `placement/tie-break.json` and stores each child's place for the status API.
+Reads the season's registrations, verdicts, lottery results and staff decisions; releases the
+private seat of every child a district decision places (`release_decided`: the decision wins, the
+seat goes to the school's waitlist as a declined one does); reuses the recorded tie-break (or
+draws and records it on the first run); places; checks every invariant and fails loudly, naming
+the cases, if one breaks (SelfCheckFailed); then archives `placements.jsonl` and
+`placement/tie-break.json` and stores each child's place for the status API.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from enrollment.core.config import SeasonConfig
-from enrollment.core.ports import Archive, Registrations
+from enrollment.core.ports import Archive, Registrations, Seeds
 from enrollment.lottery import ceremony
 from enrollment.placement import tiebreak
 from enrollment.placement.place import Case, SelfCheckFailed, StaffDecision, lines, place, self_check, summary
@@ -73,11 +75,11 @@ def case_of(
 
 
 def season_tie_break(
-    season: str, ids: list[str], placements: PlacementStore, now: datetime
+    season: str, ids: list[str], placements: PlacementStore, seeds: Seeds, now: datetime
 ) -> tiebreak.TieBreak:
     """The recorded tie-break, or a new one recorded now (a rerun reuses it; the pool must not change)."""
     recorded = placements.tie_break(season)
-    seed = str(recorded["seed"]) if recorded else tiebreak.new_seed()
+    seed = str(recorded["seed"]) if recorded else seeds.new_seed(f"tie-break/{season}")
     tb = tiebreak.draw(season, ids, seed)
     if recorded is None:
         placements.put_tie_break(
@@ -95,24 +97,52 @@ def season_tie_break(
     return tb
 
 
+def release_decided(
+    config: SeasonConfig,
+    decisions: Mapping[str, StaffDecision],
+    store: ceremony.LotteryStore,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """A district decision wins over a private admission (R-DEFER-1, R-DIS-1, R-VER-3): each decided
+    child still holding a private seat releases it, recorded with the decision's staff member and
+    reason, to the first waitlisted child still unplaced (a waitlisted child with a decision of its
+    own is placed by it, and passed over). Decisions are final here: the API refuses new ones once
+    placements are stored, and every kind releases, so a changed decision (the latest wins) never
+    takes a released seat back. Idempotent: a rerun releases nothing twice. The releases made now."""
+
+    def placed(rid: str) -> bool:
+        return rid in decisions
+
+    out = []
+    for d in sorted(decisions.values(), key=lambda d: (d.at, d.registration_id)):
+        done = ceremony.release(
+            config, d.registration_id, actor=d.actor, reason=d.reason, store=store, now=now, placed=placed
+        )
+        if done is not None:
+            out.append(done)
+    return out
+
+
 def place_season(
     config: SeasonConfig,
     season: str,
     *,
     registrations: Registrations,
     verdicts: Verdicts,
-    lotteries: LotteryResults,
+    lotteries: ceremony.LotteryStore,
     placements: PlacementStore,
     archive: Archive,
+    seeds: Seeds,
     now: datetime,
 ) -> dict[str, Any]:
     """Place, self-check, archive and store; the summary that travels in the workflow."""
+    decisions = placements.decisions(season)
+    release_decided(config, decisions, lotteries, now)  # before the lottery outcomes are read
     items = list(registrations.registrations(season))
     verdict_of = {v.registration_id: v for v in verdicts.verdicts(season)}  # one query, not one per child
     cases = [case_of(config, i, verdict_of, lotteries) for i in items]
     ids = [c.registration_id for c in cases]
-    tb = season_tie_break(season, ids, placements, now)
-    decisions = placements.decisions(season)
+    tb = season_tie_break(season, ids, placements, seeds, now)
     result = place(config, cases, tb.numbers(), decisions, cap_km=config.placement.coordination_cap_km)
     records = [
         json.loads(
@@ -121,7 +151,7 @@ def place_season(
         for s in lotteries.schools(season)
     ]
     outcomes = {c.registration_id: dict(c.lottery) for c in cases if c.lottery}
-    problems = self_check(config, ids, result, records, outcomes)
+    problems = self_check(config, ids, result, records, outcomes, decisions)
     if problems:
         raise SelfCheckFailed(problems)
     placed = lines(result)

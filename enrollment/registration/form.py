@@ -136,7 +136,7 @@ class Guardian(_Form):
 class Address(_Form):
     district: str = Field(description="所在区（区代码）")
     road: str = Field(min_length=2, description="街路")
-    number: int = Field(ge=1, le=9999, description="门牌号")
+    number: int = Field(strict=True, ge=1, le=9999, description="门牌号")  # not true, not 1.0
     detail: str = Field(default="", max_length=60, description="楼栋、单元、室")
 
     @field_validator("detail")
@@ -183,6 +183,13 @@ class RegistrationRequest(_Form):
     private_school_id: str | None = Field(default=None, description="民办学校（只填一所）")
     school_preferences: list[str] = Field(default_factory=list, max_length=10, description="多校划片志愿")
     primary_school: str | None = Field(default=None, max_length=60, description="小学毕业学校（七年级）")
+
+    @field_validator("grade", mode="before")
+    @classmethod
+    def _whole_grade(cls, value: object) -> object:
+        if type(value) is not int:  # a Literal takes true for 1 and 1.0 for 1; a grade is a number
+            raise _rule("R-DATA-1", "年级须为数字1或7", "grade must be the number 1 or 7")
+        return value
 
     @field_validator("primary_school")
     @classmethod

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 from datetime import datetime
 from typing import Any
 
 from enrollment.core.config import SeasonConfig
-from enrollment.core.idcard import fold, mask
+from enrollment.core.idcard import mask
 from enrollment.core.phases import REGISTRATION_GATE
 from enrollment.core.ports import ChildKeyer, DuplicateChild, NotFound, Store
 from enrollment.registration.form import (
@@ -122,7 +121,7 @@ def receipt(item: dict[str, Any], config: SeasonConfig) -> dict[str, Any]:
         "status": item["status"],
         "status_zh": STATUS_ZH.get(item["status"], item["status"]),
         "created_at": item["created_at"],
-        "child": {"name": name[0] + "*" * (len(name) - 1), "id_number": item["masked_id"]},
+        "child": {"name": name[0] + "*" * (len(name) - 1), "id_number": mask(str(item["masked_id"]))},
         "school": {"id": school.id, "name": school.name} if school else None,
         "zone_id": item.get("zone_id"),
     }
@@ -136,30 +135,3 @@ def status(registration_id: str, *, config: SeasonConfig, store: Store) -> dict[
             [Violation("registration_id", "R-OPEN-1", "未找到该报名编号", "no registration with this id")],
             status=404,
         ) from None
-
-
-def require_guardian(
-    registration_id: str, id_number: str, *, config: SeasonConfig, store: Store, keyer: ChildKeyer
-) -> dict[str, Any]:
-    """The caller knows the child's ID number: its keyed hash matches the registration's (else 403)."""
-    try:
-        item = store.get_registration(registration_id)
-    except NotFound:
-        item = None
-    if item is not None:
-        id_type = str(item["request"]["child"].get("id_type", "resident"))
-        if hmac.compare_digest(
-            keyer.child_key(config.season, id_type, fold(id_number)), str(item["child_key"])
-        ):
-            return item
-    raise RegistrationRefused(  # the same answer whether the id or the number is wrong: it reveals nothing
-        [
-            Violation(
-                "id_number",
-                "R-DATA-2",
-                "报名编号与身份证号不匹配",
-                "registration id and ID number do not match",
-            )
-        ],
-        status=403,
-    )

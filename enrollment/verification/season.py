@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from enrollment.core.config import SeasonConfig
-from enrollment.core.ports import NotFound, Store, WorkFiles, put_batches
+from enrollment.core.ports import NotFound, Seeds, Store, WorkFiles, put_batches
 from enrollment.core.staff import StaffError, StaffMember
 from enrollment.verification import spotcheck
 from enrollment.verification.checks import (
@@ -164,9 +164,9 @@ def close(
 
 
 def draw_spot_checks(
-    config: SeasonConfig, season: str, *, vstore: VerificationStore, now: datetime
+    config: SeasonConfig, season: str, *, vstore: VerificationStore, seeds: Seeds, now: datetime
 ) -> dict[str, Any]:
-    """Each district's sample, drawn once with a fresh seed (a rerun keeps the recorded one)."""
+    """Each district's sample, drawn once with a fresh seed from `seeds` (a rerun keeps the recorded one)."""
     settings = config.verification
     drawn: dict[str, dict[str, Any]] = {}
     for d in config.districts:
@@ -177,7 +177,7 @@ def draw_spot_checks(
             season,
             d.code,
             settings.spot_check_rate,
-            spotcheck.new_seed(),
+            seeds.new_seed(f"spot-check/{season}/{d.code}"),
             now,
             minimum=settings.spot_check_minimum,
         )

@@ -42,7 +42,7 @@ def district_complaints(season: str, district: str) -> dict[str, Any]:
     }
 
 
-@app.post(f"{PREFIX}/complaints/<complaint_id>/answer")
+@app.post(f"{PREFIX}/complaints/<complaint_id>/answer", responses={201: {"description": "已答复"}})
 def answer(
     season: str, complaint_id: str, body: Annotated[complaints.AnswerRequest, Body()]
 ) -> Response[str]:

@@ -2,7 +2,9 @@
 
 `advance` is invoked by the EventBridge Scheduler at a phase's deadline, or through the admin API
 (`POST /admin/seasons/{season}/phases/{phase}/advance`, staff token) by the city bureau's staff.
-`GET /admin/seasons/{season}/phases` lists every phase with its deadline and gate for the console.
+`GET /admin/seasons/{season}/phases` lists every phase with its deadline and gate for the console;
+`GET /admin/seasons/{season}/districts/{district}/dead-letters` the workflow's items that failed for
+good (enrollment/core/deadletters.py), to the district's staff, the city and auditors.
 """
 
 from __future__ import annotations
@@ -11,22 +13,21 @@ import json
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from enrollment.adapters.observability import logger, observed
 from enrollment.adapters.wiring import Wiring, wiring
-from enrollment.core import clock, gates
-from enrollment.core.staff import Forbidden, StaffError
+from enrollment.core import clock, deadletters, gates
+from enrollment.core.staff import Forbidden, StaffError, require_read
 from enrollment.people import console
 from enrollment.registration import windows
-from functions.api import caller, invalid_request, json_response, refusal, require_season
+from functions.api import caller, json_response, refused_answer, require_season, resolver
 from functions.events import SeasonEvent, task
 
-admin = APIGatewayRestResolver(enable_validation=True)
+admin = resolver()  # gate refusals and invalid bodies: functions/api.py's one shape
 
 
 @admin.get("/admin/seasons/<season>/phases")
@@ -40,9 +41,24 @@ def season_phases(season: str) -> Response[str]:
             raise Forbidden("无权查看招生阶段", "forbidden: phases are for bureau staff and auditors")
         require_season(w.config, season)
     except StaffError as e:
-        return json_response(e.status, {"message": e.message_zh, "message_en": e.message_en})
+        return refused_answer(e)
     board = console.phase_board(w.config, w.store, season, clock.now())
     return json_response(200, {"season": season, "may_advance": staff.role == "city", "phases": board})
+
+
+@admin.get("/admin/seasons/<season>/districts/<district>/dead-letters")
+def dead_letters(season: str, district: str) -> Response[str]:
+    """The district's dead letters: the workflow's items (verification and notice batches, private
+    lotteries) that failed after their retries, with the error, the cause and when (R-DATA-2: the
+    district's own staff, the city and auditors)."""
+    w = wiring()
+    try:
+        require_read(caller(admin), district)
+        require_season(w.config, season)
+    except StaffError as e:
+        return refused_answer(e)
+    found = deadletters.listed(w.store, season, district)
+    return json_response(200, {"season": season, "district": district, "dead_letters": found})
 
 
 class GateOpenInput(SeasonEvent):
@@ -59,16 +75,6 @@ class ScheduledAdvance(SeasonEvent):
 class AdvanceRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(min_length=2, max_length=200, description="推进原因（谁审谁签字）")
-
-
-@admin.exception_handler(gates.GateError)
-def _gate_error(e: gates.GateError) -> Response[str]:
-    return _json(e.status, {"message": e.message_zh, "message_en": e.message_en})
-
-
-@admin.exception_handler(RequestValidationError)
-def _invalid(e: RequestValidationError) -> Response[str]:
-    return refusal(422, invalid_request(list(e.errors())))
 
 
 class ExtendRequest(BaseModel):

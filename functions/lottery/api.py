@@ -70,7 +70,7 @@ def state(season: str, school_id: str, grade: int) -> dict[str, Any]:
     return ceremony.view(w.config, season, school_id, grade, staff=caller(app), store=w.lotteries)
 
 
-@app.post(f"{PREFIX}/ceremonies/<school_id>/<grade>/steps/<step>")
+@app.post(f"{PREFIX}/ceremonies/<school_id>/<grade>/steps/<step>", responses={201: {"description": "已记录"}})
 def enter(
     season: str, school_id: str, grade: int, step: str, body: Annotated[StepInput, Body()]
 ) -> Response[str]:

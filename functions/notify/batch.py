@@ -30,4 +30,6 @@ def handler(request: BatchInput, w: Wiring) -> dict[str, Any]:
         now=clock.now(),
     )
     metrics.add_metric(name="NoticesIssued", unit="Count", value=out["issued"])
+    # notices no bundled font can draw: recorded for manual issue, listed to their districts
+    metrics.add_metric(name="NoticesManual", unit="Count", value=out["manual"])
     return out

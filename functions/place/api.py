@@ -5,6 +5,8 @@
 - `GET /admin/placement/{season}/districts/{district}/decisions`: the district's current decisions.
 - `POST /admin/placement/{season}/schools/{school}/arrivals`, `GET …/no-shows`: reporting day (R-NOTE-1).
 - `GET /admin/placement/{season}/districts/{district}/placements`: the district's children's places.
+- `GET /admin/placement/{season}/districts/{district}/manual-notices`: the district's admission notices
+  that could not be drawn (a name character no bundled font has), to issue by hand (R-NOTE-1).
 - `GET /admin/placement/{season}/archive`: the sealed archive's files with short-lived download links.
 """
 
@@ -41,7 +43,7 @@ class DecisionRequest(BaseModel):
     school_id: str | None = None
 
 
-@app.post(f"{PREFIX}/registrations/<registration_id>/decisions")
+@app.post(f"{PREFIX}/registrations/<registration_id>/decisions", responses={201: {"description": "已录入"}})
 def decide(season: str, registration_id: str, body: Annotated[DecisionRequest, Body()]) -> Response[str]:
     w = season_wiring(season)
     staff = caller(app)  # first: nobody unknown learns whether an id exists
@@ -99,6 +101,16 @@ def placements(season: str, district: str) -> dict[str, Any]:
     }
 
 
+@app.get(f"{PREFIX}/districts/<district>/manual-notices")
+def manual_notices(season: str, district: str) -> dict[str, Any]:
+    """The district's children whose admission notice the batch could not draw (R-NOTE-1): the bureau
+    issues these by hand. Each names the registration, the school, the verification code, the reason
+    and the characters' code points (no name: the bureau looks the child up by registration id)."""
+    w = season_wiring(season)
+    require_read(caller(app), district)
+    return {"district": district, "notices": w.notices.manual_notices(season, district)}
+
+
 @app.get(f"{PREFIX}/archive")
 def archive(season: str) -> dict[str, Any]:
     """The sealed archive (R-OPEN-1): its manifest's files, the signature and the public key, each with
@@ -135,7 +147,7 @@ def _placed_at(season: str) -> dict[str, str | None]:
     }
 
 
-@app.post(f"{PREFIX}/schools/<school_id>/arrivals")
+@app.post(f"{PREFIX}/schools/<school_id>/arrivals", responses={201: {"description": "已登记报到"}})
 def arrivals(season: str, school_id: str, body: Annotated[ArrivalsRequest, Body()]) -> Response[str]:
     """Reporting day (R-NOTE-1): the school's children who came with their notice, recorded once."""
     w = season_wiring(season)

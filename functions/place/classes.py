@@ -25,5 +25,6 @@ def handler(request: SeasonEvent, w: Wiring) -> dict[str, Any]:
         arrivals=w.placements,
         registrations=w.store,
         signer=w.signer,
+        seeds=w.seeds,
         now=clock.now(),
     )

@@ -28,6 +28,7 @@ def handler(request: SeasonEvent, w: Wiring) -> dict[str, Any]:
             lotteries=w.lotteries,
             placements=w.placements,
             archive=w.archive,
+            seeds=w.seeds,
             now=clock.now(),
         )
     except SelfCheckFailed as e:

@@ -1,8 +1,11 @@
 """The family's routes after registration: SMS code, session, status, notice, decline, complaints.
 
 Everything about one child needs that child's parent session (`Authorization: Bearer <token>`),
-issued for a one-time SMS code (enrollment/people/parents.py); notice and decline still also accept the
-child's ID number instead, as before. Every refusal about who the caller is is one uniform 401.
+issued for a one-time SMS code (enrollment/people/parents.py). The child's ID number proves nothing
+after registration (it is guessable from a masked one): a body that carries one is refused like any
+request without a session. Every refusal about who the caller is is one uniform 401; every proof
+(code request, code, token) is counted per client (its source IP) and per registration id, and a
+client past its limits is answered 429 with `Retry-After` (`parents.admit`, `count_failure`).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path as PathParam
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from enrollment.adapters.observability import logger
+from enrollment.adapters.observability import logger, metrics
 from enrollment.adapters.wiring import wiring
 from enrollment.core import clock
 from enrollment.core.ports import NotFound
@@ -45,46 +48,79 @@ class SessionRequest(BaseModel):
     code: str = Field(pattern=r"^\d{6}$", description="短信验证码（6位数字）")
 
 
-# The child's ID number proves the family where no parent session does (notice and decline).
-ChildIdNumber = Annotated[
-    str | None,
-    Field(
-        min_length=6,
-        max_length=32,
-        description="学生身份证号（或护照号），证明是本人家庭；已凭短信验证码登录可不填",
-    ),
-]
+# Unknown fields are let through validation only to be refused after the session check (`_family`):
+# an old client's `id_number` then gets the same 401 as any request without a session, not a 422
+# that would tell it apart. The published schema stays closed.
+_CLOSED = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": False})
 
 
 class DeclineRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    id_number: ChildIdNumber = None
+    model_config = _CLOSED
     reason: str = Field(default="", max_length=200, description="放弃原因（可不填）")
 
 
 class NoticeRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    id_number: ChildIdNumber = None
+    model_config = _CLOSED
+
+
+def _family(registration_id: str, body: BaseModel) -> None:
+    """The caller is the child's family by its parent session, and nothing else. The child's ID number
+    is no proof (it was, once): sent without a session it is counted as a failed proof and refused
+    like a bad session; any field the model does not name is refused after the session check."""
+    extra = dict(body.model_extra or {})
+    if "id_number" in extra and parents.bearer(router.current_event.headers.get("Authorization")) is None:
+        client = client_ip()
+        parents.admit(client, store=wiring().parents, now=clock.now())
+        _failed(client, registration_id, "id number")
+        raise parents.NotAuthenticated
+    _session(registration_id)
+    if extra:
+        raise RegistrationRefused(
+            [
+                Violation(
+                    name, "R-DATA-1", f"未知字段“{name}”，不予接收", f"unknown field {name!r} is not accepted"
+                )
+                for name in sorted(extra)
+            ],
+            status=422,
+        )
+
+
+def client_ip() -> str:
+    """The caller's address as API Gateway saw it (`requestContext.identity.sourceIp`)."""
+    identity = router.current_event.request_context.identity
+    return str(identity.source_ip or "unknown")
 
 
 def _session(registration_id: str) -> parents.ParentSession:
+    """The parent session of the request's bearer token. A token presented is a proof: a locked-out
+    client gets 429, a bad token counts against the client and the registration id."""
     w = wiring()
-    return parents.authenticate(
-        registration_id,
-        router.current_event.headers.get("Authorization"),
-        store=w.parents,
-        secret=w.parent_secret,
-        now=clock.now(),
-    )
+    authorization = router.current_event.headers.get("Authorization")
+    if parents.bearer(authorization) is None:
+        raise parents.NotAuthenticated  # no proof at all: nothing to count
+    now, client = clock.now(), client_ip()
+    parents.admit(client, store=w.parents, now=now)
+    try:
+        return parents.authenticate(
+            registration_id, authorization, store=w.parents, secret=w.parent_secret, now=now
+        )
+    except parents.NotAuthenticated:
+        _failed(client, registration_id, "session token")
+        raise
 
 
-def _family(registration_id: str, id_number: str | None) -> None:
-    """The caller is the child's family: by the parent session, else by the child's ID number."""
+def _failed(client: str, registration_id: str, proof: str) -> None:
     w = wiring()
-    if router.current_event.headers.get("Authorization") or id_number is None:
-        _session(registration_id)
+    locked = parents.count_failure(client, registration_id, store=w.parents, now=clock.now())
+    if locked:
+        logger.warning(
+            "parent proofs locked out",
+            extra={"client_ip": client, "registration_id": registration_id, "proof": proof},
+        )
+        metrics.add_metric(name="ParentProofLockout", unit="Count", value=1)
     else:
-        registrar.require_guardian(registration_id, id_number, config=w.config, store=w.store, keyer=w.keyer)
+        logger.info("parent proof refused", extra={"registration_id": registration_id, "proof": proof})
 
 
 @router.post(
@@ -94,6 +130,7 @@ def _family(registration_id: str, id_number: str | None) -> None:
 )
 def send_code(registration_id: RegistrationId) -> Response[str]:
     w = wiring()
+    parents.count_code_request(client_ip(), store=w.parents, now=clock.now())
     try:
         phones: list[str] | None = parents.guardian_phones(w.store.get_registration(registration_id))
     except NotFound:
@@ -117,13 +154,20 @@ def send_code(registration_id: RegistrationId) -> Response[str]:
     responses={
         200: {"description": "token（Bearer）与有效秒数"},
         401: {"description": "验证码不正确或已失效"},
+        429: {"description": "尝试次数过多，请稍后再试"},
     },
 )
 def open_session(registration_id: RegistrationId, body: Annotated[SessionRequest, Body()]) -> dict[str, Any]:
     w = wiring()
-    token, session = parents.open_session(
-        registration_id, body.code, store=w.parents, secret=w.parent_secret, now=clock.now()
-    )
+    client = client_ip()
+    parents.admit(client, store=w.parents, now=clock.now())
+    try:
+        token, session = parents.open_session(
+            registration_id, body.code, store=w.parents, secret=w.parent_secret, now=clock.now()
+        )
+    except parents.NotAuthenticated:
+        _failed(client, registration_id, "sms code")
+        raise
     return {
         "token": token,
         "token_type": "Bearer",
@@ -132,7 +176,12 @@ def open_session(registration_id: RegistrationId, body: Annotated[SessionRequest
     }
 
 
-@router.delete("/api/registrations/<registration_id>/session", summary="退出登录", security=SESSION)
+@router.delete(
+    "/api/registrations/<registration_id>/session",
+    summary="退出登录",
+    responses={204: {"description": "已退出"}},
+    security=SESSION,
+)
 def end_session(registration_id: RegistrationId) -> Response[str]:
     w = wiring()
     w.parents.end_session(_session(registration_id).token_hash)
@@ -159,6 +208,8 @@ def read(registration_id: RegistrationId) -> dict[str, Any]:
     answer["lottery"] = ceremony.family_view(w.config, w.lotteries, registration_id)
     answer["placement"] = routes.family_view(w.config, w.placements.placed(registration_id))
     issued = w.notices.notice(registration_id)
+    if issued and issued.get("status") == "manual":  # to be issued by hand by the district bureau
+        issued = None
     answer["notice"] = (
         {"issued_at": issued["issued_at"], "sms_sent": bool(issued.get("sms_message_id"))} if issued else None
     )
@@ -169,11 +220,11 @@ def read(registration_id: RegistrationId) -> dict[str, Any]:
 @router.post(
     "/api/registrations/<registration_id>/decline",
     summary="放弃民办学校录取（名额由候补第一位递补）",
-    responses={200: {"description": "已放弃"}},
+    responses={200: {"description": "已放弃"}, 401: {"description": "未登录或登录已失效"}},
     security=SESSION,
 )
 def decline(registration_id: RegistrationId, body: Annotated[DeclineRequest, Body()]) -> dict[str, Any]:
-    _family(registration_id, body.id_number)
+    _family(registration_id, body)
     w = wiring()
     result = ceremony.decline(
         w.config, registration_id, actor="guardian", reason=body.reason, store=w.lotteries, now=clock.now()
@@ -187,15 +238,18 @@ def decline(registration_id: RegistrationId, body: Annotated[DeclineRequest, Bod
 
 @router.post(
     "/api/registrations/<registration_id>/notice",
-    summary="下载入学通知书（已登录，或凭报名编号和学生身份证号）",
-    responses={200: {"description": "通知书下载链接（10分钟内有效）"}},
+    summary="下载入学通知书（须先凭短信验证码登录）",
+    responses={
+        200: {"description": "通知书下载链接（10分钟内有效）"},
+        401: {"description": "未登录或登录已失效"},
+    },
     security=SESSION,
 )
 def notice(registration_id: RegistrationId, body: Annotated[NoticeRequest, Body()]) -> dict[str, Any]:
-    _family(registration_id, body.id_number)
+    _family(registration_id, body)
     w = wiring()
     issued = w.notices.notice(registration_id)
-    if issued is None:
+    if issued is None or issued.get("status") == "manual":  # a manual notice comes from the bureau
         raise RegistrationRefused(
             [
                 Violation(

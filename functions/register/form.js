@@ -382,6 +382,10 @@ async function loadStatus() {
       ["候补位置", l.waitlist_position ? `当前候补第${l.waitlist_position}位` : null],
     ]);
   }
+  const admitted = !!l && PRIVATE_ADMITTED.includes(l.outcome);
+  show($("decline-box"), admitted);
+  if (admitted) $("decline-school").textContent = l.school_name;
+  closeDecline();
   const p = d.placement;
   $("placement").innerHTML = p
     ? `<dl class="facts">${facts([["录取学校", p.school_name || "—"], ["学校地址", p.school_address], ["录取方式", p.route_zh], ["统筹原因", p.reason_zh]])}</dl>`
@@ -408,6 +412,38 @@ async function downloadNotice() {
     ? `<a href="${esc(r.data.download_url)}" target="_blank" rel="noopener">打开入学通知书（10分钟内有效）</a><br>验证码：${esc(r.data.verification_code)}`
     : esc(r.data.message);
 }
+
+// ---------------------------------------------------------------- declining a private seat
+// Only signed in (the session token is the one proof); confirmed first, as it cannot be undone.
+const PRIVATE_ADMITTED = ["admitted-without-draw", "admitted", "admitted-from-waitlist"];
+function closeDecline() {
+  show($("decline-confirm"), false);
+  $("decline-start").setAttribute("aria-expanded", "false");
+  $("decline_reason").value = "";
+  clearErrors($("decline-confirm"));
+}
+$("decline-start").addEventListener("click", () => {
+  $("decline-result").textContent = "";
+  show($("decline-confirm"), true);
+  $("decline-start").setAttribute("aria-expanded", "true");
+  $("decline-question").focus();
+});
+$("decline-no").addEventListener("click", () => { closeDecline(); $("decline-start").focus(); });
+$("decline-yes").addEventListener("click", async () => {
+  const s = session();
+  if (!s) { renderSignedOut(); return; }
+  const reason = $("decline_reason").value.trim();
+  const r = await api("POST", `api/registrations/${encodeURIComponent(s.rid)}/decline`, reason ? { reason } : {}, s.token);
+  if (r.status === 401) { setSession(null); renderSignedOut("登录已过期，请重新获取验证码。"); return; }
+  if (r.status !== 200) {
+    clearErrors($("decline-confirm"));
+    (r.data.errors || []).forEach((e) => placeError(e, $("decline-confirm")));
+    $("decline-result").textContent = r.data.message;
+    return;
+  }
+  await loadStatus();
+  $("decline-result").textContent = "已放弃民办学校录取，名额已由候补递补；区教育局将统筹安排入学学校。";
+});
 
 // ---------------------------------------------------------------- seat warnings (R-WARN-1)
 let warningsData = null;

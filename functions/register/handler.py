@@ -7,7 +7,7 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Body
@@ -23,13 +23,11 @@ from enrollment.lottery import ceremony
 from enrollment.people import parents
 from enrollment.registration import demand, registrar
 from enrollment.registration.form import RegistrationRefused, RegistrationRequest, Violation
-from functions.api import invalid_request, refusal
+from functions.api import invalid_request, refusal, resolver, with_refusals
 from functions.register.family import router
 from functions.register.public import season_info
 
-app = APIGatewayRestResolver(
-    enable_validation=True, serializer=lambda obj: json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-)
+app = resolver()
 HERE = Path(__file__).parent
 WEB = HERE.parent / "web"  # what the portal shares with the console's pages
 
@@ -114,10 +112,15 @@ def _not_authenticated(e: parents.NotAuthenticated) -> Response[str]:
 
 @app.exception_handler(parents.RateLimited)
 def _rate_limited(e: parents.RateLimited) -> Response[str]:
-    zh = f"验证码发送过于频繁，请{e.retry_after}秒后再试"
-    response = refusal(
-        429, [Violation("registration_id", "R-DATA-2", zh, f"too many codes; retry in {e.retry_after} s")]
-    )
+    """Too many codes for this id, or this client is locked out: the same for every id."""
+    if e.lockout:
+        minutes = -(-e.retry_after // 60)
+        zh = f"尝试次数过多，请{minutes}分钟后再试"
+        en = f"too many tries from this network; retry in {e.retry_after} s"
+    else:
+        zh = f"验证码发送过于频繁，请{e.retry_after}秒后再试"
+        en = f"too many codes; retry in {e.retry_after} s"
+    response = refusal(429, [Violation("registration_id", "R-DATA-2", zh, en)])
     response.headers["Retry-After"] = str(e.retry_after)
     return response
 
@@ -143,13 +146,15 @@ def openapi() -> Response[str]:
 
 
 def openapi_json() -> str:
-    return app.get_openapi_json_schema(
+    """The parents' API (the whole API's document: functions/openapi.py), with every refusal."""
+    doc = app.get_openapi_json_schema(
         title="义务教育招生入学 报名接口 / Enrollment registration API",
         version="1",
         security_schemes={
             "parentSession": HTTPBearer(description="凭短信验证码登录所得的 token（30分钟内有效）")
         },
     )
+    return json.dumps(with_refusals(json.loads(doc)), ensure_ascii=False)
 
 
 def _submit(req: RegistrationRequest) -> dict[str, Any]:

@@ -32,14 +32,16 @@ class DecisionRequest(BaseModel):
     action: DecisionAction = Field(description="confirm 确认 / override 改判")
     outcome: Literal["eligible", "not-eligible"] | None = None
     zone_id: str | None = None
-    priority_verified: bool | None = Field(default=None, description="政策性照顾资格是否核实（R-PRIO-1）")
+    priority_verified: bool | None = Field(
+        default=None, strict=True, description="政策性照顾资格是否核实（R-PRIO-1）"
+    )
     reason: str = Field(default="", max_length=500, description="理由（谁审谁签字）")
 
 
 class VisitAnswer(BaseModel):
     model_config = ConfigDict(extra="forbid")
     registration_id: str
-    lives_there: bool = Field(description="实际居住")
+    lives_there: bool = Field(strict=True, description="实际居住")  # true or false, never 1 or "yes"
     visited_on: date
     visitor: str = Field(min_length=1, max_length=60, description="核查人")
 
@@ -82,7 +84,7 @@ def registrations(season: str, district: str) -> dict[str, Any]:
     }
 
 
-@app.post(f"{PREFIX}/registrations/<registration_id>/decisions")
+@app.post(f"{PREFIX}/registrations/<registration_id>/decisions", responses={201: {"description": "已签字"}})
 def decide(season: str, registration_id: str, body: Annotated[DecisionRequest, Body()]) -> Response[str]:
     w = season_wiring(season)
     decision = review.decide(
@@ -107,7 +109,9 @@ def history(season: str, registration_id: str) -> dict[str, Any]:
     return {"registration_id": registration_id, "decisions": [d.model_dump(mode="json") for d in decisions]}
 
 
-@app.post(f"{PREFIX}/districts/<district>/spot-checks/<registration_id>")
+@app.post(
+    f"{PREFIX}/districts/<district>/spot-checks/<registration_id>", responses={201: {"description": "已记录"}}
+)
 def spot_check(
     season: str, district: str, registration_id: str, body: Annotated[SpotCheckRequest, Body()]
 ) -> Response[str]:
@@ -140,7 +144,7 @@ def spot_check_summary(season: str, district: str) -> dict[str, Any]:
     }
 
 
-@app.post("/agency/community/visits")
+@app.post("/agency/community/visits", responses={201: {"description": "已记录"}})
 def community_visit(body: Annotated[VisitAnswer, Body()]) -> Response[str]:
     """The community office's system answers a requested home visit (R-VER-2: source, time, who)."""
     staff = caller(app)

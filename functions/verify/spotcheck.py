@@ -12,4 +12,4 @@ from functions.events import SeasonEvent, task
 
 @task(SeasonEvent, log="spot-check drawn")
 def handler(request: SeasonEvent, w: Wiring) -> dict[str, Any]:
-    return draw_spot_checks(w.config, request.season, vstore=w.verification, now=clock.now())
+    return draw_spot_checks(w.config, request.season, vstore=w.verification, seeds=w.seeds, now=clock.now())

@@ -23,6 +23,7 @@ import boto3
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, expect
 
+from enrollment.adapters.lottery_store import DynamoLotteryStore
 from enrollment.core import idcard, names
 from enrollment.core.clock import SimulatedClock
 from enrollment.core.config import SeasonConfig
@@ -584,6 +585,61 @@ def test_the_seat_warnings_page(ui: Session, season: SeasonConfig) -> None:
 
 
 # Complaints (R-OPEN-1) -------------------------------------------------------------------------
+
+
+def test_a_family_declines_a_private_seat_signed_in_after_confirming(
+    ui: Session, season: SeasonConfig
+) -> None:
+    # Given a child the private school admitted, and the next child on its waitlist
+    private = next(s for s in season.schools if s.kind == "private" and s.plan(1))
+    body = valid_body(season, category="private", private_school_id=private.id)
+    rid = ui.send("POST", "api/registrations", body)[1]["registration_id"]
+    waiting = "R-AAAA-BBBB-CCCC-DDDD"
+    lotteries = DynamoLotteryStore(ui.rt.table_name)
+    base = {"season": season.season, "school_id": private.id, "grade": 1, "district": private.district}
+    with ui.lock:
+        lotteries.put_school({**base, "ranking": [rid, waiting], "seats": 1, "next_waitlist_rank": 2})
+        lotteries.put_outcome({**base, "registration_id": rid, "outcome": "admitted", "rank": 1, "seats": 1})
+        lotteries.put_outcome(
+            {**base, "registration_id": waiting, "outcome": "waitlisted", "rank": 2, "seats": 1}
+        )
+    page = ui.page
+
+    # The ID number proves nothing: declining with it is refused like any request without a session
+    assert (
+        ui.send("POST", f"api/registrations/{rid}/decline", {"id_number": body["child"]["id_number"]})[0]
+        == 401
+    )
+
+    # Signed in, the family sees the admission and a way to decline it, asked to confirm first
+    sign_in_in_page(ui, rid)
+    expect(page.locator("#lottery")).to_contain_text("派位录取")
+    page.get_by_role("button", name="放弃民办学校录取").click()
+    confirm = page.locator("#decline-confirm")
+    expect(confirm).to_be_visible()
+    expect(confirm).to_contain_text(f"确定放弃{private.name}的录取吗？")
+    assert axe_violations(page) == []
+    ui.shoot("decline-confirm")
+    # cancelling sends nothing
+    page.get_by_role("button", name="取消").click()
+    expect(confirm).to_be_hidden()
+    assert not [p for p in ui.posted if "decline" in p]
+
+    # When they confirm, with a reason, the seat goes to the waitlist and the page says so
+    page.get_by_role("button", name="放弃民办学校录取").click()
+    page.get_by_label("放弃原因（可不填）").fill("家庭搬迁")
+    with page.expect_request(lambda r: r.url.endswith("/decline")) as sent:
+        page.get_by_role("button", name="确认放弃").click()
+    request = sent.value
+    assert request.headers.get("authorization", "").startswith("Bearer ")
+    assert json.loads(request.post_data or "{}") == {"reason": "家庭搬迁"}  # no ID number
+    expect(page.locator("#decline-result")).to_contain_text("已放弃民办学校录取")
+    expect(page.locator("#lottery")).to_contain_text("已放弃")
+    expect(page.locator("#decline-box")).to_be_hidden()
+    with ui.lock:
+        assert (lotteries.outcome(waiting) or {})["outcome"] == "admitted-from-waitlist"
+    assert axe_violations(page) == []
+    assert ui.console_errors == []
 
 
 def test_a_complaint_is_filed_answered_by_the_district_and_read_by_the_family(

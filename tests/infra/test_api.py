@@ -13,6 +13,7 @@ from infra.api import (
     ADMIN_RATE_LIMIT,
     BURST_LIMIT,
     COMPLAINTS_PATH,
+    DEAD_LETTERS_PATH,
     EXTEND_PATH,
     LOTTERY_PATH,
     ME_PATH,
@@ -33,6 +34,15 @@ PUBLIC = {
     ("/form.css", "GET"),
     ("/common.js", "GET"),
     ("/api/{proxy+}", "ANY"),
+    # the family's proofs, each its own resource with its own throttle, and the routes beside them
+    ("/api/registrations/{registration_id}/code", "POST"),
+    ("/api/registrations/{registration_id}/session", "POST"),
+    ("/api/registrations/{registration_id}/session", "DELETE"),
+    ("/api/registrations/{registration_id}/notice", "POST"),
+    ("/api/registrations/{registration_id}/decline", "POST"),
+    ("/api/registrations", "ANY"),
+    ("/api/registrations/{registration_id}", "ANY"),
+    ("/api/registrations/{registration_id}/{proxy+}", "ANY"),
 }
 CONSOLE_PAGES = {("/console", "GET"), ("/console/{proxy+}", "GET")}
 ADMIN = (ADMIN_PATH, "POST")
@@ -43,12 +53,14 @@ LOTTERY = ("/admin/lottery/{proxy+}", "ANY")
 PLACEMENT = ("/admin/placement/{proxy+}", "ANY")
 COMPLAINTS = ("/admin/complaints/{proxy+}", "ANY")
 PHASES = ("/admin/seasons/{season}/phases", "GET")
+DEAD_LETTERS = ("/admin/seasons/{season}/districts/{district}/dead-letters", "GET")
 ME = ("/admin/me", "GET")
 # every staff route and the function it reaches
 STAFF = {
     ADMIN: "gate-advance",
     EXTEND: "gate-advance",
     PHASES: "gate-advance",
+    DEAD_LETTERS: "gate-advance",
     ME: "console",
     VERIFICATION: "verify-api",
     LOTTERY: "lottery-api",
@@ -63,13 +75,23 @@ def _targets(props: dict[str, Any], fn_id: str) -> bool:
 
 
 def test_exactly_these_routes(raw):
-    assert (VERIFICATION[0], VISITS[0], LOTTERY[0], PLACEMENT[0], COMPLAINTS[0], PHASES[0], ME[0]) == (
+    assert (
+        VERIFICATION[0],
+        VISITS[0],
+        LOTTERY[0],
+        PLACEMENT[0],
+        COMPLAINTS[0],
+        PHASES[0],
+        DEAD_LETTERS[0],
+        ME[0],
+    ) == (
         VERIFICATION_PATH,
         VISITS_PATH,
         LOTTERY_PATH,
         PLACEMENT_PATH,
         COMPLAINTS_PATH,
         PHASES_PATH,
+        DEAD_LETTERS_PATH,
         ME_PATH,
     )
     assert set(api_methods(raw)) == {*PUBLIC, *CONSOLE_PAGES, *STAFF, VISITS}
@@ -243,5 +265,14 @@ def test_stage_logs_access_traces_and_throttles(synth, raw):
     assert everything["DataTraceEnabled"] is False  # bodies carry personal data (R-DATA-2)
     admin = settings[("/~1admin~1seasons~1{season}~1phases~1{phase}~1advance", "POST")]
     assert admin["ThrottlingRateLimit"] == ADMIN_RATE_LIMIT
+    # every proof a family presents has its own, lower throttle (docs/ACCESS.md)
+    proofs = {"code": ("POST",), "session": ("POST", "DELETE"), "notice": ("POST",), "decline": ("POST",)}
+    for proof, methods in proofs.items():
+        for method in methods:
+            path = "/~1api~1registrations~1{registration_id}~1" + proof
+            setting = settings[(path, method)]
+            rate, burst = setting["ThrottlingRateLimit"], setting["ThrottlingBurstLimit"]
+            assert 0 < rate <= 20 and rate <= burst <= 40 and rate < RATE_LIMIT, (proof, method)
+            assert (path[1:].replace("~1", "/"), method) in api_methods(raw)  # a real method
     _, account = only(raw, "AWS::ApiGateway::Account")  # access logging needs the account's log role
     assert account["Properties"]["CloudWatchRoleArn"]

@@ -104,6 +104,8 @@ EXPECTED_ACTIONS = {
     | LOGS
     | XRAY
     | {"states:SendTaskSuccess", "states:SendTaskFailure"},
+    # the workflow's dead letters: reads the failed batch's registrations, writes one record per district
+    "dead-letter": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY,
 }
 
 
@@ -115,6 +117,9 @@ def test_every_function_in_the_spec_list_is_built_the_same_way(synth, raw, confi
     assert set(EXPECTED_ACTIONS) == {spec.key for spec in FUNCTIONS} == set(ACCESS)
     assert len(resources(raw, "AWS::Lambda::Function")) == len(FUNCTIONS)
     layer = ref(synth.stack.functions.layer)
+    # the extra layers go where their packages are imported (tests/unit/test_handler_imports.py)
+    assert {key for key, access in ACCESS.items() if access.solver} == {"place"}
+    assert {key for key, access in ACCESS.items() if access.notice} == {"notify-batch"}
     for spec in FUNCTIONS:
         fn_id = function_by_name(raw, function_name(config.name, spec.key))
         props = raw["Resources"][fn_id]["Properties"]
@@ -124,9 +129,11 @@ def test_every_function_in_the_spec_list_is_built_the_same_way(synth, raw, confi
         assert props["Timeout"] == spec.timeout_s
         assert props["Architectures"] == ["x86_64"]
         assert props["TracingConfig"] == {"Mode": "Active"}
-        # the OR-Tools layer only where the min-cost flow runs (Lambda's 250 MB limit)
+        # the OR-Tools layer only where the min-cost flow runs, the fpdf2 layer only where notices
+        # are drawn (Lambda's 250 MB limit)
         solver = [{"Ref": ref(synth.stack.functions.solver_layer)}] if ACCESS[spec.key].solver else []
-        assert props["Layers"] == [{"Ref": layer}, *solver]
+        notice = [{"Ref": ref(synth.stack.functions.notice_layer)}] if ACCESS[spec.key].notice else []
+        assert props["Layers"] == [{"Ref": layer}, *solver, *notice]
         log_group_id = props["LoggingConfig"]["LogGroup"]["Ref"]
         log_group = raw["Resources"][log_group_id]["Properties"]
         assert log_group["LogGroupName"] == f"/aws/lambda/{function_name(config.name, spec.key)}"
@@ -189,6 +196,7 @@ def test_environment_carries_only_what_each_function_uses(synth, raw):
         "seal": {"ARCHIVE_BUCKET", "SIGNING_KEY_ID"},
         "notify-prepare": {"ARCHIVE_BUCKET", "WORK_BUCKET"},
         "notify-batch": {"WORK_BUCKET", "CHILD_KEY_ID"},
+        "dead-letter": set(),
     }
     assert set(expected) == set(ACCESS)
     for key, names in expected.items():
@@ -356,18 +364,30 @@ def test_code_asset_holds_only_runtime_code(app_synth):
     for spec in FUNCTIONS:  # every handler module is in the asset
         module = spec.handler.rsplit(".", 1)[0]
         assert module.replace(".", "/") + ".py" in files, spec.handler
-    # and the dependency layers are the pip-built folders, python/ only: the common one, and the
-    # solver (OR-Tools, no pandas) for the place function; together under Lambda's 250 MB
-    dirs = [
-        app_synth.outdir / f"asset.{layer['Properties']['Content']['S3Key'].removesuffix('.zip')}"
-        for layer in resources(template, "AWS::Lambda::LayerVersion").values()
-    ]
-    assert all({p.name for p in d.iterdir()} == {"python"} for d in dirs)
-    [common] = [d for d in dirs if (d / "python" / "aws_lambda_powertools").is_dir()]
-    [solver] = [d for d in dirs if (d / "python" / "ortools").is_dir()]
+    # and the dependency layers are the pip-built folders, python/ only: the common one, the solver
+    # (OR-Tools, no pandas) for the place function and the notice layer (fpdf2) for notify-batch
+    dirs = {
+        layer_id: app_synth.outdir / f"asset.{layer['Properties']['Content']['S3Key'].removesuffix('.zip')}"
+        for layer_id, layer in resources(template, "AWS::Lambda::LayerVersion").items()
+    }
+    assert len(dirs) == 3
+    assert all({p.name for p in d.iterdir()} == {"python"} for d in dirs.values())
+    [common] = [d for d in dirs.values() if (d / "python" / "aws_lambda_powertools").is_dir()]
+    [solver] = [d for d in dirs.values() if (d / "python" / "ortools").is_dir()]
+    [notice] = [d for d in dirs.values() if (d / "python" / "fpdf").is_dir()]
     assert not (solver / "python" / "pandas").exists()
-    size = sum(f.stat().st_size for d in (common, solver, asset) for f in d.rglob("*") if f.is_file())
-    assert size < 250 * 1024 * 1024, size
+    assert not (common / "python" / "fpdf").exists() and not (common / "python" / "fontTools").exists()
+    # each function with its layers and the code under Lambda's 250 MB unzipped: `place` (common and
+    # solver layers) and `notify-batch` (common and notice layers) are the largest
+    size = {d: sum(f.stat().st_size for f in d.rglob("*") if f.is_file()) for d in (*dirs.values(), asset)}
+    totals: dict[str, int] = {}
+    for spec in FUNCTIONS:
+        fn_id = function_by_name(template, function_name("jilin-2023", spec.key))
+        layers = [dirs[layer["Ref"]] for layer in template["Resources"][fn_id]["Properties"]["Layers"]]
+        access = ACCESS[spec.key]
+        assert layers == [common, *([solver] if access.solver else []), *([notice] if access.notice else [])]
+        totals[spec.key] = size[asset] + sum(size[d] for d in layers)
+    assert all(total < 250 * 1024 * 1024 for total in totals.values()), totals
 
 
 def test_gate_advance_may_move_only_this_seasons_deadline_schedules_and_pass_only_their_role(

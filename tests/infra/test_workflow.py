@@ -107,6 +107,7 @@ def test_state_machine_role_invokes_only_the_functions_its_definition_names(synt
         "classes",
         "notify-prepare",
         "notify-batch",
+        "dead-letter",
         "gate-open",
         "close-registration",
         "verify-prepare",
@@ -182,3 +183,69 @@ def test_no_other_role_may_start_the_workflow(raw):
             continue
         statements = policy["Properties"]["PolicyDocument"]["Statement"]
         assert "states:StartExecution" not in allowed_actions(statements), logical_id
+
+
+TRANSIENT = {
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+    "StoreUnavailable",
+}
+MAPS = {"VerifyRegistrations": "verification", "PrivateLotteries": "lottery", "SendNotices": "notices"}
+
+
+def _tasks(states: dict) -> dict:
+    """Every Task state, those of the Maps' item processors too."""
+    found = {}
+    for name, state in states.items():
+        if state["Type"] == "Task":
+            found[name] = state
+        if state["Type"] == "Map":
+            found |= _tasks(state["ItemProcessor"]["States"])
+    return found
+
+
+def test_every_task_retries_lambda_errors_timeouts_and_throttling_with_backoff():
+    definition = json.loads(STATE_MACHINE_FILE.read_text(encoding="utf-8"))
+    for name, task in _tasks(definition["States"]).items():
+        retried = {e for r in task["Retry"] for e in r["ErrorEquals"]}
+        assert TRANSIENT | {"Sandbox.Timedout"} <= retried, name
+        assert "States.ALL" not in retried, name  # a bug is not retried: it goes to the dead letters
+        for r in task["Retry"]:
+            assert r["IntervalSeconds"] >= 2 and r["BackoffRate"] >= 2 and r["MaxAttempts"] >= 2, name
+
+
+def test_every_map_item_that_fails_for_good_is_a_dead_letter_and_the_map_goes_on():
+    definition = json.loads(STATE_MACHINE_FILE.read_text(encoding="utf-8"))
+    for map_name, phase in MAPS.items():
+        state = definition["States"][map_name]
+        assert not {k for k in state if k.startswith("ToleratedFailure")}, map_name  # each item is caught
+        states = state["ItemProcessor"]["States"]
+        recorders = {
+            n
+            for n, s in states.items()
+            if s["Type"] == "Task" and s["Parameters"]["FunctionName"] == "${DeadLetterFunctionArn}"
+        }
+        assert len(recorders) == 1, map_name
+        (recorder,) = recorders
+        # every other task of the item ends, after its retries, at the recorder: States.ALL is its last Catch
+        for name, task in states.items():
+            if task["Type"] != "Task" or name == recorder:
+                continue
+            last = task["Catch"][-1]
+            assert last["ErrorEquals"] == ["States.ALL"] and last["Next"] == recorder, (map_name, name)
+            assert last["ResultPath"] == "$.failure", (map_name, name)
+        # the recorder names the season, the phase, the item and the failure, and ends the item
+        record = states[recorder]
+        payload = record["Parameters"]["Payload"]
+        assert payload["phase"] == phase and payload["failure.$"] == "$.failure"
+        assert payload["season.$"] == "$.season"
+        assert {"registration_ids.$"} <= set(payload) or {"school_id.$", "grade.$"} <= set(payload)
+        assert record["End"] is True
+        retried = {e for r in record["Retry"] for e in r["ErrorEquals"]}
+        assert retried >= TRANSIENT
+        # a dead letter that cannot be written either does not fail the Map: a Pass state ends the item
+        (catch,) = record["Catch"]
+        assert catch["ErrorEquals"] == ["States.ALL"]
+        assert states[catch["Next"]]["Type"] == "Pass" and states[catch["Next"]]["End"] is True

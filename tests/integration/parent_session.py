@@ -23,9 +23,15 @@ _tokens: weakref.WeakKeyDictionary[EmbeddedSeason, dict[str, tuple[str, datetime
 
 
 def family_call(
-    rt: EmbeddedSeason, method: str, path: str, body: Any = None, token: str | None = None
+    rt: EmbeddedSeason,
+    method: str,
+    path: str,
+    body: Any = None,
+    token: str | None = None,
+    source_ip: str = "127.0.0.1",
 ) -> tuple[int, Any, dict[str, str]]:
-    """A request to the register function as API Gateway sends it, with the family's bearer token."""
+    """A request to the register function as API Gateway sends it, with the family's bearer token,
+    from `source_ip` (API Gateway's `requestContext.identity.sourceIp`)."""
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
@@ -37,6 +43,7 @@ def family_call(
         resource="/api/{proxy+}",
         path_parameters={"proxy": path.removeprefix("/api/")},
         headers=headers,
+        source_ip=source_ip,
     )
     text = r.get("body") or ""
     sent = {k.lower(): str(v) for k, v in (r.get("headers") or {}).items()}
@@ -66,13 +73,17 @@ def last_code(rt: EmbeddedSeason, registration_id: str) -> str | None:
     return None
 
 
-def sign_in(rt: EmbeddedSeason, registration_id: str) -> str:
+def sign_in(rt: EmbeddedSeason, registration_id: str, source_ip: str = "127.0.0.1") -> str:
     """Ask for a code, read it from the outbox, exchange it for a session token."""
-    status, body, _ = family_call(rt, "POST", f"/api/registrations/{registration_id}/code")
+    status, body, _ = family_call(
+        rt, "POST", f"/api/registrations/{registration_id}/code", source_ip=source_ip
+    )
     assert status == 202, body
     code = last_code(rt, registration_id)
     assert code is not None, f"no SMS code for {registration_id} in the outbox"
-    status, body, _ = family_call(rt, "POST", f"/api/registrations/{registration_id}/session", {"code": code})
+    status, body, _ = family_call(
+        rt, "POST", f"/api/registrations/{registration_id}/session", {"code": code}, source_ip=source_ip
+    )
     assert status == 200, body
     token: str = body["token"]
     _tokens.setdefault(rt, {})[registration_id] = (token, rt.clock.now() + SESSION_TTL)

@@ -138,6 +138,11 @@ def rows(s: Season) -> list[Row]:
             "/admin/placement/{season}/districts/{district}/placements",
             f"{p}/districts/{A}/placements",
         ),
+        Row(
+            "GET",
+            "/admin/placement/{season}/districts/{district}/manual-notices",
+            f"{p}/districts/{A}/manual-notices",
+        ),
         Row("GET", "/admin/placement/{season}/archive", f"{p}/archive", district_data=False),
         Row(
             "POST",
@@ -161,6 +166,11 @@ def rows(s: Season) -> list[Row]:
             {"value": "1234"},
         ),
         Row("GET", "/admin/seasons/{season}/phases", f"/admin/seasons/{season}/phases", district_data=False),
+        Row(
+            "GET",
+            "/admin/seasons/{season}/districts/{district}/dead-letters",
+            f"/admin/seasons/{season}/districts/{A}/dead-letters",
+        ),
         Row(
             "POST",
             "/admin/seasons/{season}/phases/{phase}/advance",
@@ -278,3 +288,34 @@ def test_a_token_without_a_staff_group_is_denied(season: Season) -> None:
     token = rt.oidc.mint("cy-staff-01", groups=["teachers"])
     status, answer = rt.authorize(f"Bearer {token}", "GET", "/admin/me")
     assert status == 403 and "explicit deny" in answer["message"]
+
+
+def test_a_district_reads_its_notices_to_issue_by_hand_and_no_other_district_does(season: Season) -> None:
+    # Given a notice the batch could not draw, recorded for manual issue in district A (a made-up
+    # registration id: the season's own children keep their notices)
+    from enrollment.adapters.notifications import DynamoNoticeStore
+
+    s = season.config.season
+    item = {
+        "registration_id": "G1-CH-MANUAL1",
+        "season": s,
+        "district": A,
+        "school_id": season.school,
+        "verification_code": "7K3QX0M2ZD",
+        "status": "manual",
+        "reason": "missing-glyphs",
+        "code_points": ["U+30041"],
+        "recorded_at": "2023-07-06T09:00:00+08:00",
+    }
+    DynamoNoticeStore(season.rt.table_name).notice_manual(item)
+    path = f"/admin/placement/{s}/districts/{A}/manual-notices"
+    # When district A's staff read the list, they see it
+    a = drive.member(season.rt, "district", A).principal
+    status, answer = drive.call(season.rt, "GET", path, None, a)
+    assert status == 200, answer
+    assert answer == {"district": A, "notices": [item]}
+    # and district B's staff are refused, and B's own list is empty
+    b = drive.member(season.rt, "district", B).principal
+    assert drive.call(season.rt, "GET", path, None, b)[0] == 403
+    status, own = drive.call(season.rt, "GET", f"/admin/placement/{s}/districts/{B}/manual-notices", None, b)
+    assert status == 200 and own == {"district": B, "notices": []}

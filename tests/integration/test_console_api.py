@@ -32,7 +32,7 @@ from tests.integration.conftest import at
 pytestmark = pytest.mark.xdist_group("moto-console-api")
 
 APPLICANTS, SEED = 60, 11
-MASKED_ID = re.compile(r"^\d{6}\*{8}\d{3}[0-9X]$")
+MASKED_ID = re.compile(r"^\*{14}\d{3}[0-9X]$")  # the last four only (R-DATA-2)
 
 
 @dataclass
@@ -101,9 +101,9 @@ def test_district_staff_read_their_districts_registrations_masked(day: Day) -> N
     assert {r["district"] for r in rows} == {a} and page["next"] is None
     for r in rows:
         full = day.bodies[r["registration_id"]]["child"]
-        # masked (R-DATA-2): 220202********123X and the first character of the name
+        # masked (R-DATA-2): **************123X (no area code, no birth date) and the name's first character
         assert MASKED_ID.fullmatch(r["child"]["id_number"]), r["child"]
-        assert r["child"]["id_number"][:6] == full["id_number"][:6]
+        assert r["child"]["id_number"][:14] == "*" * 14
         assert r["child"]["id_number"][-4:] == full["id_number"][-4:]
         assert r["child"]["name"] == full["name"][0] + "*" * (len(full["name"]) - 1)
         assert r["category_zh"] and r["verification"] in ("eligible", "not-eligible", "review")

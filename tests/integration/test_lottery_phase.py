@@ -19,7 +19,7 @@ from enrollment.lottery import ceremony
 from enrollment.lottery.pools import check_record, record_key
 from enrollment.synth.population import generate
 from tests.integration.conftest import registered_season, small_season
-from tests.integration.parent_session import notice_sms, status_of
+from tests.integration.parent_session import family_call, notice_sms, status_of, token_for
 
 pytestmark = pytest.mark.xdist_group("moto-lottery-phase")
 
@@ -162,20 +162,16 @@ def test_ceremonies_records_family_results_and_the_waitlist(lottery_day: Season)
     assert status_of(rt, second_wait)["lottery"]["waitlist_position"] == 2
     assert status_of(rt, winner)["lottery"]["outcome"] == "admitted"
 
-    # A wrong ID number cannot decline someone else's seat, and changes nothing
-    status, body = drive.call(
-        rt, "POST", f"/api/registrations/{winner}/decline", {"id_number": "110101201701010011"}, None
-    )
-    assert status == 403 and body["errors"][0]["field"] == "id_number"
-    assert status_of(rt, winner)["lottery"]["outcome"] == "admitted"
-    # When the admitted child declines, the seat goes to the first child on the waitlist
+    # Another child's session cannot decline the winner's seat, nor can the winner's own ID number
+    # (it proves nothing after registration): both refused like any bad session, nothing changes
+    decline_path = f"/api/registrations/{winner}/decline"
     id_number = s.bodies[winner]["child"]["id_number"]
-    status, body = drive.call(
-        rt,
-        "POST",
-        f"/api/registrations/{winner}/decline",
-        {"id_number": id_number, "reason": "家庭搬迁"},
-        None,
+    assert family_call(rt, "POST", decline_path, {}, token=token_for(rt, first_wait))[0] == 401
+    assert family_call(rt, "POST", decline_path, {"id_number": id_number})[0] == 401
+    assert status_of(rt, winner)["lottery"]["outcome"] == "admitted"
+    # When the admitted child's family declines, signed in, the seat goes to the first on the waitlist
+    status, body, _ = family_call(
+        rt, "POST", decline_path, {"reason": "家庭搬迁"}, token=token_for(rt, winner)
     )
     assert status == 200 and body["seat_went_to"] == first_wait
     promoted = status_of(rt, first_wait)["lottery"]
@@ -183,10 +179,7 @@ def test_ceremonies_records_family_results_and_the_waitlist(lottery_day: Season)
     assert status_of(rt, second_wait)["lottery"]["waitlist_position"] == 1
     assert status_of(rt, winner)["lottery"]["outcome"] == "declined"
     # declining twice is refused; the events record time and actor
-    assert (
-        drive.call(rt, "POST", f"/api/registrations/{winner}/decline", {"id_number": id_number}, None)[0]
-        == 409
-    )
+    assert family_call(rt, "POST", decline_path, {}, token=token_for(rt, winner))[0] == 409
     events = s.store.events(season, school.id, first["grade"])
     assert [(e["event"], e["actor"]) for e in events] == [("decline", "guardian"), ("promote", "system")]
     assert all(e["at"] for e in events)
@@ -239,22 +232,21 @@ def test_ceremonies_records_family_results_and_the_waitlist(lottery_day: Season)
         .invoke(FunctionName=rt.function_arns["notify-batch"], Payload=json.dumps(batch).encode())["Payload"]
         .read()
     )
-    assert out == {"issued": 0, "skipped": 5}
+    assert out == {"issued": 0, "skipped": 5, "manual": 0}
     assert len(notice_sms(rt)) == len(outbox)
     assert status_of(rt, first_wait)["notice"]["sms_sent"] is True
     own_id = s.bodies[first_wait]["child"]["id_number"]
-    status, link = drive.call(
-        rt, "POST", f"/api/registrations/{first_wait}/notice", {"id_number": own_id}, None
-    )
+    notice_path = f"/api/registrations/{first_wait}/notice"
+    status, link, _ = family_call(rt, "POST", notice_path, {}, token=token_for(rt, first_wait))
     assert status == 200 and link["school_id"] == school.id and link["download_url"].startswith("https://")
     pdf = boto3.client("s3").get_object(
         Bucket=rt.work_bucket, Key=f"seasons/{season}/notices/{first_wait}.pdf"
     )
     assert pdf["Body"].read().startswith(b"%PDF")
-    wrong = drive.call(
-        rt, "POST", f"/api/registrations/{first_wait}/notice", {"id_number": "110101201701010011"}, None
-    )
-    assert wrong[0] == 403
+    # the child's own ID number fetches no notice link: refused like any bad session
+    by_id = family_call(rt, "POST", notice_path, {"id_number": own_id})
+    assert by_id[:2] == family_call(rt, "POST", notice_path, {}, token="not-a-session")[:2]
+    assert by_id[0] == 401 and "download_url" not in by_id[1]
 
 
 def test_steps_cover_annex_3() -> None:

@@ -167,22 +167,103 @@ def test_signing_out_ends_the_session(rt: EmbeddedSeason, season: SeasonConfig) 
     assert status == 401 and again["errors"][0]["field"] == "Authorization"
 
 
-def test_the_notice_route_takes_the_session_or_the_id_number(
-    rt: EmbeddedSeason, season: SeasonConfig
-) -> None:
+def test_the_notice_and_the_decline_take_the_session_only(rt: EmbeddedSeason, season: SeasonConfig) -> None:
     body = valid_body(season)
     rid = post(rt, body)[1]["registration_id"]
     token = sign_in(rt, rid)
     # signed in: past the check, to "not issued yet"
     status, answer, _ = family_call(rt, "POST", f"/api/registrations/{rid}/notice", {}, token=token)
     assert status == 404 and answer["errors"][0]["rule"] == "R-NOTE-1"
-    # the child's ID number, as before
-    by_id = family_call(
-        rt, "POST", f"/api/registrations/{rid}/notice", {"id_number": body["child"]["id_number"]}
+    # The child's ID number is no proof any more (it can be guessed from a masked one): refused with
+    # the very answer a bad session gets, on both routes, and nothing changes
+    bad_session = family_call(rt, "POST", f"/api/registrations/{rid}/notice", {}, token="not-a-token")
+    own = body["child"]["id_number"]
+    refused = [
+        family_call(rt, "POST", f"/api/registrations/{rid}/notice", {"id_number": own}),
+        family_call(rt, "POST", f"/api/registrations/{rid}/decline", {"id_number": own}),
+        family_call(rt, "POST", f"/api/registrations/{rid}/decline", {"id_number": own, "reason": "搬家"}),
+        family_call(rt, "POST", f"/api/registrations/{UNKNOWN}/notice", {"id_number": own}),
+        family_call(rt, "POST", f"/api/registrations/{rid}/notice", {}),
+    ]
+    assert bad_session[0] == 401 and bad_session[2]["www-authenticate"] == "Bearer"
+    assert all(r[:2] == bad_session[:2] and r[2]["www-authenticate"] == "Bearer" for r in refused)
+    assert bad_session[1]["errors"][0]["field"] == "Authorization"
+    # with the session, an ID number is just a field these routes do not take
+    status, answer, _ = family_call(
+        rt, "POST", f"/api/registrations/{rid}/notice", {"id_number": own}, token=token
     )
-    assert by_id[0] == 404
-    # neither: refused like any unauthenticated request
-    assert family_call(rt, "POST", f"/api/registrations/{rid}/notice", {})[0] == 401
+    assert status == 422 and answer["errors"][0]["field"] == "id_number"
+    assert family_call(rt, "GET", f"/api/registrations/{rid}", token=token)[1]["lottery"] is None
+
+
+def attempts(rt: EmbeddedSeason, scope: str, subject: str) -> dict[str, Any]:
+    [item] = [i for i in table_items(rt) if i.get("type") == "parent-attempts" and i["subject"] == subject]
+    assert item["scope"] == scope and int(item["expires_epoch"]) > 0
+    return item
+
+
+def test_failed_proofs_lock_the_client_out(rt: EmbeddedSeason, season: SeasonConfig) -> None:
+    rid, other = register(rt, season), register(rt, season)
+    ip, elsewhere = "198.51.100.23", "203.0.113.50"
+    token = sign_in(rt, rid, source_ip=elsewhere)  # the family, on another network
+    later(rt, minutes=1)
+    family_call(rt, "POST", f"/api/registrations/{rid}/code", source_ip=ip)
+    code = last_code(rt, rid)
+    wrong = [c for c in ("000000", "111111", "222222", "333333") if c != code][:3]
+    own = valid_body(season)["child"]["id_number"]
+    # Given one client fails every kind of proof, against several ids (each answered 401 as always)
+    tries = [
+        *[("POST", f"/api/registrations/{rid}/session", {"code": c}, None) for c in wrong],
+        ("POST", f"/api/registrations/{UNKNOWN}/session", {"code": "123456"}, None),
+        ("GET", f"/api/registrations/{rid}", None, "guessed-token"),
+        ("GET", f"/api/registrations/{other}", None, "guessed-token-2"),
+        ("POST", f"/api/registrations/{other}/notice", {"id_number": own}, None),
+        ("POST", f"/api/registrations/{other}/decline", {"id_number": own}, None),
+    ]
+    tries += [("GET", f"/api/registrations/{UNKNOWN}", None, f"t{i}") for i in range(10 - len(tries))]
+    assert len(tries) == parents.CLIENT_FAILURES
+    for method, path, body, guess in tries:
+        assert family_call(rt, method, path, body, token=guess, source_ip=ip)[0] == 401
+    # Then it is locked out: every proof it presents, right or wrong, for any id, gets one 429
+    locked = [
+        family_call(rt, "POST", f"/api/registrations/{rid}/session", {"code": code}, source_ip=ip),
+        family_call(rt, "POST", f"/api/registrations/{UNKNOWN}/session", {"code": code}, source_ip=ip),
+        family_call(rt, "POST", f"/api/registrations/{rid}/code", source_ip=ip),
+        family_call(rt, "POST", f"/api/registrations/{UNKNOWN}/code", source_ip=ip),
+        family_call(rt, "GET", f"/api/registrations/{rid}", token=token, source_ip=ip),
+    ]
+    assert {s for s, _, _ in locked} == {429}
+    assert all(body == locked[0][1] for _, body, _ in locked)
+    assert {h["retry-after"] for _, _, h in locked} == {str(int(parents.CLIENT_LOCKOUT.total_seconds()))}
+    assert "尝试次数过多" in locked[0][1]["message"] and "R-" not in locked[0][1]["message"]
+    # while another client is not affected
+    assert family_call(rt, "GET", f"/api/registrations/{rid}", token=token, source_ip=elsewhere)[0] == 200
+    # The attempts are recorded for staff to see: per client, and per registration id
+    client = attempts(rt, "client", ip)
+    assert int(client["total_failures"]) == parents.CLIENT_FAILURES and int(client["lockouts"]) == 1
+    assert int(attempts(rt, "registration", rid)["total_failures"]) == len(wrong) + 1
+    assert int(attempts(rt, "registration", other)["total_failures"]) == 3
+    # After the lockout the client may try again
+    later(rt, minutes=30)
+    assert (
+        family_call(rt, "GET", f"/api/registrations/{rid}", token=sign_in(rt, rid, ip), source_ip=ip)[0]
+        == 200
+    )
+
+
+def test_a_client_may_ask_for_so_many_codes(rt: EmbeddedSeason, season: SeasonConfig) -> None:
+    rid = register(rt, season)
+    ip = "198.51.100.24"
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+    ids = [f"R-AAAA-BBBB-CCCC-DDD{letters[i]}" for i in range(parents.CLIENT_CODE_REQUESTS)]
+    for unknown in ids:
+        assert family_call(rt, "POST", f"/api/registrations/{unknown}/code", source_ip=ip)[0] == 202
+    # past the limit, the same 429 for a registration that exists and one that does not
+    known = family_call(rt, "POST", f"/api/registrations/{rid}/code", source_ip=ip)
+    unknown = family_call(rt, "POST", f"/api/registrations/{UNKNOWN}/code", source_ip=ip)
+    assert known[0] == 429 and known[:2] == unknown[:2] and known[2]["retry-after"] == "1800"
+    assert outbox(rt) == []
+    assert int(attempts(rt, "client", ip)["total_requests"]) == parents.CLIENT_CODE_REQUESTS + 1
 
 
 # Live seat warnings (R-WARN-1) ----------------------------------------------------------------

@@ -8,6 +8,9 @@ from datetime import timedelta
 import boto3
 import pytest
 
+from enrollment.adapters.archive import read_s3
+from enrollment.adapters.lottery_store import DynamoLotteryStore
+from enrollment.archive.audit import audit
 from enrollment.core.config import SeasonConfig
 from enrollment.local import season as drive
 from enrollment.local.runtime import EmbeddedSeason
@@ -94,3 +97,53 @@ def test_placement_decisions_are_the_childs_districts_and_follow_the_rules(
         )[0]
         == 403
     )
+
+
+def test_a_deferral_over_a_private_admittee_wins_and_its_seat_is_released(
+    embedded: EmbeddedSeason, season: SeasonConfig
+) -> None:
+    # The demo's failure (admitted by a private school's record, then deferred by the district):
+    # R-DEFER-1 wins over R-LOT-1, the seat is released (no waitlist: it stays free), the audit passes
+    rt = grade1_window_open(embedded, season)
+    private = next(s for s in season.schools if s.kind == "private" and s.plan(1))
+    body = valid_body(
+        season, category="private", private_school_id=private.id, special_claims=["defer-health"]
+    )
+    status, deferred = post(rt, body)
+    assert status == 201
+    kept = post(rt, valid_body(season, category="private", private_school_id=private.id))[1]
+    rt.advance_clock(season.day_end(season.calendar.private_counts_due))
+    rt.wait_for_gate("coordination", timeout=600)
+    rid = deferred["registration_id"]
+    assert status_of(rt, rid)["lottery"]["outcome"] == "admitted-without-draw"
+    staff = drive.member(rt, "district", body["home_address"]["district"]).principal
+    reason = "监护人因儿童身体原因申请缓学，经区教育局审核同意"
+    path = f"/admin/placement/{season.season}/registrations/{rid}/decisions"
+    assert drive.call(rt, "POST", path, {"kind": "defer", "reason": reason}, staff)[0] == 201
+    rt.advance_clock(season.day_end(season.calendar.coordination.end))
+    rt.wait_for_gate("spot-check", timeout=600)
+    raw = (
+        boto3.client("s3")
+        .get_object(Bucket=rt.bucket, Key=f"seasons/{season.season}/placements.jsonl")["Body"]
+        .read()
+    )
+    placed = {line["registration_id"]: line for line in map(json.loads, raw.decode().splitlines())}
+    assert (placed[rid]["route"], placed[rid]["school_id"], placed[rid]["status"]) == (
+        "deferred",
+        None,
+        "deferred",
+    )
+    assert (placed[kept["registration_id"]]["route"], placed[kept["registration_id"]]["school_id"]) == (
+        "private-no-draw",
+        private.id,
+    )
+    released = DynamoLotteryStore(rt.table_name).outcome(rid) or {}
+    assert (released["outcome"], released["released_by"], released["release_reason"]) == (
+        "released",
+        staff,
+        reason,
+    )
+    rt.advance_clock(season.day_end(season.calendar.spot_check.end))
+    rt.wait_for_gate("reporting", timeout=600)
+    report = audit(read_s3(f"s3://{rt.bucket}/seasons/{season.season}/"))
+    assert report.ok, report.render()

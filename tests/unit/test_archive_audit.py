@@ -415,7 +415,7 @@ def test_a_tie_break_with_another_seed_fails_its_replay(unsealed: Files, signer:
 
 def test_personal_data_is_refused_naming_the_file(unsealed: Files, signer: LocalSigner) -> None:
     with_id = {**unsealed, PLACEMENTS: unsealed[PLACEMENTS] + b'{"registration_id": "22020220170304123X"}\n'}
-    with pytest.raises(ValueError, match=r"placements\.jsonl.*resident ID number \(220202\*{8}123X\)"):
+    with pytest.raises(ValueError, match=r"placements\.jsonl.*resident ID number \(\*{14}123X\)"):
         assert_no_personal_data(with_id)
     with_phone = dict(unsealed)
     edit_record(with_phone, SMALL_KEY, lambda rec: rec.update(contact="17012345678"))

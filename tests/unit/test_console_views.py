@@ -96,11 +96,11 @@ def test_names_and_ids_are_masked_in_rows(season: SeasonConfig) -> None:
         "grade": 1,
         "category": "public",
         "district": "CY",
-        "masked_id": "220202********123X",
+        "masked_id": "220202********123X",  # as stored before the mask kept the last four only
         "request": {"child": {"name": "王小明", "id_number": "220202201703041234"}},
     }
     row = console.registration_row(season, item, None)
-    assert row["child"] == {"name": "王**", "id_number": "220202********123X"}
+    assert row["child"] == {"name": "王**", "id_number": "**************123X"}
     assert "220202201703041234" not in json.dumps(row)
     assert row["verification"] is None and row["verification_zh"] == "待核查"
 

@@ -61,14 +61,24 @@ def test_make_round_trip_and_sex_parity() -> None:
 
 
 def test_mask() -> None:
-    assert idcard.mask("22020220170304123X") == "220202********123X"
+    assert idcard.mask("22020220170304123X") == "**************123X"
     assert idcard.mask_phone("17012345678") == "170****5678"
+
+
+def test_the_mask_shows_neither_area_code_nor_birth_date() -> None:
+    # With the area code and birth date shown, a known birth cohort left ~33 candidates (R-DATA-2)
+    number = "22020420170304507X"
+    for masked in (idcard.mask(number), mask_text(f"id {number}")):
+        assert "220204" not in masked and "20170304" not in masked and "170304" not in masked
+        assert masked.endswith("507X") and masked.count("*") == 14
+    # a number stored masked the old way is masked the new way when shown again
+    assert idcard.mask("220204********507X") == "**************507X"
 
 
 def test_mask_text_masks_ids_and_phones_inside_any_text() -> None:
     text = '{"id": "22020220170304123X", "phone": "17012345678", "note": "call 17087654321 now", "n": 12345}'
     masked = mask_text(text)
-    assert "22020220170304123X" not in masked and "220202********123X" in masked
+    assert "22020220170304123X" not in masked and '"**************123X"' in masked
     assert "17012345678" not in masked and "170****5678" in masked
     assert "170****4321" in masked
     assert '"n": 12345' in masked

@@ -22,6 +22,7 @@ from pypdf import PdfReader
 from enrollment.core import idcard
 from enrollment.core.config import SeasonConfig, load_season
 from enrollment.notices import notice as notices
+from enrollment.notices import pdf as drawing  # `pdf` names the files here
 
 SECRET = b"test-secret-for-notices-0123456789"
 SAMPLE = Path(__file__).resolve().parents[2] / "test-output" / "notices" / "sample.pdf"
@@ -63,6 +64,16 @@ def flat(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+def font_glyphs(pdf_file: bytes) -> int:
+    """How many glyphs the embedded font subset of a notice's PDF holds (its maxp table)."""
+    reader = PdfReader(io.BytesIO(pdf_file))
+    font: Any = reader.pages[0]["/Resources"]["/Font"]["/F1"].get_object()
+    program = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]["/FontFile2"].get_data()
+    entry = program.index(b"maxp", 12)  # the table directory's entry: tag, checksum, offset, length
+    maxp = int.from_bytes(program[entry + 8 : entry + 12], "big")
+    return int.from_bytes(program[maxp + 4 : maxp + 6], "big")
+
+
 def pdftotext(pdf: bytes, *options: str) -> str:
     """What poppler's `pdftotext` (Debian poppler-utils, installed by `make browser`) reads in `pdf`."""
     if shutil.which("pdftotext") is None:
@@ -99,7 +110,7 @@ def test_pdf_is_one_a4_page_whose_chinese_is_real_text(notice: notices.Notice) -
         "划片入学",
         "小学一年级",
         RID,
-        "220204********1233",
+        idcard.mask(idcard.make("220204", date(2016, 10, 3), 123)),  # as idcard masks it, ending 1233
         "吉林市船营区教育局",
         "2023年7月6日",
     ):
@@ -129,9 +140,7 @@ def test_pdf_font_is_an_embedded_subset_with_a_unicode_map(notice: notices.Notic
     assert re.fullmatch(r"/[A-Z]{6}\+EnrollmentNoticeSerif-Regular", str(cid_font["/BaseFont"]))
     program = cid_font["/FontDescriptor"]["/FontFile2"].get_data()
     assert program[:4] == b"\x00\x01\x00\x00"
-    entry = program.index(b"maxp", 12)  # the table directory's entry: tag, checksum, offset, length
-    maxp = int.from_bytes(program[entry + 8 : entry + 12], "big")
-    glyphs = int.from_bytes(program[maxp + 4 : maxp + 6], "big")
+    glyphs = font_glyphs(notices.render_pdf(notice))
     assert 100 < glyphs < 400, "the notice's own glyphs, not the font's 7,563"
     assert len(program) < 200_000, "a subset, not the whole 2.8 MB font"
 
@@ -142,9 +151,56 @@ def test_pdf_is_small(notice: notices.Notice) -> None:
 
 def test_same_notice_same_bytes_even_after_reloading_the_font(notice: notices.Notice) -> None:
     first = notices.render_pdf(notice)
-    notices._load_font.cache_clear()
+    drawing.load_font.cache_clear()
     again = notices.render_pdf(replace(notice))
     assert hashlib.sha256(first).digest() == hashlib.sha256(again).digest()
+
+
+def test_no_state_goes_from_one_notice_to_the_next(config: SeasonConfig, notice: notices.Notice) -> None:
+    # Given the font parsed once per process and shared by every notice, When notice A, then B (another
+    # child, school and grade: other glyphs), then a notice with a character the font lacks (which
+    # fails half drawn) and then A again are rendered, Then A's two files are identical (its font
+    # subset holds A's glyphs only, numbered as before), and so are B's
+    school = next(s for s in config.schools if s.kind == "private" and s.plan(7) > 0)
+    other = notices.build_notice(
+        config,
+        registration_id="R-5555-6666-7777-8888",
+        child_name="欧阳玥",
+        id_number=idcard.make("220202", date(2011, 5, 6), 8),
+        grade=7,
+        school_id=school.id,
+        route="private-draw",
+        secret=SECRET,
+    )
+    a = notices.render_pdf(notice)
+    b = notices.render_pdf(other)
+    with pytest.raises(drawing.MissingGlyphs):
+        notices.render_pdf(replace(notice, child_name="王\U00030041"))
+    again = notices.render_pdf(notice)
+    assert hashlib.sha256(again).digest() == hashlib.sha256(a).digest()
+    assert notices.render_pdf(other) == b != a
+    assert "欧阳玥" in flat(text_of(b)) and "欧阳玥" not in flat(text_of(again))
+
+
+def test_the_font_parsed_once_gives_the_file_fpdf2s_add_font_gives(
+    notice: notices.Notice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the notice rendered with the font parsed once per process (pdf._Parsed), When it is
+    # rendered with a font fpdf2 parses for that one document (add_font, as before), Then the two
+    # files are identical: the shared parse changes the time, not the file
+    shared = notices.render_pdf(notice)
+    path = drawing.load_font(str(notices.FONT_PATH)).path
+
+    def parsed_by_fpdf2(parsed: Any, i: int) -> Any:
+        document = drawing.FPDF(unit="pt", format="A4")
+        document.add_font(drawing._FAMILY, "", path)
+        face = document.fonts[drawing._FAMILY]
+        face.name, face.i = parsed.face.name, i
+        face.ttfont.recalcBBoxes = False  # as the shared parse does (pdf._Parsed._subset_source)
+        return face
+
+    monkeypatch.setattr(drawing._Parsed, "document_font", parsed_by_fpdf2)
+    assert notices.render_pdf(notice) == shared
 
 
 def test_same_notice_same_bytes_in_another_process(notice: notices.Notice) -> None:
@@ -271,16 +327,16 @@ def test_long_values_wrap_inside_the_margins(notice: notices.Notice) -> None:
     )
     assert len(words) > 40
     for x0, y0, x1, y1 in ((float(v) for v in w) for w in words):
-        assert x0 >= notices.MARGIN - 1 and x1 <= notices.PAGE_W - notices.MARGIN + 14
-        assert y0 > 40 and y1 < notices.PAGE_H - 40  # poppler measures y from the top
+        assert x0 >= notices.MARGIN - 1 and x1 <= drawing.PAGE_W - notices.MARGIN + 14
+        assert y0 > 40 and y1 < drawing.PAGE_H - 40  # poppler measures y from the top
     text = flat(text_of(pdf))
     assert flat(long.school_address) in text
 
 
 def test_a_character_the_font_lacks_is_refused_not_left_blank(notice: notices.Notice) -> None:
-    with pytest.raises(notices.MissingGlyphs) as caught:
-        notices.render_pdf(replace(notice, child_name="王\U0002a6a5"))  # a CJK Ext-B character
-    assert caught.value.chars == "\U0002a6a5"
+    with pytest.raises(drawing.MissingGlyphs) as caught:
+        notices.render_pdf(replace(notice, child_name="王\U00030041"))  # Ext G: no bundled font has it
+    assert caught.value.chars == "\U00030041"
 
 
 def test_write_a_sample_for_a_person_to_look_at(notice: notices.Notice) -> None:

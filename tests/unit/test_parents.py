@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from enrollment.people import parents
-from enrollment.people.parents import CodeRecord, NotAuthenticated, ParentSession, RateLimited
+from enrollment.people.parents import AttemptRecord, CodeRecord, NotAuthenticated, ParentSession, RateLimited
 
 SECRET = b"k" * 32
 RID = "R-AAAA-BBBB-CCCC-DDDD"
@@ -22,6 +22,7 @@ class MemoryStore:
 
     codes: dict[str, CodeRecord] = field(default_factory=dict)
     sessions: dict[str, ParentSession] = field(default_factory=dict)
+    tries: dict[tuple[str, str], AttemptRecord] = field(default_factory=dict)
     lose_next_write: bool = False
 
     def code_record(self, registration_id: str) -> CodeRecord | None:
@@ -43,6 +44,17 @@ class MemoryStore:
 
     def end_session(self, token_hash: str) -> None:
         self.sessions.pop(token_hash, None)
+
+    def attempts(self, scope: str, subject: str) -> AttemptRecord | None:
+        return self.tries.get((scope, subject))
+
+    def put_attempts(self, record: AttemptRecord, expected_version: int | None) -> bool:
+        current = self.tries.get((record.scope, record.subject))
+        if self.lose_next_write or (current.version if current else None) != expected_version:
+            self.lose_next_write = False
+            return False
+        self.tries[(record.scope, record.subject)] = record
+        return True
 
 
 @dataclass
@@ -261,3 +273,59 @@ def test_the_bearer_scheme_is_case_insensitive(store: MemoryStore) -> None:
 def test_guardian_phones_come_from_the_registration() -> None:
     item = {"request": {"guardians": [{"phone": "17000001234"}, {"phone": "17000005678"}, {"name": "x"}]}}
     assert parents.guardian_phones(item) == ["17000001234", "17000005678"]
+
+
+# Per-client limits and lockout ----------------------------------------------------------------
+
+IP = "198.51.100.7"
+
+
+def test_a_client_may_ask_for_so_many_codes_an_hour_then_is_locked_out(store: MemoryStore) -> None:
+    for i in range(parents.CLIENT_CODE_REQUESTS):
+        parents.count_code_request(IP, store=store, now=T0 + timedelta(minutes=i))
+    at = T0 + timedelta(minutes=parents.CLIENT_CODE_REQUESTS)
+    with pytest.raises(RateLimited) as refused:
+        parents.count_code_request(IP, store=store, now=at)
+    assert refused.value.lockout and refused.value.retry_after == parents.CLIENT_LOCKOUT.total_seconds()
+    # locked: every proof is refused until the lockout ends, then the count starts afresh
+    with pytest.raises(RateLimited):
+        parents.admit(IP, store=store, now=at + parents.CLIENT_LOCKOUT - timedelta(seconds=1))
+    parents.admit(IP, store=store, now=at + parents.CLIENT_LOCKOUT)
+    parents.count_code_request(IP, store=store, now=at + parents.CLIENT_LOCKOUT)
+    record = store.attempts(parents.CLIENT, IP)
+    assert record is not None and record.lockouts == 1
+    assert record.total_requests == parents.CLIENT_CODE_REQUESTS + 2
+    # another client is not affected
+    parents.count_code_request("203.0.113.9", store=store, now=at)
+
+
+def test_so_many_failed_proofs_lock_a_client_out(store: MemoryStore) -> None:
+    locked = [
+        parents.count_failure(IP, f"R-AAAA-BBBB-CCCC-{i:04d}", store=store, now=T0 + timedelta(seconds=i))
+        for i in range(parents.CLIENT_FAILURES)
+    ]
+    assert locked == [False] * (parents.CLIENT_FAILURES - 1) + [True]
+    with pytest.raises(RateLimited) as refused:
+        parents.admit(IP, store=store, now=T0 + timedelta(minutes=1))
+    assert refused.value.lockout and 0 < refused.value.retry_after <= parents.CLIENT_LOCKOUT.total_seconds()
+    # each registration id keeps its own count of failed proofs (for staff), and is never locked
+    first = store.attempts(parents.REGISTRATION, "R-AAAA-BBBB-CCCC-0000")
+    assert first is not None and first.total_failures == 1 and first.locked_until is None
+
+
+def test_failures_older_than_the_window_do_not_count(store: MemoryStore) -> None:
+    for i in range(parents.CLIENT_FAILURES - 1):
+        assert not parents.count_failure(IP, RID, store=store, now=T0 + timedelta(seconds=i))
+    later = T0 + parents.CLIENT_WINDOW + timedelta(seconds=parents.CLIENT_FAILURES)
+    assert not parents.count_failure(IP, RID, store=store, now=later)
+    record = store.attempts(parents.REGISTRATION, RID)
+    assert (
+        record is not None and record.total_failures == parents.CLIENT_FAILURES and len(record.failures) == 1
+    )
+
+
+def test_a_count_that_loses_a_race_is_retried(store: MemoryStore) -> None:
+    store.lose_next_write = True
+    parents.count_code_request(IP, store=store, now=T0)
+    record = store.attempts(parents.CLIENT, IP)
+    assert record is not None and record.total_requests == 1
