@@ -233,7 +233,7 @@ def write_report(config: SeasonConfig, result: DemoResult, out: Path) -> Path:
     records = {k: json.loads(v) for k, v in result.records.items() if k.startswith("private/")}
     lotteries = []
     for r in result.lotteries:
-        rec = records.get(r["key"], {})
+        rec = records.get(r.get("key", ""), {})  # a dead-lettered school has no record
         draw = rec.get("draw") or {}
         lotteries.append(
             {
@@ -241,12 +241,12 @@ def write_report(config: SeasonConfig, result: DemoResult, out: Path) -> Path:
                 "school_name": config.school_index[r["school_id"]].name,
                 "grade": r["grade"],
                 "plan": rec.get("plan", 0),
-                "applicants": r["applicants"],
+                "applicants": r.get("applicants", 0),
                 "own_district_applicants": len(rec.get("own_district_applicants", [])),
                 "case": r["case"],
                 "seats": draw.get("seats", 0),
                 "pool": len(draw.get("ranking", [])),
-                "admitted": r["admitted"],
+                "admitted": r.get("admitted", 0),
             }
         )
     distances = []
@@ -464,6 +464,7 @@ def print_lotteries(config: SeasonConfig, result: DemoResult, console: Console) 
         "all-admitted": "未超计划，全部录取",
         "draw-own-district": "本区派位",
         "draw-other-districts": "本区全录，外区派位",
+        "dead-letter": "处理失败，已转区教育局（见死信列表）",
     }
     held = {
         (c["school_id"], c["grade"]): c
@@ -480,10 +481,10 @@ def print_lotteries(config: SeasonConfig, result: DemoResult, console: Console) 
             r["school_id"],
             str(r["grade"]),
             str(config.school_index[r["school_id"]].plan(r["grade"])),
-            str(r["applicants"]),
+            str(r.get("applicants", "—")),
             case_zh.get(r["case"], r["case"]),
-            str(r["admitted"]),
-            r["sha256"][:12],
+            str(r.get("admitted", "—")),
+            r.get("sha256", "—")[:12],
         )
     console.print(table)
     for (school_id, grade), c in sorted(held.items()):
