@@ -374,12 +374,12 @@ def enter_step(
         raise InvalidStepValue("step", "R-LOT-3", f"没有名为 {step} 的派位步骤", f"no ceremony step {step!r}")
     if item["status"] in ("drawn", "recorded"):
         raise CeremonyError(
-            "本校本年级的电脑派位已经完成，不能再次派位，已录入的数字不可更改（R-LOT-3）",
+            "本校本年级的电脑派位已经完成，不能再次派位，已录入的数字不可更改",
             "this school and grade already held its lottery: a second ceremony is refused, inputs are final",
         )
     if item["status"] == "no-draw":
         raise CeremonyError(
-            "报名人数未超过招生计划，全部录取，无需派位（R-LOT-1）",
+            "报名人数未超过招生计划，全部录取，无需派位",
             "applicants do not exceed the plan: all admitted, no draw (R-LOT-1)",
         )
     if not item.get("task_token"):
@@ -420,7 +420,7 @@ def enter_step(
 
 def _recorded_already(step: Step) -> CeremonyError:
     return CeremonyError(
-        f"“{step.title_zh}”已录入，不可替换（R-LOT-3）",
+        f"“{step.title_zh}”已录入，不可替换",
         f"step {step.name} is already recorded and cannot be replaced",
     )
 

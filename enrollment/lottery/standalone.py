@@ -399,7 +399,7 @@ def announce(pools: Pools) -> str:
             head
             + f"\n报名人数超出招生计划数，进行电脑派位（{pools.seats}个学位）/ a draw for {pools.seats} seats"
         )
-    return head + "\n报名人数未超出招生计划数，全部录取，无需派位（R-LOT-1）/ everyone is admitted, no draw"
+    return head + "\n报名人数未超出招生计划数，全部录取，无需派位/ everyone is admitted, no draw"
 
 
 def _width(s: str) -> int:
@@ -521,7 +521,7 @@ def list_html(
         ("招生计划 plan", str(rec["plan"])),
     ]
     if d is None:
-        facts.append(("派位 draw", "报名人数未超出招生计划数，全部录取，无需派位（R-LOT-1）"))
+        facts.append(("派位 draw", "报名人数未超出招生计划数，全部录取，无需派位"))
     else:
         facts += [
             ("派位学位 seats", str(d["seats"])),

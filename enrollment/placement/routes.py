@@ -42,12 +42,12 @@ ROUTE_ZH: dict[str, str] = {
 # Why a child was coordinated (R-COORD-1): the reason code in placements.jsonl.
 REASON_ZH: dict[str, str] = {
     "catchment-overflow": "片区学校学位已满",
-    "verification-failed": "信息审核未通过（R-VER-4）",
+    "verification-failed": "信息审核未通过",
     "verification-unresolved": "信息审核未完成",
     "no-catchment": "住址不在任何招生片区",
-    "private-not-admitted": "民办学校未录取（R-LOT-5）",
+    "private-not-admitted": "民办学校未录取",
     "private-declined": "放弃民办学校录取",
-    "foreign": "外籍学生由区教育局安排（R-FOREIGN-1）",
+    "foreign": "外籍学生由区教育局安排",
     "ethnic-overflow": "民族学校学位已满",
     "specialised-overflow": "专门学校学位已满",
 }

@@ -447,5 +447,5 @@ def distance_chart(distances: list[int], stats: Mapping[str, Any], font: ChartFo
         _save(fig, chart_dir, "coordinated_distance.png"),
         f"直方图：{len(distances)}名统筹安排儿童家到学校的距离，中位数{metres(median)}，"
         f"90%分位{metres(p90)}，最远{metres(distances[-1])}。",
-        "统筹安排相对就近（R-COORD-1） · coordination places children relatively near home",
+        "统筹安排相对就近 · coordination places children relatively near home",
     )

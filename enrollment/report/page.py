@@ -214,7 +214,7 @@ def _verification_section(
             numeric=tuple(range(1, len(statuses) + 1)),
         )
     body += (
-        '<p class="note">审核未通过的儿童不会被拒绝入学，由所在区统筹安排（R-VER-4）。'
+        '<p class="note">审核未通过的儿童不会被拒绝入学，由所在区统筹安排。'
         "<br><small>A child who fails verification is still placed, by coordination (R-VER-4).</small></p>"
     )
     return _section("verification", body)
@@ -351,7 +351,7 @@ def render(season_data: Mapping[str, Any], out_dir: Path) -> Path:
         f'<p class="meta">生成时间 Generated: {_e(season_data.get("generated_at") or "—")}</p></header>\n'
         f'<nav aria-label="目录 contents"><ol>{nav}</ol></nav>\n'
         f"{content}\n"
-        "<footer><p>依据招生政策阳光公开（R-OPEN-1）：招生政策、流程和结果向社会公开，举报申诉有渠道、件件有回复。"
+        "<footer><p>依据招生政策阳光公开：招生政策、流程和结果向社会公开，举报申诉有渠道、件件有回复。"
         "本页数据与图表由系统自动生成。<br><small>Published under R-OPEN-1 (openness): policies, steps and "
         "results are public; every complaint or appeal is answered. Generated automatically.</small></p></footer>\n"
         "</main>\n</body>\n</html>\n"
