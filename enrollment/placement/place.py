@@ -161,7 +161,7 @@ def place(
         c.registration_id for c in cases if "disability" in c.claims and c.registration_id not in decided
     ]
     if missing:
-        raise PlacementBlocked("残疾儿童须先录入专家委员会评估安置意见", missing)
+        raise PlacementBlocked("残疾儿童须先录入专家委员会评估安置意见（R-DIS-1）", missing)
     for c in cases:
         d = decisions.get(c.registration_id)
         if d is None:
