@@ -23,7 +23,8 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from enrollment.adapters.table import RETRYABLE, DynamoTable, pages, record_of, without_keys
+from enrollment.adapters.clients import throttled
+from enrollment.adapters.table import DynamoTable, pages, record_of, without_keys
 from enrollment.core.ports import Conflict, DuplicateChild, NotFound, SeasonState
 from enrollment.registration.demand import CounterKey, counter_keys
 
@@ -60,7 +61,7 @@ class DynamoStore(DynamoTable):
                     ExpressionAttributeValues={":one": 1, ":scope": key[0], ":id": key[1], ":grade": key[2]},
                 )
             except ClientError as e:
-                if e.response["Error"]["Code"] not in RETRYABLE:
+                if not throttled(e):
                     raise
                 # the registration is stored: a warning count short by one until close beats refusing it
 

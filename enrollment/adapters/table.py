@@ -15,12 +15,12 @@ import boto3
 from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 from botocore.exceptions import ClientError
 
+from enrollment.adapters.clients import throttled
 from enrollment.core.ports import StoreUnavailable
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
-RETRYABLE = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
 KEYS = ("pk", "sk", "gsi1pk", "gsi1sk")
 KEY_FIELDS = (*KEYS, "type", "at_utc")
 
@@ -68,7 +68,7 @@ class DynamoTable:
         try:
             return fn(**kwargs)
         except ClientError as e:
-            if e.response["Error"]["Code"] in RETRYABLE:
+            if throttled(e):
                 raise StoreUnavailable(str(e)) from None
             raise
 
@@ -101,7 +101,7 @@ class DynamoTable:
             code = e.response["Error"]["Code"]
             if code == "ConditionalCheckFailedException":
                 return False
-            if code in RETRYABLE:
+            if throttled(e):
                 raise StoreUnavailable(str(e)) from None
             raise
         return True
