@@ -77,6 +77,11 @@ class DynamoStore(DynamoTable):
             raise NotFound(registration_id)
         return without_keys(item)
 
+    def get_registrations(self, registration_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Many registrations by id, batched (BatchGetItem); ids not found are absent."""
+        found = self._get_many((f"REG#{rid}", "REG") for rid in registration_ids)
+        return {str(i["registration_id"]): without_keys(i) for i in found.values()}
+
     def registrations(self, season: str) -> Iterator[dict[str, Any]]:
         key = Key("gsi1pk").eq(_registrations(season))
         return (

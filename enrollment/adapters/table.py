@@ -6,6 +6,7 @@ Every item has `pk` / `sk`; an item a season lists also has `gsi1pk` / `gsi1sk` 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from functools import cached_property, partial
@@ -56,13 +57,28 @@ def pages(query: Callable[..., Any], **kwargs: Any) -> Iterator[dict[str, Any]]:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+def dynamodb_resource() -> Any:
+    """The DynamoDB service resource the table adapters use; `enrollment.local` may install another
+    engine with the same interface (`Table(name)`, `batch_get_item`) for large local seasons."""
+    return ENGINE() if ENGINE is not None else boto3.resource("dynamodb")
+
+
+ENGINE: Callable[[], Any] | None = None
+BATCH_GET = 100  # BatchGetItem's limit of keys a call
+BATCH_GET_ATTEMPTS = 8
+
+
 class DynamoTable:
     def __init__(self, table_name: str) -> None:
         self.table_name = table_name
 
     @cached_property
-    def table(self) -> Table:  # created lazily: mocks first, clients after
-        return boto3.resource("dynamodb").Table(self.table_name)
+    def resource(self) -> Any:  # created lazily: mocks first, clients after
+        return dynamodb_resource()
+
+    @cached_property
+    def table(self) -> Table:
+        return self.resource.Table(self.table_name)  # type: ignore[no-any-return]
 
     def _call(self, fn: Any, **kwargs: Any) -> Any:
         try:
@@ -109,6 +125,30 @@ class DynamoTable:
     def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
         item = self._call(self.table.get_item, Key={"pk": pk, "sk": sk}, ConsistentRead=True).get("Item")
         return dict(item) if item is not None else None
+
+    def _get_many(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+        """Many items by (pk, sk), read consistently with BatchGetItem (100 keys a call, unprocessed
+        keys asked again); the items found, by key. Keys not found are absent."""
+        wanted = list(dict.fromkeys(keys))
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        for start in range(0, len(wanted), BATCH_GET):
+            request: dict[str, Any] = {
+                self.table_name: {
+                    "Keys": [{"pk": pk, "sk": sk} for pk, sk in wanted[start : start + BATCH_GET]],
+                    "ConsistentRead": True,
+                }
+            }
+            for attempt in range(BATCH_GET_ATTEMPTS):
+                answer = self._call(self.resource.batch_get_item, RequestItems=request)
+                for item in answer.get("Responses", {}).get(self.table_name, []):
+                    found[(str(item["pk"]), str(item["sk"]))] = dict(item)
+                request = answer.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                time.sleep(min(0.05 * 2**attempt, 1.0))  # AWS's advice for unprocessed keys: back off
+            else:
+                raise StoreUnavailable(f"BatchGetItem left keys unprocessed {BATCH_GET_ATTEMPTS} times")
+        return found
 
     def _record(self, pk: str, sk: str) -> dict[str, Any] | None:
         """One item as its record (`record_of`), or None."""

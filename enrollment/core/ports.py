@@ -71,6 +71,10 @@ class Registrations(Protocol):
 
     def get_registration(self, registration_id: str) -> dict[str, Any]: ...
 
+    def get_registrations(self, registration_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Many at once, by id (batched reads); ids not found are absent."""
+        ...
+
     def registrations(self, season: str) -> Iterator[dict[str, Any]]: ...
 
 
