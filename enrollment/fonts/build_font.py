@@ -155,15 +155,20 @@ def build() -> Path:
 
 # --- the fallback fonts: every Han character registration accepts (docs/NAMES.md, "Fonts") ---------
 #
-# `notice.FALLBACK_FONTS`, in this order, each holding only what the fonts before it lack:
+# Registration accepts exactly GB 18030-2022's 87,887 Han characters (`names.HAN_RANGES`), and these
+# fonts together cover all of them. `notice.FALLBACK_FONTS`, in this order, each holding only what the
+# fonts before it lack:
 # 1. notice-serif-han.otf: the rest of Noto Serif CJK SC's accepted Han (URO, Extension A, the
-#    compatibility ideographs, some of B-G), kept as CFF outlines; SIL OFL 1.1 (OFL.txt);
+#    compatibility ideographs, some of B-F), kept as CFF outlines; SIL OFL 1.1 (OFL.txt);
 # 2. notice-han-ext.ttf.xz: HanaMinB (Debian `fonts-hanazono`, GlyphWiki; Hanazono Font License or SIL
 #    OFL 1.1, HANAZONO-LICENSE.txt): Extensions B-F;
 # 3. notice-han-ext2.ttf.xz: BabelStone Han (Debian `fonts-babelstone-han`; Arphic Public License,
-#    ARPHIC-LICENSE.txt): the last code points of URO, A, B and C, and what it has of G and H.
-# What none of them has (part of Extensions G and H) raises `pdf.MissingGlyphs`; such a notice is
-# recorded for manual issue (`notices.season.issue`).
+#    ARPHIC-LICENSE.txt): the last five of URO (U+9FEB-9FEF).
+# Extensions G and H are not accepted (GB 18030-2022 lacks them and no free font covers them). A
+# character that still reaches a notice without a glyph (a school's address, say) raises
+# `pdf.MissingGlyphs`; such a notice is recorded for manual issue (`notices.season.issue`).
+# The committed notice-serif-han.otf was built when G and H were accepted and also holds three of
+# Noto's Extension G glyphs (U+30EDD, 30EDE, 3106C), unused now; a rebuild drops them.
 
 FALLBACKS = (
     # (output, source, face name in a collection or None, family, PostScript name)
@@ -235,7 +240,7 @@ def build_fallbacks() -> list[Path]:
         font["head"].created = font["head"].modified = 3_755_376_000
         font.recalcTimestamp = False
         path = HERE / out_name
-        if out_name.endswith(".xz"):  # shipped compressed (`pdf.unpacked`): 42% and 27% of the size
+        if out_name.endswith(".xz"):  # shipped compressed (`pdf.unpacked`): 42% and 31% of the size
             buffer = io.BytesIO()
             font.save(buffer, reorderTables=True)
             path.write_bytes(lzma.compress(buffer.getvalue(), preset=9 | lzma.PRESET_EXTREME))

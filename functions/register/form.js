@@ -84,17 +84,27 @@ function foldId(n) {
   return strip(n).replace(/[\uFF10-\uFF19\uFF21-\uFF3A\uFF41-\uFF5A]/g, toAscii).replace(/[a-z]/g, (c) => c.toUpperCase());
 }
 
-// names.HAN_RANGES: Unicode 15.0's unified ideographs (basic block, Extensions A-H, 12 in the compatibility block)
+// names.HAN_RANGES: GB 18030-2022's 87,887 Han characters (URO to U+9FEF, Extensions A-F without Unicode 13+
+// additions, 12 in the compatibility block); names.CJK_BLOCKS: the CJK Unified Ideographs blocks, where a
+// code point outside HAN_RANGES is a Han character the standard lacks (Extensions G-J and the rest)
 const HAN_RANGES = [
-  [0x3400, 0x4dbf], [0x4e00, 0x9fff], [0xfa0e, 0xfa0f], [0xfa11, 0xfa11], [0xfa13, 0xfa14], [0xfa1f, 0xfa1f],
-  [0xfa21, 0xfa21], [0xfa23, 0xfa24], [0xfa27, 0xfa29], [0x20000, 0x2a6df], [0x2a700, 0x2b739], [0x2b740, 0x2b81d],
-  [0x2b820, 0x2cea1], [0x2ceb0, 0x2ebe0], [0x30000, 0x3134a], [0x31350, 0x323af],
+  [0x3400, 0x4db5], [0x4e00, 0x9fef], [0xfa0e, 0xfa0f], [0xfa11, 0xfa11], [0xfa13, 0xfa14], [0xfa1f, 0xfa1f],
+  [0xfa21, 0xfa21], [0xfa23, 0xfa24], [0xfa27, 0xfa29], [0x20000, 0x2a6d6], [0x2a700, 0x2b734], [0x2b740, 0x2b81d],
+  [0x2b820, 0x2cea1], [0x2ceb0, 0x2ebe0],
 ];
-const HAN = HAN_RANGES.map(([a, b]) => `\\u{${a.toString(16)}}-\\u{${b.toString(16)}}`).join("");
-const NAME = new RegExp(`^[${HAN}A-Za-z]+(?:(?:\u00b7|(?<=[A-Za-z])[ \\-](?=[A-Za-z]))[${HAN}A-Za-z]+)*$`, "u");
-const TEXT = new RegExp(`^[${HAN}A-Za-z0-9 \\-#()/,.\u3001\u00b7]*$`, "u");
+const CJK_BLOCKS = [[0x3400, 0x4dbf], [0x4e00, 0x9fff], [0x20000, 0x2a6df], [0x2a700, 0x2ee5f], [0x30000, 0x3347f]];
+const charClass = (ranges) => ranges.map(([a, b]) => `\\u{${a.toString(16)}}-\\u{${b.toString(16)}}`).join("");
+const namePattern = (han) => new RegExp(`^[${han}A-Za-z]+(?:(?:\u00b7|(?<=[A-Za-z])[ \\-](?=[A-Za-z]))[${han}A-Za-z]+)*$`, "u");
+const textPattern = (han) => new RegExp(`^[${han}A-Za-z0-9 \\-#()/,.\u3001\u00b7]*$`, "u");
+const HAN = charClass(HAN_RANGES), ANY_HAN = HAN + charClass(CJK_BLOCKS);
+const NAME = namePattern(HAN), NAME_ANY_HAN = namePattern(ANY_HAN);
+const TEXT = textPattern(HAN), TEXT_ANY_HAN = textPattern(ANY_HAN);
 const NAME_MESSAGE = "姓名只能填写汉字或英文字母（各部分之间可用间隔号“·”），请与户口簿或护照上的姓名一致";
 const TEXT_MESSAGE = "只能填写汉字、英文字母、数字、空格和常用符号 - # ( ) / , . 、 ·，不能含有表情或特殊字符";
+const BEYOND_MESSAGE = "不在国家标准汉字字符集内，暂不能在线登记，也无法打印在录取通知书上，请联系所在区教育局招生办公室办理";
+const within = (c, ranges) => ranges.some(([a, b]) => a <= c.codePointAt(0) && c.codePointAt(0) <= b);
+/** names.beyond: the Han characters GB 18030-2022 lacks, each once, in order; quoted as in the server's message. */
+const beyond = (s) => [...new Set([...s].filter((c) => within(c, CJK_BLOCKS) && !within(c, HAN_RANGES)))].map((c) => `“${c}”`).join("");
 
 /** names.fold_name: NFC, ideographic space to space, the middle dot's look-alikes (and ．) to ·, full-width letters to ASCII. */
 function foldName(s) {
@@ -108,8 +118,19 @@ function foldText(s) {
     .replace(/[\uFF01-\uFF5E]/g, toAscii);
 }
 
-const nameOk = (s) => NAME.test(foldName(s));
-const textOk = (s) => TEXT.test(foldText(s));
+/** names.name: null for an accepted name, otherwise the server's message. */
+function nameMessage(s) {
+  const f = foldName(s);
+  if (NAME.test(f)) return null;
+  return NAME_ANY_HAN.test(f) ? `姓名中的${beyond(f)}${BEYOND_MESSAGE}` : NAME_MESSAGE;
+}
+
+/** names.text: null for accepted free text, otherwise the server's message naming the field by its label. */
+function textMessage(s, label) {
+  const f = foldText(s);
+  if (TEXT.test(f)) return null;
+  return TEXT_ANY_HAN.test(f) ? `${label}中的${beyond(f)}${BEYOND_MESSAGE}` : label + TEXT_MESSAGE;
+}
 
 /** idcard.parse over a folded number. */
 function parseId(n) {
@@ -136,7 +157,7 @@ function check(b) {
   const err = (field, message) => errors.push({ field, message });
   const c = b.child;
   if (!strip(c.name)) err("child.name", "此项为必填项");
-  else if (!nameOk(c.name)) err("child.name", NAME_MESSAGE);
+  else if (nameMessage(c.name)) err("child.name", nameMessage(c.name));
   if (!c.birth_date) err("child.birth_date", "此项为必填项");
   const number = foldId(c.id_number);
   if (c.id_type === "passport") {
@@ -152,17 +173,17 @@ function check(b) {
   }
   (b.guardians || []).forEach((g, i) => {
     if (!strip(g.name)) err(`guardians.${i}.name`, "此项为必填项");
-    else if (!nameOk(g.name)) err(`guardians.${i}.name`, NAME_MESSAGE);
+    else if (nameMessage(g.name)) err(`guardians.${i}.name`, nameMessage(g.name));
     if (!/^1[3-9][0-9]{9}$/.test(g.phone)) err(`guardians.${i}.phone`, "手机号码应为11位，以1开头");
   });
-  const detail = (a, field) => { if (a && a.detail && !textOk(a.detail)) err(`${field}.detail`, "详细地址" + TEXT_MESSAGE); };
+  const detail = (a, field) => { if (a && a.detail && textMessage(a.detail, "详细地址")) err(`${field}.detail`, textMessage(a.detail, "详细地址")); };
   detail(b.home_address, "home_address");
   if (b.residence.hukou_address) detail(b.residence.hukou_address, "residence.hukou_address");
   if (!(b.category in CATEGORY_ZH)) err("category", "请选择一个报名类别（公民同招，不可兼报）");
   if ((b.category === "private" || b.category === "specialised") && !b.private_school_id) err("private_school_id", "报名民办学校须选择一所学校");
   if (b.category === "specialised" && b.grade !== 7) err("category", "专门学校只招收七年级");
   if (b.grade === 7 && !b.primary_school) err("primary_school", "七年级报名须填写小学毕业学校");
-  if (typeof b.primary_school === "string" && !textOk(b.primary_school)) err("primary_school", "小学毕业学校" + TEXT_MESSAGE);
+  if (typeof b.primary_school === "string" && textMessage(b.primary_school, "小学毕业学校")) err("primary_school", textMessage(b.primary_school, "小学毕业学校"));
   if (b.residence.basis === "residence-permit" && !b.residence.residence_permit_number) err("residence.residence_permit_number", "随迁子女须填写居住证号");
   if (b.residence.property && !/^[A-Z0-9-]{6,30}$/.test(b.residence.property.deed_number)) err("residence.property.deed_number", "不动产权证号应为6至30位大写字母、数字或连字符");
   if (season) {
@@ -183,7 +204,7 @@ function check(b) {
   }
   return errors;
 }
-window.portal = { parseId, check, foldId, foldName, foldText, HAN_RANGES };  // the browser tests compare these with the server's
+window.portal = { parseId, check, foldId, foldName, foldText, nameMessage, textMessage, HAN_RANGES, CJK_BLOCKS };  // the browser tests compare these with the server's
 
 // ---------------------------------------------------------------- registration form
 function refresh() {

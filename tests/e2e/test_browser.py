@@ -380,6 +380,20 @@ def spelling_faults(season: SeasonConfig) -> dict[str, dict[str, Any]]:
                 {"name": "测试😀", "relationship": "父亲", "phone": "17000005678"},
             ],
         ),
+        # Han characters GB 18030-2022 lacks (Extensions G, H, I, the Unicode 13+ tail): a message of their own
+        "name-ext-g": valid_body(season, child__name="王\U00030ede"),
+        "name-ext-h-twice-and-tail": valid_body(season, child__name="测试\U00031350\u9ff0\U00031350"),
+        "name-ext-g-and-emoji": valid_body(season, child__name="测试\U00030ede😀"),
+        "second-guardian-name-ext-i": valid_body(
+            season,
+            guardians=[
+                good["guardians"][0],
+                {"name": "测试\U0002ebf0", "relationship": "父亲", "phone": "17000005678"},
+            ],
+        ),
+        "detail-ext-g": valid_body(season, home_address__detail="3栋\U00030000单元"),
+        "primary-school-ext-h": valid_body(season, primary_school="测试\U000323af小学"),
+        "name-ext-f-and-uro-end-ok": valid_body(season, child__name="测试\U0002ebe0\u9fef"),
         "name-ext-b-ok": valid_body(season, child__name="测试𠀀"),
         "name-ext-a-ok": valid_body(season, child__name="李䶮"),
         "name-rong-xuan-shen-ok": valid_body(season, child__name="朱镕烜燊"),
@@ -431,6 +445,7 @@ def test_the_browser_runs_the_servers_checks(ui: Session, season: SeasonConfig) 
 
     # Names and free text: the same set and the same fold (core/names.py), string for string
     assert page.evaluate("() => window.portal.HAN_RANGES") == [list(r) for r in names.HAN_RANGES]
+    assert page.evaluate("() => window.portal.CJK_BLOCKS") == [list(r) for r in names.CJK_BLOCKS]
     texts = [body["child"]["name"] for body in spelling_faults(season).values()]
     texts += [
         "王\x1c明",
@@ -439,6 +454,8 @@ def test_the_browser_runs_the_servers_checks(ui: Session, season: SeasonConfig) 
         "\uf900明",
         "王\U0002ebf0",
         "王\U00031350",
+        "王\U000323b0",
+        "王\u9ff0",
         "Ａｎｎａ　Ｋｉｍ",
         "Zoë",
     ]

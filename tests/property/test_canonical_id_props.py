@@ -131,3 +131,21 @@ def test_controls_formats_private_use_and_symbols_are_never_in_a_name(text: str)
         except names.TextError:
             continue
         raise AssertionError(f"accepted {prefix + text + suffix!r}")
+
+
+def _in(ranges: tuple[tuple[int, int], ...]) -> st.SearchStrategy[str]:
+    return st.one_of(*(st.integers(a, b) for a, b in ranges)).map(chr)
+
+
+@given(chars=st.lists(st.one_of(_in(names.HAN_RANGES), _in(names.CJK_BLOCKS)), min_size=1, max_size=6))
+def test_a_han_name_is_accepted_exactly_when_gb18030_2022_has_every_character(chars: list[str]) -> None:
+    typed = "".join(chars)
+    lacking = [c for c in dict.fromkeys(chars) if not any(a <= ord(c) <= b for a, b in names.HAN_RANGES)]
+    if not lacking:
+        assert names.name(typed) == typed
+        return
+    # refused only for the characters the set lacks, with the message naming each of them once
+    with pytest.raises(names.TextError) as e:
+        names.name(typed)
+    quoted = "".join(f"“{c}”" for c in lacking)
+    assert e.value.message_zh == f"姓名中的{quoted}{names.BEYOND_MESSAGE_ZH}"

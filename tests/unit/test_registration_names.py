@@ -27,8 +27,9 @@ from tests.support import valid_body
         "朱镕",  # 镕, 烜, 燊: characters of names that older systems could not write
         "王烜",
         "林燊",
-        "\U00031350\U000323af",  # Extension H (Unicode 15.0), Python 3.11's unicodedata does not know it yet
-        "\U0002b739明",  # the Extension C character Unicode 15.0 added
+        "\u9fef明",  # the last of GB 18030-2022's basic block (Unicode 11.0)
+        "\u4db5\U0002a6d6\U0002b734",  # the last of its Extensions A, B and C
+        "\U0002ebe0",  # Extension F
         "阿依古丽·买买提",  # a minority name with the middle dot
         "阿卜杜拉·买买提·艾力",
         "伊万·彼得罗夫",
@@ -75,7 +76,6 @@ def test_names_are_folded_to_one_spelling(typed: str, canonical: str) -> None:
         "王明\u2764",
         "王\ue000明",  # private use (Co): GBK's old user-defined area
         "王\U000f0000明",  # supplementary private use
-        "王\U0002ebf0",  # Extension I (Unicode 15.1): not in the set
         "王\u0378",  # unassigned (Cn)
         "王\ud800",  # a lone surrogate
         "王小明2",  # digits
@@ -112,21 +112,97 @@ def test_gb18030_codec_maps_every_accepted_character_but_cannot_be_the_filter() 
         assert refused.encode("gb18030")
 
 
-def test_han_ranges_are_unicode_15_unified_ideographs() -> None:
-    in_ranges = {cp for a, b in names.HAN_RANGES for cp in range(a, b + 1)}
-    known = {  # every unified ideograph Python's unicodedata knows (Unicode 14.0 on 3.11)
+GB18030_2022 = {  # the published counts, 收录汉字87887个
+    "Extension A": ((0x3400, 0x4DB5), 6_582),
+    "URO": ((0x4E00, 0x9FEF), 20_976),
+    "compatibility": ((0xFA0E, 0xFA29), 12),
+    "Extension B": ((0x20000, 0x2A6D6), 42_711),
+    "Extension C": ((0x2A700, 0x2B734), 4_149),
+    "Extension D": ((0x2B740, 0x2B81D), 222),
+    "Extension E": ((0x2B820, 0x2CEA1), 5_762),
+    "Extension F": ((0x2CEB0, 0x2EBE0), 7_473),
+}
+ACCEPTED = frozenset(cp for a, b in names.HAN_RANGES for cp in range(a, b + 1))
+
+
+def test_han_ranges_are_gb18030_2022s_87887_han_characters() -> None:
+    assert len(ACCEPTED) == 87_887
+    for block, ((lo, hi), count) in GB18030_2022.items():
+        assert len({cp for cp in ACCEPTED if lo <= cp <= hi}) == count, block
+    assert sum(count for _, count in GB18030_2022.values()) == 87_887
+    for cp in ACCEPTED:  # all of them Unicode 12.0 or older: Python's unicodedata knows every one
+        name = unicodedata.name(chr(cp), "")
+        assert name == f"CJK UNIFIED IDEOGRAPH-{cp:04X}" or (
+            name.startswith("CJK COMPATIBILITY IDEOGRAPH-")
+            and unicodedata.normalize("NFC", chr(cp)) == chr(cp)
+        ), hex(cp)
+        assert unicodedata.category(chr(cp)) == "Lo"
+    # every other unified ideograph Python knows (Unicode 14.0 on 3.11) is in a block refused with its own message
+    known = {
         cp
         for cp in range(0x3400, 0x32400)
         if unicodedata.name(chr(cp), "").startswith("CJK UNIFIED IDEOGRAPH-")
-        or (
-            unicodedata.name(chr(cp), "").startswith("CJK COMPATIBILITY IDEOGRAPH-")
-            and unicodedata.normalize("NFC", chr(cp)) == chr(cp)
-        )
     }
-    unicode_15 = {0x2B739, *range(0x31350, 0x323B0)}  # what Unicode 15.0 added
-    assert known <= in_ranges
-    assert in_ranges - known <= unicode_15
-    assert all(unicodedata.category(chr(cp)) == "Lo" for cp in known)
+    assert known - ACCEPTED
+    assert all(any(a <= cp <= b for a, b in names.CJK_BLOCKS) for cp in known - ACCEPTED)
+    assert {0x9FF0, 0x4DB6, 0x2A6D7, 0x2B735, 0x30000} <= known - ACCEPTED
+
+
+def beyond_message(label: str, chars: str) -> str:
+    quoted = "".join(f"“{c}”" for c in chars)
+    return f"{label}中的{quoted}不在国家标准汉字字符集内，暂不能在线登记，也无法打印在录取通知书上，请联系所在区教育局招生办公室办理"
+
+
+@pytest.mark.parametrize(
+    "char",
+    [
+        "\U00030000",  # Extension G (Unicode 13.0), first and last
+        "\U0003134a",
+        "\U00030ede",  # 𰻞 (biáng)
+        "\U00031350",  # Extension H (Unicode 15.0), first and last
+        "\U000323af",
+        "\U0002ebf0",  # Extension I (Unicode 15.1)
+        "\U0002ee5d",
+        "\U000323b0",  # Extension J (Unicode 17.0)
+        "\u9ff0",  # the basic block's Unicode 13.0-15.0 tail
+        "\u9fff",
+        "\u4db6",  # Extension A's Unicode 13.0 tail
+        "\u4dbf",
+        "\U0002a6d7",  # Extension B's Unicode 13.0-14.0 tail
+        "\U0002a6df",
+        "\U0002b735",  # Extension C's Unicode 14.0-15.0 tail
+        "\U0002b739",
+        "\U0002b73a",  # and its Unicode 17.0 one, as Extension E's
+        "\U0002cea2",
+    ],
+)
+def test_han_characters_gb18030_2022_lacks_are_refused_with_their_own_message(char: str) -> None:
+    assert ord(char) not in ACCEPTED
+    for typed in ("王" + char, char + "明", "阿依古丽·" + char):
+        with pytest.raises(names.TextError) as e:
+            names.name(typed)
+        assert e.value.message_zh == beyond_message("姓名", char)
+        assert f"U+{ord(char):04X}" in e.value.message_en and "GB 18030-2022" in e.value.message_en
+        with pytest.raises(names.TextError) as e:
+            names.text(typed + "3栋", "详细地址")
+        assert e.value.message_zh == beyond_message("详细地址", char)
+
+
+def test_the_message_names_each_such_character_once_and_other_faults_keep_theirs() -> None:
+    with pytest.raises(names.TextError) as e:
+        names.name("\U00030ede\U00031350\U00030ede")
+    assert e.value.message_zh == (
+        "姓名中的“𰻞”“\U00031350”不在国家标准汉字字符集内，暂不能在线登记，也无法打印在录取通知书上，"
+        "请联系所在区教育局招生办公室办理"
+    )
+    # a name with another fault as well gets the usual message: the character set is not its only problem
+    for typed in ("王\U00030ede😀", "王 \U00030ede", "王\U00030ede2", "·\U00030ede"):
+        with pytest.raises(names.TextError) as e:
+            names.name(typed)
+        assert e.value.message_zh == names.NAME_MESSAGE_ZH, typed
+    with pytest.raises(names.TextError) as e:
+        names.text("3栋\U00030ede<b>", "详细地址")
+    assert e.value.message_zh == "详细地址" + names.TEXT_MESSAGE_ZH
 
 
 # Free text --------------------------------------------------------------------------------------
@@ -183,6 +259,24 @@ def test_a_bad_address_detail_is_refused_where_it_stands(season: SeasonConfig) -
     ]
     assert refused(valid_body(season, primary_school="实验小学\x07")) == [
         ("primary_school", "R-DATA-1", "小学毕业学校" + names.TEXT_MESSAGE_ZH)
+    ]
+
+
+def test_a_han_character_gb18030_2022_lacks_is_refused_naming_the_field(season: SeasonConfig) -> None:
+    g, h = "\U00030ede", "\U00031350"  # Extensions G and H
+    assert refused(valid_body(season, child__name="王" + g)) == [
+        ("child.name", "R-DATA-1", beyond_message("姓名", g))
+    ]
+    assert beyond_message("姓名", g) == (
+        "姓名中的“𰻞”不在国家标准汉字字符集内，暂不能在线登记，也无法打印在录取通知书上，请联系所在区教育局招生办公室办理"
+    )
+    body = valid_body(season)
+    body["guardians"].append({"name": "李" + h, "relationship": "父亲", "phone": "17000005678"})
+    assert refused(body) == [("guardians.1.name", "R-DATA-1", beyond_message("姓名", h))]
+    body = valid_body(season, home_address__detail="3栋" + g)
+    assert refused(body) == [("home_address.detail", "R-DATA-1", beyond_message("详细地址", g))]
+    assert refused(valid_body(season, primary_school="实验" + h + "小学")) == [
+        ("primary_school", "R-DATA-1", beyond_message("小学毕业学校", h))
     ]
 
 
