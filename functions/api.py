@@ -6,8 +6,11 @@ router's resolver with the same hooks (unknown route 404, wrong method 405, inva
 `Refused` with its status) and screens each request's body before anything parses it (`screen`):
 larger than `BODY_LIMIT` 413; a body that is not `application/json` 415; nesting deeper than
 `DEPTH_LIMIT`, a number longer than `DIGITS_LIMIT` digits or a body that is not JSON 400 (field
-`body`). The HTTP-level rules are named `HTTP-ROUTE`, `HTTP-METHOD`, `HTTP-SIZE`, `HTTP-TYPE` and
-`HTTP-JSON`.
+`body`). The HTTP-level rules are named `HTTP-ROUTE`, `HTTP-METHOD`, `HTTP-SIZE`, `HTTP-TYPE`,
+`HTTP-JSON` and `HTTP-BUSY`: an AWS call still throttled after the clients' own retries
+(StoreUnavailable, or a throttling error however wrapped: `clients.throttled`) is answered 503 with
+`Retry-After` (`busy`), never a 5xx from Lambda; whatever such a request did not finish it did not
+do (a registration is one conditional put: stored, or not at all).
 """
 
 from __future__ import annotations
@@ -25,10 +28,11 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from enrollment.adapters.observability import Handler, observed
+from enrollment.adapters.clients import throttled
+from enrollment.adapters.observability import Handler, logger, observed
 from enrollment.adapters.wiring import Wiring, wiring
 from enrollment.core.config import SeasonConfig
-from enrollment.core.ports import Refused
+from enrollment.core.ports import Refused, StoreUnavailable
 from enrollment.core.staff import StaffDirectory, StaffError, StaffMember, UnknownStaff
 from enrollment.people import console
 from enrollment.people.access import member_from_context
@@ -169,8 +173,31 @@ def resolver(**options: Any) -> GuardedResolver:
     )
     app.exception_handler(Refused)(refused_answer)
     app.exception_handler(RequestValidationError)(_invalid_body)
+    app.exception_handler(Exception)(_busy_or_raise)
     app.not_found(partial(_no_route, app))
     return app
+
+
+RETRY_AFTER = 5  # seconds: what a client waits after a 503 before it tries again
+BUSY_ZH = "报名人数较多，系统繁忙，请稍后再试"
+
+
+def busy() -> Response[str]:
+    """503 with Retry-After: AWS still throttled a call after the clients' own retries."""
+    en = f"the service is busy; retry in {RETRY_AFTER} s"
+    response = refusal(503, [Violation("body", "HTTP-BUSY", BUSY_ZH, en)])
+    response.headers["Retry-After"] = str(RETRY_AFTER)
+    return response
+
+
+def _busy_or_raise(e: Exception) -> Response[str]:
+    """Any exception no other handler takes: a throttled AWS call (StoreUnavailable, or a ClientError
+    with a throttling code, itself or as the cause of what an adapter or Powertools raised) is
+    `busy`; anything else goes on as before (Powertools' own errors to its handling, the rest out)."""
+    if isinstance(e, StoreUnavailable) or throttled(e):
+        logger.warning("throttled: answered 503", extra={"error": type(e).__name__})
+        return busy()
+    raise e
 
 
 def refused_answer(e: Refused) -> Response[str]:
@@ -286,6 +313,10 @@ REFUSAL_STATUSES = {
     415: "请求内容须为 application/json",
     422: "请求内容不符合规则（逐项指出字段和规则）",
     429: "请求过于频繁（见 Retry-After）",
+    503: f"{BUSY_ZH}（见 Retry-After）",
+}
+RETRY_AFTER_HEADER = {
+    "Retry-After": {"description": "几秒后再试", "schema": {"type": "integer", "minimum": 1}}
 }
 _REFUSAL_SCHEMAS: dict[str, Any] = {
     "Refusal": {
@@ -333,6 +364,8 @@ def with_refusals(doc: dict[str, Any]) -> dict[str, Any]:
                 if status == 422 or not kept:
                     kept = description
                 responses[str(status)] = {"description": kept, "content": refused}
+                if status in (429, 503):
+                    responses[str(status)]["headers"] = RETRY_AFTER_HEADER
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
     for name in _POWERTOOLS_ERRORS:
         schemas.pop(name, None)

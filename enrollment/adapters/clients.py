@@ -2,6 +2,13 @@
 
 Made lazily, so that a test's mocks (moto) are in place before the first client is, as with
 `functools.cached_property`; `adapter.client = fake` replaces one.
+
+Every client (and the DynamoDB resource, enrollment/adapters/table.py) retries with botocore's
+`standard` mode (`RETRIES`): up to `ATTEMPTS` attempts, a throttled call backing off
+`rand(0, 1) * 2**i` s (i = 0, 1, 2, 3: at most 15 s in all, 7.5 s on average, within the register
+function's 30 s), other transient errors 25-50 ms times 2**i. Only a call still refused after that
+reaches the caller: a task fails with StoreUnavailable (the ASL retries it), an API request is
+answered 503 with Retry-After (functions/api.py).
 """
 
 from __future__ import annotations
@@ -9,9 +16,12 @@ from __future__ import annotations
 from typing import Any, Generic, TypeVar, overload
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 C = TypeVar("C")
+ATTEMPTS = 5  # the first call and four retries
+RETRIES = Config(retries={"mode": "standard", "max_attempts": ATTEMPTS})
 # What AWS answers a caller that goes too fast, after boto3's own retries: DynamoDB, S3 (SlowDown),
 # KMS, SNS, Step Functions. Safe to retry later; a task fails with StoreUnavailable, which the ASL retries.
 THROTTLED = frozenset(
@@ -68,5 +78,6 @@ class Client(Generic[C]):
 
 
 def client(service: str) -> Any:
-    """A boto3 client for `service`, with the default session's credentials and region."""
-    return boto3.client(service)  # type: ignore[call-overload]  # any service, by name
+    """A boto3 client for `service`, with the default session's credentials and region, retrying
+    as `RETRIES` says."""
+    return boto3.client(service, config=RETRIES)  # type: ignore[call-overload]  # any service, by name

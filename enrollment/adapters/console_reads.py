@@ -1,7 +1,8 @@
 """The staff console's reads of the season table and the archive bucket, in pages and batches.
 
 The keys are those of the other adapters (dynamodb.py, verification_store.py, placement_store.py):
-registrations `REG#{id}`/`REG` listed by GSI1 `SEASON#{season}#REG` → `{grade}#{district}#{id}`,
+registrations `REG#{id}`/`REG` listed by GSI1 `SEASON#{season}#REG#{shard}` → `{grade}#{district}#{id}`
+(sixteen shards, dynamodb.py: a page asks each and merges),
 verdicts `REG#{id}`/`VERDICT`, places `REG#{id}`/`PLACEMENT`. Nothing here writes.
 """
 
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
+from enrollment.adapters.dynamodb import SHARDS, registrations_key
 from enrollment.adapters.s3 import S3Bucket
 from enrollment.adapters.table import DynamoTable, record_of
 from enrollment.verification.verdicts import Verdict
@@ -28,22 +30,30 @@ class ConsoleReads(DynamoTable):
         self, season: str, district: str, grade: int, after: str | None, limit: int
     ) -> tuple[list[dict[str, Any]], bool]:
         """One grade's registrations of a district by registration id, after `after`: at most `limit`
-        items, and whether there are more."""
+        items, and whether there are more. Each shard gives its first `limit + 1`; the page is the
+        first `limit + 1` of them all."""
         prefix = f"{grade}#{district}#"
         low = prefix + (after + "!" if after else "")  # "!" sorts before, "~" after every id character
+        found: list[dict[str, Any]] = []
+        for shard in range(SHARDS):
+            found += self._shard_page(registrations_key(season, shard), low, prefix + "~", limit + 1)
+        items = sorted(found, key=lambda i: str(i["gsi1sk"]))[: limit + 1]
+        return items[:limit], len(items) > limit
+
+    def _shard_page(self, gsi1pk: str, low: str, high: str, wanted: int) -> list[dict[str, Any]]:
+        """The first `wanted` items of one shard whose `gsi1sk` is between `low` and `high`."""
         kwargs: dict[str, Any] = {
             "IndexName": "gsi1",
-            "KeyConditionExpression": Key("gsi1pk").eq(f"SEASON#{season}#REG")
-            & Key("gsi1sk").between(low, prefix + "~"),
+            "KeyConditionExpression": Key("gsi1pk").eq(gsi1pk) & Key("gsi1sk").between(low, high),
         }
         items: list[dict[str, Any]] = []
-        while len(items) <= limit:
-            page = self._call(self.table.query, **kwargs, Limit=limit + 1 - len(items))
+        while len(items) < wanted:
+            page = self._call(self.table.query, **kwargs, Limit=wanted - len(items))
             items += [dict(i) for i in page["Items"]]
             if "LastEvaluatedKey" not in page:
                 break
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        return items[:limit], len(items) > limit
+        return items
 
     def registrations_of(self, registration_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Several registrations by id (ids without one are left out)."""

@@ -2,20 +2,40 @@
 
 Keys: `REG#{id}`/`REG` registrations, where the id is derived from the keyed hash of the child's ID
 number, so one conditional put is the one-child-one-registration check (R-REG-2); GSI1
-`SEASON#{season}#REG` → `{grade}#{district}#{id}` lists a season; `SEASON#{season}`/`GATE#{phase}` gates,
+`SEASON#{season}#REG#{shard:02d}` → `{grade}#{district}#{id}` lists a season; `SEASON#{season}`/`GATE#{phase}` gates,
 `SEASON#{season}`/`WINDOW#{grade}` window extensions (and `WINDOW#{grade}#{extended at}` their
 history), `SEASON#{season}`/`DEMAND#{scope}#{id}#g{grade}` demand recorded at close;
-`SEASON#{season}#LIVE`/`{scope}#{id}#g{grade}` the live demand counters (R-WARN-1), added to right
-after a registration is stored, so a refused registration counts nowhere (see
-`create_registration`). Their own partition key keeps them out of `season_items`, which every
+`SEASON#{season}#LIVE#{shard:02d}`/`{scope}#{id}#g{grade}` the live demand counters (R-WARN-1), added
+to right after a registration is stored, so a refused registration counts nowhere (see
+`create_registration`). Their own partition keys keep them out of `season_items`, which every
 registration reads. `SEASON#{season}#DEADLETTER`/`{district}#{phase}#{item id}` the workflow's dead
 letters (enrollment/core/deadletters.py), in their own partition for the same reason.
+
+Registration day (sharding): a registration's `shard` is `sha256(registration id) mod SHARDS`; its
+listing (GSI1) and its two counter ADDs go to that shard's partition keys, so no key is hot when a
+window opens. What one registration writes, at 1,000 registrations a second sustained (on-demand
+capacity; each partition key takes at most 1,000 WCU a second):
+
+- `REG#{id}`: the item, about 1.3 KB, 2 WCU; a key of its own (1 registration each).
+- GSI1 `SEASON#{season}#REG#{shard}` (projection ALL): the same 2 WCU. Unsharded every registration
+  wrote one key: 2,000 WCU/s, twice its limit. With 16 shards: 1,000 / 16 = 62.5 registrations/s a
+  key, 125 WCU/s (12.5 % of 1,000; a second's hashing skew of +3 sd, 86 registrations, is 172 WCU).
+- `SEASON#{season}#LIVE#{shard}`: two ADDs (the school's and the zone's counter, items < 1 KB, 1 WCU
+  each), 2 WCU: unsharded 2,000 WCU/s, with 16 shards 125 WCU/s a key as above; one counter item
+  takes at most 62.5 ADDs/s even if every family asks for the same school.
+- The idempotency table: one key per request body's hash (a key of its own).
+
+Readers ask every shard: `registrations` merges the 16 GSI1 queries in `gsi1sk` order (the order
+of the unsharded index, which the season's tasks and archive rely on), `live_counts` sums the
+16 counter partitions, and the console's pages (console_reads.py) merge the shards' pages.
 
 The domain hands in and gets back plain records: the keys are added here and taken off here.
 """
 
 from __future__ import annotations
 
+import hashlib
+import heapq
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from typing import Any
@@ -46,12 +66,12 @@ class DynamoStore(DynamoTable):
             "pk": f"REG#{rid}",
             "sk": "REG",
             **record,
-            "gsi1pk": _registrations(str(record["season"])),
+            "gsi1pk": registrations_key(str(record["season"]), shard_of(rid)),
             "gsi1sk": f"{record['grade']}#{record['district']}#{rid}",
         }
         if not self._put_if(item, "attribute_not_exists(pk)"):
             raise DuplicateChild(rid)
-        live = _live_pk(str(record["season"]))
+        live = live_key(str(record["season"]), shard_of(rid))
         for key in counter_keys(record):
             try:
                 self.table.update_item(
@@ -66,10 +86,13 @@ class DynamoStore(DynamoTable):
                 # the registration is stored: a warning count short by one until close beats refusing it
 
     def live_counts(self, season: str) -> dict[CounterKey, int]:
-        items = pages(self.table.query, KeyConditionExpression=Key("pk").eq(_live_pk(season)))
-        return {
-            (str(i["scope"]), str(i["id"]), int(str(i["grade"]))): int(str(i["applicants"])) for i in items
-        }
+        """The counters of every shard, summed."""
+        counts: dict[CounterKey, int] = {}
+        for shard in range(SHARDS):
+            for i in pages(self.table.query, KeyConditionExpression=Key("pk").eq(live_key(season, shard))):
+                key = (str(i["scope"]), str(i["id"]), int(str(i["grade"])))
+                counts[key] = counts.get(key, 0) + int(str(i["applicants"]))
+        return counts
 
     def get_registration(self, registration_id: str) -> dict[str, Any]:
         item = self.table.get_item(Key={"pk": f"REG#{registration_id}", "sk": "REG"}).get("Item")
@@ -83,10 +106,18 @@ class DynamoStore(DynamoTable):
         return {str(i["registration_id"]): without_keys(i) for i in found.values()}
 
     def registrations(self, season: str) -> Iterator[dict[str, Any]]:
-        key = Key("gsi1pk").eq(_registrations(season))
-        return (
-            without_keys(i) for i in pages(self.table.query, IndexName="gsi1", KeyConditionExpression=key)
+        """The season's registrations by grade, district and id (`gsi1sk`): every shard's GSI1
+        query, merged as they are read."""
+        shards = (
+            pages(
+                self.table.query,
+                IndexName="gsi1",
+                KeyConditionExpression=Key("gsi1pk").eq(registrations_key(season, shard)),
+            )
+            for shard in range(SHARDS)
         )
+        merged = heapq.merge(*shards, key=lambda i: str(i["gsi1sk"]))
+        return (without_keys(i) for i in merged)
 
     def season_items(self, season: str) -> list[dict[str, Any]]:
         """The season partition's items as stored, keys and all: gates, window extensions, demand and
@@ -185,12 +216,22 @@ def _dead_letters(season: str) -> str:
     return f"SEASON#{season}#DEADLETTER"
 
 
-def _registrations(season: str) -> str:
-    return f"SEASON#{season}#REG"
+SHARDS = 16  # partition keys a season's registration listing and its live counters are spread over
 
 
-def _live_pk(season: str) -> str:
-    return f"SEASON#{season}#LIVE"
+def shard_of(registration_id: str) -> int:
+    """The shard a registration's listing and counts go to: uniform, as its id's hash is."""
+    return int.from_bytes(hashlib.sha256(registration_id.encode()).digest()[:4], "big") % SHARDS
+
+
+def registrations_key(season: str, shard: int) -> str:
+    """GSI1's partition key listing one shard of the season's registrations."""
+    return f"SEASON#{season}#REG#{shard:02d}"
+
+
+def live_key(season: str, shard: int) -> str:
+    """The partition key of one shard of the season's live demand counters."""
+    return f"SEASON#{season}#LIVE#{shard:02d}"
 
 
 def _live_sk(key: CounterKey) -> str:

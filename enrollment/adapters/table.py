@@ -16,7 +16,7 @@ import boto3
 from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 from botocore.exceptions import ClientError
 
-from enrollment.adapters.clients import throttled
+from enrollment.adapters.clients import RETRIES, throttled
 from enrollment.core.ports import StoreUnavailable
 
 if TYPE_CHECKING:
@@ -59,8 +59,9 @@ def pages(query: Callable[..., Any], **kwargs: Any) -> Iterator[dict[str, Any]]:
 
 def dynamodb_resource() -> Any:
     """The DynamoDB service resource the table adapters use; `enrollment.local` may install another
-    engine with the same interface (`Table(name)`, `batch_get_item`) for large local seasons."""
-    return ENGINE() if ENGINE is not None else boto3.resource("dynamodb")
+    engine with the same interface (`Table(name)`, `batch_get_item`) for large local seasons. Its
+    client retries as every adapter's does (clients.RETRIES: standard mode, throttling backed off)."""
+    return ENGINE() if ENGINE is not None else boto3.resource("dynamodb", config=RETRIES)
 
 
 ENGINE: Callable[[], Any] | None = None

@@ -23,6 +23,7 @@ import boto3
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, expect
 
+from enrollment.adapters.dynamodb import live_key
 from enrollment.adapters.lottery_store import DynamoLotteryStore
 from enrollment.core import idcard, names
 from enrollment.core.clock import SimulatedClock
@@ -557,7 +558,7 @@ def test_the_seat_warnings_page(ui: Session, season: SeasonConfig) -> None:
         for school, count in ((private, near - 1), (public, public.plan(1) + 4)):
             table.put_item(
                 Item={
-                    "pk": f"SEASON#{season.season}#LIVE",
+                    "pk": live_key(season.season, 0),
                     "sk": f"school#{school.id}#g1",
                     "scope": "school",
                     "id": school.id,
