@@ -34,11 +34,13 @@ The domain hands in and gets back plain records: the keys are added here and tak
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import heapq
-from collections.abc import Iterable, Iterator, Mapping
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
-from typing import Any
+from typing import Any, ParamSpec
 
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
@@ -48,8 +50,33 @@ from enrollment.adapters.table import DynamoTable, pages, record_of, without_key
 from enrollment.core.ports import Conflict, DuplicateChild, NotFound, SeasonState
 from enrollment.registration.demand import CounterKey, counter_keys
 
+# Gate and window writes made in this process (one counter for every DynamoStore): a season state
+# copy read before the latest of them is not used.
+_season_writes = [0]
+P = ParamSpec("P")
+
+
+def _changes_season(write: Callable[P, None]) -> Callable[P, None]:
+    """A gate or window write: once it is made, no earlier copy of the season state is used."""
+
+    @functools.wraps(write)
+    def written(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            write(*args, **kwargs)
+        finally:
+            _season_writes[0] += 1
+
+    return written
+
 
 class DynamoStore(DynamoTable):
+    def __init__(self, table_name: str, state_max_age_s: float = 0.0) -> None:
+        """`state_max_age_s` > 0: `season_state` answers from a copy at most that old (the registration
+        form reads it on every request; see `season_state`)."""
+        super().__init__(table_name)
+        self.state_max_age_s = state_max_age_s
+        self._states: dict[str, tuple[float, int, SeasonState]] = {}
+
     def create_registration(self, record: dict[str, Any]) -> None:
         """The registration if its child is new (R-REG-2), then +1 on each of its demand counters
         (R-WARN-1).
@@ -125,6 +152,23 @@ class DynamoStore(DynamoTable):
         return list(pages(self.table.query, KeyConditionExpression=Key("pk").eq(_season(season))))
 
     def season_state(self, season: str) -> SeasonState:
+        """Advanced gates and extended windows. With `state_max_age_s`, a copy read at most that long
+        ago in this process: on registration day every request needs it, and one season partition
+        read per registration would be ~1,000 reads a second on one key. A staff change (a window
+        extended, a gate advanced) made in another process reaches the form within that many seconds
+        (one made in this process at once: every gate or window write here drops the copies); the
+        window's own dates are checked against the clock on every request regardless."""
+        if self.state_max_age_s > 0:
+            now, written = time.monotonic(), _season_writes[0]
+            kept = self._states.get(season)
+            if kept is not None and kept[1] == written and now - kept[0] < self.state_max_age_s:
+                return kept[2]
+            state = self._read_season_state(season)
+            self._states[season] = (now, written, state)
+            return state
+        return self._read_season_state(season)
+
+    def _read_season_state(self, season: str) -> SeasonState:
         sks = [(str(i["sk"]), i) for i in self.season_items(season)]
         gates = frozenset(
             sk.removeprefix("GATE#")
@@ -142,6 +186,7 @@ class DynamoStore(DynamoTable):
         item = self.table.get_item(Key=_gate(season, phase), ConsistentRead=True)
         return dict(item["Item"]) if "Item" in item else None
 
+    @_changes_season
     def put_gate_open(self, season: str, phase: str, item: dict[str, Any]) -> None:
         if not self._write_if(
             self.table.put_item,
@@ -152,6 +197,7 @@ class DynamoStore(DynamoTable):
         ):
             raise Conflict(f"gate {phase} was already advanced")
 
+    @_changes_season
     def close_gate(self, season: str, phase: str, changes: dict[str, Any]) -> None:
         names = {f"#k{i}": k for i, k in enumerate(changes)}
         values = {f":v{i}": v for i, v in enumerate(changes.values())}
@@ -169,6 +215,7 @@ class DynamoStore(DynamoTable):
                 raise Conflict(f"gate {phase} is not open") from None
             raise
 
+    @_changes_season
     def set_gate_deadline(self, season: str, phase: str, deadline: str) -> None:
         self.table.update_item(
             Key=_gate(season, phase),
@@ -177,6 +224,7 @@ class DynamoStore(DynamoTable):
             ExpressionAttributeValues={":d": deadline},
         )
 
+    @_changes_season
     def put_window_extension(self, season: str, grade: int, record: dict[str, Any]) -> None:
         pk, sk = _season(season), f"WINDOW#{grade}"
         self._put_all(

@@ -32,6 +32,8 @@ from enrollment.people.access import Verifier
 from enrollment.verification.checks import Agencies, AgenciesNotConfigured, LocalRegistries
 from enrollment.verification.registries import Registries
 
+REGISTRATION_STATE_MAX_AGE_S = 5.0
+
 
 @dataclass
 class Wiring:
@@ -44,6 +46,12 @@ class Wiring:
     @cached_property
     def store(self) -> DynamoStore:
         return DynamoStore(self.settings.table_name)
+
+    @cached_property
+    def registration_store(self) -> DynamoStore:
+        """The store as the registration form reads it: the season's state at most
+        `REGISTRATION_STATE_MAX_AGE_S` old (DynamoStore.season_state says why)."""
+        return DynamoStore(self.settings.table_name, state_max_age_s=REGISTRATION_STATE_MAX_AGE_S)
 
     @cached_property
     def keyer(self) -> KmsChildKeyer:

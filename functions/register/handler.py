@@ -73,7 +73,7 @@ def common_script() -> Response[str]:
 @app.get("/api/season", summary="本年度报名信息（区、街路、学校、报名时间）")
 def season() -> dict[str, Any]:
     w = wiring()
-    state = w.store.season_state(w.config.season)
+    state = w.registration_store.season_state(w.config.season)
     return season_info(w.config, clock.now(), state)
 
 
@@ -170,7 +170,9 @@ def _idempotent_register() -> Any:
         data_keyword_argument="req", config=w.idempotency_config, persistence_store=w.idempotency_store
     )
     def submit(req: RegistrationRequest) -> dict[str, Any]:
-        return registrar.register(req, config=w.config, now=clock.now(), store=w.store, keyer=w.keyer)
+        return registrar.register(
+            req, config=w.config, now=clock.now(), store=w.registration_store, keyer=w.keyer
+        )
 
     return submit
 
