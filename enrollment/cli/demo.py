@@ -1,6 +1,6 @@
 """`enroll demo`: a whole season on the embedded backend (moto), its exports and its summary.
 
-enroll demo [--applicants N] [--seed S] [--config PATH] [--out DIR]
+enroll demo [--applicants N] [--seed S] [--config PATH] [--out DIR] [--budget] [--engine moto|sqlite]
 """
 
 from __future__ import annotations
@@ -40,6 +40,27 @@ def add_parser(sub: Any) -> None:
         default=Path("demo-out"),
         help="folder for the exports: DIR/archive (the signed archive), DIR/additions, DIR/report (default demo-out)",
     )
+    demo.add_argument(
+        "--budget",
+        action="store_true",
+        help="count every AWS call by the Lambda invocation that made it; print and write DIR/budget.json and "
+        "DIR/budget.md: each function's worst invocation modelled in AWS against its timeout, calls per "
+        "applicant and the cost at list prices (enrollment/local/budget.py)",
+    )
+    add_engine_option(demo)
+
+
+def add_engine_option(parser: Any) -> None:
+    """`--engine`: what runs the season table's requests (README: which engine runs what, and why)."""
+    from enrollment.local.runtime import ENGINES
+
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="moto",
+        help="what runs the season table: moto (default; what the AWS adapters are tested on) or sqlite "
+        "(an embedded engine, for rehearsals at a city's size)",
+    )
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -52,12 +73,43 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return 2
     if args.applicants < 1:
         parser.error("--applicants must be at least 1")
-    result = run_demo(config, args.applicants, args.seed, args.out, console, args.config)
+    if args.budget:
+        from enrollment.local import calls
+
+        calls.start()
+    try:
+        result = run_demo(
+            config, args.applicants, args.seed, args.out, console, args.config, engine=args.engine
+        )
+    finally:
+        if args.budget:
+            calls.stop()
     print_summary(config, result, console)
+    if args.budget:
+        print_budget(args.applicants, result, args.out or Path("demo-out"), console)
     if args.out:
         console.print(f"exported to {args.out}")
     ok = result.workflow.get("status") == "SUCCEEDED" and not result.unexpected
     return 0 if ok else 1
+
+
+def print_budget(applicants: int, result: DemoResult, out: Path, console: Console) -> None:
+    """The time-budget report of the counted season: on the console, in OUT/budget.json and OUT/budget.md."""
+    import resource
+
+    from enrollment.local import budget
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    snap = budget.snapshot(applicants, peak_rss_mib=peak, wall_s=round(result.seconds, 1))
+    text = budget.markdown(snap)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "budget.json").write_text(
+        json.dumps(budget.report(snap), ensure_ascii=False, indent=2, default=str), encoding="utf-8"
+    )
+    (out / "budget.md").write_text(text, encoding="utf-8")
+    console.rule("时间预算与费用 time budget and cost (planning figures: enrollment/local/budget.py)")
+    console.print(text, markup=False, soft_wrap=True)  # Markdown rows, never wrapped
+    console.print(f"written to {out / 'budget.json'} and {out / 'budget.md'}")
 
 
 @dataclass
@@ -89,7 +141,13 @@ class DemoResult:
 
 
 def run_demo(
-    config: SeasonConfig, applicants: int, seed: int, out: Path | None, console: Console, config_path: str
+    config: SeasonConfig,
+    applicants: int,
+    seed: int,
+    out: Path | None,
+    console: Console,
+    config_path: str,
+    engine: str = "moto",
 ) -> DemoResult:
     """A whole season, as far as it is built, on the embedded backend."""
     from enrollment.adapters.dynamodb import DynamoStore
@@ -118,6 +176,7 @@ def run_demo(
         config_path=str(Path(config_path).resolve()),
         registries=population.registries,
         seed=seed,
+        engine=engine,
     ) as rt:
         rt.start()
         rt.wait_for_gate("grade7-registration")

@@ -1,6 +1,6 @@
 """`enroll serve`: the parents' portal, the staff console and the API on 127.0.0.1, a season loaded.
 
-enroll serve [--phase PHASE] [--applicants N] [--seed S] [--config PATH] [--port P]
+enroll serve [--phase PHASE] [--applicants N] [--seed S] [--config PATH] [--port P] [--engine moto|sqlite]
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from enrollment.cli.demo import add_engine_option
 from enrollment.core.config import ConfigError, SeasonConfig, load_season
 
 
@@ -36,6 +37,7 @@ def add_parser(sub: Any) -> None:
     srv.add_argument(
         "--port", type=int, default=8023, help="port on 127.0.0.1 (default 8023; 0: any free port)"
     )
+    add_engine_option(srv)
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -67,6 +69,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         config_path=str(Path(args.config).resolve()),
         registries=population.registries,
         seed=args.seed,
+        engine=args.engine,
     ) as rt:
         loaded = load(rt, population, args.phase, console.print)
         stop = threading.Event()

@@ -3,27 +3,70 @@
 The embedded backend says which function is running (`invocation`); every AWS call made meanwhile —
 through botocore to moto, or to a faster local engine that stands in for a service — is counted under
 that function by service and operation (`count`). The time-budget report and the cost model
-(`benchmarks/`) read `CALLS` afterwards. Counting is off unless `start()` was called.
+(`enrollment/local/budget.py`, `benchmarks/`) read `CALLS`, `CAPACITY`, `INVOCATIONS` and
+`HISTORY` afterwards. Counting is off unless `start()` was called.
+
+Who a call belongs to:
+- inside `invocation(f)`: function `f` (a task the state machine invoked, a schedule's target, or an
+  API Gateway request's handler or authorizer, see `EmbeddedSeason`);
+- outside any invocation on a thread other than the main one: `ENGINE`, moto's Step Functions
+  engine (its Lambda `Invoke` of a task, a Distributed Map's `ItemReader` reading S3). In AWS these
+  are Step Functions' own requests: priced as state transitions and Lambda requests, not as a
+  function's calls, and they take no time from any function's budget;
+- otherwise `OUTSIDE`: the driver itself (the demo's people, its polling and its reports).
+
+Each invocation, while counting, is also measured (`Invocation`): its thread's CPU time, less the CPU
+the local stand-ins spent serving its calls (`serving()`: moto's request handling, which is AWS's
+work, not the function's) and less nested invocations; its wall time; and its calls.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import threading
+import time
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 
 OUTSIDE = "(outside any function)"  # calls made by the driver itself: the demo's people, its reports
+ENGINE = "(step functions)"  # moto's Step Functions engine: Lambda Invoke of tasks, ItemReader reads
+
+
+@dataclass
+class Invocation:
+    """One Lambda invocation, as measured locally."""
+
+    function: str  # the function's key in enrollment.core.resources.FUNCTIONS
+    trigger: str = "invoke"  # "invoke" (workflow task or schedule), "api" (API Gateway), "authorizer"
+    cpu_s: float = 0.0  # the function's own CPU: its thread's CPU less `excluded_cpu_s`
+    wall_s: float = 0.0  # local wall time, moto's work and waits included (not a model of AWS)
+    excluded_cpu_s: float = 0.0  # CPU spent serving its calls (moto) or in nested invocations
+    calls: Counter[tuple[str, str]] = field(default_factory=Counter)  # (service, operation) -> calls
+    received_bytes: int = 0  # the bodies of the answers to its calls: what it read from AWS
+    ok: bool = True
+
 
 _current: ContextVar[str] = ContextVar("invocation", default=OUTSIDE)
+_record: ContextVar[Invocation | None] = ContextVar("invocation_record", default=None)
 CALLS: Counter[tuple[str, str, str]] = Counter()  # (function, service, operation) -> calls
+# (function, "read" | "write") -> DynamoDB request units, as on-demand billing counts them (budget.py)
+CAPACITY: defaultdict[tuple[str, str], float] = defaultdict(float)
+INVOCATIONS: list[Invocation] = []
+HISTORY: Counter[str] = Counter()  # Step Functions execution history: event type -> events
+_lock = threading.Lock()
 _on = False
 
 
 def start() -> None:
     """Count from now on, from zero."""
     global _on
-    CALLS.clear()
+    with _lock:
+        CALLS.clear()
+        CAPACITY.clear()
+        INVOCATIONS.clear()
+        HISTORY.clear()
     _on = True
 
 
@@ -32,17 +75,81 @@ def stop() -> None:
     _on = False
 
 
+def counting() -> bool:
+    return _on
+
+
+def _owner() -> str:
+    function = _current.get()
+    if function == OUTSIDE and threading.current_thread() is not threading.main_thread():
+        return ENGINE
+    return function
+
+
 def count(service: str, operation: str, n: int = 1) -> None:
     """One call (or `n`) of `service`'s `operation` (AWS's names: "dynamodb", "PutItem")."""
+    if not _on:
+        return
+    owner = _owner()
+    with _lock:
+        CALLS[(owner, service, operation)] += n
+    record = _record.get()
+    if record is not None:
+        record.calls[(service, operation)] += n
+
+
+def capacity(kind: str, units: float) -> None:
+    """DynamoDB request units the current call consumed: `kind` "read" or "write"."""
     if _on:
-        CALLS[(_current.get(), service, operation)] += n
+        owner = _owner()
+        with _lock:
+            CAPACITY[(owner, kind)] += units
+
+
+def received(size: int) -> None:
+    """The current call's answer was `size` bytes."""
+    record = _record.get()
+    if _on and record is not None:
+        record.received_bytes += size
 
 
 @contextmanager
-def invocation(function: str) -> Iterator[None]:
-    """Calls made inside are `function`'s."""
-    token = _current.set(function)
+def serving() -> Iterator[None]:
+    """A local stand-in serving a call (moto, a local engine): its CPU is AWS's, not the function's."""
+    record = _record.get()
+    if not _on or record is None:
+        yield
+        return
+    cpu = time.thread_time()
     try:
         yield
     finally:
+        record.excluded_cpu_s += time.thread_time() - cpu
+
+
+@contextmanager
+def invocation(function: str, trigger: str = "invoke") -> Iterator[Invocation | None]:
+    """Calls made inside are `function`'s; while counting, the invocation is measured and recorded."""
+    token = _current.set(function)
+    if not _on:
+        try:
+            yield None
+        finally:
+            _current.reset(token)
+        return
+    outer = _record.get()
+    record = Invocation(function, trigger)
+    record_token = _record.set(record)
+    cpu, wall = time.thread_time(), time.perf_counter()
+    try:
+        yield record
+    finally:
+        spent = time.thread_time() - cpu
+        record.wall_s = time.perf_counter() - wall
+        record.cpu_s = max(0.0, spent - record.excluded_cpu_s)
+        _record.reset(record_token)
         _current.reset(token)
+        if outer is not None:  # the outer function waited for this one: not its own CPU
+            outer.excluded_cpu_s += spent
+        with _lock:
+            INVOCATIONS.append(record)

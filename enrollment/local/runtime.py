@@ -34,6 +34,7 @@ from enrollment.adapters import seeds
 from enrollment.core import clock, resources
 from enrollment.core.config import SeasonConfig
 from enrollment.core.phases import phases, schedule_expression, schedule_input, schedule_name
+from enrollment.local import calls
 from enrollment.local.entropy import SeasonSeeds, seeded_kms
 from enrollment.verification.registries import Registries
 
@@ -43,6 +44,7 @@ AUTHORIZATION = re.compile(resources.AUTHORIZATION_PATTERN)
 REGION = "cn-north-1"
 ACCOUNT = "123456789012"  # moto's default account
 PARTITION = "aws-cn"
+ENGINES = ("moto", "sqlite")  # what runs the season table's requests (README: "The local embedded backend")
 LOCAL_ENV = {
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
@@ -98,7 +100,11 @@ class EmbeddedSeason:
         config_path: str | None = None,
         registries: Registries | None = None,
         seed: int | str = 0,
+        engine: str = "moto",
     ) -> None:
+        if engine not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+        self.engine = engine
         self.config = config
         self.registries = registries or Registries()
         # every key, seed and typed input of the season derives from it (enrollment/local/entropy.py)
@@ -137,12 +143,16 @@ class EmbeddedSeason:
             return runtime._invoke(fn.function_name, str(fn.handler), event)
 
         self._stack.enter_context(mock.patch.object(LambdaFunction, "_invoke_lambda", invoke))
+        if calls.counting():  # `enroll demo --budget`: every AWS call counted by who made it
+            self._stack.enter_context(_counted_calls(self))
         self._stack.enter_context(_no_real_waiting())
         self._stack.enter_context(_partition_queries())
         self._stack.enter_context(clock.use(self.clock))
         registries_dir = self._stack.enter_context(tempfile.TemporaryDirectory(prefix="agency-registries-"))
         self.registries.write(registries_dir)
         self._create_resources()
+        if self.engine == "sqlite":
+            self._use_sqlite()
         self.env["AGENCY_REGISTRIES"] = registries_dir
         self.sms_outbox = str(Path(registries_dir) / "sms-outbox.jsonl")  # SNS stand-in (R-NOTE-1)
         self.env["SMS_OUTBOX"] = self.sms_outbox
@@ -166,6 +176,18 @@ class EmbeddedSeason:
 
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
+
+    def _use_sqlite(self) -> None:
+        """The season table's requests go to an embedded SQLite engine (enrollment/local/sqlite_dynamo.py)
+        for the season's lifetime; the table made in moto stays, empty, as does the idempotency table."""
+        from enrollment.adapters import table
+        from enrollment.local.sqlite_dynamo import SqliteDynamo
+
+        engine = self._stack.enter_context(SqliteDynamo())
+        engine.create_table(self.table_name)
+        previous = table.ENGINE
+        table.ENGINE = engine.resource
+        self._stack.callback(setattr, table, "ENGINE", previous)
 
     def serve_issuer_at(self, base: str) -> None:
         """The local server listens at `base`: the development issuer's URL (and tokens' `iss`) is there."""
@@ -340,19 +362,24 @@ class EmbeddedSeason:
             invoked_function_arn=f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:function:{function_name}",
             aws_request_id=str(uuid.uuid4()),
         )
-        try:
-            result = _resolve(handler)(payload, context)
-        except Exception as e:  # the engine turns this into a Lambda error of that name
-            self.invocations.append((function_name, False))
-            error = {
-                "errorType": type(e).__name__,
-                "errorMessage": str(e),
-                "trace": traceback.format_exc(limit=5),
-            }
-            return json.dumps(error), True, ""
-        self.invocations.append((function_name, True))
-        _drop_unpublished_metrics()
-        return json.dumps(result, ensure_ascii=False, default=str), False, ""
+        # the calls it makes are this function's (enrollment/local/calls.py), and while counting the
+        # invocation is measured: its thread's CPU (Map iterations run in threads) and wall time
+        with calls.invocation(function_name.removeprefix(resources.function_name(self.name, ""))) as record:
+            try:
+                result = _resolve(handler)(payload, context)
+            except Exception as e:  # the engine turns this into a Lambda error of that name
+                self.invocations.append((function_name, False))
+                if record is not None:
+                    record.ok = False
+                error = {
+                    "errorType": type(e).__name__,
+                    "errorMessage": str(e),
+                    "trace": traceback.format_exc(limit=5),
+                }
+                return json.dumps(error), True, ""
+            self.invocations.append((function_name, True))
+            _drop_unpublished_metrics()
+            return json.dumps(result, ensure_ascii=False, default=str), False, ""
 
     def _context(self, function_key: str) -> LambdaContext:
         return LambdaContext(
@@ -595,6 +622,87 @@ def _partition_queries() -> Iterator[None]:
         mock.patch.object(DynamoHandler, "call_action", call_action),
     ):
         yield
+
+
+@contextmanager
+def _counted_calls(runtime: EmbeddedSeason) -> Iterator[None]:
+    """While counting (`enroll demo --budget`, enrollment/local/calls.py): every botocore call, counted
+    under whoever made it, and each API request's handler and authorizer measured as an invocation.
+
+    Calls are counted where botocore makes them (`BaseClient._make_api_call`, once per API call, so
+    also for clients made before this and for those moto's Step Functions engine makes for each Lambda
+    Invoke); a botocore event handler would reach only the clients made after it was registered.
+    moto's own work serving a call (`BotocoreStubber`, what AWS does on its side) is not counted as
+    the function's CPU, and each DynamoDB request's read or write request units are estimated from
+    the items it read or wrote (enrollment/local/budget.py). When the runtime closes, the season's
+    Step Functions execution history is tallied by event type (`calls.HISTORY`, its state transitions).
+    """
+    from botocore.client import BaseClient
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    from enrollment.local.budget import dynamodb_units, written_items
+
+    make_api_call = BaseClient._make_api_call  # type: ignore[attr-defined]  # not in botocore's stubs
+    serve = BotocoreStubber.__call__
+    call_api, authorize = runtime.call_api, runtime.authorize
+
+    def counted(client: BaseClient, operation_name: str, api_params: Any) -> Any:
+        calls.count(client.meta.service_model.service_name, operation_name)
+        return make_api_call(client, operation_name, api_params)
+
+    def stored(table_name: str, item_or_key: dict[str, Any]) -> dict[str, Any] | None:
+        """The item DynamoDB (moto) holds under the key of `item_or_key`, as DynamoDB JSON."""
+        from moto.dynamodb.models import dynamodb_backends
+
+        backend = dynamodb_backends[ACCOUNT][REGION]
+        try:
+            table = backend.get_table(table_name)
+            key_names = [n for n in (table.hash_key_attr, table.range_key_attr) if n]
+            item = backend.get_item(table_name, {n: item_or_key[n] for n in key_names})
+            return None if item is None else dict(item.to_json()["Attributes"])
+        except (KeyError, RuntimeError, ValueError):  # no such table or key; changed while read
+            return None
+
+    def served(stubber: BotocoreStubber, event_name: str, request: Any, **kwargs: Any) -> Any:
+        if not stubber.enabled:
+            return serve(stubber, event_name, request, **kwargs)
+        with calls.serving():
+            operation = event_name.rsplit(".", 1)[-1]  # before-send.dynamodb.PutItem
+            if not event_name.startswith("before-send.dynamodb."):
+                response = serve(stubber, event_name, request, **kwargs)
+                if response is not None:  # never `.content`: it would drain an S3 object's stream
+                    calls.received(int(response.headers.get("Content-Length") or 0))
+                return response
+            body = json.loads(request.body or b"{}")
+            before = written_items(operation, body, stored)
+            response = serve(stubber, event_name, request, **kwargs)
+            if response is not None:  # a refused conditional write is charged as a write too
+                after = written_items(operation, body, stored)
+                answer = json.loads(response.content or b"{}")
+                kind, units = dynamodb_units(operation, body, answer, before, after)
+                calls.capacity(kind, units)
+                calls.received(len(response.content or b""))
+            return response
+
+    def api(function_key: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        with calls.invocation(function_key, "api"):
+            return call_api(function_key, *args, **kwargs)
+
+    def authorizer(*args: Any, **kwargs: Any) -> tuple[int, dict[str, Any]]:
+        with calls.invocation("authorize", "authorizer"):
+            return authorize(*args, **kwargs)
+
+    with ExitStack() as patches:
+        patches.enter_context(mock.patch.object(BaseClient, "_make_api_call", counted))
+        patches.enter_context(mock.patch.object(BotocoreStubber, "__call__", served))
+        patches.enter_context(mock.patch.object(runtime, "call_api", api))
+        patches.enter_context(mock.patch.object(runtime, "authorize", authorizer))
+        try:
+            yield
+        finally:
+            patches.close()
+            if calls.counting() and getattr(runtime, "execution_arn", None):
+                calls.HISTORY.update(str(e["type"]) for e in runtime.history())
 
 
 def _drop_unpublished_metrics() -> None:

@@ -119,3 +119,52 @@ def test_the_same_seed_replays_the_season(season: SeasonConfig, tmp_path: Path) 
     a, c = files(first / "archive"), files(other / "archive")
     assert a["placements.jsonl"] != c["placements.jsonl"]
     assert a["manifest.json"] != c["manifest.json"]
+
+
+def test_the_sqlite_engine_seals_the_same_season_as_moto(season: SeasonConfig, tmp_path: Path) -> None:
+    """The embedded SQLite engine (`--engine sqlite`, for rehearsals at a city's size) stands in for
+    moto's DynamoDB: the same seed gives the same archive, byte for byte but the signature, the same
+    additions, exports and summary."""
+    config = small_plans(season, tmp_path)
+    started = {
+        engine: subprocess.Popen(
+            [
+                *DEMO,
+                "--applicants",
+                "50",
+                "--seed",
+                "11",
+                "--config",
+                str(config),
+                "--out",
+                str(tmp_path / engine.rjust(6, "-")),  # paths of one length: the console wraps alike
+                "--engine",
+                engine,
+            ],
+            cwd=ROOT,
+            env={**os.environ, "COLUMNS": "120"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for engine in ("moto", "sqlite")
+    }
+    shown = {}
+    for engine, proc in started.items():
+        stdout, stderr = proc.communicate(timeout=900)
+        assert proc.returncode == 0, stdout[-3000:] + stderr[-3000:]
+        shown[engine] = console(stdout, tmp_path / engine.rjust(6, "-"))
+
+    moto, sqlite = tmp_path / "--moto", tmp_path / "sqlite"
+    for signed in ("archive", "additions/classes"):
+        a, b = files(moto / signed), files(sqlite / signed)
+        assert sorted(a) == sorted(b)
+        differing = sorted(key for key in a if a[key] != b[key] and Path(key).name not in UNSIGNED)
+        assert differing == [], f"{signed}: {differing}"
+    summaries = [json.loads((out / "summary.json").read_text(encoding="utf-8")) for out in (moto, sqlite)]
+    for s in summaries:
+        s.pop("seconds")
+    assert summaries[0] == summaries[1]
+    for export in ("submissions.jsonl", "demand.csv"):
+        assert (moto / export).read_bytes() == (sqlite / export).read_bytes(), export
+    assert shown["moto"] == shown["sqlite"]

@@ -1,0 +1,504 @@
+"""One suite, two engines: the store adapters on moto (what AWS is tested against) and on the embedded
+SQLite engine (enrollment/local/sqlite_dynamo.py, for rehearsals at a city's size).
+
+Every test runs once per engine with the same assertions, so an engine that answers differently fails.
+The adapters are exercised through their public methods; a few raw requests pin what the adapters rely
+on (the refused condition's error code, numbers as Decimal, the order of keys).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from unittest import mock
+
+import boto3
+import pytest
+from boto3.dynamodb.conditions import Attr, Key
+from botocore.exceptions import ClientError
+
+from enrollment.adapters import table as table_module
+from enrollment.adapters.complaint_store import DynamoComplaintStore
+from enrollment.adapters.console_reads import ConsoleReads
+from enrollment.adapters.dynamodb import DynamoStore
+from enrollment.adapters.lottery_store import DynamoLotteryStore
+from enrollment.adapters.notifications import DynamoNoticeStore
+from enrollment.adapters.parent_store import DynamoParentStore
+from enrollment.adapters.placement_store import DynamoPlacementStore
+from enrollment.adapters.verification_store import DynamoVerificationStore
+from enrollment.core.ports import Conflict, DuplicateChild, NotFound
+from enrollment.local.runtime import LOCAL_ENV
+from enrollment.local.sqlite_dynamo import SqliteDynamo
+from enrollment.people.complaints import Answer, Complaint
+from enrollment.people.parents import CodeRecord, ParentSession
+from enrollment.placement.place import StaffDecision
+from enrollment.verification.spotcheck import SpotCheckOutcome, SpotCheckSample
+from enrollment.verification.verdicts import Check, Decision, Verdict
+
+pytestmark = pytest.mark.xdist_group("table-engines")
+
+TABLE = "contract-season"
+SEASON = "2023"
+T0 = datetime(2023, 6, 12, 1, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["moto", "sqlite"])
+def engine(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The season table (keys pk/sk, index gsi1) on one engine; stores made inside use it."""
+    with mock.patch.dict(os.environ, LOCAL_ENV):
+        if request.param == "moto":
+            from moto import mock_aws
+
+            with mock_aws():
+                boto3.client("dynamodb").create_table(
+                    TableName=TABLE,
+                    BillingMode="PAY_PER_REQUEST",
+                    AttributeDefinitions=[
+                        {"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk", "gsi1pk", "gsi1sk")
+                    ],
+                    KeySchema=[
+                        {"AttributeName": "pk", "KeyType": "HASH"},
+                        {"AttributeName": "sk", "KeyType": "RANGE"},
+                    ],
+                    GlobalSecondaryIndexes=[
+                        {
+                            "IndexName": "gsi1",
+                            "KeySchema": [
+                                {"AttributeName": "gsi1pk", "KeyType": "HASH"},
+                                {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
+                            ],
+                            "Projection": {"ProjectionType": "ALL"},
+                        }
+                    ],
+                )
+                yield "moto"
+        else:
+            with SqliteDynamo() as sqlite, mock.patch.object(table_module, "ENGINE", sqlite.resource):
+                sqlite.create_table(TABLE)
+                yield "sqlite"
+
+
+def _raw() -> Any:
+    return table_module.dynamodb_resource().Table(TABLE)
+
+
+def _registration(rid: str, grade: int = 1, district: str = "CY", pad: int = 0) -> dict[str, Any]:
+    return {
+        "registration_id": rid,
+        "season": SEASON,
+        "grade": grade,
+        "district": district,
+        "target_school": f"S-{district}-1",
+        "zone_id": f"{district}-Z1",
+        "request": {"child": {"name": "小明", "id_number": "x" * 18}, "notes": "备注" * pad},
+        "submitted_at": "2023-05-21T08:00:00+08:00",
+    }
+
+
+# Registrations and the season's control items ------------------------------------------------------
+
+
+def test_registrations_are_one_per_child_counted_listed_and_batched(engine: str) -> None:
+    store = DynamoStore(TABLE)
+    ids = [f"R{i:04d}" for i in range(130)]
+    for i, rid in enumerate(ids):
+        store.create_registration(
+            _registration(rid, grade=7 if i % 3 == 0 else 1, district="CY" if i % 2 else "NG")
+        )
+    with pytest.raises(DuplicateChild):
+        store.create_registration(_registration(ids[5]))
+
+    got = store.get_registration(ids[5])
+    assert got["request"]["child"]["name"] == "小明"
+    assert got["grade"] == 1 and isinstance(got["grade"], Decimal)
+    assert "pk" not in got and "gsi1sk" not in got
+    with pytest.raises(NotFound):
+        store.get_registration("R-none")
+
+    listed = [r["registration_id"] for r in store.registrations(SEASON)]
+    expected = sorted(ids, key=lambda rid: _registration_order(rid, ids))
+    assert listed == expected
+
+    counts = store.live_counts(SEASON)
+    assert counts[("school", "S-CY-1", 1)] + counts[("school", "S-CY-1", 7)] == 65
+    assert counts[("zone", "NG-Z1", 7)] == sum(1 for i in range(0, 130, 2) if i % 3 == 0)
+
+    wanted = [*ids[::-1], "R-none-1", "R-none-2", ids[0]]  # > 100 keys, some twice, some missing
+    batch = store.get_registrations(wanted)
+    assert sorted(batch) == sorted(ids)
+    assert batch[ids[7]]["registration_id"] == ids[7]
+
+
+def _registration_order(rid: str, ids: list[str]) -> str:
+    i = ids.index(rid)
+    return f"{7 if i % 3 == 0 else 1}#{'CY' if i % 2 else 'NG'}#{rid}"
+
+
+def test_gates_open_close_and_refuse_as_the_workflow_expects(engine: str) -> None:
+    store = DynamoStore(TABLE)
+    store.put_gate_open(SEASON, "review", {"status": "open", "token": "t-1", "opened_at": "a"})
+    store.put_gate_open(SEASON, "review", {"status": "open", "token": "t-2", "opened_at": "b"})  # a retry
+    assert store.get_gate(SEASON, "review") == {
+        "pk": f"SEASON#{SEASON}",
+        "sk": "GATE#review",
+        "status": "open",
+        "token": "t-2",
+        "opened_at": "b",
+    }
+    store.set_gate_deadline(SEASON, "review", "2023-06-30")
+    store.close_gate(SEASON, "review", {"status": "advanced", "advanced_by": "city", "count": 3})
+    gate = store.get_gate(SEASON, "review")
+    assert gate is not None and gate["status"] == "advanced" and gate["count"] == Decimal(3)
+    assert gate["deadline"] == "2023-06-30" and gate["token"] == "t-2"
+    with pytest.raises(Conflict):
+        store.close_gate(SEASON, "review", {"status": "advanced"})
+    with pytest.raises(Conflict):
+        store.put_gate_open(SEASON, "review", {"status": "open"})
+    with pytest.raises(ClientError) as refused:
+        store.set_gate_deadline(SEASON, "no-such-gate", "2023-07-01")
+    assert refused.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
+    assert store.get_gate(SEASON, "no-such-gate") is None
+    assert store.season_state(SEASON).advanced_gates == frozenset({"review"})
+
+
+def test_window_extensions_and_demand_rows_are_written_in_batches_and_read_in_key_order(engine: str) -> None:
+    store = DynamoStore(TABLE)
+    store.put_window_extension(SEASON, 1, {"extended_to": "2023-05-30", "extended_at": "2023-05-25T10:00"})
+    store.put_window_extension(SEASON, 1, {"extended_to": "2023-06-02", "extended_at": "2023-05-28T10:00"})
+    rows = [
+        {"scope": "school", "id": f"S-{i:03d}", "grade": 1, "applicants": i, "plan": 40} for i in range(60)
+    ]
+    store.put_demand(SEASON, reversed(rows))
+    assert store.demand(SEASON) == rows
+    state = store.season_state(SEASON)
+    assert {k: v.isoformat() for k, v in state.extended_to.items()} == {1: "2023-06-02"}
+    history = [i["sk"] for i in store.season_items(SEASON) if str(i["sk"]).startswith("WINDOW#")]
+    assert history == ["WINDOW#1", "WINDOW#1#2023-05-25T10:00", "WINDOW#1#2023-05-28T10:00"]
+
+
+def test_dead_letters_and_begins_with_follow_utf8_byte_order(engine: str) -> None:
+    store = DynamoStore(TABLE)
+    names = ["z", "Z", "é", "朝阳", "～", "😀", "a b", "a!", "\u00ff", "\U0001f600x", "ā"]
+    for name in names:
+        assert store.put_dead_letter(
+            {"season": SEASON, "district": "CY", "phase": "verify", "item_id": name, "error": "x"}
+        )
+        assert not store.put_dead_letter(
+            {"season": SEASON, "district": "CY", "phase": "verify", "item_id": name, "error": "again"}
+        )
+    store.put_dead_letter(
+        {"season": SEASON, "district": "CY2", "phase": "verify", "item_id": "a", "error": "x"}
+    )
+    found = [d["item_id"] for d in store.dead_letters(SEASON, "CY")]
+    assert found == sorted(names, key=lambda n: n.encode())
+    assert all(d["error"] == "x" for d in store.dead_letters(SEASON, "CY"))
+    raw = _raw()
+    backwards = raw.query(
+        KeyConditionExpression=Key("pk").eq(f"SEASON#{SEASON}#DEADLETTER")
+        & Key("sk").between("CY#verify#{", "CY$"),
+        ScanIndexForward=False,
+    )["Items"]
+    assert [i["item_id"] for i in backwards] == sorted((n for n in names if n > "z"), reverse=True)
+
+
+# Verification ---------------------------------------------------------------------------------------
+
+
+def _verdict(rid: str, district: str, status: str, at: datetime = T0, by: str = "system") -> Verdict:
+    return Verdict.model_validate(
+        {
+            "registration_id": rid,
+            "season": SEASON,
+            "grade": 1,
+            "district": district,
+            "category": "public",
+            "status": status,
+            "zone_id": "CY-Z1" if status == "eligible" else None,
+            "facts": {"hukou-in-zone": True},
+            "reasons": [] if status == "eligible" else ["not-living-there"],
+            "decided_at": at,
+            "decided_by": by,
+        }
+    )
+
+
+def test_checks_verdicts_and_decisions_keep_their_supersede_rules(engine: str) -> None:
+    store = DynamoVerificationStore(TABLE)
+    pending = Check(registration_id="R-1", agency="community", status="pending", asked_at=T0, reason="visit")
+    hukou = Check(
+        registration_id="R-1",
+        agency="public-security",
+        status="answered",
+        asked_at=T0,
+        answered_at=T0 + timedelta(seconds=2),
+        reason="found",
+        facts={"address": "江南路 12号", "zone": None, "household_size": 3, "permit": False},
+    )
+    assert store.put_check(pending) and store.put_check(hukou)
+    assert not store.put_check(hukou) and not store.put_check(pending)
+    answered = pending.model_copy(update={"status": "answered", "answered_at": T0 + timedelta(days=3)})
+    assert store.put_check(answered)
+    assert not store.put_check(answered.model_copy(update={"reason": "again"}))
+    assert store.checks("R-1") == [answered, hukou]
+
+    first = _verdict("R-1", "CY", "review")
+    assert store.put_verdict(first)
+    assert not store.put_verdict(_verdict("R-1", "CY", "eligible", at=T0 - timedelta(hours=1)))  # older
+    signed = _verdict("R-1", "CY", "eligible", at=T0 + timedelta(hours=1), by="cy-staff-01")
+    assert store.put_verdict(signed)
+    assert not store.put_verdict(_verdict("R-1", "CY", "not-eligible", at=T0 + timedelta(days=1)))  # R-VER-3
+    assert store.verdict("R-1") == signed
+    for i, (district, status) in enumerate([("CY", "review"), ("NG", "review"), ("CY", "eligible")]):
+        assert store.put_verdict(_verdict(f"R-{i + 2}", district, status))
+    assert [v.registration_id for v in store.verdicts(SEASON, "CY")] == ["R-1", "R-2", "R-4"]
+    assert [v.registration_id for v in store.verdicts(SEASON, "CY", "review")] == ["R-2"]
+    assert [v.registration_id for v in store.verdicts(SEASON, status="review")] == ["R-2", "R-3"]
+
+    decision = Decision(
+        registration_id="R-1",
+        district="CY",
+        action="confirm",
+        outcome="eligible",
+        reason="核实无误",
+        actor="cy-staff-01",
+        at=T0,
+    )
+    other = decision.model_copy(update={"reason": "再次核实"})
+    assert store.append_decision(decision)
+    assert not store.append_decision(decision)  # a retry
+    assert store.append_decision(other)  # the same instant: the next number
+    assert store.decisions("R-1") == [decision, other]
+
+
+def test_spot_check_samples_and_outcomes_are_written_once(engine: str) -> None:
+    store = DynamoVerificationStore(TABLE)
+    sample = SpotCheckSample(
+        season=SEASON,
+        district="CY",
+        seed="s",
+        size=2,
+        population=3,
+        population_digest="d",
+        sample=["R-2", "R-1"],
+        drawn_at=T0,
+    )
+    assert store.put_spot_check_sample(sample)
+    assert not store.put_spot_check_sample(sample)
+    with pytest.raises(Conflict):
+        store.put_spot_check_sample(sample.model_copy(update={"seed": "other"}))
+    assert store.spot_check_sample(SEASON, "CY") == sample
+    outcome = SpotCheckOutcome(
+        season=SEASON,
+        district="CY",
+        registration_id="R-2",
+        outcome="confirmed",
+        checked_by="c",
+        checked_at=T0,
+    )
+    assert store.put_spot_check(outcome)
+    assert not store.put_spot_check(outcome.model_copy(update={"checked_at": T0 + timedelta(1)}))
+    with pytest.raises(Conflict):
+        store.put_spot_check(outcome.model_copy(update={"outcome": "discrepancy"}))
+    assert store.spot_checks(SEASON, "CY") == [outcome]
+    assert store.spot_checks(SEASON, "NG") == []
+
+
+# Lotteries, placement, notices ----------------------------------------------------------------------
+
+
+def test_lottery_store_round_trips_and_conditions(engine: str) -> None:
+    store = DynamoLotteryStore(TABLE)
+    school = {
+        "season": SEASON,
+        "school_id": "P-1",
+        "grade": 1,
+        "pool": [f"R{i}" for i in range(50)],
+        "seats": 2,
+    }
+    assert store.put_school(school) and not store.put_school(school)
+    assert store.school(SEASON, "P-1", 1) == school
+    store.set_school(SEASON, "P-1", 1, {"status": "waiting", "token": "tok"})
+    store.set_school(SEASON, "P-9", 1, {"status": "waiting"})  # refused: no such school, nothing written
+    assert store.school(SEASON, "P-9", 1) is None
+    assert store.finish_school(
+        SEASON, "P-1", 1, "recorded", {"ranking": ["R3", "R1"], "next_waitlist_rank": 1}
+    )
+    assert not store.finish_school(SEASON, "P-1", 1, "recorded", {"ranking": []})
+    assert [s["ranking"] for s in store.schools(SEASON)] == [["R3", "R1"]]
+    assert store.claim_next(SEASON, "P-1", 1, 1) and not store.claim_next(SEASON, "P-1", 1, 1)
+    assert store.school(SEASON, "P-1", 1)["next_waitlist_rank"] == 2  # type: ignore[index]
+
+    for index in (2, 0, 1):
+        assert store.put_step(SEASON, "P-1", 1, {"index": index, "input": f"{index}"})
+    assert not store.put_step(SEASON, "P-1", 1, {"index": 1, "input": "other"})
+    assert [s["index"] for s in store.steps(SEASON, "P-1", 1)] == [0, 1, 2]
+    store.append_event(SEASON, "P-1", 1, {"event": "started"})
+    assert [e["event"] for e in store.events(SEASON, "P-1", 1)] == ["started"]
+
+    outcome = {
+        "registration_id": "R3",
+        "season": SEASON,
+        "school_id": "P-1",
+        "outcome": "admitted",
+        "rank": 1,
+    }
+    assert store.put_outcome(outcome) and not store.put_outcome(outcome)
+    assert store.change_outcome("R3", "admitted", {"outcome": "declined"})
+    assert not store.change_outcome("R3", "admitted", {"outcome": "withdrawn"})
+    assert store.outcome("R3") == {**outcome, "outcome": "declined"}
+
+
+def test_placement_store_round_trips(engine: str) -> None:
+    store = DynamoPlacementStore(TABLE)
+    assert store.put_tie_break(SEASON, {"seed": "abc", "digest": "d"})
+    assert not store.put_tie_break(SEASON, {"seed": "other", "digest": "d"})
+    assert store.tie_break(SEASON) == {"seed": "abc", "digest": "d"}
+    lines = [{"registration_id": f"R{i:03d}", "school_id": "S-1", "rank": i, "note": None} for i in range(40)]
+    store.put_placements(SEASON, [*lines, {**lines[3], "school_id": "S-2"}])  # the later line wins
+    assert store.placed("R003") == {
+        "registration_id": "R003",
+        "school_id": "S-2",
+        "rank": 3,
+        "season": SEASON,
+    }
+    assert store.placed("R039") is not None and store.placed("R040") is None
+
+    for rid, kind in (("R1", "defer"), ("R2", "override"), ("R1", "override")):
+        store.append_decision(
+            SEASON,
+            "CY",
+            StaffDecision(registration_id=rid, kind=kind, reason="理由", actor="a", at="t"),  # type: ignore[arg-type]
+        )
+    store.append_decision(
+        SEASON, "NG", StaffDecision(registration_id="R9", kind="defer", reason="理由", actor="a", at="t")
+    )
+    latest = store.decisions(SEASON, "CY")
+    assert {rid: d.kind for rid, d in latest.items()} == {"R1": "override", "R2": "override"}
+    assert sorted(store.decisions(SEASON)) == ["R1", "R2", "R9"]
+
+    assert store.mark_arrival(SEASON, "S-1", "R001", {"at": "t"})
+    assert not store.mark_arrival(SEASON, "S-1", "R001", {"at": "later"})
+    assert store.mark_arrival(SEASON, "S-1", "R002", {"at": "t"})
+    assert store.arrivals(SEASON, "S-1") == {"R001", "R002"} and store.arrivals(SEASON, "S-10") == set()
+
+
+def test_notice_records_and_manual_lists(engine: str) -> None:
+    store = DynamoNoticeStore(TABLE)
+    assert store.start_notice({"registration_id": "R1", "season": SEASON, "pdf": "k"})
+    assert not store.start_notice({"registration_id": "R1", "season": SEASON, "pdf": "k2"})
+    store.notice_sent("R1", "m-1", "2023-07-01T10:00")
+    assert store.notice("R1") == {
+        "registration_id": "R1",
+        "season": SEASON,
+        "pdf": "k",
+        "sms_message_id": "m-1",
+        "sms_sent_at": "2023-07-01T10:00",
+    }
+    store.notice_sent("R-none", "m-2", "t")  # refused quietly: no record, nothing written
+    assert store.notice("R-none") is None
+    for rid in ("R3", "R2"):
+        store.notice_manual({"registration_id": rid, "season": SEASON, "district": "CY", "manual": True})
+    assert [n["registration_id"] for n in store.manual_notices(SEASON, "CY")] == ["R2", "R3"]
+
+
+# People -----------------------------------------------------------------------------------------------
+
+
+def test_complaint_answers_are_appended_only_from_the_state_they_were_read_in(engine: str) -> None:
+    store = DynamoComplaintStore(TABLE)
+    complaint = Complaint("C1", SEASON, "R1", "CY", 1, "appeal", "不服审核结果", T0)
+    store.add_complaint(complaint)
+    with pytest.raises(RuntimeError):
+        store.add_complaint(complaint)
+    answer = Answer("已复核，维持原结果。", "cy-staff-01", "CY", T0 + timedelta(days=1))
+    assert store.add_answer(complaint, answer)
+    assert not store.add_answer(complaint, answer)  # read with no answers: stale now
+    read = store.complaint("C1")
+    assert read is not None and read.answers == (answer,)
+    assert store.add_answer(read, answer)
+    assert store.complaint("C1").answers == (answer, answer)  # type: ignore[union-attr]
+    store.add_complaint(Complaint("C2", SEASON, "R2", "CY", 1, "question", "问题", T0))
+    assert [c.complaint_id for c in store.complaints_of_district(SEASON, "CY")] == ["C1", "C2"]
+    assert [c.complaint_id for c in store.complaints_of_child(SEASON, "CY", "R2")] == ["C2"]
+
+
+def test_parent_codes_sessions_and_versions(engine: str) -> None:
+    store = DynamoParentStore(TABLE)
+    record = CodeRecord("R1", (T0,), "h", T0 + timedelta(minutes=5), 0, 1)
+    assert store.put_code_record(record, None) and not store.put_code_record(record, None)
+    assert store.code_record("R1") == record
+    bumped = CodeRecord("R1", (T0,), None, None, 1, 2)
+    assert not store.put_code_record(bumped, 7) and store.put_code_record(bumped, 1)
+    assert store.code_record("R1") == bumped
+    session = ParentSession("tok", "R1", T0, T0 + timedelta(hours=1))
+    store.put_session(session)
+    assert store.session("tok") == session
+    store.end_session("tok")
+    store.end_session("tok")  # deleting what is gone is no error
+    assert store.session("tok") is None
+
+
+# Paging, batches, the raw requests the adapters rely on ----------------------------------------------------
+
+
+def test_more_than_a_megabyte_pages_through_and_the_console_pages_by_limit(engine: str) -> None:
+    store = DynamoStore(TABLE)
+    ids = [f"R{i:03d}" for i in range(120)]
+    for rid in ids:
+        store.create_registration(_registration(rid, pad=5000))  # about 10 KB each in UTF-8
+    assert [r["registration_id"] for r in store.registrations(SEASON)] == ids
+    reads = ConsoleReads(TABLE)
+    page, more = reads.district_registrations(SEASON, "CY", 1, None, 50)
+    assert [i["registration_id"] for i in page] == ids[:50] and more
+    page, more = reads.district_registrations(SEASON, "CY", 1, ids[99], 50)
+    assert [i["registration_id"] for i in page] == ids[100:] and not more
+    page, more = reads.district_registrations(SEASON, "CY", 1, ids[69], 50)
+    assert [i["registration_id"] for i in page] == ids[70:] and not more
+    assert sorted(reads.registrations_of([*ids, "R-none"])) == ids  # > 100 keys, in batches
+
+
+def test_raw_requests_answer_as_boto3_does(engine: str) -> None:
+    raw = _raw()
+    raw.put_item(
+        Item={"pk": "P", "sk": "1", "n": 5, "d": Decimal("2.50"), "b": True, "z": None, "l": [1, "a"]}
+    )
+    item = raw.get_item(Key={"pk": "P", "sk": "1"}, ConsistentRead=True)["Item"]
+    assert item == {"pk": "P", "sk": "1", "n": 5, "d": Decimal("2.5"), "b": True, "z": None, "l": [1, "a"]}
+    assert type(item["n"]) is Decimal and type(item["l"][0]) is Decimal and item["b"] is True
+    with pytest.raises(TypeError):
+        raw.put_item(Item={"pk": "P", "sk": "2", "f": 1.5})
+    with pytest.raises(ClientError) as refused:
+        raw.put_item(Item={"pk": "P", "sk": "1"}, ConditionExpression="attribute_not_exists(pk)")
+    assert refused.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
+    with pytest.raises(ClientError) as refused:
+        raw.update_item(
+            Key={"pk": "P", "sk": "1"},
+            UpdateExpression="SET n = n + :one",
+            ConditionExpression=Attr("b").eq(False),
+            ExpressionAttributeValues={":one": 1},
+        )
+    assert refused.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
+    raw.update_item(
+        Key={"pk": "P", "sk": "1"},
+        UpdateExpression="SET n = n + :one, m = if_not_exists(m, :one) REMOVE z",
+        ConditionExpression=Attr("l").size().eq(2) & Attr("nothing").ne("x"),
+        ExpressionAttributeValues={":one": 1},
+    )
+    item = raw.get_item(Key={"pk": "P", "sk": "1"})["Item"]
+    assert item["n"] == 6 and item["m"] == 1 and "z" not in item
+    with pytest.raises(ClientError) as invalid:
+        raw.put_item(Item={"pk": "P", "sk": "3", "pool": "x" * (401 * 1024)})  # over 400 KB
+    assert invalid.value.response["Error"]["Code"] == "ValidationException"
+    assert raw.get_item(Key={"pk": "P", "sk": "3"}).get("Item") is None
+    with raw.batch_writer() as batch:
+        for i in range(60):
+            batch.put_item(Item={"pk": "Q", "sk": f"{i:02d}", "gsi1pk": "G", "gsi1sk": f"{59 - i:02d}"})
+    listed = raw.query(
+        IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq("G") & Key("gsi1sk").lt("05")
+    )
+    assert [i["sk"] for i in listed["Items"]] == ["59", "58", "57", "56", "55"]
+    between = raw.query(KeyConditionExpression=Key("pk").eq("Q") & Key("sk").between("10", "12"))
+    assert [i["sk"] for i in between["Items"]] == ["10", "11", "12"]
