@@ -73,6 +73,9 @@ class MemoryLotteryStore:
         o = self.outcomes.get(registration_id)
         return copy.deepcopy(o) if o is not None else None
 
+    def outcomes_of(self, registration_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        return {rid: copy.deepcopy(self.outcomes[rid]) for rid in registration_ids if rid in self.outcomes}
+
     def change_outcome(self, registration_id: str, expected: str, changes: dict[str, Any]) -> bool:
         o = self.outcomes.get(registration_id)
         if o is None or o["outcome"] != expected:

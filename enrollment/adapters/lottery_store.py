@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -184,6 +184,10 @@ class DynamoLotteryStore(DynamoTable):
 
     def outcome(self, registration_id: str) -> dict[str, Any] | None:
         return self._record(f"REG#{registration_id}", "LOTTERY")
+
+    def outcomes_of(self, registration_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        found = self._get_many((f"REG#{rid}", "LOTTERY") for rid in registration_ids)
+        return {pk.removeprefix("REG#"): record_of(i) for (pk, _), i in found.items()}
 
     def change_outcome(self, registration_id: str, expected: str, changes: dict[str, Any]) -> bool:
         return self._update_if(

@@ -81,3 +81,10 @@ class DynamoPlacementStore(DynamoTable):
     def arrivals(self, season: str, school_id: str) -> set[str]:
         listed = self._listed(f"SEASON#{season}#ARRIVAL", f"{school_id}#")
         return {str(i["registration_id"]) for i in listed}
+
+    def arrivals_by_school(self, season: str) -> dict[str, set[str]]:
+        """Every school's arrivals: one index query for the season (paged), not one per school."""
+        by_school: dict[str, set[str]] = {}
+        for i in self._listed(f"SEASON#{season}#ARRIVAL"):
+            by_school.setdefault(str(i["school_id"]), set()).add(str(i["registration_id"]))
+        return by_school

@@ -8,6 +8,8 @@ Keys (pk / sk, and gsi1pk / gsi1sk where an item must be listed):
 - spot-check sample:   `SEASON#{season}` / `SPOTCHECK#{district}`
 - spot-check outcome:  `REG#{id}` / `SPOTCHECK`;  `SEASON#{season}#SPOTCHECK` / `{district}#{id}`
 
+A case's checks and verdict are read together, many cases a call (`cases`: BatchGetItem).
+
 Every write is a conditional put, so a retried batch never writes twice and never undoes a later
 write: the conditions encode `review.check_supersedes` and `review.verdict_supersedes`; decisions,
 samples and outcomes are never overwritten. Times are stored as ISO 8601 strings, numbers as ints.
@@ -15,6 +17,7 @@ samples and outcomes are never overwritten. Times are stored as ISO 8601 strings
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, ConditionBase
@@ -22,8 +25,9 @@ from boto3.dynamodb.conditions import Attr, ConditionBase
 from enrollment.adapters.table import DynamoTable, record_of
 from enrollment.core.ports import Conflict
 from enrollment.verification.review import SYSTEM, utc_instant
+from enrollment.verification.season import CaseRecord
 from enrollment.verification.spotcheck import SpotCheckOutcome, SpotCheckSample
-from enrollment.verification.verdicts import Check, Decision, Verdict, VerdictStatus
+from enrollment.verification.verdicts import Agency, Check, Decision, Verdict, VerdictStatus
 
 MAX_SAME_INSTANT = 1000  # decisions on one case at one microsecond before giving up
 
@@ -89,6 +93,22 @@ class DynamoVerificationStore(DynamoTable):
 
     def checks(self, registration_id: str) -> list[Check]:
         return [Check.model_validate(record_of(i)) for i in self._under(_reg(registration_id), "CHECK#")]
+
+    def cases(self, agencies: Mapping[str, Iterable[Agency]]) -> dict[str, CaseRecord]:
+        """Each registration's checks of `agencies[id]` and its verdict: one BatchGetItem per 100 keys."""
+        wanted = {
+            rid: [f"CHECK#{a}" for a in dict.fromkeys(asked)] + ["VERDICT"] for rid, asked in agencies.items()
+        }
+        found = self._get_many((_reg(rid), sk) for rid, sks in wanted.items() for sk in sks)
+        out: dict[str, CaseRecord] = {}
+        for rid, sks in wanted.items():
+            items = [found[(_reg(rid), sk)] for sk in sks if (_reg(rid), sk) in found]
+            checks = [Check.model_validate(record_of(i)) for i in items if i["sk"] != "VERDICT"]
+            verdict = next(
+                (Verdict.model_validate(record_of(i)) for i in items if i["sk"] == "VERDICT"), None
+            )
+            out[rid] = CaseRecord(checks, verdict)
+        return out
 
     # Verdicts ---------------------------------------------------------------------------------
 

@@ -60,7 +60,7 @@ def seal_classes(
     season: str,
     *,
     archive: Archive,
-    arrivals: reporting.Arrivals,
+    arrivals: reporting.SeasonArrivals,
     registrations: Registrations,
     signer: contract.Signer,
     seeds: Seeds,
@@ -76,9 +76,8 @@ def seal_classes(
         if line["school_id"]:
             groups.setdefault((line["school_id"], int(line["grade"])), []).append(line["registration_id"])
     files: dict[str, bytes] = {}
-    for (school_id, grade), ids in sorted(groups.items()):
-        came = arrivals.arrivals(season, school_id)
-        students = [reporting.student(registrations.get_registration(rid)) for rid in ids if rid in came]
+    arrived = reporting.class_students(season, groups, arrivals=arrivals, registrations=registrations)
+    for (school_id, grade), students in sorted(arrived.items()):
         seed = seeds.new_seed(f"classes/{season}/{school_id}-g{grade}")
         rec = reporting.assign_school(season, school_id, grade, students, seed)
         if rec is not None:

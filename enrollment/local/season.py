@@ -11,14 +11,14 @@ import json
 import secrets
 import time
 from collections import Counter
-from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import boto3
 
 from enrollment.adapters.dynamodb import DynamoStore
 from enrollment.adapters.lottery_store import DynamoLotteryStore
+from enrollment.adapters.verification_store import DynamoVerificationStore
 from enrollment.core.config import SeasonConfig
 from enrollment.core.phases import phase
 from enrollment.core.staff import StaffDirectory, StaffMember
@@ -26,7 +26,8 @@ from enrollment.local.entropy import SeasonSeeds
 from enrollment.local.http import AuthorizerRefused, forward, route
 from enrollment.local.runtime import EmbeddedSeason
 from enrollment.synth.population import Population
-from enrollment.verification.checks import LocalRegistries
+from enrollment.verification.checks import LocalRegistries, checks_needed
+from enrollment.verification.verdicts import Agency
 
 
 def staff(rt: EmbeddedSeason) -> StaffDirectory:
@@ -69,30 +70,24 @@ def call(
     return int(r["statusCode"]), json.loads(text) if text and text.lstrip()[:1] in "{[" else text
 
 
-def _scan(rt: EmbeddedSeason) -> Iterator[dict[str, Any]]:
-    table = boto3.resource("dynamodb").Table(rt.table_name)
-    kwargs: dict[str, Any] = {}
-    while True:
-        page = table.scan(**kwargs)
-        yield from page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
 def visit_plan(rt: EmbeddedSeason) -> list[tuple[date, str, bool]]:
-    """Every pending home visit: (the day the community answers, registration id, lives there)."""
+    """Every pending home visit: (the day the community answers, registration id, lives there).
+
+    Read as the handlers read: the season's registrations (an index query), then the community
+    checks of those that need one, in batches; never the whole table."""
     agencies = LocalRegistries(rt.registries)
-    items = list(_scan(rt))
-    ids = {str(i["registration_id"]): i["request"]["child"]["id_number"] for i in items if i["sk"] == "REG"}
+    items = {str(i["registration_id"]): i for i in DynamoStore(rt.table_name).registrations(rt.config.season)}
+    wanted: dict[str, list[Agency]] = {
+        rid: ["community"] for rid, i in items.items() if "community" in checks_needed(i)
+    }
     plan = []
-    for i in items:
-        if i["sk"] == "CHECK#community" and i["status"] == "pending":
-            rid = str(i["registration_id"])
-            asked = datetime.fromisoformat(str(i["asked_at"])).astimezone(rt.config.tz).date()
-            answer = agencies.visit_answer(ids[rid], asked)
-            if answer is not None:
-                plan.append((answer[0], rid, answer[1]))
+    for rid, case in DynamoVerificationStore(rt.table_name).cases(wanted).items():
+        for c in case.checks:
+            if c.agency == "community" and c.status == "pending":
+                asked = c.asked_at.astimezone(rt.config.tz).date()
+                answer = agencies.visit_answer(items[rid]["request"]["child"]["id_number"], asked)
+                if answer is not None:
+                    plan.append((answer[0], rid, answer[1]))
     return sorted(plan)
 
 

@@ -130,6 +130,10 @@ class LotteryStore(Protocol):
 
     def outcome(self, registration_id: str) -> dict[str, Any] | None: ...
 
+    def outcomes_of(self, registration_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Many applicants' results at once (batched reads); those without one are absent."""
+        ...
+
     def change_outcome(self, registration_id: str, expected: str, changes: dict[str, Any]) -> bool:
         """Change a result only if its outcome is still `expected`. True if changed."""
         ...

@@ -28,8 +28,8 @@ class Verdicts(Protocol):
 
 
 class LotteryResults(Protocol):
-    def outcome(self, registration_id: str) -> dict[str, Any] | None:
-        """A private applicant's admission result."""
+    def outcomes_of(self, registration_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Private applicants' admission results, read at once (batched); those without one are absent."""
         ...
 
     def schools(self, season: str) -> list[dict[str, Any]]:
@@ -54,7 +54,10 @@ class PlacementStore(Protocol):
 
 
 def case_of(
-    config: SeasonConfig, item: dict[str, Any], verdicts: Mapping[str, Verdict], lotteries: LotteryResults
+    config: SeasonConfig,
+    item: dict[str, Any],
+    verdicts: Mapping[str, Verdict],
+    outcomes: Mapping[str, dict[str, Any]],
 ) -> Case:
     req = item["request"]
     home = req["home_address"]
@@ -70,7 +73,7 @@ def case_of(
         preferences=tuple(req.get("school_preferences") or ()),
         foreign=req["child"].get("id_type") == "passport",
         verdict=verdicts.get(str(item["registration_id"])),
-        lottery=lotteries.outcome(str(item["registration_id"])) if item["category"] == "private" else None,
+        lottery=outcomes.get(str(item["registration_id"])) if item["category"] == "private" else None,
     )
 
 
@@ -140,7 +143,9 @@ def place_season(
     release_decided(config, decisions, lotteries, now)  # before the lottery outcomes are read
     items = list(registrations.registrations(season))
     verdict_of = {v.registration_id: v for v in verdicts.verdicts(season)}  # one query, not one per child
-    cases = [case_of(config, i, verdict_of, lotteries) for i in items]
+    private = [str(i["registration_id"]) for i in items if i["category"] == "private"]
+    outcome_of = lotteries.outcomes_of(private)  # batched, not one read per private applicant
+    cases = [case_of(config, i, verdict_of, outcome_of) for i in items]
     ids = [c.registration_id for c in cases]
     tb = season_tie_break(season, ids, placements, seeds, now)
     result = place(config, cases, tb.numbers(), decisions, cap_km=config.placement.coordination_cap_km)

@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from enrollment.core.config import SeasonConfig
+from enrollment.core.ports import NotFound, Registrations
 from enrollment.core.staff import Forbidden, StaffError, StaffMember
 from enrollment.term import classes
 
@@ -28,6 +29,12 @@ class Arrivals(Protocol):
         ...
 
     def arrivals(self, season: str, school_id: str) -> set[str]: ...
+
+
+class SeasonArrivals(Protocol):
+    def arrivals_by_school(self, season: str) -> dict[str, set[str]]:
+        """Every school's arrived registration ids, read at once (schools nobody came to are absent)."""
+        ...
 
 
 class ArrivalRefused(StaffError):
@@ -74,6 +81,25 @@ def student(registration: Mapping[str, Any]) -> classes.Student:
     return classes.Student(
         str(registration["registration_id"]), child["sex"], date.fromisoformat(str(child["birth_date"])).month
     )
+
+
+def class_students(
+    season: str,
+    placed: Mapping[tuple[str, int], Iterable[str]],
+    *,
+    arrivals: SeasonArrivals,
+    registrations: Registrations,
+) -> dict[tuple[str, int], list[classes.Student]]:
+    """Each school and grade's arrived children as the dealing's students (`placed`: the placed ids of
+    each (school, grade)): the season's arrivals in one read, the children's registrations in
+    batches (`get_registrations`), never one read per school or per child."""
+    came = arrivals.arrivals_by_school(season)
+    arrived = {key: [rid for rid in ids if rid in came.get(key[0], set())] for key, ids in placed.items()}
+    found = registrations.get_registrations(rid for ids in arrived.values() for rid in ids)
+    missing = sorted(rid for ids in arrived.values() for rid in ids if rid not in found)
+    if missing:
+        raise NotFound(", ".join(missing[:10]))
+    return {key: [student(found[rid]) for rid in ids] for key, ids in arrived.items()}
 
 
 def assign_school(

@@ -5,13 +5,20 @@
 community office's answer; `close` is the home-visit deadline (`close_visits`) or the final record
 (`summary`); `draw_spot_checks` draws the city's spot-check sample of every district once (R-VER-5)
 on the city bureau's behalf, at the review deadline. No AWS here.
+
+Reads are batched: a batch's registrations in one read, and each case's checks and verdict together
+(`SeasonVerificationStore.cases`), read once and judged from what was read and written. Nothing is
+written that did not change: a stored answer is not asked again, a verdict already stored for
+unchanged checks is not written again.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from enrollment.core.config import SeasonConfig
 from enrollment.core.ports import NotFound, Seeds, Store, WorkFiles, put_batches
@@ -29,14 +36,49 @@ from enrollment.verification.checks import (
     visit_closed,
 )
 from enrollment.verification.review import VerificationStore
+from enrollment.verification.verdicts import Agency, Check, Verdict
+
+CLOSE_BATCH = 1000  # open cases read and closed at a time at the home-visit deadline (reads batched)
 
 
-def _judge(config: SeasonConfig, item: dict[str, Any], vstore: VerificationStore, now: datetime) -> bool:
-    checks = vstore.checks(str(item["registration_id"]))
-    if not is_complete(item, checks):
+@dataclass(frozen=True)
+class CaseRecord:
+    """What is stored about one case: the checks asked for (those stored) and its verdict, if any."""
+
+    checks: list[Check] = field(default_factory=list)
+    verdict: Verdict | None = None
+
+
+class SeasonVerificationStore(VerificationStore, Protocol):
+    """The phase's tasks read many cases at once."""
+
+    def cases(self, agencies: Mapping[str, Iterable[Agency]]) -> dict[str, CaseRecord]:
+        """Each registration's stored checks of the given agencies, and its verdict, read together
+        (batched, consistently). Every registration id asked for is in the answer."""
+        ...
+
+
+def _judge(
+    config: SeasonConfig,
+    item: dict[str, Any],
+    checks: Iterable[Check],
+    vstore: VerificationStore,
+    now: datetime,
+) -> bool:
+    """Store the verdict of a complete case (`checks`: its checks as they stand now)."""
+    known = list(checks)
+    if not is_complete(item, known):
         return False
-    vstore.put_verdict(verdict(config, item, checks, now))
+    vstore.put_verdict(verdict(config, item, known, now))
     return True
+
+
+def _registrations(store: Store, ids: list[str]) -> dict[str, dict[str, Any]]:
+    items = store.get_registrations(ids)
+    missing = [rid for rid in ids if rid not in items]
+    if missing:
+        raise NotFound(", ".join(missing[:10]))
+    return items
 
 
 def verify_batch(
@@ -45,7 +87,7 @@ def verify_batch(
     mode: Literal["ask", "mark-unanswered"],
     *,
     store: Store,
-    vstore: VerificationStore,
+    vstore: SeasonVerificationStore,
     agencies: Agencies,
     now: datetime,
 ) -> dict[str, int]:
@@ -53,13 +95,21 @@ def verify_batch(
 
     In `ask` mode an agency that does not answer raises AgencyUnavailable (the ASL retries the batch);
     in `mark-unanswered` mode (it stayed down) its checks are stored as unanswered, for review.
+    The batch's registrations are read in one go, and so are their checks and verdicts; a case whose
+    checks did not change and that has its verdict is not judged again.
     """
+    ids = list(dict.fromkeys(registration_ids))
+    items = _registrations(store, ids)
+    needed = {rid: checks_needed(items[rid]) for rid in ids}
+    stored = vstore.cases(needed)
     asked = judged = 0
-    for rid in registration_ids:
-        item = store.get_registration(rid)
-        done = {c.agency for c in vstore.checks(rid) if c.status != "unanswered"}
-        for agency in checks_needed(item):
-            if agency in done:
+    refused: list[str] = []  # a check someone else stored first: judged from what is stored
+    changed: dict[str, dict[Agency, Check]] = {}
+    for rid in ids:
+        item, case = items[rid], stored[rid]
+        by = {c.agency: c for c in case.checks}
+        for agency in needed[rid]:
+            if agency in by and by[agency].status != "unanswered":
                 continue
             try:
                 check = ask(agencies, agency, item, now)
@@ -67,9 +117,21 @@ def verify_batch(
                 if mode == "ask":
                     raise
                 check = unanswered(agency, rid, now)
-            vstore.put_check(check)
             asked += 1
-        judged += _judge(config, item, vstore, now)
+            if vstore.put_check(check):
+                by[agency] = check
+                changed.setdefault(rid, {})[agency] = check
+            elif rid not in refused:
+                refused.append(rid)
+        if rid in refused:
+            continue
+        if case.verdict is not None and rid not in changed:
+            judged += is_complete(item, by.values())  # judged before, on these very checks
+            continue
+        judged += _judge(config, item, by.values(), vstore, now)
+    if refused:
+        again = vstore.cases({rid: needed[rid] for rid in refused})
+        judged += sum(_judge(config, items[rid], again[rid].checks, vstore, now) for rid in refused)
     return {"registrations": len(registration_ids), "asked": asked, "judged": judged}
 
 
@@ -84,7 +146,7 @@ def record_visit(
     visitor: str,
     *,
     store: Store,
-    vstore: VerificationStore,
+    vstore: SeasonVerificationStore,
     now: datetime,
 ) -> dict[str, Any]:
     """The community office's answer to a home visit (its callback), kept with source, time and visitor."""
@@ -92,26 +154,50 @@ def record_visit(
         item = store.get_registration(registration_id)
     except NotFound:
         raise VisitRefused("未找到该报名编号", "no such registration") from None
-    open_visit = next((c for c in vstore.checks(registration_id) if c.agency == "community"), None)
+    needed = checks_needed(item)
+    checks = vstore.cases({registration_id: needed})[registration_id].checks
+    open_visit = next((c for c in checks if c.agency == "community"), None)
     if open_visit is None or open_visit.status != "pending":
         raise VisitRefused("该儿童没有待完成的入户核查", "no home visit is pending for this registration")
-    vstore.put_check(visit_answer(registration_id, lives_there, open_visit.asked_at, now, visitor))
-    return {"registration_id": registration_id, "judged": _judge(config, item, vstore, now)}
+    answer = visit_answer(registration_id, lives_there, open_visit.asked_at, now, visitor)
+    if vstore.put_check(answer):
+        checks = [answer if c.agency == "community" else c for c in checks]
+    else:  # answered meanwhile: judge what is stored
+        checks = vstore.cases({registration_id: needed})[registration_id].checks
+    return {"registration_id": registration_id, "judged": _judge(config, item, checks, vstore, now)}
 
 
 def close_visits(
-    config: SeasonConfig, season: str, *, store: Store, vstore: VerificationStore, now: datetime
+    config: SeasonConfig, season: str, *, store: Store, vstore: SeasonVerificationStore, now: datetime
 ) -> dict[str, Any]:
-    """Home-visit deadline: what the community did not answer is closed as not confirmed (→ review)."""
+    """Home-visit deadline: what the community did not answer is closed as not confirmed (→ review).
+
+    Only the cases without a verdict can have a visit open (a verdict needs every check final), so
+    the season's verdicts are listed once and only the others are read, in batches: the calls grow
+    with the cases still open, not two per registration.
+    """
+    judged = {v.registration_id for v in vstore.verdicts(season)}  # an index: may lag a fresh verdict
+    items = {str(i["registration_id"]): i for i in store.registrations(season)}
+    open_ids = [rid for rid in items if rid not in judged]
+    needed = {rid: checks_needed(items[rid]) for rid in open_ids}
     closed = 0
-    for item in store.registrations(season):
-        rid = str(item["registration_id"])
-        for c in vstore.checks(rid):
-            if c.agency == "community" and c.status == "pending":
-                vstore.put_check(visit_closed(rid, c.asked_at, now))
-                closed += 1
-        if vstore.verdict(rid) is None:
-            _judge(config, item, vstore, now)
+    for start in range(0, len(open_ids), CLOSE_BATCH):
+        part = open_ids[start : start + CLOSE_BATCH]
+        stored = vstore.cases({rid: needed[rid] for rid in part})
+        for rid in part:
+            case = stored[rid]
+            if case.verdict is not None:  # judged after all: the index had not caught up
+                continue
+            checks = {c.agency: c for c in case.checks}
+            visit = checks.get("community")
+            if visit is not None and visit.status == "pending":
+                final = visit_closed(rid, visit.asked_at, now)
+                if vstore.put_check(final):
+                    checks["community"] = final
+                    closed += 1
+                else:  # the community answered at the last moment: judge what is stored
+                    checks = {c.agency: c for c in vstore.cases({rid: needed[rid]})[rid].checks}
+            _judge(config, items[rid], checks.values(), vstore, now)
     return {"visits_closed": closed, **summary(config, vstore, season)}
 
 
@@ -154,7 +240,7 @@ def close(
     step: Literal["home-visits", "final"],
     *,
     store: Store,
-    vstore: VerificationStore,
+    vstore: SeasonVerificationStore,
     now: datetime,
 ) -> dict[str, Any]:
     """`home-visits`: close what the community did not answer and judge every case; `final`: the record."""

@@ -1,0 +1,232 @@
+"""The verification phase's tasks over in-memory stores (issue 14): batched reads, each case read
+once, nothing written that did not change, and a check someone else stored first is what is judged."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from enrollment.core.config import SeasonConfig
+from enrollment.core.ports import NotFound
+from enrollment.verification.checks import Agencies, Answer, checks_needed
+from enrollment.verification.season import CaseRecord, close_visits, record_visit, verify_batch
+from enrollment.verification.verdicts import Agency, Check, Verdict
+from tests.support import valid_body
+from tests.unit.test_review import FakeVerificationStore
+
+NOW = datetime(2023, 6, 12, 9, tzinfo=UTC)
+
+
+class Registrations:
+    """The registrations port in memory, counting its reads."""
+
+    def __init__(self, items: list[dict[str, Any]]) -> None:
+        self.items = {str(i["registration_id"]): i for i in items}
+        self.reads: Counter[str] = Counter()
+
+    def get_registration(self, registration_id: str) -> dict[str, Any]:
+        self.reads["one"] += 1
+        if registration_id not in self.items:
+            raise NotFound(registration_id)
+        return self.items[registration_id]
+
+    def get_registrations(self, registration_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        self.reads["many"] += 1
+        return {rid: self.items[rid] for rid in registration_ids if rid in self.items}
+
+    def registrations(self, season: str) -> Iterable[dict[str, Any]]:
+        self.reads["season"] += 1
+        return list(self.items.values())
+
+
+class CountingVerificationStore(FakeVerificationStore):
+    """The fake with `cases`, counting reads and writes; `first` checks are stored by someone else
+    just before this store's own write of the same check (a race a retry or a callback makes)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: Counter[str] = Counter()
+        self.first: dict[tuple[str, str], Check] = {}
+
+    def cases(self, agencies: Mapping[str, Iterable[Agency]]) -> dict[str, CaseRecord]:
+        self.calls["cases"] += 1
+        out = {}
+        for rid, asked in agencies.items():
+            checks = [self.check_items[(rid, a)] for a in asked if (rid, a) in self.check_items]
+            out[rid] = CaseRecord(checks, self.verdict_items.get(rid))
+        return out
+
+    def checks(self, registration_id: str) -> list[Check]:
+        self.calls["checks"] += 1
+        return super().checks(registration_id)
+
+    def verdict(self, registration_id: str) -> Verdict | None:
+        self.calls["verdict"] += 1
+        return super().verdict(registration_id)
+
+    def put_check(self, check: Check) -> bool:
+        self.calls["put_check"] += 1
+        earlier = self.first.pop((check.registration_id, check.agency), None)
+        if earlier is not None:
+            super().put_check(earlier)
+        return super().put_check(check)
+
+    def put_verdict(self, verdict: Verdict) -> bool:
+        self.calls["put_verdict"] += 1
+        return super().put_verdict(verdict)
+
+
+class Found:
+    """Every agency finds the child at the stated home; the community visit is only requested."""
+
+    def __init__(self, item: Mapping[str, dict[str, Any]]) -> None:
+        self.by_number = {i["request"]["child"]["id_number"]: i for i in item.values()}
+        self.by_deed = {
+            (i["request"]["residence"].get("property") or {}).get("deed_number"): i for i in item.values()
+        }
+        self.visits: list[str] = []
+
+    def _house(self, i: dict[str, Any]) -> dict[str, Any]:
+        a = i["request"]["home_address"]
+        return {"district": a["district"], "road": a["road"], "number": a["number"]}
+
+    def lookup(self, id_type: str, id_number: str) -> Answer:
+        return Answer("found", {"kind": "hukou", **self._house(self.by_number[id_number])})
+
+    def deed(self, deed_number: str) -> Answer:
+        return Answer(
+            "found", {"registered_on": "2019-05-01", "owners": 1, **self._house(self.by_deed[deed_number])}
+        )
+
+    def planned_use(self, deed_number: str) -> Answer:
+        return Answer("found", {"planned_use": "residential"})
+
+    def request_visit(self, registration_id: str, id_number: str, address: dict[str, Any]) -> None:
+        self.visits.append(registration_id)
+
+    def agencies(self) -> Agencies:
+        return Agencies(self, self, self, self)
+
+
+def _items(config: SeasonConfig, n: int) -> list[dict[str, Any]]:
+    out = []
+    for k in range(n):
+        body = valid_body(config, residence__property={"deed_number": f"JL-2019-{k:06d}", "owner": "母亲"})
+        if k % 5 == 4:  # no property: no housing or planning check
+            body = valid_body(config, residence__property=None)
+        out.append(
+            {
+                "registration_id": f"R-{k:04d}",
+                "season": config.season,
+                "grade": body["grade"],
+                "category": body["category"],
+                "district": body["home_address"]["district"],
+                "target_school": None,
+                "special_claims": [],
+                "request": body,
+            }
+        )
+    return out
+
+
+@pytest.fixture
+def world(season: SeasonConfig) -> tuple[Registrations, CountingVerificationStore, Found]:
+    regs = Registrations(_items(season, 30))
+    return regs, CountingVerificationStore(), Found(regs.items)
+
+
+def test_a_batch_reads_once_and_a_retry_asks_and_writes_nothing(
+    season: SeasonConfig, world: tuple[Registrations, CountingVerificationStore, Found]
+) -> None:
+    regs, vstore, found = world
+    ids = list(regs.items)
+    done = verify_batch(season, ids, "ask", store=regs, vstore=vstore, agencies=found.agencies(), now=NOW)
+    asked = sum(len(checks_needed(i)) for i in regs.items.values())
+    assert done == {"registrations": 30, "asked": asked, "judged": 0}  # every home visit is pending
+    assert regs.reads == Counter({"many": 1})
+    assert vstore.calls == Counter({"cases": 1, "put_check": asked})
+    assert sorted(found.visits) == ids
+
+    # answered visits: the cases are judged; a retried batch then asks nothing and writes nothing
+    for rid in ids:
+        vstore.check_items[(rid, "community")] = vstore.check_items[(rid, "community")].model_copy(
+            update={"status": "answered", "reason": "lives-there", "facts": {"lives_there": True}}
+        )
+    vstore.calls.clear()
+    judged = verify_batch(season, ids, "ask", store=regs, vstore=vstore, agencies=found.agencies(), now=NOW)
+    assert judged == {"registrations": 30, "asked": 0, "judged": 30}
+    assert vstore.calls == Counter({"cases": 1, "put_verdict": 30})
+    statuses = {rid: v.status for rid, v in vstore.verdict_items.items()}
+    assert statuses == {
+        rid: "eligible" if int(rid[2:]) % 5 != 4 else "not-eligible" for rid in ids
+    }  # no-property
+    vstore.calls.clear()
+    again = verify_batch(
+        season, ids, "ask", store=regs, vstore=vstore, agencies=found.agencies(), now=NOW + timedelta(1)
+    )
+    assert again == judged
+    assert vstore.calls == Counter({"cases": 1})  # read once, nothing written
+
+
+def test_a_missing_registration_is_not_found(
+    season: SeasonConfig, world: tuple[Registrations, CountingVerificationStore, Found]
+) -> None:
+    regs, vstore, found = world
+    with pytest.raises(NotFound, match="R-NONE"):
+        verify_batch(
+            season, ["R-0000", "R-NONE"], "ask", store=regs, vstore=vstore, agencies=found.agencies(), now=NOW
+        )
+
+
+def test_a_check_stored_first_by_someone_else_is_the_one_judged(
+    season: SeasonConfig, world: tuple[Registrations, CountingVerificationStore, Found]
+) -> None:
+    regs, vstore, found = world
+    rid = "R-0004"  # no property: public security and the community
+    assert checks_needed(regs.items[rid]) == ["public-security", "community"]
+    vstore.check_items[(rid, "community")] = Check(
+        registration_id=rid,
+        agency="community",
+        status="answered",
+        asked_at=NOW,
+        reason="not-living-there",
+        facts={"lives_there": False},
+    )
+    vstore.first[(rid, "public-security")] = Check(
+        registration_id=rid, agency="public-security", status="answered", asked_at=NOW, reason="no-record"
+    )
+    done = verify_batch(season, [rid], "ask", store=regs, vstore=vstore, agencies=found.agencies(), now=NOW)
+    assert done == {"registrations": 1, "asked": 1, "judged": 1}
+    v = vstore.verdict_items[rid]
+    assert "hukou-not-found" in v.reasons and "not-living-there" in v.reasons  # the stored answers
+    assert vstore.calls["cases"] == 2  # the batch, then the refused case again
+
+
+def test_the_deadline_reads_only_open_cases_and_judges_a_last_minute_answer(
+    season: SeasonConfig, world: tuple[Registrations, CountingVerificationStore, Found]
+) -> None:
+    regs, vstore, found = world
+    ids = list(regs.items)
+    verify_batch(season, ids, "ask", store=regs, vstore=vstore, agencies=found.agencies(), now=NOW)
+    # one visit answered through the callback: one registration read, one case read
+    regs.reads.clear()
+    vstore.calls.clear()
+    out = record_visit(season, "R-0000", True, "网格员", store=regs, vstore=vstore, now=NOW + timedelta(2))
+    assert out == {"registration_id": "R-0000", "judged": True}
+    assert regs.reads == Counter({"one": 1})
+    assert vstore.calls == Counter({"cases": 1, "put_check": 1, "put_verdict": 1})
+    # and one arrives while the deadline closes it
+    late = vstore.check_items[("R-0001", "community")].model_copy(
+        update={"status": "answered", "reason": "lives-there", "facts": {"lives_there": True}}
+    )
+    vstore.first[("R-0001", "community")] = late
+    vstore.calls.clear()
+    result = close_visits(season, season.season, store=regs, vstore=vstore, now=NOW + timedelta(10))
+    assert result["visits_closed"] == 28 and result["verdicts"] == 30
+    assert vstore.calls["cases"] == 2 and vstore.calls["checks"] == vstore.calls["verdict"] == 0
+    assert vstore.verdict_items["R-0001"].status == "eligible"  # judged on the community's answer
+    assert all("visit-not-confirmed" in vstore.verdict_items[rid].reasons for rid in ids[2:])
