@@ -6,6 +6,7 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +14,7 @@ from boto3.dynamodb.conditions import Attr
 
 from enrollment.adapters.clients import Client
 from enrollment.adapters.kms import hmac_sha256
-from enrollment.adapters.table import DynamoTable
+from enrollment.adapters.table import DynamoTable, record_of
 from enrollment.core.idcard import mask_phone
 from enrollment.core.ports import StoreUnavailable
 
@@ -25,10 +26,28 @@ SENT_ATTEMPTS = 6  # about 3 s of backoff in all before a batch gives up marking
 
 
 class DynamoNoticeStore(DynamoTable):
-    """`REG#{id}` / `NOTICE`: where the PDF is, its verification code, when the SMS went out."""
+    """`REG#{id}` / `NOTICE`: where the PDF is, its verification code, when the SMS went out.
+
+    A notices batch also reads its children's places here, `REG#{id}` / `PLACEMENT` (written by the
+    placement run, placement_store.py), batched with BatchGetItem as the notice records are."""
 
     def notice(self, registration_id: str) -> dict[str, Any] | None:
         return self._record(f"REG#{registration_id}", "NOTICE")
+
+    def notices_of(self, registration_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Several children's notice records by registration id (BatchGetItem; those without one absent)."""
+        return self._records_of(registration_ids, "NOTICE")
+
+    def placed(self, registration_id: str) -> dict[str, Any] | None:
+        return self._record(f"REG#{registration_id}", "PLACEMENT")
+
+    def placed_of(self, registration_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Several children's stored places by registration id (BatchGetItem; those not placed absent)."""
+        return self._records_of(registration_ids, "PLACEMENT")
+
+    def _records_of(self, registration_ids: Iterable[str], sk: str) -> dict[str, dict[str, Any]]:
+        found = self._get_many((f"REG#{rid}", sk) for rid in registration_ids)
+        return {pk.removeprefix("REG#"): record_of(item) for (pk, _), item in found.items()}
 
     def start_notice(self, item: dict[str, Any]) -> bool:
         return self._put_new(

@@ -16,10 +16,10 @@ that only the `notify-batch` function gets (infra/functions.py):
 - the same notice gives the same bytes (no clock: the creation date is the issue date, the file id a
   hash of the notice and the font), so a retried batch writes the identical file;
 - a character the bundled font lacks (a rare name character outside GB 2312 and the listed extras)
-  is drawn from the fallback fonts (`FALLBACK_FONTS`, docs/NAMES.md "Fonts"), which cover every Han
-  character registration accepts but part of Extensions G and H; a character no font has raises
-  `pdf.MissingGlyphs` instead of printing a blank, and `season.issue` records that notice for manual
-  issue.
+  is drawn from the fallback fonts (`FALLBACK_FONTS`, docs/NAMES.md "Fonts"), which together cover
+  every Han character registration accepts (GB 18030-2022's 87,887); a character no font has (text
+  that did not come through registration, such as a school's address) raises `pdf.MissingGlyphs`
+  instead of printing a blank, and `season.issue` records that notice for manual issue.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import hashlib
 import hmac
 import json
 import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
@@ -281,6 +282,21 @@ def render_pdf(notice: Notice, *, font: Path | None = None) -> bytes:
         created=datetime.combine(notice.issued, time(0, 0), ISSUE_TZ),  # the issue date, not the clock
         key=json.dumps(asdict(notice), default=str, ensure_ascii=False, sort_keys=True).encode(),
     )
+
+
+# Draws a batch's notices: each one's file, or the `Unrenderable` it raised, in the batch's order
+# (`render_each` here, in this process; the embedded backend passes a process pool's, see
+# functions/notify/render.py). Any other error is raised.
+RenderMany = Callable[[Sequence[Notice]], Iterable[bytes | Unrenderable]]
+
+
+def render_each(batch: Sequence[Notice]) -> Iterator[bytes | Unrenderable]:
+    """`render_pdf` for each notice, one after the other, each when asked for."""
+    for notice in batch:
+        try:
+            yield render_pdf(notice)
+        except Unrenderable as e:
+            yield e
 
 
 MARGIN = 66.0

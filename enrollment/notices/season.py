@@ -6,6 +6,13 @@ notices, each with the place stored for it: the notice record is written first w
 put, then the PDF is stored and the SMS sent, and the record marked sent; a retried batch skips
 every child whose SMS went out (a crash between the two can repeat one SMS, never skip one).
 
+The batch's reads are batched: its registrations (`get_registrations`), places (`placed_of`) and
+notice records (`notices_of`) are read up front, some three calls per 100 children rather than
+three per child. The PDFs are drawn by `render_many`, which the caller chooses (`notice.render_each`
+in this process by default; the embedded backend passes a process pool, functions/notify/render.py):
+it gives each notice's file or its `Unrenderable`, in the batch's order, so the writes are the same
+and in the same order whoever draws.
+
 A notice that cannot be drawn (`pdf.MissingGlyphs`: a name character no bundled font has, see
 docs/NAMES.md "Fonts") stops neither the batch nor the season: the child's notice record is marked
 `manual` with the reason and the missing characters' code points (never the name), listed to the
@@ -17,17 +24,22 @@ fails the batch (a broken font or store is not one child's problem, and the Map 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from enrollment.core.config import SeasonConfig
 from enrollment.core.ports import Registrations, Sms, WorkFiles, put_batches
 from enrollment.lottery import ceremony
-from enrollment.notices.notice import Unrenderable, build_notice, render_pdf, sms_text
+from enrollment.notices.notice import Notice, RenderMany, Unrenderable, build_notice, render_each, sms_text
 
 
 class NoticeStore(Protocol):
     def notice(self, registration_id: str) -> dict[str, Any] | None: ...
+
+    def notices_of(self, registration_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Several children's notice records, by registration id (batched; those without one absent)."""
+        ...
 
     def start_notice(self, item: dict[str, Any]) -> bool:
         """Write the notice record if absent. True if written."""
@@ -57,6 +69,10 @@ class Placed(Protocol):
         """The child's stored place (None before placement ran)."""
         ...
 
+    def placed_of(self, registration_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Several children's stored places, by registration id (batched; those not placed absent)."""
+        ...
+
 
 def prepare(config: SeasonConfig, season: str, *, archive: ArchivedFiles, work: WorkFiles) -> dict[str, Any]:
     body = archive.get(ceremony.archive_key(season, "placements.jsonl"))
@@ -77,12 +93,17 @@ def _placed(
     registration_ids: list[str], registrations: Registrations, placements: Placed
 ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """Each child's registration and stored place, all found before any notice goes out."""
+    ids = list(dict.fromkeys(registration_ids))
+    places = placements.placed_of(ids)
+    for rid in ids:
+        if rid not in places:
+            raise ValueError(f"{rid}: no placement stored")
+    regs = registrations.get_registrations(ids)
     items = []
     for rid in registration_ids:
-        placed = placements.placed(rid)
-        if placed is None:
-            raise ValueError(f"{rid}: no placement stored")
-        items.append((registrations.get_registration(rid), placed))
+        if rid not in regs:
+            raise ValueError(f"{rid}: no registration stored")
+        items.append((regs[rid], places[rid]))
     return items
 
 
@@ -98,14 +119,19 @@ def issue(
     files: Files,
     sms: Sms,
     now: datetime,
+    render_many: RenderMany = render_each,
 ) -> dict[str, int]:
-    issued = skipped = manual = 0
-    for reg, placed in _placed(registration_ids, registrations, placements):
+    issued = skipped = 0
+    placed = _placed(registration_ids, registrations, placements)
+    existing = store.notices_of([str(reg["registration_id"]) for reg, _ in placed])
+    todo: list[tuple[dict[str, Any], Notice]] = []
+    seen: set[str] = set()
+    for reg, place in placed:
         rid = str(reg["registration_id"])
-        existing = store.notice(rid)
-        if existing and existing.get("sms_message_id"):
+        if rid in seen or existing.get(rid, {}).get("sms_message_id"):  # a child twice: issued once
             skipped += 1
             continue
+        seen.add(rid)
         child = reg["request"]["child"]
         grade: Literal[1, 7] = 7 if int(reg["grade"]) == 7 else 1
         notice = build_notice(
@@ -114,14 +140,19 @@ def issue(
             child_name=str(child["name"]),
             id_number=str(child["id_number"]),
             grade=grade,
-            school_id=str(placed["school_id"]),
-            route=str(placed["route"]),
+            school_id=str(place["school_id"]),
+            route=str(place["route"]),
             secret=secret,
         )
-        key = notice_key(season, rid)
-        try:
-            body = render_pdf(notice)  # the same bytes if retried
-        except Unrenderable as e:
+        todo.append((reg, notice))
+    manual = 0
+    at = now.astimezone(config.tz).isoformat()
+    # the files in the batch's order, each as soon as it is drawn (the same bytes if retried)
+    drawn = iter(render_many([notice for _, notice in todo]))
+    for reg, notice in todo:
+        rid = notice.registration_id
+        body = next(drawn)
+        if isinstance(body, Unrenderable):
             store.notice_manual(
                 {
                     "registration_id": rid,
@@ -130,13 +161,14 @@ def issue(
                     "school_id": notice.school_id,
                     "verification_code": notice.verification_code,
                     "status": "manual",
-                    "reason": e.reason,
-                    "code_points": list(e.code_points),
-                    "recorded_at": now.astimezone(config.tz).isoformat(),
+                    "reason": body.reason,
+                    "code_points": list(body.code_points),
+                    "recorded_at": at,
                 }
             )
             manual += 1
             continue
+        key = notice_key(season, rid)
         store.start_notice(
             {
                 "registration_id": rid,
@@ -144,11 +176,11 @@ def issue(
                 "school_id": notice.school_id,
                 "key": key,
                 "verification_code": notice.verification_code,
-                "issued_at": now.astimezone(config.tz).isoformat(),
+                "issued_at": at,
             }
         )
         files.put_bytes(key, body, "application/pdf")
         phone = str(reg["request"]["guardians"][0]["phone"])
-        store.notice_sent(rid, sms.send(phone, sms_text(notice)), now.astimezone(config.tz).isoformat())
+        store.notice_sent(rid, sms.send(phone, sms_text(notice)), at)
         issued += 1
     return {"issued": issued, "skipped": skipped, "manual": manual}

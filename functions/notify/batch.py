@@ -9,6 +9,7 @@ from enrollment.adapters.wiring import Wiring
 from enrollment.core import clock
 from enrollment.notices.season import issue
 from functions.events import SeasonEvent, task
+from functions.notify.render import renderer
 
 
 class BatchInput(SeasonEvent):
@@ -22,12 +23,13 @@ def handler(request: BatchInput, w: Wiring) -> dict[str, Any]:
         request.season,
         request.registration_ids,
         registrations=w.store,
-        placements=w.placements,
+        placements=w.notices,  # the notice store reads the batch's places too, batched (`placed_of`)
         secret=w.notice_secret,
         store=w.notices,
         files=w.work,
         sms=w.sms,
         now=clock.now(),
+        render_many=renderer(),  # a process pool in the embedded backend, this process in Lambda
     )
     metrics.add_metric(name="NoticesIssued", unit="Count", value=out["issued"])
     # notices no bundled font can draw: recorded for manual issue, listed to their districts

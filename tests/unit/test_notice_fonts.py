@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, datetime
 from functools import cache
@@ -173,13 +174,22 @@ class Fakes:
             },
         }
 
+    def get_registrations(self, rids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        return {rid: self.get_registration(rid) for rid in rids}
+
     # placements
     def placed(self, rid: str) -> dict[str, Any]:
         return {"school_id": "S-CY-01", "route": "catchment"}
 
+    def placed_of(self, rids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        return {rid: self.placed(rid) for rid in rids}
+
     # store
     def notice(self, rid: str) -> dict[str, Any] | None:
         return self.records.get(rid)
+
+    def notices_of(self, rids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        return {rid: self.records[rid] for rid in rids if rid in self.records}
 
     def start_notice(self, item: dict[str, Any]) -> bool:
         return self.records.setdefault(item["registration_id"], dict(item)) == item
