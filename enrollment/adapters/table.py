@@ -64,7 +64,14 @@ def dynamodb_resource() -> Any:
     return ENGINE() if ENGINE is not None else boto3.resource("dynamodb", config=RETRIES)
 
 
+def dynamodb_client() -> Any:
+    """The low-level DynamoDB client (typed AttributeValues) for Powertools' idempotency layer;
+    `enrollment.local` installs its engine's (`ENGINE_CLIENT`) with the engine."""
+    return ENGINE_CLIENT() if ENGINE_CLIENT is not None else boto3.client("dynamodb", config=RETRIES)
+
+
 ENGINE: Callable[[], Any] | None = None
+ENGINE_CLIENT: Callable[[], Any] | None = None
 BATCH_GET = 100  # BatchGetItem's limit of keys a call
 BATCH_GET_ATTEMPTS = 8
 

@@ -23,6 +23,7 @@ from enrollment.adapters.seeds import current as current_seeds
 from enrollment.adapters.settings import Settings, settings
 from enrollment.adapters.sfn import SfnTaskTokens
 from enrollment.adapters.signing import KmsSigner
+from enrollment.adapters.table import dynamodb_client
 from enrollment.adapters.verification_store import DynamoVerificationStore
 from enrollment.core.config import SeasonConfig
 from enrollment.core.ports import Seeds
@@ -161,7 +162,9 @@ class Wiring:
 
     @cached_property
     def idempotency_store(self) -> DynamoDBPersistenceLayer:
-        return DynamoDBPersistenceLayer(table_name=self.settings.idempotency_table_name)
+        return DynamoDBPersistenceLayer(
+            table_name=self.settings.idempotency_table_name, boto3_client=dynamodb_client()
+        )
 
     @cached_property
     def idempotency_config(self) -> IdempotencyConfig:

@@ -154,7 +154,7 @@ def run_demo(
     from enrollment.core.clock import SimulatedClock
     from enrollment.core.phases import phases
     from enrollment.local.runtime import EmbeddedSeason
-    from enrollment.local.season import run_verification
+    from enrollment.local.season import WAIT_S, run_verification
     from enrollment.lottery.pools import check_record
     from enrollment.synth.population import generate
 
@@ -215,7 +215,7 @@ def run_demo(
                     rt.wait_for_gate("grade1-registration")
         console.print("信息审核 verification: agencies, home visits, review, city spot-check …")
         result.verification_steps = run_verification(rt, config)
-        result.workflow = rt.wait_for_end(timeout=600)
+        result.workflow = rt.wait_for_end(timeout=WAIT_S)
         result.demand = DynamoStore(rt.table_name).demand(config.season)
         result.verification = rt.state_output("SummarizeVerification")["phases"]["verification_final"][
             "outcome"

@@ -35,6 +35,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
+from decimal import Decimal
 from typing import Any
 
 from enrollment.core import resources
@@ -123,25 +124,37 @@ def cpu_factor(memory_mb: int) -> float:
 
 
 # DynamoDB request units ------------------------------------------------------------------------
+# One rule for both local engines: moto's requests are priced from their DynamoDB JSON
+# (`dynamodb_units`, in runtime._counted_calls), the SQLite engine's from the items it stores
+# (`plain_item_bytes`, `write_units`, `read_units`, in enrollment/local/sqlite_dynamo.py).
+
+PAGE_BYTES = 1024 * 1024  # a Query or Scan page reads at most 1 MB of items (before any filter)
+
+
+def number_bytes(text: str) -> int:
+    """A number's size by DynamoDB's rule: 1 byte per two significant digits (leading and trailing
+    zeros trimmed), plus 1."""
+    digits = text.lstrip("+-").split("E")[0].split("e")[0].replace(".", "").strip("0")
+    return (max(1, len(digits)) + 1) // 2 + 1
 
 
 def value_bytes(value: dict[str, Any]) -> int:
     """A DynamoDB JSON attribute value's size, by DynamoDB's rules (Developer Guide, "Item sizes and
-    formats"): strings and binaries their bytes, numbers about one byte per two digits plus one,
-    booleans and nulls one byte, lists and maps 3 bytes plus one per element plus their elements."""
+    formats"): strings and binaries their bytes, numbers `number_bytes`, booleans and nulls one byte,
+    lists and maps 3 bytes plus one per element plus their elements."""
     (kind, v), *_ = value.items()
     if kind == "S":
         return len(str(v).encode())
     if kind == "N":
-        return len(str(v).strip("-").replace(".", "").lstrip("0")) // 2 + 2
+        return number_bytes(str(v))
     if kind == "B":
-        return len(str(v)) * 3 // 4
+        return len(v) if isinstance(v, bytes | bytearray) else len(str(v)) * 3 // 4
     if kind in ("BOOL", "NULL"):
         return 1
     if kind in ("SS", "BS"):
         return sum(value_bytes({kind[0]: x}) for x in v)
     if kind == "NS":
-        return sum(value_bytes({"N": x}) for x in v)
+        return sum(number_bytes(str(x)) for x in v)
     if kind == "L":
         return 3 + sum(1 + value_bytes(x) for x in v)
     if kind == "M":
@@ -154,61 +167,126 @@ def item_bytes(item: dict[str, Any] | None) -> int:
     return sum(len(k.encode()) + value_bytes(v) for k, v in (item or {}).items())
 
 
+def plain_bytes(value: Any) -> int:
+    """`value_bytes` of a value as boto3's resource API gives it (str, int or Decimal, bool, None,
+    list, dict; sets and binaries as boto3 gives them). Exact types first: the SQLite engine sizes
+    every item it writes."""
+    t = type(value)
+    if t is str:
+        return len(value) if value.isascii() else len(value.encode())
+    if t is dict:
+        size = 3
+        for k, v in value.items():
+            size += 1 + (len(k) if k.isascii() else len(k.encode())) + plain_bytes(v)
+        return size
+    if t is int or t is Decimal:
+        return number_bytes(str(value))
+    if t is list:
+        size = 3
+        for v in value:
+            size += 1 + plain_bytes(v)
+        return size
+    if value is None or t is bool:
+        return 1
+    if isinstance(value, str):
+        return len(value.encode())
+    if isinstance(value, bool):
+        return 1
+    if isinstance(value, int | Decimal):
+        return number_bytes(str(value))
+    if isinstance(value, dict):
+        return 3 + sum(1 + len(k.encode()) + plain_bytes(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return 3 + sum(1 + plain_bytes(v) for v in value)
+    if isinstance(value, bytes | bytearray):
+        return len(value)
+    if isinstance(value, set | frozenset):
+        return sum(plain_bytes(v) for v in value)
+    return len(bytes(value.value)) if hasattr(value, "value") else len(str(value))  # boto3's Binary
+
+
+def plain_item_bytes(item: dict[str, Any] | None) -> int:
+    """`item_bytes` of an item as boto3's resource API gives it."""
+    return plain_bytes(item) - 3 - len(item) if item else 0
+
+
+def write_units(*sizes: int) -> float:
+    """One item's write: 1 write request unit per KB (rounded up) of the larger of the item before and
+    after (DynamoDB Developer Guide, "Read/write capacity mode": PutItem, UpdateItem, DeleteItem, and
+    each item of a BatchWriteItem); at least 1, also for a refused conditional write or a deleted item
+    that was not there."""
+    return float(max(1, math.ceil(max(sizes, default=0) / 1024)))
+
+
+def read_units(size: int, consistent: bool) -> float:
+    """One read of `size` bytes (an item, or a Query or Scan page's items before any filter): 1 read
+    request unit per 4 KB (rounded up, at least 1), half for an eventually consistent read."""
+    return max(1, math.ceil(size / 4096)) * (1.0 if consistent else 0.5)
+
+
 def written_items(
     operation: str, request: dict[str, Any], stored: Callable[[str, dict[str, Any]], dict[str, Any] | None]
 ) -> list[int]:
-    """The sizes of the items a one-item write touches as they are stored now (0: none there)."""
+    """The sizes of the items a write touches as they are stored now (0: none there), in the request's
+    order (a BatchWriteItem's puts and deletes, table by table)."""
+    if operation == "BatchWriteItem":
+        return [
+            item_bytes(
+                stored(table, w["PutRequest"]["Item"] if "PutRequest" in w else w["DeleteRequest"]["Key"])
+            )
+            for table, writes in request.get("RequestItems", {}).items()
+            for w in writes
+        ]
     where = request.get("Item") if operation == "PutItem" else request.get("Key")
     if operation not in ("PutItem", "UpdateItem", "DeleteItem") or not where:
         return []
     return [item_bytes(stored(str(request["TableName"]), where))]
 
 
-def _wru(size: int) -> int:
-    return max(1, math.ceil(size / 1024))
-
-
-def _rru(size: int, consistent: bool) -> float:
-    return max(1, math.ceil(size / 4096)) * (1.0 if consistent else 0.5)
-
-
 def dynamodb_units(
     operation: str, request: dict[str, Any], response: dict[str, Any], before: list[int], after: list[int]
 ) -> tuple[str, float]:
-    """("read" | "write" | "none", request units) of one DynamoDB request, as on-demand billing
-    counts them: a write 1 unit per KB of the larger of the item before and after (rounded up), a
-    read 1 unit per 4 KB read (half for an eventually consistent read), transactions twice that.
-    A Query or Scan is charged for what it read before any filter: its returned items' size scaled by
-    ScannedCount / Count. An UpdateItem's and a refused conditional write's size is the stored item's."""
+    """("read" | "write" | "none", request units) of one DynamoDB request in DynamoDB JSON, as
+    on-demand billing counts them (`write_units`, `read_units`); transactions twice that. `before` and
+    `after`: `written_items` before and after the request. A Query or Scan is charged for what it read
+    before any filter: its returned items' size scaled by ScannedCount / Count. An UpdateItem's and a
+    refused conditional write's size is the stored item's."""
     consistent = bool(request.get("ConsistentRead"))
     if operation in ("PutItem", "UpdateItem", "DeleteItem"):
-        sizes = [*before, *after, item_bytes(request.get("Item"))]
-        return "write", float(_wru(max(sizes)))
+        return "write", write_units(*before, *after, item_bytes(request.get("Item")))
     if operation == "BatchWriteItem":
-        units = 0
+        units = 0.0
+        i = 0
         for writes in request.get("RequestItems", {}).values():
             for w in writes:
-                units += _wru(item_bytes(w["PutRequest"]["Item"])) if "PutRequest" in w else 1
-        return "write", float(units)
+                old = before[i] if i < len(before) else 0
+                new = item_bytes(w["PutRequest"]["Item"]) if "PutRequest" in w else 0
+                units += write_units(old, new)
+                i += 1
+        return "write", units
     if operation == "TransactWriteItems":
-        units = sum(_wru(item_bytes(t["Put"]["Item"])) if "Put" in t else 1 for t in request["TransactItems"])
+        units = sum(
+            write_units(item_bytes(t["Put"]["Item"])) if "Put" in t else 1.0 for t in request["TransactItems"]
+        )
         return "write", 2.0 * units
     if operation == "GetItem":
-        return "read", _rru(item_bytes(response.get("Item")), consistent)
+        return "read", read_units(item_bytes(response.get("Item")), consistent)
     if operation == "BatchGetItem":
         reads = 0.0
         for table, items in response.get("Responses", {}).items():
             strong = bool(request.get("RequestItems", {}).get(table, {}).get("ConsistentRead"))
-            reads += sum(_rru(item_bytes(i), strong) for i in items)
+            reads += sum(read_units(item_bytes(i), strong) for i in items)
         return "read", reads
     if operation == "TransactGetItems":
-        return "read", 2.0 * sum(_rru(item_bytes(r.get("Item")), True) for r in response.get("Responses", []))
+        return "read", 2.0 * sum(
+            read_units(item_bytes(r.get("Item")), True) for r in response.get("Responses", [])
+        )
     if operation in ("Query", "Scan"):
         items = response.get("Items", [])
         size = sum(item_bytes(i) for i in items)
         if items and response.get("ScannedCount", 0) > len(items):
             size = size * int(response["ScannedCount"]) // len(items)
-        return "read", _rru(size, consistent)
+        return "read", read_units(size, consistent)
     return "none", 0.0
 
 

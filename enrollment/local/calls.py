@@ -16,8 +16,10 @@ Who a call belongs to:
 - otherwise `OUTSIDE`: the driver itself (the demo's people, its polling and its reports).
 
 Each invocation, while counting, is also measured (`Invocation`): its thread's CPU time, less the CPU
-the local stand-ins spent serving its calls (`serving()`: moto's request handling, which is AWS's
-work, not the function's) and less nested invocations; its wall time; and its calls.
+the local stand-ins spent serving its calls (`serving()`: moto's or the SQLite engine's request
+handling, which is AWS's work, not the function's) and less nested invocations, plus the CPU other
+processes spent on its work (`worker_cpu`: notify-batch's render workers; Lambda draws in-process);
+its wall time; and its calls.
 """
 
 from __future__ import annotations
@@ -40,9 +42,10 @@ class Invocation:
 
     function: str  # the function's key in enrollment.core.resources.FUNCTIONS
     trigger: str = "invoke"  # "invoke" (workflow task or schedule), "api" (API Gateway), "authorizer"
-    cpu_s: float = 0.0  # the function's own CPU: its thread's CPU less `excluded_cpu_s`
+    cpu_s: float = 0.0  # the function's own CPU: its thread's less `excluded_cpu_s`, plus `worker_cpu_s`
     wall_s: float = 0.0  # local wall time, moto's work and waits included (not a model of AWS)
     excluded_cpu_s: float = 0.0  # CPU spent serving its calls (moto) or in nested invocations
+    worker_cpu_s: float = 0.0  # CPU other processes spent on its work (notify-batch's PDF workers)
     calls: Counter[tuple[str, str]] = field(default_factory=Counter)  # (service, operation) -> calls
     received_bytes: int = 0  # the bodies of the answers to its calls: what it read from AWS
     ok: bool = True
@@ -127,6 +130,15 @@ def serving() -> Iterator[None]:
         record.excluded_cpu_s += time.thread_time() - cpu
 
 
+def worker_cpu(seconds: float) -> None:
+    """Another process spent `seconds` of CPU on the current invocation's work (a render worker's
+    notice, `functions.notify.render.cpu_listener`): its function's own CPU, as Lambda runs it
+    in-process."""
+    record = _record.get()
+    if _on and record is not None:
+        record.worker_cpu_s += seconds
+
+
 @contextmanager
 def invocation(function: str, trigger: str = "invoke") -> Iterator[Invocation | None]:
     """Calls made inside are `function`'s; while counting, the invocation is measured and recorded."""
@@ -146,7 +158,7 @@ def invocation(function: str, trigger: str = "invoke") -> Iterator[Invocation | 
     finally:
         spent = time.thread_time() - cpu
         record.wall_s = time.perf_counter() - wall
-        record.cpu_s = max(0.0, spent - record.excluded_cpu_s)
+        record.cpu_s = max(0.0, spent - record.excluded_cpu_s) + record.worker_cpu_s
         _record.reset(record_token)
         _current.reset(token)
         if outer is not None:  # the outer function waited for this one: not its own CPU

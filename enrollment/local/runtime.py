@@ -8,6 +8,7 @@ invokes them, and fires the EventBridge schedules on a simulated clock.
 
 from __future__ import annotations
 
+import base64
 import importlib
 import json
 import os
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 from unittest import mock
 from zoneinfo import ZoneInfo
 
@@ -36,7 +37,13 @@ from enrollment.core.config import SeasonConfig
 from enrollment.core.phases import phases, schedule_expression, schedule_input, schedule_name
 from enrollment.local import calls
 from enrollment.local.entropy import SeasonSeeds, seeded_kms
+from enrollment.local.spill import spilled_s3_values
 from enrollment.verification.registries import Registries
+
+if TYPE_CHECKING:
+    from mypy_boto3_lambda import LambdaClient
+    from mypy_boto3_scheduler import EventBridgeSchedulerClient
+    from mypy_boto3_stepfunctions import SFNClient
 
 # API Gateway's identity validation for the staff token authorizer (infra/api.py AUTHORIZATION_PATTERN)
 AUTHORIZATION = re.compile(resources.AUTHORIZATION_PATTERN)
@@ -117,6 +124,8 @@ class EmbeddedSeason:
         self.fired: set[str] = set()
         self.invocations: list[tuple[str, bool]] = []
         self.env: dict[str, str] = {}
+        self._clients: dict[str, Any] = {}  # one boto3 client per service for the runtime's own calls
+        self._clients_lock = threading.Lock()
 
     # Lifecycle -----------------------------------------------------------------------------
 
@@ -135,6 +144,7 @@ class EmbeddedSeason:
         self._stack.enter_context(warnings.catch_warnings())
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         self._stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
+        self._stack.callback(self._clients.clear)  # they belong to this moto world
         self._stack.enter_context(seeded_kms(self.seeds))
         self._stack.enter_context(seeds.installed(self.seeds))
         runtime = self
@@ -147,8 +157,12 @@ class EmbeddedSeason:
             self._stack.enter_context(_counted_calls(self))
         self._stack.enter_context(_no_real_waiting())
         self._stack.enter_context(_partition_queries())
+        self._stack.enter_context(_lean_requests())
+        self._stack.enter_context(_plain_dynamodb_json())
         self._stack.enter_context(clock.use(self.clock))
         registries_dir = self._stack.enter_context(tempfile.TemporaryDirectory(prefix="agency-registries-"))
+        # S3 objects' bytes on disk, not in memory: a city's notices are gigabytes (enrollment/local/spill.py)
+        self._stack.enter_context(spilled_s3_values(registries_dir))
         self.registries.write(registries_dir)
         self._create_resources()
         if self.engine == "sqlite":
@@ -179,7 +193,7 @@ class EmbeddedSeason:
 
     def _use_sqlite(self) -> None:
         """The season table's requests go to an embedded SQLite engine (enrollment/local/sqlite_dynamo.py)
-        for the season's lifetime; the table made in moto stays, empty, as does the idempotency table."""
+        for the season's lifetime, and the idempotency table's too; the tables made in moto stay, empty."""
         from enrollment.adapters import table
         from enrollment.local.sqlite_dynamo import SqliteDynamo
 
@@ -188,6 +202,11 @@ class EmbeddedSeason:
         previous = table.ENGINE
         table.ENGINE = engine.resource
         self._stack.callback(setattr, table, "ENGINE", previous)
+        # ...and so do the idempotency table's, through the engine's low-level client
+        engine.create_table(self.idempotency_table_name, hash_key="id", range_key=None)
+        previous_client = table.ENGINE_CLIENT
+        table.ENGINE_CLIENT = engine.client
+        self._stack.callback(setattr, table, "ENGINE_CLIENT", previous_client)
 
     def serve_issuer_at(self, base: str) -> None:
         """The local server listens at `base`: the development issuer's URL (and tokens' `iss`) is there."""
@@ -425,43 +444,63 @@ class EmbeddedSeason:
 
     # Workflow --------------------------------------------------------------------------------
 
+    def _client(self, service: str) -> Any:
+        """The runtime's own boto3 client for `service`, made once in this moto world (building a
+        client costs milliseconds: made on every poll, it was a tenth of a season's CPU)."""
+        with self._clients_lock:
+            made = self._clients.get(service)
+            if made is None:
+                made = self._clients[service] = boto3.client(service)  # type: ignore[call-overload]
+            return made
+
+    @property
+    def _sfn(self) -> SFNClient:
+        client: SFNClient = self._client("stepfunctions")
+        return client
+
+    @property
+    def _scheduler(self) -> EventBridgeSchedulerClient:
+        client: EventBridgeSchedulerClient = self._client("scheduler")
+        return client
+
+    @property
+    def _lambda(self) -> LambdaClient:
+        client: LambdaClient = self._client("lambda")
+        return client
+
     def start(self) -> str:
-        sfn = boto3.client("stepfunctions")
+        sfn = self._sfn
         self.execution_arn = sfn.start_execution(
             stateMachineArn=self.state_machine_arn, name=f"season-{self.config.season}", input=json.dumps({})
         )["executionArn"]
         return self.execution_arn
 
     def describe(self) -> dict[str, Any]:
-        return dict(boto3.client("stepfunctions").describe_execution(executionArn=self.execution_arn))
+        return dict(self._sfn.describe_execution(executionArn=self.execution_arn))
 
     def wait_for_gate(self, phase: str, timeout: float = 180) -> dict[str, Any]:
         """Wait until the workflow is waiting at a gate (its token is stored)."""
         from enrollment.adapters.dynamodb import DynamoStore
 
         store = DynamoStore(self.table_name)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        for _ in _polls(timeout):
             gate = store.get_gate(self.config.season, phase)
             if gate and gate.get("status") == "open":
                 return gate
             status = self.describe()["status"]
             if status != "RUNNING":
                 raise RuntimeError(f"the workflow is {status}, not waiting at {phase}: {self.describe()}")
-            time.sleep(0.02)
         raise TimeoutError(f"the workflow did not reach gate {phase} in {timeout}s")
 
     def wait_for_end(self, timeout: float = 180) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        for _ in _polls(timeout):
             d = self.describe()
             if d["status"] != "RUNNING":
                 return d
-            time.sleep(0.02)
         raise TimeoutError(f"the workflow still runs after {timeout}s")
 
     def history(self) -> list[dict[str, Any]]:
-        sfn = boto3.client("stepfunctions")
+        sfn = self._sfn
         events: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {"executionArn": self.execution_arn}
         while True:
@@ -488,8 +527,8 @@ class EmbeddedSeason:
         return self.fire_due_schedules()
 
     def fire_due_schedules(self) -> list[dict[str, Any]]:
-        scheduler = boto3.client("scheduler")
-        lam = boto3.client("lambda")
+        scheduler = self._scheduler
+        lam = self._lambda
         results = []
         for summary in scheduler.list_schedules(GroupName=self.schedule_group)["Schedules"]:
             s = scheduler.get_schedule(GroupName=self.schedule_group, Name=summary["Name"])
@@ -503,6 +542,18 @@ class EmbeddedSeason:
             result = json.loads(out["Payload"].read() or b"null")
             results.append({"schedule": s["Name"], "error": out.get("FunctionError"), "result": result})
         return results
+
+
+def _polls(timeout: float, first: float = 0.01, most: float = 0.2) -> Iterator[None]:
+    """Until `timeout` (seconds, real time) passes: yield at once, then after waits that grow from
+    `first` to `most`. A wait's poll competes for the GIL with the workflow's threads doing the work
+    it waits for: polling often only while the answer is likely near keeps its cost small."""
+    deadline = time.monotonic() + timeout
+    interval = first
+    while time.monotonic() < deadline:
+        yield
+        time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
+        interval = min(most, interval * 1.5)
 
 
 def _at(expression: str, tz: str) -> datetime | None:
@@ -579,9 +630,10 @@ def _partition_queries() -> Iterator[None]:
 
     moto's `Table.query` takes `all_items()` (every item of the table, sorted) and keeps those of the
     queried hash key, so each query costs more as the season grows. Here a base-table query of a
-    table with a sort key is handed only its partition's items; moto then sorts, pages and filters
-    them exactly as before. Index queries are left as they are. The partition is passed per thread:
-    the workflow's Map iterations query from several threads at once.
+    table with a sort key is handed only its partition's items, and an index query only the items
+    whose index hash key has the queried value (one pass, no sort of the whole table); moto then
+    checks, sorts (by every key, a total order), pages and filters them exactly as before. The
+    partition is passed per thread: the workflow's Map iterations query from several threads at once.
 
     moto's items are shared objects that a write changes in place, and moto takes no lock: a query
     reading an item while another thread's update changes it fails ("dictionary changed size during
@@ -608,9 +660,15 @@ def _partition_queries() -> Iterator[None]:
 
     def query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
         index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
-        if index_name or hash_key is None or not self.range_key_attr:
+        conditions = kwargs.get("hash_key_conditions")
+        if index_name and conditions:  # only the items carrying the queried index key can match
+            name, value = conditions[0]
+            partition = [item for item in _stored_items(self) if _equals(item.attrs.get(name), value)]
+        elif not index_name and hash_key is not None and self.range_key_attr:
+            partition = list(self.items.get(hash_key, {}).values())
+        else:
             return original_query(self, hash_key, *args, **kwargs)
-        hint.partition = (self, list(self.items.get(hash_key, {}).values()))
+        hint.partition = (self, partition)
         try:
             return original_query(self, hash_key, *args, **kwargs)
         finally:
@@ -620,6 +678,160 @@ def _partition_queries() -> Iterator[None]:
         mock.patch.object(Table, "all_items", all_items),
         mock.patch.object(Table, "query", query),
         mock.patch.object(DynamoHandler, "call_action", call_action),
+    ):
+        yield
+
+
+def _equals(stored: Any, value: Any) -> bool:
+    """A stored attribute (None when absent) has the queried value (moto's DynamoType compares only
+    with another DynamoType)."""
+    return stored is not None and bool(stored == value)
+
+
+class _NotPlain(Exception):
+    """A value `_plain` leaves to moto's own serializer."""
+
+
+def _plain(value: Any, shape: Any) -> Any:
+    """`value` as moto's JSON serializer writes it for `shape` (botocore's model), for the plain data
+    DynamoDB's answers are made of (dicts of the shape's own member names, lists, strings, numbers,
+    booleans, bytes); anything else raises `_NotPlain`. Members in the model's order, None left out."""
+    kind = shape.type_name
+    if kind == "structure":
+        if shape.is_document_type:
+            return value
+        if type(value) is not dict:
+            raise _NotPlain
+        members = shape.members
+        if len(value) == 1:  # an AttributeValue: one member
+            ((key, item),) = value.items()
+            if key not in members:
+                raise _NotPlain
+            if item is None:
+                return {}
+            member = members[key]
+            return {member.serialization.get("name", key): _plain(item, member)}
+        if any(key not in members for key in value):  # moto's picker might find aliases: its call
+            raise _NotPlain
+        out: dict[str, Any] = {}
+        for key, member in members.items():
+            item = value.get(key)
+            if item is not None:
+                out[member.serialization.get("name", key)] = _plain(item, member)
+        return out
+    if kind == "list":
+        member = shape.member
+        if type(value) is not list or "name" in member.serialization or None in value:
+            raise _NotPlain
+        return [_plain(item, member) for item in value]
+    if kind == "map":
+        target = shape.value
+        if type(value) is not dict or "name" in target.serialization:
+            raise _NotPlain
+        return {key: _plain(item, target) for key, item in value.items()}
+    if kind == "string" and type(value) is str:
+        return value
+    if kind == "boolean" and type(value) is bool:
+        return value
+    if kind in ("integer", "long") and type(value) is int:
+        return value
+    if kind in ("float", "double") and type(value) in (int, float):
+        return float(value)
+    if kind == "blob" and type(value) in (bytes, str):
+        raw = value.encode("utf-8") if isinstance(value, str) else value
+        return base64.b64encode(raw).strip().decode("utf-8")
+    raise _NotPlain
+
+
+@contextmanager
+def _plain_dynamodb_json() -> Iterator[None]:
+    """DynamoDB's answers written with `json.dumps` from the model, not by moto's generic serializer
+    (which looks every member of every attribute up through a chain of alias providers: a third of a
+    moto season's CPU). The same bytes: members in the model's order, values as moto writes them;
+    whatever is not plain data (timestamps, objects, aliased keys) still goes through moto."""
+    from moto import settings
+    from moto.core.responses import ActionContext
+    from moto.core.serialize import JSONSerializer
+    from moto.dynamodb.responses import DynamoResult
+
+    original = DynamoResult.execute_result
+
+    def execute_result(self: DynamoResult, context: ActionContext) -> Any:
+        operation = context.operation_model
+        shape = operation.output_shape
+        if (
+            context.serializer_class is not JSONSerializer
+            or settings.PRETTIFY_RESPONSES
+            or getattr(context.response, "RESPONSE_KEY_PATH_TO_TRANSFORMER", None)
+            or shape is None
+            or operation.has_event_stream_output
+            or operation.service_model.protocol != "json"
+        ):
+            return original(self, context)
+        try:
+            body = json.dumps(_plain(self.result, shape))
+        except _NotPlain:
+            return original(self, context)
+        version = operation.service_model.metadata.get("jsonVersion", "1.0")
+        status = operation.http.get("responseCode", 200)
+        return status, {"Content-Type": f"application/x-amz-json-{version}"}, body
+
+    with mock.patch.object(DynamoResult, "execute_result", execute_result):
+        yield
+
+
+def _stored_items(table: Any) -> Iterator[Any]:
+    """Every item of a moto table, in no particular order (`Table.all_items` without its sort)."""
+    if table.range_key_attr:
+        for partition in table.items.values():
+            yield from partition.values()
+    else:
+        yield from table.items.values()
+
+
+@contextmanager
+def _lean_requests() -> Iterator[None]:
+    """moto's per-request work that gives the same answer every time, done once per season.
+
+    - `S3Backend._url_module` reloads `moto.s3.urls` on every S3 request (its URL patterns can depend
+      on environment variables, which do not change during a season): loaded once here.
+    - `BaseBackend.urls`, which moto rebuilds for every request of every service from the module's
+      patterns, is built once per backend class.
+    - moto's Step Functions engine builds a new Lambda client for each Lambda Invoke task: one per
+      region while moto intercepts the calls, as it does for the whole season.
+    """
+    from moto.core import base_backend
+    from moto.core.models import botocore_stubber
+    from moto.s3 import models as s3_models
+    from moto.s3 import urls as s3_urls
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+    from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
+
+    s3_url_module = importlib.reload(s3_urls)  # as moto's first S3 request this season would
+    original_urls = base_backend.BaseBackend.urls
+    urls: dict[type, Any] = {}
+    clients: dict[tuple[str, str], Any] = {}
+    lock = threading.Lock()
+
+    def backend_urls(backend: base_backend.BaseBackend) -> Any:
+        made = urls.get(type(backend))
+        if made is None:
+            made = urls[type(backend)] = original_urls.fget(backend)  # type: ignore[attr-defined]
+        return made
+
+    def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        if not botocore_stubber.enabled:  # moto in server mode: as moto does it
+            return boto_client_for(region, service, state_credentials)
+        with lock:
+            made = clients.get((region, service))
+            if made is None:
+                made = clients[(region, service)] = boto_client_for(region, service, state_credentials)
+            return made
+
+    with (
+        mock.patch.object(s3_models.S3Backend, "_url_module", property(lambda _self: s3_url_module)),
+        mock.patch.object(base_backend.BaseBackend, "urls", property(backend_urls)),
+        mock.patch.object(lambda_eval_utils, "boto_client_for", client_for),
     ):
         yield
 
@@ -634,13 +846,16 @@ def _counted_calls(runtime: EmbeddedSeason) -> Iterator[None]:
     Invoke); a botocore event handler would reach only the clients made after it was registered.
     moto's own work serving a call (`BotocoreStubber`, what AWS does on its side) is not counted as
     the function's CPU, and each DynamoDB request's read or write request units are estimated from
-    the items it read or wrote (enrollment/local/budget.py). When the runtime closes, the season's
-    Step Functions execution history is tallied by event type (`calls.HISTORY`, its state transitions).
+    the items it read or wrote (enrollment/local/budget.py; the SQLite engine reports its own). The
+    notice render workers' CPU is notify-batch's own (`render.cpu_listener`: Lambda draws in-process).
+    When the runtime closes, the season's Step Functions execution history is tallied by event type
+    (`calls.HISTORY`, its state transitions).
     """
     from botocore.client import BaseClient
     from moto.core.botocore_stubber import BotocoreStubber
 
     from enrollment.local.budget import dynamodb_units, written_items
+    from functions.notify import render
 
     make_api_call = BaseClient._make_api_call  # type: ignore[attr-defined]  # not in botocore's stubs
     serve = BotocoreStubber.__call__
@@ -697,6 +912,7 @@ def _counted_calls(runtime: EmbeddedSeason) -> Iterator[None]:
         patches.enter_context(mock.patch.object(BotocoreStubber, "__call__", served))
         patches.enter_context(mock.patch.object(runtime, "call_api", api))
         patches.enter_context(mock.patch.object(runtime, "authorize", authorizer))
+        patches.enter_context(mock.patch.object(render, "cpu_listener", calls.worker_cpu))
         try:
             yield
         finally:

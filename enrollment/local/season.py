@@ -29,6 +29,11 @@ from enrollment.synth.population import Population
 from enrollment.verification.checks import LocalRegistries, checks_needed
 from enrollment.verification.verdicts import Agency
 
+# How long the driver waits for the workflow to reach its next step, real time. A season of 60,000
+# or 300,000 children takes long between two gates; a workflow that fails is seen at once (every wait
+# checks the execution's status), so the limit only stops a workflow that hangs.
+WAIT_S = 4 * 3600.0
+
 
 def staff(rt: EmbeddedSeason) -> StaffDirectory:
     return StaffDirectory.load(rt.name)
@@ -172,10 +177,10 @@ def to_review(rt: EmbeddedSeason, population: Population) -> dict[str, dict[str,
     rt.start()
     rt.wait_for_gate("grade7-registration")
     bodies = register_valid(rt, population)
-    rt.wait_for_gate("home-visits", timeout=3600)
+    rt.wait_for_gate("home-visits", timeout=WAIT_S)
     run_home_visits(rt)
     rt.advance_clock(rt.config.day_end(rt.config.calendar.home_visits.end))
-    rt.wait_for_gate("review", timeout=3600)
+    rt.wait_for_gate("review", timeout=WAIT_S)
     return bodies
 
 
@@ -183,23 +188,23 @@ def run_verification(
     rt: EmbeddedSeason, config: SeasonConfig, reviews_per_district: int = 5
 ) -> dict[str, Any]:
     """From registration close to the end of the spot-check, through every gate on its schedule."""
-    rt.wait_for_gate("home-visits", timeout=3600)  # moto runs the Map on 2 cores: large seasons take long
+    rt.wait_for_gate("home-visits", timeout=WAIT_S)
     visits = run_home_visits(rt)
     rt.advance_clock(rt.config.day_end(config.calendar.home_visits.end))
-    rt.wait_for_gate("review", timeout=3600)
+    rt.wait_for_gate("review", timeout=WAIT_S)
     reviews = review_queues(rt, reviews_per_district)
     rt.advance_clock(rt.config.day_end(config.calendar.private_counts_due))
     lotteries = run_lotteries(rt, config)
-    rt.wait_for_gate("coordination", timeout=600)
+    rt.wait_for_gate("coordination", timeout=WAIT_S)
     decisions = enter_placement_decisions(rt, config)
     rt.advance_clock(rt.config.day_end(config.calendar.coordination.end))
-    rt.wait_for_gate("spot-check", timeout=600)
+    rt.wait_for_gate("spot-check", timeout=WAIT_S)
     spot = spot_check(rt)
     rt.advance_clock(rt.config.day_end(config.calendar.spot_check.end))
-    rt.wait_for_gate("reporting", timeout=600)  # notices are out and the archive is sealed
+    rt.wait_for_gate("reporting", timeout=WAIT_S)  # notices are out and the archive is sealed
     reported = report_arrivals(rt, config)
     rt.advance_clock(rt.config.day_end(config.calendar.reporting_day))
-    rt.wait_for_gate("classes", timeout=600)
+    rt.wait_for_gate("classes", timeout=WAIT_S)
     rt.advance_clock(phase(config, "classes").deadline)
     return {
         "visits": visits,
@@ -288,11 +293,12 @@ def register_valid(rt: EmbeddedSeason, population: Population) -> dict[str, dict
 # The lottery (R-LOT-3) ------------------------------------------------------------------------
 
 
-def wait_for_lotteries(rt: EmbeddedSeason, timeout: float = 600) -> dict[str, Any]:
+def wait_for_lotteries(rt: EmbeddedSeason, timeout: float = WAIT_S) -> dict[str, Any]:
     """Wait until the pools are frozen and the workflow waits on every ceremony; the prepare output."""
     store = DynamoLotteryStore(rt.table_name)
     end = time.monotonic() + timeout
     prepared: dict[str, Any] | None = None
+    pause = 0.05
     while time.monotonic() < end:
         if prepared is None:
             try:
@@ -310,7 +316,8 @@ def wait_for_lotteries(rt: EmbeddedSeason, timeout: float = 600) -> dict[str, An
                 return prepared
         if rt.describe()["status"] != "RUNNING":
             raise RuntimeError(f"the workflow stopped before the lotteries: {rt.describe()}")
-        time.sleep(0.05)
+        time.sleep(pause)
+        pause = min(pause * 1.5, 1.0)  # reading the history grows with the season: ask less often
     raise TimeoutError(f"the workflow did not reach the lotteries in {timeout}s")
 
 
@@ -342,7 +349,7 @@ def run_ceremony(
     return dict(view)
 
 
-def run_lotteries(rt: EmbeddedSeason, config: SeasonConfig, timeout: float = 600) -> dict[str, Any]:
+def run_lotteries(rt: EmbeddedSeason, config: SeasonConfig, timeout: float = WAIT_S) -> dict[str, Any]:
     """Every ceremony the workflow waits for, by its district's staff with generated inputs; then the records."""
     prepared = wait_for_lotteries(rt, timeout)
     held = []

@@ -16,12 +16,21 @@ What it keeps of DynamoDB:
   ValidationException); UpdateExpressions with SET (`+`, `-`, `list_append`, `if_not_exists`),
   REMOVE and ADD of numbers, evaluated against the item as it was before the request;
 - a refused condition is botocore's `ClientError` with code `ConditionalCheckFailedException`;
-- each request is atomic (one lock); Query pages by `Limit` / `ExclusiveStartKey` (without a Limit,
-  one page: no 1 MB pages), forwards or backwards; BatchGetItem takes at most 100 keys;
-  `batch_writer()` sends 25 items a BatchWriteItem, `overwrite_by_pkeys` as boto3's.
-- every request is counted in `enrollment.local.calls` under its AWS operation name.
+- each request is atomic (one lock); a Query or Scan page ends at `Limit` items or after the item
+  that brings what it read (before any filter) to 1 MB, with a LastEvaluatedKey if an item follows,
+  forwards or backwards; BatchGetItem takes at most 100 keys; `batch_writer()` sends 25 items a
+  BatchWriteItem, `overwrite_by_pkeys` as boto3's;
+- other tables keyed by a hash key alone (`create_table(name, hash_key="id", range_key=None)`: the
+  idempotency table), which Powertools reaches through `client()`, a low-level client's facade
+  (typed AttributeValues; a refused condition returns the old item when asked, ALL_OLD).
+- every request is counted in `enrollment.local.calls` under its AWS operation name, with the read
+  or write request units DynamoDB's on-demand billing would charge for it (`calls.capacity`, by the
+  same rule as moto's requests: enrollment/local/budget.py) and the size of the items it returned
+  (`calls.received`; moto's count is the HTTP body, DynamoDB JSON, about 1.5-2x that), and its CPU
+  is the service's, not the calling function's (`calls.serving`).
 
-Anything else (sets, binary values, projections, nested update paths, ReturnValues, other indexes...)
+Anything else (sets, binary values, projections, nested update paths, ReturnValues, other indexes,
+Query on a table without a sort key...)
 raises NotImplementedError naming it: never a silently different answer. The index is updated with
 the item, so it is read-after-write consistent here, where AWS's is eventually consistent.
 """
@@ -35,17 +44,19 @@ import tempfile
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from types import SimpleNamespace, TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 
 from boto3.dynamodb.conditions import ConditionBase, ConditionExpressionBuilder
-from boto3.dynamodb.types import DYNAMODB_CONTEXT
+from boto3.dynamodb.types import DYNAMODB_CONTEXT, TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from enrollment.local import calls
+from enrollment.local.budget import PAGE_BYTES, plain_item_bytes, read_units, write_units
 
 HASH, RANGE = "pk", "sk"
 INDEX, INDEX_HASH, INDEX_RANGE = "gsi1", "gsi1pk", "gsi1sk"
@@ -63,11 +74,20 @@ class _Invalid(Exception):
 
 
 class _Refused(Exception):
-    """A condition that did not hold."""
+    """A condition that did not hold: `old`, the item as it was, when the request asked for it
+    (ReturnValuesOnConditionCheckFailure=ALL_OLD)."""
+
+    def __init__(self, old: dict[str, Any] | None = None) -> None:
+        super().__init__()
+        self.old = old
 
 
-def _client_error(code: str, message: str, operation: str) -> ClientError:
+def _client_error(code: str, message: str, operation: str, item: dict[str, Any] | None = None) -> ClientError:
+    """botocore's error; `item`: the item as it was, typed, as DynamoDB returns it with a refused
+    condition when asked (ReturnValuesOnConditionCheckFailure=ALL_OLD)."""
     response: Any = {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": 400}}
+    if item is not None:
+        response["Item"] = _typed(item)
     return ClientError(response, operation)
 
 
@@ -133,28 +153,8 @@ def _load(body: str) -> dict[str, Any]:
     return item
 
 
-def _size(value: Any) -> int:
-    """An attribute value's size as DynamoDB counts it (names and UTF-8 bytes; numbers about a byte per
-    two digits; 3 bytes a list or map and 1 an element)."""
-    if isinstance(value, str):
-        return len(value.encode())
-    if value is None or isinstance(value, bool):
-        return 1
-    if isinstance(value, int | Decimal):
-        digits = len(str(abs(value)).replace(".", "").lstrip("0")) or 1
-        return (digits + 1) // 2 + 1
-    if isinstance(value, list):
-        return 3 + sum(1 + _size(v) for v in value)
-    if isinstance(value, dict):
-        return 3 + sum(1 + len(k.encode()) + _size(v) for k, v in value.items())
-    raise TypeError(type(value).__name__)
-
-
-def _check_size(item: dict[str, Any], body: str) -> None:
-    # DynamoDB's size is at most twice the JSON's bytes, and those at most 4 a character
-    if len(body) * 8 < ITEM_LIMIT:
-        return
-    if sum(len(k.encode()) + _size(v) for k, v in item.items()) > ITEM_LIMIT:
+def _check_size(size: int) -> None:
+    if size > ITEM_LIMIT:
         raise _Invalid("Item size has exceeded the maximum allowed size")
 
 
@@ -471,7 +471,9 @@ class _Context:
             return y in x
         return isinstance(x, list) and y is not _MISSING and any(_equal(e, y) for e in x)
 
-    def update(self, actions: Node, item: dict[str, Any]) -> dict[str, Any]:
+    def update(
+        self, actions: Node, item: dict[str, Any], keys: tuple[str, ...] = (HASH, RANGE)
+    ) -> dict[str, Any]:
         """The item after the actions, each evaluated against the item as it was."""
         new = dict(item)
         touched: set[str] = set()
@@ -483,7 +485,7 @@ class _Context:
                     f"rewrite one of these paths; path one: [{attribute}], path two: [{attribute}]"
                 )
             touched.add(attribute)
-            if attribute in (HASH, RANGE):
+            if attribute in keys:
                 raise _Invalid(
                     f"One or more parameter values were invalid: Cannot update attribute {attribute}. "
                     "This attribute is part of the key"
@@ -569,9 +571,11 @@ def _successor(prefix: bytes) -> bytes | None:
 
 # The engine --------------------------------------------------------------------------------------
 
+# `size`: the item's size as DynamoDB counts it (budget.plain_item_bytes), for its request units and
+# a page's 1 MB. A table without a sort key stores its items under sk = b"".
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS items (
-    pk BLOB NOT NULL, sk BLOB NOT NULL, gsi1pk BLOB, gsi1sk BLOB, body TEXT NOT NULL,
+    pk BLOB NOT NULL, sk BLOB NOT NULL, gsi1pk BLOB, gsi1sk BLOB, body TEXT NOT NULL, size INTEGER NOT NULL,
     PRIMARY KEY (pk, sk)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS gsi1 ON items (gsi1pk, gsi1sk) WHERE gsi1pk IS NOT NULL;
@@ -585,22 +589,52 @@ _PRAGMAS = (
     "cache_size = -131072",
     "temp_store = MEMORY",
 )
+_SERIALIZER, _DESERIALIZER = TypeSerializer(), TypeDeserializer()
+
+
+@dataclass(frozen=True)
+class _Schema:
+    """A table's key attributes: the season table's `pk` / `sk` (and its index `gsi1`), or a hash key
+    alone (the idempotency table's `id`), without an index."""
+
+    hash: str = HASH
+    range: str | None = RANGE
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return (self.hash,) if self.range is None else (self.hash, self.range)
+
+    @property
+    def indexed(self) -> bool:
+        return (self.hash, self.range) == (HASH, RANGE)
+
+
+_SEASON = _Schema()
+
+
+class _Stored(NamedTuple):
+    db: sqlite3.Connection
+    schema: _Schema
 
 
 class SqliteDynamo:
     """The engine: one SQLite database a table in `directory` (a temporary one if not given), one lock.
 
     `create_table(name)` first (a table the engine does not have is ResourceNotFoundException, as in
-    AWS); `resource()` is what `enrollment.adapters.table.ENGINE` is set to."""
+    AWS); `resource()` is what `enrollment.adapters.table.ENGINE` is set to, `client()` what
+    `enrollment.adapters.table.ENGINE_CLIENT` is set to (Powertools' idempotency layer)."""
 
     def __init__(self, directory: str | Path | None = None) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="season-table-") if directory is None else None
         self.directory = Path(self._tmp.name if self._tmp else str(directory))
         self.lock = threading.RLock()
-        self._tables: dict[str, sqlite3.Connection] = {}
+        self._tables: dict[str, _Stored] = {}
         self._resource = Resource(self)
+        self._client = Client(self)
 
-    def create_table(self, name: str) -> None:
+    def create_table(self, name: str, hash_key: str = HASH, range_key: str | None = RANGE) -> None:
+        """A table keyed `hash_key` (and `range_key`: None for none); the one keyed pk / sk has the
+        index gsi1 on gsi1pk / gsi1sk."""
         with self.lock:
             if name in self._tables:
                 raise _client_error("ResourceInUseException", f"Table already exists: {name}", "CreateTable")
@@ -613,15 +647,18 @@ class SqliteDynamo:
             for pragma in _PRAGMAS:
                 db.execute(f"PRAGMA {pragma}")
             db.executescript(_SCHEMA)
-            self._tables[name] = db
+            self._tables[name] = _Stored(db, _Schema(hash_key, range_key))
 
     def resource(self) -> Resource:
         return self._resource
 
+    def client(self) -> Client:
+        return self._client
+
     def close(self) -> None:
         with self.lock:
-            for db in self._tables.values():
-                db.close()
+            for stored in self._tables.values():
+                stored.db.close()
             self._tables.clear()
             if self._tmp is not None:
                 self._tmp.cleanup()
@@ -634,19 +671,21 @@ class SqliteDynamo:
 
     @contextmanager
     def request(self, operation: str) -> Iterator[None]:
-        """One request: counted, atomic, its refusals as botocore's ClientError."""
+        """One request: counted, atomic, its refusals as botocore's ClientError. Its CPU is the
+        service's, not the calling function's (`calls.serving`); its request units are reported
+        (`calls.capacity`) by the operation, as DynamoDB's on-demand billing counts them."""
         calls.count("dynamodb", operation)
-        with self.lock:
+        with calls.serving(), self.lock:
             try:
                 yield
             except _Invalid as e:
                 raise _client_error("ValidationException", str(e), operation) from None
-            except _Refused:
+            except _Refused as e:
                 raise _client_error(
-                    "ConditionalCheckFailedException", "The conditional request failed", operation
+                    "ConditionalCheckFailedException", "The conditional request failed", operation, e.old
                 ) from None
 
-    def db(self, name: str, operation: str) -> sqlite3.Connection:
+    def table(self, name: str, operation: str) -> _Stored:
         try:
             return self._tables[name]
         except KeyError:
@@ -661,22 +700,29 @@ class SqliteDynamo:
             if total > BATCH_GET:
                 raise _Invalid("Too many items requested for the BatchGetItem call")
             responses: dict[str, list[dict[str, Any]]] = {}
+            units = 0.0
+            received = 0
             for name, request in RequestItems.items():
                 _only("BatchGetItem", {k: v for k, v in request.items() if k != "Keys"}, ("ConsistentRead",))
-                db = self.db(name, "BatchGetItem")
-                keys = [_key(k) for k in request.get("Keys", [])]
+                db, schema = self.table(name, "BatchGetItem")
+                keys = [_key(k, schema) for k in request.get("Keys", [])]
                 if not keys:
                     raise _Invalid(
                         "1 validation error detected: Keys must have length greater than or equal to 1"
                     )
                 if len(set(keys)) != len(keys):
                     raise _Invalid("Provided list of item keys contains duplicates")
+                consistent = bool(request.get("ConsistentRead"))
                 found = []
                 for pk, sk in keys:
-                    row = db.execute("SELECT body FROM items WHERE pk = ? AND sk = ?", (pk, sk)).fetchone()
+                    row = db.execute(_GET, (pk, sk)).fetchone()
                     if row is not None:
                         found.append(_load(row[0]))
+                        units += read_units(row[1], consistent)  # each item a GetItem
+                        received += row[1]
                 responses[name] = found
+            calls.capacity("read", units)
+            calls.received(received)
             return {"Responses": responses, "UnprocessedKeys": {}}
 
 
@@ -694,6 +740,46 @@ class Resource:
         return self.engine.batch_get_item(**kwargs)
 
 
+class Client:
+    """What `boto3.client("dynamodb")` offers Powertools' idempotency layer (DynamoDBPersistenceLayer):
+    PutItem, GetItem, UpdateItem and DeleteItem taking and answering typed AttributeValues
+    (`{"S": "..."}`), converted with boto3's TypeSerializer / TypeDeserializer around the same
+    requests as the resource's (so counted and priced alike). A refused condition's ClientError holds
+    the item as it was (`Item`, typed) when ReturnValuesOnConditionCheckFailure is ALL_OLD."""
+
+    def __init__(self, engine: SqliteDynamo) -> None:
+        self.engine = engine
+        self.meta = SimpleNamespace(region_name=None)  # no `events`: Powertools' user-agent hook skips it
+
+    def put_item(self, *, TableName: str, **kwargs: Any) -> dict[str, Any]:
+        return self._request(Table.put_item, TableName, kwargs)
+
+    def get_item(self, *, TableName: str, **kwargs: Any) -> dict[str, Any]:
+        return self._request(Table.get_item, TableName, kwargs)
+
+    def update_item(self, *, TableName: str, **kwargs: Any) -> dict[str, Any]:
+        return self._request(Table.update_item, TableName, kwargs)
+
+    def delete_item(self, *, TableName: str, **kwargs: Any) -> dict[str, Any]:
+        return self._request(Table.delete_item, TableName, kwargs)
+
+    def _request(self, method: Any, name: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+        with calls.serving():
+            plain = {
+                k: {a: _DESERIALIZER.deserialize(v) for a, v in value.items()}
+                if k in ("Item", "Key", "ExpressionAttributeValues")
+                else value
+                for k, value in kwargs.items()
+            }
+        answer: dict[str, Any] = method(Table(self.engine, name), **plain)
+        with calls.serving():
+            return {k: _typed(v) if k in ("Item", "Attributes") else v for k, v in answer.items()}
+
+
+def _typed(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _SERIALIZER.serialize(v) for k, v in item.items()}
+
+
 _EXPRESSION_FIELDS = ("KeyConditionExpression", "ConditionExpression", "FilterExpression", "UpdateExpression")
 
 
@@ -703,54 +789,73 @@ def _only(operation: str, kwargs: Mapping[str, Any], allowed: tuple[str, ...]) -
             k not in allowed
             and not (k == "ReturnValues" and v == "NONE")
             and not (k == "Select" and v == "ALL_ATTRIBUTES")
+            and not (k == "ReturnValuesOnConditionCheckFailure" and v in ("NONE", "ALL_OLD"))
         ):
             raise _unsupported(f"{operation} with {k}={v!r}")
 
 
-def _key(key: Mapping[str, Any]) -> tuple[bytes, bytes]:
-    if set(key) != {HASH, RANGE}:
+def _key(key: Mapping[str, Any], schema: _Schema = _SEASON) -> tuple[bytes, bytes]:
+    names = schema.keys
+    if len(key) != len(names) or any(n not in key for n in names):
         raise _Invalid("The provided key element does not match the schema")
-    pk, sk = key[HASH], key[RANGE]
-    if not isinstance(pk, str) or not isinstance(sk, str):
+    values = [key[n] for n in names]
+    if not all(isinstance(v, str) for v in values):
         raise _Invalid("The provided key element does not match the schema")
-    if not pk or not sk:
+    if not all(values):
         raise _Invalid(
             "One or more parameter values are not valid. The AttributeValue for a key attribute cannot "
             "contain an empty string value."
         )
-    return pk.encode(), sk.encode()
+    return str(values[0]).encode(), str(values[1]).encode() if len(values) > 1 else b""
 
 
-def _row(item: dict[str, Any]) -> tuple[bytes, bytes, bytes | None, bytes | None, str]:
-    """The SQLite row of an item (checked as DynamoDB checks a put)."""
-    for attribute in (HASH, RANGE):
+def _row(
+    item: dict[str, Any], schema: _Schema = _SEASON
+) -> tuple[bytes, bytes, bytes | None, bytes | None, str, int]:
+    """The SQLite row of an item, its size last (checked as DynamoDB checks a put)."""
+    for attribute in schema.keys:
         if attribute not in item:
             raise _Invalid(
                 f"One or more parameter values were invalid: Missing the key {attribute} in the item"
             )
-    pk, sk = _key({HASH: item[HASH], RANGE: item[RANGE]})
-    listed: list[bytes | None] = []
-    for attribute in (INDEX_HASH, INDEX_RANGE):
-        value = item.get(attribute)
-        if (value is not None and not isinstance(value, str)) or (attribute in item and value is None):
-            raise _Invalid(
-                f"One or more parameter values were invalid: Type mismatch for Index Key {attribute} "
-                f"Expected: S Actual: {_kind(value)} IndexName: {INDEX}"
-            )
-        if value == "":
-            raise _Invalid(
-                "One or more parameter values are not valid. A value specified for a secondary index key "
-                "is not supported. The AttributeValue for a key attribute cannot contain an empty string value."
-            )
-        listed.append(value.encode() if isinstance(value, str) else None)
-    gpk, gsk = listed if None not in listed else (None, None)
-    body = _dump(item)
-    _check_size(item, body)
-    return pk, sk, gpk, gsk, body
+    pk, sk = _key({a: item[a] for a in schema.keys}, schema)
+    gpk: bytes | None = None
+    gsk: bytes | None = None
+    if schema.indexed:
+        listed: list[bytes | None] = []
+        for attribute in (INDEX_HASH, INDEX_RANGE):
+            value = item.get(attribute)
+            if (value is not None and not isinstance(value, str)) or (attribute in item and value is None):
+                raise _Invalid(
+                    f"One or more parameter values were invalid: Type mismatch for Index Key {attribute} "
+                    f"Expected: S Actual: {_kind(value)} IndexName: {INDEX}"
+                )
+            if value == "":
+                raise _Invalid(
+                    "One or more parameter values are not valid. A value specified for a secondary index key "
+                    "is not supported. The AttributeValue for a key attribute cannot contain an empty string value."
+                )
+            listed.append(value.encode() if isinstance(value, str) else None)
+        if None not in listed:
+            gpk, gsk = listed
+    size = plain_item_bytes(item)
+    _check_size(size)
+    return pk, sk, gpk, gsk, _dump(item), size
 
 
-_PUT = "INSERT OR REPLACE INTO items (pk, sk, gsi1pk, gsi1sk, body) VALUES (?, ?, ?, ?, ?)"
-_GET = "SELECT body FROM items WHERE pk = ? AND sk = ?"
+_PUT = "INSERT OR REPLACE INTO items (pk, sk, gsi1pk, gsi1sk, body, size) VALUES (?, ?, ?, ?, ?, ?)"
+_GET = "SELECT body, size FROM items WHERE pk = ? AND sk = ?"
+_SIZE = "SELECT size FROM items WHERE pk = ? AND sk = ?"
+_DELETE = "DELETE FROM items WHERE pk = ? AND sk = ?"
+
+
+def _stored_size(db: sqlite3.Connection, pk: bytes, sk: bytes) -> int:
+    row = db.execute(_SIZE, (pk, sk)).fetchone()
+    return int(row[0]) if row is not None else 0
+
+
+def _all_old(kwargs: Mapping[str, Any]) -> bool:
+    return kwargs.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD"
 
 
 class Table:
@@ -809,11 +914,14 @@ class Table:
             )
         return parsed, _Context(names, {k: _canon(v) for k, v in raw_values.items()})
 
-    def _existing(self, db: sqlite3.Connection, pk: bytes, sk: bytes) -> dict[str, Any] | None:
+    @staticmethod
+    def _existing(db: sqlite3.Connection, pk: bytes, sk: bytes) -> tuple[dict[str, Any] | None, int]:
+        """The item stored under the key and its size (None, 0: none)."""
         row = db.execute(_GET, (pk, sk)).fetchone()
-        return _load(row[0]) if row is not None else None
+        return (_load(row[0]), int(row[1])) if row is not None else (None, 0)
 
-    # single items
+    # single items: each charged 1 write unit per KB of the larger of the item before and after (a
+    # refused condition too), a read 1 unit per 4 KB (half if eventually consistent)
 
     def put_item(self, **kwargs: Any) -> dict[str, Any]:
         _only(
@@ -822,23 +930,28 @@ class Table:
             ("Item", "ConditionExpression", "ExpressionAttributeNames", "ExpressionAttributeValues"),
         )
         with self.engine.request("PutItem"):
-            db = self.engine.db(self.name, "PutItem")
+            db, schema = self.engine.table(self.name, "PutItem")
             expressions, context = self._expressions(kwargs)
             item = _canon(kwargs["Item"])
-            row = _row(item)
+            row = _row(item, schema)
             condition = expressions.get("ConditionExpression")
-            if condition is not None:
-                existing = self._existing(db, row[0], row[1])
+            if condition is None:
+                calls.capacity("write", write_units(_stored_size(db, row[0], row[1]), row[5]))
+            else:
+                existing, old = self._existing(db, row[0], row[1])
+                calls.capacity("write", write_units(old, row[5]))
                 if not context.holds(condition, existing or {}):
-                    raise _Refused
+                    raise _Refused(existing if _all_old(kwargs) else None)
             db.execute(_PUT, row)
             return {}
 
     def get_item(self, **kwargs: Any) -> dict[str, Any]:
         _only("GetItem", kwargs, ("Key", "ConsistentRead"))
         with self.engine.request("GetItem"):
-            db = self.engine.db(self.name, "GetItem")
-            item = self._existing(db, *_key(kwargs["Key"]))
+            db, schema = self.engine.table(self.name, "GetItem")
+            item, size = self._existing(db, *_key(kwargs["Key"], schema))
+            calls.capacity("read", read_units(size, bool(kwargs.get("ConsistentRead"))))
+            calls.received(size)
             return {"Item": item} if item is not None else {}
 
     def update_item(self, **kwargs: Any) -> dict[str, Any]:
@@ -854,19 +967,23 @@ class Table:
             ),
         )
         with self.engine.request("UpdateItem"):
-            db = self.engine.db(self.name, "UpdateItem")
+            db, schema = self.engine.table(self.name, "UpdateItem")
             if "UpdateExpression" not in kwargs:
                 raise _unsupported("UpdateItem without an UpdateExpression")
             expressions, context = self._expressions(kwargs)
             key = dict(kwargs["Key"])
-            pk, sk = _key(key)
-            existing = self._existing(db, pk, sk)
-            before = existing if existing is not None else {}
+            pk, sk = _key(key, schema)
+            existing, old = self._existing(db, pk, sk)
             condition = expressions.get("ConditionExpression")
-            if condition is not None and not context.holds(condition, before):
-                raise _Refused
-            after = context.update(expressions["UpdateExpression"], existing if existing is not None else key)
-            db.execute(_PUT, _row(after))
+            if condition is not None and not context.holds(condition, existing or {}):
+                calls.capacity("write", write_units(old))
+                raise _Refused(existing if _all_old(kwargs) else None)
+            after = context.update(
+                expressions["UpdateExpression"], existing if existing is not None else key, schema.keys
+            )
+            row = _row(after, schema)
+            calls.capacity("write", write_units(old, row[5]))
+            db.execute(_PUT, row)
             return {}
 
     def delete_item(self, **kwargs: Any) -> dict[str, Any]:
@@ -876,16 +993,21 @@ class Table:
             ("Key", "ConditionExpression", "ExpressionAttributeNames", "ExpressionAttributeValues"),
         )
         with self.engine.request("DeleteItem"):
-            db = self.engine.db(self.name, "DeleteItem")
+            db, schema = self.engine.table(self.name, "DeleteItem")
             expressions, context = self._expressions(kwargs)
-            pk, sk = _key(kwargs["Key"])
+            pk, sk = _key(kwargs["Key"], schema)
             condition = expressions.get("ConditionExpression")
-            if condition is not None and not context.holds(condition, self._existing(db, pk, sk) or {}):
-                raise _Refused
-            db.execute("DELETE FROM items WHERE pk = ? AND sk = ?", (pk, sk))
+            if condition is None:
+                calls.capacity("write", write_units(_stored_size(db, pk, sk)))
+            else:
+                existing, old = self._existing(db, pk, sk)
+                calls.capacity("write", write_units(old))
+                if not context.holds(condition, existing or {}):
+                    raise _Refused(existing if _all_old(kwargs) else None)
+            db.execute(_DELETE, (pk, sk))
             return {}
 
-    # reads of many
+    # reads of many: pages of at most `Limit` items and 1 MB, each charged for the items it read
 
     def query(self, **kwargs: Any) -> dict[str, Any]:
         _only(
@@ -904,9 +1026,11 @@ class Table:
             ),
         )
         with self.engine.request("Query"):
-            db = self.engine.db(self.name, "Query")
+            db, schema = self.engine.table(self.name, "Query")
+            if schema.range is None:
+                raise _unsupported("Query on a table without a sort key")
             index = kwargs.get("IndexName")
-            if index not in (None, INDEX):
+            if index not in (None, INDEX) or (index and not schema.indexed):
                 raise _Invalid(f"The table does not have the specified index: {index}")
             if index and kwargs.get("ConsistentRead"):
                 raise _Invalid("Consistent reads are not supported on global secondary indexes")
@@ -927,7 +1051,9 @@ class Table:
                 params += start_params
             direction = "" if forward else " DESC"
             order = f"gsi1sk{direction}, pk{direction}, sk{direction}" if index else f"sk{direction}"
-            return self._page(db, where, params, order, kwargs, expressions, context, index is not None)
+            return self._page(
+                db, schema, where, params, order, kwargs, expressions, context, index is not None
+            )
 
     def scan(self, **kwargs: Any) -> dict[str, Any]:
         _only(
@@ -943,20 +1069,21 @@ class Table:
             ),
         )
         with self.engine.request("Scan"):
-            db = self.engine.db(self.name, "Scan")
+            db, schema = self.engine.table(self.name, "Scan")
             expressions, context = self._expressions(kwargs)
             where: list[str] = []
             params: list[Any] = []
             start = kwargs.get("ExclusiveStartKey")
             if start is not None:
-                pk, sk = _key(start)
+                pk, sk = _key(start, schema)
                 where.append("(pk, sk) > (?, ?)")
                 params += [pk, sk]
-            return self._page(db, where, params, "pk, sk", kwargs, expressions, context, False)
+            return self._page(db, schema, where, params, "pk, sk", kwargs, expressions, context, False)
 
     def _page(
         self,
         db: sqlite3.Connection,
+        schema: _Schema,
         where: list[str],
         params: list[Any],
         order: str,
@@ -965,10 +1092,12 @@ class Table:
         context: _Context,
         listed: bool,
     ) -> dict[str, Any]:
+        """One page: the items in order up to `Limit` or to the one that brings what the page read
+        (before any filter) to 1 MB, as DynamoDB stops; LastEvaluatedKey if an item follows."""
         limit = kwargs.get("Limit")
         if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
             raise _Invalid("1 validation error detected: Value at 'limit' failed to satisfy constraint")
-        sql = "SELECT body FROM items"
+        sql = "SELECT body, size FROM items"
         if listed:
             where = ["gsi1pk IS NOT NULL", *where]
         if where:
@@ -976,15 +1105,34 @@ class Table:
         sql += f" ORDER BY {order}"
         if limit is not None:
             sql += f" LIMIT {limit + 1}"
-        rows = db.execute(sql, params).fetchall()
-        more = limit is not None and len(rows) > limit
-        scanned = [_load(r[0]) for r in (rows[:limit] if more else rows)]
+        scanned: list[dict[str, Any]] = []
+        sizes: list[int] = []
+        read = 0
+        more = False
+        cursor = db.execute(sql, params)
+        try:
+            for body, size in cursor:
+                if len(scanned) == limit or read >= PAGE_BYTES:
+                    more = True
+                    break
+                scanned.append(_load(body))
+                sizes.append(size)
+                read += size
+        finally:
+            cursor.close()
+        calls.capacity("read", read_units(read, bool(kwargs.get("ConsistentRead"))))
         condition = expressions.get("FilterExpression")
-        items = scanned if condition is None else [i for i in scanned if context.holds(condition, i)]
+        if condition is None:
+            items = scanned
+        else:
+            kept = [(i, n) for i, n in zip(scanned, sizes, strict=True) if context.holds(condition, i)]
+            items = [i for i, _ in kept]
+            read = sum(n for _, n in kept)
+        calls.received(read)
         answer: dict[str, Any] = {"Items": items, "Count": len(items), "ScannedCount": len(scanned)}
         if more:
             last = scanned[-1]
-            keys = (HASH, RANGE, INDEX_HASH, INDEX_RANGE) if listed else (HASH, RANGE)
+            keys = (HASH, RANGE, INDEX_HASH, INDEX_RANGE) if listed else schema.keys
             answer["LastEvaluatedKey"] = {k: last[k] for k in keys}
         return answer
 
@@ -994,29 +1142,34 @@ class Table:
         return BatchWriter(self, overwrite_by_pkeys is not None)
 
     def batch_write(self, requests: list[tuple[str, dict[str, Any]]]) -> None:
-        """One BatchWriteItem: ("put", item) and ("delete", key) requests, at most 25."""
+        """One BatchWriteItem: ("put", item) and ("delete", key) requests, at most 25; each item
+        charged as its own PutItem or DeleteItem."""
         with self.engine.request("BatchWriteItem"):
-            db = self.engine.db(self.name, "BatchWriteItem")
-            rows: list[tuple[str, tuple[Any, ...]]] = []
+            db, schema = self.engine.table(self.name, "BatchWriteItem")
+            rows: list[tuple[tuple[bytes, bytes], tuple[Any, ...] | None]] = []
             for kind, value in requests:
                 if kind == "put":
-                    rows.append((kind, _row(_canon(value))))
+                    row = _row(_canon(value), schema)
+                    rows.append((row[:2], row))
                 else:
-                    rows.append((kind, _key(value)))
-            keys = [r[:2] for _, r in rows]
+                    rows.append((_key(value, schema), None))
+            keys = [key for key, _ in rows]
             if len(set(keys)) != len(keys):
                 raise _Invalid("Provided list of item keys contains duplicates")
+            units = 0.0
             db.execute("BEGIN")
             try:
-                for kind, row in rows:
-                    if kind == "put":
-                        db.execute(_PUT, row)
+                for key, put in rows:
+                    units += write_units(_stored_size(db, *key), put[5] if put is not None else 0)
+                    if put is not None:
+                        db.execute(_PUT, put)
                     else:
-                        db.execute("DELETE FROM items WHERE pk = ? AND sk = ?", row)
+                        db.execute(_DELETE, key)
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
+            calls.capacity("write", units)
 
 
 class BatchWriter:

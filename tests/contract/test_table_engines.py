@@ -3,7 +3,10 @@ SQLite engine (enrollment/local/sqlite_dynamo.py, for rehearsals at a city's siz
 
 Every test runs once per engine with the same assertions, so an engine that answers differently fails.
 The adapters are exercised through their public methods; a few raw requests pin what the adapters rely
-on (the refused condition's error code, numbers as Decimal, the order of keys).
+on (the refused condition's error code, numbers as Decimal, the order of keys, 1 MB pages). Powertools'
+idempotency layer runs on both through the low-level client seam (`table.dynamodb_client()`), and the
+same requests are priced in the same request units on both (moto's estimated by the time-budget
+counting in enrollment/local/runtime.py, the SQLite engine's reported by the engine).
 """
 
 from __future__ import annotations
@@ -12,11 +15,18 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 from unittest import mock
 
 import boto3
 import pytest
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
@@ -30,7 +40,8 @@ from enrollment.adapters.parent_store import DynamoParentStore
 from enrollment.adapters.placement_store import DynamoPlacementStore
 from enrollment.adapters.verification_store import DynamoVerificationStore
 from enrollment.core.ports import Conflict, DuplicateChild, NotFound
-from enrollment.local.runtime import LOCAL_ENV
+from enrollment.local import calls
+from enrollment.local.runtime import LOCAL_ENV, _counted_calls
 from enrollment.local.sqlite_dynamo import SqliteDynamo
 from enrollment.people.complaints import Answer, Complaint
 from enrollment.people.parents import CodeRecord, ParentSession
@@ -41,6 +52,7 @@ from enrollment.verification.verdicts import Check, Decision, Verdict
 pytestmark = pytest.mark.xdist_group("table-engines")
 
 TABLE = "contract-season"
+IDEMPOTENCY = "contract-idempotency"
 SEASON = "2023"
 T0 = datetime(2023, 6, 12, 1, 0, tzinfo=UTC)
 
@@ -74,10 +86,21 @@ def engine(request: pytest.FixtureRequest) -> Iterator[str]:
                         }
                     ],
                 )
+                boto3.client("dynamodb").create_table(
+                    TableName=IDEMPOTENCY,
+                    BillingMode="PAY_PER_REQUEST",
+                    AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                    KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                )
                 yield "moto"
         else:
-            with SqliteDynamo() as sqlite, mock.patch.object(table_module, "ENGINE", sqlite.resource):
+            with (
+                SqliteDynamo() as sqlite,
+                mock.patch.object(table_module, "ENGINE", sqlite.resource),
+                mock.patch.object(table_module, "ENGINE_CLIENT", sqlite.client),
+            ):
                 sqlite.create_table(TABLE)
+                sqlite.create_table(IDEMPOTENCY, hash_key="id", range_key=None)
                 yield "sqlite"
 
 
@@ -502,3 +525,139 @@ def test_raw_requests_answer_as_boto3_does(engine: str) -> None:
     assert [i["sk"] for i in listed["Items"]] == ["59", "58", "57", "56", "55"]
     between = raw.query(KeyConditionExpression=Key("pk").eq("Q") & Key("sk").between("10", "12"))
     assert [i["sk"] for i in between["Items"]] == ["10", "11", "12"]
+
+
+def test_a_query_reads_at_most_a_megabyte_a_page(engine: str) -> None:
+    raw = _raw()
+    with raw.batch_writer() as batch:
+        for i in range(120):
+            batch.put_item(Item={"pk": "BIG", "sk": f"{i:03d}", "notes": "备注" * 5000})  # 30 KB each
+    pages: list[list[str]] = []
+    request: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq("BIG")}
+    while True:
+        page = raw.query(**request)
+        pages.append([str(i["sk"]) for i in page["Items"]])
+        if "LastEvaluatedKey" not in page:
+            break
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    assert [sk for page in pages for sk in page] == [f"{i:03d}" for i in range(120)]
+    # 3.6 MB: four pages of about 1 MB (moto stops before 1,000,000 bytes, DynamoDB and the SQLite
+    # engine after the item that reaches 1 MiB: 33 or 35 items a page)
+    assert len(pages) == 4 and all(33 <= len(page) <= 35 for page in pages[:-1]), [len(p) for p in pages]
+    filtered = raw.query(KeyConditionExpression=Key("pk").eq("BIG"), FilterExpression=Attr("sk").eq("119"))
+    assert (
+        filtered["Items"] == []
+        and filtered["ScannedCount"] == len(pages[0])
+        and "LastEvaluatedKey" in filtered
+    )
+
+
+@pytest.fixture
+def priced(engine: str) -> Iterator[calls.Invocation]:
+    """Requests made inside are one invocation's, counted and priced as `enroll demo --budget` does."""
+    season = SimpleNamespace(call_api=None, authorize=None)
+    calls.start()
+    try:
+        with _counted_calls(season) as _, calls.invocation("contract") as record:  # type: ignore[arg-type]
+            assert record is not None
+            yield record
+    finally:
+        calls.stop()
+
+
+def test_both_engines_price_the_same_requests_in_the_same_request_units(
+    engine: str, priced: calls.Invocation
+) -> None:
+    raw = _raw()
+    big = {"pk": "C", "sk": "1", "s": "x" * 3000}  # 3,007 bytes: 3 write units, 1 read unit
+    raw.put_item(Item=big)  # 3
+    raw.put_item(Item={"pk": "C", "sk": "1", "s": "small"})  # the larger of before and after: 3
+    with pytest.raises(ClientError):
+        raw.put_item(Item=big, ConditionExpression=Attr("pk").not_exists())  # refused, still charged: 3
+    with pytest.raises(ClientError):
+        raw.update_item(  # refused: the stored item's size, 1
+            Key={"pk": "C", "sk": "1"},
+            UpdateExpression="SET s = :s",
+            ConditionExpression=Attr("s").eq("other"),
+            ExpressionAttributeValues={":s": "y"},
+        )
+    raw.update_item(  # 1 KB before, 5 KB after: 5
+        Key={"pk": "C", "sk": "1"},
+        UpdateExpression="SET s = :s",
+        ExpressionAttributeValues={":s": "z" * 5000},
+    )
+    raw.get_item(Key={"pk": "C", "sk": "1"}, ConsistentRead=True)  # 5,007 bytes: 2 read units
+    raw.get_item(Key={"pk": "C", "sk": "1"})  # eventually consistent: half of 2
+    raw.get_item(Key={"pk": "C", "sk": "none"}, ConsistentRead=True)  # nothing there: 1
+    raw.delete_item(Key={"pk": "C", "sk": "1"})  # 5
+    with raw.batch_writer() as batch:  # 30 items of 1,5xx bytes, 2 each: 60 (two BatchWriteItem)
+        for i in range(30):
+            batch.put_item(Item={"pk": "D", "sk": f"{i:02d}", "s": "x" * 1500})
+    raw.query(KeyConditionExpression=Key("pk").eq("D"), ConsistentRead=True)  # 30 x 1,507 bytes: 12
+    raw.query(KeyConditionExpression=Key("pk").eq("D"), FilterExpression=Attr("sk").eq("00"))  # read: 6
+    DynamoStore(TABLE)._get_many([("D", f"{i:02d}") for i in range(3)] + [("D", "none")])  # 3 x 1 read
+
+    assert calls.CAPACITY[("contract", "write")] == 3 + 3 + 3 + 1 + 5 + 5 + 60
+    assert calls.CAPACITY[("contract", "read")] == 2 + 1 + 1 + 12 + 6 + 3
+    assert priced.calls[("dynamodb", "BatchWriteItem")] == 2 and priced.calls[("dynamodb", "Query")] == 2
+    assert priced.excluded_cpu_s > 0  # the engine's work serving the requests is not the function's
+    assert priced.received_bytes > 0
+
+
+def _idempotent(config: IdempotencyConfig, runs: list[dict[str, Any]]) -> Any:
+    store = DynamoDBPersistenceLayer(table_name=IDEMPOTENCY, boto3_client=table_module.dynamodb_client())
+    config.register_lambda_context(SimpleNamespace(get_remaining_time_in_millis=lambda: 60_000))  # type: ignore[arg-type]
+
+    @idempotent_function(data_keyword_argument="order", persistence_store=store, config=config)
+    def work(order: dict[str, Any]) -> dict[str, Any]:
+        runs.append(order)
+        if order.get("again"):  # the same order while it runs: in progress
+            with pytest.raises(IdempotencyAlreadyInProgressError):
+                work(order=order)
+        return {"order": order["id"], "run": len(runs)}
+
+    return work
+
+
+def test_powertools_idempotency_runs_once_returns_the_saved_answer_and_expires(engine: str) -> None:
+    runs: list[dict[str, Any]] = []
+    work = _idempotent(IdempotencyConfig(expires_after_seconds=3600), runs)
+    assert work(order={"id": "a"}) == {"order": "a", "run": 1}
+    assert work(order={"id": "a"}) == {"order": "a", "run": 1}  # the saved answer, not run again
+    assert work(order={"id": "b"}) == {"order": "b", "run": 2}
+    assert work(order={"id": "c", "again": True}) == {"order": "c", "run": 3}
+    assert work(order={"id": "c", "again": True}) == {"order": "c", "run": 3}
+    assert len(runs) == 3
+
+    expired: list[dict[str, Any]] = []
+    stale = _idempotent(IdempotencyConfig(expires_after_seconds=-60), expired)  # saved already expired
+    assert stale(order={"id": "e"}) == {"order": "e", "run": 1}
+    assert stale(order={"id": "e"}) == {"order": "e", "run": 2}
+
+
+def test_the_low_level_client_answers_in_typed_values_and_returns_the_refusing_item(engine: str) -> None:
+    client = table_module.dynamodb_client()
+    item = {"id": {"S": "k"}, "status": {"S": "INPROGRESS"}, "expiration": {"N": "1700000000"}}
+    client.put_item(TableName=IDEMPOTENCY, Item=item)
+    with pytest.raises(ClientError) as refused:
+        client.put_item(
+            TableName=IDEMPOTENCY,
+            Item={**item, "status": {"S": "COMPLETED"}},
+            ConditionExpression="attribute_not_exists(#id) OR #expiry < :now",
+            ExpressionAttributeNames={"#id": "id", "#expiry": "expiration"},
+            ExpressionAttributeValues={":now": {"N": "1600000000"}},
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    assert refused.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
+    assert refused.value.response["Item"] == item  # type: ignore[typeddict-item]
+    client.update_item(
+        TableName=IDEMPOTENCY,
+        Key={"id": {"S": "k"}},
+        UpdateExpression="SET #status = :status, #data = :data",
+        ExpressionAttributeNames={"#status": "status", "#data": "data"},
+        ExpressionAttributeValues={":status": {"S": "COMPLETED"}, ":data": {"S": "{}"}},
+    )
+    got = client.get_item(TableName=IDEMPOTENCY, Key={"id": {"S": "k"}}, ConsistentRead=True)["Item"]
+    assert got == {**item, "status": {"S": "COMPLETED"}, "data": {"S": "{}"}}
+    client.delete_item(TableName=IDEMPOTENCY, Key={"id": {"S": "k"}})
+    assert "Item" not in client.get_item(TableName=IDEMPOTENCY, Key={"id": {"S": "k"}}, ConsistentRead=True)

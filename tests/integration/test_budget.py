@@ -2,7 +2,9 @@
 
 A tiny whole season runs on the embedded backend with counting on (`enroll demo --budget`): every
 function that ran is in the report, the calls are attributed to the functions that made them, the
-registration handler's writes are there, and the cost model's lines add up. No timing is asserted.
+registration handler's writes are there, and the cost model's lines add up; on either table engine
+(moto, whose request units the counting estimates, or the SQLite engine, which reports its own). No
+timing is asserted.
 """
 
 from __future__ import annotations
@@ -20,14 +22,16 @@ from enrollment.core import resources
 from enrollment.core.config import load_season
 from enrollment.local import budget, calls
 from enrollment.local.runtime import EmbeddedSeason
+from functions.notify import render
 
 pytestmark = pytest.mark.xdist_group("faults")  # a whole season: keep it off the other heavy tests' core
 
 APPLICANTS, SEED = 40, 41
 
 
+@pytest.mark.parametrize("engine", ["moto", "sqlite"])
 def test_a_counted_season_reports_every_function_its_calls_and_its_cost(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = load_season("seasons/jilin-2023.yaml")
     console = Console(file=io.StringIO(), width=200)
@@ -41,7 +45,9 @@ def test_a_counted_season_reports_every_function_its_calls_and_its_cost(
     monkeypatch.setattr(EmbeddedSeason, "__exit__", keep)
     calls.start()
     try:
-        result = run_demo(config, APPLICANTS, SEED, tmp_path, console, "seasons/jilin-2023.yaml")
+        result = run_demo(
+            config, APPLICANTS, SEED, tmp_path, console, "seasons/jilin-2023.yaml", engine=engine
+        )
     finally:
         calls.stop()
     assert result.workflow["status"] == "SUCCEEDED", result.workflow
@@ -93,6 +99,14 @@ def test_a_counted_season_reports_every_function_its_calls_and_its_cost(
     )
     lines = {line.item: line for line in budget.cost(snap)}
     assert lines["dynamodb-write"].quantity >= writes > 0
+    assert calls.CAPACITY[("register", "write")] >= calls.CALLS[("register", "dynamodb", "PutItem")]
+    assert calls.CAPACITY[("close-registration", "read")] > 0
+
+    # notify-batch's CPU includes its notices' drawing, done here by worker processes
+    drawn = [i for i in calls.INVOCATIONS if i.function == "notify-batch"]
+    assert drawn and all(i.cpu_s >= i.worker_cpu_s for i in drawn)
+    if render.processes() > 1:
+        assert all(i.worker_cpu_s > 0 for i in drawn)
 
     # The cost model: positive, and its total is the sum of its lines
     total = sum(line.usd for line in lines.values())

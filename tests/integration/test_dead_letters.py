@@ -20,22 +20,23 @@ from enrollment.core.config import SeasonConfig, load_season
 from enrollment.core.deadletters import batch_id
 from enrollment.local import season as drive
 from enrollment.local.runtime import EmbeddedSeason
-from enrollment.notices import season as notices
+from enrollment.notices.notice import render_each
 from enrollment.synth.population import generate
+from functions.notify import batch as notify_batch
 from tests.integration.conftest import small_season
 
 pytestmark = pytest.mark.xdist_group("dead-letters")
 
 
-def _failing_render(broken: list[str]) -> Any:
-    real = notices.render_pdf
+def _failing_renderer(broken: list[str]) -> Any:
+    """notify-batch's renderer, drawing in this process; a batch with the broken child fails."""
 
-    def render(notice: Any) -> bytes:
-        if notice.registration_id == (broken[0] if broken else None):
+    def render_many(batch: list[Any]) -> Any:
+        if any(n.registration_id == (broken[0] if broken else None) for n in batch):
             raise ValueError("no glyph for this name (simulated)")
-        return real(notice)
+        return render_each(batch)
 
-    return render
+    return lambda: render_many
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +49,7 @@ def ended(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[EmbeddedSe
         EmbeddedSeason(
             config, SimulatedClock(start), registries=population.registries, config_path=path
         ) as rt,
-        mock.patch.object(notices, "render_pdf", _failing_render(broken)),
+        mock.patch.object(notify_batch, "renderer", _failing_renderer(broken)),
     ):
         rt.start()
         rt.wait_for_gate("grade7-registration")
