@@ -232,28 +232,7 @@ class EmbeddedSeason:
         self.table_name = resources.table_name(self.name)
         self.idempotency_table_name = resources.idempotency_table_name(self.name)
         sse: Any = {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": self.table_key}
-        ddb.create_table(
-            TableName=self.table_name,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk", "gsi1pk", "gsi1sk")
-            ],
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": "gsi1",
-                    "KeySchema": [
-                        {"AttributeName": "gsi1pk", "KeyType": "HASH"},
-                        {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-            SSESpecification=sse,
-        )
+        create_season_table(ddb, self.table_name, SSESpecification=sse)
         ddb.update_time_to_live(
             TableName=self.table_name,
             TimeToLiveSpecification={"Enabled": True, "AttributeName": resources.TTL_ATTRIBUTE},
@@ -554,6 +533,30 @@ def _polls(timeout: float, first: float = 0.01, most: float = 0.2) -> Iterator[N
         yield
         time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
         interval = min(most, interval * 1.5)
+
+
+def create_season_table(ddb: Any, name: str, **settings: Any) -> None:
+    """The season table as infra/ makes it: keys pk / sk, the index gsi1 (gsi1pk / gsi1sk, all
+    attributes), on demand; `settings` adds CreateTable's other parameters (encryption)."""
+    ddb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk", "gsi1pk", "gsi1sk")
+        ],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "gsi1",
+                "KeySchema": [
+                    {"AttributeName": "gsi1pk", "KeyType": "HASH"},
+                    {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        **settings,
+    )
 
 
 def _at(expression: str, tz: str) -> datetime | None:

@@ -294,25 +294,22 @@ def register_valid(rt: EmbeddedSeason, population: Population) -> dict[str, dict
 
 
 def wait_for_lotteries(rt: EmbeddedSeason, timeout: float = WAIT_S) -> dict[str, Any]:
-    """Wait until the pools are frozen and the workflow waits on every ceremony; the prepare output."""
+    """Wait until the pools are frozen (PrepareLotteries' output, every school to draw stored); the
+    prepare output. The ceremonies need not wait for the workflow: the Map waits on at most the
+    season's `lottery.max_concurrency` of them at once, and a ceremony held before its turn resumes
+    the workflow as soon as it gets there (`ceremony.open_wait`)."""
     store = DynamoLotteryStore(rt.table_name)
     end = time.monotonic() + timeout
-    prepared: dict[str, Any] | None = None
     pause = 0.05
     while time.monotonic() < end:
-        if prepared is None:
-            try:
-                prepared = rt.state_output("PrepareLotteries")["lotteries"]
-            except KeyError:
-                prepared = None
-        if prepared is not None:
-            waiting = {
-                (i["school_id"], int(i["grade"]))
-                for i in store.schools(rt.config.season)
-                if i.get("task_token") or i["status"] != "prepared"
-            }
+        try:
+            prepared: dict[str, Any] = rt.state_output("PrepareLotteries")["lotteries"]
+        except KeyError:
+            pass
+        else:
+            stored = {(i["school_id"], int(i["grade"])) for i in store.schools(rt.config.season)}
             wanted = {(i["school_id"], int(i["grade"])) for i in prepared["schools"] if i["needs_draw"]}
-            if wanted <= waiting:
+            if wanted <= stored:
                 return prepared
         if rt.describe()["status"] != "RUNNING":
             raise RuntimeError(f"the workflow stopped before the lotteries: {rt.describe()}")

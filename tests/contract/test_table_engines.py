@@ -41,7 +41,7 @@ from enrollment.adapters.placement_store import DynamoPlacementStore
 from enrollment.adapters.verification_store import DynamoVerificationStore
 from enrollment.core.ports import Conflict, DuplicateChild, NotFound
 from enrollment.local import calls
-from enrollment.local.runtime import LOCAL_ENV, _counted_calls
+from enrollment.local.runtime import LOCAL_ENV, _counted_calls, create_season_table
 from enrollment.local.sqlite_dynamo import SqliteDynamo
 from enrollment.people.complaints import Answer, Complaint
 from enrollment.people.parents import CodeRecord, ParentSession
@@ -65,27 +65,7 @@ def engine(request: pytest.FixtureRequest) -> Iterator[str]:
             from moto import mock_aws
 
             with mock_aws():
-                boto3.client("dynamodb").create_table(
-                    TableName=TABLE,
-                    BillingMode="PAY_PER_REQUEST",
-                    AttributeDefinitions=[
-                        {"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk", "gsi1pk", "gsi1sk")
-                    ],
-                    KeySchema=[
-                        {"AttributeName": "pk", "KeyType": "HASH"},
-                        {"AttributeName": "sk", "KeyType": "RANGE"},
-                    ],
-                    GlobalSecondaryIndexes=[
-                        {
-                            "IndexName": "gsi1",
-                            "KeySchema": [
-                                {"AttributeName": "gsi1pk", "KeyType": "HASH"},
-                                {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
-                            ],
-                            "Projection": {"ProjectionType": "ALL"},
-                        }
-                    ],
-                )
+                create_season_table(boto3.client("dynamodb"), TABLE)
                 boto3.client("dynamodb").create_table(
                     TableName=IDEMPOTENCY,
                     BillingMode="PAY_PER_REQUEST",

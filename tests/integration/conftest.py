@@ -39,8 +39,16 @@ def post(rt: EmbeddedSeason, body: Any) -> tuple[int, dict[str, Any]]:
 
 
 def table_items(rt: EmbeddedSeason, table: str | None = None) -> list[dict[str, Any]]:
+    """The whole table, page after page: what a test looks at, never what the season reads."""
     t = boto3.resource("dynamodb").Table(table or rt.table_name)
-    return list(t.scan()["Items"])
+    kwargs: dict[str, Any] = {}
+    items: list[dict[str, Any]] = []
+    while True:
+        page = t.scan(**kwargs)
+        items += page["Items"]
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def registration_items(rt: EmbeddedSeason) -> list[dict[str, Any]]:

@@ -26,7 +26,7 @@ from enrollment.local import season as drive
 from enrollment.local.runtime import EmbeddedSeason
 from enrollment.local.serve import load
 from enrollment.synth.population import generate
-from tests.integration.conftest import small_season
+from tests.integration.conftest import small_season, table_items
 from tests.integration.parent_session import family_call, sign_in
 
 pytestmark = pytest.mark.xdist_group("access")
@@ -60,7 +60,7 @@ def season(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Season]:
         school_of = {p["registration_id"]: p["school_id"] for p in placed}
         mine = [
             i
-            for i in every_item(rt)
+            for i in table_items(rt)
             if i["sk"] == "REG" and i["district"] == A and school_of.get(str(i["registration_id"]))
         ]
         child = next(
@@ -215,21 +215,8 @@ def staff_routes() -> set[tuple[str, str]]:
     return found
 
 
-def every_item(rt: EmbeddedSeason) -> list[dict[str, Any]]:
-    """The whole table, page after page: what the test looks at, never what the season reads."""
-    table = boto3.resource("dynamodb").Table(rt.table_name)
-    kwargs: dict[str, Any] = {}
-    items: list[dict[str, Any]] = []
-    while True:
-        page = table.scan(**kwargs)
-        items += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
 def snapshot(rt: EmbeddedSeason) -> list[dict[str, Any]]:
-    return sorted(every_item(rt), key=lambda i: (str(i["pk"]), str(i["sk"])))
+    return sorted(table_items(rt), key=lambda i: (str(i["pk"]), str(i["sk"])))
 
 
 def test_the_table_names_every_staff_route(season: Season) -> None:

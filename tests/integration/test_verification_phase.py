@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
-import boto3
 import pytest
 
 from enrollment.adapters.wiring import wiring
@@ -14,22 +12,9 @@ from enrollment.local import season as drive
 from enrollment.local.runtime import EmbeddedSeason
 from enrollment.synth.population import Population, generate
 from enrollment.verification.checks import Faulty
-from tests.integration.conftest import registered_season
+from tests.integration.conftest import registered_season, table_items
 
 pytestmark = pytest.mark.xdist_group("moto-verification-phase")
-
-
-def every_item(rt: EmbeddedSeason) -> list[dict[str, Any]]:
-    """The whole table, page after page: what the test looks at, never what the season reads."""
-    table = boto3.resource("dynamodb").Table(rt.table_name)
-    kwargs: dict[str, Any] = {}
-    items: list[dict[str, Any]] = []
-    while True:
-        page = table.scan(**kwargs)
-        items += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +107,7 @@ def test_a_transient_agency_failure_is_retried_and_a_persistent_one_goes_to_revi
     registered.wait_for_gate("home-visits", timeout=600)
     # Then housing answered every deed after its retries; planning's checks are unanswered, for review
     assert housing.calls > 2
-    items = every_item(registered)
+    items = table_items(registered)
     deeds = [i for i in items if i["sk"] == "CHECK#housing"]
     plans = [i for i in items if i["sk"] == "CHECK#planning"]
     assert deeds and all(i["status"] == "answered" for i in deeds)
