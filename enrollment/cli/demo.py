@@ -22,6 +22,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from enrollment.core.config import ConfigError, SeasonConfig, load_season
+from enrollment.synth import city
+
+DEFAULT_CONFIG = "seasons/jilin-2023.yaml"
 
 
 def add_parser(sub: Any) -> None:
@@ -33,7 +36,7 @@ def add_parser(sub: Any) -> None:
         default=2023,
         help="seed of the season: the synthetic population and every local key, seed and typed input",
     )
-    demo.add_argument("--config", default="seasons/jilin-2023.yaml", help="season config file")
+    demo.add_argument("--config", default=DEFAULT_CONFIG, help="season config file")
     demo.add_argument(
         "--out",
         type=Path,
@@ -73,6 +76,17 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return 2
     if args.applicants < 1:
         parser.error("--applicants must be at least 1")
+    if args.config == DEFAULT_CONFIG and args.applicants > city.DESIGN_APPLICANTS:
+        # the synthetic city seats DESIGN_APPLICANTS children: a larger season gets the same city with
+        # every plan scaled, written beside the exports (the Lambdas read the config from a file)
+        scale = city.seats_for(args.applicants)
+        args.config = str(Path(args.out or "demo-out") / f"{config.name}-x{scale}.yaml")
+        Path(args.config).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.config).write_text(city.render(scale), encoding="utf-8")
+        config = load_season(args.config)
+        console.print(
+            f"合成城市 synthetic city: every plan ×{scale} for {args.applicants} applicants ({args.config})"
+        )
     if args.budget:
         from enrollment.local import calls
 

@@ -448,8 +448,10 @@ def _calendar() -> dict[str, Any]:
     }
 
 
-def build() -> dict[str, Any]:
-    """The season config as plain data (what the YAML file holds)."""
+def build(scale: int = 1) -> dict[str, Any]:
+    """The season config as plain data (what the YAML file holds). `scale` > 1: the same city with
+    every school's plan `scale` times as large, for a season of up to `scale` × DESIGN_APPLICANTS
+    children (`enroll demo` at a city's size: `seats_for`)."""
     rng = random.Random(SEED)
     stems = _ROAD_STEMS.split()
     rng.shuffle(stems)
@@ -490,7 +492,7 @@ def build() -> dict[str, Any]:
                 "district": s.district,
                 "address": f"{CITY}{d.name}{s.road.name}{s.number}号",
                 "location": _point(s.location),
-                "plans": _Flow(sorted(s.plans.items())),
+                "plans": _Flow(sorted((g, p * scale) for g, p in s.plans.items())),
             }
             if s.cross_district_approved:
                 entry["cross_district_approved"] = True
@@ -509,17 +511,22 @@ def build() -> dict[str, Any]:
     }
 
 
-def config() -> SeasonConfig:
+def config(scale: int = 1) -> SeasonConfig:
     """The generated season, validated."""
-    return SeasonConfig.model_validate(build())
+    return SeasonConfig.model_validate(build(scale))
 
 
-def _header(raw: dict[str, Any]) -> str:
+def seats_for(applicants: int) -> int:
+    """The smallest `scale` whose city seats `applicants` children (the design ratio of DESIGN_APPLICANTS)."""
+    return max(1, -(-applicants // DESIGN_APPLICANTS))
+
+
+def _header(raw: dict[str, Any], scale: int = 1) -> str:
     schools = raw["schools"]
     kinds = ("public", "private", "ethnic", "special-education", "specialised")
     counts = ", ".join(f"{k} {sum(s['kind'] == k for s in schools)}" for k in kinds)
     seats = {g: sum(s["plans"].get(g, 0) for s in schools if s["kind"] == "public") for g in GRADES}
-    demand = {g: round(DESIGN_APPLICANTS * GRADE_SHARE[g]) for g in GRADES}
+    demand = {g: round(DESIGN_APPLICANTS * scale * GRADE_SHARE[g]) for g in GRADES}
     multi = {g: sum(len(z["schools"]) > 1 for z in raw["zones"] if z["grade"] == g) for g in GRADES}
     single = {g: sum(len(z["schools"]) == 1 for z in raw["zones"] if z["grade"] == g) for g in GRADES}
     return "\n".join(
@@ -530,7 +537,7 @@ def _header(raw: dict[str, Any]) -> str:
             "# Districts, area codes and the calendar follow 吉市教发〔2023〕55号 (SPEC.md); roads, schools,",
             "# plans and zones are made up. No real addresses of families are implied.",
             f"# Schools: {counts}.",
-            f"# Public seats: grade 1 {seats[1]}, grade 7 {seats[7]}. A season of {DESIGN_APPLICANTS} applicants",
+            f"# Public seats: grade 1 {seats[1]}, grade 7 {seats[7]}. A season of {DESIGN_APPLICANTS * scale} applicants",
             f"# (60% grade 1, 40% grade 7) needs at most {demand[1]} and {demand[7]}, so coordination",
             "# (R-COORD-1) always finds a public seat, even for every lottery loser.",
             f"# Zones: grade 1 {single[1]} single-school + {multi[1]} multi-school;"
@@ -540,16 +547,17 @@ def _header(raw: dict[str, Any]) -> str:
     )
 
 
-def render() -> str:
-    """The YAML text of `seasons/jilin-2023.yaml`, header comment included."""
-    raw = build()
+def render(scale: int = 1) -> str:
+    """The YAML text of `seasons/jilin-2023.yaml` (`scale` 1), header comment included."""
+    raw = build(scale)
     SeasonConfig.model_validate(raw)  # never print a config that does not load
     body = yaml.dump(raw, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=200)
-    return _header(raw) + body
+    return _header(raw, scale) + body
 
 
 def main() -> None:
-    sys.stdout.buffer.write(render().encode("utf-8"))
+    scale = int(sys.argv[sys.argv.index("--scale") + 1]) if "--scale" in sys.argv else 1
+    sys.stdout.buffer.write(render(scale).encode("utf-8"))
 
 
 if __name__ == "__main__":
