@@ -240,6 +240,7 @@ def enter_placement_decisions(rt: EmbeddedSeason, config: SeasonConfig) -> dict[
     """Each district enters what the notice asks of it before coordination ends: the disability expert
     committee's plan for every child who claimed one (R-DIS-1) and every deferral applied for (R-DEFER-1)."""
     special = [s for s in config.schools if s.kind == "special-education"]
+    seated: Counter[tuple[str, int]] = Counter()
     entered: Counter[str] = Counter()
     for item in DynamoStore(rt.table_name).registrations(config.season):
         claims, grade, rid = item.get("special_claims", []), int(item["grade"]), str(item["registration_id"])
@@ -247,8 +248,21 @@ def enter_placement_decisions(rt: EmbeddedSeason, config: SeasonConfig) -> dict[
         if "defer-health" in claims:
             body = {"kind": "defer", "reason": "监护人因儿童身体原因申请缓学，经区教育局审核同意"}
         elif "disability" in claims:
-            school = next((s for s in special if s.plan(grade)), None)
-            plan = "home-delivery" if entered["committee"] % 3 == 2 else "special-education"
+            # the committee places with the special school while it has seats (at school or at home),
+            # then in a regular class of a public school of the child's district (随班就读)
+            school = next((s for s in special if seated[(s.id, grade)] < s.plan(grade)), None)
+            if school is not None:
+                seated[(school.id, grade)] += 1
+                plan = "home-delivery" if entered["committee"] % 3 == 2 else "special-education"
+            else:
+                district = str(item["district"])
+                public = [
+                    s
+                    for s in config.schools
+                    if s.kind == "public" and s.district == district and s.plan(grade)
+                ]
+                school = public[entered["committee"] % len(public)] if public else None
+                plan = "regular-class"
             body = {
                 "kind": "committee",
                 "plan": plan,
