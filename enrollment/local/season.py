@@ -216,6 +216,9 @@ def run_verification(
     }
 
 
+ARRIVALS_PER_REQUEST = 500  # the arrivals route takes at most this many ids a request
+
+
 def report_arrivals(rt: EmbeddedSeason, config: SeasonConfig, share: float = 0.97) -> dict[str, int]:
     """Reporting day: each district records, per school, the children who came (a few do not)."""
     body = boto3.client("s3").get_object(Bucket=rt.bucket, Key=f"seasons/{config.season}/placements.jsonl")
@@ -228,9 +231,11 @@ def report_arrivals(rt: EmbeddedSeason, config: SeasonConfig, share: float = 0.9
         came = [rid for i, rid in enumerate(sorted(ids)) if (i * 37) % 100 < share * 100]
         caller = member(rt, "district", config.school_index[school_id].district).principal
         path = f"/admin/placement/{config.season}/schools/{school_id}/arrivals"
-        status, answer = call(rt, "POST", path, {"registration_ids": came}, caller)
-        if status != 201:
-            raise RuntimeError(f"{school_id}: {status} {answer}")
+        for start in range(0, len(came), ARRIVALS_PER_REQUEST):  # a large school: several lists
+            chunk = came[start : start + ARRIVALS_PER_REQUEST]
+            status, answer = call(rt, "POST", path, {"registration_ids": chunk}, caller)
+            if status != 201:
+                raise RuntimeError(f"{school_id}: {status} {answer}")
         arrived += len(came)
         missing += len(ids) - len(came)  # what GET …/no-shows lists (tests/integration checks that route)
     return {"arrived": arrived, "no_shows": missing}
