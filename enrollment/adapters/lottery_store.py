@@ -186,8 +186,7 @@ class DynamoLotteryStore(DynamoTable):
         return self._record(f"REG#{registration_id}", "LOTTERY")
 
     def outcomes_of(self, registration_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-        found = self._get_many((f"REG#{rid}", "LOTTERY") for rid in registration_ids)
-        return {pk.removeprefix("REG#"): record_of(i) for (pk, _), i in found.items()}
+        return self._records_of(registration_ids, "LOTTERY")
 
     def change_outcome(self, registration_id: str, expected: str, changes: dict[str, Any]) -> bool:
         return self._update_if(

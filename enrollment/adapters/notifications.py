@@ -14,7 +14,7 @@ from boto3.dynamodb.conditions import Attr
 
 from enrollment.adapters.clients import Client
 from enrollment.adapters.kms import hmac_sha256
-from enrollment.adapters.table import DynamoTable, record_of
+from enrollment.adapters.table import DynamoTable
 from enrollment.core.idcard import mask_phone
 from enrollment.core.ports import StoreUnavailable
 
@@ -44,10 +44,6 @@ class DynamoNoticeStore(DynamoTable):
     def placed_of(self, registration_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Several children's stored places by registration id (BatchGetItem; those not placed absent)."""
         return self._records_of(registration_ids, "PLACEMENT")
-
-    def _records_of(self, registration_ids: Iterable[str], sk: str) -> dict[str, dict[str, Any]]:
-        found = self._get_many((f"REG#{rid}", sk) for rid in registration_ids)
-        return {pk.removeprefix("REG#"): record_of(item) for (pk, _), item in found.items()}
 
     def start_notice(self, item: dict[str, Any]) -> bool:
         return self._put_new(

@@ -158,6 +158,12 @@ class DynamoTable:
                 raise StoreUnavailable(f"BatchGetItem left keys unprocessed {BATCH_GET_ATTEMPTS} times")
         return found
 
+    def _records_of(self, registration_ids: Iterable[str], sk: str) -> dict[str, dict[str, Any]]:
+        """Each registration's item under `sk` (`REG#{id}` / `sk`) as its record, batched; by id,
+        those without one absent."""
+        found = self._get_many((f"REG#{rid}", sk) for rid in registration_ids)
+        return {pk.removeprefix("REG#"): record_of(item) for (pk, _), item in found.items()}
+
     def _record(self, pk: str, sk: str) -> dict[str, Any] | None:
         """One item as its record (`record_of`), or None."""
         item = self._get(pk, sk)

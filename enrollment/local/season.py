@@ -19,7 +19,7 @@ import boto3
 from enrollment.adapters.dynamodb import DynamoStore
 from enrollment.adapters.lottery_store import DynamoLotteryStore
 from enrollment.adapters.verification_store import DynamoVerificationStore
-from enrollment.core.config import SeasonConfig
+from enrollment.core.config import School, SeasonConfig
 from enrollment.core.phases import phase
 from enrollment.core.staff import StaffDirectory, StaffMember
 from enrollment.local.entropy import SeasonSeeds
@@ -246,6 +246,13 @@ def enter_placement_decisions(rt: EmbeddedSeason, config: SeasonConfig) -> dict[
     committee's plan for every child who claimed one (R-DIS-1) and every deferral applied for (R-DEFER-1)."""
     special = [s for s in config.schools if s.kind == "special-education"]
     seated: Counter[tuple[str, int]] = Counter()
+    regular: dict[
+        tuple[str, int], list[School]
+    ] = {}  # (district, grade) -> its public schools taking the grade
+    for s in config.schools:
+        for g in (1, 7):
+            if s.kind == "public" and s.plan(g):
+                regular.setdefault((s.district, g), []).append(s)
     entered: Counter[str] = Counter()
     for item in DynamoStore(rt.table_name).registrations(config.season):
         claims, grade, rid = item.get("special_claims", []), int(item["grade"]), str(item["registration_id"])
@@ -260,12 +267,7 @@ def enter_placement_decisions(rt: EmbeddedSeason, config: SeasonConfig) -> dict[
                 seated[(school.id, grade)] += 1
                 plan = "home-delivery" if entered["committee"] % 3 == 2 else "special-education"
             else:
-                district = str(item["district"])
-                public = [
-                    s
-                    for s in config.schools
-                    if s.kind == "public" and s.district == district and s.plan(grade)
-                ]
+                public = regular.get((str(item["district"]), grade), [])
                 school = public[entered["committee"] % len(public)] if public else None
                 plan = "regular-class"
             body = {
@@ -320,12 +322,14 @@ def wait_for_lotteries(rt: EmbeddedSeason, timeout: float = WAIT_S) -> dict[str,
     store = DynamoLotteryStore(rt.table_name)
     end = time.monotonic() + timeout
     pause = 0.05
+    prepared: dict[str, Any] | None = None
     while time.monotonic() < end:
-        try:
-            prepared: dict[str, Any] = rt.state_output("PrepareLotteries")["lotteries"]
-        except KeyError:
-            pass
-        else:
+        if prepared is None:  # the history grows with the season: read it until the output is there
+            try:
+                prepared = rt.state_output("PrepareLotteries")["lotteries"]
+            except KeyError:
+                prepared = None
+        if prepared is not None:
             stored = {(i["school_id"], int(i["grade"])) for i in store.schools(rt.config.season)}
             wanted = {(i["school_id"], int(i["grade"])) for i in prepared["schools"] if i["needs_draw"]}
             if wanted <= stored:
