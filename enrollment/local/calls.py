@@ -19,11 +19,17 @@ Each invocation, while counting, is also measured (`Invocation`): its thread's C
 the local stand-ins spent serving its calls (`serving()`: moto's or the SQLite engine's request
 handling, which is AWS's work, not the function's) and less nested invocations, plus the CPU other
 processes spent on its work (`worker_cpu`: notify-batch's render workers; Lambda draws in-process);
-its wall time; and its calls.
+its wall time; and its calls. A workflow task or schedule target that runs alone (no other invocation
+overlaps it: not a Map iteration running beside others) also has its memory measured: the growth of
+the process's peak RSS while it ran (`memory_mb`), after handing freed heap back to the system
+(`malloc_trim`) and resetting the peak (`/proc/self/clear_refs`), so it counts what the function
+held at once — and the local engine's buffers in serving its calls, which a Lambda's SDK would hold
+too. Linux only; elsewhere `memory_mb` stays None.
 """
 
 from __future__ import annotations
 
+import ctypes
 import threading
 import time
 from collections import Counter, defaultdict
@@ -36,7 +42,7 @@ OUTSIDE = "(outside any function)"  # calls made by the driver itself: the demo'
 ENGINE = "(step functions)"  # moto's Step Functions engine: Lambda Invoke of tasks, ItemReader reads
 
 
-@dataclass
+@dataclass(eq=False)  # each one is itself: `_active.remove` must find this one, not an equal one
 class Invocation:
     """One Lambda invocation, as measured locally."""
 
@@ -49,6 +55,8 @@ class Invocation:
     calls: Counter[tuple[str, str]] = field(default_factory=Counter)  # (service, operation) -> calls
     received_bytes: int = 0  # the bodies of the answers to its calls: what it read from AWS
     ok: bool = True
+    memory_mb: float | None = None  # peak RSS growth while it ran alone (workflow tasks), else None
+    overlapped: bool = False  # another invocation ran at the same time: its memory is not its own
 
 
 _current: ContextVar[str] = ContextVar("invocation", default=OUTSIDE)
@@ -60,6 +68,40 @@ INVOCATIONS: list[Invocation] = []
 HISTORY: Counter[str] = Counter()  # Step Functions execution history: event type -> events
 _lock = threading.Lock()
 _on = False
+_active: list[Invocation] = []  # invocations running now, on any thread
+
+
+def _status_kib(field_name: str) -> int | None:
+    """A `/proc/self/status` figure in KiB (`VmRSS`, `VmHWM`), or None where there is none."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith(field_name + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def _libc() -> ctypes.CDLL:
+    global _LIBC
+    if _LIBC is None:
+        _LIBC = ctypes.CDLL("libc.so.6")
+    return _LIBC
+
+
+_LIBC: ctypes.CDLL | None = None
+
+
+def _fresh_peak() -> int | None:
+    """Hand freed heap back to the system and reset the peak RSS to the RSS now; that RSS, in KiB."""
+    try:
+        _libc().malloc_trim(0)
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as refs:
+            refs.write("5")  # reset the peak RSS (VmHWM) to the current RSS (proc(5))
+    except (OSError, AttributeError):
+        return None
+    return _status_kib("VmRSS")
 
 
 def start() -> None:
@@ -152,6 +194,12 @@ def invocation(function: str, trigger: str = "invoke") -> Iterator[Invocation | 
     outer = _record.get()
     record = Invocation(function, trigger)
     record_token = _record.set(record)
+    with _lock:
+        for other in _active:
+            other.overlapped = True
+        record.overlapped = bool(_active) or outer is not None
+        _active.append(record)
+    base = _fresh_peak() if trigger == "invoke" and not record.overlapped else None
     cpu, wall = time.thread_time(), time.perf_counter()
     try:
         yield record
@@ -159,9 +207,13 @@ def invocation(function: str, trigger: str = "invoke") -> Iterator[Invocation | 
         spent = time.thread_time() - cpu
         record.wall_s = time.perf_counter() - wall
         record.cpu_s = max(0.0, spent - record.excluded_cpu_s) + record.worker_cpu_s
+        peak = _status_kib("VmHWM") if base is not None else None
         _record.reset(record_token)
         _current.reset(token)
         if outer is not None:  # the outer function waited for this one: not its own CPU
             outer.excluded_cpu_s += spent
         with _lock:
+            _active.remove(record)
+            if base is not None and peak is not None and not record.overlapped:
+                record.memory_mb = max(0, peak - base) / 1024
             INVOCATIONS.append(record)

@@ -66,6 +66,10 @@ def test_a_counted_season_reports_every_function_its_calls_and_its_cost(
         assert (row.timeout_s, row.memory_mb) == (spec.timeout_s, spec.memory_mb), key
         assert row.modelled_s >= row.calls_s >= 0 and row.cpu_at_memory_s >= row.cpu_s >= 0, row
     assert rows["register"].limit_s == budget.API_GATEWAY_TIMEOUT_S  # an API handler: API Gateway's limit
+    # Memory: workflow tasks that ran alone are measured (their growth + the runtime), API requests are not
+    assert rows["place"].used_mb is not None and rows["place"].used_mb >= budget.RUNTIME_MB
+    assert rows["seal"].used_mb is not None
+    assert rows["register"].used_mb is None and rows["register"].memory_share is None
 
     # Calls are attributed to the functions that made them, not all to the driver
     by_owner: dict[str, int] = {}
