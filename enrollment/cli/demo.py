@@ -13,7 +13,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -154,6 +154,24 @@ class DemoResult:
     seconds: float = 0.0
 
 
+OPEN_HOURS = 14  # the demo's parents register between 08:00 and 22:00
+
+
+def _arrival_offsets(days: list[date]) -> list[timedelta]:
+    """When after 08:00 each submission (in day order) arrives: the i-th of the grade i seconds on,
+    while that stays within the day's open hours; a city-size grade spreads each day's submissions
+    evenly over them instead, so no day's registrations spill past midnight or the window's close."""
+    if len(days) <= OPEN_HOURS * 3600:
+        return [timedelta(seconds=i) for i in range(len(days))]
+    per_day = Counter(days)
+    seen: Counter[date] = Counter()
+    out = []
+    for day in days:
+        out.append(timedelta(seconds=seen[day] * OPEN_HOURS * 3600 / per_day[day]))
+        seen[day] += 1
+    return out
+
+
 def run_demo(
     config: SeasonConfig,
     applicants: int,
@@ -207,8 +225,9 @@ def run_demo(
                 task = progress.add_task(f"{grade}年级网上报名 grade {grade} registration", total=len(subs))
                 if grade == 7:
                     _early_attempts(rt, config, by_grade[1], result)
+                arrivals = _arrival_offsets([s.submit_day for s in subs])
                 for i, sub in enumerate(subs):
-                    when = config.day_start(sub.submit_day) + timedelta(hours=8, seconds=i)
+                    when = config.day_start(sub.submit_day) + timedelta(hours=8) + arrivals[i]
                     if when > rt.clock.now():
                         rt.clock.set(when)
                     status, answer = _post(rt, sub.body)
