@@ -72,7 +72,7 @@ ACCESS: Mapping[str, Access] = {
     "gate-open": Access(table="write"),
     "gate-advance": Access(table="read-write", resume_gates=True),
     "close-registration": Access(table="read-write"),
-    "verify-prepare": Access(table="read", work_bucket="write"),
+    "verify-prepare": Access(table="read", work_bucket="read-write"),  # shards' ids written, then gathered
     "verify-batch": Access(table="read-write"),
     "verify-close": Access(table="read-write"),
     "spotcheck-draw": Access(table="read-write"),
@@ -81,10 +81,16 @@ ACCESS: Mapping[str, Access] = {
     "lottery-wait": Access(table="read-write", resume_gates=True),
     "lottery-record": Access(table="read-write", archive="write"),
     "lottery-api": Access(table="read-write", staff_directory=True, resume_gates=True),
-    "place": Access(table="read-write", archive="write", solver=True),
+    "place": Access(table="read-write", archive="write", work_bucket="write", solver=True),
+    # a StorePlacements item: its chunk read from the work bucket, the children's places written
+    "place-store": Access(table="write", work_bucket="read"),
     "place-api": Access(table="read-write", staff_directory=True, archive="read"),
     "seal": Access(table="read", archive="write", signing=True),
-    "classes": Access(table="read", archive="write", signing=True),
+    # the sunshine classes: the groups listed from the archived placements, each drawn from its
+    # school's arrivals and registrations, the drawn lists sealed (only this step signs and writes)
+    "classes": Access(archive="read", work_bucket="write"),
+    "classes-school": Access(table="read", work_bucket="read-write"),
+    "classes-seal": Access(archive="write", work_bucket="read", signing=True),
     # only the batches draw PDFs; prepare imports the notices room but not its drawing (no fpdf2)
     "notify-prepare": Access(table="read", archive="read", work_bucket="write"),
     "notify-batch": Access(table="read-write", work_bucket="write", child_key=True, sms=True, notice=True),

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from enrollment.adapters.dynamodb import SHARDS, registrations_key
@@ -36,24 +35,9 @@ class ConsoleReads(DynamoTable):
         low = prefix + (after + "!" if after else "")  # "!" sorts before, "~" after every id character
         found: list[dict[str, Any]] = []
         for shard in range(SHARDS):
-            found += self._shard_page(registrations_key(season, shard), low, prefix + "~", limit + 1)
+            found += self._range(registrations_key(season, shard), low, prefix + "~", limit + 1)
         items = sorted(found, key=lambda i: str(i["gsi1sk"]))[: limit + 1]
         return items[:limit], len(items) > limit
-
-    def _shard_page(self, gsi1pk: str, low: str, high: str, wanted: int) -> list[dict[str, Any]]:
-        """The first `wanted` items of one shard whose `gsi1sk` is between `low` and `high`."""
-        kwargs: dict[str, Any] = {
-            "IndexName": "gsi1",
-            "KeyConditionExpression": Key("gsi1pk").eq(gsi1pk) & Key("gsi1sk").between(low, high),
-        }
-        items: list[dict[str, Any]] = []
-        while len(items) < wanted:
-            page = self._call(self.table.query, **kwargs, Limit=wanted - len(items))
-            items += [dict(i) for i in page["Items"]]
-            if "LastEvaluatedKey" not in page:
-                break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        return items
 
     def registrations_of(self, registration_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Several registrations by id (ids without one are left out)."""

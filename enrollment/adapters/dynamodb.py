@@ -27,7 +27,9 @@ capacity; each partition key takes at most 1,000 WCU a second):
 
 Readers ask every shard: `registrations` merges the 16 GSI1 queries in `gsi1sk` order (the order
 of the unsharded index, which the season's tasks and archive rely on), `live_counts` sums the
-16 counter partitions, and the console's pages (console_reads.py) merge the shards' pages.
+16 counter partitions, and the console's pages (console_reads.py) merge the shards' pages. The
+workflow's season-wide reads that need no order (demand at close, verification's batches) run as
+a Map over the shards instead, each iteration reading one (`registrations_in_shard`).
 
 The domain hands in and gets back plain records: the keys are added here and taken off here.
 """
@@ -132,19 +134,31 @@ class DynamoStore(DynamoTable):
         found = self._get_many((f"REG#{rid}", "REG") for rid in registration_ids)
         return {str(i["registration_id"]): without_keys(i) for i in found.values()}
 
+    @property
+    def shards(self) -> int:
+        """How many shards list the season's registrations (`registrations_in_shard`'s 0..shards-1)."""
+        return SHARDS
+
     def registrations(self, season: str) -> Iterator[dict[str, Any]]:
         """The season's registrations by grade, district and id (`gsi1sk`): every shard's GSI1
         query, merged as they are read."""
-        shards = (
-            pages(
-                self.table.query,
-                IndexName="gsi1",
-                KeyConditionExpression=Key("gsi1pk").eq(registrations_key(season, shard)),
-            )
-            for shard in range(SHARDS)
-        )
-        merged = heapq.merge(*shards, key=lambda i: str(i["gsi1sk"]))
+        merged = heapq.merge(*(self._shard(season, n) for n in range(SHARDS)), key=lambda i: str(i["gsi1sk"]))
         return (without_keys(i) for i in merged)
+
+    def registrations_in_shard(self, season: str, shard: int) -> Iterator[dict[str, Any]]:
+        """One shard's registrations by grade, district and id: its GSI1 query alone, read a page at
+        a time as it is consumed (a workflow Map iteration's share of the season)."""
+        if not 0 <= shard < SHARDS:
+            raise ValueError(f"shard {shard} is not in 0..{SHARDS - 1}")
+        return (without_keys(i) for i in self._shard(season, shard))
+
+    def _shard(self, season: str, shard: int) -> Iterator[dict[str, Any]]:
+        """One shard's GSI1 items, keys and all, in `gsi1sk` order."""
+        return pages(
+            self.table.query,
+            IndexName="gsi1",
+            KeyConditionExpression=Key("gsi1pk").eq(registrations_key(season, shard)),
+        )
 
     def season_items(self, season: str) -> list[dict[str, Any]]:
         """The season partition's items as stored, keys and all: gates, window extensions, demand and

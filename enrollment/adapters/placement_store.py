@@ -4,7 +4,9 @@ Keys:
 - the season's tie-break (R-PUB-2):  `SEASON#{season}` / `TIEBREAK` (seed and pool digest, written once)
 - a staff decision (append-only):   `REG#{id}` / `PLACEDEC#{UTC instant}#{n}`;
                                     GSI1 `SEASON#{season}#PLACEDEC` / `{district}#{id}#{UTC instant}`
-- a child's placement:              `REG#{id}` / `PLACEMENT` (written once, by the placement run)
+- a child's placement:              `REG#{id}` / `PLACEMENT` (written by the placement run's store step);
+                                    a child placed at a school also GSI1 `SEASON#{season}#PLACED#{school}` /
+                                    `{id}` (one index partition per school: reporting day's no-shows)
 - an arrival on reporting day:      `REG#{id}` / `ARRIVAL`; GSI1 `SEASON#{season}#ARRIVAL` / `{school}#{id}`
 """
 
@@ -57,11 +59,26 @@ class DynamoPlacementStore(DynamoTable):
     def put_placements(self, season: str, lines: Iterable[dict[str, Any]]) -> None:
         with self.table.batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
             for line in lines:
+                school = line.get("school_id")
+                listed = {"gsi1pk": placed_key(season, str(school)), "gsi1sk": line["registration_id"]}
                 batch.put_item(
                     Item={"pk": f"REG#{line['registration_id']}", "sk": "PLACEMENT", "type": "placement"}
                     | {k: v for k, v in line.items() if v is not None}
                     | {"season": season}
+                    | (listed if school else {})
                 )
+
+    def placed_at(self, registration_ids: Iterable[str]) -> dict[str, str | None]:
+        """Several children's schools (None: placed nowhere, e.g. deferred), batched; a child without a
+        stored place is absent."""
+        return {
+            rid: (str(item["school_id"]) if item.get("school_id") else None)
+            for rid, item in self._records_of(registration_ids, "PLACEMENT").items()
+        }
+
+    def placed_at_school(self, season: str, school_id: str) -> set[str]:
+        """The children placed at the school (every grade): one index partition, not the season's places."""
+        return {str(i["registration_id"]) for i in self._listed(placed_key(season, school_id))}
 
     # Reporting day (R-NOTE-1) ---------------------------------------------------------------
 
@@ -88,3 +105,8 @@ class DynamoPlacementStore(DynamoTable):
         for i in self._listed(f"SEASON#{season}#ARRIVAL"):
             by_school.setdefault(str(i["school_id"]), set()).add(str(i["registration_id"]))
         return by_school
+
+
+def placed_key(season: str, school_id: str) -> str:
+    """GSI1's partition key listing the children placed at one school."""
+    return f"SEASON#{season}#PLACED#{school_id}"

@@ -188,6 +188,22 @@ class DynamoTable:
             KeyConditionExpression=Key("pk").eq(pk) & Key("sk").begins_with(sk_prefix), ConsistentRead=True
         )
 
+    def _range(self, gsi1pk: str, low: str, high: str, wanted: int) -> list[dict[str, Any]]:
+        """The first `wanted` items GSI1 lists under `gsi1pk` whose `gsi1sk` is between `low` and
+        `high`, in index order: a page of a listing, however many items follow it."""
+        kwargs: dict[str, Any] = {
+            "IndexName": "gsi1",
+            "KeyConditionExpression": Key("gsi1pk").eq(gsi1pk) & Key("gsi1sk").between(low, high),
+        }
+        items: list[dict[str, Any]] = []
+        while len(items) < wanted:
+            page = self._call(self.table.query, **kwargs, Limit=wanted - len(items))
+            items += [dict(i) for i in page["Items"]]
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return items
+
     def _listed(self, gsi1pk: str, prefix: str | None = None, **kwargs: Any) -> Iterator[dict[str, Any]]:
         """The items GSI1 lists under `gsi1pk`, those whose `gsi1sk` starts with `prefix` if given."""
         key: ConditionBase = Key("gsi1pk").eq(gsi1pk)

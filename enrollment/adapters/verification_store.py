@@ -2,8 +2,10 @@
 
 Keys (pk / sk, and gsi1pk / gsi1sk where an item must be listed):
 - agency check:        `REG#{id}` / `CHECK#{agency}`
-- verdict:             `REG#{id}` / `VERDICT`;  `SEASON#{season}#VERDICT` / `{district}#{status}#{id}`
-  (a district's review queue is one query: begins_with `{district}#review#`)
+- verdict:             `REG#{id}` / `VERDICT`;  `SEASON#{season}#VERDICT` / `{district}#{status}#{by}#{id}`
+  where `by` is `system` until a person signs, then `signed`: a district's review queue (R-VER-3) is
+  the key ranges `{district}#not-eligible#system#` and `{district}#review#system#`, each by id, so a
+  page of it is two ranged queries merged (`queue_page`), however many cases were already signed
 - staff decision:      `REG#{id}` / `DECISION#{UTC instant, microseconds}#{n:04d}` (append-only)
 - spot-check sample:   `SEASON#{season}` / `SPOTCHECK#{district}`
 - spot-check outcome:  `REG#{id}` / `SPOTCHECK`;  `SEASON#{season}#SPOTCHECK` / `{district}#{id}`
@@ -17,19 +19,27 @@ samples and outcomes are never overwritten. Times are stored as ISO 8601 strings
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, ConditionBase
 
 from enrollment.adapters.table import DynamoTable, record_of
 from enrollment.core.ports import Conflict
-from enrollment.verification.review import SYSTEM, utc_instant
-from enrollment.verification.season import CaseRecord
+from enrollment.verification.review import NEEDS_REVIEW, SYSTEM, utc_instant
+from enrollment.verification.season import CaseRecord, PlacementFacts, VerdictFacts
 from enrollment.verification.spotcheck import SpotCheckOutcome, SpotCheckSample
 from enrollment.verification.verdicts import Agency, Check, Decision, Verdict, VerdictStatus
 
 MAX_SAME_INSTANT = 1000  # decisions on one case at one microsecond before giving up
+
+
+def _projecting(*attributes: str) -> dict[str, Any]:
+    """A read's parameters that return only `attributes` of each item (top-level, by placeholder: some
+    are DynamoDB reserved words); the page's 1 MB and read units still count the whole items."""
+    names = {f"#p{n}": a for n, a in enumerate(attributes)}
+    return {"ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names}
 
 
 def _reg(registration_id: str) -> str:
@@ -42,13 +52,18 @@ def _check_item(check: Check) -> dict[str, Any]:
     )
 
 
+def _verdict_prefix(district: str, status: VerdictStatus, by_system: bool) -> str:
+    """The start of a verdict's `gsi1sk`; the registration id follows it."""
+    return f"{district}#{status}#{'system' if by_system else 'signed'}#"
+
+
 def _verdict_item(v: Verdict) -> dict[str, Any]:
     return {
         "pk": _reg(v.registration_id),
         "sk": "VERDICT",
         "type": "verdict",
         "gsi1pk": f"SEASON#{v.season}#VERDICT",
-        "gsi1sk": f"{v.district}#{v.status}#{v.registration_id}",
+        "gsi1sk": f"{_verdict_prefix(v.district, v.status, v.decided_by == SYSTEM)}{v.registration_id}",
         "at_utc": utc_instant(v.decided_at),
         **v.model_dump(mode="json"),
     }
@@ -137,6 +152,60 @@ class DynamoVerificationStore(DynamoTable):
             kwargs["FilterExpression"] = Attr("status").eq(status)
         items = self._listed(f"SEASON#{season}#VERDICT", prefix, **kwargs)
         return sorted((Verdict.model_validate(record_of(i)) for i in items), key=lambda v: v.registration_id)
+
+    def verdict_facts(self, season: str, district: str | None = None) -> Iterator[VerdictFacts]:
+        """The season's (or one district's) verdicts as `VerdictFacts`, in index order, a page at a
+        time as consumed: the fields are taken from the items as read, no model is built or kept."""
+        for i in self._listed(
+            f"SEASON#{season}#VERDICT",
+            f"{district}#" if district is not None else None,
+            **_projecting("registration_id", "district", "status", "reasons", "decided_by"),
+        ):
+            yield VerdictFacts(
+                str(i["registration_id"]),
+                str(i["district"]),
+                str(i["status"]),
+                tuple(str(r) for r in i.get("reasons") or ()),
+                str(i.get("decided_by", SYSTEM)),
+            )
+
+    def placement_facts(self, season: str) -> Iterator[PlacementFacts]:
+        """The season's verdicts as `PlacementFacts`, in index order, a page at a time as consumed: no
+        model built, and the few distinct statuses, zone ids and fact mappings shared, not one copy
+        per verdict (placement holds the season's, one per child)."""
+        shared: dict[Any, Any] = {}
+        projection = _projecting("registration_id", "status", "zone_id", "facts")
+        for i in self._listed(f"SEASON#{season}#VERDICT", **projection):
+            facts = tuple(sorted((str(f), bool(held)) for f, held in (i.get("facts") or {}).items()))
+            if facts not in shared:
+                shared[facts] = MappingProxyType(dict(facts))
+            zone = i.get("zone_id")
+            yield PlacementFacts(
+                str(i["registration_id"]),
+                shared.setdefault(str(i["status"]), str(i["status"])),
+                None if zone is None else shared.setdefault(str(zone), str(zone)),
+                shared[facts],
+            )
+
+    def holding(self, season: str, fact: str) -> Iterator[str]:
+        """The registration ids of the season's verdicts whose `fact` holds, a page at a time as
+        consumed (nothing else of a verdict is kept)."""
+        for i in self._listed(f"SEASON#{season}#VERDICT", **_projecting("registration_id", "facts")):
+            if (i.get("facts") or {}).get(fact) is True:
+                yield str(i["registration_id"])
+
+    def queue_page(
+        self, season: str, district: str, after: str | None, limit: int
+    ) -> tuple[list[Verdict], bool]:
+        """Each status of the queue gives its first `limit + 1` cases after `after` (one ranged query
+        on GSI1 each); the page is the first `limit` of them all by id, and whether there are more."""
+        found: list[dict[str, Any]] = []
+        for status in NEEDS_REVIEW:
+            prefix = _verdict_prefix(district, status, True)
+            low = prefix + (after + "!" if after else "")  # "!" sorts before, "~" after every id character
+            found += self._range(f"SEASON#{season}#VERDICT", low, prefix + "~", limit + 1)
+        items = sorted(found, key=lambda i: str(i["registration_id"]))[: limit + 1]
+        return [Verdict.model_validate(record_of(i)) for i in items[:limit]], len(items) > limit
 
     # Decisions (append-only) ------------------------------------------------------------------
 

@@ -3,14 +3,17 @@
 `seal_season` reads what the season has archived under `seasons/{season}/` (the private-admission
 records, `placements.jsonl`, the placement tie-break), adds `season.json` (the config as it was
 used), and writes `manifest.json`, `manifest.sig.json` (over LOTTERY.md's statement) and
-`public-key.pem`. `seal_classes` assigns each school's arrived children to balanced random classes
-and seals the class lists as an addition under `additions/{season}/classes/` with their own
-manifest, signature and public key, so the season's archive is never rewritten. Nothing is ever
-rewritten: a rerun finds either sealed and changes nothing.
+`public-key.pem`. The sunshine classes are drawn in three steps of the workflow, so that no task
+reads the whole season's arrivals: `list_class_groups` lists the placed (school, grade) groups,
+`draw_school_classes` assigns one group's arrived children to balanced random classes (a Map
+iteration each), and `seal_classes` seals the class lists as an addition under
+`additions/{season}/classes/` with their own manifest, signature and public key, so the season's
+archive is never rewritten. Nothing is ever rewritten: a rerun finds either sealed and changes nothing.
 """
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Mapping
 from datetime import datetime
@@ -55,34 +58,99 @@ def seal_season(
     }
 
 
+class StagedFiles(Protocol):
+    """The workflow's work bucket, where the classes' steps leave their parts for the next step."""
+
+    def put_json(self, key: str, value: Any) -> None: ...
+
+    def get_json(self, key: str) -> Any: ...
+
+
+def _classes_work(season: str) -> str:
+    return f"seasons/{season}/classes/"
+
+
+def _group_name(school_id: str, grade: int) -> str:
+    return f"{school_id}-g{grade}"
+
+
+def list_class_groups(season: str, *, archive: Archive, work: StagedFiles) -> dict[str, Any]:
+    """The placed (school, grade) groups the classes are drawn for, one Map iteration each.
+
+    `placements.jsonl` is read a line at a time (only the ids are kept): each group's placed ids, in
+    the file's order, and the list of groups with the season's count of placed children are staged
+    in the work bucket. What travels in the state is the groups alone (a few hundred at most); none
+    when the addition is already sealed, so a rerun draws nothing.
+    """
+    if archive.get(f"additions/{season}/classes/{contract.MANIFEST}") is not None:
+        return {"sealed": "already", "groups": []}
+    body = archive.get(f"seasons/{season}/{contract.PLACEMENTS}") or b""
+    placed: dict[tuple[str, int], list[str]] = {}
+    for raw in io.BytesIO(body):
+        if not raw.strip():
+            continue
+        line = json.loads(raw)
+        if line["school_id"]:
+            placed.setdefault((line["school_id"], int(line["grade"])), []).append(line["registration_id"])
+    del body
+    groups = sorted(placed)
+    for school_id, grade in groups:
+        name = _group_name(school_id, grade)
+        work.put_json(f"{_classes_work(season)}placed/{name}.json", placed[(school_id, grade)])
+    listed = [{"school_id": school_id, "grade": grade} for school_id, grade in groups]
+    total = sum(len(ids) for ids in placed.values())
+    work.put_json(f"{_classes_work(season)}groups.json", {"groups": listed, "placed": total})
+    return {"sealed": "pending", "groups": listed, "placed": total}
+
+
+def draw_school_classes(
+    season: str,
+    school_id: str,
+    grade: int,
+    *,
+    work: StagedFiles,
+    arrivals: reporting.SchoolArrivals,
+    registrations: Registrations,
+    seeds: Seeds,
+) -> dict[str, Any]:
+    """One school and grade's sunshine classes: its arrived children dealt with the seed of
+    `classes/{season}/{school_id}-g{grade}`, the record's canonical JSON staged for the seal (none
+    when nobody came). Reads one school's arrivals and its children's registrations only."""
+    name = _group_name(school_id, grade)
+    placed = work.get_json(f"{_classes_work(season)}placed/{name}.json")
+    students = reporting.school_students(
+        season, school_id, placed, arrivals=arrivals, registrations=registrations
+    )
+    seed = seeds.new_seed(f"classes/{season}/{name}")
+    rec = reporting.assign_school(season, school_id, grade, students, seed)
+    file = contract.canonical_json(rec).decode() if rec is not None else None
+    work.put_json(f"{_classes_work(season)}drawn/{name}.json", {"file": file})
+    return {"school_id": school_id, "grade": grade, "students": len(students)}
+
+
 def seal_classes(
     config: SeasonConfig,
     season: str,
     *,
     archive: Archive,
-    arrivals: reporting.SeasonArrivals,
-    registrations: Registrations,
+    work: StagedFiles,
     signer: contract.Signer,
-    seeds: Seeds,
     now: datetime,
 ) -> dict[str, Any]:
-    """Each placed school and grade's arrived children in classes, sealed under `additions/{season}/classes/`."""
+    """Each placed school and grade's classes, as drawn and staged by `draw_school_classes`, sealed
+    under `additions/{season}/classes/` (every group listed must have been drawn: a missing one
+    fails the seal, nothing partial is sealed); `{"sealed": "already"}` when its manifest is there."""
     prefix = f"additions/{season}/classes/"
     if archive.get(prefix + contract.MANIFEST) is not None:
         return {"sealed": "already"}
-    body = archive.get(f"seasons/{season}/{contract.PLACEMENTS}") or b""
-    groups: dict[tuple[str, int], list[str]] = {}
-    for line in map(json.loads, body.decode().splitlines()):
-        if line["school_id"]:
-            groups.setdefault((line["school_id"], int(line["grade"])), []).append(line["registration_id"])
+    listed = work.get_json(f"{_classes_work(season)}groups.json")
     files: dict[str, bytes] = {}
-    arrived = reporting.class_students(season, groups, arrivals=arrivals, registrations=registrations)
-    for (school_id, grade), students in sorted(arrived.items()):
-        seed = seeds.new_seed(f"classes/{season}/{school_id}-g{grade}")
-        rec = reporting.assign_school(season, school_id, grade, students, seed)
-        if rec is not None:
-            files[f"classes/{school_id}-g{grade}.json"] = contract.canonical_json(rec)
+    for group in listed["groups"]:
+        name = _group_name(str(group["school_id"]), int(group["grade"]))
+        staged = work.get_json(f"{_classes_work(season)}drawn/{name}.json")
+        if staged["file"] is not None:
+            files[f"classes/{name}.json"] = str(staged["file"]).encode()
     sealed = contract.seal(season, files, signer, now.astimezone(config.tz))
     for key, data in sealed.items():
         archive.put_once(prefix + key, data)
-    return {"sealed": "now", "schools": len(files), "students": sum(len(v) for v in groups.values())}
+    return {"sealed": "now", "schools": len(files), "students": int(listed["placed"])}

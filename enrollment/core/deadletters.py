@@ -1,11 +1,12 @@
 """The season's dead letters: a Map item of the workflow that failed for good, kept for its district.
 
-Every Map of the workflow (the verification batches, the private lotteries, the notice batches)
-retries a failing item with backoff; an item that still fails is caught in the Map's item processor
-and recorded here, and the season goes on. One record per failed item and district: the season, the
-phase, the item (the district's registration ids of the batch, or the school and grade), the error
-and its cause as the workflow saw them, and when. District staff read their own district's (R-DATA-2),
-the city and auditors every district's: `GET /admin/seasons/{season}/districts/{district}/dead-letters`.
+Every Map of the workflow (the verification batches, the private lotteries, the placement chunks,
+the notice batches) retries a failing item with backoff; an item that still fails is caught in the
+Map's item processor and recorded here, and the season goes on. One record per failed item and
+district: the season, the phase, the item (the district's registration ids of the batch, or the
+school and grade), the error and its cause as the workflow saw them, and when. District staff read
+their own district's (R-DATA-2), the city and auditors every district's:
+`GET /admin/seasons/{season}/districts/{district}/dead-letters`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any, Literal, Protocol
 from enrollment.core.config import SeasonConfig
 from enrollment.core.ports import NotFound
 
-Phase = Literal["verification", "lottery", "notices"]
+Phase = Literal["verification", "lottery", "placement", "notices"]
 UNKNOWN_DISTRICT = "unknown"  # a registration the store does not know: only the city and auditors see it
 CAUSE_LIMIT = 2000  # the cause as recorded, at most this many characters (a trace can be long)
 

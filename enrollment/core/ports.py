@@ -84,6 +84,17 @@ class Store(Registrations, Protocol):
     Records go in and come out as plain dicts: the store adds and removes its own keys.
     """
 
+    @property
+    def shards(self) -> int:
+        """How many shards the season's registrations are listed in: the workflow's season-wide
+        reads run as a Map with one iteration per shard."""
+        ...
+
+    def registrations_in_shard(self, season: str, shard: int) -> Iterator[dict[str, Any]]:
+        """One shard's registrations (0 <= shard < `shards`), read as they are consumed, so an
+        iteration holds a page at a time, not its share of the season."""
+        ...
+
     def create_registration(self, record: dict[str, Any]) -> None:
         """Write a registration if its id is new; DuplicateChild if that child already registered."""
         ...

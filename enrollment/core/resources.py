@@ -68,21 +68,37 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "lottery-record", "functions.lottery.record.handler", "Archives a private admission", timeout_s=300
     ),
     FunctionSpec("lottery-api", "functions.lottery.api.handler", "The lottery ceremony API"),
+    # memory: place_season's peak (tracemalloc) was 130 MB at 12,000 applicants before streaming the
+    # registrations and 122.5 MB after (3,250 and 3,060 MB extrapolated linearly to 300,000); with
+    # ~150 MB of runtime and imports that is under half of 7,168 MB. The places are stored by the
+    # StorePlacements Map (place-store), not here.
     FunctionSpec(
         "place",
         "functions.place.handler.handler",
         "Places every child and checks itself",
-        memory_mb=2048,
+        memory_mb=7168,
         timeout_s=900,
     ),
+    # one StorePlacements item: a chunk of 2,000 places, 80 BatchWriteItem calls (a few seconds)
+    FunctionSpec("place-store", "functions.place.store.handler", "Stores a chunk of the children's places"),
     FunctionSpec("place-api", "functions.place.api.handler", "Committee decisions, deferrals, overrides"),
     FunctionSpec(
         "seal", "functions.archive.seal.handler", "Seals the season's signed archive", timeout_s=300
     ),
     FunctionSpec("notify-prepare", "functions.notify.prepare.handler", "Batches the admission notices"),
     FunctionSpec(
-        "classes", "functions.place.classes.handler", "Draws and seals the sunshine classes", timeout_s=300
+        "classes",
+        "functions.place.classes.handler",
+        "Lists the school-grades to draw classes for",
+        timeout_s=120,
     ),
+    FunctionSpec(
+        "classes-school",
+        "functions.place.classes.school",
+        "Draws one school-grade's sunshine classes",
+        timeout_s=120,
+    ),
+    FunctionSpec("classes-seal", "functions.place.classes.seal", "Seals the sunshine classes", timeout_s=300),
     FunctionSpec(
         "notify-batch",
         "functions.notify.batch.handler",

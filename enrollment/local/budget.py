@@ -13,12 +13,15 @@ same invocations would take in AWS and what the season would cost there:
   make them. The worst invocation of each function is set against its configured timeout (the CDK
   stack's, read from `enrollment.core.resources.FUNCTIONS`, which infra/functions.py builds each
   Lambda from; an API function also against API Gateway's 29 s integration timeout).
-- **memory**: measured for each workflow task or schedule target that ran alone (calls.py: the growth
-  of the process's peak RSS while it ran, freed heap handed back first), plus `RUNTIME_MB` for
-  Lambda's Python runtime and the handler's imports; the largest against the function's configured
-  memory. Map iterations run at once in threads and API requests are not measured (their work is
-  bounded by a batch, a page or a request, not by the season): for them the report gives the bytes
-  the worst invocation read from AWS, and the whole local process's peak RSS bounds everything.
+- **memory**: measured for each workflow task and schedule target (calls.py: the growth of the
+  process's peak RSS over the invocation's lifetime, freed heap handed back first), plus `RUNTIME_MB`
+  for Lambda's Python runtime and the handler's imports; the largest against the function's
+  configured memory. An invocation that ran beside others counts theirs too (an upper bound): while
+  counting, the local runtime runs inline Maps' iterations one at a time (registration shards,
+  schools, districts: runtime.py `definition`), so those are measured alone; the Distributed Maps'
+  batches run at once in threads, so theirs are upper bounds. API requests are not measured (a
+  request's work is bounded by a page or a batch, not by the season): for them the report gives the
+  bytes the worst invocation read from AWS, and the whole local process's peak RSS bounds everything.
 - **cost**: the counted calls at `PRICES` (us-east-1 list prices), DynamoDB by request units
   (estimated from the sizes of the items each request read or wrote, as on-demand billing counts
   them), Lambda by modelled GB-seconds and requests, API Gateway by requests, Step Functions by the
@@ -572,8 +575,8 @@ def markdown(snap: dict[str, Any]) -> str:
         "",
         "Worst invocation of each function: Σ calls × planning latency + its own CPU × max(1, 1769 MB / memory),"
         " against its timeout (API handlers: API Gateway's 29 s). Memory: the largest peak RSS growth of an"
-        f" invocation that ran alone + {RUNTIME_MB} MB for the runtime and imports, against its memory"
-        " (— where no invocation ran alone: Map iterations, API requests). ⚠: over 50 % of either.",
+        f" invocation + {RUNTIME_MB} MB for the runtime and imports, against its memory (an upper bound where"
+        " invocations ran at once: Distributed Map batches; — for API handlers). ⚠: over 50 % of either.",
         "",
         "| function | timeout (s) | memory (MB) | invocations | worst: calls | calls (s) | CPU here (s) |"
         " CPU at memory (s) | modelled (s) | % of limit | read (MB) | memory used (MB) | % of memory |"

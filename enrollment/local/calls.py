@@ -19,12 +19,14 @@ Each invocation, while counting, is also measured (`Invocation`): its thread's C
 the local stand-ins spent serving its calls (`serving()`: moto's or the SQLite engine's request
 handling, which is AWS's work, not the function's) and less nested invocations, plus the CPU other
 processes spent on its work (`worker_cpu`: notify-batch's render workers; Lambda draws in-process);
-its wall time; and its calls. A workflow task or schedule target that runs alone (no other invocation
-overlaps it: not a Map iteration running beside others) also has its memory measured: the growth of
-the process's peak RSS while it ran (`memory_mb`), after handing freed heap back to the system
-(`malloc_trim`) and resetting the peak (`/proc/self/clear_refs`), so it counts what the function
-held at once — and the local engine's buffers in serving its calls, which a Lambda's SDK would hold
-too. Linux only; elsewhere `memory_mb` stays None.
+its wall time; and its calls. A workflow task or schedule target also has its memory measured
+(`memory_mb`): the growth of the process's peak RSS over its lifetime above the RSS at its start,
+after freed heap was handed back to the system (`malloc_trim`) and the peak reset
+(`/proc/self/clear_refs`). Each such start resets the process's peak, so the peak reached so far is
+first folded into every invocation still running; an invocation's peak is the largest of its
+readings. It counts what the function held at once, the local engine's buffers in serving its calls
+(a Lambda's SDK holds those too) and, when other invocations ran beside it (`overlapped`), theirs
+too: an upper bound then. Linux only; elsewhere `memory_mb` stays None.
 """
 
 from __future__ import annotations
@@ -55,8 +57,10 @@ class Invocation:
     calls: Counter[tuple[str, str]] = field(default_factory=Counter)  # (service, operation) -> calls
     received_bytes: int = 0  # the bodies of the answers to its calls: what it read from AWS
     ok: bool = True
-    memory_mb: float | None = None  # peak RSS growth while it ran alone (workflow tasks), else None
-    overlapped: bool = False  # another invocation ran at the same time: its memory is not its own
+    memory_mb: float | None = None  # peak RSS growth while it ran (workflow tasks, schedules), else None
+    overlapped: bool = False  # another invocation ran at the same time: memory_mb is an upper bound
+    _base_kib: int | None = field(default=None, repr=False)  # RSS at its start, after the trim
+    _peak_kib: int = field(default=0, repr=False)  # the largest peak RSS read while it ran
 
 
 _current: ContextVar[str] = ContextVar("invocation", default=OUTSIDE)
@@ -81,6 +85,14 @@ def _status_kib(field_name: str) -> int | None:
     except OSError:
         return None
     return None
+
+
+def _fold_peak() -> None:
+    """The process's peak RSS since the last reset, into every running invocation's own (under _lock)."""
+    measured = [r for r in _active if r._base_kib is not None]
+    peak = _status_kib("VmHWM") if measured else None
+    for r in measured:
+        r._peak_kib = max(r._peak_kib, peak or 0)
 
 
 def _libc() -> ctypes.CDLL:
@@ -198,8 +210,11 @@ def invocation(function: str, trigger: str = "invoke") -> Iterator[Invocation | 
         for other in _active:
             other.overlapped = True
         record.overlapped = bool(_active) or outer is not None
+        if trigger == "invoke":
+            _fold_peak()  # the peak so far is theirs before it is reset for this one
+            record._base_kib = _fresh_peak()
+            record._peak_kib = record._base_kib or 0
         _active.append(record)
-    base = _fresh_peak() if trigger == "invoke" and not record.overlapped else None
     cpu, wall = time.thread_time(), time.perf_counter()
     try:
         yield record
@@ -207,13 +222,13 @@ def invocation(function: str, trigger: str = "invoke") -> Iterator[Invocation | 
         spent = time.thread_time() - cpu
         record.wall_s = time.perf_counter() - wall
         record.cpu_s = max(0.0, spent - record.excluded_cpu_s) + record.worker_cpu_s
-        peak = _status_kib("VmHWM") if base is not None else None
         _record.reset(record_token)
         _current.reset(token)
         if outer is not None:  # the outer function waited for this one: not its own CPU
             outer.excluded_cpu_s += spent
         with _lock:
+            _fold_peak()
             _active.remove(record)
-            if base is not None and peak is not None and not record.overlapped:
-                record.memory_mb = max(0, peak - base) / 1024
+            if record._base_kib is not None:
+                record.memory_mb = max(0, record._peak_kib - record._base_kib) / 1024
             INVOCATIONS.append(record)

@@ -125,15 +125,25 @@ def run_home_visits(rt: EmbeddedSeason) -> dict[str, int]:
 
 def review_queues(rt: EmbeddedSeason, per_district: int) -> dict[str, int]:
     """District staff sign the first cases of their queue: an unanswered or unconfirmed case is
-    resolved by a person who looked at the originals; a failed case is confirmed."""
+    resolved by a person who looked at the originals; a failed case is confirmed. The queue is read
+    a page at a time (the route's limit is 500), only as far as `per_district` cases."""
     season = rt.config.season
     signed = 0
     for d in rt.config.districts:
         reviewer = member(rt, "district", d.code).principal
-        status, queue = call(
-            rt, "GET", f"/admin/verification/{season}/districts/{d.code}/queue", None, reviewer
-        )
-        for case in queue["cases"][:per_district]:
+        cases: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while len(cases) < per_district:
+            query = {"limit": str(min(per_district - len(cases), 500))} | (
+                {"cursor": cursor} if cursor else {}
+            )
+            path = f"/admin/verification/{season}/districts/{d.code}/queue"
+            status, queue = call(rt, "GET", path, None, reviewer, query)
+            cases += queue["cases"]
+            cursor = queue["next"]
+            if cursor is None:
+                break
+        for case in cases[:per_district]:
             if case["status"] == "review":
                 body: dict[str, Any] = {
                     "action": "override",
@@ -389,7 +399,7 @@ def run_lotteries(rt: EmbeddedSeason, config: SeasonConfig, timeout: float = WAI
                 "school_id": school.id,
                 "grade": int(item["grade"]),
                 "case": view["case"],
-                "pool": len(view["order0"]),
+                "pool": view["pool_size"],  # the view's lists are one window of ranks
                 "seats": view["seats"],
                 "chosen_draw": view["chosen_draw"],
                 "inputs": [s["value"] for s in view["steps"] if s["step"] not in ("import", "seats")],

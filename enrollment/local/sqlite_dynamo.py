@@ -29,8 +29,12 @@ What it keeps of DynamoDB:
   (`calls.received`; moto's count is the HTTP body, DynamoDB JSON, about 1.5-2x that), and its CPU
   is the service's, not the calling function's (`calls.serving`).
 
-Anything else (sets, binary values, projections, nested update paths, ReturnValues, other indexes,
-Query on a table without a sort key...)
+- a Query's ProjectionExpression of top-level attributes (names or `#placeholders`): the items come
+  back with only those, while the page's 1 MB and its read units still count the whole items, as
+  DynamoDB counts them.
+
+Anything else (sets, binary values, nested projections, nested update paths, ReturnValues, other
+indexes, Query on a table without a sort key...)
 raises NotImplementedError naming it: never a silently different answer. The index is updated with
 the item, so it is read-after-write consistent here, where AWS's is eventually consistent.
 """
@@ -783,6 +787,24 @@ def _typed(item: dict[str, Any]) -> dict[str, Any]:
 _EXPRESSION_FIELDS = ("KeyConditionExpression", "ConditionExpression", "FilterExpression", "UpdateExpression")
 
 
+_TOP_LEVEL = re.compile(r"#?[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _projection(kwargs: Mapping[str, Any]) -> list[str]:
+    """A request's ProjectionExpression as its attribute names or placeholders ([]: none): top-level
+    attributes only."""
+    expression = kwargs.get("ProjectionExpression")
+    if expression is None:
+        return []
+    if not isinstance(expression, str) or not expression.strip():
+        raise _Invalid("Invalid ProjectionExpression: The expression can not be empty;")
+    paths = [p.strip() for p in expression.split(",")]
+    for p in paths:
+        if not _TOP_LEVEL.fullmatch(p):
+            raise _unsupported(f"the projection {p!r} (only top-level attributes)")
+    return paths
+
+
 def _only(operation: str, kwargs: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
     for k, v in kwargs.items():
         if (
@@ -895,6 +917,7 @@ class Table:
             parsed[field] = node
             used_names |= node_names
             used_values |= node_values
+        used_names |= {p for p in _projection(kwargs) if p.startswith("#")}
         for placeholder in sorted(used_names - names.keys()):
             raise _Invalid(
                 "An expression attribute name used in the document path is not defined; "
@@ -1023,6 +1046,7 @@ class Table:
                 "ExclusiveStartKey",
                 "ScanIndexForward",
                 "ConsistentRead",
+                "ProjectionExpression",
             ),
         )
         with self.engine.request("Query"):
@@ -1128,6 +1152,9 @@ class Table:
             kept = [(i, n) for i, n in zip(scanned, sizes, strict=True) if context.holds(condition, i)]
             items = [i for i, _ in kept]
             read = sum(n for _, n in kept)
+        if projection := [context.names.get(p, p) for p in _projection(kwargs)]:
+            items = [{a: i[a] for a in projection if a in i} for i in items]
+            read = sum(plain_item_bytes(i) for i in items)
         calls.received(read)
         answer: dict[str, Any] = {"Items": items, "Count": len(items), "ScannedCount": len(scanned)}
         if more:

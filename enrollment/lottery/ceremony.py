@@ -37,9 +37,10 @@ from enrollment.lottery.pools import (
     record_key,
     utf8_sorted,
 )
-from enrollment.verification.verdicts import Verdict
 
 MAX_TYPED = 64  # characters a representative may type for one input
+VIEW_LIMIT = 1_000  # ranks of each list a view shows unless asked for fewer or more (`Window`)
+VIEW_MAX = 2_000  # at most: eight lists of 2,000 ids and their names stay far below 6 MB
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,47 @@ class CeremonyError(StaffError):
 
 class CeremonyNotFound(CeremonyError):
     status = 404
+
+
+class BadWindow(StaffError):
+    """A paging parameter of the big screen's view that is not valid; `field` names it (limit, cursor)."""
+
+    status = 422
+
+    def __init__(self, field: str, message_zh: str, message_en: str) -> None:
+        super().__init__(message_zh, message_en)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Window:
+    """Which ranks of each of the ceremony's lists a view shows: `offset + 1` to `offset + limit`.
+
+    A pool of tens of thousands would not fit one answer (eight full lists and every name), so the
+    big screen asks for its lists a window at a time; a view's `next` is the following window's cursor."""
+
+    offset: int = 0
+    limit: int = VIEW_LIMIT
+
+
+def window_request(cursor: str | None, limit: str | None) -> Window:
+    """The query parameters `cursor` (a view's `next`: the ranks already shown) and `limit`, checked
+    (422 naming the parameter)."""
+    offset = 0
+    if cursor:
+        if not cursor.isdigit() or len(cursor) > 9:
+            raise BadWindow(
+                "cursor", "参数 cursor 无效，请从第一页重新查询", "query parameter cursor: not a cursor"
+            )
+        offset = int(cursor)
+    size = VIEW_LIMIT
+    if limit:
+        if not limit.isdigit() or not 1 <= int(limit) <= VIEW_MAX:
+            raise BadWindow(
+                "limit", f"参数 limit 应为 1 到 {VIEW_MAX}", f"query parameter limit: 1 to {VIEW_MAX}"
+            )
+        size = int(limit)
+    return Window(offset, size)
 
 
 class InvalidStepValue(CeremonyError):
@@ -159,16 +201,21 @@ def _iso(config: SeasonConfig, now: datetime) -> str:
 
 
 def pools_of(
-    config: SeasonConfig, registrations: Iterable[dict[str, Any]], verdicts: Iterable[Verdict]
+    config: SeasonConfig, registrations: Iterable[dict[str, Any]], own_district_ids: Iterable[str]
 ) -> list[Pools]:
-    """Every private school and grade with a plan: own-district (verified) and other applicants."""
-    own_district = {v.registration_id for v in verdicts if v.facts.get("own-district") is True}
+    """Every private school and grade with a plan: own-district (verified) and other applicants.
+
+    `own_district_ids`: the registrations whose verdict holds the fact `own-district`, read once (a
+    stream will do); only the private applicants' among them are kept."""
     applicants: dict[tuple[str, int], list[str]] = {}
     for r in registrations:
         if r.get("category") == "private" and r.get("target_school"):
             applicants.setdefault((str(r["target_school"]), int(r["grade"])), []).append(
                 str(r["registration_id"])
             )
+    private = {i for ids in applicants.values() for i in ids}
+    own_district = {i for i in own_district_ids if i in private}
+    del private
     out = []
     for s in config.schools:
         if s.kind != "private":
@@ -458,8 +505,14 @@ def view(
     *,
     staff: StaffMember,
     store: LotteryStore,
+    window: Window = Window(),
 ) -> dict[str, Any]:
-    """What the big screen shows: the list, each order beside the previous one, each draw, the result."""
+    """What the big screen shows: the list, each order beside the previous one, each draw, the result.
+
+    Each list (`order0`, `orders`, `draws`, `ranking`, `winners`) is shown from rank `window.offset + 1`,
+    at most `window.limit` ranks of it, with the names of the children shown; `pool_size` is the
+    whole list's length and `next` the cursor of the following window (None when this one reaches
+    the end, or before the list is imported)."""
     item = _school(store, season, school_id, grade)
     if not can_read(staff, item["district"]):
         raise Forbidden(
@@ -469,6 +522,7 @@ def view(
     pools = pools_from(item)
     school = config.school_index.get(school_id)
     names: dict[str, str] = item.get("names", {})
+    shown = slice(window.offset, window.offset + window.limit)
     recorded = store.steps(season, school_id, grade)
     values = {s["step"]: s["value"] for s in recorded}
     out: dict[str, Any] = {
@@ -499,14 +553,19 @@ def view(
             for s in STEPS
         ],
         "next_step": STEPS[len(recorded)].name if len(recorded) < len(STEPS) and pools.needs_draw else None,
-        "names": names,
+        "pool_size": len(pools.pool) if pools.needs_draw else 0,
+        "offset": window.offset,
+        "next": None,
+        "names": {},
     }
     if not pools.needs_draw or "import" not in values:
         return out
+    if window.offset + window.limit < len(pools.pool):
+        out["next"] = str(window.offset + window.limit)
     order = utf8_sorted(pools.pool)
     digest = lottery.pool_digest(order)
     out["pool_digest"] = digest
-    out["order0"] = order
+    out["order0"] = order[shown]
     orders: list[list[str]] = []
     for k in (1, 2, 3):
         typed = values.get(f"shuffle-{k}")
@@ -515,22 +574,25 @@ def view(
         order = lottery.shuffle(
             order, lottery.step_drbg(season, school_id, grade, f"shuffle-{k}", digest, typed)
         )
-        orders.append(order)
+        orders.append(order[shown])
     out["orders"] = orders
     draws = []
     for d in (1, 2, 3):
         typed = values.get(f"draw-{d}")
         if typed is None:
             break
-        draws.append(
-            lottery.shuffle(order, lottery.step_drbg(season, school_id, grade, f"draw-{d}", digest, typed))
+        drawn = lottery.shuffle(
+            order, lottery.step_drbg(season, school_id, grade, f"draw-{d}", digest, typed)
         )
+        draws.append(drawn[shown])
     out["draws"] = draws
     if "slip" in values:
         ranking = draws[int(values["slip"]) - 1]
         out["chosen_draw"] = int(values["slip"])
         out["ranking"] = ranking
-        out["winners"] = ranking[: pools.seats]
+        out["winners"] = ranking[: max(0, pools.seats - window.offset)]
+    on_screen = {rid for ids in (out["order0"], *orders, *draws) for rid in ids}
+    out["names"] = {rid: name for rid, name in names.items() if rid in on_screen}
     return out
 
 

@@ -1,19 +1,26 @@
 """The lottery phase's workflow tasks: freezing the season's pools and waiting for each ceremony.
 
-`prepare` reads the private applicants and their verdicts and freezes each school and grade's pools
-(R-LOT-1, R-LOT-2) with the names the big screen shows; `wait` stores the workflow's task token for
-a school's ceremony, or flags the ceremony overdue once its deadline passed.
+`prepare` reads the private applicants (shard by shard, keeping a few fields of each) and their
+verdicts and freezes each school and grade's pools (R-LOT-1, R-LOT-2) with the names the big screen
+shows; `wait` stores the workflow's task token for a school's ceremony, or flags the ceremony
+overdue once its deadline passed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from enrollment.core.config import SeasonConfig
 from enrollment.core.ports import Store, TaskTokens
 from enrollment.lottery import ceremony
-from enrollment.verification.review import VerificationStore
+
+
+class FactHolders(Protocol):
+    def holding(self, season: str, fact: str) -> Iterator[str]:
+        """The registration ids of the season's verdicts whose `fact` holds, as they are read."""
+        ...
 
 
 def masked_name(item: dict[str, Any]) -> str:
@@ -27,14 +34,33 @@ def prepare(
     season: str,
     *,
     store: Store,
-    vstore: VerificationStore,
+    vstore: FactHolders,
     lotteries: ceremony.LotteryStore,
     now: datetime,
 ) -> dict[str, Any]:
-    """Every private school and grade's pools, frozen (a rerun keeps the first), as the Map's items."""
-    private = [r for r in store.registrations(season) if r.get("category") == "private"]
-    pools = ceremony.pools_of(config, private, vstore.verdicts(season))
-    names = {str(r["registration_id"]): masked_name(r) for r in private}
+    """Every private school and grade's pools, frozen (a rerun keeps the first), as the Map's items.
+
+    The registrations are read one shard after another, a page at a time, and only what the pools
+    and the big screen need is kept of each private applicant (pools sort their ids, so the order
+    read in does not matter): memory grows with the private applicants, not the season's items. Of
+    the verdicts only the ids holding the fact `own-district` are read, as a stream (no models)."""
+    private: list[dict[str, Any]] = []
+    names: dict[str, str] = {}
+    for shard in range(store.shards):
+        for r in store.registrations_in_shard(season, shard):
+            if r.get("category") != "private":
+                continue
+            rid = str(r["registration_id"])
+            private.append(
+                {
+                    "registration_id": rid,
+                    "category": "private",
+                    "target_school": r.get("target_school"),
+                    "grade": r["grade"],
+                }
+            )
+            names[rid] = masked_name(r)
+    pools = ceremony.pools_of(config, private, vstore.holding(season, "own-district"))
     return ceremony.prepare(config, season, pools, names, store=lotteries, now=now)
 
 

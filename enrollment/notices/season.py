@@ -78,7 +78,7 @@ def prepare(config: SeasonConfig, season: str, *, archive: ArchivedFiles, work: 
     body = archive.get(ceremony.archive_key(season, "placements.jsonl"))
     if body is None:
         raise ValueError("placements.jsonl is not archived: placement has not run")
-    placed = [json.loads(line) for line in body.decode().splitlines()]
+    placed = map(json.loads, body.splitlines())  # one line at a time: not the whole season's lines at once
     return put_batches(
         work,
         f"seasons/{season}/notices/batches.json",

@@ -261,18 +261,23 @@ def placement_summary(config: SeasonConfig, placements_jsonl: bytes | None) -> d
     """The season's places at a glance (no child named): by route and by the placing school's district."""
     if placements_jsonl is None:
         return None
-    lines = [json.loads(line) for line in placements_jsonl.decode().splitlines() if line.strip()]
     by_route: dict[str, int] = {}
     by_district: dict[str, int] = {d.code: 0 for d in config.districts}
-    for line in lines:
+    total = placed = 0
+    for raw in placements_jsonl.splitlines():  # a line at a time: a city's season is 300,000 lines
+        if not raw.strip():
+            continue
+        line = json.loads(raw)
+        total += 1
+        placed += bool(line.get("school_id"))
         by_route[line["route"]] = by_route.get(line["route"], 0) + 1
         school = config.school_index.get(str(line.get("school_id")))
         if school is not None:
             by_district[school.district] = by_district.get(school.district, 0) + 1
     return {
-        "total": len(lines),
-        "placed": sum(1 for line in lines if line.get("school_id")),
-        "deferred": sum(1 for line in lines if not line.get("school_id")),
+        "total": total,
+        "placed": placed,
+        "deferred": total - placed,
         "by_route": {r: {"route_zh": ROUTE_ZH.get(r, r), "count": n} for r, n in sorted(by_route.items())},
         "by_district": [
             {

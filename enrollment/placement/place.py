@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from enrollment.core.config import GeoPoint, SeasonConfig
 from enrollment.core.staff import StaffError, StaffMember, require_decide
@@ -39,7 +39,6 @@ from enrollment.lottery.pools import utf8_sorted
 from enrollment.placement import matching
 from enrollment.placement.routes import Route
 from enrollment.placement.seats import DECISION_ROUTES, freed_seat_problems
-from enrollment.verification.verdicts import Verdict
 
 if TYPE_CHECKING:  # OR-Tools and numpy: in the place function's layer only, imported when coordinating
     from enrollment.placement import coordination
@@ -76,6 +75,20 @@ class StaffDecision:
     school_id: str | None = None  # committee (the school) and override
 
 
+class VerdictView(Protocol):
+    """What placement reads of a child's verdict: a stored `Verdict`, or the `PlacementFacts` the
+    season's run reads (no model per child)."""
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def zone_id(self) -> str | None: ...
+
+    @property
+    def facts(self) -> Mapping[Any, bool]: ...
+
+
 @dataclass(frozen=True)
 class Case:
     """One registered child as placement sees it."""
@@ -89,7 +102,7 @@ class Case:
     target_school: str | None = None  # private / specialised / ethnic
     preferences: tuple[str, ...] = ()  # a multi-school zone's ranked schools
     foreign: bool = False
-    verdict: Verdict | None = None
+    verdict: VerdictView | None = None
     lottery: Mapping[str, Any] | None = None  # the child's private-admission result
 
 
@@ -118,19 +131,80 @@ class Placement:
         return out
 
 
+class Placements(dict[str, Placement]):
+    """Placements by registration id that keep the seats taken per (school, grade) counted as they
+    change: a run asks how many seats are free thousands of times (each targeted child, each
+    catchment school, each coordinated child's self-check), and recounting every placement each
+    time made the run quadratic in the city's children."""
+
+    def __init__(self, placements: Mapping[str, Placement] | None = None) -> None:
+        super().__init__()
+        self.taken: Counter[tuple[str, int]] = Counter()
+        for rid, p in (placements or {}).items():
+            self[rid] = p
+
+    def _count(self, p: Placement | None, n: int) -> None:
+        if p is not None and p.school_id is not None:
+            self.taken[(p.school_id, p.grade)] += n
+
+    def __setitem__(self, rid: str, p: Placement) -> None:
+        self._count(self.get(rid), -1)
+        self._count(p, 1)
+        super().__setitem__(rid, p)
+
+    def __delitem__(self, rid: str) -> None:
+        self._count(self.get(rid), -1)
+        super().__delitem__(rid)
+
+    def pop(self, rid: str, *default: Any) -> Any:
+        if rid in self:
+            self._count(self[rid], -1)
+        return super().pop(rid, *default)
+
+    def popitem(self) -> tuple[str, Placement]:
+        rid, p = super().popitem()
+        self._count(p, -1)
+        return rid, p
+
+    def clear(self) -> None:
+        super().clear()
+        self.taken.clear()
+
+    def setdefault(self, rid: str, default: Placement) -> Placement:
+        if rid not in self:
+            self[rid] = default
+        return self[rid]
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for rid, p in dict(*args, **kwargs).items():
+            self[rid] = p
+
+    def __ior__(self, other: Any) -> Placements:  # type: ignore[override,misc]
+        self.update(other)
+        return self
+
+
 @dataclass
 class Result:
-    placements: dict[str, Placement] = field(default_factory=dict)
+    placements: dict[str, Placement] = field(default_factory=Placements)
     capacity: dict[tuple[str, int], int] = field(default_factory=dict)  # plan per (school, grade)
     # the catchment schools each child was eligible for (for the self-check)
     eligible: dict[str, tuple[str, ...]] = field(default_factory=dict)
     coordination: dict[tuple[int, str], coordination.Summary] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.placements, Placements):
+            self.placements = Placements(self.placements)
+
+    def _taken(self) -> Counter[tuple[str, int]]:
+        assert isinstance(self.placements, Placements), "a Result's placements were replaced"
+        return self.placements.taken
+
     def seats_taken(self) -> Counter[tuple[str, int]]:
-        return Counter((p.school_id, p.grade) for p in self.placements.values() if p.school_id is not None)
+        return +self._taken()  # the schools and grades with a seat taken, as counted
 
     def free(self, school_id: str, grade: int) -> int:
-        return self.capacity.get((school_id, grade), 0) - self.seats_taken()[(school_id, grade)]
+        return self.capacity.get((school_id, grade), 0) - self._taken()[(school_id, grade)]
 
 
 def tier_of(config: SeasonConfig, district: str, facts: Mapping[Any, bool]) -> tuple[int, str | None]:

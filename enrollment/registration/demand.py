@@ -3,7 +3,8 @@
 One function builds the rows from counts (`rows`): the live seat warnings during registration count
 each registration as it is stored (`counter_keys`, added up atomically with the registration
 itself), and the record made when registration closes (`demand`) counts the stored registrations
-the same way, so both always agree.
+the same way, so both always agree. At close the workflow counts each shard of the registrations
+apart (`partial`) and adds the parts up (`combine`): the same rows as one pass over them all.
 """
 
 from __future__ import annotations
@@ -93,6 +94,43 @@ def demand(config: SeasonConfig, registrations: Iterable[Mapping[str, Any]]) -> 
     for r in registrations:
         counts.update(counter_keys(r))
     return rows(config, counts)
+
+
+def row_keys(config: SeasonConfig) -> list[CounterKey]:
+    """Where each of `rows`' rows counts, in its order: the positions a `partial` lists counts in."""
+    return list(dict.fromkeys((d.scope, d.id, d.grade) for d in rows(config, {})))
+
+
+def partial(config: SeasonConfig, registrations: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """One part of the season counted (a shard, in the workflow's Map): how many registrations, and
+    each demand row's applicants among them as a list in `row_keys` order. Ints alone, so the Map's
+    sixteen results stay small whatever the city's size (Step Functions carries them); a count at
+    no row (a special-education school, a zone of one school) has no place, as in `rows`."""
+    counts: Counter[CounterKey] = Counter()
+    total = 0
+    for r in registrations:
+        total += 1
+        counts.update(counter_keys(r))
+    return {"registrations": total, "applicants": [counts.get(key, 0) for key in row_keys(config)]}
+
+
+def combine(config: SeasonConfig, partials: Iterable[Mapping[str, Any]]) -> tuple[list[Demand], int]:
+    """The parts' counts added up: the same rows `demand` gives for all their registrations at once,
+    and how many registrations there were. A part counted against another config (its list of
+    another length) is refused rather than added up wrongly."""
+    keys = row_keys(config)
+    counts: Counter[CounterKey] = Counter()
+    total = 0
+    for p in partials:
+        applicants = list(p["applicants"])
+        if len(applicants) != len(keys):
+            raise ValueError(
+                f"a partial count has {len(applicants)} rows, the season's demand has {len(keys)}"
+            )
+        total += int(p["registrations"])
+        for key, n in zip(keys, applicants, strict=True):
+            counts[key] += int(n)
+    return rows(config, counts), total
 
 
 def summary(rows: list[Demand], total: int) -> dict[str, Any]:

@@ -31,9 +31,9 @@ class Arrivals(Protocol):
     def arrivals(self, season: str, school_id: str) -> set[str]: ...
 
 
-class SeasonArrivals(Protocol):
-    def arrivals_by_school(self, season: str) -> dict[str, set[str]]:
-        """Every school's arrived registration ids, read at once (schools nobody came to are absent)."""
+class SchoolArrivals(Protocol):
+    def arrivals(self, season: str, school_id: str) -> set[str]:
+        """One school's arrived registration ids (its own index range: one query, paged)."""
         ...
 
 
@@ -71,9 +71,9 @@ def mark_arrivals(
     return {"school_id": school_id, "marked": new, "already": len(ids) - new}
 
 
-def no_shows(school_id: str, placed_at: Mapping[str, str | None], arrived: set[str]) -> list[str]:
-    """Children placed at the school who have not reported: the school follows them up (R-NOTE-1)."""
-    return sorted(rid for rid, school in placed_at.items() if school == school_id and rid not in arrived)
+def no_shows(placed: Iterable[str], arrived: set[str]) -> list[str]:
+    """Children placed at the school (`placed`) who have not reported: the school follows them up (R-NOTE-1)."""
+    return sorted(rid for rid in placed if rid not in arrived)
 
 
 def student(registration: Mapping[str, Any]) -> classes.Student:
@@ -83,23 +83,24 @@ def student(registration: Mapping[str, Any]) -> classes.Student:
     )
 
 
-def class_students(
+def school_students(
     season: str,
-    placed: Mapping[tuple[str, int], Iterable[str]],
+    school_id: str,
+    placed: Iterable[str],
     *,
-    arrivals: SeasonArrivals,
+    arrivals: SchoolArrivals,
     registrations: Registrations,
-) -> dict[tuple[str, int], list[classes.Student]]:
-    """Each school and grade's arrived children as the dealing's students (`placed`: the placed ids of
-    each (school, grade)): the season's arrivals in one read, the children's registrations in
-    batches (`get_registrations`), never one read per school or per child."""
-    came = arrivals.arrivals_by_school(season)
-    arrived = {key: [rid for rid in ids if rid in came.get(key[0], set())] for key, ids in placed.items()}
-    found = registrations.get_registrations(rid for ids in arrived.values() for rid in ids)
-    missing = sorted(rid for ids in arrived.values() for rid in ids if rid not in found)
+) -> list[classes.Student]:
+    """One school's arrived children among `placed` (the ids placed at one of its grades, in the
+    order given) as the dealing's students: the school's arrivals in one read, their registrations
+    in batches (`get_registrations`), never one read per child, nor the season's arrivals."""
+    came = arrivals.arrivals(season, school_id)
+    arrived = [rid for rid in placed if rid in came]
+    found = registrations.get_registrations(arrived)
+    missing = sorted(rid for rid in arrived if rid not in found)
     if missing:
         raise NotFound(", ".join(missing[:10]))
-    return {key: [student(found[rid]) for rid in ids] for key, ids in arrived.items()}
+    return [student(found[rid]) for rid in arrived]
 
 
 def assign_school(

@@ -9,11 +9,13 @@ is not refused schooling: the district places them by coordination (R-VER-4, R-C
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from enrollment.core.ports import NotFound
-from enrollment.core.staff import StaffError, StaffMember, require_decide, require_read
+from enrollment.core.staff import Forbidden, StaffError, StaffMember, require_decide, require_read
 from enrollment.verification.verdicts import (
     Check,
     CheckStatus,
@@ -33,6 +35,9 @@ CONFIRM_REASON = "确认审核结论"  # recorded when a reviewer confirms witho
 _OPEN_CHECK: frozenset[CheckStatus] = frozenset({"pending", "unanswered"})
 _FINAL_CHECK: frozenset[CheckStatus] = frozenset({"answered", "not-confirmed"})
 ACTION_ZH: dict[str, str] = {"confirm": "确认", "override": "改判"}
+QUEUE_PAGE_DEFAULT = 100  # one page: two ranged queries and one BatchGetItem for the children
+QUEUE_PAGE_MAX = 500
+_QUEUE_CURSOR = re.compile(r"^R(?:-[A-Z2-7]{4}){4}$")  # a registration id: the last case shown
 
 
 class CaseNotFound(StaffError, NotFound):
@@ -41,6 +46,16 @@ class CaseNotFound(StaffError, NotFound):
 
 class InvalidDecision(StaffError):
     status = 422
+
+
+class BadPage(StaffError):
+    """A paging parameter of the review queue that is not valid; `field` names it (limit, cursor)."""
+
+    status = 422
+
+    def __init__(self, field: str, message_zh: str, message_en: str) -> None:
+        super().__init__(message_zh, message_en)
+        self.field = field
 
 
 class VerificationStore(Protocol):
@@ -64,6 +79,14 @@ class VerificationStore(Protocol):
         self, season: str, district: str | None = None, status: VerdictStatus | None = None
     ) -> list[Verdict]:
         """A season's verdicts, optionally of one district and/or status, sorted by registration id."""
+        ...
+
+    def queue_page(
+        self, season: str, district: str, after: str | None, limit: int
+    ) -> tuple[list[Verdict], bool]:
+        """The district's review queue (status in NEEDS_REVIEW, not signed by a person: decided by
+        SYSTEM) by registration id after `after`: at most `limit` cases, and whether there are more.
+        Read in key order, never the whole queue."""
         ...
 
     def append_decision(self, decision: Decision) -> bool:
@@ -142,6 +165,50 @@ def review_queue(
     if not include_signed:
         cases = [v for v in cases if v.decided_by == SYSTEM]
     return sorted(cases, key=lambda v: v.registration_id)
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """A page of the review queue: the cases after `after` (a registration id), at most `limit`."""
+
+    after: str | None
+    limit: int
+
+
+def queue_page_request(cursor: str | None, limit: str | None) -> QueuePage:
+    """The query parameters `cursor` and `limit`, checked (422 naming the parameter)."""
+    if cursor and _QUEUE_CURSOR.fullmatch(cursor) is None:
+        raise BadPage(
+            "cursor", "参数 cursor 无效，请从第一页重新查询", "query parameter cursor: not a cursor"
+        )
+    size = QUEUE_PAGE_DEFAULT
+    if limit:
+        if not limit.isdigit() or not 1 <= int(limit) <= QUEUE_PAGE_MAX:
+            raise BadPage(
+                "limit",
+                f"参数 limit 应为 1 到 {QUEUE_PAGE_MAX}",
+                f"query parameter limit: 1 to {QUEUE_PAGE_MAX}",
+            )
+        size = int(limit)
+    return QueuePage(cursor or None, size)
+
+
+def review_page(
+    store: VerificationStore, staff: StaffMember, season: str, district: str, page: QueuePage
+) -> tuple[list[Verdict], str | None]:
+    """One page of `review_queue` (same cases, same order: by registration id, both statuses mixed)
+    and the cursor of the next page (the last id shown; None at the end). A case signed meanwhile
+    leaves the queue without moving the others, so following the cursors shows every case once.
+    A case whose stored district is not `district` is refused, not shown (R-DATA-2)."""
+    require_read(staff, district)
+    cases, more = store.queue_page(season, district, page.after, page.limit)
+    for case in cases:
+        if case.district != district:
+            raise Forbidden(
+                f"无权查看{case.district}的审核案件（仅限本区）",
+                f"forbidden: cases of district {case.district}",
+            )
+    return cases, cases[-1].registration_id if more and cases else None
 
 
 def decide(

@@ -3,8 +3,10 @@
 `prepare` writes the season's registrations in batches for the workflow's Distributed Map;
 `verify_batch` asks the agencies about one batch and judges every complete case; `record_visit` is a
 community office's answer; `close` is the home-visit deadline (`close_visits`) or the final record
-(`summary`); `draw_spot_checks` draws the city's spot-check sample of every district once (R-VER-5)
-on the city bureau's behalf, at the review deadline. No AWS here.
+(`summary`); `draw_spot_check` draws one district's spot-check sample once (R-VER-5) on the city
+bureau's behalf, at the review deadline, a workflow Map iteration per district
+(`spot_check_districts`). No AWS here. Season-wide reads are streamed: the verdicts as
+`VerdictFacts` a page at a time, the registrations a batch at a time; no task holds the season.
 
 Reads are batched: a batch's registrations in one read, and each case's checks and verdict together
 (`SeasonVerificationStore.cases`), read once and judged from what was read and written. Nothing is
@@ -15,10 +17,10 @@ unchanged checks is not written again.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from enrollment.core.config import SeasonConfig
 from enrollment.core.ports import NotFound, Seeds, Store, WorkFiles, put_batches
@@ -49,12 +51,39 @@ class CaseRecord:
     verdict: Verdict | None = None
 
 
+class VerdictFacts(NamedTuple):
+    """What the phase's summary and the spot-check draw read of a verdict."""
+
+    registration_id: str
+    district: str
+    status: str
+    reasons: tuple[str, ...]
+    decided_by: str
+
+
+class PlacementFacts(NamedTuple):
+    """What placement reads of a verdict (its status, catchment zone and facts), for a whole season
+    held at once: a tuple, not a model, and the zone ids and fact mappings shared between verdicts
+    that have the same (`facts` is read-only and must not be changed)."""
+
+    registration_id: str
+    status: str
+    zone_id: str | None
+    facts: Mapping[str, bool]
+
+
 class SeasonVerificationStore(VerificationStore, Protocol):
     """The phase's tasks read many cases at once."""
 
     def cases(self, agencies: Mapping[str, Iterable[Agency]]) -> dict[str, CaseRecord]:
         """Each registration's stored checks of the given agencies, and its verdict, read together
         (batched, consistently). Every registration id asked for is in the answer."""
+        ...
+
+    def verdict_facts(self, season: str, district: str | None = None) -> Iterator[VerdictFacts]:
+        """The season's verdicts (or one district's) as the few fields the phase's counts and draws
+        need, a page at a time as they are consumed: no models built, nothing kept (the season's
+        verdicts do not fit a task's memory)."""
         ...
 
 
@@ -173,48 +202,91 @@ def close_visits(
     """Home-visit deadline: what the community did not answer is closed as not confirmed (→ review).
 
     Only the cases without a verdict can have a visit open (a verdict needs every check final), so
-    the season's verdicts are listed once and only the others are read, in batches: the calls grow
-    with the cases still open, not two per registration.
+    the ids of the season's verdicts are listed once and only the other cases are read, in batches:
+    the calls grow with the cases still open, not two per registration. The season's registrations
+    are read as a stream and the open ones handled `CLOSE_BATCH` at a time, so the task holds one
+    batch of registrations, never the season's.
     """
-    judged = {v.registration_id for v in vstore.verdicts(season)}  # an index: may lag a fresh verdict
-    items = {str(i["registration_id"]): i for i in store.registrations(season)}
-    open_ids = [rid for rid in items if rid not in judged]
-    needed = {rid: checks_needed(items[rid]) for rid in open_ids}
+    judged = {f.registration_id for f in vstore.verdict_facts(season)}  # an index: may lag a fresh verdict
     closed = 0
-    for start in range(0, len(open_ids), CLOSE_BATCH):
-        part = open_ids[start : start + CLOSE_BATCH]
-        stored = vstore.cases({rid: needed[rid] for rid in part})
-        for rid in part:
-            case = stored[rid]
-            if case.verdict is not None:  # judged after all: the index had not caught up
-                continue
-            checks = {c.agency: c for c in case.checks}
-            visit = checks.get("community")
-            if visit is not None and visit.status == "pending":
-                final = visit_closed(rid, visit.asked_at, now)
-                if vstore.put_check(final):
-                    checks["community"] = final
-                    closed += 1
-                else:  # the community answered at the last moment: judge what is stored
-                    checks = {c.agency: c for c in vstore.cases({rid: needed[rid]})[rid].checks}
-            _judge(config, items[rid], checks.values(), vstore, now)
+    batch: list[dict[str, Any]] = []
+    for item in store.registrations(season):
+        if str(item["registration_id"]) in judged:
+            continue
+        batch.append(item)
+        if len(batch) == CLOSE_BATCH:
+            closed += _close_batch(config, batch, vstore, now)
+            batch = []
+    if batch:
+        closed += _close_batch(config, batch, vstore, now)
     return {"visits_closed": closed, **summary(config, vstore, season)}
 
 
-def summary(config: SeasonConfig, vstore: VerificationStore, season: str) -> dict[str, Any]:
-    """Outcomes by status, by reason and by district (small: it travels in the workflow's state)."""
-    verdicts = vstore.verdicts(season)
-    by_district: dict[str, Counter[str]] = {d.code: Counter() for d in config.districts}
+def _close_batch(
+    config: SeasonConfig, items: list[dict[str, Any]], vstore: SeasonVerificationStore, now: datetime
+) -> int:
+    """Close the open visits of these registrations' cases (read together) and judge them; how many closed."""
+    needed = {str(i["registration_id"]): checks_needed(i) for i in items}
+    stored = vstore.cases(needed)
+    closed = 0
+    for item in items:
+        rid = str(item["registration_id"])
+        case = stored[rid]
+        if case.verdict is not None:  # judged after all: the index had not caught up
+            continue
+        checks = {c.agency: c for c in case.checks}
+        visit = checks.get("community")
+        if visit is not None and visit.status == "pending":
+            final = visit_closed(rid, visit.asked_at, now)
+            if vstore.put_check(final):
+                checks["community"] = final
+                closed += 1
+            else:  # the community answered at the last moment: judge what is stored
+                checks = {c.agency: c for c in vstore.cases({rid: needed[rid]})[rid].checks}
+        _judge(config, item, checks.values(), vstore, now)
+    return closed
+
+
+def summary(config: SeasonConfig, vstore: SeasonVerificationStore, season: str) -> dict[str, Any]:
+    """Outcomes by status, by reason and by district (small: it travels in the workflow's state),
+    counted a page of verdicts at a time: none is kept. The index lists them by district and status,
+    so each count's keys are put back in the order the verdicts sorted by id would first show them
+    (ties of `by_reason` keep that order too): the record is the same however they were read."""
+    first: dict[tuple[str, ...], tuple[str, int]] = {}  # (count, key...) → (id, position) first seen
+
+    def seen(key: tuple[str, ...], rid: str, position: int = 0) -> None:
+        if key not in first or (rid, position) < first[key]:
+            first[key] = (rid, position)
+
+    by_district: dict[str, Counter[str]] = {}
+    by_status: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
-    for v in verdicts:
+    verdicts = signed = 0
+    for v in vstore.verdict_facts(season):
+        verdicts += 1
+        by_status[v.status] += 1
+        seen(("status", v.status), v.registration_id)
         by_district.setdefault(v.district, Counter())[v.status] += 1
+        seen(("district", v.district), v.registration_id)
+        seen(("district-status", v.district, v.status), v.registration_id)
         reasons.update(v.reasons)
+        for position, reason in enumerate(v.reasons):
+            seen(("reason", reason), v.registration_id, position)
+        signed += v.decided_by != "system"
+
+    def ordered(counts: Counter[str], *prefix: str) -> Counter[str]:
+        return Counter({k: counts[k] for k in sorted(counts, key=lambda k: first[(*prefix, k)])})
+
+    districts = [d.code for d in config.districts]
+    districts += sorted((d for d in by_district if d not in districts), key=lambda d: first[("district", d)])
     return {
-        "verdicts": len(verdicts),
-        "by_status": dict(Counter(v.status for v in verdicts)),
-        "by_reason": dict(reasons.most_common()),
-        "by_district": {d: dict(c) for d, c in by_district.items()},
-        "signed": sum(1 for v in verdicts if v.decided_by != "system"),
+        "verdicts": verdicts,
+        "by_status": dict(ordered(by_status, "status")),
+        "by_reason": dict(ordered(reasons, "reason").most_common()),
+        "by_district": {
+            d: dict(ordered(by_district.get(d, Counter()), "district-status", d)) for d in districts
+        },
+        "signed": signed,
     }
 
 
@@ -222,12 +294,54 @@ def summary(config: SeasonConfig, vstore: VerificationStore, season: str) -> dic
 CITY_SYSTEM = StaffMember(principal="system:season-workflow", role="city", district=None)
 
 
-def prepare(config: SeasonConfig, season: str, *, store: Store, work: WorkFiles) -> dict[str, Any]:
-    """The season's registrations in batches, written where the Map reads them."""
+class ShardFiles(WorkFiles, Protocol):
+    """The work bucket, read back: verification's preparation writes each shard's ids, then reads them."""
+
+    def get_json(self, key: str) -> Any: ...
+
+
+def shard_key(season: str, shard: int) -> str:
+    """Where one shard's registration ids are written for `prepare` to gather."""
+    return f"seasons/{season}/verification/shards/{shard:02d}.json"
+
+
+def prepare_shard(
+    config: SeasonConfig, season: str, shard: int, *, store: Store, work: ShardFiles
+) -> dict[str, Any]:
+    """One shard's registration ids, sorted, written to the work bucket (a Map iteration's part:
+    its shard read a page at a time); how many there are."""
+    ids = sorted(str(r["registration_id"]) for r in store.registrations_in_shard(season, shard))
+    key = shard_key(season, shard)
+    work.put_json(key, ids)
+    return {"shard": shard, "key": key, "registrations": len(ids)}
+
+
+def prepare(
+    config: SeasonConfig,
+    season: str,
+    shards: Iterable[Mapping[str, Any]],
+    *,
+    store: Store,
+    work: ShardFiles,
+) -> dict[str, Any]:
+    """The season's registrations in batches, written where the Map reads them: every shard's ids
+    (`prepare_shard`, whose results are `shards`) gathered, the same sorted batches as one pass over
+    the season gives. Every shard must be there once, with as many ids as its iteration counted."""
+    parts = list(shards)
+    numbers = sorted(int(s["shard"]) for s in parts)
+    if numbers != list(range(store.shards)):
+        raise ValueError(f"verification needs each of the {store.shards} shards once, got shards {numbers}")
+    counted = {int(s["shard"]): int(s["registrations"]) for s in parts}
+    ids: list[str] = []
+    for shard in range(store.shards):
+        part = work.get_json(shard_key(season, shard))
+        if len(part) != counted[shard]:
+            raise ValueError(f"shard {shard}: {len(part)} ids written, {counted[shard]} counted")
+        ids.extend(part)
     return put_batches(
         work,
         f"seasons/{season}/verification/batches.json",
-        (str(r["registration_id"]) for r in store.registrations(season)),
+        ids,
         size=config.verification.batch_size,
         max_concurrency=config.verification.max_concurrency,
         counted="registrations",
@@ -249,23 +363,40 @@ def close(
     return summary(config, vstore, season)
 
 
-def draw_spot_checks(
-    config: SeasonConfig, season: str, *, vstore: VerificationStore, seeds: Seeds, now: datetime
+def spot_check_districts(config: SeasonConfig) -> dict[str, Any]:
+    """The districts the city samples (R-VER-5): the workflow draws them one a Map iteration."""
+    return {"districts": [d.code for d in config.districts]}
+
+
+def draw_spot_check(
+    config: SeasonConfig,
+    season: str,
+    district: str,
+    *,
+    vstore: SeasonVerificationStore,
+    seeds: Seeds,
+    now: datetime,
 ) -> dict[str, Any]:
-    """Each district's sample, drawn once with a fresh seed from `seeds` (a rerun keeps the recorded one)."""
+    """One district's sample, drawn once with a fresh seed from `seeds` (a rerun keeps the recorded
+    one). The population is the district's verdicts' ids alone, read a page at a time."""
+    if district not in config.district_index:
+        raise NotFound(f"no district {district!r}")
     settings = config.verification
-    drawn: dict[str, dict[str, Any]] = {}
-    for d in config.districts:
-        existing = vstore.spot_check_sample(season, d.code)
-        sample = existing or spotcheck.draw(
-            vstore,
-            CITY_SYSTEM,
-            season,
-            d.code,
-            settings.spot_check_rate,
-            seeds.new_seed(f"spot-check/{season}/{d.code}"),
-            now,
-            minimum=settings.spot_check_minimum,
-        )
-        drawn[d.code] = {"population": sample.population, "sampled": len(sample.sample), "seed": sample.seed}
-    return {"districts": drawn}
+    existing = vstore.spot_check_sample(season, district)
+    sample = existing or spotcheck.draw_from(
+        vstore,
+        CITY_SYSTEM,
+        season,
+        district,
+        (f.registration_id for f in vstore.verdict_facts(season, district) if f.district == district),
+        settings.spot_check_rate,
+        seeds.new_seed(f"spot-check/{season}/{district}"),
+        now,
+        minimum=settings.spot_check_minimum,
+    )
+    return {
+        "district": district,
+        "population": sample.population,
+        "sampled": len(sample.sample),
+        "seed": sample.seed,
+    }

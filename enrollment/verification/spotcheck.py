@@ -184,6 +184,24 @@ def draw(
     once: a retry of the same draw returns the recorded sample; a different draw is refused."""
     require_spot_check(staff)
     population = [v.registration_id for v in store.verdicts(season, district) if v.district == district]
+    return draw_from(store, staff, season, district, population, size_or_rate, seed, now, minimum=minimum)
+
+
+def draw_from(
+    store: VerificationStore,
+    staff: StaffMember,
+    season: str,
+    district: str,
+    population: Iterable[str],
+    size_or_rate: int | float | Decimal,
+    seed: str,
+    now: datetime,
+    *,
+    minimum: int = 1,
+) -> SpotCheckSample:
+    """`draw` from the district's verified cases' ids as the caller read them (`population`: the
+    workflow reads the ids alone, not the verdicts), recorded the same way."""
+    require_spot_check(staff)
     sample = draw_sample(season, district, population, size_or_rate, seed, minimum=minimum).model_copy(
         update={"drawn_by": staff.principal, "drawn_at": now}
     )

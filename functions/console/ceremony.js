@@ -36,7 +36,7 @@ const STATUS_MESSAGE = {
   422: "录入的内容不符合要求",
 };
 
-let view = null;
+let view = null; // what the screen shows: the lists of every window loaded so far, end to end
 let busy = false;
 let pollTimer = null;
 
@@ -282,7 +282,7 @@ function renderImported(v) {
   const list = rankTable("导入的名单（按报名编号排序）", v.order0, { id: "order-0" });
   const parts = [
     el("h2", { id: "imported-h", text: "导入报名名单" }),
-    el("p", { class: "big-count", id: "imported-count", text: `共导入${v.order0.length}人` }),
+    el("p", { class: "big-count", id: "imported-count", text: `共导入${v.pool_size}人` }),
     el("p", { class: "digest" }, "名单校验值（SHA-256）：", el("span", { text: v.pool_digest || "" })),
   ];
   if ((v.orders || []).length === 0) parts.push(el("div", { class: "screen-only" }, list));
@@ -320,7 +320,7 @@ function renderDraws(v) {
     ids, { id: `draw-${i + 1}`, rankLabel: "名次", seats: v.seats }));
   section.replaceChildren(
     el("h2", { id: "draws-h", text: "派位结果对比" }),
-    el("p", { class: "hint", text: `每次派位都是全部${v.order0.length}人的完整排名；底色标出的前${v.seats}名为该次派位的录取名次。` }),
+    el("p", { class: "hint", text: `每次派位都是全部${v.pool_size}人的完整排名；底色标出的前${v.seats}名为该次派位的录取名次。` }),
     el("div", { class: "compare" }, ...tables));
   section.hidden = false;
 }
@@ -328,7 +328,7 @@ function renderDraws(v) {
 function renderFinal(v) {
   const section = $("final");
   if (!v.ranking) { section.hidden = true; return; }
-  const waitlist = v.ranking.length - v.seats;
+  const waitlist = v.pool_size - v.seats;
   const notes = [];
   if (v.case === "draw-other-districts" && v.admitted_without_draw) {
     notes.push(`另有本区域内报名学生${v.admitted_without_draw}人无需派位，直接录取（不在本名单中）。`);
@@ -342,7 +342,7 @@ function renderFinal(v) {
     el("h2", { id: "final-h", tabindex: "-1", text: "电脑派位结果名单" }),
     el("p", { class: "final-meta", id: "final-meta" },
       `${v.school_name} ${gradeZh(v.grade)}：采用第${v.chosen_draw}次派位结果（${rep(5)}抽签确定）。`,
-      `派位名额${v.seats}人，派位录取${Math.min(v.seats, v.ranking.length)}人，候补${Math.max(waitlist, 0)}人。`),
+      `派位名额${v.seats}人，派位录取${Math.min(v.seats, v.pool_size)}人，候补${Math.max(waitlist, 0)}人。`),
     ...notes.map((n) => el("p", { text: n })),
     rankTable(`派位结果（第${v.chosen_draw}次派位）`, v.ranking, { id: "final-list", rankLabel: "名次", seats: v.seats, result: true }),
     el("p", { class: "print-note", text: `候补学生按名次顺序递补：被录取学生放弃录取时，名额依次由候补学生递补。名单校验值：${v.pool_digest || ""}` }),
@@ -352,8 +352,80 @@ function renderFinal(v) {
       ...signers.map((who) => el("div", { role: "listitem" }, `${who}：`))),
     el("p", { class: "print-note", text: `派位时间：${time(slipAt)}` }),
     el("button", { type: "button", id: "print", class: "no-print", text: "打印结果名单" }));
-  $("print").addEventListener("click", () => window.print());
+  $("print").addEventListener("click", printAll);
   section.hidden = false;
+}
+
+// Windows of ranks ------------------------------------------------------------------------------------
+// A large pool's lists come a window of ranks at a time (`?cursor=&limit=`): "加载更多名次" appends the
+// next window to every list; printing loads the rest first, so the printed result list is whole.
+
+const WINDOW = 1000;
+const shownOf = (v) => (v && v.order0 ? v.order0.length : 0);
+const recordedOf = (v) => JSON.stringify(v.steps.map((s) => s.value));
+
+/** `v` with the next window `w` appended to each list; null if the ceremony moved on in between. */
+function joined(v, w) {
+  if (recordedOf(v) !== recordedOf(w) || w.offset !== shownOf(v)) return null;
+  const cat = (a, b) => (a || []).concat(b || []);
+  const out = { ...w, order0: cat(v.order0, w.order0), names: { ...v.names, ...w.names } };
+  out.orders = (w.orders || []).map((ids, i) => cat(v.orders[i], ids));
+  out.draws = (w.draws || []).map((ids, i) => cat(v.draws[i], ids));
+  if (w.ranking) {
+    out.ranking = cat(v.ranking, w.ranking);
+    out.winners = cat(v.winners, w.winners);
+  }
+  return out;
+}
+
+/** The first window, then the following ones until at least `count` ranks are shown: { ok, status, body }. */
+async function loadUntil(count) {
+  let res = await request("GET", `?limit=${WINDOW}`);
+  while (res.ok && res.body.next && shownOf(res.body) < count) {
+    const more = await request("GET", `?limit=${WINDOW}&cursor=${encodeURIComponent(res.body.next)}`);
+    if (!more.ok) return more;
+    const whole = joined(res.body, more.body);
+    if (!whole) return loadUntil(count); // a step was recorded meanwhile: start again
+    res = { ...more, body: whole };
+  }
+  return res;
+}
+
+function renderMore(v) {
+  const shown = shownOf(v);
+  $("more-bar").hidden = !v.next;
+  $("more-count").textContent = v.next ? `名单共${v.pool_size}人，已显示前${shown}名` : "";
+}
+
+async function loadMore() {
+  if (busy || !view || !view.next) return;
+  busy = true;
+  $("more").disabled = true;
+  const res = await loadUntil(shownOf(view) + WINDOW);
+  busy = false;
+  $("more").disabled = false;
+  if (!res.ok) {
+    $("load-error").textContent = messageOf(res);
+    return;
+  }
+  render(res.body);
+  $("announce").textContent = `已显示前${shownOf(view)}名`;
+}
+
+async function printAll() {
+  if (view && view.next) {
+    $("print").disabled = true;
+    $("print").textContent = "正在载入全部名单…";
+    const res = await loadUntil(view.pool_size);
+    if (!res.ok) {
+      $("print").disabled = false;
+      $("print").textContent = "打印结果名单";
+      $("load-error").textContent = messageOf(res);
+      return;
+    }
+    render(res.body);
+  }
+  window.print();
 }
 
 // Everything ----------------------------------------------------------------------------------------
@@ -369,6 +441,7 @@ function render(v) {
   renderDraws(v);
   renderShuffles(v);
   renderImported(v);
+  renderMore(v);
   $("placeholder").hidden = Boolean(v.order0) || v.status === "no-draw";
   $("layout").hidden = v.status === "no-draw"; // all admitted: nothing to hold
   clearTimeout(pollTimer);
@@ -376,7 +449,7 @@ function render(v) {
 }
 
 async function refresh() {
-  const res = await request("GET", "");
+  const res = await loadUntil(shownOf(view)); // as many ranks as the screen already shows
   if (res.ok) {
     if (!busy) render(res.body);
   } else {
@@ -386,6 +459,7 @@ async function refresh() {
 }
 
 $("step-form").addEventListener("submit", submitStep);
+$("more").addEventListener("click", loadMore);
 if (!SEASON || !SCHOOL || !/^[17]$/.test(GRADE)) {
   $("title").textContent = "无法载入派位信息";
   $("load-error").textContent = "地址不完整：请从工作平台的“电脑派位”中打开大屏幕。";

@@ -312,7 +312,9 @@ async function loadRegistrations(more) {
 
 let deciding = null;
 
-async function loadQueue() {
+// The queue comes in pages by registration id (cases under review and not-eligible cases mixed): "加载更多"
+// asks for the cases after the last one shown. A case signed here leaves the table; the others stay put.
+async function loadQueue(more) {
   const body = $("queue-table").tBodies[0];
   const d = state.district;
   const mayDecide = state.me.role === "district";
@@ -320,18 +322,22 @@ async function loadQueue() {
   $("queue-hint").textContent = mayDecide
     ? "待人工复核和审核未通过的案件。每项审核结论都记录审核人、时间和理由（谁审谁签字）。"
     : "市教育局可以查看各区的审核队列；审核结论由区教育局签署。";
-  body.replaceChildren(emptyRow(6, "正在载入…"));
+  if (!more) {
+    body.replaceChildren(emptyRow(6, "正在载入…"));
+    state.cursors.queue = null;
+  }
+  const q = new URLSearchParams({ limit: "100" });
+  if (more && state.cursors.queue) q.set("cursor", state.cursors.queue);
   const current = ticket("queue");
-  const res = await api("GET", `admin/verification/${enc(season())}/districts/${enc(d)}/queue`);
+  const res = await api("GET", `admin/verification/${enc(season())}/districts/${enc(d)}/queue?${q}`);
   if (!current()) return;
   if (!res.ok) {
     $("queue-error").textContent = messageOf(res);
-    body.replaceChildren();
+    if (!more) body.replaceChildren();
     return;
   }
   $("queue-error").textContent = "";
   const cases = res.body.cases;
-  $("queue-count").textContent = `待审核 ${cases.length} 件`;
   const rows = cases.map((c) => {
     const facts = Object.entries(c.facts || {}).map(([k, v]) => el("li", { text: `${FACT_ZH[k] || k}：${v ? "是" : "否"}` }));
     const actions = el("td", { class: "ops" });
@@ -354,7 +360,20 @@ async function loadQueue() {
         facts.length ? el("ul", { class: "checks", "aria-label": "核查情况" }, facts) : null),
       actions);
   });
-  body.replaceChildren(...(rows.length ? rows : [emptyRow(6, "没有待审核的案件")]));
+  if (more) body.append(...rows);
+  else body.replaceChildren(...rows);
+  state.cursors.queue = res.body.next;
+  queueShown();
+}
+
+// The count under the queue's heading, and the empty row when nothing is left to show.
+function queueShown() {
+  const body = $("queue-table").tBodies[0];
+  const shown = body.querySelectorAll("tr[data-rid]").length;
+  const next = state.cursors.queue;
+  if (!shown && !next) body.replaceChildren(emptyRow(6, "没有待审核的案件"));
+  $("queue-more").hidden = !next;
+  $("queue-count").textContent = next ? `待审核：已显示 ${shown} 件（还有更多）` : `待审核 ${shown} 件`;
 }
 
 async function loadHistory(rid) {
@@ -413,7 +432,10 @@ async function submitDecide(ev) {
   }
   $("decide-dialog").close();
   announce(`已签署：${c.registration_id} ${ACTION_ZH[action]}为“${OUTCOME_ZH[res.body.outcome] || res.body.outcome}”`);
-  await loadQueue();
+  // the signed case leaves the queue; the pages already shown stay, so the reviewer keeps their place
+  const signed = $("queue-table").querySelector(`tbody tr[data-rid="${CSS.escape(c.registration_id)}"]`);
+  if (signed) signed.remove();
+  queueShown();
   await loadHistory(c.registration_id);
 }
 
@@ -941,7 +963,8 @@ $("district-pick").addEventListener("change", () => {
 $("reg-grade").addEventListener("change", () => loadRegistrations(false));
 $("reg-reload").addEventListener("click", () => loadRegistrations(false));
 $("reg-more").addEventListener("click", () => loadRegistrations(true));
-$("queue-reload").addEventListener("click", loadQueue);
+$("queue-reload").addEventListener("click", () => loadQueue(false));
+$("queue-more").addEventListener("click", () => loadQueue(true));
 $("lottery-reload").addEventListener("click", loadLottery);
 $("placed-grade").addEventListener("change", () => loadPlacements(false));
 $("placed-reload").addEventListener("click", () => loadPlacements(false));

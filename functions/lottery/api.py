@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from enrollment.adapters.observability import logger
@@ -65,9 +65,24 @@ def ceremonies(season: str) -> dict[str, Any]:
 
 
 @app.get(f"{PREFIX}/ceremonies/<school_id>/<grade>")
-def state(season: str, school_id: str, grade: int) -> dict[str, Any]:
+def state(
+    season: str,
+    school_id: str,
+    grade: int,
+    limit: Annotated[
+        str | None,
+        Query(description=f"每个名单显示的名次数，1 到 {ceremony.VIEW_MAX}（默认 {ceremony.VIEW_LIMIT}）"),
+    ] = None,
+    cursor: Annotated[str | None, Query(description="上一次答复中的 next（从其后的名次接着显示）")] = None,
+) -> dict[str, Any]:
+    """The big screen's view. Its lists come a window of ranks at a time: `?limit=1..2000&cursor=`
+    (the `next` of the previous answer); `pool_size` is the whole list's length. A step's answer is
+    the first window."""
     w = season_wiring(season)
-    return ceremony.view(w.config, season, school_id, grade, staff=caller(app), store=w.lotteries)
+    window = ceremony.window_request(cursor, limit)
+    return ceremony.view(
+        w.config, season, school_id, grade, staff=caller(app), store=w.lotteries, window=window
+    )
 
 
 @app.post(f"{PREFIX}/ceremonies/<school_id>/<grade>/steps/<step>", responses={201: {"description": "已记录"}})

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -52,7 +51,12 @@ def decide(season: str, registration_id: str, body: Annotated[DecisionRequest, B
     except NotFound:
         raise StaffError("未找到该报名编号", "no such registration") from None
     require_decide(staff, str(item["district"]))  # whose child, before anything about its state
-    if w.placements.placed(registration_id) is not None:
+    # placement is done once placements.jsonl is archived: the children's places are then stored by
+    # the workflow's StorePlacements Map, chunk by chunk, so a child's own place may not be there yet
+    _, archived = console_reads(w)
+    if w.placements.placed(registration_id) is not None or archived.exists(
+        f"seasons/{season}/placements.jsonl"
+    ):
         raise place.DecisionRefused("安置结果已经公布，不能再录入", "placement has run; decisions are closed")
     made = place.decision(
         w.config,
@@ -138,25 +142,23 @@ class ArrivalsRequest(BaseModel):
     )
 
 
-def _placed_at(season: str) -> dict[str, str | None]:
-    body = wiring().archive.get(f"seasons/{season}/placements.jsonl")
-    if body is None:
+def _placement_done(season: str) -> None:
+    """Reporting day needs the published places: refused before placement has run."""
+    if not console_reads(wiring())[1].exists(f"seasons/{season}/placements.jsonl"):
         raise place.DecisionRefused("录取结果尚未公布", "placement has not run")
-    return {
-        line["registration_id"]: line["school_id"] for line in map(json.loads, body.decode().splitlines())
-    }
 
 
 @app.post(f"{PREFIX}/schools/<school_id>/arrivals", responses={201: {"description": "已登记报到"}})
 def arrivals(season: str, school_id: str, body: Annotated[ArrivalsRequest, Body()]) -> Response[str]:
     """Reporting day (R-NOTE-1): the school's children who came with their notice, recorded once."""
     w = season_wiring(season)
+    _placement_done(season)
     out = reporting.mark_arrivals(
         w.config,
         season,
         school_id,
         body.registration_ids,
-        _placed_at(season),
+        w.placements.placed_at(body.registration_ids),  # these children's places, not the season's
         staff=caller(app),
         store=w.placements,
         at=clock.now().astimezone(w.config.tz).isoformat(),
@@ -170,10 +172,11 @@ def missing(season: str, school_id: str) -> dict[str, Any]:
     w = season_wiring(season)
     school = w.config.school_index.get(school_id)
     require_read(caller(app), school.district if school else "")
+    _placement_done(season)
     return {
         "school_id": school_id,
         "no_shows": reporting.no_shows(
-            school_id, _placed_at(season), w.placements.arrivals(season, school_id)
+            w.placements.placed_at_school(season, school_id), w.placements.arrivals(season, school_id)
         ),
     }
 

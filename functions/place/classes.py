@@ -1,9 +1,16 @@
 """Sunshine classes (R-CLASS-1): each school's arrived children, balanced and random, sealed as an addition.
 
-The use case is `enrollment.archive.seal.seal_classes`: the class lists go to
-`additions/{season}/classes/` in the archive bucket with their own manifest, signature and public
-key, so the season's sealed archive under `seasons/{season}/` is never rewritten. A rerun finds
-the addition sealed and changes nothing.
+Three functions, one a step of the workflow, so that none reads the whole season's arrivals and
+each holds only what its step needs (least privilege too: only the seal signs or writes the archive):
+
+- `handler` (`classes`): lists the placed (school, grade) groups from `placements.jsonl` and stages
+  each group's placed ids in the work bucket (`enrollment.archive.seal.list_class_groups`);
+- `school` (`classes-school`): one group's classes, drawn and staged (`draw_school_classes`), a Map
+  iteration each;
+- `seal` (`classes-seal`): the staged class lists sealed under `additions/{season}/classes/` in the
+  archive bucket with their own manifest, signature and public key (`seal_classes`), so the season's
+  sealed archive under `seasons/{season}/` is never rewritten. A rerun finds the addition sealed and
+  changes nothing.
 """
 
 from __future__ import annotations
@@ -11,20 +18,31 @@ from __future__ import annotations
 from typing import Any
 
 from enrollment.adapters.wiring import Wiring
-from enrollment.archive.seal import seal_classes
+from enrollment.archive.seal import draw_school_classes, list_class_groups, seal_classes
 from enrollment.core import clock
-from functions.events import SeasonEvent, task
+from functions.events import SchoolEvent, SeasonEvent, task
+
+
+@task(SeasonEvent)
+def handler(request: SeasonEvent, w: Wiring) -> dict[str, Any]:
+    return list_class_groups(request.season, archive=w.archive, work=w.work)
+
+
+@task(SchoolEvent, log="sunshine classes drawn")
+def school(request: SchoolEvent, w: Wiring) -> dict[str, Any]:
+    return draw_school_classes(
+        request.season,
+        request.school_id,
+        request.grade,
+        work=w.work,
+        arrivals=w.placements,
+        registrations=w.store,
+        seeds=w.seeds,
+    )
 
 
 @task(SeasonEvent, log="sunshine classes sealed")  # "sealed": "now", or "already" on a rerun
-def handler(request: SeasonEvent, w: Wiring) -> dict[str, Any]:
+def seal(request: SeasonEvent, w: Wiring) -> dict[str, Any]:
     return seal_classes(
-        w.config,
-        request.season,
-        archive=w.archive,
-        arrivals=w.placements,
-        registrations=w.store,
-        signer=w.signer,
-        seeds=w.seeds,
-        now=clock.now(),
+        w.config, request.season, archive=w.archive, work=w.work, signer=w.signer, now=clock.now()
     )

@@ -2,7 +2,9 @@
 
 The use case is `enrollment.placement.season.place_season`: it reuses (or draws and records) the
 season's tie-break, places, checks every invariant and fails loudly, naming the cases, if one
-breaks; then archives `placements.jsonl` and `placement/tie-break.json` and stores each child's place.
+breaks; then archives `placements.jsonl` and `placement/tie-break.json` and writes the children's
+places in chunks to the work bucket: the StorePlacements Map stores them (functions/place/store.py).
+The answer is `{"summary": {...}, "store": {"bucket", "key", "batches", "children", "max_concurrency"}}`.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ def handler(request: SeasonEvent, w: Wiring) -> dict[str, Any]:
             placements=w.placements,
             archive=w.archive,
             seeds=w.seeds,
+            work=w.work,
             now=clock.now(),
         )
     except SelfCheckFailed as e:

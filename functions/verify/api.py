@@ -9,7 +9,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from enrollment.adapters.console_reads import console_reads
@@ -53,14 +53,28 @@ class SpotCheckRequest(BaseModel):
 
 
 @app.get(f"{PREFIX}/districts/<district>/queue")
-def queue(season: str, district: str) -> dict[str, Any]:
-    """Cases to review, each with its reasons in Chinese and the masked child (R-DATA-2)."""
+def queue(
+    season: str,
+    district: str,
+    limit: Annotated[
+        str | None,
+        Query(description=f"每页件数，1 到 {review.QUEUE_PAGE_MAX}（默认 {review.QUEUE_PAGE_DEFAULT}）"),
+    ] = None,
+    cursor: Annotated[str | None, Query(description="上一页答复中的 next（该页最后一件的报名编号）")] = None,
+) -> dict[str, Any]:
+    """Cases to review, each with its reasons in Chinese and the masked child (R-DATA-2).
+
+    Paged: `?limit=1..500&cursor=` (the `next` cursor of the previous page; 100 cases by default), by
+    registration id, cases under review and not-eligible cases mixed; a case signed meanwhile leaves
+    the queue without moving the others."""
     w = season_wiring(season)
-    cases = review.review_queue(w.verification, caller(app), season, district)
+    page = review.queue_page_request(cursor, limit)
+    cases, after = review.review_page(w.verification, caller(app), season, district, page)
     children = console_reads(w)[0].registrations_of(c.registration_id for c in cases)
     return {
         "district": district,
         "cases": [console.case_row(c, children.get(c.registration_id)) for c in cases],
+        "next": after,
     }
 
 

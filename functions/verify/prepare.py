@@ -1,15 +1,43 @@
-"""Verification starts: the season's registrations, in batches, as the Distributed Map's items."""
+"""Verification starts: the season's registrations, in batches, as the Distributed Map's items.
+
+Two calls, as the ASL makes them: a Map iteration per shard, `{"season", "shard"}`, writes that
+shard's registration ids to the work bucket and returns how many; then `{"season", "shards":
+[…the Map's results…]}` gathers them into the batches file the Distributed Map reads.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, model_validator
 
+from enrollment.adapters.dynamodb import SHARDS
 from enrollment.adapters.observability import logger
 from enrollment.adapters.wiring import Wiring
-from enrollment.verification.season import prepare
+from enrollment.verification.season import prepare, prepare_shard
 from functions.events import SeasonEvent, task
+
+
+class ShardWritten(BaseModel):
+    """One shard's ids written, as the Map iteration returned it."""
+
+    model_config = ConfigDict(extra="forbid")
+    shard: int = Field(ge=0, lt=SHARDS)
+    key: str
+    registrations: NonNegativeInt
+
+
+class PrepareEvent(SeasonEvent):
+    """`{"season", "shard"}`: write one shard's ids; `{"season", "shards"}`: gather them in batches."""
+
+    shard: int | None = Field(default=None, ge=0, lt=SHARDS)
+    shards: list[ShardWritten] | None = Field(default=None, min_length=SHARDS, max_length=SHARDS)
+
+    @model_validator(mode="after")
+    def one_step(self) -> PrepareEvent:
+        if (self.shard is None) == (self.shards is None):
+            raise ValueError("give either shard (write one shard's ids) or shards (gather every shard's)")
+        return self
 
 
 class PrepareOutput(BaseModel):
@@ -20,8 +48,16 @@ class PrepareOutput(BaseModel):
     max_concurrency: int
 
 
-@task(SeasonEvent)
-def handler(request: SeasonEvent, w: Wiring) -> dict[str, Any]:
-    out = PrepareOutput.model_validate(prepare(w.config, request.season, store=w.store, work=w.work))
+@task(PrepareEvent)
+def handler(request: PrepareEvent, w: Wiring) -> dict[str, Any]:
+    if request.shard is not None:
+        written = ShardWritten.model_validate(
+            prepare_shard(w.config, request.season, request.shard, store=w.store, work=w.work)
+        )
+        logger.info("shard written", extra=written.model_dump())
+        return written.model_dump(mode="json")
+    assert request.shards is not None  # one_step
+    parts = [s.model_dump() for s in request.shards]
+    out = PrepareOutput.model_validate(prepare(w.config, request.season, parts, store=w.store, work=w.work))
     logger.info("verification prepared", extra=out.model_dump())
     return out.model_dump(mode="json")

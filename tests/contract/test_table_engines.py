@@ -33,7 +33,7 @@ from botocore.exceptions import ClientError
 from enrollment.adapters import table as table_module
 from enrollment.adapters.complaint_store import DynamoComplaintStore
 from enrollment.adapters.console_reads import ConsoleReads
-from enrollment.adapters.dynamodb import DynamoStore
+from enrollment.adapters.dynamodb import SHARDS, DynamoStore, shard_of
 from enrollment.adapters.lottery_store import DynamoLotteryStore
 from enrollment.adapters.notifications import DynamoNoticeStore
 from enrollment.adapters.parent_store import DynamoParentStore
@@ -133,6 +133,29 @@ def test_registrations_are_one_per_child_counted_listed_and_batched(engine: str)
     batch = store.get_registrations(wanted)
     assert sorted(batch) == sorted(ids)
     assert batch[ids[7]]["registration_id"] == ids[7]
+
+
+def test_each_shard_lists_its_own_registrations_in_index_order(engine: str) -> None:
+    store = DynamoStore(TABLE)
+    ids = [f"R{i:04d}" for i in range(130)]
+    for i, rid in enumerate(ids):
+        store.create_registration(
+            _registration(rid, grade=7 if i % 3 == 0 else 1, district="CY" if i % 2 else "NG")
+        )
+    assert store.shards == SHARDS
+    seen: list[str] = []
+    for shard in range(store.shards):
+        listed = [r["registration_id"] for r in store.registrations_in_shard(SEASON, shard)]
+        assert all(shard_of(rid) == shard for rid in listed), shard
+        assert listed == sorted(listed, key=lambda rid: _registration_order(rid, ids)), shard
+        seen += listed
+    # the shards together are the season, each registration once, as the merged listing has it
+    assert sorted(seen) == sorted(r["registration_id"] for r in store.registrations(SEASON)) == ids
+    first = next(store.registrations_in_shard(SEASON, shard_of(ids[0])))
+    assert "gsi1pk" not in first and "pk" not in first and isinstance(first["grade"], Decimal)
+    assert list(store.registrations_in_shard("1999", 0)) == []
+    with pytest.raises(ValueError, match="shard 16"):
+        store.registrations_in_shard(SEASON, SHARDS)
 
 
 def _registration_order(rid: str, ids: list[str]) -> str:
@@ -259,6 +282,17 @@ def test_checks_verdicts_and_decisions_keep_their_supersede_rules(engine: str) -
     assert [v.registration_id for v in store.verdicts(SEASON, "CY")] == ["R-1", "R-2", "R-4"]
     assert [v.registration_id for v in store.verdicts(SEASON, "CY", "review")] == ["R-2"]
     assert [v.registration_id for v in store.verdicts(SEASON, status="review")] == ["R-2", "R-3"]
+    # the season's few fields a verdict, projected, in index order (district, status, signed or not, id)
+    assert [tuple(f) for f in store.placement_facts(SEASON)] == [
+        ("R-1", "eligible", "CY-Z1", {"hukou-in-zone": True}),
+        ("R-4", "eligible", "CY-Z1", {"hukou-in-zone": True}),
+        ("R-2", "review", None, {"hukou-in-zone": True}),
+        ("R-3", "review", None, {"hukou-in-zone": True}),
+    ]
+    assert list(store.holding(SEASON, "hukou-in-zone")) == ["R-1", "R-4", "R-2", "R-3"]
+    assert [tuple(f) for f in store.verdict_facts(SEASON, "NG")] == [
+        ("R-3", "NG", "review", ("not-living-there",), "system")
+    ]
 
     decision = Decision(
         registration_id="R-1",
@@ -530,6 +564,39 @@ def test_a_query_reads_at_most_a_megabyte_a_page(engine: str) -> None:
         and filtered["ScannedCount"] == len(pages[0])
         and "LastEvaluatedKey" in filtered
     )
+
+
+def test_a_projected_query_returns_only_the_attributes_named_and_pages_by_whole_items(engine: str) -> None:
+    raw = _raw()
+    with raw.batch_writer() as batch:
+        for i in range(120):
+            item = {"pk": "BIG", "sk": f"{i:03d}", "status": "ok", "n": i, "notes": "备注" * 5000}
+            batch.put_item(Item=item if i % 2 else {**item, "facts": {"own-district": True}})
+    request: dict[str, Any] = {
+        "KeyConditionExpression": Key("pk").eq("BIG"),
+        "ProjectionExpression": "sk, #s, facts, n",
+        "ExpressionAttributeNames": {"#s": "status"},  # a reserved word
+    }
+    pages: list[list[dict[str, Any]]] = []
+    while True:
+        page = raw.query(**request)
+        pages.append(page["Items"])
+        if "LastEvaluatedKey" not in page:
+            break
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    items = [i for page in pages for i in page]
+    assert [i["sk"] for i in items] == [f"{i:03d}" for i in range(120)]
+    assert items[0] == {"sk": "000", "status": "ok", "n": Decimal(0), "facts": {"own-district": True}}
+    assert items[1] == {"sk": "001", "status": "ok", "n": Decimal(1)}  # an attribute absent stays absent
+    # the page still ends at the whole items' megabyte, as in DynamoDB: the notes are read, not returned
+    assert len(pages) == 4 and all(33 <= len(page) <= 35 for page in pages[:-1]), [len(p) for p in pages]
+    # a filter sees the whole item; only what it keeps is projected
+    kept = raw.query(
+        KeyConditionExpression=Key("pk").eq("BIG"),
+        FilterExpression=Attr("notes").begins_with("备注") & Attr("n").lt(2),
+        ProjectionExpression="n",
+    )
+    assert kept["Items"] == [{"n": Decimal(0)}, {"n": Decimal(1)}] and "LastEvaluatedKey" in kept
 
 
 @pytest.fixture

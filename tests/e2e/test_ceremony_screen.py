@@ -354,6 +354,54 @@ def test_district_staff_hold_the_whole_ceremony_on_the_big_screen(
         context.close()
 
 
+def test_a_large_pools_lists_come_a_window_of_ranks_at_a_time(
+    lottery_day: LotteryDay, browser: Browser
+) -> None:
+    day = lottery_day
+    rec = archived(day, record_key(day.school_id, day.grade))  # the ceremony above is over
+    ranking, seats = rec["draw"]["ranking"], rec["draw"]["seats"]
+    pool = len(ranking)
+    context = staff_context(browser)
+    page = context.new_page()
+    page.add_init_script(
+        "window.print = () => { window.printed = document.querySelectorAll('#final-list tbody tr').length; }"
+    )
+    # windows of three ranks instead of the screen's thousand: what a pool of tens of thousands gets
+    page.route(
+        re.compile(r"/ceremonies/[^/?]+/\d\?limit=1000"),
+        lambda route: route.continue_(url=route.request.url.replace("limit=1000", "limit=3")),
+    )
+    try:
+        sign_in(page, day, day.staff(day.district))
+        page.goto(day.screen)
+        final = page.locator("#final-list tbody tr")
+        expect(final).to_have_count(3)
+        expect(page.locator("#more-count")).to_have_text(f"名单共{pool}人，已显示前3名")
+        expect(page.locator("#imported-count")).to_have_text(f"共导入{pool}人")
+        expect(page.locator("#final-meta")).to_contain_text(f"候补{pool - seats}人")
+        shoot(page, "windowed")
+        assert axe_violations(page) == []
+        # When the staff member asks for more ranks, every list grows by the next window
+        page.get_by_role("button", name="加载更多名次").click()
+        expect(final).to_have_count(min(6, pool))
+        for table in ("#draw-1", "#draw-2", "#draw-3", "#order-0"):
+            expect(page.locator(f"{table} tbody tr")).to_have_count(min(6, pool))
+        assert ids(page, "#final-list") == ranking[:6]
+        assert [r[0] for r in rows(page, "#final-list")] == [str(n) for n in range(1, min(6, pool) + 1)]
+        # and printing the result list loads the rest first: the printed list is whole, in rank order
+        page.get_by_role("button", name="打印结果名单").click()
+        page.wait_for_function("() => window.printed !== undefined")
+        assert page.evaluate("() => window.printed") == pool
+        assert ids(page, "#final-list") == ranking
+        expect(page.locator("#more-bar")).to_be_hidden()
+        listed = rows(page, "#final-list")
+        assert [r[3] for r in listed] == [
+            "录取" if n <= seats else f"候补第{n - seats}位" for n in range(1, pool + 1)
+        ]
+    finally:
+        context.close()
+
+
 def archived(day: LotteryDay, key: str, timeout: float = 120) -> dict[str, Any]:
     s3 = boto3.client("s3")
     end = time.monotonic() + timeout

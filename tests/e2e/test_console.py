@@ -13,6 +13,7 @@ Chromium: `make browser`.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,10 +59,18 @@ class ReviewDay:
         return sorted(r for r, b in self.bodies.items() if b["home_address"]["district"] == district)
 
     def queue(self, district: str) -> list[dict[str, Any]]:
+        """The district's whole review queue, page after page."""
         path = f"/admin/verification/{self.season}/districts/{district}/queue"
-        status, body = drive.call(self.rt, "GET", path, None, self.user("district", district))
-        assert status == 200, body
-        return list(body["cases"])
+        cases: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:
+            query = {"limit": "500"} | ({"cursor": cursor} if cursor else {})
+            status, body = drive.call(self.rt, "GET", path, None, self.user("district", district), query)
+            assert status == 200, body
+            cases += body["cases"]
+            cursor = body["next"]
+            if cursor is None:
+                return cases
 
 
 @pytest.fixture(scope="module")
@@ -427,6 +436,43 @@ def test_the_console_on_a_tablet(review_day: ReviewDay, browser: Browser) -> Non
         assert width <= TABLET["width"]
         shoot(page, "tablet-queue")
         assert axe_violations(page) == []
+        assert real(errors) == []
+    finally:
+        context.close()
+
+
+def test_the_review_queue_loads_more_a_page_at_a_time(review_day: ReviewDay, browser: Browser) -> None:
+    day = review_day
+    d = max((d.code for d in day.config.districts), key=lambda code: (len(day.queue(code)), code))
+    whole = [c["registration_id"] for c in day.queue(d)]
+    assert len(whole) >= 3, "a district with three cases to review"
+    context, page, errors = new_page(browser)
+    # pages of two cases instead of the console's hundred: the same paging a large district has
+    page.route(
+        re.compile(r"/districts/[^/]+/queue\?"),
+        lambda route: route.continue_(url=route.request.url.replace("limit=100", "limit=2")),
+    )
+    try:
+        sign_in(page, day, day.user("district", d))
+        page.get_by_role("link", name="审核队列").click()
+        rows = page.locator("#queue-table tbody tr[data-rid]")
+        expect(rows).to_have_count(2)
+        expect(page.locator("#queue-count")).to_have_text("待审核：已显示 2 件（还有更多）")
+        more = page.get_by_role("button", name="加载更多")
+        shoot(page, "queue-more")
+        assert axe_violations(page) == []
+        # When the reviewer asks for more until there is no more
+        for shown in range(4, len(whole) + 2, 2):
+            more.click()
+            expect(rows).to_have_count(min(shown, len(whole)))
+        # Then every case is listed once, by registration id, and the button is gone
+        expect(more).to_be_hidden()
+        expect(page.locator("#queue-count")).to_have_text(f"待审核 {len(whole)} 件")
+        assert [r.get_attribute("data-rid") for r in rows.all()] == whole
+        # and a reload starts again from the first page
+        page.locator("#queue-reload").click()
+        expect(rows).to_have_count(2)
+        expect(more).to_be_visible()
         assert real(errors) == []
     finally:
         context.close()

@@ -54,8 +54,9 @@ EXPECTED_ACTIONS = {
     | {"states:SendTaskSuccess", "states:SendTaskFailure"}
     | {"scheduler:GetSchedule", "scheduler:UpdateSchedule", "iam:PassRole"},  # window extensions
     "close-registration": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY,
-    # verification: reads the season's registrations and writes the batches file, nothing else
-    "verify-prepare": DDB_READ | KMS_TABLE_READ | LOGS | XRAY | S3_PUT,
+    # verification: reads the season's registrations, writes each shard's ids and reads them back
+    # into the batches file, nothing else
+    "verify-prepare": DDB_READ | KMS_TABLE_READ | LOGS | XRAY | S3_READ | S3_PUT,
     "verify-batch": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY,
     "verify-close": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY,
     "spotcheck-draw": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY,
@@ -72,9 +73,14 @@ EXPECTED_ACTIONS = {
     # placement: reads everything, archives placements.jsonl; its API only records staff decisions
     "place": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY | S3_READ | S3_PUT,
     "place-api": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY | S3_READ,
-    # the sunshine classes: reads registrations and the archive, writes and signs their addition
-    "classes": DDB_READ
-    | KMS_TABLE_READ
+    # a StorePlacements item: its chunk read from the work bucket, the children's places written
+    "place-store": DDB_WRITE | KMS_TABLE | LOGS | XRAY | S3_READ,
+    # the sunshine classes: the groups listed from the archived placements (their ids staged in the
+    # work bucket), each drawn from the table and staged, then sealed: only the seal writes and signs
+    # (kms:Decrypt and DescribeKey on the archive's key: its objects are encrypted with it)
+    "classes": KMS_TABLE_READ | LOGS | XRAY | S3_READ | S3_PUT,
+    "classes-school": DDB_READ | KMS_TABLE_READ | LOGS | XRAY | S3_READ | S3_PUT,
+    "classes-seal": KMS_TABLE_READ
     | LOGS
     | XRAY
     | S3_READ
@@ -190,9 +196,12 @@ def test_environment_carries_only_what_each_function_uses(synth, raw):
         "lottery-wait": {"STATE_MACHINE_ARN"},
         "lottery-record": {"ARCHIVE_BUCKET"},
         "lottery-api": {"STAFF_DIRECTORY", "STATE_MACHINE_ARN"},
-        "place": {"ARCHIVE_BUCKET"},
+        "place": {"ARCHIVE_BUCKET", "WORK_BUCKET"},
+        "place-store": {"WORK_BUCKET"},
         "place-api": {"STAFF_DIRECTORY", "ARCHIVE_BUCKET"},
-        "classes": {"ARCHIVE_BUCKET", "SIGNING_KEY_ID"},
+        "classes": {"ARCHIVE_BUCKET", "WORK_BUCKET"},
+        "classes-school": {"WORK_BUCKET"},
+        "classes-seal": {"ARCHIVE_BUCKET", "WORK_BUCKET", "SIGNING_KEY_ID"},
         "seal": {"ARCHIVE_BUCKET", "SIGNING_KEY_ID"},
         "notify-prepare": {"ARCHIVE_BUCKET", "WORK_BUCKET"},
         "notify-batch": {"WORK_BUCKET", "CHILD_KEY_ID"},
@@ -247,8 +256,11 @@ def test_only_the_functions_that_need_s3_touch_it_and_none_deletes(synth):
         "verify-prepare",
         "lottery-record",
         "place",
+        "place-store",
         "place-api",
         "classes",
+        "classes-school",
+        "classes-seal",
         "seal",
         "notify-prepare",
         "notify-batch",
@@ -261,12 +273,15 @@ def test_only_the_functions_that_need_s3_touch_it_and_none_deletes(synth):
     assert {a for a in allowed_actions(record) if a.startswith("s3:")} == S3_READ | S3_PUT
     for action in S3_PUT:
         assert resources_for(record, action) == [archive_objects], action
-    # verify-prepare is put-only (no read, no delete), on the work bucket's objects
+    # verify-prepare reads and puts (never deletes) the work bucket's objects: each shard's ids
+    # written by a Map iteration, then gathered into the batches file
     statements = _statements(synth, "verify-prepare")
-    assert {a for a in allowed_actions(statements) if a.startswith("s3:")} == S3_PUT
+    assert {a for a in allowed_actions(statements) if a.startswith("s3:")} == S3_READ | S3_PUT
     objects = {"Fn::Join": ["", [getatt(ref(synth.stack.work.bucket)), "/*"]]}
     for action in S3_PUT:
         assert resources_for(statements, action) == [objects], action
+    for action in S3_READ:
+        assert objects in resources_for(statements, action), action
 
 
 def test_only_xray_is_granted_on_every_resource(synth):
@@ -283,11 +298,20 @@ def test_table_actions_are_scoped_to_the_tables_and_index(synth):
     index = {"Fn::Join": ["", [getatt(table), "/index/*"]]}
     for key, access in ACCESS.items():
         statements = _statements(synth, key)
-        if access.table is None:  # only the sign-in functions work without the season's data
-            assert key in ("authorize", "console"), key
-            assert not any(
-                a.startswith(("dynamodb:", "kms:")) for st in statements for a in as_list(st["Action"])
-            )
+        if access.table is None:  # the sign-in functions, and the classes' steps that read only S3
+            assert key in ("authorize", "console", "classes", "classes-seal"), key
+            assert not any(a.startswith("dynamodb:") for st in statements for a in as_list(st["Action"]))
+            # no key of the table's: only the archive's, to read (and for the seal write) the archive
+            keys = {
+                dumps(r)
+                for st in statements
+                if any(a.startswith("kms:") for a in as_list(st["Action"]))
+                for r in as_list(st["Resource"])
+            }
+            archive_key = dumps(getatt(ref(synth.stack.archive.key)))
+            signing_key = dumps(getatt(ref(synth.stack.archive.signing_key)))
+            allowed = {archive_key, signing_key} if access.archive else set()
+            assert keys <= allowed, key
             continue
         # a read action and, for writers, a write action: on the table and its index, plus the
         # idempotency table for the idempotent function only
@@ -329,7 +353,7 @@ def test_only_the_seal_and_the_classes_addition_sign_and_only_with_the_archive_s
     signing_key = getatt(ref(synth.stack.archive.signing_key))
     for key in EXPECTED_ACTIONS:
         statements = _statements(synth, key)
-        expected = [signing_key] if key in ("seal", "classes") else []
+        expected = [signing_key] if key in ("seal", "classes-seal") else []
         assert resources_for(statements, "kms:Sign") == expected, key
 
 

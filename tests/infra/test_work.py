@@ -86,8 +86,19 @@ def test_only_the_batching_functions_the_notices_and_the_workflow_reach_the_work
         if work in json.dumps(policy["Properties"]["PolicyDocument"])
         for role in policy["Properties"]["Roles"]
     }
-    # verification and notice batches, the notices' PDFs, and the family's download link (register)
-    users = ("verify-prepare", "notify-prepare", "notify-batch", "register")
+    # verification, placement and notice batches, the classes' groups and drawn lists, the notices'
+    # PDFs, and the family's download link (register)
+    users = (
+        "verify-prepare",
+        "place",
+        "place-store",
+        "classes",
+        "classes-school",
+        "classes-seal",
+        "notify-prepare",
+        "notify-batch",
+        "register",
+    )
     expected = {ref(synth.stack.functions[key].role) for key in users}  # type: ignore[arg-type]
     assert roles == expected | {ref(synth.stack.workflow.state_machine.role)}
 

@@ -103,8 +103,11 @@ def test_state_machine_role_invokes_only_the_functions_its_definition_names(synt
         "lottery-wait",
         "lottery-record",
         "place",
+        "place-store",
         "seal",
         "classes",
+        "classes-school",
+        "classes-seal",
         "notify-prepare",
         "notify-batch",
         "dead-letter",
@@ -131,12 +134,12 @@ def test_state_machine_role_invokes_only_the_functions_its_definition_names(synt
 
 
 def test_definition_has_the_distributed_map_the_role_is_shaped_for():
-    # Given the ASL file: DISTRIBUTED maps (verification, notices) reading their items with
-    # s3:getObject, STANDARD children
+    # Given the ASL file: DISTRIBUTED maps (verification, placement chunks, notices) reading their
+    # items with s3:getObject, STANDARD children
     states = json.loads(STATE_MACHINE_FILE.read_text(encoding="utf-8"))["States"]
     maps = [s for s in states.values() if s["Type"] == "Map"]
     dmaps = [m for m in maps if m["ItemProcessor"]["ProcessorConfig"]["Mode"] == "DISTRIBUTED"]
-    assert len(dmaps) == 2
+    assert len(dmaps) == 3
     for dmap in dmaps:
         assert dmap["ItemReader"]["Resource"] == "arn:${Partition}:states:::s3:getObject"
         assert dmap["ItemProcessor"]["ProcessorConfig"]["ExecutionType"] == "STANDARD"

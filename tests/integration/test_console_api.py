@@ -224,6 +224,58 @@ def test_a_case_of_another_district_is_refused_whatever_the_path_names(day: Day)
     assert hist["decisions"] == []
 
 
+def test_the_review_queue_comes_in_pages_by_registration_id(day: Day) -> None:
+    season = day.season
+    queues = {
+        d.code: drive.call(
+            day.rt, "GET", f"/admin/verification/{season}/districts/{d.code}/queue", None, day.staff("city")
+        )[1]
+        for d in day.config.districts
+    }
+    d = max(queues, key=lambda code: (len(queues[code]["cases"]), code))
+    whole = [c["registration_id"] for c in queues[d]["cases"]]
+    assert len(whole) >= 2 and queues[d]["next"] is None  # all of it fits the default page
+    assert whole == sorted(whole)
+    path = f"/admin/verification/{season}/districts/{d}/queue"
+    who = day.staff("district", d)
+    for limit in (1, 2):
+        seen: list[str] = []
+        cursor = None
+        for _ in range(len(whole) + 1):
+            query = {"limit": str(limit)} | ({"cursor": cursor} if cursor else {})
+            status, page = drive.call(day.rt, "GET", path, None, who, query)
+            assert status == 200 and 1 <= len(page["cases"]) <= limit and page["district"] == d, page
+            assert all(c["district"] == d and c["child"]["name"].endswith("*") for c in page["cases"])
+            seen += [c["registration_id"] for c in page["cases"]]
+            cursor = page["next"]
+            if cursor is None:
+                break
+            assert cursor == seen[-1]
+        # every case exactly once, in the order of the whole queue
+        assert seen == whole, limit
+    # a district without cases: one empty page
+    empty = [code for code, q in queues.items() if not q["cases"]]
+    for code in empty[:1]:
+        status, page = drive.call(
+            day.rt, "GET", f"/admin/verification/{season}/districts/{code}/queue", None, day.staff("city")
+        )
+        assert status == 200 and page == {"district": code, "cases": [], "next": None}
+    # a wrong parameter is refused in the one shape, naming it; never a 5xx
+    for query, field in [
+        ({"limit": "0"}, "limit"),
+        ({"limit": "501"}, "limit"),
+        ({"limit": "abc"}, "limit"),
+        ({"cursor": "nonsense"}, "cursor"),
+        ({"cursor": "R-AAAA-AAAA-AAAA-AAA"}, "cursor"),
+    ]:
+        status, answer = drive.call(day.rt, "GET", path, None, who, query)
+        assert status == 422 and field in answer["message"], (query, answer)
+        assert [e["field"] for e in answer["errors"]] == [field]
+    # the last page's cursor: nothing after it
+    status, page = drive.call(day.rt, "GET", path, None, who, {"cursor": whole[-1]})
+    assert status == 200 and page["cases"] == [] and page["next"] is None
+
+
 # Phases ----------------------------------------------------------------------------------------
 
 

@@ -16,8 +16,9 @@ from enrollment.adapters.verification_store import DynamoVerificationStore
 from enrollment.core.config import SeasonConfig
 from enrollment.local.runtime import EmbeddedSeason
 from enrollment.synth.population import Population, generate
+from enrollment.verification import spotcheck
 from enrollment.verification.checks import LocalRegistries, checks_needed, is_complete, verdict
-from enrollment.verification.season import close_visits, record_visit, verify_batch
+from enrollment.verification.season import close_visits, draw_spot_check, record_visit, summary, verify_batch
 
 pytestmark = pytest.mark.xdist_group("moto-verification-calls")
 
@@ -164,3 +165,52 @@ def test_the_home_visit_deadline_reads_only_the_open_cases(
     assert again["visits_closed"] == 0 and again["verdicts"] == REGISTRATIONS
     rerun = calls.take()
     assert rerun == Counter({"Query": 2 + listing})
+
+
+def test_a_districts_spot_check_reads_its_verdicts_ids_once_and_draws_as_from_the_models(
+    stored: tuple[DynamoStore, DynamoVerificationStore, list[dict[str, Any]], Calls],
+    season: SeasonConfig,
+    population: Population,
+) -> None:
+    store, vstore, items, calls = stored
+    ids = [str(i["registration_id"]) for i in items]
+    now = _now(season)
+    local = LocalRegistries(population.registries)
+    verify_batch(season, ids, "ask", store=store, vstore=vstore, agencies=local.agencies(), now=now)
+    district = Counter(str(i["district"]) for i in items).most_common(1)[0][0]
+    models = [v.registration_id for v in vstore.verdicts(season.season, district)]
+    assert models
+
+    class Seeds:
+        def new_seed(self, purpose: str) -> str:
+            return "0" * 31 + str(len(purpose) % 10)
+
+    calls.take()
+    out = draw_spot_check(season, season.season, district, vstore=vstore, seeds=Seeds(), now=now)
+    # one listing of the district's verdicts (a page here), the sample looked up, written once
+    assert calls.take() == Counter({"Query": 1, "GetItem": 1, "PutItem": 1})
+    recorded = vstore.spot_check_sample(season.season, district)
+    settings = season.verification
+    expected = spotcheck.draw_sample(
+        season.season,
+        district,
+        models,
+        settings.spot_check_rate,
+        out["seed"],
+        minimum=settings.spot_check_minimum,
+    )
+    assert recorded is not None and recorded.same_draw(
+        expected.model_copy(update={"drawn_by": recorded.drawn_by})
+    )
+    assert out == {
+        "district": district,
+        "population": len(models),
+        "sampled": expected.size,
+        "seed": out["seed"],
+    }
+    # the final record counts the same verdicts the models hold
+    final = summary(season, vstore, season.season)
+    assert final["verdicts"] == len(vstore.verdicts(season.season))
+    assert final["by_district"][district] == dict(
+        Counter(v.status for v in vstore.verdicts(season.season, district))
+    )

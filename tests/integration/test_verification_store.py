@@ -14,6 +14,7 @@ from enrollment.core.ports import Conflict, SeasonState
 from enrollment.core.staff import StaffMember
 from enrollment.local.runtime import EmbeddedSeason
 from enrollment.verification import review, spotcheck
+from enrollment.verification.season import PlacementFacts
 from enrollment.verification.verdicts import Check, Decision, Verdict, VerdictStatus
 from tests.integration.conftest import table_items
 
@@ -107,6 +108,38 @@ def test_the_review_queue_is_one_query_per_district_and_status(store: DynamoVeri
     assert ids(review.review_queue(store, CY, SEASON, "CY")) == ["R-CY-1", "R-CY-2"]
     assert store.verdict("R-CY-3") == _verdict("R-CY-3", "CY", "eligible")
     assert store.verdict("R-NOPE") is None
+
+
+def test_the_review_queue_is_read_a_page_at_a_time_in_key_order(
+    store: DynamoVerificationStore, embedded: EmbeddedSeason
+) -> None:
+    for n in range(1, 12):
+        status: VerdictStatus = ("review", "not-eligible", "eligible")[n % 3]
+        assert store.put_verdict(_verdict(f"R-CY-{n:02d}", "CY", status))
+    assert store.put_verdict(_verdict("R-C-01", "C", "review"))  # a district whose code is a prefix
+    assert store.put_verdict(_verdict("R-CH-01", "CH", "not-eligible"))
+    # a case a person signed leaves the queue by its key: it is never read for a page
+    review.decide(store, CY, "R-CY-01", "confirm", None, "核查属实", T0 + timedelta(days=1))
+    assert _item(embedded, "REG#R-CY-01", "VERDICT")["gsi1sk"] == "CY#not-eligible#signed#R-CY-01"
+    assert _item(embedded, "REG#R-CY-03", "VERDICT")["gsi1sk"] == "CY#review#system#R-CY-03"
+    queue = ["R-CY-03", "R-CY-04", "R-CY-06", "R-CY-07", "R-CY-09", "R-CY-10"]
+    assert [v.registration_id for v in review.review_queue(store, CY, SEASON, "CY")] == queue
+    for limit in (1, 2, 4, 6, 7):
+        seen: list[str] = []
+        after: str | None = None
+        while True:
+            cases, more = store.queue_page(SEASON, "CY", after, limit)
+            assert len(cases) <= limit and all(v.district == "CY" for v in cases)
+            seen += [v.registration_id for v in cases]
+            if not more:
+                break
+            after = seen[-1]
+        assert seen == queue, limit
+    assert store.queue_page(SEASON, "C", None, 10) == ([_verdict("R-C-01", "C", "review")], False)
+    assert store.queue_page(SEASON, "CX", None, 10) == ([], False)
+    assert store.queue_page("2024", "CY", None, 10) == ([], False)
+    # the signed case is still one of the district's not-eligible verdicts
+    assert "R-CY-01" in [v.registration_id for v in store.verdicts(SEASON, "CY", "not-eligible")]
 
 
 def test_verdicts_registrations_and_checks_share_a_partition_without_mixing(
@@ -205,3 +238,34 @@ def test_spot_check_samples_and_outcomes(store: DynamoVerificationStore, embedde
     items = DynamoStore(embedded.table_name).season_items(SEASON)
     assert "SPOTCHECK#CY" in [i["sk"] for i in items]
     assert DynamoStore(embedded.table_name).season_state(SEASON) == SeasonState(frozenset(), {})
+
+
+def test_placement_and_the_pools_read_a_few_fields_of_every_verdict_without_models(
+    store: DynamoVerificationStore,
+) -> None:
+    # Given verdicts of two districts, one of them signed by a person, and one of another season
+    own = {"hukou-in-zone": True, "own-district": True}
+    verdicts = [
+        _verdict("R-CY-2", "CY", "eligible").model_copy(update={"facts": own}),
+        _verdict("R-CY-1", "CY", "review"),
+        _verdict("R-CH-1", "CH", "eligible").model_copy(update={"facts": {**own, "own-district": False}}),
+        _verdict("R-CY-3", "CY", "not-eligible", by="cy-staff-01"),
+        _verdict("R-CH-2", "CH", "eligible").model_copy(update={"facts": own}),
+    ]
+    for v in [*verdicts, _verdict("R-OLD", "CY", "eligible").model_copy(update={"season": "2022"})]:
+        assert store.put_verdict(v)
+    # Then placement reads each one's status, zone and facts, as the models have them
+    facts = {f.registration_id: f for f in store.placement_facts(SEASON)}
+    assert facts == {
+        v.registration_id: PlacementFacts(v.registration_id, v.status, v.zone_id, v.facts) for v in verdicts
+    }
+    assert all(type(f) is PlacementFacts for f in facts.values())
+    # and verdicts with the same facts share one read-only mapping, not a copy each
+    assert facts["R-CY-2"].facts is facts["R-CH-2"].facts
+    with pytest.raises(TypeError):
+        facts["R-CY-2"].facts["own-district"] = False  # type: ignore[index]
+    # And the pools read only the ids whose fact holds (a false or missing fact is not held)
+    assert sorted(store.holding(SEASON, "own-district")) == ["R-CH-2", "R-CY-2"]
+    assert sorted(store.holding(SEASON, "actual-residence")) == []  # false for R-CY-1 and R-CY-3, or absent
+    assert sorted(store.holding(SEASON, "hukou-in-zone")) == sorted(v.registration_id for v in verdicts)
+    assert list(store.holding("2024", "own-district")) == [] and list(store.placement_facts("2024")) == []

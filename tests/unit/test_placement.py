@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from enrollment.placement.place import (
     self_check,
     tier_of,
 )
+from enrollment.verification.season import PlacementFacts
 from enrollment.verification.verdicts import Verdict
 
 NOW = datetime(2023, 6, 20, tzinfo=UTC)
@@ -116,6 +118,32 @@ def test_an_oversubscribed_school_admits_by_tier_then_tie_break_and_coordinates_
     twins = [case(tight, "T1"), case(tight, "T2"), case(tight, "T3")]
     placed = run(tight, twins)
     assert [placed[r].route for r in ("T1", "T2", "T3")] == ["catchment", "catchment", "coordination"]
+
+
+def test_the_light_verdicts_a_season_reads_place_exactly_as_the_models_do(tight: SeasonConfig) -> None:
+    # the season's run gives each Case a PlacementFacts tuple (status, zone, facts), not the model
+    hukou_only = {"hukou-in-zone": True, "actual-residence": True}
+    cases = [
+        case(tight, "HUKOU", facts=hukou_only),
+        case(tight, "FULL"),
+        case(tight, "PRIO", facts={**hukou_only, "policy-priority": True, "deed-in-zone": False}),
+        case(tight, "REVIEW", status="review"),
+        case(tight, "FAILED", status="not-eligible", zone=None),
+        case(tight, "NOZONE", zone=None),
+        case(tight, "MULTI", zone=MULTI, road="黄山东路", number=50, preferences=MULTI_SCHOOLS[::-1]),
+    ]
+
+    def light(c: Case) -> Case:
+        v = c.verdict
+        assert isinstance(v, Verdict)
+        return replace(c, verdict=PlacementFacts(v.registration_id, v.status, v.zone_id, dict(v.facts)))
+
+    by_model = run(tight, cases)
+    by_tuple = run(tight, [light(c) for c in cases])
+    assert by_tuple == by_model
+    assert by_tuple["PRIO"].tier == "policy-priority" and by_tuple["HUKOU"].route == "coordination"
+    assert by_tuple["REVIEW"].reason == "verification-unresolved"
+    assert by_tuple["FAILED"].reason == "verification-failed" and by_tuple["NOZONE"].reason == "no-catchment"
 
 
 def test_tier_of_follows_the_published_order(tight: SeasonConfig) -> None:

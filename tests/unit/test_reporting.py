@@ -54,7 +54,8 @@ def test_a_school_records_its_arrivals_once_and_lists_its_no_shows(
         season, "2023", "S-CY-01", ["R-2"], PLACED, staff=cy, store=store, at="t2"
     )
     assert again["already"] == 1 and store.items[("S-CY-01", "R-2")]["at"] == "t"  # never replaced
-    assert reporting.no_shows("S-CY-01", PLACED, store.arrivals("2023", "S-CY-01")) == ["R-3"]
+    at_school = [rid for rid, school in PLACED.items() if school == "S-CY-01"]
+    assert reporting.no_shows(at_school, store.arrivals("2023", "S-CY-01")) == ["R-3"]
 
 
 def test_arrivals_are_the_schools_own_district_and_its_own_children(

@@ -74,6 +74,18 @@ class FakeVerificationStore:
             key=lambda v: v.registration_id,
         )
 
+    def queue_page(
+        self, season: str, district: str, after: str | None, limit: int
+    ) -> tuple[list[Verdict], bool]:
+        queued = [
+            v
+            for v in self.verdicts(season, district)
+            if v.status in review.NEEDS_REVIEW
+            and v.decided_by == review.SYSTEM
+            and (after is None or v.registration_id > after)
+        ]
+        return queued[:limit], len(queued) > limit
+
     def append_decision(self, decision: Decision) -> bool:
         kept = self.decision_items.setdefault(decision.registration_id, [])
         if decision in kept:
@@ -263,6 +275,72 @@ def test_a_signed_case_leaves_the_queue(store: FakeVerificationStore, cy: StaffM
     assert [v.registration_id for v in review.review_queue(store, cy, SEASON, "CY")] == ["R-CY-03"]
     signed = review.review_queue(store, cy, SEASON, "CY", include_signed=True)
     assert [v.registration_id for v in signed] == ["R-CY-01", "R-CY-03"]
+
+
+def test_the_queue_comes_in_pages_that_show_every_case_once_in_order(
+    store: FakeVerificationStore, cy: StaffMember
+) -> None:
+    for n in range(4, 9):
+        store.put_verdict(make_verdict(f"R-CY-{n:02d}", "CY", "review" if n % 2 else "not-eligible"))
+    whole = [v.registration_id for v in review.review_queue(store, cy, SEASON, "CY")]
+    assert len(whole) == 7
+    for limit in (1, 2, 3, 7, 100):
+        seen: list[str] = []
+        after: str | None = None
+        while True:
+            cases, after = review.review_page(store, cy, SEASON, "CY", review.QueuePage(after, limit))
+            assert 1 <= len(cases) <= limit
+            seen += [v.registration_id for v in cases]
+            if after is None:
+                break
+            assert after == seen[-1]
+        assert seen == whole, limit
+
+
+def test_a_case_signed_between_pages_moves_no_other_case(
+    store: FakeVerificationStore, cy: StaffMember
+) -> None:
+    for n in range(4, 8):
+        store.put_verdict(make_verdict(f"R-CY-{n:02d}", "CY", "not-eligible"))
+    first, after = review.review_page(store, cy, SEASON, "CY", review.QueuePage(None, 2))
+    assert [v.registration_id for v in first] == ["R-CY-01", "R-CY-03"] and after == "R-CY-03"
+    # the reviewer signs the first case and a case of the next page, then asks for the next page
+    review.decide(store, cy, "R-CY-01", "confirm", None, "材料核实无误", T0 + timedelta(days=1))
+    review.decide(store, cy, "R-CY-05", "confirm", None, "材料核实无误", T0 + timedelta(days=1))
+    rest, after = review.review_page(store, cy, SEASON, "CY", review.QueuePage(after, 2))
+    assert [v.registration_id for v in rest] == ["R-CY-04", "R-CY-06"] and after == "R-CY-06"
+    last, after = review.review_page(store, cy, SEASON, "CY", review.QueuePage(after, 2))
+    assert [v.registration_id for v in last] == ["R-CY-07"] and after is None
+
+
+def test_an_empty_queue_is_one_empty_page(
+    store: FakeVerificationStore, cy: StaffMember, city: StaffMember
+) -> None:
+    assert review.review_page(store, city, SEASON, "C", review.QueuePage(None, 100)) == ([], None)
+    for rid in ("R-CY-01", "R-CY-03"):
+        review.decide(store, cy, rid, "override", "eligible", "现场核验原件", T0 + timedelta(days=1))
+    assert review.review_page(store, cy, SEASON, "CY", review.QueuePage(None, 100)) == ([], None)
+    with pytest.raises(Forbidden):
+        review.review_page(store, cy, SEASON, "CH", review.QueuePage(None, 100))
+
+
+def test_queue_paging_parameters_are_checked_and_named() -> None:
+    assert review.queue_page_request(None, None) == review.QueuePage(None, review.QUEUE_PAGE_DEFAULT)
+    assert review.queue_page_request("", "") == review.QueuePage(None, review.QUEUE_PAGE_DEFAULT)
+    rid = "R-ABCD-EFGH-JKLM-NP23"
+    assert review.queue_page_request(rid, "500") == review.QueuePage(rid, 500)
+    for cursor, limit, named in [
+        (None, "0", "limit"),
+        (None, "501", "limit"),
+        (None, "-1", "limit"),
+        (None, "ten", "limit"),
+        ("R-CY-01", None, "cursor"),
+        ("1:" + rid, None, "cursor"),
+        (rid.lower(), None, "cursor"),
+    ]:
+        with pytest.raises(review.BadPage) as err:
+            review.queue_page_request(cursor, limit)
+        assert err.value.status == 422 and err.value.field == named and named in err.value.message_zh
 
 
 # Who may sign -----------------------------------------------------------------------------------

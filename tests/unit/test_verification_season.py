@@ -3,8 +3,9 @@ once, nothing written that did not change, and a check someone else stored first
 
 from __future__ import annotations
 
+import json
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,8 +13,19 @@ import pytest
 
 from enrollment.core.config import SeasonConfig
 from enrollment.core.ports import NotFound
+from enrollment.verification import spotcheck
 from enrollment.verification.checks import Agencies, Answer, checks_needed
-from enrollment.verification.season import CaseRecord, close_visits, record_visit, verify_batch
+from enrollment.verification.season import (
+    CITY_SYSTEM,
+    CaseRecord,
+    VerdictFacts,
+    close_visits,
+    draw_spot_check,
+    record_visit,
+    spot_check_districts,
+    summary,
+    verify_batch,
+)
 from enrollment.verification.verdicts import Agency, Check, Verdict
 from tests.support import valid_body
 from tests.unit.test_review import FakeVerificationStore
@@ -59,6 +71,15 @@ class CountingVerificationStore(FakeVerificationStore):
             checks = [self.check_items[(rid, a)] for a in asked if (rid, a) in self.check_items]
             out[rid] = CaseRecord(checks, self.verdict_items.get(rid))
         return out
+
+    def verdict_facts(self, season: str, district: str | None = None) -> Iterator[VerdictFacts]:
+        """As the index lists them: by district, status and id (not by id alone)."""
+        self.calls["verdict_facts"] += 1
+        listed = sorted(
+            self.verdicts(season, district), key=lambda v: (v.district, v.status, v.registration_id)
+        )
+        for v in listed:
+            yield VerdictFacts(v.registration_id, v.district, v.status, tuple(v.reasons), v.decided_by)
 
     def checks(self, registration_id: str) -> list[Check]:
         self.calls["checks"] += 1
@@ -230,3 +251,101 @@ def test_the_deadline_reads_only_open_cases_and_judges_a_last_minute_answer(
     assert vstore.calls["cases"] == 2 and vstore.calls["checks"] == vstore.calls["verdict"] == 0
     assert vstore.verdict_items["R-0001"].status == "eligible"  # judged on the community's answer
     assert all("visit-not-confirmed" in vstore.verdict_items[rid].reasons for rid in ids[2:])
+
+
+def _summary_holding_every_verdict(season: SeasonConfig, verdicts: list[Verdict]) -> dict[str, Any]:
+    """The record as it was counted before issue 14, from the whole season's verdicts sorted by id."""
+    by_district: dict[str, Counter[str]] = {d.code: Counter() for d in season.districts}
+    reasons: Counter[str] = Counter()
+    for v in verdicts:
+        by_district.setdefault(v.district, Counter())[v.status] += 1
+        reasons.update(v.reasons)
+    return {
+        "verdicts": len(verdicts),
+        "by_status": dict(Counter(v.status for v in verdicts)),
+        "by_reason": dict(reasons.most_common()),
+        "by_district": {d: dict(c) for d, c in by_district.items()},
+        "signed": sum(1 for v in verdicts if v.decided_by != "system"),
+    }
+
+
+def test_the_summary_counts_page_by_page_and_keeps_the_records_order(season: SeasonConfig) -> None:
+    # Given verdicts the index lists by district and status, with reasons tied in count
+    vstore = CountingVerificationStore()
+    codes = [d.code for d in season.districts]
+    reasons: list[list[Any]] = [
+        ["visit-not-confirmed"],
+        ["no-property", "deed-not-found"],
+        [],
+        ["deed-not-found", "no-property"],
+        ["hukou-not-found"],
+    ]
+    statuses: list[Any] = ["review", "eligible", "not-eligible", "eligible", "review", "eligible"]
+    for n in range(60):
+        v = Verdict(
+            registration_id=f"R-{(n * 7) % 60:04d}",
+            season=season.season,
+            grade=1,
+            district=[codes[3], codes[0], "XX", codes[1]][n % 4],  # a district the config does not list
+            category="hukou-and-property",
+            status=statuses[n % 6],
+            reasons=reasons[n % 5],
+            decided_at=NOW,
+            decided_by="reviewer-cy" if n % 9 == 0 else "system",
+        )
+        vstore.put_verdict(v)
+    # When it is counted from the facts as listed, none kept
+    got = summary(season, vstore, season.season)
+    # Then it is the record the sorted models gave, the order of every key included
+    expected = _summary_holding_every_verdict(season, vstore.verdicts(season.season))
+    assert json.dumps(got) == json.dumps(expected)
+    assert vstore.calls["verdict_facts"] == 1
+
+
+def test_each_districts_spot_check_is_the_draw_over_its_verdicts(season: SeasonConfig) -> None:
+    class Seeds:
+        def new_seed(self, purpose: str) -> str:
+            return purpose.replace("/", "-")
+
+    class NoSeeds:
+        def new_seed(self, purpose: str) -> str:
+            raise AssertionError(f"drew again: {purpose}")
+
+    codes = [d.code for d in season.districts]
+    assert spot_check_districts(season) == {"districts": codes}
+    vstore, reference = CountingVerificationStore(), CountingVerificationStore()
+    for n in range(90):
+        v = Verdict(
+            registration_id=f"R-{n:04d}",
+            season=season.season,
+            grade=1,
+            district=codes[n % 3],
+            category="hukou-and-property",
+            status=["eligible", "review"][n % 2],
+            decided_at=NOW,
+        )
+        vstore.put_verdict(v)
+        reference.put_verdict(v)
+    settings = season.verification
+    for code in codes[:3]:
+        out = draw_spot_check(season, season.season, code, vstore=vstore, seeds=Seeds(), now=NOW)
+        # the same draw as from the district's verdicts' models
+        seed = f"spot-check-{season.season}-{code}"
+        want = spotcheck.draw(
+            reference,
+            CITY_SYSTEM,
+            season.season,
+            code,
+            settings.spot_check_rate,
+            seed,
+            NOW,
+            minimum=settings.spot_check_minimum,
+        )
+        assert vstore.samples[(season.season, code)] == want
+        assert out == {"district": code, "population": 30, "sampled": len(want.sample), "seed": seed}
+    assert vstore.calls["verdict_facts"] == 3  # one district's listing each, no whole-season read
+    # a rerun keeps the recorded sample, whatever seed it would draw now
+    again = draw_spot_check(season, season.season, codes[0], vstore=vstore, seeds=NoSeeds(), now=NOW)
+    assert again["seed"] == f"spot-check-{season.season}-{codes[0]}"
+    with pytest.raises(NotFound):
+        draw_spot_check(season, season.season, "nowhere", vstore=vstore, seeds=Seeds(), now=NOW)
