@@ -349,10 +349,11 @@ class EmbeddedSeason:
         if "${" in text:
             raise RuntimeError(f"unsubstituted placeholder in {resources.STATE_MACHINE_FILE.name}")
         if calls.counting():
-            # the time budget measures an invocation's memory only while it runs alone: inline Maps
-            # (the registration shards, the classes' schools, the districts' spot-checks) run their
-            # iterations one at a time, so each is measured; their calls and CPU are the same
+            # the time budget measures an invocation's own memory while it runs alone: every Map
+            # (registration shards, verification and notice batches, placement chunks, lotteries,
+            # schools, districts) runs its iterations one at a time; their calls and CPU are the same
             text = re.sub(r'"MaxConcurrency": \d+', '"MaxConcurrency": 1', text)
+            text = re.sub(r'"MaxConcurrencyPath": "[^"]*"', '"MaxConcurrency": 1', text)
         return text
 
     # Lambda, in-process ----------------------------------------------------------------------

@@ -69,9 +69,13 @@ def test_a_counted_season_reports_every_function_its_calls_and_its_cost(
     # Memory: workflow tasks that ran alone are measured (their growth + the runtime), API requests are not
     assert rows["place"].used_mb is not None and rows["place"].used_mb >= budget.RUNTIME_MB
     assert rows["seal"].used_mb is not None
-    # inline Maps' iterations run one at a time while counting, so each registration shard is measured
+    # Maps' iterations run one at a time while counting, so each shard and batch is measured alone
     shards = [i for i in calls.INVOCATIONS if i.function == "close-registration"]
     assert len(shards) == 17 and all(i.memory_mb is not None for i in shards), shards  # 16 shards + total
+    assert not [
+        i for i in calls.INVOCATIONS if i.function in ("verify-batch", "notify-batch") and i.overlapped
+    ]
+    assert rows["verify-batch"].used_mb is not None and not rows["verify-batch"].upper_bound
     assert rows["register"].used_mb is None and rows["register"].memory_share is None
 
     # Calls are attributed to the functions that made them, not all to the driver
