@@ -350,10 +350,11 @@ class EmbeddedSeason:
             raise RuntimeError(f"unsubstituted placeholder in {resources.STATE_MACHINE_FILE.name}")
         if calls.counting():
             # the time budget measures an invocation's own memory while it runs alone: every Map
-            # (registration shards, verification and notice batches, placement chunks, lotteries,
-            # schools, districts) runs its iterations one at a time; their calls and CPU are the same
+            # (registration shards, verification and notice batches, placement chunks, schools,
+            # districts) runs its iterations one at a time; their calls and CPU are the same. Not the
+            # lotteries: each waits for its ceremony, which staff hold only once its wait is open
             text = re.sub(r'"MaxConcurrency": \d+', '"MaxConcurrency": 1', text)
-            text = re.sub(r'"MaxConcurrencyPath": "[^"]*"', '"MaxConcurrency": 1', text)
+            text = re.sub(r'"MaxConcurrencyPath": "(?!\$\.lotteries\.)[^"]*"', '"MaxConcurrency": 1', text)
         return text
 
     # Lambda, in-process ----------------------------------------------------------------------
