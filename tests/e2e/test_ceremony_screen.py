@@ -358,7 +358,7 @@ def test_a_large_pools_lists_come_a_window_of_ranks_at_a_time(
     lottery_day: LotteryDay, browser: Browser
 ) -> None:
     day = lottery_day
-    rec = archived(day, record_key(day.school_id, day.grade))  # the ceremony above is over
+    rec = held(day)
     ranking, seats = rec["draw"]["ranking"], rec["draw"]["seats"]
     pool = len(ranking)
     context = staff_context(browser)
@@ -400,6 +400,20 @@ def test_a_large_pools_lists_come_a_window_of_ranks_at_a_time(
         ]
     finally:
         context.close()
+
+
+def held(day: LotteryDay) -> dict[str, Any]:
+    """The school's archived record. The ceremony test above holds it; when this test runs without it
+    (alone, or after pytest-xdist ran another module's tests in between and the module's season was
+    made again), the district holds the ceremony here through the API."""
+    key = record_key(day.school_id, day.grade)
+    try:
+        return archived(day, key, timeout=0)
+    except boto3.client("s3").exceptions.NoSuchKey:
+        principal = drive.member(day.rt, "district", day.district).principal
+        inputs = drive.typed_inputs(day.rt.seeds, day.school_id, day.grade)
+        drive.run_ceremony(day.rt, day.school_id, day.grade, principal, inputs)
+        return archived(day, key)
 
 
 def archived(day: LotteryDay, key: str, timeout: float = 120) -> dict[str, Any]:
