@@ -68,15 +68,15 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "lottery-record", "functions.lottery.record.handler", "Archives a private admission", timeout_s=300
     ),
     FunctionSpec("lottery-api", "functions.lottery.api.handler", "The lottery ceremony API"),
-    # memory: place_season's peak (tracemalloc) was 130 MB at 12,000 applicants before streaming the
-    # registrations and 122.5 MB after (3,250 and 3,060 MB extrapolated linearly to 300,000); with
-    # ~150 MB of runtime and imports that is under half of 7,168 MB. The places are stored by the
+    # memory: measured in the 300,000-applicant rehearsal (`enroll demo --budget`, benchmarks/README.md)
+    # the run's peak RSS grew by 642 MB while placing, 742 MB with the runtime and imports: 36 % of
+    # 2,048 MB, which also gives it a whole vCPU (1,769 MB). The places are stored by the
     # StorePlacements Map (place-store), not here.
     FunctionSpec(
         "place",
         "functions.place.handler.handler",
         "Places every child and checks itself",
-        memory_mb=7168,
+        memory_mb=2048,
         timeout_s=900,
     ),
     # one StorePlacements item: a chunk of 2,000 places, 80 BatchWriteItem calls (a few seconds)
