@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from enrollment.adapters.clients import throttled
+from enrollment.adapters.dynamodb import SHARDS
 from enrollment.adapters.observability import Handler, logger, observed
 from enrollment.adapters.wiring import Wiring, wiring
 from enrollment.core.ports import StoreUnavailable
@@ -32,6 +33,23 @@ class SeasonEvent(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     season: str
+
+
+Part = TypeVar("Part", bound=BaseModel)
+
+
+class ShardStep(SeasonEvent, Generic[Part]):
+    """A season-wide task the workflow runs in two steps: a Map iteration per registration shard,
+    `{"season", "shard"}`, then `{"season", "shards": [...the Map's results...]}` to gather them."""
+
+    shard: int | None = Field(default=None, ge=0, lt=SHARDS)
+    shards: list[Part] | None = Field(default=None, min_length=SHARDS, max_length=SHARDS)
+
+    @model_validator(mode="after")
+    def _one_step(self) -> ShardStep[Part]:
+        if (self.shard is None) == (self.shards is None):
+            raise ValueError("give either shard (one shard's step) or shards (every shard's results)")
+        return self
 
 
 class SchoolEvent(SeasonEvent):

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
 
 from enrollment.adapters.dynamodb import SHARDS
 from enrollment.adapters.observability import logger
 from enrollment.adapters.wiring import Wiring
 from enrollment.registration.season import close, count_shard
-from functions.events import SeasonEvent, task
+from functions.events import ShardStep, task
 
 
 class ShardCount(BaseModel):
@@ -27,17 +27,8 @@ class ShardCount(BaseModel):
     applicants: list[NonNegativeInt]
 
 
-class CloseEvent(SeasonEvent):
+class CloseEvent(ShardStep[ShardCount]):
     """`{"season", "shard"}`: count one shard; `{"season", "shards"}`: add every shard's counts up."""
-
-    shard: int | None = Field(default=None, ge=0, lt=SHARDS)
-    shards: list[ShardCount] | None = Field(default=None, min_length=SHARDS, max_length=SHARDS)
-
-    @model_validator(mode="after")
-    def one_step(self) -> CloseEvent:
-        if (self.shard is None) == (self.shards is None):
-            raise ValueError("give either shard (count one shard) or shards (add every shard's counts up)")
-        return self
 
 
 class CloseOutput(BaseModel):

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
 
 from enrollment.adapters.dynamodb import SHARDS
 from enrollment.adapters.observability import logger
 from enrollment.adapters.wiring import Wiring
 from enrollment.verification.season import prepare, prepare_shard
-from functions.events import SeasonEvent, task
+from functions.events import ShardStep, task
 
 
 class ShardWritten(BaseModel):
@@ -27,17 +27,8 @@ class ShardWritten(BaseModel):
     registrations: NonNegativeInt
 
 
-class PrepareEvent(SeasonEvent):
+class PrepareEvent(ShardStep[ShardWritten]):
     """`{"season", "shard"}`: write one shard's ids; `{"season", "shards"}`: gather them in batches."""
-
-    shard: int | None = Field(default=None, ge=0, lt=SHARDS)
-    shards: list[ShardWritten] | None = Field(default=None, min_length=SHARDS, max_length=SHARDS)
-
-    @model_validator(mode="after")
-    def one_step(self) -> PrepareEvent:
-        if (self.shard is None) == (self.shards is None):
-            raise ValueError("give either shard (write one shard's ids) or shards (gather every shard's)")
-        return self
 
 
 class PrepareOutput(BaseModel):
