@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -158,6 +158,24 @@ class Road(_Strict):
         )
 
 
+class Compound(_Strict):
+    """A residential compound (小区): catchment lists name compounds as often as house-number ranges.
+
+    Its gate stands at `number` on `road` (its postal address); a family living in it gives the compound
+    (and building and unit) instead of a house number. A compound that no zone names belongs to the
+    zone of its gate's house number."""
+
+    name: str = Field(min_length=2)
+    district: str
+    road: str
+    number: int = Field(ge=1, le=9999)
+    location: GeoPoint
+
+    @property
+    def address(self) -> str:
+        return f"{self.road}{self.number}号"
+
+
 class School(_Strict):
     id: str = Field(pattern=r"^[A-Z]{1,2}-[A-Z]{2,4}-\d{2,3}$")
     name: str = Field(min_length=2)
@@ -168,14 +186,18 @@ class School(_Strict):
     plans: dict[int, Annotated[int, Field(ge=0)]] = Field(min_length=1)
     # R-LOT-4: a private school may take other districts' children only if the city approved it.
     cross_district_approved: bool = False
+    # the classes the school opens per grade and their size (班数, 班额); empty: derived from the
+    # arrivals and the national class size when the sunshine classes are drawn (term/reporting)
+    classes: dict[int, Annotated[int, Field(ge=1, le=99)]] = Field(default_factory=dict)
+    class_size: dict[int, Annotated[int, Field(ge=1, le=99)]] = Field(default_factory=dict)
 
-    @field_validator("plans")
+    @field_validator("plans", "classes", "class_size")
     @classmethod
-    def _grades(cls, plans: dict[int, int]) -> dict[int, int]:
-        bad = sorted(set(plans) - set(GRADES))
+    def _grades(cls, per_grade: dict[int, int]) -> dict[int, int]:
+        bad = sorted(set(per_grade) - set(GRADES))
         if bad:
-            raise ValueError(f"plans are per grade 1 or 7, not {bad}")
-        return plans
+            raise ValueError(f"values are per grade 1 or 7, not {bad}")
+        return per_grade
 
     def plan(self, grade: int) -> int:
         return self.plans.get(grade, 0)
@@ -200,7 +222,14 @@ class Zone(_Strict):
     district: str
     grade: Grade
     schools: list[str] = Field(min_length=1)
-    segments: list[ZoneSegment] = Field(min_length=1)
+    segments: list[ZoneSegment] = Field(default_factory=list)  # house-number ranges of roads
+    compounds: list[str] = Field(default_factory=list)  # residential compounds, by name
+
+    @model_validator(mode="after")
+    def _covers_something(self) -> Zone:
+        if not self.segments and not self.compounds:
+            raise ValueError("a zone needs road segments or compounds (or both)")
+        return self
 
     @property
     def multi_school(self) -> bool:
@@ -277,6 +306,7 @@ class SeasonConfig(_Strict):
     calendar: Calendar
     districts: list[District] = Field(min_length=1)
     roads: list[Road]
+    compounds: list[Compound] = Field(default_factory=list)
     schools: list[School] = Field(min_length=1)
     zones: list[Zone]
     verification: VerificationSettings = Field(default_factory=VerificationSettings)
@@ -299,7 +329,13 @@ class SeasonConfig(_Strict):
         problems: list[tuple[str, str]] = []
         if self.calendar.grade1_registration.start.year != self.year:
             problems.append(("calendar.grade1_registration.start", f"is not in the season year {self.year}"))
-        for field, key in (("districts", "code"), ("roads", "name"), ("schools", "id"), ("zones", "id")):
+        for field, key in (
+            ("districts", "code"),
+            ("roads", "name"),
+            ("compounds", "name"),
+            ("schools", "id"),
+            ("zones", "id"),
+        ):
             seen: set[str] = set()
             for i, item in enumerate(getattr(self, field)):
                 value = getattr(item, key)
@@ -311,6 +347,7 @@ class SeasonConfig(_Strict):
         roads = {r.name: r for r in self.roads}
         owners = [
             ("roads", [r.district for r in self.roads]),
+            ("compounds", [c.district for c in self.compounds]),
             ("schools", [x.district for x in self.schools]),
         ]
         owners.append(("zones", [z.district for z in self.zones]))
@@ -320,6 +357,18 @@ class SeasonConfig(_Strict):
                 for i, code in enumerate(codes)
                 if code not in districts
             ]
+        for ci, c in enumerate(self.compounds):
+            road = roads.get(c.road)
+            if road is None:
+                problems.append((f"compounds[{ci}].road", f"unknown road {c.road!r}"))
+            elif road.district != c.district:
+                problems.append(
+                    (f"compounds[{ci}].road", f"{c.road!r} is in district {road.district}, not {c.district}")
+                )
+            elif c.number > road.max_number:
+                problems.append((f"compounds[{ci}].number", f"{c.number} is not within 1-{road.max_number}"))
+        compounds = {c.name: c for c in self.compounds}
+        named: dict[tuple[int, str], str] = {}
         covered: dict[tuple[int, str], list[tuple[ZoneSegment, str]]] = {}
         for zi, z in enumerate(self.zones):
             for si, sid in enumerate(z.schools):
@@ -353,6 +402,18 @@ class SeasonConfig(_Strict):
                     ):
                         problems.append((at, f"overlaps zone {other_zone} on {seg.road!r}"))
                 covered.setdefault((z.grade, seg.road), []).append((seg, z.id))
+            for ci, name in enumerate(z.compounds):
+                at = f"zones[{zi}].compounds[{ci}]"
+                compound = compounds.get(name)
+                if compound is None:
+                    problems.append((at, f"unknown compound {name!r}"))
+                    continue
+                if compound.district != z.district:
+                    problems.append((at, f"{name!r} is in district {compound.district}, not {z.district}"))
+                first = named.get((z.grade, name))
+                if first is not None:
+                    problems.append((at, f"{name!r} is already in zone {first}"))
+                named[(z.grade, name)] = z.id
         if problems:
             raise ConfigProblems(problems)
         return self
@@ -391,6 +452,33 @@ class SeasonConfig(_Strict):
     @cached_property
     def road_index(self) -> dict[str, Road]:
         return {r.name: r for r in self.roads}
+
+    @cached_property
+    def compound_index(self) -> dict[str, Compound]:
+        return {c.name: c for c in self.compounds}
+
+    def zone_of(self, grade: int, address: Mapping[str, Any]) -> Zone | None:
+        """The catchment zone of an address as forms and agencies give it: a compound (by name), or a
+        road and house number. A compound that no zone of the grade names is where its gate is."""
+        name = address.get("compound")
+        if name:
+            compound = self.compound_index.get(str(name))
+            if compound is None:
+                return None
+            zone = self._zones_by_compound.get((grade, compound.name))
+            return zone or self.zone_for(grade, compound.road, compound.number)
+        return self.zone_for(grade, str(address["road"]), int(address["number"]))
+
+    def locate(self, address: Mapping[str, Any]) -> GeoPoint:
+        """Where an address is: the compound's coordinate, or the house number along its road."""
+        name = address.get("compound")
+        if name:
+            return self.compound_index[str(name)].location
+        return self.road_index[str(address["road"])].locate(int(address["number"]))
+
+    @cached_property
+    def _zones_by_compound(self) -> dict[tuple[int, str], Zone]:
+        return {(z.grade, name): z for z in self.zones for name in z.compounds}
 
     def zone_for(self, grade: int, road: str, number: int) -> Zone | None:
         for z in self._zones_by_road.get((grade, road), []):
