@@ -5,6 +5,9 @@ enroll serve [--phase PHASE] [--applicants N] [--seed S] [--config PATH] [--port
 enroll openapi
 enroll lottery SHEET --season S --school ID --grade {1,7} --district D --seats P --out DIR [--inputs FILE]
 enroll audit PATH_OR_S3_URI
+enroll season template --out city.xlsx
+enroll season import city.xlsx --name NAME [--out-dir seasons]
+enroll season export CONFIG --out city.xlsx
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import argparse
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from enrollment.cli import audit, demo, lottery, openapi, serve
+from enrollment.cli import audit, demo, lottery, openapi, season, serve
 
 
 class Command(Protocol):
@@ -30,6 +33,7 @@ COMMANDS: dict[str, Command] = {
     "serve": serve,
     "lottery": lottery,
     "audit": audit,
+    "season": season,
 }
 
 

@@ -148,8 +148,8 @@ def _col(header: str, key: str, kind: str, zh: str, en: str, **kw: Any) -> Colum
 
 def _coords(what: str) -> tuple[Column, Column]:
     return (
-        _col(f"{what}纬度", f"{what}.lat", "float", f"{what}的纬度（度，北纬为正）", "latitude (degrees)"),
-        _col(f"{what}经度", f"{what}.lon", "float", f"{what}的经度（度，东经为正）", "longitude (degrees)"),
+        _col(f"{what}纬度", f"{what}.lat", "float", f"{what}纬度（度，北纬为正）", "latitude (degrees)"),
+        _col(f"{what}经度", f"{what}.lon", "float", f"{what}经度（度，东经为正）", "longitude (degrees)"),
     )
 
 
@@ -438,6 +438,15 @@ def _convert(value: Any, kind: str, col: Column) -> Any:
     raise ValueError(f"unknown column kind {kind!r}")  # pragma: no cover - a programming error
 
 
+def _shown(value: Any) -> str:
+    """A cell's value as a problem quotes it."""
+    if isinstance(value, datetime) and value.time() == datetime.min.time():
+        return value.date().isoformat()
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return str(value).strip()
+
+
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -469,6 +478,8 @@ class _Reader:
         self.where: dict[str, tuple[str, str]] = {}
         self.suppressed: set[str] = set()
         self.read_cells: set[tuple[str, str]] = set()  # cells with a problem found while reading
+        self.raw: dict[str, Any] = {}
+        self.duplicated: set[str] = set()
         self.coordinates: list[tuple[str, str, float, str]] = []  # sheet, cell, value, "lat"/"lon"
 
     def problem(self, sheet: str, cell: str, zh: str, en: str) -> None:
@@ -524,8 +535,7 @@ class _Reader:
                 value = _convert(cell.value, col.kind, col)
                 if value is BAD:
                     zh, en = _kind_hint(col.kind, col)
-                    shown = cell.value.isoformat() if isinstance(cell.value, (date, datetime)) else cell.value
-                    self.problem(name, cell.coordinate, f"「{col.header}」{zh}（填的是「{shown}」）", en)
+                    self.problem(name, cell.coordinate, f"「{col.header}」{zh}（填的是「{_shown(cell.value)}」）", en)
                     row.bad.add(col.key)
                     continue
                 row.values[col.key] = value
@@ -548,6 +558,8 @@ class _Reader:
         if key in row.values:
             into[axis] = row.values[key]
             self.coordinates.append((row.sheet, row.cells[key], row.values[key], axis))
+        elif key in row.bad:
+            into[axis] = 0.0  # a stand-in, so the rest is checked: the cell's problem is reported
         rel[axis] = row.cell(key)
 
     def register(self, prefix: str, sheet: str, cells: Mapping[str, str]) -> None:
@@ -585,8 +597,7 @@ class _Reader:
             converted = _convert(value, kind, col)
             if converted is BAD:
                 zh, en = _kind_hint(kind, col)
-                shown = value.isoformat() if isinstance(value, (date, datetime)) else value
-                self.problem(SEASON, cell, f"「{label}」{zh}（填的是「{shown}」）", en)
+                self.problem(SEASON, cell, f"「{label}」{zh}（填的是「{_shown(value)}」）", en)
                 continue
             if path.startswith("box."):
                 box[path[4:]] = converted
@@ -757,7 +768,9 @@ class _Reader:
             if g in grades:
                 if key in row.values:
                     plans[g] = row.values[key]
-                elif key not in row.bad:
+                elif key in row.bad:
+                    plans[g] = 1  # a stand-in, so the rest is checked: the cell's problem is reported
+                else:
                     self.problem(
                         row.sheet,
                         row.cell(key),
@@ -1001,20 +1014,44 @@ def parse_workbook(wb: Any, name: str) -> SeasonConfig:
     reader.check_box(box)
     reader.check_plans(lists["schools"], lists["zones"])
     reader.read_cells = {(p.sheet, p.cell) for p in reader.problems if p.cell}
+    reader.raw, reader.duplicated = raw, _duplicated(raw)
     try:
         config = SeasonConfig.model_validate(raw)
     except ValidationError as e:
-        for err in e.errors():
+        errors = e.errors()
+        for err in errors:
             cause = (err.get("ctx") or {}).get("error")
             if isinstance(cause, ConfigProblems):
                 for path, message in cause.problems:
                     _config_problem(reader, path, message)
             else:
                 _pydantic_problem(reader, err)
+        _cross_references(reader, raw, errors)
         config = None
     if reader.problems or config is None:
         raise WorkbookProblems(_unique(reader.problems))
     return config
+
+
+_SEASON_WIDE = ("name", "season", "year", "city", "timezone", "calendar", *(n for n, _ in SETTINGS_MODELS))
+
+
+def _cross_references(reader: _Reader, raw: dict[str, Any], errors: list[Any]) -> None:
+    """The city's cross-references even when a season-wide field failed (pydantic checks them only
+    once every field is valid): validated again with the example's calendar and settings."""
+    failed = {str(err["loc"][0]) for err in errors if err["loc"]}
+    if not failed or not failed <= set(_SEASON_WIDE):
+        return
+    example = example_config().model_dump()
+    patched = {**raw, **{k: example[k] for k in _SEASON_WIDE}}
+    try:
+        SeasonConfig.model_validate(patched)
+    except ValidationError as e:
+        for err in e.errors():
+            cause = (err.get("ctx") or {}).get("error")
+            if isinstance(cause, ConfigProblems):
+                for path, message in cause.problems:
+                    _config_problem(reader, path, message)
 
 
 def _unique(problems: Iterable[Problem]) -> list[Problem]:
@@ -1105,7 +1142,35 @@ _CONFIG_MESSAGES: tuple[tuple[str, str, str], ...] = (
 )
 
 
+def _duplicated(raw: Mapping[str, Any]) -> set[str]:
+    """Codes and names given twice in one list: what else the config says of them may be about the other."""
+    out: set[str] = set()
+    for key, field_name in (("roads", "name"), ("compounds", "name"), ("schools", "id"), ("districts", "code")):
+        seen: set[str] = set()
+        for item in raw.get(key, []):
+            value = item.get(field_name)
+            if isinstance(value, str):
+                if value in seen:
+                    out.add(value)
+                seen.add(value)
+    return out
+
+
+def _about_duplicated(raw: Mapping[str, Any], path: str, message: str, duplicated: set[str]) -> bool:
+    if not duplicated or message.endswith("is used twice"):
+        return False
+    if any(f"'{d}'" in message or message.startswith(f"{d} ") for d in duplicated):
+        return True
+    m = re.match(r"^compounds\[(\d+)\]", path)
+    if m:
+        compound = raw["compounds"][int(m.group(1))]
+        return compound.get("road") in duplicated or compound.get("district") in duplicated
+    return False
+
+
 def _config_problem(reader: _Reader, path: str, message: str) -> None:
+    if _about_duplicated(reader.raw, path, message, reader.duplicated):
+        return  # the duplicate is reported; what follows from it would mislead
     for pattern, zh, en in _CONFIG_MESSAGES:
         m = re.match(pattern, message)
         if m:
@@ -1244,11 +1309,18 @@ def _box(config: SeasonConfig) -> dict[str, float]:
     points = [p for r in config.roads for p in (r.start, r.end)]
     points += [c.location for c in config.compounds] + [s.location for s in config.schools]
     lats, lons = [p.lat for p in points], [p.lon for p in points]
+
+    def down(x: float) -> float:
+        return math.floor(round((x - BOX_MARGIN) * 100, 6)) / 100
+
+    def up(x: float) -> float:
+        return math.ceil(round((x + BOX_MARGIN) * 100, 6)) / 100
+
     return {
-        "south": max(-90.0, math.floor((min(lats) - BOX_MARGIN) * 100) / 100),
-        "north": min(90.0, math.ceil((max(lats) + BOX_MARGIN) * 100) / 100),
-        "west": max(-180.0, math.floor((min(lons) - BOX_MARGIN) * 100) / 100),
-        "east": min(180.0, math.ceil((max(lons) + BOX_MARGIN) * 100) / 100),
+        "south": max(-90.0, down(min(lats))),
+        "north": min(90.0, up(max(lats))),
+        "west": max(-180.0, down(min(lons))),
+        "east": min(180.0, up(max(lons))),
     }
 
 
