@@ -23,7 +23,8 @@ SEASON_HELP = """\
 the season's workbook (招生季工作簿, docs/WORKBOOK.md): `template` writes the workbook a city bureau fills
 in (Chinese headers, an instructions sheet 说明, one example row a sheet); `import` checks a filled
 workbook and writes seasons/NAME.yaml (every problem on one line by sheet and cell, exit 2, nothing
-written); `export` writes a season config back as a workbook."""
+written); it also writes a starter staff directory NAME.staff.yaml (placeholders) unless there is
+one; `export` writes a season config back as a workbook."""
 NAME = re.compile(r"^[a-z0-9-]+$")
 
 Run = Callable[[argparse.Namespace, argparse.ArgumentParser], int]
@@ -82,8 +83,12 @@ def run_import(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
             sys.stderr.write(f"{problem}\n")
         return 2
     out = args.out_dir / f"{args.name}.yaml"
+    staff = args.out_dir / f"{args.name}.staff.yaml"
     args.out_dir.mkdir(parents=True, exist_ok=True)
     out.write_text(season_yaml(config, source=args.workbook.name), encoding="utf-8")
+    if not staff.exists():
+        staff.write_text(starter_staff(config), encoding="utf-8")
+        print(f"工作人员名单（占位，请替换） starter staff directory, replace its placeholders: {staff}")
     counts = (
         f"{len(config.districts)} 区 districts, {len(config.roads)} 街路 roads, "
         f"{len(config.compounds)} 小区 compounds, {len(config.schools)} 学校 schools, {len(config.zones)} 片区 zones"
@@ -116,6 +121,30 @@ def season_yaml(config: Any, *, source: str) -> str:
         f"# {config.city} {config.year}: imported from the workbook {source} by `enroll season import`.\n"
         "# Edit the workbook and import it again rather than this file (docs/WORKBOOK.md).\n" + body
     )
+
+
+def starter_staff(config: Any) -> str:
+    """A staff directory for a new season (seasons/NAME.staff.yaml): one placeholder reviewer per
+    district, one city staff member, one auditor and the community office's role (docs/ACCESS.md).
+    The bureau replaces the placeholders; an existing directory is never overwritten."""
+    lines = [
+        f"# Staff directory for the {config.name} season (R-DATA-2, R-VER-3, R-VER-5); read by enrollment/core/staff.py.",
+        "# Written by `enroll season import` with PLACEHOLDER people: replace them with the bureau's staff",
+        "# (principal = the user name they sign in with; in AWS also add each to its group, docs/ACCESS.md).",
+        "# 123456789012 is a placeholder account id for the community office's IAM role.",
+        "staff:",
+    ]
+    for d in config.districts:
+        lines.append(
+            f"- {{principal: {d.code.lower()}-staff-01, role: district, district: {d.code}, name: {d.name}审核员甲}}"
+        )
+    lines += [
+        "- {principal: city-staff-01, role: city, name: 市教育局工作人员甲}",
+        "- {principal: auditor-01, role: auditor, name: 审计监督员甲}",
+        '- {principal: "arn:aws:iam::123456789012:role/community-visits", role: community}',
+        "",
+    ]
+    return "\n".join(lines)
 
 
 SUBCOMMANDS: dict[str, tuple[AddParser, Run]] = {

@@ -9,10 +9,20 @@ east-west roads (路) and north-south streets (街) running across it. Public sc
 over the roads by farthest-point sampling; each road is cut into chunks of house numbers and every
 chunk goes to the zone whose school is nearest (weighted by the zone's plan), split by odd/even
 numbers where two zones are about equally near. A few chunks at road ends belong to no zone.
+
+Other cities and seasons (`--name siping-2024 --city 四平市 --year 2024 --seed 7`): the same layout
+with the city's own districts (四平市 and 吉林市 have theirs; any other city gets three made-up ones),
+its private, ethnic, special-education and specialised schools, the notice's calendar in that year,
+and residential compounds (小区): in each district one grade-1 zone is drawn by compounds only (its
+road ranges are left out), another names compounds beside its ranges, the grade-7 zone around each
+of those compounds names it too, and one compound belongs to no zone's list (the zone of its gate).
+`--workbook FILE.xlsx` writes the season as the bureau's workbook (enrollment.core.workbook) instead
+of the YAML. The default output, seasons/jilin-2023.yaml, has no compounds and never changes.
 """
 
 from __future__ import annotations
 
+import argparse
 import math
 import random
 import sys
@@ -121,6 +131,77 @@ OTHER_SCHOOLS: tuple[_FixedSchool, ...] = (
     _FixedSchool("SE-LT-01", "龙潭区启智特殊教育学校", "special-education", {1: 24, 7: 24}),
     _FixedSchool("T-FM-01", "丰满区育新专门学校", "specialised", {7: 40}),
 )
+
+@dataclass(frozen=True)
+class CityPlan:
+    """Which city and season `build` makes: its districts, its schools that are not public, compounds."""
+
+    name: str  # the config's name, e.g. siping-2024
+    city: str
+    year: int
+    seed: int
+    districts: tuple[_DistrictPlan, ...]
+    other_schools: tuple[_FixedSchool, ...]
+    compounds: bool  # residential compounds (小区) in some zones
+
+
+JILIN = CityPlan("jilin-2023", CITY, 2023, SEED, DISTRICTS, OTHER_SCHOOLS, compounds=False)
+
+# Siping (四平市): its two urban districts' real names and area codes; the development zone, the
+# boxes and everything on them are made up.
+SIPING_DISTRICTS: tuple[_DistrictPlan, ...] = (
+    _DistrictPlan(
+        "TX", "铁西区", "urban-district", "220302", (43.150, 43.185, 124.300, 124.350), 5, 2, 3,
+        "deferred-acceptance", (_POLICY, _MATCH, _HUKOU, _PERMIT),
+    ),
+    _DistrictPlan(
+        "TD", "铁东区", "urban-district", "220303", (43.150, 43.185, 124.355, 124.410), 5, 2, 3,
+        "first-choice-first", (_POLICY, _MATCH, _HUKOU, _PERMIT),
+    ),
+    _DistrictPlan(
+        "HZ", "红嘴开发区", "development-zone", "220371", (43.190, 43.215, 124.320, 124.400), 4, 2, 2,
+        "deferred-acceptance", (_POLICY, _HUKOU, _PERMIT),
+    ),
+)  # fmt: skip
+_GENERIC_DISTRICTS: tuple[_DistrictPlan, ...] = (
+    _DistrictPlan(
+        "CD", "城东区", "urban-district", "229901", (43.150, 43.185, 124.355, 124.410), 5, 2, 3,
+        "deferred-acceptance", (_POLICY, _MATCH, _HUKOU, _PERMIT),
+    ),
+    _DistrictPlan(
+        "CX", "城西区", "urban-district", "229902", (43.150, 43.185, 124.300, 124.350), 5, 2, 3,
+        "first-choice-first", (_POLICY, _MATCH, _HUKOU, _PERMIT),
+    ),
+    _DistrictPlan(
+        "KF", "开发区", "development-zone", "229971", (43.190, 43.215, 124.320, 124.400), 4, 2, 2,
+        "deferred-acceptance", (_POLICY, _HUKOU, _PERMIT),
+    ),
+)  # fmt: skip
+
+
+def _other_schools(districts: tuple[_DistrictPlan, ...]) -> tuple[_FixedSchool, ...]:
+    """Private schools in every district (the first district's approved across districts), one
+    ethnic school, one special-education school and one specialised school."""
+    out: list[_FixedSchool] = []
+    for i, d in enumerate(districts):
+        out.append(_FixedSchool(f"P-{d.code}-01", f"{d.name}启明民办小学", "private", {1: 12 if i == 0 else 40}, i == 0))
+        out.append(_FixedSchool(f"P-{d.code}-02", f"{d.name}博雅民办中学", "private", {7: 40}, i == 0))
+    first, second, last = districts[0], districts[1 % len(districts)], districts[-1]
+    out.append(_FixedSchool(f"E-{first.code}-01", f"{first.name}朝鲜族学校", "ethnic", {1: 45, 7: 60}))
+    out.append(_FixedSchool(f"SE-{second.code}-01", f"{second.name}特殊教育学校", "special-education", {1: 16, 7: 16}))
+    out.append(_FixedSchool(f"T-{last.code}-01", f"{last.name}专门学校", "specialised", {7: 30}))
+    return tuple(out)
+
+
+def city_plan(name: str, city: str, year: int, seed: int) -> CityPlan:
+    """Another synthetic city or season: Jilin City's or Siping's districts, or three made-up ones."""
+    if city == CITY:
+        districts, others = DISTRICTS, OTHER_SCHOOLS
+    else:
+        districts = SIPING_DISTRICTS if city == "四平市" else _GENERIC_DISTRICTS
+        others = _other_schools(districts)
+    return CityPlan(name, city, year, seed, districts, others, compounds=True)
+
 
 # Street-name stems (made up in the usual style of north-eastern Chinese cities).
 _ROAD_STEMS = (
@@ -313,9 +394,11 @@ def _public_schools(rng: random.Random, d: _DistrictPlan, roads: list[_Road]) ->
     return schools
 
 
-def _fixed_schools(rng: random.Random, d: _DistrictPlan, roads: list[_Road]) -> list[_School]:
+def _fixed_schools(
+    rng: random.Random, d: _DistrictPlan, roads: list[_Road], fixed: tuple[_FixedSchool, ...]
+) -> list[_School]:
     out = []
-    for s in OTHER_SCHOOLS:
+    for s in fixed:
         if s.district != d.code:
             continue
         road = rng.choice(roads)
@@ -423,47 +506,122 @@ def _zones(
     return out
 
 
+# --- residential compounds (小区) ----------------------------------------------------------------
+
+_COMPOUND_NAMES = (
+    "锦绣家园 阳光花园 幸福里 翠湖苑 金色华庭 和谐家园 书香门第 绿城花园 江山府 丽景湾 紫金苑 盛世名城 "
+    "御景园 春江花月 枫丹白露 万家丽苑 碧水云天 怡然居 康桥水郡 国际花园 融景城 宏源小区 铁路小区 "
+    "电业小区 粮食小区 纺织小区 化工小区 师范小区 福星家园 天合园 湖滨苑 长青园 望湖苑 观澜苑 "
+    "兴隆家园 东方明珠苑 龙腾苑 新世纪花园 海棠苑 桂花园"
+).split()
+
+
+def _compounds(
+    rng: random.Random, d: _DistrictPlan, roads: list[_Road], zones: list[dict[str, Any]], names: list[str]
+) -> list[dict[str, Any]]:
+    """The district's compounds; changes `zones`: one grade-1 zone is drawn by compounds only (its
+    road ranges left out), another names compounds beside its ranges, the grade-7 zone of each
+    compound's gate names it too, and one compound is left to the zone of its gate."""
+    by_name = {r.name: r for r in roads}
+    made: list[dict[str, Any]] = []
+
+    def compound(seg: dict[str, Any]) -> str:
+        road = by_name[seg["road"]]
+        number = (seg["from_number"] + seg["to_number"]) // 2
+        lat, lon = road.locate(number)
+        name = names.pop()
+        made.append(
+            _Flow(
+                name=name,
+                district=d.code,
+                road=road.name,
+                number=number,
+                location=_point((round(lat + rng.uniform(0.0002, 0.0006), 6), round(lon + rng.uniform(-4e-4, 4e-4), 6))),
+            )
+        )
+        return name
+
+    grade1 = [z for z in zones if z["grade"] == 1]
+    single = [z for z in grade1 if len(z["schools"]) == 1 and len(z["segments"]) >= 2]
+    only = rng.choice(single) if single else None
+    mixed = rng.choice([z for z in grade1 if z is not only])
+    if only is not None:
+        segments, only["segments"] = only["segments"], []
+        only["compounds"] = _FlowList(compound(seg) for seg in segments[:3])
+    mixed["compounds"] = _FlowList(compound(seg) for seg in mixed["segments"][: rng.choice((1, 2))])
+    named = list(made)
+    for z in [z for z in zones if z["grade"] == 7]:
+        z_roads = {(s["road"], s["from_number"], s["to_number"], s.get("parity", "all")) for s in z["segments"]}
+        mine = [
+            c["name"]
+            for c in named
+            if any(
+                road == c["road"] and lo <= c["number"] <= hi and (p == "all" or (c["number"] % 2 == 1) == (p == "odd"))
+                for road, lo, hi, p in z_roads
+            )
+        ]
+        if mine:
+            z["compounds"] = _FlowList(mine)
+    covered = [seg for z in zones if z["grade"] == 1 and z is not only for seg in z["segments"]]
+    compound(rng.choice(covered))  # in no zone's list: its gate's zone
+    return made
+
+
 # --- the whole config --------------------------------------------------------------------------
 
 
-def _calendar() -> dict[str, Any]:
+def _calendar(year: int = 2023) -> dict[str, Any]:
+    """The notice's calendar (annex 2), its days in `year`."""
+
+    def day(month: int, d: int) -> date:
+        return date(year, month, d)
+
     def span(a: date, b: date) -> _Flow:
         return _Flow(start=a, end=b)
 
     return {
-        "notice_issued": date(2023, 5, 11),
-        "plans_published": date(2023, 5, 12),
-        "grade7_registration": span(date(2023, 5, 13), date(2023, 5, 19)),
-        "grade1_registration": span(date(2023, 5, 20), date(2023, 5, 29)),
-        "verification": span(date(2023, 5, 30), date(2023, 6, 9)),
-        "home_visits": span(date(2023, 6, 10), date(2023, 6, 15)),
-        "private_counts_due": date(2023, 6, 16),
-        "lottery_day": date(2023, 6, 17),
-        "coordination": span(date(2023, 6, 19), date(2023, 6, 26)),
-        "spot_check": span(date(2023, 6, 27), date(2023, 7, 5)),
-        "admission_notices": date(2023, 7, 6),
-        "reporting_day": date(2023, 7, 8),
-        "term_start": date(2023, 9, 1),
+        "notice_issued": day(5, 11),
+        "plans_published": day(5, 12),
+        "grade7_registration": span(day(5, 13), day(5, 19)),
+        "grade1_registration": span(day(5, 20), day(5, 29)),
+        "verification": span(day(5, 30), day(6, 9)),
+        "home_visits": span(day(6, 10), day(6, 15)),
+        "private_counts_due": day(6, 16),
+        "lottery_day": day(6, 17),
+        "coordination": span(day(6, 19), day(6, 26)),
+        "spot_check": span(day(6, 27), day(7, 5)),
+        "admission_notices": day(7, 6),
+        "reporting_day": day(7, 8),
+        "term_start": day(9, 1),
         "class_assignment_days_before_term": 7,
     }
 
 
-def build(scale: int = 1) -> dict[str, Any]:
+def build(scale: int = 1, plan: CityPlan | None = None) -> dict[str, Any]:
     """The season config as plain data (what the YAML file holds). `scale` > 1: the same city with
     every school's plan `scale` times as large, for a season of up to `scale` × DESIGN_APPLICANTS
-    children (`enroll demo` at a city's size: `seats_for`)."""
-    rng = random.Random(SEED)
+    children (`enroll demo` at a city's size: `seats_for`). `plan`: another city or season
+    (`city_plan`); the default is Jilin City 2023."""
+    plan = plan or JILIN
+    rng = random.Random(plan.seed)
     stems = _ROAD_STEMS.split()
     rng.shuffle(stems)
+    names = list(_COMPOUND_NAMES)
+    random.Random(f"{plan.seed}/compounds").shuffle(names)
     districts: list[dict[str, Any]] = []
     roads: list[dict[str, Any]] = []
+    compounds: list[dict[str, Any]] = []
     schools: list[dict[str, Any]] = []
     zones: list[dict[str, Any]] = []
-    for d in DISTRICTS:
+    for d in plan.districts:
         district_roads = _roads(rng, d, stems)
         public = _public_schools(rng, d, district_roads)
-        others = _fixed_schools(rng, d, district_roads)
-        zones += _zones(rng, d, district_roads, public, _chunks(rng, district_roads))
+        others = _fixed_schools(rng, d, district_roads, plan.other_schools)
+        chunks = _chunks(rng, district_roads)
+        district_zones = _zones(rng, d, district_roads, public, chunks)
+        if plan.compounds:
+            compounds += _compounds(random.Random(f"{plan.seed}/{d.code}"), d, district_roads, district_zones, names)
+        zones += district_zones
         districts.append(
             {
                 "code": d.code,
@@ -490,35 +648,61 @@ def build(scale: int = 1) -> dict[str, Any]:
                 "name": s.name,
                 "kind": s.kind,
                 "district": s.district,
-                "address": f"{CITY}{d.name}{s.road.name}{s.number}号",
+                "address": f"{plan.city}{d.name}{s.road.name}{s.number}号",
                 "location": _point(s.location),
                 "plans": _Flow(sorted((g, p * scale) for g, p in s.plans.items())),
             }
             if s.cross_district_approved:
                 entry["cross_district_approved"] = True
             schools.append(entry)
-    return {
-        "name": "jilin-2023",
-        "season": "2023",
-        "year": 2023,
-        "city": CITY,
+    out: dict[str, Any] = {
+        "name": plan.name,
+        "season": str(plan.year),
+        "year": plan.year,
+        "city": plan.city,
         "timezone": "Asia/Shanghai",
-        "calendar": _calendar(),
+        "calendar": _calendar(plan.year),
         "districts": districts,
         "roads": roads,
-        "schools": schools,
-        "zones": zones,
     }
+    if plan.compounds:
+        out["compounds"] = compounds
+    out["schools"] = schools
+    out["zones"] = zones
+    return out
 
 
-def config(scale: int = 1) -> SeasonConfig:
+def config(scale: int = 1, plan: CityPlan | None = None) -> SeasonConfig:
     """The generated season, validated."""
-    return SeasonConfig.model_validate(build(scale))
+    return SeasonConfig.model_validate(build(scale, plan))
 
 
 def seats_for(applicants: int) -> int:
     """The smallest `scale` whose city seats `applicants` children (the design ratio of DESIGN_APPLICANTS)."""
     return max(1, -(-applicants // DESIGN_APPLICANTS))
+
+
+def _other_header(raw: dict[str, Any], plan: CityPlan) -> str:
+    schools = raw["schools"]
+    kinds = ("public", "private", "ethnic", "special-education", "specialised")
+    counts = ", ".join(f"{k} {sum(s['kind'] == k for s in schools)}" for k in kinds)
+    seats = {g: sum(s["plans"].get(g, 0) for s in schools if s["kind"] == "public") for g in GRADES}
+    by_compounds = sum(1 for z in raw["zones"] if not z["segments"])
+    mixed = sum(1 for z in raw["zones"] if z["segments"] and z.get("compounds"))
+    command = (
+        f"python -m enrollment.synth.city --name {plan.name} --city {plan.city} --year {plan.year} --seed {plan.seed}"
+    )
+    return "\n".join(
+        [
+            f"# {plan.city} compulsory-education enrollment season {plan.year}: SYNTHETIC test data.",
+            f"# Generated by `{command}`.",
+            "# Roads, compounds, schools, plans and zones are made up. No real addresses of families are implied.",
+            f"# Schools: {counts}. Public seats: grade 1 {seats[1]}, grade 7 {seats[7]}.",
+            f"# Compounds: {len(raw.get('compounds', []))}; zones drawn by compounds only {by_compounds},"
+            f" by road ranges and compounds {mixed}.",
+            "",
+        ]
+    )
 
 
 def _header(raw: dict[str, Any], scale: int = 1) -> str:
@@ -547,17 +731,40 @@ def _header(raw: dict[str, Any], scale: int = 1) -> str:
     )
 
 
-def render(scale: int = 1) -> str:
-    """The YAML text of `seasons/jilin-2023.yaml` (`scale` 1), header comment included."""
-    raw = build(scale)
+def render(scale: int = 1, plan: CityPlan | None = None) -> str:
+    """The YAML text of `seasons/jilin-2023.yaml` (`scale` 1), header comment included; `plan`:
+    another city or season's."""
+    raw = build(scale, plan)
     SeasonConfig.model_validate(raw)  # never print a config that does not load
     body = yaml.dump(raw, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=200)
-    return _header(raw, scale) + body
+    header = _header(raw, scale) if plan is None or plan == JILIN else _other_header(raw, plan)
+    return header + body
 
 
-def main() -> None:
-    scale = int(sys.argv[sys.argv.index("--scale") + 1]) if "--scale" in sys.argv else 1
-    sys.stdout.buffer.write(render(scale).encode("utf-8"))
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m enrollment.synth.city",
+        description="a synthetic season config: by default Jilin City 2023 (seasons/jilin-2023.yaml) on stdout",
+    )
+    parser.add_argument("--scale", type=int, default=1, help="every plan this many times as large")
+    parser.add_argument("--name", help="another season's config name, e.g. siping-2024")
+    parser.add_argument("--city", help="its city, e.g. 四平市 (吉林市 and 四平市 have their districts)")
+    parser.add_argument("--year", type=int, help="its year (the notice's calendar in that year)")
+    parser.add_argument("--seed", type=int, help="its seed")
+    parser.add_argument("--workbook", help="write the season as the bureau's workbook (.xlsx) instead")
+    args = parser.parse_args(argv)
+    plan = None
+    if any(v is not None for v in (args.name, args.city, args.year, args.seed)):
+        year = args.year or 2024
+        plan = city_plan(args.name or f"synthetic-{year}", args.city or "四平市", year, args.seed or SEED + year)
+    if args.workbook:
+        from enrollment.core.workbook import workbook_bytes
+
+        with open(args.workbook, "wb") as f:
+            f.write(workbook_bytes(config(args.scale, plan)))
+        sys.stderr.write(f"workbook written: {args.workbook}\n")
+        return
+    sys.stdout.buffer.write(render(args.scale, plan).encode("utf-8"))
 
 
 if __name__ == "__main__":
