@@ -1255,6 +1255,8 @@ _EXAMPLE_FILL = PatternFill("solid", fgColor="FFF2CC")
 def _cell_value(value: Any, col: Column) -> Any:
     if value is None:
         return None
+    if isinstance(value, float) and float(f"{value:.16g}") != value:
+        return repr(value)  # openpyxl writes 16 digits: the 17th of this float survives only as text
     if col.kind == "enum":
         return next(zh for zh, v in col.choices if v == value)
     if col.kind == "bool":

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any, Protocol
 
-from enrollment.core.config import SeasonConfig
+from enrollment.core.config import School, SeasonConfig
 from enrollment.core.ports import NotFound, Registrations
 from enrollment.core.staff import Forbidden, StaffError, StaffMember
 from enrollment.term import classes
@@ -103,11 +103,27 @@ def school_students(
     return [student(found[rid]) for rid in arrived]
 
 
+def class_count(arrived: int, grade: int, school: School | None = None) -> int:
+    """How many sunshine classes `arrived` children make: the school's published classes for the
+    grade (班数; never more than the children, a class is never empty), else the children at the
+    school's class size (班额), else at the national class size (CLASS_SIZE)."""
+    if school is not None and grade in school.classes:
+        return max(1, min(school.classes[grade], arrived))
+    size = school.class_size.get(grade) if school is not None else None
+    return max(1, math.ceil(arrived / (size or CLASS_SIZE.get(grade, 45))))
+
+
 def assign_school(
-    season: str, school_id: str, grade: int, students: list[classes.Student], seed: str
+    season: str,
+    school_id: str,
+    grade: int,
+    students: list[classes.Student],
+    seed: str,
+    school: School | None = None,
 ) -> dict[str, object] | None:
-    """One school and grade's sunshine classes, as the record the addition archives (None: nobody came)."""
+    """One school and grade's sunshine classes, as the record the addition archives (None: nobody came).
+    `school`: its config, whose classes or class size for the grade decide the number of classes."""
     if not students:
         return None
-    count = max(1, math.ceil(len(students) / CLASS_SIZE.get(grade, 45)))
+    count = class_count(len(students), grade, school)
     return classes.assign(season, school_id, grade, students, count, seed, seed_source="system").record()
