@@ -45,12 +45,16 @@ def _add_import(sub: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("workbook", type=Path, help="the filled workbook (.xlsx)")
     p.add_argument("--name", required=True, help="the config's name, e.g. siping-2024 (a-z, 0-9, -)")
-    p.add_argument("--out-dir", type=Path, default=Path("seasons"), help="where NAME.yaml goes (default seasons)")
+    p.add_argument(
+        "--out-dir", type=Path, default=Path("seasons"), help="where NAME.yaml goes (default seasons)"
+    )
     return p
 
 
 def _add_export(sub: Any) -> argparse.ArgumentParser:
-    p: argparse.ArgumentParser = sub.add_parser("export", help="write a season config as the bureau's workbook")
+    p: argparse.ArgumentParser = sub.add_parser(
+        "export", help="write a season config as the bureau's workbook"
+    )
     p.add_argument("config", help="the season config (a file, or a name like jilin-2023)")
     p.add_argument("--out", type=Path, required=True, help="the .xlsx file to write")
     return p

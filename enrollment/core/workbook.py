@@ -62,7 +62,18 @@ SPECIALISED = "专门学校"
 ZONES = "片区"
 SETTINGS = "系统设置"
 INSTRUCTIONS = "说明"
-SHEET_ORDER = (INSTRUCTIONS, SEASON, DISTRICTS, ROADS, COMPOUNDS, SCHOOLS, ZONES, PRIVATE, SPECIAL, SPECIALISED)
+SHEET_ORDER = (
+    INSTRUCTIONS,
+    SEASON,
+    DISTRICTS,
+    ROADS,
+    COMPOUNDS,
+    SCHOOLS,
+    ZONES,
+    PRIVATE,
+    SPECIAL,
+    SPECIALISED,
+)
 OPTIONAL_SHEETS = (COMPOUNDS, PRIVATE, SPECIAL, SPECIALISED, SETTINGS)
 SCHOOL_SHEETS = {SCHOOLS: None, PRIVATE: "private", SPECIAL: "special-education", SPECIALISED: "specialised"}
 BOX_MARGIN = 0.01  # degrees around an exported config's coordinates
@@ -187,14 +198,22 @@ SEASON_ITEMS: tuple[tuple[str, str, str, bool, str], ...] = (
     ("发放录取通知书", "calendar.admission_notices", "date", True, "录取通知书发放日"),
     ("新生报到", "calendar.reporting_day", "date", True, "新生到校报到日"),
     ("开学", "calendar.term_start", "date", True, "秋季学期开学日"),
-    ("阳光分班提前天数", "calendar.class_assignment_days_before_term", "int", False, "开学前几天阳光分班，不填为 7"),
+    (
+        "阳光分班提前天数",
+        "calendar.class_assignment_days_before_term",
+        "int",
+        False,
+        "开学前几天阳光分班，不填为 7",
+    ),
 )
 _SEASON_LABELS = {path: label for label, path, *_ in SEASON_ITEMS}
 
 DISTRICT_COLUMNS = (
     _col("区代码", "code", "text", "2-4 个大写字母，如 CY", "district code: 2-4 capital letters"),
     _col("区名称", "name", "text", "如 船营区", "district name", width=16),
-    _col("类型", "kind", "enum", "城区 或 开发区", "urban district or development zone", choices=DISTRICT_KINDS),
+    _col(
+        "类型", "kind", "enum", "城区 或 开发区", "urban district or development zone", choices=DISTRICT_KINDS
+    ),
     _col("行政区划代码", "area_code", "text", "6 位数字，如 220204", "area code: 6 digits"),
     _col(
         "多校划片录取方式",
@@ -235,7 +254,13 @@ COMPOUND_COLUMNS = (
 
 def _school_columns(sheet: str) -> tuple[Column, ...]:
     cols: list[Column] = [
-        _col("序号", "seq", "int", "学校在全市学校名单中的顺序（四张学校表统一编号）", "order in the city's list"),
+        _col(
+            "序号",
+            "seq",
+            "int",
+            "学校在全市学校名单中的顺序（四张学校表统一编号）",
+            "order in the city's list",
+        ),
         _col("代码", "id", "text", "如 S-CY-01（公办 S、民办 P、民族 E、特教 SE、专门 T）", "school code"),
         _col("名称", "name", "text", "学校全称", "school name", width=28),
     ]
@@ -334,7 +359,7 @@ BAD = _Bad()
 
 def _text_of(value: Any) -> str | None:
     """A cell as text (numbers without `.0`), or None if it is not text-like."""
-    if isinstance(value, bool) or isinstance(value, (datetime, date)):
+    if isinstance(value, (bool, datetime, date)):
         return None
     if isinstance(value, str):
         return value.strip()
@@ -372,7 +397,7 @@ def _convert(value: Any, kind: str, col: Column) -> Any:
         text = _text_of(value)
         return BAD if text is None else text
     if kind == "int":
-        if isinstance(value, bool) or isinstance(value, (datetime, date)):
+        if isinstance(value, (bool, datetime, date)):
             return BAD
         if isinstance(value, int):
             return value
@@ -382,7 +407,7 @@ def _convert(value: Any, kind: str, col: Column) -> Any:
             return int(value.strip())
         return BAD
     if kind == "float":
-        if isinstance(value, bool) or isinstance(value, (datetime, date)):
+        if isinstance(value, (bool, datetime, date)):
             return BAD
         if isinstance(value, (int, float)):
             return float(value)
@@ -432,7 +457,7 @@ def _convert(value: Any, kind: str, col: Column) -> Any:
         parts = [p for p in _SPLIT.split(text) if p]
         if kind == "list":
             return parts
-        mapping = {**{zh: v for zh, v in col.choices}, **{v: v for _, v in col.choices}}
+        mapping = {**dict(col.choices), **{v: v for _, v in col.choices}}
         facts = [mapping.get(p) for p in parts]
         return BAD if None in facts else facts
     raise ValueError(f"unknown column kind {kind!r}")  # pragma: no cover - a programming error
@@ -535,7 +560,9 @@ class _Reader:
                 value = _convert(cell.value, col.kind, col)
                 if value is BAD:
                     zh, en = _kind_hint(col.kind, col)
-                    self.problem(name, cell.coordinate, f"「{col.header}」{zh}（填的是「{_shown(cell.value)}」）", en)
+                    self.problem(
+                        name, cell.coordinate, f"「{col.header}」{zh}（填的是「{_shown(cell.value)}」）", en
+                    )
                     row.bad.add(col.key)
                     continue
                 row.values[col.key] = value
@@ -584,7 +611,9 @@ class _Reader:
                 self.problem(SEASON, row.cell("item"), f"未知的项目「{label}」", f"unknown item {label}")
                 continue
             if label in seen:
-                self.problem(SEASON, row.cell("item"), f"项目「{label}」重复（第{seen[label]}行）", "duplicate item")
+                self.problem(
+                    SEASON, row.cell("item"), f"项目「{label}」重复（第{seen[label]}行）", "duplicate item"
+                )
                 continue
             seen[label] = row.number
             path, kind, _ = items[label]
@@ -607,9 +636,13 @@ class _Reader:
             if required and label not in seen:
                 self.problem(SEASON, "", f"缺少项目「{label}」", f"missing item {label} ({path})")
                 self.suppressed.add(path)
-            elif required and path.startswith("box.") and label in seen and path[4:] not in box:
-                if (SEASON, self.where[path][1]) not in {(p.sheet, p.cell) for p in self.problems}:
-                    self.problem(SEASON, self.where[path][1], f"「{label}」必填", f"{label} is required")
+            elif (
+                required
+                and path.startswith("box.")
+                and path[4:] not in box
+                and (SEASON, self.where[path][1]) not in {(p.sheet, p.cell) for p in self.problems}
+            ):
+                self.problem(SEASON, self.where[path][1], f"「{label}」必填", f"{label} is required")
         raw.setdefault("timezone", "Asia/Shanghai")
         if "season" not in raw and isinstance(raw.get("year"), int):
             raw["season"] = str(raw["year"])
@@ -748,11 +781,14 @@ class _Reader:
                 if seq is not None:
                     if seq in seqs:
                         self.problem(
-                            sheet, row.cell("seq"), f"序号 {seq} 重复（{seqs[seq]}）", f"sequence {seq} is used twice"
+                            sheet,
+                            row.cell("seq"),
+                            f"序号 {seq} 重复（{seqs[seq]}）",
+                            f"sequence {seq} is used twice",
                         )
                     seqs[seq] = f"{sheet}!{row.cell('seq')}"
-                key = (0 if seq is not None else 1, seq or 0, s, row.number)
-                found.append((key, _Item(data, {k: (sheet, v) for k, v in rel.items()})))
+                order = (0 if seq is not None else 1, seq or 0, s, row.number)
+                found.append((order, _Item(data, {k: (sheet, v) for k, v in rel.items()})))
         found.sort(key=lambda pair: pair[0])
         return [item for _, item in found]
 
@@ -878,7 +914,9 @@ class _Reader:
                 self.problem(SETTINGS, row.cell("key"), f"未知的设置项「{key}」", f"unknown setting {key}")
                 continue
             if key in seen:
-                self.problem(SETTINGS, row.cell("key"), f"设置项「{key}」重复（第{seen[key]}行）", "duplicate setting")
+                self.problem(
+                    SETTINGS, row.cell("key"), f"设置项「{key}」重复（第{seen[key]}行）", "duplicate setting"
+                )
                 continue
             seen[key] = row.number
             self.where[key] = (SETTINGS, row.cell("value"))
@@ -909,8 +947,8 @@ class _Reader:
     def check_plans(self, schools: list[_Item], zones: list[_Item]) -> None:
         """A zone naming a school whose plan for the zone's grade is 0 (the plan cell is named)."""
         by_id: dict[str, _Item] = {}
-        for s in schools:
-            by_id.setdefault(str(s.data.get("id")), s)
+        for item in schools:
+            by_id.setdefault(str(item.data.get("id")), item)
         for i, z in enumerate(zones):
             grade = z.data.get("grade")
             for j, sid in enumerate(z.data.get("schools", [])):
@@ -1124,7 +1162,11 @@ _CONFIG_MESSAGES: tuple[tuple[str, str, str], ...] = (
     (r"^unknown road '(.*)'$", "街路「{0}」不存在", "unknown road"),
     (r"^unknown school '(.*)'$", "学校「{0}」不存在", "unknown school"),
     (r"^unknown compound '(.*)'$", "小区「{0}」不存在", "unknown compound"),
-    (r"^'(.*)' is in district (\S+), not (\S+)$", "「{0}」在 {1} 区，不在 {2} 区", "{0} is in district {1}, not {2}"),
+    (
+        r"^'(.*)' is in district (\S+), not (\S+)$",
+        "「{0}」在 {1} 区，不在 {2} 区",
+        "{0} is in district {1}, not {2}",
+    ),
     (r"^(\d+) is not within 1-(\d+)$", "门牌号 {0} 不在 1–{1} 之间", "house number {0} is not within 1-{1}"),
     (
         r"^(\d+)-(\d+) is not within 1-(\d+)$",
@@ -1137,7 +1179,11 @@ _CONFIG_MESSAGES: tuple[tuple[str, str, str], ...] = (
         "{0} is not a public school taking grade {1}",
     ),
     (r"^overlaps zone (\S+) on '(.*)'$", "与片区 {0} 在「{1}」上的门牌号重叠", "overlaps zone {0} on {1}"),
-    (r"^'(.*)' is already in zone (\S+)$", "小区「{0}」已划入片区 {1}", "compound {0} is already in zone {1}"),
+    (
+        r"^'(.*)' is already in zone (\S+)$",
+        "小区「{0}」已划入片区 {1}",
+        "compound {0} is already in zone {1}",
+    ),
     (r"^is not in the season year (\d+)$", "不在招生年度 {0} 内", "is not in the season year {0}"),
 )
 
@@ -1145,7 +1191,12 @@ _CONFIG_MESSAGES: tuple[tuple[str, str, str], ...] = (
 def _duplicated(raw: Mapping[str, Any]) -> set[str]:
     """Codes and names given twice in one list: what else the config says of them may be about the other."""
     out: set[str] = set()
-    for key, field_name in (("roads", "name"), ("compounds", "name"), ("schools", "id"), ("districts", "code")):
+    for key, field_name in (
+        ("roads", "name"),
+        ("compounds", "name"),
+        ("schools", "id"),
+        ("districts", "code"),
+    ):
         seen: set[str] = set()
         for item in raw.get(key, []):
             value = item.get(field_name)
@@ -1208,7 +1259,9 @@ def _pydantic_problem(reader: _Reader, err: Any) -> None:
         _add(reader, path, f"格式不对，应为{zh}", f"wrong format: {en}")
     elif kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
         bound = next(iter(ctx.values()))
-        zh = {"greater_than_equal": "不小于", "greater_than": "大于", "less_than_equal": "不大于"}.get(kind, "小于")
+        zh = {"greater_than_equal": "不小于", "greater_than": "大于", "less_than_equal": "不大于"}.get(
+            kind, "小于"
+        )
         _add(reader, path, f"应{zh} {bound}", message.lower())
     elif kind in ("too_short", "string_too_short"):
         _add(reader, path, "不能为空" if kind == "too_short" else "太短", message.lower())
@@ -1236,7 +1289,12 @@ def _value_problem(reader: _Reader, path: str, text: str) -> None:
             f"dates out of order: {later} comes before {earlier}",
         )
     elif m := re.match(r"^end (\S+) is before start (\S+)$", text):
-        _add(reader, f"{path}.end", f"结束日期 {m.group(1)} 早于开始日期 {m.group(2)}", "the end is before the start")
+        _add(
+            reader,
+            f"{path}.end",
+            f"结束日期 {m.group(1)} 早于开始日期 {m.group(2)}",
+            "the end is before the start",
+        )
     elif m := re.match(r"^unknown timezone '(.*)'$", text):
         _add(reader, path, f"未知的时区「{m.group(1)}」", "unknown timezone")
     elif m := re.match(r"^(issuer|client_id): (.*)$", text):
@@ -1266,7 +1324,7 @@ def _cell_value(value: Any, col: Column) -> Any:
     if col.kind == "grades":
         return "、".join(GRADE_ZH[g] for g in value)
     if col.kind == "facts":
-        names = dict((v, zh) for zh, v in col.choices)
+        names = {v: zh for zh, v in col.choices}
         return "、".join(names[f] for f in value)
     if col.kind == "list":
         return "、".join(value)
@@ -1414,11 +1472,11 @@ def _zone_rows(config: SeasonConfig, *, pair: bool = False) -> list[dict[str, An
     rows = []
     for z in config.zones:
         head = {"id": z.id, "district": z.district, "grade": z.grade, "schools": list(z.schools)}
-        segments = [
+        segments: list[dict[str, Any]] = [
             {"road": s.road, "from_number": s.from_number, "to_number": s.to_number, "parity": s.parity}
             for s in z.segments
         ]
-        compounds = [{"compound": c} for c in z.compounds]
+        compounds: list[dict[str, Any]] = [{"compound": c} for c in z.compounds]
         if pair:
             count = max(len(segments), len(compounds))
             members = [

@@ -132,6 +132,7 @@ OTHER_SCHOOLS: tuple[_FixedSchool, ...] = (
     _FixedSchool("T-FM-01", "丰满区育新专门学校", "specialised", {7: 40}),
 )
 
+
 @dataclass(frozen=True)
 class CityPlan:
     """Which city and season `build` makes: its districts, its schools that are not public, compounds."""
@@ -184,11 +185,19 @@ def _other_schools(districts: tuple[_DistrictPlan, ...]) -> tuple[_FixedSchool, 
     ethnic school, one special-education school and one specialised school."""
     out: list[_FixedSchool] = []
     for i, d in enumerate(districts):
-        out.append(_FixedSchool(f"P-{d.code}-01", f"{d.name}启明民办小学", "private", {1: 12 if i == 0 else 40}, i == 0))
+        out.append(
+            _FixedSchool(
+                f"P-{d.code}-01", f"{d.name}启明民办小学", "private", {1: 12 if i == 0 else 40}, i == 0
+            )
+        )
         out.append(_FixedSchool(f"P-{d.code}-02", f"{d.name}博雅民办中学", "private", {7: 40}, i == 0))
     first, second, last = districts[0], districts[1 % len(districts)], districts[-1]
     out.append(_FixedSchool(f"E-{first.code}-01", f"{first.name}朝鲜族学校", "ethnic", {1: 45, 7: 60}))
-    out.append(_FixedSchool(f"SE-{second.code}-01", f"{second.name}特殊教育学校", "special-education", {1: 16, 7: 16}))
+    out.append(
+        _FixedSchool(
+            f"SE-{second.code}-01", f"{second.name}特殊教育学校", "special-education", {1: 16, 7: 16}
+        )
+    )
     out.append(_FixedSchool(f"T-{last.code}-01", f"{last.name}专门学校", "specialised", {7: 30}))
     return tuple(out)
 
@@ -513,7 +522,7 @@ _COMPOUND_NAMES = (
     "御景园 春江花月 枫丹白露 万家丽苑 碧水云天 怡然居 康桥水郡 国际花园 融景城 宏源小区 铁路小区 "
     "电业小区 粮食小区 纺织小区 化工小区 师范小区 福星家园 天合园 湖滨苑 长青园 望湖苑 观澜苑 "
     "兴隆家园 东方明珠苑 龙腾苑 新世纪花园 海棠苑 桂花园"
-).split()
+)  # split into names in build()
 
 
 def _compounds(
@@ -536,7 +545,9 @@ def _compounds(
                 district=d.code,
                 road=road.name,
                 number=number,
-                location=_point((round(lat + rng.uniform(0.0002, 0.0006), 6), round(lon + rng.uniform(-4e-4, 4e-4), 6))),
+                location=_point(
+                    (round(lat + rng.uniform(0.0002, 0.0006), 6), round(lon + rng.uniform(-4e-4, 4e-4), 6))
+                ),
             )
         )
         return name
@@ -551,12 +562,16 @@ def _compounds(
     mixed["compounds"] = _FlowList(compound(seg) for seg in mixed["segments"][: rng.choice((1, 2))])
     named = list(made)
     for z in [z for z in zones if z["grade"] == 7]:
-        z_roads = {(s["road"], s["from_number"], s["to_number"], s.get("parity", "all")) for s in z["segments"]}
+        z_roads = {
+            (s["road"], s["from_number"], s["to_number"], s.get("parity", "all")) for s in z["segments"]
+        }
         mine = [
             c["name"]
             for c in named
             if any(
-                road == c["road"] and lo <= c["number"] <= hi and (p == "all" or (c["number"] % 2 == 1) == (p == "odd"))
+                road == c["road"]
+                and lo <= c["number"] <= hi
+                and (p == "all" or (c["number"] % 2 == 1) == (p == "odd"))
                 for road, lo, hi, p in z_roads
             )
         ]
@@ -606,7 +621,7 @@ def build(scale: int = 1, plan: CityPlan | None = None) -> dict[str, Any]:
     rng = random.Random(plan.seed)
     stems = _ROAD_STEMS.split()
     rng.shuffle(stems)
-    names = list(_COMPOUND_NAMES)
+    names = _COMPOUND_NAMES.split()
     random.Random(f"{plan.seed}/compounds").shuffle(names)
     districts: list[dict[str, Any]] = []
     roads: list[dict[str, Any]] = []
@@ -620,7 +635,9 @@ def build(scale: int = 1, plan: CityPlan | None = None) -> dict[str, Any]:
         chunks = _chunks(rng, district_roads)
         district_zones = _zones(rng, d, district_roads, public, chunks)
         if plan.compounds:
-            compounds += _compounds(random.Random(f"{plan.seed}/{d.code}"), d, district_roads, district_zones, names)
+            compounds += _compounds(
+                random.Random(f"{plan.seed}/{d.code}"), d, district_roads, district_zones, names
+            )
         zones += district_zones
         districts.append(
             {
@@ -689,9 +706,7 @@ def _other_header(raw: dict[str, Any], plan: CityPlan) -> str:
     seats = {g: sum(s["plans"].get(g, 0) for s in schools if s["kind"] == "public") for g in GRADES}
     by_compounds = sum(1 for z in raw["zones"] if not z["segments"])
     mixed = sum(1 for z in raw["zones"] if z["segments"] and z.get("compounds"))
-    command = (
-        f"python -m enrollment.synth.city --name {plan.name} --city {plan.city} --year {plan.year} --seed {plan.seed}"
-    )
+    command = f"python -m enrollment.synth.city --name {plan.name} --city {plan.city} --year {plan.year} --seed {plan.seed}"
     return "\n".join(
         [
             f"# {plan.city} compulsory-education enrollment season {plan.year}: SYNTHETIC test data.",
@@ -756,7 +771,9 @@ def main(argv: list[str] | None = None) -> None:
     plan = None
     if any(v is not None for v in (args.name, args.city, args.year, args.seed)):
         year = args.year or 2024
-        plan = city_plan(args.name or f"synthetic-{year}", args.city or "四平市", year, args.seed or SEED + year)
+        plan = city_plan(
+            args.name or f"synthetic-{year}", args.city or "四平市", year, args.seed or SEED + year
+        )
     if args.workbook:
         from enrollment.core.workbook import workbook_bytes
 

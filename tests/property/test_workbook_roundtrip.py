@@ -48,7 +48,7 @@ def cities(draw: Any) -> dict[str, Any]:
     used: set[str] = set()
 
     def unique(prefix: str) -> str:
-        name = draw(han().filter(lambda s: prefix + s not in used))
+        name: str = draw(han().filter(lambda s: prefix + s not in used))
         used.add(prefix + name)
         return prefix + name
 
@@ -65,7 +65,9 @@ def cities(draw: Any) -> dict[str, Any]:
                 "kind": draw(st.sampled_from(["urban-district", "development-zone"])),
                 "area_code": draw(st.from_regex(r"\A[1-6]\d{5}\Z")),
                 "priority_tiers": tiers,
-                "multi_school_assignment": draw(st.sampled_from(["deferred-acceptance", "first-choice-first"])),
+                "multi_school_assignment": draw(
+                    st.sampled_from(["deferred-acceptance", "first-choice-first"])
+                ),
             }
         )
         own_roads = []
@@ -97,7 +99,7 @@ def cities(draw: Any) -> dict[str, Any]:
         for n, kind in enumerate(kinds, start=1):
             grades = draw(st.lists(st.sampled_from(GRADES), min_size=1, max_size=2, unique=True))
             school: dict[str, Any] = {
-                "id": f"{ {'public': 'S', 'private': 'P', 'ethnic': 'E'}.get(kind, 'SE')}-{code}-{n:02d}",
+                "id": f"{ {'public': 'S', 'private': 'P', 'ethnic': 'E'}.get(kind, 'SE') }-{code}-{n:02d}",
                 "name": unique("校"),
                 "kind": kind,
                 "district": code,
@@ -111,7 +113,11 @@ def cities(draw: Any) -> dict[str, Any]:
                 school["cross_district_approved"] = draw(st.booleans())
             schools.append(school)
         for grade in GRADES:
-            takers = [s["id"] for s in schools if s["district"] == code and s["kind"] == "public" and s["plans"].get(grade)]
+            takers = [
+                s["id"]
+                for s in schools
+                if s["district"] == code and s["kind"] == "public" and s["plans"].get(grade)
+            ]
             if not takers:
                 continue
             count = draw(st.integers(1, 2))
@@ -142,7 +148,12 @@ def cities(draw: Any) -> dict[str, Any]:
                         if parity != "all" and count > 1:
                             other = "even" if parity == "odd" else "odd"
                             own[1 - owner]["segments"].append(
-                                {"road": road["name"], "from_number": first, "to_number": last, "parity": other}
+                                {
+                                    "road": road["name"],
+                                    "from_number": first,
+                                    "to_number": last,
+                                    "parity": other,
+                                }
                             )
                     first = last + 1
             for compound in own_compounds:

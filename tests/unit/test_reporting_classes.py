@@ -38,7 +38,7 @@ def test_the_schools_classes_decide_never_more_than_the_children() -> None:
     assert reporting.class_count(100, 7, six) == 2  # grade 7 has no classes given: the national 50
     rec = reporting.assign_school("2023", "S-CY-01", 1, students(100), "seed", six)
     assert rec is not None and rec["class_count"] == 6
-    assert sorted(len(c) for c in rec["classes"]) == [16, 16, 17, 17, 17, 17]  # type: ignore[union-attr]
+    assert sorted(len(c) for c in rec["classes"]) == [16, 16, 17, 17, 17, 17]  # type: ignore[attr-defined]
 
 
 def test_the_schools_class_size_when_no_classes_are_given() -> None:

@@ -36,7 +36,9 @@ def test_an_existing_staff_directory_is_kept(tmp_path: Path) -> None:
     template = tmp_path / "city.xlsx"
     main(["season", "template", "--out", str(template)])
     (tmp_path / "example-2024.staff.yaml").write_text("staff: []\n", encoding="utf-8")
-    assert main(["season", "import", str(template), "--name", "example-2024", "--out-dir", str(tmp_path)]) == 0
+    assert (
+        main(["season", "import", str(template), "--name", "example-2024", "--out-dir", str(tmp_path)]) == 0
+    )
     assert (tmp_path / "example-2024.staff.yaml").read_text(encoding="utf-8") == "staff: []\n"
 
 

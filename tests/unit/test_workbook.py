@@ -35,7 +35,19 @@ def test_the_template_is_a_valid_season_of_its_own(tmp_path: Path) -> None:
     config = read_workbook(book(tmp_path), "example")
     assert config == workbook.example_config()
     sheets = load_workbook(book(tmp_path)).sheetnames
-    assert sheets == ["说明", "招生季", "区", "街路", "小区", "学校", "片区", "民办学校", "特殊教育", "专门学校", "系统设置"]
+    assert sheets == [
+        "说明",
+        "招生季",
+        "区",
+        "街路",
+        "小区",
+        "学校",
+        "片区",
+        "民办学校",
+        "特殊教育",
+        "专门学校",
+        "系统设置",
+    ]
     # one example row on every sheet of the city's things
     wb = load_workbook(book(tmp_path))
     for name in ("区", "街路", "小区", "学校", "片区", "民办学校", "特殊教育", "专门学校"):
@@ -76,7 +88,9 @@ def test_overlapping_zones(tmp_path: Path) -> None:
 
 def test_a_plan_of_zero_for_a_school_a_zone_names(tmp_path: Path) -> None:
     path = book(tmp_path, lambda wb: wb["学校"].__setitem__("J2", 0))
-    assert problems(path) == ["学校!J2 一年级计划为 0，但片区 Z-CY-1-01 划入该校 / a plan of 0 for a school that zone Z-CY-1-01 names"]
+    assert problems(path) == [
+        "学校!J2 一年级计划为 0，但片区 Z-CY-1-01 划入该校 / a plan of 0 for a school that zone Z-CY-1-01 names"
+    ]
 
 
 def test_a_plan_of_zero_without_a_zone_is_a_season_of_its_own(tmp_path: Path) -> None:
@@ -248,11 +262,16 @@ def test_settings_are_kept_and_checked(tmp_path: Path) -> None:
             if ws[f"A{row}"].value == "lottery.max_concurrency":
                 ws[f"B{row}"] = 400
         ws.append(["verification.agencies.housing.base_url", "https://housing.example.cn"])
-        ws.append(["verification.agencies.housing.credentials_secret_arn", "arn:aws:secretsmanager:cn:1:secret:h"])
+        ws.append(
+            ["verification.agencies.housing.credentials_secret_arn", "arn:aws:secretsmanager:cn:1:secret:h"]
+        )
 
     found = problems(book(tmp_path, edit))
     assert len(found) == 1 and found[0].startswith("系统设置!B") and "应不大于 40" in found[0]
 
 
 def test_problem_lines_name_sheet_and_cell() -> None:
-    assert str(Problem("片区", "C14", "街路「松江路」不存在", "unknown road")) == "片区!C14 街路「松江路」不存在 / unknown road"
+    assert (
+        str(Problem("片区", "C14", "街路「松江路」不存在", "unknown road"))
+        == "片区!C14 街路「松江路」不存在 / unknown road"
+    )
