@@ -28,6 +28,7 @@ from __future__ import annotations
 import io
 import math
 import re
+import warnings
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -485,7 +486,7 @@ class _Row:
     bad: set[str] = field(default_factory=set)
 
     def cell(self, key: str) -> str:
-        return self.cells.get(key, f"A{self.number}")
+        return self.cells.get(key, "A1")  # a missing column: reported at A1, once
 
 
 @dataclass
@@ -504,10 +505,13 @@ class _Reader:
         self.suppressed: set[str] = set()
         self.read_cells: set[tuple[str, str]] = set()  # cells with a problem found while reading
         self.raw: dict[str, Any] = {}
+        self.missing_columns: set[str] = set()  # sheets with a column missing
         self.duplicated: set[str] = set()
         self.coordinates: list[tuple[str, str, float, str]] = []  # sheet, cell, value, "lat"/"lon"
 
     def problem(self, sheet: str, cell: str, zh: str, en: str) -> None:
+        if cell == "A1" and sheet in self.missing_columns and not zh.startswith(("缺少列", "未知的列")):
+            return  # a cell of a missing column: the column's problem says it
         self.problems.append(Problem(sheet, cell, zh, en))
 
     # sheets -----------------------------------------------------------------------------------
@@ -515,11 +519,12 @@ class _Reader:
     def rows(self, name: str) -> list[_Row]:
         """The sheet's non-blank rows below its header, each cell read by its column's kind."""
         columns = SHEET_COLUMNS[name]
-        if name not in self.wb.sheetnames:
+        sheets = {title.strip(): title for title in self.wb.sheetnames}  # "学校 " is 学校
+        if name not in sheets:
             if name not in OPTIONAL_SHEETS:
                 self.problem(name, "", "工作簿缺少此表", f"the workbook has no sheet {name}")
             return []
-        ws = self.wb[name]
+        ws = self.wb[sheets[name]]
         for merged in sorted(ws.merged_cells.ranges, key=lambda r: (r.min_row, r.min_col)):
             first = f"{get_column_letter(merged.min_col)}{merged.min_row}"
             self.problem(
@@ -544,6 +549,7 @@ class _Reader:
         for col in columns:
             if col.key not in at:
                 self.problem(name, "A1", f"缺少列「{col.header}」", f"missing column {col.header}")
+                self.missing_columns.add(name)
         rows: list[_Row] = []
         for cells in ws.iter_rows(min_row=2):
             if all(_blank(c.value) for c in cells):
@@ -1012,7 +1018,9 @@ def open_workbook(path: Path) -> Any:
             [Problem(name, "", "不是 Excel 工作簿（.xlsx）文件", "not an Excel workbook (.xlsx)")]
         )
     try:
-        return load_workbook(path, data_only=True)
+        with warnings.catch_warnings():  # Excel's extensions openpyxl drops (data validation lists)
+            warnings.simplefilter("ignore", UserWarning)
+            return load_workbook(path, data_only=True)
     except Exception as e:  # openpyxl raises zipfile, KeyError and its own errors for damaged files
         raise WorkbookProblems(
             [Problem(name, "", "无法读取该 .xlsx 文件（可能已损坏）", f"cannot read this .xlsx file: {e}")]

@@ -25,7 +25,7 @@ FACTS = (
     "residence-permit-in-zone",
 )
 CODES = ("CY", "CH", "LTX", "FMNO")
-CHECK = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+CHECK = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def roundtrip(config: SeasonConfig) -> SeasonConfig:

@@ -275,3 +275,25 @@ def test_problem_lines_name_sheet_and_cell() -> None:
         str(Problem("片区", "C14", "街路「松江路」不存在", "unknown road"))
         == "片区!C14 街路「松江路」不存在 / unknown road"
     )
+
+
+def test_blank_rows_and_spaces_around_values_and_sheet_names_are_ignored(tmp_path: Path) -> None:
+    def edit(wb: Any) -> None:
+        wb["学校"].title = "学校 "
+        wb["街路"]["A2"] = " 松江路 "
+        wb["街路"].append([None, "  "])
+        wb["街路"].append(["松江东路", "CY", 50, 43.85, 126.5, 43.86, 126.5])
+
+    config = read_workbook(book(tmp_path, edit), "example")
+    assert [r.name for r in config.roads] == ["松江路", "松江东路"]
+
+
+def test_a_missing_column_and_a_missing_item(tmp_path: Path) -> None:
+    def edit(wb: Any) -> None:
+        wb["小区"]["D1"] = None
+        wb["招生季"].delete_rows(28)  # 开学
+
+    found = problems(book(tmp_path, edit))
+    assert "招生季 缺少项目「开学」 / missing item 开学 (calendar.term_start)" in found
+    assert "小区!A1 缺少列「门牌号」 / missing column 门牌号" in found
+    assert len(found) == 2  # the missing column says it once, not once a row
