@@ -120,7 +120,9 @@ def run_export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
 
 def season_yaml(config: Any, *, source: str) -> str:
     """The config as a season file: a header naming the workbook it came from, then the fields."""
-    body = yaml.safe_dump(config.model_dump(), allow_unicode=True, sort_keys=False, width=200)
+    body = yaml.safe_dump(
+        config.model_dump(), allow_unicode=True, sort_keys=False, width=200, default_flow_style=None
+    )
     return (
         f"# {config.city} {config.year}: imported from the workbook {source} by `enroll season import`.\n"
         "# Edit the workbook and import it again rather than this file (docs/WORKBOOK.md).\n" + body
