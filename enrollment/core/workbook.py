@@ -1082,22 +1082,48 @@ def parse_workbook(wb: Any, name: str) -> SeasonConfig:
 _SEASON_WIDE = ("name", "season", "year", "city", "timezone", "calendar", *(n for n, _ in SETTINGS_MODELS))
 
 
+_LIST_KEYS = {"districts": "code", "roads": "name", "compounds": "name", "schools": "id", "zones": "id"}
+
+
 def _cross_references(reader: _Reader, raw: dict[str, Any], errors: list[Any]) -> None:
-    """The city's cross-references even when a season-wide field failed (pydantic checks them only
-    once every field is valid): validated again with the example's calendar and settings."""
-    failed = {str(err["loc"][0]) for err in errors if err["loc"]}
-    if not failed or not failed <= set(_SEASON_WIDE):
-        return
+    """The city's cross-references even when some field failed (pydantic checks them only once
+    every field is valid): validated again with the example's calendar and settings in place of
+    failed season-wide fields and without the list items that failed, whose problems are reported;
+    what the config says of a left-out item's code or name is not (it would be about the stand-in)."""
+    failed_items: dict[str, set[int]] = {}
+    for err in errors:
+        loc = err["loc"]
+        if isinstance((err.get("ctx") or {}).get("error"), ConfigProblems):
+            return  # the cross-references ran
+        top = str(loc[0]) if loc else ""
+        if top in _LIST_KEYS and len(loc) > 1 and isinstance(loc[1], int):
+            failed_items.setdefault(top, set()).add(loc[1])
+        elif top not in _SEASON_WIDE:
+            return
     example = example_config().model_dump()
     patched = {**raw, **{k: example[k] for k in _SEASON_WIDE}}
+    kept: dict[str, list[int]] = {}
+    left_out: set[str] = set()
+    for key, bad in failed_items.items():
+        kept[key] = [i for i in range(len(raw[key])) if i not in bad]
+        patched[key] = [raw[key][i] for i in kept[key]]
+        left_out |= {v for i in bad if isinstance(v := raw[key][i].get(_LIST_KEYS[key]), str)}
+    if not patched["districts"] or not patched["schools"]:
+        return
     try:
         SeasonConfig.model_validate(patched)
     except ValidationError as e:
         for err in e.errors():
             cause = (err.get("ctx") or {}).get("error")
-            if isinstance(cause, ConfigProblems):
-                for path, message in cause.problems:
-                    _config_problem(reader, path, message)
+            if not isinstance(cause, ConfigProblems):
+                continue
+            for path, message in cause.problems:
+                if any(f"'{k}'" in message or message.startswith(f"{k} ") for k in left_out):
+                    continue
+                m = re.match(r"^(\w+)\[(\d+)\](.*)$", path)
+                if m and m.group(1) in kept:
+                    path = f"{m.group(1)}[{kept[m.group(1)][int(m.group(2))]}]{m.group(3)}"
+                _config_problem(reader, path, message)
 
 
 def _unique(problems: Iterable[Problem]) -> list[Problem]:

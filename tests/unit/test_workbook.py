@@ -297,3 +297,17 @@ def test_a_missing_column_and_a_missing_item(tmp_path: Path) -> None:
     assert "招生季 缺少项目「开学」 / missing item 开学 (calendar.term_start)" in found
     assert "小区!A1 缺少列「门牌号」 / missing column 门牌号" in found
     assert len(found) == 2  # the missing column says it once, not once a row
+
+
+def test_a_bad_code_does_not_hide_the_cross_references(tmp_path: Path) -> None:
+    def edit(wb: Any) -> None:
+        wb["特殊教育"]["B2"] = "SE-CY-1"  # two digits at least
+        wb["街路"].append(["松", "CY", 100, 43.86, 126.48, 43.86, 126.52])  # a name of one character
+        wb["片区"]["E2"] = "松花江路"
+        wb["片区"].append(["Z-CY-7-01", "CY", "七年级", "SE-CY-1", None, None, None, None, "江畔花园"])
+
+    assert problems(book(tmp_path, edit)) == [
+        "街路!A3 太短 / string should have at least 2 characters",
+        "片区!E2 街路「松花江路」不存在 / unknown road",
+        "特殊教育!B2 格式不对，应为如 S-CY-01（类别 1-2 个大写字母、区代码、2-3 位数字） / wrong format: like S-CY-01",
+    ]
