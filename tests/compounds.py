@@ -64,7 +64,6 @@ ZONE: dict[str, Any] = {
 def compound_season(base: SeasonConfig) -> SeasonConfig:
     """`base` (jilin-2023) with the compounds above, their school and zone, and 锦绣家园 in Z-CY-1-01."""
     data = base.model_dump(mode="json")
-    data["name"] = f"{base.name}-compounds"
     data["compounds"] = COMPOUNDS
     data["schools"].append(SCHOOL)
     for zone in data["zones"]:

@@ -82,7 +82,12 @@ def test_a_road_address_is_stored_exactly_as_before(config: SeasonConfig) -> Non
     body = valid_body(config)
     req = parse_request(body)
     assert req.model_dump(mode="json")["home_address"] == body["home_address"]
-    assert set(req.model_dump(mode="json")["residence"]["hukou_address"]) == {"district", "road", "number", "detail"}
+    assert set(req.model_dump(mode="json")["residence"]["hukou_address"]) == {
+        "district",
+        "road",
+        "number",
+        "detail",
+    }
 
 
 @pytest.mark.parametrize(
@@ -139,7 +144,14 @@ def test_the_hukou_address_is_checked_the_same_way(config: SeasonConfig) -> None
 
 @pytest.mark.parametrize(
     ("key", "value"),
-    [("building", 0), ("building", 1000), ("unit", 100), ("building", "3"), ("unit", True), ("compound", "江")],
+    [
+        ("building", 0),
+        ("building", 1000),
+        ("unit", 100),
+        ("building", "3"),
+        ("unit", True),
+        ("compound", "江"),
+    ],
 )
 def test_building_unit_and_compound_have_a_shape(config: SeasonConfig, key: str, value: Any) -> None:
     body = body_at(config, compound_address("江湾小区"))
@@ -160,7 +172,9 @@ def test_an_unknown_compound_in_that_district_is_refused(
 ) -> None:
     req = parse_request(body_at(config, address))
     found = [(v.field, v.rule, v.message_zh) for v in check_registration(req, config, IN_WINDOW)]
-    assert ("home_address.compound", "R-PUB-1", "该区没有这个小区，请从列表中选择，或按门牌填写") in found, why
+    assert ("home_address.compound", "R-PUB-1", "该区没有这个小区，请从列表中选择，或按门牌填写") in found, (
+        why
+    )
     assert all("R-" not in zh for _, _, zh in found)
 
 
@@ -212,10 +226,15 @@ def checks_with(
 ) -> list[Check]:
     """The four agencies' answers through the local adapter, from records at these addresses."""
     reg = registries or Registries(
-        public_security=[HukouRecord(id_number="C1234567", kind="hukou", address=hukou, since=date(2018, 1, 1))],
+        public_security=[
+            HukouRecord(id_number="C1234567", kind="hukou", address=hukou, since=date(2018, 1, 1))
+        ],
         housing=[
             DeedRecord(
-                deed_number="JL-2019-000123", owner_id_numbers=["P1"], address=deed, registered_on=date(2019, 5, 1)
+                deed_number="JL-2019-000123",
+                owner_id_numbers=["P1"],
+                address=deed,
+                registered_on=date(2019, 5, 1),
             )
         ],
     )
@@ -237,12 +256,19 @@ def test_compound_records_in_the_zone_are_eligible(config: SeasonConfig) -> None
     reg = item(config, compound_address("江湾小区"))
     v = verdict(config, reg, checks_with(flat("江湾小区"), flat("江湾小区")), NOW)
     assert (v.status, v.zone_id, v.reasons) == ("eligible", "Z-CY-1-90", [])
-    assert v.facts == {"hukou-in-zone": True, "deed-in-zone": True, "hukou-deed-match": True, "actual-residence": True}
+    assert v.facts == {
+        "hukou-in-zone": True,
+        "deed-in-zone": True,
+        "hukou-deed-match": True,
+        "actual-residence": True,
+    }
 
 
 def test_police_answer_carries_the_compound_not_a_road() -> None:
     reg = Registries(
-        public_security=[HukouRecord(id_number="C1234567", kind="hukou", address=flat("江湾小区"), since=date(2018, 1, 1))]
+        public_security=[
+            HukouRecord(id_number="C1234567", kind="hukou", address=flat("江湾小区"), since=date(2018, 1, 1))
+        ]
     )
     facts = LocalRegistries(reg).lookup("resident-id", "C1234567").facts
     assert facts == {
@@ -268,7 +294,9 @@ def test_a_compound_the_season_does_not_know_is_outside_every_zone(config: Seaso
 
 def test_another_building_of_the_same_compound_is_another_house(config: SeasonConfig) -> None:
     reg = item(config, compound_address("江湾小区", building=3, unit=2))
-    v = verdict(config, reg, checks_with(flat("江湾小区", building=3, unit=2), flat("江湾小区", building=7)), NOW)
+    v = verdict(
+        config, reg, checks_with(flat("江湾小区", building=3, unit=2), flat("江湾小区", building=7)), NOW
+    )
     # in the zone either way, but the deed is not the hukou's flat (房户不一致)
     assert v.facts["deed-in-zone"] is True and v.facts["hukou-deed-match"] is False
     assert v.reasons == ["deed-address-mismatch"]
@@ -292,7 +320,10 @@ def test_a_compound_never_equals_its_gates_road_address(config: SeasonConfig) ->
 def test_a_residence_permit_in_a_compound_places_by_the_compound(config: SeasonConfig) -> None:
     body = body_at(config, compound_address("锦绣家园"))
     body["residence"] = {"basis": "residence-permit", "residence_permit_number": "JZ220204202000001"}
-    reg = {**item(config, compound_address("锦绣家园")), "request": parse_request(body).model_dump(mode="json")}
+    reg = {
+        **item(config, compound_address("锦绣家园")),
+        "request": parse_request(body).model_dump(mode="json"),
+    }
     registries = Registries(
         public_security=[
             HukouRecord(
@@ -305,7 +336,10 @@ def test_a_residence_permit_in_a_compound_places_by_the_compound(config: SeasonC
         ]
     )
     police = LocalRegistries(registries).lookup("resident-id", "C1234567")
-    checks = [answered("public-security", police.reason, **police.facts), answered("community", "lives-there", lives_there=True)]
+    checks = [
+        answered("public-security", police.reason, **police.facts),
+        answered("community", "lives-there", lives_there=True),
+    ]
     v = verdict(config, reg, checks, NOW)
     assert (v.status, v.zone_id) == ("eligible", "Z-CY-1-01")
     assert v.facts["residence-permit-in-zone"] is True
@@ -331,7 +365,9 @@ def test_the_api_refuses_both_kinds_naming_the_compound_in_chinese(config: Seaso
     from functions.register.handler import app
 
     body = body_at(config, {"district": "CY", "compound": "江湾小区", "road": "康乐大路", "number": 60})
-    event = api_event("POST", "/api/registrations", json.dumps(body), headers={"Content-Type": "application/json"})
+    event = api_event(
+        "POST", "/api/registrations", json.dumps(body), headers={"Content-Type": "application/json"}
+    )
     r = app.resolve(event, None)  # type: ignore[arg-type]
     answer = json.loads(r["body"])
     assert r["statusCode"] == 422

@@ -48,7 +48,9 @@ def pop(config: SeasonConfig) -> Population:
     return generate(config, 1500, seed=7)
 
 
-def test_some_families_live_in_compounds_and_their_records_say_so(config: SeasonConfig, pop: Population) -> None:
+def test_some_families_live_in_compounds_and_their_records_say_so(
+    config: SeasonConfig, pop: Population
+) -> None:
     valid = [s for s in pop.submissions if s.intent == "valid"]
     homes = [s.body["home_address"] for s in valid]
     in_compounds = [h for h in homes if "compound" in h]
@@ -79,7 +81,11 @@ def test_some_families_live_in_compounds_and_their_records_say_so(config: Season
     deeds = [d for d in reg.housing if d.address.compound is not None]
     assert by_kind["hukou"] > 50 and by_kind["residence-permit"] > 0 and by_kind["stated-hukou"] > 50
     assert len(deeds) > 50
-    assert all(p.address is not None and p.address.compound for p in reg.planning if p.deed_number in {d.deed_number for d in deeds})
+    assert all(
+        p.address is not None and p.address.compound
+        for p in reg.planning
+        if p.deed_number in {d.deed_number for d in deeds}
+    )
 
 
 def test_every_valid_compound_body_is_accepted_and_placed_by_its_compound(
@@ -101,6 +107,8 @@ def test_the_sought_after_compounds_only_zone_draws_families(config: SeasonConfi
     zoned = [
         s
         for s in pop.submissions
-        if s.intent == "valid" and s.grade == 1 and s.body["home_address"].get("compound") in ("江湾小区", "滨江壹号")
+        if s.intent == "valid"
+        and s.grade == 1
+        and s.body["home_address"].get("compound") in ("江湾小区", "滨江壹号")
     ]
     assert len(zoned) > 20
