@@ -21,6 +21,7 @@ from pydantic import (
     Field,
     SerializerFunctionWrapHandler,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_serializer,
     model_validator,
@@ -157,10 +158,28 @@ class Address(_Form):
     unit: int | None = Field(default=None, strict=True, ge=1, le=99, description="单元号（小区地址）")
     detail: str = Field(default="", max_length=60, description="楼栋、单元、室（小区地址只填室号）")
 
+    @field_validator("compound", mode="before")
+    @classmethod
+    def _chosen(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            raise _rule("R-DATA-1", "请选择所在小区", "the compound is empty")
+        return value
+
     @field_validator("compound")
     @classmethod
     def _compound(cls, value: str | None) -> str | None:
         return None if value is None else _text(value, "小区名称")
+
+    @field_validator("building", "unit", mode="before")
+    @classmethod
+    def _whole(cls, value: object, info: ValidationInfo) -> object:
+        """R-DATA-1: a building or unit is a whole number (not "3", not true), said in Chinese."""
+        top, label = (999, "楼栋号") if info.field_name == "building" else (99, "单元号")
+        if value is not None and (type(value) is not int or not 1 <= value <= top):
+            raise _rule(
+                "R-DATA-1", f"{label}应为1至{top}的整数", f"{info.field_name} is a whole number 1-{top}"
+            )
+        return value
 
     @field_validator("detail")
     @classmethod
