@@ -150,9 +150,8 @@ class Address(_Form):
 
     district: str = Field(description="所在区（区代码）")
     road: str | None = Field(default=None, min_length=2, description="街路（门牌地址）")
-    number: int | None = Field(
-        default=None, strict=True, ge=1, le=9999, description="门牌号"
-    )  # not true, not 1.0
+    # strict: not true, not 1.0
+    number: int | None = Field(default=None, strict=True, ge=1, le=9999, description="门牌号")
     compound: str | None = Field(default=None, min_length=2, max_length=30, description="小区（小区地址）")
     building: int | None = Field(default=None, strict=True, ge=1, le=999, description="楼栋号（小区地址）")
     unit: int | None = Field(default=None, strict=True, ge=1, le=99, description="单元号（小区地址）")

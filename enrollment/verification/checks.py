@@ -228,14 +228,22 @@ def is_complete(item: dict[str, Any], checks: Iterable[Check]) -> bool:
 
 def _same_house(facts: Mapping[str, Any], addr: Mapping[str, Any]) -> bool:
     """The same house, like with like: the same district, road and house number, or the same district,
-    compound, building and unit. A compound address never equals a road address, not even its gate's:
-    the gate's number stands for every building of the compound, so it cannot show that a hukou and a
-    deed (or what the family stated) are the same flat's building (R-VER-1, hukou-deed-match)."""
+    compound, building and unit. A building or unit one side does not give (the form leaves them
+    optional) is not compared: the zone is the compound's either way, and the agencies' own records
+    (hukou against deed) always give both.
+
+    A compound address never equals a road address, not even its gate's: the gate's number stands
+    for every building of the compound, so it cannot show that two addresses are the same flat's
+    building (R-VER-1, hukou-deed-match), and a compound may be in another zone than its gate."""
     if facts.get("compound") or addr.get("compound"):
-        parts: tuple[str, ...] = ("district", "compound", "building", "unit")
-    else:
-        parts = ("district", "road", "number")
-    return all(facts.get(p) == addr.get(p) for p in parts)
+        if any(facts.get(p) != addr.get(p) for p in ("district", "compound")):
+            return False
+        return all(
+            facts.get(p) == addr.get(p)
+            for p in ("building", "unit")
+            if facts.get(p) is not None and addr.get(p) is not None
+        )
+    return all(facts.get(p) == addr.get(p) for p in ("district", "road", "number"))
 
 
 def _zone(config: SeasonConfig, grade: int, facts: Mapping[str, Any]) -> Zone | None:

@@ -305,6 +305,20 @@ def test_another_building_of_the_same_compound_is_another_house(config: SeasonCo
     assert v.reasons == ["hukou-address-mismatch"]  # the family stated unit 2
 
 
+def test_a_building_and_unit_the_family_left_out_are_not_compared(config: SeasonConfig) -> None:
+    reg = item(config, {"district": "CY", "compound": "江湾小区", "detail": ""})
+    v = verdict(
+        config,
+        reg,
+        checks_with(flat("江湾小区", building=9, unit=1), flat("江湾小区", building=9, unit=1)),
+        NOW,
+    )
+    assert (v.status, v.reasons) == ("eligible", [])
+    # but another compound is another house, building or not
+    v = verdict(config, reg, checks_with(flat("滨江壹号"), flat("滨江壹号")), NOW)
+    assert v.reasons == ["hukou-address-mismatch"] and v.zone_id == "Z-CY-1-90"
+
+
 def test_a_compound_never_equals_its_gates_road_address(config: SeasonConfig) -> None:
     # 江湾小区's gate is 滨江北街 30; a deed there is a road address, not the compound's flat
     gate = RecordAddress(district="CY", road="滨江北街", number=30)
