@@ -391,3 +391,15 @@ def test_the_api_refuses_both_kinds_naming_the_compound_in_chinese(config: Seaso
         ("residence.hukou_address.compound", "R-PUB-1"),
     ]
     assert answer["message"] == "门牌地址和小区只能填写一种：住在小区的请只填写小区、楼栋和单元"
+
+
+def test_the_portal_lists_each_districts_compounds(config: SeasonConfig, season: SeasonConfig) -> None:
+    from enrollment.core.ports import SeasonState
+    from functions.register.public import season_info
+
+    state = SeasonState(advanced_gates=frozenset(), extended_to={})
+    info = season_info(config, NOW, state)
+    assert info["compounds"]["CY"] == ["松苑小区", "江湾小区", "滨江壹号", "锦绣家园"]
+    assert all(info["compounds"][d.code] == [] for d in config.districts if d.code != "CY")
+    # a season without compounds: every district's list is empty, so the page shows no choice
+    assert all(names == [] for names in season_info(season, NOW, state)["compounds"].values())
