@@ -346,7 +346,7 @@ def write_report(config: SeasonConfig, result: DemoResult, out: Path) -> Path:
     for line in map(json.loads, placed):
         body = result.bodies.get(line["registration_id"])
         if line["route"] == "coordination" and body and line["school_id"]:
-            home = config.road_index[body["home_address"]["road"]].locate(int(body["home_address"]["number"]))
+            home = config.locate(body["home_address"])
             distances.append(round(home.distance_km(config.school_index[line["school_id"]].location) * 1000))
     data = {
         "season": config.season,

@@ -90,14 +90,12 @@ def case_of(
     outcomes: Mapping[str, dict[str, Any]],
 ) -> Case:
     req = item["request"]
-    home = req["home_address"]
-    road = config.road_index[home["road"]]
     return Case(
         registration_id=str(item["registration_id"]),
         grade=int(item["grade"]),
         district=str(item["district"]),
         category=str(item["category"]),
-        home=road.locate(int(home["number"])),
+        home=config.locate(req["home_address"]),
         claims=tuple(item.get("special_claims", [])),
         target_school=item.get("target_school"),
         preferences=tuple(req.get("school_preferences") or ()),

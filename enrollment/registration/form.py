@@ -15,7 +15,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from enrollment.core import idcard, names
@@ -49,9 +59,10 @@ FORBIDDEN_FIELDS: dict[str, str] = {
 }
 
 
-def _rule(rule: str, zh: str, en: str) -> PydanticCustomError:
-    """A validation error whose type is the rule id; the message carries both languages."""
-    return PydanticCustomError(rule, "{en}", {"zh": zh, "en": en})
+def _rule(rule: str, zh: str, en: str, field: str = "") -> PydanticCustomError:
+    """A validation error whose type is the rule id; the message carries both languages, and `field`
+    the field of the model it is about when it is not the rule's usual one (`_RULE_FIELD`)."""
+    return PydanticCustomError(rule, "{en}", {"zh": zh, "en": en, "field": field})
 
 
 def _name(value: str) -> str:
@@ -134,15 +145,97 @@ class Guardian(_Form):
 
 
 class Address(_Form):
+    """Where a family lives: a road and house number (门牌地址), or a residential compound (小区) with
+    its building and unit; never both. `detail` is the rest (room, or building and unit by a road)."""
+
     district: str = Field(description="所在区（区代码）")
-    road: str = Field(min_length=2, description="街路")
-    number: int = Field(strict=True, ge=1, le=9999, description="门牌号")  # not true, not 1.0
-    detail: str = Field(default="", max_length=60, description="楼栋、单元、室")
+    road: str | None = Field(default=None, min_length=2, description="街路（门牌地址）")
+    # strict: not true, not 1.0
+    number: int | None = Field(default=None, strict=True, ge=1, le=9999, description="门牌号")
+    compound: str | None = Field(default=None, min_length=2, max_length=30, description="小区（小区地址）")
+    building: int | None = Field(default=None, strict=True, ge=1, le=999, description="楼栋号（小区地址）")
+    unit: int | None = Field(default=None, strict=True, ge=1, le=99, description="单元号（小区地址）")
+    detail: str = Field(default="", max_length=60, description="楼栋、单元、室（小区地址只填室号）")
+
+    @field_validator("compound", mode="before")
+    @classmethod
+    def _chosen(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            raise _rule("R-DATA-1", "请选择所在小区", "the compound is empty")
+        return value
+
+    @field_validator("compound")
+    @classmethod
+    def _compound(cls, value: str | None) -> str | None:
+        return None if value is None else _text(value, "小区名称")
+
+    @field_validator("building", "unit", mode="before")
+    @classmethod
+    def _whole(cls, value: object, info: ValidationInfo) -> object:
+        """R-DATA-1: a building or unit is a whole number (not "3", not true), said in Chinese."""
+        top, label = (999, "楼栋号") if info.field_name == "building" else (99, "单元号")
+        if value is not None and (type(value) is not int or not 1 <= value <= top):
+            raise _rule(
+                "R-DATA-1", f"{label}应为1至{top}的整数", f"{info.field_name} is a whole number 1-{top}"
+            )
+        return value
 
     @field_validator("detail")
     @classmethod
     def _detail(cls, value: str) -> str:
         return _text(value, "详细地址")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Address:
+        """R-PUB-1: a road and house number, or a compound; each refusal names its field."""
+        if self.compound is not None:
+            if self.road is not None or self.number is not None:
+                raise _rule(
+                    "R-PUB-1",
+                    "门牌地址和小区只能填写一种：住在小区的请只填写小区、楼栋和单元",
+                    "give a road and house number or a compound, not both",
+                    "compound",
+                )
+            return self
+        for name, label in (("building", "楼栋号"), ("unit", "单元号")):
+            if getattr(self, name) is not None:
+                raise _rule(
+                    "R-PUB-1",
+                    f"{label}只在选择小区时填写，门牌地址的楼栋、单元请填在详细地址中",
+                    f"{name} belongs to a compound address; by a road it goes in the detail",
+                    name,
+                )
+        if self.road is None and self.number is None:
+            raise _rule(
+                "R-PUB-1",
+                "请填写街路和门牌号，住在小区的也可以选择小区",
+                "give a road and house number, or a compound",
+                "road",
+            )
+        if self.road is None or self.number is None:
+            raise _rule(
+                "R-DATA-1",
+                "此项为必填项",
+                "this field is required",
+                "road" if self.road is None else "number",
+            )
+        return self
+
+    @model_serializer(mode="wrap")
+    def _only_given(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """A road address stays {district, road, number, detail}; a compound one leaves road and number out."""
+        data: dict[str, Any] = handler(self)
+        return {k: v for k, v in data.items() if v is not None or k not in _ADDRESS_PARTS}
+
+    @property
+    def place(self) -> dict[str, Any]:
+        """What `SeasonConfig.zone_of` and `locate` read: the compound, or the road and house number."""
+        if self.compound is not None:
+            return {"district": self.district, "compound": self.compound}
+        return {"district": self.district, "road": self.road, "number": self.number}
+
+
+_ADDRESS_PARTS = frozenset({"road", "number", "compound", "building", "unit"})
 
 
 class Property(_Form):
@@ -255,7 +348,7 @@ def violations_from_errors(errors: list[Any], prefix: tuple[str, ...] = ()) -> l
         name = loc[-1] if loc else ""
         if etype.startswith("R-"):
             # model-level rules: point at the field they are about
-            field = ".".join([*loc, _RULE_FIELD.get(etype, "")]).strip(".")
+            field = ".".join([*loc, str(ctx.get("field") or _RULE_FIELD.get(etype, ""))]).strip(".")
             out.append(
                 Violation(field, etype, str(ctx.get("zh", err["msg"])), str(ctx.get("en", err["msg"])))
             )
@@ -340,16 +433,29 @@ def check_registration(
 
 
 def _check_address(config: SeasonConfig, addr: Address, field: str) -> list[Violation]:
+    """R-PUB-1: the district, then the road and house number, or the compound, as the season knows them."""
     if addr.district not in config.district_index:
         return [Violation(f"{field}.district", "R-PUB-1", "所在区不在本市城区范围内", "unknown district")]
-    road = config.road_index.get(addr.road)
+    if addr.compound is not None:
+        compound = config.compound_index.get(addr.compound)
+        if compound is None or compound.district != addr.district:
+            return [
+                Violation(
+                    f"{field}.compound",
+                    "R-PUB-1",
+                    "该区没有这个小区，请从列表中选择，或按门牌填写",
+                    "no such compound in that district",
+                )
+            ]
+        return []
+    road = config.road_index.get(str(addr.road))
     if road is None or road.district != addr.district:
         return [
             Violation(
                 f"{field}.road", "R-PUB-1", "该区没有这条街路，请按门牌填写", "no such road in that district"
             )
         ]
-    if addr.number > road.max_number:
+    if int(addr.number or 0) > road.max_number:
         return [
             Violation(
                 f"{field}.number", "R-PUB-1", "门牌号超出该街路范围", "house number beyond the road's end"
@@ -386,7 +492,7 @@ def _check_schools(req: RegistrationRequest, config: SeasonConfig) -> list[Viola
                 )
             )
     if req.school_preferences:
-        zone = config.zone_for(req.grade, req.home_address.road, req.home_address.number)
+        zone = config.zone_of(req.grade, req.home_address.place)
         allowed = set(zone.schools) if zone and zone.multi_school else set()
         bad = [sid for sid in req.school_preferences if sid not in allowed]
         if req.category != "public" or bad or len(set(req.school_preferences)) != len(req.school_preferences):

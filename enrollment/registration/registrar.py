@@ -38,7 +38,7 @@ def targets(req: RegistrationRequest, config: SeasonConfig) -> tuple[str | None,
         ethnic = [s for s in config.schools if s.kind == "ethnic" and s.plan(req.grade) > 0]
         near = min(ethnic, key=lambda s: s.district != req.home_address.district, default=None)
         return None, near.id if near else None
-    zone = config.zone_for(req.grade, req.home_address.road, req.home_address.number)
+    zone = config.zone_of(req.grade, req.home_address.place)
     if zone is None:
         return None, None
     if not zone.multi_school:

@@ -23,6 +23,12 @@ some have a commercial planned use, some are at another address than the hukou; 
 are unknown to housing and a few hukou addresses are not what the family stated (弄虚作假, R-VER-4);
 some families do not live where they say, and some home visits answer after the deadline.
 
+When the season lists residential compounds (小区), about a third of the families live in one and
+give the compound, building and unit instead of a road and house number, as their hukou, deed and
+permit records do; a sought-after zone that names compounds draws families to them too. A season
+without compounds draws nothing for them: its population is the same, byte for byte, as before
+compounds existed.
+
     python -m enrollment.synth.population --config jilin-2023 --applicants 500 --seed 7 --out DIR
 """
 
@@ -65,6 +71,7 @@ BAD_KINDS: dict[str, str] = {
 }
 BAD_SHARE = 0.03
 HOT_SHARE = 0.2  # of the families live in a sought-after school's zone (学区房)
+COMPOUND_SHARE = 0.35  # of the families outside those zones live in a compound, where the season has them
 
 # --- names (common characters, combined at random: not real people) ---------------------------
 _SURNAMES = (
@@ -237,12 +244,21 @@ class _Generator:
         # 学区房: in each district and grade, the two smallest single-school zones are sought after;
         # families move there for the school, so these zones fill up first (R-PUB-2, R-WARN-1).
         self.hot: dict[tuple[int, str], list[ZoneSegment]] = {}
+        self.hot_compounds: dict[tuple[int, str], list[str]] = {}
+        # residential compounds (小区) per district, and each one's zone per grade (config.zone_of)
+        self.compounds: dict[str, list[str]] = {
+            d: [c.name for c in config.compounds if c.district == d] for d in self.district_codes
+        }
+        self.compound_zone: dict[tuple[int, str], Zone | None] = {
+            (g, c.name): config.zone_of(g, {"compound": c.name}) for g in GRADES for c in config.compounds
+        }
         for g in GRADES:
             for d in self.district_codes:
                 zones = [z for z in config.zones if z.grade == g and z.district == d]
                 single = [z for z in zones if not z.multi_school] or zones
                 single.sort(key=lambda z: (config.school_index[z.schools[0]].plan(z.grade), z.id))
                 self.hot[(g, d)] = [seg for z in single[:2] for seg in z.segments]
+                self.hot_compounds[(g, d)] = [name for z in single[:2] for name in z.compounds]
         self.specialised = [s for s in config.schools if s.kind == "specialised" and s.plan(7) > 0]
         self.ethnic = {g: any(s.kind == "ethnic" and s.plan(g) > 0 for s in config.schools) for g in GRADES}
         self.primaries = {
@@ -298,6 +314,9 @@ class _Generator:
         rng = self.rng
         rand = rng.random
         segments = self.hot.get((hot_grade, district)) if hot_grade else None
+        compounds = self.hot_compounds.get((hot_grade, district)) if hot_grade else None
+        if compounds and (not segments or rand() < len(compounds) / (len(compounds) + len(segments))):
+            return self._compound_address(district, rng.pick(compounds))
         if segments:
             seg = rng.pick(segments)
             number = seg.from_number + int(rand() * (seg.to_number - seg.from_number + 1))
@@ -305,6 +324,8 @@ class _Generator:
                 number = number + 1 if number < seg.to_number else number - 1
             road_name = seg.road
         else:
+            if self.compounds[district] and rand() < COMPOUND_SHARE:  # no draw where there are none
+                return self._compound_address(district, rng.pick(self.compounds[district]))
             road = rng.choices(self.roads[district], cum_weights=self.road_cum[district])[0]
             number, road_name = int(rand() * road.max_number) + 1, road.name
         if rand() < 0.92:
@@ -314,10 +335,22 @@ class _Generator:
             detail = ""  # a single-family house
         return {"district": district, "road": road_name, "number": number, "detail": detail}
 
+    def _compound_address(self, district: str, compound: str) -> dict[str, Any]:
+        """A flat in a compound: building and unit as their own fields, the room in the detail."""
+        rand = self.rng.random
+        b, u, f, r = int(rand() * 24) + 1, int(rand() * 6) + 1, int(rand() * 18) + 1, int(rand() * 4) + 1
+        return {
+            "district": district,
+            "compound": compound,
+            "building": b,
+            "unit": u,
+            "detail": f"{f}{r:02d}室",
+        }
+
     def _other_address(self, district: str, avoid: dict[str, Any]) -> dict[str, Any]:
         while True:
             addr = self._address(district)
-            if (addr["road"], addr["number"]) != (avoid["road"], avoid["number"]):
+            if _house(addr) != _house(avoid):
                 return addr
 
     def _submit_day(self, grade: Grade) -> date:
@@ -606,16 +639,26 @@ class _Generator:
 
     def _preferences(self, grade: Grade, home: dict[str, Any]) -> list[str]:
         """About half of the families in a multi-school zone rank that zone's schools."""
-        zone = self.zone_at[(grade, home["road"])][home["number"]]
+        if "compound" in home:
+            zone = self.compound_zone[(grade, home["compound"])]
+        else:
+            zone = self.zone_at[(grade, home["road"])][home["number"]]
         if zone is None or not zone.multi_school or self.rng.random() < 0.5:
             return []
         schools = list(zone.schools)
         if self.rng.random() < 0.7:  # nearest first
-            at = self.config.road_index[home["road"]].locate(home["number"])
+            at = self.config.locate(home)
             schools.sort(key=lambda sid: at.distance_km(self.config.school_index[sid].location))
         else:
             self.rng.shuffle(schools)
         return schools
+
+
+def _house(address: dict[str, Any]) -> tuple[Any, ...]:
+    """The house an address names, ignoring the room: the road and number, or compound, building, unit."""
+    if "compound" in address:
+        return (address["compound"], address["building"], address["unit"])
+    return (address["road"], address["number"])
 
 
 def _cumulative(weights: list[float] | list[int]) -> list[float]:

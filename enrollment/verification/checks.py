@@ -11,12 +11,12 @@ The rules are plain functions over the stored registration item and its checks.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-from enrollment.core.config import SeasonConfig
+from enrollment.core.config import SeasonConfig, Zone
 from enrollment.verification.registries import Registries
 from enrollment.verification.verdicts import Agency, Check, Fact, ReasonCode, Verdict
 
@@ -64,6 +64,9 @@ class Agencies:
 
 
 def _address(a: Any) -> dict[str, str | int | bool | None]:
+    """An agency's address as check facts: the road and house number, or the compound, building, unit."""
+    if getattr(a, "compound", None) is not None:
+        return {"district": a.district, "compound": a.compound, "building": a.building, "unit": a.unit}
     return {"district": a.district, "road": a.road, "number": a.number}
 
 
@@ -223,12 +226,31 @@ def is_complete(item: dict[str, Any], checks: Iterable[Check]) -> bool:
 # The rules -----------------------------------------------------------------------------------------
 
 
-def _same_house(facts: dict[str, Any], addr: dict[str, Any]) -> bool:
-    return (facts.get("district"), facts.get("road"), facts.get("number")) == (
-        addr.get("district"),
-        addr.get("road"),
-        addr.get("number"),
-    )
+def _same_house(facts: Mapping[str, Any], addr: Mapping[str, Any]) -> bool:
+    """The same house, like with like: the same district, road and house number, or the same district,
+    compound, building and unit. A building or unit one side does not give (the form leaves them
+    optional) is not compared: the zone is the compound's either way, and the agencies' own records
+    (hukou against deed) always give both.
+
+    A compound address never equals a road address, not even its gate's: the gate's number stands
+    for every building of the compound, so it cannot show that two addresses are the same flat's
+    building (R-VER-1, hukou-deed-match), and a compound may be in another zone than its gate."""
+    if facts.get("compound") or addr.get("compound"):
+        if any(facts.get(p) != addr.get(p) for p in ("district", "compound")):
+            return False
+        return all(
+            facts.get(p) == addr.get(p)
+            for p in ("building", "unit")
+            if facts.get(p) is not None and addr.get(p) is not None
+        )
+    return all(facts.get(p) == addr.get(p) for p in ("district", "road", "number"))
+
+
+def _zone(config: SeasonConfig, grade: int, facts: Mapping[str, Any]) -> Zone | None:
+    """The zone of an agency's address; None for an address the season does not know."""
+    if not facts.get("compound") and not (facts.get("road") and facts.get("number")):
+        return None
+    return config.zone_of(grade, facts)
 
 
 def verdict(config: SeasonConfig, item: dict[str, Any], checks: Iterable[Check], now: datetime) -> Verdict:
@@ -274,7 +296,7 @@ def verdict(config: SeasonConfig, item: dict[str, Any], checks: Iterable[Check],
             ].get("residence_permit_number"):
                 reasons.append("permit-not-found")
             else:
-                zone = config.zone_for(grade, str(record["road"]), int(record["number"]))  # type: ignore[arg-type]
+                zone = _zone(config, grade, record)
                 facts["residence-permit-in-zone"] = zone is not None
                 if zone is None:
                     reasons.append("permit-outside-zone")
@@ -282,7 +304,7 @@ def verdict(config: SeasonConfig, item: dict[str, Any], checks: Iterable[Check],
             stated = req["residence"].get("hukou_address") or {}
             if not _same_house(record, stated):
                 reasons.append("hukou-address-mismatch")
-            zone = config.zone_for(grade, str(record["road"]), int(record["number"]))  # type: ignore[arg-type]
+            zone = _zone(config, grade, record)
             facts["hukou-in-zone"] = zone is not None
             if zone is None:
                 reasons.append("hukou-outside-zone")
@@ -296,7 +318,7 @@ def verdict(config: SeasonConfig, item: dict[str, Any], checks: Iterable[Check],
             reasons.append("deed-not-found")
         else:
             d = deed_check.facts
-            deed_zone = config.zone_for(grade, str(d["road"]), int(d["number"]))  # type: ignore[arg-type]
+            deed_zone = _zone(config, grade, d)
             facts["deed-in-zone"] = deed_zone is not None
             if record is not None:
                 facts["hukou-deed-match"] = _same_house(d, record)

@@ -26,16 +26,34 @@ class _Record(BaseModel):
 
 
 class RecordAddress(_Record):
-    """An address as the agencies hold it: district code, road, house number, building/unit/room."""
+    """An address as the agencies hold it: district code, and either road and house number or a
+    residential compound (小区) with building and unit; `detail` is the rest (the room)."""
 
     district: str
-    road: str = Field(min_length=2)
-    number: int = Field(ge=1, le=9999)
+    road: str | None = Field(default=None, min_length=2)
+    number: int | None = Field(default=None, ge=1, le=9999)
+    compound: str | None = Field(default=None, min_length=2)
+    building: int | None = Field(default=None, ge=1, le=999)
+    unit: int | None = Field(default=None, ge=1, le=99)
     detail: str = ""
 
+    @model_validator(mode="after")
+    def _one_kind(self) -> RecordAddress:
+        by_road = self.road is not None and self.number is not None
+        if self.compound is None:
+            if not by_road or self.building is not None or self.unit is not None:
+                raise ValueError(
+                    "an address is a road and house number, or a compound (with building and unit)"
+                )
+        elif self.road is not None or self.number is not None:
+            raise ValueError("a compound address has no road or house number")
+        return self
+
     @property
-    def key(self) -> tuple[str, str, int]:
-        """The house (district, road, number), ignoring the flat: what zones are drawn on."""
+    def key(self) -> tuple[str | int | None, ...]:
+        """The house, ignoring the flat: (district, road, number) or (district, compound, building, unit)."""
+        if self.compound is not None:
+            return (self.district, self.compound, self.building, self.unit)
         return (self.district, self.road, self.number)
 
 

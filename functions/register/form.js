@@ -176,7 +176,15 @@ function check(b) {
     else if (nameMessage(g.name)) err(`guardians.${i}.name`, nameMessage(g.name));
     if (!/^1[3-9][0-9]{9}$/.test(g.phone)) err(`guardians.${i}.phone`, "手机号码应为11位，以1开头");
   });
-  const detail = (a, field) => { if (a && a.detail && textMessage(a.detail, "详细地址")) err(`${field}.detail`, textMessage(a.detail, "详细地址")); };
+  const detail = (a, field) => {
+    if (a && a.detail && textMessage(a.detail, "详细地址")) err(`${field}.detail`, textMessage(a.detail, "详细地址"));
+    // a road and house number, or a compound with its building and unit: never both (form.py Address)
+    if (a && "compound" in a && ((a.road ?? null) !== null || (a.number ?? null) !== null)) err(`${field}.compound`, "门牌地址和小区只能填写一种：住在小区的请只填写小区、楼栋和单元");
+    // a compound's building and unit: whole numbers (form.py Address._whole)
+    [["building", "楼栋号", 999], ["unit", "单元号", 99]].forEach(([key, label, top]) => {
+      if (a && a[key] !== undefined && a[key] !== null && !(Number.isInteger(a[key]) && a[key] >= 1 && a[key] <= top)) err(`${field}.${key}`, `${label}应为1至${top}的整数`);
+    });
+  };
   detail(b.home_address, "home_address");
   if (b.residence.hukou_address) detail(b.residence.hukou_address, "residence.hukou_address");
   if (!(b.category in CATEGORY_ZH)) err("category", "请选择一个报名类别（公民同招，不可兼报）");
@@ -194,7 +202,12 @@ function check(b) {
     }
     if (b.grade === 1 && c.birth_date && c.birth_date > season.age_cutoff) err("child.birth_date", `一年级新生须于${ymd(season.age_cutoff)}（含）前出生`);
     const address = (a, field) => {
+      const compounds = (season.compounds || {})[a.district] || [];
       if (!season.roads[a.district]) err(`${field}.district`, "所在区不在本市城区范围内");
+      else if ("compound" in a) {  // R-PUB-1: a compound of that district, from the season's list
+        if (!a.compound) err(`${field}.compound`, "请选择所在小区");
+        else if (!compounds.includes(a.compound)) err(`${field}.compound`, "该区没有这个小区，请从列表中选择，或按门牌填写");
+      }
       else if (!season.roads[a.district].includes(a.road)) err(`${field}.road`, "该区没有这条街路，请按门牌填写");
       else if (a.number < 1) err(`${field}.number`, "门牌号应为正整数");
       else if (a.number > season.road_numbers[a.road]) err(`${field}.number`, "门牌号超出该街路范围");
@@ -224,13 +237,34 @@ function refresh() {
       .filter((s) => s.kind === kind && s.grades.includes(Number(grade)))
       .map((s) => `<option value="${esc(s.id)}">${esc(s.name)}</option>`).join("");
     $("roads").innerHTML = (season.roads[$("home_district").value] || []).map((r) => `<option value="${esc(r)}">`).join("");
+    // 门牌地址 or 小区: the choice shows only where the district has compounds
+    const compounds = (season.compounds || {})[$("home_district").value] || [];
+    const kept = $("home_compound").value;
+    $("home_compound").innerHTML = `<option value="">请选择小区</option>` + compounds.map((c) => `<option value="${esc(c)}">${esc(c)}</option>`).join("");
+    $("home_compound").value = compounds.includes(kept) ? kept : "";
+    show($("address-kind-field"), compounds.length > 0);
+    if (!compounds.length) $("kind_road").checked = true;
   }
+  const inCompound = $("kind_compound").checked;
+  show($("road-fields"), !inCompound);
+  show($("compound-fields"), inCompound);
+  $("home-detail-label").textContent = inCompound ? "室号" : "楼栋、单元、室";
+}
+
+/** The home address as the form holds it: a road and house number, or a compound with building and unit. */
+function homeAddress(v) {
+  const district = v("home_district"), detail = v("home_detail");
+  if (!$("kind_compound").checked) return { district, road: v("home_road"), number: Number(v("home_number")) || 0, detail };
+  const home = { district, compound: v("home_compound") };
+  for (const key of ["building", "unit"]) if (v(`home_${key}`)) home[key] = Number(v(`home_${key}`));
+  home.detail = detail;
+  return home;
 }
 
 function body() {
   const v = (id) => $(id).value.trim();
   const grade = Number(v("grade")), cat = v("category");
-  const home = { district: v("home_district"), road: v("home_road"), number: Number(v("home_number")) || 0, detail: v("home_detail") };
+  const home = homeAddress(v);
   const b = {
     season: season ? season.season : "",
     grade, category: cat,
@@ -561,7 +595,7 @@ window.addEventListener("hashchange", showTab);
 
 async function load() {
   wireErrorSlots();
-  ["grade", "category", "basis", "child_id_type", "home_district"].forEach((id) => $(id).addEventListener("change", refresh));
+  ["grade", "category", "basis", "child_id_type", "home_district", "kind_road", "kind_compound"].forEach((id) => $(id).addEventListener("change", refresh));
   const r = await api("GET", "api/season");
   if (r.status === 200) {
     season = r.data;

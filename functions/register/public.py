@@ -13,7 +13,7 @@ from enrollment.registration.form import window_open
 
 def season_info(config: SeasonConfig, now: datetime, state: SeasonState) -> dict[str, Any]:
     """The season as the form checks it in the browser before submitting: each grade's window as it
-    stands today (with any recorded extension, R-REG-1), the age cut-off, roads and private schools."""
+    stands today (with any recorded extension, R-REG-1), the age cut-off, roads, compounds and private schools."""
     cal = config.calendar
     windows = {}
     for grade in GRADES:
@@ -46,6 +46,10 @@ def season_info(config: SeasonConfig, now: datetime, state: SeasonState) -> dict
             d.code: sorted(r.name for r in config.roads if r.district == d.code) for d in config.districts
         },
         "road_numbers": {r.name: r.max_number for r in config.roads},
+        # residential compounds (小区) by district: a family living in one gives it instead of a house number
+        "compounds": {
+            d.code: sorted(c.name for c in config.compounds if c.district == d.code) for d in config.districts
+        },
         "schools": [
             {"id": s.id, "name": s.name, "kind": s.kind, "district": s.district, "grades": sorted(s.plans)}
             for s in config.schools

@@ -17,21 +17,24 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+import yaml
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, expect
 
 from enrollment.adapters.dynamodb import live_key
 from enrollment.adapters.lottery_store import DynamoLotteryStore
 from enrollment.core import idcard, names
 from enrollment.core.clock import SimulatedClock
-from enrollment.core.config import SeasonConfig
+from enrollment.core.config import SeasonConfig, load_season
 from enrollment.local import season as drive
 from enrollment.local.http import serve
 from enrollment.local.runtime import EmbeddedSeason
 from enrollment.registration import demand
+from tests.compounds import compound_address, compound_season
 from tests.e2e.conftest import SCREENSHOTS, axe_violations
 from tests.integration.conftest import registration_items, table_items
 from tests.integration.parent_session import last_code
@@ -79,13 +82,24 @@ class Session:
 
 
 @pytest.fixture
-def ui(browser: Browser, season: SeasonConfig, request: pytest.FixtureRequest) -> Iterator[Session]:
+def ui(
+    browser: Browser, season: SeasonConfig, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[Session]:
     """A fresh stack with grade-1 registration open, served locally, and a phone-sized page on the form."""
     now = datetime.fromisoformat(f"{season.calendar.grade1_registration.start} 10:00").replace(
         tzinfo=season.tz
     )
     lock = threading.Lock()
-    with EmbeddedSeason(season, SimulatedClock(now)) as rt, serve(rt, lock=lock) as base:
+    config_path = None
+    if season.compounds:  # a season a test built (tests/compounds.py): the functions read it from a file
+        config_path = str(tmp_path / "season.yaml")
+        Path(config_path).write_text(
+            yaml.safe_dump(season.model_dump(mode="json"), allow_unicode=True), encoding="utf-8"
+        )
+    with (
+        EmbeddedSeason(season, SimulatedClock(now), config_path=config_path) as rt,
+        serve(rt, lock=lock) as base,
+    ):
         context = browser.new_context(
             viewport={"width": 390, "height": 844},
             device_scale_factor=2,
@@ -134,8 +148,15 @@ def fill_form(page: Page, body: dict[str, Any]) -> None:
     page.select_option("#g0_relationship", guardian["relationship"])
     page.locator("#g0_phone").press_sequentially(guardian["phone"])
     page.select_option("#home_district", home["district"])
-    page.locator("#home_road").press_sequentially(home["road"])
-    page.locator("#home_number").press_sequentially(str(home["number"]))
+    if "compound" in home:  # 小区: chosen from the district's list, building and unit as numbers
+        page.get_by_role("radio", name="小区").check()
+        page.select_option("#home_compound", home["compound"])
+        for key in ("building", "unit"):
+            if key in home:
+                page.fill(f"#home_{key}", str(home[key]))
+    else:
+        page.locator("#home_road").press_sequentially(home["road"])
+        page.locator("#home_number").press_sequentially(str(home["number"]))
     page.fill("#home_detail", home["detail"])
     page.select_option("#basis", body["residence"]["basis"])
     page.fill("#deed", body["residence"]["property"]["deed_number"])
@@ -223,6 +244,75 @@ def test_parent_registers_and_reads_the_status_with_the_sms_code(ui: Session, se
     page.get_by_role("button", name="退出登录").click()
     expect(page.locator("#login")).to_be_visible()
     expect(page.locator("#status-view")).to_be_hidden()
+    assert ui.console_errors == []
+
+
+COMPOUND_SEASON = compound_season(load_season("jilin-2023"))
+
+
+@pytest.mark.parametrize("season", [COMPOUND_SEASON], ids=["compounds"])
+def test_a_family_in_a_compound_registers_with_the_compound(ui: Session, season: SeasonConfig) -> None:
+    page = ui.page
+    # The choice 门牌地址 / 小区 shows only for a district with compounds (船营区 here, not 昌邑区)
+    page.select_option("#home_district", "CH")
+    expect(page.locator("#address-kind-field")).to_be_hidden()
+    expect(page.locator("#home_road")).to_be_visible()
+    page.select_option("#home_district", "CY")
+    expect(page.locator("#address-kind-field")).to_be_visible()
+    expect(page.locator("#compound-fields")).to_be_hidden()
+    expect(page.locator("#home_compound option")).to_have_text(
+        ["请选择小区", "松苑小区", "江湾小区", "滨江壹号", "锦绣家园"]
+    )
+
+    # Given a family in 江湾小区, building 3, unit 2, who choose 小区 but forget the compound and mistype the building
+    address = compound_address("江湾小区")
+    body = valid_body(season, home_address=address)
+    body["residence"]["hukou_address"] = dict(address)
+    fill_form(page, body)
+    expect(page.locator("#home_road")).to_be_hidden()
+    expect(page.locator("label[for=home_detail]")).to_have_text("室号")
+    page.select_option("#home_compound", "")
+    page.fill("#home_building", "0")
+    page.get_by_role("button", name="提交报名").click()
+
+    # Then each message stands beside its field, in Chinese, and nothing is sent
+    expect(page.locator('[data-error="home_address.compound"]')).to_have_text("请选择所在小区")
+    expect(page.locator('[data-error="home_address.building"]')).to_have_text("楼栋号应为1至999的整数")
+    expect(page.locator("#home_compound")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#home_building")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#result")).to_contain_text("报名未提交")
+    assert ui.posted == []
+    assert axe_violations(page) == []
+    ui.shoot("compound-errors")
+
+    # When they choose the compound and correct the building, Then the registration is in the compound's zone
+    page.select_option("#home_compound", "江湾小区")
+    page.fill("#home_building", "3")
+    page.get_by_role("button", name="提交报名").click()
+    expect(page.locator("#result")).to_contain_text("报名成功")
+    expect(page.locator("[aria-invalid=true]")).to_have_count(0)
+    [item] = registration_items(ui.rt)
+    assert item["request"]["home_address"] == address
+    assert item["request"]["residence"]["hukou_address"] == address
+    assert (item["zone_id"], item["target_school"]) == ("Z-CY-1-90", "S-CY-90")
+
+    # And the page finds what the server finds in compound addresses, field and message
+    faults = {
+        "other-district": {"district": "CH", "compound": "江湾小区"},
+        "unknown": {"district": "CY", "compound": "不存在小区"},
+        "empty": {"district": "CY", "compound": ""},
+        "building": {"district": "CY", "compound": "江湾小区", "building": 1000},
+        "unit": {"district": "CY", "compound": "江湾小区", "unit": 0},
+        "both": {"district": "CY", "compound": "江湾小区", "road": "康乐大路", "number": 60},
+    }
+    for name, fault in faults.items():
+        wrong = valid_body(season, home_address=fault)
+        wrong["residence"]["hukou_address"] = dict(fault)
+        found = page.evaluate("b => window.portal.check(b)", wrong)
+        status, answer = ui.send("POST", "api/registrations", wrong)
+        assert status == 422, (name, answer)
+        assert found == [{"field": e["field"], "message": e["message"]} for e in answer["errors"]], name
+    assert len(registration_items(ui.rt)) == 1
     assert ui.console_errors == []
 
 
