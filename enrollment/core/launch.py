@@ -124,15 +124,19 @@ class Execution:
     input: Mapping[str, Any]
 
     def as_dict(self) -> dict[str, Any]:
-        started = self.input.get("started_by") if isinstance(self.input, Mapping) else None
+        """The execution as the status shows it: `started_at` and `started_by` as its input (a
+        `SeasonStart`) records them, else Step Functions' start date; `execution_started_at` is
+        always Step Functions' own."""
+        recorded = self.input if isinstance(self.input, Mapping) else {}
         return {
             "execution_arn": self.arn,
             "execution_name": self.name,
             "status": self.status,
-            "started_at": self.started_at.isoformat(),
+            "started_at": recorded.get("started_at") or self.started_at.isoformat(),
+            "execution_started_at": self.started_at.isoformat(),
             "stopped_at": self.stopped_at.isoformat() if self.stopped_at else None,
-            "started_by": started,
-            "config_digest": self.input.get("config_digest") if isinstance(self.input, Mapping) else None,
+            "started_by": recorded.get("started_by"),
+            "config_digest": recorded.get("config_digest"),
         }
 
 
