@@ -141,13 +141,20 @@ def _status(
         now=clock.now(),
         deployed_digest=outputs.config_digest,
     )
-    for line in status_lines(status, config_digest(config)):
+    for line in status_lines(status, config):
         print(line, file=out)
     return 0
 
 
-def status_lines(status: dict[str, Any], local_digest: str) -> list[str]:
-    """The status as staff read it: Chinese first, English beside it."""
+def status_lines(status: dict[str, Any], config: SeasonConfig) -> list[str]:
+    """The status as staff read it: Chinese first, English beside it (`config`: the local config,
+    for district names and its digest)."""
+    local_digest = config_digest(config)
+
+    def district(code: str) -> str:
+        known = config.district_index.get(code)
+        return known.name if known else code
+
     lines = [f"招生季 {status['season']}年度（{status['config_name']}） · season {status['season']}"]
     if local_digest != status["config_digest"]:
         lines.append(
@@ -189,10 +196,13 @@ def status_lines(status: dict[str, Any], local_digest: str) -> list[str]:
     lines.append(f"失败事项：{dead['total']} 件 · dead letters: {dead['total']}")
     for row in dead["per_district_phase"]:
         phase_zh = DEAD_LETTER_PHASE_ZH.get(row["phase"], row["phase"])
-        lines.append(f"  {row['district']} {phase_zh}：{row['count']} 件 · {row['phase']}")
-    for r in dead["latest"]:
         lines.append(
-            f"  最近 latest: {r['recorded_at']} {r['district']} {r['phase']} {r['item_id']} {r['error']}"
+            f"  {district(row['district'])} {phase_zh}：{row['count']} 件 · {row['district']} {row['phase']}"
+        )
+    for r in dead["latest"]:
+        phase_zh = DEAD_LETTER_PHASE_ZH.get(r["phase"], r["phase"])
+        lines.append(
+            f"  最近 latest：{r['recorded_at']} {district(r['district'])} {phase_zh} {r['item_id']} {r['error']}"
         )
     c = status["counts"]
     per_grade = "，".join(

@@ -248,7 +248,7 @@ def test_8_the_cli_starts_twice_harmlessly_and_prints_the_status(launched: Seaso
     assert code == 0, text
     assert "流程：运行中" in text and "当前阶段：材料审核与入户核查" in text
     assert "deadline-home-visits" in text and "等待推进：材料审核与入户核查" in text
-    assert "失败事项：1 件" in text and f"{A} 材料审核：1 件" in text
+    assert "失败事项：1 件" in text and f"{config.district_index[A].name} 材料审核：1 件" in text
     assert "注意" not in text  # the local config is the deployed one
     assert "R-" not in text
 
