@@ -103,7 +103,7 @@ class StartRequest(BaseModel):
 def start_season(season: str, body: Annotated[StartRequest, Body()]) -> Response[str]:
     """Start the season (city staff): its one execution, `season-{season}`; a second start reports the
     existing execution. Refused (409) if the confirmed digest is not the deployed config's."""
-    actor = _staff()
+    actor = _staff("招生季由市教育局统一启动", "forbidden: the city bureau starts the season")
     w = wiring()
     result = launch.start_season(
         w.config,
@@ -144,18 +144,19 @@ def _json(status: int, body: dict[str, Any]) -> Response[str]:
     return Response(status, content_types.APPLICATION_JSON, json.dumps(body, ensure_ascii=False))
 
 
-def _staff() -> str:
+def _staff(
+    zh: str = "招生阶段和报名时间由市教育局统一推进和调整",
+    en: str = "forbidden: the city bureau moves the season's phases",
+) -> str:
     """The signed-in city staff member (the staff token authorizer verified the token): the season's
-    phases and registration windows are the city's, so no district, auditor or agency moves them."""
+    start, phases and registration windows are the city's, so no district, auditor or agency moves
+    them (anyone else: 403 with `zh`)."""
     try:
         staff = caller(admin)
     except StaffError as e:
         raise gates.Forbidden(e.message_zh, e.message_en) from None
     if staff.role != "city":
-        raise gates.Forbidden(
-            "招生阶段和报名时间由市教育局统一推进和调整",
-            "forbidden: the city bureau moves the season's phases",
-        )
+        raise gates.Forbidden(zh, en)
     return staff.principal
 
 
