@@ -16,6 +16,8 @@ valid token with one staff role; every handler then checks the caller's district
   `POST .../windows/{grade}/extend` → gate-advance (advancing and extending: city staff only).
 - `GET /admin/seasons/{season}/districts/{district}/dead-letters` → gate-advance: the workflow's
   items that failed for good (the district's staff, the city, auditors).
+- `GET /admin/seasons/{season}/status`, `POST .../start` → gate-advance: where the season stands
+  (every staff role; district staff see their own district's dead letters) and starting it (city).
 - `ANY /admin/verification/{proxy+}` → verify-api: registrations, review queue, decisions, spot-checks.
 - `ANY /admin/lottery/{proxy+}` → lottery-api: the private-school lottery ceremonies (R-LOT-3).
 - `ANY /admin/placement/{proxy+}` → place-api: placement results, committee decisions (R-DIS-1),
@@ -48,6 +50,8 @@ PLACEMENT_PATH = "/admin/placement/{proxy+}"
 COMPLAINTS_PATH = "/admin/complaints/{proxy+}"
 PHASES_PATH = "/admin/seasons/{season}/phases"
 DEAD_LETTERS_PATH = "/admin/seasons/{season}/districts/{district}/dead-letters"
+SEASON_STATUS_PATH = "/admin/seasons/{season}/status"  # issue 15: the season started and watched
+SEASON_START_PATH = "/admin/seasons/{season}/start"
 ME_PATH = "/admin/me"
 CONSOLE_PATH = "/console"
 CONSOLE_PAGES_PATH = "/console/{proxy+}"
@@ -131,6 +135,9 @@ class Api(Construct):
                 throttling_burst_limit=BURST_LIMIT,
                 method_options={
                     f"{ADMIN_PATH}/POST": apigw.MethodDeploymentOptions(
+                        throttling_rate_limit=ADMIN_RATE_LIMIT, throttling_burst_limit=ADMIN_BURST_LIMIT
+                    ),
+                    f"{SEASON_START_PATH}/POST": apigw.MethodDeploymentOptions(
                         throttling_rate_limit=ADMIN_RATE_LIMIT, throttling_burst_limit=ADMIN_BURST_LIMIT
                     ),
                     **{
@@ -223,6 +230,16 @@ class Api(Construct):
         )
         phases = self._route(PHASES_PATH, "GET", advancing, ("season",))
         dead_letters = self._route(DEAD_LETTERS_PATH, "GET", advancing, ("season", "district"))
+        # as functions/gates/handler.py StartRequest: the digest the confirmation showed (city staff only)
+        digest = apigw.JsonSchema(type=text, pattern=r"^[0-9a-f]{64}$")
+        season_status = self._route(SEASON_STATUS_PATH, "GET", advancing, ("season",))
+        season_start = self._route(
+            SEASON_START_PATH,
+            "POST",
+            advancing,
+            ("season",),
+            self._body("StartRequest", {"config_digest": digest}),
+        )
         me = self._route(ME_PATH, "GET", console, ())
         staff = self._route(VERIFICATION_PATH, "ANY", verification, ("proxy",))
         ceremonies = apigw.LambdaIntegration(functions["lottery-api"], proxy=True, allow_test_invoke=False)
@@ -242,7 +259,10 @@ class Api(Construct):
             },
         )
         visits = self._route(VISITS_PATH, "POST", verification, (), visit_body, staff=False)
-        for method in (advance, extend, phases, dead_letters, me, staff, lottery, placement, complaints):
+        for method in (
+            *(advance, extend, phases, dead_letters, season_status, season_start),
+            *(me, staff, lottery, placement, complaints),
+        ):
             acknowledge(method, "AwsSolutions-COG4", STAFF_REASON)
         acknowledge(
             visits,

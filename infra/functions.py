@@ -16,14 +16,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from aws_cdk import Duration, IgnoreMode, RemovalPolicy
+from aws_cdk import ArnFormat, Duration, IgnoreMode, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from enrollment.core.config import SeasonConfig
-from enrollment.core.resources import FUNCTIONS, LAMBDA_RUNTIME, ROOT, SERVICE, FunctionSpec, function_name
+from enrollment.core.launch import config_digest, execution_name
+from enrollment.core.resources import (
+    FUNCTIONS,
+    LAMBDA_RUNTIME,
+    ROOT,
+    SERVICE,
+    FunctionSpec,
+    function_name,
+    state_machine_name,
+)
 from infra.archive import Archive
 from infra.context import LAYER_DIR, SOLVER_LAYER_DIR
 from infra.nag import acknowledge, ref
@@ -61,6 +70,8 @@ class Access:
     sms: bool = False  # sns:Publish to phone numbers (admission notices' SMS, R-NOTE-1)
     signing: bool = False  # kms:Sign and kms:GetPublicKey with the archive's signing key (SIGNING_KEY_ID)
     sign_in: bool = False  # the staff OIDC issuer and console client (OIDC_*), no AWS permission
+    # start the season's one execution and describe it (POST /admin/seasons/{season}/start, status)
+    start_season: bool = False
 
 
 ACCESS: Mapping[str, Access] = {
@@ -70,7 +81,7 @@ ACCESS: Mapping[str, Access] = {
     # the parents' one-time codes go by SMS (R-DATA-2: the status opens with a code to the guardian's phone)
     "register": Access(table="read-write", idempotency=True, child_key=True, work_bucket="read", sms=True),
     "gate-open": Access(table="write"),
-    "gate-advance": Access(table="read-write", resume_gates=True),
+    "gate-advance": Access(table="read-write", resume_gates=True, start_season=True),
     "close-registration": Access(table="read-write"),
     "verify-prepare": Access(table="read", work_bucket="read-write"),  # shards' ids written, then gathered
     "verify-batch": Access(table="read-write"),
@@ -201,6 +212,8 @@ class Functions(Construct):
             "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             "LOG_LEVEL": "INFO",
             "SEASON_CONFIG": f"seasons/{self._config.name}.yaml",
+            # the deployed config's digest (enrollment/core/launch.py): a start with another config is refused
+            "SEASON_CONFIG_DIGEST": config_digest(self._config),
             "TABLE_NAME": storage.table.table_name,
         }
         if access.table == "read":
@@ -265,7 +278,8 @@ class Functions(Construct):
         return layers
 
     def connect_workflow(self, state_machine_arn: str) -> None:
-        """Functions that resume gates learn the state machine ARN and may answer its task tokens.
+        """Functions that resume gates learn the state machine ARN and may answer its task tokens;
+        the one that starts the season may start it and describe its one execution (`season-{season}`).
 
         The ARN is built from the state machine's name, not taken from the resource: the workflow
         invokes some of these functions (lottery-wait), and a reference back would be a cycle.
@@ -278,6 +292,20 @@ class Functions(Construct):
                         actions=["states:SendTaskSuccess", "states:SendTaskFailure"],
                         resources=[state_machine_arn],
                     )
+                )
+            if ACCESS[spec.key].start_season:  # the season's one execution: started, then described
+                fn.add_environment("STATE_MACHINE_ARN", state_machine_arn)
+                execution = Stack.of(self).format_arn(
+                    service="states",
+                    resource="execution",
+                    resource_name=f"{state_machine_name(self._config.name)}:{execution_name(self._config.season)}",
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                )
+                fn.add_to_role_policy(
+                    iam.PolicyStatement(actions=["states:StartExecution"], resources=[state_machine_arn])
+                )
+                fn.add_to_role_policy(
+                    iam.PolicyStatement(actions=["states:DescribeExecution"], resources=[execution])
                 )
 
     def connect_sign_in(self, sign_in: StaffSignIn) -> None:

@@ -9,6 +9,7 @@ from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
 from enrollment.core.config import SeasonConfig
+from enrollment.core.launch import config_digest
 from infra.api import Api
 from infra.archive import Archive
 from infra.context import DEFAULT_ARCHIVE_RETENTION_DAYS, LAYER_DIR
@@ -77,6 +78,17 @@ class SeasonStack(Stack):
         if self.sign_in.user_pool is not None:
             CfnOutput(self, "StaffUserPoolId", value=self.sign_in.user_pool.user_pool_id)
         CfnOutput(self, "StateMachineArn", value=self.workflow.state_machine.state_machine_arn)
+        # what `enroll season start|status --stack` reads (enrollment/adapters/stack.py)
+        CfnOutput(
+            self,
+            "ConfigDigest",
+            value=config_digest(config),
+            description="SHA-256 of the deployed season config's canonical JSON (enrollment/core/launch.py)",
+        )
+        CfnOutput(
+            self, "SeasonConfig", value=f"seasons/{config.name}.yaml", description="The deployed config"
+        )
+        CfnOutput(self, "ScheduleGroupName", value=self.schedules.group_name)
         CfnOutput(self, "ArchiveBucketName", value=self.archive.bucket.bucket_name)
         CfnOutput(self, "WorkBucketName", value=self.work.bucket.bucket_name)
         CfnOutput(self, "TableName", value=self.storage.table.table_name)

@@ -259,11 +259,11 @@ class DynamoStore(DynamoTable):
     def put_dead_letter(self, record: dict[str, Any]) -> bool:
         sk = f"{record['district']}#{record['phase']}#{record['item_id']}"
         return self._put_new(
-            {"pk": _dead_letters(str(record["season"])), "sk": sk, "type": "dead-letter", **record}
+            {"pk": dead_letters_key(str(record["season"])), "sk": sk, "type": "dead-letter", **record}
         )
 
     def dead_letters(self, season: str, district: str) -> Iterator[dict[str, Any]]:
-        return (record_of(i) for i in self._under(_dead_letters(season), f"{district}#"))
+        return (record_of(i) for i in self._under(dead_letters_key(season), f"{district}#"))
 
 
 def _season(season: str) -> str:
@@ -274,7 +274,8 @@ def _gate(season: str, phase: str) -> dict[str, str]:
     return {"pk": _season(season), "sk": f"GATE#{phase}"}
 
 
-def _dead_letters(season: str) -> str:
+def dead_letters_key(season: str) -> str:
+    """The partition of the season's dead letters (every district's)."""
     return f"SEASON#{season}#DEADLETTER"
 
 

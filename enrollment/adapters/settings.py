@@ -15,6 +15,8 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
 
     season_config: str = Field(alias="SEASON_CONFIG")
+    # the deployed config's digest (enrollment/core/launch.py `config_digest`), set by the stack
+    season_config_digest: str = Field(default="", alias="SEASON_CONFIG_DIGEST")
     table_name: str = Field(alias="TABLE_NAME")
     idempotency_table_name: str = Field(default="", alias="IDEMPOTENCY_TABLE_NAME")
     child_key_id: str = Field(default="", alias="CHILD_KEY_ID")

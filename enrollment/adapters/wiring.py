@@ -19,9 +19,10 @@ from enrollment.adapters.parent_store import DynamoParentStore, parent_secret
 from enrollment.adapters.placement_store import DynamoPlacementStore
 from enrollment.adapters.s3 import WorkBucket
 from enrollment.adapters.scheduler import SchedulerSchedules
+from enrollment.adapters.season_counts import DynamoSeasonCounts
 from enrollment.adapters.seeds import current as current_seeds
 from enrollment.adapters.settings import Settings, settings
-from enrollment.adapters.sfn import SfnTaskTokens
+from enrollment.adapters.sfn import SfnTaskTokens, SfnWorkflow
 from enrollment.adapters.signing import KmsSigner
 from enrollment.adapters.table import dynamodb_client
 from enrollment.adapters.verification_store import DynamoVerificationStore
@@ -159,6 +160,15 @@ class Wiring:
     @cached_property
     def tokens(self) -> SfnTaskTokens:
         return SfnTaskTokens()
+
+    @cached_property
+    def workflow(self) -> SfnWorkflow:
+        """The season's state machine (STATE_MACHINE_ARN): its execution started and described."""
+        return SfnWorkflow(self.settings.state_machine_arn)
+
+    @cached_property
+    def season_counts(self) -> DynamoSeasonCounts:
+        return DynamoSeasonCounts(self.settings.table_name)
 
     @cached_property
     def idempotency_store(self) -> DynamoDBPersistenceLayer:

@@ -19,6 +19,7 @@ REST API routes it to, through `forward` and `EmbeddedSeason.call_api`:
     GET  /admin/seasons/{season}/districts/{district}/dead-letters -> gate-advance (staff token)
     POST /admin/seasons/{season}/phases/{phase}/advance -> gate-advance  (staff token)
     POST /admin/seasons/{season}/windows/{grade}/extend -> gate-advance  (staff token)
+    GET  /admin/seasons/{season}/status, POST .../start -> gate-advance  (staff token)
     ANY  /admin/verification/{proxy+}                   -> verify-api    (staff token)
     ANY  /admin/lottery/{proxy+}                        -> lottery-api   (staff token)
     ANY  /admin/placement/{proxy+}                      -> place-api     (staff token)
@@ -96,6 +97,19 @@ STAFF_ROUTES = (
         "POST",
         "/admin/seasons/{season}/windows/{grade}/extend",
         re.compile(r"/admin/seasons/(?P<season>[^/]+)/windows/(?P<grade>[^/]+)/extend"),
+        "gate-advance",
+    ),
+    # the season started and watched (issue 15)
+    (
+        "GET",
+        "/admin/seasons/{season}/status",
+        re.compile(r"/admin/seasons/(?P<season>[^/]+)/status"),
+        "gate-advance",
+    ),
+    (
+        "POST",
+        "/admin/seasons/{season}/start",
+        re.compile(r"/admin/seasons/(?P<season>[^/]+)/start"),
         "gate-advance",
     ),
 )

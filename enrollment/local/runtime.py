@@ -34,6 +34,7 @@ import boto3
 from enrollment.adapters import seeds
 from enrollment.core import clock, resources
 from enrollment.core.config import SeasonConfig
+from enrollment.core.launch import config_digest, start_season
 from enrollment.core.phases import phases, schedule_expression, schedule_input, schedule_name
 from enrollment.local import calls
 from enrollment.local.entropy import SeasonSeeds, seeded_kms
@@ -285,6 +286,7 @@ class EmbeddedSeason:
 
         self.env = {
             "SEASON_CONFIG": self.config_path,
+            "SEASON_CONFIG_DIGEST": config_digest(self.config),  # as the stack deploys it (infra/stack.py)
             "TABLE_NAME": self.table_name,
             "IDEMPOTENCY_TABLE_NAME": self.idempotency_table_name,
             "CHILD_KEY_ID": self.child_key,
@@ -456,11 +458,19 @@ class EmbeddedSeason:
         client: LambdaClient = self._client("lambda")
         return client
 
-    def start(self) -> str:
-        sfn = self._sfn
-        self.execution_arn = sfn.start_execution(
-            stateMachineArn=self.state_machine_arn, name=f"season-{self.config.season}", input=json.dumps({})
-        )["executionArn"]
+    def start(self, actor: str = "enroll (local runtime)") -> str:
+        """Start the season through the same use case as the console and `enroll season start`
+        (enrollment/core/launch.py): its execution's ARN, the existing one if it was started before."""
+        from enrollment.adapters.sfn import SfnWorkflow
+
+        self.start_result = start_season(
+            self.config,
+            SfnWorkflow(self.state_machine_arn, self._sfn),
+            self.env["SEASON_CONFIG_DIGEST"],
+            actor=actor,
+            now=self.clock.now(),
+        )
+        self.execution_arn = str(self.start_result["execution_arn"])
         return self.execution_arn
 
     def describe(self) -> dict[str, Any]:

@@ -21,6 +21,7 @@ const SECTIONS = {
   placements: { title: "录取结果", roles: ["district", "city", "auditor"], district: true },
   complaints: { title: "投诉答复", roles: ["district", "city"], district: true },
   phases: { title: "招生阶段", roles: ["district", "city"], district: false },
+  season: { title: "招生季", roles: ["city", "auditor"], district: false },
   spotcheck: { title: "抽查", roles: ["city"], district: true },
   archive: { title: "结果与归档", roles: ["city", "auditor"], district: false },
 };
@@ -764,6 +765,95 @@ async function submitAdvance(ev) {
   await loadPhases();
 }
 
+// 招生季: the season started and watched (GET /admin/seasons/{season}/status, POST .../start) ----------
+
+let seasonStatus = null;
+const DEAD_PHASE_ZH = { verification: "材料审核", lottery: "民办学校招生", placement: "录取安排", notices: "录取通知" };
+const VERDICT_STATUS_ZH = { eligible: "审核通过", "not-eligible": "审核未通过（统筹安排）", review: "待人工复核" };
+const ROUTE_ZH = {
+  catchment: "划片入学", priority: "政策性照顾（优先）", "private-no-draw": "民办学校录取（未超计划）",
+  "private-draw": "民办学校电脑派位录取", ethnic: "民族学校录取", specialised: "专门学校录取", coordination: "统筹安排",
+  "special-education": "特殊教育学校", "regular-class": "随班就读", "home-delivery": "送教上门",
+  override: "区教育局调整", deferred: "缓学",
+};
+// The published calendar as the start's confirmation lists it (seasons/<name>.yaml `calendar`).
+const CALENDAR_ZH = [
+  ["plans_published", "公布招生计划"], ["grade7_registration", "七年级网上报名"], ["grade1_registration", "一年级网上报名"],
+  ["verification", "材料审核"], ["home_visits", "入户核查"], ["private_counts_due", "民办学校报名人数上报"],
+  ["lottery_day", "电脑派位"], ["coordination", "复审与统筹安排"], ["spot_check", "市教育局抽查"],
+  ["admission_notices", "发放录取通知书"], ["reporting_day", "新生报到"], ["term_start", "开学"],
+];
+const dayRange = (v) => (v && typeof v === "object" ? `${v.start} 至 ${v.end}` : String(v || "—"));
+const counted = (map, names) => {
+  const parts = Object.entries(map || {}).map(([k, n]) => `${names[k] || k} ${n}`);
+  return parts.length ? parts.join("，") : "尚无";
+};
+
+async function loadSeason() {
+  const current = ticket("season");
+  const res = await api("GET", `admin/seasons/${enc(season())}/status`);
+  if (!current()) return;
+  if (!res.ok) {
+    $("season-error").textContent = messageOf(res);
+    return;
+  }
+  $("season-error").textContent = "";
+  const s = (seasonStatus = res.body);
+  const fact = (label, value, small) => el("div", {}, el("dt", { text: label }), el("dd", { class: small ? "small" : null, text: value }));
+  const ex = s.execution;
+  const nxt = s.next_deadline;
+  const schedule = nxt && nxt.schedule;
+  $("season-summary").replaceChildren(
+    fact("流程状态", s.status_zh),
+    fact("当前阶段", s.phase_zh || "全部阶段已结束"),
+    fact("下一截止", nxt ? `${nxt.title_zh} ${deadlineText(nxt.deadline)}` : "—"),
+    fact("截止定时任务", schedule ? `${schedule.name}（${schedule.state === "ENABLED" ? "已启用" : "已停用"}）` : (nxt ? "缺失" : "—"), true),
+    fact("启动记录", ex ? `${time(ex.started_at)} · ${who(ex.started_by)}` : "尚未启动"),
+    fact("配置摘要", s.config_digest || "—", true));
+  const gates = s.open_gates.map((g) => el("li", {}, `${g.title_zh}：截止 ${deadlineText(g.deadline)}`, g.overdue ? tag("已过截止时间", "bad") : null));
+  $("season-gates").replaceChildren(...(gates.length ? gates : [el("li", { text: "无" })]));
+  const dead = s.dead_letters;
+  const rows = dead.per_district_phase.map((r) => el("tr", {},
+    el("td", { text: districtName(r.district) }), el("td", { text: DEAD_PHASE_ZH[r.phase] || r.phase }), el("td", { text: `${r.count}件` })));
+  $("season-dead").tBodies[0].replaceChildren(...(rows.length ? rows : [emptyRow(3, "没有失败事项")]));
+  $("season-dead-latest").replaceChildren(...dead.latest.map((r) =>
+    el("li", { text: `${time(r.recorded_at)} · ${districtName(r.district)} · ${DEAD_PHASE_ZH[r.phase] || r.phase} · ${r.item_id}` })));
+  const c = s.counts;
+  const grades = Object.entries(c.registrations_per_grade).map(([g, n]) => `${gradeZh(Number(g))} ${n}人`).join("，");
+  $("season-counts").replaceChildren(
+    fact("报名", grades || "尚无"),
+    fact("审核结论", counted(c.verdicts_per_status, VERDICT_STATUS_ZH)),
+    fact("录取途径", counted(c.placements_per_route, ROUTE_ZH)));
+  $("season-start").hidden = !(s.may_start && !ex);
+}
+
+function openStart() {
+  const s = seasonStatus;
+  if (!s) return;
+  $("start-season").textContent = `${s.season}年度（${s.config_name}）`;
+  $("start-machine").textContent = s.state_machine_arn;
+  $("start-digest").textContent = s.config_digest;
+  $("start-calendar").tBodies[0].replaceChildren(...CALENDAR_ZH.filter(([k]) => k in s.calendar).map(([k, label]) =>
+    el("tr", {}, el("th", { scope: "row", text: label }), el("td", { text: dayRange(s.calendar[k]) }))));
+  $("start-error").textContent = "";
+  $("start-dialog").showModal();
+}
+
+async function submitStart(ev) {
+  ev.preventDefault();
+  const s = seasonStatus;
+  $("start-submit").disabled = true;
+  const res = await api("POST", `admin/seasons/${enc(season())}/start`, { config_digest: s.config_digest });
+  $("start-submit").disabled = false;
+  if (!res.ok) {
+    $("start-error").textContent = messageOf(res);
+    return;
+  }
+  $("start-dialog").close();
+  announce(res.body.result_zh);
+  await loadSeason();
+}
+
 // 抽查 ----------------------------------------------------------------------------------------------
 
 async function loadSpotCheck() {
@@ -909,6 +999,7 @@ const LOADERS = {
   placements: () => loadPlacements(false),
   complaints: loadComplaints,
   phases: loadPhases,
+  season: loadSeason,
   spotcheck: loadSpotCheck,
   archive: loadArchive,
 };
@@ -980,4 +1071,8 @@ $("decide-form").addEventListener("submit", submitDecide);
 $("decide-cancel").addEventListener("click", () => $("decide-dialog").close());
 $("advance-form").addEventListener("submit", submitAdvance);
 $("advance-cancel").addEventListener("click", () => $("advance-dialog").close());
+$("season-reload").addEventListener("click", loadSeason);
+$("season-start").addEventListener("click", openStart);
+$("start-form").addEventListener("submit", submitStart);
+$("start-cancel").addEventListener("click", () => $("start-dialog").close());
 start();

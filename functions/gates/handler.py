@@ -1,4 +1,7 @@
-"""Phase gates: `open_gate` stores the workflow's task token; `advance` resumes it.
+"""Phase gates: `open_gate` stores the workflow's task token; `advance` resumes it. And the season
+itself: `GET /admin/seasons/{season}/status` (every staff role; district staff see only their own
+district's dead letters) and `POST /admin/seasons/{season}/start` (city staff), over
+enrollment/core/launch.py, as `enroll season start|status` and the local runtime.
 
 `advance` is invoked by the EventBridge Scheduler at a phase's deadline, or through the admin API
 (`POST /admin/seasons/{season}/phases/{phase}/advance`, staff token) by the city bureau's staff.
@@ -20,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from enrollment.adapters.observability import logger, observed
 from enrollment.adapters.wiring import Wiring, wiring
-from enrollment.core import clock, deadletters, gates
+from enrollment.core import clock, deadletters, gates, launch
 from enrollment.core.staff import Forbidden, StaffError, require_read
 from enrollment.people import console
 from enrollment.registration import windows
@@ -61,6 +64,60 @@ def dead_letters(season: str, district: str) -> Response[str]:
     return json_response(200, {"season": season, "district": district, "dead_letters": found})
 
 
+@admin.get("/admin/seasons/<season>/status")
+def season_status(season: str) -> Response[str]:
+    """Where the season stands: the workflow's execution, the current phase, the next deadline and its
+    schedule, open gates, dead letters (district staff: their own district's only) and counts per
+    phase. For every bureau staff member and auditor; `may_start` for city staff."""
+    w = wiring()
+    try:
+        staff = caller(admin)
+        if staff.role not in ("district", "city", "auditor"):
+            raise Forbidden(
+                "无权查看招生季状态", "forbidden: the season's status is for bureau staff and auditors"
+            )
+        require_season(w.config, season)
+    except StaffError as e:
+        return refused_answer(e)
+    status = launch.season_status(
+        w.config,
+        workflow=w.workflow,
+        store=w.store,
+        schedules=w.schedules,
+        counts=w.season_counts,
+        now=clock.now(),
+        deployed_digest=w.settings.season_config_digest,
+        district=staff.district if staff.role == "district" else None,
+    )
+    return json_response(200, status | {"may_start": staff.role == "city"})
+
+
+class StartRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    config_digest: str = Field(
+        pattern=launch.DIGEST_PATTERN, description="确认时显示的已部署配置摘要（SHA-256，小写十六进制）"
+    )
+
+
+@admin.post("/admin/seasons/<season>/start")
+def start_season(season: str, body: Annotated[StartRequest, Body()]) -> Response[str]:
+    """Start the season (city staff): its one execution, `season-{season}`; a second start reports the
+    existing execution. Refused (409) if the confirmed digest is not the deployed config's."""
+    actor = _staff("招生季由市教育局统一启动", "forbidden: the city bureau starts the season")
+    w = wiring()
+    result = launch.start_season(
+        w.config,
+        w.workflow,
+        w.settings.season_config_digest,
+        actor=actor,
+        now=clock.now(),
+        season=season,
+        confirmed_digest=body.config_digest,
+    )
+    logger.info("season start requested by staff", extra={"actor": actor, **result})
+    return _json(200, result)
+
+
 class GateOpenInput(SeasonEvent):
     phase: str
     task_token: str
@@ -87,18 +144,19 @@ def _json(status: int, body: dict[str, Any]) -> Response[str]:
     return Response(status, content_types.APPLICATION_JSON, json.dumps(body, ensure_ascii=False))
 
 
-def _staff() -> str:
+def _staff(
+    zh: str = "招生阶段和报名时间由市教育局统一推进和调整",
+    en: str = "forbidden: the city bureau moves the season's phases",
+) -> str:
     """The signed-in city staff member (the staff token authorizer verified the token): the season's
-    phases and registration windows are the city's, so no district, auditor or agency moves them."""
+    start, phases and registration windows are the city's, so no district, auditor or agency moves
+    them (anyone else: 403 with `zh`)."""
     try:
         staff = caller(admin)
     except StaffError as e:
         raise gates.Forbidden(e.message_zh, e.message_en) from None
     if staff.role != "city":
-        raise gates.Forbidden(
-            "招生阶段和报名时间由市教育局统一推进和调整",
-            "forbidden: the city bureau moves the season's phases",
-        )
+        raise gates.Forbidden(zh, en)
     return staff.principal
 
 

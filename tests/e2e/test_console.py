@@ -598,7 +598,7 @@ def test_an_auditor_reads_results_and_the_archive_and_writes_nothing(
     try:
         sign_in(page, day, auditor)
         expect(page.locator("#who")).to_contain_text("审计监督")
-        assert nav_titles(page) == ["录取结果", "结果与归档"]
+        assert nav_titles(page) == ["录取结果", "招生季", "结果与归档"]
         # the places of a district, masked, read-only
         page.get_by_label("查看区").select_option(a)
         expect(page.locator("#placed-table tbody tr[data-rid]")).to_have_count(len(day.ids_of(a)))

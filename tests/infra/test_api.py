@@ -20,6 +20,8 @@ from infra.api import (
     PHASES_PATH,
     PLACEMENT_PATH,
     RATE_LIMIT,
+    SEASON_START_PATH,
+    SEASON_STATUS_PATH,
     VERIFICATION_PATH,
     VISITS_PATH,
 )
@@ -55,12 +57,16 @@ COMPLAINTS = ("/admin/complaints/{proxy+}", "ANY")
 PHASES = ("/admin/seasons/{season}/phases", "GET")
 DEAD_LETTERS = ("/admin/seasons/{season}/districts/{district}/dead-letters", "GET")
 ME = ("/admin/me", "GET")
+SEASON_STATUS = ("/admin/seasons/{season}/status", "GET")  # issue 15: the season started and watched
+SEASON_START = ("/admin/seasons/{season}/start", "POST")
 # every staff route and the function it reaches
 STAFF = {
     ADMIN: "gate-advance",
     EXTEND: "gate-advance",
     PHASES: "gate-advance",
     DEAD_LETTERS: "gate-advance",
+    SEASON_STATUS: "gate-advance",
+    SEASON_START: "gate-advance",
     ME: "console",
     VERIFICATION: "verify-api",
     LOTTERY: "lottery-api",
@@ -83,6 +89,8 @@ def test_exactly_these_routes(raw):
         COMPLAINTS[0],
         PHASES[0],
         DEAD_LETTERS[0],
+        SEASON_STATUS[0],
+        SEASON_START[0],
         ME[0],
     ) == (
         VERIFICATION_PATH,
@@ -92,6 +100,8 @@ def test_exactly_these_routes(raw):
         COMPLAINTS_PATH,
         PHASES_PATH,
         DEAD_LETTERS_PATH,
+        SEASON_STATUS_PATH,
+        SEASON_START_PATH,
         ME_PATH,
     )
     assert set(api_methods(raw)) == {*PUBLIC, *CONSOLE_PAGES, *STAFF, VISITS}
@@ -217,6 +227,19 @@ def test_window_extension_and_advance_routes_carry_their_parameters_and_body_mod
         "method.request.path.phase": True,
     }
     assert set(methods[ADMIN]["RequestModels"]) == {"application/json"}
+
+
+def test_the_season_start_route_takes_the_confirmed_digest_and_is_throttled_as_advancing(raw):
+    methods = api_methods(raw)
+    for route in (SEASON_STATUS, SEASON_START):
+        assert methods[route]["RequestParameters"] == {"method.request.path.season": True}, route
+    model_id = methods[SEASON_START]["RequestModels"]["application/json"]["Ref"]
+    schema = raw["Resources"][model_id]["Properties"]["Schema"]
+    assert schema["required"] == ["config_digest"]
+    assert schema["properties"]["config_digest"] == {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+    _, stage = only(raw, "AWS::ApiGateway::Stage")
+    settings = {(s["ResourcePath"], s["HttpMethod"]): s for s in stage["Properties"]["MethodSettings"]}
+    assert settings[("/~1admin~1seasons~1{season}~1start", "POST")]["ThrottlingRateLimit"] == ADMIN_RATE_LIMIT
 
 
 def test_public_routes_reach_register_or_the_console_pages_and_nothing_else_is_open(synth, raw):

@@ -8,8 +8,16 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 
+from enrollment.core.launch import config_digest, execution_name
 from enrollment.core.phases import phases, schedule_name
-from enrollment.core.resources import FUNCTIONS, LAMBDA_RUNTIME, SERVICE, function_name, schedule_group_name
+from enrollment.core.resources import (
+    FUNCTIONS,
+    LAMBDA_RUNTIME,
+    SERVICE,
+    function_name,
+    schedule_group_name,
+    state_machine_name,
+)
 from infra.archive import Archive
 from infra.functions import ACCESS, Functions
 from infra.nag import ref
@@ -52,7 +60,8 @@ EXPECTED_ACTIONS = {
     | LOGS
     | XRAY
     | {"states:SendTaskSuccess", "states:SendTaskFailure"}
-    | {"scheduler:GetSchedule", "scheduler:UpdateSchedule", "iam:PassRole"},  # window extensions
+    | {"scheduler:GetSchedule", "scheduler:UpdateSchedule", "iam:PassRole"}  # window extensions
+    | {"states:StartExecution", "states:DescribeExecution"},  # the season started and watched
     "close-registration": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY,
     # verification: reads the season's registrations, writes each shard's ids and reads them back
     # into the batches file, nothing else
@@ -347,6 +356,31 @@ def test_gate_advance_resumes_only_this_state_machine(synth):
     sm = synth.stack.resolve(synth.stack.workflow.arn)
     assert resources_for(statements, "states:SendTaskSuccess") == [sm]
     assert resources_for(statements, "states:SendTaskFailure") == [sm]
+
+
+def test_gate_advance_starts_only_this_state_machine_and_describes_only_its_one_execution(synth):
+    statements = _statements(synth, "gate-advance")
+    config = synth.stack.config
+    assert resources_for(statements, "states:StartExecution") == [
+        synth.stack.resolve(synth.stack.workflow.arn)
+    ]
+    (execution,) = resources_for(statements, "states:DescribeExecution")
+    text = dumps(execution)
+    assert text.endswith(
+        f':execution:{state_machine_name(config.name)}:{execution_name(config.season)}"]]}}'
+    ), text
+    assert "*" not in text
+
+
+def test_every_function_knows_the_deployed_config_digest_and_the_stack_outputs_it(synth, raw):
+    digest = config_digest(synth.stack.config)
+    for spec in FUNCTIONS:
+        props = raw["Resources"][ref(synth.stack.functions[spec.key])]["Properties"]
+        assert props["Environment"]["Variables"]["SEASON_CONFIG_DIGEST"] == digest, spec.key
+    outputs = raw["Outputs"]
+    assert outputs["ConfigDigest"]["Value"] == digest
+    assert outputs["SeasonConfig"]["Value"] == f"seasons/{synth.stack.config.name}.yaml"
+    assert outputs["ScheduleGroupName"]["Value"] == schedule_group_name(synth.stack.config.name)
 
 
 def test_only_the_seal_and_the_classes_addition_sign_and_only_with_the_archive_signing_key(synth):

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from enrollment.core.clock import SimulatedClock
 from enrollment.core.config import SeasonConfig, load_season
+from enrollment.core.launch import config_digest
 from enrollment.local import season as drive
 from enrollment.local.runtime import EmbeddedSeason
 from enrollment.local.serve import load
@@ -182,6 +183,15 @@ def rows(s: Season) -> list[Row]:
             "/admin/seasons/{season}/windows/{grade}/extend",
             f"/admin/seasons/{season}/windows/1/extend",
             {"until": f"{s.config.calendar.grade1_registration.end}", "reason": "越权测试"},
+        ),
+        # the season started and watched (issue 15): district staff read the status (their own
+        # district's dead letters only); only city staff start the season
+        Row("GET", "/admin/seasons/{season}/status", f"/admin/seasons/{season}/status", district_data=False),
+        Row(
+            "POST",
+            "/admin/seasons/{season}/start",
+            f"/admin/seasons/{season}/start",
+            {"config_digest": config_digest(s.config)},
         ),
         Row("GET", "/admin/me", "/admin/me", district_data=False),
         Row(
