@@ -44,6 +44,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         "complaints-api", "functions.complaints.api.handler", "Complaints and appeals for districts to answer"
     ),
+    FunctionSpec("exports-api", "functions.exports.api.handler", "The season's lists as files", timeout_s=29),
     FunctionSpec("gate-open", "functions.gates.handler.open_gate", "Stores a phase gate's task token"),
     FunctionSpec(
         "gate-advance", "functions.gates.handler.advance", "Resumes a phase gate (schedule or staff)"
