@@ -5,6 +5,7 @@ enroll serve [--phase PHASE] [--applicants N] [--seed S] [--config PATH] [--port
 enroll openapi
 enroll lottery SHEET --season S --school ID --grade {1,7} --district D --seats P --out DIR [--inputs FILE]
 enroll audit PATH_OR_S3_URI
+enroll export KIND --stack STACK [--school ID | --district D] [--format xlsx|csv] [--out DIR]
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import argparse
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from enrollment.cli import audit, demo, lottery, openapi, serve
+from enrollment.cli import audit, demo, export, lottery, openapi, serve
 
 
 class Command(Protocol):
@@ -30,6 +31,7 @@ COMMANDS: dict[str, Command] = {
     "serve": serve,
     "lottery": lottery,
     "audit": audit,
+    "export": export,
 }
 
 
