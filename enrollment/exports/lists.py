@@ -645,6 +645,6 @@ def take(
 
 
 def downloads_view(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The recorded downloads, latest first, with what each was in Chinese."""
+    """The recorded downloads (in the order they were taken), latest first, with what each was in Chinese."""
     out = [{**r, "kind_zh": KIND_ZH.get(str(r.get("kind")), str(r.get("kind")))} for r in records]
-    return sorted(out, key=lambda r: str(r.get("at")), reverse=True)
+    return sorted(reversed(out), key=lambda r: str(r.get("at")), reverse=True)

@@ -18,12 +18,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv; charset=GB18030"
 CONTENT_TYPES = {"xlsx": XLSX, "csv": CSV}
+BOLD = Font(bold=True)
 TITLE_MAX = 31  # Excel's limit on a worksheet's name
 TITLE_FORBIDDEN = str.maketrans(dict.fromkeys("[]:*?/\\", "_"))
 
@@ -54,26 +56,27 @@ def sheet_title(text: str, taken: Sequence[str] = ()) -> str:
 
 
 def to_xlsx(sheets: Sequence[Sheet]) -> bytes:
+    """The sheets as one workbook, written in openpyxl's write-only mode (rows streamed: a district's
+    15,000 children take seconds, not the API's 29)."""
     if not sheets:
         raise ValueError("an export has at least one sheet")
-    book = Workbook()
-    first = True
+    book = Workbook(write_only=True)
     titles: list[str] = []
     for s in sheets:
-        ws = book.active if first else book.create_sheet()
-        first = False
-        assert ws is not None
-        ws.title = sheet_title(s.title, titles)
+        ws = book.create_sheet(sheet_title(s.title, titles))
         titles.append(ws.title)
-        ws.append(list(s.headers))
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        for row in s.rows:
-            ws.append(list(row))
-        ws.freeze_panes = "A2"
-        for i, header in enumerate(s.headers, start=1):
+        for i, header in enumerate(s.headers, start=1):  # widths first: write-only sets them before rows
             longest = max([_width(header), *(_width(r[i - 1]) for r in s.rows[:500])])
             ws.column_dimensions[get_column_letter(i)].width = min(60, longest + 2)
+        ws.freeze_panes = "A2"
+        header_row = []
+        for h in s.headers:
+            cell = WriteOnlyCell(ws, value=h)
+            cell.font = BOLD
+            header_row.append(cell)
+        ws.append(header_row)
+        for row in s.rows:
+            ws.append(list(row))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -44,6 +44,9 @@ EXPECTED_ACTIONS = {
     "console": LOGS | XRAY,
     # complaints: read and answered in the table, nothing else
     "complaints-api": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY,
+    # the exports: read the table and the archive, record downloads, put the files in the work
+    # bucket and read them back through the links the role signs (docs/EXPORTS.md)
+    "exports-api": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY | S3_READ | S3_PUT,
     "register": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY | {"kms:GenerateMac", "sns:Publish"} | S3_READ,
     "gate-open": DDB_WRITE | KMS_TABLE | LOGS | XRAY,
     "gate-advance": DDB_READ
@@ -183,6 +186,7 @@ def test_environment_carries_only_what_each_function_uses(synth, raw):
         "authorize": OIDC,
         "console": OIDC,
         "complaints-api": {"STAFF_DIRECTORY"},
+        "exports-api": {"ARCHIVE_BUCKET", "WORK_BUCKET"},
         "register": {"IDEMPOTENCY_TABLE_NAME", "CHILD_KEY_ID", "WORK_BUCKET"},
         "gate-open": set(),
         "gate-advance": {"STATE_MACHINE_ARN", "SCHEDULE_GROUP"},
