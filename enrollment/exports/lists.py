@@ -647,4 +647,5 @@ def take(
 def downloads_view(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The recorded downloads (in the order they were taken), latest first, with what each was in Chinese."""
     out = [{**r, "kind_zh": KIND_ZH.get(str(r.get("kind")), str(r.get("kind")))} for r in records]
-    return sorted(reversed(out), key=lambda r: str(r.get("at")), reverse=True)
+    taken = sorted(enumerate(out), key=lambda n_r: (str(n_r[1].get("at")), n_r[0]), reverse=True)
+    return [r for _, r in taken]  # the same time (a frozen local clock): the later record first

@@ -923,8 +923,9 @@ async function takeExport(path, label) {
   loadDownloads();
 }
 
-function exportButton(path, label, text) {
-  const b = el("button", { type: "button", class: "secondary", text, "aria-label": `${label}（${text}）` });
+function exportButton(path, label, text, inTable = true) {
+  // in the table a button reads "Excel": its name says which school's list, after its visible text
+  const b = el("button", { type: "button", class: "secondary", text, "aria-label": inTable ? `${text} ${label}` : null });
   b.addEventListener("click", () => takeExport(path, label));
   return b;
 }
@@ -934,8 +935,8 @@ function loadExports() {
   const personal = state.me.role !== "auditor"; // auditors take the masked public lists only
   const name = districtName(d);
   $("exports-district-files").replaceChildren(...(personal ? [
-    exportButton(`districts/${enc(d)}/student-status`, `${name}学籍新生信息`, "学籍新生信息（Excel）"),
-    exportButton(`districts/${enc(d)}/reporting`, `${name}报到及分班情况`, "报到及分班情况（Excel）"),
+    exportButton(`districts/${enc(d)}/student-status`, `${name}学籍新生信息`, `${name}学籍新生信息（Excel）`, false),
+    exportButton(`districts/${enc(d)}/reporting`, `${name}报到及分班情况`, `${name}报到及分班情况（Excel）`, false),
   ] : []));
   $("exports-caption").textContent = `${name}各校名单`;
   const rows = Object.values(state.schools).filter((s) => s.district === d).map((s) => el("tr", {},

@@ -629,7 +629,7 @@ def test_an_auditor_reads_results_and_the_archive_and_writes_nothing(
         page.get_by_label("查看区").select_option(a)
         expect(page.locator("#exports-district-files button")).to_have_count(0)  # no personal data
         school = next(s for s in day.config.schools if s.district == a)
-        page.get_by_role("button", name=f"{school.name}公示名单（Excel）").click()
+        page.get_by_role("button", name=f"Excel {school.name}公示名单").click()
         link = page.get_by_role("link", name=f"下载 {day.season}年{school.name}公示名单.xlsx")
         href = link.get_attribute("href") or ""
         assert f"exports/{day.season}/" in href and "Expires=300" in href.replace("X-Amz-", "")
