@@ -117,9 +117,11 @@ def write_exports(
 def write_local(rt: EmbeddedSeason, out: Path) -> str:
     """Every export of an embedded season (`enroll demo`) to `out`, recorded as `enroll-demo`'s."""
     import shutil
+    import time
 
     from enrollment.adapters.export_store import DynamoExportStore
 
+    started = time.monotonic()
     shutil.rmtree(out, ignore_errors=True)  # a previous run's files are not this season's
     store = DynamoExportStore(rt.table_name, rt.bucket)
     taker = lists.Taker("enroll-demo", "operator")
@@ -128,7 +130,8 @@ def write_local(rt: EmbeddedSeason, out: Path) -> str:
         rt.config, jobs, sources=store, log=store, taker=taker, at=rt.clock.now().isoformat(), out=out
     )
     rows = sum(f["rows"] for f in done["files"] if f["kind"] == "admitted" and f["file"].endswith(".xlsx"))
-    return f"导出 exports: {len(done['files'])} files ({rows} admitted children) → {out}"
+    seconds = time.monotonic() - started
+    return f"导出 exports: {len(done['files'])} files ({rows} admitted children) in {seconds:.1f} s → {out}"
 
 
 def stack_outputs(stack: str, region: str | None) -> dict[str, str]:

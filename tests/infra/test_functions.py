@@ -269,6 +269,7 @@ def test_only_the_functions_that_need_s3_touch_it_and_none_deletes(synth):
         "notify-prepare",
         "notify-batch",
         "register",
+        "exports-api",  # the exports' files (work bucket) and the archive's lists, read
     }
     # lottery-record reads and puts archive objects (write once, compare on a rerun), never deletes
     record = _statements(synth, "lottery-record")

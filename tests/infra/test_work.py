@@ -93,8 +93,9 @@ def test_only_the_batching_functions_the_notices_and_the_workflow_reach_the_work
         for role in policy["Properties"]["Roles"]
     }
     # verification, placement and notice batches, the classes' groups and drawn lists, the notices'
-    # PDFs, and the family's download link (register)
+    # PDFs, the family's download link (register), and the exports' files (docs/EXPORTS.md)
     users = (
+        "exports-api",
         "verify-prepare",
         "place",
         "place-store",
