@@ -23,6 +23,8 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import quote
 
+from botocore.exceptions import ClientError
+
 from enrollment.adapters.archive import ArchiveBucket
 from enrollment.adapters.lottery_store import DynamoLotteryStore
 from enrollment.adapters.placement_store import placed_key
@@ -65,6 +67,17 @@ class DynamoExportStore(DynamoTable):
         if not self.archive_bucket:
             return None
         return self._archive.get(key)
+
+    def archive_has(self, key: str) -> bool:
+        if not self.archive_bucket:
+            return False
+        try:
+            self._archive.client.head_object(Bucket=self.archive_bucket, Key=key)
+        except ClientError as e:
+            if e.response["Error"]["Code"] in ("NoSuchKey", "404", "NotFound"):
+                return False
+            raise
+        return True
 
     def record_download(self, record: dict[str, Any]) -> None:
         instant = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -623,6 +623,8 @@ def take(
         )
     district = scope_district(config, kind, scope)
     require_export(taker, kind, district)
+    if kind != "private-applicants" and not sources.archive_has(f"seasons/{season}/placements.jsonl"):
+        raise NotYet("录取结果尚未产生：统筹安排阶段结束后统一安置", "placement has not run yet")
     export = build(kind, config, season, scope, sources)
     data = export.render(fmt)
     record = {

@@ -27,6 +27,10 @@ class ExportSources(Protocol):
         """One object of the season's archive bucket (None if absent)."""
         ...
 
+    def archive_has(self, key: str) -> bool:
+        """Whether the archive bucket holds the object (without reading it)."""
+        ...
+
 
 class DownloadLog(Protocol):
     def record_download(self, record: dict[str, Any]) -> None:

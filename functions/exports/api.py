@@ -19,7 +19,6 @@ from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from enrollment.adapters.console_reads import console_reads
 from enrollment.adapters.export_store import DynamoExportStore, ExportFiles
 from enrollment.adapters.observability import logger
 from enrollment.adapters.wiring import Wiring
@@ -50,10 +49,6 @@ def _download(kind: lists.Kind, season: str, scope: str, fmt: lists.Format) -> d
     w = season_wiring(season)
     staff = caller(app)
     taker = lists.Taker(staff.principal, staff.role, staff.district)
-    # who first: nobody learns whether a scope exists or what phase the season is in before that
-    lists.require_export(taker, kind, lists.scope_district(w.config, kind, scope))
-    if kind != "private-applicants" and not console_reads(w)[1].exists(f"seasons/{season}/placements.jsonl"):
-        raise lists.NotYet("录取结果尚未产生：统筹安排阶段结束后统一安置", "placement has not run yet")
     store, files = _stores(w)
     now = clock.now().astimezone(w.config.tz).isoformat()
     taken = lists.take(kind, w.config, season, scope, fmt, taker, sources=store, log=store, at=now)

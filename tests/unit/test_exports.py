@@ -78,6 +78,9 @@ class Sources:
     def archived(self, key: str) -> bytes | None:
         return self.files.get(key)
 
+    def archive_has(self, key: str) -> bool:
+        return key in self.files
+
     def record_download(self, record: dict[str, Any]) -> None:
         self.downloads_kept.append(record)
 
@@ -298,3 +301,12 @@ def test_sheet_titles_and_shapes() -> None:
     both = read_xlsx(to_xlsx([Sheet("一", ("a",), [("1",)]), Sheet("一", ("b",), [])]))
     assert both == {"一": [("a",), ("1",)], "一(2)": [("b",)]}
     assert read_csv(to_csv(Sheet("t", ("姓名",), [("𠀀",)]))) == [("姓名",), ("𠀀",)]
+
+
+def test_before_placement_the_lists_are_not_yet_there(season: SeasonConfig, world: Sources) -> None:
+    del world.files[f"seasons/{S}/placements.jsonl"]
+    for kind, scope in (("admitted", "S-CY-01"), ("student-status", "CY"), ("public-results", "S-CY-01")):
+        with pytest.raises(lists.NotYet):
+            take(world, season, kind, scope)
+    assert take(world, season, "private-applicants", "P-CY-01").export.rows == 3  # 16 Jun: before placement
+    assert [d["kind"] for d in world.downloads_kept] == ["private-applicants"]
