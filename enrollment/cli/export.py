@@ -70,6 +70,54 @@ def every_export(config: SeasonConfig) -> list[tuple[lists.Kind, str, lists.Form
     return jobs
 
 
+class Cached:
+    """`sources` read once per key for a run of many exports (`all`: every registration is on five
+    lists); the download records go through unchanged."""
+
+    def __init__(self, sources: ExportSources) -> None:
+        self.sources = sources
+        self.regs: dict[str, dict[str, Any]] = {}
+        self.kept: dict[tuple[str, ...], Any] = {}
+
+    def _once(self, key: tuple[str, ...], read: Any) -> Any:
+        if key not in self.kept:
+            self.kept[key] = read()
+        return self.kept[key]
+
+    def placed_at_school(self, season: str, school_id: str) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = self._once(
+            ("placed", season, school_id), lambda: self.sources.placed_at_school(season, school_id)
+        )
+        return found
+
+    def registrations_of(self, registration_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        wanted = list(registration_ids)
+        missing = [rid for rid in wanted if rid not in self.regs]
+        if missing:
+            self.regs.update(self.sources.registrations_of(missing))
+        return {rid: self.regs[rid] for rid in wanted if rid in self.regs}
+
+    def arrivals_at(self, season: str, school_id: str) -> dict[str, str]:
+        found: dict[str, str] = self._once(
+            ("arrivals", season, school_id), lambda: self.sources.arrivals_at(season, school_id)
+        )
+        return found
+
+    def lottery(self, season: str, school_id: str, grade: int) -> dict[str, Any] | None:
+        found: dict[str, Any] | None = self._once(
+            ("lottery", season, school_id, str(grade)), lambda: self.sources.lottery(season, school_id, grade)
+        )
+        return found
+
+    def archived(self, key: str) -> bytes | None:
+        found: bytes | None = self._once(("archived", key), lambda: self.sources.archived(key))
+        return found
+
+    def archive_has(self, key: str) -> bool:
+        found: bool = self._once(("has", key), lambda: self.sources.archive_has(key))
+        return found
+
+
 def write_exports(
     config: SeasonConfig,
     jobs: Iterable[tuple[lists.Kind, str, lists.Format]],
@@ -84,11 +132,10 @@ def write_exports(
     `out/exports.json` listing them (rows, bytes, SHA-256); refusals listed, not written."""
     written: list[dict[str, Any]] = []
     refused: list[dict[str, str]] = []
+    cached = Cached(sources)
     for kind, scope, fmt in jobs:
         try:
-            taken = lists.take(
-                kind, config, config.season, scope, fmt, taker, sources=sources, log=log, at=at
-            )
+            taken = lists.take(kind, config, config.season, scope, fmt, taker, sources=cached, log=log, at=at)
         except StaffError as e:
             refused.append({"kind": kind, "scope": scope, "message": e.message_zh})
             continue

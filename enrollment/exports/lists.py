@@ -25,6 +25,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 from enrollment.core import idcard
@@ -503,9 +504,8 @@ def public_results(config: SeasonConfig, season: str, school_id: str, sources: E
     body = sources.archived(f"seasons/{season}/placements.jsonl")
     if body is None:
         raise NotYet("录取结果尚未公布", "the season's placements are not archived yet")
-    lines = [json.loads(line) for line in body.decode("utf-8").splitlines() if line.strip()]
     here = sorted(
-        (p for p in lines if p.get("school_id") == school.id),
+        (p for p in _lines(body) if p.get("school_id") == school.id),
         key=lambda p: (int(p["grade"]), str(p["registration_id"])),
     )
     records = []
@@ -543,6 +543,12 @@ def public_results(config: SeasonConfig, season: str, school_id: str, sources: E
         _file_title(config, "public-results", school.name),
         sheets,
     )
+
+
+@lru_cache(maxsize=2)
+def _lines(body: bytes) -> tuple[dict[str, Any], ...]:
+    """placements.jsonl's lines, parsed once for every school's list of one run (`enroll export all`)."""
+    return tuple(json.loads(line) for line in body.decode("utf-8").splitlines() if line.strip())
 
 
 def lottery_rows(record: Mapping[str, Any], who: Any) -> list[tuple[str, ...]]:
