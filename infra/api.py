@@ -246,18 +246,8 @@ class Api(Construct):
             },
         )
         visits = self._route(VISITS_PATH, "POST", verification, (), visit_body, staff=False)
-        for method in (
-            advance,
-            extend,
-            phases,
-            dead_letters,
-            me,
-            staff,
-            lottery,
-            placement,
-            complaints,
-            exports,
-        ):
+        staffed = (advance, extend, phases, dead_letters, me, staff, lottery, placement, complaints, exports)
+        for method in staffed:
             acknowledge(method, "AwsSolutions-COG4", STAFF_REASON)
         acknowledge(
             visits,
