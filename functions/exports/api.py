@@ -30,6 +30,7 @@ from functions.api import caller, handler_for, season_wiring, staff_resolver
 app = staff_resolver()
 PREFIX = "/admin/exports/<season>"
 LINK_SECONDS = 300  # the file's link: five minutes
+DOWNLOADS_SHOWN = 500  # the latest downloads a district's log shows (with the total)
 FORMAT = Query(alias="format", description="xlsx（默认）或 csv（GB18030编码，仅单个工作表的名单）")
 
 
@@ -102,12 +103,13 @@ def reporting(season: str, district: str) -> dict[str, Any]:
 
 @app.get(f"{PREFIX}/districts/<district>/downloads")
 def downloads(season: str, district: str) -> dict[str, Any]:
-    """Who took the district's files and when (the district, the city, auditors)."""
+    """Who took the district's files and when, the latest first (the district, the city, auditors)."""
     w = season_wiring(season)
     require_read(caller(app), district)
     lists.district_name(w.config, district)
     store, _ = _stores(w)
-    return {"district": district, "downloads": lists.downloads_view(store.downloads(season, district))}
+    taken = lists.downloads_view(store.downloads(season, district))
+    return {"district": district, "total": len(taken), "downloads": taken[:DOWNLOADS_SHOWN]}
 
 
 handler = handler_for(app)

@@ -374,4 +374,6 @@ def test_a_download_is_recorded_and_a_refusal_is_not(season: Season) -> None:
     assert status == 200
     mine = [d for d in listed["downloads"] if d["by"] == a and d["scope"] == season.school]
     assert mine[0]["sha256"] == answer["sha256"] and mine[0]["role"] == "district"  # latest first
-    assert all(d["district"] == A for d in listed["downloads"])
+    assert all(d["district"] == A for d in listed["downloads"]) and listed["total"] == len(
+        listed["downloads"]
+    )
