@@ -34,12 +34,13 @@ SECURITY_SCHEMES: dict[str, Any] = {
 def staff_apps() -> list[APIGatewayRestResolver]:
     from functions.complaints.api import app as complaints
     from functions.console.handler import app as console
+    from functions.exports.api import app as exports
     from functions.gates.handler import admin as gates
     from functions.lottery.api import app as lottery
     from functions.place.api import app as place
     from functions.verify.api import app as verify
 
-    return [console, gates, verify, lottery, place, complaints]
+    return [console, gates, verify, lottery, place, complaints, exports]
 
 
 def document() -> dict[str, Any]:

@@ -23,6 +23,7 @@ valid token with one staff role; every handler then checks the caller's district
 - `ANY /admin/placement/{proxy+}` → place-api: placement results, committee decisions (R-DIS-1),
   deferrals (R-DEFER-1) and overrides, arrivals, the archive's files.
 - `ANY /admin/complaints/{proxy+}` → complaints-api: complaints and appeals to answer (R-OPEN-1).
+- `ANY /admin/exports/{proxy+}` → exports-api: the season's lists as files (docs/EXPORTS.md).
 
 Agency (AWS_IAM, SigV4):
 - `POST /agency/community/visits` → verify-api: the community office's system posts home visits.
@@ -48,6 +49,7 @@ VISITS_PATH = "/agency/community/visits"
 LOTTERY_PATH = "/admin/lottery/{proxy+}"
 PLACEMENT_PATH = "/admin/placement/{proxy+}"
 COMPLAINTS_PATH = "/admin/complaints/{proxy+}"
+EXPORTS_PATH = "/admin/exports/{proxy+}"
 PHASES_PATH = "/admin/seasons/{season}/phases"
 DEAD_LETTERS_PATH = "/admin/seasons/{season}/districts/{district}/dead-letters"
 SEASON_STATUS_PATH = "/admin/seasons/{season}/status"  # issue 15: the season started and watched
@@ -248,6 +250,8 @@ class Api(Construct):
         placement = self._route(PLACEMENT_PATH, "ANY", placing, ("proxy",))
         answering = apigw.LambdaIntegration(functions["complaints-api"], proxy=True, allow_test_invoke=False)
         complaints = self._route(COMPLAINTS_PATH, "ANY", answering, ("proxy",))
+        exporting = apigw.LambdaIntegration(functions["exports-api"], proxy=True, allow_test_invoke=False)
+        exports = self._route(EXPORTS_PATH, "ANY", exporting, ("proxy",))
         # the community office's answer to one home visit (实际居住, R-VER-1)
         visit_body = self._body(
             "HomeVisitAnswer",
@@ -261,7 +265,7 @@ class Api(Construct):
         visits = self._route(VISITS_PATH, "POST", verification, (), visit_body, staff=False)
         for method in (
             *(advance, extend, phases, dead_letters, season_status, season_start),
-            *(me, staff, lottery, placement, complaints),
+            *(me, staff, lottery, placement, complaints, exports),
         ):
             acknowledge(method, "AwsSolutions-COG4", STAFF_REASON)
         acknowledge(

@@ -78,6 +78,9 @@ ACCESS: Mapping[str, Access] = {
     "authorize": Access(sign_in=True),  # verifies tokens with the issuer's public keys; touches no data
     "console": Access(sign_in=True),  # serves the console's pages and who is signed in; no data
     "complaints-api": Access(table="read-write", staff_directory=True),
+    # the lists as files (docs/EXPORTS.md): read the table and archive, record each download, put the
+    # file under the work bucket's exports/ (SSE-KMS, a day's life) behind a link its role signs (read)
+    "exports-api": Access(table="read-write", archive="read", work_bucket="read-write"),
     # the parents' one-time codes go by SMS (R-DATA-2: the status opens with a code to the guardian's phone)
     "register": Access(table="read-write", idempotency=True, child_key=True, work_bucket="read", sms=True),
     "gate-open": Access(table="write"),

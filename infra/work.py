@@ -18,6 +18,7 @@ from infra.baseline import private_bucket
 
 WORK_RETENTION_DAYS = 400  # the season and its appeals, then the batches go
 ACCESS_LOGS_PREFIX = "work/"
+EXPORTS_PREFIX = "exports/"  # as enrollment/adapters/export_store.py
 
 
 class Work(Construct):
@@ -35,11 +36,13 @@ class Work(Construct):
             encryption=s3.BucketEncryption.S3_MANAGED,
             versioned=False,
             lifecycle_rules=[
+                # the exports' files (docs/EXPORTS.md) hold personal data: a day, then they go
+                s3.LifecycleRule(id="expire-exports", prefix=EXPORTS_PREFIX, expiration=Duration.days(1)),
                 s3.LifecycleRule(
                     id="expire-work-files",
                     expiration=Duration.days(WORK_RETENTION_DAYS),
                     abort_incomplete_multipart_upload_after=Duration.days(7),
-                )
+                ),
             ],
             server_access_logs_bucket=access_logs,
             server_access_logs_prefix=ACCESS_LOGS_PREFIX,

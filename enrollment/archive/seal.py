@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from enrollment.archive import contract
-from enrollment.core.config import SeasonConfig
+from enrollment.core.config import School, SeasonConfig
 from enrollment.core.ports import Archive, Registrations, Seeds
 from enrollment.term import reporting
 
@@ -112,17 +112,19 @@ def draw_school_classes(
     arrivals: reporting.SchoolArrivals,
     registrations: Registrations,
     seeds: Seeds,
+    school: School | None = None,
 ) -> dict[str, Any]:
     """One school and grade's sunshine classes: its arrived children dealt with the seed of
     `classes/{season}/{school_id}-g{grade}`, the record's canonical JSON staged for the seal (none
-    when nobody came). Reads one school's arrivals and its children's registrations only."""
+    when nobody came); `school`'s config decides the number of classes when it gives them or their
+    size. Reads one school's arrivals and its children's registrations only."""
     name = _group_name(school_id, grade)
     placed = work.get_json(f"{_classes_work(season)}placed/{name}.json")
     students = reporting.school_students(
         season, school_id, placed, arrivals=arrivals, registrations=registrations
     )
     seed = seeds.new_seed(f"classes/{season}/{name}")
-    rec = reporting.assign_school(season, school_id, grade, students, seed)
+    rec = reporting.assign_school(season, school_id, grade, students, seed, school)
     file = contract.canonical_json(rec).decode() if rec is not None else None
     work.put_json(f"{_classes_work(season)}drawn/{name}.json", {"file": file})
     return {"school_id": school_id, "grade": grade, "students": len(students)}

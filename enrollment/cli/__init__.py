@@ -8,6 +8,7 @@ enroll audit PATH_OR_S3_URI
 enroll season template --out city.xlsx
 enroll season import city.xlsx --name NAME [--out-dir seasons]
 enroll season export CONFIG --out city.xlsx
+enroll export KIND --stack STACK [--school ID | --district D] [--format xlsx|csv] [--out DIR]
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import argparse
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from enrollment.cli import audit, demo, lottery, openapi, season, serve
+from enrollment.cli import audit, demo, export, lottery, openapi, season, serve
 
 
 class Command(Protocol):
@@ -34,6 +35,7 @@ COMMANDS: dict[str, Command] = {
     "lottery": lottery,
     "audit": audit,
     "season": season,
+    "export": export,
 }
 
 

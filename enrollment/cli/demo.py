@@ -262,6 +262,10 @@ def run_demo(
         sms = Path(rt.sms_outbox).read_text(encoding="utf-8").splitlines()
         result.sms = sorted(sms, key=lambda line: (json.loads(line)["text"], json.loads(line)["to"]))
         result.classes = _archived(rt, f"additions/{config.season}/classes/", depth=3)
+        if out:  # every list of every school and district, as the offices take them (docs/EXPORTS.md)
+            from enrollment.cli.export import write_local
+
+            console.print(write_local(rt, out / "exports"))
         result.finished_at = rt.clock.now()
         for key, body in result.records.items():  # replay every draw from the archived record alone
             if not key.startswith("private/"):

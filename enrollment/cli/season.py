@@ -1,11 +1,13 @@
-"""`enroll season`: the city's season from the bureau's own workbook, and back.
+"""`enroll season`: the city's season from the bureau's own workbook, and back; the deployed season.
 
 enroll season template --out city.xlsx
 enroll season import city.xlsx --name NAME [--out-dir seasons]
 enroll season export CONFIG --out city.xlsx
+enroll season start --stack STACK [--config seasons/NAME.yaml]   (cli/season_run.py)
+enroll season status --stack STACK                               (cli/season_run.py)
 
-Each subcommand is an entry of SUBCOMMANDS (its subparser and its run); another module adds its own
-with `SUBCOMMANDS.update(module.SUBCOMMANDS)` before `add_parser` runs.
+The workbook's subcommands are entries of SUBCOMMANDS (their subparser and their run); `start` and
+`status` come from `season_run`, which adds its own subparsers.
 """
 
 from __future__ import annotations
@@ -19,12 +21,15 @@ from typing import Any
 
 import yaml
 
+from enrollment.cli import season_run
+
 SEASON_HELP = """\
 the season's workbook (招生季工作簿, docs/WORKBOOK.md): `template` writes the workbook a city bureau fills
 in (Chinese headers, an instructions sheet 说明, one example row a sheet); `import` checks a filled
 workbook and writes seasons/NAME.yaml (every problem on one line by sheet and cell, exit 2, nothing
 written); it also writes a starter staff directory NAME.staff.yaml (placeholders) unless there is
-one; `export` writes a season config back as a workbook."""
+one; `export` writes a season config back as a workbook. `start` starts the deployed season's
+workflow once (the config's digest must be the deployed one); `status` shows where it stands."""
 NAME = re.compile(r"^[a-z0-9-]+$")
 
 Run = Callable[[argparse.Namespace, argparse.ArgumentParser], int]
@@ -163,14 +168,17 @@ SUBCOMMANDS: dict[str, tuple[AddParser, Run]] = {
 def add_parser(sub: Any) -> None:
     season = sub.add_parser(
         "season",
-        help="the season from the bureau's workbook: template, import, export",
+        help="the season: its workbook (template, import, export) and its deployed workflow (start, status)",
         description=SEASON_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     inner = season.add_subparsers(dest="season_command", required=True)
     for name, (add, _run) in SUBCOMMANDS.items():
         add(inner).set_defaults(season_parser=name)
+    season_run.add_subcommands(inner)  # start, status: the deployed season
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if getattr(args, season_run.ACTION, None):
+        return season_run.run(args)
     return SUBCOMMANDS[args.season_command][1](args, parser)

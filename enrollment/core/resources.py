@@ -44,6 +44,13 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         "complaints-api", "functions.complaints.api.handler", "Complaints and appeals for districts to answer"
     ),
+    FunctionSpec(
+        "exports-api",
+        "functions.exports.api.handler",
+        "The season's lists as files",
+        memory_mb=1769,  # one vCPU: a district of 15,000 children renders in ~3 s of CPU (docs/EXPORTS.md)
+        timeout_s=29,  # API Gateway answers 504 after 29 s
+    ),
     FunctionSpec("gate-open", "functions.gates.handler.open_gate", "Stores a phase gate's task token"),
     FunctionSpec(
         "gate-advance", "functions.gates.handler.advance", "Resumes a phase gate (schedule or staff)"

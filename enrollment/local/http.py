@@ -24,6 +24,7 @@ REST API routes it to, through `forward` and `EmbeddedSeason.call_api`:
     ANY  /admin/lottery/{proxy+}                        -> lottery-api   (staff token)
     ANY  /admin/placement/{proxy+}                      -> place-api     (staff token)
     ANY  /admin/complaints/{proxy+}                     -> complaints-api (staff token)
+    ANY  /admin/exports/{proxy+}                        -> exports-api   (staff token)
     POST /agency/community/visits                       -> verify-api    (AWS_IAM: the community office)
 
 Anything else is refused in the API's one error shape (functions/api.py's `refusal`: `message` in
@@ -119,6 +120,7 @@ STAFF_PROXIES = (
     ("/admin/lottery/", "lottery-api"),
     ("/admin/placement/", "place-api"),
     ("/admin/complaints/", "complaints-api"),
+    ("/admin/exports/", "exports-api"),
 )
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 MAX_BODY = 1024 * 1024  # bytes the bridge reads at all; the handlers refuse far less (functions/api.py)

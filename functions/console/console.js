@@ -24,6 +24,7 @@ const SECTIONS = {
   season: { title: "招生季", roles: ["city", "auditor"], district: false },
   spotcheck: { title: "抽查", roles: ["city"], district: true },
   archive: { title: "结果与归档", roles: ["city", "auditor"], district: false },
+  exports: { title: "名单导出", roles: ["district", "city", "auditor"], district: true },
 };
 const FACT_ZH = {
   "policy-priority": "政策性照顾",
@@ -990,6 +991,78 @@ async function loadArchive() {
   $("archive-files").replaceChildren(...parts);
 }
 
+// 名单导出 ------------------------------------------------------------------------------------------
+
+const FORMAT_ZH = { xlsx: "Excel", csv: "CSV" };
+const ROLE_ZH = { district: "区教育局", city: "市教育局", auditor: "审计监督", operator: "系统导出" };
+
+async function takeExport(path, label) {
+  $("exports-error").textContent = "";
+  $("exports-done").textContent = `正在生成“${label}”…`;
+  const res = await api("GET", `admin/exports/${enc(season())}/${path}`);
+  if (!res.ok) {
+    $("exports-done").textContent = "";
+    $("exports-error").textContent = messageOf(res);
+    return;
+  }
+  const f = res.body;
+  // a link the person follows (a new tab's download): the file is theirs for five minutes
+  $("exports-done").replaceChildren(`已生成“${f.file_name}”（${f.rows}行），下载已记录：`,
+    el("a", { href: f.url, download: f.file_name, target: "_blank", rel: "noopener", text: `下载 ${f.file_name}` }));
+  announce(`已生成${f.file_name}，共${f.rows}行`);
+  loadDownloads();
+}
+
+function exportButton(path, label, text, inTable = true) {
+  // in the table a button reads "Excel": its name says which school's list, after its visible text
+  const b = el("button", { type: "button", class: "secondary", text, "aria-label": inTable ? `${text} ${label}` : null });
+  b.addEventListener("click", () => takeExport(path, label));
+  return b;
+}
+
+function loadExports() {
+  const d = state.district;
+  const personal = state.me.role !== "auditor"; // auditors take the masked public lists only
+  const name = districtName(d);
+  $("exports-district-files").replaceChildren(...(personal ? [
+    exportButton(`districts/${enc(d)}/student-status`, `${name}学籍新生信息`, `${name}学籍新生信息（Excel）`, false),
+    exportButton(`districts/${enc(d)}/reporting`, `${name}报到及分班情况`, `${name}报到及分班情况（Excel）`, false),
+  ] : []));
+  $("exports-caption").textContent = `${name}各校名单`;
+  const rows = Object.values(state.schools).filter((s) => s.district === d).map((s) => el("tr", {},
+    el("th", { scope: "row", text: s.name }),
+    el("td", {}, ...(personal ? ["xlsx", "csv"].map((f) =>
+      exportButton(`schools/${enc(s.id)}/admitted?format=${f}`, `${s.name}录取名单`, FORMAT_ZH[f])) : [el("span", { text: "—" })])),
+    el("td", {}, exportButton(`schools/${enc(s.id)}/public-results`, `${s.name}公示名单`, "Excel")),
+    el("td", {}, personal && s.kind === "private"
+      ? exportButton(`private/${enc(s.id)}/applicants`, `${s.name}报名情况`, "Excel") : el("span", { text: "—" }))));
+  $("exports-table").tBodies[0].replaceChildren(...rows);
+  $("exports-error").textContent = "";
+  $("exports-done").textContent = "";
+  loadDownloads();
+}
+
+async function loadDownloads() {
+  const current = ticket("downloads");
+  const res = await api("GET", `admin/exports/${enc(season())}/districts/${enc(state.district)}/downloads`);
+  if (!current()) return;
+  if (!res.ok) {
+    $("downloads-error").textContent = messageOf(res);
+    return;
+  }
+  $("downloads-error").textContent = "";
+  $("downloads-caption").textContent = `${districtName(state.district)}名单的下载记录`;
+  const rows = res.body.downloads.map((r) => el("tr", {},
+    el("td", { text: time(r.at) }),
+    el("td", { text: `${who(r.by)}（${ROLE_ZH[r.role] || r.role}）` }),
+    el("td", { text: r.kind_zh }),
+    el("td", { text: schoolName(r.scope) === r.scope ? districtName(r.scope) : schoolName(r.scope) }),
+    el("td", { class: "num", text: r.rows }),
+    el("td", { text: FORMAT_ZH[r.format] || r.format })));
+  $("downloads-table").tBodies[0].replaceChildren(...(rows.length ? rows
+    : [el("tr", {}, el("td", { colspan: "6", text: "还没有下载记录" }))]));
+}
+
 // Start ----------------------------------------------------------------------------------------
 
 const LOADERS = {
@@ -1002,6 +1075,7 @@ const LOADERS = {
   season: loadSeason,
   spotcheck: loadSpotCheck,
   archive: loadArchive,
+  exports: loadExports,
 };
 
 async function start() {

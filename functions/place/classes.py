@@ -38,6 +38,7 @@ def school(request: SchoolEvent, w: Wiring) -> dict[str, Any]:
         arrivals=w.placements,
         registrations=w.store,
         seeds=w.seeds,
+        school=w.config.school_index.get(request.school_id),
     )
 
 

@@ -187,7 +187,15 @@ def test_district_staff_sign_in_and_review_a_case(review_day: ReviewDay, browser
         # Then the console says who is signed in and offers only a district's sections
         expect(page.locator("#who")).to_contain_text(f"{name}教育局")
         expect(page.locator("#who")).to_contain_text(user)
-        assert nav_titles(page) == ["报名信息", "审核队列", "电脑派位", "录取结果", "投诉答复", "招生阶段"]
+        assert nav_titles(page) == [
+            "报名信息",
+            "审核队列",
+            "电脑派位",
+            "录取结果",
+            "投诉答复",
+            "招生阶段",
+            "名单导出",
+        ]
         expect(page.locator("#district-bar")).to_be_hidden()
         # the district's registrations, masked
         rows = page.locator("#reg-table tbody tr[data-rid]")
@@ -598,7 +606,7 @@ def test_an_auditor_reads_results_and_the_archive_and_writes_nothing(
     try:
         sign_in(page, day, auditor)
         expect(page.locator("#who")).to_contain_text("审计监督")
-        assert nav_titles(page) == ["录取结果", "招生季", "结果与归档"]
+        assert nav_titles(page) == ["录取结果", "招生季", "结果与归档", "名单导出"]
         # the places of a district, masked, read-only
         page.get_by_label("查看区").select_option(a)
         expect(page.locator("#placed-table tbody tr[data-rid]")).to_have_count(len(day.ids_of(a)))
@@ -615,6 +623,18 @@ def test_an_auditor_reads_results_and_the_archive_and_writes_nothing(
         href = link.get_attribute("href") or ""
         assert "placements.jsonl" in href and "Expires=300" in href.replace("X-Amz-", "")
         shoot(page, "auditor-archive")
+        assert axe_violations(page) == []
+        # the exports: the masked public lists only, each download recorded (docs/EXPORTS.md)
+        page.get_by_role("link", name="名单导出").click()
+        page.get_by_label("查看区").select_option(a)
+        expect(page.locator("#exports-district-files button")).to_have_count(0)  # no personal data
+        school = next(s for s in day.config.schools if s.district == a)
+        page.get_by_role("button", name=f"Excel {school.name}公示名单").click()
+        link = page.get_by_role("link", name=f"下载 {day.season}年{school.name}公示名单.xlsx")
+        href = link.get_attribute("href") or ""
+        assert f"exports/{day.season}/" in href and "Expires=300" in href.replace("X-Amz-", "")
+        expect(page.locator("#downloads-table")).to_contain_text("公示名单")
+        shoot(page, "auditor-exports")
         assert axe_violations(page) == []
         # an auditor's token writes nothing
         rid = day.ids_of(a)[0]

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from enrollment.core.config import load_season
 from enrollment.core.resources import ROOT
+from enrollment.exports.sheets import read_xlsx
 
 pytestmark = pytest.mark.xdist_group("demo")
 
@@ -83,6 +85,16 @@ def test_demo_runs_a_season_and_exports(tmp_path: Path) -> None:
         check=False,
     )
     assert classes.returncode == 0 and "AUDIT PASSED" in classes.stdout, classes.stdout[-2000:]
+    # … → exports: every list of every school and district (docs/EXPORTS.md), each opening in openpyxl
+    listed = json.loads((out / "exports" / "exports.json").read_text(encoding="utf-8"))
+    assert listed["refused"] == [] and "导出 exports:" in run.stdout
+    school_of = {p["registration_id"]: p["school_id"] for p in placed}
+    admitted = [f for f in listed["files"] if f["kind"] == "admitted" and f["file"].endswith(".xlsx")]
+    assert len(admitted) == len(load_season("seasons/jilin-2023.yaml").schools)
+    for f in admitted:
+        ((_, rows),) = read_xlsx((out / "exports" / f["file"]).read_bytes()).items()
+        assert {r[0] for r in rows[1:]} == {rid for rid, s in school_of.items() if s == f["scope"]}
+    assert sum(f["rows"] for f in admitted) == sum(1 for s in school_of.values() if s)
 
 
 def test_demo_refuses_a_broken_config(tmp_path: Path) -> None:

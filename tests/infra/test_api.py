@@ -14,6 +14,7 @@ from infra.api import (
     BURST_LIMIT,
     COMPLAINTS_PATH,
     DEAD_LETTERS_PATH,
+    EXPORTS_PATH,
     EXTEND_PATH,
     LOTTERY_PATH,
     ME_PATH,
@@ -54,6 +55,7 @@ VISITS = ("/agency/community/visits", "POST")
 LOTTERY = ("/admin/lottery/{proxy+}", "ANY")
 PLACEMENT = ("/admin/placement/{proxy+}", "ANY")
 COMPLAINTS = ("/admin/complaints/{proxy+}", "ANY")
+EXPORTS = ("/admin/exports/{proxy+}", "ANY")
 PHASES = ("/admin/seasons/{season}/phases", "GET")
 DEAD_LETTERS = ("/admin/seasons/{season}/districts/{district}/dead-letters", "GET")
 ME = ("/admin/me", "GET")
@@ -72,6 +74,7 @@ STAFF = {
     LOTTERY: "lottery-api",
     PLACEMENT: "place-api",
     COMPLAINTS: "complaints-api",
+    EXPORTS: "exports-api",
 }
 
 
@@ -87,6 +90,7 @@ def test_exactly_these_routes(raw):
         LOTTERY[0],
         PLACEMENT[0],
         COMPLAINTS[0],
+        EXPORTS[0],
         PHASES[0],
         DEAD_LETTERS[0],
         SEASON_STATUS[0],
@@ -98,6 +102,7 @@ def test_exactly_these_routes(raw):
         LOTTERY_PATH,
         PLACEMENT_PATH,
         COMPLAINTS_PATH,
+        EXPORTS_PATH,
         PHASES_PATH,
         DEAD_LETTERS_PATH,
         SEASON_STATUS_PATH,

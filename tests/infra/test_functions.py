@@ -52,6 +52,9 @@ EXPECTED_ACTIONS = {
     "console": LOGS | XRAY,
     # complaints: read and answered in the table, nothing else
     "complaints-api": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY,
+    # the exports: read the table and the archive, record downloads, put the files in the work
+    # bucket and read them back through the links the role signs (docs/EXPORTS.md)
+    "exports-api": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY | S3_READ | S3_PUT,
     "register": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY | {"kms:GenerateMac", "sns:Publish"} | S3_READ,
     "gate-open": DDB_WRITE | KMS_TABLE | LOGS | XRAY,
     "gate-advance": DDB_READ
@@ -192,6 +195,7 @@ def test_environment_carries_only_what_each_function_uses(synth, raw):
         "authorize": OIDC,
         "console": OIDC,
         "complaints-api": {"STAFF_DIRECTORY"},
+        "exports-api": {"ARCHIVE_BUCKET", "WORK_BUCKET"},
         "register": {"IDEMPOTENCY_TABLE_NAME", "CHILD_KEY_ID", "WORK_BUCKET"},
         "gate-open": set(),
         "gate-advance": {"STATE_MACHINE_ARN", "SCHEDULE_GROUP"},
@@ -274,6 +278,7 @@ def test_only_the_functions_that_need_s3_touch_it_and_none_deletes(synth):
         "notify-prepare",
         "notify-batch",
         "register",
+        "exports-api",  # the exports' files (work bucket) and the archive's lists, read
     }
     # lottery-record reads and puts archive objects (write once, compare on a rerun), never deletes
     record = _statements(synth, "lottery-record")

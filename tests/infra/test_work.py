@@ -7,7 +7,7 @@ import json
 import pytest
 
 from infra.nag import ref
-from infra.work import ACCESS_LOGS_PREFIX, WORK_RETENTION_DAYS
+from infra.work import ACCESS_LOGS_PREFIX, EXPORTS_PREFIX, WORK_RETENTION_DAYS
 from tests.infra.conftest import CN_REGION
 from tests.infra.helpers import (
     bucket_policy,
@@ -52,11 +52,17 @@ def test_work_bucket_denies_plain_http_and_old_tls(synth, raw):
 
 def test_work_files_expire(synth, raw):
     props = raw["Resources"][ref(synth.stack.work.bucket)]["Properties"]
-    [rule] = props["LifecycleConfiguration"]["Rules"]
+    exports, rule = props["LifecycleConfiguration"]["Rules"]
     assert WORK_RETENTION_DAYS == 400
     assert rule["Status"] == "Enabled"
     assert rule["ExpirationInDays"] == 400
     assert "Prefix" not in rule and "Filter" not in rule  # every object
+    # the exports' files hold personal data (docs/EXPORTS.md): a day
+    assert (exports["Prefix"], exports["ExpirationInDays"], exports["Status"]) == (
+        EXPORTS_PREFIX,
+        1,
+        "Enabled",
+    )
 
 
 def test_work_bucket_logs_into_the_archive_access_logs_under_work(synth, raw):
@@ -87,8 +93,9 @@ def test_only_the_batching_functions_the_notices_and_the_workflow_reach_the_work
         for role in policy["Properties"]["Roles"]
     }
     # verification, placement and notice batches, the classes' groups and drawn lists, the notices'
-    # PDFs, and the family's download link (register)
+    # PDFs, the family's download link (register), and the exports' files (docs/EXPORTS.md)
     users = (
+        "exports-api",
         "verify-prepare",
         "place",
         "place-store",

@@ -90,13 +90,47 @@ class Row:
     path: str  # filled in for district A's data
     body: dict[str, Any] | None = None
     district_data: bool = True  # False: season-wide, no child's data (every staff role may read)
+    auditor: bool = True  # False: personal data even auditors may not take (the exports' lists)
 
 
 def rows(s: Season) -> list[Row]:
     season, rid, school = s.config.season, s.rid, s.school
     private, grade = s.private
     v, p, lot = f"/admin/verification/{season}", f"/admin/placement/{season}", f"/admin/lottery/{season}"
+    x = f"/admin/exports/{season}"
     return [
+        # the exports (docs/EXPORTS.md): personal data to the data's district and the city only
+        Row(
+            "GET",
+            "/admin/exports/{season}/schools/{school_id}/admitted",
+            f"{x}/schools/{school}/admitted",
+            auditor=False,
+        ),
+        Row(
+            "GET",
+            "/admin/exports/{season}/schools/{school_id}/public-results",
+            f"{x}/schools/{school}/public-results",
+            district_data=False,  # masked as published: every staff role may take it
+        ),
+        Row(
+            "GET",
+            "/admin/exports/{season}/private/{school_id}/applicants",
+            f"{x}/private/{private}/applicants",
+            auditor=False,
+        ),
+        Row(
+            "GET",
+            "/admin/exports/{season}/districts/{district}/student-status",
+            f"{x}/districts/{A}/student-status",
+            auditor=False,
+        ),
+        Row(
+            "GET",
+            "/admin/exports/{season}/districts/{district}/reporting",
+            f"{x}/districts/{A}/reporting",
+            auditor=False,
+        ),
+        Row("GET", "/admin/exports/{season}/districts/{district}/downloads", f"{x}/districts/{A}/downloads"),
         Row("GET", "/admin/verification/{season}/districts/{district}/queue", f"{v}/districts/{A}/queue"),
         Row(
             "GET",
@@ -212,13 +246,14 @@ def staff_routes() -> set[tuple[str, str]]:
     """Every route the staff handlers register (not the console's public pages, not the agency's)."""
     from functions.complaints.api import app as complaints
     from functions.console.handler import app as console
+    from functions.exports.api import app as exports
     from functions.gates.handler import admin as gates
     from functions.lottery.api import app as lottery
     from functions.place.api import app as place
     from functions.verify.api import app as verify
 
     found = set()
-    for resolver in (verify, place, lottery, gates, console, complaints):
+    for resolver in (verify, place, lottery, gates, console, complaints, exports):
         for r in resolver._static_routes + resolver._dynamic_routes:
             if r.openapi_path.startswith("/admin/"):
                 found.add((r.method, r.openapi_path))
@@ -226,7 +261,10 @@ def staff_routes() -> set[tuple[str, str]]:
 
 
 def snapshot(rt: EmbeddedSeason) -> list[dict[str, Any]]:
-    return sorted(table_items(rt), key=lambda i: (str(i["pk"]), str(i["sk"])))
+    """The table as stored, but the exports' download records: taking a list is recorded (who, when),
+    which changes no data of the season (`test_a_download_is_recorded_and_a_refusal_is_not`)."""
+    items = (i for i in table_items(rt) if i.get("type") != "export-download")
+    return sorted(items, key=lambda i: (str(i["pk"]), str(i["sk"])))
 
 
 def test_the_table_names_every_staff_route(season: Season) -> None:
@@ -274,7 +312,7 @@ def test_an_auditor_reads_everything_and_writes_nothing(season: Season) -> None:
     auditor = drive.member(season.rt, "auditor").principal
     for row in rows(season):
         status, answer = drive.call(season.rt, row.method, row.path, row.body, auditor)
-        if row.method == "GET":
+        if row.method == "GET" and row.auditor:
             assert status == 200, (row.path, status, answer)
         else:
             assert status == 403, (row.path, status, answer)
@@ -329,3 +367,23 @@ def test_a_district_reads_its_notices_to_issue_by_hand_and_no_other_district_doe
     assert drive.call(season.rt, "GET", path, None, b)[0] == 403
     status, own = drive.call(season.rt, "GET", f"/admin/placement/{s}/districts/{B}/manual-notices", None, b)
     assert status == 200 and own == {"district": B, "notices": []}
+
+
+def test_a_download_is_recorded_and_a_refusal_is_not(season: Season) -> None:
+    s, rt = season.config.season, season.rt
+    downloads = [i for i in table_items(rt) if i.get("type") == "export-download"]
+    before = len(downloads)
+    b = drive.member(rt, "district", B).principal
+    path = f"/admin/exports/{s}/schools/{season.school}/admitted"
+    assert drive.call(rt, "GET", path, None, b)[0] == 403
+    assert len([i for i in table_items(rt) if i.get("type") == "export-download"]) == before
+    a = drive.member(rt, "district", A).principal
+    status, answer = drive.call(rt, "GET", path, None, a)
+    assert status == 200 and answer["rows"] > 0, answer
+    status, listed = drive.call(rt, "GET", f"/admin/exports/{s}/districts/{A}/downloads", None, a)
+    assert status == 200
+    mine = [d for d in listed["downloads"] if d["by"] == a and d["scope"] == season.school]
+    assert mine[0]["sha256"] == answer["sha256"] and mine[0]["role"] == "district"  # latest first
+    assert all(d["district"] == A for d in listed["downloads"]) and listed["total"] == len(
+        listed["downloads"]
+    )

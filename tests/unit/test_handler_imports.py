@@ -2,7 +2,8 @@
 
 OR-Tools and numpy are in the solver layer, which only `place` gets, and fpdf2 with fontTools,
 Pillow and defusedxml in the notice layer, which only `notify-batch` gets (infra/functions.py); the
-dev-only packages (matplotlib, pandas, openpyxl, moto) are in no layer at all. A handler importing
+dev-only packages (matplotlib, pandas, moto) are in no layer at all (openpyxl is in the
+dependency layer every function gets: requirements/lambda.txt, for the exports). A handler importing
 one of them would fail on its first invocation in AWS, while every local test passed.
 """
 
@@ -18,7 +19,7 @@ from infra.functions import ACCESS
 
 SOLVER = ("ortools", "numpy")
 NOTICE = ("fpdf", "fontTools", "PIL", "defusedxml")  # requirements/notice.txt
-DEV_ONLY = ("matplotlib", "pandas", "openpyxl", "moto", "pypdf", "matching")
+DEV_ONLY = ("matplotlib", "pandas", "moto", "pypdf", "matching")
 
 
 @pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda s: s.key)

@@ -34,6 +34,7 @@ DOMAIN = (
     "archive",
     "people",
     "report",
+    "exports",
 )
 # The edges, each of which may import the whole domain and the edges listed for it.
 EDGES: Mapping[str, frozenset[str]] = {
