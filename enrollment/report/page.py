@@ -318,7 +318,7 @@ footer { margin-top: 36px; border-top: 1px solid #d5dbe1; color: #5d6d7e; font-s
   tr, figure, .stats, .note { break-inside: avoid; page-break-inside: avoid; }
   h2 { break-after: avoid; page-break-after: avoid; }
   section { break-before: auto; }
-  figure svg { max-width: 150mm; }
+  figure svg { max-width: 95mm; }  /* the tallest chart (20 bars) with its caption fits one A4 page */
   a { color: inherit; text-decoration: none; }
 }
 """
