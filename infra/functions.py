@@ -64,6 +64,7 @@ class Access:
     # the Object Lock archive (ARCHIVE_BUCKET): "write" reads and puts objects (it writes once and
     # compares on a rerun); nothing may delete, and compliance retention forbids overwriting versions
     archive: Literal["read", "write"] | None = None
+    archive_put: str = "*"  # with archive="write": the keys it may put (a pattern under the bucket)
     solver: bool = False  # the OR-Tools layer (requirements/solver.txt), for the min-cost flow
     # the fpdf2 layer (requirements/notice.txt), for the admission notices' PDF (enrollment/notices/pdf.py)
     notice: bool = False
@@ -100,6 +101,9 @@ ACCESS: Mapping[str, Access] = {
     "place-store": Access(table="write", work_bucket="read"),
     "place-api": Access(table="read-write", staff_directory=True, archive="read"),
     "seal": Access(table="read", archive="write", signing=True),
+    # the season report: the sealed season read (demand, verdicts, registrations; archived records),
+    # the page put once at reports/{season}/report.html beside the archive
+    "report": Access(table="read", archive="write", archive_put="reports/*"),
     # the sunshine classes: the groups listed from the archived placements, each drawn from its
     # school's arrivals and registrations, the drawn lists sealed (only this step signs and writes)
     "classes": Access(archive="read", work_bucket="write"),
@@ -241,7 +245,7 @@ class Functions(Construct):
         if access.archive is not None:
             self._archive.bucket.grant_read(role)
             if access.archive == "write":
-                self._archive.bucket.grant_put(role)
+                self._archive.bucket.grant_put(role, access.archive_put)
             environment["ARCHIVE_BUCKET"] = self._archive.bucket.bucket_name
         if access.sms:
             role.add_to_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=["*"]))
@@ -382,6 +386,13 @@ class Functions(Construct):
                 "Read and put on the archive's objects: season prefixes and school keys are made at run "
                 "time; Object Lock (compliance) keeps every written version, and no delete is granted.",
             )
+            if access.archive == "write" and access.archive_put != "*":
+                acknowledge(
+                    role,
+                    f"AwsSolutions-IAM5[Resource::<{bucket_ref}.Arn>/{access.archive_put}]",
+                    "Put only under this prefix of the archive bucket (keys made per season at run time); "
+                    "Object Lock (compliance) keeps every written version, and no delete is granted.",
+                )
             for action in ("s3:GetObject*", "s3:GetBucket*", "s3:List*", "s3:Abort*"):
                 acknowledge(
                     role,

@@ -15,6 +15,10 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 
+# by the key's extension: the season report (reports/{season}/report.html) opens in the browser
+CONTENT_TYPES = {"jsonl": "application/x-ndjson", "html": "text/html; charset=utf-8"}
+
+
 class ArchiveConflict(Exception):
     """An archived object exists with other bytes: the archive is never rewritten."""
 
@@ -35,7 +39,7 @@ class ArchiveBucket(S3Bucket):
             if existing == body:
                 return "identical"
             raise ArchiveConflict(f"s3://{self.bucket}/{key} is archived with other content")
-        content_type = "application/x-ndjson" if key.endswith(".jsonl") else "application/json"
+        content_type = CONTENT_TYPES.get(key.rsplit(".", 1)[-1], "application/json")
         try:
             self.client.put_object(
                 Bucket=self.bucket,

@@ -148,6 +148,7 @@ class DemoResult:
     classes: dict[str, bytes] = field(default_factory=dict)
     classes_audit: str = ""
     report: Path | None = None
+    report_html: bytes | None = None  # reports/{season}/report.html, as the workflow wrote it
     sms: list[str] = field(default_factory=list)
     records: dict[str, bytes] = field(default_factory=dict)
     finished_at: datetime | None = None  # the simulated clock when the season ended
@@ -188,6 +189,7 @@ def run_demo(
     from enrollment.local.runtime import EmbeddedSeason
     from enrollment.local.season import WAIT_S, run_verification
     from enrollment.lottery.pools import check_record
+    from enrollment.report import report_key
     from enrollment.synth.population import generate
 
     started = time.monotonic()
@@ -262,6 +264,9 @@ def run_demo(
         sms = Path(rt.sms_outbox).read_text(encoding="utf-8").splitlines()
         result.sms = sorted(sms, key=lambda line: (json.loads(line)["text"], json.loads(line)["to"]))
         result.classes = _archived(rt, f"additions/{config.season}/classes/", depth=3)
+        result.report_html = _archived(rt, report_key(config.season).rsplit("/", 1)[0] + "/").get(
+            "report.html"
+        )
         if out:  # every list of every school and district, as the offices take them (docs/EXPORTS.md)
             from enrollment.cli.export import write_local
 
@@ -322,49 +327,18 @@ def _tally(
         result.unexpected.append(f"{intent}: refused with {rule}, expected {expected or 'acceptance'}")
 
 
-def write_report(config: SeasonConfig, result: DemoResult, out: Path) -> Path:
-    """The season report (R-OPEN-1): demand and warnings, lottery odds, verification, placement."""
-    from enrollment.report.page import render
-
-    records = {k: json.loads(v) for k, v in result.records.items() if k.startswith("private/")}
-    lotteries = []
-    for r in result.lotteries:
-        rec = records.get(r.get("key", ""), {})  # a dead-lettered school has no record
-        draw = rec.get("draw") or {}
-        lotteries.append(
-            {
-                "school_id": r["school_id"],
-                "school_name": config.school_index[r["school_id"]].name,
-                "grade": r["grade"],
-                "plan": rec.get("plan", 0),
-                "applicants": r.get("applicants", 0),
-                "own_district_applicants": len(rec.get("own_district_applicants", [])),
-                "case": r["case"],
-                "seats": draw.get("seats", 0),
-                "pool": len(draw.get("ranking", [])),
-                "admitted": r.get("admitted", 0),
-            }
-        )
-    distances = []
-    placed = result.records.get("placements.jsonl", b"").decode().splitlines()
-    for line in map(json.loads, placed):
-        body = result.bodies.get(line["registration_id"])
-        if line["route"] == "coordination" and body and line["school_id"]:
-            home = config.locate(body["home_address"])
-            distances.append(round(home.distance_km(config.school_index[line["school_id"]].location) * 1000))
-    data = {
-        "season": config.season,
-        "city": config.city,
-        "generated_at": (result.finished_at or datetime.now(config.tz))
-        .astimezone(config.tz)
-        .isoformat(timespec="seconds"),
-        "district_names": {d.code: d.name for d in config.districts},
-        "demand": result.demand,
-        "lotteries": lotteries,
-        "verification": result.verification,
-        "placement": {**result.placement, "coordinated_distances_m": distances},
-    }
-    return render(data, out / "report")
+def write_report(config: SeasonConfig, result: DemoResult, out: Path) -> Path | None:
+    """The season report (R-OPEN-1) as the workflow wrote it beside the archive (WriteSeasonReport:
+    demand and warnings, lottery odds, verification, placement), saved as `out/report/report.html`."""
+    path = out / "report" / "report.html"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(out / "report" / "charts", ignore_errors=True)  # an earlier version's PNG charts
+    if result.report_html is None:
+        path.unlink(missing_ok=True)
+        result.unexpected.append("the workflow wrote no season report (see the city's dead letters)")
+        return None
+    path.write_bytes(result.report_html)
+    return path
 
 
 def _archived(rt: Any, prefix: str, depth: int = 2) -> dict[str, bytes]:

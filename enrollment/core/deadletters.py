@@ -19,7 +19,11 @@ from typing import Any, Literal, Protocol
 from enrollment.core.config import SeasonConfig
 from enrollment.core.ports import NotFound
 
-Phase = Literal["verification", "lottery", "placement", "notices"]
+Phase = Literal["verification", "lottery", "placement", "notices", "report"]
+# A season-wide task (the season report) that failed for good: one dead letter, kept for the city's
+# staff and auditors under this district code (`GET …/districts/city/dead-letters`).
+SEASON_WIDE: frozenset[str] = frozenset({"report"})
+CITY = "city"
 UNKNOWN_DISTRICT = "unknown"  # a registration the store does not know: only the city and auditors see it
 CAUSE_LIMIT = 2000  # the cause as recorded, at most this many characters (a trace can be long)
 
@@ -57,7 +61,7 @@ def record(
     """Record a failed item, once per district it concerns; a retry (or a rerun) adds nothing.
 
     A batch of registrations goes to each district of its children with that district's ids; a
-    school and grade to the school's district.
+    school and grade to the school's district; a season-wide task (`SEASON_WIDE`) to the city.
     """
     by_district: dict[str, dict[str, Any]] = {}
     if registration_ids:
@@ -76,6 +80,9 @@ def record(
         school = config.school_index.get(school_id)
         district = school.district if school else UNKNOWN_DISTRICT
         by_district[district] = {"school_id": school_id, "grade": grade}
+    elif phase in SEASON_WIDE:
+        item = phase
+        by_district[CITY] = {"task": phase}
     else:
         raise ValueError("a dead letter names its registrations or its school and grade")
     written = []

@@ -1,30 +1,30 @@
-"""The season report's charts: a font that writes Chinese, and the PNGs the page shows.
+"""The season report's charts: inline SVG, drawn here as plain text (no plotting library).
 
-Each chart function draws one PNG into the report's `charts/` folder and returns a `Chart` (its
-relative file, alt text and caption) for the page to show. matplotlib (a development dependency,
-never shipped to Lambda) is imported lazily inside the functions that draw, on its Agg canvas, and
-nothing here changes matplotlib's global settings: the charts are drawn inside `drawing(font)`.
+Each chart function returns a `Chart`: the `<svg>` element the page puts inline, with its `<title>`
+and `<desc>` (the alt text), and the caption and legend the page writes beside it in HTML.
 
-Chinese in the charts: the first CJK font found is registered with matplotlib's font manager — from
-`fc-list :lang=zh` (Noto Sans CJK SC preferred, package `fonts-noto-cjk` on Debian), then the usual
-font folders, then the project's bundled `fonts/notice-serif.ttf` (GB 2312). A label the chosen font
-cannot draw completely is drawn in English instead, so a chart never shows a missing-glyph box.
+Why not matplotlib: the report is written by a Lambda function, and matplotlib with its dependencies
+(numpy, Pillow, fontTools, kiwisolver, contourpy, pyparsing, cycler) installs at 168 MB for
+python3.12 manylinux; with the common layer (77 MB) and the code asset (25 MB) that is 270 MB, over
+Lambda's 250 MB unzipped limit. The charts are bars and one histogram, which SVG says directly.
+
+Drawn for a phone: the viewBox is `WIDTH` units wide, about a phone screen's CSS pixels (390 px less
+the page's margins), so the page shows it at about 1:1 there and text of `FONT` units reads at about
+13 px; on a wide screen the page caps the chart's width. Each bar's label sits on its own line above
+the bar, so long school names need no margin. Text carries no font: it is written in the page's font
+(the browser's Chinese sans-serif), so nothing is embedded and a phone renders every character. The
+output depends only on its input: the same season gives the same bytes.
 """
 
 from __future__ import annotations
 
+import html
 import math
-import os
-import shutil
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from enrollment.report.data import (
-    CASE_EN,
     CASE_ZH,
     Lottery,
     as_int,
@@ -32,420 +32,327 @@ from enrollment.report.data import (
     metres,
     pct,
     top_demand,
+    word,
 )
 
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-    from matplotlib.typing import RcKeyType
-
-BUNDLED_FONT = Path(__file__).resolve().parents[1] / "fonts" / "notice-serif.ttf"
-FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".local/share/fonts")
+WIDTH = 360  # viewBox units: one phone screen's width in CSS pixels, less the page's padding
+FONT = 13  # label text, viewBox units (≈ CSS px on a phone)
+SMALL = 11  # value text and axis ticks
+BAR_W = 236  # the longest bar; the value text goes to its right
+ROW = 42  # one bar: its label line, then the bar
+BAR_H = 15
+LABEL_CHARS = 26  # a label longer than this (in characters, Chinese ones ≈ FONT wide) is cut with "…"
 NEAR_SHARE = 0.9  # `demand.NEAR_FULL`: the line drawn at 90 % of plan
-# Every chart's file in `charts/`: a render removes them first, so a section now missing leaves none.
-CHART_FILES = (
-    "demand.png",
-    "lotteries.png",
-    "verification_reasons.png",
-    "placement_routes.png",
-    "coordinated_distance.png",
-)
-WARNING_COLOUR = {"over": "#c0392b", "near": "#e67e22", None: "#2e86c1"}
+WARNING_COLOUR = {"over": "#c0392b", "near": "#d35400", None: "#2e86c1"}
 CASE_COLOUR = {"all-admitted": "#27ae60", "draw-own-district": "#8e44ad", "draw-other-districts": "#16a085"}
-
-
-# --- the chart font -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ChartFont:
-    """The font the charts use: a CJK family registered with matplotlib, or None for English labels."""
-
-    family: str | None
-    path: str | None
-    chars: frozenset[int]
-
-    def covers(self, text: str) -> bool:
-        return self.family is not None and all(ord(c) in self.chars or c in "\n\t " for c in text)
-
-    def label(self, zh: str, en: str) -> str:
-        """`zh` if every character of it can be drawn, else `en` (never a tofu box)."""
-        return zh if self.covers(zh) else en
-
-    def bilingual(self, zh: str, en: str) -> str:
-        return f"{zh} {en}" if self.covers(zh) else en
-
-
-def _rank(family: str, style: str) -> tuple[int, ...]:
-    """Lower is better: Noto Sans CJK SC Regular first, then other Simplified Chinese sans fonts."""
-    f = family.lower()
-    return (
-        0 if "sans cjk sc" in f else 1 if "cjk sc" in f or " sc" in f or "hans" in f else 2,
-        0 if "sans" in f else 1,
-        1 if "mono" in f else 0,
-        0 if style.lower() in ("regular", "normal", "book", "") else 1,
-    )
-
-
-def _fc_list() -> list[tuple[str, str, str]]:
-    """(file, family, style) of every font fontconfig says can write Chinese; empty without fontconfig."""
-    import subprocess  # here: only the report needs it
-
-    exe = shutil.which("fc-list")
-    if exe is None:
-        return []
-    try:
-        out = subprocess.run(  # noqa: S603 - fontconfig's own tool, fixed arguments, no shell
-            [exe, ":lang=zh", "--format", "%{file}|%{family[0]}|%{style[0]}\n"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return []
-    rows = []
-    for line in out.splitlines():
-        parts = line.split("|")
-        if len(parts) == 3 and parts[0]:
-            rows.append((parts[0], parts[1], parts[2]))
-    return rows
-
-
-def _font_candidates() -> list[str]:
-    """Font files that may write Chinese, best first."""
-    found = sorted(_fc_list(), key=lambda r: _rank(r[1], r[2]))
-    files = [f for f, _, _ in found]
-    for d in FONT_DIRS:
-        if d.is_dir():
-            for pattern in ("*CJK*", "*[Hh]ans*", "wqy*", "*[Ww]en[Qq]uan*"):
-                files.extend(
-                    str(p) for p in sorted(d.rglob(pattern)) if p.suffix.lower() in (".ttc", ".ttf", ".otf")
-                )
-    files.append(str(BUNDLED_FONT))
-    return list(dict.fromkeys(files))
-
-
-def _families(path: str) -> list[tuple[str, str, int]]:
-    """(family, style, face index) of each face in a font file, best first."""
-    from matplotlib import ft2font
-
-    try:
-        first = ft2font.FT2Font(path)
-        faces = [first] + [ft2font.FT2Font(path, face_index=i) for i in range(1, first.num_faces)]
-    except (OSError, RuntimeError, ValueError):
-        return []
-    named = [(f.family_name, f.style_name, i) for i, f in enumerate(faces)]
-    return sorted(named, key=lambda n: _rank(n[0], n[1]))
-
-
-@cache
-def chart_font() -> ChartFont:
-    """Find, register and check a CJK font once per process (see the module docstring)."""
-    from matplotlib import font_manager, ft2font
-
-    manager = font_manager.fontManager
-    known = {os.path.realpath(e.fname) for e in manager.ttflist}
-    for path in _font_candidates():
-        if not Path(path).is_file():
-            continue
-        families = _families(path)
-        if not families:
-            continue
-        if os.path.realpath(path) not in known:
-            manager.addfont(path)
-            known.add(os.path.realpath(path))
-        for family, _style, _index in families:
-            props = font_manager.FontProperties(family=family, weight="normal", style="normal")
-            try:
-                resolved = manager.findfont(props, fallback_to_default=False, rebuild_if_missing=False)
-            except ValueError:
-                continue
-            if os.path.realpath(resolved) != os.path.realpath(path):
-                continue
-            face = ft2font.FT2Font(str(resolved), face_index=getattr(resolved, "face_index", 0))
-            chars = frozenset(face.get_charmap())
-            if ord("学") in chars and ord("位") in chars:
-                return ChartFont(family, str(resolved), chars | _fallback_chars())
-    return ChartFont(None, None, _fallback_chars())
-
-
-def _fallback_chars() -> frozenset[int]:
-    """What DejaVu Sans (shipped with matplotlib, the second font in `_rc`) draws when the first cannot."""
-    from matplotlib import font_manager, ft2font
-
-    try:
-        path = font_manager.findfont("DejaVu Sans", fallback_to_default=False)
-        return frozenset(ft2font.FT2Font(str(path)).get_charmap())
-    except (OSError, RuntimeError, ValueError):
-        return frozenset(range(32, 127))
-
-
-def _rc(font: ChartFont) -> dict[RcKeyType, Any]:
-    families = [font.family, "DejaVu Sans"] if font.family else ["DejaVu Sans"]
-    return {
-        "font.family": "sans-serif",
-        "font.sans-serif": families,
-        "axes.unicode_minus": False,
-        "font.size": 11,
-        "axes.titlesize": 13,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "savefig.dpi": 110,
-    }
-
-
-@contextmanager
-def drawing(font: ChartFont) -> Iterator[None]:
-    """matplotlib's settings for the charts, for the charts drawn inside (the global ones untouched)."""
-    import matplotlib
-
-    with matplotlib.rc_context(_rc(font)):
-        yield
-
-
-# --- charts ---------------------------------------------------------------------------------------
+ROUTE_COLOUR, COORDINATION_COLOUR = "#2e86c1", "#d35400"
+TEXT, MUTED, GRID = "#1f2d3d", "#5d6d7e", "#34495e"
 
 
 @dataclass(frozen=True)
 class Chart:
-    file: str  # relative to report.html, e.g. "charts/demand.png"
-    alt: str
+    key: str  # unique on the page: the ids of the SVG's title and description derive from it
+    svg: str
     caption: str
+    legend: tuple[tuple[str, str], ...] = field(default=())  # (colour, words)
 
 
-def _figure(height: float, width: float = 10.0) -> Figure:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _save(fig: Figure, chart_dir: Path, name: str) -> str:
-    fig.savefig(chart_dir / name, format="png", facecolor="white")
-    return f"charts/{name}"
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: float  # in the chart's unit; drawn as value ÷ the chart's scale of BAR_W
+    text: str  # written at the bar's end
+    colour: str
 
 
-def _hbar_height(n: int) -> float:
-    return 1.6 + 0.42 * max(n, 1)
+@dataclass(frozen=True)
+class Mark:
+    value: float
+    label: str
+    dashed: bool = False
 
 
-def _short(text: str, n: int = 18) -> str:
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _short(text: str, n: int = LABEL_CHARS) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def clear(chart_dir: Path) -> None:
-    """Remove the charts an earlier render left in `chart_dir`."""
-    for name in CHART_FILES:
-        (chart_dir / name).unlink(missing_ok=True)
+def _num(x: float) -> str:
+    """A coordinate: at most one decimal, no trailing zero (the same input, the same bytes)."""
+    return f"{x:.1f}".rstrip("0").rstrip(".")
 
 
-def demand_chart(rows: list[Mapping[str, Any]], font: ChartFont, chart_dir: Path) -> Chart:
-    from matplotlib.patches import Patch
+def _svg(key: str, height: float, title: str, desc: str, body: list[str]) -> str:
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {_num(height)}" role="img" '
+        f'aria-labelledby="{key}-t {key}-d" font-size="{FONT}" fill="{TEXT}">'
+        f'<title id="{key}-t">{_e(title)}</title><desc id="{key}-d">{_e(desc)}</desc>'
+        + "".join(body)
+        + "</svg>"
+    )
 
+
+def bars(
+    key: str, title: str, desc: str, rows: Sequence[Bar], *, scale: float, marks: Sequence[Mark] = ()
+) -> str:
+    """Horizontal bars, first row on top: each row its label, then its bar and value text."""
+    top = 22 if marks else 4
+    height = top + ROW * max(len(rows), 1) + 4
+    scale = scale if scale > 0 else 1.0
+    body: list[str] = []
+    for i, row in enumerate(rows):
+        y = top + ROW * i
+        w = max(0.0, min(row.value / scale, 1.0)) * BAR_W
+        body.append(f'<text x="0" y="{_num(y + FONT)}">{_e(_short(row.label))}</text>')
+        body.append(
+            f'<rect x="0" y="{_num(y + FONT + 5)}" width="{_num(max(w, 1.5))}" height="{BAR_H}" '
+            f'fill="{row.colour}"/>'
+        )
+        body.append(
+            f'<text x="{_num(w + 5)}" y="{_num(y + FONT + 5 + BAR_H - 3)}" font-size="{SMALL}">'
+            f"{_e(row.text)}</text>"
+        )
+    for mark in marks:
+        x = min(mark.value / scale, 1.0) * BAR_W
+        dash = ' stroke-dasharray="4 3"' if mark.dashed else ""
+        body.append(
+            f'<line x1="{_num(x)}" y1="{top - 4}" x2="{_num(x)}" y2="{_num(height - 2)}" '
+            f'stroke="{GRID}" stroke-width="1"{dash}/>'
+        )
+        # a dashed mark (90 %) writes its label to its left, a solid one (100 %) to its right
+        anchor, dx = ("end", -2) if mark.dashed else ("start", 2)
+        body.append(
+            f'<text x="{_num(x + dx)}" y="{top - 8}" font-size="{SMALL}" text-anchor="{anchor}" '
+            f'fill="{MUTED}">{_e(mark.label)}</text>'
+        )
+    return _svg(key, height, title, desc, body)
+
+
+def histogram(key: str, title: str, desc: str, values_m: Sequence[int], marks: Sequence[Mark]) -> str:
+    """Children by distance (km), in `bins` columns; `marks` (in metres) drawn as vertical lines."""
+    left, right, top, bottom = 34, WIDTH - 8, 24, 200
+    height = bottom + 40
+    hi = max(values_m[-1], 1) if values_m else 1
+    n = max(5, min(16, round(math.sqrt(len(values_m))) + 3))
+    step = _nice_step(hi / 1000 / n) * 1000  # metres per column, a round number of km
+    cols = max(1, math.ceil((hi + 1) / step))
+    counts = [0] * cols
+    for v in values_m:
+        counts[min(int(v // step), cols - 1)] += 1
+    peak = max(counts) or 1
+    span = cols * step
+    plot_w, plot_h = right - left, bottom - top
+
+    def x_of(metres_: float) -> float:
+        return left + metres_ / span * plot_w
+
+    body = [
+        f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="{GRID}" stroke-width="1"/>',
+        f'<text x="{left - 4}" y="{top + 4}" font-size="{SMALL}" text-anchor="end" fill="{MUTED}">{peak}</text>',
+        f'<text x="{left - 4}" y="{bottom}" font-size="{SMALL}" text-anchor="end" fill="{MUTED}">0</text>',
+        f'<text x="{left}" y="{top - 10}" font-size="{SMALL}" fill="{MUTED}">人数</text>',
+    ]
+    for i, c in enumerate(counts):
+        h = c / peak * plot_h
+        x0 = x_of(i * step)
+        body.append(
+            f'<rect x="{_num(x0 + 0.5)}" y="{_num(bottom - h)}" width="{_num(max(plot_w / cols - 1, 0.5))}" '
+            f'height="{_num(h)}" fill="{ROUTE_COLOUR}"/>'
+        )
+    ticks = max(1, math.ceil(cols / 6))
+    for i in range(0, cols + 1, ticks):
+        x = x_of(i * step)
+        body.append(
+            f'<text x="{_num(x)}" y="{bottom + 16}" font-size="{SMALL}" text-anchor="middle">'
+            f"{_e(_km(i * step))}</text>"
+        )
+    body.append(
+        f'<text x="{(left + right) // 2}" y="{bottom + 34}" text-anchor="middle" fill="{MUTED}" '
+        f'font-size="{SMALL}">家到学校的直线距离（公里）</text>'
+    )
+    for j, mark in enumerate(marks):
+        x = x_of(mark.value)
+        dash = ' stroke-dasharray="4 3"' if mark.dashed else ""
+        body.append(
+            f'<line x1="{_num(x)}" y1="{top}" x2="{_num(x)}" y2="{bottom}" stroke="#c0392b" '
+            f'stroke-width="1.5"{dash}/>'
+        )
+        anchor = "end" if x > (left + right) / 2 else "start"
+        dx = -3 if anchor == "end" else 3
+        body.append(
+            f'<text x="{_num(x + dx)}" y="{top + 12 + 14 * j}" font-size="{SMALL}" fill="#c0392b" '
+            f'text-anchor="{anchor}" stroke="#fff" stroke-width="3" paint-order="stroke">'
+            f"{_e(mark.label)}</text>"
+        )
+    return _svg(key, height, title, desc, body)
+
+
+def _nice_step(x: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 × 10^k at least `x` (at least 0.1 km)."""
+    x = max(x, 0.1)
+    k = 10.0 ** math.floor(math.log10(x))
+    return float(next(m * k for m in (1, 2, 2.5, 5, 10) if m * k >= x - 1e-12))
+
+
+def _km(m: float) -> str:
+    return _num(m / 1000)
+
+
+# --- the report's charts ---------------------------------------------------------------------------
+
+
+def demand_chart(rows: list[Mapping[str, Any]]) -> Chart:
     ranked = top_demand(rows)
-    ranked.reverse()  # barh draws bottom-up: the highest ratio on top
     ratios = [demand_ratio(d) for d in ranked]
     finite = [r for r in ratios if not math.isinf(r)]
-    cap = max([*finite, 1.0]) * 1.15
-    shown = [cap if math.isinf(r) else r for r in ratios]
-    labels = [
-        font.label(
-            f"{_short(str(d.get('name') or d.get('id')))}（{as_int(d.get('grade'))}年级）",
-            f"{d.get('id')} grade {as_int(d.get('grade'))}",
-        )
-        for d in ranked
-    ]
-    fig = _figure(_hbar_height(len(ranked)))
-    ax = fig.add_subplot()
-    colours = [WARNING_COLOUR.get(d.get("warning"), WARNING_COLOUR[None]) for d in ranked]
-    bars = ax.barh(range(len(ranked)), [r * 100 for r in shown], color=colours)
-    ax.set_yticks(range(len(ranked)), labels)
-    ax.axvline(100, color="#333333", linewidth=1.2)
-    ax.axvline(NEAR_SHARE * 100, color="#333333", linewidth=1, linestyle="--")
-    for bar, d, r in zip(bars, ranked, ratios, strict=True):
-        text = (
-            "no plan"
+    scale = max([*finite, 1.0]) * 1.05
+    drawn = [
+        Bar(
+            f"{d.get('name') or '（未命名）'}（{as_int(d.get('grade'))}年级）",
+            scale if math.isinf(r) else r,
+            "无招生计划"
             if math.isinf(r)
-            else f"{as_int(d.get('applicants'))}/{as_int(d.get('plan'))}  {r * 100:.0f}%"
+            else f"{as_int(d.get('applicants'))}/{as_int(d.get('plan'))}人 {r * 100:.0f}%",
+            WARNING_COLOUR.get(d.get("warning"), WARNING_COLOUR[None]),
         )
-        ax.text(bar.get_width() + cap, bar.get_y() + bar.get_height() / 2, text, va="center", fontsize=9)
-    ax.set_xlim(0, cap * 100 * 1.22)
-    ax.set_xlabel(font.bilingual("报名人数 ÷ 招生计划（%）", "applicants ÷ plan (%)"))
-    ax.set_title(
-        font.bilingual(
-            f"报名与计划之比最高的{len(ranked)}个学校/片区", f"top {len(ranked)} by applicants ÷ plan"
-        )
-    )
-    fig.legend(
-        handles=[
-            Patch(color=WARNING_COLOUR["over"], label=font.bilingual("超出计划", "over plan")),
-            Patch(
-                color=WARNING_COLOUR["near"], label=font.bilingual("接近计划（≥90%）", "near plan (≥ 90 %)")
-            ),
-            Patch(color=WARNING_COLOUR[None], label=font.bilingual("未满", "below")),
-        ],
-        loc="outside lower center",
-        ncols=3,
-        fontsize=9,
-        frameon=False,
-    )
+        for d, r in zip(ranked, ratios, strict=True)
+    ]
     over = sum(1 for d in ranked if d.get("warning") == "over")
     near = sum(1 for d in ranked if d.get("warning") == "near")
-    file = _save(fig, chart_dir, "demand.png")
-    top = ranked[-1] if ranked else {}
+    top = ranked[0] if ranked else {}
+    title = f"报名与计划之比最高的{len(ranked)}个学校或片区"
+    desc = (
+        f"横向条形图：{title}，其中{over}个超出计划、{near}个接近计划；最高为{top.get('name', '')}"
+        f"（{as_int(top.get('grade'))}年级），{as_int(top.get('applicants'))}人报名、计划{as_int(top.get('plan'))}人。"
+    )
     return Chart(
-        file,
-        f"横向条形图：报名人数与招生计划之比最高的{len(ranked)}个学校或片区，其中{over}个超出计划（红色）、"
-        f"{near}个接近计划（橙色）；最高为{top.get('name', '')}，{as_int(top.get('applicants'))}人报名、"
-        f"计划{as_int(top.get('plan'))}人。",
-        "报名人数占招生计划的比例（实线为100%，虚线为90%预警线） · applicants as a share of plan "
-        "(solid line 100 %, dashed 90 % warning line)",
+        "chart-demand",
+        bars(
+            "chart-demand",
+            title,
+            desc,
+            drawn,
+            scale=scale,
+            marks=(Mark(1.0, "100%"), Mark(NEAR_SHARE, "90%", dashed=True)),
+        ),
+        f"{title}：报名人数占招生计划的比例（实线为100%，虚线为90%预警线）。",
+        (
+            (WARNING_COLOUR["over"], "超出计划"),
+            (WARNING_COLOUR["near"], "接近计划（90%及以上）"),
+            (WARNING_COLOUR[None], "未满"),
+        ),
     )
 
 
-def lottery_chart(lots: list[Lottery], font: ChartFont, chart_dir: Path) -> Chart:
-    from matplotlib.patches import Patch
-
-    ordered = sorted(
-        lots, key=lambda lot: (-(lot.odds if lot.odds is not None else 1.0), lot.school_id, lot.grade)
+def lottery_chart(lots: list[Lottery]) -> Chart:
+    ordered = sorted(  # a school nobody applied to has no odds: it is in the table, not the chart
+        (lot for lot in lots if lot.applicants > 0),
+        key=lambda lot: (lot.odds if lot.odds is not None else 1.0, lot.school_id, lot.grade),
     )
-    ordered.reverse()
-    fig = _figure(_hbar_height(len(ordered)))
-    ax = fig.add_subplot()
-    odds = [(lot.odds or 0.0) * 100 for lot in ordered]
-    bars = ax.barh(range(len(ordered)), odds, color=[CASE_COLOUR.get(lot.case, "#7f8c8d") for lot in ordered])
-    ax.set_yticks(
-        range(len(ordered)),
-        [
-            font.label(f"{_short(lot.school_name)}（{lot.grade}年级）", f"{lot.school_id} grade {lot.grade}")
-            for lot in ordered
-        ],
-    )
-    for bar, lot in zip(bars, ordered, strict=True):
-        text = (
-            f"{lot.seats}/{lot.pool}  {pct(lot.odds)}"
+    drawn = [
+        Bar(
+            f"{lot.school_name}（{lot.grade}年级）",
+            lot.odds or 0.0,
+            f"{lot.seats}/{lot.pool}人 {pct(lot.odds)}"
             if lot.drawn
-            else f"{lot.admitted}/{lot.applicants}  {pct(lot.odds)}"
+            else f"{lot.admitted}/{lot.applicants}人 {pct(lot.odds)}",
+            CASE_COLOUR.get(lot.case, "#7f8c8d"),
         )
-        ax.text(bar.get_width() + 1.5, bar.get_y() + bar.get_height() / 2, text, va="center", fontsize=9)
-    ax.set_xlim(0, 135)
-    ax.set_xticks([0, 20, 40, 60, 80, 100])
-    ax.set_xlabel(
-        font.bilingual("派位中签率：名额 ÷ 参加派位人数（%）", "odds: seats ÷ children in the draw (%)")
-    )
-    ax.set_title(font.bilingual("民办学校电脑派位中签率", "private-school lottery odds"))
-    present = [c for c in CASE_ZH if any(lot.case == c for lot in ordered)]
-    fig.legend(
-        handles=[Patch(color=CASE_COLOUR[c], label=font.bilingual(CASE_ZH[c], CASE_EN[c])) for c in present],
-        loc="outside lower center",
-        ncols=min(len(present), 2),
-        fontsize=9,
-        frameon=False,
-    )
+        for lot in ordered
+    ]
     draws = [lot for lot in ordered if lot.drawn]
     lowest = min(draws, key=lambda lot: lot.odds or 0.0) if draws else None
     worst = (
-        f"中签率最低的是{lowest.school_name}{lowest.grade}年级，{lowest.pool}人争{lowest.seats}个名额（{pct(lowest.odds)}）。"
+        f"中签率最低的是{lowest.school_name}{lowest.grade}年级，{lowest.pool}人争{lowest.seats}个名额"
+        f"（{pct(lowest.odds)}）。"
         if lowest
         else "没有学校需要派位。"
     )
+    title = "民办学校录取机会：派位中签率"
+    present = [c for c in CASE_ZH if any(lot.case == c for lot in ordered)]
     return Chart(
-        _save(fig, chart_dir, "lotteries.png"),
-        f"横向条形图：{len(ordered)}个民办学校年级的派位中签率，其中{len(draws)}个举行电脑派位。{worst}",
-        "未超计划的学校全部录取（100%）；派位学校为名额 ÷ 参加派位人数 · schools within plan admit everyone; "
-        "for a draw, seats ÷ children in the draw",
+        "chart-lotteries",
+        bars(
+            "chart-lotteries",
+            title,
+            f"横向条形图：有人报名的{len(ordered)}个民办学校年级的录取机会，其中{len(draws)}个举行电脑派位。{worst}",
+            drawn,
+            scale=1.0,
+            marks=(Mark(1.0, "100%"),),
+        ),
+        f"{title}：未超计划的学校全部录取（100%）；派位学校为名额 ÷ 参加派位人数。",
+        tuple((CASE_COLOUR[c], CASE_ZH[c]) for c in present),
     )
 
 
-def reason_chart(
-    by_reason: Mapping[str, int], reason_zh: Mapping[str, str], font: ChartFont, chart_dir: Path
-) -> Chart:
+def reason_chart(by_reason: Mapping[str, int], reason_zh: Mapping[str, str]) -> Chart:
     items = sorted(by_reason.items(), key=lambda kv: (-int(kv[1]), kv[0]))
-    items.reverse()
-    fig = _figure(_hbar_height(len(items)))
-    ax = fig.add_subplot()
-    bars = ax.barh(range(len(items)), [int(n) for _, n in items], color="#c0392b")
-    ax.set_yticks(range(len(items)), [font.label(reason_zh.get(r, r), r) for r, _ in items])
     top = max([int(n) for _, n in items] or [1])
-    for bar, (_, n) in zip(bars, items, strict=True):
-        ax.text(
-            bar.get_width() + top * 0.01, bar.get_y() + bar.get_height() / 2, str(n), va="center", fontsize=9
-        )
-    ax.set_xlim(0, top * 1.12)
-    ax.xaxis.get_major_locator().set_params(integer=True)  # type: ignore[call-arg]
-    ax.set_xlabel(font.bilingual("人数", "children"))
-    ax.set_title(font.bilingual("审核未通过或待复核的原因", "reasons a case did not pass"))
-    first = items[-1] if items else ("", 0)
+    title = "审核未通过或待复核的原因"
+    first = items[0] if items else ("", 0)
     return Chart(
-        _save(fig, chart_dir, "verification_reasons.png"),
-        f"横向条形图：信息审核未通过或待复核的{len(items)}类原因及人数；最多的是"
-        f"“{reason_zh.get(first[0], first[0])}”，{first[1]}人。",
-        "一名儿童可有多个原因 · a child may have more than one reason",
+        "chart-reasons",
+        bars(
+            "chart-reasons",
+            title,
+            f"横向条形图：{title}，共{len(items)}类；最多的是“{word(reason_zh, first[0])}”，{first[1]}人。",
+            [Bar(word(reason_zh, r), int(n), f"{int(n)}人", "#c0392b") for r, n in items],
+            scale=top * 1.02,
+        ),
+        f"{title}（一名儿童可有多个原因）。",
     )
 
 
-def route_chart(
-    by_route: Mapping[str, int], route_zh: Mapping[str, str], font: ChartFont, chart_dir: Path
-) -> Chart:
+def route_chart(by_route: Mapping[str, int], route_zh: Mapping[str, str]) -> Chart:
     items = sorted(by_route.items(), key=lambda kv: (-int(kv[1]), kv[0]))
-    items.reverse()
     total = sum(int(n) for _, n in items) or 1
-    fig = _figure(_hbar_height(len(items)))
-    ax = fig.add_subplot()
-    colours = ["#e67e22" if r == "coordination" else "#2e86c1" for r, _ in items]
-    bars = ax.barh(range(len(items)), [int(n) for _, n in items], color=colours)
-    ax.set_yticks(range(len(items)), [font.label(route_zh.get(r, r), r) for r, _ in items])
     top = max([int(n) for _, n in items] or [1])
-    for bar, (_, n) in zip(bars, items, strict=True):
-        ax.text(
-            bar.get_width() + top * 0.01,
-            bar.get_y() + bar.get_height() / 2,
-            f"{n}（{int(n) / total * 100:.1f}%）" if font.family else f"{n} ({int(n) / total * 100:.1f}%)",
-            va="center",
-            fontsize=9,
-        )
-    ax.set_xlim(0, top * 1.22)
-    ax.set_xlabel(font.bilingual("人数", "children"))
-    ax.set_title(font.bilingual("录取途径", "how each child was placed"))
-    first = items[-1] if items else ("", 0)
+    title = "录取途径"
+    first = items[0] if items else ("", 0)
     return Chart(
-        _save(fig, chart_dir, "placement_routes.png"),
-        f"横向条形图：{total}名儿童按录取途径分布，{len(items)}种途径；最多的是"
-        f"“{route_zh.get(first[0], first[0])}”，{first[1]}人；统筹安排以橙色标出。",
-        "每名儿童只录取一次 · every child is placed exactly once",
+        "chart-routes",
+        bars(
+            "chart-routes",
+            title,
+            f"横向条形图：{total}名儿童按录取途径分布，共{len(items)}种途径；最多的是"
+            f"“{word(route_zh, first[0])}”，{first[1]}人。",
+            [
+                Bar(
+                    word(route_zh, r),
+                    int(n),
+                    f"{int(n)}人（{int(n) / total * 100:.1f}%）",
+                    COORDINATION_COLOUR if r == "coordination" else ROUTE_COLOUR,
+                )
+                for r, n in items
+            ],
+            scale=top * 1.02,
+        ),
+        f"{title}：每名儿童只录取一次。",
+        ((ROUTE_COLOUR, "按政策录取"), (COORDINATION_COLOUR, "统筹安排")),
     )
 
 
-def distance_chart(distances: list[int], stats: Mapping[str, Any], font: ChartFont, chart_dir: Path) -> Chart:
-    fig = _figure(4.6)
-    ax = fig.add_subplot()
-    km = [d / 1000 for d in distances]
-    bins = max(5, min(25, round(math.sqrt(len(km))) + 3))
-    ax.hist(km, bins=bins, color="#2e86c1", edgecolor="white")
+def distance_chart(distances: list[int], stats: Mapping[str, Any]) -> Chart:
     median = stats.get("median", distances[len(distances) // 2])
     p90 = stats.get("p90", distances[int(len(distances) * 0.9)])
-    for value, style, zh, en in ((median, "-", "中位数", "median"), (p90, "--", "90%分位", "p90")):
-        if value is None:
-            continue
-        ax.axvline(int(value) / 1000, color="#c0392b", linestyle=style, linewidth=1.4)
-        ax.text(
-            int(value) / 1000,
-            ax.get_ylim()[1] * 0.95,
-            f" {font.label(zh, en)} {int(value) / 1000:.1f} km",
-            color="#c0392b",
-            va="top",
-            fontsize=9,
-            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 2},
-        )
-    ax.yaxis.get_major_locator().set_params(integer=True)  # type: ignore[call-arg]
-    ax.set_xlabel(font.bilingual("家到学校的直线距离（公里）", "distance home → school (km)"))
-    ax.set_ylabel(font.bilingual("人数", "children"))
-    ax.set_title(font.bilingual("统筹安排儿童的就学距离", "distance of coordinated children"))
+    marks = [
+        Mark(int(v), f"{zh} {metres(v)}", dashed)
+        for v, zh, dashed in ((median, "中位数", False), (p90, "90%分位", True))
+        if v is not None
+    ]
+    title = "统筹安排儿童的就学距离"
     return Chart(
-        _save(fig, chart_dir, "coordinated_distance.png"),
-        f"直方图：{len(distances)}名统筹安排儿童家到学校的距离，中位数{metres(median)}，"
-        f"90%分位{metres(p90)}，最远{metres(distances[-1])}。",
-        "统筹安排相对就近 · coordination places children relatively near home",
+        "chart-distance",
+        histogram(
+            "chart-distance",
+            title,
+            f"直方图：{len(distances)}名统筹安排儿童家到学校的距离，中位数{metres(median)}，"
+            f"90%分位{metres(p90)}，最远{metres(distances[-1])}。",
+            distances,
+            marks,
+        ),
+        f"{title}：统筹安排相对就近（实线为中位数，虚线为90%分位）。",
     )

@@ -26,12 +26,15 @@ out, so a season that has only reached registration still renders:
   `coordinated_distances_m` (each coordinated child's distance home → school) may also be given at the
   top level of `season_data`. Charts: children by route, histogram of coordinated distances; tables.
 
-Nothing here draws or writes: `charts` and `page` turn these numbers into PNGs and HTML.
+Nothing here draws or writes: `charts` and `page` turn these numbers into SVG and HTML, and `season`
+gathers them from the sealed season. The page is read by the public and staff: every word on it is
+Chinese (`word` gives a code's Chinese word, never the code itself).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -39,21 +42,31 @@ from typing import Any
 TOP_DEMAND = 20  # the demand chart shows the schools and zones with the highest applicants ÷ plan
 
 WARNING_ZH = {"over": "超出计划", "near": "接近计划"}
-WARNING_EN = {"over": "over plan", "near": "near plan"}
 SCOPE_ZH = {"school": "学校", "zone": "多校划片片区"}
-KIND_ZH = {"public": "公办", "private": "民办", "ethnic": "民族", "specialised": "专门"}
+KIND_ZH = {
+    "public": "公办",
+    "private": "民办",
+    "ethnic": "民族",
+    "specialised": "专门",
+    "special-education": "特殊教育",
+}
 CASE_ZH = {
     "all-admitted": "未超计划，全部录取",
     "draw-own-district": "本区派位",
     "draw-other-districts": "本区全录，外区派位",
 }
-CASE_EN = {
-    "all-admitted": "all admitted (R-LOT-1)",
-    "draw-own-district": "draw in own district (R-LOT-2)",
-    "draw-other-districts": "own district admitted, draw among others (R-LOT-2)",
-}
 STATUS_ZH = {"eligible": "符合片区入学条件", "not-eligible": "不符合（统筹安排）", "review": "待人工复核"}
 STATUS_ORDER = ("eligible", "not-eligible", "review")
+
+
+OTHER_ZH = "其他"
+RULE_ID = re.compile(r"[（(]\s*R-[A-Z]+-\d+[^）)]*[）)]|\bR-[A-Z]+-\d+\b")
+
+
+def word(words: Mapping[str, str], code: str) -> str:
+    """A code's Chinese word as the page shows it: without any rule id, and "其他" for an unknown code."""
+    text = RULE_ID.sub("", words.get(code, "")).strip()
+    return text or OTHER_ZH
 
 
 def as_int(v: Any, default: int = 0) -> int:

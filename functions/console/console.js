@@ -984,7 +984,15 @@ async function loadArchive() {
             el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "区" }), el("th", { scope: "col", class: "num", text: "人数" }))),
             el("tbody", {}, ...districts)))));
   }
-  const parts = [el("h3", { text: "签名归档文件" }), fileTable(`${a.season}年度招生结果归档`, a)];
+  const parts = [el("h3", { text: "招生季报告" })];
+  if (a.report) {
+    parts.push(el("p", { id: "archive-report" },
+      el("a", { href: a.report.url, target: "_blank", rel: "noopener", text: `${a.report.title_zh}（查看、打印或保存）` }),
+      el("span", { class: "hint", text: "　报名与学位预警、民办学校派位、信息审核、录取途径与统筹距离；链接五分钟内有效。" })));
+  } else {
+    parts.push(el("p", { id: "archive-report", class: "hint", text: "招生季报告尚未生成：归档封存后由系统自动生成。" }));
+  }
+  parts.push(el("h3", { text: "签名归档文件" }), fileTable(`${a.season}年度招生结果归档`, a));
   for (const add of a.additions || []) {
     parts.push(el("h3", { text: "阳光分班（补充归档）" }), fileTable("阳光分班名单归档", add));
   }

@@ -7,7 +7,8 @@
 - `GET /admin/placement/{season}/districts/{district}/placements`: the district's children's places.
 - `GET /admin/placement/{season}/districts/{district}/manual-notices`: the district's admission notices
   that could not be drawn (a name character no bundled font has), to issue by hand (R-NOTE-1).
-- `GET /admin/placement/{season}/archive`: the sealed archive's files with short-lived download links.
+- `GET /admin/placement/{season}/archive`: the sealed archive's files with short-lived download links,
+  and the season report (`reports/{season}/report.html`) once the workflow has written it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from enrollment.core.ports import NotFound
 from enrollment.core.staff import Forbidden, StaffError, require_decide, require_read
 from enrollment.people import console
 from enrollment.placement import place
+from enrollment.report import report_key
 from enrollment.term import reporting
 from functions.api import caller, district_page, handler_for, json_response, season_wiring, staff_resolver
 
@@ -132,6 +134,12 @@ def archive(season: str) -> dict[str, Any]:
     manifest = w.archive.get(classes + "manifest.json")
     out["additions"] = [console.archive_listing(classes, manifest, link, LINK_SECONDS)] if manifest else []
     out["summary"] = console.placement_summary(w.config, w.archive.get(prefix + "placements.jsonl"))
+    report = report_key(season)  # the season report (招生季报告), beside the archive once written
+    out["report"] = (
+        {"key": report, "title_zh": "招生季报告", "url": link(report)}
+        if console_reads(w)[1].exists(report)
+        else None
+    )
     return {"season": season, **out}
 
 

@@ -622,6 +622,11 @@ def test_an_auditor_reads_results_and_the_archive_and_writes_nothing(
         link = page.get_by_role("link", name="下载 placements.jsonl")
         href = link.get_attribute("href") or ""
         assert "placements.jsonl" in href and "Expires=300" in href.replace("X-Amz-", "")
+        # the season report the workflow wrote beside the archive: a five-minute link, in a new tab
+        report = page.locator("#archive-report a")
+        expect(report).to_contain_text("招生季报告")
+        assert f"reports/{day.season}/report.html" in (report.get_attribute("href") or "")
+        assert report.get_attribute("target") == "_blank"
         shoot(page, "auditor-archive")
         assert axe_violations(page) == []
         # the exports: the masked public lists only, each download recorded (docs/EXPORTS.md)

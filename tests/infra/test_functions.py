@@ -116,6 +116,14 @@ EXPECTED_ACTIONS = {
     | S3_READ
     | S3_PUT
     | {"kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*", "kms:Sign", "kms:GetPublicKey"},
+    # the season report: reads the table and the sealed archive, puts its page under reports/ only
+    "report": DDB_READ
+    | KMS_TABLE_READ
+    | LOGS
+    | XRAY
+    | S3_READ
+    | S3_PUT
+    | {"kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"},
     "lottery-api": DDB_READ
     | DDB_WRITE
     | KMS_TABLE
@@ -216,6 +224,7 @@ def test_environment_carries_only_what_each_function_uses(synth, raw):
         "classes-school": {"WORK_BUCKET"},
         "classes-seal": {"ARCHIVE_BUCKET", "WORK_BUCKET", "SIGNING_KEY_ID"},
         "seal": {"ARCHIVE_BUCKET", "SIGNING_KEY_ID"},
+        "report": {"ARCHIVE_BUCKET"},
         "notify-prepare": {"ARCHIVE_BUCKET", "WORK_BUCKET"},
         "notify-batch": {"WORK_BUCKET", "CHILD_KEY_ID"},
         "dead-letter": set(),
@@ -275,6 +284,7 @@ def test_only_the_functions_that_need_s3_touch_it_and_none_deletes(synth):
         "classes-school",
         "classes-seal",
         "seal",
+        "report",
         "notify-prepare",
         "notify-batch",
         "register",
@@ -478,3 +488,17 @@ def test_staff_directory_is_in_the_code_asset(app_synth):
     assert path == "seasons/jilin-2023.staff.yaml"
     asset = app_synth.outdir / f"asset.{props['Code']['S3Key'].removesuffix('.zip')}"
     assert (asset / path).is_file()
+
+
+def test_the_report_reads_the_archive_and_puts_only_its_page_beside_it(synth):
+    # the season report (WriteSeasonReport) reads the sealed archive and the table, and puts only
+    # under reports/ (reports/{season}/report.html): never into the sealed seasons/ prefix
+    statements = _statements(synth, "report")
+    archive = getatt(ref(synth.stack.archive.bucket))
+    assert {a for a in allowed_actions(statements) if a.startswith("s3:")} == S3_READ | S3_PUT
+    for action in S3_PUT:
+        assert resources_for(statements, action) == [{"Fn::Join": ["", [archive, "/reports/*"]]}], action
+    assert not any(
+        a.startswith(("dynamodb:Put", "dynamodb:Update", "dynamodb:Delete"))
+        for a in allowed_actions(statements)
+    )

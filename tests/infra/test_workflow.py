@@ -105,6 +105,7 @@ def test_state_machine_role_invokes_only_the_functions_its_definition_names(synt
         "place",
         "place-store",
         "seal",
+        "report",
         "classes",
         "classes-school",
         "classes-seal",
@@ -255,3 +256,32 @@ def test_every_map_item_that_fails_for_good_is_a_dead_letter_and_the_map_goes_on
         (catch,) = record["Catch"]
         assert catch["ErrorEquals"] == ["States.ALL"]
         assert states[catch["Next"]]["Type"] == "Pass" and states[catch["Next"]]["End"] is True
+
+
+def test_the_season_report_follows_the_seal_and_a_failing_report_does_not_end_the_season():
+    states = json.loads(STATE_MACHINE_FILE.read_text(encoding="utf-8"))["States"]
+    assert states["SealArchive"]["Next"] == "WriteSeasonReport"
+    report = states["WriteSeasonReport"]
+    assert report["Parameters"] == {
+        "FunctionName": "${ReportFunctionArn}",
+        "Payload": {"season": "${Season}"},
+    }
+    assert report["Retry"] == states["SealArchive"]["Retry"]  # the same backoff as the seal's
+    assert report["Next"] == "ReportingGate"
+    # after its retries any error is recorded as the city's dead letter, and the season goes on
+    (catch,) = report["Catch"]
+    assert catch["ErrorEquals"] == ["States.ALL"] and catch["Next"] == "RecordReportDeadLetter"
+    record = states["RecordReportDeadLetter"]
+    assert record["Parameters"]["FunctionName"] == "${DeadLetterFunctionArn}"
+    assert record["Parameters"]["Payload"] == {
+        "season": "${Season}",
+        "phase": "report",
+        "failure.$": catch["ResultPath"],
+    }
+    assert record["Next"] == "ReportingGate"
+    (unrecorded,) = record["Catch"]
+    assert states[unrecorded["Next"]] == {
+        **states[unrecorded["Next"]],
+        "Type": "Pass",
+        "Next": "ReportingGate",
+    }

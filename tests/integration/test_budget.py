@@ -60,7 +60,9 @@ def test_a_counted_season_reports_every_function_its_calls_and_its_cost(
     snap = budget.snapshot(APPLICANTS)
     rows = {r.function: r for r in budget.time_budget(snap)}
     assert ran <= set(rows), ran - set(rows)
-    assert {"register", "close-registration", "verify-batch", "place", "seal", "classes"} <= set(rows)
+    assert {"register", "close-registration", "verify-batch", "place", "seal", "report", "classes"} <= set(
+        rows
+    )
     for key, row in rows.items():
         spec = resources.FUNCTION_INDEX[key]
         assert (row.timeout_s, row.memory_mb) == (spec.timeout_s, spec.memory_mb), key
@@ -68,7 +70,7 @@ def test_a_counted_season_reports_every_function_its_calls_and_its_cost(
     assert rows["register"].limit_s == budget.API_GATEWAY_TIMEOUT_S  # an API handler: API Gateway's limit
     # Memory: workflow tasks that ran alone are measured (their growth + the runtime), API requests are not
     assert rows["place"].used_mb is not None and rows["place"].used_mb >= budget.RUNTIME_MB
-    assert rows["seal"].used_mb is not None
+    assert rows["seal"].used_mb is not None and rows["report"].used_mb is not None
     # Maps' iterations run one at a time while counting, so each shard and batch is measured alone
     shards = [i for i in calls.INVOCATIONS if i.function == "close-registration"]
     assert len(shards) == 17 and all(i.memory_mb is not None for i in shards), shards  # 16 shards + total

@@ -450,3 +450,70 @@ def test_the_sealed_archive_lists_its_files_with_short_lived_links(season_over: 
         day.staff("auditor"),
     )
     assert status == 403
+
+
+def test_the_workflow_writes_the_season_report_beside_the_archive_and_the_console_links_it(
+    season_over: Day,
+) -> None:
+    """WriteSeasonReport ran after SealArchive: one Chinese page at reports/{season}/report.html, with
+    the season's own numbers, listed in the archive panel as 招生季报告 and written once."""
+    day = season_over
+    key = f"reports/{day.season}/report.html"
+    written = day.rt.state_output("WriteSeasonReport")["phases"]["report"]["report"]
+    assert written["key"] == key and written["written"] == "written"
+    assert written["sections"] == ["demand", "lotteries", "verification", "placement"]
+    # the console's archive listing links it (a five-minute presigned GET of exactly that object)
+    status, archive = drive.call(
+        day.rt, "GET", f"/admin/placement/{day.season}/archive", None, day.staff("auditor")
+    )
+    assert status == 200, archive
+    report = archive["report"]
+    assert report["key"] == key and report["title_zh"] == "招生季报告"
+    url = urlsplit(report["url"])
+    assert url.path.endswith(key) and parse_qs(url.query).get("X-Amz-Expires") == ["300"]
+    # beside the archive, not in it: the sealed manifest does not list it
+    s3 = boto3.client("s3")
+    manifest = s3.get_object(Bucket=day.rt.bucket, Key=f"seasons/{day.season}/manifest.json")["Body"].read()
+    assert b"report" not in manifest
+    obj = s3.get_object(Bucket=day.rt.bucket, Key=key)
+    assert obj["ContentType"] == "text/html; charset=utf-8"  # opens in the browser
+    body = obj["Body"].read()
+    assert len(body) == written["bytes"]
+    text = body.decode("utf-8")
+    # Chinese only, for a phone and for print
+    assert not re.search(r"R-[A-Z]+-\d", text)
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in text
+    assert "@media print" in text
+    for heading in re.findall(r"<h[123][^>]*>([^<]*)</h[123]>", text):
+        assert re.search(r"[\u4e00-\u9fff]", heading) and not re.search(r"[A-Za-z]{3,}", heading), heading
+    assert re.findall(r"<h2>([^<]*)</h2>", text) == [
+        "报名与学位预警",
+        "民办学校招生与电脑派位",
+        "信息审核结果",
+        "招生录取结果",
+    ]
+    # the season's own numbers: every child placed, the verdicts, the applicants counted at close
+    lines = [
+        json.loads(x)
+        for x in s3.get_object(Bucket=day.rt.bucket, Key=f"seasons/{day.season}/placements.jsonl")["Body"]
+        .read()
+        .splitlines()
+    ]
+    coordinated = sum(1 for x in lines if x["route"] == "coordination")
+    assert f'<span class="n">{len(lines)}</span><span class="l">录取儿童</span>' in text
+    assert f'<span class="n">{coordinated}</span><span class="l">统筹安排</span>' in text
+    verification = day.rt.state_output("SummarizeVerification")["phases"]["verification_final"]["outcome"]
+    assert f'<span class="n">{verification["verdicts"]}</span><span class="l">审核人数</span>' in text
+    for rid in day.bodies:  # no child appears
+        assert rid not in text
+    # a rerun (the workflow retrying after a timeout) finds the same bytes: nothing new is written
+    versions = s3.list_object_versions(Bucket=day.rt.bucket, Prefix=key)["Versions"]
+    again = json.loads(
+        boto3.client("lambda")
+        .invoke(FunctionName=day.rt.function_arns["report"], Payload=json.dumps({"season": day.season}))[
+            "Payload"
+        ]
+        .read()
+    )
+    assert again["written"] == "identical" and again["sha256"] == written["sha256"]
+    assert s3.list_object_versions(Bucket=day.rt.bucket, Prefix=key)["Versions"] == versions

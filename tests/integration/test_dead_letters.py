@@ -3,6 +3,8 @@
 A small season runs on the embedded backend (the real ASL on moto's engine) while one child's notice
 cannot be drawn: its batch of `SendNotices` fails on every attempt, is caught in the Map's item
 processor and recorded for the child's district; the archive is sealed and the season reaches its end.
+The season report cannot be written either (WriteSeasonReport fails on every attempt): it is the
+city's dead letter, and the season goes on to reporting day and its end all the same.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from enrollment.local import season as drive
 from enrollment.local.runtime import EmbeddedSeason
 from enrollment.notices.notice import render_each
 from enrollment.synth.population import generate
+from functions.archive import report as report_task
 from functions.notify import batch as notify_batch
 from tests.integration.conftest import small_season
 
@@ -39,6 +42,10 @@ def _failing_renderer(broken: list[str]) -> Any:
     return lambda: render_many
 
 
+def _failing_report(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    raise RuntimeError("the report cannot be drawn (simulated)")
+
+
 @pytest.fixture(scope="module")
 def ended(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[EmbeddedSeason, SeasonConfig, str]]:
     config, path = small_season(load_season("seasons/jilin-2023.yaml"), tmp_path_factory.mktemp("dl"))
@@ -50,6 +57,7 @@ def ended(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[EmbeddedSe
             config, SimulatedClock(start), registries=population.registries, config_path=path
         ) as rt,
         mock.patch.object(notify_batch, "renderer", _failing_renderer(broken)),
+        mock.patch.object(report_task, "write_season_report", _failing_report),
     ):
         rt.start()
         rt.wait_for_gate("grade7-registration")
@@ -94,6 +102,27 @@ def test_other_districts_do_not_see_it_and_the_city_does(
     own = f"/admin/seasons/{config.season}/districts/{other}/dead-letters"
     status, answer = drive.call(rt, "GET", own, None, drive.member(rt, "district", other).principal)
     assert status == 200 and all(rid not in str(x) for x in answer["dead_letters"])
+
+
+def test_a_report_that_fails_for_good_is_the_citys_dead_letter_and_the_season_goes_on(
+    ended: tuple[EmbeddedSeason, SeasonConfig, str],
+) -> None:
+    rt, config, _ = ended
+    assert rt.describe()["status"] == "SUCCEEDED"  # reporting day, the classes: the season ended
+    assert rt.state_output("SealClasses")
+    assert rt.state_output("RecordReportDeadLetter")["phases"]["report_dead_letter"] == {
+        "dead_letter": "report"
+    }
+    path = f"/admin/seasons/{config.season}/districts/city/dead-letters"
+    status, answer = drive.call(rt, "GET", path, None, drive.member(rt, "city").principal)
+    assert status == 200, answer
+    (letter,) = answer["dead_letters"]
+    assert letter["phase"] == "report" and letter["item"] == {"task": "report"}
+    assert letter["error"] == "RuntimeError" and "cannot be drawn" in letter["cause"]
+    # no district's staff read the city's dead letters
+    district = config.districts[0].code
+    who = drive.member(rt, "district", district).principal
+    assert drive.call(rt, "GET", path, None, who)[0] == 403
 
 
 def _batch_of(rt: EmbeddedSeason, rid: str) -> list[str]:

@@ -68,6 +68,8 @@ def test_every_task_failing_once_and_every_call_throttled_once_changes_nothing(t
         assert sorted(a) == sorted(b), folder
         differ = sorted(k for k in a if a[k] != b[k])
         assert not differ, f"{folder}: {differ} differ between the runs without and with faults"
+    # and so is the season report the workflow wrote beside the archive (written once, read back)
+    assert plain.report_html is not None and faulty.report_html == plain.report_html
 
     # Nobody lost or placed twice; one notice and one SMS per placed child
     placed = [json.loads(line) for line in faulty.records["placements.jsonl"].decode().splitlines()]

@@ -1,11 +1,15 @@
-"""The season report (R-OPEN-1 openness, R-WARN-1 seat warnings): HTML, charts and Chinese in the charts."""
+"""The season report (R-OPEN-1 openness, R-WARN-1 seat warnings): one Chinese page, charts inline.
+
+The page is for the public and staff: Chinese only (no rule id, no English heading, no internal
+code), readable on a phone (viewport, fluid layout, scrolling tables, charts drawn at a phone's
+width) and printable (`@media print`); it holds everything itself and the same input gives the same
+bytes. The workflow's task that writes it is tested in tests/integration/test_season_report.py.
+"""
 
 from __future__ import annotations
 
 import random
 import re
-import shutil
-import warnings
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -16,19 +20,13 @@ from enrollment.core.config import load_season
 from enrollment.lottery.pools import Pools
 from enrollment.registration.demand import Demand
 from enrollment.report import charts
-from enrollment.report.data import Lottery
-from enrollment.report.page import SECTIONS, render
+from enrollment.report.data import Lottery, word
+from enrollment.report.page import SECTIONS, render, write
 from enrollment.verification.verdicts import REASON_ZH as VERDICT_REASON_ZH
 
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "test-output" / "report"
-PNG = b"\x89PNG\r\n\x1a\n"
-ALL_CHARTS = {
-    "charts/demand.png",
-    "charts/lotteries.png",
-    "charts/verification_reasons.png",
-    "charts/placement_routes.png",
-    "charts/coordinated_distance.png",
-}
+ALL_CHARTS = ["chart-demand", "chart-lotteries", "chart-reasons", "chart-routes", "chart-distance"]
+RULE_ID = re.compile(r"R-[A-Z]+-\d")
 ROUTE_ZH = {
     "catchment": "划片入学",
     "priority": "政策性照顾（优先）",
@@ -40,7 +38,7 @@ ROUTE_ZH = {
 }
 COORDINATION_ZH = {
     "catchment-overflow": "片区学校学位已满",
-    "verification-failed": "信息审核未通过（R-VER-4）",
+    "verification-failed": "信息审核未通过（R-VER-4）",  # a rule id in a word: the page drops it
     "no-catchment": "住址不在任何招生片区",
     "private-not-admitted": "民办学校未录取（R-LOT-5）",
 }
@@ -161,183 +159,193 @@ def season_data(seed: int = 2023) -> dict[str, Any]:
 
 
 class _Page(HTMLParser):
+    """What a reader sees: the visible text (outside style and the SVG's own title), headings, charts."""
+
     def __init__(self) -> None:
         super().__init__()
         self.lang: str | None = None
-        self.imgs: list[dict[str, str | None]] = []
+        self.svgs: list[dict[str, str | None]] = []
+        self.h: list[str] = []
         self.h2: list[str] = []
         self.th = 0
         self.tables = 0
         self.links: list[str] = []
-        self._in_h2 = False
+        self.text: list[str] = []
+        self.metas: list[dict[str, str | None]] = []
+        self._in: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
         if tag == "html":
             self.lang = a.get("lang")
-        elif tag == "img":
-            self.imgs.append(a)
-        elif tag == "h2":
-            self._in_h2 = True
-            self.h2.append("")
-        elif tag == "th":
-            self.th += 1
+        elif tag == "svg":
+            self.svgs.append(a)
+        elif tag == "meta":
+            self.metas.append(a)
+        elif tag in ("h1", "h2", "h3", "th", "caption"):
+            self.h.append("")
+            if tag == "h2":
+                self.h2.append("")
         elif tag == "table":
             self.tables += 1
+        if tag == "th":
+            self.th += 1
         for key in ("href", "src"):
             if a.get(key):
                 self.links.append(str(a[key]))
+        if tag not in ("meta", "rect", "line", "br"):
+            self._in.append(tag)
 
     def handle_endtag(self, tag: str) -> None:
-        if tag == "h2":
-            self._in_h2 = False
+        if tag in self._in:
+            while self._in and self._in.pop() != tag:
+                pass
 
     def handle_data(self, data: str) -> None:
-        if self._in_h2:
+        if "style" in self._in:
+            return
+        self.text.append(data)
+        if any(t in self._in for t in ("h1", "h2", "h3", "th", "caption")):
+            self.h[-1] += data
+        if "h2" in self._in:
             self.h2[-1] += data
 
 
-def _parse(path: Path) -> tuple[str, _Page]:
-    text = path.read_text(encoding="utf-8")
+def _parse(text: str) -> _Page:
     page = _Page()
     page.feed(text)
-    return text, page
+    return page
 
 
-def _render_without_tofu(data: dict[str, Any], out: Path) -> Path:
-    """Render, failing on any matplotlib 'Glyph … missing from font(s)' warning (a tofu box)."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("error", message=r".*[Gg]lyph.*missing")
-        return render(data, out)
+def _visible(page: _Page) -> str:
+    return "".join(page.text)
 
 
-def test_full_season_renders_every_section_with_its_charts(tmp_path: Path) -> None:
-    path = _render_without_tofu(season_data(), tmp_path / "out")
+def test_full_season_renders_every_section_with_its_charts() -> None:
+    text = render(season_data())
 
-    assert path == tmp_path / "out" / "report.html"
-    text, page = _parse(path)
+    page = _parse(text)
     assert text.startswith("<!DOCTYPE html>")
     assert page.lang == "zh-CN"
     assert "<h1>吉林市2023年义务教育招生入学情况报告</h1>" in text
-    for zh, en in SECTIONS.values():
-        assert any(zh in h and en in h for h in page.h2), zh
-    assert {img["src"] for img in page.imgs} == ALL_CHARTS  # one <img> per chart
-    assert len(page.imgs) == len(ALL_CHARTS)
-    for img in page.imgs:
-        assert img["alt"] and len(str(img["alt"])) > 10
-        png = path.parent / str(img["src"])
-        data = png.read_bytes()
-        assert len(data) > 2000 and data.startswith(PNG)
+    assert page.h2 == list(SECTIONS.values())
+    assert [str(s.get("aria-labelledby")).split()[0] for s in page.svgs] == [f"{k}-t" for k in ALL_CHARTS]
+    for key in ALL_CHARTS:  # each chart is named and described (its alt text)
+        desc = re.search(rf'<desc id="{key}-d">([^<]+)</desc>', text)
+        assert desc and len(desc.group(1)) > 20, key
     assert page.tables >= 6 and page.th > 40  # tables have header cells
     assert "<caption>" in text and 'scope="col"' in text
 
 
-def test_the_page_is_self_contained(tmp_path: Path) -> None:
-    path = render(season_data(), tmp_path)
-
-    text, page = _parse(path)
-    assert all(link.startswith(("#", "charts/")) for link in page.links), page.links
-    assert not re.search(r"https?:|//[a-z0-9]|url\(|@import|<script|<link", text, re.IGNORECASE)
-
-
-def test_seat_warnings_list_every_over_and_near_school(tmp_path: Path) -> None:  # R-WARN-1
+def test_the_page_is_chinese_only_no_rule_ids_no_codes() -> None:
     data = season_data()
-    text, _ = _parse(render(data, tmp_path))
+    text = render(data)
+
+    page = _parse(text)
+    visible = _visible(page)
+    assert not RULE_ID.search(text)  # not even in the markup (a word's "（R-VER-4）" is dropped)
+    for heading in page.h:  # no heading is English: every one has Chinese and no run of ASCII words
+        assert re.search(r"[\u4e00-\u9fff]", heading), heading
+        assert not re.search(r"[A-Za-z]{3,}", heading), heading
+    assert not re.search(r"\b[a-z]+(?:-[a-z]+)+\b", visible)  # no route, reason or status code
+    for d in data["demand"]:  # no school or zone id
+        assert d["id"] not in visible
+    for lot in data["lotteries"]:
+        assert lot["school_id"] not in visible
+    assert "信息审核未通过" in visible and "<code>" not in text
+
+
+def test_the_page_has_the_seasons_numbers() -> None:
+    data = season_data()
+    visible = _visible(_parse(render(data)))
+
+    p, v = data["placement"], data["verification"]
+    assert f"{p['children']}" in visible and f"{p['by_route']['coordination']}" in visible
+    assert f"{v['verdicts']}" in visible and f"{v['by_status']['not-eligible']}" in visible
+    assert f"{sum(d['applicants'] for d in data['demand'])}" in visible
+    assert f"{sum(lot['applicants'] for lot in data['lotteries'])}" in visible
+    assert f"{p['coordinated_distance_m']['median'] / 1000:.1f}公里" in visible
+
+
+def test_the_page_reads_on_a_phone_and_prints() -> None:
+    text = render(season_data())
+
+    page = _parse(text)
+    assert {"name": "viewport", "content": "width=device-width, initial-scale=1"} in page.metas
+    assert "@media print" in text and "@page" in text and "thead { display: table-header-group; }" in text
+    assert not re.search(r"(?<![-\w])width:\s*\d{3,}px", text)  # no fixed page width
+    assert ".table-wrap { overflow-x: auto;" in text  # a wide table scrolls inside its own box
+    assert text.count('class="table-wrap"') == page.tables
+    # charts are drawn at a phone's width: 13-unit labels in a 360-unit viewBox read at ~13 px at 390 px
+    for svg in page.svgs:
+        assert str(svg["viewbox"]).startswith(f"0 0 {charts.WIDTH} ")
+        assert svg["font-size"] == str(charts.FONT)
+    assert charts.WIDTH <= 360 and charts.FONT >= 12 and charts.SMALL >= 11
+
+
+def test_long_labels_are_cut_to_the_charts_width() -> None:
+    long = "船营区第一实验小学与第二实验小学多校划片片区联合招生（一年级）"
+    svg = charts.bars("k", "t", "d", [charts.Bar(long, 1.0, "1人", "#000")], scale=1.0)
+
+    label = re.search(r'<text x="0" y="\d+">([^<]+)</text>', svg)
+    assert label and len(label.group(1)) == charts.LABEL_CHARS and label.group(1).endswith("…")
+    assert charts.LABEL_CHARS * charts.FONT <= charts.WIDTH  # Chinese characters are about FONT wide
+
+
+def test_the_page_is_self_contained_and_the_same_every_time() -> None:
+    text = render(season_data())
+
+    page = _parse(text)
+    assert all(link.startswith("#") for link in page.links), page.links
+    assert not re.search(r"https?:(?!//www\.w3\.org/2000/svg)|url\(|@import|<script|<link|<img", text, re.I)
+    assert render(season_data()) == text
+
+
+def test_seat_warnings_list_every_over_and_near_school() -> None:  # R-WARN-1
+    data = season_data()
+    text = render(data)
 
     warned = [d for d in data["demand"] if d["warning"]]
     assert warned
     for d in warned:
-        assert d["id"] in text
+        assert f'<th scope="row">{d["name"]}</th>' in text
     assert text.count('class="tag over"') == sum(1 for d in warned if d["warning"] == "over")
     assert text.count('class="tag near"') == sum(1 for d in warned if d["warning"] == "near")
 
 
-def test_a_partial_season_renders_only_its_sections(tmp_path: Path) -> None:
-    path = _render_without_tofu({"season": "jilin-2023", "demand": season_data()["demand"]}, tmp_path)
+def test_a_partial_season_renders_only_its_sections() -> None:
+    text = render({"season": "jilin-2023", "demand": season_data()["demand"]})
 
-    text, page = _parse(path)
+    page = _parse(text)
     assert page.lang == "zh-CN"
-    assert len(page.h2) == 1 and SECTIONS["demand"][0] in page.h2[0]
+    assert page.h2 == [SECTIONS["demand"]]
     for key in ("lotteries", "verification", "placement"):
-        assert SECTIONS[key][0] not in text
-    assert [img["src"] for img in page.imgs] == ["charts/demand.png"]
-    assert sorted(p.name for p in (tmp_path / "charts").iterdir()) == ["demand.png"]
-
-
-def test_a_rerender_drops_charts_of_sections_now_missing(tmp_path: Path) -> None:
-    render(season_data(), tmp_path)
-    render({"verification": season_data()["verification"]}, tmp_path)
-
-    assert sorted(p.name for p in (tmp_path / "charts").iterdir()) == ["verification_reasons.png"]
+        assert SECTIONS[key] not in text
+    assert [str(s["aria-labelledby"]).split()[0] for s in page.svgs] == ["chart-demand-t"]
 
 
 def test_an_empty_season_still_renders(tmp_path: Path) -> None:
-    text, page = _parse(render({}, tmp_path))
+    path = write({}, tmp_path)
 
-    assert page.lang == "zh-CN" and not page.imgs and not page.h2
+    text = path.read_text(encoding="utf-8")
+    page = _parse(text)
+    assert path == tmp_path / "report.html"
+    assert page.lang == "zh-CN" and not page.svgs and not page.h2
     assert "暂无数据" in text
 
 
-def test_placement_without_distances_has_no_histogram(tmp_path: Path) -> None:
+def test_placement_without_distances_has_no_histogram() -> None:
     placement = dict(season_data()["placement"])
     del placement["coordinated_distances_m"]
-    text, page = _parse(render({"placement": placement}, tmp_path))
+    text = render({"placement": placement})
 
-    assert [img["src"] for img in page.imgs] == ["charts/placement_routes.png"]
-    assert "统筹安排距离" in text  # the summary statistics are still shown
-
-
-def _system_cjk_font() -> bool:
-    return bool(shutil.which("fc-list")) and bool(charts._fc_list())
+    assert [str(s["aria-labelledby"]).split()[0] for s in _parse(text).svgs] == ["chart-routes-t"]
+    assert "统筹安排儿童家到学校的距离" in text  # the summary statistics are still shown
 
 
-def test_the_charts_use_a_cjk_font() -> None:
-    from matplotlib import font_manager
-
-    font = charts.chart_font()
-
-    assert font.family is not None and font.covers("学位预警船营区")
-    resolved = font_manager.findfont(
-        font_manager.FontProperties(family=font.family), fallback_to_default=False
-    )
-    assert Path(resolved).resolve() == Path(str(font.path)).resolve()
-    if not _system_cjk_font():
-        pytest.skip("no system CJK font (fonts-noto-cjk): the bundled notice font is used")
-    assert "CJK" in font.family
-    assert "Noto" in font.family or "noto" in str(font.path).lower()
-
-
-def test_without_a_system_cjk_font_the_bundled_notice_font_draws_the_charts(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(charts, "_font_candidates", lambda: [str(charts.BUNDLED_FONT)])
-    charts.chart_font.cache_clear()
-    try:
-        font = charts.chart_font()
-        assert font.family == "Enrollment Notice Serif" and Path(str(font.path)) == charts.BUNDLED_FONT
-        assert font.covers("学位预警 船营区第一实验小学")
-        _render_without_tofu(season_data(), tmp_path)  # any label it cannot draw is given in English
-    finally:
-        charts.chart_font.cache_clear()
-
-
-def test_without_a_cjk_font_the_charts_fall_back_to_english(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(charts, "chart_font", lambda: charts.ChartFont(None, None, frozenset(range(128))))
-
-    path = _render_without_tofu(season_data(), tmp_path)  # no missing-glyph warning: English labels
-
-    _, page = _parse(path)
-    assert len(page.imgs) == len(ALL_CHARTS)
-
-
-def test_a_label_the_font_cannot_draw_is_given_in_english() -> None:
-    font = charts.ChartFont("Some CJK", "/x.ttf", frozenset(ord(c) for c in "船营区第一小学"))
-
-    assert font.label("船营区第一小学", "S-CY-01") == "船营区第一小学"
-    assert font.label("船营区第二小学", "S-CY-02") == "S-CY-02"  # 二 is missing
-    assert charts.ChartFont(None, None, frozenset()).bilingual("人数", "children") == "children"
+def test_an_unknown_code_is_shown_as_other_never_as_itself() -> None:
+    assert word({"a": "甲（R-VER-1）"}, "a") == "甲"
+    assert word({}, "some-new-reason") == "其他"
 
 
 @pytest.mark.parametrize(
@@ -370,7 +378,7 @@ def test_lottery_odds(row: dict[str, Any], case: str, pool: int, seats: int, odd
 
 
 def test_sample_report_for_review() -> None:
-    """Writes test-output/report/ (git-ignored) for a person, or a browser screenshot, to look at."""
-    path = _render_without_tofu(season_data(), SAMPLE_DIR)
+    """Writes test-output/report/report.html (git-ignored) for a person, or a browser, to look at."""
+    path = write(season_data(), SAMPLE_DIR)
 
-    assert path.is_file() and (SAMPLE_DIR / "charts" / "demand.png").is_file()
+    assert path.is_file() and path.stat().st_size > 20_000
