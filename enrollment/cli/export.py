@@ -178,7 +178,7 @@ def write_local(rt: EmbeddedSeason, out: Path) -> str:
     )
     rows = sum(f["rows"] for f in done["files"] if f["kind"] == "admitted" and f["file"].endswith(".xlsx"))
     seconds = time.monotonic() - started
-    return f"导出 exports: {len(done['files'])} files ({rows} admitted children) in {seconds:.1f} s → {out}"
+    return f"导出 exports: {len(done['files'])} files ({rows} admitted children), done in {seconds:.1f} s → {out}"
 
 
 def stack_outputs(stack: str, region: str | None) -> dict[str, str]:

@@ -43,13 +43,6 @@ TOP_DEMAND = 20  # the demand chart shows the schools and zones with the highest
 
 WARNING_ZH = {"over": "超出计划", "near": "接近计划"}
 SCOPE_ZH = {"school": "学校", "zone": "多校划片片区"}
-KIND_ZH = {
-    "public": "公办",
-    "private": "民办",
-    "ethnic": "民族",
-    "specialised": "专门",
-    "special-education": "特殊教育",
-}
 CASE_ZH = {
     "all-admitted": "未超计划，全部录取",
     "draw-own-district": "本区派位",

@@ -20,10 +20,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from enrollment.registration.demand import KIND_ZH
 from enrollment.report import charts
 from enrollment.report.data import (
     CASE_ZH,
-    KIND_ZH,
     SCOPE_ZH,
     STATUS_ORDER,
     STATUS_ZH,

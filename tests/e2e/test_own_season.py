@@ -1,7 +1,9 @@
-"""A city's own season end to end: the bureau's workbook → `enroll season import` → `enroll demo --config`.
+"""A city's own season end to end: the bureau's workbook → `enroll season import` → `enroll demo --config`
+→ the exports.
 
 The city is not the built-in one: Siping (四平市) 2024 from the synthetic generator, with residential
-compounds in its zones (by compounds only, and mixed), written as the workbook a bureau fills in.
+compounds in its zones (by compounds only, and mixed), written as the workbook a bureau fills in; some
+of its families live in compounds and register with a compound address.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from enrollment.core.config import load_season
@@ -70,3 +73,24 @@ def test_a_new_city_from_its_workbook_runs_a_whole_season(tmp_path: Path, season
     assert season["season"] == "2024"
     audit = enroll("-m", "enrollment.cli", "audit", str(out / "archive"))
     assert audit.returncode == 0 and "AUDIT PASSED" in audit.stdout, audit.stdout[-2000:]
+
+    # some families registered with a compound address, and were placed like everyone else
+    bodies = [
+        json.loads(line)["body"] for line in (out / "submissions.jsonl").read_text("utf-8").splitlines()
+    ]
+    assert any(b["home_address"].get("compound") for b in bodies)
+    # the results went out: every school's admitted list holds exactly the children placed there
+    placed: dict[str, int] = {}
+    for line in (out / "archive" / "placements.jsonl").read_text("utf-8").splitlines():
+        school_id = json.loads(line)["school_id"]
+        if school_id:
+            placed[school_id] = placed.get(school_id, 0) + 1
+    index = json.loads((out / "exports" / "exports.json").read_text(encoding="utf-8"))
+    kinds = {f["kind"] for f in index["files"]}
+    assert kinds >= {"admitted", "student-status", "reporting", "public-results"}
+    admitted = [f for f in index["files"] if f["kind"] == "admitted" and f["file"].endswith(".xlsx")]
+    assert {f["scope"]: f["rows"] for f in admitted if f["rows"]} == placed
+    for f in admitted:
+        assert config.school_index[f["scope"]].district == f["district"] == f["file"].split("/")[0]
+        rows = list(openpyxl.load_workbook(out / "exports" / f["file"], read_only=True).worksheets[0].values)
+        assert "姓名" in rows[0] and "证件号码" in rows[0] and len(rows) - 1 == f["rows"]

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
-from typing import Any
 
 import pytest
 from openpyxl import load_workbook
 
 from enrollment.cli import main
-from enrollment.cli import season as season_cli
 from enrollment.core.config import load_season
 from enrollment.core.workbook import example_config, read_workbook
 
@@ -93,21 +90,17 @@ def test_bad_arguments_and_an_unknown_config(tmp_path: Path, capsys: pytest.Capt
     assert "no such file" in capsys.readouterr().err and not (tmp_path / "x.xlsx").exists()
 
 
-def test_another_module_adds_a_subcommand_in_one_line(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+def test_the_deployed_seasons_start_and_status_are_subcommands_too(
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    def add(sub: Any) -> argparse.ArgumentParser:
-        p: argparse.ArgumentParser = sub.add_parser("status")
-        p.add_argument("--season")
-        return p
-
-    def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-        print(f"status of {args.season}")
-        return 0
-
-    monkeypatch.setitem(season_cli.SUBCOMMANDS, "status", (add, run))
-    assert main(["season", "status", "--season", "2024"]) == 0
-    assert capsys.readouterr().out == "status of 2024\n"
+    for name in ("start", "status"):
+        with pytest.raises(SystemExit) as stopped:
+            main(["season", name, "--help"])
+        assert stopped.value.code == 0
+        assert "--stack" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as stopped:  # the stack is required: a usage error, exit 2
+        main(["season", "status"])
+    assert stopped.value.code == 2
 
 
 def test_help_lists_the_subcommands(capsys: pytest.CaptureFixture[str]) -> None:
