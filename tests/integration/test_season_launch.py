@@ -252,7 +252,9 @@ def test_8_the_cli_starts_twice_harmlessly_and_prints_the_status(launched: Seaso
     assert status == 200, shown
     assert "流程：运行中" in text and f"当前阶段：{shown['phase_zh']}" in text
     assert shown["next_deadline"]["schedule"]["name"] in text
-    assert all(f"等待推进：{gate['title_zh']}" in text for gate in shown["open_gates"]) and shown["open_gates"]
+    assert (
+        all(f"等待推进：{gate['title_zh']}" in text for gate in shown["open_gates"]) and shown["open_gates"]
+    )
     assert f"失败事项：{shown['dead_letters']['total']} 件" in text
     for row in shown["dead_letters"]["per_district_phase"]:
         assert f"{config.district_index[row['district']].name} 材料审核：{row['count']} 件" in text
