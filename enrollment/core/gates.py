@@ -47,20 +47,29 @@ def open_gate(
     store: Store,
     tokens: TaskTokens,
 ) -> dict[str, Any]:
-    """Store the token the workflow waits on; if the deadline has already passed, go on at once."""
+    """Store the token the workflow waits on; if the deadline has already passed, go on at once.
+
+    A gate this season already advanced (a second execution after a restart or a redrive) is skipped:
+    the workflow goes on at once with the recorded advance, and nothing is stored."""
     _phase(config, season, name)
     deadline = deadline_of(config, store, season, name)
-    store.put_gate_open(
-        season,
-        name,
-        {
-            "status": "open",
-            "task_token": token,
-            "execution_id": execution_id,
-            "opened_at": now.astimezone(config.tz).isoformat(),
-            "deadline": deadline.isoformat(),
-        },
-    )
+    gate = store.get_gate(season, name)
+    if gate is not None and gate.get("status") == "advanced":
+        return _skip(name, gate, token, tokens)
+    try:
+        store.put_gate_open(
+            season,
+            name,
+            {
+                "status": "open",
+                "task_token": token,
+                "execution_id": execution_id,
+                "opened_at": now.astimezone(config.tz).isoformat(),
+                "deadline": deadline.isoformat(),
+            },
+        )
+    except Conflict:  # advanced meanwhile
+        return _skip(name, store.get_gate(season, name) or {}, token, tokens)
     if now >= deadline:
         return advance(
             config,
@@ -88,7 +97,9 @@ def advance(
     store: Store,
     tokens: TaskTokens,
 ) -> dict[str, Any]:
-    """Resume the workflow waiting at this gate. A second call changes nothing and says so."""
+    """Resume the workflow waiting at this gate. A second call changes nothing and says so. A
+    schedule (`source="schedule"`) never advances a gate before its current deadline (extensions
+    included): it answers `before-deadline` and changes nothing; city staff may advance it early."""
     p = _phase(config, season, name)
     gate = store.get_gate(season, name)
     if gate is None:
@@ -97,6 +108,11 @@ def advance(
         )
     if gate.get("status") == "advanced":
         return _result("already-advanced", name, gate)
+    if source == "schedule":
+        # a schedule put back by a deploy may fire before a window's extended end: it waits for that
+        deadline = deadline_of(config, store, season, name)
+        if now < deadline:
+            return {"phase": name, "result": "before-deadline", "deadline": deadline.isoformat()}
     when = now.astimezone(config.tz).isoformat()
     output = {"phase": name, "advanced_at": when, "source": source, "actor": actor}
     # TaskTokenGone: the workflow already went on (a concurrent resume); recording it is all that is left
@@ -114,6 +130,20 @@ def advance(
     except Conflict:
         return _result("already-advanced", name, store.get_gate(season, name) or gate)
     return _result("advanced", name, {**gate, **changes})
+
+
+def _skip(name: str, gate: dict[str, Any], token: str, tokens: TaskTokens) -> dict[str, Any]:
+    """The workflow waiting at an already advanced gate goes on with the recorded advance."""
+    output = {
+        "phase": name,
+        "advanced_at": gate.get("advanced_at"),
+        "source": gate.get("source"),
+        "actor": gate.get("advanced_by"),
+        "skipped": True,
+    }
+    with contextlib.suppress(TaskTokenGone):
+        tokens.succeed(token, output)
+    return _result("already-advanced", name, gate)
 
 
 def _result(result: str, name: str, gate: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,11 @@ enrollment/core/launch.py, as `enroll season start|status` and the local runtime
 `GET /admin/seasons/{season}/phases` lists every phase with its deadline and gate for the console;
 `GET /admin/seasons/{season}/districts/{district}/dead-letters` the workflow's items that failed for
 good (enrollment/core/deadletters.py), to the district's staff, the city and auditors.
+
+A workflow step that fails after its retries pauses the season (enrollment/core/pauses.py): its
+`Paused<Step>` task calls `open_gate` with a `pause-<step>` phase and the failure;
+`GET /admin/seasons/{season}/pauses` lists the pauses for bureau staff and auditors, and
+`POST /admin/seasons/{season}/pauses/{pause}/resume` (city staff, a reason) runs the step again.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from enrollment.adapters.observability import logger, observed
 from enrollment.adapters.wiring import Wiring, wiring
-from enrollment.core import clock, deadletters, gates, launch
+from enrollment.core import clock, deadletters, gates, launch, pauses
 from enrollment.core.staff import Forbidden, StaffError, require_read
 from enrollment.people import console
 from enrollment.registration import windows
@@ -119,9 +124,10 @@ def start_season(season: str, body: Annotated[StartRequest, Body()]) -> Response
 
 
 class GateOpenInput(SeasonEvent):
-    phase: str
+    phase: str  # a phase's gate, or `pause-<step>` for a step that failed after its retries
     task_token: str
     execution_id: str
+    failure: dict[str, Any] | None = None  # a pause's caught error: {"Error": ..., "Cause": ...}
 
 
 class ScheduledAdvance(SeasonEvent):
@@ -132,6 +138,11 @@ class ScheduledAdvance(SeasonEvent):
 class AdvanceRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(min_length=2, max_length=200, description="推进原因（谁审谁签字）")
+
+
+class ResumeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=2, max_length=200, description="恢复原因（已排除的故障）")
 
 
 class ExtendRequest(BaseModel):
@@ -203,8 +214,58 @@ def advance_by_staff(season: str, phase: str, body: Annotated[AdvanceRequest, Bo
     return _json(200, _advance(wiring(), season, phase, source="staff", actor=actor, reason=body.reason))
 
 
+@admin.get("/admin/seasons/<season>/pauses")
+def season_pauses(season: str) -> Response[str]:
+    """The season's pauses in step order: the step, its error and cause, when it paused, and, once
+    resumed, when, by whom and why. For every bureau staff member and auditor; `may_resume` for city
+    staff."""
+    w = wiring()
+    try:
+        staff = caller(admin)
+        if staff.role not in ("district", "city", "auditor"):
+            raise Forbidden("无权查看流程暂停", "forbidden: pauses are for bureau staff and auditors")
+        require_season(w.config, season)
+    except StaffError as e:
+        return refused_answer(e)
+    found = pauses.listed(w.store, season)
+    return json_response(200, {"season": season, "may_resume": staff.role == "city", "pauses": found})
+
+
+@admin.post("/admin/seasons/<season>/pauses/<pause>/resume")
+def resume_pause(season: str, pause: str, body: Annotated[ResumeRequest, Body()]) -> Response[str]:
+    """Resume a paused step (city staff, once its cause is fixed): the workflow runs it again. A second
+    call changes nothing and says so."""
+    actor = _staff("暂停的流程由市教育局恢复", "forbidden: the city bureau resumes the season")
+    w = wiring()
+    result = pauses.resume(
+        w.config,
+        season,
+        pause,
+        actor=actor,
+        reason=body.reason,
+        now=clock.now(),
+        store=w.store,
+        tokens=w.tokens,
+    )
+    logger.info("pause resumed by staff", extra=result)
+    return _json(200, result)
+
+
 @task(GateOpenInput)
 def open_gate(request: GateOpenInput, w: Wiring) -> dict[str, Any]:
+    if pauses.is_pause(request.phase):
+        paused = pauses.open_pause(
+            w.config,
+            request.season,
+            request.phase,
+            failure=request.failure or {},
+            token=request.task_token,
+            execution_id=request.execution_id,
+            now=clock.now(),
+            store=w.store,
+        )
+        logger.error("season paused: a step failed after its retries", extra=paused)
+        return paused
     return gates.open_gate(
         w.config,
         request.season,
