@@ -54,6 +54,8 @@ PHASES_PATH = "/admin/seasons/{season}/phases"
 DEAD_LETTERS_PATH = "/admin/seasons/{season}/districts/{district}/dead-letters"
 SEASON_STATUS_PATH = "/admin/seasons/{season}/status"  # issue 15: the season started and watched
 SEASON_START_PATH = "/admin/seasons/{season}/start"
+PAUSES_PATH = "/admin/seasons/{season}/pauses"  # issue 16: failures pause, they do not end
+RESUME_PATH = "/admin/seasons/{season}/pauses/{pause}/resume"
 ME_PATH = "/admin/me"
 CONSOLE_PATH = "/console"
 CONSOLE_PAGES_PATH = "/console/{proxy+}"
@@ -140,6 +142,9 @@ class Api(Construct):
                         throttling_rate_limit=ADMIN_RATE_LIMIT, throttling_burst_limit=ADMIN_BURST_LIMIT
                     ),
                     f"{SEASON_START_PATH}/POST": apigw.MethodDeploymentOptions(
+                        throttling_rate_limit=ADMIN_RATE_LIMIT, throttling_burst_limit=ADMIN_BURST_LIMIT
+                    ),
+                    f"{RESUME_PATH}/POST": apigw.MethodDeploymentOptions(
                         throttling_rate_limit=ADMIN_RATE_LIMIT, throttling_burst_limit=ADMIN_BURST_LIMIT
                     ),
                     **{
@@ -242,6 +247,11 @@ class Api(Construct):
             ("season",),
             self._body("StartRequest", {"config_digest": digest}),
         )
+        season_pauses = self._route(PAUSES_PATH, "GET", advancing, ("season",))
+        # as functions/gates/handler.py ResumeRequest: who resumes a paused step says why
+        resume = self._route(
+            RESUME_PATH, "POST", advancing, ("season", "pause"), self._body("ResumeRequest", {"reason": reason})
+        )
         me = self._route(ME_PATH, "GET", console, ())
         staff = self._route(VERIFICATION_PATH, "ANY", verification, ("proxy",))
         ceremonies = apigw.LambdaIntegration(functions["lottery-api"], proxy=True, allow_test_invoke=False)
@@ -264,7 +274,7 @@ class Api(Construct):
         )
         visits = self._route(VISITS_PATH, "POST", verification, (), visit_body, staff=False)
         for method in (
-            *(advance, extend, phases, dead_letters, season_status, season_start),
+            *(advance, extend, phases, dead_letters, season_status, season_start, season_pauses, resume),
             *(me, staff, lottery, placement, complaints, exports),
         ):
             acknowledge(method, "AwsSolutions-COG4", STAFF_REASON)

@@ -17,6 +17,7 @@ REST API routes it to, through `forward` and `EmbeddedSeason.call_api`:
     GET  /admin/me                                      -> console       (staff token)
     GET  /admin/seasons/{season}/phases                 -> gate-advance  (staff token)
     GET  /admin/seasons/{season}/districts/{district}/dead-letters -> gate-advance (staff token)
+    GET  /admin/seasons/{season}/pauses, POST …/pauses/{pause}/resume -> gate-advance (staff token)
     POST /admin/seasons/{season}/phases/{phase}/advance -> gate-advance  (staff token)
     POST /admin/seasons/{season}/windows/{grade}/extend -> gate-advance  (staff token)
     GET  /admin/seasons/{season}/status, POST .../start -> gate-advance  (staff token)
@@ -111,6 +112,19 @@ STAFF_ROUTES = (
         "POST",
         "/admin/seasons/{season}/start",
         re.compile(r"/admin/seasons/(?P<season>[^/]+)/start"),
+        "gate-advance",
+    ),
+    # failures pause, they do not end (issue 16)
+    (
+        "GET",
+        "/admin/seasons/{season}/pauses",
+        re.compile(r"/admin/seasons/(?P<season>[^/]+)/pauses"),
+        "gate-advance",
+    ),
+    (
+        "POST",
+        "/admin/seasons/{season}/pauses/{pause}/resume",
+        re.compile(r"/admin/seasons/(?P<season>[^/]+)/pauses/(?P<pause>[^/]+)/resume"),
         "gate-advance",
     ),
 )

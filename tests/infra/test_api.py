@@ -18,9 +18,11 @@ from infra.api import (
     EXTEND_PATH,
     LOTTERY_PATH,
     ME_PATH,
+    PAUSES_PATH,
     PHASES_PATH,
     PLACEMENT_PATH,
     RATE_LIMIT,
+    RESUME_PATH,
     SEASON_START_PATH,
     SEASON_STATUS_PATH,
     VERIFICATION_PATH,
@@ -61,6 +63,8 @@ DEAD_LETTERS = ("/admin/seasons/{season}/districts/{district}/dead-letters", "GE
 ME = ("/admin/me", "GET")
 SEASON_STATUS = ("/admin/seasons/{season}/status", "GET")  # issue 15: the season started and watched
 SEASON_START = ("/admin/seasons/{season}/start", "POST")
+PAUSES = ("/admin/seasons/{season}/pauses", "GET")  # issue 16: failures pause, they do not end
+RESUME = ("/admin/seasons/{season}/pauses/{pause}/resume", "POST")
 # every staff route and the function it reaches
 STAFF = {
     ADMIN: "gate-advance",
@@ -69,6 +73,8 @@ STAFF = {
     DEAD_LETTERS: "gate-advance",
     SEASON_STATUS: "gate-advance",
     SEASON_START: "gate-advance",
+    PAUSES: "gate-advance",
+    RESUME: "gate-advance",
     ME: "console",
     VERIFICATION: "verify-api",
     LOTTERY: "lottery-api",
@@ -95,6 +101,8 @@ def test_exactly_these_routes(raw):
         DEAD_LETTERS[0],
         SEASON_STATUS[0],
         SEASON_START[0],
+        PAUSES[0],
+        RESUME[0],
         ME[0],
     ) == (
         VERIFICATION_PATH,
@@ -107,6 +115,8 @@ def test_exactly_these_routes(raw):
         DEAD_LETTERS_PATH,
         SEASON_STATUS_PATH,
         SEASON_START_PATH,
+        PAUSES_PATH,
+        RESUME_PATH,
         ME_PATH,
     )
     assert set(api_methods(raw)) == {*PUBLIC, *CONSOLE_PAGES, *STAFF, VISITS}

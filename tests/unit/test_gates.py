@@ -170,3 +170,106 @@ def test_refusals(
             store=store,
             tokens=tokens,
         )
+
+
+def test_a_second_execution_skips_a_gate_already_advanced(
+    season: SeasonConfig, deps: tuple[FakeStore, FakeTokens]
+) -> None:
+    """A restart or a redrive reaches a gate this season already advanced: it goes on at once with
+    the recorded advance, not a Conflict, and the record stays as it was."""
+    store, tokens = deps
+    p = phases(season)[0]
+    early = p.deadline - timedelta(days=1)
+    gates.open_gate(
+        season, season.season, p.name, token="t1", execution_id="e1", now=early, store=store, tokens=tokens
+    )
+    gates.advance(
+        season,
+        season.season,
+        p.name,
+        source="staff",
+        actor="u1",
+        reason="提前结束",
+        now=early,
+        store=store,
+        tokens=tokens,
+    )
+    recorded = store.get_gate(season.season, p.name)
+
+    again = gates.open_gate(
+        season, season.season, p.name, token="t2", execution_id="e2", now=early, store=store, tokens=tokens
+    )
+
+    assert again["result"] == "already-advanced" and again["advanced_by"] == "u1"
+    assert tokens.sent[-1] == (
+        "t2",
+        {
+            "phase": p.name,
+            "advanced_at": recorded["advanced_at"],  # type: ignore[index]
+            "source": "staff",
+            "actor": "u1",
+            "skipped": True,
+        },
+    )
+    assert store.get_gate(season.season, p.name) == recorded
+
+
+def test_a_schedule_never_advances_a_gate_before_its_current_deadline(
+    season: SeasonConfig, deps: tuple[FakeStore, FakeTokens]
+) -> None:
+    """A deploy that put back a registration window's original schedule fires before the extended
+    end: the gate stays open; at the extended deadline the schedule advances it; staff may advance early."""
+    store, tokens = deps
+    p = phases(season)[0]
+    extended = (p.deadline + timedelta(days=2)).date()
+    store.season_state = lambda _season: SeasonState(frozenset(), {7: extended})  # type: ignore[method-assign]
+    now = p.deadline - timedelta(hours=1)
+    gates.open_gate(
+        season, season.season, p.name, token="t", execution_id="e", now=now, store=store, tokens=tokens
+    )
+    kwargs: dict[str, Any] = {"actor": "eventbridge-scheduler", "reason": "到达截止时间"}
+
+    early = gates.advance(
+        season, season.season, p.name, source="schedule", now=p.deadline, store=store, tokens=tokens, **kwargs
+    )
+    assert early == {
+        "phase": p.name,
+        "result": "before-deadline",
+        "deadline": season.day_end(extended).isoformat(),
+    }
+    assert tokens.sent == [] and store.get_gate(season.season, p.name)["status"] == "open"  # type: ignore[index]
+
+    due = gates.advance(
+        season,
+        season.season,
+        p.name,
+        source="schedule",
+        now=season.day_end(extended),
+        store=store,
+        tokens=tokens,
+        **kwargs,
+    )
+    assert due["result"] == "advanced" and [t for t, _ in tokens.sent] == ["t"]
+
+
+def test_city_staff_may_advance_a_gate_before_its_deadline(
+    season: SeasonConfig, deps: tuple[FakeStore, FakeTokens]
+) -> None:
+    store, tokens = deps
+    p = phases(season)[0]
+    now = p.deadline - timedelta(days=3)
+    gates.open_gate(
+        season, season.season, p.name, token="t", execution_id="e", now=now, store=store, tokens=tokens
+    )
+    result = gates.advance(
+        season,
+        season.season,
+        p.name,
+        source="staff",
+        actor="u",
+        reason="名额已满",
+        now=now,
+        store=store,
+        tokens=tokens,
+    )
+    assert result["result"] == "advanced"
