@@ -227,6 +227,15 @@ def rows(s: Season) -> list[Row]:
             f"/admin/seasons/{season}/start",
             {"config_digest": config_digest(s.config)},
         ),
+        # failures pause, they do not end (issue 16): every staff member reads the pauses, only city
+        # staff resume one
+        Row("GET", "/admin/seasons/{season}/pauses", f"/admin/seasons/{season}/pauses", district_data=False),
+        Row(
+            "POST",
+            "/admin/seasons/{season}/pauses/{pause}/resume",
+            f"/admin/seasons/{season}/pauses/pause-close-registration-1/resume",
+            {"reason": "越权测试"},
+        ),
         Row("GET", "/admin/me", "/admin/me", district_data=False),
         Row(
             "GET",
