@@ -285,3 +285,56 @@ def test_the_season_report_follows_the_seal_and_a_failing_report_does_not_end_th
         "Type": "Pass",
         "Next": "ReportingGate",
     }
+
+
+def _synthesized_definition(synth, raw) -> dict:
+    _, sm = only(raw, "AWS::StepFunctions::StateMachine")
+    staged = synth.outdir / f"asset.{sm['Properties']['DefinitionS3Location']['Key']}"
+    return json.loads(staged.read_text(encoding="utf-8"))
+
+
+def test_a_failed_step_pauses_for_the_city_instead_of_ending_the_season(synth, raw):
+    """Every top-level step catches what its retries could not absorb into Paused<Step>: a task
+    token stored with the error by gate-open (a function the role may invoke), resumed by city staff,
+    after which the step runs again. Only the season report goes on to its dead letter instead."""
+    definition = _synthesized_definition(synth, raw)
+    states = definition["States"]
+    steps = [n for n, s in states.items() if s["Type"] in ("Task", "Map") and not n.startswith("Paused")]
+    assert len(steps) > 20
+    for name in steps:
+        (catch,) = states[name]["Catch"]
+        assert catch["ErrorEquals"] == ["States.ALL"], name
+        if name in ("WriteSeasonReport", "RecordReportDeadLetter"):
+            continue
+        assert catch["Next"] == f"Paused{name}", name
+        pause = states[f"Paused{name}"]
+        assert pause["Type"] == "Task" and pause["Resource"].endswith(":lambda:invoke.waitForTaskToken")
+        assert pause["Parameters"]["FunctionName"] == "${GateOpenFunctionArn}"
+        assert pause["Parameters"]["Payload"]["phase"].startswith("pause-")
+        assert pause["Next"] == name and pause["TimeoutSeconds"] == 90 * 24 * 3600
+        assert {"Lambda.ServiceException", "Sandbox.Timedout"} <= {
+            e for r in pause["Retry"] for e in r["ErrorEquals"]
+        }
+
+
+def test_tasks_and_the_season_time_out_so_executions_timed_out_can_fire(synth, raw):
+    definition = _synthesized_definition(synth, raw)
+    assert definition["TimeoutSeconds"] == 366 * 24 * 3600  # a season never runs a year
+    timeouts = {"${" + spec.asl_placeholder + "}": spec.timeout_s for spec in FUNCTIONS}
+
+    def tasks(states: dict) -> list[tuple[str, dict]]:
+        found = []
+        for name, s in states.items():
+            if s["Type"] == "Task":
+                found.append((name, s))
+            if s["Type"] == "Map":
+                found += tasks(s["ItemProcessor"]["States"])
+        return found
+
+    invoked = [(n, t) for n, t in tasks(definition["States"]) if t["Resource"].endswith(":lambda:invoke")]
+    assert len(invoked) > 25
+    for name, task in invoked:
+        # the state waits a little longer than its function may run, then retries the timeout
+        assert task["TimeoutSeconds"] == timeouts[task["Parameters"]["FunctionName"]] + 60, name
+        retried = {e for r in task["Retry"] for e in r["ErrorEquals"]}
+        assert {"States.Timeout", "Sandbox.Timedout", "Lambda.AWSLambdaException"} <= retried, name
