@@ -826,6 +826,83 @@ async function loadSeason() {
     fact("审核结论", counted(c.verdicts_per_status, VERDICT_STATUS_ZH)),
     fact("录取途径", counted(c.placements_per_route, ROUTE_ZH)));
   $("season-start").hidden = !(s.may_start && !ex);
+  await loadPauses();
+}
+
+// 流程暂停: a step that failed after its retries (GET /admin/seasons/{season}/pauses, POST .../resume) --
+
+let resuming = null;
+
+async function loadPauses() {
+  const body = $("season-pauses").tBodies[0];
+  const current = ticket("pauses");
+  const res = await api("GET", `admin/seasons/${enc(season())}/pauses`);
+  if (!current()) return;
+  if (!res.ok) {
+    $("pauses-error").textContent = messageOf(res);
+    body.replaceChildren();
+    return;
+  }
+  $("pauses-error").textContent = "";
+  const may = Boolean(res.body.may_resume);
+  const rows = res.body.pauses.map((x) => {
+    const open = x.status === "open";
+    const failure = el("details", {}, el("summary", { text: x.error || "—" }), el("pre", { class: "small", text: x.cause || "" }));
+    const record = open ? "—" : el("div", {}, time(x.resumed_at), el("div", { text: `${who(x.resumed_by)}：${x.reason || ""}` }));
+    let action = "—";
+    if (may && open) {
+      action = el("button", { type: "button", class: "small danger", "data-pause": x.pause, text: "恢复" });
+      action.setAttribute("aria-label", `恢复：${x.title_zh}`);
+      action.addEventListener("click", () => openResume(x));
+    }
+    return el("tr", { "data-pause": x.pause },
+      el("th", { scope: "row", text: x.title_zh }),
+      el("td", { text: time(x.opened_at) }),
+      el("td", {}, open ? tag("已暂停，等待恢复", "bad") : tag("已恢复", "ok")),
+      el("td", {}, failure),
+      el("td", {}, record),
+      el("td", {}, action));
+  });
+  body.replaceChildren(...(rows.length ? rows : [emptyRow(6, "流程没有暂停过")]));
+}
+
+function openResume(x) {
+  resuming = x;
+  $("resume-step").textContent = x.title_zh;
+  $("resume-opened").textContent = time(x.opened_at);
+  $("resume-failure").textContent = x.error || "—";
+  $("resume-reason").value = "";
+  $("resume-reason").removeAttribute("aria-invalid");
+  $("resume-reason-error").textContent = "";
+  $("resume-error").textContent = "";
+  $("resume-dialog").showModal();
+  $("resume-reason").focus();
+}
+
+async function submitResume(ev) {
+  ev.preventDefault();
+  const x = resuming;
+  const reason = $("resume-reason").value.trim();
+  if (reason.length < 2) {
+    $("resume-reason-error").textContent = "请填写恢复的理由（至少2个字），说明已排除的故障";
+    $("resume-reason").setAttribute("aria-invalid", "true");
+    return;
+  }
+  $("resume-submit").disabled = true;
+  const res = await api("POST", `admin/seasons/${enc(season())}/pauses/${enc(x.pause)}/resume`, { reason });
+  $("resume-submit").disabled = false;
+  if (!res.ok) {
+    $("resume-error").textContent = messageOf(res);
+    return;
+  }
+  $("resume-dialog").close();
+  const said = {
+    resumed: `已恢复：${x.title_zh}，该步骤正在重新执行`,
+    "already-resumed": `“${x.title_zh}”已经恢复，未作更改`,
+    "execution-ended": `“${x.title_zh}”所属的流程已经结束，请重新启动流程（见运维手册）`,
+  };
+  announce(said[res.body.result] || `已恢复：${x.title_zh}`);
+  await loadSeason();
 }
 
 function openStart() {
@@ -1155,6 +1232,8 @@ $("advance-form").addEventListener("submit", submitAdvance);
 $("advance-cancel").addEventListener("click", () => $("advance-dialog").close());
 $("season-reload").addEventListener("click", loadSeason);
 $("season-start").addEventListener("click", openStart);
+$("resume-form").addEventListener("submit", submitResume);
+$("resume-cancel").addEventListener("click", () => $("resume-dialog").close());
 $("start-form").addEventListener("submit", submitStart);
 $("start-cancel").addEventListener("click", () => $("start-dialog").close());
 start();
