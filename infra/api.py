@@ -250,7 +250,11 @@ class Api(Construct):
         season_pauses = self._route(PAUSES_PATH, "GET", advancing, ("season",))
         # as functions/gates/handler.py ResumeRequest: who resumes a paused step says why
         resume = self._route(
-            RESUME_PATH, "POST", advancing, ("season", "pause"), self._body("ResumeRequest", {"reason": reason})
+            RESUME_PATH,
+            "POST",
+            advancing,
+            ("season", "pause"),
+            self._body("ResumeRequest", {"reason": reason}),
         )
         me = self._route(ME_PATH, "GET", console, ())
         staff = self._route(VERIFICATION_PATH, "ANY", verification, ("proxy",))
