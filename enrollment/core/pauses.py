@@ -21,7 +21,7 @@ from enrollment.core.ports import Conflict, Store, TaskTokenGone, TaskTokens
 
 PREFIX = "pause-"
 # The ASL's pausable steps in season order (`Paused<Step>`'s phase, without the prefix), each with
-# what city staff read; tests/unit/test_pauses.py checks this against the ASL file.
+# what city staff read; tests/unit/test_pause_records.py checks this against the ASL file.
 STEPS: dict[str, str] = {
     "grade7-registration-gate": "七年级报名",
     "grade1-registration-gate": "一年级报名",
