@@ -174,7 +174,8 @@ def _staff(
 def _advance(
     w: Wiring, season: str, phase: str, *, source: Literal["staff", "schedule"], actor: str, reason: str
 ) -> dict[str, Any]:
-    """Resume the phase's gate, logged as "gate advanced by staff" or "gate advanced by schedule"."""
+    """Resume the phase's gate, logged as "gate advanced by staff" or "gate advanced by schedule" (a
+    schedule early for the gate's current deadline, after an extension, advances nothing: a warning)."""
     result = gates.advance(
         w.config,
         season,
@@ -186,7 +187,12 @@ def _advance(
         store=w.store,
         tokens=w.tokens,
     )
-    logger.info(f"gate advanced by {source}", extra=result)
+    if result["result"] == "before-deadline":
+        logger.warning(
+            "gate not advanced: the schedule fired before the gate's current deadline", extra=result
+        )
+    else:
+        logger.info(f"gate advanced by {source}", extra=result)
     return result
 
 
