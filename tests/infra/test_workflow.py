@@ -287,17 +287,23 @@ def test_the_season_report_follows_the_seal_and_a_failing_report_does_not_end_th
     }
 
 
-def _synthesized_definition(synth, raw) -> dict:
-    _, sm = only(raw, "AWS::StepFunctions::StateMachine")
-    staged = synth.outdir / f"asset.{sm['Properties']['DefinitionS3Location']['Key']}"
+@pytest.fixture(params=["synth", "cn"])
+def partition_synth(request):
+    """Each partition's stack: environment-agnostic (aws) and pinned to cn-north-1 (aws-cn)."""
+    return request.getfixturevalue(request.param)
+
+
+def _synthesized_definition(stack) -> dict:
+    _, sm = only(stack.raw, "AWS::StepFunctions::StateMachine")
+    staged = stack.outdir / f"asset.{sm['Properties']['DefinitionS3Location']['Key']}"
     return json.loads(staged.read_text(encoding="utf-8"))
 
 
-def test_a_failed_step_pauses_for_the_city_instead_of_ending_the_season(synth, raw):
+def test_a_failed_step_pauses_for_the_city_instead_of_ending_the_season(partition_synth):
     """Every top-level step catches what its retries could not absorb into Paused<Step>: a task
     token stored with the error by gate-open (a function the role may invoke), resumed by city staff,
     after which the step runs again. Only the season report goes on to its dead letter instead."""
-    definition = _synthesized_definition(synth, raw)
+    definition = _synthesized_definition(partition_synth)
     states = definition["States"]
     steps = [n for n, s in states.items() if s["Type"] in ("Task", "Map") and not n.startswith("Paused")]
     assert len(steps) > 20
@@ -317,8 +323,8 @@ def test_a_failed_step_pauses_for_the_city_instead_of_ending_the_season(synth, r
         }
 
 
-def test_tasks_and_the_season_time_out_so_executions_timed_out_can_fire(synth, raw):
-    definition = _synthesized_definition(synth, raw)
+def test_tasks_and_the_season_time_out_so_executions_timed_out_can_fire(partition_synth):
+    definition = _synthesized_definition(partition_synth)
     assert definition["TimeoutSeconds"] == 366 * 24 * 3600  # a season never runs a year
     timeouts = {"${" + spec.asl_placeholder + "}": spec.timeout_s for spec in FUNCTIONS}
 
