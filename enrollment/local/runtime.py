@@ -50,6 +50,8 @@ if TYPE_CHECKING:
 # API Gateway's identity validation for the staff token authorizer (infra/api.py AUTHORIZATION_PATTERN)
 AUTHORIZATION = re.compile(resources.AUTHORIZATION_PATTERN)
 
+LOCAL_TASK_TIMEOUT_FACTOR = 20  # see EmbeddedSeason.definition
+
 REGION = "cn-north-1"
 ACCOUNT = "123456789012"  # moto's default account
 PARTITION = "aws-cn"
@@ -354,6 +356,18 @@ class EmbeddedSeason:
             text = text.replace("${" + name + "}", value)
         if "${" in text:
             raise RuntimeError(f"unsubstituted placeholder in {resources.STATE_MACHINE_FILE.name}")
+        # A Lambda task's TimeoutSeconds is its function's timeout plus a minute: in AWS, Lambda stops
+        # the function first. Here the handler runs in-process, is never stopped, and shares this
+        # machine's cores with every other task, so its state waits LOCAL_TASK_TIMEOUT_FACTOR times
+        # as long (moto's engine enforces it in real seconds); the gates' and the season's own
+        # timeouts (90 days and more) are left as they are.
+        text = re.sub(
+            r'"TimeoutSeconds": (\d+)',
+            lambda m: (
+                f'"TimeoutSeconds": {int(m[1]) * LOCAL_TASK_TIMEOUT_FACTOR}' if int(m[1]) < 86_400 else m[0]
+            ),
+            text,
+        )
         if calls.counting():
             # the time budget measures an invocation's own memory while it runs alone: every Map
             # (registration shards, verification and notice batches, placement chunks, schools,

@@ -14,7 +14,7 @@ from enrollment.adapters.dynamodb import DynamoStore
 from enrollment.core.clock import SimulatedClock
 from enrollment.core.config import SeasonConfig
 from enrollment.local import season as drive
-from enrollment.local.runtime import EmbeddedSeason, _polls
+from enrollment.local.runtime import LOCAL_TASK_TIMEOUT_FACTOR, EmbeddedSeason, _polls
 
 pytestmark = pytest.mark.xdist_group("restart")
 
@@ -48,6 +48,11 @@ def test_a_restarted_execution_skips_the_gates_already_advanced(season: SeasonCo
         assert skipped["skipped"] is True and skipped["source"] == "schedule"
         assert rt.describe()["status"] == "RUNNING"
         assert not [e for e in rt.history() if e["type"] == "ExecutionFailed"]
+        # locally a Lambda task's state waits 20 times its AWS timeout (the handler runs in-process,
+        # never stopped); the gates' 90 days as in AWS
+        local = json.loads(rt.definition())["States"]
+        assert local["CloseRegistration"]["TimeoutSeconds"] == (30 + 60) * LOCAL_TASK_TIMEOUT_FACTOR
+        assert local["Grade7RegistrationGate"]["TimeoutSeconds"] == 90 * 24 * 3600
 
 
 def test_a_schedule_put_back_by_a_deploy_does_not_close_an_extended_window(season: SeasonConfig) -> None:
