@@ -132,6 +132,8 @@ EXPECTED_ACTIONS = {
     | {"states:SendTaskSuccess", "states:SendTaskFailure"},
     # the workflow's dead letters: reads the failed batch's registrations, writes one record per district
     "dead-letter": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY,
+    # the season watch: reads gates and extensions, describes the season's execution
+    "watch": DDB_READ | KMS_TABLE_READ | LOGS | XRAY | {"states:DescribeExecution"},
 }
 
 
