@@ -1,5 +1,5 @@
 """docs/RUNBOOK.md has an entry for every alarm of the synthesized templates (both partitions and the
-jilin-2023 app), saying what the operator sees and does; and no entry for an alarm that is gone."""
+jilin-2023 app), saying what the operator sees and does; and no alarm entry for an alarm that is gone."""
 
 from __future__ import annotations
 
@@ -46,8 +46,8 @@ def test_every_alarm_has_a_runbook_entry_saying_what_to_see_and_do(synth, cn, ap
         named |= set(anchors.values())
     for anchor in named:
         assert "**You see**" in entries[anchor] and "**You do**" in entries[anchor], anchor
-    # and every entry is an alarm that exists
-    assert set(entries) == named
+    # and every alarm entry (`**Alarm**`) is an alarm that exists; other sections (pauses) may follow
+    assert {anchor for anchor, text in entries.items() if "**Alarm**" in text} == named
 
 
 def test_an_alarm_without_an_entry_is_caught():
