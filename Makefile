@@ -70,11 +70,22 @@ fuzz: setup ## Fuzz the whole API (Schemathesis, docs/openapi.json) long: 300 ex
 	FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-300} FUZZ_SEED=$${FUZZ_SEED:-$$RANDOM} \
 	  $(BIN)/pytest -q -s -p no:cacheprovider tests/fuzz
 
-synth: layer node_modules/.installed ## cdk synth (offline) with cdk-nag
-	node_modules/.bin/cdk synth --no-notices -c season=$(SEASON) --quiet
+# Alarms need an owner (docs/RUNBOOK.md): ALARM_EMAIL=address and/or ALARM_TOPIC_ARN=existing SNS topic.
+# `make synth` without either uses a placeholder address so a fresh clone synthesizes; deploy refuses it.
+ALARM_EMAIL ?=
+ALARM_TOPIC_ARN ?=
+SYNTH_ONLY_ALARM_EMAIL := synth-only@example.invalid
+ALARM_ARGS = $(if $(ALARM_EMAIL),-c alarm_email=$(ALARM_EMAIL)) $(if $(ALARM_TOPIC_ARN),-c alarm_topic_arn=$(ALARM_TOPIC_ARN))
 
-deploy: layer node_modules/.installed ## Deploy the season stack with the pinned CDK CLI
-	node_modules/.bin/cdk deploy --no-notices -c season=$(SEASON)
+synth: layer node_modules/.installed ## cdk synth (offline) with cdk-nag [ALARM_EMAIL= ALARM_TOPIC_ARN=]
+	node_modules/.bin/cdk synth --no-notices -c season=$(SEASON) \
+	  $(or $(strip $(ALARM_ARGS)),-c alarm_email=$(SYNTH_ONLY_ALARM_EMAIL)) --quiet
+
+deploy: layer node_modules/.installed ## Deploy the season stack: ALARM_EMAIL=... and/or ALARM_TOPIC_ARN=... required
+	@if [ -z "$(strip $(ALARM_ARGS))" ] || [ "$(ALARM_EMAIL)" = "$(SYNTH_ONLY_ALARM_EMAIL)" ]; then \
+	  echo "make deploy: give ALARM_EMAIL=<address> and/or ALARM_TOPIC_ARN=<existing SNS topic ARN>: alarms need an owner (docs/RUNBOOK.md)" >&2; \
+	  exit 2; fi
+	node_modules/.bin/cdk deploy --no-notices -c season=$(SEASON) $(ALARM_ARGS)
 
 openapi: setup ## Regenerate docs/openapi.json from the models
 	$(BIN)/enroll openapi > docs/openapi.json

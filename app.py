@@ -5,8 +5,10 @@
     CDK_OUTDIR=cdk.out .venv/bin/python app.py          # same, without the CLI
 
 Synth is offline: no lookups, no AWS calls. cdk-nag AwsSolutions runs as a validation plugin and
-fails synth on any unacknowledged error. Other context: archive_retention_days (default 3650),
-alarm_email (subscribes to the alarm topic).
+fails synth on any unacknowledged error. Alarms need an owner: synth refuses a season without
+alarm_email (subscribed to the alarm topic) or alarm_topic_arn (an existing SNS topic the alarms also
+go to); `make synth` passes a synth-only placeholder address that `make deploy` refuses. Other
+context: archive_retention_days (default 3650), sms_spend_alarm_usd (default 800). docs/RUNBOOK.md.
 """
 
 from __future__ import annotations
@@ -22,7 +24,10 @@ from infra.stack import SeasonStack
 
 def main() -> None:
     app = cdk.App(context=cdk_json_context())  # cdk.json's flags also without the CLI; -c still wins
-    options = AppOptions.from_node(app.node)
+    try:
+        options = AppOptions.from_node(app.node)
+    except ValueError as e:
+        raise SystemExit(f"app.py: {e}") from None
     config = load_season(options.season)
     SeasonStack(
         app,
@@ -30,6 +35,8 @@ def main() -> None:
         config=config,
         archive_retention_days=options.archive_retention_days,
         alarm_email=options.alarm_email,
+        alarm_topic_arn=options.alarm_topic_arn,
+        sms_spend_alarm_usd=options.sms_spend_alarm_usd,
         env=options.environment(),
     )
     add_checks(app)

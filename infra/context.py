@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,11 @@ SOLVER_LAYER_DIR = ROOT / "build" / "solver-layer"  # OR-Tools for the place fun
 DEFAULT_SEASON = "jilin-2023"
 DEFAULT_ARCHIVE_RETENTION_DAYS = 3650  # 10 years of signed results (R-LOT-3 archives)
 MAX_OBJECT_LOCK_DAYS = 36500  # S3's limit for a default retention
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+SNS_TOPIC_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
+# `make synth` on a fresh clone (no ALARM_EMAIL given): synthesizes, and `make deploy` refuses it
+SYNTH_ONLY_ALARM_EMAIL = "synth-only@example.invalid"
+DEFAULT_SMS_SPEND_ALARM_USD = 800
 
 
 def cdk_json_context(path: Path = CDK_JSON) -> dict[str, Any]:
@@ -40,6 +46,8 @@ class AppOptions:
     region: str | None
     archive_retention_days: int
     alarm_email: str | None
+    alarm_topic_arn: str | None = None
+    sms_spend_alarm_usd: float = DEFAULT_SMS_SPEND_ALARM_USD
 
     @classmethod
     def from_node(cls, node: Node, environ: dict[str, str] | None = None) -> AppOptions:
@@ -58,12 +66,35 @@ class AppOptions:
             ) from None
         if not 1 <= retention <= MAX_OBJECT_LOCK_DAYS:
             raise ValueError(f"context archive_retention_days={retention} must be 1..{MAX_OBJECT_LOCK_DAYS}")
+        email, topic = text("alarm_email"), text("alarm_topic_arn")
+        if email is None and topic is None:
+            raise ValueError(
+                "no alarm destination: give context alarm_email (-c alarm_email=<address>, subscribed to "
+                "the season's alarm topic) or alarm_topic_arn (-c alarm_topic_arn=<an existing SNS topic's "
+                "ARN>); `make deploy ALARM_EMAIL=...` passes it (docs/RUNBOOK.md)"
+            )
+        if email is not None and not EMAIL.match(email):
+            raise ValueError(f"context alarm_email={email!r} is not an e-mail address")
+        if topic is not None and not SNS_TOPIC_ARN.match(topic):
+            raise ValueError(
+                f"context alarm_topic_arn={topic!r} is not an SNS topic ARN (arn:<partition>:sns:<region>:"
+                "<account>:<name>)"
+            )
+        spend_raw = text("sms_spend_alarm_usd") or str(DEFAULT_SMS_SPEND_ALARM_USD)
+        try:
+            spend = float(spend_raw)
+        except ValueError:
+            raise ValueError(f"context sms_spend_alarm_usd={spend_raw!r} is not a number") from None
+        if not spend > 0:
+            raise ValueError(f"context sms_spend_alarm_usd={spend_raw} must be more than 0")
         return cls(
             season=text("season") or DEFAULT_SEASON,
             account=text("account") or env.get("CDK_DEFAULT_ACCOUNT") or None,
             region=text("region") or env.get("CDK_DEFAULT_REGION") or None,
             archive_retention_days=retention,
-            alarm_email=text("alarm_email"),
+            alarm_email=email,
+            alarm_topic_arn=topic,
+            sms_spend_alarm_usd=spend,
         )
 
     def environment(self) -> cdk.Environment:

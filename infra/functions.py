@@ -73,6 +73,7 @@ class Access:
     sign_in: bool = False  # the staff OIDC issuer and console client (OIDC_*), no AWS permission
     # start the season's one execution and describe it (POST /admin/seasons/{season}/start, status)
     start_season: bool = False
+    describe_season: bool = False  # only describe the season's one execution (the watch)
 
 
 ACCESS: Mapping[str, Access] = {
@@ -114,6 +115,8 @@ ACCESS: Mapping[str, Access] = {
     "notify-batch": Access(table="read-write", work_bucket="write", child_key=True, sms=True, notice=True),
     # a Map item that failed for good: its registrations' districts read, the dead letter written
     "dead-letter": Access(table="read-write"),
+    # the season watch: reads the gates and extensions, describes the execution, publishes metrics
+    "watch": Access(table="read", describe_season=True),
 }
 
 
@@ -300,7 +303,8 @@ class Functions(Construct):
                         resources=[state_machine_arn],
                     )
                 )
-            if ACCESS[spec.key].start_season:  # the season's one execution: started, then described
+            access = ACCESS[spec.key]
+            if access.start_season or access.describe_season:  # the season's one execution
                 fn.add_environment("STATE_MACHINE_ARN", state_machine_arn)
                 execution = Stack.of(self).format_arn(
                     service="states",
@@ -308,9 +312,10 @@ class Functions(Construct):
                     resource_name=f"{state_machine_name(self._config.name)}:{execution_name(self._config.season)}",
                     arn_format=ArnFormat.COLON_RESOURCE_NAME,
                 )
-                fn.add_to_role_policy(
-                    iam.PolicyStatement(actions=["states:StartExecution"], resources=[state_machine_arn])
-                )
+                if access.start_season:
+                    fn.add_to_role_policy(
+                        iam.PolicyStatement(actions=["states:StartExecution"], resources=[state_machine_arn])
+                    )
                 fn.add_to_role_policy(
                     iam.PolicyStatement(actions=["states:DescribeExecution"], resources=[execution])
                 )

@@ -1,4 +1,11 @@
-"""Phase deadlines: one one-time EventBridge schedule per gate, resuming it at the published time.
+"""Phase deadlines: one one-time EventBridge schedule per gate, resuming it at the published time;
+and the season watch, every 15 minutes.
+
+A deadline is delivered or shouted about: a schedule that cannot invoke gate-advance (after its
+retry policy) drops the event into the dead-letter queue; a gate-advance invocation that raises
+(after Lambda's own asynchronous retries) goes to the same queue through its on-failure
+destination; both raise the DeadlineDeadLetters alarm. A gate still open an hour after its
+deadline, whatever the cause, raises GatesOverdue (the watch, enrollment/core/watch.py).
 
 `at(...)` is the deadline's wall-clock time in the season's timezone, with that timezone set on
 the schedule, exactly as the calendar publishes it (e.g. registration ends 2023-05-30T00:00:00
@@ -8,8 +15,11 @@ Asia/Shanghai). `ScheduleExpression.at()` is not used: it renders the instant in
 from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy, Stack, TimeZone
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as targets
 from aws_cdk import aws_sqs as sqs
@@ -22,11 +32,21 @@ from infra.nag import acknowledge, ref
 
 RETRY_ATTEMPTS = 48
 MAX_EVENT_AGE = Duration.hours(12)
+# gate-advance invoked asynchronously: Lambda's own retries (the most it allows), then the DLQ
+ADVANCE_RETRY_ATTEMPTS = 2
+ADVANCE_MAX_EVENT_AGE = Duration.hours(6)
+WATCH_EVERY = Duration.minutes(15)
 
 
 class Schedules(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, *, config: SeasonConfig, gate_advance: lambda_.IFunction
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: SeasonConfig,
+        gate_advance: lambda_.IFunction,
+        watch: lambda_.IFunction,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
@@ -36,7 +56,8 @@ class Schedules(Construct):
             schedule_group_name=schedule_group_name(config.name),
             removal_policy=RemovalPolicy.DESTROY,
         )
-        # Deadline invocations that still fail after the retry policy land here (and raise an alarm).
+        # Deadline invocations that still fail after the retry policy land here (and raise an alarm):
+        # those the scheduler could not deliver, and those gate-advance received but failed.
         self.dead_letters = sqs.Queue(
             self,
             "DeadLetters",
@@ -48,6 +69,29 @@ class Schedules(Construct):
             self.dead_letters,
             "AwsSolutions-SQS3",
             "This queue is itself the dead-letter queue of the deadline schedules; it has no DLQ.",
+        )
+        # gate-advance's asynchronous invocations (the schedules'): a failure is kept, not dropped
+        self.advance_failures = lambda_.EventInvokeConfig(
+            self,
+            "AdvanceFailures",
+            function=gate_advance,
+            on_failure=destinations.SqsDestination(self.dead_letters),
+            retry_attempts=ADVANCE_RETRY_ATTEMPTS,
+            max_event_age=ADVANCE_MAX_EVENT_AGE,
+        )
+        # the season watch: a season not started by its notice date, gates overdue (metrics, alarms)
+        self.watch_rule = events.Rule(
+            self,
+            "Watch",
+            description=f"Enrollment {config.name}: watch the season's start and deadlines",
+            schedule=events.Schedule.rate(WATCH_EVERY),
+            targets=[
+                events_targets.LambdaFunction(
+                    watch,
+                    event=events.RuleTargetInput.from_object({"season": config.season}),
+                    retry_attempts=2,
+                )
+            ],
         )
         # One role for all deadlines: invoke gate-advance (and deliver to the DLQ), nothing else.
         self.role = iam.Role(

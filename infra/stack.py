@@ -12,7 +12,7 @@ from enrollment.core.config import SeasonConfig
 from enrollment.core.launch import config_digest
 from infra.api import Api
 from infra.archive import Archive
-from infra.context import DEFAULT_ARCHIVE_RETENTION_DAYS, LAYER_DIR
+from infra.context import DEFAULT_ARCHIVE_RETENTION_DAYS, DEFAULT_SMS_SPEND_ALARM_USD, LAYER_DIR
 from infra.functions import Functions
 from infra.observability import Observability
 from infra.schedules import Schedules
@@ -31,6 +31,8 @@ class SeasonStack(Stack):
         config: SeasonConfig,
         archive_retention_days: int = DEFAULT_ARCHIVE_RETENTION_DAYS,
         alarm_email: str | None = None,
+        alarm_topic_arn: str | None = None,
+        sms_spend_alarm_usd: float = DEFAULT_SMS_SPEND_ALARM_USD,
         layer_dir: Path = LAYER_DIR,
         **kwargs: Any,
     ) -> None:
@@ -58,7 +60,11 @@ class SeasonStack(Stack):
         self.sign_in = StaffSignIn(self, "StaffSignIn", config=config, console_url=self.api.console_url)
         self.functions.connect_sign_in(self.sign_in)
         self.schedules = Schedules(
-            self, "Schedules", config=config, gate_advance=self.functions["gate-advance"]
+            self,
+            "Schedules",
+            config=config,
+            gate_advance=self.functions["gate-advance"],
+            watch=self.functions["watch"],
         )
         self.schedules.allow_moving(self.functions["gate-advance"])
         self.observability = Observability(
@@ -66,10 +72,14 @@ class SeasonStack(Stack):
             "Observability",
             config=config,
             state_machine=self.workflow.state_machine,
-            functions=[(spec.key, fn) for spec, fn in self.functions],
+            functions=list(self.functions),
+            tables=[self.storage.table, self.storage.idempotency_table],
             dead_letters=self.schedules.dead_letters,
             rest_api=self.api.rest_api,
+            access_logs=self.api.access_logs,
             alarm_email=alarm_email,
+            alarm_topic_arn=alarm_topic_arn,
+            sms_spend_alarm_usd=sms_spend_alarm_usd,
         )
 
         CfnOutput(self, "ApiUrl", value=self.api.url, description="Registration form and API")
@@ -93,3 +103,9 @@ class SeasonStack(Stack):
         CfnOutput(self, "WorkBucketName", value=self.work.bucket.bucket_name)
         CfnOutput(self, "TableName", value=self.storage.table.table_name)
         CfnOutput(self, "AlarmTopicArn", value=self.observability.topic.topic_arn)
+        CfnOutput(
+            self,
+            "DashboardName",
+            value=self.observability.dashboard.dashboard_name,
+            description="The season's CloudWatch dashboard (docs/RUNBOOK.md)",
+        )

@@ -124,6 +124,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         "dead-letter", "functions.deadletters.record.handler", "Records a workflow item that failed for good"
     ),
+    # every 15 minutes: a season not started by its notice date, gates overdue (docs/RUNBOOK.md)
+    FunctionSpec("watch", "functions.watch.handler.handler", "Watches the season's start and deadlines"),
 )
 FUNCTION_INDEX = {f.key: f for f in FUNCTIONS}
 

@@ -40,6 +40,11 @@ TEST_RETENTION_DAYS = 30
 CN_REGION = "cn-north-1"
 JILIN = "jilin-2023"
 CDK_CLI = ROOT / "node_modules" / ".bin" / "cdk"
+# alarm destinations (synthetic): the agnostic stack subscribes an address, the cn stack and the
+# jilin-2023 app synths hand their alarms to an existing topic as well
+ALARM_EMAIL = "enrollment-ops@example.org"
+CN_ALARM_TOPIC = "arn:aws-cn:sns:cn-north-1:111122223333:bureau-alarms"
+APP_ALARM_TOPIC = "arn:aws:sns:us-east-1:111122223333:bureau-alarms"
 SUBPROCESS_TIMEOUT_S = 300
 
 
@@ -161,10 +166,20 @@ def _background_synths(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dic
     logs = tmp_path_factory.mktemp("synth-logs")
     started = {
         "app": _Background(
-            [sys.executable, "app.py"], app_out, logs / "app.log", offline_env(CDK_OUTDIR=str(app_out))
+            [sys.executable, "app.py"],
+            app_out,
+            logs / "app.log",
+            offline_env(
+                CDK_OUTDIR=str(app_out),
+                # what `cdk -c` hands app.py: the context as JSON
+                CDK_CONTEXT_JSON=json.dumps({"alarm_email": ALARM_EMAIL, "alarm_topic_arn": APP_ALARM_TOPIC}),
+            ),
         ),
         "cli": _Background(
-            [str(CDK_CLI), "synth", "--no-notices", "-c", f"season={JILIN}", "--quiet", "-o", str(cli_out)],
+            [
+                *(str(CDK_CLI), "synth", "--no-notices", "-c", f"season={JILIN}"),
+                *("-c", f"alarm_email={ALARM_EMAIL}", "--quiet", "-o", str(cli_out)),
+            ],
             cli_out,
             logs / "cli.log",
             offline_env(),
@@ -178,8 +193,16 @@ def _background_synths(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dic
 def _synthesize(outdir: Path, config: SeasonConfig, *, nag: bool) -> dict[str, Synth]:
     app = cdk.App(context=cdk_json_context(), outdir=str(outdir))
     stacks = {
-        "agnostic": SeasonStack(app, "Test", config=config, archive_retention_days=TEST_RETENTION_DAYS),
-        "cn": SeasonStack(app, "TestCn", config=china(config), env=cdk.Environment(region=CN_REGION)),
+        "agnostic": SeasonStack(
+            app, "Test", config=config, archive_retention_days=TEST_RETENTION_DAYS, alarm_email=ALARM_EMAIL
+        ),
+        "cn": SeasonStack(
+            app,
+            "TestCn",
+            config=china(config),
+            env=cdk.Environment(region=CN_REGION),
+            alarm_topic_arn=CN_ALARM_TOPIC,
+        ),
     }
     if nag:
         add_checks(app)

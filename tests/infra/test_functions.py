@@ -64,7 +64,9 @@ EXPECTED_ACTIONS = {
     | XRAY
     | {"states:SendTaskSuccess", "states:SendTaskFailure"}
     | {"scheduler:GetSchedule", "scheduler:UpdateSchedule", "iam:PassRole"}  # window extensions
-    | {"states:StartExecution", "states:DescribeExecution"},  # the season started and watched
+    | {"states:StartExecution", "states:DescribeExecution"}  # the season started and watched
+    # its on-failure destination (an asynchronous invocation that failed): the deadlines' dead letters
+    | {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"},
     "close-registration": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY,
     # verification: reads the season's registrations, writes each shard's ids and reads them back
     # into the batches file, nothing else
@@ -132,6 +134,8 @@ EXPECTED_ACTIONS = {
     | {"states:SendTaskSuccess", "states:SendTaskFailure"},
     # the workflow's dead letters: reads the failed batch's registrations, writes one record per district
     "dead-letter": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY,
+    # the season watch: reads gates and extensions, describes the season's execution
+    "watch": DDB_READ | KMS_TABLE_READ | LOGS | XRAY | {"states:DescribeExecution"},
 }
 
 
@@ -228,6 +232,7 @@ def test_environment_carries_only_what_each_function_uses(synth, raw):
         "notify-prepare": {"ARCHIVE_BUCKET", "WORK_BUCKET"},
         "notify-batch": {"WORK_BUCKET", "CHILD_KEY_ID"},
         "dead-letter": set(),
+        "watch": {"STATE_MACHINE_ARN"},
     }
     assert set(expected) == set(ACCESS)
     for key, names in expected.items():
@@ -385,6 +390,17 @@ def test_gate_advance_starts_only_this_state_machine_and_describes_only_its_one_
         f':execution:{state_machine_name(config.name)}:{execution_name(config.season)}"]]}}'
     ), text
     assert "*" not in text
+
+
+def test_the_watch_only_describes_the_seasons_one_execution_and_gate_advance_fails_into_the_dlq(synth):
+    watch = _statements(synth, "watch")
+    advance = _statements(synth, "gate-advance")
+    assert resources_for(watch, "states:DescribeExecution") == resources_for(
+        advance, "states:DescribeExecution"
+    )
+    assert resources_for(watch, "states:StartExecution") == []
+    queue = getatt(ref(synth.stack.schedules.dead_letters))
+    assert resources_for(advance, "sqs:SendMessage") == [queue]
 
 
 def test_every_function_knows_the_deployed_config_digest_and_the_stack_outputs_it(synth, raw):

@@ -1,20 +1,40 @@
-"""Alarms into one KMS-encrypted topic."""
+"""Alarms with an owner (issue 16): a required destination, every alarm on the synthesized template
+(both partitions), the season watch and gate-advance's on-failure destination, the dashboard."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import aws_cdk as cdk
 import pytest
 
+from enrollment.core.resources import FUNCTIONS, SERVICE
+from enrollment.core.watch import METRIC_NOT_STARTED, METRIC_OVERDUE, SEASON_DIMENSION
+from infra.context import SYNTH_ONLY_ALARM_EMAIL, AppOptions, cdk_json_context
 from infra.nag import ref
+from infra.observability import RUNBOOK_PREFIX, TABLE_OPERATIONS
+from infra.schedules import ADVANCE_RETRY_ATTEMPTS
+from tests.infra.conftest import ALARM_EMAIL, CN_ALARM_TOPIC
 from tests.infra.helpers import Template as Tpl
-from tests.infra.helpers import denies_insecure_transport, getatt, only, resources
+from tests.infra.helpers import denies_insecure_transport, dumps, getatt, only, resources
 
 pytestmark = pytest.mark.xdist_group("infra")
 
+BOTH = ["synth", "cn"]  # the environment-agnostic stack (aws) and the cn-north-1 one (aws-cn)
+
+
+@pytest.fixture(params=BOTH)
+def stack(request: pytest.FixtureRequest) -> Any:
+    return request.getfixturevalue(request.param)
+
 
 def _alarms(raw: Tpl) -> list[dict[str, Any]]:
-    return list(resources(raw, "AWS::CloudWatch::Alarm").values())
+    return [a["Properties"] for a in resources(raw, "AWS::CloudWatch::Alarm").values()]
+
+
+def _alarm(raw: Tpl, config_name: str, name: str) -> dict[str, Any]:
+    [alarm] = [a for a in _alarms(raw) if a["AlarmName"] == f"enrollment-{config_name}-{name}"]
+    return alarm
 
 
 def test_topic_is_encrypted_with_a_rotating_cmk_cloudwatch_can_use(synth, raw):
@@ -33,37 +53,197 @@ def test_topic_is_encrypted_with_a_rotating_cmk_cloudwatch_can_use(synth, raw):
     assert policy["Properties"]["Topics"] == [{"Ref": topic_id}]
 
 
-def test_state_machine_failures_and_timeouts_alarm(synth, raw):
-    topic_id, _ = only(raw, "AWS::SNS::Topic")
-    sm = {"Ref": ref(synth.stack.workflow.state_machine)}
+def test_every_alarm_reaches_its_owner_and_names_its_runbook_entry(synth, cn):
+    # aws: the address is subscribed to the season's topic; aws-cn: the alarms also go to the bureau's topic
+    topic_id, _ = only(synth.raw, "AWS::SNS::Topic")
+    [subscription] = resources(synth.raw, "AWS::SNS::Subscription").values()
+    assert subscription["Properties"] | {"TopicArn": None} == {
+        "Protocol": "email",
+        "Endpoint": ALARM_EMAIL,
+        "TopicArn": None,
+    }
+    assert subscription["Properties"]["TopicArn"] == {"Ref": topic_id}
+    assert all(a["AlarmActions"] == [{"Ref": topic_id}] for a in _alarms(synth.raw))
+    cn_topic, _ = only(cn.raw, "AWS::SNS::Topic")
+    assert resources(cn.raw, "AWS::SNS::Subscription") == {}
+    assert all(a["AlarmActions"] == [{"Ref": cn_topic}, CN_ALARM_TOPIC] for a in _alarms(cn.raw))
+    for s in (synth, cn):
+        assert all(RUNBOOK_PREFIX in a["AlarmDescription"] for a in _alarms(s.raw))
+        assert all(a["TreatMissingData"] == "notBreaching" for a in _alarms(s.raw))
+
+
+def test_state_machine_failures_and_timeouts_alarm(stack):
+    sm = {"Ref": ref(stack.stack.workflow.state_machine)}
     watched = {
-        a["Properties"]["MetricName"]
-        for a in _alarms(raw)
-        if a["Properties"]["Namespace"] == "AWS/States"
-        and a["Properties"]["Dimensions"] == [{"Name": "StateMachineArn", "Value": sm}]
-        and a["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
+        a["MetricName"]
+        for a in _alarms(stack.raw)
+        if a.get("Namespace") == "AWS/States"
+        and a["Dimensions"] == [{"Name": "StateMachineArn", "Value": sm}]
     }
     assert watched == {"ExecutionsFailed", "ExecutionsTimedOut"}
 
 
-def test_every_function_has_an_errors_alarm(synth, raw):
-    topic_id, _ = only(raw, "AWS::SNS::Topic")
-    watched = {
-        a["Properties"]["Dimensions"][0]["Value"]["Ref"]
-        for a in _alarms(raw)
-        if a["Properties"]["Namespace"] == "AWS/Lambda"
-        and a["Properties"]["MetricName"] == "Errors"
-        and a["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
-        and a["Properties"]["Threshold"] == 1
-    }
-    assert watched == {ref(fn) for _, fn in synth.stack.functions}
+def test_every_function_alarms_on_errors_throttles_and_duration_near_its_timeout(stack, config):
+    for spec in FUNCTIONS:
+        fn = {"Ref": ref(stack.stack.functions[spec.key])}
+        by_metric = {
+            a["MetricName"]: a
+            for a in _alarms(stack.raw)
+            if a.get("Namespace") == "AWS/Lambda"
+            and a["Dimensions"] == [{"Name": "FunctionName", "Value": fn}]
+        }
+        assert set(by_metric) == {"Errors", "Throttles", "Duration"}, spec.key
+        assert by_metric["Errors"]["Threshold"] == by_metric["Throttles"]["Threshold"] == 1
+        duration = by_metric["Duration"]
+        assert duration["Statistic"] == "Maximum"
+        assert duration["Threshold"] == round(spec.timeout_s * 1000 * 0.8)
+        assert duration["ComparisonOperator"] == "GreaterThanThreshold"
 
 
-def test_failed_deadline_delivery_alarms(synth, raw):
-    queue = synth.stack.schedules.dead_letters
-    assert any(
-        a["Properties"]["Namespace"] == "AWS/SQS"
-        and a["Properties"]["MetricName"] == "ApproximateNumberOfMessagesVisible"
-        and a["Properties"]["Dimensions"] == [{"Name": "QueueName", "Value": getatt(ref(queue), "QueueName")}]
-        for a in _alarms(raw)
+def test_dynamodb_throttled_requests_alarm_per_table(stack, config):
+    for table in (stack.stack.storage.table, stack.stack.storage.idempotency_table):
+        alarm = _alarm(stack.raw, config.name, f"{table.node.id}-throttled")
+        stats = [m["MetricStat"]["Metric"] for m in alarm["Metrics"] if "MetricStat" in m]
+        assert {m["MetricName"] for m in stats} == {"ThrottledRequests"}
+        assert {m["Namespace"] for m in stats} == {"AWS/DynamoDB"}
+        operations = set()
+        for m in stats:
+            dims = {d["Name"]: d["Value"] for d in m["Dimensions"]}
+            assert dims["TableName"] == {"Ref": ref(table)}
+            operations.add(dims["Operation"])
+        assert len(operations) == len(TABLE_OPERATIONS)
+        assert operations == {
+            *("GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"),
+            *("BatchWriteItem", "TransactWriteItems"),
+        }
+        [expression] = [m for m in alarm["Metrics"] if "Expression" in m]
+        assert expression["ReturnData"] is True
+
+
+def test_api_4xx_rate_and_429_alarms(stack, config):
+    rate = _alarm(stack.raw, config.name, "Api4xxRate")
+    [expression] = [m for m in rate["Metrics"] if "Expression" in m]
+    assert expression["Expression"] == "IF(requests >= 100, refused / requests, 0)"
+    stats = {m["Id"]: m["MetricStat"]["Metric"] for m in rate["Metrics"] if "MetricStat" in m}
+    assert {k: v["MetricName"] for k, v in stats.items()} == {"refused": "4XXError", "requests": "Count"}
+    assert stats["refused"]["Dimensions"] == stats["requests"]["Dimensions"]
+    assert "ApiName" in {d["Name"] for d in stats["refused"]["Dimensions"]}
+    assert rate["Threshold"] == 0.25 and rate["EvaluationPeriods"] == 3
+    [metric_filter] = resources(stack.raw, "AWS::Logs::MetricFilter").values()
+    props = metric_filter["Properties"]
+    assert props["LogGroupName"] == {"Ref": ref(stack.stack.api.access_logs)}
+    assert props["FilterPattern"] == '{ $.status = "429" }'
+    [transform] = props["MetricTransformations"]
+    throttled = _alarm(stack.raw, config.name, "Api429")
+    assert (throttled["Namespace"], throttled["MetricName"]) == (
+        transform["MetricNamespace"],
+        transform["MetricName"],
     )
+    assert throttled["Threshold"] == 50
+    assert _alarm(stack.raw, config.name, "Api5xx")["MetricName"] == "5XXError"
+
+
+def test_sms_failures_and_spend_alarm_on_what_sns_publishes(stack, config):
+    failed = _alarm(stack.raw, config.name, "SmsFailures")
+    assert (failed["Namespace"], failed["MetricName"]) == ("AWS/SNS", "NumberOfNotificationsFailed")
+    assert failed["Dimensions"] == [{"Name": "PhoneNumber", "Value": "PhoneNumberDirect"}]
+    spend = _alarm(stack.raw, config.name, "SmsSpend")
+    assert (spend["Namespace"], spend["MetricName"]) == ("AWS/SNS", "SMSMonthToDateSpentUSD")
+    assert "Dimensions" not in spend and spend["Threshold"] == 800 and spend["Statistic"] == "Maximum"
+
+
+def test_the_watch_runs_every_15_minutes_and_its_metrics_alarm(stack, config):
+    watch = ref(stack.stack.functions["watch"])
+    [rule] = resources(stack.raw, "AWS::Events::Rule").values()
+    assert rule["Properties"]["ScheduleExpression"] == "rate(15 minutes)"
+    [target] = rule["Properties"]["Targets"]
+    assert target["Arn"] == getatt(watch)
+    assert target["Input"] == f'{{"season":"{config.season}"}}'
+    for name, metric in (("SeasonNotStarted", METRIC_NOT_STARTED), ("GatesOverdue", METRIC_OVERDUE)):
+        alarm = _alarm(stack.raw, config.name, name)
+        assert (alarm["Namespace"], alarm["MetricName"]) == ("Enrollment", metric)
+        assert sorted(alarm["Dimensions"], key=lambda d: d["Name"]) == [
+            {"Name": SEASON_DIMENSION, "Value": config.name},
+            {"Name": "service", "Value": SERVICE},
+        ]
+        assert alarm["Period"] == 900 and alarm["Threshold"] == 1
+
+
+def test_gate_advance_failures_go_to_the_deadline_dead_letters(stack, config):
+    queue = ref(stack.stack.schedules.dead_letters)
+    [invoke] = resources(stack.raw, "AWS::Lambda::EventInvokeConfig").values()
+    props = invoke["Properties"]
+    assert props["FunctionName"] == {"Ref": ref(stack.stack.functions["gate-advance"])}
+    assert props["DestinationConfig"] == {"OnFailure": {"Destination": getatt(queue)}}
+    assert props["MaximumRetryAttempts"] == ADVANCE_RETRY_ATTEMPTS
+    alarm = _alarm(stack.raw, config.name, "DeadlineDeadLetters")
+    assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": getatt(queue, "QueueName")}]
+
+
+def test_one_dashboard_per_season_with_every_view(stack, config):
+    [dashboard] = resources(stack.raw, "AWS::CloudWatch::Dashboard").values()
+    assert dashboard["Properties"]["DashboardName"] == f"enrollment-{config.name}"
+    body = dumps(dashboard["Properties"]["DashboardBody"])
+    for title in (
+        "报名（每小时）",
+        "材料审核进度",
+        "民办学校摇号",
+        "录取安置",
+        "录取通知书与短信",
+        "错误",
+        "告警",
+    ):
+        assert title in body, title
+    for metric in ("RegistrationAccepted", "NoticesIssued", "DeadLetters", METRIC_OVERDUE, "5XXError"):
+        assert metric in body, metric
+    assert stack.raw["Outputs"]["DashboardName"]["Value"] == {"Ref": ref(stack.stack.observability.dashboard)}
+
+
+def test_a_season_without_an_alarm_destination_is_not_synthesized(config):
+    from infra.stack import SeasonStack
+
+    app = cdk.App(context=cdk_json_context())
+    with pytest.raises(ValueError, match=r"no alarm destination.*alarm_email.*alarm_topic_arn"):
+        SeasonStack(app, "Nobody", config=config)
+
+
+@pytest.mark.parametrize(
+    ("context", "refusal"),
+    [
+        ({}, "no alarm destination: give context alarm_email .* or alarm_topic_arn"),
+        ({"alarm_email": "ops"}, "alarm_email='ops' is not an e-mail address"),
+        (
+            {"alarm_topic_arn": "arn:aws:sqs:us-east-1:111122223333:q"},
+            "alarm_topic_arn=.* is not an SNS topic",
+        ),
+        (
+            {"alarm_email": "a@b.cn", "sms_spend_alarm_usd": "lots"},
+            "sms_spend_alarm_usd='lots' is not a number",
+        ),
+        ({"alarm_email": "a@b.cn", "sms_spend_alarm_usd": "0"}, "sms_spend_alarm_usd=0 must be more than 0"),
+    ],
+)
+def test_app_options_refuse_a_missing_or_bad_destination_naming_the_key(context, refusal):
+    with pytest.raises(ValueError, match=refusal):
+        AppOptions.from_node(cdk.App(context=context).node, environ={})
+
+
+def test_app_options_take_an_address_a_topic_and_the_synth_only_placeholder():
+    topic = "arn:aws-cn:sns:cn-north-1:111122223333:bureau-alarms"
+    options = AppOptions.from_node(
+        cdk.App(context={"alarm_topic_arn": topic, "sms_spend_alarm_usd": "120.5"}).node, environ={}
+    )
+    assert (options.alarm_email, options.alarm_topic_arn, options.sms_spend_alarm_usd) == (None, topic, 120.5)
+    placeholder = AppOptions.from_node(
+        cdk.App(context={"alarm_email": SYNTH_ONLY_ALARM_EMAIL}).node, environ={}
+    )
+    assert placeholder.alarm_email == SYNTH_ONLY_ALARM_EMAIL == "synth-only@example.invalid"
+
+
+def test_jilin_app_synth_sends_alarms_to_the_topic_it_was_given(app_synth):
+    assert app_synth.returncode == 0, app_synth.output[-3000:]
+    template = app_synth.template()
+    alarms = _alarms(template)
+    assert alarms and all(len(a["AlarmActions"]) == 2 for a in alarms)
+    assert all(a["AlarmActions"][1] == "arn:aws:sns:us-east-1:111122223333:bureau-alarms" for a in alarms)
