@@ -6,7 +6,9 @@
 
 Synth is offline: no lookups, no AWS calls. cdk-nag AwsSolutions runs as a validation plugin and
 fails synth on any unacknowledged error. Other context: archive_retention_days (default 3650),
-alarm_email (subscribes to the alarm topic).
+alarm_email (subscribes to the alarm topic), break_glass_role (the IAM role name that alone may delete
+or disable the season's KMS keys; default enrollment-break-glass). `-c account_setup=true` synthesizes
+the once-per-account stack instead (Enrollment-account: API Gateway's logging role, infra/account.py).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import aws_cdk as cdk
 
 from enrollment.core.config import load_season
 from enrollment.core.resources import stack_name
+from infra.account import AccountStack
 from infra.context import AppOptions, cdk_json_context
 from infra.nag import add_checks
 from infra.stack import SeasonStack
@@ -23,6 +26,11 @@ from infra.stack import SeasonStack
 def main() -> None:
     app = cdk.App(context=cdk_json_context())  # cdk.json's flags also without the CLI; -c still wins
     options = AppOptions.from_node(app.node)
+    if options.account_setup:
+        AccountStack(app, env=options.environment())
+        add_checks(app)
+        app.synth()
+        return
     config = load_season(options.season)
     SeasonStack(
         app,
@@ -30,6 +38,7 @@ def main() -> None:
         config=config,
         archive_retention_days=options.archive_retention_days,
         alarm_email=options.alarm_email,
+        break_glass_role=options.break_glass_role,
         env=options.environment(),
     )
     add_checks(app)

@@ -5,14 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import Annotations, CfnOutput, Stack, Token
 from constructs import Construct
 
 from enrollment.core.config import SeasonConfig
 from enrollment.core.launch import config_digest
+from enrollment.core.resources import ROOT
+from enrollment.core.staff import StaffDirectory, partition_of
 from infra.api import Api
 from infra.archive import Archive
-from infra.context import DEFAULT_ARCHIVE_RETENTION_DAYS, LAYER_DIR
+from infra.baseline import guard_keys
+from infra.context import DEFAULT_ARCHIVE_RETENTION_DAYS, DEFAULT_BREAK_GLASS_ROLE, LAYER_DIR
 from infra.functions import Functions
 from infra.observability import Observability
 from infra.schedules import Schedules
@@ -20,6 +23,13 @@ from infra.sign_in import StaffSignIn
 from infra.storage import Storage
 from infra.work import Work
 from infra.workflow import Workflow
+
+ICP_PREREQUISITE = (
+    "China region: API Gateway serves these routes (registration form, API, staff console) only for an "
+    "account whose domain has an ICP filing (ICP备案), on a custom domain name; file it before registration "
+    "opens. Staff sign in at the bureau's OIDC issuer, and SMS goes through a provider licensed in China. "
+    "See docs/DEPLOY-CHINA.md."
+)
 
 
 class SeasonStack(Stack):
@@ -31,6 +41,7 @@ class SeasonStack(Stack):
         config: SeasonConfig,
         archive_retention_days: int = DEFAULT_ARCHIVE_RETENTION_DAYS,
         alarm_email: str | None = None,
+        break_glass_role: str = DEFAULT_BREAK_GLASS_ROLE,
         layer_dir: Path = LAYER_DIR,
         **kwargs: Any,
     ) -> None:
@@ -72,6 +83,13 @@ class SeasonStack(Stack):
             alarm_email=alarm_email,
         )
 
+        # every KMS key of the season, whoever adds it: only the break-glass role deletes or disables it
+        guard_keys(self, break_glass_role)
+        if not Token.is_unresolved(self.region):
+            self._check_staff_directory(config)
+            if self.region.startswith("cn-"):
+                Annotations.of(self).add_info(ICP_PREREQUISITE)
+
         CfnOutput(self, "ApiUrl", value=self.api.url, description="Registration form and API")
         CfnOutput(self, "ConsoleUrl", value=self.api.console_url, description="Staff console")
         CfnOutput(self, "StaffIssuer", value=self.sign_in.issuer, description="OIDC issuer staff sign in at")
@@ -93,3 +111,9 @@ class SeasonStack(Stack):
         CfnOutput(self, "WorkBucketName", value=self.work.bucket.bucket_name)
         CfnOutput(self, "TableName", value=self.storage.table.table_name)
         CfnOutput(self, "AlarmTopicArn", value=self.observability.topic.topic_arn)
+
+    def _check_staff_directory(self, config: SeasonConfig) -> None:
+        """The agencies' IAM ARNs in the season's staff directory are in this stack's partition."""
+        path = ROOT / "seasons" / f"{config.name}.staff.yaml"
+        if path.is_file():
+            StaffDirectory.load(path).check_partition(partition_of(self.region), f"seasons/{path.name}")
