@@ -49,6 +49,8 @@ class SeasonStack(Stack):
             scope, construct_id, description=f"Enrollment season {config.name} ({config.city})", **kwargs
         )
         self.config = config
+        if not Token.is_unresolved(self.region):  # else the partition is known only at deploy time
+            self._check_staff_directory(config)
         self.storage = Storage(self, "Storage", config=config)
         self.archive = Archive(self, "Archive", config=config, retention_days=archive_retention_days)
         self.work = Work(self, "Work", config=config, access_logs=self.archive.access_logs)
@@ -85,10 +87,8 @@ class SeasonStack(Stack):
 
         # every KMS key of the season, whoever adds it: only the break-glass role deletes or disables it
         guard_keys(self, break_glass_role)
-        if not Token.is_unresolved(self.region):
-            self._check_staff_directory(config)
-            if self.region.startswith("cn-"):
-                Annotations.of(self).add_info(ICP_PREREQUISITE)
+        if not Token.is_unresolved(self.region) and self.region.startswith("cn-"):
+            Annotations.of(self).add_info(ICP_PREREQUISITE)
 
         CfnOutput(self, "ApiUrl", value=self.api.url, description="Registration form and API")
         CfnOutput(self, "ConsoleUrl", value=self.api.console_url, description="Staff console")
