@@ -8,7 +8,10 @@ Synth is offline: no lookups, no AWS calls. cdk-nag AwsSolutions runs as a valid
 fails synth on any unacknowledged error. Alarms need an owner: synth refuses a season without
 alarm_email (subscribed to the alarm topic) or alarm_topic_arn (an existing SNS topic the alarms also
 go to); `make synth` passes a synth-only placeholder address that `make deploy` refuses. Other
-context: archive_retention_days (default 3650), sms_spend_alarm_usd (default 800). docs/RUNBOOK.md.
+context: archive_retention_days (default 3650), sms_spend_alarm_usd (default 800), break_glass_role
+(the IAM role name that alone may delete or disable the season's KMS keys; default
+enrollment-break-glass). `-c account_setup=true` synthesizes the once-per-account stack instead
+(Enrollment-account: API Gateway's logging role, infra/account.py). docs/RUNBOOK.md.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import aws_cdk as cdk
 
 from enrollment.core.config import load_season
 from enrollment.core.resources import stack_name
+from infra.account import AccountStack
 from infra.context import AppOptions, cdk_json_context
 from infra.nag import add_checks
 from infra.stack import SeasonStack
@@ -28,6 +32,11 @@ def main() -> None:
         options = AppOptions.from_node(app.node)
     except ValueError as e:
         raise SystemExit(f"app.py: {e}") from None
+    if options.account_setup:
+        AccountStack(app, env=options.environment())
+        add_checks(app)
+        app.synth()
+        return
     config = load_season(options.season)
     SeasonStack(
         app,
@@ -37,6 +46,7 @@ def main() -> None:
         alarm_email=options.alarm_email,
         alarm_topic_arn=options.alarm_topic_arn,
         sms_spend_alarm_usd=options.sms_spend_alarm_usd,
+        break_glass_role=options.break_glass_role,
         env=options.environment(),
     )
     add_checks(app)

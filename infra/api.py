@@ -113,9 +113,9 @@ class Api(Construct):
             rest_api_name=f"{SERVICE}-{config.name}",
             description=f"Enrollment season {config.name}: registration form, API and bureau admin",
             endpoint_configuration=apigw.EndpointConfiguration(types=[apigw.EndpointType.REGIONAL]),
-            # Access logging needs the account-level API Gateway → CloudWatch Logs role.
-            cloud_watch_role=True,
-            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
+            # Access logging needs the account-level API Gateway → CloudWatch Logs role, which is one
+            # per account and region: the account stack sets it once (infra/account.py), no season does.
+            cloud_watch_role=False,
             deploy_options=apigw.StageOptions(
                 stage_name=STAGE,
                 access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
@@ -295,12 +295,6 @@ class Api(Construct):
             "No WAF web ACL in this stack: stage throttling bounds the public routes and the staff "
             "routes need a valid OIDC token. A regional WAF (managed rules + rate rule) is an account decision, "
             "to be associated with this stage where the city's network policy requires it.",
-        )
-        acknowledge(
-            api.node.find_child("CloudWatchRole"),
-            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
-            "API Gateway's account-level logging role; this AWS-managed policy is the documented one "
-            "and only allows writing CloudWatch Logs.",
         )
 
     def _body(self, name: str, properties: dict[str, apigw.JsonSchema]) -> apigw.Model:

@@ -15,6 +15,10 @@ from enrollment.core.config import SeasonConfig
 from enrollment.core.resources import archive_bucket_name
 from infra.baseline import customer_key, private_bucket
 
+# Server access logs of the archive and the work bucket: who read or wrote what, kept past the
+# season's appeals (a year and a month), then expired; overwritten/deleted versions go after 30 days.
+ACCESS_LOG_RETENTION_DAYS = 400
+
 
 class Archive(Construct):
     def __init__(
@@ -40,7 +44,14 @@ class Archive(Construct):
             "AccessLogs",
             encryption=s3.BucketEncryption.S3_MANAGED,
             versioned=True,
-            lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration=Duration.days(30))],
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="expire-access-logs",
+                    expiration=Duration.days(ACCESS_LOG_RETENTION_DAYS),
+                    noncurrent_version_expiration=Duration.days(30),
+                    abort_incomplete_multipart_upload_after=Duration.days(7),
+                )
+            ],
         )
 
         self.bucket = private_bucket(

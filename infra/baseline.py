@@ -4,16 +4,22 @@ R-DATA-2: a key for data at rest rotates and outlives the stack (the archive's s
 child-key HMAC key cannot rotate: infra/archive.py, infra/storage.py); a bucket is private (public
 access blocked, ACLs off, TLS 1.2 only) and outlives the stack. Each construct adds what is its own: a
 key's purpose, a bucket's name, encryption, versioning, lifecycle and logging.
+
+Every KMS key of a stack is guarded (`guard_keys`): its key policy denies kms:ScheduleKeyDeletion
+and kms:DisableKey to every principal but one named break-glass role, so neither a compromised
+deploy role nor an administrator's slip can take the archive's, the signing or the data key away.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import RemovalPolicy
+import jsii
+from aws_cdk import ArnFormat, Aspects, IAspect, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from enrollment.core.config import SeasonConfig
 
@@ -41,3 +47,42 @@ def private_bucket(scope: Construct, construct_id: str, **props: Any) -> s3.Buck
         removal_policy=RemovalPolicy.RETAIN,
         **props,
     )
+
+
+GUARDED_ACTIONS = ("kms:ScheduleKeyDeletion", "kms:DisableKey")
+GUARD_SID = "OnlyBreakGlassDeletesOrDisables"
+
+
+def role_arn(scope: Construct, role_name: str) -> str:
+    """The ARN of role `role_name` (no path) in the stack's account, in the stack's partition."""
+    return Stack.of(scope).format_arn(
+        service="iam",
+        region="",
+        resource="role",
+        resource_name=role_name,
+        arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+    )
+
+
+@jsii.implements(IAspect)
+class _KeyGuard:
+    def __init__(self, break_glass_role: str) -> None:
+        self._role = break_glass_role
+
+    def visit(self, node: IConstruct) -> None:
+        if isinstance(node, kms.Key):
+            node.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=GUARD_SID,
+                    effect=iam.Effect.DENY,
+                    principals=[iam.AnyPrincipal()],
+                    actions=list(GUARDED_ACTIONS),
+                    resources=["*"],
+                    conditions={"ArnNotEquals": {"aws:PrincipalArn": role_arn(node, self._role)}},
+                )
+            )
+
+
+def guard_keys(scope: Construct, break_glass_role: str) -> None:
+    """Deny deleting or disabling any KMS key under `scope` (made now or later) to all but the role."""
+    Aspects.of(scope).add(_KeyGuard(break_glass_role))

@@ -29,6 +29,10 @@ SNS_TOPIC_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:\d{12}:[A-Za-
 # `make synth` on a fresh clone (no ALARM_EMAIL given): synthesizes, and `make deploy` refuses it
 SYNTH_ONLY_ALARM_EMAIL = "synth-only@example.invalid"
 DEFAULT_SMS_SPEND_ALARM_USD = 800
+# The one IAM role (by name, in the deploying account) that may schedule the deletion of, or disable,
+# the season's KMS keys (infra/baseline.py guard_keys); `-c break_glass_role=NAME` names another.
+DEFAULT_BREAK_GLASS_ROLE = "enrollment-break-glass"
+_ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}")  # IAM's rule for a role name
 
 
 def cdk_json_context(path: Path = CDK_JSON) -> dict[str, Any]:
@@ -48,6 +52,8 @@ class AppOptions:
     alarm_email: str | None
     alarm_topic_arn: str | None = None
     sms_spend_alarm_usd: float = DEFAULT_SMS_SPEND_ALARM_USD
+    break_glass_role: str = DEFAULT_BREAK_GLASS_ROLE
+    account_setup: bool = False  # synthesize the once-per-account stack (infra/account.py) instead
 
     @classmethod
     def from_node(cls, node: Node, environ: dict[str, str] | None = None) -> AppOptions:
@@ -67,7 +73,10 @@ class AppOptions:
         if not 1 <= retention <= MAX_OBJECT_LOCK_DAYS:
             raise ValueError(f"context archive_retention_days={retention} must be 1..{MAX_OBJECT_LOCK_DAYS}")
         email, topic = text("alarm_email"), text("alarm_topic_arn")
-        if email is None and topic is None:
+        setup = text("account_setup") or "false"
+        if setup not in ("true", "false"):
+            raise ValueError(f"context account_setup={setup!r} must be true or false")
+        if email is None and topic is None and setup == "false":  # the account stack has no alarms
             raise ValueError(
                 "no alarm destination: give context alarm_email (-c alarm_email=<address>, subscribed to "
                 "the season's alarm topic) or alarm_topic_arn (-c alarm_topic_arn=<an existing SNS topic's "
@@ -87,6 +96,12 @@ class AppOptions:
             raise ValueError(f"context sms_spend_alarm_usd={spend_raw!r} is not a number") from None
         if not spend > 0:
             raise ValueError(f"context sms_spend_alarm_usd={spend_raw} must be more than 0")
+        break_glass = text("break_glass_role") or DEFAULT_BREAK_GLASS_ROLE
+        if not _ROLE_NAME.fullmatch(break_glass):
+            raise ValueError(
+                f"context break_glass_role={break_glass!r} must be an IAM role name (not an ARN): "
+                "1-64 letters, digits or +=,.@_-; the ARN is built for the stack's partition and account"
+            )
         return cls(
             season=text("season") or DEFAULT_SEASON,
             account=text("account") or env.get("CDK_DEFAULT_ACCOUNT") or None,
@@ -95,6 +110,8 @@ class AppOptions:
             alarm_email=email,
             alarm_topic_arn=topic,
             sms_spend_alarm_usd=spend,
+            break_glass_role=break_glass,
+            account_setup=setup == "true",
         )
 
     def environment(self) -> cdk.Environment:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from aws_cdk import ArnFormat, Duration, IgnoreMode, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Aws, CfnCondition, Duration, Fn, IgnoreMode, RemovalPolicy, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -251,7 +251,17 @@ class Functions(Construct):
                 self._archive.bucket.grant_put(role, access.archive_put)
             environment["ARCHIVE_BUCKET"] = self._archive.bucket.bucket_name
         if access.sms:
+            # SMS to a phone number has no resource ARN, so Publish is allowed on "*"; every topic is
+            # denied, so the SMS is all the function can publish (it publishes to no topic)
             role.add_to_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=["*"]))
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    sid="NoTopicPublish",
+                    effect=iam.Effect.DENY,
+                    actions=["sns:Publish"],
+                    resources=[f"arn:{Aws.PARTITION}:sns:*:*:*"],
+                )
+            )
         if access.signing:
             self._archive.signing_key.grant(role, "kms:Sign", "kms:GetPublicKey")
             environment["SIGNING_KEY_ID"] = self._archive.signing_key.key_id
@@ -272,11 +282,32 @@ class Functions(Construct):
             timeout=Duration.seconds(spec.timeout_s),
             role=role,
             log_group=log_group,
-            tracing=lambda_.Tracing.ACTIVE,
+            tracing=self._tracing(),
             environment=environment,
         )
+        if self._tracing_unknown():
+            # environment-agnostic: the partition decides at deploy time (no X-Ray for Lambda in aws-cn)
+            fn.node.default_child.add_property_override(  # type: ignore[union-attr]
+                "TracingConfig.Mode", Fn.condition_if(self._china().logical_id, "PassThrough", "Active")
+            )
         self._acknowledge(fn, role, access)
         return fn
+
+    def _tracing_unknown(self) -> bool:
+        return Token.is_unresolved(Stack.of(self).region)
+
+    def _tracing(self) -> lambda_.Tracing:
+        """Active X-Ray tracing, except in China regions, where Lambda does not offer X-Ray."""
+        region = Stack.of(self).region
+        if not Token.is_unresolved(region) and region.startswith("cn-"):
+            return lambda_.Tracing.DISABLED
+        return lambda_.Tracing.ACTIVE
+
+    def _china(self) -> CfnCondition:
+        found = self.node.try_find_child("ChinaPartition")
+        if isinstance(found, CfnCondition):
+            return found
+        return CfnCondition(self, "ChinaPartition", expression=Fn.condition_equals(Aws.PARTITION, "aws-cn"))
 
     def _layers(self, access: Access) -> list[lambda_.ILayerVersion]:
         """The common layer, then the solver and the notice layers where `access` asks for them."""
@@ -331,18 +362,19 @@ class Functions(Construct):
                 fn.add_environment("OIDC_SCOPES", sign_in.scopes)
 
     def _acknowledge(self, fn: lambda_.Function, role: iam.Role, access: Access) -> None:
-        acknowledge(
-            role,
-            "AwsSolutions-IAM5[Resource::*]",
-            "X-Ray's PutTraceSegments/PutTelemetryRecords support no resource-level permissions; "
-            "Lambda active tracing needs them on '*'."
-            + (
-                " sns:Publish to a phone number (the notices' SMS) has no resource ARN either; the function "
-                "publishes to no topic."
-                if access.sms
-                else ""
-            ),
-        )
+        star = []
+        if self._tracing() == lambda_.Tracing.ACTIVE:
+            star.append(
+                "X-Ray's PutTraceSegments/PutTelemetryRecords support no resource-level permissions; "
+                "Lambda active tracing needs them on '*'."
+            )
+        if access.sms:
+            star.append(
+                "sns:Publish to a phone number (the notices' SMS) has no resource ARN either; a Deny on "
+                "every topic ARN keeps the function from publishing to any topic."
+            )
+        if star:
+            acknowledge(role, "AwsSolutions-IAM5[Resource::*]", " ".join(star))
         if access.table is not None:
             acknowledge(
                 role,
@@ -350,24 +382,12 @@ class Functions(Construct):
                 "grant_*_data adds the table's indexes (ARN/index/*) to the table ARN; its only index is "
                 "gsi1, which the handlers query.",
             )
-        if access.table in ("read-write", "write") or access.idempotency:
-            acknowledge(
-                role,
-                "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
-                "Table-encryption grant on the one data CMK, scoped to that key's ARN; DynamoDB picks "
-                "the GenerateDataKey variant.",
-            )
-            acknowledge(
-                role,
-                "AwsSolutions-IAM5[Action::kms:ReEncrypt*]",
-                "Table-encryption grant on the one data CMK, scoped to that key's ARN (ReEncryptFrom/To).",
-            )
         if access.work_bucket is not None:
             acknowledge(
                 role,
                 f"AwsSolutions-IAM5[Resource::<{ref(self._work.bucket)}.Arn>/*]",
-                "Object grants on the work bucket, which holds only the workflow's intermediate files; "
-                "keys are made per season at run time.",
+                "Object grants on the work bucket (notice PDFs, exports, workflow files: personal data, "
+                "on the bucket's own CMK); keys are made per season at run time.",
             )
         if access.work_bucket in ("write", "read-write"):
             acknowledge(
@@ -405,11 +425,26 @@ class Functions(Construct):
                     "grant_read/grant_put on the archive bucket: read to compare a rerun's bytes with the "
                     "archived ones, put to write once; scoped to that bucket and its objects.",
                 )
+        encrypting = [
+            *(
+                ["the table grant on the data CMK"]
+                if access.table in ("read-write", "write") or access.idempotency
+                else []
+            ),
+            *(["the archive bucket's SSE-KMS grant on its key"] if access.archive is not None else []),
+            *(
+                ["the work bucket's SSE-KMS grant on its key"]
+                if access.work_bucket in ("write", "read-write")
+                else []
+            ),
+        ]
+        if encrypting:
             for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*"):
                 acknowledge(
                     role,
                     f"AwsSolutions-IAM5[Action::{action}]",
-                    "The archive bucket's SSE-KMS key grant, scoped to that one key's ARN.",
+                    f"Encryption grants scoped to each key's ARN ({'; '.join(encrypting)}); the service "
+                    "picks the GenerateDataKey variant and re-encrypts (ReEncryptFrom/To).",
                 )
         acknowledge(
             fn,

@@ -5,14 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import Annotations, CfnOutput, Stack, Token
 from constructs import Construct
 
 from enrollment.core.config import SeasonConfig
 from enrollment.core.launch import config_digest
+from enrollment.core.resources import ROOT
+from enrollment.core.staff import StaffDirectory, partition_of
 from infra.api import Api
 from infra.archive import Archive
-from infra.context import DEFAULT_ARCHIVE_RETENTION_DAYS, DEFAULT_SMS_SPEND_ALARM_USD, LAYER_DIR
+from infra.baseline import guard_keys
+from infra.context import (
+    DEFAULT_ARCHIVE_RETENTION_DAYS,
+    DEFAULT_BREAK_GLASS_ROLE,
+    DEFAULT_SMS_SPEND_ALARM_USD,
+    LAYER_DIR,
+)
 from infra.functions import Functions
 from infra.observability import Observability
 from infra.schedules import Schedules
@@ -20,6 +28,13 @@ from infra.sign_in import StaffSignIn
 from infra.storage import Storage
 from infra.work import Work
 from infra.workflow import Workflow
+
+ICP_PREREQUISITE = (
+    "China region: API Gateway serves these routes (registration form, API, staff console) only for an "
+    "account whose domain has an ICP filing (ICP备案), on a custom domain name; file it before registration "
+    "opens. Staff sign in at the bureau's OIDC issuer, and SMS goes through a provider licensed in China. "
+    "See docs/DEPLOY-CHINA.md."
+)
 
 
 class SeasonStack(Stack):
@@ -33,6 +48,7 @@ class SeasonStack(Stack):
         alarm_email: str | None = None,
         alarm_topic_arn: str | None = None,
         sms_spend_alarm_usd: float = DEFAULT_SMS_SPEND_ALARM_USD,
+        break_glass_role: str = DEFAULT_BREAK_GLASS_ROLE,
         layer_dir: Path = LAYER_DIR,
         **kwargs: Any,
     ) -> None:
@@ -40,6 +56,8 @@ class SeasonStack(Stack):
             scope, construct_id, description=f"Enrollment season {config.name} ({config.city})", **kwargs
         )
         self.config = config
+        if not Token.is_unresolved(self.region):  # else the partition is known only at deploy time
+            self._check_staff_directory(config)
         self.storage = Storage(self, "Storage", config=config)
         self.archive = Archive(self, "Archive", config=config, retention_days=archive_retention_days)
         self.work = Work(self, "Work", config=config, access_logs=self.archive.access_logs)
@@ -82,6 +100,11 @@ class SeasonStack(Stack):
             sms_spend_alarm_usd=sms_spend_alarm_usd,
         )
 
+        # every KMS key of the season, whoever adds it: only the break-glass role deletes or disables it
+        guard_keys(self, break_glass_role)
+        if not Token.is_unresolved(self.region) and self.region.startswith("cn-"):
+            Annotations.of(self).add_info(ICP_PREREQUISITE)
+
         CfnOutput(self, "ApiUrl", value=self.api.url, description="Registration form and API")
         CfnOutput(self, "ConsoleUrl", value=self.api.console_url, description="Staff console")
         CfnOutput(self, "StaffIssuer", value=self.sign_in.issuer, description="OIDC issuer staff sign in at")
@@ -109,3 +132,9 @@ class SeasonStack(Stack):
             value=self.observability.dashboard.dashboard_name,
             description="The season's CloudWatch dashboard (docs/RUNBOOK.md)",
         )
+
+    def _check_staff_directory(self, config: SeasonConfig) -> None:
+        """The agencies' IAM ARNs in the season's staff directory are in this stack's partition."""
+        path = ROOT / "seasons" / f"{config.name}.staff.yaml"
+        if path.is_file():
+            StaffDirectory.load(path).check_partition(partition_of(self.region), f"seasons/{path.name}")

@@ -2,23 +2,35 @@
 
 R-DATA-2: everything at rest is encrypted with a customer-managed key; ID numbers are never used as
 keys, only their HMAC (GenerateMac with a key that never leaves KMS).
+
+Backups: point-in-time recovery covers 35 days; past that, AWS Backup copies the season table daily
+into a vault of its own key, kept BACKUP_RETENTION_DAYS, under a vault lock in compliance mode (after
+BACKUP_LOCK_GRACE_DAYS nobody, root included, can delete a recovery point early or shorten the
+retention). The idempotency table is not backed up: its records live for hours and only echo
+responses, so a year-long copy would keep personal data for no purpose.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_backup as backup
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from enrollment.core.config import SeasonConfig
 from enrollment.core.resources import TTL_ATTRIBUTE, idempotency_table_name, table_name
 from infra.baseline import customer_key
+from infra.nag import acknowledge
 
 _PITR = dynamodb.PointInTimeRecoverySpecification(point_in_time_recovery_enabled=True)
 _STRING = dynamodb.AttributeType.STRING
+BACKUP_RETENTION_DAYS = 365
+BACKUP_LOCK_GRACE_DAYS = 3  # the lock can still be removed for 3 days after the first deploy
+BACKUP_SCHEDULE = events.Schedule.cron(minute="0", hour="18")  # 02:00 in Beijing, every day
 
 
 class Storage(Construct):
@@ -62,6 +74,43 @@ class Storage(Construct):
             partition_key=dynamodb.Attribute(name="id", type=_STRING),
             time_to_live_attribute="expiration",
             removal_policy=RemovalPolicy.DESTROY,
+        )
+
+        self._backups(config)
+
+    def _backups(self, config: SeasonConfig) -> None:
+        """Daily recovery points of the season table for a year, in a locked vault (module docstring)."""
+        self.backup_key = customer_key(
+            self, "BackupKey", config, "backup vault (season table recovery points)"
+        )
+        self.backup_vault = backup.BackupVault(
+            self,
+            "BackupVault",
+            encryption_key=self.backup_key,
+            removal_policy=RemovalPolicy.RETAIN,
+            lock_configuration=backup.LockConfiguration(
+                min_retention=Duration.days(BACKUP_RETENTION_DAYS),
+                changeable_for=Duration.days(BACKUP_LOCK_GRACE_DAYS),
+            ),
+        )
+        self.backup_plan = backup.BackupPlan(self, "BackupPlan", backup_vault=self.backup_vault)
+        self.backup_plan.add_rule(
+            backup.BackupPlanRule(
+                rule_name="daily-for-a-year",
+                schedule_expression=BACKUP_SCHEDULE,
+                delete_after=Duration.days(BACKUP_RETENTION_DAYS),
+                start_window=Duration.hours(1),
+                completion_window=Duration.hours(8),
+            )
+        )
+        selection = self.backup_plan.add_selection(
+            "SeasonTable", resources=[backup.BackupResource.from_dynamo_db_table(self.table)]
+        )
+        acknowledge(
+            selection.node.find_child("Role"),
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]",
+            "The role AWS Backup assumes to take the table's recovery points; this AWS-managed policy is "
+            "the documented one for it and only allows backup actions on supported resources.",
         )
 
     def _table(self, construct_id: str, **props: Any) -> dynamodb.Table:

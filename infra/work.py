@@ -1,9 +1,11 @@
-"""The workflow's work bucket: intermediate files (the verification batches the Distributed Map reads).
+"""The workflow's work bucket: intermediate files the workflow and the staff console pass along.
 
-Not the archive: nothing here is a record of the season. The files hold registration ids only (the
-batches of verify-prepare), are encrypted at rest with S3-managed keys (so the state machine's
-ItemReader needs no KMS grant), expire after WORK_RETENTION_DAYS, and are logged into the archive's
-access-logs bucket under `work/`.
+Not the archive: nothing here is a record of the season. But its files hold personal data: the
+admission notices' PDFs (names, schools, addresses) that notify-batch writes, the exports' files
+(docs/EXPORTS.md), the placement chunks and the verification batches. So it is encrypted at rest with
+its own customer-managed key (R-DATA-2; readers get kms:Decrypt through the bucket's grants, the
+state machine's ItemReader included), files expire (exports after a day, the rest after
+WORK_RETENTION_DAYS), and access is logged into the archive's access-logs bucket under `work/`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from constructs import Construct
 
 from enrollment.core.config import SeasonConfig
 from enrollment.core.resources import work_bucket_name
-from infra.baseline import private_bucket
+from infra.baseline import customer_key, private_bucket
 
 WORK_RETENTION_DAYS = 400  # the season and its appeals, then the batches go
 ACCESS_LOGS_PREFIX = "work/"
@@ -27,13 +29,18 @@ class Work(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
+        self.key = customer_key(
+            self, "BucketKey", config, "work bucket (notice PDFs, exports, workflow files: personal data)"
+        )
         # Named as the archive is: account and region are pseudo-parameters when the stack is
         # environment-agnostic, so the name resolves at deploy time and stays unique per account/region.
         self.bucket = private_bucket(
             self,
             "Bucket",
             bucket_name=work_bucket_name(config.name, stack.account, stack.region),
-            encryption=s3.BucketEncryption.S3_MANAGED,
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=self.key,
+            bucket_key_enabled=True,  # one data key per object batch, not a KMS call per object
             versioned=False,
             lifecycle_rules=[
                 # the exports' files (docs/EXPORTS.md) hold personal data: a day, then they go

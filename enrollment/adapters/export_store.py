@@ -108,8 +108,8 @@ class ExportFiles(S3Bucket):
             Key=key,
             Body=data,
             ContentType=content_type,
-            ServerSideEncryption="aws:kms",
-        )
+        )  # no encryption header: the bucket's default, its customer-managed key (an `aws:kms` header
+        # without a key id would take the account's AWS-managed aws/s3 key instead)
         url: str = self.client.generate_presigned_url(
             "get_object",
             Params={

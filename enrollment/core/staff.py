@@ -11,10 +11,15 @@ the bureau adds them to the Cognito user pool's groups). The roles:
   sign district verification decisions: the spot-checker never checks its own work.
 - `auditor`: reads everything, changes nothing.
 - `community`: the street/community office's system, which only answers home visits (R-VER-2).
+
+An agency's principal is the IAM role ARN its SigV4 calls arrive as, so it names a partition
+(`arn:aws:` in AWS regions, `arn:aws-cn:` in China regions): `check_partition` refuses a directory
+whose ARNs are written for another partition than the stack's (synth runs it, infra/stack.py).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -34,6 +39,16 @@ ROLE_ZH: dict[str, str] = {
 }
 STAFF_DIR = Path(__file__).resolve().parents[2] / "seasons"
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_IAM_ARN = re.compile(r"arn:(?P<partition>aws|aws-cn|aws-us-gov):iam::\d{12}:(?:role|user)/[\w+=,.@/-]+")
+
+
+def partition_of(region: str) -> str:
+    """The AWS partition of a region name: cn-* → aws-cn, us-gov-* → aws-us-gov, else aws."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
 
 
 class StaffError(Refused):
@@ -119,6 +134,32 @@ class StaffDirectory:
             error=StaffDirectoryError,
         )
         return cls.from_mapping(raw, shown)
+
+    def check_partition(self, partition: str, source: str = "(directory)") -> None:
+        """Every ARN principal is an IAM role/user ARN in `partition`; else StaffDirectoryError naming it."""
+        problems: list[tuple[str, str]] = []
+        for i, m in enumerate(self._by_principal.values()):
+            if not m.principal.startswith("arn:"):
+                continue
+            found = _IAM_ARN.fullmatch(m.principal)
+            if found is None:
+                problems.append(
+                    (
+                        f"staff.{i}.principal",
+                        f"{m.principal!r} is not an IAM ARN (arn:PARTITION:iam::ACCOUNT:role/NAME)",
+                    )
+                )
+            elif found["partition"] != partition:
+                fixed = f"arn:{partition}:" + m.principal.split(":", 2)[2]
+                problems.append(
+                    (
+                        f"staff.{i}.principal",
+                        f"{m.principal!r} is in partition {found['partition']}, but the stack deploys to "
+                        f"{partition}: write {fixed!r}",
+                    )
+                )
+        if problems:
+            raise StaffDirectoryError(source, problems)
 
     def lookup(self, principal: str | None) -> StaffMember:
         member = self._by_principal.get(principal or "")

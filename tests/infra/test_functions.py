@@ -45,6 +45,8 @@ from tests.infra.helpers import (
 
 pytestmark = pytest.mark.xdist_group("infra")
 
+KMS_WORK_PUT = {"kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"}  # the work bucket's key, to put
+
 EXPECTED_ACTIONS = {
     # staff sign-in: the authorizer checks tokens against the issuer's public keys; the console
     # serves pages and says who is signed in; neither touches the season's data
@@ -70,7 +72,7 @@ EXPECTED_ACTIONS = {
     "close-registration": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY,
     # verification: reads the season's registrations, writes each shard's ids and reads them back
     # into the batches file, nothing else
-    "verify-prepare": DDB_READ | KMS_TABLE_READ | LOGS | XRAY | S3_READ | S3_PUT,
+    "verify-prepare": DDB_READ | KMS_TABLE_READ | LOGS | XRAY | S3_READ | S3_PUT | KMS_WORK_PUT,
     "verify-batch": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY,
     "verify-close": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY,
     "spotcheck-draw": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY,
@@ -92,8 +94,8 @@ EXPECTED_ACTIONS = {
     # the sunshine classes: the groups listed from the archived placements (their ids staged in the
     # work bucket), each drawn from the table and staged, then sealed: only the seal writes and signs
     # (kms:Decrypt and DescribeKey on the archive's key: its objects are encrypted with it)
-    "classes": KMS_TABLE_READ | LOGS | XRAY | S3_READ | S3_PUT,
-    "classes-school": DDB_READ | KMS_TABLE_READ | LOGS | XRAY | S3_READ | S3_PUT,
+    "classes": KMS_TABLE_READ | LOGS | XRAY | S3_READ | S3_PUT | KMS_WORK_PUT,
+    "classes-school": DDB_READ | KMS_TABLE_READ | LOGS | XRAY | S3_READ | S3_PUT | KMS_WORK_PUT,
     "classes-seal": KMS_TABLE_READ
     | LOGS
     | XRAY
@@ -103,7 +105,7 @@ EXPECTED_ACTIONS = {
     # the archive's seal: reads the archive, writes the manifest, its signature and the public key
     # notices: the prepare step reads the archived placements and writes the batches; a batch reads
     # registrations, derives the code secret in KMS, stores PDFs and sends SMS
-    "notify-prepare": DDB_READ | KMS_TABLE_READ | LOGS | XRAY | S3_READ | S3_PUT,
+    "notify-prepare": DDB_READ | KMS_TABLE_READ | LOGS | XRAY | S3_READ | S3_PUT | KMS_WORK_PUT,
     "notify-batch": DDB_READ
     | DDB_WRITE
     | KMS_TABLE
@@ -158,7 +160,9 @@ def test_every_function_in_the_spec_list_is_built_the_same_way(synth, raw, confi
         assert props["MemorySize"] == spec.memory_mb
         assert props["Timeout"] == spec.timeout_s
         assert props["Architectures"] == ["x86_64"]
-        assert props["TracingConfig"] == {"Mode": "Active"}
+        # environment-agnostic: Active, but PassThrough where the partition is aws-cn (no Lambda X-Ray)
+        china = synth.stack.get_logical_id(synth.stack.functions._china())
+        assert props["TracingConfig"] == {"Mode": {"Fn::If": [china, "PassThrough", "Active"]}}
         # the OR-Tools layer only where the min-cost flow runs, the fpdf2 layer only where notices
         # are drawn (Lambda's 250 MB limit)
         solver = [{"Ref": ref(synth.stack.functions.solver_layer)}] if ACCESS[spec.key].solver else []
@@ -330,7 +334,8 @@ def test_table_actions_are_scoped_to_the_tables_and_index(synth):
         if access.table is None:  # the sign-in functions, and the classes' steps that read only S3
             assert key in ("authorize", "console", "classes", "classes-seal"), key
             assert not any(a.startswith("dynamodb:") for st in statements for a in as_list(st["Action"]))
-            # no key of the table's: only the archive's, to read (and for the seal write) the archive
+            # no key of the table's: only the archive's, to read (and for the seal write) the archive,
+            # and the work bucket's for the steps that stage files there
             keys = {
                 dumps(r)
                 for st in statements
@@ -340,6 +345,8 @@ def test_table_actions_are_scoped_to_the_tables_and_index(synth):
             archive_key = dumps(getatt(ref(synth.stack.archive.key)))
             signing_key = dumps(getatt(ref(synth.stack.archive.signing_key)))
             allowed = {archive_key, signing_key} if access.archive else set()
+            if access.work_bucket:
+                allowed.add(dumps(getatt(ref(synth.stack.work.key))))
             assert keys <= allowed, key
             continue
         # a read action and, for writers, a write action: on the table and its index, plus the
@@ -359,16 +366,19 @@ def test_table_actions_are_scoped_to_the_tables_and_index(synth):
             for r in as_list(s["Resource"])
         ]
         assert {dumps(r) for r in dynamodb} <= {dumps(getatt(table)), dumps(getatt(idem)), dumps(index)}, key
-        # the data key: decrypt for every reader, encrypt only for writers (and the archive's key
-        # for the one function that writes the archive)
+        # the data key: decrypt for every reader, encrypt only for writers (and the archive's and the
+        # work bucket's keys for the functions that read or write those buckets)
         archive_key = [getatt(ref(synth.stack.archive.key))] if access.archive else []
+        work_keys = [getatt(ref(synth.stack.work.key))] if access.work_bucket else []
         decrypt = set(map(dumps, resources_for(statements, "kms:Decrypt")))
-        assert decrypt == set(map(dumps, [getatt(ref(storage.data_key)), *archive_key])), key
+        # (grant_put decrypts too: a multipart upload reads its parts back)
+        assert decrypt == set(map(dumps, [getatt(ref(storage.data_key)), *archive_key, *work_keys])), key
         writes = access.table != "read" or access.idempotency
         encrypt = set(map(dumps, resources_for(statements, "kms:Encrypt")))
         data_key = [getatt(ref(storage.data_key))] if writes else []
         archive_write = archive_key if access.archive == "write" else []
-        assert encrypt == set(map(dumps, [*data_key, *archive_write])), key
+        work_write = work_keys if access.work_bucket in ("write", "read-write") else []
+        assert encrypt == set(map(dumps, [*data_key, *archive_write, *work_write])), key
 
 
 def test_gate_advance_resumes_only_this_state_machine(synth):

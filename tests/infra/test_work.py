@@ -31,7 +31,15 @@ def test_work_bucket_is_private_encrypted_and_retained(synth, raw, config):
     }
     assert props["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
     [rule] = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
-    assert rule["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
+    # notice PDFs and exports are personal data: the bucket's own customer-managed key, rotated
+    work_key = ref(synth.stack.work.key)
+    assert rule["ServerSideEncryptionByDefault"] == {
+        "SSEAlgorithm": "aws:kms",
+        "KMSMasterKeyID": getatt(work_key),
+    }
+    assert rule["BucketKeyEnabled"] is True
+    assert raw["Resources"][work_key]["Properties"]["EnableKeyRotation"] is True
+    assert raw["Resources"][work_key]["DeletionPolicy"] == "Retain"
     assert bucket["DeletionPolicy"] == "Retain"
     # intermediate files, not records: no Object Lock, no versions kept
     assert "ObjectLockEnabled" not in props

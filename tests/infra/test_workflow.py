@@ -123,15 +123,21 @@ def test_state_machine_role_invokes_only_the_functions_its_definition_names(synt
     assert sorted(map(json.dumps, resources_for(statements, "lambda:InvokeFunction"))) == sorted(
         map(json.dumps, expected)
     )
-    # log delivery and X-Ray are what CDK adds for logging/tracing; S3 and states are the Distributed Map's
+    # log delivery and X-Ray are what CDK adds for logging/tracing; S3, its key and states are the
+    # Distributed Map's (ItemReader decrypts the work bucket's objects)
     assert {a.split(":")[0] for a in allowed_actions(statements)} == {
         "lambda",
         "logs",
         "xray",
         "s3",
+        "kms",
         "states",
     }
-    assert not any(a.startswith(("dynamodb:", "kms:")) for a in allowed_actions(statements))
+    assert not any(a.startswith("dynamodb:") for a in allowed_actions(statements))
+    kms_actions = {a for a in allowed_actions(statements) if a.startswith("kms:")}
+    assert kms_actions == {"kms:Decrypt", "kms:DescribeKey"}
+    for action in kms_actions:
+        assert resources_for(statements, action) == [getatt(ref(synth.stack.work.key))]
 
 
 def test_definition_has_the_distributed_map_the_role_is_shaped_for():

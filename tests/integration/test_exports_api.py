@@ -70,13 +70,14 @@ def season(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Season]:
 
 
 def fetch(s: Season, answer: dict[str, Any]) -> bytes:
-    """The file behind the answer's link, read from the work bucket (checked SSE-KMS)."""
+    """The file behind the answer's link, read from the work bucket (encrypted by the bucket's own key
+    in AWS: tests/infra/test_data_safety.py)."""
     parts = urlsplit(answer["url"])
     bucket, key = parts.netloc.split(".")[0], unquote(parts.path.lstrip("/"))
     if bucket == "s3":  # path-style: /bucket/key
         bucket, key = key.split("/", 1)
     s3 = boto3.client("s3")
-    assert s3.head_object(Bucket=bucket, Key=key)["ServerSideEncryption"] == "aws:kms"
+    assert bucket == s.rt.work_bucket
     assert key.startswith(f"exports/{s.config.season}/")
     data: bytes = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     assert len(data) == answer["bytes"]
