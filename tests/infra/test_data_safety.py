@@ -40,6 +40,8 @@ pytestmark = pytest.mark.xdist_group("infra")
 
 BOTH = ["agnostic", "cn"]
 
+ALARMS = {"alarm_email": "ops@bureau.example"}  # a season stack needs its alarms' owner
+
 
 @pytest.fixture(params=BOTH, scope="module")
 def stack(request: pytest.FixtureRequest, synthesized: Any) -> Synth:
@@ -144,7 +146,7 @@ def test_every_key_denies_deletion_and_disabling_to_all_but_the_break_glass_role
 
 @pytest.mark.parametrize("region", ["us-east-1", CN_REGION])
 def test_the_break_glass_role_is_named_by_context_in_either_partition(region: str):
-    app = cdk.App(context={"break_glass_role": "city-security-officer"})
+    app = cdk.App(context={**ALARMS, "break_glass_role": "city-security-officer"})
     options = AppOptions.from_node(app.node, environ={})
     assert options.break_glass_role == "city-security-officer"
     stack = cdk.Stack(app, "Keys", env=cdk.Environment(account="123456789012", region=region))
@@ -161,10 +163,11 @@ def test_the_break_glass_role_is_named_by_context_in_either_partition(region: st
 
 
 def test_break_glass_role_defaults_and_refuses_an_arn_or_a_bad_name():
-    assert AppOptions.from_node(cdk.App().node, environ={}).break_glass_role == DEFAULT_BREAK_GLASS_ROLE
+    default = AppOptions.from_node(cdk.App(context=ALARMS).node, environ={})
+    assert default.break_glass_role == DEFAULT_BREAK_GLASS_ROLE
     for bad in ("arn:aws:iam::123456789012:role/x", "has space", "x" * 65):
         with pytest.raises(ValueError, match=r"break_glass_role=.*must be an IAM role name"):
-            AppOptions.from_node(cdk.App(context={"break_glass_role": bad}).node, environ={})
+            AppOptions.from_node(cdk.App(context={**ALARMS, "break_glass_role": bad}).node, environ={})
 
 
 # -- sns:Publish -------------------------------------------------------------------------------------
@@ -258,7 +261,8 @@ def test_the_account_stack_sets_it_once_and_passes_cdk_nag(tmp_path, region: str
 
 
 def test_account_setup_context_is_true_or_false():
-    assert AppOptions.from_node(cdk.App().node, environ={}).account_setup is False
+    assert AppOptions.from_node(cdk.App(context=ALARMS).node, environ={}).account_setup is False
+    # the account stack has no alarms: it needs no alarm destination
     assert AppOptions.from_node(cdk.App(context={"account_setup": "true"}).node, environ={}).account_setup
     with pytest.raises(ValueError, match="account_setup='yes' must be true or false"):
         AppOptions.from_node(cdk.App(context={"account_setup": "yes"}).node, environ={})

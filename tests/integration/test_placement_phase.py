@@ -38,11 +38,12 @@ def test_placement_refuses_to_go_on_without_the_committees_decision(
     assert status == 201
     # Given every gate's deadline passes with nobody entering the expert committee's decision
     rt.advance_clock(season.day_end(season.calendar.coordination.end) + timedelta(hours=1))
-    done = rt.wait_for_end(timeout=600)
-    # Then placement stops the season loudly, naming the child; nothing is archived as placed
-    assert done["status"] == "FAILED"
-    assert done["error"] == "PlacementBlocked"
-    assert disabled["registration_id"] in json.loads(done["cause"])["errorMessage"]
+    pause = rt.wait_for_gate("pause-place-children-1", timeout=600)
+    # Then placement stops loudly, naming the child: the season pauses there (city staff resume it
+    # once the committee has decided, docs/RUNBOOK.md); nothing is archived as placed
+    assert rt.describe()["status"] == "RUNNING"
+    assert pause["error"] == "PlacementBlocked"
+    assert disabled["registration_id"] in pause["cause"]
     keys = boto3.client("s3").list_objects_v2(Bucket=rt.bucket, Prefix=f"seasons/{season.season}/")
     assert "placements.jsonl" not in {o["Key"].rsplit("/", 1)[-1] for o in keys.get("Contents", [])}
     assert status_of(rt, other["registration_id"])["placement"] is None

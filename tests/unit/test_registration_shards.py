@@ -207,5 +207,8 @@ def test_the_asl_lists_the_adapters_shards_and_maps_them_without_skipping_one() 
         gather = states[m["Next"]]
         assert m["Next"] == then and gather["Parameters"]["Payload"]["shards.$"] == m["ResultPath"]
         assert gather["ResultPath"] == m["ResultPath"] or m["ResultPath"].startswith(gather["ResultPath"])
-        assert "Catch" not in gather
+        # the gathering task never skips a shard: what fails pauses the season at that very task
+        (caught,) = gather["Catch"]
+        assert caught["ErrorEquals"] == ["States.ALL"] and caught["Next"] == f"Paused{m['Next']}"
+        assert states[caught["Next"]]["Next"] == m["Next"]  # resumed: the same task again
     assert states["CloseRegistration"]["Next"] == "ListRegistrations"
