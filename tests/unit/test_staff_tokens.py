@@ -72,20 +72,21 @@ def test_city_and_auditor_groups(groups: list[str], role: str, district: str | N
     assert (member.role, member.district) == (role, district)
 
 
-@pytest.mark.parametrize(
-    ("why", "token"),
-    [
-        ("expired", cognito_token(exp=int(time.time()) - 120)),
-        ("another issuer", cognito_token(iss="https://evil.example/issuer")),
-        ("another client", cognito_token(client_id="someone-elses-app")),
-        ("an ID token", cognito_token(token_use="id")),
-        ("signed with another key", cognito_token(key=OTHER_KEY)),
-        ("an unknown key id", cognito_token(kid="k2")),
-        ("no expiry", cognito_token(exp=None)),
-        ("not a JWT", "not-a-token"),
-        ("unsigned", jwt.encode({"iss": ISSUER, "sub": "x", "client_id": CLIENT}, None, algorithm="none")),
-    ],
-)
+REJECTED = [
+    ("expired", cognito_token(exp=int(time.time()) - 120)),
+    ("another issuer", cognito_token(iss="https://evil.example/issuer")),
+    ("another client", cognito_token(client_id="someone-elses-app")),
+    ("an ID token", cognito_token(token_use="id")),
+    ("signed with another key", cognito_token(key=OTHER_KEY)),
+    ("an unknown key id", cognito_token(kid="k2")),
+    ("no expiry", cognito_token(exp=None)),
+    ("not a JWT", "not-a-token"),
+    ("unsigned", jwt.encode({"iss": ISSUER, "sub": "x", "client_id": CLIENT}, None, algorithm="none")),
+]
+
+
+# ids by name: the tokens carry the collection time, and xdist's workers must collect equal ids
+@pytest.mark.parametrize(("why", "token"), REJECTED, ids=[why for why, _ in REJECTED])
 def test_tokens_that_open_nothing(why: str, token: str) -> None:
     with pytest.raises(TokenRejected):
         COGNITO.member(token)
