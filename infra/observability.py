@@ -237,6 +237,18 @@ class Observability(Construct):
             statistic="Maximum",
         )
 
+    def add_alarm(
+        self,
+        construct_id: str,
+        metric: cloudwatch.IMetric,
+        description: str,
+        runbook: str,
+        *,
+        threshold: float = 1,
+    ) -> None:
+        """An alarm of another construct's metric (the web ACL's), owned and documented as these are."""
+        self._alarm(construct_id, metric, description, runbook, threshold=threshold)
+
     def _alarm(
         self,
         construct_id: str,
