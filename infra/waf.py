@@ -71,6 +71,7 @@ MANAGED_GROUPS = {  # rule name → AWS managed rule group
 
 
 def _refused(rule: str, zh: str, en: str) -> str:
+    """A refusal's body as the handlers write it (the status is the web ACL's rule's, below)."""
     return refusal(400, [Violation("body", rule, zh, en)]).body or ""
 
 
