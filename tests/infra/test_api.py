@@ -29,7 +29,7 @@ from infra.api import (
     VISITS_PATH,
 )
 from infra.nag import ref
-from tests.infra.helpers import api_methods, dumps, only, resources
+from tests.infra.helpers import api_methods, dumps, live_alias, only, resources
 
 pytestmark = pytest.mark.xdist_group("infra")
 
@@ -218,11 +218,11 @@ def test_community_visits_route_requires_iam_validates_the_answer_and_reaches_ve
 
 
 def test_api_gateway_may_invoke_verify_api_only_through_its_two_routes(synth, raw):
-    verify_api = ref(synth.stack.functions["verify-api"])
+    verify_api = live_alias(raw, ref(synth.stack.functions["verify-api"]))
     permissions = [
         p["Properties"]
         for p in resources(raw, "AWS::Lambda::Permission").values()
-        if p["Properties"]["FunctionName"] == {"Fn::GetAtt": [verify_api, "Arn"]}
+        if p["Properties"]["FunctionName"] == {"Ref": verify_api}
     ]
     assert {p["Principal"] for p in permissions} == {"apigateway.amazonaws.com"}
     source_arns = sorted(dumps(p["SourceArn"]) for p in permissions)
