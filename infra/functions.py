@@ -226,7 +226,7 @@ class Functions(Construct):
             f"{spec.key}-{LIVE_ALIAS}",
             alias_name=LIVE_ALIAS,
             version=version,
-            description=f"{spec.key}: the version API Gateway, the schedules and the watch invoke",
+            description=f"{spec.key}: the version its invokers outside the workflow call (docs/RUNBOOK.md)",
         )
 
     def __iter__(self) -> Iterator[tuple[FunctionSpec, lambda_.Function]]:
