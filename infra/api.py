@@ -32,6 +32,9 @@ valid token with one staff role; every handler then checks the caller's district
 
 Agency (AWS_IAM, SigV4):
 - `POST /agency/community/visits` → verify-api: the community office's system posts home visits.
+
+Every integration and the authorizer invoke the function's `live` alias (infra/functions.py), which
+each deploy moves to the version it published and an operator may move back (docs/RUNBOOK.md).
 """
 
 from __future__ import annotations
@@ -191,7 +194,7 @@ class Api(Construct):
             templates={"application/json": BAD_BODY},
         )
 
-        public = apigw.LambdaIntegration(functions["register"], proxy=True, allow_test_invoke=False)
+        public = apigw.LambdaIntegration(functions.alias("register"), proxy=True, allow_test_invoke=False)
         form = api.root.add_method("GET", public, request_validator=self.validator)
         form_files = [
             api.root.resource_for_path(path).add_method("GET", public, request_validator=self.validator)
@@ -221,7 +224,7 @@ class Api(Construct):
                 *BODY_ROUTES,
             ]
         ]
-        console = apigw.LambdaIntegration(functions["console"], proxy=True, allow_test_invoke=False)
+        console = apigw.LambdaIntegration(functions.alias("console"), proxy=True, allow_test_invoke=False)
         console_page = api.root.resource_for_path(CONSOLE_PATH).add_method(
             "GET", console, request_validator=self.validator
         )
@@ -238,7 +241,7 @@ class Api(Construct):
         self.authorizer = apigw.TokenAuthorizer(
             self,
             "StaffTokens",
-            handler=functions["authorize"],
+            handler=functions.alias("authorize"),
             authorizer_name=f"{SERVICE}-{config.name}-staff",
             identity_source=apigw.IdentitySource.header("Authorization"),
             validation_regex=AUTHORIZATION_PATTERN,
@@ -248,8 +251,12 @@ class Api(Construct):
         text = apigw.JsonSchemaType.STRING
         day = apigw.JsonSchema(type=text, pattern=r"^\d{4}-\d{2}-\d{2}$")
         reason = apigw.JsonSchema(type=text, min_length=2, max_length=200)
-        advancing = apigw.LambdaIntegration(functions["gate-advance"], proxy=True, allow_test_invoke=False)
-        verification = apigw.LambdaIntegration(functions["verify-api"], proxy=True, allow_test_invoke=False)
+        advancing = apigw.LambdaIntegration(
+            functions.alias("gate-advance"), proxy=True, allow_test_invoke=False
+        )
+        verification = apigw.LambdaIntegration(
+            functions.alias("verify-api"), proxy=True, allow_test_invoke=False
+        )
         # as functions/gates/handler.py AdvanceRequest: who advances says why (R-VER-3)
         advance = self._route(
             ADMIN_PATH,
@@ -289,13 +296,19 @@ class Api(Construct):
         )
         me = self._route(ME_PATH, "GET", console, ())
         staff = self._route(VERIFICATION_PATH, "ANY", verification, ("proxy",))
-        ceremonies = apigw.LambdaIntegration(functions["lottery-api"], proxy=True, allow_test_invoke=False)
+        ceremonies = apigw.LambdaIntegration(
+            functions.alias("lottery-api"), proxy=True, allow_test_invoke=False
+        )
         lottery = self._route(LOTTERY_PATH, "ANY", ceremonies, ("proxy",))
-        placing = apigw.LambdaIntegration(functions["place-api"], proxy=True, allow_test_invoke=False)
+        placing = apigw.LambdaIntegration(functions.alias("place-api"), proxy=True, allow_test_invoke=False)
         placement = self._route(PLACEMENT_PATH, "ANY", placing, ("proxy",))
-        answering = apigw.LambdaIntegration(functions["complaints-api"], proxy=True, allow_test_invoke=False)
+        answering = apigw.LambdaIntegration(
+            functions.alias("complaints-api"), proxy=True, allow_test_invoke=False
+        )
         complaints = self._route(COMPLAINTS_PATH, "ANY", answering, ("proxy",))
-        exporting = apigw.LambdaIntegration(functions["exports-api"], proxy=True, allow_test_invoke=False)
+        exporting = apigw.LambdaIntegration(
+            functions.alias("exports-api"), proxy=True, allow_test_invoke=False
+        )
         exports = self._route(EXPORTS_PATH, "ANY", exporting, ("proxy",))
         # the community office's answer to one home visit (实际居住, R-VER-1)
         visit_body = self._body(

@@ -121,6 +121,10 @@ class Observability(Construct):
             "招生流程执行超时。",
             "workflow-timed-out",
         )
+        # The function alarms watch the function, not its `live` alias: Lambda's FunctionName
+        # dimension counts every invocation of every version, so they also see a running execution
+        # calling the versions an earlier deploy published (the alias's own Resource dimension would
+        # see only what API Gateway and the schedules invoke, and the alias moves with each deploy).
         for spec, fn in functions:
             self._alarm(
                 f"{spec.key}-errors",

@@ -77,7 +77,7 @@ class SeasonStack(Stack):
         self.workflow = Workflow(
             self, "Workflow", config=config, functions=self.functions, storage=self.storage, work=self.work
         )
-        self.functions.connect_workflow(self.workflow.arn)
+        self.functions.connect_workflow(self.workflow.arn, self.workflow.alias_arn)
         self.api = Api(self, "Api", config=config, functions=self.functions)
         self.waf = Waf(
             self, "Waf", config=config, stage=self.api.rest_api.deployment_stage, limits=waf_limits
@@ -88,8 +88,8 @@ class SeasonStack(Stack):
             self,
             "Schedules",
             config=config,
-            gate_advance=self.functions["gate-advance"],
-            watch=self.functions["watch"],
+            gate_advance=self.functions.alias("gate-advance"),
+            watch=self.functions.alias("watch"),
         )
         self.schedules.allow_moving(self.functions["gate-advance"])
         self.observability = Observability(
@@ -124,7 +124,18 @@ class SeasonStack(Stack):
         CfnOutput(self, "StaffIssuer", value=self.sign_in.issuer, description="OIDC issuer staff sign in at")
         if self.sign_in.user_pool is not None:
             CfnOutput(self, "StaffUserPoolId", value=self.sign_in.user_pool.user_pool_id)
-        CfnOutput(self, "StateMachineArn", value=self.workflow.state_machine.state_machine_arn)
+        CfnOutput(
+            self,
+            "StateMachineArn",
+            value=self.workflow.state_machine.state_machine_arn,
+            description="The state machine itself (its latest revision; executions, logs)",
+        )
+        CfnOutput(
+            self,
+            "StateMachineAliasArn",
+            value=self.workflow.alias.ref,
+            description="Its `live` alias: what starts the season, which keeps that version (docs/RUNBOOK.md)",
+        )
         # what `enroll season start|status --stack` reads (enrollment/adapters/stack.py)
         CfnOutput(
             self,
