@@ -38,7 +38,7 @@ from constructs import Construct
 
 from enrollment.core.config import SeasonConfig
 from enrollment.core.resources import AUTHORIZATION_PATTERN, SERVICE
-from infra.functions import Functions
+from infra.functions import Functions, log_retention
 from infra.nag import acknowledge
 
 STAGE = "prod"
@@ -104,7 +104,7 @@ class Api(Construct):
         self.access_logs = logs.LogGroup(
             self,
             "AccessLogs",
-            retention=logs.RetentionDays.SIX_MONTHS,
+            retention=log_retention(config),
             removal_policy=RemovalPolicy.RETAIN,
         )
         self.rest_api = apigw.RestApi(

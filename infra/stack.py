@@ -83,6 +83,7 @@ class SeasonStack(Stack):
             config=config,
             gate_advance=self.functions["gate-advance"],
             watch=self.functions["watch"],
+            erase=self.functions["erase"],
         )
         self.schedules.allow_moving(self.functions["gate-advance"])
         self.observability = Observability(
