@@ -451,6 +451,22 @@ class Functions(Construct):
                     f"AwsSolutions-IAM5[Action::{action}]",
                     "grant_read on the work bucket: read-only actions, scoped to that bucket and its objects.",
                 )
+        if access.erase_work:
+            work_ref = ref(self._work.bucket)
+            for prefix in (WORK_SEASONS_PREFIX, EXPORTS_PREFIX):
+                acknowledge(
+                    role,
+                    f"AwsSolutions-IAM5[Resource::<{work_ref}.Arn>/{prefix}*]",
+                    "The erasure deletes the season's files under this prefix of the work bucket (keys made "
+                    "per season and registration at run time) once the retention period is over "
+                    "(docs/RETENTION.md); it may delete nothing else, in no other bucket.",
+                )
+            acknowledge(
+                role,
+                "AwsSolutions-IAM5[Action::s3:DeleteObject*]",
+                "grant_delete on the work bucket's seasons/ and exports/ objects only: DeleteObject and "
+                "DeleteObjectVersion (the bucket is unversioned); the erasure at the end of retention.",
+            )
         if access.archive is not None:
             bucket_ref = ref(self._archive.bucket)
             acknowledge(
