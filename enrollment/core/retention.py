@@ -155,6 +155,11 @@ class Counts:
         }
 
 
+def is_erased(item: Mapping[str, Any]) -> bool:
+    """Whether a stored record was erased: readers that need its person refuse it, not fail on it."""
+    return ERASED_AT in item
+
+
 def work_prefixes(season: str) -> tuple[str, ...]:
     """The work bucket's prefixes of one season: the workflow's files and notices, and the exports."""
     return (f"seasons/{season}/", f"exports/{season}/")
