@@ -15,13 +15,14 @@ from typing import Any
 import boto3
 import pytest
 
-from enrollment.adapters.erasure_store import DynamoErasureStore
+from enrollment.adapters.erasure_store import DynamoErasureStore, WorkFileErasure
+from enrollment.adapters.s3 import WorkBucket
 from enrollment.cli import main
 from enrollment.core.clock import SimulatedClock
 from enrollment.core.config import SeasonConfig, load_season
 from enrollment.core.phases import phases
 from enrollment.core.resources import function_name
-from enrollment.core.retention import ERASED_AT
+from enrollment.core.retention import ERASED_AT, erase_season
 from enrollment.local import season as drive
 from enrollment.local.runtime import EmbeddedSeason
 from enrollment.local.serve import load
@@ -135,11 +136,28 @@ def test_the_erasure_leaves_nothing_personal_and_the_archive_still_audits(
     assert refused["erased"] is False and config.erase_from.date().isoformat() in refused["refused"]
     assert table_items(rt) == before and set(work_files(rt)) == set(files)
 
-    # When it fires after the retention date
-    rt.clock.set(config.erase_from + timedelta(hours=2, minutes=30))
+    # When a first run after the retention date is cut short by its time budget, two registrations
+    # a page, five pages (in-process, on the same table: the adapters the function uses)
+    store = DynamoErasureStore(rt.table_name)
+    budget = iter([True] * 5)
+    first = erase_season(
+        config,
+        store=store,
+        files=WorkFileErasure(WorkBucket(rt.work_bucket)),
+        now=config.erase_from + timedelta(hours=2, minutes=30),
+        sealed=lambda: True,
+        keep_going=lambda: next(budget, False),
+        page=2,
+    )
+    assert first["done"] is False and 5 <= first["registrations"] <= 10 and first["files"] == 0
+    cursors = store.progress(season)["shards"]
+    assert any(c != "done" for c in cursors.values())  # a shard stopped halfway, at its cursor
+
+    # Then the next day's scheduled run goes on from the recorded cursors and finishes
+    rt.clock.set(config.erase_from + timedelta(days=1, hours=2, minutes=30))
     run = erase(rt, config)
-    assert run["done"] is True and run["registrations"] == len(regs)
-    assert run["files"] == len(files) and sorted(run["shards_done"]) == list(range(16))
+    assert run["done"] is True and first["registrations"] + run["registrations"] == len(regs)
+    assert run["files"] == len(files) and sorted(first["shards_done"] + run["shards_done"]) == list(range(16))
 
     # Then no name, ID number, phone, deed or address detail is left in the table or the bucket
     after = table_items(rt)
@@ -158,13 +176,14 @@ def test_the_erasure_leaves_nothing_personal_and_the_archive_still_audits(
         [i for i in before if i["sk"] == "PLACEMENT"]
     )
     # the run is recorded where the city's auditors read it
-    runs = DynamoErasureStore(rt.table_name).runs(season)
-    assert [r["registrations"] for r in runs] == [len(regs)] and runs[0]["at"] == run["at"]
+    runs = store.runs(season)
+    assert [r["registrations"] for r in runs] == [first["registrations"], run["registrations"]]
+    assert [r["at"] for r in runs] == [first["at"], run["at"]]
 
-    # And a second run the next day finds everything done and changes nothing
-    rt.clock.set(config.erase_from + timedelta(days=1, hours=2, minutes=30))
+    # And a run the day after finds everything done and changes nothing
+    rt.clock.set(config.erase_from + timedelta(days=2, hours=2, minutes=30))
     assert erase(rt, config)["already"] is True
-    assert table_items(rt) == after and len(DynamoErasureStore(rt.table_name).runs(season)) == 1
+    assert table_items(rt) == after and len(store.runs(season)) == 2
 
     # And the signed archive (ids only, Object Lock) audits as before: `enroll audit`
     capsys.readouterr()
