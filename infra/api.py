@@ -49,7 +49,7 @@ from enrollment.core.resources import AUTHORIZATION_PATTERN, SERVICE
 from enrollment.registration.form import Violation
 from functions.api import refusal
 from functions.openapi import document
-from infra.functions import Functions
+from infra.functions import Functions, log_retention
 from infra.nag import acknowledge
 from infra.schemas import request_schemas
 
@@ -128,7 +128,7 @@ class Api(Construct):
         self.access_logs = logs.LogGroup(
             self,
             "AccessLogs",
-            retention=logs.RetentionDays.SIX_MONTHS,
+            retention=log_retention(config),
             removal_policy=RemovalPolicy.RETAIN,
         )
         self.rest_api = apigw.RestApi(

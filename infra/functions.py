@@ -38,10 +38,38 @@ from infra.context import LAYER_DIR, SOLVER_LAYER_DIR
 from infra.nag import acknowledge, ref
 from infra.sign_in import StaffSignIn
 from infra.storage import Storage
-from infra.work import Work
+from infra.work import EXPORTS_PREFIX, WORK_SEASONS_PREFIX, Work
 
 METRICS_NAMESPACE = "Enrollment"  # as enrollment/adapters/observability.py's Metrics(namespace=...)
-LOG_RETENTION = logs.RetentionDays.SIX_MONTHS  # the season and its appeals; logs are masked (R-DATA-2)
+# CloudWatch's retention periods by days (enrollment/core/config.py LOG_RETENTION_DAYS)
+LOG_RETENTIONS = {
+    1: logs.RetentionDays.ONE_DAY,
+    3: logs.RetentionDays.THREE_DAYS,
+    5: logs.RetentionDays.FIVE_DAYS,
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS,
+    120: logs.RetentionDays.FOUR_MONTHS,
+    150: logs.RetentionDays.FIVE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+    400: logs.RetentionDays.THIRTEEN_MONTHS,
+    545: logs.RetentionDays.EIGHTEEN_MONTHS,
+    731: logs.RetentionDays.TWO_YEARS,
+    1096: logs.RetentionDays.THREE_YEARS,
+    1827: logs.RetentionDays.FIVE_YEARS,
+    2192: logs.RetentionDays.SIX_YEARS,
+    2557: logs.RetentionDays.SEVEN_YEARS,
+}
+
+
+def log_retention(config: SeasonConfig) -> logs.RetentionDays:
+    """How long the season's log groups keep their (masked) lines: its `retention.log_days`."""
+    return LOG_RETENTIONS[config.retention.log_days]
+
+
 # every function's alias that its invokers name; moved by each deploy, and by an operator rolling back
 LIVE_ALIAS = "live"
 NOTICE_LAYER_DIR = ROOT / "build" / "notice-layer"  # fpdf2 for the notices' PDF (make layer)
@@ -76,6 +104,9 @@ class Access:
     # start the season's one execution and describe it (POST /admin/seasons/{season}/start, status)
     start_season: bool = False
     describe_season: bool = False  # only describe the season's one execution (the watch)
+    # list the work bucket and delete the season's files there (its prefixes seasons/ and exports/):
+    # the erasure at the end of the retention period, and nothing else deletes
+    erase_work: bool = False
 
 
 ACCESS: Mapping[str, Access] = {
@@ -119,6 +150,9 @@ ACCESS: Mapping[str, Access] = {
     "dead-letter": Access(table="read-write"),
     # the season watch: reads the gates and extensions, describes the execution, publishes metrics
     "watch": Access(table="read", describe_season=True),
+    # the erasure (docs/RETENTION.md): the season's items rewritten without their personal fields,
+    # its work files deleted; the archive only read, to see that it is sealed (it is never changed)
+    "erase": Access(table="read-write", archive="read", erase_work=True),
 }
 
 
@@ -239,7 +273,7 @@ class Functions(Construct):
             self,
             f"{spec.key}-logs",
             log_group_name=f"/aws/lambda/{name}",
-            retention=LOG_RETENTION,
+            retention=log_retention(self._config),
             removal_policy=RemovalPolicy.RETAIN,
         )
         role = iam.Role(
@@ -277,6 +311,20 @@ class Functions(Construct):
                 bucket.grant_read(role)
             if access.work_bucket in ("write", "read-write"):
                 bucket.grant_put(role)
+            environment["WORK_BUCKET"] = bucket.bucket_name
+        if access.erase_work:
+            bucket = self._work.bucket
+            bucket.grant_delete(role, f"{WORK_SEASONS_PREFIX}*")
+            bucket.grant_delete(role, f"{EXPORTS_PREFIX}*")
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["s3:ListBucket"],
+                    resources=[bucket.bucket_arn],
+                    conditions={
+                        "StringLike": {"s3:prefix": [f"{WORK_SEASONS_PREFIX}*", f"{EXPORTS_PREFIX}*"]}
+                    },
+                )
+            )
             environment["WORK_BUCKET"] = bucket.bucket_name
         if access.archive is not None:
             self._archive.bucket.grant_read(role)
@@ -442,6 +490,22 @@ class Functions(Construct):
                     f"AwsSolutions-IAM5[Action::{action}]",
                     "grant_read on the work bucket: read-only actions, scoped to that bucket and its objects.",
                 )
+        if access.erase_work:
+            work_ref = ref(self._work.bucket)
+            for prefix in (WORK_SEASONS_PREFIX, EXPORTS_PREFIX):
+                acknowledge(
+                    role,
+                    f"AwsSolutions-IAM5[Resource::<{work_ref}.Arn>/{prefix}*]",
+                    "The erasure deletes the season's files under this prefix of the work bucket (keys made "
+                    "per season and registration at run time) once the retention period is over "
+                    "(docs/RETENTION.md); it may delete nothing else, in no other bucket.",
+                )
+            acknowledge(
+                role,
+                "AwsSolutions-IAM5[Action::s3:DeleteObject*]",
+                "grant_delete on the work bucket's seasons/ and exports/ objects only: DeleteObject and "
+                "DeleteObjectVersion (the bucket is unversioned); the erasure at the end of retention.",
+            )
         if access.archive is not None:
             bucket_ref = ref(self._archive.bucket)
             acknowledge(

@@ -1,5 +1,5 @@
 """Phase deadlines: one one-time EventBridge schedule per gate, resuming it at the published time;
-and the season watch, every 15 minutes.
+the season watch, every 15 minutes; and the erasure of the season's personal data, daily.
 
 A deadline is delivered or shouted about: a schedule that cannot invoke gate-advance (after its
 retry policy) drops the event into the dead-letter queue; a gate-advance invocation that raises
@@ -30,12 +30,18 @@ from enrollment.core.phases import phases, schedule_expression, schedule_input, 
 from enrollment.core.resources import schedule_group_name
 from infra.nag import acknowledge
 
+ERASE_SCHEDULE = "erase-personal-data"
 RETRY_ATTEMPTS = 48
 MAX_EVENT_AGE = Duration.hours(12)
 # gate-advance invoked asynchronously: Lambda's own retries (the most it allows), then the DLQ
 ADVANCE_RETRY_ATTEMPTS = 2
 ADVANCE_MAX_EVENT_AGE = Duration.hours(6)
 WATCH_EVERY = Duration.minutes(15)
+# the erasure (docs/RETENTION.md): every day at this time of the season's timezone, a quiet hour. It
+# refuses before the retention date (the schedule has no start date: CreateSchedule refuses one in
+# the past, so a redeploy after that date would fail); a run cut short goes on the next day.
+ERASE_AT = {"hour": "2", "minute": "30"}
+ERASE_RETRY_ATTEMPTS = 2
 
 
 class Schedules(Construct):
@@ -47,9 +53,10 @@ class Schedules(Construct):
         config: SeasonConfig,
         gate_advance: lambda_.Alias,
         watch: lambda_.IFunction,
+        erase: lambda_.IFunction,
     ) -> None:
-        """`gate_advance` and `watch`: the functions' `live` aliases (infra/functions.py), which is
-        what the schedules, the watch rule and gate-advance's on-failure destination name."""
+        """`gate_advance`, `watch` and `erase`: the functions' `live` aliases (infra/functions.py),
+        which is what the schedules, the watch rule and gate-advance's on-failure destination name."""
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         self.group = scheduler.ScheduleGroup(
@@ -110,6 +117,36 @@ class Schedules(Construct):
                         "aws:SourceArn": self.group.schedule_group_arn,
                     }
                 },
+            ),
+        )
+        # The erasure's own role: invoke the erase function, nothing else.
+        self.erase_role = iam.Role(
+            self,
+            "EraseRole",
+            description=f"EventBridge Scheduler: erase enrollment {config.name}'s personal data when due",
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com",
+                conditions={
+                    "StringEquals": {
+                        "aws:SourceAccount": stack.account,
+                        "aws:SourceArn": self.group.schedule_group_arn,
+                    }
+                },
+            ),
+        )
+        self.erase = scheduler.Schedule(
+            self,
+            "Erase",
+            schedule_name=ERASE_SCHEDULE,
+            schedule_group=self.group,
+            description=f"个人信息保存期满后删除（{config.retention.erase_on(config.calendar)}起），每日一次",
+            schedule=scheduler.ScheduleExpression.cron(**ERASE_AT, time_zone=TimeZone.of(config.timezone)),
+            target=targets.LambdaInvoke(
+                erase,
+                input=scheduler.ScheduleTargetInput.from_object({"season": config.season}),
+                role=self.erase_role,
+                retry_attempts=ERASE_RETRY_ATTEMPTS,
+                max_event_age=MAX_EVENT_AGE,
             ),
         )
         self.group_name = schedule_group_name(config.name)

@@ -90,6 +90,7 @@ class SeasonStack(Stack):
             config=config,
             gate_advance=self.functions.alias("gate-advance"),
             watch=self.functions.alias("watch"),
+            erase=self.functions.alias("erase"),
         )
         self.schedules.allow_moving(self.functions["gate-advance"])
         self.observability = Observability(

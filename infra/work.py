@@ -4,8 +4,10 @@ Not the archive: nothing here is a record of the season. But its files hold pers
 admission notices' PDFs (names, schools, addresses) that notify-batch writes, the exports' files
 (docs/EXPORTS.md), the placement chunks and the verification batches. So it is encrypted at rest with
 its own customer-managed key (R-DATA-2; readers get kms:Decrypt through the bucket's grants, the
-state machine's ItemReader included), files expire (exports after a day, the rest after
-WORK_RETENTION_DAYS), and access is logged into the archive's access-logs bucket under `work/`.
+state machine's ItemReader included), and access is logged into the archive's access-logs bucket
+under `work/`. The season's files are deleted by the erasure once the retention period is over
+(enrollment/core/retention.py, docs/RETENTION.md); the lifecycle rules are the backstop whatever
+happens to it: exports after `retention.exports_days`, the rest after `retention.work_files_days`.
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ from enrollment.core.config import SeasonConfig
 from enrollment.core.resources import work_bucket_name
 from infra.baseline import customer_key, private_bucket
 
-WORK_RETENTION_DAYS = 400  # the season and its appeals, then the batches go
 ACCESS_LOGS_PREFIX = "work/"
 EXPORTS_PREFIX = "exports/"  # as enrollment/adapters/export_store.py
+WORK_SEASONS_PREFIX = "seasons/"  # the workflow's files and the notices' PDFs (enrollment/core/retention.py)
 
 
 class Work(Construct):
@@ -44,10 +46,14 @@ class Work(Construct):
             versioned=False,
             lifecycle_rules=[
                 # the exports' files (docs/EXPORTS.md) hold personal data: a day, then they go
-                s3.LifecycleRule(id="expire-exports", prefix=EXPORTS_PREFIX, expiration=Duration.days(1)),
+                s3.LifecycleRule(
+                    id="expire-exports",
+                    prefix=EXPORTS_PREFIX,
+                    expiration=Duration.days(config.retention.exports_days),
+                ),
                 s3.LifecycleRule(
                     id="expire-work-files",
-                    expiration=Duration.days(WORK_RETENTION_DAYS),
+                    expiration=Duration.days(config.retention.work_files_days),
                     abort_incomplete_multipart_upload_after=Duration.days(7),
                 ),
             ],

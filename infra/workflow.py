@@ -36,7 +36,7 @@ from enrollment.core.resources import (
     STATE_MACHINE_FILE,
     state_machine_name,
 )
-from infra.functions import LIVE_ALIAS, Functions
+from infra.functions import LIVE_ALIAS, Functions, log_retention
 from infra.nag import acknowledge, flatten, ref
 from infra.storage import Storage
 from infra.work import Work
@@ -89,7 +89,7 @@ class Workflow(Construct):
             self,
             "Logs",
             log_group_name=f"/aws/vendedlogs/states/{name}",
-            retention=logs.RetentionDays.SIX_MONTHS,
+            retention=log_retention(config),
             removal_policy=RemovalPolicy.RETAIN,
         )
         self.state_machine = sfn.StateMachine(

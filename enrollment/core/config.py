@@ -277,6 +277,44 @@ class PlacementSettings(_Strict):
     coordination_cap_km: float = Field(default=3.0, gt=0, le=50)
 
 
+# CloudWatch Logs keeps a log group for one of these numbers of days (PutRetentionPolicy).
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557)
+
+
+class RetentionSettings(_Strict):
+    """How long each class of personal data is kept (docs/RETENTION.md). The Personal Information
+    Protection Law (arts. 6, 19, 47) asks for the shortest period the purpose needs: a registration's
+    personal fields (names, ID numbers, phones, addresses), the agencies' answers, home visits, staff
+    notes, complaints and the work bucket's files are needed until the children's student status is
+    filed and the families' time to appeal an admission decision has run out; then the erasure task
+    (enrollment/core/retention.py) erases them, keeping a pseudonymised record (ids, district, school,
+    outcome) for statistics and the signed archive, which holds registration ids only."""
+
+    # student-status (学籍) filing closes this many days after term start
+    status_filing_days: int = Field(default=30, ge=0, le=366)
+    # then the families' time to appeal: administrative litigation is six months from the decision
+    appeal_days: int = Field(default=183, ge=0, le=3 * 366)
+    # the exports' files in the work bucket (docs/EXPORTS.md): a download link's life and a margin
+    exports_days: int = Field(default=1, ge=1, le=30)
+    # the work bucket's other files (notices' PDFs, workflow batches), if the erasure did not reach them
+    work_files_days: int = Field(default=400, ge=30, le=3 * 366)
+    # the functions' log groups (masked, but still about families and staff)
+    log_days: int = Field(default=180, ge=1, le=2557)
+
+    @field_validator("log_days")
+    @classmethod
+    def _log_days(cls, days: int) -> int:
+        if days not in LOG_RETENTION_DAYS:
+            raise ValueError(
+                f"CloudWatch Logs keeps logs for one of {list(LOG_RETENTION_DAYS)} days, not {days}"
+            )
+        return days
+
+    def erase_on(self, calendar: Calendar) -> date:
+        """The first day the personal fields may be erased: term start, the filing, the appeal period."""
+        return calendar.term_start + timedelta(days=self.status_filing_days + self.appeal_days)
+
+
 class StaffSignIn(_Strict):
     """Who signs staff in (OIDC). Empty `issuer`: the stack's own Cognito user pool, with one group per
     district code plus `city` and `auditor`. Otherwise any OIDC issuer the bureau runs, whose tokens
@@ -313,6 +351,7 @@ class SeasonConfig(_Strict):
     lottery: LotterySettings = Field(default_factory=LotterySettings)
     placement: PlacementSettings = Field(default_factory=PlacementSettings)
     staff_sign_in: StaffSignIn = Field(default_factory=StaffSignIn)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     @field_validator("timezone")
     @classmethod
@@ -433,6 +472,11 @@ class SeasonConfig(_Strict):
     def property_cutoff(self) -> date:
         """R-VER-1: a deed counts only if registered before 31 Aug of (year - 3)."""
         return date(self.year - 3, 8, 31)
+
+    @property
+    def erase_from(self) -> datetime:
+        """When the season's personal data may be erased (RetentionSettings): the start of that day."""
+        return self.day_start(self.retention.erase_on(self.calendar))
 
     def day_start(self, day: date) -> datetime:
         return datetime.combine(day, time(0), tzinfo=self.tz)

@@ -126,6 +126,10 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     ),
     # every 15 minutes: a season not started by its notice date, gates overdue (docs/RUNBOOK.md)
     FunctionSpec("watch", "functions.watch.handler.handler", "Watches the season's start and deadlines"),
+    # daily from the retention date: the season's personal data erased (docs/RETENTION.md)
+    FunctionSpec(
+        "erase", "functions.erase.handler.handler", "Erases the season's personal data", timeout_s=900
+    ),
 )
 FUNCTION_INDEX = {f.key: f for f in FUNCTIONS}
 

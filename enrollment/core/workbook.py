@@ -10,7 +10,8 @@ A workbook has one sheet per kind of thing, with Chinese headers and Chinese val
 - 学校, 民办学校, 特殊教育, 专门学校: schools, with their grades, plans and classes per grade;
 - 片区: one row per member of a catchment zone: a road's house-number range (单号/双号/全部), a
   compound, or one of each (the zone's own columns on each row);
-- 系统设置 (optional): the technical settings (verification, lottery, placement, staff sign-in), one
+- 系统设置 (optional): the technical settings (verification, lottery, placement, staff sign-in,
+  retention of personal data), one
   dotted key a row, so that `read_workbook(write_workbook(c), c.name) == c` holds for every config.
 
 The city's box: 招生季 gives its southern, northern, western and eastern bounds; every coordinate in
@@ -47,6 +48,7 @@ from enrollment.core.config import (
     ConfigProblems,
     LotterySettings,
     PlacementSettings,
+    RetentionSettings,
     SeasonConfig,
     StaffSignIn,
     VerificationSettings,
@@ -307,6 +309,7 @@ SETTINGS_MODELS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("lottery", LotterySettings),
     ("placement", PlacementSettings),
     ("staff_sign_in", StaffSignIn),
+    ("retention", RetentionSettings),
 )
 _SETTINGS_NOTES = {
     "verification.batch_size": "审核批次大小",
@@ -321,6 +324,11 @@ _SETTINGS_NOTES = {
     "staff_sign_in.audience": "令牌的 audience；不填为 client id",
     "staff_sign_in.groups_claim": "令牌中表示角色组的字段",
     "staff_sign_in.scopes": "登录时申请的 scope",
+    "retention.status_filing_days": "学籍建档在开学后的天数",
+    "retention.appeal_days": "建档后家长申请复议或诉讼的期限（天）；期满后删除个人信息",
+    "retention.exports_days": "导出文件的保存天数",
+    "retention.work_files_days": "工作存储中其他文件（录取通知书等）的最长保存天数",
+    "retention.log_days": "运行日志的保存天数",
 }
 SHEET_COLUMNS: dict[str, tuple[Column, ...]] = {
     SEASON: SEASON_COLUMNS,
@@ -344,7 +352,7 @@ SHEET_NOTES = {
     PRIVATE: "民办学校：计划数按年级填写；跨区招生须经市教育局批准。",
     SPECIAL: "特殊教育学校。",
     SPECIALISED: "专门学校。",
-    SETTINGS: "系统设置（选填，由技术人员填写）：审核、派位、统筹和工作人员登录的参数；不填为默认值。",
+    SETTINGS: "系统设置（选填，由技术人员填写）：审核、派位、统筹、工作人员登录和个人信息保存期限的参数；不填为默认值。",
 }
 
 
@@ -1154,6 +1162,7 @@ _TOP_SHEETS = {
     "lottery": SETTINGS,
     "placement": SETTINGS,
     "staff_sign_in": SETTINGS,
+    "retention": SETTINGS,
 }
 
 

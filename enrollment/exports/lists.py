@@ -25,6 +25,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -66,6 +67,12 @@ class NoSuchScope(StaffError):
 
 
 class NotYet(StaffError):
+    status = 409
+
+
+class NoLonger(StaffError):
+    """After the retention date: the lists' personal data was erased (docs/RETENTION.md)."""
+
     status = 409
 
 
@@ -629,6 +636,11 @@ def take(
         )
     district = scope_district(config, kind, scope)
     require_export(taker, kind, district)
+    if datetime.fromisoformat(at) >= config.erase_from:  # the names and numbers are gone (docs/RETENTION.md)
+        raise NoLonger(
+            f"本招生季的个人信息已于{config.erase_from.date()}按保存期限删除，名单不再提供",
+            f"the season's personal data was erased at the end of its retention period ({config.erase_from.date()})",
+        )
     if kind != "private-applicants" and not sources.archive_has(f"seasons/{season}/placements.jsonl"):
         raise NotYet("录取结果尚未产生：统筹安排阶段结束后统一安置", "placement has not run yet")
     export = build(kind, config, season, scope, sources)

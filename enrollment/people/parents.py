@@ -337,5 +337,7 @@ def count_failure(client: str, registration_id: str, *, store: ParentStore, now:
 
 
 def guardian_phones(item: dict[str, Any]) -> list[str]:
-    """The phone numbers the family gave at registration (R-DATA-1: the only contact data kept)."""
-    return [str(g["phone"]) for g in item["request"].get("guardians", []) if g.get("phone")]
+    """The phone numbers the family gave at registration (R-DATA-1: the only contact data kept); none
+    once the registration was erased at the end of its retention period (docs/RETENTION.md)."""
+    request = item.get("request") or {}
+    return [str(g["phone"]) for g in request.get("guardians", []) if g.get("phone")]

@@ -24,6 +24,7 @@ from typing import Any, Literal, NamedTuple, Protocol
 
 from enrollment.core.config import SeasonConfig
 from enrollment.core.ports import NotFound, Seeds, Store, WorkFiles, put_batches
+from enrollment.core.retention import is_erased
 from enrollment.core.staff import StaffError, StaffMember
 from enrollment.verification import spotcheck
 from enrollment.verification.checks import (
@@ -183,6 +184,11 @@ def record_visit(
         item = store.get_registration(registration_id)
     except NotFound:
         raise VisitRefused("未找到该报名编号", "no such registration") from None
+    if is_erased(item):
+        raise VisitRefused(
+            "该报名的个人信息已按保存期限删除，不再记录入户核查",
+            "this registration's personal data was erased at the end of its retention period",
+        )
     needed = checks_needed(item)
     checks = vstore.cases({registration_id: needed})[registration_id].checks
     open_visit = next((c for c in checks if c.agency == "community"), None)

@@ -138,6 +138,9 @@ EXPECTED_ACTIONS = {
     "dead-letter": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY,
     # the season watch: reads gates and extensions, describes the season's execution
     "watch": DDB_READ | KMS_TABLE_READ | LOGS | XRAY | {"states:DescribeExecution"},
+    # the erasure (docs/RETENTION.md): rewrites the season's items without their personal fields,
+    # deletes its work files (list and delete under two prefixes), reads the archive to see it sealed
+    "erase": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY | S3_READ | {"s3:DeleteObject*", "s3:ListBucket"},
 }
 
 
@@ -238,6 +241,7 @@ def test_environment_carries_only_what_each_function_uses(synth, raw):
         "notify-batch": {"WORK_BUCKET", "CHILD_KEY_ID"},
         "dead-letter": set(),
         "watch": {"STATE_MACHINE_ARN"},
+        "erase": {"ARCHIVE_BUCKET", "WORK_BUCKET"},
     }
     assert set(expected) == set(ACCESS)
     for key, names in expected.items():
@@ -269,7 +273,7 @@ def test_register_cannot_touch_the_workflow_the_archive_or_other_functions(synth
     assert all(work in dumps(r) for a in S3_READ for r in resources_for(statements, a))
 
 
-def test_only_the_functions_that_need_s3_touch_it_and_none_deletes(synth):
+def test_only_the_functions_that_need_s3_touch_it_and_only_the_erasure_deletes(synth):
     # Given every function's role
     touching = {
         key
@@ -277,10 +281,11 @@ def test_only_the_functions_that_need_s3_touch_it_and_none_deletes(synth):
         if any(a.startswith("s3:") for a in allowed_actions(_statements(synth, key)))
     }
     # Then only these have S3 actions (work bucket: batches, notices; archive: records, placements,
-    # the seal, the classes addition; read-only: the family's link, reporting day), and none deletes
+    # the seal, the classes addition; read-only: the family's link, reporting day), and none but the
+    # erasure deletes (tests/infra/test_retention.py: the work bucket's season files only)
     assert all(
         "Delete" not in a
-        for key in touching
+        for key in touching - {"erase"}
         for a in allowed_actions(_statements(synth, key))
         if a.startswith("s3:")
     )
@@ -299,6 +304,7 @@ def test_only_the_functions_that_need_s3_touch_it_and_none_deletes(synth):
         "notify-batch",
         "register",
         "exports-api",  # the exports' files (work bucket) and the archive's lists, read
+        "erase",  # the season's work files deleted once the retention period is over
     }
     # lottery-record reads and puts archive objects (write once, compare on a rerun), never deletes
     record = _statements(synth, "lottery-record")

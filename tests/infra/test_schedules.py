@@ -42,16 +42,19 @@ FIXTURE_DEADLINES = {
 
 
 def _schedules(raw: Tpl) -> dict[str, dict[str, Any]]:
-    """Schedules by the phase they close (schedule names are `deadline-<phase>`)."""
+    """The deadline schedules by the phase they close (their names are `deadline-<phase>`); the
+    erasure's daily schedule is tests/infra/test_retention.py's."""
     return {
         s["Properties"]["Name"].removeprefix("deadline-"): s["Properties"]
         for s in resources(raw, "AWS::Scheduler::Schedule").values()
+        if s["Properties"]["Name"].startswith("deadline-")
     }
 
 
 def test_one_schedule_per_phase_at_local_midnight_after_the_window(raw, config):
     schedules = _schedules(raw)
-    assert len(resources(raw, "AWS::Scheduler::Schedule")) == len(schedules) == 8
+    # the deadlines, and the erasure's daily schedule (tests/infra/test_retention.py)
+    assert len(resources(raw, "AWS::Scheduler::Schedule")) == len(schedules) + 1 == 9
     assert set(schedules) == {p.name for p in phases(config)} == set(FIXTURE_DEADLINES)
     for name, day in FIXTURE_DEADLINES.items():
         # local wall-clock time with the timezone beside it, not the UTC instant (16:00 the day before)

@@ -19,6 +19,7 @@ import pytest
 from enrollment.core.resources import FUNCTIONS
 from infra.functions import LIVE_ALIAS
 from infra.nag import ref
+from infra.schedules import ERASE_SCHEDULE
 from tests.infra.helpers import as_list, getatt, live_alias, only, published_version, resources
 
 pytestmark = pytest.mark.xdist_group("infra")
@@ -116,7 +117,10 @@ def test_the_schedules_the_watch_and_the_on_failure_destination_use_the_live_ali
     schedules = resources(raw, "AWS::Scheduler::Schedule")
     assert schedules
     for schedule in schedules.values():
-        assert schedule["Properties"]["Target"]["Arn"] == {"Ref": gate_advance}
+        # the deadlines resume gates; the daily erasure (docs/RETENTION.md) invokes its own function
+        erasing = schedule["Properties"]["Name"] == ERASE_SCHEDULE
+        expected = live_alias(raw, ids["erase"]) if erasing else gate_advance
+        assert schedule["Properties"]["Target"]["Arn"] == {"Ref": expected}
     [rule] = resources(raw, "AWS::Events::Rule").values()
     [target] = rule["Properties"]["Targets"]
     assert target["Arn"] == {"Ref": live_alias(raw, ids["watch"])}

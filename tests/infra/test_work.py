@@ -7,7 +7,7 @@ import json
 import pytest
 
 from infra.nag import ref
-from infra.work import ACCESS_LOGS_PREFIX, EXPORTS_PREFIX, WORK_RETENTION_DAYS
+from infra.work import ACCESS_LOGS_PREFIX, EXPORTS_PREFIX
 from tests.infra.conftest import CN_REGION
 from tests.infra.helpers import (
     bucket_policy,
@@ -58,10 +58,11 @@ def test_work_bucket_denies_plain_http_and_old_tls(synth, raw):
     assert all(s["Effect"] == "Deny" for s in document["Statement"])
 
 
-def test_work_files_expire(synth, raw):
+def test_work_files_expire(synth, raw, config):
     props = raw["Resources"][ref(synth.stack.work.bucket)]["Properties"]
     exports, rule = props["LifecycleConfiguration"]["Rules"]
-    assert WORK_RETENTION_DAYS == 400
+    # the season's retention settings (docs/RETENTION.md); the erasure deletes them before this
+    assert config.retention.work_files_days == 400 and config.retention.exports_days == 1
     assert rule["Status"] == "Enabled"
     assert rule["ExpirationInDays"] == 400
     assert "Prefix" not in rule and "Filter" not in rule  # every object
@@ -101,8 +102,10 @@ def test_only_the_batching_functions_the_notices_and_the_workflow_reach_the_work
         for role in policy["Properties"]["Roles"]
     }
     # verification, placement and notice batches, the classes' groups and drawn lists, the notices'
-    # PDFs, the family's download link (register), and the exports' files (docs/EXPORTS.md)
+    # PDFs, the family's download link (register), the exports' files (docs/EXPORTS.md), and the
+    # erasure that deletes the season's files once the retention period is over (docs/RETENTION.md)
     users = (
+        "erase",
         "exports-api",
         "verify-prepare",
         "place",

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from enrollment.core.config import GRADES, SeasonConfig
+from enrollment.core.config import GRADES, LOG_RETENTION_DAYS, SeasonConfig
 from enrollment.core.workbook import parse_workbook, workbook_bytes
 from enrollment.synth import city
 
@@ -193,6 +193,13 @@ def cities(draw: Any) -> dict[str, Any]:
         },
         "lottery": {"overdue_grace_hours": draw(st.integers(1, 720))},
         "placement": {"coordination_cap_km": draw(st.floats(0.1, 50, allow_subnormal=False))},
+        "retention": {
+            "status_filing_days": draw(st.integers(0, 366)),
+            "appeal_days": draw(st.integers(0, 3 * 366)),
+            "exports_days": draw(st.integers(1, 30)),
+            "work_files_days": draw(st.integers(30, 3 * 366)),
+            "log_days": draw(st.sampled_from(LOG_RETENTION_DAYS)),
+        },
         "staff_sign_in": draw(
             st.sampled_from([{}, {"issuer": "https://login.example.cn/realms/edu", "client_id": "console"}])
         ),

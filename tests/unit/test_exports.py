@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -310,3 +310,14 @@ def test_before_placement_the_lists_are_not_yet_there(season: SeasonConfig, worl
             take(world, season, kind, scope)
     assert take(world, season, "private-applicants", "P-CY-01").export.rows == 3  # 16 Jun: before placement
     assert [d["kind"] for d in world.downloads_kept] == ["private-applicants"]
+
+
+def test_after_the_retention_date_no_list_is_handed_out(season: SeasonConfig, world: Sources) -> None:
+    # the names and numbers were erased (docs/RETENTION.md): a list would be empty columns
+    after = (season.erase_from + timedelta(minutes=1)).isoformat()
+    with pytest.raises(lists.NoLonger) as e:
+        lists.take("admitted", season, S, "S-CY-01", "xlsx", CITY, sources=world, log=world, at=after)
+    assert e.value.status == 409 and str(season.erase_from.date()) in e.value.message_zh
+    assert world.downloads_kept == []
+    before = (season.erase_from - timedelta(minutes=1)).isoformat()
+    assert lists.take("admitted", season, S, "S-CY-01", "xlsx", CITY, sources=world, log=world, at=before)

@@ -273,6 +273,8 @@ def test_the_bearer_scheme_is_case_insensitive(store: MemoryStore) -> None:
 def test_guardian_phones_come_from_the_registration() -> None:
     item = {"request": {"guardians": [{"phone": "17000001234"}, {"phone": "17000005678"}, {"name": "x"}]}}
     assert parents.guardian_phones(item) == ["17000001234", "17000005678"]
+    # erased at the end of its retention period (docs/RETENTION.md): no phone, so no code is sent
+    assert parents.guardian_phones({"registration_id": RID, "erased_at": "2024-04-01T02:30:00+08:00"}) == []
 
 
 # Per-client limits and lockout ----------------------------------------------------------------

@@ -19,6 +19,7 @@ from enrollment.verification.season import (
     CITY_SYSTEM,
     CaseRecord,
     VerdictFacts,
+    VisitRefused,
     close_visits,
     draw_spot_check,
     record_visit,
@@ -349,3 +350,16 @@ def test_each_districts_spot_check_is_the_draw_over_its_verdicts(season: SeasonC
     assert again["seed"] == f"spot-check-{season.season}-{codes[0]}"
     with pytest.raises(NotFound):
         draw_spot_check(season, season.season, "nowhere", vstore=vstore, seeds=Seeds(), now=NOW)
+
+
+def test_a_visit_answered_after_the_erasure_is_refused_not_a_crash(
+    season: SeasonConfig, world: tuple[Registrations, CountingVerificationStore, Found]
+) -> None:
+    regs, vstore, _ = world
+    # the registration as the erasure leaves it (docs/RETENTION.md): no form, no person
+    erased = {k: v for k, v in regs.items["R-0000"].items() if k not in ("request", "child_key", "masked_id")}
+    regs.items["R-0000"] = {**erased, "erased_at": "2024-04-01T02:30:00+08:00"}
+    with pytest.raises(VisitRefused) as e:
+        record_visit(season, "R-0000", True, "网格员", store=regs, vstore=vstore, now=NOW + timedelta(300))
+    assert e.value.status == 409 and "保存期限" in e.value.message_zh
+    assert vstore.calls["put_check"] == 0
