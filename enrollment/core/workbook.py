@@ -10,8 +10,8 @@ A workbook has one sheet per kind of thing, with Chinese headers and Chinese val
 - 学校, 民办学校, 特殊教育, 专门学校: schools, with their grades, plans and classes per grade;
 - 片区: one row per member of a catchment zone: a road's house-number range (单号/双号/全部), a
   compound, or one of each (the zone's own columns on each row);
-- 系统设置 (optional): the technical settings (verification, lottery, placement, staff sign-in), one
-  dotted key a row, so that `read_workbook(write_workbook(c), c.name) == c` holds for every config.
+- 系统设置 (optional): the technical settings (verification, lottery, placement, staff sign-in, SMS
+  caps), one dotted key a row, so that `read_workbook(write_workbook(c), c.name) == c` holds for every config.
 
 The city's box: 招生季 gives its southern, northern, western and eastern bounds; every coordinate in
 the workbook must lie inside it (a typo in a degree puts a school in another city). An exported
@@ -48,6 +48,7 @@ from enrollment.core.config import (
     LotterySettings,
     PlacementSettings,
     SeasonConfig,
+    SmsCaps,
     StaffSignIn,
     VerificationSettings,
 )
@@ -307,6 +308,7 @@ SETTINGS_MODELS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("lottery", LotterySettings),
     ("placement", PlacementSettings),
     ("staff_sign_in", StaffSignIn),
+    ("sms", SmsCaps),
 )
 _SETTINGS_NOTES = {
     "verification.batch_size": "审核批次大小",
@@ -321,6 +323,9 @@ _SETTINGS_NOTES = {
     "staff_sign_in.audience": "令牌的 audience；不填为 client id",
     "staff_sign_in.groups_claim": "令牌中表示角色组的字段",
     "staff_sign_in.scopes": "登录时申请的 scope",
+    "sms.codes_per_phone_hour": "同一手机号每小时最多收到的验证码短信条数",
+    "sms.codes_per_phone_day": "同一手机号每天（24小时内）最多收到的验证码短信条数",
+    "sms.codes_per_hour": "全市每小时最多发送的验证码短信条数（超过即暂停发送并告警；录取通知短信不受限）",
 }
 SHEET_COLUMNS: dict[str, tuple[Column, ...]] = {
     SEASON: SEASON_COLUMNS,
@@ -344,7 +349,7 @@ SHEET_NOTES = {
     PRIVATE: "民办学校：计划数按年级填写；跨区招生须经市教育局批准。",
     SPECIAL: "特殊教育学校。",
     SPECIALISED: "专门学校。",
-    SETTINGS: "系统设置（选填，由技术人员填写）：审核、派位、统筹和工作人员登录的参数；不填为默认值。",
+    SETTINGS: "系统设置（选填，由技术人员填写）：审核、派位、统筹、工作人员登录和短信上限的参数；不填为默认值。",
 }
 
 
@@ -1154,6 +1159,7 @@ _TOP_SHEETS = {
     "lottery": SETTINGS,
     "placement": SETTINGS,
     "staff_sign_in": SETTINGS,
+    "sms": SETTINGS,
 }
 
 
