@@ -20,14 +20,12 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.openapi.params import Path as PathParam
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from pydantic import BaseModel, ConfigDict, Field
 
-from enrollment.adapters.observability import logger, mask_text, metrics
+from enrollment.adapters.observability import count_metric, logger, mask_text, metrics
 from enrollment.adapters.wiring import wiring
 from enrollment.core import clock, sms_caps
 from enrollment.core.ports import NotFound
-from enrollment.core.resources import SERVICE
 from enrollment.core.watch import SEASON_DIMENSION
 from enrollment.lottery import ceremony
 from enrollment.people import complaints, family, parents
@@ -198,14 +196,7 @@ def _cap_reached(cap: str, registration_id: str, *, phone: str | None = None, **
         logger.error("sms circuit open: the season's code SMS of the hour are at their cap", extra=fields)
     else:
         logger.warning("sms cap reached", extra=fields)
-    with single_metric(
-        name="SmsCapReached",
-        unit=MetricUnit.Count,
-        value=1,
-        namespace=metrics.namespace,
-        default_dimensions={"service": SERVICE, SEASON_DIMENSION: wiring().config.name},
-    ) as metric:
-        metric.add_dimension(name="cap", value=cap)
+    count_metric("SmsCapReached", {SEASON_DIMENSION: wiring().config.name, "cap": cap})
 
 
 @router.post(
