@@ -260,7 +260,9 @@ class Observability(Construct):
             statistic="Maximum",
         )
 
-    def sms_cap_metric(self, cap: str, period: Duration = PERIOD) -> cloudwatch.Metric:
+    def sms_cap_metric(
+        self, cap: str, period: Duration = PERIOD, label: str | None = None
+    ) -> cloudwatch.Metric:
         """Codes one cap refused (`SmsCapReached`, dimension `cap`), this season's only."""
         return cloudwatch.Metric(
             namespace=NAMESPACE,
@@ -268,7 +270,7 @@ class Observability(Construct):
             dimensions_map={"service": SERVICE, SEASON_DIMENSION: self.config.name, "cap": cap},
             period=period,
             statistic="Sum",
-            label=cap,
+            label=label,
         )
 
     def _alarm(
@@ -376,7 +378,9 @@ class Observability(Construct):
         )
         dashboard.add_widgets(
             graph(
-                "验证码短信上限（每小时拒发，按上限类别）", [self.sms_cap_metric(c, hour) for c in CAPS], 24
+                "验证码短信上限（每小时拒发，按上限类别）",
+                [self.sms_cap_metric(c, hour, c) for c in CAPS],
+                24,
             )
         )
         dashboard.add_widgets(cloudwatch.AlarmStatusWidget(title="告警", alarms=self.alarms, width=24))
