@@ -228,7 +228,7 @@ class Observability(Construct):
         self._alarm(
             "SmsCapReached",
             cloudwatch.MathExpression(
-                expression="phone + client",
+                expression="FILL(phone, 0) + FILL(client, 0)",  # a cap with no refusals has no data
                 using_metrics={"phone": self.sms_cap_metric(PHONE), "client": self.sms_cap_metric(CLIENT)},
                 label="codes refused per phone or client",
                 period=PERIOD,

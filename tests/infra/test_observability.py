@@ -171,7 +171,7 @@ def test_sms_caps_alarm_on_the_circuit_and_on_floods_of_refused_codes(stack, con
     # codes refused per phone or per client: a flood, not one impatient parent
     flood = _alarm(stack.raw, config.name, "SmsCapReached")
     [expression] = [m for m in flood["Metrics"] if "Expression" in m]
-    assert expression["Expression"] == "phone + client" and expression["ReturnData"] is True
+    assert expression["Expression"] == "FILL(phone, 0) + FILL(client, 0)" and expression["ReturnData"] is True
     stats = {m["Id"]: m["MetricStat"] for m in flood["Metrics"] if "MetricStat" in m}
     for cap in ("phone", "client"):
         metric = stats[cap]["Metric"]
