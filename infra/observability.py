@@ -15,7 +15,9 @@ Metrics, as AWS publishes them:
 - SNS, for SMS published to phone numbers: `NumberOfNotificationsFailed` with dimension
   PhoneNumber=PhoneNumberDirect, and the account's `SMSMonthToDateSpentUSD` (no dimension);
 - Step Functions `ExecutionsFailed`, `ExecutionsTimedOut`; SQS `ApproximateNumberOfMessagesVisible`;
-- the watch's `SeasonNotStarted` and `GatesOverdue` (enrollment/core/watch.py), namespace Enrollment.
+- the watch's `SeasonNotStarted` and `GatesOverdue` (enrollment/core/watch.py), namespace Enrollment;
+- the register function's `SmsCapReached` (functions/register/family.py), dimensions service, season
+  and `cap`: the season's code SMS circuit open (cap global), and phones or clients past their caps.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from constructs import Construct
 
 from enrollment.core.config import SeasonConfig
 from enrollment.core.resources import SERVICE, FunctionSpec
+from enrollment.core.sms_caps import CAPS, CLIENT, GLOBAL, PHONE
 from enrollment.core.watch import METRIC_NOT_STARTED, METRIC_OVERDUE, SEASON_DIMENSION
 from infra.baseline import customer_key
 from infra.context import DEFAULT_SMS_SPEND_ALARM_USD
@@ -63,6 +66,8 @@ API_4XX_MIN_REQUESTS = 100  # ...out of at least this many requests in the perio
 API_429_PER_PERIOD = 50  # callers throttled by the stage's rate limit
 SMS_FAILURES_PER_PERIOD = 10
 SMS_DIRECT = {"PhoneNumber": "PhoneNumberDirect"}  # SNS's dimension for SMS published to a number
+SMS_CAP_METRIC = "SmsCapReached"
+SMS_CAPS_PER_PERIOD = 20  # codes refused per phone or per client in 5 minutes: someone is flooding
 
 
 class Observability(Construct):
@@ -219,6 +224,24 @@ class Observability(Construct):
             threshold=sms_spend_alarm_usd,
         )
         self._alarm(
+            "SmsCircuitOpen",
+            self.sms_cap_metric(GLOBAL),
+            "全市验证码短信已达每小时上限，验证码暂停发送（录取通知短信不受影响）。",
+            "sms-circuit-open",
+        )
+        self._alarm(
+            "SmsCapReached",
+            cloudwatch.MathExpression(
+                expression="FILL(phone, 0) + FILL(client, 0)",  # a cap with no refusals has no data
+                using_metrics={"phone": self.sms_cap_metric(PHONE), "client": self.sms_cap_metric(CLIENT)},
+                label="codes refused per phone or client",
+                period=PERIOD,
+            ),
+            f"5 分钟内有 {SMS_CAPS_PER_PERIOD} 次验证码因同一手机号或同一来源超过上限未发送。",
+            "sms-cap-reached",
+            threshold=SMS_CAPS_PER_PERIOD,
+        )
+        self._alarm(
             "SeasonNotStarted",
             self.watch_metric(METRIC_NOT_STARTED),
             "招生公告日已到，招生流程尚未启动。",
@@ -252,6 +275,19 @@ class Observability(Construct):
     ) -> None:
         """An alarm of another construct's metric (the web ACL's), owned and documented as these are."""
         self._alarm(construct_id, metric, description, runbook, threshold=threshold)
+
+    def sms_cap_metric(
+        self, cap: str, period: Duration = PERIOD, label: str | None = None
+    ) -> cloudwatch.Metric:
+        """Codes one cap refused (`SmsCapReached`, dimension `cap`), this season's only."""
+        return cloudwatch.Metric(
+            namespace=NAMESPACE,
+            metric_name=SMS_CAP_METRIC,
+            dimensions_map={"service": SERVICE, SEASON_DIMENSION: self.config.name, "cap": cap},
+            period=period,
+            statistic="Sum",
+            label=label,
+        )
 
     def _alarm(
         self,
@@ -355,6 +391,13 @@ class Observability(Construct):
                     *[f.metric_errors(period=hour, label=k) for k, f in fn.items()],
                 ],
             ),
+        )
+        dashboard.add_widgets(
+            graph(
+                "验证码短信上限（每小时拒发，按上限类别）",
+                [self.sms_cap_metric(c, hour, c) for c in CAPS],
+                24,
+            )
         )
         dashboard.add_widgets(cloudwatch.AlarmStatusWidget(title="告警", alarms=self.alarms, width=24))
         return dashboard

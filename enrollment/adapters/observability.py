@@ -9,6 +9,8 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.logging.types import PowertoolsLogRecord
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from enrollment.core.resources import SERVICE
@@ -34,6 +36,23 @@ class MaskingFormatter(LambdaPowertoolsFormatter):
 logger = Logger(service=SERVICE, logger_formatter=MaskingFormatter())
 tracer = Tracer(service=SERVICE)
 metrics = Metrics(service=SERVICE, namespace="Enrollment")
+
+
+def count_metric(name: str, dimensions: dict[str, str]) -> None:
+    """Publish a count of 1 with its own dimensions (besides `service`) at once, in its own EMF
+    record: the shared `metrics`' dimensions apply to every metric of the invocation, and one request
+    may count several of these with different values. Not published where metrics are disabled
+    (POWERTOOLS_METRICS_DISABLED, as locally), which Powertools' `single_metric` does not check."""
+    if is_metrics_disabled():
+        return
+    with single_metric(
+        name=name,
+        unit=MetricUnit.Count,
+        value=1,
+        namespace=metrics.namespace,
+        default_dimensions={"service": SERVICE, **dimensions},
+    ):
+        pass
 
 
 def observed(handler: Handler) -> Handler:

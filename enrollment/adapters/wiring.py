@@ -24,6 +24,7 @@ from enrollment.adapters.seeds import current as current_seeds
 from enrollment.adapters.settings import Settings, settings
 from enrollment.adapters.sfn import SfnTaskTokens, SfnWorkflow
 from enrollment.adapters.signing import KmsSigner
+from enrollment.adapters.sms_cap_store import DynamoSmsCapStore
 from enrollment.adapters.table import dynamodb_client
 from enrollment.adapters.verification_store import DynamoVerificationStore
 from enrollment.core.config import SeasonConfig
@@ -31,6 +32,7 @@ from enrollment.core.ports import Seeds
 from enrollment.core.resources import ROOT
 from enrollment.core.staff import StaffDirectory
 from enrollment.people.access import Verifier
+from enrollment.people.parents import CodeCaps
 from enrollment.verification.checks import Agencies, AgenciesNotConfigured, LocalRegistries
 from enrollment.verification.registries import Registries
 
@@ -94,6 +96,15 @@ class Wiring:
     @cached_property
     def parent_secret(self) -> bytes:
         return parent_secret(self.keyer.client, self.settings.child_key_id, self.config.season)
+
+    @cached_property
+    def sms_caps(self) -> DynamoSmsCapStore:
+        """The counts behind the season's SMS caps (`config.sms`): per phone, and every SMS per minute."""
+        return DynamoSmsCapStore(self.settings.table_name)
+
+    @cached_property
+    def code_caps(self) -> CodeCaps:
+        return CodeCaps(self.config.sms, self.sms_caps)
 
     @cached_property
     def complaints(self) -> DynamoComplaintStore:

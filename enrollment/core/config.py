@@ -315,6 +315,31 @@ class RetentionSettings(_Strict):
         return calendar.term_start + timedelta(days=self.status_filing_days + self.appeal_days)
 
 
+class SmsCaps(_Strict):
+    """Caps on the parents' sign-in code SMS (issue 16; enrollment/core/sms_caps.py), besides each
+    registration's limit and each client's (enrollment/people/parents.py).
+
+    The defaults are for a city of some 60,000 applicants: a phone may be a guardian of two or three
+    children (siblings, twins), each asked for a few times a day at most, so 6 codes an hour and 15 a
+    day leave a family room and cap what a stranger can send to a victim's phone through fake
+    registrations at that. Ten thousand codes an hour for the whole season is a sixth of the families
+    signing in within one hour (the lottery's or the notices' evening); more than that is abuse, and
+    the circuit stops codes (never notices) rather than burn the season's SMS budget."""
+
+    codes_per_phone_hour: int = Field(default=6, ge=1, le=100)
+    codes_per_phone_day: int = Field(default=15, ge=1, le=1000)
+    codes_per_hour: int = Field(default=10_000, ge=1, le=1_000_000)  # every code SMS of the season
+
+    @model_validator(mode="after")
+    def _day_holds_the_hour(self) -> SmsCaps:
+        if self.codes_per_phone_day < self.codes_per_phone_hour:
+            raise ValueError(
+                f"codes_per_phone_day ({self.codes_per_phone_day}) is less than "
+                f"codes_per_phone_hour ({self.codes_per_phone_hour})"
+            )
+        return self
+
+
 class StaffSignIn(_Strict):
     """Who signs staff in (OIDC). Empty `issuer`: the stack's own Cognito user pool, with one group per
     district code plus `city` and `auditor`. Otherwise any OIDC issuer the bureau runs, whose tokens
@@ -352,6 +377,7 @@ class SeasonConfig(_Strict):
     placement: PlacementSettings = Field(default_factory=PlacementSettings)
     staff_sign_in: StaffSignIn = Field(default_factory=StaffSignIn)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    sms: SmsCaps = Field(default_factory=SmsCaps)
 
     @field_validator("timezone")
     @classmethod

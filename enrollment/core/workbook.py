@@ -11,7 +11,7 @@ A workbook has one sheet per kind of thing, with Chinese headers and Chinese val
 - 片区: one row per member of a catchment zone: a road's house-number range (单号/双号/全部), a
   compound, or one of each (the zone's own columns on each row);
 - 系统设置 (optional): the technical settings (verification, lottery, placement, staff sign-in,
-  retention of personal data), one
+  retention of personal data, SMS caps), one
   dotted key a row, so that `read_workbook(write_workbook(c), c.name) == c` holds for every config.
 
 The city's box: 招生季 gives its southern, northern, western and eastern bounds; every coordinate in
@@ -50,6 +50,7 @@ from enrollment.core.config import (
     PlacementSettings,
     RetentionSettings,
     SeasonConfig,
+    SmsCaps,
     StaffSignIn,
     VerificationSettings,
 )
@@ -310,6 +311,7 @@ SETTINGS_MODELS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("placement", PlacementSettings),
     ("staff_sign_in", StaffSignIn),
     ("retention", RetentionSettings),
+    ("sms", SmsCaps),
 )
 _SETTINGS_NOTES = {
     "verification.batch_size": "审核批次大小",
@@ -329,6 +331,9 @@ _SETTINGS_NOTES = {
     "retention.exports_days": "导出文件的保存天数",
     "retention.work_files_days": "工作存储中其他文件（录取通知书等）的最长保存天数",
     "retention.log_days": "运行日志的保存天数",
+    "sms.codes_per_phone_hour": "同一手机号每小时最多收到的验证码短信条数",
+    "sms.codes_per_phone_day": "同一手机号每天（24小时内）最多收到的验证码短信条数",
+    "sms.codes_per_hour": "全市每小时最多发送的验证码短信条数（超过即暂停发送并告警；录取通知短信不受限）",
 }
 SHEET_COLUMNS: dict[str, tuple[Column, ...]] = {
     SEASON: SEASON_COLUMNS,
@@ -352,7 +357,7 @@ SHEET_NOTES = {
     PRIVATE: "民办学校：计划数按年级填写；跨区招生须经市教育局批准。",
     SPECIAL: "特殊教育学校。",
     SPECIALISED: "专门学校。",
-    SETTINGS: "系统设置（选填，由技术人员填写）：审核、派位、统筹、工作人员登录和个人信息保存期限的参数；不填为默认值。",
+    SETTINGS: "系统设置（选填，由技术人员填写）：审核、派位、统筹、工作人员登录、个人信息保存期限和短信上限的参数；不填为默认值。",
 }
 
 
@@ -1163,6 +1168,7 @@ _TOP_SHEETS = {
     "placement": SETTINGS,
     "staff_sign_in": SETTINGS,
     "retention": SETTINGS,
+    "sms": SETTINGS,
 }
 
 

@@ -19,6 +19,10 @@ docs/NAMES.md "Fonts") stops neither the batch nor the season: the child's notic
 child's district (`GET /admin/placement/{season}/districts/{d}/manual-notices`) to issue by hand,
 and counted in the batch's answer (`manual`); the other children get theirs. Any other error still
 fails the batch (a broken font or store is not one child's problem, and the Map retries it).
+
+Notice SMS count in the season's SMS spend (`spend`: the per-minute counters of
+enrollment/core/sms_caps.py, once per batch) but no cap ever stops one: a notice must reach the
+family, and the caps are there for the codes anyone can ask for, not for one SMS per placed child.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from enrollment.core import sms_caps
 from enrollment.core.config import SeasonConfig
 from enrollment.core.ports import Registrations, Sms, WorkFiles, put_batches
 from enrollment.lottery import ceremony
@@ -120,6 +125,7 @@ def issue(
     sms: Sms,
     now: datetime,
     render_many: RenderMany = render_each,
+    spend: sms_caps.SmsCapStore | None = None,
 ) -> dict[str, int]:
     issued = skipped = 0
     placed = _placed(registration_ids, registrations, placements)
@@ -183,4 +189,6 @@ def issue(
         phone = str(reg["request"]["guardians"][0]["phone"])
         store.notice_sent(rid, sms.send(phone, sms_text(notice)), at)
         issued += 1
+    if spend is not None:  # counted, never refused (after the sends: a failed count stops no notice)
+        sms_caps.record_notices(issued, store=spend, now=now)
     return {"issued": issued, "skipped": skipped, "manual": manual}

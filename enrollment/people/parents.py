@@ -6,7 +6,9 @@ Pure domain over the `ParentStore` port and the `Sms` port (no AWS here).
   same answer whether or not the registration exists, and the same rate limit for every id (at most
   one code a minute and five an hour per registration id), so neither the answer nor a 429 tells
   anyone whether an id exists. Codes are stored only as a keyed hash (HMAC with a secret derived
-  in KMS) and expire after ten minutes.
+  in KMS) and expire after ten minutes. The season's SMS caps (enrollment/core/sms_caps.py) come on
+  top: while the season's code SMS of the last hour are at their cap, every request is refused
+  alike (`CircuitOpen`, before the id is looked up); a phone past its own caps is skipped silently.
 - `open_session`: the right code, within its time, once, opens a session; five wrong tries void the
   code. A wrong, expired, used, voided or unknown code is one and the same refusal.
 - `authenticate`: a bearer token opens only the registration it was issued for, until it expires.
@@ -36,6 +38,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from enrollment.core import sms_caps
+from enrollment.core.config import SmsCaps
 from enrollment.core.ports import Sms
 
 CODE_DIGITS = 6
@@ -106,6 +110,23 @@ class AttemptRecord:
     @staticmethod
     def new(scope: str, subject: str) -> AttemptRecord:
         return AttemptRecord(scope, subject, (), (), None, 0, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class CodeCaps:
+    """The season's SMS caps (`SeasonConfig.sms`) and where their counts are kept."""
+
+    limits: SmsCaps
+    store: sms_caps.SmsCapStore
+
+
+@dataclass(frozen=True)
+class CodeSent:
+    """What one code request did (never shown to the caller): messages sent, and each phone a cap
+    skipped with the cap's name (`sms_caps.PHONE` or `sms_caps.GLOBAL`)."""
+
+    sent: int
+    capped: tuple[tuple[str, str], ...]
 
 
 class ParentStore(Protocol):
@@ -181,13 +202,18 @@ def request_code(
     store: ParentStore,
     sms: Sms,
     secret: bytes,
+    caps: CodeCaps,
     now: datetime,
     code: str | None = None,
-) -> int:
+) -> CodeSent:
     """Send a code to `phones` (None: no such registration; nothing is sent, the limit still counts).
 
-    Returns how many messages went out (never shown to the caller); RateLimited if too soon.
+    sms_caps.CircuitOpen if the season's code SMS are at their hourly cap, RateLimited if this id asked
+    too soon: both before anything is counted or sent, and the same whether or not the id exists. Each
+    distinct phone then gets the code unless its own caps refuse it, or the season's cap was reached
+    by a concurrent request meanwhile: that phone is skipped, and the answer stays the same.
     """
+    sms_caps.check_circuit(caps.limits, store=caps.store, now=now)
     code = code or new_code()
     exists = phones is not None
     record = store.code_record(registration_id)
@@ -196,10 +222,18 @@ def request_code(
     if not store.put_code_record(updated, record.version if record else None):
         raise RateLimited(_seconds(RESEND_AFTER))  # another send won the race just now
     sent = 0
+    capped: list[tuple[str, str]] = []
     for phone in dict.fromkeys(phones or ()):  # each distinct phone once
-        sms.send(phone, sms_text(registration_id, code))
-        sent += 1
-    return sent
+        if not sms_caps.reserve_phone(
+            caps.limits, sms_caps.phone_key(secret, phone), store=caps.store, now=now
+        ):
+            capped.append((sms_caps.PHONE, phone))
+        elif not sms_caps.reserve_global(caps.limits, store=caps.store, now=now):
+            capped.append((sms_caps.GLOBAL, phone))
+        else:
+            sms.send(phone, sms_text(registration_id, code))
+            sent += 1
+    return CodeSent(sent, tuple(capped))
 
 
 def try_code(record: CodeRecord | None, code_hash: str, now: datetime) -> tuple[CodeRecord | None, bool]:

@@ -30,6 +30,7 @@ def handler(request: BatchInput, w: Wiring) -> dict[str, Any]:
         sms=w.sms,
         now=clock.now(),
         render_many=renderer(),  # a process pool in the embedded backend, this process in Lambda
+        spend=w.sms_caps,  # the notices count in the season's SMS spend; no cap stops them
     )
     metrics.add_metric(name="NoticesIssued", unit="Count", value=out["issued"])
     # notices no bundled font can draw: recorded for manual issue, listed to their districts

@@ -6,6 +6,10 @@ after registration (it is guessable from a masked one): a body that carries one 
 request without a session. Every refusal about who the caller is is one uniform 401; every proof
 (code request, code, token) is counted per client (its source IP) and per registration id, and a
 client past its limits is answered 429 with `Retry-After` (`parents.admit`, `count_failure`).
+
+Code SMS are capped (enrollment/core/sms_caps.py): every cap that refuses a code is logged (the phone
+masked) and counted as `SmsCapReached` with its `cap` (registration, client, phone, global) for the
+alarms (infra/observability.py). Which caps answer 429 and which do not is decided in `send_code`.
 """
 
 from __future__ import annotations
@@ -18,10 +22,11 @@ from aws_lambda_powertools.event_handler.openapi.params import Path as PathParam
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from enrollment.adapters.observability import logger, metrics
+from enrollment.adapters.observability import count_metric, logger, mask_text, metrics
 from enrollment.adapters.wiring import wiring
-from enrollment.core import clock
+from enrollment.core import clock, sms_caps
 from enrollment.core.ports import NotFound
+from enrollment.core.watch import SEASON_DIMENSION
 from enrollment.lottery import ceremony
 from enrollment.people import complaints, family, parents
 from enrollment.placement import routes
@@ -126,19 +131,53 @@ def _failed(client: str, registration_id: str, proof: str) -> None:
 @router.post(
     "/api/registrations/<registration_id>/code",
     summary="获取查询验证码（短信发送至报名时登记的监护人手机）",
-    responses={202: {"description": "若报名编号正确，验证码已发送"}, 429: {"description": "发送过于频繁"}},
+    responses={
+        202: {"description": "若报名编号正确，验证码已发送"},
+        429: {"description": "发送过于频繁，或验证码短信暂停发送"},
+    },
 )
 def send_code(registration_id: RegistrationId) -> Response[str]:
+    """How each cap answers, and why:
+    - client (its source IP asked for too many codes) and registration (this id asked too soon or too
+      often): 429 with Retry-After, as before; the same for every id, so they reveal nothing;
+    - global (the season's code SMS of the last hour at their cap): 429 with Retry-After, checked
+      before the id is looked up, so the same for every id; the caller can do nothing but wait, and
+      a 202 would have them wait for a code that never comes;
+    - phone (a phone past its codes per hour or per day): the same 202 as any other request, the
+      phone skipped. A 429 there would tell a stranger that the id exists and names a phone being
+      flooded, and would let a flood of fake registrations shut the family out of its own code; a
+      parent who gets no code asks again later, as the 202's text already allows for.
+    """
     w = wiring()
-    parents.count_code_request(client_ip(), store=w.parents, now=clock.now())
+    now = clock.now()
+    try:
+        parents.count_code_request(client_ip(), store=w.parents, now=now)
+    except parents.RateLimited:
+        _cap_reached(sms_caps.CLIENT, registration_id)
+        raise
     try:
         phones: list[str] | None = parents.guardian_phones(w.store.get_registration(registration_id))
     except NotFound:
         phones = None  # the same answer and the same limit as for a registration that exists
-    sent = parents.request_code(
-        registration_id, phones, store=w.parents, sms=w.sms, secret=w.parent_secret, now=clock.now()
-    )
-    logger.info("parent code requested", extra={"sms_sent": sent})
+    try:
+        result = parents.request_code(
+            registration_id,
+            phones,
+            store=w.parents,
+            sms=w.sms,
+            secret=w.parent_secret,
+            caps=w.code_caps,
+            now=now,
+        )
+    except parents.RateLimited:
+        _cap_reached(sms_caps.REGISTRATION, registration_id)
+        raise
+    except sms_caps.CircuitOpen as e:
+        _cap_reached(sms_caps.GLOBAL, registration_id, sent_within_hour=e.sent)
+        raise
+    for cap, phone in result.capped:
+        _cap_reached(cap, registration_id, phone=phone)
+    logger.info("parent code requested", extra={"sms_sent": result.sent})
     body = CodeSentResponse(
         message=parents.CODE_SENT_ZH,
         message_en=parents.CODE_SENT_EN,
@@ -146,6 +185,18 @@ def send_code(registration_id: RegistrationId) -> Response[str]:
         resend_after=int(parents.RESEND_AFTER.total_seconds()),
     )
     return json_response(202, body.model_dump())
+
+
+def _cap_reached(cap: str, registration_id: str, *, phone: str | None = None, **extra: int) -> None:
+    """Log a code a cap refused (the phone masked) and count it as `SmsCapReached`, by cap and season."""
+    fields: dict[str, object] = {"cap": cap, "registration_id": registration_id, **extra}
+    if phone is not None:
+        fields["phone"] = mask_text(phone)
+    if cap == sms_caps.GLOBAL:
+        logger.error("sms circuit open: the season's code SMS of the hour are at their cap", extra=fields)
+    else:
+        logger.warning("sms cap reached", extra=fields)
+    count_metric("SmsCapReached", {SEASON_DIMENSION: wiring().config.name, "cap": cap})
 
 
 @router.post(

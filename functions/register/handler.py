@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from enrollment.adapters.observability import logger, metrics, tracer
 from enrollment.adapters.wiring import wiring
-from enrollment.core import clock
+from enrollment.core import clock, sms_caps
 from enrollment.core.staff import StaffError
 from enrollment.lottery import ceremony
 from enrollment.people import parents
@@ -120,6 +120,17 @@ def _rate_limited(e: parents.RateLimited) -> Response[str]:
     else:
         zh = f"验证码发送过于频繁，请{e.retry_after}秒后再试"
         en = f"too many codes; retry in {e.retry_after} s"
+    response = refusal(429, [Violation("registration_id", "R-DATA-2", zh, en)])
+    response.headers["Retry-After"] = str(e.retry_after)
+    return response
+
+
+@app.exception_handler(sms_caps.CircuitOpen)
+def _circuit_open(e: sms_caps.CircuitOpen) -> Response[str]:
+    """The season's code SMS are at their hourly cap: the same for every id and every caller."""
+    minutes = -(-e.retry_after // 60)
+    zh = f"验证码短信发送繁忙，已暂停发送，请{minutes}分钟后再试"
+    en = f"sign-in codes are paused for the season; retry in {e.retry_after} s"
     response = refusal(429, [Violation("registration_id", "R-DATA-2", zh, en)])
     response.headers["Retry-After"] = str(e.retry_after)
     return response

@@ -38,8 +38,10 @@ from enrollment.adapters.lottery_store import DynamoLotteryStore
 from enrollment.adapters.notifications import DynamoNoticeStore
 from enrollment.adapters.parent_store import DynamoParentStore
 from enrollment.adapters.placement_store import DynamoPlacementStore
+from enrollment.adapters.sms_cap_store import DynamoSmsCapStore
 from enrollment.adapters.verification_store import DynamoVerificationStore
 from enrollment.core.ports import Conflict, DuplicateChild, NotFound
+from enrollment.core.sms_caps import MinuteCount, PhoneSends
 from enrollment.local import calls
 from enrollment.local.runtime import LOCAL_ENV, _counted_calls, create_season_table
 from enrollment.local.sqlite_dynamo import SqliteDynamo
@@ -476,6 +478,34 @@ def test_parent_codes_sessions_and_versions(engine: str) -> None:
     store.end_session("tok")
     store.end_session("tok")  # deleting what is gone is no error
     assert store.session("tok") is None
+
+
+def test_sms_caps_phone_records_and_minute_counters(engine: str) -> None:
+    store = DynamoSmsCapStore(TABLE)
+    record = PhoneSends("k1", (T0,), 1)
+    assert store.put_phone_sends(record, None) and not store.put_phone_sends(record, None)
+    assert store.phone_sends("k1") == record and store.phone_sends("k2") is None
+    bumped = PhoneSends("k1", (T0, T0 + timedelta(minutes=1)), 2)
+    assert not store.put_phone_sends(bumped, 7) and store.put_phone_sends(bumped, 1)
+    assert store.phone_sends("k1") == bumped
+    # a minute's codes are added only while they stay within `most`; notices always
+    m0, m1 = T0, T0 + timedelta(minutes=1)
+    assert store.add_codes(m0, 1, most=2) and store.add_codes(m0, 1, most=2)
+    assert not store.add_codes(m0, 1, most=2) and not store.add_codes(m1, 1, most=0)
+    store.add_notices(m0, 500)
+    store.add_notices(m1, 3)
+    counts = store.minute_counts([m0, m1, T0 + timedelta(minutes=2)])
+    assert counts == {m0: MinuteCount(m0, 2, 500), m1: MinuteCount(m1, 0, 3)}
+    # every item expires by the table's TTL, and none holds more than a key's hash
+    items = [
+        _raw().get_item(Key=key)["Item"]
+        for key in (
+            {"pk": "SMSCAP#phone#k1", "sk": "PHONE"},
+            {"pk": "SMSCAP#minute#2023-06-12T01:00", "sk": "COUNT"},
+        )
+    ]
+    assert int(items[0]["expires_epoch"]) == int((T0 + timedelta(days=1, minutes=1)).timestamp())
+    assert int(items[1]["expires_epoch"]) == int((T0 + timedelta(hours=25)).timestamp())
 
 
 # Paging, batches, the raw requests the adapters rely on ----------------------------------------------------

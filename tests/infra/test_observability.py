@@ -152,6 +152,37 @@ def test_sms_failures_and_spend_alarm_on_what_sns_publishes(stack, config):
     assert "Dimensions" not in spend and spend["Threshold"] == 800 and spend["Statistic"] == "Maximum"
 
 
+def _cap_dimensions(cap: str, config_name: str) -> list[dict[str, str]]:
+    """The dimensions functions/register/family.py publishes SmsCapReached with, sorted by name."""
+    return [
+        {"Name": "cap", "Value": cap},
+        {"Name": SEASON_DIMENSION, "Value": config_name},
+        {"Name": "service", "Value": SERVICE},
+    ]
+
+
+def test_sms_caps_alarm_on_the_circuit_and_on_floods_of_refused_codes(stack, config):
+    # the season's code circuit open: one refusal is enough
+    circuit = _alarm(stack.raw, config.name, "SmsCircuitOpen")
+    assert (circuit["Namespace"], circuit["MetricName"]) == ("Enrollment", "SmsCapReached")
+    assert sorted(circuit["Dimensions"], key=lambda d: d["Name"]) == _cap_dimensions("global", config.name)
+    assert circuit["Threshold"] == 1 and circuit["Statistic"] == "Sum" and circuit["Period"] == 300
+    assert circuit["AlarmDescription"].endswith(f"{RUNBOOK_PREFIX}sms-circuit-open")
+    # codes refused per phone or per client: a flood, not one impatient parent
+    flood = _alarm(stack.raw, config.name, "SmsCapReached")
+    [expression] = [m for m in flood["Metrics"] if "Expression" in m]
+    assert expression["Expression"] == "FILL(phone, 0) + FILL(client, 0)" and expression["ReturnData"] is True
+    stats = {m["Id"]: m["MetricStat"] for m in flood["Metrics"] if "MetricStat" in m}
+    for cap in ("phone", "client"):
+        metric = stats[cap]["Metric"]
+        assert (metric["Namespace"], metric["MetricName"]) == ("Enrollment", "SmsCapReached")
+        assert sorted(metric["Dimensions"], key=lambda d: d["Name"]) == _cap_dimensions(cap, config.name)
+        assert stats[cap]["Stat"] == "Sum" and stats[cap]["Period"] == 300
+    assert flood["Threshold"] == 20 and flood["AlarmDescription"].endswith(f"{RUNBOOK_PREFIX}sms-cap-reached")
+    # and the SMS failure and spend alarms are still there beside them
+    assert {"SmsFailures", "SmsSpend"} <= {a["AlarmName"].rsplit("-", 1)[-1] for a in _alarms(stack.raw)}
+
+
 def test_the_watch_runs_every_15_minutes_and_its_metrics_alarm(stack, config):
     watch = live_alias(stack.raw, ref(stack.stack.functions["watch"]))
     [rule] = resources(stack.raw, "AWS::Events::Rule").values()
@@ -196,7 +227,15 @@ def test_one_dashboard_per_season_with_every_view(stack, config):
         "告警",
     ):
         assert title in body, title
-    for metric in ("RegistrationAccepted", "NoticesIssued", "DeadLetters", METRIC_OVERDUE, "5XXError"):
+    assert "验证码短信上限" in body
+    for metric in (
+        "RegistrationAccepted",
+        "NoticesIssued",
+        "DeadLetters",
+        METRIC_OVERDUE,
+        "5XXError",
+        "SmsCapReached",
+    ):
         assert metric in body, metric
     assert stack.raw["Outputs"]["DashboardName"]["Value"] == {"Ref": ref(stack.stack.observability.dashboard)}
 

@@ -203,6 +203,11 @@ def cities(draw: Any) -> dict[str, Any]:
         "staff_sign_in": draw(
             st.sampled_from([{}, {"issuer": "https://login.example.cn/realms/edu", "client_id": "console"}])
         ),
+        "sms": {
+            "codes_per_phone_hour": (hourly := draw(st.integers(1, 100))),
+            "codes_per_phone_day": draw(st.integers(hourly, 1000)),
+            "codes_per_hour": draw(st.integers(1, 1_000_000)),
+        },
     }
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from enrollment.people import parents
 from enrollment.people.parents import AttemptRecord, CodeRecord, NotAuthenticated, ParentSession, RateLimited
+from tests.memory_sms_caps import caps
 
 SECRET = b"k" * 32
 RID = "R-AAAA-BBBB-CCCC-DDDD"
@@ -81,6 +82,7 @@ def send(
         store=store,
         sms=outbox,
         secret=SECRET,
+        caps=caps(),
         now=at,
         code=code,
     )
@@ -197,7 +199,7 @@ def test_the_limit_is_the_same_whether_the_registration_exists(store: MemoryStor
 
     def request(at: datetime) -> None:
         phones = ["17000001234"] if exists else None
-        parents.request_code(RID, phones, store=store, sms=outbox, secret=SECRET, now=at)
+        parents.request_code(RID, phones, store=store, sms=outbox, secret=SECRET, caps=caps(), now=at)
 
     request(T0)
     with pytest.raises(RateLimited) as refused:
@@ -207,7 +209,9 @@ def test_the_limit_is_the_same_whether_the_registration_exists(store: MemoryStor
 
 
 def test_an_unknown_registration_has_no_code_to_guess(store: MemoryStore) -> None:
-    parents.request_code(RID, None, store=store, sms=Outbox(), secret=SECRET, now=T0, code="123456")
+    parents.request_code(
+        RID, None, store=store, sms=Outbox(), secret=SECRET, caps=caps(), now=T0, code="123456"
+    )
     with pytest.raises(NotAuthenticated):
         login(store, "123456", T0 + timedelta(seconds=5))
     with pytest.raises(NotAuthenticated):
