@@ -82,6 +82,8 @@ class SeasonStack(Stack):
             "Schedules",
             config=config,
             gate_advance=self.functions["gate-advance"],
+            target_arn=self.functions["gate-advance"].function_arn,
+            sync=self.functions["deadlines"],
             watch=self.functions["watch"],
         )
         self.schedules.allow_moving(self.functions["gate-advance"])
