@@ -11,7 +11,8 @@ go to); `make synth` passes a synth-only placeholder address that `make deploy` 
 context: archive_retention_days (default 3650), sms_spend_alarm_usd (default 800), break_glass_role
 (the IAM role name that alone may delete or disable the season's KMS keys; default
 enrollment-break-glass). `-c account_setup=true` synthesizes the once-per-account stack instead
-(Enrollment-account: API Gateway's logging role, infra/account.py). docs/RUNBOOK.md.
+(Enrollment-account: API Gateway's logging role, infra/account.py). `-c deadlines_resync=<token>` puts
+the deadline schedules at their stored deadlines again at this deploy. docs/RUNBOOK.md.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ def main() -> None:
         alarm_topic_arn=options.alarm_topic_arn,
         sms_spend_alarm_usd=options.sms_spend_alarm_usd,
         break_glass_role=options.break_glass_role,
+        deadlines_resync=options.deadlines_resync,
         env=options.environment(),
     )
     add_checks(app)

@@ -33,6 +33,9 @@ DEFAULT_SMS_SPEND_ALARM_USD = 800
 # the season's KMS keys (infra/baseline.py guard_keys); `-c break_glass_role=NAME` names another.
 DEFAULT_BREAK_GLASS_ROLE = "enrollment-break-glass"
 _ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}")  # IAM's rule for a role name
+# `-c deadlines_resync=<token>`: a new token runs the deadline schedules' sync at this deploy even when
+# nothing else of theirs changed (infra/schedules.py; docs/RUNBOOK.md, "Redeploys and deadlines")
+_RESYNC_TOKEN = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 
 
 def cdk_json_context(path: Path = CDK_JSON) -> dict[str, Any]:
@@ -54,6 +57,7 @@ class AppOptions:
     sms_spend_alarm_usd: float = DEFAULT_SMS_SPEND_ALARM_USD
     break_glass_role: str = DEFAULT_BREAK_GLASS_ROLE
     account_setup: bool = False  # synthesize the once-per-account stack (infra/account.py) instead
+    deadlines_resync: str = ""  # a token: a new one puts the deadline schedules again at this deploy
 
     @classmethod
     def from_node(cls, node: Node, environ: dict[str, str] | None = None) -> AppOptions:
@@ -102,6 +106,11 @@ class AppOptions:
                 f"context break_glass_role={break_glass!r} must be an IAM role name (not an ARN): "
                 "1-64 letters, digits or +=,.@_-; the ARN is built for the stack's partition and account"
             )
+        resync = text("deadlines_resync") or ""
+        if resync and not _RESYNC_TOKEN.fullmatch(resync):
+            raise ValueError(
+                f"context deadlines_resync={resync!r} must be 1-64 letters, digits or _.:- (e.g. the date)"
+            )
         return cls(
             season=text("season") or DEFAULT_SEASON,
             account=text("account") or env.get("CDK_DEFAULT_ACCOUNT") or None,
@@ -112,6 +121,7 @@ class AppOptions:
             sms_spend_alarm_usd=spend,
             break_glass_role=break_glass,
             account_setup=setup == "true",
+            deadlines_resync=resync,
         )
 
     def environment(self) -> cdk.Environment:

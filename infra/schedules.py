@@ -58,10 +58,13 @@ class Schedules(Construct):
         target_arn: str,
         sync: lambda_.Function,
         watch: lambda_.IFunction,
+        resync: str = "",
     ) -> None:
         """`target_arn`: what the schedules invoke, gate-advance or an alias of it (`gate_advance`,
         whose asynchronous invocations go to the DLQ on failure and which the role may invoke,
-        versions and aliases included); `sync`: the function that puts the schedules (`deadlines`)."""
+        versions and aliases included); `sync`: the function that puts the schedules (`deadlines`);
+        `resync`: a token (`-c deadlines_resync`) that, when new, runs the sync at a deploy that
+        changes nothing else of the schedules."""
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         self.group = scheduler.ScheduleGroup(
@@ -173,6 +176,7 @@ class Schedules(Construct):
                 "ConfigDigest": config_digest(config),
                 "Timezone": config.timezone,
                 "ConfiguredDeadlines": {p.name: schedule_expression(p) for p in phases(config)},
+                **({"Resync": resync} if resync else {}),
             },
         )
         # the schedules are put once their group exists and their role can be assumed with its policy
@@ -187,8 +191,7 @@ class Schedules(Construct):
     def _allow_syncing(self, fn: lambda_.Function) -> None:
         """Let the `deadlines` function put, update and remove the gates' schedules in this group, and
         pass the invoke role to them; it reads the table through its own Access (infra/functions.py)."""
-        stack = Stack.of(self)
-        fn.add_environment("SCHEDULE_GROUP", self.group_name)
+        stack = Stack.of(self)  # the group comes in the custom resource's properties, not the environment
         arns = [
             stack.format_arn(
                 service="scheduler", resource="schedule", resource_name=f"{self.group_name}/{name}"

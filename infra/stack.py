@@ -49,6 +49,7 @@ class SeasonStack(Stack):
         alarm_topic_arn: str | None = None,
         sms_spend_alarm_usd: float = DEFAULT_SMS_SPEND_ALARM_USD,
         break_glass_role: str = DEFAULT_BREAK_GLASS_ROLE,
+        deadlines_resync: str = "",
         layer_dir: Path = LAYER_DIR,
         **kwargs: Any,
     ) -> None:
@@ -85,6 +86,7 @@ class SeasonStack(Stack):
             target_arn=self.functions["gate-advance"].function_arn,
             sync=self.functions["deadlines"],
             watch=self.functions["watch"],
+            resync=deadlines_resync,
         )
         self.schedules.allow_moving(self.functions["gate-advance"])
         self.observability = Observability(
