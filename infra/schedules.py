@@ -38,7 +38,7 @@ from enrollment.core.deadlines import MAX_EVENT_AGE_S, RETRY_ATTEMPTS
 from enrollment.core.launch import config_digest
 from enrollment.core.phases import phases, schedule_expression, schedule_name
 from enrollment.core.resources import schedule_group_name
-from infra.nag import acknowledge, ref
+from infra.nag import acknowledge
 
 # gate-advance invoked asynchronously: Lambda's own retries (the most it allows), then the DLQ
 ADVANCE_RETRY_ATTEMPTS = 2
@@ -54,17 +54,18 @@ class Schedules(Construct):
         construct_id: str,
         *,
         config: SeasonConfig,
-        gate_advance: lambda_.IFunction,
+        gate_advance: lambda_.Alias,
         target_arn: str,
-        sync: lambda_.Function,
+        sync: lambda_.Alias,
         watch: lambda_.IFunction,
         resync: str = "",
     ) -> None:
-        """`target_arn`: what the schedules invoke, gate-advance or an alias of it (`gate_advance`,
-        whose asynchronous invocations go to the DLQ on failure and which the role may invoke,
-        versions and aliases included); `sync`: the function that puts the schedules (`deadlines`);
-        `resync`: a token (`-c deadlines_resync`) that, when new, runs the sync at a deploy that
-        changes nothing else of the schedules."""
+        """`gate_advance` and `watch`: the functions' `live` aliases (infra/functions.py), which is
+        what the watch rule and gate-advance's on-failure destination name, and the schedules' role
+        may invoke; `target_arn`: what the schedules invoke (gate-advance's alias ARN); `sync`: the
+        `deadlines` function's alias, which puts the schedules; `resync`: a token (`-c
+        deadlines_resync`) that, when new, runs the sync at a deploy that changes nothing else of the
+        schedules."""
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         self.group = scheduler.ScheduleGroup(
@@ -87,11 +88,13 @@ class Schedules(Construct):
             "AwsSolutions-SQS3",
             "This queue is itself the dead-letter queue of the deadline schedules; it has no DLQ.",
         )
-        # gate-advance's asynchronous invocations (the schedules'): a failure is kept, not dropped
+        # gate-advance's asynchronous invocations (the schedules'): a failure is kept, not dropped.
+        # Lambda applies the configuration of the qualifier invoked: the alias's, not $LATEST's.
         self.advance_failures = lambda_.EventInvokeConfig(
             self,
             "AdvanceFailures",
-            function=gate_advance,
+            function=gate_advance.version.lambda_,
+            qualifier=gate_advance.alias_name,
             on_failure=destinations.SqsDestination(self.dead_letters),
             retry_attempts=ADVANCE_RETRY_ATTEMPTS,
             max_event_age=ADVANCE_MAX_EVENT_AGE,
@@ -152,12 +155,6 @@ class Schedules(Construct):
             log_group=provider_logs,
             framework_on_event_role=provider_role,
         )
-        acknowledge(
-            provider_role,
-            f"AwsSolutions-IAM5[Resource::<{ref(sync)}.Arn>:*]",
-            "The Provider's grant_invoke on the deadlines function covers its versions and aliases "
-            "(ARN:*); no other function is reachable.",
-        )
         self.deadlines = CustomResource(
             self,
             "Deadlines",
@@ -181,14 +178,8 @@ class Schedules(Construct):
         )
         # the schedules are put once their group exists and their role can be assumed with its policy
         self.deadlines.node.add_dependency(self.group, self.role)
-        acknowledge(
-            self.role,
-            f"AwsSolutions-IAM5[Resource::<{ref(gate_advance)}.Arn>:*]",
-            "grant_invoke covers the function's versions and aliases (ARN:*); the schedules invoke "
-            "gate-advance (the function or its alias), and no other function is reachable.",
-        )
 
-    def _allow_syncing(self, fn: lambda_.Function) -> None:
+    def _allow_syncing(self, fn: lambda_.Alias) -> None:
         """Let the `deadlines` function put, update and remove the gates' schedules in this group, and
         pass the invoke role to them; it reads the table through its own Access (infra/functions.py)."""
         stack = Stack.of(self)  # the group comes in the custom resource's properties, not the environment

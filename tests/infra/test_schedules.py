@@ -23,6 +23,7 @@ from tests.infra.helpers import (
     denies_insecure_transport,
     function_role,
     getatt,
+    live_alias,
     only,
     resources,
     resources_for,
@@ -74,13 +75,15 @@ def test_no_gate_schedule_is_a_cloudformation_resource_a_custom_resource_puts_th
     assert {ref(synth.stack.schedules.group), ref(synth.stack.schedules.role)} <= set(resource["DependsOn"])
     # the framework hands the request to the deadlines function
     env = raw["Resources"][framework]["Properties"]["Environment"]["Variables"]
-    assert env["USER_ON_EVENT_FUNCTION_ARN"] == getatt(ref(synth.stack.functions["deadlines"]))
+    assert env["USER_ON_EVENT_FUNCTION_ARN"] == {
+        "Ref": live_alias(raw, ref(synth.stack.functions["deadlines"]))
+    }
 
 
 def test_schedule_target_resumes_the_gate_with_retries_and_a_dlq(synth, raw, config):
     props = _deadlines(raw)[1]["Properties"]
-    # the target is a parameter (gate-advance, or its alias once functions are published behind one)
-    assert props["TargetArn"] == getatt(ref(synth.stack.functions["gate-advance"]))
+    # the target is a parameter: gate-advance's `live` alias (an alias's Ref is its ARN)
+    assert props["TargetArn"] == {"Ref": live_alias(raw, ref(synth.stack.functions["gate-advance"]))}
     assert props["RoleArn"] == getatt(ref(synth.stack.schedules.role))
     assert props["DeadLetterArn"] == getatt(ref(synth.stack.schedules.dead_letters))
     assert props["MaximumRetryAttempts"] == RETRY_ATTEMPTS > 0
@@ -118,9 +121,9 @@ def test_the_provider_framework_only_writes_its_logs_and_invokes_the_deadlines_f
     assert "ManagedPolicyArns" not in raw["Resources"][role_id]["Properties"]
     statements = role_statements(raw, role_id)
     assert allowed_actions(statements) == LOGS | {"lambda:InvokeFunction", "lambda:GetFunction"}
-    fn = getatt(ref(synth.stack.functions["deadlines"]))
-    assert resources_for(statements, "lambda:InvokeFunction") == [fn, {"Fn::Join": ["", [fn, ":*"]]}]
-    assert resources_for(statements, "lambda:GetFunction") == [fn]
+    live = {"Ref": live_alias(raw, ref(synth.stack.functions["deadlines"]))}  # the `live` alias only
+    assert resources_for(statements, "lambda:InvokeFunction") == [live]
+    assert resources_for(statements, "lambda:GetFunction") == [live]
     logs = framework["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
     assert resources_for(statements, "logs:PutLogEvents") == [getatt(logs)]
     assert raw["Resources"][logs]["Properties"]["RetentionInDays"] > 0
@@ -135,8 +138,8 @@ def test_scheduler_role_may_only_invoke_gate_advance(synth, raw):
     statements = role_statements(raw, role_id)
     # sqs:SendMessage is how the Scheduler delivers to the DLQ with the schedule's role
     assert allowed_actions(statements) == {"lambda:InvokeFunction", "sqs:SendMessage"}
-    fn = getatt(ref(synth.stack.functions["gate-advance"]))
-    assert resources_for(statements, "lambda:InvokeFunction") == [fn, {"Fn::Join": ["", [fn, ":*"]]}]
+    alias = live_alias(raw, ref(synth.stack.functions["gate-advance"]))
+    assert resources_for(statements, "lambda:InvokeFunction") == [{"Ref": alias}]  # no other version
     assert resources_for(statements, "sqs:SendMessage") == [getatt(ref(synth.stack.schedules.dead_letters))]
 
 
