@@ -81,11 +81,12 @@ synth: layer node_modules/.installed ## cdk synth (offline) with cdk-nag [ALARM_
 	node_modules/.bin/cdk synth --no-notices -c season=$(SEASON) \
 	  $(or $(strip $(ALARM_ARGS)),-c alarm_email=$(SYNTH_ONLY_ALARM_EMAIL)) --quiet
 
-deploy: layer node_modules/.installed ## Deploy the season stack: ALARM_EMAIL=... and/or ALARM_TOPIC_ARN=... required
+deploy: layer node_modules/.installed ## Deploy the season stack: ALARM_EMAIL=... and/or ALARM_TOPIC_ARN=... required [DEADLINES_RESYNC=]
 	@if [ -z "$(strip $(ALARM_ARGS))" ] || [ "$(ALARM_EMAIL)" = "$(SYNTH_ONLY_ALARM_EMAIL)" ]; then \
 	  echo "make deploy: give ALARM_EMAIL=<address> and/or ALARM_TOPIC_ARN=<existing SNS topic ARN>: alarms need an owner (docs/RUNBOOK.md)" >&2; \
 	  exit 2; fi
-	node_modules/.bin/cdk deploy --no-notices -c season=$(SEASON) $(ALARM_ARGS)
+	node_modules/.bin/cdk deploy --no-notices -c season=$(SEASON) $(ALARM_ARGS) \
+	  $(if $(DEADLINES_RESYNC),-c deadlines_resync=$(DEADLINES_RESYNC))
 
 openapi: setup ## Regenerate docs/openapi.json from the models
 	$(BIN)/enroll openapi > docs/openapi.json

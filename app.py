@@ -13,7 +13,8 @@ context: archive_retention_days (default 3650), sms_spend_alarm_usd (default 800
 enrollment-break-glass), waf_rate_limit, waf_registration_rate_limit and waf_proof_rate_limit (the
 web ACL's requests per client IP in 5 minutes: 2000, 100, 100; infra/waf.py). `-c account_setup=true`
 synthesizes the once-per-account stack instead (Enrollment-account: API Gateway's logging role,
-infra/account.py). docs/RUNBOOK.md.
+infra/account.py). `-c deadlines_resync=<token>` puts the deadline schedules at their stored deadlines
+again at this deploy. docs/RUNBOOK.md.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ def main() -> None:
         sms_spend_alarm_usd=options.sms_spend_alarm_usd,
         break_glass_role=options.break_glass_role,
         waf_limits=options.waf_limits,
+        deadlines_resync=options.deadlines_resync,
         env=options.environment(),
     )
     add_checks(app)

@@ -50,6 +50,9 @@ class WafLimits:
 
 
 DEFAULT_WAF_LIMITS = WafLimits()
+# `-c deadlines_resync=<token>`: a new token runs the deadline schedules' sync at this deploy even when
+# nothing else of theirs changed (infra/schedules.py; docs/RUNBOOK.md, "Redeploys and deadlines")
+_RESYNC_TOKEN = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 
 
 def cdk_json_context(path: Path = CDK_JSON) -> dict[str, Any]:
@@ -72,6 +75,7 @@ class AppOptions:
     break_glass_role: str = DEFAULT_BREAK_GLASS_ROLE
     waf_limits: WafLimits = DEFAULT_WAF_LIMITS
     account_setup: bool = False  # synthesize the once-per-account stack (infra/account.py) instead
+    deadlines_resync: str = ""  # a token: a new one puts the deadline schedules again at this deploy
 
     @classmethod
     def from_node(cls, node: Node, environ: dict[str, str] | None = None) -> AppOptions:
@@ -134,6 +138,11 @@ class AppOptions:
                     f"{low}..{high}"
                 )
             waf[field] = int(raw)
+        resync = text("deadlines_resync") or ""
+        if resync and not _RESYNC_TOKEN.fullmatch(resync):
+            raise ValueError(
+                f"context deadlines_resync={resync!r} must be 1-64 letters, digits or _.:- (e.g. the date)"
+            )
         return cls(
             season=text("season") or DEFAULT_SEASON,
             account=text("account") or env.get("CDK_DEFAULT_ACCOUNT") or None,
@@ -145,6 +154,7 @@ class AppOptions:
             break_glass_role=break_glass,
             waf_limits=WafLimits(**waf),
             account_setup=setup == "true",
+            deadlines_resync=resync,
         )
 
     def environment(self) -> cdk.Environment:

@@ -148,6 +148,9 @@ ACCESS: Mapping[str, Access] = {
     "notify-batch": Access(table="read-write", work_bucket="write", child_key=True, sms=True, notice=True),
     # a Map item that failed for good: its registrations' districts read, the dead letter written
     "dead-letter": Access(table="read-write"),
+    # the deadline schedules' custom resource: reads the gates and extensions; its scheduler and
+    # iam:PassRole grants are the schedule group's (Schedules.allow_syncing, infra/schedules.py)
+    "deadlines": Access(table="read"),
     # the season watch: reads the gates and extensions, describes the execution, publishes metrics
     "watch": Access(table="read", describe_season=True),
     # the erasure (docs/RETENTION.md): the season's items rewritten without their personal fields,

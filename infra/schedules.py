@@ -1,5 +1,12 @@
-"""Phase deadlines: one one-time EventBridge schedule per gate, resuming it at the published time;
-the season watch, every 15 minutes; and the erasure of the season's personal data, daily.
+"""Phase deadlines: one one-time EventBridge schedule per gate, resuming it at its deadline; the
+season watch, every 15 minutes; and the erasure of the season's personal data, daily.
+
+The deadline schedules are not CloudFormation resources: a deploy would put each back at the
+config's time, undoing a staff window extension (enrollment/registration/windows.py). A custom
+resource owns them instead: at every deploy that changes the config, the target or the retry
+policy, the `deadlines` function (functions/deadlines/handler.py) puts each gate's schedule at its
+stored deadline, extensions included, and removes an advanced gate's (enrollment/core/deadlines.py).
+The group, the invoke role, the DLQ and the retry policy stay here; the target ARN is a parameter.
 
 A deadline is delivered or shouted about: a schedule that cannot invoke gate-advance (after its
 retry policy) drops the event into the dead-letter queue; a gate-advance invocation that raises
@@ -14,25 +21,28 @@ Asia/Shanghai). `ScheduleExpression.at()` is not used: it renders the instant in
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack, TimeZone
+from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack, TimeZone
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as targets
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from enrollment.core.config import SeasonConfig
-from enrollment.core.phases import phases, schedule_expression, schedule_input, schedule_name
+from enrollment.core.deadlines import MAX_EVENT_AGE_S, RETRY_ATTEMPTS
+from enrollment.core.launch import config_digest
+from enrollment.core.phases import phases, schedule_expression, schedule_name
 from enrollment.core.resources import schedule_group_name
 from infra.nag import acknowledge
 
 ERASE_SCHEDULE = "erase-personal-data"
-RETRY_ATTEMPTS = 48
-MAX_EVENT_AGE = Duration.hours(12)
+ERASE_MAX_EVENT_AGE = Duration.seconds(MAX_EVENT_AGE_S)  # as the deadlines'
 # gate-advance invoked asynchronously: Lambda's own retries (the most it allows), then the DLQ
 ADVANCE_RETRY_ATTEMPTS = 2
 ADVANCE_MAX_EVENT_AGE = Duration.hours(6)
@@ -42,6 +52,7 @@ WATCH_EVERY = Duration.minutes(15)
 # the past, so a redeploy after that date would fail); a run cut short goes on the next day.
 ERASE_AT = {"hour": "2", "minute": "30"}
 ERASE_RETRY_ATTEMPTS = 2
+SYNC_LOG_RETENTION = logs.RetentionDays.SIX_MONTHS  # as the functions' (infra/functions.py)
 
 
 class Schedules(Construct):
@@ -52,11 +63,18 @@ class Schedules(Construct):
         *,
         config: SeasonConfig,
         gate_advance: lambda_.Alias,
+        target_arn: str,
+        sync: lambda_.Alias,
         watch: lambda_.IFunction,
         erase: lambda_.IFunction,
+        resync: str = "",
     ) -> None:
         """`gate_advance`, `watch` and `erase`: the functions' `live` aliases (infra/functions.py),
-        which is what the schedules, the watch rule and gate-advance's on-failure destination name."""
+        which is what the watch rule, the erasure's schedule and gate-advance's on-failure destination
+        name, and the schedules' role may invoke; `target_arn`: what the deadline schedules invoke
+        (gate-advance's alias ARN); `sync`: the `deadlines` function's alias, which puts the
+        schedules; `resync`: a token (`-c deadlines_resync`) that, when new, runs the sync at a deploy
+        that changes nothing else of the schedules."""
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         self.group = scheduler.ScheduleGroup(
@@ -146,31 +164,82 @@ class Schedules(Construct):
                 input=scheduler.ScheduleTargetInput.from_object({"season": config.season}),
                 role=self.erase_role,
                 retry_attempts=ERASE_RETRY_ATTEMPTS,
-                max_event_age=MAX_EVENT_AGE,
+                max_event_age=ERASE_MAX_EVENT_AGE,
             ),
         )
         self.group_name = schedule_group_name(config.name)
         self.schedule_names = [schedule_name(p) for p in phases(config)]
-        self.schedules: dict[str, scheduler.Schedule] = {}
-        for phase in phases(config):
-            self.schedules[phase.name] = scheduler.Schedule(
-                self,
-                phase.name,
-                schedule_name=schedule_name(phase),
-                schedule_group=self.group,
-                description=f"{phase.title_zh}: deadline, resume the {phase.name} gate",
-                schedule=scheduler.ScheduleExpression.expression(
-                    schedule_expression(phase), TimeZone.of(config.timezone)
-                ),
-                target=targets.LambdaInvoke(
-                    gate_advance,
-                    input=scheduler.ScheduleTargetInput.from_object(schedule_input(config.season, phase)),
-                    role=self.role,
-                    dead_letter_queue=self.dead_letters,
-                    retry_attempts=RETRY_ATTEMPTS,
-                    max_event_age=MAX_EVENT_AGE,
-                ),
+        gate_advance.grant_invoke(self.role)
+        # how the Scheduler delivers to the DLQ: with the schedule's role
+        self.role.add_to_policy(
+            iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[self.dead_letters.queue_arn])
+        )
+        self._allow_syncing(sync)
+        # the Provider framework: CloudFormation's request, `sync` invoked, CloudFormation answered;
+        # its own role writes its log group and invokes `sync` (the Provider's grant), nothing else
+        provider_logs = logs.LogGroup(
+            self, "SyncProviderLogs", retention=SYNC_LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY
+        )
+        provider_role = iam.Role(
+            self,
+            "SyncProviderRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Enrollment {config.name}: the deadline schedules' custom resource provider",
+        )
+        provider_logs.grant_write(provider_role)
+        self.provider = cr.Provider(
+            self,
+            "Sync",
+            on_event_handler=sync,
+            log_group=provider_logs,
+            framework_on_event_role=provider_role,
+        )
+        self.deadlines = CustomResource(
+            self,
+            "Deadlines",
+            service_token=self.provider.service_token,
+            resource_type="Custom::DeadlineSchedules",
+            properties={
+                "Season": config.season,
+                "GroupName": self.group.schedule_group_name,
+                "TargetArn": target_arn,
+                "RoleArn": self.role.role_arn,
+                "DeadLetterArn": self.dead_letters.queue_arn,
+                "MaximumRetryAttempts": RETRY_ATTEMPTS,
+                "MaximumEventAgeInSeconds": MAX_EVENT_AGE_S,
+                # what changes with the config, so that a deploy of a new config runs the sync; the
+                # configured deadlines also show in `cdk diff` (the stored ones may be later)
+                "ConfigDigest": config_digest(config),
+                "Timezone": config.timezone,
+                "ConfiguredDeadlines": {p.name: schedule_expression(p) for p in phases(config)},
+                **({"Resync": resync} if resync else {}),
+            },
+        )
+        # the schedules are put once their group exists and their role can be assumed with its policy
+        self.deadlines.node.add_dependency(self.group, self.role)
+
+    def _allow_syncing(self, fn: lambda_.Alias) -> None:
+        """Let the `deadlines` function put, update and remove the gates' schedules in this group, and
+        pass the invoke role to them; it reads the table through its own Access (infra/functions.py)."""
+        stack = Stack.of(self)  # the group comes in the custom resource's properties, not the environment
+        arns = [
+            stack.format_arn(
+                service="scheduler", resource="schedule", resource_name=f"{self.group_name}/{name}"
             )
+            for name in self.schedule_names
+        ]
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "scheduler:GetSchedule",
+                    "scheduler:CreateSchedule",
+                    "scheduler:UpdateSchedule",
+                    "scheduler:DeleteSchedule",
+                ],
+                resources=arns,
+            )
+        )
+        self.role.grant_pass_role(fn.grant_principal)
 
     def allow_moving(self, fn: lambda_.Function) -> None:
         """Let a function move the deadline schedules (window extensions, R-REG-1), and nothing else."""

@@ -53,6 +53,7 @@ class SeasonStack(Stack):
         sms_spend_alarm_usd: float = DEFAULT_SMS_SPEND_ALARM_USD,
         break_glass_role: str = DEFAULT_BREAK_GLASS_ROLE,
         waf_limits: WafLimits = DEFAULT_WAF_LIMITS,
+        deadlines_resync: str = "",
         layer_dir: Path = LAYER_DIR,
         **kwargs: Any,
     ) -> None:
@@ -89,8 +90,11 @@ class SeasonStack(Stack):
             "Schedules",
             config=config,
             gate_advance=self.functions.alias("gate-advance"),
+            target_arn=self.functions.alias("gate-advance").function_arn,
+            sync=self.functions.alias("deadlines"),
             watch=self.functions.alias("watch"),
             erase=self.functions.alias("erase"),
+            resync=deadlines_resync,
         )
         self.schedules.allow_moving(self.functions["gate-advance"])
         self.observability = Observability(

@@ -7,8 +7,8 @@ from datetime import date, datetime
 from typing import Any
 
 from enrollment.core.config import SeasonConfig
-from enrollment.core.phases import REGISTRATION_GATE, Phase, phase
-from enrollment.core.ports import Conflict, Refused, Store, TaskTokenGone, TaskTokens
+from enrollment.core.phases import REGISTRATION_GATE, Phase, at_expression, phase, schedule_name
+from enrollment.core.ports import Conflict, Refused, Schedules, SeasonState, Store, TaskTokenGone, TaskTokens
 
 
 class GateError(Refused):
@@ -96,10 +96,13 @@ def advance(
     now: datetime,
     store: Store,
     tokens: TaskTokens,
+    schedules: Schedules | None = None,
 ) -> dict[str, Any]:
     """Resume the workflow waiting at this gate. A second call changes nothing and says so. A
     schedule (`source="schedule"`) never advances a gate before its current deadline (extensions
-    included): it answers `before-deadline` and changes nothing; city staff may advance it early."""
+    included): it answers `before-deadline` and advances nothing; city staff may advance it early.
+    With `schedules`, the early schedule (one-time, so spent) is put again at that deadline, so
+    the gate still closes on time (`rescheduled`)."""
     p = _phase(config, season, name)
     gate = store.get_gate(season, name)
     if gate is None:
@@ -112,7 +115,10 @@ def advance(
         # a schedule put back by a deploy may fire before a window's extended end: it waits for that
         deadline = deadline_of(config, store, season, name)
         if now < deadline:
-            return {"phase": name, "result": "before-deadline", "deadline": deadline.isoformat()}
+            early = {"phase": name, "result": "before-deadline", "deadline": deadline.isoformat()}
+            if schedules is not None:
+                schedules.move(schedule_name(p), at_expression(deadline.astimezone(config.tz)))
+            return early | {"rescheduled": schedules is not None}
     when = now.astimezone(config.tz).isoformat()
     output = {"phase": name, "advanced_at": when, "source": source, "actor": actor}
     # TaskTokenGone: the workflow already went on (a concurrent resume); recording it is all that is left
@@ -162,10 +168,15 @@ def current_extension(store: Store, season: str, grade: int) -> date | None:
 
 def deadline_of(config: SeasonConfig, store: Store, season: str, gate_name: str) -> datetime:
     """A gate's deadline, after any recorded extension of its window."""
+    return deadline_in(config, store.season_state(season), gate_name)
+
+
+def deadline_in(config: SeasonConfig, state: SeasonState, gate_name: str) -> datetime:
+    """A gate's deadline in this season state: the config's, or its window's extended end when later."""
     p = phase(config, gate_name)
     for grade, name in REGISTRATION_GATE.items():
         if name == gate_name:
-            extended = current_extension(store, season, grade)
+            extended = state.extended_to.get(grade)
             if extended:
                 return max(p.deadline, config.day_end(extended))
     return p.deadline

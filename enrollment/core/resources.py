@@ -124,6 +124,14 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         "dead-letter", "functions.deadletters.record.handler", "Records a workflow item that failed for good"
     ),
+    # at deploy time (a CloudFormation custom resource, infra/schedules.py): the deadline schedules
+    # at the stored deadlines, extensions included (enrollment/core/deadlines.py)
+    FunctionSpec(
+        "deadlines",
+        "functions.deadlines.handler.handler",
+        "Puts the deadline schedules at the stored deadlines (deploys)",
+        timeout_s=120,
+    ),
     # every 15 minutes: a season not started by its notice date, gates overdue (docs/RUNBOOK.md)
     FunctionSpec("watch", "functions.watch.handler.handler", "Watches the season's start and deadlines"),
     # daily from the retention date: the season's personal data erased (docs/RETENTION.md)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack
 from unittest import mock
 from zoneinfo import ZoneInfo
 
@@ -35,8 +35,9 @@ import boto3
 from enrollment.adapters import seeds
 from enrollment.core import clock, resources
 from enrollment.core.config import SeasonConfig
+from enrollment.core.deadlines import MAX_EVENT_AGE_S as SCHEDULE_MAX_EVENT_AGE_S
+from enrollment.core.deadlines import RETRY_ATTEMPTS as SCHEDULE_RETRY_ATTEMPTS
 from enrollment.core.launch import config_digest, start_season
-from enrollment.core.phases import phases, schedule_expression, schedule_input, schedule_name
 from enrollment.local import calls
 from enrollment.local.entropy import SeasonSeeds, seeded_kms
 from enrollment.local.spill import spilled_s3_values
@@ -193,7 +194,37 @@ class EmbeddedSeason:
         self._stack.callback(_reset_cached_wiring)
         if calls.counting():
             _load_agency_stand_in()
+        self.deploy("Create")
         return self
+
+    def deploy(self, request: Literal["Create", "Update", "Delete"] = "Update") -> dict[str, Any]:
+        """What a `cdk deploy` does to the deadline schedules: the custom resource's request to the
+        `deadlines` function (infra/schedules.py), which puts each gate's schedule at its stored
+        deadline (enrollment/core/deadlines.py). Returns the function's answer."""
+        queue_arn = boto3.client("sqs").get_queue_attributes(
+            QueueUrl=self.schedule_dead_letters, AttributeNames=["QueueArn"]
+        )["Attributes"]["QueueArn"]
+        properties = {
+            "ServiceToken": "local",
+            "Season": self.config.season,
+            "GroupName": self.schedule_group,
+            "TargetArn": self.function_arns["gate-advance"],
+            "RoleArn": self.schedule_role,
+            "DeadLetterArn": queue_arn,
+            # as CloudFormation passes them: every value a string
+            "MaximumRetryAttempts": str(SCHEDULE_RETRY_ATTEMPTS),
+            "MaximumEventAgeInSeconds": str(SCHEDULE_MAX_EVENT_AGE_S),
+        }
+        event: dict[str, Any] = {"RequestType": request, "ResourceProperties": properties}
+        if request != "Create":
+            event["PhysicalResourceId"] = self.schedule_group
+        out = self._lambda.invoke(
+            FunctionName=self.function_arns["deadlines"], Payload=json.dumps(event).encode()
+        )
+        answer: dict[str, Any] = json.loads(out["Payload"].read() or b"null")
+        if "FunctionError" in out:
+            raise RuntimeError(f"the deadline schedules' {request} failed: {answer}")
+        return answer
 
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
@@ -330,19 +361,12 @@ class EmbeddedSeason:
         scheduler = boto3.client("scheduler")
         self.schedule_group = resources.schedule_group_name(self.name)
         scheduler.create_schedule_group(Name=self.schedule_group)
-        for p in phases(self.config):
-            scheduler.create_schedule(
-                Name=schedule_name(p),
-                GroupName=self.schedule_group,
-                ScheduleExpression=schedule_expression(p),
-                ScheduleExpressionTimezone=self.config.timezone,
-                FlexibleTimeWindow={"Mode": "OFF"},
-                Target={
-                    "Arn": self.function_arns["gate-advance"],
-                    "RoleArn": role,
-                    "Input": json.dumps(schedule_input(self.config.season, p)),
-                },
-            )
+        # the deadline schedules' dead-letter queue and role, as infra/schedules.py makes them; the
+        # schedules themselves are put by the `deadlines` function (`deploy`), as a deploy does
+        self.schedule_dead_letters = boto3.client("sqs").create_queue(QueueName=f"{self.name}-deadline-dlq")[
+            "QueueUrl"
+        ]
+        self.schedule_role = role
 
     def definition(self) -> str:
         """The ASL file with the same substitutions CDK makes, pointed at moto's ARNs."""
@@ -546,12 +570,14 @@ class EmbeddedSeason:
         results = []
         for summary in scheduler.list_schedules(GroupName=self.schedule_group)["Schedules"]:
             s = scheduler.get_schedule(GroupName=self.schedule_group, Name=summary["Name"])
-            if s["Name"] in self.fired or s.get("State") == "DISABLED":
+            # a one-time schedule fires once at each time it is given (a moved one fires again)
+            key = f"{s['Name']}@{s['ScheduleExpression']}"
+            if key in self.fired or s.get("State") == "DISABLED":
                 continue
             due = _at(s["ScheduleExpression"], s.get("ScheduleExpressionTimezone", "UTC"))
             if due is None or self.clock.now() < due:
                 continue
-            self.fired.add(s["Name"])
+            self.fired.add(key)
             out = lam.invoke(FunctionName=s["Target"]["Arn"], Payload=s["Target"]["Input"].encode())
             result = json.loads(out["Payload"].read() or b"null")
             results.append({"schedule": s["Name"], "error": out.get("FunctionError"), "result": result})

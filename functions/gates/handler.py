@@ -175,7 +175,8 @@ def _advance(
     w: Wiring, season: str, phase: str, *, source: Literal["staff", "schedule"], actor: str, reason: str
 ) -> dict[str, Any]:
     """Resume the phase's gate, logged as "gate advanced by staff" or "gate advanced by schedule" (a
-    schedule early for the gate's current deadline, after an extension, advances nothing: a warning)."""
+    schedule early for the gate's current deadline, after an extension, advances nothing and is put
+    again at that deadline: a warning)."""
     result = gates.advance(
         w.config,
         season,
@@ -186,10 +187,13 @@ def _advance(
         now=clock.now(),
         store=w.store,
         tokens=w.tokens,
+        schedules=w.schedules if source == "schedule" else None,
     )
     if result["result"] == "before-deadline":
         logger.warning(
-            "gate not advanced: the schedule fired before the gate's current deadline", extra=result
+            "gate not advanced: the schedule fired before the gate's current deadline; "
+            "its schedule is put again at that deadline",
+            extra=result,
         )
     else:
         logger.info(f"gate advanced by {source}", extra=result)

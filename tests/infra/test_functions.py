@@ -136,6 +136,19 @@ EXPECTED_ACTIONS = {
     | {"states:SendTaskSuccess", "states:SendTaskFailure"},
     # the workflow's dead letters: reads the failed batch's registrations, writes one record per district
     "dead-letter": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY,
+    # the deadline schedules' custom resource: reads gates and extensions, puts and removes the
+    # gates' schedules and passes them their invoke role (tests/infra/test_schedules.py: scoped)
+    "deadlines": DDB_READ
+    | KMS_TABLE_READ
+    | LOGS
+    | XRAY
+    | {
+        "scheduler:GetSchedule",
+        "scheduler:CreateSchedule",
+        "scheduler:UpdateSchedule",
+        "scheduler:DeleteSchedule",
+        "iam:PassRole",
+    },
     # the season watch: reads gates and extensions, describes the season's execution
     "watch": DDB_READ | KMS_TABLE_READ | LOGS | XRAY | {"states:DescribeExecution"},
     # the erasure (docs/RETENTION.md): rewrites the season's items without their personal fields,
@@ -150,7 +163,12 @@ def _statements(synth: Synth, key: str) -> list[dict[str, Any]]:
 
 def test_every_function_in_the_spec_list_is_built_the_same_way(synth, raw, config):
     assert set(EXPECTED_ACTIONS) == {spec.key for spec in FUNCTIONS} == set(ACCESS)
-    assert len(resources(raw, "AWS::Lambda::Function")) == len(FUNCTIONS)
+    # and the custom resource Provider's framework function (infra/schedules.py), not built here
+    provider = ref(synth.stack.schedules.provider.node.find_child("framework-onEvent"))
+    assert set(resources(raw, "AWS::Lambda::Function")) - {provider} == {
+        ref(fn) for _, fn in synth.stack.functions
+    }
+    assert len(resources(raw, "AWS::Lambda::Function")) == len(FUNCTIONS) + 1
     layer = ref(synth.stack.functions.layer)
     # the extra layers go where their packages are imported (tests/unit/test_handler_imports.py)
     assert {key for key, access in ACCESS.items() if access.solver} == {"place"}
@@ -219,6 +237,7 @@ def test_environment_carries_only_what_each_function_uses(synth, raw):
         "register": {"IDEMPOTENCY_TABLE_NAME", "CHILD_KEY_ID", "WORK_BUCKET"},
         "gate-open": set(),
         "gate-advance": {"STATE_MACHINE_ARN", "SCHEDULE_GROUP"},
+        "deadlines": set(),  # the group, target and role come in the custom resource's properties
         "close-registration": set(),
         "verify-prepare": {"WORK_BUCKET"},
         "verify-batch": set(),
@@ -462,7 +481,11 @@ def test_code_asset_holds_only_runtime_code(app_synth):
     # Given the app synthesized for jilin-2023, the asset all functions share
     assert app_synth.returncode == 0, app_synth.output[-3000:]
     template = app_synth.template()
-    keys = {fn["Properties"]["Code"]["S3Key"] for fn in resources(template, "AWS::Lambda::Function").values()}
+    keys = {
+        fn["Properties"]["Code"]["S3Key"]
+        for fn in resources(template, "AWS::Lambda::Function").values()
+        if fn["Properties"]["Handler"].startswith("functions.")  # not the Provider framework's own
+    }
     [key] = keys
     asset = app_synth.outdir / f"asset.{key.removesuffix('.zip')}"
     files = {p.relative_to(asset).as_posix() for p in asset.rglob("*") if p.is_file()}

@@ -236,8 +236,31 @@ def test_a_schedule_never_advances_a_gate_before_its_current_deadline(
         "phase": p.name,
         "result": "before-deadline",
         "deadline": season.day_end(extended).isoformat(),
+        "rescheduled": False,
     }
     assert tokens.sent == [] and store.get_gate(season.season, p.name)["status"] == "open"  # type: ignore[index]
+
+    # given the schedules (gate-advance does), the spent early schedule is put at the current deadline
+    moved: list[tuple[str, str]] = []
+
+    class Schedules:
+        def move(self, name: str, expression: str) -> None:
+            moved.append((name, expression))
+
+    again = gates.advance(
+        season,
+        season.season,
+        p.name,
+        source="schedule",
+        now=p.deadline,
+        store=store,
+        tokens=tokens,
+        schedules=Schedules(),
+        **kwargs,
+    )
+    assert again["result"] == "before-deadline" and again["rescheduled"] is True
+    assert moved == [(f"deadline-{p.name}", f"at({extended + timedelta(days=1)}T00:00:00)")]
+    assert tokens.sent == []
 
     due = gates.advance(
         season,
