@@ -460,8 +460,8 @@ class Functions(Construct):
             acknowledge(
                 role,
                 f"AwsSolutions-IAM5[Resource::<{ref(self._storage.table)}.Arn>/index/*]",
-                "grant_*_data adds the table's indexes (ARN/index/*) to the table ARN; its only index is "
-                "gsi1, which the handlers query.",
+                "grant_*_data adds the table's indexes (ARN/index/*) to the table ARN; the table's only "
+                "index is gsi1.",
             )
         if access.work_bucket is not None:
             acknowledge(
@@ -489,8 +489,13 @@ class Functions(Construct):
             acknowledge(
                 role,
                 f"AwsSolutions-IAM5[Resource::<{bucket_ref}.Arn>/*]",
-                "Read and put on the archive's objects: season prefixes and school keys are made at run "
-                "time; Object Lock (compliance) keeps every written version, and no delete is granted.",
+                (
+                    "Read and put on the archive's objects: season prefixes and school keys are made at "
+                    "run time; Object Lock (compliance) keeps every written version, and no delete is granted."
+                    if access.archive == "write"
+                    else "Read only on the archive's objects (season prefixes and school keys are made at "
+                    "run time); nothing is put or deleted."
+                ),
             )
             if access.archive == "write" and access.archive_put != "*":
                 acknowledge(
@@ -499,12 +504,16 @@ class Functions(Construct):
                     "Put only under this prefix of the archive bucket (keys made per season at run time); "
                     "Object Lock (compliance) keeps every written version, and no delete is granted.",
                 )
-            for action in ("s3:GetObject*", "s3:GetBucket*", "s3:List*", "s3:Abort*"):
+            writes = access.archive == "write"
+            for action in ("s3:GetObject*", "s3:GetBucket*", "s3:List*", *(["s3:Abort*"] if writes else [])):
                 acknowledge(
                     role,
                     f"AwsSolutions-IAM5[Action::{action}]",
                     "grant_read/grant_put on the archive bucket: read to compare a rerun's bytes with the "
-                    "archived ones, put to write once; scoped to that bucket and its objects.",
+                    "archived ones, put to write once; scoped to that bucket and its objects."
+                    if writes
+                    else "grant_read on the archive bucket: read-only actions, scoped to that bucket and "
+                    "its objects.",
                 )
         encrypting = [
             *(
@@ -512,7 +521,7 @@ class Functions(Construct):
                 if access.table in ("read-write", "write") or access.idempotency
                 else []
             ),
-            *(["the archive bucket's SSE-KMS grant on its key"] if access.archive is not None else []),
+            *(["the archive bucket's SSE-KMS grant on its key"] if access.archive == "write" else []),
             *(
                 ["the work bucket's SSE-KMS grant on its key"]
                 if access.work_bucket in ("write", "read-write")

@@ -116,7 +116,9 @@ class Storage(Construct):
             selection.node.find_child("Role"),
             "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]",
             "The role AWS Backup assumes to take the table's recovery points; this AWS-managed policy is "
-            "the documented one for it and only allows backup actions on supported resources.",
+            "the documented one for it. It allows the backup actions of every service AWS Backup supports "
+            "on any resource of the account, not only this table; the plan's selection names the table, "
+            "and only AWS Backup assumes the role.",
         )
 
     def _table(self, construct_id: str, **props: Any) -> dynamodb.Table:
