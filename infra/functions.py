@@ -53,11 +53,11 @@ CODE_EXCLUDES = ("*", "!enrollment", "!functions", "!seasons", "**/__pycache__",
 
 # Why a function does without what checkov asks of every Lambda (infra/nag.py checkov_skip).
 NO_RESERVED_CONCURRENCY = (
-    "No reserved concurrency: a reservation is taken from the account's pool, which must keep 100 "
-    "unreserved (all of it in a new account, whose quota is 10), so 29 reservations per season fail "
-    "to deploy there and starve other seasons elsewhere. Calls are bounded where they come from: "
-    "the API stage's throttles, the workflow's Map MaxConcurrency, one schedule per deadline, one "
-    "watch every 15 minutes."
+    "No reserved concurrency: a reservation is taken from the account's pool, of which Lambda keeps "
+    "100 unreserved (all 10 in a new account), so a reservation per function fails to deploy in a new "
+    "account and elsewhere holds capacity back from every other function and season. Calls are "
+    "bounded where they come from: the API stage's throttles, the workflow's Map MaxConcurrency, one "
+    "schedule per deadline, one watch every 15 minutes."
 )
 NO_VPC = (
     "No VPC: nothing the function reaches is in one. It calls DynamoDB, S3, KMS, SNS, Step Functions, "
