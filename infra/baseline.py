@@ -10,8 +10,9 @@ and kms:DisableKey to every principal but one named break-glass role, so neither
 deploy role nor an administrator's slip can take the archive's, the signing or the data key away.
 
 Every log group of a stack is encrypted with the stack's logs key (`encrypt_logs`): the functions',
-the workflow's and the API's logs are masked, but still personal (R-DATA-2). Only CloudWatch Logs in
-the stack's own region and account may use that key, and only for log groups of that account.
+the workflow's and the API's logs are masked, but still personal, and the web ACL's hold callers'
+addresses (R-DATA-2). Only CloudWatch Logs in the stack's own region may use that key, and only for
+log groups of the stack's account.
 """
 
 from __future__ import annotations

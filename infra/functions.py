@@ -67,7 +67,7 @@ NO_VPC = (
 PLAIN_ENVIRONMENT = (
     "The environment holds no secret, only names and ids (table, buckets, keys' ids, state machine "
     "ARN, schedule group, season config path and digest, the OIDC issuer and public client id); "
-    "Lambda encrypts it at rest with its service key. tests/infra/test_checkov.py lists the names."
+    "Lambda encrypts it at rest with its AWS managed key. tests/infra/test_checkov.py lists the names."
 )
 SYNC_INVOKED = (
     "Invoked synchronously only (API Gateway, the authorizer, or the workflow's lambda:invoke tasks "
