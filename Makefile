@@ -9,7 +9,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export CDK_DISABLE_VERSION_CHECK := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test fuzz lint typecheck unit integration infra e2e synth deploy layer browser openapi lock clean
+.PHONY: help setup demo test fuzz lint typecheck unit integration infra e2e synth deploy layer checkov browser openapi lock clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -45,6 +45,16 @@ build/notice-layer/.built: requirements/notice.txt
 
 layer: $(BIN)/.installed build/layer/.built build/solver-layer/.built build/notice-layer/.built ## Build the Lambda dependency layers without Docker
 
+# checkov, the second scanner of the synthesized templates (tests/infra/test_checkov.py), in a venv of
+# its own: its pinned dependencies conflict with the project's.
+CHECKOV := build/checkov/bin/checkov
+$(CHECKOV): requirements/checkov.txt
+	rm -rf build/checkov && $(PYTHON) -m venv build/checkov
+	build/checkov/bin/pip install -q --disable-pip-version-check -r requirements/checkov.txt
+	touch $@
+
+checkov: $(CHECKOV) ## Install the pinned checkov in build/checkov (its own venv)
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --silent --no-audit --no-fund
 	touch $@
@@ -62,7 +72,7 @@ lint: setup ## ruff lint and format check
 typecheck: setup ## mypy (strict, pydantic plugin)
 	$(BIN)/mypy enrollment functions infra app.py
 
-test: setup layer node_modules/.installed browser ## Run lint, types and every test
+test: setup layer $(CHECKOV) node_modules/.installed browser ## Run lint, types and every test
 	$(MAKE) --no-print-directory lint typecheck
 	$(BIN)/pytest -n 2 --dist loadgroup -q
 
@@ -91,9 +101,12 @@ deploy: layer node_modules/.installed ## Deploy the season stack: ALARM_EMAIL=..
 openapi: setup ## Regenerate docs/openapi.json from the models
 	$(BIN)/enroll openapi > docs/openapi.json
 
-lock: ## Re-pin requirements/dev.txt from requirements/dev.in
+lock: ## Re-pin requirements/dev.txt and checkov.txt from their .in files
 	$(PYTHON) -m venv build/lockenv && build/lockenv/bin/pip install -q -r requirements/dev.in \
 	  && build/lockenv/bin/pip freeze --exclude-editable > requirements/dev.txt
+	rm -rf build/lock-checkov && $(PYTHON) -m venv build/lock-checkov \
+	  && build/lock-checkov/bin/pip install -q -r requirements/checkov.in \
+	  && build/lock-checkov/bin/pip freeze --exclude-editable > requirements/checkov.txt
 
 clean: ## Remove build output (keeps .venv)
 	rm -rf build cdk.out test-output demo-out .pytest_cache .mypy_cache .ruff_cache

@@ -42,7 +42,8 @@ class AccountStack(Stack):
         acknowledge(
             role,
             f"AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/{PUSH_TO_LOGS}]",
-            "API Gateway's account-level logging role; this AWS-managed policy is the documented one "
-            "and only allows writing CloudWatch Logs.",
+            "API Gateway's account-level logging role; this AWS-managed policy is the documented one. "
+            "It allows CloudWatch Logs actions only (create groups and streams, put, describe, get and "
+            "filter events) on any log group, and only API Gateway assumes the role.",
         )
         CfnOutput(self, "ApiGatewayLogsRoleArn", value=role.role_arn)

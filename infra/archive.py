@@ -14,6 +14,7 @@ from constructs import Construct
 from enrollment.core.config import SeasonConfig
 from enrollment.core.resources import archive_bucket_name
 from infra.baseline import customer_key, private_bucket
+from infra.nag import checkov_skip
 
 # Server access logs of the archive and the work bucket: who read or wrote what, kept past the
 # season's appeals (a year and a month), then expired; overwritten/deleted versions go after 30 days.
@@ -52,6 +53,13 @@ class Archive(Construct):
                     abort_incomplete_multipart_upload_after=Duration.days(7),
                 )
             ],
+        )
+
+        checkov_skip(
+            self.access_logs,
+            "CKV_AWS_18",
+            "This is the server access-log bucket of the archive and the work bucket; logging it into "
+            "itself would log each delivery of its own logs, which S3 advises against.",
         )
 
         self.bucket = private_bucket(

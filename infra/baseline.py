@@ -8,6 +8,11 @@ key's purpose, a bucket's name, encryption, versioning, lifecycle and logging.
 Every KMS key of a stack is guarded (`guard_keys`): its key policy denies kms:ScheduleKeyDeletion
 and kms:DisableKey to every principal but one named break-glass role, so neither a compromised
 deploy role nor an administrator's slip can take the archive's, the signing or the data key away.
+
+Every log group of a stack is encrypted with the stack's logs key (`encrypt_logs`): the functions',
+the workflow's and the API's logs are masked, but still personal, and the web ACL's hold callers'
+addresses (R-DATA-2). Only CloudWatch Logs in the stack's own region may use that key, and only for
+log groups of the stack's account.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import jsii
 from aws_cdk import ArnFormat, Aspects, IAspect, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct, IConstruct
 
@@ -86,3 +92,51 @@ class _KeyGuard:
 def guard_keys(scope: Construct, break_glass_role: str) -> None:
     """Deny deleting or disabling any KMS key under `scope` (made now or later) to all but the role."""
     Aspects.of(scope).add(_KeyGuard(break_glass_role))
+
+
+LOGS_KEY_ACTIONS = ("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*")
+
+
+def logs_service_principal(stack: Stack) -> str:
+    """CloudWatch Logs' regional service principal: `logs.<region>.amazonaws.com`, and in the China
+    partition `logs.<region>.amazonaws.com.cn` (the partition's URL suffix, resolved at deploy time)."""
+    return f"logs.{stack.region}.{stack.url_suffix}"
+
+
+@jsii.implements(IAspect)
+class _LogsEncryption:
+    def __init__(self, key: kms.IKey) -> None:
+        self._key = key
+
+    def visit(self, node: IConstruct) -> None:
+        if isinstance(node, logs.CfnLogGroup) and node.kms_key_id is None:
+            node.kms_key_id = self._key.key_arn
+
+
+def encrypt_logs(stack: Stack, config: SeasonConfig) -> kms.Key:
+    """The stack's logs key, and every log group of the stack (made now or later) encrypted with it.
+
+    The key policy lets CloudWatch Logs use the key (the service encrypts and decrypts; writers and
+    readers of the logs need no KMS permission), for this account's log groups in this region only.
+    """
+    key = customer_key(stack, "LogsKey", config, "CloudWatch Logs (masked, still personal: R-DATA-2)")
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="CloudWatchLogsOfThisAccount",
+            principals=[iam.ServicePrincipal(logs_service_principal(stack))],
+            actions=list(LOGS_KEY_ACTIONS),
+            resources=["*"],
+            conditions={
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
+                        service="logs",
+                        resource="log-group",
+                        resource_name="*",
+                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                }
+            },
+        )
+    )
+    Aspects.of(stack).add(_LogsEncryption(key))
+    return key

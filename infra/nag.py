@@ -2,6 +2,10 @@
 
 Every acknowledgment names one finding (`RuleId` or `RuleId[FindingId]`) on one construct and says
 why it is acceptable; cdk-nag 3 has no blanket suppression, and none is wanted.
+
+checkov, the second scanner (tests/infra/test_checkov.py, pinned in requirements/checkov.txt), reads
+its skips from the template: `checkov_skip` writes one, a check id on one resource with its reason,
+into that resource's `Metadata.checkov.skip`, as an acknowledgment is written for cdk-nag.
 """
 
 from __future__ import annotations
@@ -18,6 +22,20 @@ def add_checks(app: cdk.App) -> None:
 
 def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:
     cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=rule_id, reason=reason))
+
+
+def checkov_skip(scope: IConstruct, check_id: str, reason: str) -> None:
+    """Tell checkov why `check_id` does not apply to `scope`'s resource (an L1, or an L2's default
+    child): a `{id, comment}` entry in its `Metadata.checkov.skip`, next to any already there."""
+    resource = scope if isinstance(scope, cdk.CfnResource) else scope.node.default_child
+    if not isinstance(resource, cdk.CfnResource):
+        raise TypeError(f"{scope.node.path} has no CloudFormation resource for a checkov skip")
+    if not reason.strip():
+        raise ValueError(f"{scope.node.path}: a checkov skip of {check_id} needs a reason")
+    skips = list((resource.get_metadata("checkov") or {}).get("skip", []))
+    if any(skip["id"] == check_id for skip in skips):
+        raise ValueError(f"{scope.node.path}: {check_id} is skipped twice")
+    resource.add_metadata("checkov", {"skip": [*skips, {"id": check_id, "comment": reason}]})
 
 
 def ref(resource: IConstruct) -> str:

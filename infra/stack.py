@@ -14,7 +14,7 @@ from enrollment.core.resources import ROOT
 from enrollment.core.staff import StaffDirectory, partition_of
 from infra.api import Api
 from infra.archive import Archive
-from infra.baseline import guard_keys
+from infra.baseline import encrypt_logs, guard_keys
 from infra.context import (
     DEFAULT_ARCHIVE_RETENTION_DAYS,
     DEFAULT_BREAK_GLASS_ROLE,
@@ -119,6 +119,8 @@ class SeasonStack(Stack):
             threshold=RATE_BLOCKED_PER_PERIOD,
         )
 
+        # every log group of the season, whoever adds it: on the season's logs key
+        self.logs_key = encrypt_logs(self, config)
         # every KMS key of the season, whoever adds it: only the break-glass role deletes or disables it
         guard_keys(self, break_glass_role)
         if not Token.is_unresolved(self.region) and self.region.startswith("cn-"):

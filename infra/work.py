@@ -19,6 +19,7 @@ from constructs import Construct
 from enrollment.core.config import SeasonConfig
 from enrollment.core.resources import work_bucket_name
 from infra.baseline import customer_key, private_bucket
+from infra.nag import checkov_skip
 
 ACCESS_LOGS_PREFIX = "work/"
 EXPORTS_PREFIX = "exports/"  # as enrollment/adapters/export_store.py
@@ -59,4 +60,11 @@ class Work(Construct):
             ],
             server_access_logs_bucket=access_logs,
             server_access_logs_prefix=ACCESS_LOGS_PREFIX,
+        )
+        checkov_skip(
+            self.bucket,
+            "CKV_AWS_21",
+            "Working files, not records: a rerun rewrites them from the table and the archive (versioned, "
+            "Object Lock), which are the record. Versions would keep superseded notice PDFs and exports "
+            "(personal data) past the day or season their lifecycle rules allow.",
         )

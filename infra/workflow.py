@@ -44,6 +44,13 @@ from infra.work import Work
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 
 
+def items_keys(season: str) -> str:
+    """The Distributed Maps' items in the work bucket: each prepare step writes its phase's batches at
+    `seasons/{season}/{phase}/batches.json` (verification, placement, notices), and the ItemReader
+    reads only those."""
+    return f"seasons/{season}/*/batches.json"
+
+
 def placeholders(path: Path = STATE_MACHINE_FILE) -> set[str]:
     """The `${Name}` substitutions an ASL file expects."""
     return set(PLACEHOLDER.findall(path.read_text(encoding="utf-8")))
@@ -124,7 +131,7 @@ class Workflow(Construct):
                     "function (an execution started before a deploy keeps the versions it started with).",
                 )
         self._publish(name)
-        self._allow_distributed_map(name, work)
+        self._allow_distributed_map(name, config.season, work)
         acknowledge(
             self.state_machine.role,
             "AwsSolutions-IAM5[Resource::*]",
@@ -163,8 +170,9 @@ class Workflow(Construct):
             ],
         )
 
-    def _allow_distributed_map(self, name: str, work: Work) -> None:
-        """ItemReader (s3:getObject) on the work bucket; child executions of this state machine.
+    def _allow_distributed_map(self, name: str, season: str, work: Work) -> None:
+        """ItemReader (s3:getObject) on the season's batches files in the work bucket (`items_keys`),
+        nothing else there (notice PDFs, exports); child executions of this state machine.
 
         The ARNs are built from the known name, not from the state machine (whose role policy would
         then reference it while it depends on that policy: a circular dependency).
@@ -178,7 +186,7 @@ class Workflow(Construct):
             resource_name=f"{name}:*",
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
-        work.bucket.grant_read(role)
+        work.bucket.grant_read(role, items_keys(season))
         self.state_machine.add_to_role_policy(
             iam.PolicyStatement(actions=["states:StartExecution"], resources=[itself])
         )
@@ -197,9 +205,10 @@ class Workflow(Construct):
         )
         acknowledge(
             role,
-            f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/*]",
-            "The ItemReader reads the batches file whose key verify-prepare returns at run time; the "
-            "grant covers the objects of the work bucket only, which holds nothing but workflow files.",
+            f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/{items_keys(season)}]",
+            "The ItemReader reads the batches file a prepare step wrote for its phase "
+            "(seasons/{season}/{phase}/batches.json): the season's batches files in the work bucket, "
+            "not its notice PDFs or exports.",
         )
         for action in ("s3:GetObject*", "s3:GetBucket*", "s3:List*"):
             acknowledge(

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 
 import pytest
 from aws_cdk.assertions import Match
 
-from enrollment.core.resources import FUNCTIONS, STATE_MACHINE_FILE, state_machine_name
+from enrollment.core.resources import FUNCTIONS, ROOT, STATE_MACHINE_FILE, state_machine_name
 from infra.nag import ref
+from infra.workflow import items_keys
 from tests.infra.helpers import (
     S3_READ,
     allowed_actions,
@@ -156,11 +158,12 @@ def test_definition_has_the_distributed_map_the_role_is_shaped_for():
         assert dmap["ItemProcessor"]["ProcessorConfig"]["ExecutionType"] == "STANDARD"
 
 
-def test_state_machine_role_reads_only_the_work_bucket(synth, raw):
+def test_state_machine_role_reads_only_the_batches_files_of_the_work_bucket(synth, raw, config):
     statements = _role_statements(raw)
     bucket = getatt(ref(synth.stack.work.bucket))
-    objects = {"Fn::Join": ["", [bucket, "/*"]]}
-    # read-only (grant_read), which covers the ItemReader's s3:GetObject on the work bucket's objects
+    objects = {"Fn::Join": ["", [bucket, f"/seasons/{config.season}/*/batches.json"]]}
+    # read-only (grant_read), which covers the ItemReader's s3:GetObject on the season's batches files,
+    # not on the notice PDFs or exports beside them
     assert {a for a in allowed_actions(statements) if a.startswith("s3:")} == S3_READ
     assert objects in resources_for(statements, "s3:GetObject*")
     for action in S3_READ:
@@ -170,6 +173,22 @@ def test_state_machine_role_reads_only_the_work_bucket(synth, raw):
     # and the archive is out of reach
     archive = ref(synth.stack.archive.bucket)
     assert archive not in json.dumps([s for s in statements if "s3:" in json.dumps(s["Action"])])
+
+
+def test_every_distributed_maps_items_file_is_one_the_state_machine_may_read():
+    """The prepare steps write the Maps' items where `items_keys` says (the role reads nothing else)."""
+    written = {
+        match
+        for path in (ROOT / "enrollment").rglob("*.py")
+        for match in re.findall(
+            r'f"(seasons/\{season\}/[^"]*batches\.json)"', path.read_text(encoding="utf-8")
+        )
+    }
+    assert written == {
+        f"seasons/{{season}}/{phase}/batches.json" for phase in ("verification", "placement", "notices")
+    }
+    for key in written:
+        assert fnmatch.fnmatchcase(key.replace("{season}", "2031"), items_keys("2031")), key
 
 
 def test_state_machine_role_starts_only_itself_and_watches_only_its_executions(raw, config):
