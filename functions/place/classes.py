@@ -10,12 +10,15 @@ each holds only what its step needs (least privilege too: only the seal signs or
 - `seal` (`classes-seal`): the staged class lists sealed under `additions/{season}/classes/` in the
   archive bucket with their own manifest, signature and public key (`seal_classes`), so the season's
   sealed archive under `seasons/{season}/` is never rewritten. A rerun finds the addition sealed and
-  changes nothing.
+  changes nothing. A group the draw's Map dead-lettered (`drawn`, the Map's results) seals nothing:
+  the answer is `incomplete`, naming it, and the workflow pauses at DrawClasses (docs/RUNBOOK.md).
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict
 
 from enrollment.adapters.wiring import Wiring
 from enrollment.archive.seal import draw_school_classes, list_class_groups, seal_classes
@@ -42,8 +45,28 @@ def school(request: SchoolEvent, w: Wiring) -> dict[str, Any]:
     )
 
 
-@task(SeasonEvent, log="sunshine classes sealed")  # "sealed": "now", or "already" on a rerun
-def seal(request: SeasonEvent, w: Wiring) -> dict[str, Any]:
+class Drawn(BaseModel):
+    """One item of DrawClasses' results: drawn (`students`), or its dead letter (`dead_letter`)."""
+
+    model_config = ConfigDict(extra="ignore")
+    school_id: str
+    grade: int
+    dead_letter: str | None = None
+
+
+class SealEvent(SeasonEvent):
+    drawn: list[Drawn] | None = None  # DrawClasses' results; none when the addition was already sealed
+
+
+@task(SealEvent, log="sunshine classes sealed")  # "sealed": "now", "already" on a rerun, or "incomplete"
+def seal(request: SealEvent, w: Wiring) -> dict[str, Any]:
+    not_drawn = [(d.school_id, d.grade) for d in request.drawn or [] if d.dead_letter is not None]
     return seal_classes(
-        w.config, request.season, archive=w.archive, work=w.work, signer=w.signer, now=clock.now()
+        w.config,
+        request.season,
+        archive=w.archive,
+        work=w.work,
+        signer=w.signer,
+        now=clock.now(),
+        not_drawn=not_drawn,
     )

@@ -8,8 +8,8 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 
-from enrollment.core.resources import FUNCTIONS, SERVICE
-from enrollment.core.watch import METRIC_NOT_STARTED, METRIC_OVERDUE, SEASON_DIMENSION
+from enrollment.core.resources import FUNCTIONS, SEASON_DIMENSION, SERVICE
+from enrollment.core.watch import METRIC_NOT_STARTED, METRIC_OVERDUE
 from infra.context import SYNTH_ONLY_ALARM_EMAIL, AppOptions, cdk_json_context
 from infra.nag import ref
 from infra.observability import RUNBOOK_PREFIX, TABLE_OPERATIONS
