@@ -42,8 +42,8 @@ metrics = Metrics(service=SERVICE, namespace="Enrollment")
 
 def season_dimension() -> None:
     """Every metric of this invocation (and the next: a default dimension outlives the flush) names
-    the function's season config (`SEASON_CONFIG`). A function without one publishes no metric
-    without it: its handler fails on the missing setting before anything is counted."""
+    the function's season config (`SEASON_CONFIG`, which every deployed function has; without it, as
+    in a bare unit test, no season is named)."""
     path = os.environ.get("SEASON_CONFIG")
     if path:
         metrics.set_default_dimensions(**{SEASON_DIMENSION: season_config(path).name})

@@ -4,9 +4,9 @@ Every Map of the workflow whose items are independent (the verification batches,
 lotteries, the placement chunks, the districts' spot-check draws, the notice batches, the schools'
 sunshine classes) retries a failing item with backoff; an item that still fails is caught in the
 Map's item processor and recorded here, and the season goes on. One record per failed item and
-district: the season, the phase, the item (the district's registration ids of the batch, the
-school and grade, or the district itself), the error and its cause as the workflow saw them, and when. District staff read
-their own district's (R-DATA-2), the city and auditors every district's:
+district: the season, the phase, the item (the district's registration ids of the batch, the school
+and grade, or the district itself), the error and its cause as the workflow saw them, and when.
+District staff read their own district's (R-DATA-2), the city and auditors every district's:
 `GET /admin/seasons/{season}/districts/{district}/dead-letters`.
 """
 

@@ -1,5 +1,6 @@
 """Every 15 minutes (an EventBridge rule): is the season started, is any gate overdue? The answer is
-published as metrics (with the season's dimension, as every metric) the season's alarms watch (enrollment/core/watch.py, docs/RUNBOOK.md)."""
+published as metrics the season's alarms watch (enrollment/core/watch.py, docs/RUNBOOK.md), under the
+season's dimension like every metric (enrollment/adapters/observability.py)."""
 
 from __future__ import annotations
 

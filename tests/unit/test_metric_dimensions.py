@@ -24,6 +24,7 @@ def publishing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("SEASON_CONFIG", SEASON_FILE)
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
     monkeypatch.setenv("POWERTOOLS_DEV", "false")
+    metrics.clear_default_dimensions()  # none left by a season run earlier in this process
     metrics.clear_metrics()
     yield
     metrics.clear_default_dimensions()
