@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from enrollment.adapters.wiring import Wiring
 from enrollment.archive.seal import draw_school_classes, list_class_groups, seal_classes
@@ -46,12 +46,25 @@ def school(request: SchoolEvent, w: Wiring) -> dict[str, Any]:
 
 
 class Drawn(BaseModel):
-    """One item of DrawClasses' results: drawn (`students`), or its dead letter (`dead_letter`)."""
+    """One item of DrawClasses' results: drawn (`{"students": n}`, kept that small: the results travel
+    in the workflow's state), or its dead letter (the school and grade, `dead_letter`)."""
 
     model_config = ConfigDict(extra="ignore")
-    school_id: str
-    grade: int
+    school_id: str | None = None
+    grade: int | None = None
     dead_letter: str | None = None
+
+    @model_validator(mode="after")
+    def _dead_letter_names_its_group(self) -> Drawn:
+        if self.dead_letter is not None and (self.school_id is None or self.grade is None):
+            raise ValueError("drawn: a dead letter names its school_id and grade")
+        return self
+
+    def not_drawn(self) -> tuple[str, int] | None:
+        """The school and grade, if the draw failed for good."""
+        if self.dead_letter is None or self.school_id is None or self.grade is None:
+            return None
+        return self.school_id, self.grade
 
 
 class SealEvent(SeasonEvent):
@@ -60,7 +73,7 @@ class SealEvent(SeasonEvent):
 
 @task(SealEvent, log="sunshine classes sealed")  # "sealed": "now", "already" on a rerun, or "incomplete"
 def seal(request: SealEvent, w: Wiring) -> dict[str, Any]:
-    not_drawn = [(d.school_id, d.grade) for d in request.drawn or [] if d.dead_letter is not None]
+    not_drawn = [g for d in request.drawn or [] if (g := d.not_drawn()) is not None]
     return seal_classes(
         w.config,
         request.season,
