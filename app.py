@@ -10,8 +10,10 @@ alarm_email (subscribed to the alarm topic) or alarm_topic_arn (an existing SNS 
 go to); `make synth` passes a synth-only placeholder address that `make deploy` refuses. Other
 context: archive_retention_days (default 3650), sms_spend_alarm_usd (default 800), break_glass_role
 (the IAM role name that alone may delete or disable the season's KMS keys; default
-enrollment-break-glass). `-c account_setup=true` synthesizes the once-per-account stack instead
-(Enrollment-account: API Gateway's logging role, infra/account.py). docs/RUNBOOK.md.
+enrollment-break-glass), waf_rate_limit, waf_registration_rate_limit and waf_proof_rate_limit (the
+web ACL's requests per client IP in 5 minutes: 2000, 100, 100; infra/waf.py). `-c account_setup=true`
+synthesizes the once-per-account stack instead (Enrollment-account: API Gateway's logging role,
+infra/account.py). docs/RUNBOOK.md.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ def main() -> None:
         alarm_topic_arn=options.alarm_topic_arn,
         sms_spend_alarm_usd=options.sms_spend_alarm_usd,
         break_glass_role=options.break_glass_role,
+        waf_limits=options.waf_limits,
         env=options.environment(),
     )
     add_checks(app)

@@ -7,7 +7,9 @@ router's resolver with the same hooks (unknown route 404, wrong method 405, inva
 larger than `BODY_LIMIT` 413; a body that is not `application/json` 415; nesting deeper than
 `DEPTH_LIMIT`, a number longer than `DIGITS_LIMIT` digits or a body that is not JSON 400 (field
 `body`). The HTTP-level rules are named `HTTP-ROUTE`, `HTTP-METHOD`, `HTTP-SIZE`, `HTTP-TYPE`,
-`HTTP-JSON` and `HTTP-BUSY`: an AWS call still throttled after the clients' own retries
+`HTTP-JSON` and `HTTP-BUSY`; in front of the handlers, API Gateway answers a body its route's model
+refuses with 400 `HTTP-MODEL` (infra/api.py) and the web ACL a client over its rate with 429
+`HTTP-RATE` (infra/waf.py), in the same shape: an AWS call still throttled after the clients' own retries
 (StoreUnavailable, or a throttling error however wrapped: `clients.throttled`) is answered 503 with
 `Retry-After` (`busy`), never a 5xx from Lambda; whatever such a request did not finish it did not
 do (a registration is one conditional put: stored, or not at all).
@@ -304,7 +306,7 @@ def district_page(
 
 # OpenAPI: every operation documents the refusals it can answer, all in the one shape (`refusal`).
 REFUSAL_STATUSES = {
-    400: "请求内容不是有效的JSON、嵌套过深或数字过长 (body)",
+    400: "请求内容不是有效的JSON、不符合接口的请求模型、嵌套过深或数字过长 (body)",
     401: "未登录或登录已失效 (Authorization)",
     403: "无权操作 (Authorization)",
     404: "没有这个地址、年度或记录",

@@ -1,12 +1,17 @@
 """The REST API: the parents' portal, the staff console and its API, and the agency route.
 
-Public (no authorizer; throttled, bodies validated by the handlers):
+Public (no authorizer; throttled, behind the web ACL of infra/waf.py; every route that takes a body
+validated by API Gateway against its model, the draft 4 form of the pydantic model docs/openapi.json
+names (infra/schemas.py), and again by the handler; a body API Gateway refuses is answered 400 in the
+API's refusal shape, `BAD_REQUEST_BODY`):
 - `GET /`, its script and style (`GET /form.js`, `/form.css`, `/common.js`) and `ANY /api/{proxy+}`
   → register: the parents' portal and registration API.
 - The family's proof routes, each its own resource so that it has its own (lower) throttle:
   `POST /api/registrations/{registration_id}/code`, `POST|DELETE .../session`, `POST .../notice`,
-  `POST .../decline` → register; beside them `ANY /api/registrations`, `ANY .../{registration_id}`
-  and `ANY .../{registration_id}/{proxy+}` keep every other family route where it was.
+  `POST .../decline` → register; beside them `ANY /api/registrations`, `ANY .../{registration_id}`,
+  `ANY .../{registration_id}/complaints` and `ANY .../{registration_id}/{proxy+}` keep every other
+  family route where it was, and `POST /api/registrations` and `POST .../complaints` have their own
+  methods for their bodies' models.
 - `GET /console` and `GET /console/{proxy+}` → console: the staff console's pages (no data in them).
 
 Staff (the OIDC token authorizer, functions/authorize; docs/ACCESS.md). The authorizer admits a
@@ -27,6 +32,9 @@ valid token with one staff role; every handler then checks the caller's district
 
 Agency (AWS_IAM, SigV4):
 - `POST /agency/community/visits` → verify-api: the community office's system posts home visits.
+
+Every integration and the authorizer invoke the function's `live` alias (infra/functions.py), which
+each deploy moves to the version it published and an operator may move back (docs/RUNBOOK.md).
 """
 
 from __future__ import annotations
@@ -38,8 +46,12 @@ from constructs import Construct
 
 from enrollment.core.config import SeasonConfig
 from enrollment.core.resources import AUTHORIZATION_PATTERN, SERVICE
+from enrollment.registration.form import Violation
+from functions.api import refusal
+from functions.openapi import document
 from infra.functions import Functions
 from infra.nag import acknowledge
+from infra.schemas import request_schemas
 
 STAGE = "prod"
 ADMIN_PATH = "/admin/seasons/{season}/phases/{phase}/advance"
@@ -76,7 +88,19 @@ PROOF_ROUTES: dict[str, tuple[tuple[str, ...], int, int]] = {  # path: (methods,
     f"{REGISTRATION_PATH}/decline": (("POST",), 5, 10),
 }
 # the resources beside them that keep the rest of the family's routes on the register function
-REGISTRATION_RESOURCES = ("/api/registrations", REGISTRATION_PATH, f"{REGISTRATION_PATH}/{{proxy+}}")
+REGISTRATION_RESOURCES = (
+    "/api/registrations",
+    REGISTRATION_PATH,
+    f"{REGISTRATION_PATH}/complaints",
+    f"{REGISTRATION_PATH}/{{proxy+}}",
+)
+# the family's other routes that take a body: a method of their own beside the resource's ANY, so that
+# API Gateway checks the body against the route's model (every public route with a body has one)
+BODY_ROUTES = (("/api/registrations", "POST"), (f"{REGISTRATION_PATH}/complaints", "POST"))
+# API Gateway's answer to a body its model refuses, in the API's refusal shape (functions/api.py)
+BAD_BODY_ZH = "请求内容不符合要求，请检查填写的内容"
+BAD_BODY_EN = "the request body does not match the route's model"
+BAD_BODY = refusal(400, [Violation("body", "HTTP-MODEL", BAD_BODY_ZH, BAD_BODY_EN)]).body or ""
 
 STAFF_REASON = (
     "Staff routes use a Lambda TOKEN authorizer (functions/authorize) that verifies OIDC access tokens: "
@@ -86,8 +110,8 @@ STAFF_REASON = (
 )
 PUBLIC_REASON = (
     "Parents register without accounts (R-REG-1: anyone may register a child); the form and "
-    "/api routes are public on purpose, protected by stage throttling, request validation and "
-    "per-child idempotency instead of an authorizer."
+    "/api routes are public on purpose, protected by the web ACL's per-client rate rules, stage "
+    "throttling, request models and per-child idempotency instead of an authorizer."
 )
 
 
@@ -162,7 +186,15 @@ class Api(Construct):
             "Validator", validate_request_body=True, validate_request_parameters=True
         )
 
-        public = apigw.LambdaIntegration(functions["register"], proxy=True, allow_test_invoke=False)
+        self.public_models = self._public_models()
+        api.add_gateway_response(
+            "BadRequestBody",
+            type=apigw.ResponseType.BAD_REQUEST_BODY,
+            status_code="400",
+            templates={"application/json": BAD_BODY},
+        )
+
+        public = apigw.LambdaIntegration(functions.alias("register"), proxy=True, allow_test_invoke=False)
         form = api.root.add_method("GET", public, request_validator=self.validator)
         form_files = [
             api.root.resource_for_path(path).add_method("GET", public, request_validator=self.validator)
@@ -184,13 +216,15 @@ class Api(Construct):
                     f"method.request.path.{p}": True for p in ("registration_id", "proxy") if f"{{{p}" in path
                 }
                 or None,
+                request_models=self._json(self.public_models.get((path, method))),
             )
             for path, method in [
                 *((path, m) for path, (methods, _, _) in PROOF_ROUTES.items() for m in methods),
                 *((path, "ANY") for path in REGISTRATION_RESOURCES),
+                *BODY_ROUTES,
             ]
         ]
-        console = apigw.LambdaIntegration(functions["console"], proxy=True, allow_test_invoke=False)
+        console = apigw.LambdaIntegration(functions.alias("console"), proxy=True, allow_test_invoke=False)
         console_page = api.root.resource_for_path(CONSOLE_PATH).add_method(
             "GET", console, request_validator=self.validator
         )
@@ -207,7 +241,7 @@ class Api(Construct):
         self.authorizer = apigw.TokenAuthorizer(
             self,
             "StaffTokens",
-            handler=functions["authorize"],
+            handler=functions.alias("authorize"),
             authorizer_name=f"{SERVICE}-{config.name}-staff",
             identity_source=apigw.IdentitySource.header("Authorization"),
             validation_regex=AUTHORIZATION_PATTERN,
@@ -217,8 +251,12 @@ class Api(Construct):
         text = apigw.JsonSchemaType.STRING
         day = apigw.JsonSchema(type=text, pattern=r"^\d{4}-\d{2}-\d{2}$")
         reason = apigw.JsonSchema(type=text, min_length=2, max_length=200)
-        advancing = apigw.LambdaIntegration(functions["gate-advance"], proxy=True, allow_test_invoke=False)
-        verification = apigw.LambdaIntegration(functions["verify-api"], proxy=True, allow_test_invoke=False)
+        advancing = apigw.LambdaIntegration(
+            functions.alias("gate-advance"), proxy=True, allow_test_invoke=False
+        )
+        verification = apigw.LambdaIntegration(
+            functions.alias("verify-api"), proxy=True, allow_test_invoke=False
+        )
         # as functions/gates/handler.py AdvanceRequest: who advances says why (R-VER-3)
         advance = self._route(
             ADMIN_PATH,
@@ -258,13 +296,19 @@ class Api(Construct):
         )
         me = self._route(ME_PATH, "GET", console, ())
         staff = self._route(VERIFICATION_PATH, "ANY", verification, ("proxy",))
-        ceremonies = apigw.LambdaIntegration(functions["lottery-api"], proxy=True, allow_test_invoke=False)
+        ceremonies = apigw.LambdaIntegration(
+            functions.alias("lottery-api"), proxy=True, allow_test_invoke=False
+        )
         lottery = self._route(LOTTERY_PATH, "ANY", ceremonies, ("proxy",))
-        placing = apigw.LambdaIntegration(functions["place-api"], proxy=True, allow_test_invoke=False)
+        placing = apigw.LambdaIntegration(functions.alias("place-api"), proxy=True, allow_test_invoke=False)
         placement = self._route(PLACEMENT_PATH, "ANY", placing, ("proxy",))
-        answering = apigw.LambdaIntegration(functions["complaints-api"], proxy=True, allow_test_invoke=False)
+        answering = apigw.LambdaIntegration(
+            functions.alias("complaints-api"), proxy=True, allow_test_invoke=False
+        )
         complaints = self._route(COMPLAINTS_PATH, "ANY", answering, ("proxy",))
-        exporting = apigw.LambdaIntegration(functions["exports-api"], proxy=True, allow_test_invoke=False)
+        exporting = apigw.LambdaIntegration(
+            functions.alias("exports-api"), proxy=True, allow_test_invoke=False
+        )
         exports = self._route(EXPORTS_PATH, "ANY", exporting, ("proxy",))
         # the community office's answer to one home visit (实际居住, R-VER-1)
         visit_body = self._body(
@@ -289,13 +333,32 @@ class Api(Construct):
             "from an IAM identity granted execute-api:Invoke on this route; there are no end users here, "
             "so a Cognito user pool would add nothing.",
         )
-        acknowledge(
-            api.deployment_stage,
-            "AwsSolutions-APIG3",
-            "No WAF web ACL in this stack: stage throttling bounds the public routes and the staff "
-            "routes need a valid OIDC token. A regional WAF (managed rules + rate rule) is an account decision, "
-            "to be associated with this stage where the city's network policy requires it.",
-        )
+
+    def _public_models(self) -> dict[tuple[str, str], apigw.Model]:
+        """(path, METHOD) → the model of each public route that takes a JSON body: the draft 4 form of
+        the pydantic model docs/openapi.json names for it. A public route with a body and no method
+        of its own here (`PROOF_ROUTES`, `BODY_ROUTES`) fails synth, naming it."""
+        served = {(p, m) for p, (methods, _, _) in PROOF_ROUTES.items() for m in methods} | set(BODY_ROUTES)
+        out: dict[tuple[str, str], apigw.Model] = {}
+        for route, (name, schema) in request_schemas(document()).items():
+            if not route[0].startswith("/api/"):
+                continue  # the staff and agency routes keep their models below
+            if route not in served:
+                raise ValueError(
+                    f"{route[1]} {route[0]} takes a body ({name}) but has no method of its own for its "
+                    "model: add it to BODY_ROUTES in infra/api.py"
+                )
+            model = self.rest_api.add_model(
+                name, content_type="application/json", model_name=name, schema=apigw.JsonSchema()
+            )
+            # the converted document as it is (the L2's JsonSchema has no place for every keyword)
+            _cfn(model).add_property_override("Schema", schema)
+            out[route] = model
+        return out
+
+    @staticmethod
+    def _json(model: apigw.IModel | None) -> dict[str, apigw.IModel] | None:
+        return {"application/json": model} if model else None
 
     def _body(self, name: str, properties: dict[str, apigw.JsonSchema]) -> apigw.Model:
         """A JSON body model requiring every property listed (API Gateway validates it first)."""
@@ -353,3 +416,10 @@ class Api(Construct):
                 f"/{STAGE}/console",
             ],
         )
+
+
+def _cfn(model: apigw.Model) -> apigw.CfnModel:
+    child = model.node.default_child
+    if not isinstance(child, apigw.CfnModel):
+        raise TypeError(f"{model.node.path} has no AWS::ApiGateway::Model")
+    return child

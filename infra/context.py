@@ -33,6 +33,23 @@ DEFAULT_SMS_SPEND_ALARM_USD = 800
 # the season's KMS keys (infra/baseline.py guard_keys); `-c break_glass_role=NAME` names another.
 DEFAULT_BREAK_GLASS_ROLE = "enrollment-break-glass"
 _ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}")  # IAM's rule for a role name
+# The web ACL's rate-based rules (infra/waf.py): requests per client IP in 5 minutes. Mobile carriers
+# put many families behind one address (CGNAT), so the limits are generous; `-c waf_rate_limit=...`,
+# `-c waf_registration_rate_limit=...`, `-c waf_proof_rate_limit=...` set others.
+DEFAULT_WAF_RATE_LIMIT = 2000  # every request
+DEFAULT_WAF_REGISTRATION_RATE_LIMIT = 100  # POST /api/registrations
+DEFAULT_WAF_PROOF_RATE_LIMIT = 100  # POST /api/registrations/{id}/code and /session (a code is an SMS)
+WAF_LIMIT_RANGE = (100, 2_000_000_000)  # what every partition's WAF takes for a rate-based rule
+
+
+@dataclass(frozen=True)
+class WafLimits:
+    general: int = DEFAULT_WAF_RATE_LIMIT
+    registration: int = DEFAULT_WAF_REGISTRATION_RATE_LIMIT
+    proof: int = DEFAULT_WAF_PROOF_RATE_LIMIT
+
+
+DEFAULT_WAF_LIMITS = WafLimits()
 
 
 def cdk_json_context(path: Path = CDK_JSON) -> dict[str, Any]:
@@ -53,6 +70,7 @@ class AppOptions:
     alarm_topic_arn: str | None = None
     sms_spend_alarm_usd: float = DEFAULT_SMS_SPEND_ALARM_USD
     break_glass_role: str = DEFAULT_BREAK_GLASS_ROLE
+    waf_limits: WafLimits = DEFAULT_WAF_LIMITS
     account_setup: bool = False  # synthesize the once-per-account stack (infra/account.py) instead
 
     @classmethod
@@ -102,6 +120,20 @@ class AppOptions:
                 f"context break_glass_role={break_glass!r} must be an IAM role name (not an ARN): "
                 "1-64 letters, digits or +=,.@_-; the ARN is built for the stack's partition and account"
             )
+        low, high = WAF_LIMIT_RANGE
+        waf: dict[str, int] = {}
+        for key, field, default in (
+            ("waf_rate_limit", "general", DEFAULT_WAF_RATE_LIMIT),
+            ("waf_registration_rate_limit", "registration", DEFAULT_WAF_REGISTRATION_RATE_LIMIT),
+            ("waf_proof_rate_limit", "proof", DEFAULT_WAF_PROOF_RATE_LIMIT),
+        ):
+            raw = text(key) or str(default)
+            if not raw.isdigit() or not low <= int(raw) <= high:
+                raise ValueError(
+                    f"context {key}={raw!r} must be a whole number of requests per client IP in 5 minutes, "
+                    f"{low}..{high}"
+                )
+            waf[field] = int(raw)
         return cls(
             season=text("season") or DEFAULT_SEASON,
             account=text("account") or env.get("CDK_DEFAULT_ACCOUNT") or None,
@@ -111,6 +143,7 @@ class AppOptions:
             alarm_topic_arn=topic,
             sms_spend_alarm_usd=spend,
             break_glass_role=break_glass,
+            waf_limits=WafLimits(**waf),
             account_setup=setup == "true",
         )
 

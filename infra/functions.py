@@ -42,6 +42,8 @@ from infra.work import Work
 
 METRICS_NAMESPACE = "Enrollment"  # as enrollment/adapters/observability.py's Metrics(namespace=...)
 LOG_RETENTION = logs.RetentionDays.SIX_MONTHS  # the season and its appeals; logs are masked (R-DATA-2)
+# every function's alias that its invokers name; moved by each deploy, and by an operator rolling back
+LIVE_ALIAS = "live"
 NOTICE_LAYER_DIR = ROOT / "build" / "notice-layer"  # fpdf2 for the notices' PDF (make layer)
 
 # Code asset: the project root, keeping only enrollment/, functions/ and seasons/ (Docker-ignore
@@ -190,11 +192,42 @@ class Functions(Construct):
             str(ROOT), exclude=list(CODE_EXCLUDES), ignore_mode=IgnoreMode.DOCKER
         )
         self._functions: dict[str, lambda_.Function] = {}
+        self._aliases: dict[str, lambda_.Alias] = {}
         for spec in FUNCTIONS:
             self._functions[spec.key] = self._build(spec, ACCESS[spec.key])
+            self._aliases[spec.key] = self._publish(spec, self._functions[spec.key])
 
     def __getitem__(self, key: str) -> lambda_.Function:
         return self._functions[key]
+
+    def alias(self, key: str) -> lambda_.Alias:
+        """The function's `live` alias: what API Gateway, the schedules and the watch invoke."""
+        return self._aliases[key]
+
+    def version(self, key: str) -> lambda_.IVersion:
+        """The version this deploy published: what the state machine's definition names (pinned)."""
+        return self._functions[key].current_version
+
+    def _publish(self, spec: FunctionSpec, fn: lambda_.Function) -> lambda_.Alias:
+        """Publish a version of `fn` and point its `live` alias at it (docs/RUNBOOK.md, "Redeploying
+        mid-season").
+
+        `current_version` is a new AWS::Lambda::Version whenever anything that shapes the function
+        changes: its logical id carries a hash of the function's properties (code asset hash,
+        environment, layers, as recognizeLayerVersion asks, memory, timeout, role), computed at synth,
+        so environment added later (`connect_workflow`, `connect_sign_in`) counts too. Old versions
+        are retained: a running execution's state machine version names them, and they are what an
+        operator rolls the alias back to.
+        """
+        version = fn.current_version
+        version.apply_removal_policy(RemovalPolicy.RETAIN)
+        return lambda_.Alias(
+            self,
+            f"{spec.key}-{LIVE_ALIAS}",
+            alias_name=LIVE_ALIAS,
+            version=version,
+            description=f"{spec.key}: the version its invokers outside the workflow call (docs/RUNBOOK.md)",
+        )
 
     def __iter__(self) -> Iterator[tuple[FunctionSpec, lambda_.Function]]:
         return ((spec, self._functions[spec.key]) for spec in FUNCTIONS)
@@ -318,16 +351,19 @@ class Functions(Construct):
             layers.append(self.notice_layer)
         return layers
 
-    def connect_workflow(self, state_machine_arn: str) -> None:
+    def connect_workflow(self, state_machine_arn: str, alias_arn: str) -> None:
         """Functions that resume gates learn the state machine ARN and may answer its task tokens;
         the one that starts the season may start it and describe its one execution (`season-{season}`).
 
-        The ARN is built from the state machine's name, not taken from the resource: the workflow
+        The ARNs are built from the state machine's name, not taken from the resource: the workflow
         invokes some of these functions (lottery-wait), and a reference back would be a cycle.
+        STATE_MACHINE_ARN is the `live` alias's ARN (infra/workflow.py): a season started through it
+        keeps the state machine version, and so the function versions, it started with. Step Functions
+        authorizes a qualified ARN against the state machine's own ARN; the alias's is listed as well.
         """
         for spec, fn in self:
             if ACCESS[spec.key].resume_gates:
-                fn.add_environment("STATE_MACHINE_ARN", state_machine_arn)
+                fn.add_environment("STATE_MACHINE_ARN", alias_arn)
                 fn.add_to_role_policy(
                     iam.PolicyStatement(
                         actions=["states:SendTaskSuccess", "states:SendTaskFailure"],
@@ -336,7 +372,8 @@ class Functions(Construct):
                 )
             access = ACCESS[spec.key]
             if access.start_season or access.describe_season:  # the season's one execution
-                fn.add_environment("STATE_MACHINE_ARN", state_machine_arn)
+                fn.add_environment("STATE_MACHINE_ARN", alias_arn)
+                # an execution's ARN names the state machine, never the alias or version it ran through
                 execution = Stack.of(self).format_arn(
                     service="states",
                     resource="execution",
@@ -345,7 +382,9 @@ class Functions(Construct):
                 )
                 if access.start_season:
                     fn.add_to_role_policy(
-                        iam.PolicyStatement(actions=["states:StartExecution"], resources=[state_machine_arn])
+                        iam.PolicyStatement(
+                            actions=["states:StartExecution"], resources=[state_machine_arn, alias_arn]
+                        )
                     )
                 fn.add_to_role_policy(
                     iam.PolicyStatement(actions=["states:DescribeExecution"], resources=[execution])

@@ -126,6 +126,10 @@ class Observability(Construct):
             "招生流程执行超时。",
             "workflow-timed-out",
         )
+        # The function alarms watch the function, not its `live` alias: Lambda's FunctionName
+        # dimension counts every invocation of every version, so they also see a running execution
+        # calling the versions an earlier deploy published (the alias's own Resource dimension would
+        # see only what API Gateway and the schedules invoke, and the alias moves with each deploy).
         for spec, fn in functions:
             self._alarm(
                 f"{spec.key}-errors",
@@ -251,6 +255,18 @@ class Observability(Construct):
 
     def watch_metric(self, name: str) -> cloudwatch.Metric:
         return self.custom_metric(name, WATCH_PERIOD, "Maximum")
+
+    def add_alarm(
+        self,
+        construct_id: str,
+        metric: cloudwatch.IMetric,
+        description: str,
+        runbook: str,
+        *,
+        threshold: float = 1,
+    ) -> None:
+        """An alarm of another construct's metric (the web ACL's), owned and documented as these are."""
+        self._alarm(construct_id, metric, description, runbook, threshold=threshold)
 
     def _alarm(
         self,

@@ -28,7 +28,7 @@ from constructs import Construct
 from enrollment.core.config import SeasonConfig
 from enrollment.core.phases import phases, schedule_expression, schedule_input, schedule_name
 from enrollment.core.resources import schedule_group_name
-from infra.nag import acknowledge, ref
+from infra.nag import acknowledge
 
 RETRY_ATTEMPTS = 48
 MAX_EVENT_AGE = Duration.hours(12)
@@ -45,9 +45,11 @@ class Schedules(Construct):
         construct_id: str,
         *,
         config: SeasonConfig,
-        gate_advance: lambda_.IFunction,
+        gate_advance: lambda_.Alias,
         watch: lambda_.IFunction,
     ) -> None:
+        """`gate_advance` and `watch`: the functions' `live` aliases (infra/functions.py), which is
+        what the schedules, the watch rule and gate-advance's on-failure destination name."""
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         self.group = scheduler.ScheduleGroup(
@@ -70,11 +72,13 @@ class Schedules(Construct):
             "AwsSolutions-SQS3",
             "This queue is itself the dead-letter queue of the deadline schedules; it has no DLQ.",
         )
-        # gate-advance's asynchronous invocations (the schedules'): a failure is kept, not dropped
+        # gate-advance's asynchronous invocations (the schedules'): a failure is kept, not dropped.
+        # Lambda applies the configuration of the qualifier invoked: the alias's, not $LATEST's.
         self.advance_failures = lambda_.EventInvokeConfig(
             self,
             "AdvanceFailures",
-            function=gate_advance,
+            function=gate_advance.version.lambda_,
+            qualifier=gate_advance.alias_name,
             on_failure=destinations.SqsDestination(self.dead_letters),
             retry_attempts=ADVANCE_RETRY_ATTEMPTS,
             max_event_age=ADVANCE_MAX_EVENT_AGE,
@@ -130,12 +134,6 @@ class Schedules(Construct):
                     max_event_age=MAX_EVENT_AGE,
                 ),
             )
-        acknowledge(
-            self.role,
-            f"AwsSolutions-IAM5[Resource::<{ref(gate_advance)}.Arn>:*]",
-            "grant_invoke covers the function's versions and aliases (ARN:*); the schedules invoke "
-            "the unqualified function, and no other function is reachable.",
-        )
 
     def allow_moving(self, fn: lambda_.Function) -> None:
         """Let a function move the deadline schedules (window extensions, R-REG-1), and nothing else."""

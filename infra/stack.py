@@ -19,13 +19,16 @@ from infra.context import (
     DEFAULT_ARCHIVE_RETENTION_DAYS,
     DEFAULT_BREAK_GLASS_ROLE,
     DEFAULT_SMS_SPEND_ALARM_USD,
+    DEFAULT_WAF_LIMITS,
     LAYER_DIR,
+    WafLimits,
 )
 from infra.functions import Functions
 from infra.observability import Observability
 from infra.schedules import Schedules
 from infra.sign_in import StaffSignIn
 from infra.storage import Storage
+from infra.waf import RATE_BLOCKED_PER_PERIOD, Waf
 from infra.work import Work
 from infra.workflow import Workflow
 
@@ -49,6 +52,7 @@ class SeasonStack(Stack):
         alarm_topic_arn: str | None = None,
         sms_spend_alarm_usd: float = DEFAULT_SMS_SPEND_ALARM_USD,
         break_glass_role: str = DEFAULT_BREAK_GLASS_ROLE,
+        waf_limits: WafLimits = DEFAULT_WAF_LIMITS,
         layer_dir: Path = LAYER_DIR,
         **kwargs: Any,
     ) -> None:
@@ -73,16 +77,19 @@ class SeasonStack(Stack):
         self.workflow = Workflow(
             self, "Workflow", config=config, functions=self.functions, storage=self.storage, work=self.work
         )
-        self.functions.connect_workflow(self.workflow.arn)
+        self.functions.connect_workflow(self.workflow.arn, self.workflow.alias_arn)
         self.api = Api(self, "Api", config=config, functions=self.functions)
+        self.waf = Waf(
+            self, "Waf", config=config, stage=self.api.rest_api.deployment_stage, limits=waf_limits
+        )
         self.sign_in = StaffSignIn(self, "StaffSignIn", config=config, console_url=self.api.console_url)
         self.functions.connect_sign_in(self.sign_in)
         self.schedules = Schedules(
             self,
             "Schedules",
             config=config,
-            gate_advance=self.functions["gate-advance"],
-            watch=self.functions["watch"],
+            gate_advance=self.functions.alias("gate-advance"),
+            watch=self.functions.alias("watch"),
         )
         self.schedules.allow_moving(self.functions["gate-advance"])
         self.observability = Observability(
@@ -99,6 +106,13 @@ class SeasonStack(Stack):
             alarm_topic_arn=alarm_topic_arn,
             sms_spend_alarm_usd=sms_spend_alarm_usd,
         )
+        self.observability.add_alarm(
+            "WafRateBlocked",
+            self.waf.metric_rate_blocked(),
+            f"防火墙的按来源限流规则 5 分钟内拦截请求达 {RATE_BLOCKED_PER_PERIOD} 次。",
+            "waf-rate-blocked",
+            threshold=RATE_BLOCKED_PER_PERIOD,
+        )
 
         # every KMS key of the season, whoever adds it: only the break-glass role deletes or disables it
         guard_keys(self, break_glass_role)
@@ -110,7 +124,18 @@ class SeasonStack(Stack):
         CfnOutput(self, "StaffIssuer", value=self.sign_in.issuer, description="OIDC issuer staff sign in at")
         if self.sign_in.user_pool is not None:
             CfnOutput(self, "StaffUserPoolId", value=self.sign_in.user_pool.user_pool_id)
-        CfnOutput(self, "StateMachineArn", value=self.workflow.state_machine.state_machine_arn)
+        CfnOutput(
+            self,
+            "StateMachineArn",
+            value=self.workflow.state_machine.state_machine_arn,
+            description="The state machine itself (its latest revision; executions, logs)",
+        )
+        CfnOutput(
+            self,
+            "StateMachineAliasArn",
+            value=self.workflow.alias.ref,
+            description="Its `live` alias: what starts the season, which keeps that version (docs/RUNBOOK.md)",
+        )
         # what `enroll season start|status --stack` reads (enrollment/adapters/stack.py)
         CfnOutput(
             self,

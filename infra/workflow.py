@@ -6,6 +6,14 @@ DefinitionSubstitutions. Every placeholder in the file must have a value, and on
 The definition's Distributed Map (VerifyRegistrations) reads its items from the work bucket and runs
 each batch as a child execution of this same state machine, so the role may read the work bucket's
 objects, start executions of this state machine, and describe/stop its executions.
+
+Safe redeploys (docs/RUNBOOK.md, "Redeploying mid-season"): each deploy publishes a state machine
+version (StateMachineVersion, one per revision) and points the `live` alias at it; the season is
+started through the alias, so its execution keeps the version it started with, whatever is deployed
+later. The definition names each function's published Lambda version (`function:N`), not its alias:
+an alias moves with every deploy, so a definition naming it would run new code in an old execution;
+a version number is fixed, so a state machine version is one snapshot of the workflow and its code.
+The Distributed Map's child executions run the parent's version (the ItemProcessor is inline).
 """
 
 from __future__ import annotations
@@ -28,7 +36,7 @@ from enrollment.core.resources import (
     STATE_MACHINE_FILE,
     state_machine_name,
 )
-from infra.functions import Functions
+from infra.functions import LIVE_ALIAS, Functions
 from infra.nag import acknowledge, flatten, ref
 from infra.storage import Storage
 from infra.work import Work
@@ -62,14 +70,17 @@ class Workflow(Construct):
             resource_name=name,
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
+        # the `live` alias's ARN, from the known name too: what starts the season (StateMachineAliasArn)
+        self.alias_arn = f"{self.arn}:{LIVE_ALIAS}"
         wanted = placeholders(definition_file)
         available: dict[str, str] = {
             ASL_SEASON: config.season,
             ASL_PARTITION: Aws.PARTITION,
             ASL_TABLE_NAME: storage.table.table_name,
         }
-        for spec, fn in functions:
-            available[spec.asl_placeholder] = fn.function_arn
+        for spec, _ in functions:
+            # the version this deploy published (`function:N`): fixed for the state machine version
+            available[spec.asl_placeholder] = functions.version(spec.key).function_arn
         unknown = sorted(wanted - available.keys())
         if unknown:
             raise ValueError(f"{definition_file.name}: no value for placeholder(s) {unknown}")
@@ -94,20 +105,62 @@ class Workflow(Construct):
             ),
             tracing_enabled=True,
         )
-        # A definition from a file is opaque to CDK, so the role gets exactly the functions it names.
+        # A definition from a file is opaque to CDK, so the role gets exactly the functions it names:
+        # their versions (ARN:*), since the role is shared by every state machine version, and an
+        # execution started before this deploy still calls the versions published before it.
         invoked = [functions[spec.key] for spec in FUNCTIONS if spec.asl_placeholder in wanted]
         if invoked:
             self.state_machine.add_to_role_policy(
                 iam.PolicyStatement(
-                    actions=["lambda:InvokeFunction"], resources=[fn.function_arn for fn in invoked]
+                    actions=["lambda:InvokeFunction"], resources=[f"{fn.function_arn}:*" for fn in invoked]
                 )
             )
+            for fn in invoked:
+                acknowledge(
+                    self.state_machine.role,
+                    f"AwsSolutions-IAM5[Resource::<{ref(fn)}.Arn>:*]",
+                    "The definition names this function's published versions (function:N); the role "
+                    "serves every state machine version, so it may invoke any version of this one "
+                    "function (an execution started before a deploy keeps the versions it started with).",
+                )
+        self._publish(name)
         self._allow_distributed_map(name, work)
         acknowledge(
             self.state_machine.role,
             "AwsSolutions-IAM5[Resource::*]",
             "Step Functions log delivery (logs:CreateLogDelivery and friends) and X-Ray tracing "
             "support no resource-level permissions; CDK adds exactly those actions on '*'.",
+        )
+
+    def _publish(self, name: str) -> None:
+        """A version of the state machine for this deploy's revision, and the `live` alias on it.
+
+        A StateMachineVersion is replaced (a new version published) when the state machine's
+        revision id changes, i.e. when the definition (the function versions in it), role or logging
+        changes. Old versions are retained: a running execution keeps its own, and an operator may
+        point the alias back at one (docs/RUNBOOK.md). Step Functions keeps up to 1000 versions.
+        """
+        cfn = self.state_machine.node.default_child
+        if not isinstance(cfn, sfn.CfnStateMachine):
+            raise TypeError(f"{self.state_machine.node.path} has no AWS::StepFunctions::StateMachine")
+        self.version = sfn.CfnStateMachineVersion(
+            self,
+            "Version",
+            state_machine_arn=self.state_machine.state_machine_arn,
+            state_machine_revision_id=cfn.attr_state_machine_revision_id,
+            description=f"{name}: published by a deploy",
+        )
+        self.version.apply_removal_policy(RemovalPolicy.RETAIN)
+        self.alias = sfn.CfnStateMachineAlias(
+            self,
+            "Alias",
+            name=LIVE_ALIAS,
+            description=f"{name}: the version a season is started with (moved by each deploy)",
+            routing_configuration=[
+                sfn.CfnStateMachineAlias.RoutingConfigurationVersionProperty(
+                    state_machine_version_arn=self.version.attr_arn, weight=100
+                )
+            ],
         )
 
     def _allow_distributed_map(self, name: str, work: Work) -> None:

@@ -29,8 +29,14 @@ class SfnTaskTokens:
 
 
 def execution_arn(state_machine_arn: str, name: str) -> str:
-    """An execution's ARN from its state machine's and its name (Step Functions' own format)."""
-    prefix, _, machine = state_machine_arn.partition(":stateMachine:")
+    """An execution's ARN from its state machine's and its name (Step Functions' own format).
+
+    The state machine's ARN may be qualified by an alias or a version (`...:stateMachine:name:live`,
+    the season's STATE_MACHINE_ARN since infra/workflow.py publishes one): an execution started
+    through it is still named after the state machine alone (`...:execution:name:season-2023`).
+    """
+    prefix, _, qualified = state_machine_arn.partition(":stateMachine:")
+    machine = qualified.split(":", 1)[0]
     if not machine:
         raise ValueError(f"not a state machine ARN: {state_machine_arn!r}")
     return f"{prefix}:execution:{machine}:{name}"

@@ -1,5 +1,6 @@
 """A deployed season stack, read with CloudFormation's DescribeStacks: its outputs (infra/stack.py)
-name the state machine, the table, the schedule group and the deployed config and its digest."""
+name the state machine (and its `live` alias, which starts the season), the table, the schedule
+group and the deployed config and its digest."""
 
 from __future__ import annotations
 
@@ -50,7 +51,9 @@ def stack_outputs(client: Any, stack: str) -> StackOutputs:
         )
     return StackOutputs(
         stack=stack,
-        state_machine_arn=outputs["StateMachineArn"],
+        # the `live` alias (a season started through it keeps its version, docs/RUNBOOK.md); a stack
+        # deployed before versions were published has only the state machine's own ARN
+        state_machine_arn=outputs.get("StateMachineAliasArn") or outputs["StateMachineArn"],
         table_name=outputs["TableName"],
         schedule_group=outputs["ScheduleGroupName"],
         season_config=outputs["SeasonConfig"],

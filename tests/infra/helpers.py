@@ -152,3 +152,23 @@ def offline_env(**extra: str) -> dict[str, str]:
     )
     env.update(extra)
     return env
+
+
+def published_version(template: Template, function_id: str) -> str:
+    """Logical id of the one AWS::Lambda::Version this template publishes for the function."""
+    [found] = [
+        k
+        for k, v in resources(template, "AWS::Lambda::Version").items()
+        if v["Properties"]["FunctionName"] == {"Ref": function_id}
+    ]
+    return found
+
+
+def live_alias(template: Template, function_id: str) -> str:
+    """Logical id of the function's `live` AWS::Lambda::Alias (infra/functions.py)."""
+    [found] = [
+        k
+        for k, v in resources(template, "AWS::Lambda::Alias").items()
+        if v["Properties"]["FunctionName"] == {"Ref": function_id} and v["Properties"]["Name"] == "live"
+    ]
+    return found

@@ -54,6 +54,7 @@ def test_app_defaults_for_jilin_2023(app_synth):
     assert set(template["Outputs"]) >= {
         "ApiUrl",
         "StateMachineArn",
+        "StateMachineAliasArn",
         "ArchiveBucketName",
         "WorkBucketName",
         "TableName",

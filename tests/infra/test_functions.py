@@ -192,7 +192,8 @@ def test_environment_carries_only_what_each_function_uses(synth, raw):
 
     assert env("register")["IDEMPOTENCY_TABLE_NAME"] == {"Ref": ref(synth.stack.storage.idempotency_table)}
     assert env("register")["CHILD_KEY_ID"] == {"Ref": ref(synth.stack.storage.child_key)}
-    assert env("gate-advance")["STATE_MACHINE_ARN"] == synth.stack.resolve(synth.stack.workflow.arn)
+    # the `live` alias's ARN: a season started through it keeps its state machine version
+    assert env("gate-advance")["STATE_MACHINE_ARN"] == synth.stack.resolve(synth.stack.workflow.alias_arn)
     assert env("lottery-record")["ARCHIVE_BUCKET"] == {"Ref": ref(synth.stack.archive.bucket)}
     assert env("verify-prepare")["WORK_BUCKET"] == {"Ref": ref(synth.stack.work.bucket)}
     assert env("verify-api")["STAFF_DIRECTORY"] == f"seasons/{synth.stack.config.name}.staff.yaml"
@@ -391,8 +392,10 @@ def test_gate_advance_resumes_only_this_state_machine(synth):
 def test_gate_advance_starts_only_this_state_machine_and_describes_only_its_one_execution(synth):
     statements = _statements(synth, "gate-advance")
     config = synth.stack.config
+    # the state machine and its `live` alias, through which the season is started (test_versions.py)
     assert resources_for(statements, "states:StartExecution") == [
-        synth.stack.resolve(synth.stack.workflow.arn)
+        synth.stack.resolve(synth.stack.workflow.arn),
+        synth.stack.resolve(synth.stack.workflow.alias_arn),
     ]
     (execution,) = resources_for(statements, "states:DescribeExecution")
     text = dumps(execution)

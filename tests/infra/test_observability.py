@@ -20,7 +20,7 @@ from infra.observability import RUNBOOK_PREFIX, TABLE_OPERATIONS
 from infra.schedules import ADVANCE_RETRY_ATTEMPTS
 from tests.infra.conftest import ALARM_EMAIL, CN_ALARM_TOPIC
 from tests.infra.helpers import Template as Tpl
-from tests.infra.helpers import denies_insecure_transport, dumps, getatt, only, resources
+from tests.infra.helpers import denies_insecure_transport, dumps, getatt, live_alias, only, resources
 
 pytestmark = pytest.mark.xdist_group("infra")
 
@@ -157,11 +157,11 @@ def test_sms_failures_and_spend_alarm_on_what_sns_publishes(stack, config):
 
 
 def test_the_watch_runs_every_15_minutes_and_its_metrics_alarm(stack, config):
-    watch = ref(stack.stack.functions["watch"])
+    watch = live_alias(stack.raw, ref(stack.stack.functions["watch"]))
     [rule] = resources(stack.raw, "AWS::Events::Rule").values()
     assert rule["Properties"]["ScheduleExpression"] == "rate(15 minutes)"
     [target] = rule["Properties"]["Targets"]
-    assert target["Arn"] == getatt(watch)
+    assert target["Arn"] == {"Ref": watch}
     assert target["Input"] == f'{{"season":"{config.season}"}}'
     for name, metric in (("SeasonNotStarted", METRIC_NOT_STARTED), ("GatesOverdue", METRIC_OVERDUE)):
         alarm = _alarm(stack.raw, config.name, name)
@@ -252,6 +252,7 @@ def test_gate_advance_failures_go_to_the_deadline_dead_letters(stack, config):
     [invoke] = resources(stack.raw, "AWS::Lambda::EventInvokeConfig").values()
     props = invoke["Properties"]
     assert props["FunctionName"] == {"Ref": ref(stack.stack.functions["gate-advance"])}
+    assert props["Qualifier"] == "live"  # the alias the schedules invoke, whose configuration applies
     assert props["DestinationConfig"] == {"OnFailure": {"Destination": getatt(queue)}}
     assert props["MaximumRetryAttempts"] == ADVANCE_RETRY_ATTEMPTS
     alarm = _alarm(stack.raw, config.name, "DeadlineDeadLetters")

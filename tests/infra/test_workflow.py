@@ -16,6 +16,7 @@ from tests.infra.helpers import (
     as_list,
     getatt,
     only,
+    published_version,
     resources,
     resources_for,
     role_statements,
@@ -66,7 +67,9 @@ def test_definition_is_the_asl_file_with_every_placeholder_substituted(synth, ra
     assert subs["Partition"] == {"Ref": "AWS::Partition"}
     for spec in FUNCTIONS:
         if spec.asl_placeholder in subs:
-            assert subs[spec.asl_placeholder] == getatt(ref(synth.stack.functions[spec.key]))
+            # the version this deploy published, pinned in the state machine version (test_versions.py)
+            function_id = ref(synth.stack.functions[spec.key])
+            assert subs[spec.asl_placeholder] == {"Ref": published_version(raw, function_id)}
 
 
 def _role_statements(raw):
@@ -119,7 +122,8 @@ def test_state_machine_role_invokes_only_the_functions_its_definition_names(synt
         "verify-close",
         "spotcheck-draw",
     }  # not register, gate-advance or verify-api: those answer people, not the workflow
-    expected = [getatt(ref(synth.stack.functions[key])) for key in sorted(named)]
+    # any version of each (ARN:*): the role serves every state machine version, older ones included
+    expected = [{"Fn::Join": ["", [getatt(ref(synth.stack.functions[key])), ":*"]]} for key in sorted(named)]
     assert sorted(map(json.dumps, resources_for(statements, "lambda:InvokeFunction"))) == sorted(
         map(json.dumps, expected)
     )
