@@ -15,7 +15,11 @@ Metrics, as AWS publishes them:
 - SNS, for SMS published to phone numbers: `NumberOfNotificationsFailed` with dimension
   PhoneNumber=PhoneNumberDirect, and the account's `SMSMonthToDateSpentUSD` (no dimension);
 - Step Functions `ExecutionsFailed`, `ExecutionsTimedOut`; SQS `ApproximateNumberOfMessagesVisible`;
-- the watch's `SeasonNotStarted` and `GatesOverdue` (enrollment/core/watch.py), namespace Enrollment;
+- the watch's `SeasonNotStarted` and `GatesOverdue` (enrollment/core/watch.py) and gate-open's
+  `SeasonPaused` (enrollment/core/pauses.py), namespace Enrollment. Every metric the functions publish
+  carries the dimensions `service` and `season` (enrollment/adapters/observability.py), and every
+  alarm and graph on them names both: without `season` they would watch a metric nobody publishes,
+  and two seasons in one account would count into each other's;
 - the register function's `SmsCapReached` (functions/register/family.py), dimensions service, season
   and `cap`: the season's code SMS circuit open (cap global), and phones or clients past their caps.
 """
@@ -39,9 +43,10 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from enrollment.core.config import SeasonConfig
-from enrollment.core.resources import SERVICE, FunctionSpec
+from enrollment.core.pauses import METRIC_PAUSED
+from enrollment.core.resources import SEASON_DIMENSION, SERVICE, FunctionSpec
 from enrollment.core.sms_caps import CAPS, CLIENT, GLOBAL, PHONE
-from enrollment.core.watch import METRIC_NOT_STARTED, METRIC_OVERDUE, SEASON_DIMENSION
+from enrollment.core.watch import METRIC_NOT_STARTED, METRIC_OVERDUE
 from infra.baseline import customer_key
 from infra.context import DEFAULT_SMS_SPEND_ALARM_USD
 
@@ -242,6 +247,12 @@ class Observability(Construct):
             threshold=SMS_CAPS_PER_PERIOD,
         )
         self._alarm(
+            "SeasonPaused",
+            self.custom_metric(METRIC_PAUSED, PERIOD, "Sum"),
+            "招生流程暂停：某一步骤重试后仍失败，等待市教育局排除故障后恢复。",
+            "season-paused",
+        )
+        self._alarm(
             "SeasonNotStarted",
             self.watch_metric(METRIC_NOT_STARTED),
             "招生公告日已到，招生流程尚未启动。",
@@ -255,14 +266,18 @@ class Observability(Construct):
         )
         self.dashboard = self._dashboard(config, functions, rest_api)
 
-    def watch_metric(self, name: str) -> cloudwatch.Metric:
+    def custom_metric(self, name: str, period: Duration, statistic: str) -> cloudwatch.Metric:
+        """A metric the season's functions publish, under the dimensions they publish it with."""
         return cloudwatch.Metric(
             namespace=NAMESPACE,
             metric_name=name,
             dimensions_map={"service": SERVICE, SEASON_DIMENSION: self.config.name},
-            period=WATCH_PERIOD,
-            statistic="Maximum",
+            period=period,
+            statistic=statistic,
         )
+
+    def watch_metric(self, name: str) -> cloudwatch.Metric:
+        return self.custom_metric(name, WATCH_PERIOD, "Maximum")
 
     def add_alarm(
         self,
@@ -329,13 +344,7 @@ class Observability(Construct):
         hour = Duration.hours(1)
 
         def ours(name: str) -> cloudwatch.Metric:
-            return cloudwatch.Metric(
-                namespace=NAMESPACE,
-                metric_name=name,
-                dimensions_map={"service": SERVICE},
-                period=hour,
-                statistic="Sum",
-            )
+            return self.custom_metric(name, hour, "Sum")
 
         def runs(*keys: str) -> list[cloudwatch.IMetric]:
             return [fn[k].metric_invocations(period=hour, label=k) for k in keys if k in fn]
@@ -386,6 +395,7 @@ class Observability(Construct):
                     rest_api.metric_server_error(period=hour, statistic="Sum"),
                     rest_api.metric_client_error(period=hour, statistic="Sum"),
                     ours("DeadLetters"),
+                    ours(METRIC_PAUSED),
                     self.watch_metric(METRIC_OVERDUE),
                     self.watch_metric(METRIC_NOT_STARTED),
                     *[f.metric_errors(period=hour, label=k) for k, f in fn.items()],

@@ -1,7 +1,10 @@
-"""Logger, Tracer and Metrics, created once. Every log line is masked (R-DATA-2)."""
+"""Logger, Tracer and Metrics, created once. Every log line is masked (R-DATA-2). Every custom metric
+carries the dimensions `service` and `season` (the season config's name), so that two seasons in one
+account never count into each other's metrics or alarms (infra/observability.py watches them so)."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from typing import Any
@@ -13,7 +16,8 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from enrollment.core.resources import SERVICE
+from enrollment.adapters.settings import season_config
+from enrollment.core.resources import SEASON_DIMENSION, SERVICE
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 _ID = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[0-9Xx])(?![0-9A-Za-z])")
@@ -55,9 +59,24 @@ def count_metric(name: str, dimensions: dict[str, str]) -> None:
         pass
 
 
+def season_dimension() -> None:
+    """Every metric of this invocation (and the next: a default dimension outlives the flush) names
+    the function's season config (`SEASON_CONFIG`, which every deployed function has; without it, as
+    in a bare unit test, no season is named)."""
+    path = os.environ.get("SEASON_CONFIG")
+    if path:
+        metrics.set_default_dimensions(**{SEASON_DIMENSION: season_config(path).name})
+
+
 def observed(handler: Handler) -> Handler:
     """A Lambda handler under Powertools' decorators: the Lambda context in every log line, the metrics
-    flushed, an X-Ray segment without the response (which may hold personal data)."""
-    traced = tracer.capture_lambda_handler(handler, capture_response=False)
+    flushed with the season's dimension, an X-Ray segment without the response (which may hold
+    personal data)."""
+
+    def seasoned(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        season_dimension()
+        return handler(event, context)
+
+    traced = tracer.capture_lambda_handler(seasoned, capture_response=False)
     wrapped: Handler = logger.inject_lambda_context(metrics.log_metrics(traced))
     return wrapped

@@ -41,11 +41,12 @@ class Settings(BaseModel):
     oidc_jwks_file: str = Field(default="", alias="OIDC_JWKS_FILE")
 
     def season(self) -> SeasonConfig:
-        return _load(self.season_config)
+        return season_config(self.season_config)
 
 
 @cache
-def _load(path: str) -> SeasonConfig:
+def season_config(path: str) -> SeasonConfig:
+    """The season config at `path` (relative to the repository root), loaded once per process."""
     p = ROOT / path if not os.path.isabs(path) else path
     return load_season(p)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -138,13 +138,26 @@ def seal_classes(
     work: StagedFiles,
     signer: contract.Signer,
     now: datetime,
+    not_drawn: Sequence[tuple[str, int]] = (),
 ) -> dict[str, Any]:
     """Each placed school and grade's classes, as drawn and staged by `draw_school_classes`, sealed
     under `additions/{season}/classes/` (every group listed must have been drawn: a missing one
-    fails the seal, nothing partial is sealed); `{"sealed": "already"}` when its manifest is there."""
+    fails the seal, nothing partial is sealed); `{"sealed": "already"}` when its manifest is there.
+
+    `not_drawn`: the groups whose draw failed for good this run (their dead letters). The addition
+    is sealed once and whole, so nothing is sealed: `{"sealed": "incomplete"}` names them, and the
+    workflow pauses for the city to fix the cause and draw again."""
     prefix = f"additions/{season}/classes/"
     if archive.get(prefix + contract.MANIFEST) is not None:
         return {"sealed": "already"}
+    if not_drawn:
+        names = sorted(_group_name(school_id, grade) for school_id, grade in not_drawn)
+        return {
+            "sealed": "incomplete",
+            "not_drawn": names,
+            "cause": f"classes not drawn for {', '.join(names)} (see the districts' dead letters); "
+            "nothing sealed: fix the cause and resume, every school is drawn again",
+        }
     listed = work.get_json(f"{_classes_work(season)}groups.json")
     files: dict[str, bytes] = {}
     for group in listed["groups"]:

@@ -51,6 +51,10 @@ STEPS: dict[str, str] = {
     "draw-classes": "各校分班",
     "seal-classes": "封存分班结果",
 }
+# What gate-open publishes for each pause it records (namespace Enrollment, dimensions service and
+# season, and again with the step): the SeasonPaused alarm pages the operator (infra/observability.py).
+METRIC_PAUSED = "SeasonPaused"
+STEP_DIMENSION = "step"
 PAUSE_ID = re.compile(r"^pause-(?P<step>[a-z0-9-]+)-(?P<n>[1-9][0-9]{0,3})$")
 MAX_CAUSE = 4000  # characters of the cause kept (a stack trace's end is cut)
 

@@ -13,6 +13,9 @@ ROOT = Path(__file__).resolve().parents[2]
 STATE_MACHINE_FILE = ROOT / "statemachines" / "season.asl.json"
 LAMBDA_RUNTIME = "python3.12"
 SERVICE = "enrollment"
+# Every custom metric's dimension naming the season config (several seasons may share an account):
+# set by enrollment/adapters/observability.py, watched by infra/observability.py's alarms.
+SEASON_DIMENSION = "season"
 # the season table's TTL attribute: items carrying it (parents' codes and sessions) expire
 TTL_ATTRIBUTE = "expires_epoch"
 # what API Gateway accepts in a staff request's Authorization header before calling the authorizer

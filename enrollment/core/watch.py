@@ -52,8 +52,8 @@ def watch(config: SeasonConfig, *, workflow: Workflow, store: Store, now: dateti
     }
 
 
-# What the watch function publishes (namespace Enrollment, dimensions service and SEASON_DIMENSION)
+# What the watch function publishes (namespace Enrollment, dimensions service and season: every
+# custom metric carries them, enrollment/adapters/observability.py)
 # and the alarms watch (infra/observability.py).
 METRIC_NOT_STARTED = "SeasonNotStarted"  # 1 while the season should be running and is not
 METRIC_OVERDUE = "GatesOverdue"  # how many gates are open an hour or more past their deadline
-SEASON_DIMENSION = "season"  # the season config's name (several seasons may share an account)

@@ -769,7 +769,7 @@ async function submitAdvance(ev) {
 // 招生季: the season started and watched (GET /admin/seasons/{season}/status, POST .../start) ----------
 
 let seasonStatus = null;
-const DEAD_PHASE_ZH = { verification: "材料审核", lottery: "民办学校招生", placement: "录取安排", notices: "录取通知" };
+const DEAD_PHASE_ZH = { verification: "材料审核", lottery: "民办学校招生", placement: "录取安排", "spot-check": "市级抽查抽样", notices: "录取通知", classes: "阳光分班" };
 const VERDICT_STATUS_ZH = { eligible: "审核通过", "not-eligible": "审核未通过（统筹安排）", review: "待人工复核" };
 const ROUTE_ZH = {
   catchment: "划片入学", priority: "政策性照顾（优先）", "private-no-draw": "民办学校录取（未超计划）",

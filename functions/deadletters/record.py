@@ -28,6 +28,7 @@ class DeadLetterInput(SeasonEvent):
     registration_ids: list[str] | None = Field(default=None, min_length=1)
     school_id: str | None = None
     grade: int | None = None
+    district: str | None = None  # a district's own step (its spot-check draw)
 
 
 @task(DeadLetterInput)
@@ -43,6 +44,7 @@ def handler(request: DeadLetterInput, w: Wiring) -> dict[str, Any]:
         registration_ids=request.registration_ids,
         school_id=request.school_id,
         grade=request.grade,
+        district=request.district,
     )
     logger.error("workflow item dead-lettered", extra=out)
     metrics.add_metric(name="DeadLetters", unit="Count", value=1)

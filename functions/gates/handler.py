@@ -26,9 +26,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from enrollment.adapters.observability import logger, observed
+from enrollment.adapters.observability import logger, metrics, observed
 from enrollment.adapters.wiring import Wiring, wiring
 from enrollment.core import clock, deadletters, gates, launch, pauses
+from enrollment.core.resources import SERVICE
 from enrollment.core.staff import Forbidden, StaffError, require_read
 from enrollment.people import console
 from enrollment.registration import windows
@@ -275,6 +276,10 @@ def open_gate(request: GateOpenInput, w: Wiring) -> dict[str, Any]:
             store=w.store,
         )
         logger.error("season paused: a step failed after its retries", extra=paused)
+        # The page: SeasonPaused per season (the alarm's metric), and per season and step (which
+        # step, on the dashboard). A retried call counts again; the alarm fires on one or more.
+        metrics.add_dimensions(service=SERVICE, **{pauses.STEP_DIMENSION: paused["step"]})
+        metrics.add_metric(name=pauses.METRIC_PAUSED, unit="Count", value=1)
         return paused
     return gates.open_gate(
         w.config,

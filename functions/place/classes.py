@@ -10,12 +10,15 @@ each holds only what its step needs (least privilege too: only the seal signs or
 - `seal` (`classes-seal`): the staged class lists sealed under `additions/{season}/classes/` in the
   archive bucket with their own manifest, signature and public key (`seal_classes`), so the season's
   sealed archive under `seasons/{season}/` is never rewritten. A rerun finds the addition sealed and
-  changes nothing.
+  changes nothing. A group the draw's Map dead-lettered (`drawn`, the Map's results) seals nothing:
+  the answer is `incomplete`, naming it, and the workflow pauses at DrawClasses (docs/RUNBOOK.md).
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from enrollment.adapters.wiring import Wiring
 from enrollment.archive.seal import draw_school_classes, list_class_groups, seal_classes
@@ -42,8 +45,41 @@ def school(request: SchoolEvent, w: Wiring) -> dict[str, Any]:
     )
 
 
-@task(SeasonEvent, log="sunshine classes sealed")  # "sealed": "now", or "already" on a rerun
-def seal(request: SeasonEvent, w: Wiring) -> dict[str, Any]:
+class Drawn(BaseModel):
+    """One item of DrawClasses' results: drawn (`{"students": n}`, kept that small: the results travel
+    in the workflow's state), or its dead letter (the school and grade, `dead_letter`)."""
+
+    model_config = ConfigDict(extra="ignore")
+    school_id: str | None = None
+    grade: int | None = None
+    dead_letter: str | None = None
+
+    @model_validator(mode="after")
+    def _dead_letter_names_its_group(self) -> Drawn:
+        if self.dead_letter is not None and (self.school_id is None or self.grade is None):
+            raise ValueError("drawn: a dead letter names its school_id and grade")
+        return self
+
+    def not_drawn(self) -> tuple[str, int] | None:
+        """The school and grade, if the draw failed for good."""
+        if self.dead_letter is None or self.school_id is None or self.grade is None:
+            return None
+        return self.school_id, self.grade
+
+
+class SealEvent(SeasonEvent):
+    drawn: list[Drawn] | None = None  # DrawClasses' results; none when the addition was already sealed
+
+
+@task(SealEvent, log="sunshine classes sealed")  # "sealed": "now", "already" on a rerun, or "incomplete"
+def seal(request: SealEvent, w: Wiring) -> dict[str, Any]:
+    not_drawn = [g for d in request.drawn or [] if (g := d.not_drawn()) is not None]
     return seal_classes(
-        w.config, request.season, archive=w.archive, work=w.work, signer=w.signer, now=clock.now()
+        w.config,
+        request.season,
+        archive=w.archive,
+        work=w.work,
+        signer=w.signer,
+        now=clock.now(),
+        not_drawn=not_drawn,
     )

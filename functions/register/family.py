@@ -26,7 +26,7 @@ from enrollment.adapters.observability import count_metric, logger, mask_text, m
 from enrollment.adapters.wiring import wiring
 from enrollment.core import clock, sms_caps
 from enrollment.core.ports import NotFound
-from enrollment.core.watch import SEASON_DIMENSION
+from enrollment.core.resources import SEASON_DIMENSION
 from enrollment.lottery import ceremony
 from enrollment.people import complaints, family, parents
 from enrollment.placement import routes

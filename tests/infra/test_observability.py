@@ -1,15 +1,19 @@
 """Alarms with an owner (issue 16): a required destination, every alarm on the synthesized template
-(both partitions), the season watch and gate-advance's on-failure destination, the dashboard."""
+(both partitions), the season watch, the pauses, gate-advance's on-failure destination, the dashboard;
+every custom metric watched under the season's dimension."""
 
 from __future__ import annotations
 
+import ast
+import re
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
 
-from enrollment.core.resources import FUNCTIONS, SERVICE
-from enrollment.core.watch import METRIC_NOT_STARTED, METRIC_OVERDUE, SEASON_DIMENSION
+from enrollment.core.pauses import METRIC_PAUSED
+from enrollment.core.resources import FUNCTIONS, ROOT, SEASON_DIMENSION, SERVICE
+from enrollment.core.watch import METRIC_NOT_STARTED, METRIC_OVERDUE
 from infra.context import SYNTH_ONLY_ALARM_EMAIL, AppOptions, cdk_json_context
 from infra.nag import ref
 from infra.observability import RUNBOOK_PREFIX, TABLE_OPERATIONS
@@ -200,6 +204,80 @@ def test_the_watch_runs_every_15_minutes_and_its_metrics_alarm(stack, config):
         assert alarm["Period"] == 900 and alarm["Threshold"] == 1
 
 
+def test_a_pause_pages_the_operator(stack, config):
+    """gate-open's SeasonPaused, under the dimensions it is published with (service and season), one
+    or more in five minutes; no pause, no data, not an alarm."""
+    alarm = _alarm(stack.raw, config.name, "SeasonPaused")
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("Enrollment", METRIC_PAUSED)
+    assert sorted(alarm["Dimensions"], key=lambda d: d["Name"]) == [
+        {"Name": SEASON_DIMENSION, "Value": config.name},
+        {"Name": "service", "Value": SERVICE},
+    ]
+    assert alarm["Statistic"] == "Sum" and alarm["Period"] == 300
+    assert alarm["Threshold"] == 1 and alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert alarm["AlarmDescription"].endswith(f"{RUNBOOK_PREFIX}season-paused")
+
+
+def _published_metric_names() -> set[str]:
+    """Every metric name the functions publish (`metrics.add_metric(name=...)` in functions/ and
+    enrollment/), a literal or a module constant."""
+    names: set[str] = set()
+    constants: dict[str, str] = {}
+    trees = [
+        ast.parse(f.read_text(encoding="utf-8"))
+        for d in ("functions", "enrollment")
+        for f in (ROOT / d).rglob("*.py")
+    ]
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
+                for target in node.targets:
+                    if isinstance(target, ast.Name) and isinstance(node.value.value, str):
+                        constants[target.id] = node.value.value
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "add_metric":
+                [name] = [k.value for k in node.keywords if k.arg == "name"]
+                if isinstance(name, ast.Constant):
+                    names.add(name.value)
+                else:
+                    names.add(constants[name.attr if isinstance(name, ast.Attribute) else name.id])
+    return names
+
+
+def test_every_custom_metric_alarm_and_graph_names_the_season(stack, config):
+    """The functions publish every metric with `service` and `season` (enrollment/adapters/
+    observability.py): an alarm or a graph without the season would watch a metric nobody publishes.
+    The access log's 429 count (a metric filter, no dimensions) names the season in its metric name."""
+    published = _published_metric_names()
+    assert {
+        METRIC_PAUSED,
+        METRIC_OVERDUE,
+        METRIC_NOT_STARTED,
+        "DeadLetters",
+        "RegistrationAccepted",
+    } <= published
+    ours = [a for a in _alarms(stack.raw) if a.get("Namespace") == "Enrollment"]
+    assert {a["MetricName"] for a in ours} >= {METRIC_PAUSED, METRIC_OVERDUE, METRIC_NOT_STARTED}
+    for alarm in ours:
+        if alarm["MetricName"] == f"Api429-{config.name}":
+            assert "Dimensions" not in alarm
+            continue
+        assert alarm["MetricName"] in published, alarm["AlarmName"]
+        assert {SEASON_DIMENSION: config.name, "service": SERVICE} == {
+            d["Name"]: d["Value"] for d in alarm["Dimensions"]
+        }, alarm["AlarmName"]
+    [dashboard] = resources(stack.raw, "AWS::CloudWatch::Dashboard").values()
+    joined = dashboard["Properties"]["DashboardBody"]
+    parts = joined["Fn::Join"][1] if isinstance(joined, dict) else [joined]
+    body = "".join(part if isinstance(part, str) else "?" for part in parts)
+    graphed = re.findall(r'\["Enrollment","([A-Za-z0-9]+)",([^\]]*)\]', body)
+    assert {name for name, _ in graphed} >= {"RegistrationAccepted", "DeadLetters", METRIC_PAUSED}
+    for name, rest in graphed:
+        assert f'"{SEASON_DIMENSION}","{config.name}"' in rest and f'"service","{SERVICE}"' in rest, name
+
+
 def test_gate_advance_failures_go_to_the_deadline_dead_letters(stack, config):
     queue = ref(stack.stack.schedules.dead_letters)
     [invoke] = resources(stack.raw, "AWS::Lambda::EventInvokeConfig").values()
@@ -232,6 +310,7 @@ def test_one_dashboard_per_season_with_every_view(stack, config):
         "RegistrationAccepted",
         "NoticesIssued",
         "DeadLetters",
+        METRIC_PAUSED,
         METRIC_OVERDUE,
         "5XXError",
         "SmsCapReached",

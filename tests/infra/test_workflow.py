@@ -228,7 +228,16 @@ TRANSIENT = {
     "Lambda.TooManyRequestsException",
     "StoreUnavailable",
 }
-MAPS = {"VerifyRegistrations": "verification", "PrivateLotteries": "lottery", "SendNotices": "notices"}
+MAPS = {
+    "VerifyRegistrations": "verification",
+    "PrivateLotteries": "lottery",
+    "DrawDistrictSpotChecks": "spot-check",
+    "SendNotices": "notices",
+    "DrawClasses": "classes",
+}
+# Maps whose every item is needed (a count or the list of registrations cannot skip one): an item
+# that fails for good fails the Map, which pauses the season (docs/RUNBOOK.md, "Each pause").
+WHOLE_MAPS = ("CountRegistrations", "ListRegistrations")
 
 
 def _tasks(states: dict) -> dict:
@@ -277,7 +286,11 @@ def test_every_map_item_that_fails_for_good_is_a_dead_letter_and_the_map_goes_on
         payload = record["Parameters"]["Payload"]
         assert payload["phase"] == phase and payload["failure.$"] == "$.failure"
         assert payload["season.$"] == "$.season"
-        assert {"registration_ids.$"} <= set(payload) or {"school_id.$", "grade.$"} <= set(payload)
+        assert (
+            {"registration_ids.$"} <= set(payload)
+            or {"school_id.$", "grade.$"} <= set(payload)
+            or {"district.$"} <= set(payload)
+        )
         assert record["End"] is True
         retried = {e for r in record["Retry"] for e in r["ErrorEquals"]}
         assert retried >= TRANSIENT
@@ -285,6 +298,38 @@ def test_every_map_item_that_fails_for_good_is_a_dead_letter_and_the_map_goes_on
         (catch,) = record["Catch"]
         assert catch["ErrorEquals"] == ["States.ALL"]
         assert states[catch["Next"]]["Type"] == "Pass" and states[catch["Next"]]["End"] is True
+
+
+def test_maps_that_need_every_item_pause_the_season_instead():
+    states = json.loads(STATE_MACHINE_FILE.read_text(encoding="utf-8"))["States"]
+    for name in WHOLE_MAPS:
+        inner = states[name]["ItemProcessor"]["States"]
+        assert all(
+            s.get("Parameters", {}).get("FunctionName") != "${DeadLetterFunctionArn}" for s in inner.values()
+        ), name
+        (catch,) = states[name]["Catch"]
+        assert catch["ErrorEquals"] == ["States.ALL"] and catch["Next"] == f"Paused{name}", name
+
+
+def test_a_school_not_drawn_seals_no_classes_and_pauses_to_draw_again():
+    """The class addition is sealed whole: the seal is given the draw's results, and one that answers
+    `incomplete` (a school-grade dead-lettered) pauses the season at DrawClasses, not at the seal."""
+    states = json.loads(STATE_MACHINE_FILE.read_text(encoding="utf-8"))["States"]
+    assert states["DrawClasses"]["ResultPath"] == "$.classes.drawn"
+    seal = states["SealClasses"]
+    assert seal["Parameters"]["Payload"]["drawn.$"] == "$.classes.drawn"
+    assert seal["ResultPath"] == "$.phases.classes" and seal["Next"] == "ClassesSealedWhole"
+    whole = states["ClassesSealedWhole"]
+    [rule] = whole["Choices"]
+    assert rule == {
+        "Variable": "$.phases.classes.classes.sealed",
+        "StringEquals": "incomplete",
+        "Next": "ClassesNotDrawn",
+    }
+    assert states[whole["Default"]]["Type"] == "Succeed"
+    not_drawn = states["ClassesNotDrawn"]
+    assert not_drawn["Parameters"]["Error"] == "ClassesNotDrawn" and not_drawn["ResultPath"] == "$.pause"
+    assert not_drawn["Next"] == "PausedDrawClasses" and states["PausedDrawClasses"]["Next"] == "DrawClasses"
 
 
 def test_the_season_report_follows_the_seal_and_a_failing_report_does_not_end_the_season():

@@ -4,7 +4,9 @@ A small season runs on the embedded backend (the real ASL on moto's engine) whil
 cannot be closed: CloseRegistration fails (an error no retrier matches), is caught into
 `PausedCloseRegistration`, and the season waits there with the error recorded. District staff see
 the pause but cannot resume it; city staff fix the cause and resume it with a reason; the workflow
-runs CloseRegistration again and the season goes on to its end. And a restart: a second execution
+runs CloseRegistration again and the season goes on to its end. The pause pages the operator:
+gate-open publishes `SeasonPaused` (the EMF Lambda would print, captured) under the season, the
+dimensions the SeasonPaused alarm watches, and again with the step. And a restart: a second execution
 started after the registration gates were advanced skips them, not a Conflict.
 """
 
@@ -18,8 +20,11 @@ from unittest import mock
 import pytest
 
 from enrollment.adapters.dynamodb import DynamoStore
+from enrollment.adapters.observability import metrics
 from enrollment.core.clock import SimulatedClock
 from enrollment.core.config import load_season
+from enrollment.core.pauses import METRIC_PAUSED
+from enrollment.core.resources import SEASON_DIMENSION, SERVICE
 from enrollment.local import season as drive
 from enrollment.local.runtime import EmbeddedSeason, _polls
 from enrollment.synth.population import generate
@@ -54,17 +59,28 @@ def resumed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
             raise RuntimeError("the demand table is unavailable (simulated)")
         return real_close(*args, **kwargs)
 
-    seen: dict[str, Any] = {}
+    published: list[dict[str, Any]] = []  # each flush's EMF, as Lambda would print it
+    provider = metrics.provider
+    real_flush = provider.flush_metrics
+
+    def flush(raise_on_empty_metrics: bool = False) -> None:
+        if provider.metric_set:
+            published.append(provider.serialize_metric_set())
+        real_flush(raise_on_empty_metrics=raise_on_empty_metrics)
+
+    seen: dict[str, Any] = {"published": published}
     with (
         EmbeddedSeason(
             config, SimulatedClock(start), registries=population.registries, config_path=path
         ) as rt,
         mock.patch.object(close_task, "close", close),
+        mock.patch.object(provider, "flush_metrics", flush),
     ):
         rt.start()
         rt.wait_for_gate("grade7-registration")
         drive.register_valid(rt, population)
         _wait_for_pause(rt)
+        seen["paused_metrics"] = [emf for emf in published if METRIC_PAUSED in emf]
         base = f"/admin/seasons/{config.season}/pauses"
         city = drive.member(rt, "city").principal
         district = drive.member(rt, "district", config.districts[0].code).principal
@@ -108,3 +124,22 @@ def test_resumed_the_step_runs_again_and_the_season_completes(resumed: dict[str,
     assert resumed["closed"]["phases"]["registration"]["demand"]["registrations"] > 0
     (pause,) = resumed["after"][1]["pauses"]
     assert pause["status"] == "resumed" and pause["reason"] == "数据库已恢复"
+
+
+def test_the_pause_publishes_the_metric_its_alarm_watches(resumed: dict[str, Any]) -> None:
+    """One SeasonPaused from gate-open, under service and season (the alarm's dimensions) and under
+    season and step (which step), in namespace Enrollment."""
+    # one per gate-open call: a call retried (a timeout under load) counts again, as in Lambda
+    assert 1 <= len(resumed["paused_metrics"]) <= 3, resumed["paused_metrics"]
+    for emf in resumed["paused_metrics"]:
+        [directive] = emf["_aws"]["CloudWatchMetrics"]
+        assert directive["Namespace"] == "Enrollment"
+        assert directive["Metrics"] == [{"Name": METRIC_PAUSED, "Unit": "Count"}]
+        assert sorted(map(sorted, directive["Dimensions"])) == [
+            sorted([SEASON_DIMENSION, "service"]),
+            sorted([SEASON_DIMENSION, "service", "step"]),
+        ]
+        assert emf[SEASON_DIMENSION] == resumed["config"].name and emf["service"] == SERVICE
+        assert emf["step"] == "close-registration" and emf[METRIC_PAUSED] == [1.0]
+    # and every other metric of the season carried the season too
+    assert all(e[SEASON_DIMENSION] == resumed["config"].name for e in resumed["published"])

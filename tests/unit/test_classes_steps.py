@@ -226,3 +226,42 @@ def test_an_arrived_child_without_a_registration_fails_the_draw(season: SeasonCo
         draw_school_classes(
             SEASON, "S-CY-02", 1, work=work, arrivals=arrivals, registrations=regs, seeds=Seeds()
         )
+
+
+def test_a_school_dead_lettered_by_the_draw_seals_nothing_and_is_named(season: SeasonConfig) -> None:
+    """DrawClasses' results name a school-grade whose draw failed for good: every other group is
+    drawn and staged, yet the addition (sealed once, whole) is not sealed; the answer names it."""
+    archive, work, arrivals, regs, _ = _world()
+    listed = list_class_groups(SEASON, archive=archive, work=work)
+    first, *others = listed["groups"]
+    for g in others:
+        draw_school_classes(
+            SEASON,
+            g["school_id"],
+            g["grade"],
+            work=work,
+            arrivals=arrivals,
+            registrations=regs,
+            seeds=Seeds(),
+        )
+    signer = LocalSigner(key_id="k")
+    not_drawn = [(first["school_id"], first["grade"])]
+    answer = seal_classes(
+        season, SEASON, archive=archive, work=work, signer=signer, now=NOW, not_drawn=not_drawn
+    )
+    name = f"{first['school_id']}-g{first['grade']}"
+    assert answer["sealed"] == "incomplete" and answer["not_drawn"] == [name]
+    assert name in answer["cause"] and "dead letters" in answer["cause"]
+    assert not any(k.startswith("additions/") for k in archive.objects)
+    # drawn again once the cause is fixed: the addition is sealed whole
+    draw_school_classes(
+        SEASON,
+        first["school_id"],
+        first["grade"],
+        work=work,
+        arrivals=arrivals,
+        registrations=regs,
+        seeds=Seeds(),
+    )
+    sealed = seal_classes(season, SEASON, archive=archive, work=work, signer=signer, now=NOW)
+    assert sealed["sealed"] == "now"
