@@ -39,6 +39,7 @@ from enrollment.core.deadlines import MAX_EVENT_AGE_S, RETRY_ATTEMPTS
 from enrollment.core.launch import config_digest
 from enrollment.core.phases import phases, schedule_expression, schedule_name
 from enrollment.core.resources import schedule_group_name
+from infra.functions import NO_RESERVED_CONCURRENCY, NO_VPC
 from infra.nag import acknowledge, checkov_skip
 
 ERASE_SCHEDULE = "erase-personal-data"
@@ -214,6 +215,21 @@ class Schedules(Construct):
             on_event_handler=sync,
             log_group=provider_logs,
             framework_on_event_role=provider_role,
+        )
+        framework = self.provider.node.find_child("framework-onEvent")
+        checkov_skip(framework, "CKV_AWS_115", NO_RESERVED_CONCURRENCY)
+        checkov_skip(framework, "CKV_AWS_117", NO_VPC)
+        checkov_skip(
+            framework,
+            "CKV_AWS_173",
+            "The CDK Provider framework's environment holds only the deadlines function's ARN "
+            "(USER_ON_EVENT_FUNCTION_ARN); Lambda encrypts it at rest with its AWS managed key.",
+        )
+        checkov_skip(
+            framework,
+            "CKV_AWS_116",
+            "Invoked by CloudFormation for the custom resource, which waits for its answer and fails the "
+            "deploy (rolling back) if it errs: there is no asynchronous event to keep in a DLQ.",
         )
         self.deadlines = CustomResource(
             self,

@@ -45,7 +45,9 @@ THROTTLE_CODES = {
     "s3": ("SlowDown",),
     "kms": ("ThrottlingException",),
 }
-NOT_TASKS = ("-gate-advance",)  # invoked by the schedules (EventBridge Scheduler), not by the workflow
+# invoked by the schedules (EventBridge Scheduler) or by a deploy (the deadline schedules' custom
+# resource, infra/schedules.py), not by the workflow
+NOT_TASKS = ("-gate-advance", "-deadlines")
 _IGNORED = ("task_token", "execution_id")  # new on every attempt of a task
 
 

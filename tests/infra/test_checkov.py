@@ -61,6 +61,7 @@ PLAIN_ENVIRONMENT = {
     "OIDC_AUDIENCE",
     "OIDC_GROUPS_CLAIM",
     "OIDC_SCOPES",
+    "USER_ON_EVENT_FUNCTION_ARN",  # the CDK Provider framework's (infra/schedules.py): a function ARN
 }
 
 
