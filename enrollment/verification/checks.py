@@ -1,10 +1,9 @@
 """Asking the agencies and judging the answers (R-VER-1, R-VER-2, R-MIG-1, R-PRIO-1, R-LOT-2).
 
 Agencies sit behind one small interface each. The local adapters answer from the registries the
-synthetic population comes with; the AWS adapters would call each agency's HTTPS endpoint named in
-`config.verification.agencies` with credentials from Secrets Manager. No agency is reachable from
-this project's machines, so those HTTPS adapters are not built: a season that needs them stops with
-`AgenciesNotConfigured` instead of pretending to verify.
+synthetic population comes with; an agency named in `config.verification.agencies` is asked over its
+API (enrollment.adapters.agency_http, docs/agency-api.yaml) with its key from Secrets Manager. A
+season with neither for some agency stops with `AgenciesNotConfigured` instead of pretending.
 
 The rules are plain functions over the stored registration item and its checks.
 """
@@ -120,6 +119,14 @@ class LocalRegistries:
 
     def agencies(self) -> Agencies:
         return Agencies(self, self, self, self)
+
+
+class VisitsByCallback:
+    """Home visits where no registries drive them (deployed): the pending check stored by `ask` is the
+    request, and the community office answers through its callback route (`record_visit`)."""
+
+    def request_visit(self, registration_id: str, id_number: str, address: dict[str, Any]) -> None:
+        return None
 
 
 class Faulty:
