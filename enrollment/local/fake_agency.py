@@ -23,7 +23,7 @@ import time
 from collections import Counter
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import ValidationError
 
@@ -36,16 +36,26 @@ from enrollment.verification.agency_api import (
     signature_problem,
     utcnow,
 )
-from enrollment.verification.checks import Answer, LocalRegistries
+from enrollment.verification.checks import Answer
 
 Fault = Literal["slow", "5xx", "timeout", "malformed", "partial", "down"]
 SOURCES = {"hukou": "public-security:hukou-register", "deed": "housing:deed-register"}
 
 
+class Registers(Protocol):
+    """What the fake answers from: the local registries (LocalRegistries) or a test's stand-in."""
+
+    def lookup(self, id_type: str, id_number: str) -> Answer: ...
+
+    def deed(self, deed_number: str) -> Answer: ...
+
+    def planned_use(self, deed_number: str) -> Answer: ...
+
+
 class FakeAgency:
     """Serves the agency API on 127.0.0.1 (a free port) from a thread; `with FakeAgency(...) as f:`."""
 
-    def __init__(self, registries: LocalRegistries, keys: dict[str, bytes], delay_s: float = 0.2) -> None:
+    def __init__(self, registries: Registers, keys: dict[str, bytes], delay_s: float = 0.2) -> None:
         self.registries = registries
         self.keys = keys
         self.delay_s = delay_s

@@ -17,7 +17,7 @@ import pytest
 from pydantic import ValidationError
 
 from enrollment.adapters.agency_http import AgencyKey, HttpAgency, key_from_secret
-from enrollment.core.config import AgencyEndpoint
+from enrollment.core.config import AgencyEndpoint, SeasonConfig
 from enrollment.local.fake_agency import FakeAgency
 from enrollment.verification.agency_api import (
     PATH,
@@ -27,7 +27,7 @@ from enrollment.verification.agency_api import (
     signature_problem,
     signed_headers,
 )
-from enrollment.verification.checks import AgencyUnavailable, LocalRegistries
+from enrollment.verification.checks import Agencies, AgencyUnavailable, LocalRegistries
 from enrollment.verification.registries import (
     DeedRecord,
     HukouRecord,
@@ -35,6 +35,8 @@ from enrollment.verification.registries import (
     RecordAddress,
     Registries,
 )
+from enrollment.verification.season import verify_batch
+from tests.unit.test_verification_season import NOW, CountingVerificationStore, Found, Registrations, _items
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = AgencyKey("season-2023", b"k" * 40)
@@ -316,3 +318,55 @@ def test_docs_agency_api_yaml_is_current() -> None:
     schemas = committed["components"]["schemas"]
     assert schemas["BatchRequest"]["required"] == ["request_id", "agency", "sent_at", "checks"]
     assert schemas["CheckAnswer"]["properties"]["reason"]["enum"] == ["found", "no-record"]
+
+
+# Through the verification phase: nobody judged on a bad answer, every good answer kept ----------------
+
+
+@pytest.mark.parametrize("fault", ["5xx", "timeout", "malformed", "down"])
+def test_verification_judges_nobody_on_a_bad_answer_and_keeps_every_good_one(
+    season: SeasonConfig, fault: Any
+) -> None:
+    regs = Registrations(_items(season, 12))
+    found = Found(regs.items)
+    ids = list(regs.items)
+    with FakeAgency(found, {KEY.key_id: KEY.key}, delay_s=0.6) as fake:
+        police, _ = _agency(fake, attempts=2)
+        agencies = Agencies(police, found, found, found)
+        vstore = CountingVerificationStore()
+        fake.fail(fault)
+        with pytest.raises(AgencyUnavailable):
+            verify_batch(season, ids, "ask", store=regs, vstore=vstore, agencies=agencies, now=NOW)
+        assert not any(agency == "public-security" for _, agency in vstore.check_items)
+        assert vstore.verdict_items == {}
+
+        fake.fail(None)  # the agency is back: the batch asked again is answered in full
+        verify_batch(season, ids, "ask", store=regs, vstore=vstore, agencies=agencies, now=NOW)
+        police_checks = {rid: c for (rid, a), c in vstore.check_items.items() if a == "public-security"}
+        assert set(police_checks) == set(ids)
+        for rid, check in police_checks.items():
+            expected = found.lookup("resident-id", regs.items[rid]["request"]["child"]["id_number"])
+            assert check.status == "answered" and check.reason == expected.reason
+            assert check.facts["source"] == "public-security:hukou-register"
+            assert {
+                k: v for k, v in check.facts.items() if k not in ("source", "answered_at")
+            } == expected.facts
+
+    # judged as the in-process agencies judge the same people
+    local_store = CountingVerificationStore()
+    verify_batch(season, ids, "ask", store=regs, vstore=local_store, agencies=found.agencies(), now=NOW)
+    for key in list(local_store.check_items):
+        if key[1] == "community":
+            for store in (vstore, local_store):
+                store.check_items[key] = store.check_items[key].model_copy(
+                    update={"status": "answered", "reason": "lives-there", "facts": {"lives_there": True}}
+                )
+    for store, agencies_now in (
+        (vstore, Agencies(found, found, found, found)),
+        (local_store, found.agencies()),
+    ):
+        verify_batch(season, ids, "ask", store=regs, vstore=store, agencies=agencies_now, now=NOW)
+    assert {r: v.status for r, v in vstore.verdict_items.items()} == {
+        r: v.status for r, v in local_store.verdict_items.items()
+    }
+    assert len(vstore.verdict_items) == len(ids)
