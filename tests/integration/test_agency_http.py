@@ -370,3 +370,40 @@ def test_verification_judges_nobody_on_a_bad_answer_and_keeps_every_good_one(
         r: v.status for r, v in local_store.verdict_items.items()
     }
     assert len(vstore.verdict_items) == len(ids)
+
+
+def test_the_season_config_chooses_each_agencys_adapter(season: SeasonConfig, monkeypatch: Any) -> None:
+    import boto3
+    from moto import mock_aws
+
+    from enrollment.adapters.settings import Settings
+    from enrollment.adapters.wiring import Wiring
+    from enrollment.verification.checks import AgenciesNotConfigured, VisitsByCallback
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "cn-north-1")
+    with mock_aws():
+        sm = boto3.client("secretsmanager", region_name="cn-north-1")
+        secret = json.dumps({"key_id": "k1", "key": "s" * 32})
+        arn = sm.create_secret(Name="agency/all", SecretString=secret)["ARN"]
+        endpoint = {"base_url": "https://agency.example.cn/api", "credentials_secret_arn": arn}
+
+        def wiring(named: tuple[str, ...]) -> Wiring:
+            w = Wiring(
+                Settings.model_validate({"SEASON_CONFIG": "seasons/jilin-2023.yaml", "TABLE_NAME": "t"})
+            )
+            verification = season.verification.model_copy(
+                update={"agencies": {a: AgencyEndpoint.model_validate(endpoint) for a in named}}
+            )
+            w.__dict__["config"] = season.model_copy(update={"verification": verification})
+            return w
+
+        every = wiring(("public-security", "housing", "planning")).agencies
+        assert (
+            isinstance(every.public_security, HttpAgency)
+            and every.public_security.agency == "public-security"
+        )
+        assert isinstance(every.housing, HttpAgency) and isinstance(every.planning, HttpAgency)
+        assert every.planning.key == AgencyKey("k1", b"s" * 32)
+        assert isinstance(every.community, VisitsByCallback)
+        with pytest.raises(AgenciesNotConfigured, match="AGENCY_REGISTRIES"):
+            _ = wiring(("housing",)).agencies  # the others have neither an API nor registries
