@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
@@ -249,22 +248,14 @@ class AgencyEndpoint(_Strict):
     """
 
     kind: Literal["api"] = "api"
-    base_url: str = Field(pattern=r"^https?://")
+    # plain HTTP only to this machine (the fake agency): an agency's answers cross networks
+    base_url: str = Field(pattern=r"^(https://|http://(127\.0\.0\.1|localhost)(:\d+)?(/|$))")
     credentials_secret_arn: str = Field(pattern=r"^arn:[a-z-]+:secretsmanager:")
     timeout_s: float = Field(default=10, gt=0, le=60)
     attempts: int = Field(default=3, ge=1, le=10)
     backoff_s: float = Field(default=0.5, ge=0, le=60)
     circuit_failures: int = Field(default=5, ge=1, le=100)
     circuit_cooldown_s: float = Field(default=60, gt=0, le=3600)
-
-    @model_validator(mode="after")
-    def _https_outside_loopback(self) -> AgencyEndpoint:
-        """Plain HTTP only to this machine (the fake agency); an agency's answers cross networks."""
-        if self.base_url.startswith("http://") and not re.match(
-            r"^http://(127\.0\.0\.1|localhost)(:\d+)?(/|$)", self.base_url
-        ):
-            raise ValueError("base_url must be https:// (http:// only to 127.0.0.1 or localhost)")
-        return self
 
 
 class VerificationSettings(_Strict):

@@ -24,6 +24,7 @@ from enrollment.verification.agency_api import (
     BatchRequest,
     CheckRequest,
     document,
+    document_yaml,
     signature_problem,
     signed_headers,
 )
@@ -295,7 +296,7 @@ def test_endpoint_settings_refuse_plain_http_off_this_machine() -> None:
     arn = "arn:aws:secretsmanager:cn-north-1:1:secret:ps"
     assert AgencyEndpoint(base_url="https://ps.example.cn/api", credentials_secret_arn=arn).kind == "api"
     AgencyEndpoint(base_url="http://127.0.0.1:8123", credentials_secret_arn=arn)
-    with pytest.raises(ValidationError, match=r"http:// only to 127\.0\.0\.1"):
+    with pytest.raises(ValidationError, match="string_pattern_mismatch"):
         AgencyEndpoint(base_url="http://ps.example.cn", credentials_secret_arn=arn)
 
 
@@ -314,7 +315,8 @@ def test_docs_agency_api_yaml_is_current() -> None:
     import yaml
 
     committed = yaml.safe_load((ROOT / "docs" / "agency-api.yaml").read_text(encoding="utf-8"))
-    assert committed == document(), "docs/agency-api.yaml is stale: run `enroll agency-api`"
+    assert committed == document(), "docs/agency-api.yaml is stale: run `make openapi`"
+    assert yaml.safe_load(document_yaml()) == document()  # what `enroll agency-api` prints
     schemas = committed["components"]["schemas"]
     assert schemas["BatchRequest"]["required"] == ["request_id", "agency", "sent_at", "checks"]
     assert schemas["CheckAnswer"]["properties"]["reason"]["enum"] == ["found", "no-record"]
