@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from enrollment.core.config import SeasonConfig, Zone
+from enrollment.verification.agency_api import KIND_OF, CheckRequest
 from enrollment.verification.registries import Registries
 from enrollment.verification.verdicts import Agency, Check, Fact, ReasonCode, Verdict
 
@@ -162,6 +163,42 @@ def checks_needed(item: dict[str, Any]) -> list[Agency]:
             needed += ["housing", "planning"]
         needed.append("community")
     return needed
+
+
+def question(agency: Agency, item: dict[str, Any]) -> CheckRequest | None:
+    """What `ask` would ask an agency about a registration, as the agency API's check (None: a visit)."""
+    req = item["request"]
+    deed = (req["residence"].get("property") or {}).get("deed_number", "")
+    rid = str(item["registration_id"])
+    if agency == "public-security":
+        child = req["child"]
+        return CheckRequest(
+            check_id=rid,
+            kind="hukou",
+            id_type=child.get("id_type", "resident-id"),
+            id_number=child["id_number"],
+        )
+    if agency in ("housing", "planning"):
+        return CheckRequest(check_id=rid, kind=KIND_OF[agency], deed_number=deed)
+    return None
+
+
+def prefetch(agencies: Agencies, wanted: Iterable[tuple[Agency, dict[str, Any]]]) -> None:
+    """Where an agency answers batches (the API adapter's `prefetch`), ask it about the whole batch in
+    one call before `ask` goes check by check; `ask` then takes those answers. Raises AgencyUnavailable."""
+    by: dict[Agency, list[CheckRequest]] = {}
+    for agency, item in wanted:
+        if (q := question(agency, item)) is not None:
+            by.setdefault(agency, []).append(q)
+    ports = {
+        "public-security": agencies.public_security,
+        "housing": agencies.housing,
+        "planning": agencies.planning,
+    }
+    for agency, questions in by.items():
+        batched = getattr(ports[agency], "prefetch", None)
+        if batched is not None:
+            batched(questions)
 
 
 def ask(agencies: Agencies, agency: Agency, item: dict[str, Any], now: datetime) -> Check:

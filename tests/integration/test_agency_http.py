@@ -409,3 +409,23 @@ def test_the_season_config_chooses_each_agencys_adapter(season: SeasonConfig, mo
         assert isinstance(every.community, VisitsByCallback)
         with pytest.raises(AgenciesNotConfigured, match="AGENCY_REGISTRIES"):
             _ = wiring(("housing",)).agencies  # the others have neither an API nor registries
+
+
+def test_a_verification_batch_asks_the_api_in_one_call_and_a_partial_answer_loses_nobody(
+    season: SeasonConfig,
+) -> None:
+    regs = Registrations(_items(season, 40))
+    found = Found(regs.items)
+    ids = list(regs.items)
+    with FakeAgency(found, {KEY.key_id: KEY.key}) as fake:
+        police, _ = _agency(fake)
+        vstore = CountingVerificationStore()
+        agencies = Agencies(police, found, found, found)
+        verify_batch(season, ids[:20], "ask", store=regs, vstore=vstore, agencies=agencies, now=NOW)
+        assert fake.calls == 1  # twenty children, one call
+        fake.fail("partial", times=1)
+        verify_batch(season, ids[20:], "ask", store=regs, vstore=vstore, agencies=agencies, now=NOW)
+        assert fake.calls == 2 + 10  # the batch call answered half; the other ten asked one by one
+    police_checks = {rid: c for (rid, a), c in vstore.check_items.items() if a == "public-security"}
+    assert set(police_checks) == set(ids)
+    assert all(c.status == "answered" and c.reason == "found" for c in police_checks.values())
