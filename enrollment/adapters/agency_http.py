@@ -156,8 +156,10 @@ class HttpAgency:
     def prefetch(self, checks: Sequence[CheckRequest]) -> int:
         """Ask about many checks in few calls (up to MAX_CHECKS each); the port's single calls then
         take their answers from these. A check left out is asked on its own later. Returns how many
-        were answered; raises AgencyUnavailable as `ask` does."""
-        subjects = list(dict.fromkeys(_subject(c) for c in checks if _subject(c) not in self._prefetched))
+        were answered; raises AgencyUnavailable as `ask` does. Answers are kept for one batch only: a
+        warm function's next batch asks afresh."""
+        self._prefetched.clear()
+        subjects = list(dict.fromkeys(_subject(c) for c in checks))
         answered = 0
         for start in range(0, len(subjects), MAX_CHECKS):
             part = [_request(f"c{start + i}", s) for i, s in enumerate(subjects[start : start + MAX_CHECKS])]
