@@ -166,10 +166,11 @@ def checks_needed(item: dict[str, Any]) -> list[Agency]:
 
 
 def question(agency: Agency, item: dict[str, Any]) -> CheckRequest | None:
-    """What `ask` would ask an agency about a registration, as the agency API's check (None: a visit)."""
+    """What `ask` would ask an agency about a registration, as the agency API's check (None: a visit).
+    The check id is a placeholder: the adapter numbers the checks of each call itself."""
     req = item["request"]
     deed = (req["residence"].get("property") or {}).get("deed_number", "")
-    rid = str(item["registration_id"])
+    rid = "c"
     if agency == "public-security":
         child = req["child"]
         return CheckRequest(
