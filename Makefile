@@ -98,8 +98,9 @@ deploy: layer node_modules/.installed ## Deploy the season stack: ALARM_EMAIL=..
 	node_modules/.bin/cdk deploy --no-notices -c season=$(SEASON) $(ALARM_ARGS) \
 	  $(if $(DEADLINES_RESYNC),-c deadlines_resync=$(DEADLINES_RESYNC))
 
-openapi: setup ## Regenerate docs/openapi.json from the models
+openapi: setup ## Regenerate docs/openapi.json and docs/agency-api.yaml from the models
 	$(BIN)/enroll openapi > docs/openapi.json
+	$(BIN)/enroll agency-api > docs/agency-api.yaml
 
 lock: ## Re-pin requirements/dev.txt and checkov.txt from their .in files
 	$(PYTHON) -m venv build/lockenv && build/lockenv/bin/pip install -q -r requirements/dev.in \

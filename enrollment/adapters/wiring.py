@@ -8,6 +8,7 @@ from pathlib import Path
 
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
 
+from enrollment.adapters.agency_http import HttpAgency, key_from_secret
 from enrollment.adapters.archive import ArchiveBucket, read_s3
 from enrollment.adapters.complaint_store import DynamoComplaintStore
 from enrollment.adapters.dynamodb import DynamoStore
@@ -33,7 +34,12 @@ from enrollment.core.resources import ROOT
 from enrollment.core.staff import StaffDirectory
 from enrollment.people.access import Verifier
 from enrollment.people.parents import CodeCaps
-from enrollment.verification.checks import Agencies, AgenciesNotConfigured, LocalRegistries
+from enrollment.verification.checks import (
+    Agencies,
+    AgenciesNotConfigured,
+    LocalRegistries,
+    VisitsByCallback,
+)
 from enrollment.verification.registries import Registries
 
 REGISTRATION_STATE_MAX_AGE_S = 5.0
@@ -152,17 +158,25 @@ class Wiring:
     def local_agencies(self) -> LocalRegistries:
         if self.settings.agency_registries:
             return LocalRegistries(Registries.load(self.settings.agency_registries))
-        if self.config.verification.agencies:
-            raise AgenciesNotConfigured(
-                "the HTTPS agency adapters are not built yet; no agency is reachable here"
-            )
         raise AgenciesNotConfigured(
-            "no agency registries (AGENCY_REGISTRIES) and no agency endpoints configured"
+            "no agency registries (AGENCY_REGISTRIES) for the agencies not named in verification.agencies"
         )
 
     @cached_property
     def agencies(self) -> Agencies:
-        return self.local_agencies.agencies()
+        """Each agency named in `verification.agencies` over its API (key from Secrets Manager); the
+        others from the local registries, which must then be given (AGENCY_REGISTRIES). Home visits
+        have no API: locally the registries drive them; deployed, the stored pending check is the
+        request and the community office answers through its callback route."""
+        named = self.config.verification.agencies
+        api = {a: HttpAgency(a, e, key_from_secret(e.credentials_secret_arn)) for a, e in named.items()}
+        local = self.local_agencies if len(api) < 3 or self.settings.agency_registries else None
+        return Agencies(
+            public_security=api.get("public-security") or _local(local),
+            housing=api.get("housing") or _local(local),
+            planning=api.get("planning") or _local(local),
+            community=local if local is not None else VisitsByCallback(),
+        )
 
     @cached_property
     def work(self) -> WorkBucket:
@@ -196,3 +210,8 @@ class Wiring:
 @cache
 def wiring() -> Wiring:
     return Wiring(settings())
+
+
+def _local(local: LocalRegistries | None) -> LocalRegistries:
+    assert local is not None  # every agency has an API when there are no registries
+    return local

@@ -237,16 +237,25 @@ class Zone(_Strict):
 
 
 class AgencyEndpoint(_Strict):
-    """How the AWS adapters reach one agency: JSON over HTTPS, credentials in Secrets Manager.
+    """How one agency is reached over its API (docs/agency-api.yaml): batched checks in JSON over
+    HTTPS, signed with an HMAC key kept in Secrets Manager (`credentials_secret_arn`, a JSON secret
+    `{"key_id": ..., "key": ...}`). An agency not named in `verification.agencies` answers from the
+    local registries (AGENCY_REGISTRIES: the demo and tests).
 
-    No agency is reachable from this project's machines, so only the local adapters (answering from
-    registries) run here; the HTTPS adapters are not built yet and a season that names endpoints
-    fails verification with that message rather than pretending.
+    A call that errs or times out is tried again `attempts` times in all, waiting `backoff_s`, twice
+    that, ... (with jitter); after `circuit_failures` failed calls in a row the agency is not called
+    for `circuit_cooldown_s`, then one call tries whether it is back.
     """
 
-    base_url: str = Field(pattern=r"^https://")
+    kind: Literal["api"] = "api"
+    # plain HTTP only to this machine (the fake agency): an agency's answers cross networks
+    base_url: str = Field(pattern=r"^(https://|http://(127\.0\.0\.1|localhost)(:\d+)?(/|$))")
     credentials_secret_arn: str = Field(pattern=r"^arn:[a-z-]+:secretsmanager:")
     timeout_s: float = Field(default=10, gt=0, le=60)
+    attempts: int = Field(default=3, ge=1, le=10)
+    backoff_s: float = Field(default=0.5, ge=0, le=60)
+    circuit_failures: int = Field(default=5, ge=1, le=100)
+    circuit_cooldown_s: float = Field(default=60, gt=0, le=3600)
 
 
 class VerificationSettings(_Strict):
@@ -256,8 +265,9 @@ class VerificationSettings(_Strict):
     max_concurrency: int = Field(default=10, ge=1, le=1000)
     spot_check_rate: float = Field(default=0.05, gt=0, le=1)  # R-VER-5: share of each district re-checked
     spot_check_minimum: int = Field(default=5, ge=1)
-    # agency -> endpoint; empty means the local registries (the embedded backend, `enroll demo`)
-    agencies: dict[Literal["public-security", "housing", "planning", "community"], AgencyEndpoint] = Field(
+    # agency -> its API; an agency not named answers from the local registries (`enroll demo`).
+    # Home visits (community) have no API here: they are answered through the community callback.
+    agencies: dict[Literal["public-security", "housing", "planning"], AgencyEndpoint] = Field(
         default_factory=dict
     )
 

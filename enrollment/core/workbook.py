@@ -1285,6 +1285,10 @@ _FORMATS = {
     "name": ("小写字母、数字和 -，如 siping-2024", "lowercase letters, digits and -"),
     "season": ("字母、数字和 -，如 2024", "letters, digits and -"),
     "issuer": ("https:// 开头的网址", "an https:// URL"),
+    "base_url": (
+        "https:// 开头的网址（http:// 仅限本机 127.0.0.1）",
+        "an https:// URL (http:// only to this machine)",
+    ),
 }
 _ID_FORMATS = {
     "schools": ("如 S-CY-01（类别 1-2 个大写字母、区代码、2-3 位数字）", "like S-CY-01"),

@@ -1,10 +1,9 @@
 """Asking the agencies and judging the answers (R-VER-1, R-VER-2, R-MIG-1, R-PRIO-1, R-LOT-2).
 
 Agencies sit behind one small interface each. The local adapters answer from the registries the
-synthetic population comes with; the AWS adapters would call each agency's HTTPS endpoint named in
-`config.verification.agencies` with credentials from Secrets Manager. No agency is reachable from
-this project's machines, so those HTTPS adapters are not built: a season that needs them stops with
-`AgenciesNotConfigured` instead of pretending to verify.
+synthetic population comes with; an agency named in `config.verification.agencies` is asked over its
+API (enrollment.adapters.agency_http, docs/agency-api.yaml) with its key from Secrets Manager. A
+season with neither for some agency stops with `AgenciesNotConfigured` instead of pretending.
 
 The rules are plain functions over the stored registration item and its checks.
 """
@@ -17,6 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from enrollment.core.config import SeasonConfig, Zone
+from enrollment.verification.agency_api import KIND_OF, CheckRequest
 from enrollment.verification.registries import Registries
 from enrollment.verification.verdicts import Agency, Check, Fact, ReasonCode, Verdict
 
@@ -122,6 +122,14 @@ class LocalRegistries:
         return Agencies(self, self, self, self)
 
 
+class VisitsByCallback:
+    """Home visits where no registries drive them (deployed): the pending check stored by `ask` is the
+    request, and the community office answers through its callback route (`record_visit`)."""
+
+    def request_visit(self, registration_id: str, id_number: str, address: dict[str, Any]) -> None:
+        return None
+
+
 class Faulty:
     """Wraps an agency: the first `failures` calls raise AgencyUnavailable (-1: every call)."""
 
@@ -155,6 +163,43 @@ def checks_needed(item: dict[str, Any]) -> list[Agency]:
             needed += ["housing", "planning"]
         needed.append("community")
     return needed
+
+
+def question(agency: Agency, item: dict[str, Any]) -> CheckRequest | None:
+    """What `ask` would ask an agency about a registration, as the agency API's check (None: a visit).
+    The check id is a placeholder: the adapter numbers the checks of each call itself."""
+    req = item["request"]
+    deed = (req["residence"].get("property") or {}).get("deed_number", "")
+    rid = "c"
+    if agency == "public-security":
+        child = req["child"]
+        return CheckRequest(
+            check_id=rid,
+            kind="hukou",
+            id_type=child.get("id_type", "resident-id"),
+            id_number=child["id_number"],
+        )
+    if agency in ("housing", "planning"):
+        return CheckRequest(check_id=rid, kind=KIND_OF[agency], deed_number=deed)
+    return None
+
+
+def prefetch(agencies: Agencies, wanted: Iterable[tuple[Agency, dict[str, Any]]]) -> None:
+    """Where an agency answers batches (the API adapter's `prefetch`), ask it about the whole batch in
+    one call before `ask` goes check by check; `ask` then takes those answers. Raises AgencyUnavailable."""
+    by: dict[Agency, list[CheckRequest]] = {}
+    for agency, item in wanted:
+        if (q := question(agency, item)) is not None:
+            by.setdefault(agency, []).append(q)
+    ports = {
+        "public-security": agencies.public_security,
+        "housing": agencies.housing,
+        "planning": agencies.planning,
+    }
+    for agency, questions in by.items():
+        batched = getattr(ports[agency], "prefetch", None)
+        if batched is not None:
+            batched(questions)
 
 
 def ask(agencies: Agencies, agency: Agency, item: dict[str, Any], now: datetime) -> Check:

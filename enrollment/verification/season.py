@@ -33,6 +33,7 @@ from enrollment.verification.checks import (
     ask,
     checks_needed,
     is_complete,
+    prefetch,
     unanswered,
     verdict,
     visit_answer,
@@ -135,6 +136,17 @@ def verify_batch(
     asked = judged = 0
     refused: list[str] = []  # a check someone else stored first: judged from what is stored
     changed: dict[str, dict[Agency, Check]] = {}
+    todo = [
+        (agency, items[rid])
+        for rid in ids
+        for agency in needed[rid]
+        if not any(c.agency == agency and c.status != "unanswered" for c in stored[rid].checks)
+    ]
+    try:  # an agency with a batched API is asked about the whole batch in one call
+        prefetch(agencies, todo)
+    except AgencyUnavailable:
+        if mode == "ask":
+            raise
     for rid in ids:
         item, case = items[rid], stored[rid]
         by = {c.agency: c for c in case.checks}

@@ -311,3 +311,17 @@ def test_a_bad_code_does_not_hide_the_cross_references(tmp_path: Path) -> None:
         "片区!E2 街路「松花江路」不存在 / unknown road",
         "特殊教育!B2 格式不对，应为如 S-CY-01（类别 1-2 个大写字母、区代码、2-3 位数字） / wrong format: like S-CY-01",
     ]
+
+
+def test_an_agency_over_plain_http_off_this_machine_is_refused_by_cell(tmp_path: Path) -> None:
+    def edit(wb: Any) -> None:
+        ws = wb["系统设置"]
+        ws.append(["verification.agencies.housing.base_url", "http://housing.example.cn"])
+        ws.append(
+            ["verification.agencies.housing.credentials_secret_arn", "arn:aws:secretsmanager:cn:1:secret:h"]
+        )
+        ws.append(["verification.agencies.housing.circuit_failures", 3])
+
+    found = problems(book(tmp_path, edit))
+    assert len(found) == 1 and found[0].startswith("系统设置!B")
+    assert "https:// 开头的网址（http:// 仅限本机 127.0.0.1）" in found[0]
