@@ -187,7 +187,8 @@ class StaffDirectory:
 
 def can_read(staff: StaffMember, district: str) -> bool:
     """R-DATA-2: district staff see only their own district; city and auditors see all."""
-    return staff.role in ("city", "auditor") or staff.district == district
+    # a community office's district scopes its home visits only: it reads no staff data of it
+    return staff.role in ("city", "auditor") or (staff.role == "district" and staff.district == district)
 
 
 def can_decide(staff: StaffMember, district: str) -> bool:

@@ -126,7 +126,9 @@ def visits_page(
     """One page of the district's open visits, each with the home-visit deadline; `next` is the last
     id of the page when more follow (a visit answered meanwhile leaves without moving the others)."""
     if district not in config.district_index:
-        raise BadPage("district", "参数 district 不是本市的区代码", "query parameter district: no such district")
+        raise BadPage(
+            "district", "参数 district 不是本市的区代码", "query parameter district: no such district"
+        )
     deadline = home_visit_deadline(config, state)
     found, more = vstore.visits_page(config.season, district, cursor, limit)
     return {

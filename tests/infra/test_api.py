@@ -18,11 +18,11 @@ from infra.api import (
     EXTEND_PATH,
     LOTTERY_PATH,
     ME_PATH,
+    OVERDUE_VISITS_PATH,
     PAUSES_PATH,
     PHASES_PATH,
     PLACEMENT_PATH,
     RATE_LIMIT,
-    OVERDUE_VISITS_PATH,
     RESUME_PATH,
     SEASON_START_PATH,
     SEASON_STATUS_PATH,
@@ -229,6 +229,7 @@ def test_community_visits_route_requires_iam_validates_the_answer_and_reaches_ve
         "visited_on": "string",
         "visitor": "string",
     }
+    assert schema["properties"]["visited_on"]["pattern"] == r"^\d{4}-\d{2}-\d{2}$"
 
 
 def test_community_worklist_route_requires_iam_and_reaches_verify_api(synth, raw):
@@ -236,7 +237,6 @@ def test_community_worklist_route_requires_iam_and_reaches_verify_api(synth, raw
     assert props["AuthorizationType"] == "AWS_IAM"
     assert _targets(props, _live(synth, raw, "verify-api"))
     assert "RequestModels" not in props  # a GET: nothing to model
-    assert schema["properties"]["visited_on"]["pattern"] == r"^\d{4}-\d{2}-\d{2}$"
 
 
 def test_api_gateway_may_invoke_verify_api_only_through_its_three_routes(synth, raw):

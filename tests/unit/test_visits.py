@@ -12,7 +12,7 @@ import pytest
 
 from enrollment.core.config import SeasonConfig
 from enrollment.core.ports import SeasonState
-from enrollment.core.staff import Forbidden, StaffDirectory, StaffDirectoryError, StaffMember
+from enrollment.core.staff import Forbidden, StaffDirectory, StaffDirectoryError, StaffMember, can_read
 from enrollment.verification import visits
 from enrollment.verification.review import BadPage
 from enrollment.verification.season import close_visits, record_visit, verify_batch
@@ -48,7 +48,7 @@ def requested(season: SeasonConfig) -> tuple[Registrations, CountingVerification
 def test_each_requested_visit_is_listed_for_its_own_district_only(
     season: SeasonConfig, requested: tuple[Registrations, CountingVerificationStore]
 ) -> None:
-    regs, vstore = requested
+    _, vstore = requested
     cy = visits.visits_page(vstore, season, STATE, "CY", None, 100)
     ch = visits.visits_page(vstore, season, STATE, "CH", None, 100)
     assert [v["registration_id"] for v in cy["visits"]] == [f"R-{k:04d}" for k in range(6)]
@@ -69,8 +69,10 @@ def test_a_listed_visit_carries_the_address_deadline_and_masked_name_but_no_id_o
     assert row["deadline"] == season.day_end(season.calendar.home_visits.end).isoformat()
     shown = json.dumps(row, ensure_ascii=False)
     assert child["id_number"] not in shown
-    for phone in (g.get("phone") for g in item["request"].get("guardians", [])):
-        assert not phone or phone not in shown
+    guardians = item["request"]["guardians"]
+    assert guardians
+    for g in guardians:
+        assert g["phone"] not in shown and g["name"] not in shown
     assert set(row) == {"registration_id", "child", "address", "requested_at", "deadline"}
 
 
@@ -132,7 +134,7 @@ def test_an_unknown_district_is_refused_naming_the_parameter(
 def test_overdue_visits_are_counted_per_district_after_the_deadline_for_whom_may_read(
     season: SeasonConfig, requested: tuple[Registrations, CountingVerificationStore]
 ) -> None:
-    regs, vstore = requested
+    _, vstore = requested
     deadline = season.day_end(season.calendar.home_visits.end)
     before = visits.overdue(
         vstore, season, STATE, CITY, season.district_index, deadline - timedelta(seconds=1)
@@ -153,6 +155,7 @@ def test_a_community_office_may_name_its_district_and_other_roles_still_may_not(
         {"staff": [{"principal": "arn:aws:iam::123456789012:role/cy", "role": "community", "district": "CY"}]}
     )
     assert directory.lookup("arn:aws:iam::123456789012:role/cy").district == "CY"
+    assert not can_read(CY_OFFICE, "CY")  # its district scopes its visits, not the staff data
     with pytest.raises(StaffDirectoryError):
         StaffDirectory.from_mapping({"staff": [{"principal": "c", "role": "city", "district": "CY"}]})
 
