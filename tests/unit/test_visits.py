@@ -12,6 +12,7 @@ import pytest
 
 from enrollment.core.config import SeasonConfig
 from enrollment.core.ports import SeasonState
+from enrollment.core.retention import ERASED, erased_item
 from enrollment.core.staff import Forbidden, StaffDirectory, StaffDirectoryError, StaffMember, can_read
 from enrollment.verification import visits
 from enrollment.verification.review import BadPage
@@ -170,3 +171,17 @@ def test_a_compound_address_reads_as_compound_building_unit_and_room() -> None:
     assert (
         visits.address_text({"district": "CY", "road": "解放路", "number": 12, "detail": ""}) == "解放路12号"
     )
+
+
+def test_an_open_visit_still_stored_at_the_retention_date_loses_its_address_and_name() -> None:
+    fields = {
+        "registration_id": "R-1",
+        "season": "2023",
+        "district": "CY",
+        "address": "解放路12号",
+        "child": "王**",
+        "requested_at": "2023-06-12T09:00:00+00:00",
+    }
+    erased = erased_item("visit", fields, "2024-04-01")
+    assert erased is not None
+    assert erased["address"] == ERASED and erased["child"] == ERASED and erased["district"] == "CY"
