@@ -1,9 +1,10 @@
 """The verification phase (R-VER-1 .. R-VER-5): the workflow's tasks, over the stores and the agencies.
 
 `prepare` writes the season's registrations in batches for the workflow's Distributed Map;
-`verify_batch` asks the agencies about one batch and judges every complete case; `record_visit` is a
-community office's answer (which takes the visit off the office's worklist, visits.py); `close` is the home-visit deadline (`close_visits`) or the final record
-(`summary`); `draw_spot_check` draws one district's spot-check sample once (R-VER-5) on the city
+`verify_batch` asks the agencies about one batch and judges every complete case (a requested home
+visit is also put on its district's worklist, visits.py); `record_visit` is a community office's
+answer, which takes the visit off the worklist; `close` is the home-visit deadline (`close_visits`)
+or the final record (`summary`); `draw_spot_check` draws one district's spot-check sample once (R-VER-5) on the city
 bureau's behalf, at the review deadline, a workflow Map iteration per district
 (`spot_check_districts`). No AWS here. Season-wide reads are streamed: the verdicts as
 `VerdictFacts` a page at a time, the registrations a batch at a time; no task holds the season.
