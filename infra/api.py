@@ -23,6 +23,8 @@ valid token with one staff role; every handler then checks the caller's district
   items that failed for good (the district's staff, the city, auditors).
 - `GET /admin/seasons/{season}/status`, `POST .../start` → gate-advance: where the season stands
   (every staff role; district staff see their own district's dead letters) and starting it (city).
+- `GET /admin/seasons/{season}/visits/overdue` → gate-advance: home visits past their deadline per
+  district (district staff their own district, city staff and auditors every one).
 - `ANY /admin/verification/{proxy+}` → verify-api: registrations, review queue, decisions, spot-checks.
 - `ANY /admin/lottery/{proxy+}` → lottery-api: the private-school lottery ceremonies (R-LOT-3).
 - `ANY /admin/placement/{proxy+}` → place-api: placement results, committee decisions (R-DIS-1),
@@ -31,7 +33,8 @@ valid token with one staff role; every handler then checks the caller's district
 - `ANY /admin/exports/{proxy+}` → exports-api: the season's lists as files (docs/EXPORTS.md).
 
 Agency (AWS_IAM, SigV4):
-- `POST /agency/community/visits` → verify-api: the community office's system posts home visits.
+- `POST /agency/community/visits` → verify-api: the community office's system posts home visits;
+  `GET` on the same path lists its open visits (its worklist).
 
 Every integration and the authorizer invoke the function's `live` alias (infra/functions.py), which
 each deploy moves to the version it published and an operator may move back (docs/RUNBOOK.md).
@@ -66,6 +69,7 @@ PHASES_PATH = "/admin/seasons/{season}/phases"
 DEAD_LETTERS_PATH = "/admin/seasons/{season}/districts/{district}/dead-letters"
 SEASON_STATUS_PATH = "/admin/seasons/{season}/status"  # issue 15: the season started and watched
 SEASON_START_PATH = "/admin/seasons/{season}/start"
+OVERDUE_VISITS_PATH = "/admin/seasons/{season}/visits/overdue"  # issue 17: unanswered home visits
 PAUSES_PATH = "/admin/seasons/{season}/pauses"  # issue 16: failures pause, they do not end
 RESUME_PATH = "/admin/seasons/{season}/pauses/{pause}/resume"
 ME_PATH = "/admin/me"
@@ -300,6 +304,7 @@ class Api(Construct):
             self._body("StartRequest", {"config_digest": digest}),
         )
         season_pauses = self._route(PAUSES_PATH, "GET", advancing, ("season",))
+        overdue_visits = self._route(OVERDUE_VISITS_PATH, "GET", advancing, ("season",))
         # as functions/gates/handler.py ResumeRequest: who resumes a paused step says why
         resume = self._route(
             RESUME_PATH,
@@ -335,18 +340,21 @@ class Api(Construct):
             },
         )
         visits = self._route(VISITS_PATH, "POST", verification, (), visit_body, staff=False)
+        worklist = self._route(VISITS_PATH, "GET", verification, (), staff=False)
         for method in (
             *(advance, extend, phases, dead_letters, season_status, season_start, season_pauses, resume),
+            overdue_visits,
             *(me, staff, lottery, placement, complaints, exports),
         ):
             acknowledge(method, "AwsSolutions-COG4", STAFF_REASON)
-        acknowledge(
-            visits,
-            "AwsSolutions-COG4",
-            "The community office's system posts home-visit answers with SigV4 (AWS_IAM authorization) "
-            "from an IAM identity granted execute-api:Invoke on this route; there are no end users here, "
-            "so a Cognito user pool would add nothing.",
-        )
+        for agency_method in (visits, worklist):
+            acknowledge(
+                agency_method,
+                "AwsSolutions-COG4",
+                "The community office's system lists and answers home visits with SigV4 (AWS_IAM "
+                "authorization) from an IAM identity granted execute-api:Invoke on this route; there are "
+                "no end users here, so a Cognito user pool would add nothing.",
+            )
         checkov_skip(api.deployment_stage, "CKV_AWS_120", NO_CACHE_REASON)
 
     def _public_models(self) -> dict[tuple[str, str], apigw.Model]:

@@ -9,6 +9,10 @@ Keys (pk / sk, and gsi1pk / gsi1sk where an item must be listed):
 - staff decision:      `REG#{id}` / `DECISION#{UTC instant, microseconds}#{n:04d}` (append-only)
 - spot-check sample:   `SEASON#{season}` / `SPOTCHECK#{district}`
 - spot-check outcome:  `REG#{id}` / `SPOTCHECK`;  `SEASON#{season}#SPOTCHECK` / `{district}#{id}`
+- open home visit:     `REG#{id}` / `VISIT`;  `SEASON#{season}#VISIT#{district}` / `{id}`: a community
+  office's worklist is one partition of GSI1 read in id order (`visits_page`: one Query, however
+  many visits the season has elsewhere); answering or closing the visit deletes the item, so the
+  list holds only open visits
 
 A case's checks and verdict are read together, many cases a call (`cases`: BatchGetItem).
 
@@ -31,6 +35,7 @@ from enrollment.verification.review import NEEDS_REVIEW, SYSTEM, utc_instant
 from enrollment.verification.season import CaseRecord, PlacementFacts, VerdictFacts
 from enrollment.verification.spotcheck import SpotCheckOutcome, SpotCheckSample
 from enrollment.verification.verdicts import Agency, Check, Decision, Verdict, VerdictStatus
+from enrollment.verification.visits import OpenVisit
 
 MAX_SAME_INSTANT = 1000  # decisions on one case at one microsecond before giving up
 
@@ -92,6 +97,17 @@ def _outcome_item(o: SpotCheckOutcome) -> dict[str, Any]:
         "gsi1pk": f"SEASON#{o.season}#SPOTCHECK",
         "gsi1sk": f"{o.district}#{o.registration_id}",
         **o.model_dump(mode="json"),
+    }
+
+
+def _visit_item(v: OpenVisit) -> dict[str, Any]:
+    return {
+        "pk": _reg(v.registration_id),
+        "sk": "VISIT",
+        "type": "visit",
+        "gsi1pk": f"SEASON#{v.season}#VISIT#{v.district}",
+        "gsi1sk": v.registration_id,
+        **v.model_dump(mode="json"),
     }
 
 
@@ -252,3 +268,23 @@ class DynamoVerificationStore(DynamoTable):
         return sorted(
             (SpotCheckOutcome.model_validate(record_of(i)) for i in items), key=lambda o: o.registration_id
         )
+
+    # Open home visits (the community office's worklist) ------------------------------------------
+
+    def put_visit(self, visit: OpenVisit) -> None:
+        self._call(self.table.put_item, Item=_visit_item(visit))
+
+    def drop_visit(self, registration_id: str) -> None:
+        self._call(self.table.delete_item, Key={"pk": _reg(registration_id), "sk": "VISIT"})
+
+    def visits_page(
+        self, season: str, district: str, after: str | None, limit: int
+    ) -> tuple[list[OpenVisit], bool]:
+        """One ranged Query of the district's partition: the first `limit + 1` ids after `after`."""
+        low = after + "!" if after else "!"  # "!" sorts before, "~" after every id character
+        items = self._range(f"SEASON#{season}#VISIT#{district}", low, "~", limit + 1)
+        return [OpenVisit.model_validate(record_of(i)) for i in items[:limit]], len(items) > limit
+
+    def open_visits(self, season: str, district: str) -> Iterator[OpenVisit]:
+        for i in self._listed(f"SEASON#{season}#VISIT#{district}"):
+            yield OpenVisit.model_validate(record_of(i))

@@ -152,6 +152,8 @@ def starter_staff(config: Any) -> str:
     lines += [
         "- {principal: city-staff-01, role: city, name: 市教育局工作人员甲}",
         "- {principal: auditor-01, role: auditor, name: 审计监督员甲}",
+        "# The community office below serves the whole city; an office of one district gets its own role",
+        "# and `district: CODE`, and then lists and answers only that district's home visits.",
         '- {principal: "arn:aws:iam::123456789012:role/community-visits", role: community}',
         "",
     ]

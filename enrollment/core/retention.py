@@ -60,6 +60,7 @@ FREE_TEXT = {
     "notice": ("reason",),
     "notice-manual": ("reason",),
     "complaint": ("text",),
+    "visit": ("address", "child"),  # an open home visit: where the family lives, whom to ask for
 }
 # fields that are personal wherever they are (a manual notice's rare characters are the child's name)
 DROPPED = frozenset({"code_points", "request", "child_key", "masked_id", "phone", "name", "id_number"})

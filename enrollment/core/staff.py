@@ -10,7 +10,9 @@ the bureau adds them to the Cognito user pool's groups). The roles:
 - `city`: the city bureau; reads every district and runs the spot-check (抽查, R-VER-5). It does not
   sign district verification decisions: the spot-checker never checks its own work.
 - `auditor`: reads everything, changes nothing.
-- `community`: the street/community office's system, which only answers home visits (R-VER-2).
+- `community`: the street/community office's system, which only lists and answers home visits
+  (R-VER-2). With a `district` it is that district's offices' system and sees and answers only that
+  district's visits; without one it serves the whole city and names the district it lists.
 
 An agency's principal is the IAM role ARN its SigV4 calls arrive as, so it names a partition
 (`arn:aws:` in AWS regions, `arn:aws-cn:` in China regions): `check_partition` refuses a directory
@@ -87,7 +89,7 @@ class StaffMember(BaseModel):
     def _district_matches_role(self) -> StaffMember:
         if self.role == "district" and not self.district:
             raise ValueError("district staff need a district")
-        if self.role != "district" and self.district is not None:
+        if self.role not in ("district", "community") and self.district is not None:
             raise ValueError(f"{self.role} staff belong to no district")
         return self
 
@@ -185,7 +187,8 @@ class StaffDirectory:
 
 def can_read(staff: StaffMember, district: str) -> bool:
     """R-DATA-2: district staff see only their own district; city and auditors see all."""
-    return staff.role in ("city", "auditor") or staff.district == district
+    # a community office's district scopes its home visits only: it reads no staff data of it
+    return staff.role in ("city", "auditor") or (staff.role == "district" and staff.district == district)
 
 
 def can_decide(staff: StaffMember, district: str) -> bool:

@@ -21,12 +21,14 @@ REST API routes it to, through `forward` and `EmbeddedSeason.call_api`:
     POST /admin/seasons/{season}/phases/{phase}/advance -> gate-advance  (staff token)
     POST /admin/seasons/{season}/windows/{grade}/extend -> gate-advance  (staff token)
     GET  /admin/seasons/{season}/status, POST .../start -> gate-advance  (staff token)
+    GET  /admin/seasons/{season}/visits/overdue         -> gate-advance  (staff token)
     ANY  /admin/verification/{proxy+}                   -> verify-api    (staff token)
     ANY  /admin/lottery/{proxy+}                        -> lottery-api   (staff token)
     ANY  /admin/placement/{proxy+}                      -> place-api     (staff token)
     ANY  /admin/complaints/{proxy+}                     -> complaints-api (staff token)
     ANY  /admin/exports/{proxy+}                        -> exports-api   (staff token)
     POST /agency/community/visits                       -> verify-api    (AWS_IAM: the community office)
+    GET  /agency/community/visits                       -> verify-api    (AWS_IAM: its open visits)
 
 Anything else is refused in the API's one error shape (functions/api.py's `refusal`: `message` in
 Chinese and `errors[]` naming `field` and `rule`): 404 for a path no resource has, 405 (with `Allow`)
@@ -114,6 +116,13 @@ STAFF_ROUTES = (
         re.compile(r"/admin/seasons/(?P<season>[^/]+)/start"),
         "gate-advance",
     ),
+    # home visits past their deadline, per district (issue 17)
+    (
+        "GET",
+        "/admin/seasons/{season}/visits/overdue",
+        re.compile(r"/admin/seasons/(?P<season>[^/]+)/visits/overdue"),
+        "gate-advance",
+    ),
     # failures pause, they do not end (issue 16)
     (
         "GET",
@@ -198,7 +207,7 @@ def route(method: str, path: str) -> Route | None:
         rest = path.removeprefix(prefix) if path.startswith(prefix) else ""
         if rest:
             return Route(function_key, prefix + "{proxy+}", {"proxy": rest}, auth="staff")
-    if path == "/agency/community/visits" and method == "POST":
+    if path == "/agency/community/visits" and method in ("POST", "GET"):
         return Route("verify-api", path, None, auth="iam")
     return None
 

@@ -1,9 +1,10 @@
 """The verification phase (R-VER-1 .. R-VER-5): the workflow's tasks, over the stores and the agencies.
 
 `prepare` writes the season's registrations in batches for the workflow's Distributed Map;
-`verify_batch` asks the agencies about one batch and judges every complete case; `record_visit` is a
-community office's answer; `close` is the home-visit deadline (`close_visits`) or the final record
-(`summary`); `draw_spot_check` draws one district's spot-check sample once (R-VER-5) on the city
+`verify_batch` asks the agencies about one batch and judges every complete case (a requested home
+visit is also put on its district's worklist, visits.py); `record_visit` is a community office's
+answer, which takes the visit off the worklist; `close` is the home-visit deadline (`close_visits`)
+or the final record (`summary`); `draw_spot_check` draws one district's spot-check sample once (R-VER-5) on the city
 bureau's behalf, at the review deadline, a workflow Map iteration per district
 (`spot_check_districts`). No AWS here. Season-wide reads are streamed: the verdicts as
 `VerdictFacts` a page at a time, the registrations a batch at a time; no task holds the season.
@@ -25,7 +26,7 @@ from typing import Any, Literal, NamedTuple, Protocol
 from enrollment.core.config import SeasonConfig
 from enrollment.core.ports import NotFound, Seeds, Store, WorkFiles, put_batches
 from enrollment.core.retention import is_erased
-from enrollment.core.staff import StaffError, StaffMember
+from enrollment.core.staff import Forbidden, StaffError, StaffMember
 from enrollment.verification import spotcheck
 from enrollment.verification.checks import (
     Agencies,
@@ -41,6 +42,7 @@ from enrollment.verification.checks import (
 )
 from enrollment.verification.review import VerificationStore
 from enrollment.verification.verdicts import Agency, Check, Verdict
+from enrollment.verification.visits import VisitStore, open_visit
 
 CLOSE_BATCH = 1000  # open cases read and closed at a time at the home-visit deadline (reads batched)
 
@@ -74,8 +76,8 @@ class PlacementFacts(NamedTuple):
     facts: Mapping[str, bool]
 
 
-class SeasonVerificationStore(VerificationStore, Protocol):
-    """The phase's tasks read many cases at once."""
+class SeasonVerificationStore(VerificationStore, VisitStore, Protocol):
+    """The phase's tasks read many cases at once, and keep the community office's open visits."""
 
     def cases(self, agencies: Mapping[str, Iterable[Agency]]) -> dict[str, CaseRecord]:
         """Each registration's stored checks of the given agencies, and its verdict, read together
@@ -159,6 +161,10 @@ def verify_batch(
                 if mode == "ask":
                     raise
                 check = unanswered(agency, rid, now)
+            if check.agency == "community" and check.status == "pending":
+                # listed before the check is stored: a batch retried after a crash between the two
+                # asks again and lists it again, so no requested visit is missing from the worklist
+                vstore.put_visit(open_visit(config.season, item, now))
             asked += 1
             if vstore.put_check(check):
                 by[agency] = check
@@ -173,6 +179,9 @@ def verify_batch(
         judged += _judge(config, item, by.values(), vstore, now)
     if refused:
         again = vstore.cases({rid: needed[rid] for rid in refused})
+        for rid in refused:  # a visit answered before this batch's request was stored is not open
+            if any(c.agency == "community" and c.status != "pending" for c in again[rid].checks):
+                vstore.drop_visit(rid)
         judged += sum(_judge(config, items[rid], again[rid].checks, vstore, now) for rid in refused)
     return {"registrations": len(registration_ids), "asked": asked, "judged": judged}
 
@@ -190,12 +199,19 @@ def record_visit(
     store: Store,
     vstore: SeasonVerificationStore,
     now: datetime,
+    district: str | None = None,
 ) -> dict[str, Any]:
-    """The community office's answer to a home visit (its callback), kept with source, time and visitor."""
+    """The community office's answer to a home visit (its callback), kept with source, time and visitor.
+
+    `district`: the office's own district, if it has one: another district's visit is not its to answer."""
     try:
         item = store.get_registration(registration_id)
     except NotFound:
         raise VisitRefused("未找到该报名编号", "no such registration") from None
+    if district is not None and item.get("district") != district:
+        raise Forbidden(
+            "只能提交本辖区的入户核查结果", "a community office answers its own district's visits"
+        )
     if is_erased(item):
         raise VisitRefused(
             "该报名的个人信息已按保存期限删除，不再记录入户核查",
@@ -203,11 +219,15 @@ def record_visit(
         )
     needed = checks_needed(item)
     checks = vstore.cases({registration_id: needed})[registration_id].checks
-    open_visit = next((c for c in checks if c.agency == "community"), None)
-    if open_visit is None or open_visit.status != "pending":
+    pending = next((c for c in checks if c.agency == "community"), None)
+    if pending is None or pending.status != "pending":
+        if pending is not None:  # answered or closed: whatever is still listed is not open
+            vstore.drop_visit(registration_id)
         raise VisitRefused("该儿童没有待完成的入户核查", "no home visit is pending for this registration")
-    answer = visit_answer(registration_id, lives_there, open_visit.asked_at, now, visitor)
-    if vstore.put_check(answer):
+    answer = visit_answer(registration_id, lives_there, pending.asked_at, now, visitor)
+    stored = vstore.put_check(answer)
+    vstore.drop_visit(registration_id)  # answered (by this call or just before it): off the worklist
+    if stored:
         checks = [answer if c.agency == "community" else c for c in checks]
     else:  # answered meanwhile: judge what is stored
         checks = vstore.cases({registration_id: needed})[registration_id].checks
@@ -261,6 +281,7 @@ def _close_batch(
                 closed += 1
             else:  # the community answered at the last moment: judge what is stored
                 checks = {c.agency: c for c in vstore.cases({rid: needed[rid]})[rid].checks}
+            vstore.drop_visit(rid)  # closed here or answered at the last moment: no longer open
         _judge(config, item, checks.values(), vstore, now)
     return closed
 

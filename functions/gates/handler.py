@@ -33,6 +33,7 @@ from enrollment.core.resources import SERVICE
 from enrollment.core.staff import Forbidden, StaffError, require_read
 from enrollment.people import console
 from enrollment.registration import windows
+from enrollment.verification import visits
 from functions.api import caller, json_response, refused_answer, require_season, resolver
 from functions.events import SeasonEvent, task
 
@@ -96,6 +97,29 @@ def season_status(season: str) -> Response[str]:
         district=staff.district if staff.role == "district" else None,
     )
     return json_response(200, status | {"may_start": staff.role == "city"})
+
+
+@admin.get("/admin/seasons/<season>/visits/overdue")
+def overdue_visits(season: str) -> Response[str]:
+    """Home visits the community offices have not answered by the home-visit deadline, counted per
+    district (R-VER-2): district staff see their own district's, city staff and auditors every one."""
+    w = wiring()
+    try:
+        staff = caller(admin)
+        if staff.role not in ("district", "city", "auditor"):
+            raise Forbidden("无权查看入户核查进度", "forbidden: overdue visits are for bureau staff")
+        require_season(w.config, season)
+    except StaffError as e:
+        return refused_answer(e)
+    found = visits.overdue(
+        w.verification,
+        w.config,
+        w.store.season_state(season),
+        staff,
+        w.config.district_index,
+        clock.now(),
+    )
+    return json_response(200, found)
 
 
 class StartRequest(BaseModel):

@@ -18,7 +18,7 @@ from enrollment.adapters.wiring import wiring
 from enrollment.core import clock
 from enrollment.core.staff import Forbidden, require_read
 from enrollment.people import console
-from enrollment.verification import review, spotcheck
+from enrollment.verification import review, spotcheck, visits
 from enrollment.verification.season import record_visit
 from enrollment.verification.verdicts import DecisionAction
 from functions.api import caller, district_page, handler_for, json_response, season_wiring, staff_resolver
@@ -173,8 +173,31 @@ def community_visit(body: Annotated[VisitAnswer, Body()]) -> Response[str]:
         store=w.store,
         vstore=w.verification,
         now=clock.now(),
+        district=staff.district,
     )
     return json_response(201, result)
+
+
+@app.get("/agency/community/visits")
+def community_worklist(
+    district: Annotated[
+        str | None, Query(description="所在区（区代码）；本辖区的街道社区可省略，全市的须指定")
+    ] = None,
+    limit: Annotated[
+        str | None,
+        Query(description=f"每页件数，1 到 {visits.VISITS_PAGE_MAX}（默认 {visits.VISITS_PAGE_DEFAULT}）"),
+    ] = None,
+    cursor: Annotated[str | None, Query(description="上一页答复中的 next（该页最后一件的报名编号）")] = None,
+) -> dict[str, Any]:
+    """The community office's open home visits (R-VER-2), its own district's only, by registration id:
+    each with the address to visit, the child's masked name, when it was requested and the home-visit
+    deadline. Answering a visit (POST) takes it off the list."""
+    office = visits.office_district(caller(app), district)
+    page = review.queue_page_request(cursor, limit)
+    w = wiring()
+    return visits.visits_page(
+        w.verification, w.config, w.store.season_state(w.config.season), office, page.after, page.limit
+    )
 
 
 handler = handler_for(app)

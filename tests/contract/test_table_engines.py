@@ -50,6 +50,7 @@ from enrollment.people.parents import CodeRecord, ParentSession
 from enrollment.placement.place import StaffDecision
 from enrollment.verification.spotcheck import SpotCheckOutcome, SpotCheckSample
 from enrollment.verification.verdicts import Check, Decision, Verdict
+from enrollment.verification.visits import OpenVisit
 
 pytestmark = pytest.mark.xdist_group("table-engines")
 
@@ -343,6 +344,47 @@ def test_spot_check_samples_and_outcomes_are_written_once(engine: str) -> None:
         store.put_spot_check(outcome.model_copy(update={"outcome": "discrepancy"}))
     assert store.spot_checks(SEASON, "CY") == [outcome]
     assert store.spot_checks(SEASON, "NG") == []
+
+
+def test_open_visits_are_one_partition_per_district_paged_by_id_and_dropped_once_answered(
+    engine: str,
+) -> None:
+    """Issue 17: the community office's worklist is a ranged Query of its district's partition."""
+    store = DynamoVerificationStore(TABLE)
+
+    def visit(rid: str, district: str) -> OpenVisit:
+        return OpenVisit(
+            registration_id=rid,
+            season=SEASON,
+            district=district,
+            address="船营大街12号3-2-301",
+            child="王**",
+            requested_at=T0,
+        )
+
+    for rid in ("R-3", "R-1", "R-2", "R-10"):
+        store.put_visit(visit(rid, "CY"))
+    store.put_visit(visit("R-5", "CH"))
+    store.put_visit(visit("R-1", "CY"))  # a retried batch lists it again: still one
+    first, more = store.visits_page(SEASON, "CY", None, 2)
+    assert [v.registration_id for v in first] == ["R-1", "R-10"] and more
+    rest, more = store.visits_page(SEASON, "CY", first[-1].registration_id, 2)
+    assert [v.registration_id for v in rest] == ["R-2", "R-3"] and not more
+    assert rest[0] == visit("R-2", "CY")
+    assert [v.registration_id for v in store.open_visits(SEASON, "CH")] == ["R-5"]
+    store.drop_visit("R-2")
+    store.drop_visit("R-2")  # answered twice (a retried callback): nothing to drop, no error
+    store.drop_visit("R-404")
+    assert [v.registration_id for v in store.open_visits(SEASON, "CY")] == ["R-1", "R-10", "R-3"]
+    assert store.visits_page(SEASON, "LT", None, 5) == ([], False)
+    # the registration's other items are not touched: the visit has its own sort key
+    store.put_check(
+        Check(
+            registration_id="R-1", agency="community", status="pending", asked_at=T0, reason="visit-requested"
+        )
+    )
+    store.drop_visit("R-1")
+    assert [c.agency for c in store.checks("R-1")] == ["community"]
 
 
 # Lotteries, placement, notices ----------------------------------------------------------------------

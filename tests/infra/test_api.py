@@ -18,6 +18,7 @@ from infra.api import (
     EXTEND_PATH,
     LOTTERY_PATH,
     ME_PATH,
+    OVERDUE_VISITS_PATH,
     PAUSES_PATH,
     PHASES_PATH,
     PLACEMENT_PATH,
@@ -58,6 +59,7 @@ ADMIN = (ADMIN_PATH, "POST")
 EXTEND = (EXTEND_PATH, "POST")
 VERIFICATION = ("/admin/verification/{proxy+}", "ANY")
 VISITS = ("/agency/community/visits", "POST")
+WORKLIST = ("/agency/community/visits", "GET")  # issue 17: the community office lists its open visits
 LOTTERY = ("/admin/lottery/{proxy+}", "ANY")
 PLACEMENT = ("/admin/placement/{proxy+}", "ANY")
 COMPLAINTS = ("/admin/complaints/{proxy+}", "ANY")
@@ -69,6 +71,7 @@ SEASON_STATUS = ("/admin/seasons/{season}/status", "GET")  # issue 15: the seaso
 SEASON_START = ("/admin/seasons/{season}/start", "POST")
 PAUSES = ("/admin/seasons/{season}/pauses", "GET")  # issue 16: failures pause, they do not end
 RESUME = ("/admin/seasons/{season}/pauses/{pause}/resume", "POST")
+OVERDUE_VISITS = ("/admin/seasons/{season}/visits/overdue", "GET")  # issue 17
 # every staff route and the function it reaches
 STAFF = {
     ADMIN: "gate-advance",
@@ -79,6 +82,7 @@ STAFF = {
     SEASON_START: "gate-advance",
     PAUSES: "gate-advance",
     RESUME: "gate-advance",
+    OVERDUE_VISITS: "gate-advance",
     ME: "console",
     VERIFICATION: "verify-api",
     LOTTERY: "lottery-api",
@@ -112,6 +116,7 @@ def test_exactly_these_routes(raw):
         SEASON_START[0],
         PAUSES[0],
         RESUME[0],
+        OVERDUE_VISITS[0],
         ME[0],
     ) == (
         VERIFICATION_PATH,
@@ -126,9 +131,10 @@ def test_exactly_these_routes(raw):
         SEASON_START_PATH,
         PAUSES_PATH,
         RESUME_PATH,
+        OVERDUE_VISITS_PATH,
         ME_PATH,
     )
-    assert set(api_methods(raw)) == {*PUBLIC, *CONSOLE_PAGES, *STAFF, VISITS}
+    assert set(api_methods(raw)) == {*PUBLIC, *CONSOLE_PAGES, *STAFF, VISITS, WORKLIST}
 
 
 def _authorizer(raw: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -226,7 +232,14 @@ def test_community_visits_route_requires_iam_validates_the_answer_and_reaches_ve
     assert schema["properties"]["visited_on"]["pattern"] == r"^\d{4}-\d{2}-\d{2}$"
 
 
-def test_api_gateway_may_invoke_verify_api_only_through_its_two_routes(synth, raw):
+def test_community_worklist_route_requires_iam_and_reaches_verify_api(synth, raw):
+    props = api_methods(raw)[WORKLIST]
+    assert props["AuthorizationType"] == "AWS_IAM"
+    assert _targets(props, _live(synth, raw, "verify-api"))
+    assert "RequestModels" not in props  # a GET: nothing to model
+
+
+def test_api_gateway_may_invoke_verify_api_only_through_its_three_routes(synth, raw):
     verify_api = live_alias(raw, ref(synth.stack.functions["verify-api"]))
     permissions = [
         p["Properties"]
@@ -235,9 +248,10 @@ def test_api_gateway_may_invoke_verify_api_only_through_its_two_routes(synth, ra
     ]
     assert {p["Principal"] for p in permissions} == {"apigateway.amazonaws.com"}
     source_arns = sorted(dumps(p["SourceArn"]) for p in permissions)
-    assert len(source_arns) == 2
+    assert len(source_arns) == 3
     assert any("/*/admin/verification/*" in arn for arn in source_arns)
     assert any("/POST/agency/community/visits" in arn for arn in source_arns)
+    assert any("/GET/agency/community/visits" in arn for arn in source_arns)
 
 
 def test_window_extension_and_advance_routes_carry_their_parameters_and_body_model(raw):
@@ -276,7 +290,7 @@ def test_public_routes_reach_register_or_the_console_pages_and_nothing_else_is_o
         elif route in CONSOLE_PAGES:
             assert props["AuthorizationType"] == "NONE"
             assert _targets(props, console), route
-        elif route == VISITS:
+        elif route in (VISITS, WORKLIST):
             assert props["AuthorizationType"] == "AWS_IAM"
         else:
             assert props["AuthorizationType"] == "CUSTOM", route

@@ -236,6 +236,13 @@ def rows(s: Season) -> list[Row]:
             f"/admin/seasons/{season}/pauses/pause-close-registration-1/resume",
             {"reason": "越权测试"},
         ),
+        # home visits past their deadline (issue 17): every bureau role reads, district staff their own
+        Row(
+            "GET",
+            "/admin/seasons/{season}/visits/overdue",
+            f"/admin/seasons/{season}/visits/overdue",
+            district_data=False,
+        ),
         Row("GET", "/admin/me", "/admin/me", district_data=False),
         Row(
             "GET",
@@ -306,6 +313,18 @@ def test_district_b_lists_show_nothing_of_district_a(season: Season) -> None:
         season.rt, "GET", f"/admin/verification/{s}/districts/{B}/registrations", None, b
     )
     assert status == 200 and season.rid not in json.dumps(own, ensure_ascii=False)
+
+
+def test_district_b_sees_only_its_own_overdue_visits_and_the_city_every_district(season: Season) -> None:
+    s = season.config.season
+    b = drive.member(season.rt, "district", B).principal
+    status, own = drive.call(season.rt, "GET", f"/admin/seasons/{s}/visits/overdue", None, b)
+    assert status == 200 and [r["district"] for r in own["districts"]] == [B]
+    city = drive.member(season.rt, "city").principal
+    status, every = drive.call(season.rt, "GET", f"/admin/seasons/{s}/visits/overdue", None, city)
+    assert status == 200 and {r["district"] for r in every["districts"]} == set(season.config.district_index)
+    # reporting day: every visit was answered or closed at its deadline, none is still open
+    assert all(r["overdue"] == 0 for r in every["districts"])
 
 
 def test_district_a_reads_its_own_children(season: Season) -> None:

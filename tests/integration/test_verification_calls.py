@@ -96,7 +96,9 @@ def test_a_batch_reads_in_batches_and_a_retry_writes_nothing(
     # each answer and each verdict is one conditional put; nothing else is written
     assert done["asked"] == sum(len(checks_needed(i)) for i in items)
     assert 0 < done["judged"] < REGISTRATIONS  # the home visits are pending
-    assert first["PutItem"] == done["asked"] + done["judged"]
+    visits = sum("community" in checks_needed(i) for i in items)
+    # and each requested home visit is one put more: the community office's worklist (issue 17)
+    assert first["PutItem"] == done["asked"] + done["judged"] + visits
     assert set(first) == {"BatchGetItem", "PutItem"}
     # the verdicts are the rules' over what is stored
     for i in items:
@@ -133,11 +135,12 @@ def test_the_home_visit_deadline_reads_only_the_open_cases(
     assert len(pending) == REGISTRATIONS - done["judged"] > 1
 
     # A community office answers one visit: one read of the registration, one of the case, two writes
+    # and the visit taken off its worklist
     answered, still_open = pending[0], pending[1:]
     calls.take()
     out = record_visit(season, answered, True, "网格员", store=store, vstore=vstore, now=now + timedelta(2))
     assert out == {"registration_id": answered, "judged": True}
-    assert calls.take() == Counter({"GetItem": 1, "BatchGetItem": 1, "PutItem": 2})
+    assert calls.take() == Counter({"GetItem": 1, "BatchGetItem": 1, "PutItem": 2, "DeleteItem": 1})
 
     list(store.registrations(season.season))
     listing = calls.take()["Query"]  # the season's registrations: one index query (or one per shard)
@@ -153,6 +156,8 @@ def test_the_home_visit_deadline_reads_only_the_open_cases(
     # the verdicts listed (before, and for the summary) and the registrations: no query per case
     assert closing["Query"] == 2 + listing
     assert closing["PutItem"] == 2 * len(still_open)  # each visit closed, each case judged
+    assert closing["DeleteItem"] == len(still_open)  # and taken off its district's worklist
+    assert all(not list(vstore.open_visits(season.season, d)) for d in season.district_index)
     for rid in still_open:
         community = next(c for c in vstore.checks(rid) if c.agency == "community")
         assert community.status == "not-confirmed"

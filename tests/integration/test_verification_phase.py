@@ -115,3 +115,52 @@ def test_a_transient_agency_failure_is_retried_and_a_persistent_one_goes_to_revi
     # and no check was written twice: one per registration and agency
     keys = [(i["pk"], i["sk"]) for i in items if str(i["sk"]).startswith("CHECK#")]
     assert len(keys) == len(set(keys))
+
+
+def test_the_community_office_lists_its_own_districts_open_visits_and_an_answer_takes_one_off(
+    registered: EmbeddedSeason, season: SeasonConfig
+) -> None:
+    """Issue 17: the worklist through the agency route, as the office's system calls it (SigV4)."""
+    registered.wait_for_gate("home-visits", timeout=600)
+    cy = drive.member(registered, "community", "CY").principal
+    ch = drive.member(registered, "community", "CH").principal
+    city_wide = drive.member(registered, "community").principal
+    status, mine = drive.call(registered, "GET", "/agency/community/visits", None, cy)
+    assert status == 200 and mine["district"] == "CY" and mine["visits"], mine
+    registrations = {str(i["registration_id"]): i for i in table_items(registered) if i["sk"] == "REG"}
+    assert all(registrations[v["registration_id"]]["district"] == "CY" for v in mine["visits"])
+    deadline = season.day_end(season.calendar.home_visits.end).isoformat()
+    assert all(v["deadline"] == deadline and v["address"] for v in mine["visits"])
+    # another district's list is not the office's, nor are its visits to answer: 403, nothing stored
+    status, refused = drive.call(
+        registered, "GET", "/agency/community/visits", None, cy, query={"district": "CH"}
+    )
+    assert status == 403 and refused["message"]
+    _, theirs = drive.call(registered, "GET", "/agency/community/visits", None, ch)
+    assert theirs["visits"] and not {v["registration_id"] for v in theirs["visits"]} & {
+        v["registration_id"] for v in mine["visits"]
+    }
+    before = sorted(table_items(registered), key=lambda i: (str(i["pk"]), str(i["sk"])))
+    other = theirs["visits"][0]["registration_id"]
+    answer = {"registration_id": other, "lives_there": True, "visited_on": "2023-06-12", "visitor": "网格员"}
+    status, _ = drive.call(registered, "POST", "/agency/community/visits", answer, cy)
+    assert status == 403
+    assert sorted(table_items(registered), key=lambda i: (str(i["pk"]), str(i["sk"]))) == before
+    # bureau staff do not take the office's list; a city-wide office names the district, paged
+    staff = drive.member(registered, "district", "CY").principal
+    assert drive.call(registered, "GET", "/agency/community/visits", None, staff)[0] == 403
+    status, named = drive.call(registered, "GET", "/agency/community/visits", None, city_wide)
+    assert status == 422 and named["errors"][0]["field"] == "district"
+    status, page = drive.call(
+        registered, "GET", "/agency/community/visits", None, city_wide, query={"district": "CY", "limit": "1"}
+    )
+    assert status == 200 and page["visits"] == mine["visits"][:1]
+    assert page["next"] == (mine["visits"][0]["registration_id"] if len(mine["visits"]) > 1 else None)
+    # the office answers one: it leaves the list, the others stay
+    first = mine["visits"][0]["registration_id"]
+    answer = {"registration_id": first, "lives_there": True, "visited_on": "2023-06-12", "visitor": "网格员"}
+    assert drive.call(registered, "POST", "/agency/community/visits", answer, cy)[0] == 201
+    _, after = drive.call(registered, "GET", "/agency/community/visits", None, cy)
+    assert [v["registration_id"] for v in after["visits"]] == [
+        v["registration_id"] for v in mine["visits"][1:]
+    ]

@@ -5,6 +5,7 @@ R-VER-3 (谁审谁签字), R-VER-4, R-DATA-2 (staff see only their own district)
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -25,6 +26,7 @@ from enrollment.verification import review
 from enrollment.verification.review import CaseNotFound, InvalidDecision, check_supersedes, verdict_supersedes
 from enrollment.verification.spotcheck import SpotCheckOutcome, SpotCheckSample
 from enrollment.verification.verdicts import Check, CheckStatus, Decision, Verdict, VerdictStatus
+from enrollment.verification.visits import OpenVisit
 
 SEASON = "2023"
 TZ = ZoneInfo("Asia/Shanghai")
@@ -40,6 +42,7 @@ class FakeVerificationStore:
         self.decision_items: dict[str, list[Decision]] = {}
         self.samples: dict[tuple[str, str], SpotCheckSample] = {}
         self.outcomes: dict[str, SpotCheckOutcome] = {}
+        self.visit_items: dict[str, OpenVisit] = {}
 
     def put_check(self, check: Check) -> bool:
         key = (check.registration_id, check.agency)
@@ -124,6 +127,24 @@ class FakeVerificationStore:
             (o for o in self.outcomes.values() if o.season == season and o.district == district),
             key=lambda o: o.registration_id,
         )
+
+    def put_visit(self, visit: OpenVisit) -> None:
+        self.visit_items[visit.registration_id] = visit
+
+    def drop_visit(self, registration_id: str) -> None:
+        self.visit_items.pop(registration_id, None)
+
+    def visits_page(
+        self, season: str, district: str, after: str | None, limit: int
+    ) -> tuple[list[OpenVisit], bool]:
+        listed = [v for v in self.open_visits(season, district) if after is None or v.registration_id > after]
+        return listed[:limit], len(listed) > limit
+
+    def open_visits(self, season: str, district: str) -> Iterator[OpenVisit]:
+        for rid in sorted(self.visit_items):
+            v = self.visit_items[rid]
+            if v.season == season and v.district == district:
+                yield v
 
 
 def make_verdict(
