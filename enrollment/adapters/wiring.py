@@ -25,10 +25,11 @@ from enrollment.adapters.settings import Settings, settings
 from enrollment.adapters.sfn import SfnTaskTokens, SfnWorkflow
 from enrollment.adapters.signing import KmsSigner
 from enrollment.adapters.sms_cap_store import DynamoSmsCapStore
+from enrollment.adapters.sms_providers import AliyunSms, TencentSms
 from enrollment.adapters.table import dynamodb_client
 from enrollment.adapters.verification_store import DynamoVerificationStore
 from enrollment.core.config import SeasonConfig
-from enrollment.core.ports import Seeds
+from enrollment.core.ports import Seeds, Sms
 from enrollment.core.resources import ROOT
 from enrollment.core.staff import StaffDirectory
 from enrollment.people.access import Verifier
@@ -37,6 +38,9 @@ from enrollment.verification.checks import Agencies, AgenciesNotConfigured, Loca
 from enrollment.verification.registries import Registries
 
 REGISTRATION_STATE_MAX_AGE_S = 5.0
+
+# `sms_provider.provider: outbox` in a deployed stack (a rehearsal): the messages stay in the function's /tmp
+OUTBOX_FALLBACK = "/tmp/sms-outbox.jsonl"  # noqa: S108
 
 
 @dataclass
@@ -82,8 +86,17 @@ class Wiring:
         return DynamoNoticeStore(self.settings.table_name)
 
     @cached_property
-    def sms(self) -> OutboxSms | SnsSms:
-        return OutboxSms(self.settings.sms_outbox) if self.settings.sms_outbox else SnsSms()
+    def sms(self) -> Sms:
+        """The season's SMS provider (`config.sms_provider`); the embedded backend's outbox file, if set,
+        whatever the config says (no SMS leaves a laptop)."""
+        chosen = self.config.sms_provider
+        if self.settings.sms_outbox or chosen.provider == "outbox":
+            return OutboxSms(self.settings.sms_outbox or OUTBOX_FALLBACK)
+        if chosen.provider == "aliyun":
+            return AliyunSms(chosen)
+        if chosen.provider == "tencent":
+            return TencentSms(chosen)
+        return SnsSms()
 
     @cached_property
     def notice_secret(self) -> bytes:
