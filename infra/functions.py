@@ -124,7 +124,7 @@ class Access:
     solver: bool = False  # the OR-Tools layer (requirements/solver.txt), for the min-cost flow
     # the fpdf2 layer (requirements/notice.txt), for the admission notices' PDF (enrollment/notices/pdf.py)
     notice: bool = False
-    sms: bool = False  # sns:Publish to phone numbers (admission notices' SMS, R-NOTE-1)
+    sms: bool = False  # sends SMS (codes, notices' SMS, R-NOTE-1): sns:Publish, or the provider's secret
     signing: bool = False  # kms:Sign and kms:GetPublicKey with the archive's signing key (SIGNING_KEY_ID)
     sign_in: bool = False  # the staff OIDC issuer and console client (OIDC_*), no AWS permission
     # start the season's one execution and describe it (POST /admin/seasons/{season}/start, status)
@@ -360,7 +360,15 @@ class Functions(Construct):
             if access.archive == "write":
                 self._archive.bucket.grant_put(role, access.archive_put)
             environment["ARCHIVE_BUCKET"] = self._archive.bucket.bucket_name
-        if access.sms:
+        if access.sms and self._config.sms_provider.provider in ("aliyun", "tencent"):
+            # a China provider's keys, read on the first send (enrollment/adapters/sms_providers.py)
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["secretsmanager:GetSecretValue"],
+                    resources=[self._config.sms_provider.credentials_secret_arn],
+                )
+            )
+        if self._sns_sms(access):
             # SMS to a phone number has no resource ARN, so Publish is allowed on "*"; every topic is
             # denied, so the SMS is all the function can publish (it publishes to no topic)
             role.add_to_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=["*"]))
@@ -478,6 +486,10 @@ class Functions(Construct):
                 fn.add_environment("OIDC_GROUPS_CLAIM", sign_in.groups_claim)
                 fn.add_environment("OIDC_SCOPES", sign_in.scopes)
 
+    def _sns_sms(self, access: Access) -> bool:
+        """Whether the function sends SMS through SNS (sns:Publish), not a China provider (a secret)."""
+        return access.sms and self._config.sms_provider.provider == "sns"
+
     def _harden(self, spec: FunctionSpec, fn: lambda_.Function, role: iam.Role, access: Access) -> None:
         """What checkov asks of every function and this stack does otherwise, each with its reason."""
         checkov_skip(fn, "CKV_AWS_115", NO_RESERVED_CONCURRENCY)
@@ -485,7 +497,7 @@ class Functions(Construct):
         checkov_skip(fn, "CKV_AWS_173", PLAIN_ENVIRONMENT)
         if spec.key not in ASYNC_INVOKED:  # infra/schedules.py says where their failures go
             checkov_skip(fn, "CKV_AWS_116", SYNC_INVOKED)
-        if access.sms:
+        if self._sns_sms(access):
             checkov_skip(
                 role.node.find_child("DefaultPolicy"),
                 "CKV_AWS_111",
@@ -500,7 +512,7 @@ class Functions(Construct):
                 "X-Ray's PutTraceSegments/PutTelemetryRecords support no resource-level permissions; "
                 "Lambda active tracing needs them on '*'."
             )
-        if access.sms:
+        if self._sns_sms(access):
             star.append(
                 "sns:Publish to a phone number (the notices' SMS) has no resource ARN either; a Deny on "
                 "every topic ARN keeps the function from publishing to any topic."

@@ -40,6 +40,17 @@ ICP_PREREQUISITE = (
 )
 
 
+def check_sms_provider(config: SeasonConfig, region: str) -> None:
+    """Amazon SNS sends no SMS from the China regions: a season there names a provider licensed in China
+    (enrollment/adapters/sms_providers.py), or its parents' codes and admission SMS would never arrive."""
+    if region.startswith("cn-") and config.sms_provider.provider == "sns":
+        raise ValueError(
+            f"Amazon SNS sends no SMS from {region}: set sms_provider.provider in seasons/{config.name}.yaml "
+            "to aliyun or tencent, with its sign_name, the template codes of docs/SMS-TEMPLATES.md and "
+            "credentials_secret_arn (README, 'SMS in a China region')"
+        )
+
+
 class SeasonStack(Stack):
     def __init__(
         self,
@@ -84,6 +95,8 @@ class SeasonStack(Stack):
             self, "Waf", config=config, stage=self.api.rest_api.deployment_stage, limits=waf_limits
         )
         self.sign_in = StaffSignIn(self, "StaffSignIn", config=config, console_url=self.api.console_url)
+        if not Token.is_unresolved(self.region):
+            check_sms_provider(config, self.region)
         self.functions.connect_sign_in(self.sign_in)
         self.schedules = Schedules(
             self,
