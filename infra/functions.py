@@ -73,6 +73,7 @@ def log_retention(config: SeasonConfig) -> logs.RetentionDays:
 # every function's alias that its invokers name; moved by each deploy, and by an operator rolling back
 LIVE_ALIAS = "live"
 NOTICE_LAYER_DIR = ROOT / "build" / "notice-layer"  # fpdf2 for the notices' PDF (make layer)
+SMS_LAYER_DIR = ROOT / "build" / "sms-layer"  # Alibaba Cloud's SMS SDK, for a season that sends by it
 
 # Code asset: the project root, keeping only enrollment/, functions/ and seasons/ (Docker-ignore
 # semantics: exclude everything, re-include those three, then drop bytecode caches).
@@ -200,6 +201,7 @@ class Functions(Construct):
         layer_dir: Path = LAYER_DIR,
         solver_layer_dir: Path = SOLVER_LAYER_DIR,
         notice_layer_dir: Path = NOTICE_LAYER_DIR,
+        sms_layer_dir: Path = SMS_LAYER_DIR,
     ) -> None:
         super().__init__(scope, construct_id)
         missing = [spec.key for spec in FUNCTIONS if spec.key not in ACCESS]
@@ -250,6 +252,20 @@ class Functions(Construct):
                 compatible_runtimes=[self.runtime],
                 compatible_architectures=[lambda_.Architecture.X86_64],
                 description=f"{SERVICE}: requirements/notice.txt (fpdf2, for the notices' PDF)",
+            )
+        self.sms_layer: lambda_.LayerVersion | None = None
+        if config.sms_provider.provider == "aliyun":
+            if not (sms_layer_dir / "python").is_dir():
+                raise FileNotFoundError(
+                    f"SMS layer not found at {sms_layer_dir / 'python'}: run `make layer` first"
+                )
+            self.sms_layer = lambda_.LayerVersion(
+                self,
+                "Sms",
+                code=lambda_.Code.from_asset(str(sms_layer_dir), exclude=[".built"]),
+                compatible_runtimes=[self.runtime],
+                compatible_architectures=[lambda_.Architecture.X86_64],
+                description=f"{SERVICE}: requirements/sms.txt (Alibaba Cloud SMS, for the SMS senders)",
             )
         self.code = lambda_.Code.from_asset(
             str(ROOT), exclude=list(CODE_EXCLUDES), ignore_mode=IgnoreMode.DOCKER
@@ -429,12 +445,14 @@ class Functions(Construct):
         return CfnCondition(self, "ChinaPartition", expression=Fn.condition_equals(Aws.PARTITION, "aws-cn"))
 
     def _layers(self, access: Access) -> list[lambda_.ILayerVersion]:
-        """The common layer, then the solver and the notice layers where `access` asks for them."""
+        """The common layer, then the solver, the notice and the SMS layers where `access` asks for them."""
         layers: list[lambda_.ILayerVersion] = [self.layer]
         if access.solver and self.solver_layer:
             layers.append(self.solver_layer)
         if access.notice and self.notice_layer:
             layers.append(self.notice_layer)
+        if access.sms and self.sms_layer:
+            layers.append(self.sms_layer)
         return layers
 
     def connect_workflow(self, state_machine_arn: str, alias_arn: str) -> None:

@@ -23,7 +23,7 @@ from infra.context import (
     LAYER_DIR,
     WafLimits,
 )
-from infra.functions import Functions
+from infra.functions import SMS_LAYER_DIR, Functions
 from infra.observability import Observability
 from infra.schedules import Schedules
 from infra.sign_in import StaffSignIn
@@ -66,6 +66,7 @@ class SeasonStack(Stack):
         waf_limits: WafLimits = DEFAULT_WAF_LIMITS,
         deadlines_resync: str = "",
         layer_dir: Path = LAYER_DIR,
+        sms_layer_dir: Path = SMS_LAYER_DIR,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -85,6 +86,7 @@ class SeasonStack(Stack):
             work=self.work,
             archive=self.archive,
             layer_dir=layer_dir,
+            sms_layer_dir=sms_layer_dir,
         )
         self.workflow = Workflow(
             self, "Workflow", config=config, functions=self.functions, storage=self.storage, work=self.work

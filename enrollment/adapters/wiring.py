@@ -25,7 +25,6 @@ from enrollment.adapters.settings import Settings, settings
 from enrollment.adapters.sfn import SfnTaskTokens, SfnWorkflow
 from enrollment.adapters.signing import KmsSigner
 from enrollment.adapters.sms_cap_store import DynamoSmsCapStore
-from enrollment.adapters.sms_providers import AliyunSms, TencentSms
 from enrollment.adapters.table import dynamodb_client
 from enrollment.adapters.verification_store import DynamoVerificationStore
 from enrollment.core.config import SeasonConfig
@@ -92,9 +91,14 @@ class Wiring:
         chosen = self.config.sms_provider
         if self.settings.sms_outbox or chosen.provider == "outbox":
             return OutboxSms(self.settings.sms_outbox or OUTBOX_FALLBACK)
+        # imported here: Alibaba Cloud's SDK is only in the layer of a season that sends by it
         if chosen.provider == "aliyun":
+            from enrollment.adapters.sms_aliyun import AliyunSms
+
             return AliyunSms(chosen)
         if chosen.provider == "tencent":
+            from enrollment.adapters.sms_tencent import TencentSms
+
             return TencentSms(chosen)
         return SnsSms()
 

@@ -11,17 +11,14 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_kms as kms
-from aws_cdk.assertions import Annotations, Match, Template
+from aws_cdk.assertions import Template
 
-from enrollment.core.config import SeasonConfig, SmsProvider, load_season
+from enrollment.core.config import SeasonConfig, SmsProvider
 from enrollment.core.resources import ROOT, table_name
-from enrollment.core.staff import StaffDirectory, StaffDirectoryError, partition_of
-from infra.account import ACCOUNT_STACK, AccountStack
-from infra.archive import ACCESS_LOG_RETENTION_DAYS
 from infra.baseline import GUARD_SID, guard_keys
 from infra.context import DEFAULT_BREAK_GLASS_ROLE, AppOptions, cdk_json_context
-from infra.nag import add_checks, flatten, ref
-from infra.stack import ICP_PREREQUISITE, SeasonStack, check_sms_provider
+from infra.nag import flatten, ref
+from infra.stack import SeasonStack
 from infra.storage import BACKUP_LOCK_GRACE_DAYS, BACKUP_RETENTION_DAYS
 from tests.infra.conftest import CN_REGION, CN_SMS_SECRET, Synth, china
 from tests.infra.helpers import (
@@ -187,7 +184,7 @@ def test_sns_publish_is_sms_only_and_no_function_may_publish_to_a_topic(stack: S
         [allow] = [s for s in statements if s["Effect"] == "Allow" and "sns:Publish" in as_list(s["Action"])]
         assert allow["Resource"] == "*"  # a phone number has no ARN; on "*" only X-Ray's actions besides
         assert set(as_list(allow["Action"])) - {"sns:Publish"} <= XRAY, spec.key
-    # the codes' and the notices' SMS: through SNS in the global regions; in China through Alibaba
+    # the codes' and the notices' SMS: through SNS in the global regions; in China through Tencent
     # Cloud (the cn fixture's sms_provider), so nothing there may publish at all
     assert publishers == (set() if stack.stack.region.startswith("cn-") else {"register", "notify-batch"})
 
@@ -214,133 +211,34 @@ def test_a_china_season_sending_sms_by_sns_is_refused_with_the_fix(config: Seaso
         SeasonStack(app, "SnsInChina", config=sns, env=cdk.Environment(region=region))
 
 
-def test_a_china_season_may_send_by_tencent(config: SeasonConfig):
-    tencent = SmsProvider(
-        provider="tencent",
+def test_a_china_season_may_send_by_alibaba_cloud_whose_sdk_is_its_own_layer(config: SeasonConfig, tmp_path):
+    aliyun = SmsProvider(
+        provider="aliyun",
         sign_name="吉林市教育局",
         credentials_secret_arn=CN_SMS_SECRET,
-        sdk_app_id="1400787878",
-        code_template="1840001",
-        notice_template="1840002",
-        notice_short_template="1840003",
-        notice_shortest_template="1840004",
+        code_template="SMS_462115010",
+        notice_template="SMS_462115011",
+        notice_short_template="SMS_462115012",
+        notice_shortest_template="SMS_462115013",
     )
-    check_sms_provider(china(config).model_copy(update={"sms_provider": tencent}), CN_REGION)
-    check_sms_provider(config, "ap-southeast-1")  # SNS outside China
-
-
-# -- log buckets -------------------------------------------------------------------------------------
-
-
-def test_every_bucket_but_the_object_locked_archive_expires_what_it_holds(stack: Synth):
-    raw = stack.raw
-    logs = raw["Resources"][ref(stack.stack.archive.access_logs)]["Properties"]
-    [rule] = logs["LifecycleConfiguration"]["Rules"]
-    assert rule["ExpirationInDays"] == ACCESS_LOG_RETENTION_DAYS == 400
-    assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": 30}
-    assert rule["Status"] == "Enabled"
-    for logical_id, bucket in resources(raw, "AWS::S3::Bucket").items():
-        if logical_id == ref(stack.stack.archive.bucket):
-            continue  # the archive keeps its records for their Object Lock retention, by design
-        rules = bucket["Properties"]["LifecycleConfiguration"]["Rules"]
-        assert any("ExpirationInDays" in r and "Prefix" not in r for r in rules), logical_id
-
-
-# -- China regions -----------------------------------------------------------------------------------
-
-
-def test_no_lambda_x_ray_in_china_and_a_partition_condition_where_unknown(synth: Synth, cn: Synth):
-    for props in resources(cn.raw, "AWS::Lambda::Function").values():
-        assert props["Properties"].get("TracingConfig", {}).get("Mode") in (None, "PassThrough")
-    for spec, fn in cn.stack.functions:
-        statements = role_statements(cn.raw, function_role(cn.raw, ref(fn)))
-        assert not XRAY & allowed_actions(statements), spec.key
-    # environment-agnostic: the condition that turns it off in aws-cn at deploy time
-    china = synth.stack.get_logical_id(synth.stack.functions._china())
-    condition = synth.raw["Conditions"][china]
-    assert condition == {"Fn::Equals": [{"Ref": "AWS::Partition"}, "aws-cn"]}
-
-
-def test_synth_prints_the_icp_prerequisite_in_china_regions_only(synth: Synth, cn: Synth):
-    found = Annotations.from_stack(cn.stack).find_info("*", Match.string_like_regexp("ICP"))
-    assert [f.entry.data for f in found] == [ICP_PREREQUISITE]
-    assert "docs/DEPLOY-CHINA.md" in ICP_PREREQUISITE
-    assert not Annotations.from_stack(synth.stack).find_info("*", Match.string_like_regexp("ICP"))
-
-
-def test_deploy_china_doc_says_what_a_bureau_files_and_configures():
-    text = (ROOT / "docs" / "DEPLOY-CHINA.md").read_text(encoding="utf-8")
-    for needed in ("ICP", "OIDC", "staff_sign_in", "SMS", "X-Ray", "break_glass_role", "arn:aws-cn:"):
-        assert needed in text, needed
-
-
-# -- the account-wide API Gateway role ---------------------------------------------------------------
-
-
-def test_no_season_sets_the_account_wide_api_gateway_role(stack: Synth):
-    assert not resources(stack.raw, "AWS::ApiGateway::Account")
-    assert "AmazonAPIGatewayPushToCloudWatchLogs" not in dumps(stack.raw)
-
-
-@pytest.mark.parametrize("region", [None, CN_REGION])
-def test_the_account_stack_sets_it_once_and_passes_cdk_nag(tmp_path, region: str | None):
-    app = cdk.App(context=cdk_json_context(), outdir=str(tmp_path))
-    stack = AccountStack(app, env=cdk.Environment(region=region))
-    add_checks(app)
-    app.synth()  # raises on any cdk-nag error
-    assert stack.stack_name == ACCOUNT_STACK
-    raw = dict(Template.from_stack(stack).to_json())
-    role_id, role = only(raw, "AWS::IAM::Role")
-    _, account = only(raw, "AWS::ApiGateway::Account")
-    assert account["Properties"]["CloudWatchRoleArn"] == getatt(role_id)
-    assert account["DeletionPolicy"] == role["DeletionPolicy"] == "Retain"
-    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
-        "Service": "apigateway.amazonaws.com"
+    season = china(config).model_copy(update={"sms_provider": aliyun})
+    env = cdk.Environment(region=CN_REGION)
+    with pytest.raises(FileNotFoundError, match=r"SMS layer not found .*make layer"):
+        SeasonStack(
+            cdk.App(context=cdk_json_context()), "NoSmsLayer", config=season, env=env, sms_layer_dir=tmp_path
+        )
+    (tmp_path / "python").mkdir()  # `make layer` builds requirements/sms.txt here
+    stack = SeasonStack(
+        cdk.App(context=cdk_json_context()),
+        "Aliyun",
+        config=season,
+        env=env,
+        sms_layer_dir=tmp_path,
+        **ALARMS,
+    )
+    assert stack.functions.sms_layer is not None
+    layer = stack.resolve(stack.functions.sms_layer.layer_version_arn)
+    with_layer = {
+        spec.key for spec, fn in stack.functions if layer in stack.resolve(fn.node.default_child.layers)
     }
-
-
-def test_account_setup_context_is_true_or_false():
-    assert AppOptions.from_node(cdk.App(context=ALARMS).node, environ={}).account_setup is False
-    # the account stack has no alarms: it needs no alarm destination
-    assert AppOptions.from_node(cdk.App(context={"account_setup": "true"}).node, environ={}).account_setup
-    with pytest.raises(ValueError, match="account_setup='yes' must be true or false"):
-        AppOptions.from_node(cdk.App(context={"account_setup": "yes"}).node, environ={})
-
-
-# -- staff directory ARNs per partition --------------------------------------------------------------
-
-
-def test_partition_of_a_region():
-    assert partition_of("cn-north-1") == partition_of("cn-northwest-1") == "aws-cn"
-    assert partition_of("us-gov-west-1") == "aws-us-gov"
-    assert partition_of("ap-east-1") == partition_of("us-east-1") == "aws"
-
-
-def test_the_example_directory_is_written_for_aws_and_refused_for_aws_cn_naming_the_fix():
-    directory = StaffDirectory.load("jilin-2023")
-    directory.check_partition("aws")
-    with pytest.raises(StaffDirectoryError) as err:
-        directory.check_partition("aws-cn", "seasons/jilin-2023.staff.yaml")
-    [(field, message)] = err.value.problems
-    assert re.fullmatch(r"staff\.\d+\.principal", field)
-    assert "arn:aws-cn:iam::123456789012:role/community-visits" in message
-    assert "seasons/jilin-2023.staff.yaml" in str(err.value)
-
-
-def test_a_principal_that_looks_like_an_arn_must_be_an_iam_arn():
-    directory = StaffDirectory.from_mapping(
-        {"staff": [{"principal": "arn:aws:s3:::bucket", "role": "community"}]}, "staff.yaml"
-    )
-    with pytest.raises(StaffDirectoryError, match=r"staff\.0\.principal.*not an IAM ARN"):
-        directory.check_partition("aws")
-    # user names (OIDC staff) are not ARNs and are not checked
-    StaffDirectory.from_mapping({"staff": [{"principal": "city-staff-01", "role": "city"}]}).check_partition(
-        "aws-cn"
-    )
-
-
-def test_synth_in_a_china_region_refuses_the_aws_partition_staff_directory():
-    app = cdk.App(context=cdk_json_context())
-    config = china(load_season("jilin-2023"))
-    with pytest.raises(StaffDirectoryError, match=r"staff\.\d+\.principal.*arn:aws-cn:iam::"):
-        SeasonStack(app, "JilinCn", config=config, env=cdk.Environment(region=CN_REGION))
+    assert with_layer == {"register", "notify-batch"}

@@ -21,7 +21,9 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sns.models import sns_backends
 
 from enrollment.adapters.notifications import OutboxSms, SnsSms
-from enrollment.adapters.sms_providers import AliyunSms, SmsCredentials, TencentSms
+from enrollment.adapters.sms_aliyun import AliyunSms
+from enrollment.adapters.sms_providers import SmsCredentials
+from enrollment.adapters.sms_tencent import TencentSms
 from enrollment.core import idcard
 from enrollment.core.config import SMS_TEMPLATE_FIELDS, SmsProvider, load_season
 from enrollment.core.ports import SmsRejected, SmsThrottled
