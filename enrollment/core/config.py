@@ -354,7 +354,7 @@ class SmsProvider(_Strict):
     sends the rendered text through Amazon SNS, which sends no SMS from the China regions, where the
     stack refuses it (infra/stack.py); `aliyun` (Alibaba Cloud SMS) and `tencent` (Tencent Cloud SMS)
     send only the templates of docs/SMS-TEMPLATES.md the bureau registered, under its registered sign
-    name, with the codes the provider assigned in `template_codes`; `outbox` writes a local file (the
+    name, by the codes the provider assigned (the `*_template` fields); `outbox` writes a local file (the
     embedded backend and the demo). A China provider's keys are in the Secrets Manager secret
     `credentials_secret_arn` (JSON `access_key_id`/`access_key_secret` for Alibaba Cloud,
     `secret_id`/`secret_key` for Tencent Cloud), never in the config."""

@@ -11,14 +11,17 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_kms as kms
-from aws_cdk.assertions import Template
+from aws_cdk.assertions import Annotations, Match, Template
 
-from enrollment.core.config import SeasonConfig, SmsProvider
+from enrollment.core.config import SeasonConfig, SmsProvider, load_season
 from enrollment.core.resources import ROOT, table_name
+from enrollment.core.staff import StaffDirectory, StaffDirectoryError, partition_of
+from infra.account import ACCOUNT_STACK, AccountStack
+from infra.archive import ACCESS_LOG_RETENTION_DAYS
 from infra.baseline import GUARD_SID, guard_keys
 from infra.context import DEFAULT_BREAK_GLASS_ROLE, AppOptions, cdk_json_context
-from infra.nag import flatten, ref
-from infra.stack import SeasonStack
+from infra.nag import add_checks, flatten, ref
+from infra.stack import ICP_PREREQUISITE, SeasonStack
 from infra.storage import BACKUP_LOCK_GRACE_DAYS, BACKUP_RETENTION_DAYS
 from tests.infra.conftest import CN_REGION, CN_SMS_SECRET, Synth, china
 from tests.infra.helpers import (
@@ -242,3 +245,120 @@ def test_a_china_season_may_send_by_alibaba_cloud_whose_sdk_is_its_own_layer(con
         spec.key for spec, fn in stack.functions if layer in stack.resolve(fn.node.default_child.layers)
     }
     assert with_layer == {"register", "notify-batch"}
+
+
+# -- log buckets -------------------------------------------------------------------------------------
+
+
+def test_every_bucket_but_the_object_locked_archive_expires_what_it_holds(stack: Synth):
+    raw = stack.raw
+    logs = raw["Resources"][ref(stack.stack.archive.access_logs)]["Properties"]
+    [rule] = logs["LifecycleConfiguration"]["Rules"]
+    assert rule["ExpirationInDays"] == ACCESS_LOG_RETENTION_DAYS == 400
+    assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": 30}
+    assert rule["Status"] == "Enabled"
+    for logical_id, bucket in resources(raw, "AWS::S3::Bucket").items():
+        if logical_id == ref(stack.stack.archive.bucket):
+            continue  # the archive keeps its records for their Object Lock retention, by design
+        rules = bucket["Properties"]["LifecycleConfiguration"]["Rules"]
+        assert any("ExpirationInDays" in r and "Prefix" not in r for r in rules), logical_id
+
+
+# -- China regions -----------------------------------------------------------------------------------
+
+
+def test_no_lambda_x_ray_in_china_and_a_partition_condition_where_unknown(synth: Synth, cn: Synth):
+    for props in resources(cn.raw, "AWS::Lambda::Function").values():
+        assert props["Properties"].get("TracingConfig", {}).get("Mode") in (None, "PassThrough")
+    for spec, fn in cn.stack.functions:
+        statements = role_statements(cn.raw, function_role(cn.raw, ref(fn)))
+        assert not XRAY & allowed_actions(statements), spec.key
+    # environment-agnostic: the condition that turns it off in aws-cn at deploy time
+    china = synth.stack.get_logical_id(synth.stack.functions._china())
+    condition = synth.raw["Conditions"][china]
+    assert condition == {"Fn::Equals": [{"Ref": "AWS::Partition"}, "aws-cn"]}
+
+
+def test_synth_prints_the_icp_prerequisite_in_china_regions_only(synth: Synth, cn: Synth):
+    found = Annotations.from_stack(cn.stack).find_info("*", Match.string_like_regexp("ICP"))
+    assert [f.entry.data for f in found] == [ICP_PREREQUISITE]
+    assert "docs/DEPLOY-CHINA.md" in ICP_PREREQUISITE
+    assert not Annotations.from_stack(synth.stack).find_info("*", Match.string_like_regexp("ICP"))
+
+
+def test_deploy_china_doc_says_what_a_bureau_files_and_configures():
+    text = (ROOT / "docs" / "DEPLOY-CHINA.md").read_text(encoding="utf-8")
+    for needed in ("ICP", "OIDC", "staff_sign_in", "SMS", "X-Ray", "break_glass_role", "arn:aws-cn:"):
+        assert needed in text, needed
+
+
+# -- the account-wide API Gateway role ---------------------------------------------------------------
+
+
+def test_no_season_sets_the_account_wide_api_gateway_role(stack: Synth):
+    assert not resources(stack.raw, "AWS::ApiGateway::Account")
+    assert "AmazonAPIGatewayPushToCloudWatchLogs" not in dumps(stack.raw)
+
+
+@pytest.mark.parametrize("region", [None, CN_REGION])
+def test_the_account_stack_sets_it_once_and_passes_cdk_nag(tmp_path, region: str | None):
+    app = cdk.App(context=cdk_json_context(), outdir=str(tmp_path))
+    stack = AccountStack(app, env=cdk.Environment(region=region))
+    add_checks(app)
+    app.synth()  # raises on any cdk-nag error
+    assert stack.stack_name == ACCOUNT_STACK
+    raw = dict(Template.from_stack(stack).to_json())
+    role_id, role = only(raw, "AWS::IAM::Role")
+    _, account = only(raw, "AWS::ApiGateway::Account")
+    assert account["Properties"]["CloudWatchRoleArn"] == getatt(role_id)
+    assert account["DeletionPolicy"] == role["DeletionPolicy"] == "Retain"
+    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "Service": "apigateway.amazonaws.com"
+    }
+
+
+def test_account_setup_context_is_true_or_false():
+    assert AppOptions.from_node(cdk.App(context=ALARMS).node, environ={}).account_setup is False
+    # the account stack has no alarms: it needs no alarm destination
+    assert AppOptions.from_node(cdk.App(context={"account_setup": "true"}).node, environ={}).account_setup
+    with pytest.raises(ValueError, match="account_setup='yes' must be true or false"):
+        AppOptions.from_node(cdk.App(context={"account_setup": "yes"}).node, environ={})
+
+
+# -- staff directory ARNs per partition --------------------------------------------------------------
+
+
+def test_partition_of_a_region():
+    assert partition_of("cn-north-1") == partition_of("cn-northwest-1") == "aws-cn"
+    assert partition_of("us-gov-west-1") == "aws-us-gov"
+    assert partition_of("ap-east-1") == partition_of("us-east-1") == "aws"
+
+
+def test_the_example_directory_is_written_for_aws_and_refused_for_aws_cn_naming_the_fix():
+    directory = StaffDirectory.load("jilin-2023")
+    directory.check_partition("aws")
+    with pytest.raises(StaffDirectoryError) as err:
+        directory.check_partition("aws-cn", "seasons/jilin-2023.staff.yaml")
+    [(field, message)] = err.value.problems
+    assert re.fullmatch(r"staff\.\d+\.principal", field)
+    assert "arn:aws-cn:iam::123456789012:role/community-visits" in message
+    assert "seasons/jilin-2023.staff.yaml" in str(err.value)
+
+
+def test_a_principal_that_looks_like_an_arn_must_be_an_iam_arn():
+    directory = StaffDirectory.from_mapping(
+        {"staff": [{"principal": "arn:aws:s3:::bucket", "role": "community"}]}, "staff.yaml"
+    )
+    with pytest.raises(StaffDirectoryError, match=r"staff\.0\.principal.*not an IAM ARN"):
+        directory.check_partition("aws")
+    # user names (OIDC staff) are not ARNs and are not checked
+    StaffDirectory.from_mapping({"staff": [{"principal": "city-staff-01", "role": "city"}]}).check_partition(
+        "aws-cn"
+    )
+
+
+def test_synth_in_a_china_region_refuses_the_aws_partition_staff_directory():
+    app = cdk.App(context=cdk_json_context())
+    config = china(load_season("jilin-2023"))
+    with pytest.raises(StaffDirectoryError, match=r"staff\.\d+\.principal.*arn:aws-cn:iam::"):
+        SeasonStack(app, "JilinCn", config=config, env=cdk.Environment(region=CN_REGION))
