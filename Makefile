@@ -43,7 +43,14 @@ build/notice-layer/.built: requirements/notice.txt
 	  --only-binary=:all: -r requirements/notice.txt
 	touch $@
 
-layer: $(BIN)/.installed build/layer/.built build/solver-layer/.built build/notice-layer/.built ## Build the Lambda dependency layers without Docker
+build/sms-layer/.built: requirements/sms.txt
+	rm -rf build/sms-layer && mkdir -p build/sms-layer
+	$(BIN)/pip install -q --disable-pip-version-check --target build/sms-layer/python --no-deps \
+	  --platform manylinux2014_x86_64 --platform manylinux_2_28_x86_64 --implementation cp --python-version 3.12 \
+	  --only-binary=:all: -r requirements/sms.txt
+	touch $@
+
+layer: $(BIN)/.installed build/layer/.built build/solver-layer/.built build/notice-layer/.built build/sms-layer/.built ## Build the Lambda dependency layers without Docker
 
 # checkov, the second scanner of the synthesized templates (tests/infra/test_checkov.py), in a venv of
 # its own: its pinned dependencies conflict with the project's.

@@ -73,6 +73,7 @@ def log_retention(config: SeasonConfig) -> logs.RetentionDays:
 # every function's alias that its invokers name; moved by each deploy, and by an operator rolling back
 LIVE_ALIAS = "live"
 NOTICE_LAYER_DIR = ROOT / "build" / "notice-layer"  # fpdf2 for the notices' PDF (make layer)
+SMS_LAYER_DIR = ROOT / "build" / "sms-layer"  # Alibaba Cloud's SMS SDK, for a season that sends by it
 
 # Code asset: the project root, keeping only enrollment/, functions/ and seasons/ (Docker-ignore
 # semantics: exclude everything, re-include those three, then drop bytecode caches).
@@ -124,7 +125,7 @@ class Access:
     solver: bool = False  # the OR-Tools layer (requirements/solver.txt), for the min-cost flow
     # the fpdf2 layer (requirements/notice.txt), for the admission notices' PDF (enrollment/notices/pdf.py)
     notice: bool = False
-    sms: bool = False  # sns:Publish to phone numbers (admission notices' SMS, R-NOTE-1)
+    sms: bool = False  # sends SMS (codes, notices' SMS, R-NOTE-1): sns:Publish, or the provider's secret
     signing: bool = False  # kms:Sign and kms:GetPublicKey with the archive's signing key (SIGNING_KEY_ID)
     sign_in: bool = False  # the staff OIDC issuer and console client (OIDC_*), no AWS permission
     # start the season's one execution and describe it (POST /admin/seasons/{season}/start, status)
@@ -200,6 +201,7 @@ class Functions(Construct):
         layer_dir: Path = LAYER_DIR,
         solver_layer_dir: Path = SOLVER_LAYER_DIR,
         notice_layer_dir: Path = NOTICE_LAYER_DIR,
+        sms_layer_dir: Path = SMS_LAYER_DIR,
     ) -> None:
         super().__init__(scope, construct_id)
         missing = [spec.key for spec in FUNCTIONS if spec.key not in ACCESS]
@@ -250,6 +252,20 @@ class Functions(Construct):
                 compatible_runtimes=[self.runtime],
                 compatible_architectures=[lambda_.Architecture.X86_64],
                 description=f"{SERVICE}: requirements/notice.txt (fpdf2, for the notices' PDF)",
+            )
+        self.sms_layer: lambda_.LayerVersion | None = None
+        if config.sms_provider.provider == "aliyun":
+            if not (sms_layer_dir / "python").is_dir():
+                raise FileNotFoundError(
+                    f"SMS layer not found at {sms_layer_dir / 'python'}: run `make layer` first"
+                )
+            self.sms_layer = lambda_.LayerVersion(
+                self,
+                "Sms",
+                code=lambda_.Code.from_asset(str(sms_layer_dir), exclude=[".built"]),
+                compatible_runtimes=[self.runtime],
+                compatible_architectures=[lambda_.Architecture.X86_64],
+                description=f"{SERVICE}: requirements/sms.txt (Alibaba Cloud SMS, for the SMS senders)",
             )
         self.code = lambda_.Code.from_asset(
             str(ROOT), exclude=list(CODE_EXCLUDES), ignore_mode=IgnoreMode.DOCKER
@@ -360,7 +376,15 @@ class Functions(Construct):
             if access.archive == "write":
                 self._archive.bucket.grant_put(role, access.archive_put)
             environment["ARCHIVE_BUCKET"] = self._archive.bucket.bucket_name
-        if access.sms:
+        if access.sms and self._config.sms_provider.provider in ("aliyun", "tencent"):
+            # a China provider's keys, read on the first send (enrollment/adapters/sms_providers.py)
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["secretsmanager:GetSecretValue"],
+                    resources=[self._config.sms_provider.credentials_secret_arn],
+                )
+            )
+        if self._sns_sms(access):
             # SMS to a phone number has no resource ARN, so Publish is allowed on "*"; every topic is
             # denied, so the SMS is all the function can publish (it publishes to no topic)
             role.add_to_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=["*"]))
@@ -421,12 +445,14 @@ class Functions(Construct):
         return CfnCondition(self, "ChinaPartition", expression=Fn.condition_equals(Aws.PARTITION, "aws-cn"))
 
     def _layers(self, access: Access) -> list[lambda_.ILayerVersion]:
-        """The common layer, then the solver and the notice layers where `access` asks for them."""
+        """The common layer, then the solver, the notice and the SMS layers where `access` asks for them."""
         layers: list[lambda_.ILayerVersion] = [self.layer]
         if access.solver and self.solver_layer:
             layers.append(self.solver_layer)
         if access.notice and self.notice_layer:
             layers.append(self.notice_layer)
+        if access.sms and self.sms_layer:
+            layers.append(self.sms_layer)
         return layers
 
     def connect_workflow(self, state_machine_arn: str, alias_arn: str) -> None:
@@ -478,6 +504,10 @@ class Functions(Construct):
                 fn.add_environment("OIDC_GROUPS_CLAIM", sign_in.groups_claim)
                 fn.add_environment("OIDC_SCOPES", sign_in.scopes)
 
+    def _sns_sms(self, access: Access) -> bool:
+        """Whether the function sends SMS through SNS (sns:Publish), not a China provider (a secret)."""
+        return access.sms and self._config.sms_provider.provider == "sns"
+
     def _harden(self, spec: FunctionSpec, fn: lambda_.Function, role: iam.Role, access: Access) -> None:
         """What checkov asks of every function and this stack does otherwise, each with its reason."""
         checkov_skip(fn, "CKV_AWS_115", NO_RESERVED_CONCURRENCY)
@@ -485,7 +515,7 @@ class Functions(Construct):
         checkov_skip(fn, "CKV_AWS_173", PLAIN_ENVIRONMENT)
         if spec.key not in ASYNC_INVOKED:  # infra/schedules.py says where their failures go
             checkov_skip(fn, "CKV_AWS_116", SYNC_INVOKED)
-        if access.sms:
+        if self._sns_sms(access):
             checkov_skip(
                 role.node.find_child("DefaultPolicy"),
                 "CKV_AWS_111",
@@ -500,7 +530,7 @@ class Functions(Construct):
                 "X-Ray's PutTraceSegments/PutTelemetryRecords support no resource-level permissions; "
                 "Lambda active tracing needs them on '*'."
             )
-        if access.sms:
+        if self._sns_sms(access):
             star.append(
                 "sns:Publish to a phone number (the notices' SMS) has no resource ARN either; a Deny on "
                 "every topic ARN keeps the function from publishing to any topic."

@@ -23,7 +23,7 @@ from infra.context import (
     LAYER_DIR,
     WafLimits,
 )
-from infra.functions import Functions
+from infra.functions import SMS_LAYER_DIR, Functions
 from infra.observability import Observability
 from infra.schedules import Schedules
 from infra.sign_in import StaffSignIn
@@ -38,6 +38,17 @@ ICP_PREREQUISITE = (
     "opens. Staff sign in at the bureau's OIDC issuer, and SMS goes through a provider licensed in China. "
     "See docs/DEPLOY-CHINA.md."
 )
+
+
+def check_sms_provider(config: SeasonConfig, region: str) -> None:
+    """Amazon SNS sends no SMS from the China regions: a season there names a provider licensed in China
+    (enrollment/adapters/sms_providers.py), or its parents' codes and admission SMS would never arrive."""
+    if region.startswith("cn-") and config.sms_provider.provider == "sns":
+        raise ValueError(
+            f"Amazon SNS sends no SMS from {region}: set sms_provider.provider in seasons/{config.name}.yaml "
+            "to aliyun or tencent, with its sign_name, the template codes of docs/SMS-TEMPLATES.md and "
+            "credentials_secret_arn (README, 'SMS in a China region')"
+        )
 
 
 class SeasonStack(Stack):
@@ -55,6 +66,7 @@ class SeasonStack(Stack):
         waf_limits: WafLimits = DEFAULT_WAF_LIMITS,
         deadlines_resync: str = "",
         layer_dir: Path = LAYER_DIR,
+        sms_layer_dir: Path = SMS_LAYER_DIR,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -74,6 +86,7 @@ class SeasonStack(Stack):
             work=self.work,
             archive=self.archive,
             layer_dir=layer_dir,
+            sms_layer_dir=sms_layer_dir,
         )
         self.workflow = Workflow(
             self, "Workflow", config=config, functions=self.functions, storage=self.storage, work=self.work
@@ -84,6 +97,8 @@ class SeasonStack(Stack):
             self, "Waf", config=config, stage=self.api.rest_api.deployment_stage, limits=waf_limits
         )
         self.sign_in = StaffSignIn(self, "StaffSignIn", config=config, console_url=self.api.console_url)
+        if not Token.is_unresolved(self.region):
+            check_sms_provider(config, self.region)
         self.functions.connect_sign_in(self.sign_in)
         self.schedules = Schedules(
             self,

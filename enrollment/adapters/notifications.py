@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Attr
+from botocore.exceptions import ClientError
 
-from enrollment.adapters.clients import Client
+from enrollment.adapters.clients import THROTTLED, Client
 from enrollment.adapters.kms import hmac_sha256
 from enrollment.adapters.table import DynamoTable
 from enrollment.core.idcard import mask_phone
-from enrollment.core.ports import StoreUnavailable
+from enrollment.core.ports import SmsRejected, SmsThrottled, StoreUnavailable
+from enrollment.core.sms_templates import SmsMessage
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -91,28 +93,39 @@ class DynamoNoticeStore(DynamoTable):
 
 
 class SnsSms:
-    """SMS through Amazon SNS (transactional), to mainland numbers in E.164 form."""
+    """SMS through Amazon SNS (transactional), the rendered template to a mainland number in E.164 form.
+    Not from the China regions, where SNS sends no SMS (infra/stack.py refuses that season)."""
 
     client: Client[Any] = Client("sns")
 
-    def send(self, phone: str, text: str) -> str:
-        answer = self.client.publish(
-            PhoneNumber=f"+86{phone}",
-            Message=text,
-            MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}},
-        )
+    def send(self, phone: str, message: SmsMessage) -> str:
+        try:
+            answer = self.client.publish(
+                PhoneNumber=f"+86{phone}",
+                Message=message.text,
+                MessageAttributes={
+                    "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}
+                },
+            )
+        except ClientError as e:
+            code = str(e.response.get("Error", {}).get("Code", ""))
+            text = str(e.response.get("Error", {}).get("Message", ""))
+            if code in THROTTLED or code in ("InternalError", "InternalFailure"):
+                raise SmsThrottled(f"{code}: {text}") from e
+            raise SmsRejected(code, text) from e
         return str(answer["MessageId"])
 
 
 class OutboxSms:
-    """The embedded backend's SMS: one JSON line per message in a local file (the phone masked)."""
+    """The embedded backend's SMS: one JSON line per message in a local file (the phone masked), with
+    the template and the rendered text."""
 
     def __init__(self, path: str) -> None:
         self.path = Path(path)
 
-    def send(self, phone: str, text: str) -> str:
+    def send(self, phone: str, message: SmsMessage) -> str:
         message_id = f"outbox-{uuid.uuid4().hex[:12]}"
-        line = {"id": message_id, "to": mask_phone(phone), "text": text}
+        line = {"id": message_id, "to": mask_phone(phone), "template": message.template, "text": message.text}
         with _lock, self.path.open("a", encoding="utf-8") as f:
             f.write(json.dumps(line, ensure_ascii=False) + "\n")
         return message_id

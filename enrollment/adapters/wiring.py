@@ -29,7 +29,7 @@ from enrollment.adapters.sms_cap_store import DynamoSmsCapStore
 from enrollment.adapters.table import dynamodb_client
 from enrollment.adapters.verification_store import DynamoVerificationStore
 from enrollment.core.config import SeasonConfig
-from enrollment.core.ports import Seeds
+from enrollment.core.ports import Seeds, Sms
 from enrollment.core.resources import ROOT
 from enrollment.core.staff import StaffDirectory
 from enrollment.people.access import Verifier
@@ -43,6 +43,9 @@ from enrollment.verification.checks import (
 from enrollment.verification.registries import Registries
 
 REGISTRATION_STATE_MAX_AGE_S = 5.0
+
+# `sms_provider.provider: outbox` in a deployed stack (a rehearsal): the messages stay in the function's /tmp
+OUTBOX_FALLBACK = "/tmp/sms-outbox.jsonl"  # noqa: S108
 
 
 @dataclass
@@ -88,8 +91,22 @@ class Wiring:
         return DynamoNoticeStore(self.settings.table_name)
 
     @cached_property
-    def sms(self) -> OutboxSms | SnsSms:
-        return OutboxSms(self.settings.sms_outbox) if self.settings.sms_outbox else SnsSms()
+    def sms(self) -> Sms:
+        """The season's SMS provider (`config.sms_provider`); the embedded backend's outbox file, if set,
+        whatever the config says (no SMS leaves a laptop)."""
+        chosen = self.config.sms_provider
+        if self.settings.sms_outbox or chosen.provider == "outbox":
+            return OutboxSms(self.settings.sms_outbox or OUTBOX_FALLBACK)
+        # imported here: Alibaba Cloud's SDK is only in the layer of a season that sends by it
+        if chosen.provider == "aliyun":
+            from enrollment.adapters.sms_aliyun import AliyunSms
+
+            return AliyunSms(chosen)
+        if chosen.provider == "tencent":
+            from enrollment.adapters.sms_tencent import TencentSms
+
+            return TencentSms(chosen)
+        return SnsSms()
 
     @cached_property
     def notice_secret(self) -> bytes:

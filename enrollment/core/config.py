@@ -350,6 +350,62 @@ class SmsCaps(_Strict):
         return self
 
 
+# enrollment/core/sms_templates.py's template ids -> the field holding the provider's code for each
+SMS_TEMPLATE_FIELDS = {
+    "parent-code": "code_template",
+    "notice-admitted": "notice_template",
+    "notice-admitted-short": "notice_short_template",
+    "notice-admitted-shortest": "notice_shortest_template",
+}
+
+
+class SmsProvider(_Strict):
+    """Who sends the season's SMS (issue 17; enrollment/adapters/sms_providers.py). `sns` (the default)
+    sends the rendered text through Amazon SNS, which sends no SMS from the China regions, where the
+    stack refuses it (infra/stack.py); `aliyun` (Alibaba Cloud SMS) and `tencent` (Tencent Cloud SMS)
+    send only the templates of docs/SMS-TEMPLATES.md the bureau registered, under its registered sign
+    name, by the codes the provider assigned (the `*_template` fields); `outbox` writes a local file (the
+    embedded backend and the demo). A China provider's keys are in the Secrets Manager secret
+    `credentials_secret_arn` (JSON `access_key_id`/`access_key_secret` for Alibaba Cloud,
+    `secret_id`/`secret_key` for Tencent Cloud), never in the config."""
+
+    provider: Literal["sns", "aliyun", "tencent", "outbox"] = "sns"
+    sign_name: str = Field(default="", max_length=30)  # as registered, without the 【】
+    credentials_secret_arn: str = Field(default="", pattern=r"^(arn:[a-z-]+:secretsmanager:\S+)?$")
+    region: str = Field(default="", pattern=r"^([a-z]{2}-[a-z0-9-]+)?$")  # default cn-hangzhou / ap-guangzhou
+    endpoint: str = Field(default="", pattern=r"^(https?://[^\s/?#]+)?$")  # the provider's default if empty
+    sdk_app_id: str = Field(default="", pattern=r"^[0-9]*$")  # Tencent Cloud's SmsSdkAppId
+    # docs/SMS-TEMPLATES.md's template id -> the provider's code (SMS_123456789 / 1234567)
+    code_template: str = Field(default="", max_length=40)
+    notice_template: str = Field(default="", max_length=40)
+    notice_short_template: str = Field(default="", max_length=40)
+    notice_shortest_template: str = Field(default="", max_length=40)
+
+    @property
+    def template_codes(self) -> dict[str, str]:
+        """The provider's code for each template of enrollment/core/sms_templates.py, by template id."""
+        return {template: getattr(self, field) for template, field in SMS_TEMPLATE_FIELDS.items()}
+
+    @model_validator(mode="after")
+    def _provider_needs(self) -> SmsProvider:
+        if self.provider not in ("aliyun", "tencent"):
+            return self
+        for field, value in (
+            ("sign_name", self.sign_name),
+            ("credentials_secret_arn", self.credentials_secret_arn),
+        ):
+            if not value:
+                raise ValueError(f"{field}: provider {self.provider} needs it")
+        for template, code in self.template_codes.items():
+            if not code:
+                raise ValueError(
+                    f"{SMS_TEMPLATE_FIELDS[template]}: provider {self.provider} needs the code of template {template}"
+                )
+        if self.provider == "tencent" and not self.sdk_app_id:
+            raise ValueError("sdk_app_id: provider tencent needs the SMS application's SdkAppId")
+        return self
+
+
 class StaffSignIn(_Strict):
     """Who signs staff in (OIDC). Empty `issuer`: the stack's own Cognito user pool, with one group per
     district code plus `city` and `auditor`. Otherwise any OIDC issuer the bureau runs, whose tokens
@@ -388,6 +444,7 @@ class SeasonConfig(_Strict):
     staff_sign_in: StaffSignIn = Field(default_factory=StaffSignIn)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     sms: SmsCaps = Field(default_factory=SmsCaps)
+    sms_provider: SmsProvider = Field(default_factory=SmsProvider)
 
     @field_validator("timezone")
     @classmethod

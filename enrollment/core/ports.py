@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
+from enrollment.core.sms_templates import SmsMessage
+
 
 class Refused(Exception):
     """A request refused, with a reason to show: `status` is the HTTP status, messages are zh-CN and
@@ -131,9 +133,23 @@ class Store(Registrations, Protocol):
         ...
 
 
+class SmsThrottled(Exception):
+    """The SMS provider refused for now (its rate limit): safe to send again later."""
+
+
+class SmsRejected(Exception):
+    """The SMS provider refused this message for good (an unregistered template, a wrong number): sending
+    it again gets the same answer. `code` is the provider's own error code, for the runbook."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+
+
 class Sms(Protocol):
-    def send(self, phone: str, text: str) -> str:
-        """Send one SMS; the provider's message id."""
+    def send(self, phone: str, message: SmsMessage) -> str:
+        """Send one SMS to a mainland number (11 digits); the provider's message id. SmsThrottled if
+        the provider asks to slow down, SmsRejected if it refuses the message."""
         ...
 
 

@@ -51,6 +51,7 @@ from enrollment.core.config import (
     RetentionSettings,
     SeasonConfig,
     SmsCaps,
+    SmsProvider,
     StaffSignIn,
     VerificationSettings,
 )
@@ -312,6 +313,7 @@ SETTINGS_MODELS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("staff_sign_in", StaffSignIn),
     ("retention", RetentionSettings),
     ("sms", SmsCaps),
+    ("sms_provider", SmsProvider),
 )
 _SETTINGS_NOTES = {
     "verification.batch_size": "审核批次大小",
@@ -334,6 +336,16 @@ _SETTINGS_NOTES = {
     "sms.codes_per_phone_hour": "同一手机号每小时最多收到的验证码短信条数",
     "sms.codes_per_phone_day": "同一手机号每天（24小时内）最多收到的验证码短信条数",
     "sms.codes_per_hour": "全市每小时最多发送的验证码短信条数（超过即暂停发送并告警；录取通知短信不受限）",
+    "sms_provider.provider": "短信服务商：sns（境外区域）、aliyun（阿里云）、tencent（腾讯云）或 outbox（本地演示）",
+    "sms_provider.sign_name": "在服务商登记的短信签名（不含【】）",
+    "sms_provider.credentials_secret_arn": "存放服务商密钥的 Secrets Manager 密钥 ARN（密钥本身不填在这里）",
+    "sms_provider.region": "服务商的地域；不填为默认（阿里云 cn-hangzhou，腾讯云 ap-guangzhou）",
+    "sms_provider.endpoint": "服务商的接口地址；不填为默认",
+    "sms_provider.sdk_app_id": "腾讯云短信应用的 SdkAppId",
+    "sms_provider.code_template": "验证码短信在服务商的模板编号（见 docs/SMS-TEMPLATES.md 的 parent-code）",
+    "sms_provider.notice_template": "录取通知短信的模板编号（notice-admitted）",
+    "sms_provider.notice_short_template": "录取通知短信简短版本的模板编号（notice-admitted-short）",
+    "sms_provider.notice_shortest_template": "录取通知短信最短版本的模板编号（notice-admitted-shortest）",
 }
 SHEET_COLUMNS: dict[str, tuple[Column, ...]] = {
     SEASON: SEASON_COLUMNS,
@@ -1169,6 +1181,7 @@ _TOP_SHEETS = {
     "staff_sign_in": SETTINGS,
     "retention": SETTINGS,
     "sms": SETTINGS,
+    "sms_provider": SETTINGS,
 }
 
 

@@ -34,7 +34,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from enrollment.core import idcard
+from enrollment.core import idcard, sms_templates
+from enrollment.core.sms_templates import SmsMessage
 from enrollment.placement.routes import ROUTE_ZH
 
 if TYPE_CHECKING:
@@ -242,24 +243,34 @@ def format_code(code: str) -> str:
 # --- SMS ---------------------------------------------------------------------------------------
 
 
-def sms_text(notice: Notice) -> str:
+def sms_message(notice: Notice) -> SmsMessage:
     """The SMS telling a family the notice is out (≤ SMS_MAX characters; no name, no ID number).
 
     It names the school, the reporting day and hours, the registration id and where to download the
-    notice. A long school name drops the optional words, longest first, to stay within the limit.
+    notice. A long school name takes the shorter templates, longest first, to stay within the limit
+    (each is registered with a China provider as it stands: enrollment/core/sms_templates.py).
     """
     day = f"{notice.reporting_day.month}月{notice.reporting_day.day}日"
     hours = f"{_hm(notice.reporting_from)}-{_hm(notice.reporting_until)}"
+    common = {
+        "registration_id": notice.registration_id,
+        "school": notice.school_name,
+        "day": day,
+        "hours": hours,
+    }
     system = f"{notice.city}{SYSTEM_ZH[notice.grade]}"
     variants = [
-        f"【{notice.bureau}】报名编号{notice.registration_id}的新生已被{notice.school_name}录取。"
-        f"请于{day}{hours}持入学通知书及户籍、房证等原件到校报到。入学通知书请登录{system}凭报名编号下载。",
-        f"【{notice.bureau}】报名编号{notice.registration_id}的新生已被{notice.school_name}录取。"
-        f"请于{day}{hours}持入学通知书及户籍、房证等原件到校报到。通知书请登录{system}下载。",
-        f"【{notice.bureau}】报名编号{notice.registration_id}已被{notice.school_name}录取，"
-        f"请于{day}{hours}持通知书及户籍、房证等原件报到。通知书请在{SYSTEM_ZH[notice.grade]}下载。",
+        SmsMessage(sms_templates.NOTICE.id, {**common, "system": system}, notice.bureau),
+        SmsMessage(sms_templates.NOTICE_SHORT.id, {**common, "system": system}, notice.bureau),
+        SmsMessage(
+            sms_templates.NOTICE_SHORTEST.id, {**common, "system": SYSTEM_ZH[notice.grade]}, notice.bureau
+        ),
     ]
-    return next((v for v in variants if len(v) <= SMS_MAX), variants[-1])
+    return next((v for v in variants if len(v.text) <= SMS_MAX), variants[-1])
+
+
+def sms_text(notice: Notice) -> str:
+    return sms_message(notice).text
 
 
 # --- the PDF ----------------------------------------------------------------------------------

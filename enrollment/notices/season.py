@@ -36,7 +36,7 @@ from enrollment.core import sms_caps
 from enrollment.core.config import SeasonConfig
 from enrollment.core.ports import Registrations, Sms, WorkFiles, put_batches
 from enrollment.lottery import ceremony
-from enrollment.notices.notice import Notice, RenderMany, Unrenderable, build_notice, render_each, sms_text
+from enrollment.notices.notice import Notice, RenderMany, Unrenderable, build_notice, render_each, sms_message
 
 
 class NoticeStore(Protocol):
@@ -187,7 +187,7 @@ def issue(
         )
         files.put_bytes(key, body, "application/pdf")
         phone = str(reg["request"]["guardians"][0]["phone"])
-        store.notice_sent(rid, sms.send(phone, sms_text(notice)), at)
+        store.notice_sent(rid, sms.send(phone, sms_message(notice)), at)
         issued += 1
     if spend is not None:  # counted, never refused (after the sends: a failed count stops no notice)
         sms_caps.record_notices(issued, store=spend, now=now)

@@ -38,9 +38,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from enrollment.core import sms_caps
+from enrollment.core import sms_caps, sms_templates
 from enrollment.core.config import SmsCaps
 from enrollment.core.ports import Sms
+from enrollment.core.sms_templates import SmsMessage
 
 CODE_DIGITS = 6
 CODE_TTL = timedelta(minutes=10)
@@ -164,12 +165,16 @@ def new_code() -> str:
     return f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
 
 
-def sms_text(registration_id: str, code: str) -> str:
+def sms_message(registration_id: str, code: str) -> SmsMessage:
+    """The code SMS: template `parent-code` (enrollment/core/sms_templates.py)."""
     minutes = int(CODE_TTL.total_seconds() // 60)
-    return (
-        f"【义务教育招生】您正在查询报名编号{registration_id}的招生进度，验证码{code}，"
-        f"{minutes}分钟内有效。请勿告诉他人；如非本人操作，请忽略本短信。"
+    return SmsMessage(
+        sms_templates.CODE.id, {"registration_id": registration_id, "code": code, "minutes": str(minutes)}
     )
+
+
+def sms_text(registration_id: str, code: str) -> str:
+    return sms_message(registration_id, code).text
 
 
 def _seconds(delta: timedelta) -> int:
@@ -231,7 +236,7 @@ def request_code(
         elif not sms_caps.reserve_global(caps.limits, store=caps.store, now=now):
             capped.append((sms_caps.GLOBAL, phone))
         else:
-            sms.send(phone, sms_text(registration_id, code))
+            sms.send(phone, sms_message(registration_id, code))
             sent += 1
     return CodeSent(sent, tuple(capped))
 

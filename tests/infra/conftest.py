@@ -29,7 +29,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from enrollment.core.config import SeasonConfig, StaffSignIn
+from enrollment.core.config import SeasonConfig, SmsProvider, StaffSignIn
 from enrollment.core.resources import ROOT
 from infra.context import cdk_json_context
 from infra.nag import add_checks
@@ -219,11 +219,25 @@ CN_ISSUER = "https://sso.edu.example.cn/oidc"  # a bureau's own OIDC issuer (syn
 CN_CLIENT = "enrollment-console"
 
 
+CN_SMS_SECRET = "arn:aws-cn:secretsmanager:cn-north-1:111122223333:secret:enrollment-sms-tencent-AbCdEf"
+CN_SMS = SmsProvider(
+    provider="tencent",
+    sign_name="吉林市教育局",
+    credentials_secret_arn=CN_SMS_SECRET,
+    sdk_app_id="1400787878",
+    code_template="1840001",
+    notice_template="1840002",
+    notice_short_template="1840003",
+    notice_shortest_template="1840004",
+)
+
+
 def china(config: SeasonConfig) -> SeasonConfig:
     """The season as a bureau in a China region deploys it: Cognito user pools are not offered there,
-    so staff sign in at the bureau's own OIDC issuer (staff_sign_in)."""
+    so staff sign in at the bureau's own OIDC issuer (staff_sign_in), and SNS sends no SMS there, so
+    the SMS go through Tencent Cloud (sms_provider; its SDK is in the common layer)."""
     sign_in = StaffSignIn(issuer=CN_ISSUER, client_id=CN_CLIENT, groups_claim="groups")
-    return config.model_copy(update={"staff_sign_in": sign_in})
+    return config.model_copy(update={"staff_sign_in": sign_in, "sms_provider": CN_SMS})
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import pytest
 from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Annotations, Match, Template
 
-from enrollment.core.config import load_season
+from enrollment.core.config import SeasonConfig, SmsProvider, load_season
 from enrollment.core.resources import ROOT, table_name
 from enrollment.core.staff import StaffDirectory, StaffDirectoryError, partition_of
 from infra.account import ACCOUNT_STACK, AccountStack
@@ -23,7 +23,7 @@ from infra.context import DEFAULT_BREAK_GLASS_ROLE, AppOptions, cdk_json_context
 from infra.nag import add_checks, flatten, ref
 from infra.stack import ICP_PREREQUISITE, SeasonStack
 from infra.storage import BACKUP_LOCK_GRACE_DAYS, BACKUP_RETENTION_DAYS
-from tests.infra.conftest import CN_REGION, Synth, china
+from tests.infra.conftest import CN_REGION, CN_SMS_SECRET, Synth, china
 from tests.infra.helpers import (
     XRAY,
     allowed_actions,
@@ -187,7 +187,64 @@ def test_sns_publish_is_sms_only_and_no_function_may_publish_to_a_topic(stack: S
         [allow] = [s for s in statements if s["Effect"] == "Allow" and "sns:Publish" in as_list(s["Action"])]
         assert allow["Resource"] == "*"  # a phone number has no ARN; on "*" only X-Ray's actions besides
         assert set(as_list(allow["Action"])) - {"sns:Publish"} <= XRAY, spec.key
-    assert publishers == {"register", "notify-batch"}  # the codes' and the notices' SMS
+    # the codes' and the notices' SMS: through SNS in the global regions; in China through Tencent
+    # Cloud (the cn fixture's sms_provider), so nothing there may publish at all
+    assert publishers == (set() if stack.stack.region.startswith("cn-") else {"register", "notify-batch"})
+
+
+def test_in_china_the_sms_senders_read_only_the_providers_secret(cn: Synth):
+    readers = set()
+    for spec, fn in cn.stack.functions:
+        statements = role_statements(cn.raw, function_role(cn.raw, ref(fn)))
+        reads = [s for s in statements if "secretsmanager:GetSecretValue" in as_list(s["Action"])]
+        if reads:
+            readers.add(spec.key)
+            assert [s["Resource"] for s in reads] == [CN_SMS_SECRET], spec.key
+    assert readers == {"register", "notify-batch"}
+
+
+@pytest.mark.parametrize("region", ["cn-north-1", "cn-northwest-1"])
+def test_a_china_season_sending_sms_by_sns_is_refused_with_the_fix(config: SeasonConfig, region: str):
+    sns = china(config).model_copy(update={"sms_provider": SmsProvider()})
+    app = cdk.App(context=cdk_json_context())
+    with pytest.raises(
+        ValueError,
+        match=rf"SNS sends no SMS from {region}: set sms_provider\.provider .* to aliyun or tencent",
+    ):
+        SeasonStack(app, "SnsInChina", config=sns, env=cdk.Environment(region=region))
+
+
+def test_a_china_season_may_send_by_alibaba_cloud_whose_sdk_is_its_own_layer(config: SeasonConfig, tmp_path):
+    aliyun = SmsProvider(
+        provider="aliyun",
+        sign_name="吉林市教育局",
+        credentials_secret_arn=CN_SMS_SECRET,
+        code_template="SMS_462115010",
+        notice_template="SMS_462115011",
+        notice_short_template="SMS_462115012",
+        notice_shortest_template="SMS_462115013",
+    )
+    season = china(config).model_copy(update={"sms_provider": aliyun})
+    env = cdk.Environment(region=CN_REGION)
+    with pytest.raises(FileNotFoundError, match=r"SMS layer not found .*make layer"):
+        SeasonStack(
+            cdk.App(context=cdk_json_context()), "NoSmsLayer", config=season, env=env, sms_layer_dir=tmp_path
+        )
+    (tmp_path / "python").mkdir()  # `make layer` builds requirements/sms.txt here
+    stack = SeasonStack(
+        cdk.App(context=cdk_json_context()),
+        "Aliyun",
+        config=season,
+        env=env,
+        sms_layer_dir=tmp_path,
+        **ALARMS,
+    )
+    assert stack.functions.sms_layer is not None
+    layer = stack.resolve(stack.functions.sms_layer.layer_version_arn)
+    with_layer = {
+        spec.key for spec, fn in stack.functions if layer in stack.resolve(fn.node.default_child.layers)
+    }
+    assert with_layer == {"register", "notify-batch"}
 
 
 # -- log buckets -------------------------------------------------------------------------------------

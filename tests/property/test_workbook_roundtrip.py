@@ -208,7 +208,32 @@ def cities(draw: Any) -> dict[str, Any]:
             "codes_per_phone_day": draw(st.integers(hourly, 1000)),
             "codes_per_hour": draw(st.integers(1, 1_000_000)),
         },
+        "sms_provider": draw(st.sampled_from([{}, ALIYUN, TENCENT, {"provider": "outbox"}])),
     }
+
+
+SECRET = "arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:sms-provider-AbCdEf"
+ALIYUN = {
+    "provider": "aliyun",
+    "sign_name": "吉林市教育局",
+    "credentials_secret_arn": SECRET,
+    "code_template": "SMS_462115010",
+    "notice_template": "SMS_462115011",
+    "notice_short_template": "SMS_462115012",
+    "notice_shortest_template": "SMS_462115013",
+}
+# Tencent Cloud's ids are all digits: they must come back as text, not numbers
+TENCENT = {
+    "provider": "tencent",
+    "sign_name": "吉林市教育局",
+    "credentials_secret_arn": SECRET,
+    "region": "ap-beijing",
+    "sdk_app_id": "1400787878",
+    "code_template": "1840001",
+    "notice_template": "1840002",
+    "notice_short_template": "1840003",
+    "notice_shortest_template": "1840004",
+}
 
 
 @CHECK

@@ -22,6 +22,7 @@ from pypdf import PdfReader
 from enrollment.core import idcard
 from enrollment.core.config import SeasonConfig, load_season
 from enrollment.core.names import HAN_RANGES
+from enrollment.core.sms_templates import SmsMessage
 from enrollment.notices import notice as notices
 from enrollment.notices import pdf as drawing
 from enrollment.notices.season import issue
@@ -205,8 +206,8 @@ class Fakes:
     def put_bytes(self, key: str, body: bytes, content_type: str) -> None:
         self.files[key] = body
 
-    def send(self, phone: str, text: str) -> str:
-        self.sms.append(text)
+    def send(self, phone: str, message: SmsMessage) -> str:
+        self.sms.append(message.text)
         return f"m{len(self.sms)}"
 
 

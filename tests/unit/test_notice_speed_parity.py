@@ -19,6 +19,7 @@ from fpdf.fonts import SubsetMap
 
 from enrollment.core import idcard
 from enrollment.core.config import SeasonConfig, load_season
+from enrollment.core.sms_templates import SmsMessage
 from enrollment.notices import notice as notices
 from enrollment.notices import pdf as drawing
 from enrollment.notices.season import issue
@@ -217,8 +218,8 @@ class Season:
     def put_bytes(self, key: str, body: bytes, content_type: str) -> None:
         self.log.append(("put_bytes", key, hashlib.sha256(body).hexdigest()))
 
-    def send(self, phone: str, text: str) -> str:
-        self.log.append(("send", text))
+    def send(self, phone: str, message: SmsMessage) -> str:
+        self.log.append(("send", message.text))
         return f"m{sum(1 for entry in self.log if entry[0] == 'send')}"
 
     def issue(self, ids: list[str], render_many: notices.RenderMany) -> dict[str, int]:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from enrollment.core.sms_templates import SmsMessage
 from enrollment.people import parents
 from enrollment.people.parents import AttemptRecord, CodeRecord, NotAuthenticated, ParentSession, RateLimited
 from tests.memory_sms_caps import caps
@@ -62,8 +63,8 @@ class MemoryStore:
 class Outbox:
     sent: list[tuple[str, str]] = field(default_factory=list)
 
-    def send(self, phone: str, text: str) -> str:
-        self.sent.append((phone, text))
+    def send(self, phone: str, message: SmsMessage) -> str:
+        self.sent.append((phone, message.text))
         return f"m{len(self.sent)}"
 
 
