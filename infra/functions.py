@@ -125,6 +125,7 @@ class Access:
     solver: bool = False  # the OR-Tools layer (requirements/solver.txt), for the min-cost flow
     # the fpdf2 layer (requirements/notice.txt), for the admission notices' PDF (enrollment/notices/pdf.py)
     notice: bool = False
+    agencies: bool = False  # asks the agencies over their API: each named agency's HMAC key secret
     sms: bool = False  # sends SMS (codes, notices' SMS, R-NOTE-1): sns:Publish, or the provider's secret
     signing: bool = False  # kms:Sign and kms:GetPublicKey with the archive's signing key (SIGNING_KEY_ID)
     sign_in: bool = False  # the staff OIDC issuer and console client (OIDC_*), no AWS permission
@@ -149,7 +150,7 @@ ACCESS: Mapping[str, Access] = {
     "gate-advance": Access(table="read-write", resume_gates=True, start_season=True),
     "close-registration": Access(table="read-write"),
     "verify-prepare": Access(table="read", work_bucket="read-write"),  # shards' ids written, then gathered
-    "verify-batch": Access(table="read-write"),
+    "verify-batch": Access(table="read-write", agencies=True),
     "verify-close": Access(table="read-write"),
     "spotcheck-draw": Access(table="read-write"),
     "verify-api": Access(table="read-write", staff_directory=True),
@@ -376,6 +377,12 @@ class Functions(Construct):
             if access.archive == "write":
                 self._archive.bucket.grant_put(role, access.archive_put)
             environment["ARCHIVE_BUCKET"] = self._archive.bucket.bucket_name
+        secrets = sorted({a.credentials_secret_arn for a in self._config.verification.agencies.values()})
+        if access.agencies and secrets:
+            # the agencies' HMAC keys, read on the first call (enrollment/adapters/agency_http.py)
+            role.add_to_policy(
+                iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=secrets)
+            )
         if access.sms and self._config.sms_provider.provider in ("aliyun", "tencent"):
             # a China provider's keys, read on the first send (enrollment/adapters/sms_providers.py)
             role.add_to_policy(

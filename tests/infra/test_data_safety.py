@@ -13,7 +13,7 @@ import pytest
 from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Annotations, Match, Template
 
-from enrollment.core.config import SeasonConfig, SmsProvider, load_season
+from enrollment.core.config import AgencyEndpoint, SeasonConfig, SmsProvider, load_season
 from enrollment.core.resources import ROOT, table_name
 from enrollment.core.staff import StaffDirectory, StaffDirectoryError, partition_of
 from infra.account import ACCOUNT_STACK, AccountStack
@@ -201,6 +201,35 @@ def test_in_china_the_sms_senders_read_only_the_providers_secret(cn: Synth):
             readers.add(spec.key)
             assert [s["Resource"] for s in reads] == [CN_SMS_SECRET], spec.key
     assert readers == {"register", "notify-batch"}
+
+
+def test_only_verify_batch_reads_the_agencies_keys_and_only_theirs(config: SeasonConfig):
+    """Agencies asked over their API (docs/agency-api.yaml) sign with HMAC keys in Secrets Manager:
+    verify-batch, the one function that asks them, may read exactly those secrets."""
+    secrets = {
+        agency: f"arn:aws:secretsmanager:us-east-1:111122223333:secret:enrollment/{agency}-AbCdEf"
+        for agency in ("public-security", "housing")
+    }
+    verification = config.verification.model_copy(
+        update={
+            "agencies": {
+                agency: AgencyEndpoint(
+                    base_url=f"https://{agency}.example.gov.cn/", credentials_secret_arn=arn
+                )
+                for agency, arn in secrets.items()
+            }
+        }
+    )
+    season = config.model_copy(update={"verification": verification})
+    stack = SeasonStack(cdk.App(context=cdk_json_context()), "Agencies", config=season, **ALARMS)
+    raw = Template.from_stack(stack).to_json()
+    readers = {}
+    for spec, fn in stack.functions:
+        statements = role_statements(raw, function_role(raw, ref(fn)))
+        reads = [s for s in statements if "secretsmanager:GetSecretValue" in as_list(s["Action"])]
+        if reads:
+            readers[spec.key] = sorted(r for s in reads for r in as_list(s["Resource"]))
+    assert readers == {"verify-batch": sorted(secrets.values())}
 
 
 @pytest.mark.parametrize("region", ["cn-north-1", "cn-northwest-1"])
