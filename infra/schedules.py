@@ -77,7 +77,6 @@ class Schedules(Construct):
         schedules; `resync`: a token (`-c deadlines_resync`) that, when new, runs the sync at a deploy
         that changes nothing else of the schedules."""
         super().__init__(scope, construct_id)
-        stack = Stack.of(self)
         self.group = scheduler.ScheduleGroup(
             self,
             "Group",
@@ -145,34 +144,12 @@ class Schedules(Construct):
             ],
         )
         # One role for all deadlines: invoke gate-advance (and deliver to the DLQ), nothing else.
-        self.role = iam.Role(
-            self,
-            "InvokeRole",
-            description=f"EventBridge Scheduler: resume enrollment {config.name} gates at their deadlines",
-            assumed_by=iam.ServicePrincipal(
-                "scheduler.amazonaws.com",
-                conditions={
-                    "StringEquals": {
-                        "aws:SourceAccount": stack.account,
-                        "aws:SourceArn": self.group.schedule_group_arn,
-                    }
-                },
-            ),
+        self.role = self._scheduler_role(
+            "InvokeRole", f"EventBridge Scheduler: resume enrollment {config.name} gates at their deadlines"
         )
         # The erasure's own role: invoke the erase function, nothing else.
-        self.erase_role = iam.Role(
-            self,
-            "EraseRole",
-            description=f"EventBridge Scheduler: erase enrollment {config.name}'s personal data when due",
-            assumed_by=iam.ServicePrincipal(
-                "scheduler.amazonaws.com",
-                conditions={
-                    "StringEquals": {
-                        "aws:SourceAccount": stack.account,
-                        "aws:SourceArn": self.group.schedule_group_arn,
-                    }
-                },
-            ),
+        self.erase_role = self._scheduler_role(
+            "EraseRole", f"EventBridge Scheduler: erase enrollment {config.name}'s personal data when due"
         )
         self.erase = scheduler.Schedule(
             self,
@@ -254,6 +231,23 @@ class Schedules(Construct):
         )
         # the schedules are put once their group exists and their role can be assumed with its policy
         self.deadlines.node.add_dependency(self.group, self.role)
+
+    def _scheduler_role(self, construct_id: str, description: str) -> iam.Role:
+        """A role only this season's schedule group may have EventBridge Scheduler assume."""
+        return iam.Role(
+            self,
+            construct_id,
+            description=description,
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com",
+                conditions={
+                    "StringEquals": {
+                        "aws:SourceAccount": Stack.of(self).account,
+                        "aws:SourceArn": self.group.schedule_group_arn,
+                    }
+                },
+            ),
+        )
 
     def _allow_syncing(self, fn: lambda_.Alias) -> None:
         """Let the `deadlines` function put, update and remove the gates' schedules in this group, and
