@@ -266,14 +266,18 @@ class Observability(Construct):
         )
         self.dashboard = self._dashboard(config, functions, rest_api)
 
-    def custom_metric(self, name: str, period: Duration, statistic: str) -> cloudwatch.Metric:
-        """A metric the season's functions publish, under the dimensions they publish it with."""
+    def custom_metric(
+        self, name: str, period: Duration, statistic: str, label: str | None = None, **dimensions: str
+    ) -> cloudwatch.Metric:
+        """A metric the season's functions publish, under the dimensions they publish it with
+        (`service` and `season`, and any the metric adds, e.g. the SMS caps' `cap`)."""
         return cloudwatch.Metric(
             namespace=NAMESPACE,
             metric_name=name,
-            dimensions_map={"service": SERVICE, SEASON_DIMENSION: self.config.name},
+            dimensions_map={"service": SERVICE, SEASON_DIMENSION: self.config.name, **dimensions},
             period=period,
             statistic=statistic,
+            label=label,
         )
 
     def watch_metric(self, name: str) -> cloudwatch.Metric:
@@ -295,14 +299,7 @@ class Observability(Construct):
         self, cap: str, period: Duration = PERIOD, label: str | None = None
     ) -> cloudwatch.Metric:
         """Codes one cap refused (`SmsCapReached`, dimension `cap`), this season's only."""
-        return cloudwatch.Metric(
-            namespace=NAMESPACE,
-            metric_name=SMS_CAP_METRIC,
-            dimensions_map={"service": SERVICE, SEASON_DIMENSION: self.config.name, "cap": cap},
-            period=period,
-            statistic="Sum",
-            label=label,
-        )
+        return self.custom_metric(SMS_CAP_METRIC, period, "Sum", label, cap=cap)
 
     def _alarm(
         self,

@@ -43,10 +43,11 @@ metrics = Metrics(service=SERVICE, namespace="Enrollment")
 
 
 def count_metric(name: str, dimensions: dict[str, str]) -> None:
-    """Publish a count of 1 with its own dimensions (besides `service`) at once, in its own EMF
-    record: the shared `metrics`' dimensions apply to every metric of the invocation, and one request
-    may count several of these with different values. Not published where metrics are disabled
-    (POWERTOOLS_METRICS_DISABLED, as locally), which Powertools' `single_metric` does not check."""
+    """Publish a count of 1 with its own dimensions (besides `service` and the shared `metrics`'
+    defaults, the season: `season_dimension`) at once, in its own EMF record: the shared `metrics`'
+    dimensions apply to every metric of the invocation, and one request may count several of these
+    with different values. Not published where metrics are disabled (POWERTOOLS_METRICS_DISABLED, as
+    locally), which Powertools' `single_metric` does not check."""
     if is_metrics_disabled():
         return
     with single_metric(
@@ -54,7 +55,7 @@ def count_metric(name: str, dimensions: dict[str, str]) -> None:
         unit=MetricUnit.Count,
         value=1,
         namespace=metrics.namespace,
-        default_dimensions={"service": SERVICE, **dimensions},
+        default_dimensions={**metrics.default_dimensions, "service": SERVICE, **dimensions},
     ):
         pass
 

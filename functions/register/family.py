@@ -26,7 +26,6 @@ from enrollment.adapters.observability import count_metric, logger, mask_text, m
 from enrollment.adapters.wiring import wiring
 from enrollment.core import clock, sms_caps
 from enrollment.core.ports import NotFound
-from enrollment.core.resources import SEASON_DIMENSION
 from enrollment.lottery import ceremony
 from enrollment.people import complaints, family, parents
 from enrollment.placement import routes
@@ -196,7 +195,7 @@ def _cap_reached(cap: str, registration_id: str, *, phone: str | None = None, **
         logger.error("sms circuit open: the season's code SMS of the hour are at their cap", extra=fields)
     else:
         logger.warning("sms cap reached", extra=fields)
-    count_metric("SmsCapReached", {SEASON_DIMENSION: wiring().config.name, "cap": cap})
+    count_metric("SmsCapReached", {"cap": cap})
 
 
 @router.post(
