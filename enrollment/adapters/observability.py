@@ -55,7 +55,7 @@ def count_metric(name: str, dimensions: dict[str, str]) -> None:
         unit=MetricUnit.Count,
         value=1,
         namespace=metrics.namespace,
-        default_dimensions={**metrics.default_dimensions, "service": SERVICE, **dimensions},
+        default_dimensions={"service": SERVICE, **metrics.default_dimensions, **dimensions},
     ):
         pass
 
