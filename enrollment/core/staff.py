@@ -42,6 +42,14 @@ ROLE_ZH: dict[str, str] = {
 STAFF_DIR = Path(__file__).resolve().parents[2] / "seasons"
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _IAM_ARN = re.compile(r"arn:(?P<partition>aws|aws-cn|aws-us-gov):iam::\d{12}:(?:role|user)/[\w+=,.@/-]+")
+# How API Gateway names a caller signing with a role's temporary credentials (`userArn`): the
+# session of the role, without the role's path. Roles are listed in the directory by their IAM ARN.
+_ASSUMED_ROLE = re.compile(
+    r"arn:(?P<partition>aws|aws-cn|aws-us-gov):sts::(?P<account>\d{12}):assumed-role/(?P<role>[\w+=,.@-]+)/[\w+=,.@-]+"
+)
+_ROLE_ARN = re.compile(
+    r"arn:(?P<partition>aws|aws-cn|aws-us-gov):iam::(?P<account>\d{12}):role/(?:[\w+=,.@-]+/)*(?P<role>[\w+=,.@-]+)"
+)
 
 
 def partition_of(region: str) -> str:
@@ -105,10 +113,16 @@ class StaffDirectory:
 
     def __init__(self, members: Iterable[StaffMember]) -> None:
         self._by_principal: dict[str, StaffMember] = {}
+        self._by_role: dict[tuple[str, str, str], StaffMember] = {}  # (partition, account, role name)
         for m in members:
             if m.principal in self._by_principal:
                 raise ValueError(f"principal {m.principal!r} is listed twice")
             self._by_principal[m.principal] = m
+            if (role := _ROLE_ARN.fullmatch(m.principal)) is not None:
+                key = (role["partition"], role["account"], role["role"])
+                if key in self._by_role:  # a role name is unique in an account, whatever its path
+                    raise ValueError(f"role {role['role']!r} of account {role['account']} is listed twice")
+                self._by_role[key] = m
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any], source: str = "(mapping)") -> StaffDirectory:
@@ -164,7 +178,12 @@ class StaffDirectory:
             raise StaffDirectoryError(source, problems)
 
     def lookup(self, principal: str | None) -> StaffMember:
+        """The member a caller is: by the principal as listed, or a role's session (an agency's
+        system signing with the role's temporary credentials, `...:sts::ACCOUNT:assumed-role/ROLE/
+        SESSION`) as the role listed by its IAM ARN, whatever the session's name."""
         member = self._by_principal.get(principal or "")
+        if member is None and (session := _ASSUMED_ROLE.fullmatch(principal or "")) is not None:
+            member = self._by_role.get((session["partition"], session["account"], session["role"]))
         if member is None:
             raise UnknownStaff(
                 "未授权：不是登记在册的招生工作人员", "forbidden: not a registered staff member"
