@@ -134,7 +134,7 @@ def check_agency(config: SeasonConfig, agency: AgencyName, *, secrets: Any = Non
             [
                 f"未配置：{zh}不在 seasons/{config.name}.yaml 的 verification.agencies 中，不会通过接口核查"
                 f" · not configured: {agency} is not in verification.agencies of seasons/{config.name}.yaml "
-                "(README, 'Agencies over their API')"
+                "(README, 'Agencies and home visits: what a bureau sets up')"
             ],
         )
     arn = endpoint.credentials_secret_arn
