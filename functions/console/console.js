@@ -480,6 +480,9 @@ function cityVisits(found, none) {
 }
 
 async function loadVisits() {
+  $("visits-hint").textContent = state.me.role === "district"
+    ? "入户核查由街道社区上门完成并在系统中答复。下列核查已过截止时间仍未答复，逾期最久的排在最前；阶段结束时，未完成的核查记为未确认，转入人工复核。"
+    : "各区已过截止时间仍未答复的入户核查件数，逾期件数最多的区排在最前；具体核查由各区教育局督促街道社区完成。阶段结束时，未完成的核查记为未确认，转入人工复核。";
   $("visits-body").replaceChildren(el("p", { text: "正在载入…" }));
   $("visits-count").textContent = "";
   const current = ticket("visits");

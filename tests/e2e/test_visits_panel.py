@@ -172,6 +172,7 @@ def test_city_staff_see_each_districts_count_most_overdue_first(
         expect(rows.first.locator("th")).to_have_text(day.config.district_index[late_visits.late].name)
         expect(page.locator(".visit-group")).to_have_count(0)
         expect(page.locator("#district-bar")).to_be_hidden()  # the section is the whole city's
+        expect(page.locator("#visits-hint")).to_contain_text("逾期件数最多的区排在最前")
         assert_plain_chinese(page)
         assert axe_violations(page) == []
         shoot(page, f"visits-city-{'desk' if viewport == DESK else 'phone'}")
