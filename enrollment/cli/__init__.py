@@ -4,6 +4,7 @@ enroll demo [--applicants N] [--seed S] [--config PATH] [--out DIR]
 enroll serve [--phase PHASE] [--applicants N] [--seed S] [--config PATH] [--port P]
 enroll openapi
 enroll agency-api
+enroll agency-check --season NAME --agency {public-security,housing,planning}
 enroll lottery SHEET --season S --school ID --grade {1,7} --district D --seats P --out DIR [--inputs FILE]
 enroll audit PATH_OR_S3_URI
 enroll season template --out city.xlsx
@@ -18,7 +19,7 @@ import argparse
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from enrollment.cli import agency_api, audit, demo, export, lottery, openapi, season, serve
+from enrollment.cli import agency_api, agency_check, audit, demo, export, lottery, openapi, season, serve
 
 
 class Command(Protocol):
@@ -38,6 +39,7 @@ COMMANDS: dict[str, Command] = {
     "season": season,
     "export": export,
     "agency-api": agency_api,
+    "agency-check": agency_check,
 }
 
 

@@ -5,7 +5,8 @@ the request went nowhere the office could read. Each request is now also stored 
 listed per district (the community offices of a district share its list: the system knows no finer
 area than the district an address lies in), and removed once the visit is answered or closed at the
 home-visit deadline. The office pages through its list (`visits_page`); staff see, per district,
-how many open visits are past the deadline (`overdue`).
+how many open visits are past the deadline, and district staff which ones (`overdue`: the console's
+入户核查逾期 section).
 
 What a listed visit carries (R-DATA-2, the least the office needs): the registration id (to answer
 it), the full address (it cannot visit a masked one), the child's masked name (to ask for the right
@@ -16,7 +17,7 @@ office visits in person and the family shows its own papers there.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -157,6 +158,27 @@ def _district_name(config: SeasonConfig, district: str) -> str:
     return found.name if found is not None else district
 
 
+OVERDUE_LISTED_MAX = 500  # a district's overdue visits listed by name at most; the count is always whole
+DAY = timedelta(days=1)
+
+
+def days_overdue(deadline: datetime, now: datetime) -> int:
+    """Days a visit is past the deadline, the day it is in counted (an hour late is a day late, as the
+    office's deadline is a day's end); 0 before the deadline."""
+    return (now - deadline) // DAY + 1 if now >= deadline else 0
+
+
+def _late_row(visit: OpenVisit, deadline: datetime, late_by: int) -> dict[str, Any]:
+    return {
+        "registration_id": visit.registration_id,
+        "child": visit.child,
+        "address": visit.address,
+        "requested_at": visit.requested_at.isoformat(),
+        "deadline": deadline.isoformat(),
+        "days_overdue": late_by,
+    }
+
+
 def overdue(
     vstore: VisitStore,
     config: SeasonConfig,
@@ -166,17 +188,31 @@ def overdue(
     now: datetime,
 ) -> dict[str, Any]:
     """Per district the staff member may read (R-DATA-2), the open visits past the home-visit deadline
-    (none before it): how many, and the oldest request. Labels in Chinese for the console."""
+    (none before it): how many, and the oldest request; most overdue first (more visits, then the
+    older request). District staff, who follow up with their own community offices, also get the
+    visits themselves (at most `OVERDUE_LISTED_MAX`, longest waiting first) as the office's list shows
+    them; the city and auditors watch counts. Labels in Chinese for the console."""
     deadline = home_visit_deadline(config, state)
+    late_by = days_overdue(deadline, now)
+    listed = staff.role == "district"
     rows: list[dict[str, Any]] = []
-    for district in sorted(d for d in districts if can_read(staff, d)):
-        late = list(vstore.open_visits(config.season, district)) if now >= deadline else []
-        rows.append(
-            {
-                "district": district,
-                "label": f"{_district_name(config, district)}：逾期未完成入户核查 {len(late)} 件",
-                "overdue": len(late),
-                "oldest_requested_at": min(v.requested_at for v in late).isoformat() if late else None,
-            }
-        )
-    return {"season": config.season, "deadline": deadline.isoformat(), "districts": rows}
+    for district in (d for d in districts if can_read(staff, d)):
+        late = list(vstore.open_visits(config.season, district)) if late_by else []
+        late.sort(key=lambda v: (v.requested_at, v.registration_id))
+        row: dict[str, Any] = {
+            "district": district,
+            "district_name": _district_name(config, district),
+            "label": f"{_district_name(config, district)}：逾期未完成入户核查 {len(late)} 件",
+            "overdue": len(late),
+            "oldest_requested_at": late[0].requested_at.isoformat() if late else None,
+        }
+        if listed:
+            row["visits"] = [_late_row(v, deadline, late_by) for v in late[:OVERDUE_LISTED_MAX]]
+        rows.append(row)
+    rows.sort(key=lambda r: (-r["overdue"], r["oldest_requested_at"] or "", r["district"]))
+    return {
+        "season": config.season,
+        "deadline": deadline.isoformat(),
+        "days_overdue": late_by,
+        "districts": rows,
+    }

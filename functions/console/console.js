@@ -17,6 +17,7 @@ const $ = (id) => document.getElementById(id);
 const SECTIONS = {
   registrations: { title: "报名信息", roles: ["district", "city"], district: true },
   queue: { title: "审核队列", roles: ["district", "city"], district: true },
+  visits: { title: "入户核查", roles: ["district", "city"], district: false },
   lottery: { title: "电脑派位", roles: ["district", "city"], district: false },
   placements: { title: "录取结果", roles: ["district", "city", "auditor"], district: true },
   complaints: { title: "投诉答复", roles: ["district", "city"], district: true },
@@ -439,6 +440,71 @@ async function submitDecide(ev) {
   if (signed) signed.remove();
   queueShown();
   await loadHistory(c.registration_id);
+}
+
+// 入户核查: the home visits past their deadline (GET /admin/seasons/{season}/visits/overdue) ---------
+// District staff see their own district's visits, as its community offices' list shows them (the
+// offices of a district share one list); city staff see every district's count. Most overdue first,
+// as the API sorts them.
+
+function visitsTable(caption, head, rows, cols, none) {
+  return el("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": caption },
+    el("table", { class: "fit" }, el("caption", { text: caption }),
+      el("thead", {}, el("tr", {}, ...head.map(([text, cls]) => el("th", { scope: "col", class: cls || null, text })))),
+      el("tbody", {}, ...(rows.length ? rows : [emptyRow(cols, none)]))));
+}
+
+function districtVisits(d, none) {
+  const rows = (d.visits || []).map((v) => el("tr", {},
+    el("td", { class: "nowrap", text: v.child }),
+    el("td", { text: v.address }),
+    el("td", { class: "nowrap", text: time(v.requested_at) }),
+    el("td", { class: "nowrap", text: deadlineText(v.deadline) }),
+    el("td", { class: "num" }, tag(`${v.days_overdue}天`, "bad"))));
+  const name = d.district_name || districtName(d.district);
+  const more = d.overdue > rows.length ? el("p", { class: "hint", text: `仅列出逾期最久的${rows.length}件，共${d.overdue}件。` }) : null;
+  return el("div", { class: "visit-group", "data-district": d.district },
+    el("h3", { text: `${name}街道社区（逾期${d.overdue}件）` }),
+    visitsTable(`${name}逾期未完成的入户核查`,
+      [["儿童姓名"], ["核查地址"], ["发起核查时间"], ["截止时间"], ["逾期天数", "num"]], rows, 5, none),
+    more);
+}
+
+function cityVisits(found, none) {
+  const total = found.districts.reduce((n, d) => n + d.overdue, 0);
+  const rows = total ? found.districts.map((d) => el("tr", { "data-district": d.district },
+    el("th", { scope: "row", text: d.district_name || districtName(d.district) }),
+    el("td", { class: "num" }, d.overdue ? tag(`${d.overdue}件`, "bad") : "0件"),
+    el("td", { class: "nowrap", text: time(d.oldest_requested_at) }))) : [];
+  return visitsTable("各区逾期未完成的入户核查", [["区"], ["逾期件数", "num"], ["最早发起核查时间"]], rows, 3, none);
+}
+
+async function loadVisits() {
+  $("visits-hint").textContent = state.me.role === "district"
+    ? "入户核查由街道社区上门完成并在系统中答复。下列核查已过截止时间仍未答复，逾期最久的排在最前；阶段结束时，未完成的核查记为未确认，转入人工复核。"
+    : "各区已过截止时间仍未答复的入户核查件数，逾期件数最多的区排在最前；具体核查由各区教育局督促街道社区完成。阶段结束时，未完成的核查记为未确认，转入人工复核。";
+  $("visits-body").replaceChildren(el("p", { text: "正在载入…" }));
+  $("visits-count").textContent = "";
+  const current = ticket("visits");
+  const res = await api("GET", `admin/seasons/${enc(season())}/visits/overdue`);
+  if (!current()) return;
+  if (!res.ok) {
+    $("visits-error").textContent = messageOf(res);
+    $("visits-body").replaceChildren();
+    return;
+  }
+  $("visits-error").textContent = "";
+  const found = res.body;
+  const total = found.districts.reduce((n, d) => n + d.overdue, 0);
+  const none = found.days_overdue
+    ? "没有逾期未完成的入户核查。"
+    : `入户核查尚未到截止时间（${deadlineText(found.deadline)}），到期后仍未完成的核查会列在这里。`;
+  $("visits-count").textContent = found.days_overdue
+    ? `入户核查截止时间：${deadlineText(found.deadline)}，已逾期${found.days_overdue}天；逾期未完成共${total}件`
+    : `入户核查截止时间：${deadlineText(found.deadline)}`;
+  $("visits-body").replaceChildren(...(state.me.role === "district"
+    ? found.districts.map((d) => districtVisits(d, none))
+    : [cityVisits(found, none)]));
 }
 
 // 电脑派位 ------------------------------------------------------------------------------------------
@@ -1153,6 +1219,7 @@ async function loadDownloads() {
 const LOADERS = {
   registrations: () => loadRegistrations(false),
   queue: loadQueue,
+  visits: loadVisits,
   lottery: loadLottery,
   placements: () => loadPlacements(false),
   complaints: loadComplaints,
@@ -1215,6 +1282,7 @@ $("reg-reload").addEventListener("click", () => loadRegistrations(false));
 $("reg-more").addEventListener("click", () => loadRegistrations(true));
 $("queue-reload").addEventListener("click", () => loadQueue(false));
 $("queue-more").addEventListener("click", () => loadQueue(true));
+$("visits-reload").addEventListener("click", loadVisits);
 $("lottery-reload").addEventListener("click", loadLottery);
 $("placed-grade").addEventListener("change", () => loadPlacements(false));
 $("placed-reload").addEventListener("click", () => loadPlacements(false));

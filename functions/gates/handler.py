@@ -102,7 +102,8 @@ def season_status(season: str) -> Response[str]:
 @admin.get("/admin/seasons/<season>/visits/overdue")
 def overdue_visits(season: str) -> Response[str]:
     """Home visits the community offices have not answered by the home-visit deadline, counted per
-    district (R-VER-2): district staff see their own district's, city staff and auditors every one."""
+    district, most overdue first (R-VER-2): district staff see their own district's, each visit listed
+    (masked child, address, when asked, days overdue); city staff and auditors every district's count."""
     w = wiring()
     try:
         staff = caller(admin)

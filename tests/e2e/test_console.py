@@ -190,6 +190,7 @@ def test_district_staff_sign_in_and_review_a_case(review_day: ReviewDay, browser
         assert nav_titles(page) == [
             "报名信息",
             "审核队列",
+            "入户核查",
             "电脑派位",
             "录取结果",
             "投诉答复",

@@ -185,3 +185,52 @@ def test_an_open_visit_still_stored_at_the_retention_date_loses_its_address_and_
     erased = erased_item("visit", fields, "2024-04-01")
     assert erased is not None
     assert erased["address"] == ERASED and erased["child"] == ERASED and erased["district"] == "CY"
+
+
+def test_district_staff_get_their_overdue_visits_listed_longest_waiting_first_and_the_city_counts(
+    season: SeasonConfig, requested: tuple[Registrations, CountingVerificationStore]
+) -> None:
+    # Given CY's visits asked at different times (the batch asked again: a later request)
+    _, vstore = requested
+    stored = list(vstore.open_visits(season.season, "CY"))
+    later = stored[0].model_copy(update={"requested_at": NOW + timedelta(hours=5)})
+    vstore.put_visit(later)
+    deadline = season.day_end(season.calendar.home_visits.end)
+    # When CY's staff look 30 hours after the deadline
+    own = visits.overdue(
+        vstore, season, STATE, CY_STAFF, season.district_index, deadline + timedelta(hours=30)
+    )
+    # Then each visit is listed as the office sees it, with the days overdue, the latest request last
+    assert own["days_overdue"] == 2
+    (cy,) = own["districts"]
+    listed = cy["visits"]
+    assert [v["registration_id"] for v in listed] == [v.registration_id for v in stored[1:]] + [
+        later.registration_id
+    ]
+    assert listed[0] == {
+        "registration_id": stored[1].registration_id,
+        "child": stored[1].child,
+        "address": stored[1].address,
+        "requested_at": NOW.isoformat(),
+        "deadline": deadline.isoformat(),
+        "days_overdue": 2,
+    }
+    assert cy["district_name"] == season.district_index["CY"].name
+    # the city sees counts only, the district with more overdue visits first, then the others
+    city = visits.overdue(vstore, season, STATE, CITY, season.district_index, deadline)
+    assert [r["district"] for r in city["districts"][:2]] == ["CY", "CH"]
+    assert all(r["overdue"] == 0 for r in city["districts"][2:])
+    assert all("visits" not in r for r in city["districts"])
+    # before the deadline nothing is overdue, not even by a day
+    early = visits.overdue(
+        vstore, season, STATE, CY_STAFF, season.district_index, deadline - timedelta(seconds=1)
+    )
+    assert early["days_overdue"] == 0 and early["districts"][0]["visits"] == []
+
+
+def test_a_visit_an_hour_past_the_deadline_is_a_day_overdue(season: SeasonConfig) -> None:
+    deadline = season.day_end(season.calendar.home_visits.end)
+    assert visits.days_overdue(deadline, deadline) == 1
+    assert visits.days_overdue(deadline, deadline + timedelta(hours=23, minutes=59)) == 1
+    assert visits.days_overdue(deadline, deadline + timedelta(days=1)) == 2
+    assert visits.days_overdue(deadline, deadline - timedelta(minutes=1)) == 0
