@@ -146,6 +146,7 @@ def fill_form(page: Page, body: dict[str, Any]) -> None:
     page.locator("#child_id_number").press_sequentially(child["id_number"])
     page.fill("#g0_name", guardian["name"])
     page.select_option("#g0_relationship", guardian["relationship"])
+    page.fill("#g0_id_number", guardian["id_number"])
     page.locator("#g0_phone").press_sequentially(guardian["phone"])
     page.select_option("#home_district", home["district"])
     if "compound" in home:  # 小区: chosen from the district's list, building and unit as numbers
@@ -468,7 +469,12 @@ def spelling_faults(season: SeasonConfig) -> dict[str, dict[str, Any]]:
             season,
             guardians=[
                 good["guardians"][0],
-                {"name": "测试😀", "relationship": "父亲", "phone": "17000005678"},
+                {
+                    "name": "测试😀",
+                    "relationship": "父亲",
+                    "id_number": "220202198505061230",
+                    "phone": "17000005678",
+                },
             ],
         ),
         # Han characters GB 18030-2022 lacks (Extensions G, H, I, the Unicode 13+ tail): a message of their own
@@ -479,7 +485,12 @@ def spelling_faults(season: SeasonConfig) -> dict[str, dict[str, Any]]:
             season,
             guardians=[
                 good["guardians"][0],
-                {"name": "测试\U0002ebf0", "relationship": "父亲", "phone": "17000005678"},
+                {
+                    "name": "测试\U0002ebf0",
+                    "relationship": "父亲",
+                    "id_number": "220202198505061230",
+                    "phone": "17000005678",
+                },
             ],
         ),
         "detail-ext-g": valid_body(season, home_address__detail="3栋\U00030000单元"),
