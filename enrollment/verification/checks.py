@@ -173,7 +173,7 @@ def owner_candidates(req: Mapping[str, Any]) -> list[str]:
     """Whose ownership of the deed housing is asked to confirm (R-VER-1, R-VER-2): the guardians the
     form names (父母或其他法定监护人) and the child. Empty for a registration stored before the form
     asked for the guardians' ID numbers: its deed is judged as it was then, without the owners
-    (docs/ARCHITECTURE.md, "Whose deed")."""
+    (README.md, "Whose deed")."""
     guardians = [str(g["id_number"]) for g in req.get("guardians", []) if g.get("id_number")]
     if not guardians:
         return []
