@@ -21,10 +21,10 @@ def child_id(config: SeasonConfig, born: date, *, area: str | None = None) -> st
     return idcard.make(area or config.districts[0].area_code, born, next(_sequence) % 1000)
 
 
-def guardian_id(config: SeasonConfig, child_born: date, *, sex: str = "女") -> str:
-    """A parent's ID number: born 30 years before the child, of the given sex (even sequence: woman)."""
-    sequence = next(_sequence) % 1000 - (1 if sex == "女" else 0)
-    return idcard.make(config.districts[0].area_code, date(child_born.year - 30, 5, 6), sequence)
+def guardian_id(config: SeasonConfig, child_born: date) -> str:
+    """The test mother's ID number, born 30 years before the child: the same for every body of a grade,
+    so that two bodies differ only where a test makes them differ."""
+    return idcard.make(config.districts[0].area_code, date(child_born.year - 30, 5, 6), 246)
 
 
 def valid_body(config: SeasonConfig, grade: int = 1, **overrides: Any) -> dict[str, Any]:
