@@ -21,6 +21,12 @@ def child_id(config: SeasonConfig, born: date, *, area: str | None = None) -> st
     return idcard.make(area or config.districts[0].area_code, born, next(_sequence) % 1000)
 
 
+def guardian_id(config: SeasonConfig, child_born: date) -> str:
+    """The test mother's ID number, born 30 years before the child: the same for every body of a grade,
+    so that two bodies differ only where a test makes them differ."""
+    return idcard.make(config.districts[0].area_code, date(child_born.year - 30, 5, 6), 246)
+
+
 def valid_body(config: SeasonConfig, grade: int = 1, **overrides: Any) -> dict[str, Any]:
     """A body that passes every rule: a boy living inside a single-school zone of the first district."""
     zone = next(z for z in config.zones if z.grade == grade and not z.multi_school)
@@ -38,7 +44,14 @@ def valid_body(config: SeasonConfig, grade: int = 1, **overrides: Any) -> dict[s
             "birth_date": born.isoformat(),
             "id_number": child_id(config, born),
         },
-        "guardians": [{"name": "测试家长", "relationship": "母亲", "phone": "17000001234"}],
+        "guardians": [
+            {
+                "name": "测试家长",
+                "relationship": "母亲",
+                "id_number": guardian_id(config, born),
+                "phone": "17000001234",
+            }
+        ],
         "home_address": address,
         "residence": {
             "basis": "hukou",

@@ -17,7 +17,7 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -105,12 +105,14 @@ def _answer(a: CheckAnswer) -> Answer:
 
 
 def _subject(c: CheckRequest) -> tuple[str | None, ...]:
-    """What a check asks about, whichever registration asks it (siblings share a deed)."""
-    return (c.kind, c.id_type, c.id_number, c.deed_number)
+    """What a check asks about, whichever registration asks it (siblings share a deed and their
+    guardians; two families naming the same deed ask about different people)."""
+    owners = ",".join(sorted(c.owner_id_numbers)) if c.owner_id_numbers else None
+    return (c.kind, c.id_type, c.id_number, c.deed_number, owners)
 
 
 def _request(check_id: str, subject: tuple[str | None, ...]) -> CheckRequest:
-    kind, id_type, id_number, deed_number = subject
+    kind, id_type, id_number, deed_number, owners = subject
     return CheckRequest.model_validate(
         {
             "check_id": check_id,
@@ -118,8 +120,18 @@ def _request(check_id: str, subject: tuple[str | None, ...]) -> CheckRequest:
             "id_type": id_type,
             "id_number": id_number,
             "deed_number": deed_number,
+            "owner_id_numbers": owners.split(",") if owners else None,
         }
     )
+
+
+def _ownership_answered(a: CheckAnswer) -> bool:
+    """A found deed asked about its owners must say whether they own it (R-VER-1): `owner_match` a
+    boolean and `owners_matched` a count. An answer without them is malformed, not a pass."""
+    if a.reason != "found":
+        return True
+    matched = a.facts.get("owners_matched")
+    return isinstance(a.facts.get("owner_match"), bool) and type(matched) is int and matched >= 0
 
 
 class _Failed(Exception):
@@ -181,6 +193,7 @@ class HttpAgency:
         )
         body = request.model_dump_json().encode()
         asked = {c.check_id for c in checks}
+        ownership = {c.check_id for c in checks if c.owner_id_numbers}
         problem = "circuit open"
         for attempt in range(self.endpoint.attempts):
             if attempt:
@@ -188,7 +201,7 @@ class HttpAgency:
             if not self.circuit.allow():
                 break
             try:
-                answer = self._call(body, request.request_id, asked)
+                answer = self._call(body, request.request_id, asked, ownership)
             except _Failed as e:
                 self.circuit.failed()
                 problem = str(e)
@@ -197,7 +210,9 @@ class HttpAgency:
             return {a.check_id: _answer(a) for a in answer.answers}
         raise AgencyUnavailable(f"{self.agency}: {problem}")
 
-    def _call(self, body: bytes, request_id: str, asked: set[str]) -> BatchAnswer:
+    def _call(
+        self, body: bytes, request_id: str, asked: set[str], ownership: Collection[str] = ()
+    ) -> BatchAnswer:
         headers = signed_headers(self.key.key_id, self.key.key, "POST", self.path, body, self.now())
         timeout = urllib3.Timeout(total=self.endpoint.timeout_s)
         try:
@@ -217,6 +232,8 @@ class HttpAgency:
         ids = [a.check_id for a in answer.answers]
         if len(set(ids)) != len(ids) or not set(ids) <= asked:
             raise _Failed("answer names checks twice or checks not asked")
+        if any(a.check_id in ownership and not _ownership_answered(a) for a in answer.answers):
+            raise _Failed("malformed answer (a deed's ownership not answered)")
         return answer
 
     # The port (enrollment.verification.checks): one check per call --------------------------------
@@ -233,8 +250,11 @@ class HttpAgency:
         check = {"check_id": "c1", "kind": "hukou", "id_type": id_type, "id_number": id_number}
         return self._one(CheckRequest.model_validate(check))
 
-    def deed(self, deed_number: str) -> Answer:
-        return self._one(CheckRequest(check_id="c1", kind="deed", deed_number=deed_number))
+    def deed(self, deed_number: str, owner_id_numbers: Sequence[str] = ()) -> Answer:
+        owners = list(owner_id_numbers) or None
+        return self._one(
+            CheckRequest(check_id="c1", kind="deed", deed_number=deed_number, owner_id_numbers=owners)
+        )
 
     def planned_use(self, deed_number: str) -> Answer:
         return self._one(CheckRequest(check_id="c1", kind="planned-use", deed_number=deed_number))

@@ -12,11 +12,11 @@ any more. What stays is what the season is accountable for and what statistics n
   notice record, whose fields are codes and ids; staff decisions with who, when and what, their
   free-text reasons replaced by `ERASED`.
 
-What goes: the registration's form (`request`: names, ID number, phones, addresses, deed and
-permit numbers), its ID number's keyed hash and masked form, the agencies' answers and home visits
-(`CHECK#…` facts), staff notes and reasons, the characters of a manual notice, complaints' texts
-and answers, the parents' code records, and every file of the season in the work bucket (notices'
-PDFs, exports, workflow batches).
+What goes: the registration's form (`request`: names, the child's and the guardians' ID numbers,
+phones, addresses, deed and permit numbers), its ID number's keyed hash and masked form, the
+agencies' answers and home visits (`CHECK#…` facts), staff notes and reasons, the characters of a
+manual notice, complaints' texts and answers, the parents' code records, and every file of the
+season in the work bucket (notices' PDFs, exports, workflow batches).
 
 The task is paged and idempotent: one shard's registrations a page at a time (GSI1, the shard's own
 partition, never a Scan), its progress kept after every page, so a run that stops at its time

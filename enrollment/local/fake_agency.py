@@ -21,6 +21,7 @@ import json
 import threading
 import time
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal, Protocol
@@ -47,7 +48,7 @@ class Registers(Protocol):
 
     def lookup(self, id_type: str, id_number: str) -> Answer: ...
 
-    def deed(self, deed_number: str) -> Answer: ...
+    def deed(self, deed_number: str, owner_id_numbers: Sequence[str] = ()) -> Answer: ...
 
     def planned_use(self, deed_number: str) -> Answer: ...
 
@@ -118,7 +119,7 @@ class FakeAgency:
         if c.kind == "hukou":
             return self.registries.lookup(str(c.id_type), str(c.id_number))
         if c.kind == "deed":
-            return self.registries.deed(str(c.deed_number))
+            return self.registries.deed(str(c.deed_number), c.owner_id_numbers or ())
         return self.registries.planned_use(str(c.deed_number))
 
     def handle(self, headers: Any, path: str, body: bytes) -> tuple[int, bytes]:

@@ -24,7 +24,7 @@ from enrollment.core.staff import Forbidden, StaffError, StaffMember
 from enrollment.placement.routes import REASON_ZH as PLACEMENT_REASON_ZH
 from enrollment.placement.routes import ROUTE_ZH
 from enrollment.registration.form import CATEGORY_ZH
-from enrollment.verification.verdicts import REASON_ZH, Verdict
+from enrollment.verification.verdicts import REASON_REVIEW_ZH, REASON_ZH, Verdict
 
 PAGE_DEFAULT = 200
 PAGE_MAX = 500
@@ -143,6 +143,19 @@ def child_of(item: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
+def guardians_of(item: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The guardians as the review queue shows them (R-DATA-2), masked like the child: whom the form
+    names, to compare with the deed's owners (owner-not-guardian). No phone: staff call from exports."""
+    return [
+        {
+            "name": mask_name(str(g.get("name", ""))),
+            "relationship": str(g.get("relationship", "")),
+            "id_number": idcard.mask(str(g.get("id_number", ""))),
+        }
+        for g in item.get("request", {}).get("guardians", [])
+    ]
+
+
 def registration_row(
     config: SeasonConfig, item: Mapping[str, Any], verdict: Verdict | None
 ) -> dict[str, Any]:
@@ -171,7 +184,9 @@ def case_row(verdict: Verdict, item: Mapping[str, Any] | None) -> dict[str, Any]
         **verdict.model_dump(mode="json"),
         "status_zh": VERDICT_ZH.get(verdict.status, verdict.status),
         "reasons_zh": [REASON_ZH.get(r, r) for r in verdict.reasons],
+        "review_zh": [REASON_REVIEW_ZH[r] for r in verdict.reasons if r in REASON_REVIEW_ZH],
         "child": child_of(item) if item else None,
+        "guardians": guardians_of(item) if item else [],
     }
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from enrollment.core.config import SeasonConfig
 from enrollment.verification.checks import checks_needed
 from enrollment.verification.review import SYSTEM
-from enrollment.verification.verdicts import AGENCY_ZH, REASON_ZH, Check, Verdict
+from enrollment.verification.verdicts import AGENCY_ZH, REASON_NEXT_ZH, REASON_ZH, Check, Verdict
 
 FACT_ZH: dict[str, str] = {
     "public-security": "户籍或居住证",
@@ -80,7 +80,8 @@ def verification_view(
         "starts_on": starts.isoformat(),
         "steps": steps,
         "reasons": [
-            {"code": r, "text_zh": REASON_ZH.get(r, r)} for r in (verdict.reasons if verdict else [])
+            {"code": r, "text_zh": REASON_ZH.get(r, r), "next_zh": REASON_NEXT_ZH.get(r)}
+            for r in (verdict.reasons if verdict else [])
         ],
         "zone_id": verdict.zone_id if verdict else None,
         "reviewed_by_person": bool(verdict and verdict.decided_by != SYSTEM),

@@ -134,14 +134,44 @@ class Child(_Form):
 
 
 class Guardian(_Form):
+    """A parent or other legal guardian (父母或其他法定监护人). The ID number is what the housing check
+    compares with the deed's owners (R-VER-1, R-VER-2: the deed must be the family's); it is checked
+    like the child's, stored only in the form and masked wherever it is shown (R-DATA-2)."""
+
     name: str = Field(min_length=1, max_length=30, description="监护人姓名")
     relationship: Relationship = Field(description="与儿童关系")
+    id_type: Literal["resident-id", "passport"] = Field(default="resident-id", description="监护人证件类型")
+    id_number: str = Field(min_length=5, max_length=18, description="监护人身份证号或护照号")
     phone: str = Field(pattern=r"^1[3-9][0-9]{9}$", description="手机号码")
 
     @field_validator("name")
     @classmethod
     def _register_name(cls, value: str) -> str:
         return _name(value)
+
+    @field_validator("id_number")
+    @classmethod
+    def _canonical_id(cls, number: str) -> str:
+        return idcard.fold(number)  # one spelling per number, as the child's
+
+    @model_validator(mode="after")
+    def _id_valid(self) -> Guardian:
+        """R-ID-1: a resident ID number passes GB 11643 (check character and all); a passport number
+        has a passport's shape and is not a resident ID number."""
+        try:
+            if self.id_type == "passport":
+                if idcard.is_resident_id(self.id_number):
+                    raise _rule(
+                        "R-ID-1",
+                        "该号码是居民身份证号，请将证件类型选为“居民身份证”",
+                        "this is a valid resident ID number: give it as a resident ID, not as a passport",
+                    )
+                idcard.parse_passport(self.id_number)
+            else:
+                idcard.parse(self.id_number)
+        except idcard.IdNumberError as e:
+            raise _rule("R-ID-1", e.message_zh, e.message_en) from None
+        return self
 
 
 class Address(_Form):
@@ -310,6 +340,22 @@ class RegistrationRequest(_Form):
             raise _rule("R-REG-2", "专门学校只招收七年级", "specialised schools take grade 7 only")
         if self.grade == 7 and not self.primary_school:
             raise _rule("R-AGE-1", "七年级报名须填写小学毕业学校", "grade 7 needs the primary school")
+        return self
+
+    @model_validator(mode="after")
+    def _guardians_distinct(self) -> RegistrationRequest:
+        """R-ID-1: each guardian is a person of their own, neither the child nor the other guardian."""
+        seen = {self.child.id_number}
+        for i, g in enumerate(self.guardians):
+            if g.id_number in seen:
+                same = "儿童本人" if g.id_number == self.child.id_number else "另一位监护人"
+                raise _rule(
+                    "R-ID-1",
+                    f"监护人证件号码与{same}相同，请核对后重新填写",
+                    "a guardian's ID number is the child's or the other guardian's",
+                    f"guardians.{i}.id_number",
+                )
+            seen.add(g.id_number)
         return self
 
 

@@ -70,6 +70,7 @@ BAD_KINDS: dict[str, str] = {
     "forbidden-field": "R-DATA-1",
 }
 BAD_SHARE = 0.03
+OWNER_NOT_GUARDIAN_SHARE = 0.03  # of the deeds: in a grandparent's name, who is not a named guardian
 HOT_SHARE = 0.2  # of the families live in a sought-after school's zone (学区房)
 COMPOUND_SHARE = 0.35  # of the families outside those zones live in a compound, where the season has them
 
@@ -453,7 +454,7 @@ class _Generator:
             relations = ["父亲"]
         else:
             relations = [rng.pick(("祖父", "祖母", "外祖父", "外祖母")), rng.pick(("父亲", "母亲"))]
-        adults: dict[str, tuple[str, date, str]] = {}  # relationship -> (area, born, sex) of an owner
+        adults: dict[str, str] = {}  # relationship -> ID number: the guardians, who may own the deed
         guardians = []
         for rel in relations:
             adult_sex = _RELATIVE_ADULT[rel]
@@ -463,11 +464,20 @@ class _Generator:
             else:
                 family_name = surname if paternal and rng.random() < 0.92 else self._surname()
                 adult_name = family_name + self._given(_MAN if adult_sex == "男" else _WOMAN, 0.6)
-            guardians.append({"name": adult_name, "relationship": rel, "phone": self._phone()})
-            older = rng.between(24, 38) if rel in ("父亲", "母亲") else rng.between(48, 62)
-            adult_born = self._day(date(born.year - older, 1, 1), date(born.year - older, 12, 28))
-            adult_area = rng.pick(_MIGRANT_AREAS) if migrant else self.area[rng.pick(self.district_codes)]
-            adults[rel] = (adult_area, adult_born, adult_sex)
+            if nationality is not None:
+                id_type, adult_id = "passport", self._passport()
+            else:
+                id_type, adult_id = "resident-id", self._adult_id(rel, born, migrant)
+            guardians.append(
+                {
+                    "name": adult_name,
+                    "relationship": rel,
+                    "id_type": id_type,
+                    "id_number": adult_id,
+                    "phone": self._phone(),
+                }
+            )
+            adults[rel] = adult_id
 
         home = self._address(district, hot_grade=grade if rng.random() < HOT_SHARE else None)
         body: dict[str, Any] = {
@@ -504,7 +514,7 @@ class _Generator:
         home: dict[str, Any],
         born: date,
         permit: bool,
-        adults: dict[str, tuple[str, date, str]],
+        adults: dict[str, str],
         records: list[Any],
     ) -> dict[str, Any]:
         rng = self.rng
@@ -561,10 +571,7 @@ class _Generator:
                 else:
                     deed_at = home if rng.random() < 0.7 else hukou
         if deed_at is not None:
-            owner = rng.pick(sorted(adults)) if rng.random() < 0.97 else "本人"
-            owners = [child_id] if owner == "本人" else [self._id(*adults[owner])]
-            if owner != "本人" and len(adults) > 1 and rng.random() < 0.5:  # owned jointly
-                owners += [self._id(*adults[rel]) for rel in sorted(adults) if rel != owner][:1]
+            owner, owners = self._owners(child_id, born, adults, permit)
             registered = self._registered(cfg.property_cutoff, last_day, born)
             deed_number = f"{self.area[str(deed_at['district'])]}-{registered.year}-{self._next():07d}"
             residence["property"] = {"deed_number": deed_number, "owner": owner}
@@ -593,6 +600,45 @@ class _Generator:
             )
         )
         return residence
+
+    def _adult_id(self, rel: str, child_born: date, migrant: bool) -> str:
+        """A guardian's (or a relative's) resident ID number: a parent 24-38 years older than the
+        child, a grandparent 48-62."""
+        rng = self.rng
+        older = rng.between(24, 38) if rel in ("父亲", "母亲") else rng.between(48, 62)
+        adult_born = self._day(date(child_born.year - older, 1, 1), date(child_born.year - older, 12, 28))
+        area = rng.pick(_MIGRANT_AREAS) if migrant else self.area[rng.pick(self.district_codes)]
+        return self._id(area, adult_born, _RELATIVE_ADULT[rel])
+
+    def _passport(self) -> str:
+        """A foreign guardian's passport number, unique among the synthetic people."""
+        while True:
+            number = f"P{self.rng.below(10**8):08d}"
+            if number not in self.ids:
+                self.ids.add(number)
+                return number
+
+    def _owners(
+        self, child_id: str, born: date, adults: dict[str, str], migrant: bool
+    ) -> tuple[str, list[str]]:
+        """Who owns the family's deed, as the form states it (`property.owner`) and as housing holds
+        it (the owners' ID numbers). Mostly a guardian, sometimes jointly with the other; now and then
+        the child; and a small share a grandparent who is not a guardian named on the form, which the
+        housing check finds (owner-not-guardian, R-VER-1)."""
+        rng = self.rng
+        r = rng.random()
+        if r < 0.03:
+            return "本人", [child_id]
+        if r < 0.03 + OWNER_NOT_GUARDIAN_SHARE:
+            others = [rel for rel in ("祖父", "祖母", "外祖父", "外祖母") if rel not in adults]
+            if others:
+                rel = rng.pick(others)
+                return rel, [self._adult_id(rel, born, migrant)]
+        owner = rng.pick(sorted(adults))
+        owners = [adults[owner]]
+        if len(adults) > 1 and rng.random() < 0.5:  # owned jointly
+            owners += [adults[rel] for rel in sorted(adults) if rel != owner][:1]
+        return owner, owners
 
     def _registered(self, cutoff: date, last_day: date, born: date) -> date:
         """A deed's registration date; R-VER-1 counts it only if before the cut-off."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
@@ -27,6 +27,8 @@ CheckKind = Literal["hukou", "deed", "planned-use"]
 KIND_OF: dict[Agency, CheckKind] = {"public-security": "hukou", "housing": "deed", "planning": "planned-use"}
 PATH = "/v1/checks"
 MAX_CHECKS = 1000
+# whose ownership a deed check may ask about: up to two guardians and the child (R-VER-1)
+MAX_OWNER_CANDIDATES = 3
 
 KEY_ID_HEADER = "X-Enrollment-Key-Id"
 TIMESTAMP_HEADER = "X-Enrollment-Timestamp"
@@ -42,13 +44,29 @@ class _Contract(BaseModel):
 
 
 class CheckRequest(_Contract):
-    """One question: a person by ID (hukou) or a property by deed number (deed, planned-use)."""
+    """One question: a person by ID (hukou) or a property by deed number (deed, planned-use).
+
+    A deed check may name the people whose ownership housing is to confirm (`owner_id_numbers`: the
+    child's guardians and the child). Housing then answers *whether* they own the deed, as a 核验
+    (verification) and not a 查询 (look-up): `owner_match` (true when at least one of them is a
+    registered owner) and `owners_matched` (how many of them are), never the owners' ID numbers or
+    names, so an owner who is not one of the family's named people (a grandparent, a landlord) is not
+    disclosed. A deed check that names nobody is answered without these two facts."""
 
     check_id: str = Field(pattern=r"^[A-Za-z0-9._:-]{1,80}$", description="Unique within the request")
     kind: CheckKind
     id_type: Literal["resident-id", "passport"] | None = None
     id_number: str | None = Field(default=None, min_length=1, max_length=40)
     deed_number: str | None = Field(default=None, min_length=1, max_length=60)
+    owner_id_numbers: list[Annotated[str, Field(min_length=1, max_length=40)]] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_OWNER_CANDIDATES,
+        description=(
+            "deed checks only: ID numbers (resident ID or passport) of the people whose ownership "
+            "housing confirms; the answer says whether any of them owns the deed, never who does"
+        ),
+    )
 
     @model_validator(mode="after")
     def _subject(self) -> CheckRequest:
@@ -56,6 +74,8 @@ class CheckRequest(_Contract):
             raise ValueError("a hukou check needs id_type and id_number")
         if self.kind != "hukou" and self.deed_number is None:
             raise ValueError(f"a {self.kind} check needs deed_number")
+        if self.kind != "deed" and self.owner_id_numbers is not None:
+            raise ValueError("only a deed check names owner_id_numbers")
         return self
 
 
@@ -79,7 +99,11 @@ class BatchRequest(_Contract):
 
 
 class CheckAnswer(_Contract):
-    """The agency's answer to one check: its reason code, the facts it holds, the source and time."""
+    """The agency's answer to one check: its reason code, the facts it holds, the source and time.
+
+    A found deed's facts: its address (`district` with `road` and `number`, or `compound`, `building`
+    and `unit`), `registered_on` (ISO date), `owners` (how many registered owners it has) and, when
+    the check named `owner_id_numbers`, `owner_match` (bool) and `owners_matched` (int)."""
 
     check_id: str = Field(pattern=r"^[A-Za-z0-9._:-]{1,80}$")
     reason: Literal["found", "no-record"]

@@ -10,7 +10,7 @@ The rules are plain functions over the stored registration item and its checks.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
@@ -42,7 +42,10 @@ class PublicSecurity(Protocol):
 
 
 class Housing(Protocol):
-    def deed(self, deed_number: str) -> Answer: ...
+    def deed(self, deed_number: str, owner_id_numbers: Sequence[str] = ()) -> Answer:
+        """The deed's address, registration date and number of owners; given `owner_id_numbers`, also
+        whether any of those people owns it (`owner_match`, `owners_matched`), never who does."""
+        ...
 
 
 class Planning(Protocol):
@@ -91,18 +94,19 @@ class LocalRegistries:
             },
         )
 
-    def deed(self, deed_number: str) -> Answer:
+    def deed(self, deed_number: str, owner_id_numbers: Sequence[str] = ()) -> Answer:
         d = self.registries.deed(deed_number)
         if d is None:
             return Answer("no-record")
-        return Answer(
-            "found",
-            {
-                **_address(d.address),
-                "registered_on": d.registered_on.isoformat(),
-                "owners": len(d.owner_id_numbers),
-            },
-        )
+        facts: dict[str, str | int | bool | None] = {
+            **_address(d.address),
+            "registered_on": d.registered_on.isoformat(),
+            "owners": len(d.owner_id_numbers),
+        }
+        if owner_id_numbers:  # a 核验: whether these people own it, not who does
+            matched = len(set(owner_id_numbers) & set(d.owner_id_numbers))
+            facts |= {"owner_match": matched > 0, "owners_matched": matched}
+        return Answer("found", facts)
 
     def planned_use(self, deed_number: str) -> Answer:
         p = self.registries.planned_use(deed_number)
@@ -165,6 +169,17 @@ def checks_needed(item: dict[str, Any]) -> list[Agency]:
     return needed
 
 
+def owner_candidates(req: Mapping[str, Any]) -> list[str]:
+    """Whose ownership of the deed housing is asked to confirm (R-VER-1, R-VER-2): the guardians the
+    form names (父母或其他法定监护人) and the child. Empty for a registration stored before the form
+    asked for the guardians' ID numbers: its deed is judged as it was then, without the owners
+    (README.md, "Whose deed")."""
+    guardians = [str(g["id_number"]) for g in req.get("guardians", []) if g.get("id_number")]
+    if not guardians:
+        return []
+    return list(dict.fromkeys([*guardians, str(req["child"]["id_number"])]))
+
+
 def question(agency: Agency, item: dict[str, Any]) -> CheckRequest | None:
     """What `ask` would ask an agency about a registration, as the agency API's check (None: a visit).
     The check id is a placeholder: the adapter numbers the checks of each call itself."""
@@ -179,7 +194,10 @@ def question(agency: Agency, item: dict[str, Any]) -> CheckRequest | None:
             id_type=child.get("id_type", "resident-id"),
             id_number=child["id_number"],
         )
-    if agency in ("housing", "planning"):
+    if agency == "housing":
+        owners = owner_candidates(req) or None
+        return CheckRequest(check_id=rid, kind="deed", deed_number=deed, owner_id_numbers=owners)
+    if agency == "planning":
         return CheckRequest(check_id=rid, kind=KIND_OF[agency], deed_number=deed)
     return None
 
@@ -217,7 +235,7 @@ def ask(agencies: Agencies, agency: Agency, item: dict[str, Any], now: datetime)
             req["child"].get("id_type", "resident-id"), req["child"]["id_number"]
         )
     elif agency == "housing":
-        answer = agencies.housing.deed(deed)
+        answer = agencies.housing.deed(deed, owner_candidates(req))
     else:
         answer = agencies.planning.planned_use(deed)
     return Check(
@@ -298,6 +316,19 @@ def _zone(config: SeasonConfig, grade: int, facts: Mapping[str, Any]) -> Zone | 
     return config.zone_of(grade, facts)
 
 
+def _ownership(req: Mapping[str, Any], deed: Mapping[str, Any]) -> list[ReasonCode]:
+    """R-VER-1, R-VER-2: the deed is the family's, owned (alone or jointly) by a guardian the form
+    names or by the child; a deed in anyone else's name alone (a grandparent who is not a named
+    guardian, a landlord) does not qualify. Nothing to judge where the form named no guardian's ID
+    number (stored before it asked); a found deed whose answer does not say is a person's to look at."""
+    if not owner_candidates(req):
+        return []
+    match = deed.get("owner_match")
+    if not isinstance(match, bool):
+        return ["agency-unanswered"]
+    return [] if match else ["owner-not-guardian"]
+
+
 def verdict(config: SeasonConfig, item: dict[str, Any], checks: Iterable[Check], now: datetime) -> Verdict:
     """What the checks establish. Every failing fact is reported, not just the first (R-VER-4)."""
     if not is_complete(item, checks):
@@ -372,6 +403,7 @@ def verdict(config: SeasonConfig, item: dict[str, Any], checks: Iterable[Check],
             # registered strictly before the cut-off: on the cut-off day fails (R-VER-1)
             if date.fromisoformat(str(d["registered_on"])) >= config.property_cutoff:
                 reasons.append("deed-after-cutoff")
+            reasons += [r for r in _ownership(req, d) if r not in reasons]
         plan = by.get("planning")
         if plan is not None and plan.status == "answered":
             if plan.reason != "found":  # planning holds no record of a known deed: a person looks

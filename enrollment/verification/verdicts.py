@@ -32,6 +32,7 @@ ReasonCode = Literal[
     "deed-not-found",  # housing has no deed with that number
     "deed-address-mismatch",  # the deed's address is not the hukou address (房户不一致)
     "deed-after-cutoff",  # registered on or after 31 Aug (year - 3)
+    "owner-not-guardian",  # no owner of the deed is a guardian named on the form, nor the child
     "not-residential",  # planned use is not residential (规划用途非住宅)
     "not-living-there",  # community: the family does not live there (实际居住不符)
     "visit-not-confirmed",  # community did not answer by the home-visit deadline
@@ -49,12 +50,28 @@ REASON_ZH: dict[str, str] = {
     "deed-not-found": "住建部门未查到该不动产权证",
     "deed-address-mismatch": "房产地址与户籍地址不一致（房户不一致）",
     "deed-after-cutoff": "房产登记时间晚于规定日期",
+    "owner-not-guardian": "房产不在报名填写的父母或其他法定监护人（或儿童本人）名下",
     "not-residential": "房产规划用途不是住宅",
     "not-living-there": "社区入户核查：未在该地址实际居住",
     "visit-not-confirmed": "入户核查截止时仍未确认实际居住",
     "agency-unanswered": "部门核查未能完成，转人工复核",
     "priority-not-verified": "政策优先资格未核实",
     "foreign-check-pending": "外籍学生资质须经外事部门核查",
+}
+
+# What to do next, where a reason leaves the family or the reviewer something to do (shown beside the
+# reason's text: to the family on its status page, to staff in the review queue).
+REASON_NEXT_ZH: dict[str, str] = {
+    "owner-not-guardian": (
+        "如产权人是儿童的法定监护人但报名时未填写，请持户口簿、不动产权证和监护关系证明到所在区教育局申请复核。"
+        "审核未通过不影响入学，区教育局将统筹安排学校"
+    ),
+}
+REASON_REVIEW_ZH: dict[str, str] = {
+    "owner-not-guardian": (
+        "核对产权人与儿童的关系：产权人确为儿童法定监护人（有监护关系证明）的，可改判通过并写明依据；"
+        "否则维持审核未通过，统筹安排"
+    ),
 }
 
 CheckStatus = Literal["answered", "pending", "unanswered", "not-confirmed"]

@@ -360,7 +360,11 @@ async function loadQueue(more) {
       el("td", {}, tag(c.status_zh, c.status === "review" ? "open" : "bad")),
       el("td", {},
         el("ul", { class: "reasons" }, (c.reasons_zh || []).map((t) => el("li", { text: t }))),
-        facts.length ? el("ul", { class: "checks", "aria-label": "核查情况" }, facts) : null),
+        facts.length ? el("ul", { class: "checks", "aria-label": "核查情况" }, facts) : null,
+        // owner-not-guardian: whom the form names (masked), and what the reviewer checks
+        (c.review_zh || []).length ? el("ul", { class: "checks", "aria-label": "填报的监护人" },
+          (c.guardians || []).map((g) => el("li", { text: `监护人（${g.relationship}）${g.name} ${g.id_number}` }))) : null,
+        (c.review_zh || []).map((t) => el("p", { class: "hint", text: t }))),
       actions);
   });
   if (more) body.append(...rows);

@@ -175,6 +175,15 @@ function check(b) {
     if (!strip(g.name)) err(`guardians.${i}.name`, "此项为必填项");
     else if (nameMessage(g.name)) err(`guardians.${i}.name`, nameMessage(g.name));
     if (!/^1[3-9][0-9]{9}$/.test(g.phone)) err(`guardians.${i}.phone`, "手机号码应为11位，以1开头");
+    // form.py Guardian._id_valid and RegistrationRequest._guardians_distinct, message for message
+    const gid = foldId(g.id_number), field = `guardians.${i}.id_number`;
+    if (!g.id_number) err(field, "此项为必填项");
+    else if (g.id_type === "passport") {
+      if (!parseId(gid).error) err(field, "该号码是居民身份证号，请将证件类型选为“居民身份证”");
+      else if (!/^[A-Z0-9]{5,18}$/.test(gid)) err(field, "护照号码应为5至18位英文字母或数字0-9，请勿使用其他文字的数字或符号");
+    } else if (parseId(gid).error) err(field, parseId(gid).error);
+    else if (gid === number) err(field, "监护人证件号码与儿童本人相同，请核对后重新填写");
+    else if (i > 0 && gid === foldId(b.guardians[0].id_number)) err(field, "监护人证件号码与另一位监护人相同，请核对后重新填写");
   });
   const detail = (a, field) => {
     if (a && a.detail && textMessage(a.detail, "详细地址")) err(`${field}.detail`, textMessage(a.detail, "详细地址"));
@@ -269,7 +278,9 @@ function body() {
     season: season ? season.season : "",
     grade, category: cat,
     child: { name: v("child_name"), sex: v("child_sex"), birth_date: v("child_birth_date"), id_type: v("child_id_type"), id_number: foldId(v("child_id_number")) },
-    guardians: [{ name: v("g0_name"), relationship: v("g0_relationship"), phone: v("g0_phone") }],
+    guardians: [0, 1].filter((i) => i === 0 || v(`g${i}_name`) || v(`g${i}_id_number`) || v(`g${i}_phone`)).map((i) => ({
+      name: v(`g${i}_name`), relationship: v(`g${i}_relationship`), id_type: v(`g${i}_id_type`), id_number: foldId(v(`g${i}_id_number`)), phone: v(`g${i}_phone`),
+    })),
     home_address: home,
     residence: { basis: v("basis") },
     special_claims: [...document.querySelectorAll("input[name=claim]:checked")].map((c) => c.value),
@@ -427,7 +438,7 @@ async function loadStatus() {
   $("verification-state").textContent = v.state_zh + (v.reviewed_by_person ? `（区教育局已复核，${when(v.reviewed_at)}）` : "");
   $("verification-steps").innerHTML = v.steps.map((s) =>
     `<li><span>${esc(s.fact_zh)}<span class="sub">${esc(s.agency_zh)}</span></span><span class="state">${esc(s.state_zh)}</span></li>`).join("");
-  $("verification-reasons").innerHTML = v.reasons.map((x) => `<li>${esc(x.text_zh)}</li>`).join("");
+  $("verification-reasons").innerHTML = v.reasons.map((x) => `<li>${esc(x.text_zh)}${x.next_zh ? `<p class="hint">${esc(x.next_zh)}</p>` : ""}</li>`).join("");
   const l = d.lottery;
   show($("lottery-card"), !!l);
   if (l) {

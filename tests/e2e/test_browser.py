@@ -146,6 +146,7 @@ def fill_form(page: Page, body: dict[str, Any]) -> None:
     page.locator("#child_id_number").press_sequentially(child["id_number"])
     page.fill("#g0_name", guardian["name"])
     page.select_option("#g0_relationship", guardian["relationship"])
+    page.fill("#g0_id_number", guardian["id_number"])
     page.locator("#g0_phone").press_sequentially(guardian["phone"])
     page.select_option("#home_district", home["district"])
     if "compound" in home:  # 小区: chosen from the district's list, building and unit as numbers
@@ -468,7 +469,12 @@ def spelling_faults(season: SeasonConfig) -> dict[str, dict[str, Any]]:
             season,
             guardians=[
                 good["guardians"][0],
-                {"name": "测试😀", "relationship": "父亲", "phone": "17000005678"},
+                {
+                    "name": "测试😀",
+                    "relationship": "父亲",
+                    "id_number": "220202198505061230",
+                    "phone": "17000005678",
+                },
             ],
         ),
         # Han characters GB 18030-2022 lacks (Extensions G, H, I, the Unicode 13+ tail): a message of their own
@@ -479,7 +485,12 @@ def spelling_faults(season: SeasonConfig) -> dict[str, dict[str, Any]]:
             season,
             guardians=[
                 good["guardians"][0],
-                {"name": "测试\U0002ebf0", "relationship": "父亲", "phone": "17000005678"},
+                {
+                    "name": "测试\U0002ebf0",
+                    "relationship": "父亲",
+                    "id_number": "220202198505061230",
+                    "phone": "17000005678",
+                },
             ],
         ),
         "detail-ext-g": valid_body(season, home_address__detail="3栋\U00030000单元"),
@@ -495,6 +506,28 @@ def spelling_faults(season: SeasonConfig) -> dict[str, dict[str, Any]]:
         "detail-control": valid_body(season, home_address__detail="3栋\x072单元"),
         "detail-full-width-ok": valid_body(season, home_address__detail="３栋（东）2单元"),
         "primary-school-rlo": valid_body(season, primary_school="测试\u202e小学"),
+    }
+    # the guardians' ID numbers (the housing check's owners): checked like the child's, message for message
+    mother = good["guardians"][0]
+    father = {**mother, "relationship": "父亲", "phone": "17000005678"}
+    wrong = mother["id_number"][:17] + ("0" if mother["id_number"][17] != "0" else "1")
+    out |= {
+        "guardian-id-check-character": valid_body(season, guardians=[dict(mother, id_number=wrong)]),
+        "guardian-id-missing": valid_body(
+            season, guardians=[{k: v for k, v in mother.items() if k != "id_number"}]
+        ),
+        "guardian-resident-id-as-passport": valid_body(season, guardians=[dict(mother, id_type="passport")]),
+        "guardian-id-is-the-childs": valid_body(
+            season, child=good["child"], guardians=[dict(mother, id_number=good["child"]["id_number"])]
+        ),
+        "second-guardian-same-id": valid_body(season, guardians=[mother, father]),
+        "second-guardian-bad-id": valid_body(season, guardians=[mother, dict(father, id_number="1234567")]),
+        "guardian-full-width-id-ok": valid_body(
+            season, guardians=[dict(mother, id_number=full_width(mother["id_number"]))]
+        ),
+        "guardian-passport-ok": valid_body(
+            season, guardians=[dict(mother, id_type="passport", id_number="E1234567")]
+        ),
     }
     out["detail-control"]["residence"]["hukou_address"]["detail"] = "3栋\x072单元"
     out["detail-full-width-ok"]["residence"]["hukou_address"]["detail"] = "３栋（东）2单元"

@@ -44,7 +44,9 @@ class Season:
 def lottery_day(season: SeasonConfig, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Season]:
     """Registration and verification done; the workflow waits on every oversubscribed school at once."""
     config, path = small_season(season, tmp_path_factory.mktemp("season"))
-    population = generate(config, 100, seed=11)
+    # a seed whose first drawn school has two children on its waitlist (11 did until the guardians
+    # got ID numbers, which changed the synthetic draws)
+    population = generate(config, 100, seed=12)
     with registered_season(config, population, path) as (rt, bodies):
         rt.wait_for_gate("home-visits", timeout=600)
         drive.run_home_visits(rt)

@@ -48,7 +48,9 @@ def rt(season: SeasonConfig, tmp_path: Path) -> Iterator[EmbeddedSeason]:
 
 
 def register(rt: EmbeddedSeason, phone: str) -> str:
-    guardians = [{"name": "测试家长", "relationship": "母亲", "phone": phone}]
+    guardians = [
+        {"name": "测试家长", "relationship": "母亲", "id_number": "220202198607082462", "phone": phone}
+    ]
     status, answer = post(rt, valid_body(rt.config, guardians=guardians))
     assert status == 201, answer
     return str(answer["registration_id"])

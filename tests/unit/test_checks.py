@@ -62,7 +62,14 @@ def good_checks(
     house = {"district": a["district"], "road": a["road"], "number": a["number"]}
     return [
         answered("public-security", kind="hukou", **house),
-        answered("housing", registered_on=registered_on.isoformat(), owners=1, **house),
+        answered(
+            "housing",
+            registered_on=registered_on.isoformat(),
+            owners=1,
+            owner_match=True,
+            owners_matched=1,
+            **house,
+        ),
         answered("planning", planned_use=use),
         answered("community", "lives-there", lives_there=lives),
     ]

@@ -240,7 +240,7 @@ def checks_with(
         ],
     )
     local = LocalRegistries(reg)
-    police, housing = local.lookup("resident-id", "C1234567"), local.deed("JL-2019-000123")
+    police, housing = local.lookup("resident-id", "C1234567"), local.deed("JL-2019-000123", ["P1"])
     return [
         answered("public-security", police.reason, **police.facts),
         answered("housing", housing.reason, **housing.facts),

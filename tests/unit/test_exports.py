@@ -39,8 +39,18 @@ def reg(rid: str, district: str, n: int, *, passport: bool = False) -> dict[str,
         "request": {
             "child": child,
             "guardians": [
-                {"name": "家长甲", "relationship": "母亲", "phone": f"1700000{n:04d}"},
-                {"name": "家长乙", "relationship": "父亲", "phone": f"1710000{n:04d}"},
+                {
+                    "name": "家长甲",
+                    "relationship": "母亲",
+                    "id_number": f"G1{n:05d}A",
+                    "phone": f"1700000{n:04d}",
+                },
+                {
+                    "name": "家长乙",
+                    "relationship": "父亲",
+                    "id_number": f"G2{n:05d}B",
+                    "phone": f"1710000{n:04d}",
+                },
             ],
             "home_address": home,
             "residence": {"basis": "hukou", "hukou_address": dict(home)},
@@ -150,6 +160,9 @@ def test_the_admitted_list_opens_with_its_columns_and_the_schools_children(
     assert first["录取途径"] == "划片入学" and first["报到状态"] == "已报到"
     assert first["监护人电话"] == "17000000000、17100000000"
     assert dict(zip(rows[0], rows[5], strict=True))["报到状态"] == "未报到"
+    # the guardians' ID numbers serve the housing check only: no list hands them out (R-DATA-1)
+    text = json.dumps(rows, ensure_ascii=False)
+    assert not any(g["id_number"] in text for r in world.regs.values() for g in r["request"]["guardians"])
     assert taken.export.file_name("xlsx").endswith("录取名单.xlsx")
 
 
@@ -243,6 +256,7 @@ def test_the_public_lists_are_masked(season: SeasonConfig, world: Sources) -> No
         child = r["request"]["child"]
         assert child["id_number"] not in text and child["name"] not in text
         assert all(g["phone"] not in text for g in r["request"]["guardians"])
+        assert all(g["id_number"] not in text for g in r["request"]["guardians"])
 
 
 @pytest.mark.parametrize(

@@ -82,7 +82,11 @@ def test_progress_and_verdict_with_reasons_but_no_agency_data(season: SeasonConf
     view = verification_view(season, item(), checks, verdict, asked + timedelta(days=11))
     assert view["state"] == "not-eligible" and "统筹安排" in view["state_zh"]
     assert view["reasons"] == [
-        {"code": "deed-address-mismatch", "text_zh": "房产地址与户籍地址不一致（房户不一致）"}
+        {
+            "code": "deed-address-mismatch",
+            "text_zh": "房产地址与户籍地址不一致（房户不一致）",
+            "next_zh": None,
+        }
     ]
     assert view["reviewed_by_person"] is True
     assert "cy-reviewer" not in str(view)  # who signed is recorded (R-VER-3), not shown to families

@@ -270,3 +270,34 @@ def test_command_line(tmp_path: Path) -> None:
     first = json.loads(lines[0])
     assert set(first) == {"grade", "submit_day", "intent", "expected_rule", "body"}
     assert Registries.load(tmp_path).public_security
+
+
+def test_deeds_are_the_guardians_but_for_a_few_in_a_grandparents_name(
+    pop: Population, valid: list[Submission]
+) -> None:
+    """R-VER-1 owner-not-guardian occurs: most deeds are owned by a guardian the form names (or the
+    child), a small share by a grandparent who is not a named guardian; the form says which."""
+    reg = pop.registries
+    theirs = not_theirs = 0
+    for s in valid:
+        body = s.body
+        prop = body["residence"].get("property")
+        deed = reg.deed(prop["deed_number"]) if prop else None
+        if deed is None:
+            continue
+        guardians = {g["relationship"]: g["id_number"] for g in body["guardians"]}
+        for g in body["guardians"]:
+            assert g["id_type"] == ("passport" if body["child"]["id_type"] == "passport" else "resident-id")
+            if g["id_type"] == "resident-id":
+                idcard.parse(g["id_number"])
+        family = {*guardians.values(), body["child"]["id_number"]}
+        if family & set(deed.owner_id_numbers):
+            theirs += 1
+            stated = prop["owner"]
+            owner = body["child"]["id_number"] if stated == "本人" else guardians[stated]
+            assert owner in deed.owner_id_numbers  # the form names an actual owner
+        else:
+            not_theirs += 1
+            assert prop["owner"] in ("祖父", "祖母", "外祖父", "外祖母")
+            assert prop["owner"] not in guardians
+    assert 0.01 * (theirs + not_theirs) < not_theirs < 0.06 * (theirs + not_theirs)

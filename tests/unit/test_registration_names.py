@@ -245,7 +245,9 @@ def refused(body: dict[str, Any]) -> list[tuple[str, str, str]]:
 def test_bad_names_are_refused_naming_the_field(season: SeasonConfig, bad: str) -> None:
     assert refused(valid_body(season, child__name=bad)) == [("child.name", "R-DATA-1", names.NAME_MESSAGE_ZH)]
     body = valid_body(season)
-    body["guardians"].append({"name": bad, "relationship": "父亲", "phone": "17000005678"})
+    body["guardians"].append(
+        {"name": bad, "relationship": "父亲", "id_number": "220202198505061230", "phone": "17000005678"}
+    )
     assert refused(body) == [("guardians.1.name", "R-DATA-1", names.NAME_MESSAGE_ZH)]
 
 
@@ -271,7 +273,9 @@ def test_a_han_character_gb18030_2022_lacks_is_refused_naming_the_field(season: 
         "姓名中的“𰻞”不在国家标准汉字字符集内，暂不能在线登记，也无法打印在录取通知书上，请联系所在区教育局招生办公室办理"
     )
     body = valid_body(season)
-    body["guardians"].append({"name": "李" + h, "relationship": "父亲", "phone": "17000005678"})
+    body["guardians"].append(
+        {"name": "李" + h, "relationship": "父亲", "id_number": "220202198505061230", "phone": "17000005678"}
+    )
     assert refused(body) == [("guardians.1.name", "R-DATA-1", beyond_message("姓名", h))]
     body = valid_body(season, home_address__detail="3栋" + g)
     assert refused(body) == [("home_address.detail", "R-DATA-1", beyond_message("详细地址", g))]

@@ -118,7 +118,15 @@ def request(n: int) -> dict[str, Any]:
             "id_type": "resident-id",
             "id_number": f"22010220160304{n:03d}X",
         },
-        "guardians": [{"name": f"测试家长{n}", "relationship": "母亲", "phone": f"139{n:08d}"}],
+        "guardians": [
+            {
+                "name": f"测试家长{n}",
+                "relationship": "母亲",
+                "id_type": "resident-id",
+                "id_number": f"22010219880506{n:03d}2",
+                "phone": f"139{n:08d}",
+            }
+        ],
         "home_address": {"district": "CY", "road": "测试路", "number": n + 1, "detail": f"{n}单元{n}室"},
         "residence": {"basis": "hukou", "property": {"deed_number": f"DEED-{n:06d}", "owner": "母亲"}},
     }
@@ -262,6 +270,7 @@ def personal_values() -> list[str]:
     for n in range(23):
         r = request(n)
         out += [r["child"]["name"], r["child"]["id_number"], r["guardians"][0]["name"]]
+        out += [r["guardians"][0]["id_number"]]
         out += [
             r["guardians"][0]["phone"],
             r["home_address"]["detail"],

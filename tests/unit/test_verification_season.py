@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -119,9 +119,11 @@ class Found:
     def lookup(self, id_type: str, id_number: str) -> Answer:
         return Answer("found", {"kind": "hukou", **self._house(self.by_number[id_number])})
 
-    def deed(self, deed_number: str) -> Answer:
+    def deed(self, deed_number: str, owner_id_numbers: Sequence[str] = ()) -> Answer:
+        owned = {"owner_match": True, "owners_matched": 1} if owner_id_numbers else {}
         return Answer(
-            "found", {"registered_on": "2019-05-01", "owners": 1, **self._house(self.by_deed[deed_number])}
+            "found",
+            {"registered_on": "2019-05-01", "owners": 1, **owned, **self._house(self.by_deed[deed_number])},
         )
 
     def planned_use(self, deed_number: str) -> Answer:
