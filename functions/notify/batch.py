@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from enrollment.adapters.observability import metrics
+from enrollment.adapters.observability import count_metric, metrics
 from enrollment.adapters.wiring import Wiring
-from enrollment.core import clock
+from enrollment.core import clock, sms_delivery
 from enrollment.notices.season import issue
 from functions.events import SeasonEvent, task
 from functions.notify.render import renderer
@@ -31,8 +31,11 @@ def handler(request: BatchInput, w: Wiring) -> dict[str, Any]:
         now=clock.now(),
         render_many=renderer(),  # a process pool in the embedded backend, this process in Lambda
         spend=w.sms_caps,  # the notices count in the season's SMS spend; no cap stops them
+        tracking=w.sms_tracking,  # each SMS recorded; a refused one retried or listed to its district
     )
     metrics.add_metric(name="NoticesIssued", unit="Count", value=out["issued"])
     # notices no bundled font can draw: recorded for manual issue, listed to their districts
     metrics.add_metric(name="NoticesManual", unit="Count", value=out["manual"])
+    for _ in range(out.get("sms_failed", 0)):  # refused when sent (a wrong number): retried or listed
+        count_metric(sms_delivery.METRIC_FAILED, {sms_delivery.PURPOSE_DIMENSION: sms_delivery.NOTICE})
     return out
