@@ -103,7 +103,7 @@ SYNC_INVOKED = (
     "with their Retry and Catch): the caller gets the error, so there is no asynchronous event a "
     "dead-letter queue could keep."
 )
-ASYNC_INVOKED = ("gate-advance", "watch")  # their asynchronous failures: infra/schedules.py
+ASYNC_INVOKED = ("gate-advance", "watch", "sms-receipts")  # their asynchronous failures: infra/schedules.py
 
 
 @dataclass(frozen=True)
@@ -181,6 +181,9 @@ ACCESS: Mapping[str, Access] = {
     "deadlines": Access(table="read"),
     # the season watch: reads the gates and extensions, describes the execution, publishes metrics
     "watch": Access(table="read", describe_season=True),
+    # SMS receipts (issue 17): reads the open messages and the registrations' phones, records the
+    # receipts and the districts' lists; sends a failed notice SMS again (the provider's secret, or SNS)
+    "sms-receipts": Access(table="read-write", sms=True),
     # the erasure (docs/RETENTION.md): the season's items rewritten without their personal fields,
     # its work files deleted; the archive only read, to see that it is sealed (it is never changed)
     "erase": Access(table="read-write", archive="read", erase_work=True),
