@@ -21,8 +21,6 @@ valid token with one staff role; every handler then checks the caller's district
   `POST .../windows/{grade}/extend` → gate-advance (advancing and extending: city staff only).
 - `GET /admin/seasons/{season}/districts/{district}/dead-letters` → gate-advance: the workflow's
   items that failed for good (the district's staff, the city, auditors).
-- `GET /admin/seasons/{season}/districts/{district}/sms-failures`, `POST .../{registration_id}/phoned`
-  → gate-advance: SMS that did not reach a family, to phone it (issue 17; marking: the district's own).
 - `GET /admin/seasons/{season}/status`, `POST .../start` → gate-advance: where the season stands
   (every staff role; district staff see their own district's dead letters) and starting it (city).
 - `GET /admin/seasons/{season}/visits/overdue` → gate-advance: home visits past their deadline per
@@ -71,8 +69,6 @@ PHASES_PATH = "/admin/seasons/{season}/phases"
 DEAD_LETTERS_PATH = "/admin/seasons/{season}/districts/{district}/dead-letters"
 SEASON_STATUS_PATH = "/admin/seasons/{season}/status"  # issue 15: the season started and watched
 SEASON_START_PATH = "/admin/seasons/{season}/start"
-SMS_FAILURES_PATH = "/admin/seasons/{season}/districts/{district}/sms-failures"  # issue 17: SMS receipts
-SMS_PHONED_PATH = f"{SMS_FAILURES_PATH}/{{registration_id}}/phoned"
 OVERDUE_VISITS_PATH = "/admin/seasons/{season}/visits/overdue"  # issue 17: unanswered home visits
 PAUSES_PATH = "/admin/seasons/{season}/pauses"  # issue 16: failures pause, they do not end
 RESUME_PATH = "/admin/seasons/{season}/pauses/{pause}/resume"
@@ -309,15 +305,6 @@ class Api(Construct):
         )
         season_pauses = self._route(PAUSES_PATH, "GET", advancing, ("season",))
         overdue_visits = self._route(OVERDUE_VISITS_PATH, "GET", advancing, ("season",))
-        sms_failures = self._route(SMS_FAILURES_PATH, "GET", advancing, ("season", "district"))
-        # as functions/gates/handler.py PhonedRequest: which of the family's SMS was phoned about
-        sms_phoned = self._route(
-            SMS_PHONED_PATH,
-            "POST",
-            advancing,
-            ("season", "district", "registration_id"),
-            self._body("PhonedRequest", {"purpose": apigw.JsonSchema(type=text, enum=["notice", "code"])}),
-        )
         # as functions/gates/handler.py ResumeRequest: who resumes a paused step says why
         resume = self._route(
             RESUME_PATH,
@@ -356,7 +343,7 @@ class Api(Construct):
         worklist = self._route(VISITS_PATH, "GET", verification, (), staff=False)
         for method in (
             *(advance, extend, phases, dead_letters, season_status, season_start, season_pauses, resume),
-            *(overdue_visits, sms_failures, sms_phoned),
+            overdue_visits,
             *(me, staff, lottery, placement, complaints, exports),
         ):
             acknowledge(method, "AwsSolutions-COG4", STAFF_REASON)

@@ -137,13 +137,6 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     ),
     # every 15 minutes: a season not started by its notice date, gates overdue (docs/RUNBOOK.md)
     FunctionSpec("watch", "functions.watch.handler.handler", "Watches the season's start and deadlines"),
-    # every 15 minutes: the SMS providers' receipts recorded, failed notice SMS sent again (issue 17)
-    FunctionSpec(
-        "sms-receipts",
-        "functions.sms.receipts.handler",
-        "Records SMS receipts; retries failed notice SMS",
-        timeout_s=300,
-    ),
     # daily from the retention date: the season's personal data erased (docs/RETENTION.md)
     FunctionSpec(
         "erase", "functions.erase.handler.handler", "Erases the season's personal data", timeout_s=900

@@ -22,8 +22,6 @@ REST API routes it to, through `forward` and `EmbeddedSeason.call_api`:
     POST /admin/seasons/{season}/windows/{grade}/extend -> gate-advance  (staff token)
     GET  /admin/seasons/{season}/status, POST .../start -> gate-advance  (staff token)
     GET  /admin/seasons/{season}/visits/overdue         -> gate-advance  (staff token)
-    GET  /admin/seasons/{season}/districts/{district}/sms-failures, POST …/{registration_id}/phoned
-                                                        -> gate-advance  (staff token)
     ANY  /admin/verification/{proxy+}                   -> verify-api    (staff token)
     ANY  /admin/lottery/{proxy+}                        -> lottery-api   (staff token)
     ANY  /admin/placement/{proxy+}                      -> place-api     (staff token)
@@ -123,22 +121,6 @@ STAFF_ROUTES = (
         "GET",
         "/admin/seasons/{season}/visits/overdue",
         re.compile(r"/admin/seasons/(?P<season>[^/]+)/visits/overdue"),
-        "gate-advance",
-    ),
-    # SMS that did not reach a family, listed to its district to phone (issue 17)
-    (
-        "GET",
-        "/admin/seasons/{season}/districts/{district}/sms-failures",
-        re.compile(r"/admin/seasons/(?P<season>[^/]+)/districts/(?P<district>[^/]+)/sms-failures"),
-        "gate-advance",
-    ),
-    (
-        "POST",
-        "/admin/seasons/{season}/districts/{district}/sms-failures/{registration_id}/phoned",
-        re.compile(
-            r"/admin/seasons/(?P<season>[^/]+)/districts/(?P<district>[^/]+)/sms-failures/"
-            r"(?P<registration_id>[^/]+)/phoned"
-        ),
         "gate-advance",
     ),
     # failures pause, they do not end (issue 16)

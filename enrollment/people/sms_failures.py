@@ -1,6 +1,6 @@
 """The SMS that did not reach a family, listed to the child's district to phone it (issue 17).
 
-`rows` is what `GET /admin/seasons/{season}/districts/{district}/sms-failures` shows: the child
+`rows` is what `GET /admin/placement/{season}/districts/{district}/sms-failures` shows: the child
 (name masked), the school, the phone to call (in full: the district's own staff, the city and
 auditors read it, as they read the registration that holds it), the sends made, the last error in
 Chinese (the provider's code only in `error_code`, for the runbook), and whether someone phoned.

@@ -32,7 +32,6 @@ from enrollment.core import clock, deadletters, gates, launch, pauses
 from enrollment.core.resources import SERVICE
 from enrollment.core.staff import Forbidden, StaffError, require_read
 from enrollment.people import console
-from enrollment.people import sms_failures as sms_failures_room
 from enrollment.registration import windows
 from enrollment.verification import visits
 from functions.api import caller, json_response, refused_answer, require_season, resolver
@@ -70,52 +69,6 @@ def dead_letters(season: str, district: str) -> Response[str]:
         return refused_answer(e)
     found = deadletters.listed(w.store, season, district)
     return json_response(200, {"season": season, "district": district, "dead_letters": found})
-
-
-@admin.get("/admin/seasons/<season>/districts/<district>/sms-failures")
-def sms_failures(season: str, district: str) -> Response[str]:
-    """The district's SMS that did not reach the family after their sends (admission notices; sign-in
-    codes with the staff fallback): the child (masked), the school, the phone to call, the sends, the
-    last error in Chinese, and whether someone phoned (the district's own staff, the city, auditors)."""
-    w = wiring()
-    try:
-        staff = caller(admin)
-        require_read(staff, district)
-        require_season(w.config, season)
-    except StaffError as e:
-        return refused_answer(e)
-    found = sms_failures_room.rows(w.config, w.sms_messages.failures(season, district), w.store)
-    may_mark = staff.role == "district" and staff.district == district
-    return json_response(
-        200, {"season": season, "district": district, "may_mark_phoned": may_mark, "failures": found}
-    )
-
-
-class PhonedRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    purpose: Literal["notice", "code"] = Field(description="notice 录取通知短信 / code 查询验证码短信")
-
-
-@admin.post("/admin/seasons/<season>/districts/<district>/sms-failures/<registration_id>/phoned")
-def sms_failure_phoned(
-    season: str, district: str, registration_id: str, body: Annotated[PhonedRequest, Body()]
-) -> Response[str]:
-    """Record that the district's staff phoned the family (who and when), once."""
-    w = wiring()
-    try:
-        staff = caller(admin)
-        require_season(w.config, season)
-        marked = sms_failures_room.mark_phoned(
-            staff, season, district, registration_id, body.purpose, store=w.sms_messages, now=clock.now()
-        )
-    except StaffError as e:
-        return refused_answer(e)
-    logger.info(
-        "sms failure marked phoned",
-        extra={"registration_id": registration_id, "district": district, "purpose": body.purpose},
-    )
-    [row] = sms_failures_room.rows(w.config, [marked], w.store)
-    return json_response(200, row)
 
 
 @admin.get("/admin/seasons/<season>/status")

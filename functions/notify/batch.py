@@ -1,14 +1,21 @@
-"""One batch of admission notices (R-NOTE-1): PDFs stored for download, SMS sent, each exactly once."""
+"""One batch of admission notices (R-NOTE-1): PDFs stored for download, SMS sent, each exactly once.
+
+The same function polls the SMS receipts every 15 minutes (`{"season", "task": "sms-receipts"}`,
+functions/notify/receipts.py): it holds what the poller needs (the table, the SMS provider), and a
+function of its own would cost a dozen of the stack's 500 CloudFormation resources."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from enrollment.adapters.observability import count_metric, metrics
 from enrollment.adapters.wiring import Wiring
 from enrollment.core import clock, sms_delivery
 from enrollment.notices.season import issue
 from functions.events import SeasonEvent, task
+from functions.notify.receipts import poll_receipts
 from functions.notify.render import renderer
 
 
@@ -16,8 +23,15 @@ class BatchInput(SeasonEvent):
     registration_ids: list[str]
 
 
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """The workflow's notice batch, or the receipts rule's poll (by the event's `task`)."""
+    if event.get("task") == "sms-receipts":
+        return poll_receipts(event, context)
+    return issue_batch(event, context)
+
+
 @task(BatchInput, log="notices batch")
-def handler(request: BatchInput, w: Wiring) -> dict[str, Any]:
+def issue_batch(request: BatchInput, w: Wiring) -> dict[str, Any]:
     out = issue(
         w.config,
         request.season,

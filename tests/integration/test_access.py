@@ -247,13 +247,13 @@ def rows(s: Season) -> list[Row]:
         # read the list; only the district's own staff mark a family phoned
         Row(
             "GET",
-            "/admin/seasons/{season}/districts/{district}/sms-failures",
-            f"/admin/seasons/{season}/districts/{A}/sms-failures",
+            "/admin/placement/{season}/districts/{district}/sms-failures",
+            f"/admin/placement/{season}/districts/{A}/sms-failures",
         ),
         Row(
             "POST",
-            "/admin/seasons/{season}/districts/{district}/sms-failures/{registration_id}/phoned",
-            f"/admin/seasons/{season}/districts/{A}/sms-failures/{rid}/phoned",
+            "/admin/placement/{season}/districts/{district}/sms-failures/{registration_id}/phoned",
+            f"/admin/placement/{season}/districts/{A}/sms-failures/{rid}/phoned",
             {"purpose": "notice"},
         ),
         Row("GET", "/admin/me", "/admin/me", district_data=False),
@@ -456,7 +456,7 @@ def test_a_district_phones_the_families_its_sms_did_not_reach_and_no_other_distr
         "900619746936498400^0",
     )
     store.put_failure(failure)
-    path = f"/admin/seasons/{s}/districts/{A}/sms-failures"
+    path = f"/admin/placement/{s}/districts/{A}/sms-failures"
     a, b = drive.member(rt, "district", A).principal, drive.member(rt, "district", B).principal
     city = drive.member(rt, "city").principal
     # When district A's staff read their list, they see the child masked, the school, the phone to call

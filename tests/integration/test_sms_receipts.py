@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from unittest import mock
 from zoneinfo import ZoneInfo
@@ -406,3 +407,63 @@ def test_a_failed_code_with_the_staff_fallback_names_the_hotline_and_is_listed(a
     sent = parents.code_answer(season, parents.CodeSent(1, ()), DISTRICT)[0]
     assert sent == parents.CODE_SENT_ZH + parents.CODE_FALLBACK_ZH
     assert parents.code_answer(season, None, "")[0] == sent
+
+
+# --- the rule's invocation: notify-batch's function with `task: sms-receipts` --------------------
+
+
+def test_the_rule_polls_in_notify_batchs_function_and_a_due_notice_goes_out_again(tmp_path: Any) -> None:
+    """As the EventBridge rule invokes it (embedded backend, moto): the outbox gives no receipts to
+    ask about, and a failed notice whose retry is due is sent again, from the registration's phone."""
+    from enrollment.adapters.dynamodb import DynamoStore
+    from enrollment.core.clock import SimulatedClock
+    from enrollment.core.resources import function_name
+    from enrollment.local.runtime import EmbeddedSeason
+    from tests.integration.conftest import at, post
+    from tests.support import valid_body
+
+    season = load_season("jilin-2023")
+    start = at(season, f"{season.calendar.grade1_registration.start} 10:00")
+    with EmbeddedSeason(season, SimulatedClock(start)) as rt:
+        status, answer = post(
+            rt,
+            valid_body(
+                season, guardians=[{"name": "测试家长", "relationship": "母亲", "phone": "17000001234"}]
+            ),
+        )
+        assert status == 201, answer
+        rid = str(answer["registration_id"])
+        district = DynamoStore(rt.table_name).get_registration(rid)["district"]
+        store = DynamoSmsMessageStore(rt.table_name)
+        failed = sms_delivery.SmsRecord(
+            message_id="900619746936498400^0",
+            season=season.season,
+            purpose="notice",
+            template=NOTICE.id,
+            phone_masked="170****1234",
+            guardian=0,
+            sent_at=start - timedelta(hours=2),
+            registration_id=rid,
+            district=str(district),
+            school_id=SCHOOL,
+            params=dict(notice_message(rid).params),
+            status="failed",
+            error_code=ALIYUN_OFF,
+            status_at=start - timedelta(hours=1),
+            retry_at=start - timedelta(minutes=30),
+        )
+        store.put_message(failed)
+        store.put_retry(failed)
+        event = {"season": season.season, "task": "sms-receipts"}
+        reply = boto3.client("lambda").invoke(
+            FunctionName=function_name(season.name, "notify-batch"), Payload=json.dumps(event).encode()
+        )
+        out = json.loads(reply["Payload"].read())
+        assert not reply.get("FunctionError"), out
+        lines = [json.loads(x) for x in Path(rt.sms_outbox).read_text(encoding="utf-8").splitlines()]
+        assert out["retried"] == 1 and out["asked"] == 0 and out["failed"] == 0, out
+        [resent] = [x for x in lines if x["template"] == NOTICE.id]
+        assert resent["to"] == "170****1234" and rid in resent["text"]
+        again = store.message(resent["id"])
+        assert again is not None and again.attempt == 2 and again.status == "sent" and not again.tracked
+        assert store.due_retries(season.season, start + timedelta(days=1), 10) == []

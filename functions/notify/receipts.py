@@ -1,11 +1,12 @@
-"""Every 15 minutes (an EventBridge rule): the SMS providers' receipts polled and recorded, failed
+"""Every 15 minutes (an EventBridge rule invoking notify-batch's function with `task: sms-receipts`,
+functions/notify/batch.py, infra/schedules.py): the SMS providers' receipts polled and recorded, failed
 notice SMS sent again when due, and those past their sends listed to their districts
 (enrollment/core/sms_delivery.py). Each failed SMS counts as `SmsDeliveryFailed` (dimension
 `purpose`, under the season's dimension), as it does where the notices and codes are sent."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from enrollment.adapters.observability import count_metric, logger
 from enrollment.adapters.wiring import Wiring
@@ -13,8 +14,12 @@ from enrollment.core import clock, sms_caps, sms_delivery
 from functions.events import SeasonEvent, task
 
 
-@task(SeasonEvent, log="sms receipts polled")
-def handler(request: SeasonEvent, w: Wiring) -> dict[str, Any]:
+class ReceiptsInput(SeasonEvent):
+    task: Literal["sms-receipts"]
+
+
+@task(ReceiptsInput, log="sms receipts polled")
+def poll_receipts(request: ReceiptsInput, w: Wiring) -> dict[str, Any]:
     if request.season != w.config.season:
         raise ValueError(f"season: {request.season!r} is not this stack's season {w.config.season!r}")
     now = clock.now()
