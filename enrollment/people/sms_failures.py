@@ -63,10 +63,10 @@ def rows(
                 "attempts": f.attempts,
                 "error_zh": error_zh(f.error_code),
                 "error_code": f.error_code,
-                "failed_at": f.failed_at.isoformat(),
+                "failed_at": f.failed_at.astimezone(config.tz).isoformat(),
                 "phoned": bool(f.phoned_by),
                 "phoned_by": f.phoned_by,
-                "phoned_at": f.phoned_at.isoformat() if f.phoned_at else None,
+                "phoned_at": f.phoned_at.astimezone(config.tz).isoformat() if f.phoned_at else None,
             }
         )
     return out

@@ -254,7 +254,10 @@ def _published_metric_names() -> set[str]:
             # a count in its own record, with extra dimensions (`count_metric(name, {...})`)
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "count_metric":
                 first = node.args[0]
-                names.add(first.value if isinstance(first, ast.Constant) else constants[first.id])
+                if isinstance(first, ast.Constant):
+                    names.add(first.value)
+                else:
+                    names.add(constants[first.attr if isinstance(first, ast.Attribute) else first.id])
     return names
 
 
@@ -278,8 +281,9 @@ def test_every_custom_metric_alarm_and_graph_names_the_season(stack, config):
             continue
         assert alarm["MetricName"] in published, alarm["AlarmName"]
         dimensions = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
-        # the SMS caps' counts say which cap besides (enrollment/core/sms_caps.py)
-        extra = {"cap"} if alarm["MetricName"] == SMS_CAP_METRIC else set()
+        # the SMS caps' counts say which cap besides (enrollment/core/sms_caps.py), the failed SMS
+        # what they were for (enrollment/core/sms_delivery.py)
+        extra = {SMS_CAP_METRIC: {"cap"}, "SmsDeliveryFailed": {"purpose"}}.get(alarm["MetricName"], set())
         assert set(dimensions) - {SEASON_DIMENSION, "service"} <= extra, alarm["AlarmName"]
         assert dimensions[SEASON_DIMENSION] == config.name and dimensions["service"] == SERVICE, alarm[
             "AlarmName"
