@@ -15,6 +15,7 @@ Keys, beside the SMS caps' counts (sms_cap_store.py):
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,6 +37,11 @@ def _time(value: Any) -> datetime | None:
 
 def _open_pk(season: str) -> str:
     return f"SEASON#{season}#SMS-OPEN"
+
+
+def _open_sk(record: SmsRecord) -> str:
+    """An open message's place: when it was last asked about without an answer, or sent."""
+    return f"{_key_time(record.asked_at or record.sent_at)}#{record.message_id}"
 
 
 def _retry_pk(season: str) -> str:
@@ -65,6 +71,7 @@ def item_of(record: SmsRecord) -> dict[str, Any]:
         "error_code": record.error_code,
         "status_at": record.status_at.isoformat() if record.status_at else "",
         "retry_at": record.retry_at.isoformat() if record.retry_at else "",
+        "asked_at": record.asked_at.isoformat() if record.asked_at else "",
     }
 
 
@@ -89,6 +96,7 @@ def record_of(item: dict[str, Any]) -> SmsRecord:
         error_code=str(item.get("error_code", "")),
         status_at=_time(item.get("status_at")),
         retry_at=_time(item.get("retry_at")),
+        asked_at=_time(item.get("asked_at")),
     )
 
 
@@ -143,12 +151,7 @@ class DynamoSmsMessageStore(DynamoTable):
         self._put_all(items)
 
     def _open_item(self, record: SmsRecord) -> dict[str, Any]:
-        return {
-            "pk": _open_pk(record.season),
-            "sk": f"{_key_time(record.sent_at)}#{record.message_id}",
-            "type": "sms-open",
-            **item_of(record),
-        }
+        return {"pk": _open_pk(record.season), "sk": _open_sk(record), "type": "sms-open", **item_of(record)}
 
     def message(self, message_id: str) -> SmsRecord | None:
         item = self._get(f"SMS#{message_id}", "MESSAGE")
@@ -177,10 +180,18 @@ class DynamoSmsMessageStore(DynamoTable):
         return changed
 
     def close(self, record: SmsRecord) -> None:
-        self._call(
-            self.table.delete_item,
-            Key={"pk": _open_pk(record.season), "sk": f"{_key_time(record.sent_at)}#{record.message_id}"},
-        )
+        self._call(self.table.delete_item, Key={"pk": _open_pk(record.season), "sk": _open_sk(record)})
+
+    def defer(self, record: SmsRecord, asked_at: datetime) -> None:
+        """The message's `asked_at` too, which names its open item for `settle` and `close`."""
+        if not self._update_if(
+            {"pk": f"SMS#{record.message_id}", "sk": "MESSAGE"},
+            {"asked_at": asked_at.isoformat()},
+            Attr("status").eq("sent"),
+        ):
+            return  # settled meanwhile (a concurrent run): its open item is gone
+        self.close(record)
+        self._call(self.table.put_item, Item=self._open_item(replace(record, asked_at=asked_at)))
 
     def put_retry(self, record: SmsRecord) -> None:
         assert record.retry_at is not None

@@ -11,7 +11,7 @@ asking Alibaba Cloud about a message (its QuerySendDetails needs the number), re
 the registration, where the family gave it (R-DATA-1); once the season's personal data is erased
 there is no number to read, and the message stays as it last was.
 
-Receipts are polled (`poll`, every 15 minutes: functions/sms/receipts.py): Alibaba Cloud is asked
+Receipts are polled (`poll`, every 15 minutes: functions/notify/receipts.py): Alibaba Cloud is asked
 about each open message (QuerySendDetails), Tencent Cloud hands out its queue of receipts
 (PullSmsSendStatus). SNS gives receipts only as CloudWatch Logs delivery logs, which no SDK call
 reads back per message: an SNS (or outbox) message is recorded `sent` and that is final
@@ -85,6 +85,7 @@ class SmsRecord:
     error_code: str = ""
     status_at: datetime | None = None
     retry_at: datetime | None = None  # a failed notice's next send, while it waits for it
+    asked_at: datetime | None = None  # last asked about with no receipt yet: its place in the open list
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,12 @@ class SmsMessageStore(Protocol):
     def message(self, message_id: str) -> SmsRecord | None: ...
 
     def open_messages(self, season: str, limit: int) -> list[SmsRecord]:
-        """Sent messages awaiting a receipt, oldest first, at most `limit`."""
+        """Sent messages awaiting a receipt, least recently asked about first, at most `limit`."""
+        ...
+
+    def defer(self, record: SmsRecord, asked_at: datetime) -> None:
+        """Move an open message asked about without an answer behind the others (`asked_at`), so
+        that messages whose receipts are slow never keep the newer ones from being asked."""
         ...
 
     def settle(self, record: SmsRecord) -> bool:
@@ -413,14 +419,16 @@ def _receive(
         pending.append((record, phone))
     result.asked = len(pending)
     answers = iter(receipts.receipts(pending) if pending else ())
+    answered: set[str] = set()
     while True:
         try:
             receipt = next(answers, None)
         except SmsThrottled:
             result.throttled = True
-            return
+            return  # those not asked yet keep their place for the next run
         if receipt is None:
-            return
+            break
+        answered.add(receipt.message_id)
         stored = store.message(receipt.message_id)
         if stored is None or stored.status != SENT or stored.season != season:
             continue  # not the season's, or settled already (a receipt seen twice)
@@ -437,6 +445,9 @@ def _receive(
             continue
         result.failed.append(settled.purpose)
         result.listed += after_failure(settled, delivery, store=store).listed
+    for record, _ in pending:
+        if record.message_id not in answered:
+            store.defer(record, now)
 
 
 def _retry(

@@ -467,3 +467,27 @@ def test_the_rule_polls_in_notify_batchs_function_and_a_due_notice_goes_out_agai
         again = store.message(resent["id"])
         assert again is not None and again.attempt == 2 and again.status == "sent" and not again.tracked
         assert store.due_retries(season.season, start + timedelta(days=1), 10) == []
+
+
+def test_a_message_without_a_receipt_yet_goes_behind_the_others(aws: Any) -> None:
+    """Alibaba Cloud answers SendStatus 1 (waiting) for a while: that message is asked about again
+    later, and newer ones are asked first meanwhile, so slow receipts never starve the run."""
+    season, store = config(receipts_per_run=1), DynamoSmsMessageStore(TABLE)
+    regs = Registrations({"R2023-000001": [PHONE], "R2023-000002": ["13812340000"]})
+    with serve("aliyun", set(ALIYUN_CODES.values())) as fake:
+        sms = aliyun(aws, fake.url)
+        slow = send_notice(sms, store, season, "R2023-000001", PHONE)
+        newer = send_notice(sms, store, season, "R2023-000002", "13812340000", T0 + timedelta(minutes=1))
+        fake.sent.pop(slow.message_id)  # the carrier has not answered for it yet
+        first = poll(sms, store, season, regs, T0 + timedelta(minutes=15))
+        assert (first.asked, first.delivered) == (1, 0)
+        assert [r.message_id for r in store.open_messages(season.season, 5)] == [
+            newer.message_id,
+            slow.message_id,
+        ]
+        second = poll(sms, store, season, regs, T0 + timedelta(minutes=30))
+        assert second.delivered == 1 and store.message(newer.message_id).status == "delivered"  # type: ignore[union-attr]
+        fake.sent[slow.message_id] = PHONE  # its receipt arrives
+        third = poll(sms, store, season, regs, T0 + timedelta(minutes=45))
+    assert third.delivered == 1 and store.message(slow.message_id).status == "delivered"  # type: ignore[union-attr]
+    assert store.open_messages(season.season, 5) == []
