@@ -11,6 +11,10 @@ Keys, beside the SMS caps' counts (sms_cap_store.py):
   for their next send, read up to now.
 - a district's list:  `SEASON#{season}#SMS-FAILED#{district}` / `REG#{registration id}#{purpose}`: the
   family to phone (the latest failure of its notice, or code), and who phoned when.
+
+Every item carries `expires_epoch` (the table's TTL) at the season's erasure date when the store is
+given it (`expires_epoch`, wiring.py): a message record names a registration and a masked phone, and
+outlives neither the season's personal data nor its purpose.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Attr, Key
 
 from enrollment.adapters.table import DynamoTable
+from enrollment.core.resources import TTL_ATTRIBUTE
 from enrollment.core.sms_delivery import SmsFailure, SmsRecord
 
 UTC_KEY = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -142,16 +147,25 @@ def _failure_of(item: dict[str, Any]) -> SmsFailure:
 
 
 class DynamoSmsMessageStore(DynamoTable):
+    def __init__(self, table_name: str, expires_epoch: int | None = None) -> None:
+        super().__init__(table_name)
+        self.expires = {TTL_ATTRIBUTE: expires_epoch} if expires_epoch else {}
+
     def put_message(self, record: SmsRecord) -> None:
-        items = [
-            {"pk": f"SMS#{record.message_id}", "sk": "MESSAGE", "type": "sms-message", **item_of(record)}
-        ]
+        message = {
+            "pk": f"SMS#{record.message_id}",
+            "sk": "MESSAGE",
+            "type": "sms-message",
+            **item_of(record),
+        }
+        items = [message | self.expires]
         if record.tracked and record.status == "sent":
             items.append(self._open_item(record))
         self._put_all(items)
 
     def _open_item(self, record: SmsRecord) -> dict[str, Any]:
-        return {"pk": _open_pk(record.season), "sk": _open_sk(record), "type": "sms-open", **item_of(record)}
+        item = {"pk": _open_pk(record.season), "sk": _open_sk(record), "type": "sms-open", **item_of(record)}
+        return item | self.expires
 
     def message(self, message_id: str) -> SmsRecord | None:
         item = self._get(f"SMS#{message_id}", "MESSAGE")
@@ -202,6 +216,7 @@ class DynamoSmsMessageStore(DynamoTable):
                 "sk": f"{_key_time(record.retry_at)}#{record.message_id}",
                 "type": "sms-retry",
                 **item_of(record),
+                **self.expires,
             },
         )
 
@@ -222,7 +237,7 @@ class DynamoSmsMessageStore(DynamoTable):
         )
 
     def put_failure(self, failure: SmsFailure) -> None:
-        self._call(self.table.put_item, Item=_failure_item(failure))
+        self._call(self.table.put_item, Item=_failure_item(failure) | self.expires)
 
     def failures(self, season: str, district: str) -> list[SmsFailure]:
         return [_failure_of(i) for i in self._under(_failed_pk(season, district), "REG#")]

@@ -113,7 +113,7 @@ class Wiring:
     @cached_property
     def sms_messages(self) -> DynamoSmsMessageStore:
         """The season's SMS message records and their receipts (enrollment/core/sms_delivery.py)."""
-        return DynamoSmsMessageStore(self.settings.table_name)
+        return DynamoSmsMessageStore(self.settings.table_name, int(self.config.erase_from.timestamp()))
 
     @cached_property
     def sms_tracking(self) -> Tracking:

@@ -467,6 +467,13 @@ def test_the_rule_polls_in_notify_batchs_function_and_a_due_notice_goes_out_agai
         again = store.message(resent["id"])
         assert again is not None and again.attempt == 2 and again.status == "sent" and not again.tracked
         assert store.due_retries(season.season, start + timedelta(days=1), 10) == []
+        # kept no longer than the season's personal data: the table's TTL at the erasure date
+        raw = (
+            boto3.resource("dynamodb")
+            .Table(rt.table_name)
+            .get_item(Key={"pk": f"SMS#{resent['id']}", "sk": "MESSAGE"})
+        )
+        assert raw["Item"]["expires_epoch"] == int(season.erase_from.timestamp())
 
 
 def test_a_message_without_a_receipt_yet_goes_behind_the_others(aws: Any) -> None:
