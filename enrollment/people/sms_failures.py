@@ -10,7 +10,7 @@ Chinese (the provider's code only in `error_code`, for the runbook), and whether
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from enrollment.core.config import SeasonConfig
@@ -81,6 +81,7 @@ def mark_phoned(
     *,
     store: SmsMessageStore,
     now: datetime,
+    tz: tzinfo = UTC,
 ) -> SmsFailure:
     """Record that `staff` phoned the family: the district's own staff only (auditors read, the city
     has the districts call), checked before anything about the failure is told."""
@@ -96,7 +97,7 @@ def mark_phoned(
         raise NoSuchFailure("名单中没有这条短信未送达记录", "no such SMS failure in the district's list")
     if failure.phoned_by:
         raise PhonedAlready(
-            f"已由{failure.phoned_by}于{failure.phoned_at:%Y-%m-%d %H:%M}登记电话联系"
+            f"已由{failure.phoned_by}于{failure.phoned_at.astimezone(tz):%Y-%m-%d %H:%M}登记电话联系"
             if failure.phoned_at
             else "已登记电话联系",
             "already marked phoned",

@@ -147,7 +147,14 @@ def sms_failure_phoned(
     """Record that the district's staff phoned the family (who and when), once."""
     w = season_wiring(season)
     marked = sms_failures_room.mark_phoned(
-        caller(app), season, district, registration_id, body.purpose, store=w.sms_messages, now=clock.now()
+        caller(app),
+        season,
+        district,
+        registration_id,
+        body.purpose,
+        store=w.sms_messages,
+        now=clock.now(),
+        tz=w.config.tz,
     )
     logger.info(
         "sms failure marked phoned",
