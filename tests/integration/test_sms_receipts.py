@@ -498,3 +498,43 @@ def test_a_message_without_a_receipt_yet_goes_behind_the_others(aws: Any) -> Non
         third = poll(sms, store, season, regs, T0 + timedelta(minutes=45))
     assert third.delivered == 1 and store.message(slow.message_id).status == "delivered"  # type: ignore[union-attr]
     assert store.open_messages(season.season, 5) == []
+
+
+def test_the_code_route_offers_the_hotline_with_the_staff_fallback_and_records_the_code_sms(
+    tmp_path: Any,
+) -> None:
+    """Through the register function (embedded backend): with `otp_fallback: staff` every code answer
+    names the hotline (for any id alike), and the code SMS is recorded without its code."""
+    import yaml
+
+    from enrollment.core.clock import SimulatedClock
+    from enrollment.local.runtime import EmbeddedSeason
+    from tests.integration.conftest import at, post, table_items
+    from tests.integration.parent_session import family_call
+    from tests.support import valid_body
+
+    raw = load_season("jilin-2023").model_dump(mode="json")
+    raw["sms_delivery"] = {
+        "otp_fallback": "staff",
+        "hotlines": {d["code"]: f"0432-6200100{i}" for i, d in enumerate(raw["districts"])},
+    }
+    path = tmp_path / "jilin-2023.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    season = load_season(path)
+    start = at(season, f"{season.calendar.grade1_registration.start} 10:00")
+    with EmbeddedSeason(season, SimulatedClock(start), config_path=str(path)) as rt:
+        guardians = [{"name": "测试家长", "relationship": "母亲", "phone": "17000005678"}]
+        status, answer = post(rt, valid_body(season, guardians=guardians))
+        assert status == 201, answer
+        rid = str(answer["registration_id"])
+        status, known, _ = family_call(rt, "POST", f"/api/registrations/{rid}/code", source_ip="198.51.100.7")
+        unknown = family_call(
+            rt, "POST", "/api/registrations/R-AAAA-BBBB-CCCC-DDDD/code", source_ip="198.51.100.8"
+        )
+        records = [i for i in table_items(rt) if i.get("type") == "sms-message"]
+    assert status == 202 and known == unknown[1]  # the same answer, known id or not
+    assert known["message"] == parents.CODE_SENT_ZH + parents.CODE_FALLBACK_ZH
+    [record] = records
+    assert record["purpose"] == "code" and record["registration_id"] == rid and record["status"] == "sent"
+    assert record["phone_masked"] == "170****5678" and record["params"] == {}
+    assert "17000005678" not in json.dumps(records, default=str)
