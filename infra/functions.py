@@ -103,7 +103,8 @@ SYNC_INVOKED = (
     "with their Retry and Catch): the caller gets the error, so there is no asynchronous event a "
     "dead-letter queue could keep."
 )
-ASYNC_INVOKED = ("gate-advance", "watch")  # their asynchronous failures: infra/schedules.py
+# their asynchronous failures: infra/schedules.py (notify-batch: the SMS receipts' rule, issue 17)
+ASYNC_INVOKED = ("gate-advance", "watch", "notify-batch")
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,8 @@ ACCESS: Mapping[str, Access] = {
     "classes-seal": Access(archive="write", work_bucket="read", signing=True),
     # only the batches draw PDFs; prepare imports the notices room but not its drawing (no fpdf2)
     "notify-prepare": Access(table="read", archive="read", work_bucket="write"),
+    # also the SMS receipts every 15 minutes (functions/notify/receipts.py, issue 17): the same table
+    # and SMS provider grants, so the poller costs no function of its own (the stack's 500 resources)
     "notify-batch": Access(table="read-write", work_bucket="write", child_key=True, sms=True, notice=True),
     # a Map item that failed for good: its registrations' districts read, the dead letter written
     "dead-letter": Access(table="read-write"),

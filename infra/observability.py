@@ -21,7 +21,9 @@ Metrics, as AWS publishes them:
   alarm and graph on them names both: without `season` they would watch a metric nobody publishes,
   and two seasons in one account would count into each other's;
 - the register function's `SmsCapReached` (functions/register/family.py), dimensions service, season
-  and `cap`: the season's code SMS circuit open (cap global), and phones or clients past their caps.
+  and `cap`: the season's code SMS circuit open (cap global), and phones or clients past their caps;
+- `SmsDeliveryFailed` (functions/sms/receipts.py, notify-batch, register), dimensions service, season
+  and `purpose` (notice, code): each SMS the provider said failed (or refused when sent).
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ from enrollment.core.config import SeasonConfig
 from enrollment.core.pauses import METRIC_PAUSED
 from enrollment.core.resources import SEASON_DIMENSION, SERVICE, FunctionSpec
 from enrollment.core.sms_caps import CAPS, CLIENT, GLOBAL, PHONE
+from enrollment.core.sms_delivery import METRIC_FAILED as METRIC_SMS_FAILED
+from enrollment.core.sms_delivery import NOTICE
 from enrollment.core.watch import METRIC_NOT_STARTED, METRIC_OVERDUE
 from infra.baseline import customer_key
 from infra.context import DEFAULT_SMS_SPEND_ALARM_USD
@@ -73,6 +77,9 @@ SMS_FAILURES_PER_PERIOD = 10
 SMS_DIRECT = {"PhoneNumber": "PhoneNumberDirect"}  # SNS's dimension for SMS published to a number
 SMS_CAP_METRIC = "SmsCapReached"
 SMS_CAPS_PER_PERIOD = 20  # codes refused per phone or per client in 5 minutes: someone is flooding
+# admission notice SMS whose receipt said failed (or refused when sent) in an hour: a wave, not a few
+# phones switched off, points at the provider, the template or the sign (enrollment/core/sms_delivery.py)
+SMS_UNDELIVERED_PER_HOUR = 50
 
 
 class Observability(Construct):
@@ -245,6 +252,13 @@ class Observability(Construct):
             f"5 分钟内有 {SMS_CAPS_PER_PERIOD} 次验证码因同一手机号或同一来源超过上限未发送。",
             "sms-cap-reached",
             threshold=SMS_CAPS_PER_PERIOD,
+        )
+        self._alarm(
+            "SmsNoticesUndelivered",
+            self.custom_metric(METRIC_SMS_FAILED, Duration.hours(1), "Sum", purpose=NOTICE),
+            f"一小时内录取通知短信未送达达 {SMS_UNDELIVERED_PER_HOUR} 条（逐条重发，仍未送达的列入各区电话联系名单）。",
+            "sms-undelivered",
+            threshold=SMS_UNDELIVERED_PER_HOUR,
         )
         self._alarm(
             "SeasonPaused",

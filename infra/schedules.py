@@ -1,5 +1,6 @@
 """Phase deadlines: one one-time EventBridge schedule per gate, resuming it at its deadline; the
-season watch, every 15 minutes; and the erasure of the season's personal data, daily.
+season watch and the SMS receipts (functions/sms/receipts.py), every 15 minutes; and the erasure of
+the season's personal data, daily.
 
 The deadline schedules are not CloudFormation resources: a deploy would put each back at the
 config's time, undoing a staff window extension (enrollment/registration/windows.py). A custom
@@ -68,6 +69,7 @@ class Schedules(Construct):
         sync: lambda_.Alias,
         watch: lambda_.IFunction,
         erase: lambda_.IFunction,
+        sms_receipts: lambda_.IFunction | None = None,
         resync: str = "",
     ) -> None:
         """`gate_advance`, `watch` and `erase`: the functions' `live` aliases (infra/functions.py),
@@ -143,6 +145,8 @@ class Schedules(Construct):
                 )
             ],
         )
+        if sms_receipts is not None:
+            self._poll_receipts(config, sms_receipts)
         # One role for all deadlines: invoke gate-advance (and deliver to the DLQ), nothing else.
         self.role = self._scheduler_role(
             "InvokeRole", f"EventBridge Scheduler: resume enrollment {config.name} gates at their deadlines"
@@ -231,6 +235,35 @@ class Schedules(Construct):
         )
         # the schedules are put once their group exists and their role can be assumed with its policy
         self.deadlines.node.add_dependency(self.group, self.role)
+
+    def _poll_receipts(self, config: SeasonConfig, fn: lambda_.IFunction) -> None:
+        """The SMS receipts, every 15 minutes (a run with no open message reads one empty page), in
+        notify-batch's function (`task: sms-receipts`, functions/notify/batch.py): it has the grants the
+        poller needs (the table, the SMS provider), and a function of its own would cost a dozen of
+        the stack's 500 resources."""
+        checkov_skip(
+            fn.version.lambda_ if isinstance(fn, lambda_.Alias) else fn,
+            "CKV_AWS_116",
+            "Invoked synchronously by the workflow's notice batches (Retry and Catch) and, for the SMS "
+            "receipts, every 15 minutes by EventBridge (Lambda's retries); a failed receipts run raises "
+            "its Errors alarm and the next run reads the same open messages and due retries, so a lost "
+            "event loses nothing a dead-letter queue would keep.",
+        )
+        self.receipts_rule = events.Rule(
+            self,
+            "SmsReceipts",
+            description=f"Enrollment {config.name}: record SMS receipts, retry failed notice SMS",
+            schedule=events.Schedule.rate(WATCH_EVERY),
+            targets=[
+                events_targets.LambdaFunction(
+                    fn,
+                    event=events.RuleTargetInput.from_object(
+                        {"season": config.season, "task": "sms-receipts"}
+                    ),
+                    retry_attempts=2,
+                )
+            ],
+        )
 
     def _scheduler_role(self, construct_id: str, description: str) -> iam.Role:
         """A role only this season's schedule group may have EventBridge Scheduler assume."""

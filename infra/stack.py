@@ -109,6 +109,7 @@ class SeasonStack(Stack):
             sync=self.functions.alias("deadlines"),
             watch=self.functions.alias("watch"),
             erase=self.functions.alias("erase"),
+            sms_receipts=self.functions.alias("notify-batch"),
             resync=deadlines_resync,
         )
         self.schedules.allow_moving(self.functions["gate-advance"])

@@ -6,7 +6,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +18,7 @@ from enrollment.adapters.kms import hmac_sha256
 from enrollment.adapters.table import DynamoTable
 from enrollment.core.idcard import mask_phone
 from enrollment.core.ports import SmsRejected, SmsThrottled, StoreUnavailable
+from enrollment.core.sms_delivery import Receipt, SmsRecord
 from enrollment.core.sms_templates import SmsMessage
 
 if TYPE_CHECKING:
@@ -97,6 +98,12 @@ class SnsSms:
     Not from the China regions, where SNS sends no SMS (infra/stack.py refuses that season)."""
 
     client: Client[Any] = Client("sns")
+    # SNS's delivery receipts are CloudWatch Logs delivery-status logs, which no SDK call reads back per
+    # message: an SNS message's `sent` is final (enrollment/core/sms_delivery.py)
+    tracks_receipts = False
+
+    def receipts(self, pending: Sequence[tuple[SmsRecord, str]]) -> Iterator[Receipt]:
+        return iter(())
 
     def send(self, phone: str, message: SmsMessage) -> str:
         try:
@@ -120,8 +127,13 @@ class OutboxSms:
     """The embedded backend's SMS: one JSON line per message in a local file (the phone masked), with
     the template and the rendered text."""
 
+    tracks_receipts = False  # a file receives everything: `sent` is final
+
     def __init__(self, path: str) -> None:
         self.path = Path(path)
+
+    def receipts(self, pending: Sequence[tuple[SmsRecord, str]]) -> Iterator[Receipt]:
+        return iter(())
 
     def send(self, phone: str, message: SmsMessage) -> str:
         message_id = f"outbox-{uuid.uuid4().hex[:12]}"

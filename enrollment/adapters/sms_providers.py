@@ -16,7 +16,11 @@ first send (a Lambda's cold start), never from the config or the environment.
 from __future__ import annotations
 
 import json
-from typing import Any
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from enrollment.adapters.clients import Client
 
@@ -24,6 +28,14 @@ ALIYUN_REGION = "cn-hangzhou"
 ALIYUN_ENDPOINT = "dysmsapi.aliyuncs.com"
 TENCENT_REGION = "ap-guangzhou"
 TENCENT_ENDPOINT = "sms.tencentcloudapi.com"
+# Both China providers give their receipts' times, and take Alibaba Cloud's SendDate, in Beijing time
+PROVIDER_TZ = ZoneInfo("Asia/Shanghai")
+RECEIPT_ATTEMPTS = (
+    4  # a throttled receipt query asked again, 0.5 s, 1 s, 2 s apart, then left for the next run
+)
+RECEIPT_BACKOFF_S = 0.5
+
+T = TypeVar("T")
 
 
 class SmsCredentials:
@@ -46,3 +58,23 @@ def host_of(endpoint: str) -> tuple[str, str]:
     """`http://127.0.0.1:8080` -> ("http", "127.0.0.1:8080"); empty -> the provider's default over HTTPS."""
     scheme, _, host = endpoint.partition("://")
     return (scheme, host) if host else ("https", "")
+
+
+def provider_time(text: str) -> datetime:
+    """`2026-06-20 18:01:07` (Beijing time, as both providers write it) -> an aware datetime."""
+    return datetime.strptime(text.strip(), "%Y-%m-%d %H:%M:%S").replace(tzinfo=PROVIDER_TZ)
+
+
+def asked_again(
+    call: Callable[[], T], later: Callable[[Exception], bool], sleep: Callable[[float], None] = time.sleep
+) -> T:
+    """A receipt query, asked again with backoff while the provider says "not now" (`later`); the last
+    refusal is raised. Receipts wait without harm, so the task only slows down here."""
+    for attempt in range(RECEIPT_ATTEMPTS):
+        try:
+            return call()
+        except Exception as e:
+            if not later(e) or attempt == RECEIPT_ATTEMPTS - 1:
+                raise
+            sleep(RECEIPT_BACKOFF_S * 2**attempt)
+    raise AssertionError("unreachable")

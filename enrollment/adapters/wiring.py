@@ -26,11 +26,13 @@ from enrollment.adapters.settings import Settings, settings
 from enrollment.adapters.sfn import SfnTaskTokens, SfnWorkflow
 from enrollment.adapters.signing import KmsSigner
 from enrollment.adapters.sms_cap_store import DynamoSmsCapStore
+from enrollment.adapters.sms_message_store import DynamoSmsMessageStore
 from enrollment.adapters.table import dynamodb_client
 from enrollment.adapters.verification_store import DynamoVerificationStore
 from enrollment.core.config import SeasonConfig
-from enrollment.core.ports import Seeds, Sms
+from enrollment.core.ports import Seeds
 from enrollment.core.resources import ROOT
+from enrollment.core.sms_delivery import TrackedSms, Tracking
 from enrollment.core.staff import StaffDirectory
 from enrollment.people.access import Verifier
 from enrollment.people.parents import CodeCaps
@@ -91,7 +93,7 @@ class Wiring:
         return DynamoNoticeStore(self.settings.table_name)
 
     @cached_property
-    def sms(self) -> Sms:
+    def sms(self) -> TrackedSms:
         """The season's SMS provider (`config.sms_provider`); the embedded backend's outbox file, if set,
         whatever the config says (no SMS leaves a laptop)."""
         chosen = self.config.sms_provider
@@ -107,6 +109,15 @@ class Wiring:
 
             return TencentSms(chosen)
         return SnsSms()
+
+    @cached_property
+    def sms_messages(self) -> DynamoSmsMessageStore:
+        """The season's SMS message records and their receipts (enrollment/core/sms_delivery.py)."""
+        return DynamoSmsMessageStore(self.settings.table_name, int(self.config.erase_from.timestamp()))
+
+    @cached_property
+    def sms_tracking(self) -> Tracking:
+        return Tracking(self.sms_messages, self.sms.tracks_receipts, self.config.sms_delivery)
 
     @cached_property
     def notice_secret(self) -> bytes:

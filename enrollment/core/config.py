@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
@@ -406,6 +407,46 @@ class SmsProvider(_Strict):
         return self
 
 
+class SmsDelivery(_Strict):
+    """What happens after an SMS is sent (issue 17; enrollment/core/sms_delivery.py): the provider's
+    receipts are polled every 15 minutes, a notice SMS that failed is sent again, up to
+    `notice_attempts` sends in all, the n-th retry `retry_after_minutes * 2**(n-1)` after the failure;
+    still failed, it is listed to the child's district to phone the family. Notices are counted in the
+    season's SMS spend, never capped (enrollment/core/sms_caps.py).
+
+    `otp_fallback` says what a parent whose sign-in code SMS failed is offered: `none` (the default),
+    the failure plainly, to ask again later; `staff`, the district's enrollment hotline
+    (`hotlines`, by district code) to call, and the failed code listed to that district. `voice` (a
+    provider's voice-code API) is reserved: no adapter sends voice codes yet, so it is refused."""
+
+    notice_attempts: int = Field(default=3, ge=1, le=10)  # sends of one notice SMS in all
+    retry_after_minutes: int = Field(default=30, ge=5, le=24 * 60)  # doubled after each retry
+    # a message with no receipt this long after it was sent is no longer asked about: it stays `sent`
+    receipt_wait_hours: int = Field(default=72, ge=1, le=30 * 24)
+    receipts_per_run: int = Field(default=2000, ge=1, le=20_000)  # messages asked about per poll
+    otp_fallback: Literal["none", "voice", "staff"] = "none"
+    hotlines: dict[str, str] = Field(default_factory=dict)  # district code -> 招生咨询电话
+
+    @field_validator("hotlines")
+    @classmethod
+    def _hotline_numbers(cls, hotlines: dict[str, str]) -> dict[str, str]:
+        for district, number in hotlines.items():
+            if not re.fullmatch(r"[0-9][0-9-]{6,19}", number):
+                raise ValueError(f"hotlines.{district}: {number!r} is not a phone number (digits and '-')")
+        return hotlines
+
+    @model_validator(mode="after")
+    def _fallback_needs(self) -> SmsDelivery:
+        if self.otp_fallback == "voice":
+            raise ValueError(
+                "otp_fallback: voice codes are not available (no provider's voice API is wired); "
+                "use staff (the district's hotline) or none"
+            )
+        if self.otp_fallback == "staff" and not self.hotlines:
+            raise ValueError("hotlines: otp_fallback staff needs each district's enrollment hotline")
+        return self
+
+
 class StaffSignIn(_Strict):
     """Who signs staff in (OIDC). Empty `issuer`: the stack's own Cognito user pool, with one group per
     district code plus `city` and `auditor`. Otherwise any OIDC issuer the bureau runs, whose tokens
@@ -445,6 +486,7 @@ class SeasonConfig(_Strict):
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     sms: SmsCaps = Field(default_factory=SmsCaps)
     sms_provider: SmsProvider = Field(default_factory=SmsProvider)
+    sms_delivery: SmsDelivery = Field(default_factory=SmsDelivery)
 
     @field_validator("timezone")
     @classmethod
@@ -454,6 +496,20 @@ class SeasonConfig(_Strict):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown timezone {tz!r}") from None
         return tz
+
+    @model_validator(mode="after")
+    def _sms_hotlines(self) -> SeasonConfig:
+        """`sms_delivery.hotlines` names known districts and, with the staff fallback, every one."""
+        known = {d.code for d in self.districts}
+        for code in self.sms_delivery.hotlines:
+            if code not in known:
+                raise ValueError(f"sms_delivery.hotlines.{code}: unknown district {code!r}")
+        missing = sorted(known - set(self.sms_delivery.hotlines))
+        if self.sms_delivery.otp_fallback == "staff" and missing:
+            raise ValueError(
+                f"sms_delivery.hotlines: otp_fallback staff needs a hotline for {', '.join(missing)}"
+            )
+        return self
 
     @model_validator(mode="after")
     def _consistent(self) -> SeasonConfig:

@@ -32,9 +32,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
-from enrollment.core import sms_caps
+from enrollment.core import sms_caps, sms_delivery
 from enrollment.core.config import SeasonConfig
 from enrollment.core.ports import Registrations, Sms, WorkFiles, put_batches
+from enrollment.core.sms_templates import SmsMessage
 from enrollment.lottery import ceremony
 from enrollment.notices.notice import Notice, RenderMany, Unrenderable, build_notice, render_each, sms_message
 
@@ -126,8 +127,9 @@ def issue(
     now: datetime,
     render_many: RenderMany = render_each,
     spend: sms_caps.SmsCapStore | None = None,
+    tracking: sms_delivery.Tracking | None = None,
 ) -> dict[str, int]:
-    issued = skipped = 0
+    issued = skipped = sms_failed = 0
     placed = _placed(registration_ids, registrations, placements)
     existing = store.notices_of([str(reg["registration_id"]) for reg, _ in placed])
     todo: list[tuple[dict[str, Any], Notice]] = []
@@ -187,8 +189,49 @@ def issue(
         )
         files.put_bytes(key, body, "application/pdf")
         phone = str(reg["request"]["guardians"][0]["phone"])
-        store.notice_sent(rid, sms.send(phone, sms_message(notice)), at)
+        message = sms_message(notice)
+        if tracking is None:
+            store.notice_sent(rid, sms.send(phone, message), at)
+        else:
+            record = _tracked_send(season, reg, notice, phone, message, sms=sms, tracking=tracking, now=now)
+            store.notice_sent(rid, record.message_id, at)
+            sms_failed += record.status == sms_delivery.FAILED
         issued += 1
     if spend is not None:  # counted, never refused (after the sends: a failed count stops no notice)
         sms_caps.record_notices(issued, store=spend, now=now)
-    return {"issued": issued, "skipped": skipped, "manual": manual}
+    out = {"issued": issued, "skipped": skipped, "manual": manual}
+    if tracking is not None:
+        out["sms_failed"] = sms_failed  # refused when sent: recorded, retried or listed to the district
+    return out
+
+
+def _tracked_send(
+    season: str,
+    reg: dict[str, Any],
+    notice: Notice,
+    phone: str,
+    message: SmsMessage,
+    *,
+    sms: Sms,
+    tracking: sms_delivery.Tracking,
+    now: datetime,
+) -> sms_delivery.SmsRecord:
+    """Send the notice's SMS and record the message. A refusal (a wrong number, a template the
+    provider no longer accepts) stops neither the batch nor the season: the message is recorded
+    failed, and (past its sends) listed to the child's district to phone the family; the notice
+    record names the failed message, so a retried batch does not send it again."""
+    record = sms_delivery.new_record(
+        season,
+        sms_delivery.NOTICE,
+        message,
+        phone,
+        0,
+        now,
+        registration_id=notice.registration_id,
+        district=str(reg["district"]),
+        school_id=notice.school_id,
+    )
+    sent = sms_delivery.send(sms, tracking.tracked, tracking.store, phone, message, record, now)
+    if sent.status == sms_delivery.FAILED:
+        sms_delivery.after_failure(sent, tracking.delivery, store=tracking.store)
+    return sent

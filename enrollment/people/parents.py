@@ -38,9 +38,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from enrollment.core import sms_caps, sms_templates
-from enrollment.core.config import SmsCaps
-from enrollment.core.ports import Sms
+from enrollment.core import sms_caps, sms_delivery, sms_templates
+from enrollment.core.config import SeasonConfig, SmsCaps
+from enrollment.core.ports import Sms, SmsThrottled
 from enrollment.core.sms_templates import SmsMessage
 
 CODE_DIGITS = 6
@@ -59,6 +59,15 @@ REGISTRATION = "registration"
 
 CODE_SENT_ZH = "若报名编号正确，验证码已发送至报名时登记的监护人手机，10分钟内有效。"
 CODE_SENT_EN = "if the registration id is right, a code was sent to the guardian phone(s) it names"
+# with `sms_delivery.otp_fallback: staff`, added to every answer (whether the id exists or not)
+CODE_FALLBACK_ZH = "如未收到验证码，可拨打报名所在区教育局招生咨询电话，工作人员核实身份后协助查询。"
+# every phone's code SMS failed when sent (the provider refused it or asked to slow down)
+CODE_FAILED_ZH = "验证码短信未能发出，请稍后再试。"
+CODE_FAILED_EN = "the code SMS could not be sent; try again later"
+CODE_FAILED_STAFF_ZH = (
+    "验证码短信未能发出。请拨打{district}教育局招生咨询电话 {hotline}，工作人员核实身份后协助查询。"
+)
+CODE_FAILED_STAFF_EN = "the code SMS could not be sent; the district's enrollment hotline helps instead"
 
 
 class NotAuthenticated(Exception):
@@ -128,6 +137,7 @@ class CodeSent:
 
     sent: int
     capped: tuple[tuple[str, str], ...]
+    failed: int = 0  # phones whose code the provider refused or put off (recorded when tracked)
 
 
 class ParentStore(Protocol):
@@ -210,6 +220,9 @@ def request_code(
     caps: CodeCaps,
     now: datetime,
     code: str | None = None,
+    tracking: sms_delivery.Tracking | None = None,
+    season: str = "",
+    district: str = "",
 ) -> CodeSent:
     """Send a code to `phones` (None: no such registration; nothing is sent, the limit still counts).
 
@@ -226,7 +239,7 @@ def request_code(
     updated = next_send(record, registration_id, hashed, now)
     if not store.put_code_record(updated, record.version if record else None):
         raise RateLimited(_seconds(RESEND_AFTER))  # another send won the race just now
-    sent = 0
+    sent = failed = 0
     capped: list[tuple[str, str]] = []
     for phone in dict.fromkeys(phones or ()):  # each distinct phone once
         if not sms_caps.reserve_phone(
@@ -235,10 +248,75 @@ def request_code(
             capped.append((sms_caps.PHONE, phone))
         elif not sms_caps.reserve_global(caps.limits, store=caps.store, now=now):
             capped.append((sms_caps.GLOBAL, phone))
-        else:
+        elif tracking is None:
             sms.send(phone, sms_message(registration_id, code))
             sent += 1
-    return CodeSent(sent, tuple(capped))
+        elif _tracked_send(
+            registration_id,
+            code,
+            phone,
+            list(phones or ()).index(phone),
+            sms,
+            tracking,
+            season,
+            district,
+            now,
+        ):
+            sent += 1
+        else:
+            failed += 1
+    return CodeSent(sent, tuple(capped), failed)
+
+
+def _tracked_send(
+    registration_id: str,
+    code: str,
+    phone: str,
+    guardian: int,
+    sms: Sms,
+    tracking: sms_delivery.Tracking,
+    season: str,
+    district: str,
+    now: datetime,
+) -> bool:
+    """Send the code and record the message (its parameters not kept: they hold the code). False if
+    the provider refused it (recorded failed, and listed to the district with the staff fallback) or
+    asked to slow down (not recorded: nothing went out)."""
+    message = sms_message(registration_id, code)
+    record = sms_delivery.new_record(
+        season,
+        sms_delivery.CODE,
+        message,
+        phone,
+        guardian,
+        now,
+        registration_id=registration_id,
+        district=district,
+    )
+    try:
+        sent = sms_delivery.send(sms, tracking.tracked, tracking.store, phone, message, record, now)
+    except SmsThrottled:
+        return False
+    if sent.status == sms_delivery.FAILED:
+        sms_delivery.after_failure(sent, tracking.delivery, store=tracking.store)
+        return False
+    return True
+
+
+def code_answer(config: SeasonConfig, result: CodeSent | None, district: str) -> tuple[str, str]:
+    """The code request's message (Chinese, English). The same for every id unless the id exists and
+    every code SMS to its phones failed when sent: then the parent is told plainly, or, with the staff
+    fallback, given the district's hotline."""
+    delivery = config.sms_delivery
+    if result is not None and result.failed and not result.sent and not result.capped:
+        hotline = delivery.hotlines.get(district)
+        if delivery.otp_fallback == "staff" and hotline:
+            name = config.district_index[district].name
+            return CODE_FAILED_STAFF_ZH.format(district=name, hotline=hotline), CODE_FAILED_STAFF_EN
+        return CODE_FAILED_ZH, CODE_FAILED_EN
+    if delivery.otp_fallback == "staff":
+        return CODE_SENT_ZH + CODE_FALLBACK_ZH, CODE_SENT_EN
+    return CODE_SENT_ZH, CODE_SENT_EN
 
 
 def try_code(record: CodeRecord | None, code_hash: str, now: datetime) -> tuple[CodeRecord | None, bool]:

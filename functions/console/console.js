@@ -21,6 +21,7 @@ const SECTIONS = {
   lottery: { title: "电脑派位", roles: ["district", "city"], district: false },
   placements: { title: "录取结果", roles: ["district", "city", "auditor"], district: true },
   complaints: { title: "投诉答复", roles: ["district", "city"], district: true },
+  sms: { title: "短信未送达", roles: ["district", "city", "auditor"], district: true },
   phases: { title: "招生阶段", roles: ["district", "city"], district: false },
   season: { title: "招生季", roles: ["city", "auditor"], district: false },
   spotcheck: { title: "抽查", roles: ["city"], district: true },
@@ -746,6 +747,58 @@ async function answerComplaint(ev, c, id) {
   await loadComplaints();
 }
 
+// 短信未送达 ----------------------------------------------------------------------------------------
+
+async function loadSmsFailures() {
+  const rows = $("sms-rows");
+  rows.replaceChildren(emptyRow(8, "正在载入…"));
+  const current = ticket("sms");
+  const res = await api("GET", `admin/placement/${enc(season())}/districts/${enc(state.district)}/sms-failures`);
+  if (!current()) return;
+  if (!res.ok) {
+    $("sms-error").textContent = messageOf(res);
+    rows.replaceChildren();
+    $("sms-count").textContent = "";
+    return;
+  }
+  $("sms-error").textContent = "";
+  const failures = res.body.failures || [];
+  const open = failures.filter((f) => !f.phoned).length;
+  $("sms-count").textContent = `共 ${failures.length} 条，待电话联系 ${open} 条`;
+  const items = failures.map((f) => {
+    let phoned;
+    if (f.phoned) phoned = el("td", {}, tag("已联系", "ok"), ` ${time(f.phoned_at)} ${who(f.phoned_by)}`);
+    else if (res.body.may_mark_phoned) {
+      const button = el("button", { type: "button", class: "small", text: "已电话联系" });
+      button.addEventListener("click", () => markPhoned(button, f));
+      phoned = el("td", {}, button);
+    } else phoned = el("td", {}, tag("待联系", "open"));
+    return el("tr", {},
+      el("td", { class: "mono", text: f.registration_id }),
+      el("td", { text: f.child || "—" }),
+      el("td", { text: f.purpose_zh }),
+      el("td", { text: f.school || "—" }),
+      el("td", { class: "mono", text: f.phone }),
+      el("td", { text: String(f.attempts) }),
+      el("td", { text: f.error_zh }),
+      phoned);
+  });
+  rows.replaceChildren(...(items.length ? items : [emptyRow(8, "暂无未送达的短信")]));
+}
+
+async function markPhoned(button, f) {
+  button.disabled = true;
+  const path = `admin/placement/${enc(season())}/districts/${enc(state.district)}/sms-failures/${enc(f.registration_id)}/phoned`;
+  const res = await api("POST", path, { purpose: f.purpose });
+  button.disabled = false;
+  if (!res.ok) {
+    $("sms-error").textContent = messageOf(res);
+    return;
+  }
+  announce("已登记电话联系");
+  await loadSmsFailures();
+}
+
 // 招生阶段 ------------------------------------------------------------------------------------------
 
 let advancing = null;
@@ -1227,6 +1280,7 @@ const LOADERS = {
   lottery: loadLottery,
   placements: () => loadPlacements(false),
   complaints: loadComplaints,
+  sms: loadSmsFailures,
   phases: loadPhases,
   season: loadSeason,
   spotcheck: loadSpotCheck,
@@ -1295,6 +1349,7 @@ $("dec-kind").addEventListener("change", fillSchools);
 $("dec-plan").addEventListener("change", fillSchools);
 $("decision-form").addEventListener("submit", submitDecision);
 $("complaints-reload").addEventListener("click", loadComplaints);
+$("sms-reload").addEventListener("click", loadSmsFailures);
 $("phases-reload").addEventListener("click", loadPhases);
 $("spot-reload").addEventListener("click", loadSpotCheck);
 $("archive-reload").addEventListener("click", loadArchive);

@@ -7,13 +7,16 @@
 - `GET /admin/placement/{season}/districts/{district}/placements`: the district's children's places.
 - `GET /admin/placement/{season}/districts/{district}/manual-notices`: the district's admission notices
   that could not be drawn (a name character no bundled font has), to issue by hand (R-NOTE-1).
+- `GET /admin/placement/{season}/districts/{district}/sms-failures`: the district's admission notice SMS
+  (and, with the staff fallback, sign-in codes) that did not reach the family after their sends, to
+  phone it; `POST …/sms-failures/{registration_id}/phoned` records who phoned when (issue 17).
 - `GET /admin/placement/{season}/archive`: the sealed archive's files with short-lived download links,
   and the season report (`reports/{season}/report.html`) once the workflow has written it.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
@@ -26,6 +29,7 @@ from enrollment.core import clock
 from enrollment.core.ports import NotFound
 from enrollment.core.staff import Forbidden, StaffError, require_decide, require_read
 from enrollment.people import console
+from enrollment.people import sms_failures as sms_failures_room
 from enrollment.placement import place
 from enrollment.report import report_key
 from enrollment.term import reporting
@@ -115,6 +119,49 @@ def manual_notices(season: str, district: str) -> dict[str, Any]:
     w = season_wiring(season)
     require_read(caller(app), district)
     return {"district": district, "notices": w.notices.manual_notices(season, district)}
+
+
+@app.get(f"{PREFIX}/districts/<district>/sms-failures")
+def sms_failures(season: str, district: str) -> dict[str, Any]:
+    """The district's SMS that did not reach the family after their sends: the child (masked), the
+    school, the phone to call, the sends, the last error in Chinese, and whether someone phoned (the
+    district's own staff, the city, auditors). Beside the manual notices: both are families the
+    district reaches by hand."""
+    w = season_wiring(season)
+    staff = caller(app)
+    require_read(staff, district)
+    found = sms_failures_room.rows(w.config, w.sms_messages.failures(season, district), w.store)
+    may_mark = staff.role == "district" and staff.district == district
+    return {"season": season, "district": district, "may_mark_phoned": may_mark, "failures": found}
+
+
+class PhonedRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    purpose: Literal["notice", "code"] = Field(description="notice 录取通知短信 / code 查询验证码短信")
+
+
+@app.post(f"{PREFIX}/districts/<district>/sms-failures/<registration_id>/phoned")
+def sms_failure_phoned(
+    season: str, district: str, registration_id: str, body: Annotated[PhonedRequest, Body()]
+) -> dict[str, Any]:
+    """Record that the district's staff phoned the family (who and when), once."""
+    w = season_wiring(season)
+    marked = sms_failures_room.mark_phoned(
+        caller(app),
+        season,
+        district,
+        registration_id,
+        body.purpose,
+        store=w.sms_messages,
+        now=clock.now(),
+        tz=w.config.tz,
+    )
+    logger.info(
+        "sms failure marked phoned",
+        extra={"registration_id": registration_id, "district": district, "purpose": body.purpose},
+    )
+    [row] = sms_failures_room.rows(w.config, [marked], w.store)
+    return row
 
 
 @app.get(f"{PREFIX}/archive")

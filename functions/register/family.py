@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from enrollment.adapters.observability import count_metric, logger, mask_text, metrics
 from enrollment.adapters.wiring import wiring
-from enrollment.core import clock, sms_caps
+from enrollment.core import clock, sms_caps, sms_delivery
 from enrollment.core.ports import NotFound
 from enrollment.lottery import ceremony
 from enrollment.people import complaints, family, parents
@@ -155,9 +155,11 @@ def send_code(registration_id: RegistrationId) -> Response[str]:
         _cap_reached(sms_caps.CLIENT, registration_id)
         raise
     try:
-        phones: list[str] | None = parents.guardian_phones(w.store.get_registration(registration_id))
+        item = w.store.get_registration(registration_id)
+        phones: list[str] | None = parents.guardian_phones(item)
+        district = str(item.get("district", ""))
     except NotFound:
-        phones = None  # the same answer and the same limit as for a registration that exists
+        phones, district = None, ""  # the same answer and the same limit as for a registration that exists
     try:
         result = parents.request_code(
             registration_id,
@@ -167,6 +169,9 @@ def send_code(registration_id: RegistrationId) -> Response[str]:
             secret=w.parent_secret,
             caps=w.code_caps,
             now=now,
+            tracking=w.sms_tracking,  # each code SMS recorded; a failed one as the season's fallback says
+            season=w.config.season,
+            district=district,
         )
     except parents.RateLimited:
         _cap_reached(sms_caps.REGISTRATION, registration_id)
@@ -176,10 +181,13 @@ def send_code(registration_id: RegistrationId) -> Response[str]:
         raise
     for cap, phone in result.capped:
         _cap_reached(cap, registration_id, phone=phone)
-    logger.info("parent code requested", extra={"sms_sent": result.sent})
+    logger.info("parent code requested", extra={"sms_sent": result.sent, "sms_failed": result.failed})
+    for _ in range(result.failed):
+        count_metric(sms_delivery.METRIC_FAILED, {sms_delivery.PURPOSE_DIMENSION: sms_delivery.CODE})
+    message, message_en = parents.code_answer(w.config, result, district)
     body = CodeSentResponse(
-        message=parents.CODE_SENT_ZH,
-        message_en=parents.CODE_SENT_EN,
+        message=message,
+        message_en=message_en,
         expires_in=int(parents.CODE_TTL.total_seconds()),
         resend_after=int(parents.RESEND_AFTER.total_seconds()),
     )

@@ -194,6 +194,7 @@ def test_district_staff_sign_in_and_review_a_case(review_day: ReviewDay, browser
             "电脑派位",
             "录取结果",
             "投诉答复",
+            "短信未送达",
             "招生阶段",
             "名单导出",
         ]
@@ -368,6 +369,59 @@ def test_district_staff_answer_a_familys_complaint(review_day: ReviewDay, browse
         )
         assert status == 200, mine
         assert answer in json.dumps(mine, ensure_ascii=False)
+        assert real(errors) == []
+    finally:
+        context.close()
+
+
+def test_district_staff_phone_a_family_whose_notice_sms_failed(
+    review_day: ReviewDay, browser: Browser
+) -> None:
+    from datetime import datetime
+
+    from enrollment.adapters.sms_message_store import DynamoSmsMessageStore
+    from enrollment.core.sms_delivery import SmsFailure
+
+    day = review_day
+    a, _ = two_districts(day)
+    user = day.user("district", a)
+    # Given a child of district A whose admission notice SMS failed after its three sends
+    rid = day.ids_of(a)[0]
+    phone = str(day.bodies[rid]["guardians"][0]["phone"])
+    school = next(s.id for s in day.config.schools if s.district == a)
+    failed_at = datetime.fromisoformat("2023-07-06T18:00:09+08:00")
+    failure = SmsFailure(
+        day.season,
+        a,
+        rid,
+        "notice",
+        school,
+        phone[:3] + "****" + phone[-4:],
+        0,
+        3,
+        "MK:0001",
+        failed_at,
+        "900619746936498401^0",
+    )
+    DynamoSmsMessageStore(day.rt.table_name).put_failure(failure)
+    context, page, errors = new_page(browser)
+    try:
+        sign_in(page, day, user)
+        page.get_by_role("link", name="短信未送达").click()
+        row = page.locator("#sms-rows tr", has_text=rid)
+        expect(row).to_contain_text(phone)  # the number to call
+        expect(row).to_contain_text("录取通知短信")
+        expect(row).to_contain_text("短信未送达（手机可能关机、停机、欠费或拒收短信）")
+        expect(page.locator("#sms-count")).to_contain_text("待电话联系 1 条")
+        assert "MK:0001" not in page.locator("#sec-sms").inner_text()  # no provider code on screen
+        assert axe_violations(page) == []
+        # When the district's staff phone the family and record it
+        row.get_by_role("button", name="已电话联系").click()
+        # Then the row says who phoned, and the count has nothing left to call
+        expect(row).to_contain_text("已联系")
+        expect(row).to_contain_text(user)
+        expect(page.locator("#sms-count")).to_contain_text("待电话联系 0 条")
+        shoot(page, "sms-failures")
         assert real(errors) == []
     finally:
         context.close()
@@ -607,7 +661,7 @@ def test_an_auditor_reads_results_and_the_archive_and_writes_nothing(
     try:
         sign_in(page, day, auditor)
         expect(page.locator("#who")).to_contain_text("审计监督")
-        assert nav_titles(page) == ["录取结果", "招生季", "结果与归档", "名单导出"]
+        assert nav_titles(page) == ["录取结果", "短信未送达", "招生季", "结果与归档", "名单导出"]
         # the places of a district, masked, read-only
         page.get_by_label("查看区").select_option(a)
         expect(page.locator("#placed-table tbody tr[data-rid]")).to_have_count(len(day.ids_of(a)))

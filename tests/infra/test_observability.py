@@ -189,11 +189,19 @@ def test_sms_caps_alarm_on_the_circuit_and_on_floods_of_refused_codes(stack, con
 
 def test_the_watch_runs_every_15_minutes_and_its_metrics_alarm(stack, config):
     watch = live_alias(stack.raw, ref(stack.stack.functions["watch"]))
-    [rule] = resources(stack.raw, "AWS::Events::Rule").values()
-    assert rule["Properties"]["ScheduleExpression"] == "rate(15 minutes)"
-    [target] = rule["Properties"]["Targets"]
-    assert target["Arn"] == {"Ref": watch}
-    assert target["Input"] == f'{{"season":"{config.season}"}}'
+    receipts = live_alias(stack.raw, ref(stack.stack.functions["notify-batch"]))
+    rules = resources(stack.raw, "AWS::Events::Rule").values()
+    assert len(rules) == 2  # the watch's and the SMS receipts' (issue 17)
+    by_target = {}
+    for rule in rules:
+        assert rule["Properties"]["ScheduleExpression"] == "rate(15 minutes)"
+        [target] = rule["Properties"]["Targets"]
+        by_target[target["Arn"]["Ref"]] = target["Input"]
+    assert by_target == {
+        watch: f'{{"season":"{config.season}"}}',
+        # the SMS receipts (issue 17), polled in notify-batch's function
+        receipts: f'{{"season":"{config.season}","task":"sms-receipts"}}',
+    }
     for name, metric in (("SeasonNotStarted", METRIC_NOT_STARTED), ("GatesOverdue", METRIC_OVERDUE)):
         alarm = _alarm(stack.raw, config.name, name)
         assert (alarm["Namespace"], alarm["MetricName"]) == ("Enrollment", metric)
@@ -246,7 +254,10 @@ def _published_metric_names() -> set[str]:
             # a count in its own record, with extra dimensions (`count_metric(name, {...})`)
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "count_metric":
                 first = node.args[0]
-                names.add(first.value if isinstance(first, ast.Constant) else constants[first.id])
+                if isinstance(first, ast.Constant):
+                    names.add(first.value)
+                else:
+                    names.add(constants[first.attr if isinstance(first, ast.Attribute) else first.id])
     return names
 
 
@@ -270,8 +281,9 @@ def test_every_custom_metric_alarm_and_graph_names_the_season(stack, config):
             continue
         assert alarm["MetricName"] in published, alarm["AlarmName"]
         dimensions = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
-        # the SMS caps' counts say which cap besides (enrollment/core/sms_caps.py)
-        extra = {"cap"} if alarm["MetricName"] == SMS_CAP_METRIC else set()
+        # the SMS caps' counts say which cap besides (enrollment/core/sms_caps.py), the failed SMS
+        # what they were for (enrollment/core/sms_delivery.py)
+        extra = {SMS_CAP_METRIC: {"cap"}, "SmsDeliveryFailed": {"purpose"}}.get(alarm["MetricName"], set())
         assert set(dimensions) - {SEASON_DIMENSION, "service"} <= extra, alarm["AlarmName"]
         assert dimensions[SEASON_DIMENSION] == config.name and dimensions["service"] == SERVICE, alarm[
             "AlarmName"
@@ -374,3 +386,17 @@ def test_jilin_app_synth_sends_alarms_to_the_topic_it_was_given(app_synth):
     alarms = _alarms(template)
     assert alarms and all(len(a["AlarmActions"]) == 2 for a in alarms)
     assert all(a["AlarmActions"][1] == "arn:aws:sns:us-east-1:111122223333:bureau-alarms" for a in alarms)
+
+
+def test_undelivered_notice_sms_page_the_operator(stack, config):
+    """SmsDeliveryFailed with purpose=notice (functions/sms/receipts.py, notify-batch), under the
+    season's dimensions, 50 or more in an hour: a wave points at the provider, not at a few phones."""
+    alarm = _alarm(stack.raw, config.name, "SmsNoticesUndelivered")
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("Enrollment", "SmsDeliveryFailed")
+    assert sorted(alarm["Dimensions"], key=lambda d: d["Name"]) == [
+        {"Name": "purpose", "Value": "notice"},
+        {"Name": SEASON_DIMENSION, "Value": config.name},
+        {"Name": "service", "Value": SERVICE},
+    ]
+    assert alarm["Period"] == 3600 and alarm["Threshold"] == 50 and alarm["Statistic"] == "Sum"
+    assert "docs/RUNBOOK.md#sms-undelivered" in alarm["AlarmDescription"]

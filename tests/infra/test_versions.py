@@ -121,9 +121,12 @@ def test_the_schedules_the_watch_and_the_on_failure_destination_use_the_live_ali
     [erase] = resources(raw, "AWS::Scheduler::Schedule").values()
     assert erase["Properties"]["Name"] == ERASE_SCHEDULE
     assert erase["Properties"]["Target"]["Arn"] == {"Ref": live_alias(raw, ids["erase"])}
-    [rule] = resources(raw, "AWS::Events::Rule").values()
-    [target] = rule["Properties"]["Targets"]
-    assert target["Arn"] == {"Ref": live_alias(raw, ids["watch"])}
+    targets = [
+        t["Arn"] for r in resources(raw, "AWS::Events::Rule").values() for t in r["Properties"]["Targets"]
+    ]
+    assert sorted(targets, key=str) == sorted(
+        [{"Ref": live_alias(raw, ids["watch"])}, {"Ref": live_alias(raw, ids["notify-batch"])}], key=str
+    )
     [invoke] = resources(raw, "AWS::Lambda::EventInvokeConfig").values()
     assert invoke["Properties"]["FunctionName"] == {"Ref": ids["gate-advance"]}
     assert invoke["Properties"]["Qualifier"] == LIVE_ALIAS

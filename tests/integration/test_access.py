@@ -243,6 +243,19 @@ def rows(s: Season) -> list[Row]:
             f"/admin/seasons/{season}/visits/overdue",
             district_data=False,
         ),
+        # SMS that did not reach a family (issue 17): the district's own staff, the city and auditors
+        # read the list; only the district's own staff mark a family phoned
+        Row(
+            "GET",
+            "/admin/placement/{season}/districts/{district}/sms-failures",
+            f"/admin/placement/{season}/districts/{A}/sms-failures",
+        ),
+        Row(
+            "POST",
+            "/admin/placement/{season}/districts/{district}/sms-failures/{registration_id}/phoned",
+            f"/admin/placement/{season}/districts/{A}/sms-failures/{rid}/phoned",
+            {"purpose": "notice"},
+        ),
         Row("GET", "/admin/me", "/admin/me", district_data=False),
         Row(
             "GET",
@@ -415,3 +428,58 @@ def test_a_download_is_recorded_and_a_refusal_is_not(season: Season) -> None:
     assert all(d["district"] == A for d in listed["downloads"]) and listed["total"] == len(
         listed["downloads"]
     )
+
+
+def test_a_district_phones_the_families_its_sms_did_not_reach_and_no_other_district_does(
+    season: Season,
+) -> None:
+    # Given district A's child whose admission notice SMS failed after its sends, listed to A
+    from enrollment.adapters.sms_message_store import DynamoSmsMessageStore
+    from enrollment.core.sms_delivery import ERROR_ZH_UNDELIVERED, SmsFailure
+
+    rt, s, rid = season.rt, season.config.season, season.rid
+    [registration] = [i for i in table_items(rt) if i["pk"] == f"REG#{rid}" and i["sk"] == "REG"]
+    phone = str(registration["request"]["guardians"][0]["phone"])
+    store = DynamoSmsMessageStore(rt.table_name)
+    failed_at = datetime.fromisoformat(f"{season.config.calendar.admission_notices}T18:00:09+08:00")
+    failure = SmsFailure(
+        s,
+        A,
+        rid,
+        "notice",
+        season.school,
+        phone[:3] + "****" + phone[-4:],
+        0,
+        3,
+        "MK:0001",
+        failed_at,
+        "900619746936498400^0",
+    )
+    store.put_failure(failure)
+    path = f"/admin/placement/{s}/districts/{A}/sms-failures"
+    a, b = drive.member(rt, "district", A).principal, drive.member(rt, "district", B).principal
+    city = drive.member(rt, "city").principal
+    # When district A's staff read their list, they see the child masked, the school, the phone to call
+    status, listed = drive.call(rt, "GET", path, None, a)
+    assert status == 200 and listed["may_mark_phoned"] is True, listed
+    [row] = listed["failures"]
+    assert row["registration_id"] == rid and row["phone"] == phone and row["attempts"] == 3
+    assert row["school"] == season.config.school_index[season.school].name
+    assert row["error_zh"] == ERROR_ZH_UNDELIVERED and row["child"].endswith("*") and not row["phoned"]
+    # and district B's staff can neither read it nor mark it, and nothing changes
+    before = snapshot(rt)
+    assert drive.call(rt, "GET", path, None, b)[0] == 403
+    status, refused = drive.call(rt, "POST", f"{path}/{rid}/phoned", {"purpose": "notice"}, b)
+    assert status == 403 and refused["message"]
+    # the city reads every district's list but leaves the calls to the district
+    status, seen = drive.call(rt, "GET", path, None, city)
+    assert status == 200 and seen["may_mark_phoned"] is False
+    assert drive.call(rt, "POST", f"{path}/{rid}/phoned", {"purpose": "notice"}, city)[0] == 403
+    assert snapshot(rt) == before
+    # Then district A marks the family phoned, once: who and when are kept
+    status, marked = drive.call(rt, "POST", f"{path}/{rid}/phoned", {"purpose": "notice"}, a)
+    assert status == 200 and marked["phoned"] and marked["phoned_by"] == a, marked
+    assert drive.call(rt, "POST", f"{path}/{rid}/phoned", {"purpose": "notice"}, a)[0] == 409
+    assert drive.call(rt, "POST", f"{path}/{rid}/phoned", {"purpose": "code"}, a)[0] == 404
+    status, bad = drive.call(rt, "POST", f"{path}/{rid}/phoned", {"purpose": "voice"}, a)
+    assert status in (400, 422) and "purpose" in json.dumps(bad, ensure_ascii=False)

@@ -234,7 +234,7 @@ def test_ceremonies_records_family_results_and_the_waitlist(lottery_day: Season)
         .invoke(FunctionName=rt.function_arns["notify-batch"], Payload=json.dumps(batch).encode())["Payload"]
         .read()
     )
-    assert out == {"issued": 0, "skipped": 5, "manual": 0}
+    assert out == {"issued": 0, "skipped": 5, "manual": 0, "sms_failed": 0}
     assert len(notice_sms(rt)) == len(outbox)
     assert status_of(rt, first_wait)["notice"]["sms_sent"] is True
     own_id = s.bodies[first_wait]["child"]["id_number"]
