@@ -377,7 +377,7 @@ class Functions(Construct):
             if access.archive == "write":
                 self._archive.bucket.grant_put(role, access.archive_put)
             environment["ARCHIVE_BUCKET"] = self._archive.bucket.bucket_name
-        secrets = sorted({a.credentials_secret_arn for a in self._config.verification.agencies.values()})
+        secrets = sorted({a.credentials_secret_arn for a in self._config.verification.agency_apis().values()})
         if access.agencies and secrets:
             # the agencies' HMAC keys, read on the first call (enrollment/adapters/agency_http.py)
             role.add_to_policy(

@@ -212,6 +212,13 @@ def ask(agencies: Agencies, agency: Agency, item: dict[str, Any], now: datetime)
         return Check(
             registration_id=rid, agency=agency, status="pending", asked_at=now, reason="visit-requested"
         )
+    port = {"public-security": agencies.public_security, "housing": agencies.housing}.get(agency)
+    by_file = getattr(port or agencies.planning, "request_file", None)
+    if by_file is not None:  # an agency exchanging files (agency_files.py): its answer comes later
+        by_file(agency, item, now)
+        return Check(
+            registration_id=rid, agency=agency, status="pending", asked_at=now, reason="file-requested"
+        )
     if agency == "public-security":
         answer = agencies.public_security.lookup(
             req["child"].get("id_type", "resident-id"), req["child"]["id_number"]

@@ -1,0 +1,292 @@
+"""Agencies that exchange files (issue 17) on moto: checks wait on the agency's worklist, a round of
+requests is written to the work bucket (xlsx, GB18030 csv, manifest with SHA-256) behind signed links,
+and the clerk's answer file is recorded row by row through the same use case as API answers: the
+cases are judged exactly as the in-process registries would judge them, bad rows are reported by row
+and column while the good ones are kept, and uploading the same file again changes nothing."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import openpyxl
+import pytest
+
+from enrollment.adapters.agency_files_store import DynamoFileRequestStore
+from enrollment.adapters.dynamodb import DynamoStore
+from enrollment.adapters.s3 import WorkBucket
+from enrollment.adapters.verification_store import DynamoVerificationStore
+from enrollment.core.config import AgencyFiles, SeasonConfig
+from enrollment.local import fake_agency_files as clerk
+from enrollment.local.runtime import EmbeddedSeason
+from enrollment.synth.population import Population, generate
+from enrollment.verification.agency_files import (
+    CSV_ENCODING,
+    HEADER_ZH,
+    FileAgency,
+    FileRequests,
+    columns,
+    outbox_prefix,
+    record_inbox_file,
+    write_outbox,
+)
+from enrollment.verification.checks import Agencies, LocalRegistries, ask, checks_needed, verdict
+from enrollment.verification.season import record_visit, verify_batch
+
+pytestmark = pytest.mark.xdist_group("moto-agency-files")
+
+FILE_AGENCIES: tuple[FileAgency, ...] = ("public-security", "housing", "planning")
+REGISTRATIONS = 40
+
+
+@dataclass
+class World:
+    config: SeasonConfig
+    store: DynamoStore
+    vstore: DynamoVerificationStore
+    requests: DynamoFileRequestStore
+    files: WorkBucket
+    local: LocalRegistries
+    items: list[dict[str, Any]]
+    now: datetime
+
+    def outbox(self, agency: FileAgency, later: int = 0) -> dict[str, Any]:
+        return write_outbox(
+            self.config,
+            agency,
+            store=self.store,
+            vstore=self.vstore,
+            requests=self.requests,
+            files=self.files,
+            now=self.now + timedelta(minutes=later),
+        )
+
+    def inbox(self, agency: FileAgency, key: str) -> dict[str, Any]:
+        return record_inbox_file(
+            self.config,
+            agency,
+            key,
+            files=self.files,
+            store=self.store,
+            vstore=self.vstore,
+            requests=self.requests,
+            now=self.now + timedelta(hours=2),
+        )
+
+    def answer(self, agency: FileAgency, round_id: str, **kwargs: Any) -> clerk.AnswerFile:
+        return clerk.answer_round(
+            self.local,
+            self.files,
+            self.config.season,
+            agency,
+            round_id,
+            self.now + timedelta(hours=1),
+            **kwargs,
+        )
+
+
+@pytest.fixture(scope="module")
+def population(season: SeasonConfig) -> Population:
+    return generate(season, 120, seed=17)
+
+
+@pytest.fixture
+def world(embedded: EmbeddedSeason, season: SeasonConfig, population: Population) -> World:
+    """Every agency but the community exchanges files; the registrations asked about once."""
+    settings = season.verification.model_copy(
+        update={"agencies": {a: AgencyFiles(kind="files") for a in FILE_AGENCIES}}
+    )
+    config = season.model_copy(update={"verification": settings})
+    store, vstore = DynamoStore(embedded.table_name), DynamoVerificationStore(embedded.table_name)
+    requests = DynamoFileRequestStore(embedded.table_name)
+    valid = [s.body for s in population.submissions if s.intent == "valid"][:REGISTRATIONS]
+    items = [
+        {
+            "registration_id": f"R-FILE-{n:04d}",
+            "season": config.season,
+            "grade": body["grade"],
+            "category": body["category"],
+            "district": body["home_address"]["district"],
+            "target_school": body.get("private_school_id"),
+            "special_claims": body.get("special_claims", []),
+            "request": body,
+        }
+        for n, body in enumerate(valid)
+    ]
+    for i in items:
+        store.create_registration(i)
+    local = LocalRegistries(population.registries)
+    by_file = FileRequests(config.season, requests)
+    agencies = Agencies(public_security=by_file, housing=by_file, planning=by_file, community=local)
+    now = config.day_start(config.calendar.verification.start) + timedelta(hours=10)
+    ids = [str(i["registration_id"]) for i in items]
+    verify_batch(config, ids, "ask", store=store, vstore=vstore, agencies=agencies, now=now)
+    return World(config, store, vstore, requests, WorkBucket(embedded.work_bucket), local, items, now)
+
+
+def _needing(w: World, agency: FileAgency) -> list[str]:
+    return sorted(str(i["registration_id"]) for i in w.items if agency in checks_needed(i))
+
+
+def _visit_everyone(w: World) -> None:
+    """The community office answers every home visit as the registries say."""
+    for i in w.items:
+        if "community" in checks_needed(i):
+            found = w.local.visit_answer(i["request"]["child"]["id_number"], w.now.date())
+            lives_there = found is not None and found[1]
+            record_visit(
+                w.config, str(i["registration_id"]), lives_there, "社区（模拟）",
+                store=w.store, vstore=w.vstore, now=w.now + timedelta(hours=3),
+            )  # fmt: skip
+
+
+def test_a_files_agencys_checks_wait_on_its_worklist_and_keep_the_case_unjudged(world: World) -> None:
+    w = world
+    for i in w.items:
+        rid = str(i["registration_id"])
+        checks = {c.agency: c for c in w.vstore.checks(rid)}
+        for agency in FILE_AGENCIES:
+            if agency in checks_needed(i):
+                assert checks[agency].status == "pending" and checks[agency].reason == "file-requested"
+        assert w.vstore.verdict(rid) is None  # a pending file answer keeps the case open
+    for agency in FILE_AGENCIES:
+        listed = [r.request_id for r in w.requests.file_requests(w.config.season, agency)]
+        assert listed == _needing(w, agency)
+    # the community's visits are not on a files agency's list, nor the other way round
+    assert {
+        v.registration_id for d in w.config.districts for v in w.vstore.open_visits(w.config.season, d.code)
+    }
+
+
+def test_a_round_is_an_xlsx_a_gb18030_csv_and_a_manifest_of_their_hashes(world: World) -> None:
+    w = world
+    out = w.outbox("public-security")
+    prefix = outbox_prefix(w.config.season, "public-security", out["round"])
+    assert out["rows"] == len(_needing(w, "public-security"))
+    assert [f["key"] for f in out["files"]] == [
+        prefix + n for n in ("requests.xlsx", "requests.csv", "manifest.json")
+    ]
+    for f in out["files"]:  # each link signed for the agency's configured lifetime
+        query = parse_qs(urlparse(f["url"]).query)
+        assert query["X-Amz-Expires"] == ["3600"] and urlparse(f["url"]).path.endswith(f["key"])
+    manifest = json.loads(w.files.get_bytes(prefix + "manifest.json"))
+    assert manifest["round"] == out["round"] and manifest["rows"] == out["rows"]
+    for listed in manifest["files"]:
+        body = w.files.get_bytes(prefix + listed["name"])
+        assert hashlib.sha256(body).hexdigest() == listed["sha256"] and len(body) == listed["bytes"]
+
+    # the csv is GB18030: Chinese headers, then the column keys, then one row per request
+    text = w.files.get_bytes(prefix + "requests.csv").decode(CSV_ENCODING)
+    rows = list(csv.reader(io.StringIO(text)))
+    keys = list(columns("public-security"))
+    assert rows[0] == [HEADER_ZH[k] for k in keys] and rows[1] == keys
+    by_id = {str(i["registration_id"]): i for i in w.items}
+    assert [r[0] for r in rows[2:]] == _needing(w, "public-security")
+    for r in rows[2:]:  # only what the agency needs: the request id, the ID type and number
+        child = by_id[r[0]]["request"]["child"]
+        assert r[1:3] == [child.get("id_type", "resident-id"), child["id_number"]]
+        assert all(v == "" for v in r[3:])  # the answer columns, left for the clerk
+        assert child["name"] not in text
+
+    # the xlsx holds the same rows
+    sheet = openpyxl.load_workbook(io.BytesIO(w.files.get_bytes(prefix + "requests.xlsx"))).worksheets[0]
+    cells = [[("" if v is None else str(v)) for v in row] for row in sheet.iter_rows(values_only=True)]
+    assert cells == rows
+
+    deeds = w.outbox("housing")
+    deed_csv = w.files.get_bytes(outbox_prefix(w.config.season, "housing", deeds["round"]) + "requests.csv")
+    deed_rows = list(csv.reader(io.StringIO(deed_csv.decode(CSV_ENCODING))))
+    assert deed_rows[1][:2] == ["request_id", "deed_number"] and "id_number" not in deed_rows[1]
+
+
+def test_answer_files_judge_every_case_as_the_registries_would_and_again_changes_nothing(
+    world: World,
+) -> None:
+    w = world
+    uploaded = {}
+    for agency, form in zip(FILE_AGENCIES, ("xlsx", "csv", "xlsx"), strict=True):
+        out = w.outbox(agency)
+        uploaded[agency] = w.answer(agency, out["round"], form=form)
+        report = w.inbox(agency, uploaded[agency].key)
+        assert report["problems"] == [] and report["recorded"] == out["rows"] == len(_needing(w, agency))
+        assert list(w.requests.file_requests(w.config.season, agency)) == []  # off the worklist
+    _visit_everyone(w)
+
+    for i in w.items:  # the verdicts are those the in-process registries give
+        rid = str(i["registration_id"])
+        stored = w.vstore.verdict(rid)
+        assert stored is not None
+        checks = w.vstore.checks(rid)
+        direct = [
+            ask(w.local.agencies(), c.agency, i, w.now) if c.agency != "community" else c for c in checks
+        ]
+        expected = verdict(w.config, i, direct, stored.decided_at)
+        assert (stored.status, stored.reasons, stored.zone_id, stored.facts) == (
+            expected.status,
+            expected.reasons,
+            expected.zone_id,
+            expected.facts,
+        )
+        for c in checks:  # the file's answer kept with its source and time, as an API answer is
+            if c.agency != "community":
+                assert c.facts["source"] == clerk.SOURCE[c.agency] and c.answered_at is not None
+    assert len({w.vstore.verdict(str(i["registration_id"])).status for i in w.items}) > 1  # type: ignore[union-attr]
+
+    # Uploading the same files again records nothing and changes no verdict
+    before = {str(i["registration_id"]): w.vstore.verdict(str(i["registration_id"])) for i in w.items}
+    for agency in FILE_AGENCIES:
+        again = w.inbox(agency, uploaded[agency].key)
+        assert again["recorded"] == 0 and again["problems"] == []
+        assert again["already"] == len(_needing(w, agency))
+    assert before == {str(i["registration_id"]): w.vstore.verdict(str(i["registration_id"])) for i in w.items}
+    # the report of each upload is written beside it, for the clerk
+    report = json.loads(w.files.get_bytes(uploaded["housing"].key + ".report.json"))
+    assert report["already"] == len(_needing(w, "housing"))
+
+
+def test_bad_rows_are_reported_by_row_and_column_and_the_good_rows_are_kept(world: World) -> None:
+    w = world
+    out = w.outbox("public-security")
+    answered = w.answer("public-security", out["round"], spoil=3)
+    report = w.inbox("public-security", answered.key)
+
+    assert [(p["row"], p["column"]) for p in report["problems"]] == [
+        (3, "reason"),
+        (4, "answered_at"),
+        (5, "request_id"),
+    ]
+    assert all(p["problem"] and p["header"] for p in report["problems"])
+    assert report["problems"][2]["problem"] == "没有这个核查请求"
+    assert report["recorded"] == out["rows"] - 3
+    # the three requests whose rows were bad are still open, and make up the next round
+    still = [r.request_id for r in w.requests.file_requests(w.config.season, "public-security")]
+    assert still == _needing(w, "public-security")[:3]
+    for rid in still:
+        assert {c.agency: c for c in w.vstore.checks(rid)}["public-security"].status == "pending"
+    assert w.outbox("public-security", later=5)["rows"] == 3
+
+
+def test_a_file_that_is_not_an_answer_file_stores_nothing(world: World) -> None:
+    w = world
+    key = f"seasons/{w.config.season}/inbox/housing/upload/answers.xlsx"
+    w.files.put_bytes(key, b"PK\x03\x04 not really a workbook", "application/octet-stream")
+    report = w.inbox("housing", key)
+    assert report["refused"] == "文件不是有效的 Excel (.xlsx) 文件" and report["recorded"] == 0
+
+    # a csv in UTF-8 with a character GB18030 reads otherwise is not GB18030: refused too... and a
+    # file whose every row is bad records nothing either
+    out = w.outbox("housing")
+    bad = w.answer("housing", out["round"], form="csv", spoil=out["rows"])
+    report = w.inbox("housing", bad.key)
+    assert report["recorded"] == 0 and len({p["row"] for p in report["problems"]}) == out["rows"]
+    for rid in _needing(w, "housing"):
+        assert {c.agency: c for c in w.vstore.checks(rid)}["housing"].status == "pending"
+    assert [r.request_id for r in w.requests.file_requests(w.config.season, "housing")] == _needing(
+        w, "housing"
+    )
