@@ -34,7 +34,7 @@ from enrollment.core.config import AgencyFiles, SeasonConfig
 from enrollment.core.ports import Store
 from enrollment.core.retention import is_erased
 from enrollment.verification.agency_api import CheckAnswer
-from enrollment.verification.checks import Answer
+from enrollment.verification.checks import Answer, answer_of
 from enrollment.verification.season import SeasonVerificationStore, record_answers
 from enrollment.verification.verdicts import AGENCY_ZH, Agency
 
@@ -444,25 +444,36 @@ def _table(
         )
     wanted = set(columns(agency))
     keys = [str(k) if k is not None else None for k in rows[1]]
-    by_header = {v: k for k, v in HEADER_ZH.items()}
+    start = HEADER_ROWS
     if not {REQUEST_ID, "reason"} <= set(keys):  # no key row: the Chinese headers name the columns
+        by_header = {v: k for k, v in HEADER_ZH.items()}
         keys = [by_header.get(str(h)) if h is not None else None for h in rows[0]]
+        start = 1
     missing = [k for k in (REQUEST_ID, *SUBJECT[agency], *ANSWER) if k not in keys]
     if missing:
+        if lower.endswith(".csv") and _utf8(data):
+            raise AnswerFileRefused(
+                "CSV 文件须为 GB18030 编码（此文件似为 UTF-8），请在 Excel 中另存为“CSV（逗号分隔）”",
+                "the csv looks like UTF-8, not GB18030",
+            )
         names = "、".join(HEADER_ZH[k] for k in missing)
         raise AnswerFileRefused(f"文件缺少列：{names}", f"missing columns: {', '.join(missing)}")
     unknown = [k for k in keys if k is not None and k not in wanted]
     if unknown:
+        names = "、".join(HEADER_ZH.get(k, k) for k in unknown)
         raise AnswerFileRefused(
-            f"文件有本部门答复不用的列：{'、'.join(unknown)}",
-            f"columns this agency does not answer: {unknown}",
+            f"文件有本部门答复不用的列：{names}", f"columns this agency does not answer: {unknown}"
         )
-    body = [
-        (n, r)
-        for n, r in enumerate(rows[HEADER_ROWS:], start=HEADER_ROWS + 1)
-        if any(v is not None for v in r)
-    ]
+    body = [(n, r) for n, r in enumerate(rows[start:], start=start + 1) if any(v is not None for v in r)]
     return keys, body
+
+
+def _utf8(data: bytes) -> bool:
+    """Whether the bytes read as UTF-8 text beyond ASCII (a clerk's tool saving UTF-8, not GB18030)."""
+    try:
+        return not data.decode("utf-8").isascii()
+    except UnicodeDecodeError:
+        return False
 
 
 def _answered_at(value: Any, tz: tzinfo) -> Any:
@@ -550,12 +561,6 @@ def _fact_problems(
     ):
         problems.append(RowProblem(n, "permit_number", "户籍类别为居住证时必须填写居住证号，户籍时不填"))
     return problems
-
-
-def answer_of(a: CheckAnswer) -> Answer:
-    """An agency's answer as a check keeps it, by API or by file: the facts, and which register said
-    so when."""
-    return Answer(a.reason, {**a.facts, "source": a.source, "answered_at": a.answered_at.isoformat()})
 
 
 def parse_answer_file(

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from enrollment.core.config import SeasonConfig, Zone
-from enrollment.verification.agency_api import KIND_OF, CheckRequest
+from enrollment.verification.agency_api import KIND_OF, CheckAnswer, CheckRequest
 from enrollment.verification.registries import Registries
 from enrollment.verification.verdicts import Agency, Check, Fact, ReasonCode, Verdict
 
@@ -35,6 +35,12 @@ class AgenciesNotConfigured(Exception):
 class Answer:
     reason: str  # the agency's reason code: found, no-record, ...
     facts: dict[str, str | int | bool | None] = field(default_factory=dict)
+
+
+def answer_of(a: CheckAnswer) -> Answer:
+    """An agency's answer as a check keeps it, by API or by file: the facts, and which register said
+    so when."""
+    return Answer(a.reason, {**a.facts, "source": a.source, "answered_at": a.answered_at.isoformat()})
 
 
 class PublicSecurity(Protocol):
