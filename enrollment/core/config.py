@@ -267,6 +267,10 @@ class AgencyEndpoint(_Strict):
     circuit_cooldown_s: float = Field(default=60, gt=0, le=3600)
 
 
+# an answer file uploaded through the console travels as Base64 in one Lambda call (6 MB at most)
+MAX_ANSWER_BYTES = 4 * 1024 * 1024
+
+
 class AgencyFiles(_Strict):
     """An agency that exchanges files instead of answering an API (docs/AGENCY-FILES.md): each of its
     checks is stored pending (`file-requested`) and put on the agency's worklist; a round of the open
@@ -284,7 +288,7 @@ class AgencyFiles(_Strict):
     kind: Literal["files"]
     link_expiry_s: int = Field(default=3600, ge=60, le=12 * 3600)
     max_answer_rows: int = Field(default=20000, ge=1, le=100000)
-    max_answer_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
+    max_answer_bytes: int = Field(default=MAX_ANSWER_BYTES, ge=1024, le=MAX_ANSWER_BYTES)
 
 
 def _agency_kind(value: Any) -> str:

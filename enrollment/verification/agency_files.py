@@ -23,6 +23,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
@@ -31,8 +32,9 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from enrollment.core.config import AgencyFiles, SeasonConfig
-from enrollment.core.ports import Store
+from enrollment.core.ports import NotFound, Store
 from enrollment.core.retention import is_erased
+from enrollment.core.staff import Forbidden, StaffError, StaffMember
 from enrollment.verification.agency_api import CheckAnswer
 from enrollment.verification.checks import Answer, answer_of
 from enrollment.verification.season import SeasonVerificationStore, record_answers
@@ -299,12 +301,27 @@ def write_outbox(
 # The inbox -------------------------------------------------------------------------------------
 
 
-class AnswerFileRefused(ValueError):
+class AnswerFileRefused(StaffError):
     """A file that cannot be read as an answer file at all: nothing of it is recorded."""
 
-    def __init__(self, zh: str, en: str) -> None:
-        super().__init__(en)
-        self.zh = zh
+    status = 422
+    field = "file"
+
+    @property
+    def zh(self) -> str:
+        return self.message_zh
+
+
+class NotAFilesAgency(StaffError):
+    """The agency named is not one this season exchanges files with."""
+
+    status = 404
+    field = "agency"
+
+
+class NoSuchRound(StaffError):
+    status = 404
+    field = "round"
 
 
 @dataclass(frozen=True)
@@ -682,7 +699,83 @@ def record_inbox_file(
 def _settings(config: SeasonConfig, agency: FileAgency) -> AgencyFiles:
     found = config.verification.agency_files().get(agency)
     if found is None:
-        raise AnswerFileRefused(
-            f"{AGENCY_ZH[agency]}不以文件方式答复", f"{agency} is not configured to exchange files"
+        raise NotAFilesAgency(
+            f"{AGENCY_ZH.get(agency, agency)}不以文件方式答复",
+            f"{agency} is not configured to exchange files",
         )
     return found
+
+
+# The city bureau's side: who exchanges the files, and the links again ---------------------------------
+
+
+def files_agency(config: SeasonConfig, staff: StaffMember, agency: str) -> FileAgency:
+    """The agency a staff member exchanges files with: the city bureau exchanges them with the city's
+    agencies (their clerks, or a bureau clerk for them, download the requests and upload the answers)."""
+    if staff.role != "city":
+        raise Forbidden(
+            "只有市教育局可以与部门交换核查文件", "only the city bureau exchanges files with agencies"
+        )
+    for known in config.verification.agency_files():
+        if known == agency:
+            return known
+    raise NotAFilesAgency(
+        f"{AGENCY_ZH.get(agency, agency)}不以文件方式答复", f"{agency} does not exchange files"
+    )
+
+
+def round_links(
+    config: SeasonConfig, agency: FileAgency, round_name: str, files: OutboxFiles
+) -> dict[str, Any]:
+    """A round written before, its links signed again (a link lives no longer than its signer's
+    credentials): what the manifest lists, and the manifest."""
+    settings = _settings(config, agency)
+    if not re.fullmatch(r"\d{8}T\d{6}Z", round_name):
+        raise NoSuchRound("没有这一轮核查请求", f"no round {round_name!r}")
+    prefix = outbox_prefix(config.season, agency, round_name)
+    try:
+        manifest = json.loads(files.get_bytes(prefix + "manifest.json"))
+    except NotFound:
+        raise NoSuchRound("没有这一轮核查请求", f"no round {round_name!r}") from None
+    names = [f["name"] for f in manifest["files"]] + ["manifest.json"]
+    return {
+        "agency": agency,
+        "round": round_name,
+        "rows": manifest["rows"],
+        "expires_in_s": settings.link_expiry_s,
+        "files": [
+            {"name": n, "key": prefix + n, "url": files.download_url(prefix + n, settings.link_expiry_s)}
+            for n in names
+        ],
+    }
+
+
+def upload_answer_file(
+    config: SeasonConfig,
+    agency: FileAgency,
+    name: str,
+    data: bytes,
+    *,
+    files: OutboxFiles,
+    store: Store,
+    vstore: SeasonVerificationStore,
+    requests: FileRequestStore,
+    now: datetime,
+) -> dict[str, Any]:
+    """An answer file uploaded through the console: kept in the agency's inbox under its SHA-256 (the
+    same file uploaded again is the same object) and recorded (`record_inbox_file`). A file refused
+    whole is refused before anything is kept."""
+    settings = _settings(config, agency)
+    suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if suffix not in ("xlsx", "csv"):
+        raise AnswerFileRefused("只接受 .xlsx 或 .csv 文件", "only .xlsx or .csv files are accepted")
+    if len(data) > settings.max_answer_bytes:
+        raise AnswerFileRefused(
+            f"文件过大（不超过 {settings.max_answer_bytes // 1024} KB）", "the file is larger than allowed"
+        )
+    parse_answer_file(config, agency, name, data)  # refused whole: nothing kept
+    key = f"{inbox_prefix(config.season, agency)}{hashlib.sha256(data).hexdigest()}.{suffix}"
+    files.put_bytes(key, data, XLSX if suffix == "xlsx" else CSV)
+    return record_inbox_file(
+        config, agency, key, files=files, store=store, vstore=vstore, requests=requests, now=now
+    )

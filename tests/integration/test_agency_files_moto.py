@@ -6,6 +6,7 @@ and column while the good ones are kept, and uploading the same file again chang
 
 from __future__ import annotations
 
+import base64
 import csv
 import hashlib
 import io
@@ -15,15 +16,19 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+import boto3
 import openpyxl
 import pytest
+import yaml
 
 from enrollment.adapters.agency_files_store import DynamoFileRequestStore
 from enrollment.adapters.dynamodb import DynamoStore
 from enrollment.adapters.s3 import WorkBucket
 from enrollment.adapters.verification_store import DynamoVerificationStore
-from enrollment.core.config import AgencyFiles, SeasonConfig
+from enrollment.core.clock import SimulatedClock
+from enrollment.core.config import AgencyFiles, SeasonConfig, load_season
 from enrollment.local import fake_agency_files as clerk
+from enrollment.local import season as drive
 from enrollment.local.runtime import EmbeddedSeason
 from enrollment.synth.population import Population, generate
 from enrollment.verification.agency_files import (
@@ -290,3 +295,88 @@ def test_a_file_that_is_not_an_answer_file_stores_nothing(world: World) -> None:
     assert [r.request_id for r in w.requests.file_requests(w.config.season, "housing")] == _needing(
         w, "housing"
     )
+
+
+# The city bureau's routes (functions/verify/api.py) -----------------------------------------------
+
+
+@pytest.fixture
+def routed(season: SeasonConfig, population: Population, tmp_path: Any) -> Any:
+    """A stack whose season (its config file, as deployed) exchanges files with housing; its
+    registrations asked about through the deployed wiring."""
+    raw = season.model_dump(mode="json")
+    raw["verification"]["agencies"] = {"housing": {"kind": "files", "link_expiry_s": 900}}
+    path = tmp_path / "jilin-2023.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    config = load_season(path)
+    start = config.day_start(config.calendar.verification.start) + timedelta(hours=10)
+    with EmbeddedSeason(
+        config, SimulatedClock(start), config_path=str(path), registries=population.registries
+    ) as rt:
+        from enrollment.adapters.wiring import wiring
+
+        w = wiring()
+        valid = [s.body for s in population.submissions if s.intent == "valid"][:REGISTRATIONS]
+        items = [
+            {
+                "registration_id": f"R-ROUTE-{n:04d}",
+                "season": config.season,
+                "grade": body["grade"],
+                "category": body["category"],
+                "district": body["home_address"]["district"],
+                "target_school": body.get("private_school_id"),
+                "special_claims": body.get("special_claims", []),
+                "request": body,
+            }
+            for n, body in enumerate(valid)
+        ]
+        for i in items:
+            w.store.create_registration(i)
+        ids = [str(i["registration_id"]) for i in items]
+        verify_batch(config, ids, "ask", store=w.store, vstore=w.verification, agencies=w.agencies, now=start)
+        yield rt, config, items, start
+
+
+def test_the_city_bureau_writes_a_round_and_uploads_the_answer_file(
+    routed: Any, population: Population
+) -> None:
+    rt, config, items, start = routed
+    city, district = drive.member(rt, "city").principal, drive.member(rt, "district", "CY").principal
+    base = f"/admin/verification/{config.season}/agencies"
+    deeds = sorted(str(i["registration_id"]) for i in items if "housing" in checks_needed(i))
+
+    # only the city bureau exchanges files, and only with an agency configured for them
+    assert drive.call(rt, "POST", f"{base}/housing/outbox", None, district)[0] == 403
+    status, refused = drive.call(rt, "POST", f"{base}/planning/outbox", None, city)
+    assert status == 404 and refused["errors"][0]["field"] == "agency"
+
+    status, out = drive.call(rt, "POST", f"{base}/housing/outbox", None, city)
+    assert status == 201 and out["rows"] == len(deeds) and out["expires_in_s"] == 900
+    status, again = drive.call(rt, "GET", f"{base}/housing/outbox/{out['round']}", None, city)
+    assert status == 200 and [f["key"] for f in again["files"]] == [f["key"] for f in out["files"]]
+    assert drive.call(rt, "GET", f"{base}/housing/outbox/20230101T000000Z", None, city)[0] == 404
+
+    # the clerk answers from the registries; one row spoiled
+    files = WorkBucket(rt.work_bucket)
+    local = LocalRegistries(population.registries)
+    answered = clerk.answer_round(local, files, config.season, "housing", out["round"], start, spoil=1)
+    data = files.get_bytes(answered.key)
+    upload = {"name": "住建答复.xlsx", "content_base64": base64.b64encode(data).decode()}
+    status, report = drive.call(rt, "POST", f"{base}/housing/answers", upload, city)
+    assert status == 200, report
+    assert report["recorded"] == len(deeds) - 1 and [(p["row"], p["column"]) for p in report["problems"]] == [
+        (3, "reason")
+    ]
+    status, report = drive.call(rt, "POST", f"{base}/housing/answers", upload, city)  # the same file again
+    assert status == 200 and report["recorded"] == 0 and report["already"] == len(deeds) - 1
+
+    # a file that is not a workbook is refused whole, and kept nowhere
+    before = {o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=rt.work_bucket)["Contents"]}
+    junk = {"name": "a.xlsx", "content_base64": base64.b64encode(b"not a workbook").decode()}
+    status, refused = drive.call(rt, "POST", f"{base}/housing/answers", junk, city)
+    assert status == 422 and refused["errors"][0]["field"] == "file"
+    assert refused["errors"][0]["message"] == "文件不是有效的 Excel (.xlsx) 文件"
+    bad64 = {"name": "a.csv", "content_base64": "****"}
+    assert drive.call(rt, "POST", f"{base}/housing/answers", bad64, city)[0] == 422
+    after = {o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=rt.work_bucket)["Contents"]}
+    assert after == before

@@ -22,6 +22,7 @@ from enrollment.verification.agency_files import (
     FileAgency,
     FileRequest,
     FileRequests,
+    NotAFilesAgency,
     columns,
     csv_bytes,
     parse_answer_file,
@@ -259,7 +260,7 @@ def test_a_file_that_cannot_be_read_is_refused_whole(by_file: SeasonConfig) -> N
         with pytest.raises(AnswerFileRefused) as e:
             parse_answer_file(by_file, "housing", name, data)
         assert e.value.zh.startswith(zh)
-    with pytest.raises(AnswerFileRefused, match="not configured"):
+    with pytest.raises(NotAFilesAgency, match="not configured"):
         parse_answer_file(by_file, "planning", "a.csv", csv_bytes("planning", []))
     tiny = by_file.verification.model_copy(
         update={"agencies": {"housing": AgencyFiles(kind="files", max_answer_rows=1)}}
