@@ -262,7 +262,7 @@ def write_outbox(
         "season": config.season,
         "agency": agency,
         "round": rid,
-        "created_at": now.isoformat(),
+        "created_at": now.astimezone(config.tz).isoformat(),
         "rows": len(rows),
         "header_rows": HEADER_ROWS,
         "columns": [{"key": k, "header": HEADER_ZH[k]} for k in columns(agency)],
@@ -285,6 +285,7 @@ def write_outbox(
     return {
         "agency": agency,
         "round": rid,
+        "created_at": manifest["created_at"],
         "rows": len(rows),
         "expires_in_s": settings.link_expiry_s,
         "files": [
@@ -741,6 +742,7 @@ def round_links(
     return {
         "agency": agency,
         "round": round_name,
+        "created_at": manifest["created_at"],
         "rows": manifest["rows"],
         "expires_in_s": settings.link_expiry_s,
         "files": [

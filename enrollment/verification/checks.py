@@ -209,7 +209,8 @@ def prefetch(agencies: Agencies, wanted: Iterable[tuple[Agency, dict[str, Any]]]
 
 
 def ask(agencies: Agencies, agency: Agency, item: dict[str, Any], now: datetime) -> Check:
-    """One agency's answer as a stored check (community: a visit requested, answer pending)."""
+    """One agency's answer as a stored check (community: a visit requested, answer pending; an agency
+    exchanging files, `request_file` on its port: the request on its worklist, answer pending)."""
     req = item["request"]
     rid = str(item["registration_id"])
     deed = (req["residence"].get("property") or {}).get("deed_number", "")

@@ -11,8 +11,11 @@ import csv
 import hashlib
 import io
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -300,13 +303,15 @@ def test_a_file_that_is_not_an_answer_file_stores_nothing(world: World) -> None:
 # The city bureau's routes (functions/verify/api.py) -----------------------------------------------
 
 
-@pytest.fixture
-def routed(season: SeasonConfig, population: Population, tmp_path: Any) -> Any:
+@contextmanager
+def files_season(
+    season: SeasonConfig, population: Population, folder: Path
+) -> Iterator[tuple[EmbeddedSeason, SeasonConfig, list[dict[str, Any]], datetime]]:
     """A stack whose season (its config file, as deployed) exchanges files with housing; its
-    registrations asked about through the deployed wiring."""
+    registrations asked about through the deployed wiring, at 10:00 on the first day of verification."""
     raw = season.model_dump(mode="json")
     raw["verification"]["agencies"] = {"housing": {"kind": "files", "link_expiry_s": 900}}
-    path = tmp_path / "jilin-2023.yaml"
+    path = folder / "jilin-2023.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     config = load_season(path)
     start = config.day_start(config.calendar.verification.start) + timedelta(hours=10)
@@ -335,6 +340,12 @@ def routed(season: SeasonConfig, population: Population, tmp_path: Any) -> Any:
         ids = [str(i["registration_id"]) for i in items]
         verify_batch(config, ids, "ask", store=w.store, vstore=w.verification, agencies=w.agencies, now=start)
         yield rt, config, items, start
+
+
+@pytest.fixture
+def routed(season: SeasonConfig, population: Population, tmp_path: Path) -> Iterator[Any]:
+    with files_season(season, population, tmp_path) as found:
+        yield found
 
 
 def test_the_city_bureau_writes_a_round_and_uploads_the_answer_file(
