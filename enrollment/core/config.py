@@ -274,11 +274,12 @@ MAX_ANSWER_BYTES = 4 * 1024 * 1024
 class AgencyFiles(_Strict):
     """An agency that exchanges files instead of answering an API (docs/AGENCY-FILES.md): each of its
     checks is stored pending (`file-requested`) and put on the agency's worklist; a round of the open
-    requests is written to the work bucket's outbox as `requests.xlsx`, `requests.csv` (GB18030) and
-    `manifest.json` (each file's SHA-256), and the agency's clerk downloads them through links signed
-    for `link_expiry_s` seconds. The clerk's answer file (`.xlsx` or GB18030 `.csv`, at most
-    `max_answer_rows` rows and `max_answer_bytes` bytes) is checked row by row: a bad row is reported
-    by row and column, the good rows are recorded as the API's answers are.
+    requests (at most `round_rows`, the oldest ids first; the rest wait for the next round) is written
+    to the work bucket's outbox as `requests.xlsx`, `requests.csv` (GB18030) and `manifest.json` (each
+    file's SHA-256), and the agency's clerk downloads them through links signed for `link_expiry_s`
+    seconds. The clerk's answer file (`.xlsx` or GB18030 `.csv`, at most `round_rows` rows and
+    `max_answer_bytes` bytes) is checked row by row: a bad row is reported by row and column, the good
+    rows are recorded as the API's answers are.
 
     A link is signed with the credentials of the function that made it, and stops working when they
     expire (a Lambda's last hours at most), whatever `link_expiry_s` says: the clerk asks for the
@@ -287,7 +288,9 @@ class AgencyFiles(_Strict):
 
     kind: Literal["files"]
     link_expiry_s: int = Field(default=3600, ge=60, le=12 * 3600)
-    max_answer_rows: int = Field(default=20000, ge=1, le=100000)
+    # requests a round holds and rows an answer file may have: the file is checked and recorded while
+    # the console waits (API Gateway answers within 29 s), so a round is kept to what that allows
+    round_rows: int = Field(default=1000, ge=1, le=5000)
     max_answer_bytes: int = Field(default=MAX_ANSWER_BYTES, ge=1024, le=MAX_ANSWER_BYTES)
 
 

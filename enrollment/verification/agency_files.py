@@ -249,9 +249,10 @@ def write_outbox(
     """Write the agency's open requests as one round (xlsx, GB18030 csv, manifest) and sign a download
     link for each, valid for the agency's `link_expiry_s`. No open request: no round, no files."""
     settings = _settings(config, agency)
-    rows = open_rows(config, agency, store=store, vstore=vstore, requests=requests)
-    if not rows:
-        return {"agency": agency, "round": None, "rows": 0, "files": []}
+    listed = open_rows(config, agency, store=store, vstore=vstore, requests=requests)
+    if not listed:
+        return {"agency": agency, "round": None, "rows": 0, "waiting": 0, "files": []}
+    rows = listed[: settings.round_rows]  # the rest in the next round: each answer file fits one upload
     rid = round_id(now)
     prefix = outbox_prefix(config.season, agency, rid)
     written = {
@@ -287,6 +288,7 @@ def write_outbox(
         "round": rid,
         "created_at": manifest["created_at"],
         "rows": len(rows),
+        "waiting": len(listed) - len(rows),  # open requests left for the next round
         "expires_in_s": settings.link_expiry_s,
         "files": [
             {
@@ -592,9 +594,9 @@ def parse_answer_file(
             f"文件过大（不超过 {settings.max_answer_bytes // 1024} KB）", "the file is larger than allowed"
         )
     keys, body = _table(name, data, agency)
-    if len(body) > settings.max_answer_rows:
+    if len(body) > settings.round_rows:
         raise AnswerFileRefused(
-            f"文件行数过多（不超过 {settings.max_answer_rows} 行）", "the file has more rows than allowed"
+            f"文件行数过多（不超过 {settings.round_rows} 行）", "the file has more rows than allowed"
         )
     good: list[tuple[int, str, dict[str, Any], Answer]] = []
     problems: list[RowProblem] = []

@@ -1199,8 +1199,9 @@ async function writeRound() {
     return;
   }
   const minutes = Math.max(1, Math.round(r.expires_in_s / 60));
+  const waiting = r.waiting ? `另有 ${r.waiting} 条待下一轮。` : "";
   $("af-links").replaceChildren(
-    el("p", { text: `本轮核查请求（${time(r.created_at)} 生成）共 ${r.rows} 条。下载链接 ${minutes} 分钟内有效，过期请重新生成：` }),
+    el("p", { text: `本轮核查请求（${time(r.created_at)} 生成）共 ${r.rows} 条，${waiting}下载链接 ${minutes} 分钟内有效，过期请重新生成：` }),
     el("ul", {}, ...r.files.map((f) => el("li", {},
       el("a", { href: f.url, download: f.name, text: OUTBOX_ZH[f.name] || f.name })))));
 }

@@ -50,7 +50,7 @@ def test_the_city_bureau_exchanges_an_agencys_files_in_the_console(
         page.get_by_role("button", name="生成本轮核查请求").click()
         local_time = start.astimezone(review.config.tz).strftime("%Y-%m-%d %H:%M")
         expect(page.locator("#af-links")).to_contain_text(
-            f"本轮核查请求（{local_time} 生成）共 {len(deeds)} 条"
+            f"本轮核查请求（{local_time} 生成）共 {len(deeds)} 条，下载链接"
         )
         links = page.locator("#af-links a")
         expect(links).to_have_count(3)

@@ -391,3 +391,20 @@ def test_the_city_bureau_writes_a_round_and_uploads_the_answer_file(
     assert drive.call(rt, "POST", f"{base}/housing/answers", bad64, city)[0] == 422
     after = {o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=rt.work_bucket)["Contents"]}
     assert after == before
+
+
+def test_a_round_holds_at_most_round_rows_and_the_rest_wait_for_the_next(world: World) -> None:
+    w = world
+    settings = w.config.verification.model_copy(
+        update={"agencies": {a: AgencyFiles(kind="files", round_rows=5) for a in FILE_AGENCIES}}
+    )
+    w.config = w.config.model_copy(update={"verification": settings})
+    needing = _needing(w, "public-security")
+    first = w.outbox("public-security")
+    assert (first["rows"], first["waiting"]) == (5, len(needing) - 5)
+    report = w.inbox("public-security", w.answer("public-security", first["round"]).key)
+    assert report["recorded"] == 5
+    second = w.outbox("public-security", later=5)
+    assert (second["rows"], second["waiting"]) == (5, len(needing) - 10)
+    rows = clerk.read_round(w.files, w.config.season, "public-security", second["round"])
+    assert [r["request_id"] for r in rows] == needing[5:10]

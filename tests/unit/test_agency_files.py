@@ -263,7 +263,7 @@ def test_a_file_that_cannot_be_read_is_refused_whole(by_file: SeasonConfig) -> N
     with pytest.raises(NotAFilesAgency, match="not configured"):
         parse_answer_file(by_file, "planning", "a.csv", csv_bytes("planning", []))
     tiny = by_file.verification.model_copy(
-        update={"agencies": {"housing": AgencyFiles(kind="files", max_answer_rows=1)}}
+        update={"agencies": {"housing": AgencyFiles(kind="files", round_rows=1)}}
     )
     with pytest.raises(AnswerFileRefused) as e:
         parse_answer_file(
