@@ -44,6 +44,7 @@ FileAgency = Literal["public-security", "housing", "planning"]
 HEADER_ROWS = 2  # row 1: the columns in Chinese; row 2: their keys; the requests from row 3
 CSV_ENCODING = "gb18030"
 SHEET = "核查请求"
+OPEN_CHUNK = 100  # listed requests whose registrations and checks are read at a time (BatchGetItem)
 
 # Columns: key -> the Chinese header the clerk reads.
 REQUEST_ID = "request_id"
@@ -188,21 +189,31 @@ def open_rows(
     store: Store,
     vstore: SeasonVerificationStore,
     requests: FileRequestStore,
-) -> list[dict[str, str]]:
-    """The agency's open requests as rows: each still pending, its registration not erased. A listed
-    request whose check was answered meanwhile (or whose registration is gone) is taken off the list."""
-    listed = list(requests.file_requests(config.season, agency))
-    items = store.get_registrations(r.request_id for r in listed) if listed else {}
-    cases = vstore.cases({rid: [agency] for rid in items})
-    rows = []
-    for r in listed:
-        item = items.get(r.request_id)
-        checks = cases[r.request_id].checks if item is not None else []
-        if item is None or is_erased(item) or not any(c.status == "pending" for c in checks):
-            requests.drop_file_request(r.request_id, agency)
-            continue
-        rows.append({REQUEST_ID: r.request_id, **_subject(agency, item)})
-    return sorted(rows, key=lambda row: row[REQUEST_ID])
+    limit: int,
+) -> tuple[list[dict[str, str]], int]:
+    """The agency's first `limit` open requests as rows, by request id (each still pending, its
+    registration not erased), and how many more are listed after them. The list is read whole (its
+    items are small), the registrations and checks only a chunk at a time until `limit` rows are
+    found. A listed request whose check was answered meanwhile, or whose registration is gone or
+    erased, is taken off the list."""
+    listed = sorted(r.request_id for r in requests.file_requests(config.season, agency))
+    rows: list[dict[str, str]] = []
+    seen = 0
+    while seen < len(listed) and len(rows) < limit:
+        chunk = listed[seen : seen + OPEN_CHUNK]
+        seen += len(chunk)
+        items = store.get_registrations(chunk)
+        cases = vstore.cases({rid: [agency] for rid in items}) if items else {}
+        for rid in chunk:
+            item = items.get(rid)
+            pending = item is not None and any(c.status == "pending" for c in cases[rid].checks)
+            if item is None or is_erased(item) or not pending:
+                requests.drop_file_request(rid, agency)
+            elif len(rows) < limit:
+                rows.append({REQUEST_ID: rid, **_subject(agency, item)})
+            else:
+                seen -= 1  # open, and left for the next round
+    return rows, len(listed) - seen
 
 
 def xlsx_bytes(agency: FileAgency, rows: Iterable[Mapping[str, Any]]) -> bytes:
@@ -249,10 +260,12 @@ def write_outbox(
     """Write the agency's open requests as one round (xlsx, GB18030 csv, manifest) and sign a download
     link for each, valid for the agency's `link_expiry_s`. No open request: no round, no files."""
     settings = _settings(config, agency)
-    listed = open_rows(config, agency, store=store, vstore=vstore, requests=requests)
-    if not listed:
+    # at most a round's rows: the rest wait for the next round, so each answer file fits one upload
+    rows, waiting = open_rows(
+        config, agency, store=store, vstore=vstore, requests=requests, limit=settings.round_rows
+    )
+    if not rows:
         return {"agency": agency, "round": None, "rows": 0, "waiting": 0, "files": []}
-    rows = listed[: settings.round_rows]  # the rest in the next round: each answer file fits one upload
     rid = round_id(now)
     prefix = outbox_prefix(config.season, agency, rid)
     written = {
@@ -288,7 +301,7 @@ def write_outbox(
         "round": rid,
         "created_at": manifest["created_at"],
         "rows": len(rows),
-        "waiting": len(listed) - len(rows),  # open requests left for the next round
+        "waiting": waiting,  # requests listed after this round's, for the next round
         "expires_in_s": settings.link_expiry_s,
         "files": [
             {

@@ -44,8 +44,8 @@ from enrollment.verification.agency_files import (
     record_inbox_file,
     write_outbox,
 )
-from enrollment.verification.checks import Agencies, LocalRegistries, ask, checks_needed, verdict
-from enrollment.verification.season import record_visit, verify_batch
+from enrollment.verification.checks import Agencies, Answer, LocalRegistries, ask, checks_needed, verdict
+from enrollment.verification.season import record_answer, record_visit, verify_batch
 
 pytestmark = pytest.mark.xdist_group("moto-agency-files")
 
@@ -408,3 +408,22 @@ def test_a_round_holds_at_most_round_rows_and_the_rest_wait_for_the_next(world: 
     assert (second["rows"], second["waiting"]) == (5, len(needing) - 10)
     rows = clerk.read_round(w.files, w.config.season, "public-security", second["round"])
     assert [r["request_id"] for r in rows] == needing[5:10]
+
+
+def test_a_request_answered_another_way_leaves_the_worklist_when_the_next_round_is_written(
+    world: World,
+) -> None:
+    w = world
+    first, *rest = _needing(w, "planning")
+    # the check answered without the worklist hearing of it (a retried batch, another path)
+    outcome = record_answer(
+        w.config, first, "planning", Answer("found", {"planned_use": "residential"}),
+        store=w.store, vstore=w.vstore, now=w.now,
+    )  # fmt: skip
+    assert outcome == "recorded"
+    assert first in [r.request_id for r in w.requests.file_requests(w.config.season, "planning")]
+    out = w.outbox("planning")
+    assert out["rows"] == len(rest) and out["waiting"] == 0
+    rows = clerk.read_round(w.files, w.config.season, "planning", out["round"])
+    assert [r["request_id"] for r in rows] == rest
+    assert [r.request_id for r in w.requests.file_requests(w.config.season, "planning")] == rest
