@@ -234,11 +234,19 @@ def ask(agencies: Agencies, agency: Agency, item: dict[str, Any], now: datetime)
         answer = agencies.housing.deed(deed)
     else:
         answer = agencies.planning.planned_use(deed)
+    return answered(rid, agency, answer, asked_at=now, now=now)
+
+
+def answered(
+    registration_id: str, agency: Agency, answer: Answer, asked_at: datetime, now: datetime
+) -> Check:
+    """An agency's answer as its stored check, however it came: asked and answered at once (`ask`), or
+    answered later by file (`season.record_answers`)."""
     return Check(
-        registration_id=rid,
+        registration_id=registration_id,
         agency=agency,
         status="answered",
-        asked_at=now,
+        asked_at=asked_at,
         answered_at=now,
         reason=answer.reason,
         facts=answer.facts,

@@ -32,6 +32,7 @@ from enrollment.verification.checks import (
     Agencies,
     AgencyUnavailable,
     Answer,
+    answered,
     ask,
     checks_needed,
     is_complete,
@@ -289,15 +290,7 @@ def record_answers(
         if current.status not in ("pending", "unanswered"):
             outcomes.append(_same_answer(current, answer))
         else:
-            check = Check(
-                registration_id=rid,
-                agency=agency,
-                status="answered",
-                asked_at=current.asked_at,
-                answered_at=now,
-                reason=answer.reason,
-                facts=answer.facts,
-            )
+            check = answered(rid, agency, answer, asked_at=current.asked_at, now=now)
             if vstore.put_check(check):
                 by[rid][agency] = check
                 changed.add(rid)
