@@ -267,7 +267,7 @@ class AgencyEndpoint(_Strict):
     circuit_cooldown_s: float = Field(default=60, gt=0, le=3600)
 
 
-# an answer file uploaded through the console travels as Base64 in one Lambda call (6 MB at most)
+# the largest answer file (4 MiB: a round's rows, `AgencyFiles.round_rows`, as xlsx or csv, with room)
 MAX_ANSWER_BYTES = 4 * 1024 * 1024
 
 

@@ -31,7 +31,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from enrollment.core.config import AgencyFiles, SeasonConfig
+from enrollment.core.config import MAX_ANSWER_BYTES, AgencyFiles, SeasonConfig
 from enrollment.core.ports import NotFound, Store
 from enrollment.core.retention import is_erased
 from enrollment.core.staff import Forbidden, StaffError, StaffMember
@@ -765,6 +765,52 @@ def round_links(
             for n in names
         ],
     }
+
+
+# An answer file comes through the console in parts: each request stays within the API's body limit
+# (functions/api.py BODY_LIMIT, 64 KiB, which the web ACL enforces too), the parts are joined and the
+# whole checked against the SHA-256 the browser computed of the file the clerk chose.
+PART_BYTES = 36 * 1024  # a part's bytes: 48 KiB as Base64, in a JSON body well under 64 KiB
+PART_BASE64 = 4 * -(-PART_BYTES // 3)
+MAX_PARTS = -(-MAX_ANSWER_BYTES // PART_BYTES)
+
+
+def part_key(season: str, agency: FileAgency, upload: str, part: int) -> str:
+    return f"{inbox_prefix(season, agency)}parts/{upload}/{part:04d}"
+
+
+def put_part(
+    config: SeasonConfig, agency: FileAgency, upload: str, part: int, data: bytes, files: OutboxFiles
+) -> dict[str, Any]:
+    """Keep one part of an answer file being uploaded (the same part again replaces it)."""
+    settings = _settings(config, agency)
+    if len(data) > PART_BYTES or part >= -(-settings.max_answer_bytes // PART_BYTES):
+        raise AnswerFileRefused(
+            f"文件过大（不超过 {settings.max_answer_bytes // 1024} KB）", "the file is larger than allowed"
+        )
+    files.put_bytes(part_key(config.season, agency, upload, part), data, "application/octet-stream")
+    return {"upload": upload, "part": part, "bytes": len(data)}
+
+
+def joined_parts(
+    config: SeasonConfig, agency: FileAgency, upload: str, parts: int, sha256: str, files: OutboxFiles
+) -> bytes:
+    """The uploaded file, its parts joined; refused when a part is missing or the whole is not the file
+    whose SHA-256 the browser computed."""
+    chunks = []
+    for n in range(parts):
+        try:
+            chunks.append(files.get_bytes(part_key(config.season, agency, upload, n)))
+        except NotFound:
+            raise AnswerFileRefused(
+                "文件未完整上传，请重新上传", f"part {n} of upload {upload} is missing"
+            ) from None
+    data = b"".join(chunks)
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise AnswerFileRefused(
+            "上传的文件不完整或已损坏，请重新上传", "the parts do not make the file's SHA-256"
+        )
+    return data
 
 
 def upload_answer_file(

@@ -1206,13 +1206,31 @@ async function writeRound() {
       el("a", { href: f.url, download: f.name, text: OUTBOX_ZH[f.name] || f.name })))));
 }
 
-function readBase64(file) {
-  return new Promise((resolve, reject) => {
-    const reader = new FileReader();
-    reader.onload = () => resolve(String(reader.result).replace(/^data:[^,]*,/, ""));
-    reader.onerror = () => reject(reader.error);
-    reader.readAsDataURL(file);
-  });
+// An answer file goes up in parts, each request within the API's 64 KiB body limit, and is checked
+// against the SHA-256 of the file chosen (enrollment/verification/agency_files.py PART_BYTES).
+const PART_BYTES = 36 * 1024;
+
+function base64Of(bytes) {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+const hexOf = (buffer) => Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");
+
+async function sendAnswerFile(file) {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  const sha256 = hexOf(await crypto.subtle.digest("SHA-256", bytes));
+  const upload = hexOf(crypto.getRandomValues(new Uint8Array(16)));
+  const parts = Math.max(1, Math.ceil(bytes.length / PART_BYTES));
+  for (let n = 0; n < parts; n += 1) {
+    $("af-done").textContent = `正在上传（${n + 1}/${parts}）…`;
+    const content = base64Of(bytes.subarray(n * PART_BYTES, (n + 1) * PART_BYTES));
+    const res = await api("POST", agencyPath("answers/parts"), { upload, part: n, content_base64: content });
+    if (!res.ok) return res;
+  }
+  $("af-done").textContent = "正在检查答复文件…";
+  return api("POST", agencyPath("answers"), { name: file.name, upload, parts, sha256 });
 }
 
 async function uploadAnswers(event) {
@@ -1220,17 +1238,15 @@ async function uploadAnswers(event) {
   const file = $("af-file").files[0];
   if (!file) return;
   $("af-error").textContent = "";
-  $("af-done").textContent = "正在检查答复文件…";
   $("af-problems").tBodies[0].replaceChildren();
-  let content;
+  let res;
   try {
-    content = await readBase64(file);
+    res = await sendAnswerFile(file);
   } catch (e) {
     $("af-done").textContent = "";
     $("af-error").textContent = "无法读取该文件，请重新选择。";
     return;
   }
-  const res = await api("POST", agencyPath("answers"), { name: file.name, content_base64: content });
   if (!res.ok) {
     $("af-done").textContent = "";
     $("af-error").textContent = messageOf(res);

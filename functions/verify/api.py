@@ -18,7 +18,6 @@ from enrollment.adapters.console_reads import console_reads
 from enrollment.adapters.observability import logger
 from enrollment.adapters.wiring import wiring
 from enrollment.core import clock
-from enrollment.core.config import MAX_ANSWER_BYTES
 from enrollment.core.staff import Forbidden, require_read
 from enrollment.people import console
 from enrollment.verification import agency_files, review, spotcheck, visits
@@ -28,8 +27,6 @@ from functions.api import caller, district_page, handler_for, json_response, sea
 
 app = staff_resolver()
 PREFIX = "/admin/verification/<season>"
-# an answer file's bytes as Base64 within a Lambda's 6 MB synchronous payload (AgencyFiles.max_answer_bytes)
-ANSWER_UPLOAD_MAX_B64 = 4 * (MAX_ANSWER_BYTES + 2) // 3
 
 
 class DecisionRequest(BaseModel):
@@ -51,6 +48,15 @@ class VisitAnswer(BaseModel):
     visitor: str = Field(min_length=1, max_length=60, description="核查人")
 
 
+class AnswerPart(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    upload: str = Field(pattern=r"^[0-9a-f]{32}$", description="本次上传的编号（32 位十六进制）")
+    part: int = Field(strict=True, ge=0, lt=agency_files.MAX_PARTS, description="分段序号，从 0 开始")
+    content_base64: str = Field(
+        min_length=4, max_length=agency_files.PART_BASE64, description="该段内容（Base64 编码）"
+    )
+
+
 class AnswerUpload(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(
@@ -59,9 +65,9 @@ class AnswerUpload(BaseModel):
         pattern=r"^[^/\\]+\.([xX][lL][sS][xX]|[cC][sS][vV])$",
         description="文件名（.xlsx 或 .csv）",
     )
-    content_base64: str = Field(
-        min_length=4, max_length=ANSWER_UPLOAD_MAX_B64, description="文件内容（Base64 编码）"
-    )
+    upload: str = Field(pattern=r"^[0-9a-f]{32}$", description="本次上传的编号")
+    parts: int = Field(strict=True, ge=1, le=agency_files.MAX_PARTS, description="分段数")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="整个文件的 SHA-256（十六进制）")
 
 
 class SpotCheckRequest(BaseModel):
@@ -204,11 +210,9 @@ def agency_outbox_round(season: str, agency: str, round_id: str) -> dict[str, An
     return agency_files.round_links(w.config, exchanged, round_id, w.work)
 
 
-@app.post(f"{PREFIX}/agencies/<agency>/answers")
-def agency_answers(season: str, agency: str, body: Annotated[AnswerUpload, Body()]) -> dict[str, Any]:
-    """An agency's answer file (.xlsx, or .csv in GB18030), checked row by row: the good rows are
-    recorded, each bad one reported by its row number and column. A file that cannot be read at all
-    is refused (422) and nothing of it kept; the same file uploaded again records nothing twice."""
+@app.post(f"{PREFIX}/agencies/<agency>/answers/parts", responses={201: {"description": "已收到该段"}})
+def agency_answer_part(season: str, agency: str, body: Annotated[AnswerPart, Body()]) -> Response[str]:
+    """One part of an answer file being uploaded (each request within the API's body limit)."""
     w = season_wiring(season)
     exchanged = agency_files.files_agency(w.config, caller(app), agency)
     try:
@@ -217,6 +221,20 @@ def agency_answers(season: str, agency: str, body: Annotated[AnswerUpload, Body(
         raise agency_files.AnswerFileRefused(
             "文件内容不是有效的 Base64", "content_base64: not Base64"
         ) from None
+    return json_response(
+        201, agency_files.put_part(w.config, exchanged, body.upload, body.part, data, w.work)
+    )
+
+
+@app.post(f"{PREFIX}/agencies/<agency>/answers")
+def agency_answers(season: str, agency: str, body: Annotated[AnswerUpload, Body()]) -> dict[str, Any]:
+    """An agency's answer file (.xlsx, or .csv in GB18030), its uploaded parts joined and checked
+    against the file's SHA-256, then read row by row: the good rows are recorded, each bad one reported
+    by its row number and column. A file that cannot be read at all is refused (422) and nothing of it
+    recorded; the same file uploaded again records nothing twice."""
+    w = season_wiring(season)
+    exchanged = agency_files.files_agency(w.config, caller(app), agency)
+    data = agency_files.joined_parts(w.config, exchanged, body.upload, body.parts, body.sha256, w.work)
     report = agency_files.upload_answer_file(
         w.config,
         exchanged,

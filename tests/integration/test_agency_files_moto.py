@@ -11,6 +11,7 @@ import csv
 import hashlib
 import io
 import json
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -367,30 +368,51 @@ def test_the_city_bureau_writes_a_round_and_uploads_the_answer_file(
     assert status == 200 and [f["key"] for f in again["files"]] == [f["key"] for f in out["files"]]
     assert drive.call(rt, "GET", f"{base}/housing/outbox/20230101T000000Z", None, city)[0] == 404
 
-    # the clerk answers from the registries; one row spoiled
+    # the clerk answers from the registries; one row spoiled; the file goes up in parts
     files = WorkBucket(rt.work_bucket)
     local = LocalRegistries(population.registries)
     answered = clerk.answer_round(local, files, config.season, "housing", out["round"], start, spoil=1)
     data = files.get_bytes(answered.key)
-    upload = {"name": "住建答复.xlsx", "content_base64": base64.b64encode(data).decode()}
-    status, report = drive.call(rt, "POST", f"{base}/housing/answers", upload, city)
+
+    def upload(data: bytes, name: str = "住建答复.xlsx", size: int = 2000, skip: int = -1) -> tuple[int, Any]:
+        upload_id = uuid.uuid4().hex
+        parts = [data[n : n + size] for n in range(0, len(data), size)]
+        for n, part in enumerate(parts):
+            if n != skip:
+                body = {"upload": upload_id, "part": n, "content_base64": base64.b64encode(part).decode()}
+                assert drive.call(rt, "POST", f"{base}/housing/answers/parts", body, city)[0] == 201
+        sha = hashlib.sha256(data).hexdigest()
+        done = {"name": name, "upload": upload_id, "parts": len(parts), "sha256": sha}
+        return drive.call(rt, "POST", f"{base}/housing/answers", done, city)
+
+    assert len(data) > 2000 * 2  # several parts
+    status, report = upload(data)
     assert status == 200, report
     assert report["recorded"] == len(deeds) - 1 and [(p["row"], p["column"]) for p in report["problems"]] == [
         (3, "reason")
     ]
-    status, report = drive.call(rt, "POST", f"{base}/housing/answers", upload, city)  # the same file again
+    status, report = upload(data)  # the same file again
     assert status == 200 and report["recorded"] == 0 and report["already"] == len(deeds) - 1
 
-    # a file that is not a workbook is refused whole, and kept nowhere
-    before = {o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=rt.work_bucket)["Contents"]}
-    junk = {"name": "a.xlsx", "content_base64": base64.b64encode(b"not a workbook").decode()}
-    status, refused = drive.call(rt, "POST", f"{base}/housing/answers", junk, city)
+    # a file that is not a workbook, a part missing, parts that do not make the file: refused whole,
+    # and nothing of them recorded or kept in the inbox but the parts themselves
+    def inbox() -> set[str]:
+        listed = boto3.client("s3").list_objects_v2(Bucket=rt.work_bucket)["Contents"]
+        return {o["Key"] for o in listed if "/inbox/" in o["Key"] and "/parts/" not in o["Key"]}
+
+    before = inbox()
+    status, refused = upload(b"not a workbook")
     assert status == 422 and refused["errors"][0]["field"] == "file"
     assert refused["errors"][0]["message"] == "文件不是有效的 Excel (.xlsx) 文件"
-    bad64 = {"name": "a.csv", "content_base64": "****"}
-    assert drive.call(rt, "POST", f"{base}/housing/answers", bad64, city)[0] == 422
-    after = {o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=rt.work_bucket)["Contents"]}
-    assert after == before
+    status, refused = upload(data, skip=1)
+    assert status == 422 and refused["errors"][0]["message"] == "文件未完整上传，请重新上传"
+    bad64 = {"upload": uuid.uuid4().hex, "part": 0, "content_base64": "****"}
+    assert drive.call(rt, "POST", f"{base}/housing/answers/parts", bad64, city)[0] == 422
+    too_big = {"upload": uuid.uuid4().hex, "part": 0, "content_base64": "A" * 60000}
+    assert drive.call(rt, "POST", f"{base}/housing/answers/parts", too_big, city)[0] == 422
+    wrong = {"name": "a.xlsx", "upload": uuid.uuid4().hex, "parts": 1, "sha256": "0" * 64}
+    assert drive.call(rt, "POST", f"{base}/housing/answers", wrong, city)[0] == 422
+    assert inbox() == before
 
 
 def test_a_round_holds_at_most_round_rows_and_the_rest_wait_for_the_next(world: World) -> None:
