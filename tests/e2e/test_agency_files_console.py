@@ -16,7 +16,7 @@ from enrollment.core.config import SeasonConfig
 from enrollment.local import fake_agency_files as clerk
 from enrollment.local.http import serve
 from enrollment.synth.population import generate
-from enrollment.verification.agency_files import XLSX
+from enrollment.verification.agency_files import PART_BYTES, XLSX, csv_bytes
 from enrollment.verification.checks import LocalRegistries, checks_needed
 from tests.e2e.conftest import axe_violations
 from tests.e2e.test_console import ReviewDay, new_page, real, shoot, sign_in
@@ -84,6 +84,23 @@ def test_the_city_bureau_exchanges_an_agencys_files_in_the_console(
         ]
         shoot(page, "agency-files-report")
         assert axe_violations(page) == []
+
+        # a larger file goes up in several parts: here 900 rows naming requests never made
+        unknown = [
+            {"request_id": f"R-NONE-{n:04d}", "deed_number": f"JL-2019-{n:06d}", "reason": "未查到",
+             "source": "不动产登记信息系统", "answered_at": "2023-06-01T10:00:00+08:00"}
+            for n in range(900)
+        ]  # fmt: skip
+        big = csv_bytes("housing", unknown)
+        assert len(big) > 2 * PART_BYTES
+        page.set_input_files(
+            "#af-file", files=[{"name": "住建答复.csv", "mimeType": "text/csv", "buffer": big}]
+        )
+        page.get_by_role("button", name="上传答复文件").click()
+        expect(page.locator("#af-done")).to_have_text(
+            "共 900 行：本次记录 0 行，此前已记录 0 行，有误 900 行。"
+        )
+        expect(page.locator("#af-problems tbody tr")).to_have_count(900)
 
         # a file that is not a workbook is refused, with the reason
         page.set_input_files(
