@@ -25,7 +25,8 @@ valid token with one staff role; every handler then checks the caller's district
   (every staff role; district staff see their own district's dead letters) and starting it (city).
 - `GET /admin/seasons/{season}/visits/overdue` → gate-advance: home visits past their deadline per
   district (district staff their own district, city staff and auditors every one).
-- `ANY /admin/verification/{proxy+}` → verify-api: registrations, review queue, decisions, spot-checks.
+- `ANY /admin/verification/{proxy+}` → verify-api: registrations, review queue, decisions, spot-checks,
+  and the files agencies' request rounds and answer files (city staff, docs/AGENCY-FILES.md).
 - `ANY /admin/lottery/{proxy+}` → lottery-api: the private-school lottery ceremonies (R-LOT-3).
 - `ANY /admin/placement/{proxy+}` → place-api: placement results, committee decisions (R-DIS-1),
   deferrals (R-DEFER-1) and overrides, arrivals, the archive's files.

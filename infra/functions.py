@@ -136,6 +136,9 @@ class Access:
     # list the work bucket and delete the season's files there (its prefixes seasons/ and exports/):
     # the erasure at the end of the retention period, and nothing else deletes
     erase_work: bool = False
+    # the files agencies' exchange (docs/AGENCY-FILES.md): gets and puts the season's outbox and inbox
+    # objects in the work bucket (and signs the outbox's download links), only where a season has one
+    agency_files: bool = False
 
 
 ACCESS: Mapping[str, Access] = {
@@ -154,7 +157,7 @@ ACCESS: Mapping[str, Access] = {
     "verify-batch": Access(table="read-write", agencies=True),
     "verify-close": Access(table="read-write"),
     "spotcheck-draw": Access(table="read-write"),
-    "verify-api": Access(table="read-write", staff_directory=True),
+    "verify-api": Access(table="read-write", staff_directory=True, agency_files=True),
     "lottery-prepare": Access(table="read-write"),
     "lottery-wait": Access(table="read-write", resume_gates=True),
     "lottery-record": Access(table="read-write", archive="write"),
@@ -375,12 +378,24 @@ class Functions(Construct):
                 )
             )
             environment["WORK_BUCKET"] = bucket.bucket_name
+        if access.agency_files and self._config.verification.agency_files():
+            bucket = self._work.bucket
+            boxes = [f"{WORK_SEASONS_PREFIX}{self._config.season}/{box}/*" for box in ("outbox", "inbox")]
+            # the objects themselves only: no listing of the bucket (grant_read's s3:List*), no delete
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["s3:GetObject", "s3:PutObject"],
+                    resources=[bucket.arn_for_objects(b) for b in boxes],
+                )
+            )
+            self._work.key.grant(role, "kms:Decrypt", "kms:GenerateDataKey")
+            environment["WORK_BUCKET"] = bucket.bucket_name
         if access.archive is not None:
             self._archive.bucket.grant_read(role)
             if access.archive == "write":
                 self._archive.bucket.grant_put(role, access.archive_put)
             environment["ARCHIVE_BUCKET"] = self._archive.bucket.bucket_name
-        secrets = sorted({a.credentials_secret_arn for a in self._config.verification.agencies.values()})
+        secrets = sorted({a.credentials_secret_arn for a in self._config.verification.agency_apis().values()})
         if access.agencies and secrets:
             # the agencies' HMAC keys, read on the first call (enrollment/adapters/agency_http.py)
             role.add_to_policy(
@@ -591,6 +606,15 @@ class Functions(Construct):
                 "grant_delete on the work bucket's seasons/ and exports/ objects only: DeleteObject and "
                 "DeleteObjectVersion (the bucket is unversioned); the erasure at the end of retention.",
             )
+        if access.agency_files and self._config.verification.agency_files():
+            for box in ("outbox", "inbox"):
+                acknowledge(
+                    role,
+                    f"AwsSolutions-IAM5[Resource::<{ref(self._work.bucket)}.Arn>/"
+                    f"{WORK_SEASONS_PREFIX}{self._config.season}/{box}/*]",
+                    "Get and put on this season's agency-file objects only (docs/AGENCY-FILES.md): each "
+                    "round and each uploaded answer file is named at run time; no listing, no delete.",
+                )
         if access.archive is not None:
             bucket_ref = ref(self._archive.bucket)
             acknowledge(

@@ -31,12 +31,11 @@ from enrollment.verification.agency_api import (
     PATH,
     BatchAnswer,
     BatchRequest,
-    CheckAnswer,
     CheckRequest,
     signed_headers,
     utcnow,
 )
-from enrollment.verification.checks import AgencyUnavailable, Answer
+from enrollment.verification.checks import AgencyUnavailable, Answer, answer_of
 
 
 @dataclass(frozen=True)
@@ -97,11 +96,6 @@ class Circuit:
             self.failures += 1
             if self.failures >= self.threshold:
                 self.opened_at = self.clock()
-
-
-def _answer(a: CheckAnswer) -> Answer:
-    """An agency's answer as a check keeps it: the facts, and which register said so when."""
-    return Answer(a.reason, {**a.facts, "source": a.source, "answered_at": a.answered_at.isoformat()})
 
 
 def _subject(c: CheckRequest) -> tuple[str | None, ...]:
@@ -207,7 +201,7 @@ class HttpAgency:
                 problem = str(e)
                 continue
             self.circuit.succeeded()
-            return {a.check_id: _answer(a) for a in answer.answers}
+            return {a.check_id: answer_of(a) for a in answer.answers}
         raise AgencyUnavailable(f"{self.agency}: {problem}")
 
     def _call(

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import ClientError
+
 from enrollment.adapters.clients import Client
+from enrollment.core.ports import NotFound
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -37,3 +40,13 @@ class WorkBucket(S3Bucket):
 
     def put_bytes(self, key: str, body: bytes, content_type: str) -> None:
         self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
+
+    def get_bytes(self, key: str) -> bytes:
+        """One object's bytes; NotFound when there is none."""
+        try:
+            body: bytes = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except ClientError as e:
+            if e.response["Error"]["Code"] in ("NoSuchKey", "404"):
+                raise NotFound(key) from None
+            raise
+        return body

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
+from typing import Any
 
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
 
+from enrollment.adapters.agency_files_store import DynamoFileRequestStore
 from enrollment.adapters.agency_http import HttpAgency, key_from_secret
 from enrollment.adapters.archive import ArchiveBucket, read_s3
 from enrollment.adapters.complaint_store import DynamoComplaintStore
@@ -36,6 +38,7 @@ from enrollment.core.sms_delivery import TrackedSms, Tracking
 from enrollment.core.staff import StaffDirectory
 from enrollment.people.access import Verifier
 from enrollment.people.parents import CodeCaps
+from enrollment.verification.agency_files import FileRequests
 from enrollment.verification.checks import (
     Agencies,
     AgenciesNotConfigured,
@@ -196,8 +199,12 @@ class Wiring:
         others from the local registries, which must then be given (AGENCY_REGISTRIES). Home visits
         have no API: locally the registries drive them; deployed, the stored pending check is the
         request and the community office answers through its callback route."""
-        named = self.config.verification.agencies
-        api = {a: HttpAgency(a, e, key_from_secret(e.credentials_secret_arn)) for a, e in named.items()}
+        named = self.config.verification
+        api: dict[str, Any] = {
+            a: HttpAgency(a, e, key_from_secret(e.credentials_secret_arn))
+            for a, e in named.agency_apis().items()
+        }
+        api |= dict.fromkeys(named.agency_files(), self.file_requests)  # asked by file: agency_files.py
         local = self.local_agencies if len(api) < 3 or self.settings.agency_registries else None
         return Agencies(
             public_security=api.get("public-security") or _local(local),
@@ -205,6 +212,16 @@ class Wiring:
             planning=api.get("planning") or _local(local),
             community=local if local is not None else VisitsByCallback(),
         )
+
+    @cached_property
+    def file_worklists(self) -> DynamoFileRequestStore:
+        """The files agencies' open requests (agency_files.py)."""
+        return DynamoFileRequestStore(self.settings.table_name)
+
+    @cached_property
+    def file_requests(self) -> FileRequests:
+        """The port of every agency exchanging files: its checks wait on its worklist."""
+        return FileRequests(self.config.season, self.file_worklists)
 
     @cached_property
     def work(self) -> WorkBucket:

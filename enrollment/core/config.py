@@ -17,7 +17,16 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 Grade = Literal[1, 7]
 GRADES: tuple[Grade, ...] = (1, 7)
@@ -259,6 +268,46 @@ class AgencyEndpoint(_Strict):
     circuit_cooldown_s: float = Field(default=60, gt=0, le=3600)
 
 
+# the largest answer file (4 MiB: a round's rows, `AgencyFiles.round_rows`, as xlsx or csv, with room)
+MAX_ANSWER_BYTES = 4 * 1024 * 1024
+
+
+class AgencyFiles(_Strict):
+    """An agency that exchanges files instead of answering an API (docs/AGENCY-FILES.md): each of its
+    checks is stored pending (`file-requested`) and put on the agency's worklist; a round of the open
+    requests (at most `round_rows`, the oldest ids first; the rest wait for the next round) is written
+    to the work bucket's outbox as `requests.xlsx`, `requests.csv` (GB18030) and `manifest.json` (each
+    file's SHA-256), and the agency's clerk downloads them through links signed for `link_expiry_s`
+    seconds. The clerk's answer file (`.xlsx` or GB18030 `.csv`, at most `round_rows` rows and
+    `max_answer_bytes` bytes) is checked row by row: a bad row is reported by row and column, the good
+    rows are recorded as the API's answers are.
+
+    A link is signed with the credentials of the function that made it, and stops working when they
+    expire (a Lambda's last hours at most), whatever `link_expiry_s` says: the clerk asks for the
+    links again rather than keeping them.
+    """
+
+    kind: Literal["files"]
+    link_expiry_s: int = Field(default=3600, ge=60, le=12 * 3600)
+    # requests a round holds and rows an answer file may have: the file is checked and recorded while
+    # the console waits (API Gateway answers within 29 s), so a round is kept to what that allows
+    round_rows: int = Field(default=1000, ge=1, le=5000)
+    max_answer_bytes: int = Field(default=MAX_ANSWER_BYTES, ge=1024, le=MAX_ANSWER_BYTES)
+
+
+def _agency_kind(value: Any) -> str:
+    """An agency's way in: `kind` as given, "api" when left out (configs written before files existed)."""
+    if isinstance(value, Mapping):
+        return str(value.get("kind", "api"))
+    return str(getattr(value, "kind", "api"))
+
+
+AgencyAccess = Annotated[
+    Annotated[AgencyEndpoint, Tag("api")] | Annotated[AgencyFiles, Tag("files")],
+    Discriminator(_agency_kind),
+]
+
+
 class VerificationSettings(_Strict):
     """How verification runs (R-VER-*): batch size and concurrency of the Distributed Map, spot-checks."""
 
@@ -266,11 +315,20 @@ class VerificationSettings(_Strict):
     max_concurrency: int = Field(default=10, ge=1, le=1000)
     spot_check_rate: float = Field(default=0.05, gt=0, le=1)  # R-VER-5: share of each district re-checked
     spot_check_minimum: int = Field(default=5, ge=1)
-    # agency -> its API; an agency not named answers from the local registries (`enroll demo`).
-    # Home visits (community) have no API here: they are answered through the community callback.
-    agencies: dict[Literal["public-security", "housing", "planning"], AgencyEndpoint] = Field(
+    # agency -> its API (`kind: api`, the default) or its file exchange (`kind: files`); an agency not
+    # named answers from the local registries (`enroll demo`). Home visits (community) have neither:
+    # they are answered through the community callback.
+    agencies: dict[Literal["public-security", "housing", "planning"], AgencyAccess] = Field(
         default_factory=dict
     )
+
+    def agency_apis(self) -> dict[Literal["public-security", "housing", "planning"], AgencyEndpoint]:
+        """The agencies asked over their API."""
+        return {a: e for a, e in self.agencies.items() if isinstance(e, AgencyEndpoint)}
+
+    def agency_files(self) -> dict[Literal["public-security", "housing", "planning"], AgencyFiles]:
+        """The agencies that exchange files."""
+        return {a: e for a, e in self.agencies.items() if isinstance(e, AgencyFiles)}
 
 
 class LotterySettings(_Strict):

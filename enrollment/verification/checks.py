@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from enrollment.core.config import SeasonConfig, Zone
-from enrollment.verification.agency_api import KIND_OF, CheckRequest
+from enrollment.verification.agency_api import KIND_OF, CheckAnswer, CheckRequest
 from enrollment.verification.registries import Registries
 from enrollment.verification.verdicts import Agency, Check, Fact, ReasonCode, Verdict
 
@@ -35,6 +35,12 @@ class AgenciesNotConfigured(Exception):
 class Answer:
     reason: str  # the agency's reason code: found, no-record, ...
     facts: dict[str, str | int | bool | None] = field(default_factory=dict)
+
+
+def answer_of(a: CheckAnswer) -> Answer:
+    """An agency's answer as a check keeps it, by API or by file: the facts, and which register said
+    so when."""
+    return Answer(a.reason, {**a.facts, "source": a.source, "answered_at": a.answered_at.isoformat()})
 
 
 class PublicSecurity(Protocol):
@@ -221,7 +227,8 @@ def prefetch(agencies: Agencies, wanted: Iterable[tuple[Agency, dict[str, Any]]]
 
 
 def ask(agencies: Agencies, agency: Agency, item: dict[str, Any], now: datetime) -> Check:
-    """One agency's answer as a stored check (community: a visit requested, answer pending)."""
+    """One agency's answer as a stored check (community: a visit requested, answer pending; an agency
+    exchanging files, `request_file` on its port: the request on its worklist, answer pending)."""
     req = item["request"]
     rid = str(item["registration_id"])
     deed = (req["residence"].get("property") or {}).get("deed_number", "")
@@ -229,6 +236,13 @@ def ask(agencies: Agencies, agency: Agency, item: dict[str, Any], now: datetime)
         agencies.community.request_visit(rid, req["child"]["id_number"], req["home_address"])
         return Check(
             registration_id=rid, agency=agency, status="pending", asked_at=now, reason="visit-requested"
+        )
+    port = {"public-security": agencies.public_security, "housing": agencies.housing}.get(agency)
+    by_file = getattr(port or agencies.planning, "request_file", None)
+    if by_file is not None:  # an agency exchanging files (agency_files.py): its answer comes later
+        by_file(agency, item, now)
+        return Check(
+            registration_id=rid, agency=agency, status="pending", asked_at=now, reason="file-requested"
         )
     if agency == "public-security":
         answer = agencies.public_security.lookup(
@@ -238,11 +252,19 @@ def ask(agencies: Agencies, agency: Agency, item: dict[str, Any], now: datetime)
         answer = agencies.housing.deed(deed, owner_candidates(req))
     else:
         answer = agencies.planning.planned_use(deed)
+    return answered(rid, agency, answer, asked_at=now, now=now)
+
+
+def answered(
+    registration_id: str, agency: Agency, answer: Answer, asked_at: datetime, now: datetime
+) -> Check:
+    """An agency's answer as its stored check, however it came: asked and answered at once (`ask`), or
+    answered later by file (`season.record_answers`)."""
     return Check(
-        registration_id=rid,
+        registration_id=registration_id,
         agency=agency,
         status="answered",
-        asked_at=now,
+        asked_at=asked_at,
         answered_at=now,
         reason=answer.reason,
         facts=answer.facts,

@@ -18,7 +18,7 @@ unchanged checks is not written again.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, NamedTuple, Protocol
@@ -31,6 +31,8 @@ from enrollment.verification import spotcheck
 from enrollment.verification.checks import (
     Agencies,
     AgencyUnavailable,
+    Answer,
+    answered,
     ask,
     checks_needed,
     is_complete,
@@ -232,6 +234,99 @@ def record_visit(
     else:  # answered meanwhile: judge what is stored
         checks = vstore.cases({registration_id: needed})[registration_id].checks
     return {"registration_id": registration_id, "judged": _judge(config, item, checks, vstore, now)}
+
+
+AnswerOutcome = Literal["recorded", "already", "conflict", "not-asked", "erased"]
+
+
+class Worklist(Protocol):
+    """Where a deferred check's request waits for its answer (a files agency's worklist)."""
+
+    def drop_file_request(self, registration_id: str, agency: Agency) -> None:
+        """Take the request off the worklist, if it is there; safe to repeat."""
+        ...
+
+
+@dataclass(frozen=True)
+class RecordedAnswers:
+    """What became of each answer, in the order given, and how many cases were judged."""
+
+    outcomes: list[AnswerOutcome]
+    judged: int
+
+
+def record_answers(
+    config: SeasonConfig,
+    answers: Sequence[tuple[str, Agency, Answer]],
+    *,
+    store: Store,
+    vstore: SeasonVerificationStore,
+    now: datetime,
+    worklist: Worklist | None = None,
+) -> RecordedAnswers:
+    """Agencies' answers, by (registration id, agency), to checks asked earlier and still open (pending,
+    or unanswered after the agency stayed silent): each is stored as the answered check an API answer
+    becomes in `ask` (the agency's reason code and facts, asked when it was asked, answered now), taken
+    off the worklist, and every case it completes is judged.
+
+    An answer to a check never asked is `not-asked`; to a check already answered, `already` when it is
+    the same answer (a file uploaded again) and `conflict` when it is not: nothing is stored twice and a
+    final answer is never replaced. The registrations and their cases are read in one batch."""
+    ids = list(dict.fromkeys(rid for rid, _, _ in answers))
+    items = store.get_registrations(ids) if ids else {}
+    needed = {rid: checks_needed(items[rid]) for rid in ids if rid in items}
+    cases = vstore.cases(needed) if needed else {}
+    by = {rid: {c.agency: c for c in case.checks} for rid, case in cases.items()}
+    outcomes: list[AnswerOutcome] = []
+    changed: set[str] = set()
+    for rid, agency, answer in answers:
+        current = by.get(rid, {}).get(agency)
+        if current is None or agency not in needed.get(rid, ()):
+            outcomes.append("not-asked")
+            continue
+        if is_erased(items[rid]):
+            outcomes.append("erased")
+            continue
+        if current.status not in ("pending", "unanswered"):
+            outcomes.append(_same_answer(current, answer))
+        else:
+            check = answered(rid, agency, answer, asked_at=current.asked_at, now=now)
+            if vstore.put_check(check):
+                by[rid][agency] = check
+                changed.add(rid)
+                outcomes.append("recorded")
+            else:  # answered meanwhile (another upload): compare with what is stored
+                stored = {c.agency: c for c in vstore.cases({rid: needed[rid]})[rid].checks}
+                by[rid] = stored
+                outcomes.append(_same_answer(stored[agency], answer))
+        if worklist is not None:
+            worklist.drop_file_request(rid, agency)
+    judged = sum(_judge(config, items[rid], by[rid].values(), vstore, now) for rid in sorted(changed))
+    return RecordedAnswers(outcomes, judged)
+
+
+def record_answer(
+    config: SeasonConfig,
+    registration_id: str,
+    agency: Agency,
+    answer: Answer,
+    *,
+    store: Store,
+    vstore: SeasonVerificationStore,
+    now: datetime,
+    worklist: Worklist | None = None,
+) -> AnswerOutcome:
+    """One agency's answer to one open check (`record_answers`)."""
+    done = record_answers(
+        config, [(registration_id, agency, answer)], store=store, vstore=vstore, now=now, worklist=worklist
+    )
+    return done.outcomes[0]
+
+
+def _same_answer(stored: Check, answer: Answer) -> AnswerOutcome:
+    if stored.status == "answered" and (stored.reason, stored.facts) == (answer.reason, answer.facts):
+        return "already"
+    return "conflict"
 
 
 def close_visits(

@@ -27,6 +27,8 @@ const SECTIONS = {
   spotcheck: { title: "抽查", roles: ["city"], district: true },
   archive: { title: "结果与归档", roles: ["city", "auditor"], district: false },
   exports: { title: "名单导出", roles: ["district", "city", "auditor"], district: true },
+  // only where the season has agencies answering by file (docs/AGENCY-FILES.md)
+  agencyfiles: { title: "部门核查文件", roles: ["city"], district: false, when: () => fileAgencies().length > 0 },
 };
 const FACT_ZH = {
   "policy-priority": "政策性照顾",
@@ -226,7 +228,8 @@ const enc = encodeURIComponent;
 // Navigation ---------------------------------------------------------------------------------------
 
 function allowed(name) {
-  return Boolean(state.me && SECTIONS[name] && SECTIONS[name].roles.includes(state.me.role));
+  const s = SECTIONS[name];
+  return Boolean(state.me && s && s.roles.includes(state.me.role) && (!s.when || s.when()));
 }
 
 function buildNav() {
@@ -1286,7 +1289,103 @@ const LOADERS = {
   spotcheck: loadSpotCheck,
   archive: loadArchive,
   exports: loadExports,
+  agencyfiles: loadAgencyFiles,
 };
+
+// Agencies that answer by file (docs/AGENCY-FILES.md) -----------------------------------------------
+
+const fileAgencies = () => (state.config && state.config.file_agencies) || [];
+const OUTBOX_ZH = {
+  "requests.xlsx": "核查请求（Excel）",
+  "requests.csv": "核查请求（CSV，GB18030 编码）",
+  "manifest.json": "文件清单（含各文件 SHA-256）",
+};
+const agencyPath = (tail) => `admin/verification/${enc(season())}/agencies/${enc($("af-agency").value)}/${tail}`;
+
+function loadAgencyFiles() {
+  if (!$("af-agency").options.length) {
+    $("af-agency").replaceChildren(...fileAgencies().map((a) => el("option", { value: a.code, text: a.name })));
+  }
+  $("af-error").textContent = "";
+}
+
+async function writeRound() {
+  $("af-error").textContent = "";
+  $("af-links").replaceChildren(el("p", { text: "正在生成…" }));
+  const res = await api("POST", agencyPath("outbox"));
+  if (!res.ok) {
+    $("af-links").replaceChildren();
+    $("af-error").textContent = messageOf(res);
+    return;
+  }
+  const r = res.body;
+  if (!r.round) {
+    $("af-links").replaceChildren(el("p", { text: "该部门目前没有待核查的请求。" }));
+    return;
+  }
+  const minutes = Math.max(1, Math.round(r.expires_in_s / 60));
+  const waiting = r.waiting ? `另有 ${r.waiting} 条待下一轮。` : "";
+  $("af-links").replaceChildren(
+    el("p", { text: `本轮核查请求（${time(r.created_at)} 生成）共 ${r.rows} 条，${waiting}下载链接 ${minutes} 分钟内有效，过期请重新生成：` }),
+    el("ul", {}, ...r.files.map((f) => el("li", {},
+      el("a", { href: f.url, download: f.name, text: OUTBOX_ZH[f.name] || f.name })))));
+}
+
+// An answer file goes up in parts, each request within the API's 64 KiB body limit, and is checked
+// against the SHA-256 of the file chosen (enrollment/verification/agency_files.py PART_BYTES).
+const PART_BYTES = 36 * 1024;
+
+function base64Of(bytes) {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+const hexOf = (buffer) => Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");
+
+async function sendAnswerFile(file) {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  const sha256 = hexOf(await crypto.subtle.digest("SHA-256", bytes));
+  const upload = hexOf(crypto.getRandomValues(new Uint8Array(16)));
+  const parts = Math.max(1, Math.ceil(bytes.length / PART_BYTES));
+  for (let n = 0; n < parts; n += 1) {
+    $("af-done").textContent = `正在上传（${n + 1}/${parts}）…`;
+    const content = base64Of(bytes.subarray(n * PART_BYTES, (n + 1) * PART_BYTES));
+    const res = await api("POST", agencyPath("answers/parts"), { upload, part: n, content_base64: content });
+    if (!res.ok) return res;
+  }
+  $("af-done").textContent = "正在检查答复文件…";
+  return api("POST", agencyPath("answers"), { name: file.name, upload, parts, sha256 });
+}
+
+async function uploadAnswers(event) {
+  event.preventDefault();
+  const file = $("af-file").files[0];
+  if (!file) return;
+  $("af-error").textContent = "";
+  $("af-problems").tBodies[0].replaceChildren();
+  let res;
+  try {
+    res = await sendAnswerFile(file);
+  } catch (e) {
+    $("af-done").textContent = "";
+    $("af-error").textContent = "无法读取该文件，请重新选择。";
+    return;
+  }
+  if (!res.ok) {
+    $("af-done").textContent = "";
+    $("af-error").textContent = messageOf(res);
+    return;
+  }
+  const r = res.body;
+  const bad = new Set(r.problems.map((p) => p.row)).size;
+  $("af-done").textContent = `共 ${r.rows} 行：本次记录 ${r.recorded} 行，此前已记录 ${r.already} 行，有误 ${bad} 行。`;
+  $("af-problems").tBodies[0].replaceChildren(...(r.problems.length ? r.problems.map((p) => el("tr", {},
+    el("td", { class: "num", text: String(p.row) }),
+    el("td", { text: p.header || p.column }),
+    el("td", { text: p.problem }))) : [emptyRow(3, "没有有误的行")]));
+  announce($("af-done").textContent);
+}
 
 async function start() {
   let r;
@@ -1363,4 +1462,6 @@ $("resume-form").addEventListener("submit", submitResume);
 $("resume-cancel").addEventListener("click", () => $("resume-dialog").close());
 $("start-form").addEventListener("submit", submitStart);
 $("start-cancel").addEventListener("click", () => $("start-dialog").close());
+$("af-round").addEventListener("click", writeRound);
+$("af-upload").addEventListener("submit", uploadAnswers);
 start();

@@ -15,6 +15,7 @@ from aws_lambda_powertools.event_handler import Response
 
 from enrollment.adapters.wiring import wiring
 from enrollment.core.staff import ROLE_ZH, Forbidden
+from enrollment.verification.verdicts import AGENCY_ZH
 from functions.api import caller, handler_for, json_response, staff_resolver
 
 app = staff_resolver()
@@ -85,6 +86,10 @@ def sign_in_settings() -> Response[str]:
             "redirect_path": "/console",
             # public facts the forms and pickers name (no personal data)
             "districts": [{"code": d.code, "name": d.name} for d in w.config.districts],
+            # the agencies that answer by file: the city bureau exchanges their files (docs/AGENCY-FILES.md)
+            "file_agencies": [
+                {"code": a, "name": AGENCY_ZH[a]} for a in w.config.verification.agency_files()
+            ],
             "schools": [
                 {
                     "id": x.id,

@@ -5,6 +5,8 @@ district come from the staff directory and are checked against the data itself (
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -18,7 +20,7 @@ from enrollment.adapters.wiring import wiring
 from enrollment.core import clock
 from enrollment.core.staff import Forbidden, require_read
 from enrollment.people import console
-from enrollment.verification import review, spotcheck, visits
+from enrollment.verification import agency_files, review, spotcheck, visits
 from enrollment.verification.season import record_visit
 from enrollment.verification.verdicts import DecisionAction
 from functions.api import caller, district_page, handler_for, json_response, season_wiring, staff_resolver
@@ -44,6 +46,28 @@ class VisitAnswer(BaseModel):
     lives_there: bool = Field(strict=True, description="实际居住")  # true or false, never 1 or "yes"
     visited_on: date
     visitor: str = Field(min_length=1, max_length=60, description="核查人")
+
+
+class AnswerPart(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    upload: str = Field(pattern=r"^[0-9a-f]{32}$", description="本次上传的编号（32 位十六进制）")
+    part: int = Field(strict=True, ge=0, lt=agency_files.MAX_PARTS, description="分段序号，从 0 开始")
+    content_base64: str = Field(
+        min_length=4, max_length=agency_files.PART_BASE64, description="该段内容（Base64 编码）"
+    )
+
+
+class AnswerUpload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(
+        min_length=5,
+        max_length=120,
+        pattern=r"^[^/\\]+\.([xX][lL][sS][xX]|[cC][sS][vV])$",
+        description="文件名（.xlsx 或 .csv）",
+    )
+    upload: str = Field(pattern=r"^[0-9a-f]{32}$", description="本次上传的编号")
+    parts: int = Field(strict=True, ge=1, le=agency_files.MAX_PARTS, description="分段数")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="整个文件的 SHA-256（十六进制）")
 
 
 class SpotCheckRequest(BaseModel):
@@ -156,6 +180,77 @@ def spot_check_summary(season: str, district: str) -> dict[str, Any]:
         "sample": sample.model_dump(mode="json") if sample else None,
         "outcomes": [o.model_dump(mode="json") for o in outcomes],
     }
+
+
+@app.post(f"{PREFIX}/agencies/<agency>/outbox", responses={201: {"description": "已生成本轮核查请求文件"}})
+def agency_outbox(season: str, agency: str) -> Response[str]:
+    """A new round of an agency's open requests as files (docs/AGENCY-FILES.md): requests.xlsx,
+    requests.csv (GB18030) and manifest.json, each behind a download link for the agency's clerk.
+    City staff only; no open request: no round (`round` is null)."""
+    w = season_wiring(season)
+    exchanged = agency_files.files_agency(w.config, caller(app), agency)
+    result = agency_files.write_outbox(
+        w.config,
+        exchanged,
+        store=w.store,
+        vstore=w.verification,
+        requests=w.file_worklists,
+        files=w.work,
+        now=clock.now(),
+    )
+    logger.info("agency outbox written", extra={"agency": exchanged, "rows": result["rows"]})
+    return json_response(201, result)
+
+
+@app.get(f"{PREFIX}/agencies/<agency>/outbox/<round_id>")
+def agency_outbox_round(season: str, agency: str, round_id: str) -> dict[str, Any]:
+    """A round written before, its download links signed again (a link does not outlive its signer)."""
+    w = season_wiring(season)
+    exchanged = agency_files.files_agency(w.config, caller(app), agency)
+    return agency_files.round_links(w.config, exchanged, round_id, w.work)
+
+
+@app.post(f"{PREFIX}/agencies/<agency>/answers/parts", responses={201: {"description": "已收到该段"}})
+def agency_answer_part(season: str, agency: str, body: Annotated[AnswerPart, Body()]) -> Response[str]:
+    """One part of an answer file being uploaded (each request within the API's body limit)."""
+    w = season_wiring(season)
+    exchanged = agency_files.files_agency(w.config, caller(app), agency)
+    try:
+        data = base64.b64decode(body.content_base64, validate=True)
+    except binascii.Error:
+        raise agency_files.AnswerFileRefused(
+            "文件内容不是有效的 Base64", "content_base64: not Base64"
+        ) from None
+    return json_response(
+        201, agency_files.put_part(w.config, exchanged, body.upload, body.part, data, w.work)
+    )
+
+
+@app.post(f"{PREFIX}/agencies/<agency>/answers")
+def agency_answers(season: str, agency: str, body: Annotated[AnswerUpload, Body()]) -> dict[str, Any]:
+    """An agency's answer file (.xlsx, or .csv in GB18030), its uploaded parts joined and checked
+    against the file's SHA-256, then read row by row: the good rows are recorded, each bad one reported
+    by its row number and column. A file that cannot be read at all is refused (422) and nothing of it
+    recorded; the same file uploaded again records nothing twice."""
+    w = season_wiring(season)
+    exchanged = agency_files.files_agency(w.config, caller(app), agency)
+    data = agency_files.joined_parts(w.config, exchanged, body.upload, body.parts, body.sha256, w.work)
+    report = agency_files.upload_answer_file(
+        w.config,
+        exchanged,
+        body.name,
+        data,
+        files=w.work,
+        store=w.store,
+        vstore=w.verification,
+        requests=w.file_worklists,
+        now=clock.now(),
+    )
+    logger.info(
+        "agency answer file",
+        extra={"agency": exchanged, "recorded": report["recorded"], "problems": len(report["problems"])},
+    )
+    return report
 
 
 @app.post("/agency/community/visits", responses={201: {"description": "已记录"}})

@@ -13,7 +13,7 @@ import pytest
 from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Annotations, Match, Template
 
-from enrollment.core.config import AgencyEndpoint, SeasonConfig, SmsProvider, load_season
+from enrollment.core.config import AgencyEndpoint, AgencyFiles, SeasonConfig, SmsProvider, load_season
 from enrollment.core.resources import ROOT, table_name
 from enrollment.core.staff import StaffDirectory, StaffDirectoryError, partition_of
 from infra.account import ACCOUNT_STACK, AccountStack
@@ -230,6 +230,44 @@ def test_only_verify_batch_reads_the_agencies_keys_and_only_theirs(config: Seaso
         if reads:
             readers[spec.key] = sorted(r for s in reads for r in as_list(s["Resource"]))
     assert readers == {"verify-batch": sorted(secrets.values())}
+
+
+def test_only_verify_api_reaches_the_agency_files_and_only_this_seasons_outbox_and_inbox(
+    config: SeasonConfig, tmp_path: Any
+):
+    """Agencies that exchange files (docs/AGENCY-FILES.md): verify-api, which writes the rounds, signs
+    their links and keeps the uploaded answers, may get and put the season's outbox and inbox objects,
+    nothing else of the work bucket, and may delete nothing."""
+    verification = config.verification.model_copy(
+        update={"agencies": {a: AgencyFiles(kind="files") for a in ("housing", "planning")}}
+    )
+    season = config.model_copy(update={"verification": verification})
+    app = cdk.App(context=cdk_json_context(), outdir=str(tmp_path))
+    stack = SeasonStack(app, "AgencyFiles", config=season, **ALARMS)
+    add_checks(app)
+    app.synth()  # raises on any cdk-nag error: every wildcard acknowledged with its reason
+    raw = Template.from_stack(stack).to_json()
+    work = ref(stack.work.bucket)
+    api = ref(stack.functions["verify-api"].role)
+    statements = [s for s in role_statements(raw, api) if work in dumps(s["Resource"])]
+    objects = {
+        dumps(r)
+        for s in statements
+        for r in as_list(s["Resource"])
+        if work in dumps(r) and "/" in dumps(r)  # object ARNs, not the bucket's
+    }
+    assert objects and all(
+        f"/seasons/{season.season}/outbox/*" in o or f"/seasons/{season.season}/inbox/*" in o for o in objects
+    )
+    assert allowed_actions(statements) == {"s3:GetObject", "s3:PutObject"}  # no listing, no delete
+    env = raw["Resources"][ref(stack.functions["verify-api"])]["Properties"]["Environment"]["Variables"]
+    assert env["WORK_BUCKET"] == {"Ref": work}
+
+    # a season without files agencies: verify-api does not reach the work bucket at all
+    plain = SeasonStack(cdk.App(context=cdk_json_context()), "NoAgencyFiles", config=config, **ALARMS)
+    plain_raw = Template.from_stack(plain).to_json()
+    plain_api = ref(plain.functions["verify-api"].role)
+    assert ref(plain.work.bucket) not in dumps(role_statements(plain_raw, plain_api))
 
 
 @pytest.mark.parametrize("region", ["cn-north-1", "cn-northwest-1"])

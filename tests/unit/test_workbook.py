@@ -325,3 +325,23 @@ def test_an_agency_over_plain_http_off_this_machine_is_refused_by_cell(tmp_path:
     found = problems(book(tmp_path, edit))
     assert len(found) == 1 and found[0].startswith("系统设置!B")
     assert "https:// 开头的网址（http:// 仅限本机 127.0.0.1）" in found[0]
+
+
+def test_an_agency_exchanging_files_is_set_in_the_settings_sheet_and_checked_by_cell(tmp_path: Path) -> None:
+    # issue 17: `kind: files` beside the API's settings (docs/AGENCY-FILES.md)
+    def edit(wb: Any) -> None:
+        ws = wb["系统设置"]
+        ws.append(["verification.agencies.planning.kind", "files"])
+        ws.append(["verification.agencies.planning.link_expiry_s", 7200])
+
+    config = read_workbook(book(tmp_path, edit), "example")
+    planning = config.verification.agency_files()["planning"]
+    assert (planning.kind, planning.link_expiry_s, planning.round_rows) == ("files", 7200, 1000)
+
+    def wrong(wb: Any) -> None:
+        ws = wb["系统设置"]
+        ws.append(["verification.agencies.planning.kind", "files"])
+        ws.append(["verification.agencies.planning.round_rows", 50000])
+
+    found = problems(book(tmp_path, wrong))
+    assert len(found) == 1 and found[0].startswith("系统设置!B") and "应不大于 5000" in found[0]
