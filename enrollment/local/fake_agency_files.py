@@ -21,6 +21,7 @@ from enrollment.verification.agency_files import (
     CSV,
     CSV_ENCODING,
     HEADER_ROWS,
+    OWNER_SEPARATOR,
     REQUEST_ID,
     XLSX,
     FileAgency,
@@ -72,8 +73,14 @@ def _answer(registries: LocalRegistries, agency: FileAgency, row: dict[str, str]
     if agency == "public-security":
         return registries.lookup(row["id_type"], row["id_number"])
     if agency == "housing":
-        return registries.deed(row["deed_number"])
+        asked = [i for i in (row.get("owner_id_numbers") or "").split(OWNER_SEPARATOR) if i]
+        return registries.deed(row["deed_number"], asked)
     return registries.planned_use(row["deed_number"])
+
+
+def _as_written(value: Any) -> Any:
+    """A fact as a clerk writes it: yes or no in Chinese."""
+    return ("是" if value else "否") if isinstance(value, bool) else value
 
 
 def answer_rows(
@@ -89,7 +96,7 @@ def answer_rows(
                 "reason": "查到" if answer.reason == "found" else "未查到",
                 "source": SOURCE[agency],
                 "answered_at": now.isoformat(timespec="seconds"),
-                **{k: v for k, v in answer.facts.items() if k in columns(agency)},
+                **{k: _as_written(v) for k, v in answer.facts.items() if k in columns(agency)},
             }
         )
     return out

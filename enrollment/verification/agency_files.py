@@ -35,8 +35,8 @@ from enrollment.core.config import MAX_ANSWER_BYTES, AgencyFiles, SeasonConfig
 from enrollment.core.ports import NotFound, Store
 from enrollment.core.retention import is_erased
 from enrollment.core.staff import Forbidden, StaffError, StaffMember
-from enrollment.verification.agency_api import CheckAnswer
-from enrollment.verification.checks import Answer, answer_of
+from enrollment.verification.agency_api import MAX_OWNER_CANDIDATES, CheckAnswer
+from enrollment.verification.checks import Answer, answer_of, owner_candidates
 from enrollment.verification.season import SeasonVerificationStore, record_answers
 from enrollment.verification.verdicts import AGENCY_ZH, Agency
 
@@ -50,13 +50,14 @@ OPEN_CHUNK = 100  # listed requests whose registrations and checks are read at a
 REQUEST_ID = "request_id"
 SUBJECT: dict[FileAgency, tuple[str, ...]] = {
     "public-security": ("id_type", "id_number"),
-    "housing": ("deed_number",),
+    "housing": ("deed_number", "owner_id_numbers"),
     "planning": ("deed_number",),
 }
+OWNER_SEPARATOR = ";"  # the people whose ownership housing confirms, in one cell
 ADDRESS = ("district", "road", "number", "compound", "building", "unit")
 FACTS: dict[FileAgency, tuple[str, ...]] = {
     "public-security": ("kind", *ADDRESS, "permit_number", "since"),
-    "housing": (*ADDRESS, "registered_on", "owners"),
+    "housing": (*ADDRESS, "registered_on", "owners", "owner_match", "owners_matched"),
     "planning": ("planned_use",),
 }
 ANSWER = ("reason", "source", "answered_at")
@@ -79,10 +80,14 @@ HEADER_ZH: dict[str, str] = {
     "since": "登记日期",
     "registered_on": "不动产登记日期",
     "owners": "权利人数",
+    "owner_id_numbers": "核验人证件号码（分号分隔）",
+    "owner_match": "核验人是否为权利人",
+    "owners_matched": "核验人中权利人数",
     "planned_use": "规划用途",
 }
 # what a clerk may write for the reason code (the API's codes, or their Chinese)
 REASONS = {"found": "found", "查到": "found", "no-record": "no-record", "未查到": "no-record"}
+YES_NO = {"是": True, "否": False}  # what a clerk may write for whether the people own the deed
 
 
 def columns(agency: FileAgency) -> tuple[str, ...]:
@@ -179,7 +184,10 @@ def _subject(agency: FileAgency, item: Mapping[str, Any]) -> dict[str, str]:
     if agency == "public-security":
         child = req["child"]
         return {"id_type": str(child.get("id_type", "resident-id")), "id_number": str(child["id_number"])}
-    return {"deed_number": str((req["residence"].get("property") or {}).get("deed_number", ""))}
+    deed = {"deed_number": str((req["residence"].get("property") or {}).get("deed_number", ""))}
+    if agency == "housing":  # housing confirms whether these people own the deed (checks.question)
+        deed["owner_id_numbers"] = OWNER_SEPARATOR.join(owner_candidates(req))
+    return deed
 
 
 def open_rows(
@@ -393,6 +401,8 @@ class _Facts(BaseModel):
     since: date | None = None
     registered_on: date | None = None
     owners: int | None = Field(default=None, ge=1, le=99)
+    owner_match: bool | None = None
+    owners_matched: int | None = Field(default=None, ge=0, le=MAX_OWNER_CANDIDATES)
     planned_use: Literal["residential", "commercial", "industrial"] | None = None
 
 
@@ -531,6 +541,8 @@ def _row(
     if reason is None:
         problems.append(RowProblem(n, "reason", "只能填写：查到 / 未查到（或 found / no-record）"))
     raw_facts = {k: values.get(k) for k in FACTS[agency] if values.get(k) is not None}
+    if isinstance(said := raw_facts.get("owner_match"), str) and said in YES_NO:
+        raw_facts["owner_match"] = YES_NO[said]
     for k in ("since", "registered_on"):
         if isinstance(when := raw_facts.get(k), datetime):
             raw_facts[k] = when.date()  # a spreadsheet's date cell
@@ -560,7 +572,7 @@ def _row(
             problems.append(RowProblem(n, column, problem))
         answer = None
     if facts is not None and reason is not None:
-        problems += _fact_problems(agency, n, reason, raw_facts, facts)
+        problems += _fact_problems(agency, n, reason, raw_facts, facts, asked=values)
     if problems or answer is None or facts is None:
         return problems
     held = facts.model_dump(exclude_none=True, mode="json")
@@ -573,14 +585,24 @@ def _row(
 
 
 def _fact_problems(
-    agency: FileAgency, n: int, reason: str, given: Mapping[str, Any], facts: _Facts
+    agency: FileAgency,
+    n: int,
+    reason: str,
+    given: Mapping[str, Any],
+    facts: _Facts,
+    asked: Mapping[str, Any],
 ) -> list[RowProblem]:
-    """What the facts of a row lack or have too much of, for its reason."""
+    """What the facts of a row lack or have too much of, for its reason (and, for a deed, whether it
+    names people whose ownership is to be confirmed: `asked`, the row's request columns)."""
     if reason == "no-record":
         return [RowProblem(n, k, "核查结果为“未查到”时不应填写") for k in given]
-    problems = [
-        RowProblem(n, k, "核查结果为“查到”时必须填写") for k in _REQUIRED_FOUND[agency] if k not in given
-    ]
+    required = _REQUIRED_FOUND[agency]
+    if agency == "housing" and asked.get("owner_id_numbers"):
+        required = (*required, "owner_match", "owners_matched")
+    problems = [RowProblem(n, k, "核查结果为“查到”时必须填写") for k in required if k not in given]
+    matched = facts.owners_matched
+    if facts.owner_match is not None and matched is not None and facts.owner_match != (matched > 0):
+        problems.append(RowProblem(n, "owners_matched", "与“核验人是否为权利人”不一致"))
     if agency != "planning":
         by_road = facts.road is not None and facts.number is not None
         if facts.compound is None and not by_road:

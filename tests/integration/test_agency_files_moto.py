@@ -163,7 +163,8 @@ def test_a_files_agencys_checks_wait_on_its_worklist_and_keep_the_case_unjudged(
         for agency in FILE_AGENCIES:
             if agency in checks_needed(i):
                 assert checks[agency].status == "pending" and checks[agency].reason == "file-requested"
-        assert w.vstore.verdict(rid) is None  # a pending file answer keeps the case open
+        if any(a in FILE_AGENCIES for a in checks_needed(i)):
+            assert w.vstore.verdict(rid) is None  # a pending file answer keeps the case open
     for agency in FILE_AGENCIES:
         listed = [r.request_id for r in w.requests.file_requests(w.config.season, agency)]
         assert listed == _needing(w, agency)

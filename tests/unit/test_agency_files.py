@@ -160,7 +160,11 @@ def test_a_good_row_becomes_the_answer_an_api_would_give(by_file: SeasonConfig) 
     good, problems = _parse(by_file, [_row()], "xlsx")
     assert problems == []
     [(n, rid, subject, answer)] = good
-    assert (n, rid, subject) == (3, "R-AAAA-BBBB-CCCC-DDDD", {"deed_number": "JL-2019-000001"})
+    assert (n, rid, subject) == (
+        3,
+        "R-AAAA-BBBB-CCCC-DDDD",
+        {"deed_number": "JL-2019-000001", "owner_id_numbers": ""},  # a form without the guardians' IDs
+    )
     assert answer.reason == "found"
     assert answer.facts == {
         "district": "CY",
@@ -238,6 +242,33 @@ def _with_column(key: str) -> bytes:
     return f"{','.join(HEADER_ZH[k] for k in keys)}\r\n{','.join(keys)}\r\n".encode(CSV_ENCODING)
 
 
+def test_a_deed_asked_about_its_owners_is_answered_yes_or_no(by_file: SeasonConfig) -> None:
+    """Housing confirms whether the people the row names own the deed (是/否 and how many of them),
+    never who does; a found deed whose row names people must say, and say it consistently."""
+    asked = {"owner_id_numbers": "220201198001010011;220201201701010018"}
+    good, problems = _parse(
+        by_file,
+        [
+            _row(request_id="R-1", **asked, owner_match="是", owners_matched=1),
+            _row(request_id="R-2", **asked, owner_match="否", owners_matched=0),
+            _row(request_id="R-3", **asked),
+            _row(request_id="R-4", **asked, owner_match="是", owners_matched=0),
+            _row(request_id="R-5", **asked, owner_match="也许", owners_matched=0),
+        ],
+    )
+    assert [(rid, a.facts["owner_match"], a.facts["owners_matched"]) for _, rid, _, a in good] == [
+        ("R-1", True, 1),
+        ("R-2", False, 0),
+    ]
+    assert good[0][2] == {"deed_number": "JL-2019-000001", **asked}
+    assert sorted((p.row, p.column) for p in problems) == [
+        (5, "owner_match"),
+        (5, "owners_matched"),
+        (6, "owners_matched"),
+        (7, "owner_match"),
+    ]
+
+
 def test_a_file_that_cannot_be_read_is_refused_whole(by_file: SeasonConfig) -> None:
     utf8 = io.StringIO()
     w = csv.writer(utf8)
@@ -253,7 +284,7 @@ def test_a_file_that_cannot_be_read_is_refused_whole(by_file: SeasonConfig) -> N
         (
             "a.csv",
             "请求编号,核查结果\r\nrequest_id,reason\r\n".encode(CSV_ENCODING),
-            "文件缺少列：不动产权证号、数据来源、答复时间",
+            "文件缺少列：不动产权证号、核验人证件号码（分号分隔）、数据来源、答复时间",
         ),
         ("a.csv", _with_column("kind"), "文件有本部门答复不用的列：户籍类别"),
     ]:
