@@ -28,6 +28,7 @@ from enrollment.adapters.signing import KmsSigner
 from enrollment.adapters.sms_cap_store import DynamoSmsCapStore
 from enrollment.adapters.table import dynamodb_client
 from enrollment.adapters.verification_store import DynamoVerificationStore
+from enrollment.core import clock
 from enrollment.core.config import SeasonConfig
 from enrollment.core.ports import Seeds, Sms
 from enrollment.core.resources import ROOT
@@ -184,9 +185,14 @@ class Wiring:
         """Each agency named in `verification.agencies` over its API (key from Secrets Manager); the
         others from the local registries, which must then be given (AGENCY_REGISTRIES). Home visits
         have no API: locally the registries drive them; deployed, the stored pending check is the
-        request and the community office answers through its callback route."""
+        request and the community office answers through its callback route. An agency's circuit
+        cools down on the season's clock (`clock.now`: real time in AWS, simulated locally, where
+        the workflow waits out an outage in simulated hours)."""
         named = self.config.verification.agencies
-        api = {a: HttpAgency(a, e, key_from_secret(e.credentials_secret_arn)) for a, e in named.items()}
+        api = {
+            a: HttpAgency(a, e, key_from_secret(e.credentials_secret_arn), clock=_season_seconds)
+            for a, e in named.items()
+        }
         local = self.local_agencies if len(api) < 3 or self.settings.agency_registries else None
         return Agencies(
             public_security=api.get("public-security") or _local(local),
@@ -227,6 +233,10 @@ class Wiring:
 @cache
 def wiring() -> Wiring:
     return Wiring(settings())
+
+
+def _season_seconds() -> float:
+    return clock.now().timestamp()
 
 
 def _local(local: LocalRegistries | None) -> LocalRegistries:
