@@ -2,7 +2,9 @@
 
 `prepare` writes the season's registrations in batches for the workflow's Distributed Map;
 `verify_batch` asks the agencies about one batch and judges every complete case (a requested home
-visit is also put on its district's worklist, visits.py); `record_visit` is a community office's
+visit is also put on its district's worklist, visits.py); `find_open_checks` writes the cases an
+agency left unanswered as the batches to ask again, until the verification deadline, when
+`close_agency_checks` closes what is still open (→ review); `record_visit` is a community office's
 answer, which takes the visit off the worklist; `close` is the home-visit deadline (`close_visits`)
 or the final record (`summary`); `draw_spot_check` draws one district's spot-check sample once (R-VER-5) on the city
 bureau's behalf, at the review deadline, a workflow Map iteration per district
@@ -395,7 +397,7 @@ def batches_key(season: str) -> str:
     return f"seasons/{season}/verification/batches.json"
 
 
-# Re-asking the agencies (issue: an agency down for a day costs time, not verdicts) -----------------
+# Asking again (issue 17: an agency down for a day costs time, not verdicts) ------------------------
 
 
 def verification_deadline(config: SeasonConfig) -> datetime:
