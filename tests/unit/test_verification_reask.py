@@ -3,12 +3,16 @@ what it answers replaces the provisional review, what it never answers goes to r
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from enrollment.core.clock import SimulatedClock
 from enrollment.core.config import SeasonConfig
+from enrollment.core.resources import STATE_MACHINE_FILE
 from enrollment.verification.checks import Agencies, AgencyUnavailable, Answer
 from enrollment.verification.season import (
     batches_key,
@@ -173,3 +177,38 @@ def test_the_re_ask_interval_is_bounded(season: SeasonConfig, hours: int) -> Non
     raw["verification"]["reask_every_hours"] = hours
     with pytest.raises(ValueError, match="reask_every_hours"):
         SeasonConfig.model_validate(raw)
+
+
+def test_the_workflow_asks_again_after_a_wait_until_nothing_is_open_or_the_deadline() -> None:
+    states = json.loads(STATE_MACHINE_FILE.read_text(encoding="utf-8"))["States"]
+    assert states["VerifyRegistrations"]["Next"] == "FindOpenAgencyChecks"
+    find = states["FindOpenAgencyChecks"]
+    assert find["Parameters"] == {
+        "FunctionName": "${VerifyPrepareFunctionArn}",
+        "Payload": {"season": "${Season}", "step": "reask"},
+    }
+    # its answer is where the Map reads its batches: the same Map asks again
+    assert find["ResultPath"] == "$.verification" and find["Next"] == "AgencyChecksOpen"
+    reader = states["VerifyRegistrations"]["ItemReader"]["Parameters"]
+    assert (reader["Bucket.$"], reader["Key.$"]) == ("$.verification.bucket", "$.verification.key")
+    assert set(find["ResultSelector"]) >= {"bucket.$", "key.$", "max_concurrency.$", "open.$", "next_try.$"}
+    choice = states["AgencyChecksOpen"]
+    assert [(c["Variable"], c["Next"]) for c in choice["Choices"]] == [
+        ("$.verification.open", "HomeVisitsGate"),
+        ("$.verification.deadline_reached", "CloseAgencyChecks"),
+    ]
+    wait = states[choice["Default"]]
+    assert wait["Type"] == "Wait" and wait["TimestampPath"] == "$.verification.next_try"
+    again = states[wait["Next"]]
+    assert again["Choices"][0]["Next"] == "FindOpenAgencyChecks" and again["Default"] == "VerifyRegistrations"
+    close_ = states["CloseAgencyChecks"]
+    assert close_["Parameters"]["Payload"] == {"season": "${Season}", "step": "agencies"}
+    assert close_["Next"] == "HomeVisitsGate" and close_["ResultPath"] != "$.verification"
+
+
+def test_a_wait_moves_the_simulated_clock_forward_only_in_its_own_zone() -> None:
+    shanghai = ZoneInfo("Asia/Shanghai")
+    sim = SimulatedClock(datetime(2023, 5, 30, 8, tzinfo=shanghai))
+    assert sim.advance_to(datetime(2023, 5, 30, 6, tzinfo=UTC)) == datetime(2023, 5, 30, 14, tzinfo=shanghai)
+    assert sim.now().tzinfo is shanghai
+    assert sim.advance_to(datetime(2023, 5, 30, 1, tzinfo=UTC)) == datetime(2023, 5, 30, 14, tzinfo=shanghai)
