@@ -117,12 +117,10 @@ class EmbeddedSeason:
         registries: Registries | None = None,
         seed: int | str = 0,
         engine: str = "moto",
-        agencies_over_api: bool = True,
     ) -> None:
         if engine not in ENGINES:
             raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
         self.engine = engine
-        self.agencies_over_api = agencies_over_api
         self.config = config
         self.registries = registries or Registries()
         # every key, seed and typed input of the season derives from it (enrollment/local/entropy.py)
@@ -176,8 +174,7 @@ class EmbeddedSeason:
         # S3 objects' bytes on disk, not in memory: a city's notices are gigabytes (enrollment/local/spill.py)
         self._stack.enter_context(spilled_s3_values(registries_dir))
         self.registries.write(registries_dir)
-        if self.agencies_over_api:
-            self._serve_agencies(Path(registries_dir))
+        self._serve_agencies(Path(registries_dir))
         self._create_resources()
         if self.engine == "sqlite":
             self._use_sqlite()
