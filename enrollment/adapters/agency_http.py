@@ -157,7 +157,16 @@ class HttpAgency:
         self.jitter = jitter
         self.now = now
         self.circuit = Circuit(endpoint.circuit_failures, endpoint.circuit_cooldown_s, clock)
-        self._prefetched: dict[tuple[str | None, ...], Answer] = {}
+        # one batch's answers, per thread: a warm function runs one batch at a time, the embedded
+        # runtime runs a Map's batches in threads sharing the adapter
+        self._local = threading.local()
+
+    @property
+    def _prefetched(self) -> dict[tuple[str | None, ...], Answer]:
+        known: dict[tuple[str | None, ...], Answer] | None = getattr(self._local, "prefetched", None)
+        if known is None:
+            known = self._local.prefetched = {}
+        return known
 
     def prefetch(self, checks: Sequence[CheckRequest]) -> int:
         """Ask about many checks in few calls (up to MAX_CHECKS each); the port's single calls then

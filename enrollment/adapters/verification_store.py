@@ -118,6 +118,8 @@ class DynamoVerificationStore(DynamoTable):
         exists = Attr("pk").not_exists()
         if check.status in ("answered", "not-confirmed"):
             condition: ConditionBase = exists | Attr("status").is_in(["pending", "unanswered"])
+        elif check.status == "unanswered" and check.agency != "community":  # see check_supersedes
+            condition = exists | Attr("status").eq("pending")
         else:
             condition = exists
         return self._put_if(_check_item(check), condition)

@@ -31,6 +31,7 @@ from enrollment.adapters.sms_cap_store import DynamoSmsCapStore
 from enrollment.adapters.sms_message_store import DynamoSmsMessageStore
 from enrollment.adapters.table import dynamodb_client
 from enrollment.adapters.verification_store import DynamoVerificationStore
+from enrollment.core import clock
 from enrollment.core.config import SeasonConfig
 from enrollment.core.ports import Seeds
 from enrollment.core.resources import ROOT
@@ -198,10 +199,12 @@ class Wiring:
         """Each agency named in `verification.agencies` over its API (key from Secrets Manager); the
         others from the local registries, which must then be given (AGENCY_REGISTRIES). Home visits
         have no API: locally the registries drive them; deployed, the stored pending check is the
-        request and the community office answers through its callback route."""
+        request and the community office answers through its callback route. An agency's circuit
+        cools down on the season's clock (`clock.now`: real time in AWS, simulated locally, where
+        the workflow waits out an outage in simulated hours)."""
         named = self.config.verification
         api: dict[str, Any] = {
-            a: HttpAgency(a, e, key_from_secret(e.credentials_secret_arn))
+            a: HttpAgency(a, e, key_from_secret(e.credentials_secret_arn), clock=_season_seconds)
             for a, e in named.agency_apis().items()
         }
         api |= dict.fromkeys(named.agency_files(), self.file_requests)  # asked by file: agency_files.py
@@ -255,6 +258,10 @@ class Wiring:
 @cache
 def wiring() -> Wiring:
     return Wiring(settings())
+
+
+def _season_seconds() -> float:
+    return clock.now().timestamp()
 
 
 def _local(local: LocalRegistries | None) -> LocalRegistries:

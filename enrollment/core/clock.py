@@ -42,6 +42,13 @@ class SimulatedClock:
                 raise ValueError(f"time does not go back: {when} < {self._now}")
             self._now = when
 
+    def advance_to(self, when: datetime) -> datetime:
+        """Move to `when` unless the clock is already later (then it stays); the time it shows.
+        A workflow's Wait state does this locally, while the driver may have moved the clock on."""
+        with self._lock:
+            self._now = max(self._now, when.astimezone(self._now.tzinfo))  # in the clock's own zone
+            return self._now
+
 
 _current: Clock = SystemClock()
 

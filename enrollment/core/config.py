@@ -315,6 +315,9 @@ class VerificationSettings(_Strict):
     max_concurrency: int = Field(default=10, ge=1, le=1000)
     spot_check_rate: float = Field(default=0.05, gt=0, le=1)  # R-VER-5: share of each district re-checked
     spot_check_minimum: int = Field(default=5, ge=1)
+    # an agency check left unanswered (the agency stayed down) is asked again this often until the
+    # verification deadline (the end of calendar.verification.end); only then it goes to review
+    reask_every_hours: int = Field(default=6, ge=1, le=72)
     # agency -> its API (`kind: api`, the default) or its file exchange (`kind: files`); an agency not
     # named answers from the local registries (`enroll demo`). Home visits (community) have neither:
     # they are answered through the community callback.

@@ -30,6 +30,8 @@ STEPS: dict[str, str] = {
     "list-registrations": "报名名单整理",
     "prepare-verification": "审核准备",
     "verify-registrations": "部门信息核验",
+    "find-open-agency-checks": "部门核验待答复清点",
+    "close-agency-checks": "部门核验截止",
     "home-visits-gate": "材料审核与入户核查",
     "close-home-visits": "入户核查截止",
     "review-gate": "区县复核",

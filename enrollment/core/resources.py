@@ -59,7 +59,12 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "gate-advance", "functions.gates.handler.advance", "Resumes a phase gate (schedule or staff)"
     ),
     FunctionSpec("close-registration", "functions.register.close.handler", "Records demand per school"),
-    FunctionSpec("verify-prepare", "functions.verify.prepare.handler", "Writes the verification batches"),
+    FunctionSpec(
+        "verify-prepare",
+        "functions.verify.prepare.handler",
+        "Writes the verification batches; finds the checks to ask again",
+        timeout_s=300,  # the re-ask's look reads the season's open cases, as verify-close does
+    ),
     FunctionSpec(
         "verify-batch", "functions.verify.batch.handler", "Asks the agencies about a batch", timeout_s=300
     ),

@@ -13,6 +13,10 @@ handling of each fault is tested against a real socket:
 - `down`: drops the connection without answering.
 
 `fail(mode, times)` misbehaves for the next `times` requests (None: until `fail(None)`).
+`down_until(when)` drops every request while the agency's clock (`clock`: the embedded runtime's
+simulated clock there, real time by default) is before `when`: an outage of a simulated day, which
+the workflow waits out in simulated time. The answers' `answered_at` is that clock's time too;
+signatures are checked against real time, as the adapter signs them.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import json
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal, Protocol
@@ -56,12 +60,21 @@ class Registers(Protocol):
 class FakeAgency:
     """Serves the agency API on 127.0.0.1 (a free port) from a thread; `with FakeAgency(...) as f:`."""
 
-    def __init__(self, registries: Registers, keys: dict[str, bytes], delay_s: float = 0.2) -> None:
+    def __init__(
+        self,
+        registries: Registers,
+        keys: dict[str, bytes],
+        delay_s: float = 0.2,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self.registries = registries
         self.keys = keys
         self.delay_s = delay_s
+        self.clock = clock
         self.fault: Fault | None = None
         self.fault_left: int | None = None
+        self.down_till: datetime | None = None
+        self.dropped = 0  # requests dropped by `down_until`
         self.calls = 0  # every request that reached the server, faults and refusals included
         self.requests: Counter[str] = Counter()  # request id -> calls that reached the handler
         self.answered: dict[str, tuple[bytes, bytes]] = {}  # request id -> (body, answer)
@@ -93,6 +106,20 @@ class FakeAgency:
     def fail(self, fault: Fault | None, times: int | None = None) -> None:
         with self._lock:
             self.fault, self.fault_left = fault, times
+
+    def down_until(self, when: datetime | None) -> None:
+        """Drop every request while `clock()` is before `when` (None: up again)."""
+        with self._lock:
+            self.down_till = when
+
+    def _is_down(self) -> bool:
+        with self._lock:
+            till = self.down_till
+        down = till is not None and self.clock() < till
+        if down:
+            with self._lock:
+                self.dropped += 1
+        return down
 
     def _take_fault(self) -> Fault | None:
         with self._lock:
@@ -140,7 +167,7 @@ class FakeAgency:
             if before[0] != body:
                 return self._refuse(409, "request-id-reused", "request_id was used for another request")
             return 200, before[1]
-        answer = self.answer(request, utcnow()).model_dump_json().encode()
+        answer = self.answer(request, self.clock()).model_dump_json().encode()
         with self._lock:
             self.answered.setdefault(request.request_id, (body, answer))
             return 200, self.answered[request.request_id][1]
@@ -161,7 +188,7 @@ class FakeAgency:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with fake._lock:
                     fake.calls += 1
-                fault = fake._take_fault()
+                fault = "down" if fake._is_down() else fake._take_fault()
                 if fault == "down":
                     self.close_connection = True
                     self.connection.close()

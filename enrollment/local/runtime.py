@@ -3,7 +3,9 @@
 It creates what the CDK stack creates (same names and settings where moto supports them), loads the
 very same `statemachines/season.asl.json` with the same substitution names pointed at moto ARNs,
 runs the project's Lambda handlers in-process when moto's Step Functions engine (or a schedule)
-invokes them, and fires the EventBridge schedules on a simulated clock.
+invokes them, and fires the EventBridge schedules on a simulated clock. Public security and housing
+answer over the agency API (enrollment/adapters/agency_http.py) from a fake agency on loopback
+(enrollment/local/fake_agency.py), as a deployed season's agencies would (`API_AGENCIES`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack
@@ -57,6 +59,8 @@ REGION = "cn-north-1"
 ACCOUNT = "123456789012"  # moto's default account
 PARTITION = "aws-cn"
 ENGINES = ("moto", "sqlite")  # what runs the season table's requests (README: "The local embedded backend")
+# the agencies asked over their API locally, at the fake agency; planning answers from the registries
+API_AGENCIES: tuple[Literal["public-security", "housing", "planning"], ...] = ("public-security", "housing")
 LOCAL_ENV = {
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
@@ -160,7 +164,7 @@ class EmbeddedSeason:
         self._stack.enter_context(mock.patch.object(LambdaFunction, "_invoke_lambda", invoke))
         if calls.counting():  # `enroll demo --budget`: every AWS call counted by who made it
             self._stack.enter_context(_counted_calls(self))
-        self._stack.enter_context(_no_real_waiting())
+        self._stack.enter_context(_no_real_waiting(self.clock))
         self._stack.enter_context(_long_map_workers())
         self._stack.enter_context(_partition_queries())
         self._stack.enter_context(_lean_requests())
@@ -170,6 +174,7 @@ class EmbeddedSeason:
         # S3 objects' bytes on disk, not in memory: a city's notices are gigabytes (enrollment/local/spill.py)
         self._stack.enter_context(spilled_s3_values(registries_dir))
         self.registries.write(registries_dir)
+        self._serve_agencies(Path(registries_dir))
         self._create_resources()
         if self.engine == "sqlite":
             self._use_sqlite()
@@ -196,6 +201,41 @@ class EmbeddedSeason:
             _load_agency_stand_in()
         self.deploy("Create")
         return self
+
+    def _serve_agencies(self, folder: Path) -> None:
+        """Public security and housing behind the agency API: each a fake agency on 127.0.0.1
+        (`agency_servers`) answering from the registries on the simulated clock, its HMAC key in
+        Secrets Manager, and the season's config as the functions read it (SEASON_CONFIG, a copy in
+        `folder`) naming their endpoints in `verification.agencies`, as a bureau's config would."""
+        import yaml
+
+        from enrollment.core.config import AgencyEndpoint
+        from enrollment.local.fake_agency import FakeAgency
+        from enrollment.verification.checks import LocalRegistries
+
+        secrets = boto3.client("secretsmanager")
+        answers = LocalRegistries(self.registries)
+        self.agency_servers: dict[str, FakeAgency] = {}
+        endpoints: dict[str, AgencyEndpoint] = {}
+        for agency in API_AGENCIES:
+            key_id, key = f"{self.name}-{agency}", self.seeds.derive(f"agency-api-key/{agency}").hex()
+            server = FakeAgency(answers, {key_id: key.encode()}, clock=self.clock.now)
+            self.agency_servers[agency] = self._stack.enter_context(server)
+            secret = secrets.create_secret(
+                Name=f"{self.name}/agencies/{agency}", SecretString=json.dumps({"key_id": key_id, "key": key})
+            )
+            endpoints[agency] = AgencyEndpoint(base_url=server.base_url, credentials_secret_arn=secret["ARN"])
+        settings = self.config.verification
+        self.config = self.config.model_copy(
+            update={
+                "verification": settings.model_copy(update={"agencies": {**settings.agencies, **endpoints}})
+            }
+        )
+        path = folder / f"{self.name}.yaml"
+        path.write_text(
+            yaml.safe_dump(self.config.model_dump(mode="json"), allow_unicode=True), encoding="utf-8"
+        )
+        self.config_path = str(path)
 
     def deploy(self, request: Literal["Create", "Update", "Delete"] = "Update") -> dict[str, Any]:
         """What a `cdk deploy` does to the deadline schedules: the custom resource's request to the
@@ -673,16 +713,32 @@ def api_event(
 
 
 @contextmanager
-def _no_real_waiting() -> Iterator[None]:
-    """Wait states and Retry intervals in moto's engine return at once: the clock here is simulated."""
+def _no_real_waiting(sim_clock: clock.SimulatedClock) -> Iterator[None]:
+    """Wait states and Retry intervals in moto's engine return at once: the clock here is simulated.
+    A Wait until a timestamp (the verification re-ask's) moves the simulated clock there first, never
+    back: the workflow waits in simulated time, as it would wait in real time in AWS."""
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEventException,
+    )
     from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp import Timestamp
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
     def no_wait(self: WaitFunction, env: Any, wait_seconds: int) -> None:
         return None
 
+    def until(self: Timestamp, env: Any) -> int:
+        self.string.eval(env=env)
+        text = env.stack.pop()
+        when = self._from_timestamp_string(text)  # naive UTC, as Step Functions reads it
+        if when is None:
+            raise FailureEventException(self._create_failure_event(env, text))
+        sim_clock.advance_to(when.replace(tzinfo=UTC))
+        return 0
+
     with (
         mock.patch.object(WaitFunction, "_wait_interval", no_wait),
+        mock.patch.object(Timestamp, "_get_wait_seconds", until),
         mock.patch.object(retrier_decl, "time", SimpleNamespace(sleep=lambda _seconds: None)),
     ):
         yield

@@ -277,6 +277,18 @@ def unanswered(agency: Agency, registration_id: str, now: datetime) -> Check:
     )
 
 
+def agency_closed(registration_id: str, agency: Agency, asked_at: datetime, now: datetime) -> Check:
+    """An agency's awaited answer (a requested answer file) did not come by the verification
+    deadline: the check is unanswered (→ review, R-VER-3)."""
+    return Check(
+        registration_id=registration_id,
+        agency=agency,
+        status="unanswered",
+        asked_at=asked_at,
+        reason="deadline-passed",
+    )
+
+
 def visit_answer(
     registration_id: str, lives_there: bool, asked_at: datetime, now: datetime, visitor: str
 ) -> Check:

@@ -118,8 +118,14 @@ class VerificationStore(Protocol):
 
 def check_supersedes(old: Check | None, new: Check) -> bool:
     """An agency answers once; an open check (a requested home visit, an agency that was down) may
-    be replaced by its final answer, nothing else replaces anything."""
-    return old is None or (old.status in _OPEN_CHECK and new.status in _FINAL_CHECK)
+    be replaced by its final answer, and an agency's pending check (an answer file awaited, not a
+    home visit) by `unanswered` when the verification deadline passes without it; nothing else
+    replaces anything."""
+    if old is None:
+        return True
+    return (old.status in _OPEN_CHECK and new.status in _FINAL_CHECK) or (
+        old.status == "pending" and new.status == "unanswered" and new.agency != "community"
+    )
 
 
 def utc_instant(at: datetime) -> str:

@@ -2,7 +2,9 @@
 
 `prepare` writes the season's registrations in batches for the workflow's Distributed Map;
 `verify_batch` asks the agencies about one batch and judges every complete case (a requested home
-visit is also put on its district's worklist, visits.py); `record_visit` is a community office's
+visit is also put on its district's worklist, visits.py); `find_open_checks` writes the cases an
+agency left unanswered as the batches to ask again, until the verification deadline, when
+`close_agency_checks` closes what is still open (→ review); `record_visit` is a community office's
 answer, which takes the visit off the worklist; `close` is the home-visit deadline (`close_visits`)
 or the final record (`summary`); `draw_spot_check` draws one district's spot-check sample once (R-VER-5) on the city
 bureau's behalf, at the review deadline, a workflow Map iteration per district
@@ -20,7 +22,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, NamedTuple, Protocol
 
 from enrollment.core.config import SeasonConfig
@@ -32,6 +34,7 @@ from enrollment.verification.checks import (
     Agencies,
     AgencyUnavailable,
     Answer,
+    agency_closed,
     answered,
     ask,
     checks_needed,
@@ -162,6 +165,8 @@ def verify_batch(
             except AgencyUnavailable:
                 if mode == "ask":
                     raise
+                if agency in by:  # still down at a re-ask: it stays unanswered, as stored
+                    continue
                 check = unanswered(agency, rid, now)
             if check.agency == "community" and check.status == "pending":
                 # listed before the check is stored: a batch retried after a crash between the two
@@ -474,7 +479,7 @@ def prepare(
         ids.extend(part)
     return put_batches(
         work,
-        f"seasons/{season}/verification/batches.json",
+        batches_key(season),
         ids,
         size=config.verification.batch_size,
         max_concurrency=config.verification.max_concurrency,
@@ -482,16 +487,142 @@ def prepare(
     )
 
 
+def batches_key(season: str) -> str:
+    """Where the verification Map reads its batches: the first round's, then each re-ask's."""
+    return f"seasons/{season}/verification/batches.json"
+
+
+# Asking again (issue 17: an agency down for a day costs time, not verdicts) ------------------------
+
+
+def verification_deadline(config: SeasonConfig) -> datetime:
+    """The end of the verification window: agency checks still open then go to review (R-VER-3)."""
+    return config.day_end(config.calendar.verification.end)
+
+
+def _open_cases(
+    season: str, *, store: Store, vstore: SeasonVerificationStore
+) -> Iterator[tuple[dict[str, Any], CaseRecord]]:
+    """Each case with an agency check still open (unanswered, or pending an agency's answer), its
+    checks as stored (the community's too, to judge it). Home visits are not agency checks here:
+    they close at their own deadline (`close_visits`).
+
+    Only a case without a verdict or with a system verdict naming `agency-unanswered` can have one
+    (a complete case's verdict is stored when its checks are): the season's verdicts are listed
+    once from the index, and only the other cases read, `CLOSE_BATCH` at a time. A case a person
+    signed is theirs (R-VER-3): not asked again."""
+    settled = {
+        f.registration_id
+        for f in vstore.verdict_facts(season)
+        if f.decided_by != "system" or "agency-unanswered" not in f.reasons
+    }
+    batch: list[dict[str, Any]] = []
+
+    def read(items: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], CaseRecord]]:
+        needed = {str(i["registration_id"]): checks_needed(i) for i in items}
+        stored = vstore.cases({rid: agencies for rid, agencies in needed.items() if agencies})
+        for item in items:
+            case = stored.get(str(item["registration_id"]))
+            if case is not None and any(_agency_open(c) for c in case.checks):
+                yield item, case
+
+    for item in store.registrations(season):
+        if str(item["registration_id"]) in settled:
+            continue
+        batch.append(item)
+        if len(batch) == CLOSE_BATCH:
+            yield from read(batch)
+            batch = []
+    if batch:
+        yield from read(batch)
+
+
+def _agency_open(check: Check) -> bool:
+    return check.agency != "community" and check.status in ("unanswered", "pending")
+
+
+def find_open_checks(
+    config: SeasonConfig,
+    season: str,
+    *,
+    store: Store,
+    vstore: SeasonVerificationStore,
+    work: WorkFiles,
+    now: datetime,
+) -> dict[str, Any]:
+    """After a round of asking: the cases an agency left unanswered, written as the verification
+    Map's batches to be asked again; how many cases are still open (those awaiting an agency's answer
+    file too, which are not asked again: the file answers them), whether the verification deadline
+    is reached, and when to try next (`next_try`, UTC as the workflow's Wait state reads it): every
+    `verification.reask_every_hours`, the last try at the deadline itself."""
+    reask: list[str] = []
+    awaited = 0
+    for item, case in _open_cases(season, store=store, vstore=vstore):
+        if any(_agency_open(c) and c.status == "unanswered" for c in case.checks):
+            reask.append(str(item["registration_id"]))
+        else:
+            awaited += 1
+    deadline = verification_deadline(config)
+    settings = config.verification
+    written = put_batches(
+        work,
+        batches_key(season),
+        reask,
+        size=settings.batch_size,
+        max_concurrency=settings.max_concurrency,
+        counted="registrations",
+    )
+    next_try = min(now + timedelta(hours=settings.reask_every_hours), deadline)
+    return {
+        **written,
+        "open": len(reask) + awaited,
+        "awaited": awaited,
+        "deadline_reached": now >= deadline,
+        "next_try": next_try.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+def close_agency_checks(
+    config: SeasonConfig, season: str, *, store: Store, vstore: SeasonVerificationStore, now: datetime
+) -> dict[str, Any]:
+    """The verification deadline passed: an agency check still pending (an answer file that never
+    came) is closed as unanswered, and every case with an unanswered check is judged on what is
+    stored (review, `agency-unanswered`: R-VER-3), unless its home visit is still open (then at the
+    home-visit deadline). An answer that arrives meanwhile wins: it is judged instead."""
+    closed = judged = 0
+    for item, case in _open_cases(season, store=store, vstore=vstore):
+        rid = str(item["registration_id"])
+        checks = {c.agency: c for c in case.checks}
+        changed = False
+        for agency, check in list(checks.items()):
+            if not (_agency_open(check) and check.status == "pending"):
+                continue
+            changed = True
+            final = agency_closed(rid, agency, check.asked_at, now)
+            if vstore.put_check(final):
+                checks[agency] = final
+                closed += 1
+            else:  # answered at the last moment: judge what is stored
+                checks = {c.agency: c for c in vstore.cases({rid: checks_needed(item)})[rid].checks}
+                break
+        if changed:  # a case only unanswered was judged when its checks were marked
+            judged += _judge(config, item, checks.values(), vstore, now)
+    return {"agency_checks_closed": closed, "judged": judged}
+
+
 def close(
     config: SeasonConfig,
     season: str,
-    step: Literal["home-visits", "final"],
+    step: Literal["home-visits", "final", "agencies"],
     *,
     store: Store,
     vstore: SeasonVerificationStore,
     now: datetime,
 ) -> dict[str, Any]:
-    """`home-visits`: close what the community did not answer and judge every case; `final`: the record."""
+    """`agencies`: close the agency checks still open at the verification deadline; `home-visits`:
+    close what the community did not answer and judge every case; `final`: the record."""
+    if step == "agencies":
+        return close_agency_checks(config, season, store=store, vstore=vstore, now=now)
     if step == "home-visits":
         return close_visits(config, season, store=store, vstore=vstore, now=now)
     return summary(config, vstore, season)

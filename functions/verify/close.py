@@ -1,4 +1,5 @@
-"""Home-visit deadline (close outstanding visits, judge every case) and the final verification record."""
+"""Verification deadline (agency checks still open closed as unanswered), home-visit deadline (close
+outstanding visits, judge every case) and the final verification record."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from functions.events import SeasonEvent, task
 
 
 class CloseInput(SeasonEvent):
-    step: Literal["home-visits", "final"]
+    step: Literal["agencies", "home-visits", "final"]
 
 
 @task(CloseInput)
@@ -20,5 +21,6 @@ def handler(request: CloseInput, w: Wiring) -> dict[str, Any]:
     result = close(
         w.config, request.season, request.step, store=w.store, vstore=w.verification, now=clock.now()
     )
-    logger.info("verification step", extra={"step": request.step, "verdicts": result["verdicts"]})
+    counts = {k: v for k, v in result.items() if isinstance(v, int)}
+    logger.info("verification step", extra={"step": request.step, **counts})
     return result

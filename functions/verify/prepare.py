@@ -2,19 +2,22 @@
 
 Two calls, as the ASL makes them: a Map iteration per shard, `{"season", "shard"}`, writes that
 shard's registration ids to the work bucket and returns how many; then `{"season", "shards":
-[…the Map's results…]}` gathers them into the batches file the Distributed Map reads.
+[…the Map's results…]}` gathers them into the batches file the Distributed Map reads. After each
+round of asking, `{"season", "step": "reask"}` writes there the cases an agency left unanswered, to
+be asked again after the workflow's wait (`find_open_checks`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, model_validator
 
 from enrollment.adapters.dynamodb import SHARDS
 from enrollment.adapters.observability import logger
 from enrollment.adapters.wiring import Wiring
-from enrollment.verification.season import prepare, prepare_shard
+from enrollment.core import clock
+from enrollment.verification.season import find_open_checks, prepare, prepare_shard
 from functions.events import ShardStep, task
 
 
@@ -28,7 +31,17 @@ class ShardWritten(BaseModel):
 
 
 class PrepareEvent(ShardStep[ShardWritten]):
-    """`{"season", "shard"}`: write one shard's ids; `{"season", "shards"}`: gather them in batches."""
+    """`{"season", "shard"}`: write one shard's ids; `{"season", "shards"}`: gather them in batches;
+    `{"season", "step": "reask"}`: the cases to ask again."""
+
+    step: Literal["reask"] | None = None
+
+    @model_validator(mode="after")
+    def _one_step(self) -> PrepareEvent:  # replaces ShardStep's: a re-ask names no shard
+        given = [self.shard is not None, self.shards is not None, self.step is not None]
+        if sum(given) != 1:
+            raise ValueError("give one of shard, shards (every shard's results) or step (reask)")
+        return self
 
 
 class PrepareOutput(BaseModel):
@@ -39,8 +52,22 @@ class PrepareOutput(BaseModel):
     max_concurrency: int
 
 
+class ReaskOutput(PrepareOutput):
+    open: NonNegativeInt
+    awaited: NonNegativeInt
+    deadline_reached: bool
+    next_try: str = Field(pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")  # as a Wait state reads it
+
+
 @task(PrepareEvent)
 def handler(request: PrepareEvent, w: Wiring) -> dict[str, Any]:
+    if request.step == "reask":
+        found = find_open_checks(
+            w.config, request.season, store=w.store, vstore=w.verification, work=w.work, now=clock.now()
+        )
+        reask = ReaskOutput.model_validate(found)
+        logger.info("verification re-ask", extra=reask.model_dump())
+        return reask.model_dump(mode="json")
     if request.shard is not None:
         written = ShardWritten.model_validate(
             prepare_shard(w.config, request.season, request.shard, store=w.store, work=w.work)

@@ -31,7 +31,7 @@ def not_started(season: SeasonConfig) -> Iterator[ReviewDay]:
     """A deployed season nobody has started yet, served over HTTP (no registrations)."""
     start = at(season, f"{season.calendar.plans_published} 09:00")
     with EmbeddedSeason(season, SimulatedClock(start)) as rt, serve(rt) as base:
-        yield ReviewDay(rt, season, base, {})
+        yield ReviewDay(rt, rt.config, base, {})  # as deployed: with its agencies' endpoints
 
 
 def executions(rt: EmbeddedSeason) -> int:

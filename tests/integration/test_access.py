@@ -80,7 +80,7 @@ def season(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Season]:
             rt, "POST", f"/api/registrations/{rid}/complaints", {"kind": "appeal", "text": text}, token=token
         )
         assert status == 201, filed
-        yield Season(rt, config, rid, school_of[rid], private, filed["complaint_id"])
+        yield Season(rt, rt.config, rid, school_of[rid], private, filed["complaint_id"])
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import pytest
 from pydantic import ValidationError
 
 from enrollment.adapters.agency_http import AgencyKey, HttpAgency, key_from_secret
+from enrollment.core.clock import SimulatedClock
 from enrollment.core.config import AgencyEndpoint, SeasonConfig
 from enrollment.local.fake_agency import FakeAgency
 from enrollment.verification.agency_api import (
@@ -114,6 +115,26 @@ def test_a_batch_is_answered_in_one_call_with_source_and_time(fake: FakeAgency) 
     # the port's single calls go through the same contract
     assert agency.lookup("resident-id", "X0000001").facts["road"] == "松江路"
     assert agency.lookup("resident-id", "X0000000").reason == "no-record"
+
+
+def test_down_until_a_simulated_time_drops_every_request_until_that_clock_gets_there() -> None:
+    """The embedded runtime's outage of a simulated day: the fake follows the season's clock, not
+    the wall clock, and answers with that clock's time once it is back."""
+    sim = SimulatedClock(datetime(2023, 5, 30, tzinfo=UTC))
+    with FakeAgency(LOCAL, {KEY.key_id: KEY.key}, clock=sim.now) as fake:
+        fake.down_until(sim.now() + timedelta(days=1))
+        agency, _ = _agency(fake, circuit_failures=100)
+        with pytest.raises(AgencyUnavailable):
+            agency.ask(_checks(5))
+        assert fake.dropped == 3 and fake.answered == {}  # every attempt dropped, nothing answered
+        sim.set(sim.now() + timedelta(hours=23, minutes=59))
+        with pytest.raises(AgencyUnavailable):
+            agency.ask(_checks(5))
+        sim.set(sim.now() + timedelta(minutes=1))  # the day is over
+        answers = agency.ask(_checks(5))
+        assert len(answers) == 5 and fake.dropped == 6
+        _assert_true_answers(answers)
+        assert {a.facts["answered_at"] for a in answers.values()} == {"2023-05-31T00:00:00+00:00"}
 
 
 def test_slow_within_the_timeout_is_answered(fake: FakeAgency) -> None:

@@ -61,7 +61,8 @@ def launched(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Season]:
     with EmbeddedSeason(
         config, SimulatedClock(start), registries=population.registries, config_path=path
     ) as rt:
-        yield Season(rt, config, path, {})
+        # as deployed: the config its functions read, with its agencies' endpoints
+        yield Season(rt, rt.config, rt.config_path, {})
 
 
 def city(rt: EmbeddedSeason) -> str:

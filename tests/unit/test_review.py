@@ -567,6 +567,16 @@ def test_check_supersedes(old: CheckStatus | None, new: CheckStatus, replaces: b
     assert check_supersedes(_check(old) if old else None, _check(new)) is replaces
 
 
+def test_an_agencys_awaited_answer_closes_as_unanswered_a_home_visit_does_not() -> None:
+    """At the verification deadline an agency's pending check (an answer file that never came) is
+    closed as unanswered; a pending home visit closes only as not confirmed, at its own deadline."""
+    awaited = Check(registration_id="R-1", agency="planning", status="pending", asked_at=T0, reason="file")
+    closed = awaited.model_copy(update={"status": "unanswered", "reason": "deadline-passed"})
+    assert check_supersedes(awaited, closed)
+    assert not check_supersedes(closed, awaited)
+    assert not check_supersedes(_check("pending"), _check("unanswered"))  # community
+
+
 def test_a_system_verdict_never_replaces_a_signed_one_and_older_never_replaces_newer() -> None:
     system = make_verdict("R-1", "CY", "review")
     signed = make_verdict("R-1", "CY", "eligible", at=T0 + timedelta(hours=1), by="arn:…/cy-staff-01")
