@@ -153,7 +153,8 @@ ACCESS: Mapping[str, Access] = {
     "gate-open": Access(table="write"),
     "gate-advance": Access(table="read-write", resume_gates=True, start_season=True),
     "close-registration": Access(table="read-write"),
-    "verify-prepare": Access(table="read", work_bucket="read-write"),  # shards' ids written, then gathered
+    # shards' ids written, then gathered; the files agencies' rounds written (their objects only)
+    "verify-prepare": Access(table="read", work_bucket="read-write", agency_files=True),
     "verify-batch": Access(table="read-write", agencies=True),
     "verify-close": Access(table="read-write"),
     "spotcheck-draw": Access(table="read-write"),

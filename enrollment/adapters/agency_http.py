@@ -31,6 +31,7 @@ from enrollment.verification.agency_api import (
     PATH,
     BatchAnswer,
     BatchRequest,
+    CheckAnswer,
     CheckRequest,
     signed_headers,
     utcnow,

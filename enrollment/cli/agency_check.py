@@ -127,7 +127,15 @@ def check_agency(config: SeasonConfig, agency: AgencyName, *, secrets: Any = Non
     from enrollment.verification.checks import AgencyUnavailable
 
     zh = AGENCY_ZH[agency]
-    endpoint: AgencyEndpoint | None = config.verification.agencies.get(agency)
+    endpoint: AgencyEndpoint | None = config.verification.agency_apis().get(agency)  # not by files
+    if agency in config.verification.agency_files():
+        return Outcome(
+            2,
+            [
+                f"{zh}以文件方式答复（kind: files），没有可检查的接口；请按 docs/AGENCY-FILES.md 交换文件"
+                f" · {agency} exchanges files (kind: files): there is no API to check (docs/AGENCY-FILES.md)"
+            ],
+        )
     if endpoint is None:
         return Outcome(
             2,

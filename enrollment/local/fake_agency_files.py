@@ -30,6 +30,7 @@ from enrollment.verification.agency_files import (
     csv_bytes,
     inbox_prefix,
     outbox_prefix,
+    rounds_prefix,
     xlsx_bytes,
 )
 from enrollment.verification.checks import Answer, LocalRegistries
@@ -124,3 +125,77 @@ def answer_round(
     key = f"{inbox_prefix(season, agency)}{round_id}/answers.{form}"
     files.put_bytes(key, body, XLSX if form == "xlsx" else CSV)
     return AnswerFile(key, len(rows), spoiled)
+
+
+class Clerk:
+    """The clerks of the season's files agencies in the embedded runtime (`enroll demo`, `enroll
+    serve`, the tests): while the workflow waits between its looks for open checks, each clerk fetches
+    every round the workflow wrote and nobody has answered, answers it from the registries, and
+    uploads the answer file through the city bureau's console routes, in parts and with its SHA-256,
+    as the console does for a clerk's file (functions/verify/api.py). The answer then goes through the
+    route's checks and `record_answers`, the same use case as an agency API's answers."""
+
+    def __init__(self, rt: Any, registries: LocalRegistries, agencies: tuple[FileAgency, ...]) -> None:
+        self.rt = rt
+        self.registries = registries
+        self.agencies = agencies
+        self.answered: dict[str, dict[str, Any]] = {}  # round's outbox prefix -> the upload's report
+
+    def _rounds(self, agency: FileAgency) -> list[str]:
+        import boto3
+
+        prefix = rounds_prefix(self.rt.config.season, agency)
+        pages = (
+            boto3.client("s3")
+            .get_paginator("list_objects_v2")
+            .paginate(Bucket=self.rt.work_bucket, Prefix=prefix)
+        )
+        keys = [o["Key"] for page in pages for o in page.get("Contents", [])]
+        return sorted(k[len(prefix) :].split("/")[0] for k in keys if k.endswith("/manifest.json"))
+
+    def answer_rounds(self) -> list[dict[str, Any]]:
+        """Answer every round not answered yet; each upload's report (rows recorded, problems)."""
+        from enrollment.adapters.s3 import WorkBucket
+
+        files = WorkBucket(self.rt.work_bucket)
+        reports = []
+        for agency in self.agencies:
+            for name in self._rounds(agency):
+                prefix = outbox_prefix(self.rt.config.season, agency, name)
+                if prefix in self.answered:
+                    continue
+                answer = answer_round(
+                    self.registries, files, self.rt.config.season, agency, name, self.rt.clock.now()
+                )
+                report = self.upload(agency, f"核查答复-{name}.xlsx", files.get_bytes(answer.key))
+                self.answered[prefix] = report
+                reports.append(report)
+        return reports
+
+    def upload(self, agency: FileAgency, name: str, data: bytes) -> dict[str, Any]:
+        """An answer file sent as the console sends it: in parts, then joined and checked by SHA-256."""
+        import base64
+        import uuid
+
+        from enrollment.local.season import call, member
+        from enrollment.verification.agency_files import PART_BYTES
+
+        city = member(self.rt, "city").principal
+        base = f"/admin/verification/{self.rt.config.season}/agencies/{agency}"
+        upload = uuid.uuid4().hex
+        parts = [data[n : n + PART_BYTES] for n in range(0, len(data), PART_BYTES)] or [b""]
+        for n, part in enumerate(parts):
+            body = {"upload": upload, "part": n, "content_base64": base64.b64encode(part).decode()}
+            status, answer = call(self.rt, "POST", f"{base}/answers/parts", body, city)
+            if status != 201:
+                raise RuntimeError(f"{agency}: part {n} of {name} refused ({status}): {answer}")
+        done = {
+            "name": name,
+            "upload": upload,
+            "parts": len(parts),
+            "sha256": hashlib.sha256(data).hexdigest(),
+        }
+        status, report = call(self.rt, "POST", f"{base}/answers", done, city)
+        if status != 200:
+            raise RuntimeError(f"{agency}: {name} refused ({status}): {report}")
+        return dict(report)

@@ -59,8 +59,10 @@ REGION = "cn-north-1"
 ACCOUNT = "123456789012"  # moto's default account
 PARTITION = "aws-cn"
 ENGINES = ("moto", "sqlite")  # what runs the season table's requests (README: "The local embedded backend")
-# the agencies asked over their API locally, at the fake agency; planning answers from the registries
+# the agencies asked over their API locally, at the fake agency, and the agency exchanging files, whose
+# clerk (enrollment/local/fake_agency_files.py) answers the workflow's rounds while it waits
 API_AGENCIES: tuple[Literal["public-security", "housing", "planning"], ...] = ("public-security", "housing")
+FILE_AGENCIES: tuple[Literal["public-security", "housing", "planning"], ...] = ("planning",)
 LOCAL_ENV = {
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
@@ -164,7 +166,7 @@ class EmbeddedSeason:
         self._stack.enter_context(mock.patch.object(LambdaFunction, "_invoke_lambda", invoke))
         if calls.counting():  # `enroll demo --budget`: every AWS call counted by who made it
             self._stack.enter_context(_counted_calls(self))
-        self._stack.enter_context(_no_real_waiting(self.clock))
+        self._stack.enter_context(_no_real_waiting(self.clock, before=self._while_waiting))
         self._stack.enter_context(_long_map_workers())
         self._stack.enter_context(_partition_queries())
         self._stack.enter_context(_lean_requests())
@@ -209,14 +211,18 @@ class EmbeddedSeason:
         `folder`) naming their endpoints in `verification.agencies`, as a bureau's config would."""
         import yaml
 
-        from enrollment.core.config import AgencyEndpoint
+        from enrollment.core.config import AgencyEndpoint, AgencyFiles
         from enrollment.local.fake_agency import FakeAgency
+        from enrollment.local.fake_agency_files import Clerk
         from enrollment.verification.checks import LocalRegistries
 
         secrets = boto3.client("secretsmanager")
         answers = LocalRegistries(self.registries)
         self.agency_servers: dict[str, FakeAgency] = {}
-        endpoints: dict[str, AgencyEndpoint] = {}
+        endpoints: dict[str, AgencyEndpoint | AgencyFiles] = {
+            a: AgencyFiles(kind="files") for a in FILE_AGENCIES
+        }
+        self.clerk = Clerk(self, answers, FILE_AGENCIES)
         for agency in API_AGENCIES:
             key_id, key = f"{self.name}-{agency}", self.seeds.derive(f"agency-api-key/{agency}").hex()
             server = FakeAgency(answers, {key_id: key.encode()}, clock=self.clock.now)
@@ -236,6 +242,12 @@ class EmbeddedSeason:
             yaml.safe_dump(self.config.model_dump(mode="json"), allow_unicode=True), encoding="utf-8"
         )
         self.config_path = str(path)
+
+    def _while_waiting(self) -> None:
+        """While the workflow waits (a Wait state): the files agencies' clerks answer their rounds."""
+        clerk = getattr(self, "clerk", None)
+        if clerk is not None:
+            clerk.answer_rounds()
 
     def deploy(self, request: Literal["Create", "Update", "Delete"] = "Update") -> dict[str, Any]:
         """What a `cdk deploy` does to the deadline schedules: the custom resource's request to the
@@ -713,10 +725,11 @@ def api_event(
 
 
 @contextmanager
-def _no_real_waiting(sim_clock: clock.SimulatedClock) -> Iterator[None]:
+def _no_real_waiting(sim_clock: clock.SimulatedClock, before: Callable[[], None]) -> Iterator[None]:
     """Wait states and Retry intervals in moto's engine return at once: the clock here is simulated.
     A Wait until a timestamp (the verification re-ask's) moves the simulated clock there first, never
-    back: the workflow waits in simulated time, as it would wait in real time in AWS."""
+    back: the workflow waits in simulated time, as it would wait in real time in AWS. What happens
+    meanwhile (`before`: the files agencies' clerks answer) happens first."""
     from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
         FailureEventException,
     )
@@ -733,6 +746,7 @@ def _no_real_waiting(sim_clock: clock.SimulatedClock) -> Iterator[None]:
         when = self._from_timestamp_string(text)  # naive UTC, as Step Functions reads it
         if when is None:
             raise FailureEventException(self._create_failure_event(env, text))
+        before()
         sim_clock.advance_to(when.replace(tzinfo=UTC))
         return 0
 

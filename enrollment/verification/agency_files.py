@@ -165,18 +165,28 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv; charset=GB18030"
 
 
-def outbox_prefix(season: str, agency: FileAgency, round_id: str) -> str:
+def rounds_prefix(season: str, agency: FileAgency) -> str:
     """Under the season's prefix of the work bucket, so the erasure deletes it with the season's files."""
-    return f"seasons/{season}/outbox/{agency}/{round_id}/"
+    return f"seasons/{season}/outbox/{agency}/"
+
+
+def outbox_prefix(season: str, agency: FileAgency, round_id: str) -> str:
+    return f"{rounds_prefix(season, agency)}{round_id}/"
 
 
 def inbox_prefix(season: str, agency: FileAgency) -> str:
     return f"seasons/{season}/inbox/{agency}/"
 
 
-def round_id(now: datetime) -> str:
-    """A round is named by the UTC second it was written: rounds sort by time."""
-    return now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+ROUND_NAME = r"\d{8}T\d{6}Z(-\d{2})?"
+MAX_ROUND_PARTS = 99  # the workflow's parts of one round (each at most `round_rows` requests)
+
+
+def round_id(now: datetime, part: int | None = None) -> str:
+    """A round is named by the UTC second it was written: rounds sort by time. The workflow writes
+    every open request at once, in parts of `round_rows` requests each: `...Z-01`, `...Z-02`, ..."""
+    name = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return name if part is None else f"{name}-{part:02d}"
 
 
 def _subject(agency: FileAgency, item: Mapping[str, Any]) -> dict[str, str]:
@@ -198,13 +208,19 @@ def open_rows(
     vstore: SeasonVerificationStore,
     requests: FileRequestStore,
     limit: int,
+    prune: bool = True,
+    after: str = "",
 ) -> tuple[list[dict[str, str]], int]:
     """The agency's first `limit` open requests as rows, by request id (each still pending, its
     registration not erased), and how many more are listed after them. The list is read whole (its
     items are small), the registrations and checks only a chunk at a time until `limit` rows are
     found. A listed request whose check was answered meanwhile, or whose registration is gone or
-    erased, is taken off the list."""
-    listed = sorted(r.request_id for r in requests.file_requests(config.season, agency))
+    erased, is left out, and taken off the list if `prune` (the workflow's round, which only reads
+    the table, leaves that to the next round written by staff or to the answer's recording).
+    `after`: only the requests listed after this request id (the next part of the workflow's round)."""
+    listed = sorted(
+        r.request_id for r in requests.file_requests(config.season, agency) if r.request_id > after
+    )
     rows: list[dict[str, str]] = []
     seen = 0
     while seen < len(listed) and len(rows) < limit:
@@ -216,7 +232,8 @@ def open_rows(
             item = items.get(rid)
             pending = item is not None and any(c.status == "pending" for c in cases[rid].checks)
             if item is None or is_erased(item) or not pending:
-                requests.drop_file_request(rid, agency)
+                if prune:
+                    requests.drop_file_request(rid, agency)
             elif len(rows) < limit:
                 rows.append({REQUEST_ID: rid, **_subject(agency, item)})
             else:
@@ -264,17 +281,23 @@ def write_outbox(
     requests: FileRequestStore,
     files: OutboxFiles,
     now: datetime,
+    prune: bool = True,
+    part: int | None = None,
+    after: str = "",
 ) -> dict[str, Any]:
     """Write the agency's open requests as one round (xlsx, GB18030 csv, manifest) and sign a download
-    link for each, valid for the agency's `link_expiry_s`. No open request: no round, no files."""
+    link for each, valid for the agency's `link_expiry_s`. No open request: no round, no files.
+    `prune`, `after`: as `open_rows`'s (the workflow's round does not write to the table, and writes
+    its requests in parts); `part`: which part of the round this is (`round_id`)."""
     settings = _settings(config, agency)
     # at most a round's rows: the rest wait for the next round, so each answer file fits one upload
     rows, waiting = open_rows(
-        config, agency, store=store, vstore=vstore, requests=requests, limit=settings.round_rows
-    )
+        config, agency, store=store, vstore=vstore, requests=requests, limit=settings.round_rows,
+        prune=prune, after=after,
+    )  # fmt: skip
     if not rows:
         return {"agency": agency, "round": None, "rows": 0, "waiting": 0, "files": []}
-    rid = round_id(now)
+    rid = round_id(now, part)
     prefix = outbox_prefix(config.season, agency, rid)
     written = {
         "requests.xlsx": (xlsx_bytes(agency, rows), XLSX),
@@ -310,6 +333,7 @@ def write_outbox(
         "created_at": manifest["created_at"],
         "rows": len(rows),
         "waiting": waiting,  # requests listed after this round's, for the next round
+        "last_request": rows[-1][REQUEST_ID],  # where the next part of the workflow's round starts
         "expires_in_s": settings.link_expiry_s,
         "files": [
             {
@@ -762,13 +786,45 @@ def files_agency(config: SeasonConfig, staff: StaffMember, agency: str) -> FileA
     )
 
 
+def write_open_rounds(
+    config: SeasonConfig,
+    *,
+    store: Store,
+    vstore: SeasonVerificationStore,
+    requests: FileRequestStore,
+    files: OutboxFiles,
+    now: datetime,
+) -> dict[str, list[str]]:
+    """The workflow's round, each time it looks for open checks: every files agency's open requests
+    written at once, in parts of `round_rows` (`...Z-01`, `...Z-02`, ...), for the agency's clerk to
+    fetch (the console lists the rounds' links) and answer. Reads the table, writes only the files.
+    Which rounds were written, by agency (none where nothing is open)."""
+    written: dict[str, list[str]] = {}
+    for agency in sorted(config.verification.agency_files()):
+        names: list[str] = []
+        after = ""
+        for part in range(1, MAX_ROUND_PARTS + 1):
+            out = write_outbox(
+                config, agency, store=store, vstore=vstore, requests=requests, files=files, now=now,
+                prune=False, part=part, after=after,
+            )  # fmt: skip
+            if out["round"] is None:
+                break
+            names.append(out["round"])
+            after = out["last_request"]
+            if not out["waiting"]:
+                break
+        written[agency] = names
+    return written
+
+
 def round_links(
     config: SeasonConfig, agency: FileAgency, round_name: str, files: OutboxFiles
 ) -> dict[str, Any]:
     """A round written before, its links signed again (a link lives no longer than its signer's
     credentials): what the manifest lists, and the manifest."""
     settings = _settings(config, agency)
-    if not re.fullmatch(r"\d{8}T\d{6}Z", round_name):
+    if not re.fullmatch(ROUND_NAME, round_name):
         raise NoSuchRound("没有这一轮核查请求", f"no round {round_name!r}")
     prefix = outbox_prefix(config.season, agency, round_name)
     try:

@@ -4,7 +4,8 @@ Two calls, as the ASL makes them: a Map iteration per shard, `{"season", "shard"
 shard's registration ids to the work bucket and returns how many; then `{"season", "shards":
 […the Map's results…]}` gathers them into the batches file the Distributed Map reads. After each
 round of asking, `{"season", "step": "reask"}` writes there the cases an agency left unanswered, to
-be asked again after the workflow's wait (`find_open_checks`).
+be asked again after the workflow's wait (`find_open_checks`), and writes every agency exchanging files
+its open requests as a round of files for its clerk (`write_open_rounds`, docs/AGENCY-FILES.md).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from enrollment.adapters.dynamodb import SHARDS
 from enrollment.adapters.observability import logger
 from enrollment.adapters.wiring import Wiring
 from enrollment.core import clock
+from enrollment.verification.agency_files import write_open_rounds
 from enrollment.verification.season import find_open_checks, prepare, prepare_shard
 from functions.events import ShardStep, task
 
@@ -57,14 +59,21 @@ class ReaskOutput(PrepareOutput):
     awaited: NonNegativeInt
     deadline_reached: bool
     next_try: str = Field(pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")  # as a Wait state reads it
+    rounds: dict[str, list[str]] = Field(default_factory=dict)  # files agencies' rounds written now
 
 
 @task(PrepareEvent)
 def handler(request: PrepareEvent, w: Wiring) -> dict[str, Any]:
     if request.step == "reask":
+        now = clock.now()
         found = find_open_checks(
-            w.config, request.season, store=w.store, vstore=w.verification, work=w.work, now=clock.now()
+            w.config, request.season, store=w.store, vstore=w.verification, work=w.work, now=now
         )
+        if not found["deadline_reached"]:  # what files agencies still owe: a new round (if any)
+            found["rounds"] = write_open_rounds(
+                w.config, store=w.store, vstore=w.verification, requests=w.file_worklists, files=w.work,
+                now=now,
+            )  # fmt: skip
         reask = ReaskOutput.model_validate(found)
         logger.info("verification re-ask", extra=reask.model_dump())
         return reask.model_dump(mode="json")

@@ -91,6 +91,7 @@ class Row:
     body: dict[str, Any] | None = None
     district_data: bool = True  # False: season-wide, no child's data (every staff role may read)
     auditor: bool = True  # False: personal data even auditors may not take (the exports' lists)
+    city_only: bool = False  # True: the city bureau's alone (the agencies' file exchange)
 
 
 def rows(s: Season) -> list[Row]:
@@ -256,6 +257,34 @@ def rows(s: Season) -> list[Row]:
             f"/admin/placement/{season}/districts/{A}/sms-failures/{rid}/phoned",
             {"purpose": "notice"},
         ),
+        # the file exchange with an agency answering by file (issue 17, docs/AGENCY-FILES.md): the city
+        # bureau's alone; the embedded season's planning agency exchanges files
+        Row(
+            "POST",
+            "/admin/verification/{season}/agencies/{agency}/outbox",
+            f"{v}/agencies/planning/outbox",
+            city_only=True,
+        ),
+        Row(
+            "GET",
+            "/admin/verification/{season}/agencies/{agency}/outbox/{round_id}",
+            f"{v}/agencies/planning/outbox/20230529T160000Z-01",
+            city_only=True,
+        ),
+        Row(
+            "POST",
+            "/admin/verification/{season}/agencies/{agency}/answers/parts",
+            f"{v}/agencies/planning/answers/parts",
+            {"upload": "0" * 32, "part": 0, "content_base64": "5pyq5p+l5Yiw"},
+            city_only=True,
+        ),
+        Row(
+            "POST",
+            "/admin/verification/{season}/agencies/{agency}/answers",
+            f"{v}/agencies/planning/answers",
+            {"name": "答复.xlsx", "upload": "0" * 32, "parts": 1, "sha256": "0" * 64},
+            city_only=True,
+        ),
         Row("GET", "/admin/me", "/admin/me", district_data=False),
         Row(
             "GET",
@@ -345,7 +374,7 @@ def test_district_a_reads_its_own_children(season: Season) -> None:
     for row in rows(season):
         if row.method == "GET":
             status, answer = drive.call(season.rt, row.method, row.path, None, a)
-            assert status == 200, (row.path, status, answer)
+            assert status == (403 if row.city_only else 200), (row.path, status, answer)
 
 
 def test_an_auditor_reads_everything_and_writes_nothing(season: Season) -> None:
@@ -353,7 +382,7 @@ def test_an_auditor_reads_everything_and_writes_nothing(season: Season) -> None:
     auditor = drive.member(season.rt, "auditor").principal
     for row in rows(season):
         status, answer = drive.call(season.rt, row.method, row.path, row.body, auditor)
-        if row.method == "GET" and row.auditor:
+        if row.method == "GET" and row.auditor and not row.city_only:
             assert status == 200, (row.path, status, answer)
         else:
             assert status == 403, (row.path, status, answer)

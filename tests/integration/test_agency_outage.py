@@ -1,7 +1,9 @@
 """Issue 17's done-when: the workflow waits out an agency's outage instead of failing its checks.
 
 Public security and housing answer over the agency API (enrollment/adapters/agency_http.py) from the
-fake agencies the embedded runtime starts on loopback. Housing goes down when verification starts:
+fake agencies the embedded runtime starts on loopback; planning exchanges files (docs/AGENCY-FILES.md):
+the workflow writes its round, and its clerk answers the round and uploads the answer file through the
+city bureau's console routes while the workflow waits. Housing goes down when verification starts:
 for a simulated day (longer than any retry), after which the re-ask loop of the ASL asks again and
 every check is answered, with the very verdicts of a run without the outage; or past the
 verification deadline, after which its checks are unanswered and their cases go to review, nobody
@@ -47,12 +49,15 @@ class Run:
     gate_clock: datetime | None = None
     states: Counter[str] = field(default_factory=Counter)  # states entered, from the history
     dropped: dict[str, int] = field(default_factory=dict)  # requests each fake agency dropped
+    files: list[dict[str, Any]] = field(default_factory=list)  # the files clerk's uploads' reports
 
 
 def _run(config: SeasonConfig, population: Population, housing_down_until: datetime | None = None) -> Run:
     start = at(config, f"{config.calendar.grade7_registration.start} 08:00")
     with EmbeddedSeason(config, SimulatedClock(start), registries=population.registries) as rt:
-        assert set(rt.config.verification.agencies) == {"public-security", "housing"}
+        agencies = rt.config.verification
+        assert set(agencies.agency_apis()) == {"public-security", "housing"}
+        assert set(agencies.agency_files()) == {"planning"}
         if housing_down_until is not None:  # nothing asks an agency before verification starts
             rt.agency_servers["housing"].down_until(housing_down_until)
         rt.start()
@@ -73,6 +78,7 @@ def _run(config: SeasonConfig, population: Population, housing_down_until: datet
             e["stateEnteredEventDetails"]["name"] for e in rt.history() if "stateEnteredEventDetails" in e
         )
         run.dropped = {a: s.dropped for a, s in rt.agency_servers.items()}
+        run.files = list(rt.clerk.answered.values())
     return run
 
 
@@ -98,8 +104,16 @@ def test_a_day_long_housing_outage_costs_time_not_verdicts(
     assert outage.states["VerifyRegistrations"] == outage.states["WaitToAskAgain"] + 1
     assert outage.states["CloseAgencyChecks"] == 0
     assert outage.gate_clock is not None and outage.gate_clock >= verification_starts + timedelta(days=1)
-    # without it, nothing waited
-    assert plain.states["WaitToAskAgain"] == 0 and plain.states["FindOpenAgencyChecks"] == 1
+    # without it, the workflow waited once: for planning's answer file, which its clerk sent meanwhile
+    assert plain.states["WaitToAskAgain"] == 1 and plain.states["FindOpenAgencyChecks"] == 2
+    assert plain.states["VerifyRegistrations"] == 1  # nothing to ask again: the Map is not run
+
+    # Planning answered by file, one round, every row recorded, none refused
+    for run in (plain, outage):
+        assert [(r["agency"], r["problems"]) for r in run.files] == [("planning", [])]
+        planning = [c for (_, agency), c in run.checks.items() if agency == "planning"]
+        assert planning and run.files[0]["recorded"] == len(planning)
+        assert all(c["status"] == "answered" for c in planning)
 
     # Every agency check answered, none left unanswered, and the very verdicts of the plain run
     agency_checks = {k: c for k, c in outage.checks.items() if k[1] != "community"}
