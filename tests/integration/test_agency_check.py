@@ -88,6 +88,7 @@ def test_the_command_reads_the_season_and_the_key_and_the_agency_answers_no_reco
             "id_type": "passport",
             "id_number": TEST_SUBJECT,
             "deed_number": None,
+            "owner_id_numbers": None,
         }
     ]
 
