@@ -27,6 +27,11 @@ def guardian_id(config: SeasonConfig, child_born: date) -> str:
     return idcard.make(config.districts[0].area_code, date(child_born.year - 30, 5, 6), 246)
 
 
+def mother(config: SeasonConfig, phone: str, grade: int = 1) -> dict[str, Any]:
+    """The test mother of `valid_body`, reached at another phone (a test that counts one phone's SMS)."""
+    return valid_body(config, grade)["guardians"][0] | {"phone": phone}
+
+
 def valid_body(config: SeasonConfig, grade: int = 1, **overrides: Any) -> dict[str, Any]:
     """A body that passes every rule: a boy living inside a single-school zone of the first district."""
     zone = next(z for z in config.zones if z.grade == grade and not z.multi_school)

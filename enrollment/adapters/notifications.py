@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -17,7 +16,7 @@ from enrollment.adapters.clients import THROTTLED, Client
 from enrollment.adapters.kms import hmac_sha256
 from enrollment.adapters.table import DynamoTable
 from enrollment.core.idcard import mask_phone
-from enrollment.core.ports import SmsRejected, SmsThrottled, StoreUnavailable
+from enrollment.core.ports import SmsRejected, SmsThrottled
 from enrollment.core.sms_delivery import Receipt, SmsRecord
 from enrollment.core.sms_templates import SmsMessage
 
@@ -25,7 +24,6 @@ if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
 
 _lock = threading.Lock()
-SENT_ATTEMPTS = 6  # about 3 s of backoff in all before a batch gives up marking an SMS sent
 
 
 class DynamoNoticeStore(DynamoTable):
@@ -54,20 +52,14 @@ class DynamoNoticeStore(DynamoTable):
         )
 
     def notice_sent(self, registration_id: str, message_id: str, at: str) -> None:
-        """Mark the SMS sent. The SMS is already out: a throttled write is tried again here, with
-        backoff, rather than failing the batch, whose retry would send the SMS a second time."""
-        for attempt in range(SENT_ATTEMPTS):
-            try:
-                self._update_if(
-                    {"pk": f"REG#{registration_id}", "sk": "NOTICE"},
-                    {"sms_message_id": message_id, "sms_sent_at": at},
-                    Attr("pk").exists(),
-                )
-                return
-            except StoreUnavailable:
-                if attempt == SENT_ATTEMPTS - 1:
-                    raise
-                time.sleep(0.1 * 2**attempt)
+        """Mark the SMS sent. The SMS is already out: a throttled write is tried again (`_after_the_fact`)."""
+        self._after_the_fact(
+            lambda: self._update_if(
+                {"pk": f"REG#{registration_id}", "sk": "NOTICE"},
+                {"sms_message_id": message_id, "sms_sent_at": at},
+                Attr("pk").exists(),
+            )
+        )
 
     def notice_manual(self, item: dict[str, Any]) -> None:
         """The notice record marked `manual` (no PDF, no SMS; the bureau issues it by hand) and its line

@@ -152,6 +152,8 @@ class DynamoSmsMessageStore(DynamoTable):
         self.expires = {TTL_ATTRIBUTE: expires_epoch} if expires_epoch else {}
 
     def put_message(self, record: SmsRecord) -> None:
+        """The message's record, written once the SMS is out (or refused): a throttled write is tried
+        again here (`_after_the_fact`), not by the batch, whose retry would text the family again."""
         message = {
             "pk": f"SMS#{record.message_id}",
             "sk": "MESSAGE",
@@ -161,7 +163,7 @@ class DynamoSmsMessageStore(DynamoTable):
         items = [message | self.expires]
         if record.tracked and record.status == "sent":
             items.append(self._open_item(record))
-        self._put_all(items)
+        self._after_the_fact(lambda: self._put_all(items))
 
     def _open_item(self, record: SmsRecord) -> dict[str, Any]:
         item = {"pk": _open_pk(record.season), "sk": _open_sk(record), "type": "sms-open", **item_of(record)}

@@ -76,6 +76,9 @@ BATCH_GET = 100  # BatchGetItem's limit of keys a call
 BATCH_GET_ATTEMPTS = 8
 
 
+AFTER_THE_FACT_ATTEMPTS = 6  # about 3 s of backoff in all before a task gives up recording a deed done
+
+
 class DynamoTable:
     def __init__(self, table_name: str) -> None:
         self.table_name = table_name
@@ -95,6 +98,19 @@ class DynamoTable:
             if throttled(e):
                 raise StoreUnavailable(str(e)) from None
             raise
+
+    def _after_the_fact(self, write: Callable[[], object], attempts: int = AFTER_THE_FACT_ATTEMPTS) -> None:
+        """A write recording what already happened outside (an SMS is out): a throttled write is tried
+        again here, with backoff, rather than failing the task, whose retry would redo the deed (text
+        the family a second time)."""
+        for attempt in range(attempts):
+            try:
+                write()
+                return
+            except StoreUnavailable:
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(0.1 * 2**attempt)
 
     def _put_if(self, item: dict[str, Any], condition: ConditionBase | str) -> bool:
         """A conditional put: True if written, False if the condition refused it."""

@@ -65,6 +65,7 @@ class Invocation:
 
 _current: ContextVar[str] = ContextVar("invocation", default=OUTSIDE)
 _record: ContextVar[Invocation | None] = ContextVar("invocation_record", default=None)
+_people: ContextVar[bool] = ContextVar("people", default=False)  # the driver's people, on any thread
 CALLS: Counter[tuple[str, str, str]] = Counter()  # (function, service, operation) -> calls
 # (function, "read" | "write") -> DynamoDB request units, as on-demand billing counts them (budget.py)
 CAPACITY: defaultdict[tuple[str, str], float] = defaultdict(float)
@@ -138,9 +139,24 @@ def counting() -> bool:
 
 def _owner() -> str:
     function = _current.get()
-    if function == OUTSIDE and threading.current_thread() is not threading.main_thread():
+    if (
+        function == OUTSIDE
+        and not _people.get()
+        and threading.current_thread() is not threading.main_thread()
+    ):
         return ENGINE
     return function
+
+
+@contextmanager
+def people() -> Iterator[None]:
+    """Calls made inside are the driver's people's (OUTSIDE), even on one of the engine's threads: a
+    files agency's clerk answering while a Wait state waits (enrollment/local/fake_agency_files.py)."""
+    token = _people.set(True)
+    try:
+        yield
+    finally:
+        _people.reset(token)
 
 
 def count(service: str, operation: str, n: int = 1) -> None:

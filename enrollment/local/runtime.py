@@ -247,7 +247,8 @@ class EmbeddedSeason:
         """While the workflow waits (a Wait state): the files agencies' clerks answer their rounds."""
         clerk = getattr(self, "clerk", None)
         if clerk is not None:
-            clerk.answer_rounds()
+            with calls.people():  # the clerk is a person: the engine's thread, not its calls
+                clerk.answer_rounds()
 
     def deploy(self, request: Literal["Create", "Update", "Delete"] = "Update") -> dict[str, Any]:
         """What a `cdk deploy` does to the deadline schedules: the custom resource's request to the

@@ -97,3 +97,19 @@ def test_pinned_cdk_cli_synthesizes(cli_synth):
     _, sm = only(template, "AWS::StepFunctions::StateMachine")
     assert sm["Properties"]["StateMachineType"] == "STANDARD"
     assert _nag_errors(cli_synth.outdir / "validation-report.json") == []
+
+
+# CloudFormation refuses a template of more than 500 resources (its quotas: "Resources per stack").
+STACK_RESOURCES_MAX = 500
+
+
+def test_every_stack_stays_within_cloudformation_s_resource_quota(app_synth, synth, cn):
+    """The season's one stack must deploy: each function, alias, route and alarm is resources, and
+    the quota is hard. How many there are is printed, so a change that adds many shows its cost."""
+    counts = {
+        "jilin-2023 (app.py)": len(app_synth.template()["Resources"]),
+        "small season": len(synth.raw["Resources"]),
+        "small season, cn-north-1": len(cn.raw["Resources"]),
+    }
+    print(counts)
+    assert all(n <= STACK_RESOURCES_MAX for n in counts.values()), counts

@@ -360,7 +360,7 @@ def test_the_city_bureau_writes_a_round_and_uploads_the_answer_file(
 
     # only the city bureau exchanges files, and only with an agency configured for them
     assert drive.call(rt, "POST", f"{base}/housing/outbox", None, district)[0] == 403
-    status, refused = drive.call(rt, "POST", f"{base}/planning/outbox", None, city)
+    status, refused = drive.call(rt, "POST", f"{base}/public-security/outbox", None, city)
     assert status == 404 and refused["errors"][0]["field"] == "agency"
 
     status, out = drive.call(rt, "POST", f"{base}/housing/outbox", None, city)

@@ -420,16 +420,14 @@ def test_the_rule_polls_in_notify_batchs_function_and_a_due_notice_goes_out_agai
     from enrollment.core.resources import function_name
     from enrollment.local.runtime import EmbeddedSeason
     from tests.integration.conftest import at, post
-    from tests.support import valid_body
+    from tests.support import mother, valid_body
 
     season = load_season("jilin-2023")
     start = at(season, f"{season.calendar.grade1_registration.start} 10:00")
     with EmbeddedSeason(season, SimulatedClock(start)) as rt:
         status, answer = post(
             rt,
-            valid_body(
-                season, guardians=[{"name": "测试家长", "relationship": "母亲", "phone": "17000001234"}]
-            ),
+            valid_body(season, guardians=[mother(season, "17000001234")]),
         )
         assert status == 201, answer
         rid = str(answer["registration_id"])
@@ -511,7 +509,7 @@ def test_the_code_route_offers_the_hotline_with_the_staff_fallback_and_records_t
     from enrollment.local.runtime import EmbeddedSeason
     from tests.integration.conftest import at, post, table_items
     from tests.integration.parent_session import family_call
-    from tests.support import valid_body
+    from tests.support import mother, valid_body
 
     raw = load_season("jilin-2023").model_dump(mode="json")
     raw["sms_delivery"] = {
@@ -523,8 +521,7 @@ def test_the_code_route_offers_the_hotline_with_the_staff_fallback_and_records_t
     season = load_season(path)
     start = at(season, f"{season.calendar.grade1_registration.start} 10:00")
     with EmbeddedSeason(season, SimulatedClock(start), config_path=str(path)) as rt:
-        guardians = [{"name": "测试家长", "relationship": "母亲", "phone": "17000005678"}]
-        status, answer = post(rt, valid_body(season, guardians=guardians))
+        status, answer = post(rt, valid_body(season, guardians=[mother(season, "17000005678")]))
         assert status == 201, answer
         rid = str(answer["registration_id"])
         status, known, _ = family_call(rt, "POST", f"/api/registrations/{rid}/code", source_ip="198.51.100.7")

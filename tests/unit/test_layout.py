@@ -29,6 +29,7 @@ DOMAIN = (
     "verification",
     "lottery",
     "placement",
+    "corrections",
     "notices",
     "term",
     "archive",
