@@ -31,6 +31,7 @@ DOMAIN = (
     "placement",
     "notices",
     "term",
+    "corrections",  # the corrections' model; sealed and audited by archive
     "archive",
     "people",
     "report",
