@@ -193,6 +193,7 @@ def write_corrections(
     corrections (the same bytes, then `{"sealed": "already"}`; else `CorrectionsConflict`). Its
     signature, if already written, is kept (ECDSA signatures differ each time they are made)."""
     prefix = corrections_format.batch_prefix(season, n)
+    named = prefix.rstrip("/")  # additions/{season}/corrections/{nnnn}, as the audit names it
     before = (
         f"seasons/{season}/{contract.MANIFEST}"
         if n == 1
@@ -201,14 +202,14 @@ def write_corrections(
     previous = archive.get(before)
     if previous is None:
         raise corrections_format.CorrectionsConflict(
-            f"{prefix}: {before} is not there; batches are sealed in order from the sealed season"
+            f"{named}: {before} is not there; batches are sealed in order from the sealed season"
         )
     season_key = archive.get(f"seasons/{season}/{contract.PUBLIC_KEY}")
     if season_key is not None and contract.key_fingerprint(season_key) != contract.key_fingerprint(
         signer.public_key_pem()
     ):
         raise corrections_format.CorrectionsConflict(
-            f"{prefix}: the signer {signer.key_id()} is not the season's key (seasons/{season}/public-key.pem)"
+            f"{named}: the signer {signer.key_id()} is not the season's key (seasons/{season}/public-key.pem)"
         )
     sealed = corrections_format.seal_corrections(
         season, n, corrections, contract.sha256_hex(previous), signer=signer, created_at=created_at
@@ -218,7 +219,7 @@ def write_corrections(
     differ = [key for key in data if existing[key] is not None and existing[key] != sealed[key]]
     if differ:
         raise corrections_format.CorrectionsConflict(
-            f"{prefix} is sealed with other content ({', '.join(differ)}): an addition is never rewritten"
+            f"{named} is sealed with other content ({', '.join(differ)}): an addition is never rewritten"
         )
     already = all(existing[key] is not None for key in [*data, contract.SIGNATURE])
     for key in data:
