@@ -15,7 +15,11 @@ checks, without any AWS call and without trusting anything the archive says abou
   `special-education`, `home-delivery` or `override`: R-DEFER-1, R-DIS-1, R-VER-3) going to the
   waitlist the same way (`enrollment.placement.seats`; no file beyond LOTTERY.md's is needed);
 - `placement/tie-break.json`, if present, replays from its seed over every placed child (R-PUB-2);
-- no file holds what looks like an ID or mobile number (R-DATA-1).
+- no file holds what looks like an ID or mobile number (R-DATA-1);
+- given the season's correction batches (`additions/{season}/corrections/{nnnn}/`, docs/ARCHIVE.md
+  "Corrections"): each batch's files, signature by the season's key, number and link to the manifest
+  before it, then the batches applied in order, each change from the child's line as it stands, and
+  the placements' invariants after each batch, a problem named by the addition it first appears after.
 
 Each finding names the file, the child or the school. The report reads in Chinese and English.
 """
