@@ -808,6 +808,8 @@ class _Chain:
     corrections: dict[str, str] = field(default_factory=dict)  # correction_id -> the addition holding it
     problems: set[str] = field(default_factory=set)  # the invariants' problems of the current lines
     applied: int = 0
+    # correction_id -> the (school, grade) seats its changes left: what a promotion that follows it fills
+    freed: dict[str, set[tuple[str, int]]] = field(default_factory=dict)
 
 
 def _corrections(
@@ -981,6 +983,11 @@ def _apply(season: str, n: int, batch: Mapping[str, bytes], chain: _Chain) -> li
         at = f"{at} ({correction.correction_id})"
         problems += [f"{at}: {p}" for p in _correction_problems(season, correction, chain, where)]
         chain.corrections.setdefault(correction.correction_id, where)
+        chain.freed.setdefault(correction.correction_id, set()).update(
+            (ch.before.school_id, ch.before.grade)
+            for ch in correction.changes
+            if ch.before is not None and ch.before.school_id and ch.before.school_id != ch.after.school_id
+        )
         for ch in correction.changes:
             rid, after = ch.registration_id, ch.after.as_line()
             current = chain.lines.get(rid)
@@ -1029,6 +1036,22 @@ def _correction(raw: str, at: str) -> tuple[Correction | None, list[str]]:
         return None, found
 
 
+PROMOTIONS = ("waitlist-promotion", "catchment-promotion")
+
+
+def _promotion_problems(c: Correction, chain: _Chain) -> list[str]:
+    """A promotion names the correction it follows, and fills a seat that correction left."""
+    if c.follows is None:
+        return [f"a {c.kind} names the correction whose freed seat it fills (follows is null)"]
+    freed = chain.freed.get(c.follows, set())
+    return [
+        f"{ch.registration_id}: promoted to {ch.after.school_id} grade {ch.after.grade}, but {c.follows}, "
+        "which it follows, frees no seat there"
+        for ch in c.changes
+        if ch.after.school_id is not None and (ch.after.school_id, ch.after.grade) not in freed
+    ]
+
+
 def _correction_problems(season: str, c: Correction, chain: _Chain, where: str) -> list[str]:
     """A correction's own rules: its season, a new id, what it follows, a transfer's consents."""
     problems = []
@@ -1038,6 +1061,8 @@ def _correction_problems(season: str, c: Correction, chain: _Chain, where: str) 
         problems.append(f"correction_id is already in batch {chain.corrections[c.correction_id]}")
     if c.follows is not None and c.follows not in chain.corrections:
         problems.append(f"follows {c.follows}, which is no earlier correction")
+    elif c.kind in PROMOTIONS:
+        problems += _promotion_problems(c, chain)
     if len(c.reason.strip()) < MIN_REASON_CHARS:
         problems.append(f"reason has fewer than {MIN_REASON_CHARS} characters besides spaces")
     if c.kind == "transfer":

@@ -402,6 +402,17 @@ def test_a_follows_that_names_no_earlier_correction_fails(sealed: Files, signer:
     )
 
 
+def test_a_promotion_must_fill_a_seat_its_decline_freed(sealed: Files, signer: LocalSigner) -> None:
+    after_late = promote("R0003").model_copy(update={"follows": "C-0001-late"})
+    report = audit(sealed, chain(sealed, [[LATE], [DECLINE, after_late]], signer))
+    assert mentions(
+        report, f"{ROOT}0002", "R0003: promoted to P-CY-01 grade 1, but C-0001-late", "frees no seat"
+    )
+    unnamed = promote("R0003").model_copy(update={"follows": None})
+    report = audit(sealed, chain(sealed, [[DECLINE, unnamed]], signer))
+    assert mentions(report, f"{ROOT}0001", "C-0003-promote", "a waitlist-promotion names the correction")
+
+
 def test_a_transfer_without_a_schools_consent_fails(sealed: Files, signer: LocalSigner) -> None:
     t = transfer()
     one = t.model_copy(
