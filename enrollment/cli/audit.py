@@ -1,6 +1,6 @@
 """`enroll audit`: a season's signed archive (with its additions) or its classes addition, offline.
 
-enroll audit PATH_OR_S3_URI [--season SEASON]
+enroll audit PATH_OR_S3_URI [--season SEASON] [--corrections PATH_OR_S3_URI]
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ Given the archive bucket's root instead (a folder holding seasons/SEASON/ and ad
 copied with `aws s3 sync s3://BUCKET/ DIR`, or s3://BUCKET/ with --season), it also audits the season's
 additions: the correction batches additions/SEASON/corrections/0001/, 0002/, ... (each checked, its
 signature by the season's key and the chain from the season's manifest, then applied in order with the
-invariants after each) and the sunshine classes additions/SEASON/classes/.
+invariants after each) and the sunshine classes additions/SEASON/classes/. With the season's prefix
+alone, --corrections names where its batches are (e.g. DIR/additions/corrections).
 Exit 0 if everything passes, 1 if not, 2 if it cannot be read."""
 
 
@@ -34,6 +35,12 @@ def add_parser(sub: Any) -> None:
     )
     aud.add_argument("archive", help="the archive folder, s3://BUCKET/seasons/SEASON/, or the bucket's root")
     aud.add_argument("--season", help="the season to audit in a bucket's root (needed for s3://BUCKET/)")
+    aud.add_argument(
+        "--corrections",
+        metavar="PATH_OR_S3_URI",
+        help="the season's correction batches (the folder or prefix holding 0001/, 0002/, ...), "
+        "when the archive given is the season's prefix alone",
+    )
 
 
 class Unreadable(Exception):
@@ -59,6 +66,13 @@ def _root(files: Mapping[str, bytes], season: str | None) -> tuple[str, dict[str
     if not parts["season"]:
         raise Unreadable(f"no seasons/{season}/ in the root (seasons: {', '.join(seasons) or 'none'})")
     return season, parts
+
+
+def _files(where: str) -> dict[str, bytes]:
+    from enrollment.adapters.archive import read_s3
+    from enrollment.archive import contract as archive
+
+    return read_s3(where) if where.startswith("s3://") else archive.read_folder(Path(where))
 
 
 def _read(where: str, season: str | None) -> dict[str, dict[str, bytes]]:
@@ -98,6 +112,10 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     try:
         parts = _read(args.archive, args.season)
+        if args.corrections:
+            if "season" not in parts or parts.get("corrections"):
+                raise Unreadable("--corrections goes with a season's prefix alone (a root holds its own)")
+            parts["corrections"] = _files(args.corrections)
     except (archive.ArchiveUnreadable, Unreadable, ValueError, OSError) as e:
         sys.stderr.write(f"无法读取归档 / cannot read the archive: {e}\n")
         return 2

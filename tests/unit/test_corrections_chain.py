@@ -464,5 +464,12 @@ def test_cli_audits_a_roots_season_with_its_corrections(
     out = capsys.readouterr().out
     assert f"{ROOT}0002" in out and "审计未通过 AUDIT FAILED" in out
 
+    # the season's prefix and its batches' folder given apart (e.g. enroll demo's DIR/archive)
+    good = tmp_path / "good"
+    write_folder(good / "corrections", additions)
+    assert main(["audit", str(root / "seasons" / YEAR), "--corrections", str(good / "corrections")]) == 0
+    assert "3 batches applied in order" in capsys.readouterr().out
+    assert main(["audit", str(root), "--corrections", str(good / "corrections")]) == 2
+
     assert main(["audit", str(root), "--season", "2099"]) == 2
     assert "seasons/2099/" in capsys.readouterr().err
