@@ -957,11 +957,6 @@ def _batch_integrity(
     return problems
 
 
-def _comparable(line: Mapping[str, Any]) -> dict[str, Any]:
-    """A line's fields that are set (school_id always): how a `before` is compared with a line."""
-    return {k: v for k, v in line.items() if v is not None or k == "school_id"}
-
-
 def _apply(season: str, n: int, batch: Mapping[str, bytes], chain: _Chain) -> list[str]:
     """Apply one batch's corrections in order to `chain.lines`; what is wrong, by line and child."""
     key = corrections_format.CORRECTIONS
@@ -1001,7 +996,8 @@ def _apply(season: str, n: int, batch: Mapping[str, bytes], chain: _Chain) -> li
             elif (
                 ch.before is not None
                 and current is not None
-                and _comparable(ch.before.as_line()) != (_comparable(current))
+                and corrections_format.comparable(ch.before.as_line())
+                != (corrections_format.comparable(current))
             ):
                 problems.append(
                     f"{at}: {rid}: before {json.dumps(ch.before.as_line(), ensure_ascii=False)} is not the "
@@ -1090,7 +1086,7 @@ def _batch_placements(batch: Mapping[str, bytes], changed: Mapping[str, dict[str
             problems.append(f"{key} line {n} ({rid}): the child's line is in the batch twice")
         elif rid not in changed:
             problems.append(f"{key} line {n} ({rid}): no correction of the batch changes this child")
-        elif _comparable(line) != _comparable(changed[rid]):
+        elif corrections_format.comparable(line) != corrections_format.comparable(changed[rid]):
             problems.append(
                 f"{key} line {n} ({rid}): {json.dumps(line, ensure_ascii=False)} is not the child's line "
                 f"after the batch's corrections, {json.dumps(changed[rid], ensure_ascii=False)}"

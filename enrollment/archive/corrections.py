@@ -125,6 +125,38 @@ def after_batch(corrections: Sequence[Correction]) -> dict[str, PlacementLine]:
     return last
 
 
+def comparable(line: Mapping[str, Any]) -> dict[str, Any]:
+    """A line's fields that are set (`school_id` always): how a `before` is compared with a line."""
+    return {k: v for k, v in line.items() if v is not None or k == "school_id"}
+
+
+def apply_lines(lines: dict[str, dict[str, Any]], body: bytes) -> None:
+    """The lines of a `placements.jsonl` (the season's, or a batch's new lines) over `lines`, by child."""
+    for raw in body.decode("utf-8").splitlines():
+        if raw.strip():
+            line = json.loads(raw)
+            lines[line["registration_id"]] = line
+
+
+def before_problems(lines: Mapping[str, Mapping[str, Any]], corrections: Sequence[Correction]) -> list[str]:
+    """Each change whose `before` is not the child's line as it stands (`lines`, then the batch's own
+    earlier changes); null only for a child not listed yet."""
+    current = {rid: comparable(line) for rid, line in lines.items()}
+    problems = []
+    for c in corrections:
+        for ch in c.changes:
+            rid = ch.registration_id
+            stands = current.get(rid)
+            given = comparable(ch.before.as_line()) if ch.before is not None else None
+            if given != stands:
+                problems.append(
+                    f"{c.correction_id}: {rid}: before {json.dumps(given, ensure_ascii=False)} is not the "
+                    f"child's line as it stands, {json.dumps(stands, ensure_ascii=False)}"
+                )
+            current[rid] = comparable(ch.after.as_line())
+    return problems
+
+
 def build(season: str, corrections: Sequence[Correction]) -> dict[str, bytes]:
     """`corrections.jsonl` and `placements.jsonl` of a batch (ValueError naming what is wrong)."""
     if not corrections:

@@ -189,7 +189,8 @@ def write_corrections(
     with the season's key; written once (Object Lock).
 
     Nothing is written unless the batch can be written whole: the previous manifest must be there,
-    the signer's key must be the season's, and a batch `n` already there must hold the same
+    the signer's key must be the season's, each change's `before` must be the child's line as the
+    sealed placements and batches 1 .. n-1 leave it, and a batch `n` already there must hold the same
     corrections (the same bytes, then `{"sealed": "already"}`; else `CorrectionsConflict`). Its
     signature, if already written, is kept (ECDSA signatures differ each time they are made)."""
     prefix = corrections_format.batch_prefix(season, n)
@@ -214,6 +215,15 @@ def write_corrections(
     sealed = corrections_format.seal_corrections(
         season, n, corrections, contract.sha256_hex(previous), signer=signer, created_at=created_at
     )
+    # what stands: the sealed placements and every earlier batch's new lines (a batch whose befores do
+    # not match could never pass the audit, and Object Lock would keep it for good)
+    lines: dict[str, dict[str, Any]] = {}
+    for key in [f"seasons/{season}/{contract.PLACEMENTS}"] + [
+        corrections_format.batch_prefix(season, m) + corrections_format.PLACEMENTS for m in range(1, n)
+    ]:
+        corrections_format.apply_lines(lines, archive.get(key) or b"")
+    if wrong := corrections_format.before_problems(lines, corrections):
+        raise corrections_format.CorrectionsConflict(f"{named}: nothing written: {'; '.join(wrong[:10])}")
     data = [*corrections_format.DATA_FILES, contract.MANIFEST]
     existing = {key: archive.get(prefix + key) for key in [*data, contract.SIGNATURE]}
     differ = [key for key in data if existing[key] is not None and existing[key] != sealed[key]]

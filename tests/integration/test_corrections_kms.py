@@ -115,6 +115,9 @@ def test_a_batch_is_written_once_never_rewritten(sealed_bucket: dict[str, Any]) 
     # Batch 3 before batch 2: refused
     with pytest.raises(CorrectionsConflict, match=r"0002/manifest\.json is not there"):
         write_corrections(YEAR, 3, [transfer()], archive=archive, signer=signer)
+    # A change from a line the child does not have: refused (C001 is at S-CY-01, not S-CY-02)
+    with pytest.raises(CorrectionsConflict, match=r"0002: nothing written: C-0004-transfer: C001: before"):
+        write_corrections(YEAR, 2, [transfer("S-CY-02")], archive=archive, signer=signer)
     # Another key than the season's: refused
     with pytest.raises(CorrectionsConflict, match="not the season's key"):
         write_corrections(YEAR, 2, [transfer()], archive=archive, signer=LocalSigner(key_id="other"))
