@@ -15,7 +15,11 @@ checks, without any AWS call and without trusting anything the archive says abou
   `special-education`, `home-delivery` or `override`: R-DEFER-1, R-DIS-1, R-VER-3) going to the
   waitlist the same way (`enrollment.placement.seats`; no file beyond LOTTERY.md's is needed);
 - `placement/tie-break.json`, if present, replays from its seed over every placed child (R-PUB-2);
-- no file holds what looks like an ID or mobile number (R-DATA-1).
+- no file holds what looks like an ID or mobile number (R-DATA-1);
+- given the season's correction batches (`additions/{season}/corrections/{nnnn}/`, docs/ARCHIVE.md
+  "Corrections"): each batch's files, signature by the season's key, number and link to the manifest
+  before it, then the batches applied in order, each change from the child's line as it stands, and
+  the placements' invariants after each batch, a problem named by the addition it first appears after.
 
 Each finding names the file, the child or the school. The report reads in Chinese and English.
 """
@@ -27,12 +31,16 @@ import binascii
 import json
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
+
 from enrollment.archive import contract as archive
+from enrollment.archive import corrections as corrections_format
+from enrollment.corrections.model import MIN_REASON_CHARS, Correction
 from enrollment.lottery import draw as lottery
 from enrollment.lottery.pools import FORMAT as RECORD_FORMAT
 from enrollment.lottery.pools import CeremonyInputs, check_record, record, record_key, record_pools
@@ -56,6 +64,8 @@ LABELS = {
     "placements": "录取结果 placements.jsonl (R-REG-2, R-PUB-3, R-LOT-5)",
     "tie-break": "随机序号 placement/tie-break.json (R-PUB-2)",
     "personal-data": "个人信息 personal data (R-DATA-1)",
+    "corrections": "更正附加 correction additions: chain and signatures",
+    "corrected": "更正后的录取结果 corrected placements (R-REG-2, R-PUB-3, R-LOT-5)",
 }
 SHOWN_PER_CHECK = 50  # problems printed per check; the verdict counts them all
 
@@ -114,9 +124,13 @@ class SeasonView:
     schools: dict[str, SchoolView]
 
 
-def audit(files: Mapping[str, bytes]) -> Report:
-    """Every check of the archive; no AWS call, nothing taken on the archive's word."""
-    report = Report(file_count=len(files))
+def audit(files: Mapping[str, bytes], corrections: Mapping[str, bytes] | None = None) -> Report:
+    """Every check of the archive; no AWS call, nothing taken on the archive's word.
+
+    `corrections`: the files of the season's correction batches, by their key below
+    `additions/{season}/corrections/` (e.g. `0001/manifest.json`); each batch is checked and applied
+    in order after the season's own checks (`_corrections`). None or empty: the season alone."""
+    report = Report(file_count=len(files) + len(corrections or {}))
     listed = _manifest(files, report)
     report.season = listed.get("season") if listed else None
     _files(files, listed, report)
@@ -126,9 +140,13 @@ def audit(files: Mapping[str, bytes]) -> Report:
         report.season = season.season
     records = _private(files, season, report)
     placed = _placements(files, season, records, report)
-    _tie_break(files, report.season, placed, report)
+    _tie_break(files, report.season, list(placed) if placed is not None else None, report)
     found = archive.personal_data(files)
-    report.add("personal-data", found, f"no resident ID or mobile number in {len(files)} files")
+    if corrections:
+        _corrections(files, corrections, season, records, placed, report)
+        where = corrections_format.root(report.season or "?")
+        found += [f"{where}{p}" for p in archive.personal_data(corrections)]
+    report.add("personal-data", found, f"no resident ID or mobile number in {report.file_count} files")
     return report
 
 
@@ -260,7 +278,12 @@ def _files(
     report.add("files", problems, f"{len(entries)} files, each with its SHA-256 and size; none unlisted")
 
 
-def _signature(files: Mapping[str, bytes], report: Report) -> None:
+def _signature(
+    files: Mapping[str, bytes],
+    report: Report,
+    rebuild: Callable[[str, bytes], str] = archive.statement,
+) -> None:
+    """The signature over the statement `rebuild(season, manifest bytes)` (the season's by default)."""
     sig_key, pem_key, m = archive.SIGNATURE, archive.PUBLIC_KEY, archive.MANIFEST
     missing = [f"{k} is missing" for k in (sig_key, pem_key, m) if k not in files]
     if missing:
@@ -284,7 +307,7 @@ def _signature(files: Mapping[str, bytes], report: Report) -> None:
         problems.append(f"{sig_key}: signature is not base64")
     # the statement is rebuilt from the manifest bytes held here; the stored one is only compared
     season, _ = _manifest_season(files)
-    rebuilt = archive.statement(season, files[m]) if season is not None else None
+    rebuilt = rebuild(season, files[m]) if season is not None else None
     if rebuilt is None:
         problems.append(f"{sig_key}: the statement cannot be rebuilt: {m} has no readable season")
     if key_problem := archive.public_key_problem(files[pem_key]):
@@ -555,33 +578,37 @@ def _lines(files: Mapping[str, bytes], problems: list[str]) -> list[tuple[int, d
         if not isinstance(line, dict):
             problems.append(f"{at}: not a JSON object")
             continue
-        rid, grade, school_id, route = (
-            line.get(f) for f in ("registration_id", "grade", "school_id", "route")
-        )
-        bad = []
-        if not isinstance(rid, str) or not rid:
-            bad.append("registration_id is missing")
-        else:
+        rid = line.get("registration_id")
+        if isinstance(rid, str) and rid:
             at = f"{at} ({rid})"
-        if unknown := sorted(set(line) - LINE_FIELDS):
-            bad.append(f"unknown fields {', '.join(unknown)} (registration ids only)")
-        if grade not in (1, 7) or isinstance(grade, bool):
-            bad.append(f"grade {grade!r} is not 1 or 7")
-        if school_id is not None and (not isinstance(school_id, str) or not school_id):
-            bad.append(f"school_id {school_id!r} is neither an id nor null")
-        if not isinstance(route, str) or not route:
-            bad.append("route is missing")
-        if school_id is None and not (isinstance(line.get("status"), str) and line["status"]):
-            bad.append("school_id is null without a status (e.g. deferred)")
-        if (route == "deferred" or line.get("status") == "deferred") and school_id is not None:
-            bad.append(f"deferred (R-DEFER-1) but placed at {school_id}: a deferred line has school_id null")
-        if route == "coordination" and not (isinstance(line.get("reason"), str) and line["reason"]):
-            bad.append("coordinated without a reason (R-COORD-1)")
-        if bad:
+        if bad := _line_problems(line):
             problems += [f"{at}: {b}" for b in bad]
             continue
         out.append((n, line))
     return out
+
+
+def _line_problems(line: Mapping[str, Any]) -> list[str]:
+    """What is wrong with one placements line's fields (LOTTERY.md), or nothing."""
+    rid, grade, school_id, route = (line.get(f) for f in ("registration_id", "grade", "school_id", "route"))
+    bad = []
+    if not isinstance(rid, str) or not rid:
+        bad.append("registration_id is missing")
+    if unknown := sorted(set(line) - LINE_FIELDS):
+        bad.append(f"unknown fields {', '.join(unknown)} (registration ids only)")
+    if grade not in (1, 7) or isinstance(grade, bool):
+        bad.append(f"grade {grade!r} is not 1 or 7")
+    if school_id is not None and (not isinstance(school_id, str) or not school_id):
+        bad.append(f"school_id {school_id!r} is neither an id nor null")
+    if not isinstance(route, str) or not route:
+        bad.append("route is missing")
+    if school_id is None and not (isinstance(line.get("status"), str) and line["status"]):
+        bad.append("school_id is null without a status (e.g. deferred)")
+    if (route == "deferred" or line.get("status") == "deferred") and school_id is not None:
+        bad.append(f"deferred (R-DEFER-1) but placed at {school_id}: a deferred line has school_id null")
+    if route == "coordination" and not (isinstance(line.get("reason"), str) and line["reason"]):
+        bad.append("coordinated without a reason (R-COORD-1)")
+    return bad
 
 
 def _placements(
@@ -589,8 +616,9 @@ def _placements(
     season: SeasonView | None,
     records: Mapping[tuple[str, int], dict[str, Any] | None],
     report: Report,
-) -> list[str] | None:
-    """Check placements.jsonl; every registration id in it (for the tie-break), or None if absent."""
+) -> dict[str, dict[str, Any]] | None:
+    """Check placements.jsonl; its well-formed lines by registration id (the tie-break's pool, the
+    corrections' starting point), or None if absent."""
     key = archive.PLACEMENTS
     if key not in files:
         report.add("placements", [f"{key} is missing"], "")
@@ -607,21 +635,7 @@ def _placements(
                 "one child gets exactly one placement (R-REG-2)"
             )
     placed = {line["registration_id"]: line for _, line in lines}
-
-    # no school over its plan, for any grade (R-PUB-3); only schools and grades of the season
-    taken = Counter((line["school_id"], line["grade"]) for _, line in lines if line["school_id"] is not None)
-    if season is not None:
-        for (school_id, grade), n in sorted(taken.items()):
-            school = season.schools.get(school_id)
-            if school is None:
-                problems.append(f"{school_id}: {n} children placed at a school not in {archive.SEASON}")
-            elif grade not in school.plans:
-                problems.append(f"{school_id}: {n} children placed in grade {grade}, which it does not take")
-            elif n > school.plans[grade]:
-                problems.append(
-                    f"{school_id} grade {grade}: {n} placed over a plan of {school.plans[grade]} (R-PUB-3)"
-                )
-
+    problems += _plan_problems([line for _, line in lines], season)
     problems += _private_admissions(placed, season, records)
     private = sum(1 for line in placed.values() if line["route"] in PRIVATE_ROUTES)
     report.add(
@@ -630,16 +644,37 @@ def _placements(
         f"{len(placed)} children, each placed once; no school over its plan; {private} private admissions "
         f"as their records say",
     )
-    return list(by_id)
+    return placed
+
+
+def _plan_problems(lines: Sequence[Mapping[str, Any]], season: SeasonView | None) -> list[str]:
+    """No school over its plan, for any grade (R-PUB-3); only schools and grades of the season."""
+    problems: list[str] = []
+    taken = Counter((line["school_id"], line["grade"]) for line in lines if line["school_id"] is not None)
+    if season is None:
+        return problems
+    for (school_id, grade), n in sorted(taken.items()):
+        school = season.schools.get(school_id)
+        if school is None:
+            problems.append(f"{school_id}: {n} children placed at a school not in {archive.SEASON}")
+        elif grade not in school.plans:
+            problems.append(f"{school_id}: {n} children placed in grade {grade}, which it does not take")
+        elif n > school.plans[grade]:
+            problems.append(
+                f"{school_id} grade {grade}: {n} placed over a plan of {school.plans[grade]} (R-PUB-3)"
+            )
+    return problems
 
 
 def _private_admissions(
     placed: Mapping[str, dict[str, Any]],
     season: SeasonView | None,
     records: Mapping[tuple[str, int], dict[str, Any] | None],
+    *,
+    settled: bool = True,
 ) -> list[str]:
     """Private seats exactly as the records say, a declined or released seat going to the draw's
-    waitlist in order (`seats.freed_seat_problems`).
+    waitlist in order (`seats.freed_seat_problems`; `settled` False between correction batches).
 
     A record that cannot be read is reported by the private check; its school's seats are not
     checked against it here (one problem, not one per child)."""
@@ -705,7 +740,7 @@ def _private_admissions(
             problems.append(f"{rid}: coordinated as private-declined, but no record admits this child")
     for rec in records.values():
         if rec is not None:
-            problems += freed_seat_problems(rec, placed)
+            problems += freed_seat_problems(rec, placed, settled=settled)
     return problems
 
 
@@ -759,4 +794,320 @@ def _tie_break(
         "tie-break",
         problems,
         f"replayed from its seed over {len(placed or [])} children: the same order and pool digest",
+    )
+
+
+# Corrections: additions/{season}/corrections/{nnnn}/ (docs/ARCHIVE.md, "Corrections") -----------------
+
+
+@dataclass
+class _Chain:
+    """Where the application of the batches stands: each child's current line, the corrections seen."""
+
+    lines: dict[str, dict[str, Any]]
+    corrections: dict[str, str] = field(default_factory=dict)  # correction_id -> the addition holding it
+    problems: set[str] = field(default_factory=set)  # the invariants' problems of the current lines
+    applied: int = 0
+    # correction_id -> the (school, grade) seats its changes left: what a promotion that follows it fills
+    freed: dict[str, set[tuple[str, int]]] = field(default_factory=dict)
+
+
+def _corrections(
+    files: Mapping[str, bytes],
+    batches_files: Mapping[str, bytes],
+    season: SeasonView | None,
+    records: Mapping[tuple[str, int], dict[str, Any] | None],
+    placed: Mapping[str, dict[str, Any]] | None,
+    report: Report,
+) -> None:
+    """Each batch checked (manifest, files, signature by the season's key, n, the chain from the sealed
+    season's manifest) and applied in order, each change from the child's current line; the invariants
+    after each batch; a problem is named by the addition after which it first appears."""
+    name = report.season or "?"
+    batches, problems = _batches(name, batches_files)
+    numbers = sorted(batches)
+    chained: list[int] = []  # the batches whose manifest, signature and chain hold
+    previous_manifest = files.get(archive.MANIFEST, b"")
+    previous_name = f"seasons/{name}/{archive.MANIFEST}"
+    for n in numbers:
+        prefix = corrections_format.root(name) + corrections_format.batch_name(n)
+        found = _batch_integrity(name, n, batches[n], files, previous_manifest, previous_name)
+        problems += [f"{prefix}: {p}" for p in found]
+        if not found:
+            chained.append(n)
+        previous_manifest = batches[n].get(archive.MANIFEST, b"")
+        previous_name = f"{prefix}/{archive.MANIFEST}"
+    report.add(
+        "corrections",
+        problems,
+        f"{len(numbers)} batches {corrections_format.root(name)}0001…{len(numbers):04d}, numbered without "
+        "a gap, each file as its manifest.json says, each signed by the season's key, each chained to the "
+        "manifest before it from the sealed season's",
+    )
+    if placed is None:
+        report.add(
+            "corrected", [f"the corrections cannot be applied without the season's {archive.PLACEMENTS}"], ""
+        )
+        return
+    chain = _Chain(lines={rid: dict(line) for rid, line in placed.items()})
+    chain.problems = set(_state_problems(chain.lines, season, records, settled=False))
+    found_content: list[str] = []
+    last = None
+    for n in numbers:
+        prefix = corrections_format.root(name) + corrections_format.batch_name(n)
+        if n not in chained or n != chain.applied + 1:
+            found_content.append(
+                f"{prefix}: not applied, nor any addition after it: the chain is broken here or before "
+                "(see the corrections check)"
+            )
+            break
+        found_content += [f"{prefix}: {p}" for p in _apply(name, n, batches[n], chain)]
+        now = _state_problems(chain.lines, season, records, settled=False)
+        found_content += [f"{prefix}: after this addition: {p}" for p in now if p not in chain.problems]
+        chain.problems = set(now)
+        chain.applied, last = n, prefix
+    if last is not None and chain.applied == len(numbers):
+        settled = _state_problems(chain.lines, season, records, settled=True)
+        found_content += [
+            f"{last} (the last addition): after it: {p}" for p in settled if p not in chain.problems
+        ]
+    report.add(
+        "corrected",
+        found_content,
+        f"{chain.applied} batches applied in order, {len(chain.corrections)} corrections, each change from "
+        f"the child's line as it stood; {len(chain.lines)} children each placed once, no school over its plan, "
+        "private admissions as their records and waitlists say, every correction with its reason",
+    )
+
+
+def _batches(
+    season: str, batches_files: Mapping[str, bytes]
+) -> tuple[dict[int, dict[str, bytes]], list[str]]:
+    """The batches' files by n and key within the batch; stray files and missing numbers as problems."""
+    root = corrections_format.root(season)
+    batches: dict[int, dict[str, bytes]] = {}
+    problems = []
+    for key, body in sorted(batches_files.items()):
+        head, _, rest = key.partition("/")
+        if not corrections_format.BATCH_NAME.match(head) or int(head) == 0 or not rest:
+            problems.append(f"{root}{key}: not in a batch directory {root}{{n}}/ (n from 0001, four digits)")
+            continue
+        batches.setdefault(int(head), {})[rest] = body
+    present = sorted(batches)
+    for n in range(1, (present[-1] if present else 0) + 1):
+        if n not in batches:
+            shown = ", ".join(f"{m:04d}" for m in present[:10])
+            problems.append(
+                f"{root}{n:04d} is missing: the batches are numbered from 0001 without a gap "
+                f"(present: {shown}{' …' if len(present) > 10 else ''})"
+            )
+    return batches, problems
+
+
+def _batch_integrity(
+    season: str,
+    n: int,
+    batch: Mapping[str, bytes],
+    files: Mapping[str, bytes],
+    previous_manifest: bytes,
+    previous_name: str,
+) -> list[str]:
+    """One batch's manifest, files, signature (over the statement rebuilt with this directory's n), key
+    (the season's) and `previous` (the SHA-256 of the manifest before it)."""
+    sub = Report()
+    listed = _manifest(batch, sub)
+    _files(batch, listed, sub, corrections_format.LAYOUT)
+    _signature(batch, sub, lambda s, body: corrections_format.statement(s, n, body))
+    problems = [detail for _, passed, detail in sub.checks if not passed]
+    for key in corrections_format.DATA_FILES:
+        if key not in batch:
+            problems.append(f"{key} is missing")
+    doc, _ = _json(batch, archive.MANIFEST) if archive.MANIFEST in batch else (None, None)
+    if isinstance(doc, dict):
+        if doc.get("format") != corrections_format.FORMAT:
+            problems.append(
+                f"{archive.MANIFEST}: format {doc.get('format')!r}, not {corrections_format.FORMAT}"
+            )
+        if doc.get("season") != season:
+            problems.append(
+                f"{archive.MANIFEST}: season {doc.get('season')!r}, the sealed season is {season!r}"
+            )
+        if doc.get("n") != n:
+            problems.append(
+                f"{archive.MANIFEST}: n {doc.get('n')!r}, but it is batch {n:04d}: batches are applied in "
+                "the order of their numbers (moved or swapped?)"
+            )
+        expected = archive.sha256_hex(previous_manifest)
+        if doc.get("previous") != expected:
+            problems.append(
+                f"{archive.MANIFEST}: previous {doc.get('previous')!r} is not the SHA-256 of {previous_name} "
+                f"({expected}): the chain from the sealed season is broken here"
+            )
+    pem, season_pem = batch.get(archive.PUBLIC_KEY), files.get(archive.PUBLIC_KEY)
+    if (
+        pem is not None
+        and season_pem is not None
+        and not archive.public_key_problem(pem)
+        and not archive.public_key_problem(season_pem)
+        and archive.key_fingerprint(pem) != archive.key_fingerprint(season_pem)
+    ):
+        problems.append(
+            f"{archive.PUBLIC_KEY} is not the season's key (seasons/{season}/{archive.PUBLIC_KEY})"
+        )
+    return problems
+
+
+def _apply(season: str, n: int, batch: Mapping[str, bytes], chain: _Chain) -> list[str]:
+    """Apply one batch's corrections in order to `chain.lines`; what is wrong, by line and child."""
+    key = corrections_format.CORRECTIONS
+    problems: list[str] = []
+    changed: dict[str, dict[str, Any]] = {}
+    where = f"{corrections_format.batch_name(n)}"
+    try:
+        text = batch[key].decode("utf-8")
+    except UnicodeDecodeError as e:
+        return [f"{key}: not UTF-8 ({e.reason} at byte {e.start})"]
+    if not text.strip():
+        problems.append(f"{key}: no correction in the batch")
+    for i, raw in enumerate(text.splitlines(), start=1):
+        at = f"{key} line {i}"
+        correction, found = _correction(raw, at)
+        problems += found
+        if correction is None:
+            continue
+        at = f"{at} ({correction.correction_id})"
+        problems += [f"{at}: {p}" for p in _correction_problems(season, correction, chain, where)]
+        chain.corrections.setdefault(correction.correction_id, where)
+        chain.freed.setdefault(correction.correction_id, set()).update(
+            (ch.before.school_id, ch.before.grade)
+            for ch in correction.changes
+            if ch.before is not None and ch.before.school_id and ch.before.school_id != ch.after.school_id
+        )
+        for ch in correction.changes:
+            rid, after = ch.registration_id, ch.after.as_line()
+            current = chain.lines.get(rid)
+            if ch.before is None and current is not None:
+                problems.append(
+                    f"{at}: {rid}: before is null (a child the season does not list), but the child's line "
+                    f"is {json.dumps(current, ensure_ascii=False)}"
+                )
+            elif ch.before is not None and current is None:
+                problems.append(f"{at}: {rid}: before gives a line, but the season lists no such child")
+            elif (
+                ch.before is not None
+                and current is not None
+                and corrections_format.comparable(ch.before.as_line())
+                != (corrections_format.comparable(current))
+            ):
+                problems.append(
+                    f"{at}: {rid}: before {json.dumps(ch.before.as_line(), ensure_ascii=False)} is not the "
+                    f"child's line as it stands, {json.dumps(current, ensure_ascii=False)}"
+                )
+            if current is not None and current.get("grade") != after["grade"]:
+                problems.append(f"{at}: {rid}: grade {current.get('grade')} becomes {after['grade']}")
+            problems += [f"{at}: {rid}: after: {p}" for p in _line_problems(after)]
+            chain.lines[rid] = changed[rid] = after
+    problems += _batch_placements(batch, changed)
+    return problems
+
+
+def _correction(raw: str, at: str) -> tuple[Correction | None, list[str]]:
+    """One line of corrections.jsonl as a Correction, or why it is not one (the field and the rule)."""
+    try:
+        doc = json.loads(raw)
+    except json.JSONDecodeError as e:
+        return None, [f"{at}: not JSON ({e.msg})"]
+    try:
+        return Correction.model_validate(doc), []
+    except ValidationError as e:
+        found = []
+        for err in e.errors():
+            loc = ".".join(str(p) for p in err["loc"]) or "line"
+            rule = (
+                f" (every correction gives its reason: at least {MIN_REASON_CHARS} characters)"
+                if err["loc"][:1] == ("reason",)
+                else ""
+            )
+            found.append(f"{at}: {loc}: {err['msg']}{rule}")
+        return None, found
+
+
+PROMOTIONS = ("waitlist-promotion", "catchment-promotion")
+
+
+def _promotion_problems(c: Correction, chain: _Chain) -> list[str]:
+    """A promotion names the correction it follows, and fills a seat that correction left."""
+    if c.follows is None:
+        return [f"a {c.kind} names the correction whose freed seat it fills (follows is null)"]
+    freed = chain.freed.get(c.follows, set())
+    return [
+        f"{ch.registration_id}: promoted to {ch.after.school_id} grade {ch.after.grade}, but {c.follows}, "
+        "which it follows, frees no seat there"
+        for ch in c.changes
+        if ch.after.school_id is not None and (ch.after.school_id, ch.after.grade) not in freed
+    ]
+
+
+def _correction_problems(season: str, c: Correction, chain: _Chain, where: str) -> list[str]:
+    """A correction's own rules: its season, a new id, what it follows, a transfer's consents."""
+    problems = []
+    if c.season != season:
+        problems.append(f"season {c.season!r}, not the sealed season {season!r}")
+    if c.correction_id in chain.corrections:
+        problems.append(f"correction_id is already in batch {chain.corrections[c.correction_id]}")
+    if c.follows is not None and c.follows not in chain.corrections:
+        problems.append(f"follows {c.follows}, which is no earlier correction")
+    elif c.kind in PROMOTIONS:
+        problems += _promotion_problems(c, chain)
+    if len(c.reason.strip()) < MIN_REASON_CHARS:
+        problems.append(f"reason has fewer than {MIN_REASON_CHARS} characters besides spaces")
+    if c.kind == "transfer":
+        consented = {k.school_id for k in c.consents}
+        for ch in c.changes:
+            schools = {ch.after.school_id, ch.before.school_id if ch.before else None} - {None}
+            if missing := sorted(str(s) for s in schools - consented):
+                problems.append(
+                    f"{ch.registration_id}: a transfer without the consent of {', '.join(missing)} (R-VER-3)"
+                )
+    return problems
+
+
+def _batch_placements(batch: Mapping[str, bytes], changed: Mapping[str, dict[str, Any]]) -> list[str]:
+    """The batch's placements.jsonl is exactly each changed child's line after the batch, once each."""
+    key = corrections_format.PLACEMENTS
+    if key not in batch:
+        return []  # named by the integrity check
+    problems: list[str] = []
+    lines = _lines(batch, problems)
+    seen: dict[str, dict[str, Any]] = {}
+    for n, line in lines:
+        rid = line["registration_id"]
+        if rid in seen:
+            problems.append(f"{key} line {n} ({rid}): the child's line is in the batch twice")
+        elif rid not in changed:
+            problems.append(f"{key} line {n} ({rid}): no correction of the batch changes this child")
+        elif corrections_format.comparable(line) != corrections_format.comparable(changed[rid]):
+            problems.append(
+                f"{key} line {n} ({rid}): {json.dumps(line, ensure_ascii=False)} is not the child's line "
+                f"after the batch's corrections, {json.dumps(changed[rid], ensure_ascii=False)}"
+            )
+        seen[rid] = line
+    problems += [
+        f"{key}: {rid}, changed by the batch's corrections, has no line"
+        for rid in sorted(set(changed) - set(seen))
+    ]
+    return problems
+
+
+def _state_problems(
+    lines: Mapping[str, dict[str, Any]],
+    season: SeasonView | None,
+    records: Mapping[tuple[str, int], dict[str, Any] | None],
+    *,
+    settled: bool,
+) -> list[str]:
+    """The invariants of placements as they stand: each school within its plan, private seats as the
+    records and their waitlists say (a seat still free is checked when `settled`)."""
+    return _plan_problems(list(lines.values()), season) + _private_admissions(
+        lines, season, records, settled=settled
     )

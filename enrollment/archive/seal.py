@@ -9,6 +9,8 @@ reads the whole season's arrivals: `list_class_groups` lists the placed (school,
 iteration each), and `seal_classes` seals the class lists as an addition under
 `additions/{season}/classes/` with their own manifest, signature and public key, so the season's
 archive is never rewritten. Nothing is ever rewritten: a rerun finds either sealed and changes nothing.
+`write_corrections` seals a batch of corrections after the results as the next addition of the
+season's chain under `additions/{season}/corrections/` (`enrollment.archive.corrections`).
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from enrollment.archive import contract
+from enrollment.archive import corrections as corrections_format
 from enrollment.core.config import School, SeasonConfig
 from enrollment.core.ports import Archive, Registrations, Seeds
+from enrollment.corrections.model import Correction
 from enrollment.term import reporting
 
 
@@ -169,3 +173,74 @@ def seal_classes(
     for key, data in sealed.items():
         archive.put_once(prefix + key, data)
     return {"sealed": "now", "schools": len(files), "students": int(listed["placed"])}
+
+
+def write_corrections(
+    season: str,
+    n: int,
+    corrections: Sequence[Correction],
+    *,
+    archive: Archive,
+    signer: contract.Signer,
+    created_at: datetime | None = None,
+) -> dict[str, Any]:
+    """Seal correction batch `n` under `additions/{season}/corrections/{nnnn}/` (docs/ARCHIVE.md,
+    "Corrections"), chained to batch n - 1's manifest (to the sealed season's for n = 1) and signed
+    with the season's key; written once (Object Lock).
+
+    Nothing is written unless the batch can be written whole: the previous manifest must be there,
+    the signer's key must be the season's, each change's `before` must be the child's line as the
+    sealed placements and batches 1 .. n-1 leave it, and a batch `n` already there must hold the same
+    corrections (the same bytes, then `{"sealed": "already"}`; else `CorrectionsConflict`). Its
+    signature, if already written, is kept (ECDSA signatures differ each time they are made)."""
+    prefix = corrections_format.batch_prefix(season, n)
+    named = prefix.rstrip("/")  # additions/{season}/corrections/{nnnn}, as the audit names it
+    before = (
+        f"seasons/{season}/{contract.MANIFEST}"
+        if n == 1
+        else corrections_format.batch_prefix(season, n - 1) + contract.MANIFEST
+    )
+    previous = archive.get(before)
+    if previous is None:
+        raise corrections_format.CorrectionsConflict(
+            f"{named}: {before} is not there; batches are sealed in order from the sealed season"
+        )
+    season_key = archive.get(f"seasons/{season}/{contract.PUBLIC_KEY}")
+    if season_key is not None and contract.key_fingerprint(season_key) != contract.key_fingerprint(
+        signer.public_key_pem()
+    ):
+        raise corrections_format.CorrectionsConflict(
+            f"{named}: the signer {signer.key_id()} is not the season's key (seasons/{season}/public-key.pem)"
+        )
+    sealed = corrections_format.seal_corrections(
+        season, n, corrections, contract.sha256_hex(previous), signer=signer, created_at=created_at
+    )
+    # what stands: the sealed placements and every earlier batch's new lines (a batch whose befores do
+    # not match could never pass the audit, and Object Lock would keep it for good)
+    lines: dict[str, dict[str, Any]] = {}
+    for key in [f"seasons/{season}/{contract.PLACEMENTS}"] + [
+        corrections_format.batch_prefix(season, m) + corrections_format.PLACEMENTS for m in range(1, n)
+    ]:
+        corrections_format.apply_lines(lines, archive.get(key) or b"")
+    if wrong := corrections_format.before_problems(lines, corrections):
+        raise corrections_format.CorrectionsConflict(f"{named}: nothing written: {'; '.join(wrong[:10])}")
+    data = [*corrections_format.DATA_FILES, contract.MANIFEST]
+    existing = {key: archive.get(prefix + key) for key in [*data, contract.SIGNATURE]}
+    differ = [key for key in data if existing[key] is not None and existing[key] != sealed[key]]
+    if differ:
+        raise corrections_format.CorrectionsConflict(
+            f"{named} is sealed with other content ({', '.join(differ)}): an addition is never rewritten"
+        )
+    already = all(existing[key] is not None for key in [*data, contract.SIGNATURE])
+    for key in data:
+        archive.put_once(prefix + key, sealed[key])
+    if existing[contract.SIGNATURE] is None:
+        archive.put_once(prefix + contract.SIGNATURE, sealed[contract.SIGNATURE])
+    archive.put_once(prefix + contract.PUBLIC_KEY, sealed[contract.PUBLIC_KEY])
+    return {
+        "sealed": "already" if already else "now",
+        "n": n,
+        "prefix": prefix,
+        "corrections": len(corrections),
+        "manifest_sha256": contract.sha256_hex(sealed[contract.MANIFEST]),
+    }

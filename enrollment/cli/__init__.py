@@ -6,7 +6,7 @@ enroll openapi
 enroll agency-api
 enroll agency-check --season NAME --agency {public-security,housing,planning}
 enroll lottery SHEET --season S --school ID --grade {1,7} --district D --seats P --out DIR [--inputs FILE]
-enroll audit PATH_OR_S3_URI
+enroll audit PATH_OR_S3_URI [--season SEASON]
 enroll season template --out city.xlsx
 enroll season import city.xlsx --name NAME [--out-dir seasons]
 enroll season export CONFIG --out city.xlsx

@@ -37,9 +37,15 @@ def waitlist(rec: Mapping[str, Any]) -> list[str]:
     return list(d["ranking"][int(d["seats"]) :]) if d else []
 
 
-def freed_seat_problems(rec: Mapping[str, Any], placed: Mapping[str, Mapping[str, Any]]) -> list[str]:
+def freed_seat_problems(
+    rec: Mapping[str, Any], placed: Mapping[str, Mapping[str, Any]], *, settled: bool = True
+) -> list[str]:
     """One record's given-up seats against the lines: each went to the waitlist in order, or stays free
-    only when nobody unplaced is left; nobody took a seat that was not given up."""
+    only when nobody unplaced is left; nobody took a seat that was not given up.
+
+    `settled` False: the lines between two sealed correction batches (docs/ARCHIVE.md, "Corrections"),
+    where a seat declined in one batch may be filled from the waitlist in the next, so a seat still
+    free is not yet a problem; the rest is checked all the same."""
     school_id = rec["school_id"]
     label = f"{school_id} grade {rec['grade']}" if "grade" in rec else str(school_id)
     ranked = waitlist(rec)
@@ -61,7 +67,7 @@ def freed_seat_problems(rec: Mapping[str, Any], placed: Mapping[str, Mapping[str
             for rid in ranked[:last]
             if rid in unreached
         ]
-    if len(freed) > len(took) and unreached:
+    if settled and len(freed) > len(took) and unreached:
         problems.append(
             f"{label}: {len(freed) - len(took)} declined or released seats stay free while "
             f"{', '.join(unreached[:5])} on the waitlist are coordinated (LOTTERY.md step 7)"

@@ -32,6 +32,7 @@ DOMAIN = (
     "corrections",
     "notices",
     "term",
+    "corrections",  # the corrections' model; sealed and audited by archive
     "archive",
     "people",
     "report",

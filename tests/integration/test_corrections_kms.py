@@ -1,0 +1,141 @@
+"""Correction batches sealed with the season's KMS key into the Object Lock archive bucket (moto), and
+audited offline from the bucket's root (issue 18; docs/ARCHIVE.md, "Corrections")."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from enrollment.archive.contract import MANIFEST, SIGNATURE, LocalSigner, seal, sha256_hex
+from enrollment.archive.corrections import CorrectionsConflict
+from enrollment.archive.seal import write_corrections
+from enrollment.cli import main
+from enrollment.core.config import SeasonConfig
+from tests.unit.test_archive_audit import CREATED, YEAR, build
+from tests.unit.test_corrections_chain import BATCHES, LATE, transfer
+
+BUCKET = "archive"
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    from moto import mock_aws
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "cn-north-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def sealed_bucket(aws: None, season: SeasonConfig) -> dict[str, Any]:
+    """An Object Lock bucket holding the season sealed with its KMS key, and that key's signer."""
+    import boto3
+
+    from enrollment.adapters.archive import ArchiveBucket
+    from enrollment.adapters.signing import KmsSigner
+
+    key = boto3.client("kms").create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
+    signer = KmsSigner(key["KeyId"])
+    boto3.client("s3").create_bucket(
+        Bucket=BUCKET,
+        CreateBucketConfiguration={"LocationConstraint": "cn-north-1"},
+        ObjectLockEnabledForBucket=True,
+    )
+    archive = ArchiveBucket(BUCKET)
+    for k, body in seal(YEAR, build(season), signer, CREATED).items():
+        archive.put_once(f"seasons/{YEAR}/{k}", body)
+    return {"archive": archive, "signer": signer}
+
+
+def objects() -> dict[str, bytes]:
+    import boto3
+
+    s3 = boto3.client("s3")
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
+    return {k: s3.get_object(Bucket=BUCKET, Key=k)["Body"].read() for k in keys}
+
+
+def test_batches_sealed_with_kms_chain_and_audit_from_the_buckets_root(
+    sealed_bucket: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    archive, signer = sealed_bucket["archive"], sealed_bucket["signer"]
+    # When three batches are sealed in order with the season's key
+    results = [
+        write_corrections(YEAR, n, batch, archive=archive, signer=signer)
+        for n, batch in enumerate(BATCHES, 1)
+    ]
+    assert [r["sealed"] for r in results] == ["now", "now", "now"]
+    stored = objects()
+    prefix = f"additions/{YEAR}/corrections/"
+    assert sorted(k.removeprefix(prefix) for k in stored if k.startswith(prefix)) == sorted(
+        f"{n:04d}/{f}"
+        for n in (1, 2, 3)
+        for f in ("corrections.jsonl", "placements.jsonl", MANIFEST, SIGNATURE, "public-key.pem")
+    )
+    # Then each manifest chains to the one before it, from the sealed season's
+    chain = [stored[f"seasons/{YEAR}/{MANIFEST}"]] + [
+        stored[f"{prefix}{n:04d}/{MANIFEST}"] for n in (1, 2, 3)
+    ]
+    for before, m in itertools.pairwise(chain):
+        assert json.loads(m)["previous"] == sha256_hex(before)
+    assert results[2]["manifest_sha256"] == sha256_hex(chain[3])
+    sig = json.loads(stored[f"{prefix}0002/{SIGNATURE}"])
+    assert sig["key_id"] == signer.key_id() and sig["statement"].startswith(
+        "enrollment-corrections/1\n2023\n2\n"
+    )
+    # And the bucket's root audits offline: the season with its three batches applied
+    assert main(["audit", f"s3://{BUCKET}/", "--season", YEAR]) == 0
+    out = capsys.readouterr().out
+    assert "3 batches applied in order" in out and "AUDIT PASSED" in out
+    assert main(["audit", f"s3://{BUCKET}/seasons/{YEAR}/"]) == 0  # the season alone, as before
+    assert main(["audit", f"s3://{BUCKET}/"]) == 2  # the root needs --season
+    assert "--season" in capsys.readouterr().err
+
+
+def test_a_batch_is_written_once_never_rewritten(sealed_bucket: dict[str, Any]) -> None:
+    archive, signer = sealed_bucket["archive"], sealed_bucket["signer"]
+    write_corrections(YEAR, 1, [LATE], archive=archive, signer=signer)
+    before = objects()
+    # A rerun with the same corrections: the same bytes, nothing rewritten (the signature is kept)
+    assert write_corrections(YEAR, 1, [LATE], archive=archive, signer=signer)["sealed"] == "already"
+    assert objects() == before
+    # Other corrections for batch 1: refused, nothing written
+    with pytest.raises(CorrectionsConflict, match=r"corrections/0001 is sealed with other content"):
+        write_corrections(YEAR, 1, [transfer()], archive=archive, signer=signer)
+    # Batch 3 before batch 2: refused
+    with pytest.raises(CorrectionsConflict, match=r"0002/manifest\.json is not there"):
+        write_corrections(YEAR, 3, [transfer()], archive=archive, signer=signer)
+    # A change from a line the child does not have: refused (C001 is at S-CY-01, not S-CY-02)
+    with pytest.raises(CorrectionsConflict, match=r"0002: nothing written: C-0004-transfer: C001: before"):
+        write_corrections(YEAR, 2, [transfer("S-CY-02")], archive=archive, signer=signer)
+    # Another key than the season's: refused
+    with pytest.raises(CorrectionsConflict, match="not the season's key"):
+        write_corrections(YEAR, 2, [transfer()], archive=archive, signer=LocalSigner(key_id="other"))
+    assert objects() == before
+
+
+def test_a_missing_signature_is_completed_on_rerun(sealed_bucket: dict[str, Any]) -> None:
+    import boto3
+
+    archive, signer = sealed_bucket["archive"], sealed_bucket["signer"]
+    write_corrections(YEAR, 1, [LATE], archive=archive, signer=signer)
+    # as if the first run stopped after the manifest (the signature is written after it)
+    s3 = boto3.client("s3")
+    key = f"additions/{YEAR}/corrections/0001/{SIGNATURE}"
+    versions = s3.list_object_versions(Bucket=BUCKET, Prefix=key)["Versions"]
+    for v in versions:
+        s3.delete_object(Bucket=BUCKET, Key=key, VersionId=v["VersionId"])
+    assert archive.get(key) is None
+    assert write_corrections(YEAR, 1, [LATE], archive=archive, signer=signer)["sealed"] == "now"
+    assert archive.get(key) is not None
+    assert main(["audit", f"s3://{BUCKET}/", "--season", YEAR]) == 0
