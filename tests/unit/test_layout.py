@@ -29,10 +29,9 @@ DOMAIN = (
     "verification",
     "lottery",
     "placement",
-    "corrections",
+    "corrections",  # after the results: re-placed by placement's rules, sealed and audited by archive
     "notices",
     "term",
-    "corrections",  # the corrections' model; sealed and audited by archive
     "archive",
     "people",
     "report",
