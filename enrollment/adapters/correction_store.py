@@ -19,6 +19,8 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from boto3.dynamodb.conditions import Key
+
 from enrollment.adapters.placement_store import DynamoPlacementStore
 from enrollment.adapters.table import DynamoTable
 from enrollment.corrections.model import Correction
@@ -31,7 +33,7 @@ def _pk(season: str) -> str:
 
 class DynamoCorrectionStore(DynamoTable):
     def _batches(self, season: str) -> Iterator[dict[str, Any]]:
-        return self._under(_pk(season), "")
+        return self._query(KeyConditionExpression=Key("pk").eq(_pk(season)), ConsistentRead=True)
 
     def recorded(self, season: str) -> Recorded:
         corrections: list[Correction] = []
