@@ -763,7 +763,7 @@ def load_view(
     return view, done.batches
 
 
-def correct(
+def correct_all(
     config: SeasonConfig,
     staff: StaffMember,
     request: CorrectionRequest,
@@ -776,9 +776,9 @@ def correct(
     tie_breaks: TieBreaks,
     keyer: ChildKeyer,
     now: datetime,
-) -> Correction:
-    """One correction, self-checked and written with the seats it passes on; the request's own
-    correction (its promotions follow it in `corrections.pending_corrections`)."""
+) -> tuple[Correction, ...]:
+    """One correction, self-checked and written with the seats it passes on: the request's own
+    correction first, then each seat passed on, in the order the store keeps them."""
     if staff.role not in ("district", "city"):
         may_correct(staff, "")
     view, after = load_view(
@@ -809,4 +809,11 @@ def correct(
         # duplicate is this very registration, stored by an earlier attempt
         with contextlib.suppress(DuplicateChild):
             registrations.create_registration(planned.registration)
-    return planned.corrections[0]
+    return planned.corrections
+
+
+def correct(
+    config: SeasonConfig, staff: StaffMember, request: CorrectionRequest, **stores: Any
+) -> Correction:
+    """`correct_all`'s first: the request's own correction (its promotions follow it in the store)."""
+    return correct_all(config, staff, request, **stores)[0]

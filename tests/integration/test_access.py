@@ -189,6 +189,18 @@ def rows(s: Season) -> list[Row]:
         Row(
             "GET", "/admin/placement/{season}/schools/{school_id}/no-shows", f"{p}/schools/{school}/no-shows"
         ),
+        # corrections after the results (issue 18): the child's district (and the city) only
+        Row(
+            "POST",
+            "/admin/placement/{season}/corrections",
+            f"{p}/corrections",
+            {"kind": "decline", "registration_id": rid, "reason": "越权测试：另一区的人员不能更正安置结果"},
+        ),
+        Row(
+            "GET",
+            "/admin/placement/{season}/districts/{district}/corrections",
+            f"{p}/districts/{A}/corrections",
+        ),
         Row("GET", "/admin/lottery/{season}/ceremonies", f"{lot}/ceremonies", district_data=False),
         Row(
             "GET",
