@@ -524,3 +524,28 @@ def test_a_district_phones_the_families_its_sms_did_not_reach_and_no_other_distr
     assert drive.call(rt, "POST", f"{path}/{rid}/phoned", {"purpose": "code"}, a)[0] == 404
     status, bad = drive.call(rt, "POST", f"{path}/{rid}/phoned", {"purpose": "voice"}, a)
     assert status in (400, 422) and "purpose" in json.dumps(bad, ensure_ascii=False)
+
+
+def test_district_a_corrects_its_own_child_through_the_route_and_the_city_lists_it(season: Season) -> None:
+    """Last in the module: it changes the child's place. A refusal (no reason) stores nothing; the
+    correction is answered with the seats it passed on, and listed for the district and the city."""
+    rt, s = season.rt, season.config.season
+    a, city = drive.member(rt, "district", A).principal, drive.member(rt, "city").principal
+    path = f"/admin/placement/{s}/corrections"
+    before = snapshot(rt)
+    status, refused = drive.call(rt, "POST", path, {"kind": "decline", "registration_id": season.rid}, a)
+    assert status == 422 and "理由" in refused["message"] and "R-" not in refused["message"], refused
+    assert snapshot(rt) == before
+    body = {"kind": "decline", "registration_id": season.rid, "reason": "家长书面申请放弃该学位，已核实签字"}
+    status, made = drive.call(rt, "POST", path, body, a)
+    assert status == 201, made
+    first, *passed_on = made["corrections"]
+    assert first["kind"] == "decline" and first["actor"] == a and first["district"] == A
+    assert all(c["follows"] for c in passed_on)
+    listing = f"/admin/placement/{s}/districts/{A}/corrections"
+    for who in (a, city):
+        status, listed = drive.call(rt, "GET", listing, None, who)
+        assert status == 200 and [c["correction_id"] for c in listed["corrections"]][:1] == [
+            first["correction_id"]
+        ]
+        assert listed["corrections"][0]["sealed"] is False
