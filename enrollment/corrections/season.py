@@ -26,7 +26,7 @@ import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -55,6 +55,7 @@ RequestKind = Literal[
 PRIVATE_ROUTES = ("private-draw", "private-no-draw")
 SEATED_ROUTES = ("catchment", "priority", "coordination")  # what a re-verification may move
 DECLINED = "declined"  # a public seat declined: the child leaves the season's schools
+CORRECTIONS_AFTER_TERM_DAYS = 30  # corrections stay open this long after term starts (a season's later)
 _LATE_RANK = 1 << 40  # a late child ranks after everyone in the season's tie-break
 
 
@@ -395,6 +396,19 @@ def _reason(request: CorrectionRequest) -> str:
     return text
 
 
+def in_window(config: SeasonConfig, now: datetime) -> None:
+    """Corrections are a phase of the season: from the admission notices' day until a while after
+    term starts (before the notices the results are not the families' yet; after, the school's)."""
+    cal = config.calendar
+    last = cal.term_start + timedelta(days=CORRECTIONS_AFTER_TERM_DAYS)
+    if not cal.admission_notices <= now.astimezone(config.tz).date() <= last:
+        raise CorrectionRefused(
+            f"安置结果的更正在{cal.admission_notices:%Y年%m月%d日}至{last:%Y年%m月%d日}之间办理",
+            f"corrections are open from {cal.admission_notices} to {last} (term start + "
+            f"{CORRECTIONS_AFTER_TERM_DAYS} days)",
+        )
+
+
 def may_correct(staff: StaffMember, district: str) -> None:
     """District staff correct their own district's children; the city any district's; nobody else."""
     if staff.role == "city" or (staff.role == "district" and staff.district == district):
@@ -431,6 +445,7 @@ def plan_correction(
     window's refusal recorded as the exception), raising RegistrationRefused when a check fails."""
     if staff.role not in ("district", "city"):
         may_correct(staff, "")
+    in_window(config, now)
     reason = _reason(request)
     work = _Work(config, view)
     codes = tuple(request.reason_codes)

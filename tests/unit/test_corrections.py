@@ -409,3 +409,12 @@ def test_the_whole_season_in_order(s: Season, placed: SeasonView) -> None:
     sealed = [line.as_line() for line in placed.lines.values()]
     assert current_lines(sealed, s.corrections) == s.view.lines
     assert date(2023, 7, 20) <= s.corrections[-1].at.date()
+
+
+def test_corrections_are_open_from_the_notices_until_a_while_after_term(s: Season) -> None:
+    for day in (datetime(2023, 7, 5, 12, 0, tzinfo=UTC), datetime(2023, 10, 2, 2, 0, tzinfo=UTC)):
+        s.clock = day - timedelta(minutes=5)
+        e = s.refused(CY, kind="decline", registration_id=B[0])
+        assert "更正" in str(getattr(e, "message_zh", "")) and "open from 2023-07-06" in str(e)
+    s.clock = datetime(2023, 9, 30, 2, 0, tzinfo=UTC)  # term started on 1 September: still open
+    s.correct(CY, kind="decline", registration_id=B[0])
