@@ -29,6 +29,7 @@ from enrollment.local.serve import load
 from enrollment.synth.population import generate
 from tests.integration.conftest import small_season, table_items
 from tests.integration.parent_session import family_call, sign_in
+from tests.support import valid_body
 
 pytestmark = pytest.mark.xdist_group("access")
 
@@ -549,3 +550,20 @@ def test_district_a_corrects_its_own_child_through_the_route_and_the_city_lists_
             first["correction_id"]
         ]
         assert listed["corrections"][0]["sealed"] is False
+
+    # a late registration (补录) by district B's staff for a child of B: the form's checks, field by
+    # field, then the window's refusal recorded and the child placed by coordination
+    b = drive.member(rt, "district", B).principal
+    late = valid_body(season.config)
+    assert late["home_address"]["district"] == B
+    bad = {**late, "child": {**late["child"], "id_number": "123"}}
+    status, refused = drive.call(
+        rt, "POST", path, {"kind": "late-registration", "registration": bad, "reason": body["reason"]}, b
+    )
+    assert status == 422 and "child.id_number" in json.dumps(refused, ensure_ascii=False), refused
+    status, made = drive.call(
+        rt, "POST", path, {"kind": "late-registration", "registration": late, "reason": body["reason"]}, b
+    )
+    assert status == 201, made
+    [placed] = made["corrections"][0]["changes"]
+    assert placed["before"] is None and placed["after"]["route"] == "coordination"
