@@ -353,7 +353,7 @@ def catchment_choices(config: SeasonConfig, c: Case) -> tuple[str, ...]:
     v = c.verdict
     if c.foreign or v is None or v.status != "eligible" or c.category != "public":
         return ()
-    zone = next((z for z in config.zones if z.id == v.zone_id), None)
+    zone = config.zone_index.get(v.zone_id) if v.zone_id else None
     return zone_choices(config, c, zone) if zone is not None else ()
 
 
