@@ -195,17 +195,35 @@ def test_corrections_are_written_in_order_and_the_sealer_marks_them(world: World
         tie_breaks=TieBreaks(),
     )
     assert batches == 2 and view.lines[rid].reason == "late-registration" and rid in view.cases
-    # the sealer seals the first two, then the third
+    # a spot-check finding: the verdict it gives is kept with the correction and read back with the season
+    spot = next(r for r in at_school[1:] if view.lines[r].school_id == "S-CY-01")
+    world.correct(CY, kind="re-verification", registration_id=spot, verdict={"status": "not-eligible"})
+    view, batches = load_view(
+        world.config,
+        season,
+        archive=world.archive,
+        corrections=world.corrections,
+        registrations=world.store,
+        verdicts=Verdicts(world.store, season),
+        lotteries=NoLottery(),
+        tie_breaks=TieBreaks(),
+    )
+    verdict = view.cases[spot].verdict
+    assert batches == 3 and verdict is not None and verdict.status == "not-eligible"
+    assert view.lines[spot].reason == "verification-failed"
+    assert (world.placements.placed(spot) or {})["reason"] == "verification-failed"
+    # the sealer seals the first two, then the rest
     first = [c.correction_id for c in world.corrections.pending_corrections(season)[:2]]
     world.corrections.mark_sealed(season, first, 1)
-    assert [c.correction_id for c in world.corrections.pending_corrections(season)] == [late.correction_id]
+    rest = [c.correction_id for c in world.corrections.pending_corrections(season)]
+    assert rest[0] == late.correction_id and len(rest) >= 2
     with pytest.raises(ValueError, match="already sealed"):
         world.corrections.mark_sealed(season, first[:1], 2)
     with pytest.raises(ValueError, match="no such pending"):
         world.corrections.mark_sealed(season, ["C-20230801-nothing"], 2)
-    world.corrections.mark_sealed(season, [late.correction_id], 2)
+    world.corrections.mark_sealed(season, rest, 2)
     assert world.corrections.pending_corrections(season) == []
-    assert len(world.corrections.corrections(season)) == 3
+    assert len(world.corrections.corrections(season)) == 2 + len(rest)
 
 
 def test_a_refused_correction_stores_nothing(world: World) -> None:
