@@ -418,3 +418,19 @@ def test_corrections_are_open_from_the_notices_until_a_while_after_term(s: Seaso
         assert "更正" in str(getattr(e, "message_zh", "")) and "open from 2023-07-06" in str(e)
     s.clock = datetime(2023, 9, 30, 2, 0, tzinfo=UTC)  # term started on 1 September: still open
     s.correct(CY, kind="decline", registration_id=B[0])
+
+
+def test_a_re_verification_that_leaves_the_child_eligible_where_it_sits_keeps_its_seat(s: Season) -> None:
+    sitting = next(r for r in A if s.line(r).school_id == "S-CY-01")
+    policy = {**FACTS, "policy-priority": True}
+    planned = s.correct(
+        CY,
+        kind="re-verification",
+        registration_id=sitting,
+        verdict={"status": "eligible", "zone_id": "Z-CY-1-01", "facts": policy},
+    )
+    [c] = planned.corrections  # nobody else moves: the seat was never free
+    [ch] = c.changes
+    assert ch.before is not None and ch.before.school_id == ch.after.school_id == "S-CY-01"
+    assert ch.after.route == "priority" and planned.verdicts[sitting].facts["policy-priority"]
+    assert s.problems() == []
