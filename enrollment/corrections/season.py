@@ -48,6 +48,7 @@ from enrollment.placement import tiebreak
 from enrollment.placement.season import LotteryResults, Verdicts, cases_of
 from enrollment.placement.seats import DECISION_ROUTES, freed_seat_problems, gave_up, waitlist
 from enrollment.registration import form, registrar
+from enrollment.verification.verdicts import Fact, Verdict
 
 RequestKind = Literal[
     "late-registration", "re-verification", "decline", "committee-plan", "deferral", "override", "transfer"
@@ -77,7 +78,7 @@ class NewVerdict(BaseModel):
         description="eligible 符合 / not-eligible 不符合"
     )
     zone_id: str | None = Field(default=None, description="片区编号（符合时）")
-    facts: dict[str, bool] = Field(default_factory=dict, description="审核事实，如 hukou-in-zone")
+    facts: dict[Fact, bool] = Field(default_factory=dict, description="审核事实，如 hukou-in-zone")
 
 
 class GivenConsent(BaseModel):
@@ -723,6 +724,10 @@ class CorrectionStore(Protocol):
         ...
 
 
+class VerdictWriter(Protocol):
+    def put_verdict(self, verdict: Verdict) -> bool: ...
+
+
 class TieBreaks(Protocol):
     def tie_break(self, season: str) -> dict[str, Any] | None: ...
 
@@ -791,6 +796,7 @@ def correct_all(
     tie_breaks: TieBreaks,
     keyer: ChildKeyer,
     now: datetime,
+    verified: VerdictWriter | None = None,
 ) -> tuple[Correction, ...]:
     """One correction, self-checked and written with the seats it passes on: the request's own
     correction first, then each seat passed on, in the order the store keeps them."""
@@ -824,6 +830,23 @@ def correct_all(
         # duplicate is this very registration, stored by an earlier attempt
         with contextlib.suppress(DuplicateChild):
             registrations.create_registration(planned.registration)
+    if verified is not None:  # the verdict as staff and families read it (signed by who corrected)
+        for rid, v in planned.verdicts.items():
+            c = view.cases[rid]
+            verified.put_verdict(
+                Verdict(
+                    registration_id=rid,
+                    season=config.season,
+                    grade=c.grade,
+                    district=c.district,
+                    category=c.category,
+                    status=v.status,
+                    zone_id=v.zone_id,
+                    facts=dict(v.facts),
+                    decided_at=now,
+                    decided_by=staff.principal,
+                )
+            )
     return planned.corrections
 
 

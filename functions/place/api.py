@@ -118,6 +118,7 @@ def correct(season: str, body: Annotated[corrections.CorrectionRequest, Body()])
         tie_breaks=w.placements,
         keyer=w.keyer,
         now=clock.now().astimezone(w.config.tz),
+        verified=w.verification,
     )
     logger.info(
         "placement corrected",

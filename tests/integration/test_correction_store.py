@@ -20,6 +20,7 @@ from enrollment.adapters import table as table_module
 from enrollment.adapters.correction_store import DynamoCorrectionStore
 from enrollment.adapters.dynamodb import DynamoStore
 from enrollment.adapters.placement_store import DynamoPlacementStore
+from enrollment.adapters.verification_store import DynamoVerificationStore
 from enrollment.core.config import SeasonConfig
 from enrollment.core.staff import Forbidden, StaffMember
 from enrollment.corrections.season import (
@@ -126,6 +127,7 @@ class World:
             tie_breaks=TieBreaks(),
             keyer=Keyer(),
             now=self.now,
+            verified=DynamoVerificationStore(TABLE),
         )
 
     def stored(self) -> tuple[int, list[Any], dict[str, Any]]:
@@ -212,6 +214,8 @@ def test_corrections_are_written_in_order_and_the_sealer_marks_them(world: World
     assert batches == 3 and verdict is not None and verdict.status == "not-eligible"
     assert view.lines[spot].reason == "verification-failed"
     assert (world.placements.placed(spot) or {})["reason"] == "verification-failed"
+    stored = DynamoVerificationStore(TABLE).verdict(spot)  # as the console and the family read it
+    assert stored is not None and stored.status == "not-eligible" and stored.decided_by == "cy-staff-01"
     # the sealer seals the first two, then the rest
     first = [c.correction_id for c in world.corrections.pending_corrections(season)[:2]]
     world.corrections.mark_sealed(season, first, 1)
