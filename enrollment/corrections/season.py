@@ -45,7 +45,7 @@ from enrollment.corrections.model import (
 from enrollment.lottery import ceremony
 from enrollment.placement import place as placing
 from enrollment.placement import tiebreak
-from enrollment.placement.season import LotteryResults, Verdicts, cases_of
+from enrollment.placement.season import LotteryResults, cases_of
 from enrollment.placement.seats import DECISION_ROUTES, freed_seat_problems, gave_up, waitlist
 from enrollment.registration import form, registrar
 from enrollment.verification.verdicts import Fact, Verdict
@@ -116,6 +116,8 @@ class SeasonView:
     cases: dict[str, placing.Case]
     records: list[dict[str, Any]]
     tie_break: Mapping[str, int] = field(default_factory=dict)
+    # every registered child; None: the children of `cases` (a view holding every child's case)
+    registered: set[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -236,8 +238,9 @@ class _Work:
         return self.capacity.get((school_id, grade), 0) - self.taken[(school_id, grade)]
 
     def eligible(self, rid: str) -> tuple[str, ...]:
-        if rid not in self._eligible:
-            self._eligible[rid] = placing.catchment_choices(self.config, self.cases[rid])
+        if rid not in self._eligible:  # a child whose case is not read can be eligible nowhere
+            case = self.cases.get(rid)
+            self._eligible[rid] = placing.catchment_choices(self.config, case) if case else ()
         return self._eligible[rid]
 
     def set_verdict(self, rid: str, verdict: NewVerdict) -> None:
@@ -469,7 +472,7 @@ def plan_correction(
             _decide(config, work, request, rid, line, reason, codes)
         else:
             _transfer(config, staff, work, request, rid, line, reason, codes, now)
-    registered = list(work.cases)
+    registered = set(work.cases) if view.registered is None else view.registered | set(work.cases)
     problems = season_problems(
         config, registered, work.lines, view.records, eligible_of(config, work.cases.values())
     )
@@ -724,6 +727,12 @@ class CorrectionStore(Protocol):
         ...
 
 
+class VerdictsOf(Protocol):
+    def verdicts_of(self, registration_ids: Iterable[str]) -> Mapping[str, placing.VerdictView]:
+        """Several children's verdicts, batched; those without one absent."""
+        ...
+
+
 class VerdictWriter(Protocol):
     def put_verdict(self, verdict: Verdict) -> bool: ...
 
@@ -750,36 +759,47 @@ def load_view(
     archive: Archive,
     corrections: CorrectionStore,
     registrations: Store,
-    verdicts: Verdicts,
+    verdicts: VerdictsOf,
     lotteries: LotteryResults,
     tie_breaks: TieBreaks,
+    subjects: Iterable[str] = (),
 ) -> tuple[SeasonView, int]:
-    """The season as it stands, and how many corrections that includes."""
+    """The season as it stands, and how many corrections that includes: every child's place, and
+    the cases of the children a correction of `subjects` may read (not the whole season's: a city's
+    300,000 registrations do not fit in a request)."""
     body = archive.get(ceremony.archive_key(season, "placements.jsonl"))
     if body is None:
         raise CorrectionRefused("录取结果尚未公布，还不能更正", "placement has not been sealed yet")
     sealed = [json.loads(x) for x in body.decode().splitlines() if x.strip()]
     done = corrections.recorded(season)
-    verdict_of: dict[str, Any] = {v.registration_id: v for v in verdicts.placement_facts(season)}
-    verdict_of.update(done.verdicts)
-    items = {str(i["registration_id"]): i for i in done.registrations}  # written first, then stored
-    items.update({str(i["registration_id"]): i for i in registrations.registrations(season)})
-    cases = {c.registration_id: c for c in cases_of(config, items.values(), verdict_of, lotteries)}
+    lines = current_lines(sealed, done.corrections)
     records = [
         json.loads(
             archive.get(ceremony.archive_key(season, f"private/{s['school_id']}-g{s['grade']}.json")) or b"{}"
         )
         for s in lotteries.schools(season)
     ]
+    records = [r for r in records if r]
+    # the cases a correction can read: its own child's, the waitlisted children's (a private seat
+    # passed on) and the catchment children coordinated elsewhere (a public seat passed on, and
+    # the self-check's catchment seats); any other child is eligible at no catchment school
+    wanted = {
+        rid for rid, p in lines.items() if p.route == "coordination" and p.reason == "catchment-overflow"
+    }
+    wanted |= {rid for r in records for rid in waitlist(r)}
+    wanted |= set(subjects)
+    verdict_of: dict[str, Any] = dict(verdicts.verdicts_of(wanted))
+    verdict_of.update(done.verdicts)
+    items = {str(i["registration_id"]): i for i in done.registrations if i["registration_id"] in wanted}
+    items.update(registrations.get_registrations(wanted - set(items)))
+    cases = {c.registration_id: c for c in cases_of(config, items.values(), verdict_of, lotteries)}
     recorded = tie_breaks.tie_break(season)
     numbers: dict[str, int] = {}
     if recorded is not None:
         numbers = tiebreak.draw(
             season, [str(x["registration_id"]) for x in sealed], str(recorded["seed"])
         ).numbers()
-    view = SeasonView(
-        season, current_lines(sealed, done.corrections), cases, [r for r in records if r], numbers
-    )
+    view = SeasonView(season, lines, cases, records, numbers, registered=set(lines))
     return view, done.batches
 
 
@@ -791,7 +811,7 @@ def correct_all(
     archive: Archive,
     corrections: CorrectionStore,
     registrations: Store,
-    verdicts: Verdicts,
+    verdicts: VerdictsOf,
     lotteries: LotteryResults,
     tie_breaks: TieBreaks,
     keyer: ChildKeyer,
@@ -811,6 +831,7 @@ def correct_all(
         verdicts=verdicts,
         lotteries=lotteries,
         tie_breaks=tie_breaks,
+        subjects=[request.registration_id] if request.registration_id else [],
     )
 
     def late(req: form.RegistrationRequest, exception: Mapping[str, Any]) -> dict[str, Any]:

@@ -89,6 +89,12 @@ class Verdicts:
                 continue  # a late child is verified later
             yield PlacementFacts(str(item["registration_id"]), "eligible", item["zone_id"], FACTS)
 
+    def verdicts_of(self, ids: Any) -> dict[str, PlacementFacts]:
+        wanted = set(ids)
+        return {
+            v.registration_id: v for v in self.placement_facts(self.season) if v.registration_id in wanted
+        }
+
 
 class NoLottery:
     def outcomes_of(self, ids: Any) -> dict[str, dict[str, Any]]:
@@ -195,8 +201,12 @@ def test_corrections_are_written_in_order_and_the_sealer_marks_them(world: World
         verdicts=Verdicts(world.store, season),
         lotteries=NoLottery(),
         tie_breaks=TieBreaks(),
+        subjects=[rid],
     )
+    # the season's places, and the cases a correction of `rid` reads (its own, the catchment's
+    # children coordinated elsewhere): not every child's
     assert batches == 2 and view.lines[rid].reason == "late-registration" and rid in view.cases
+    assert view.registered == set(world.ids) | {rid} and at_school[1] not in view.cases
     # a spot-check finding: the verdict it gives is kept with the correction and read back with the season
     spot = next(r for r in at_school[1:] if view.lines[r].school_id == "S-CY-01")
     world.correct(CY, kind="re-verification", registration_id=spot, verdict={"status": "not-eligible"})
@@ -209,6 +219,7 @@ def test_corrections_are_written_in_order_and_the_sealer_marks_them(world: World
         verdicts=Verdicts(world.store, season),
         lotteries=NoLottery(),
         tie_breaks=TieBreaks(),
+        subjects=[spot],
     )
     verdict = view.cases[spot].verdict
     assert batches == 3 and verdict is not None and verdict.status == "not-eligible"
@@ -256,6 +267,7 @@ def test_two_corrections_computed_from_the_same_season_cannot_both_be_written(wo
         "verdicts": Verdicts(world.store, season),
         "lotteries": NoLottery(),
         "tie_breaks": TieBreaks(),
+        "subjects": at_school[:2],
     }
     view, after = load_view(world.config, season, **kwargs)
     plans = [
