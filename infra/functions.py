@@ -166,7 +166,8 @@ ACCESS: Mapping[str, Access] = {
     "place": Access(table="read-write", archive="write", work_bucket="write", solver=True),
     # a StorePlacements item: its chunk read from the work bucket, the children's places written
     "place-store": Access(table="write", work_bucket="read"),
-    "place-api": Access(table="read-write", staff_directory=True, archive="read"),
+    # corrections (issue 18): a late registration keys its child as the form does (child_key)
+    "place-api": Access(table="read-write", staff_directory=True, archive="read", child_key=True),
     "seal": Access(table="read", archive="write", signing=True),
     # the season report: the sealed season read (demand, verdicts, registrations; archived records),
     # the page put once at reports/{season}/report.html beside the archive

@@ -159,6 +159,14 @@ class DynamoVerificationStore(DynamoTable):
         item = self._get(_reg(registration_id), "VERDICT")
         return Verdict.model_validate(record_of(item)) if item else None
 
+    def verdicts_of(self, registration_ids: Iterable[str]) -> dict[str, Verdict]:
+        """Several children's verdicts, batched (a correction's few, not the season's); those without
+        one absent."""
+        return {
+            rid: Verdict.model_validate(record)
+            for rid, record in self._records_of(registration_ids, "VERDICT").items()
+        }
+
     def verdicts(
         self, season: str, district: str | None = None, status: VerdictStatus | None = None
     ) -> list[Verdict]:

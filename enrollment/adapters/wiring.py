@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
 
@@ -47,6 +47,9 @@ from enrollment.verification.checks import (
     VisitsByCallback,
 )
 from enrollment.verification.registries import Registries
+
+if TYPE_CHECKING:
+    from enrollment.adapters.correction_store import DynamoCorrectionStore
 
 REGISTRATION_STATE_MAX_AGE_S = 5.0
 
@@ -91,6 +94,13 @@ class Wiring:
     @cached_property
     def placements(self) -> DynamoPlacementStore:
         return DynamoPlacementStore(self.settings.table_name)
+
+    @cached_property
+    def corrections(self) -> DynamoCorrectionStore:
+        # imported here: the use case reads placement's modules, which only the place API needs
+        from enrollment.adapters.correction_store import DynamoCorrectionStore
+
+        return DynamoCorrectionStore(self.settings.table_name)
 
     @cached_property
     def notices(self) -> DynamoNoticeStore:

@@ -704,6 +704,10 @@ class SeasonConfig(_Strict):
         return {d.code: d for d in self.districts}
 
     @cached_property
+    def zone_index(self) -> dict[str, Zone]:
+        return {z.id: z for z in self.zones}
+
+    @cached_property
     def road_index(self) -> dict[str, Road]:
         return {r.name: r for r in self.roads}
 

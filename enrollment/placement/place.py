@@ -33,7 +33,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from enrollment.core.config import GeoPoint, SeasonConfig
+from enrollment.core.config import GeoPoint, SeasonConfig, Zone
 from enrollment.core.staff import StaffError, StaffMember, require_decide
 from enrollment.lottery.pools import utf8_sorted
 from enrollment.placement import matching
@@ -300,13 +300,7 @@ def place(
     for (district, grade), ranked_cases in sorted(catchment.items()):
         applicants = []
         for c, tier, _ in ranked_cases:
-            zone = zones[str(c.verdict.zone_id if c.verdict else "")]
-            ranked = [s for s in c.preferences if s in zone.schools]
-            rest = sorted(
-                (s for s in zone.schools if s not in ranked),
-                key=lambda s: (config.school_index[s].location.distance_km(c.home), s),
-            )
-            choices = tuple(ranked + rest)
+            choices = zone_choices(config, c, zones[str(c.verdict.zone_id if c.verdict else "")])
             result.eligible[c.registration_id] = choices
             applicants.append(
                 matching.Applicant(c.registration_id, choices, (tier, tie_break[c.registration_id]))
@@ -340,6 +334,27 @@ def place(
                 [f"{c.registration_id}: no public seat of grade {grade} is left (R-COORD-1)" for c in waiting]
             )
     return result
+
+
+def zone_choices(config: SeasonConfig, c: Case, zone: Zone) -> tuple[str, ...]:
+    """A catchment child's schools in the order it asks for them (step 4): the family's ranked schools
+    of its zone, then the zone's others nearest first (the child is eligible for all of them)."""
+    ranked = [s for s in c.preferences if s in zone.schools]
+    rest = sorted(
+        (s for s in zone.schools if s not in ranked),
+        key=lambda s: (config.school_index[s].location.distance_km(c.home), s),
+    )
+    return tuple(ranked + rest)
+
+
+def catchment_choices(config: SeasonConfig, c: Case) -> tuple[str, ...]:
+    """The catchment schools a child is eligible for (step 4's `Result.eligible`), in its order; empty
+    for a child step 4 does not rank (foreign, not verified eligible, not public, no zone)."""
+    v = c.verdict
+    if c.foreign or v is None or v.status != "eligible" or c.category != "public":
+        return ()
+    zone = config.zone_index.get(v.zone_id) if v.zone_id else None
+    return zone_choices(config, c, zone) if zone is not None else ()
 
 
 def _coordinate(
@@ -507,6 +522,22 @@ def decision(
 ) -> StaffDecision:
     """A district's decision for one of its children, checked against the rules it records."""
     require_decide(staff, str(item["district"]))
+    check_decision(config, item, kind, reason, plan=plan, school_id=school_id)
+    return StaffDecision(
+        str(item["registration_id"]), kind, reason.strip(), staff.principal, at, plan, school_id
+    )
+
+
+def check_decision(
+    config: SeasonConfig,
+    item: Mapping[str, Any],
+    kind: DecisionKind,
+    reason: str,
+    *,
+    plan: CommitteePlan | None = None,
+    school_id: str | None = None,
+) -> None:
+    """A decision's own rules, whoever signs it (before placement, or later as a correction)."""
     grade = int(item["grade"])
     school = config.school_index.get(school_id) if school_id else None
     if len(reason.strip()) < 2:
@@ -532,6 +563,3 @@ def decision(
                 f"调整须指定招收{grade}年级的公办、民族、专门或特殊教育学校（民办学校只按派位录取）",
                 f"an override names a non-private school taking grade {grade}",
             )
-    return StaffDecision(
-        str(item["registration_id"]), kind, reason.strip(), staff.principal, at, plan, school_id
-    )

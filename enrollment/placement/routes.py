@@ -24,6 +24,8 @@ Route = Literal[
     "home-delivery",
     "override",
     "deferred",
+    "transfer",  # a correction: moved between two schools with both schools' consent (issue 18)
+    "declined",  # a correction: the family declined its public place (no school)
 ]
 ROUTE_ZH: dict[str, str] = {
     "catchment": "划片入学",
@@ -38,6 +40,8 @@ ROUTE_ZH: dict[str, str] = {
     "home-delivery": "送教上门（专家委员会评估）",
     "override": "区教育局调整（有记录理由）",
     "deferred": "缓学",
+    "transfer": "转学（经转出、转入学校同意）",
+    "declined": "已放弃学位",
 }
 # Why a child was coordinated (R-COORD-1): the reason code in placements.jsonl.
 REASON_ZH: dict[str, str] = {
@@ -50,6 +54,8 @@ REASON_ZH: dict[str, str] = {
     "foreign": "外籍学生由区教育局安排",
     "ethnic-overflow": "民族学校学位已满",
     "specialised-overflow": "专门学校学位已满",
+    "late-registration": "报名截止后补录",
+    "public-declined": "放弃公办学校学位",
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -55,6 +56,40 @@ def register(
     keyer: ChildKeyer,
 ) -> dict[str, Any]:
     """Check the season rules and store one registration; RegistrationRefused (nothing stored) if any breaks."""
+    item = registration_item(req, config=config, now=now, store=store, keyer=keyer)
+    try:
+        store.create_registration(item)
+    except DuplicateChild as e:
+        raise duplicate() from e
+    return receipt(item, config)
+
+
+def duplicate() -> RegistrationRefused:
+    return RegistrationRefused(
+        [
+            Violation(
+                "child.id_number",
+                "R-REG-2",
+                "该儿童本年度已报名，每名儿童只能报名一个类别（公民同招，不可兼报）",
+                "this child is already registered this season (one category only)",
+            )
+        ],
+        status=409,
+    )
+
+
+def registration_item(
+    req: RegistrationRequest,
+    *,
+    config: SeasonConfig,
+    now: datetime,
+    store: Store,
+    keyer: ChildKeyer,
+    late: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The registration to store, once every season rule holds; RegistrationRefused naming each one
+    that breaks. `late`: a late registration (补录) made by staff after the window, the window's
+    refusal (R-REG-1) recorded in the item as this exception (who, when, why) instead."""
     state = store.season_state(config.season)
     violations = check_registration(req, config, now, state.extended_to.get(req.grade))
     if REGISTRATION_GATE[req.grade] in state.advanced_gates and not any(
@@ -69,6 +104,10 @@ def register(
                 f"grade {req.grade} registration is closed",
             ),
         )
+    if late is not None:
+        window = [v for v in violations if v.rule == "R-REG-1"]
+        violations = [v for v in violations if v.rule != "R-REG-1"]
+        late = {**late, "window_refusal": [v.message_en for v in window]}
     if violations:
         raise RegistrationRefused(violations)
     child_key = keyer.child_key(req.season, req.child.id_type, req.child.id_number)
@@ -89,21 +128,9 @@ def register(
         "masked_id": mask(req.child.id_number),
         "request": req.model_dump(mode="json"),
     }
-    try:
-        store.create_registration(item)
-    except DuplicateChild as e:
-        raise RegistrationRefused(
-            [
-                Violation(
-                    "child.id_number",
-                    "R-REG-2",
-                    "该儿童本年度已报名，每名儿童只能报名一个类别（公民同招，不可兼报）",
-                    "this child is already registered this season (one category only)",
-                )
-            ],
-            status=409,
-        ) from e
-    return receipt(item, config)
+    if late is not None:
+        item["late_registration"] = dict(late)
+    return item
 
 
 def receipt(item: dict[str, Any], config: SeasonConfig) -> dict[str, Any]:

@@ -10,6 +10,11 @@
 - `GET /admin/placement/{season}/districts/{district}/sms-failures`: the district's admission notice SMS
   (and, with the staff fallback, sign-in codes) that did not reach the family after their sends, to
   phone it; `POST …/sms-failures/{registration_id}/phoned` records who phoned when (issue 17).
+- `POST /admin/placement/{season}/corrections`: a correction after the results (issue 18): `{"kind":
+  "late-registration" | "re-verification" | "decline" | "committee-plan" | "deferral" | "override" |
+  "transfer", "reason", ...}`; the child's district (the city: any) only, computed by placement's rules
+  and the whole season self-checked before it is written (`enrollment.corrections.season`); answers
+  the correction and each seat it passed on. `GET …/districts/{district}/corrections`: the district's.
 - `GET /admin/placement/{season}/archive`: the sealed archive's files with short-lived download links,
   and the season report (`reports/{season}/report.html`) once the workflow has written it.
 """
@@ -28,12 +33,23 @@ from enrollment.adapters.wiring import wiring
 from enrollment.core import clock
 from enrollment.core.ports import NotFound
 from enrollment.core.staff import Forbidden, StaffError, require_decide, require_read
+from enrollment.corrections import season as corrections
+from enrollment.corrections.model import Correction
 from enrollment.people import console
 from enrollment.people import sms_failures as sms_failures_room
 from enrollment.placement import place
+from enrollment.registration.form import RegistrationRefused
 from enrollment.report import report_key
 from enrollment.term import reporting
-from functions.api import caller, district_page, handler_for, json_response, season_wiring, staff_resolver
+from functions.api import (
+    caller,
+    district_page,
+    handler_for,
+    json_response,
+    refusal,
+    season_wiring,
+    staff_resolver,
+)
 
 app = staff_resolver()
 PREFIX = "/admin/placement/<season>"
@@ -77,6 +93,64 @@ def decide(season: str, registration_id: str, body: Annotated[DecisionRequest, B
     w.placements.append_decision(season, str(item["district"]), made)
     logger.info("placement decision", extra={"registration_id": registration_id, "kind": body.kind})
     return json_response(201, vars(made))
+
+
+@app.exception_handler(RegistrationRefused)
+def _late_form_refused(e: RegistrationRefused) -> Response[str]:
+    """A late registration's form, refused by the form's own checks: each field named, as the form's."""
+    return refusal(e.status, e.violations)
+
+
+@app.post(f"{PREFIX}/corrections", responses={201: {"description": "已更正"}})
+def correct(season: str, body: Annotated[corrections.CorrectionRequest, Body()]) -> Response[str]:
+    """A correction after the results, with the seats it passed on (each its own correction)."""
+    w = season_wiring(season)
+    staff = caller(app)
+    made = corrections.correct_all(
+        w.config,
+        staff,
+        body,
+        archive=w.archive,
+        corrections=w.corrections,
+        registrations=w.store,
+        verdicts=w.verification,
+        lotteries=w.lotteries,
+        tie_breaks=w.placements,
+        keyer=w.keyer,
+        now=clock.now().astimezone(w.config.tz),
+        verified=w.verification,
+    )
+    logger.info(
+        "placement corrected",
+        extra={"kind": body.kind, "corrections": [c.correction_id for c in made], "role": staff.role},
+    )
+    return json_response(201, {"season": season, "corrections": [c.model_dump(mode="json") for c in made]})
+
+
+@app.get(f"{PREFIX}/districts/<district>/corrections")
+def corrections_list(season: str, district: str) -> dict[str, Any]:
+    """The district's corrections in the order written, each marked sealed or not (its staff, the
+    city and auditors read them)."""
+    w = season_wiring(season)
+    require_read(caller(app), district)
+    pending = {c.correction_id for c in w.corrections.pending_corrections(season)}
+    return {
+        "season": season,
+        "district": district,
+        "corrections": [
+            c.model_dump(mode="json") | {"sealed": c.correction_id not in pending}
+            for c in w.corrections.corrections(season)
+            if c.district == district or any(ch.registration_id in _of(w, district, c) for ch in c.changes)
+        ],
+    }
+
+
+def _of(w: Any, district: str, c: Correction) -> set[str]:
+    """A city correction across districts (district None): its children of `district`."""
+    if c.district is not None:
+        return set()
+    found = w.store.get_registrations([ch.registration_id for ch in c.changes])
+    return {rid for rid, item in found.items() if item.get("district") == district}
 
 
 @app.get(f"{PREFIX}/districts/<district>/decisions")

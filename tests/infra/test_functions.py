@@ -86,9 +86,10 @@ EXPECTED_ACTIONS = {
     | XRAY
     | {"states:SendTaskSuccess", "states:SendTaskFailure"},
     "lottery-record": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY | S3_READ | S3_PUT,
-    # placement: reads everything, archives placements.jsonl; its API only records staff decisions
+    # placement: reads everything, archives placements.jsonl; its API records staff decisions and
+    # corrections (a late registration keys its child as the form does: kms:GenerateMac)
     "place": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY | S3_READ | S3_PUT,
-    "place-api": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY | S3_READ,
+    "place-api": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY | S3_READ | {"kms:GenerateMac"},
     # a StorePlacements item: its chunk read from the work bucket, the children's places written
     "place-store": DDB_WRITE | KMS_TABLE | LOGS | XRAY | S3_READ,
     # the sunshine classes: the groups listed from the archived placements (their ids staged in the
@@ -250,7 +251,7 @@ def test_environment_carries_only_what_each_function_uses(synth, raw):
         "lottery-api": {"STAFF_DIRECTORY", "STATE_MACHINE_ARN"},
         "place": {"ARCHIVE_BUCKET", "WORK_BUCKET"},
         "place-store": {"WORK_BUCKET"},
-        "place-api": {"STAFF_DIRECTORY", "ARCHIVE_BUCKET"},
+        "place-api": {"STAFF_DIRECTORY", "ARCHIVE_BUCKET", "CHILD_KEY_ID"},
         "classes": {"ARCHIVE_BUCKET", "WORK_BUCKET"},
         "classes-school": {"WORK_BUCKET"},
         "classes-seal": {"ARCHIVE_BUCKET", "WORK_BUCKET", "SIGNING_KEY_ID"},

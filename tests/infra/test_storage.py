@@ -78,5 +78,6 @@ def test_child_key_is_an_hmac_key_retained_and_used_only_by_register_and_the_not
         for spec, fn in synth.stack.functions
         if "kms:GenerateMac" in allowed_actions(role_statements(raw, function_role(raw, ref(fn))))
     }
-    # register keys children (R-REG-2); notify-batch derives the notices' verification-code secret
-    assert users == {"register", "notify-batch"}
+    # register keys children (R-REG-2), and the place API a late registration's (issue 18);
+    # notify-batch derives the notices' verification-code secret
+    assert users == {"register", "notify-batch", "place-api"}

@@ -29,6 +29,7 @@ from enrollment.local.serve import load
 from enrollment.synth.population import generate
 from tests.integration.conftest import small_season, table_items
 from tests.integration.parent_session import family_call, sign_in
+from tests.support import valid_body
 
 pytestmark = pytest.mark.xdist_group("access")
 
@@ -188,6 +189,18 @@ def rows(s: Season) -> list[Row]:
         ),
         Row(
             "GET", "/admin/placement/{season}/schools/{school_id}/no-shows", f"{p}/schools/{school}/no-shows"
+        ),
+        # corrections after the results (issue 18): the child's district (and the city) only
+        Row(
+            "POST",
+            "/admin/placement/{season}/corrections",
+            f"{p}/corrections",
+            {"kind": "decline", "registration_id": rid, "reason": "越权测试：另一区的人员不能更正安置结果"},
+        ),
+        Row(
+            "GET",
+            "/admin/placement/{season}/districts/{district}/corrections",
+            f"{p}/districts/{A}/corrections",
         ),
         Row("GET", "/admin/lottery/{season}/ceremonies", f"{lot}/ceremonies", district_data=False),
         Row(
@@ -512,3 +525,45 @@ def test_a_district_phones_the_families_its_sms_did_not_reach_and_no_other_distr
     assert drive.call(rt, "POST", f"{path}/{rid}/phoned", {"purpose": "code"}, a)[0] == 404
     status, bad = drive.call(rt, "POST", f"{path}/{rid}/phoned", {"purpose": "voice"}, a)
     assert status in (400, 422) and "purpose" in json.dumps(bad, ensure_ascii=False)
+
+
+def test_district_a_corrects_its_own_child_through_the_route_and_the_city_lists_it(season: Season) -> None:
+    """Last in the module: it changes the child's place. A refusal (no reason) stores nothing; the
+    correction is answered with the seats it passed on, and listed for the district and the city."""
+    rt, s = season.rt, season.config.season
+    a, city = drive.member(rt, "district", A).principal, drive.member(rt, "city").principal
+    path = f"/admin/placement/{s}/corrections"
+    before = snapshot(rt)
+    status, refused = drive.call(rt, "POST", path, {"kind": "decline", "registration_id": season.rid}, a)
+    assert status == 422 and "理由" in refused["message"] and "R-" not in refused["message"], refused
+    assert snapshot(rt) == before
+    body = {"kind": "decline", "registration_id": season.rid, "reason": "家长书面申请放弃该学位，已核实签字"}
+    status, made = drive.call(rt, "POST", path, body, a)
+    assert status == 201, made
+    first, *passed_on = made["corrections"]
+    assert first["kind"] == "decline" and first["actor"] == a and first["district"] == A
+    assert all(c["follows"] for c in passed_on)
+    listing = f"/admin/placement/{s}/districts/{A}/corrections"
+    for who in (a, city):
+        status, listed = drive.call(rt, "GET", listing, None, who)
+        assert status == 200 and [c["correction_id"] for c in listed["corrections"]][:1] == [
+            first["correction_id"]
+        ]
+        assert listed["corrections"][0]["sealed"] is False
+
+    # a late registration (补录) by district B's staff for a child of B: the form's checks, field by
+    # field, then the window's refusal recorded and the child placed by coordination
+    b = drive.member(rt, "district", B).principal
+    late = valid_body(season.config)
+    assert late["home_address"]["district"] == B
+    bad = {**late, "child": {**late["child"], "id_number": "123"}}
+    status, refused = drive.call(
+        rt, "POST", path, {"kind": "late-registration", "registration": bad, "reason": body["reason"]}, b
+    )
+    assert status == 422 and "child.id_number" in json.dumps(refused, ensure_ascii=False), refused
+    status, made = drive.call(
+        rt, "POST", path, {"kind": "late-registration", "registration": late, "reason": body["reason"]}, b
+    )
+    assert status == 201, made
+    [placed] = made["corrections"][0]["changes"]
+    assert placed["before"] is None and placed["after"]["route"] == "coordination"
