@@ -35,7 +35,7 @@ def season_run(
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     config = load_season(path)
     console = Console(file=io.StringIO(), width=120)
-    result = run_demo(config, 300, 12, folder / "out", console, str(path))
+    result = run_demo(config, 300, 13, folder / "out", console, str(path))
     return config, result
 
 
