@@ -102,13 +102,14 @@ class DynamoTable:
     def _after_the_fact(self, write: Callable[[], object], attempts: int = AFTER_THE_FACT_ATTEMPTS) -> None:
         """A write recording what already happened outside (an SMS is out): a throttled write is tried
         again here, with backoff, rather than failing the task, whose retry would redo the deed (text
-        the family a second time)."""
+        the family a second time). Throttling is known however it comes: StoreUnavailable, or AWS's own
+        error from a call that does not translate it."""
         for attempt in range(attempts):
             try:
                 write()
                 return
-            except StoreUnavailable:
-                if attempt == attempts - 1:
+            except Exception as e:
+                if not (isinstance(e, StoreUnavailable) or throttled(e)) or attempt == attempts - 1:
                     raise
                 time.sleep(0.1 * 2**attempt)
 
@@ -193,10 +194,16 @@ class DynamoTable:
         return self._put_if(item, Attr("pk").not_exists())
 
     def _put_all(self, items: Iterable[dict[str, Any]]) -> None:
-        """Unconditional puts, batched."""
-        with self.table.batch_writer() as batch:
-            for item in items:
-                batch.put_item(Item=item)
+        """Unconditional puts, batched. Throttling becomes StoreUnavailable as in `_call`: a raw
+        ClientError would slip past `_after_the_fact`, and the task's retry would redo the deed."""
+        try:
+            with self.table.batch_writer() as batch:
+                for item in items:
+                    batch.put_item(Item=item)
+        except ClientError as e:
+            if throttled(e):
+                raise StoreUnavailable(str(e)) from None
+            raise
 
     def _under(self, pk: str, sk_prefix: str) -> Iterator[dict[str, Any]]:
         """The items of one partition whose sort key starts with `sk_prefix`, read consistently."""

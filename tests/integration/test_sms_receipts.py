@@ -16,16 +16,17 @@ from zoneinfo import ZoneInfo
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from enrollment.adapters import sms_providers
-from enrollment.adapters.notifications import SnsSms
+from enrollment.adapters.notifications import OutboxSms, SnsSms
 from enrollment.adapters.sms_aliyun import AliyunSms
 from enrollment.adapters.sms_message_store import DynamoSmsMessageStore
 from enrollment.adapters.sms_tencent import TencentSms
 from enrollment.core import sms_delivery
 from enrollment.core.config import SeasonConfig, SmsProvider, load_season
-from enrollment.core.ports import SmsRejected
+from enrollment.core.ports import SmsRejected, StoreUnavailable
 from enrollment.core.sms_caps import SmsCapStore
 from enrollment.core.sms_templates import NOTICE, SmsMessage
 from enrollment.people import parents
@@ -205,6 +206,43 @@ def test_each_sms_has_a_record_with_the_providers_id_and_no_phone_number(aws: An
     assert stored.params == dict(notice_message("R2023-000042").params)  # to send the same again
     assert PHONE not in json.dumps(items(), default=str, ensure_ascii=False)  # the number is nowhere
     assert [r.message_id for r in store.open_messages(season.season, 10)] == [biz_id]
+
+
+def test_a_throttled_message_record_is_written_again_not_the_sms(aws: Any, tmp_path: Path) -> None:
+    """The record is written after the SMS is out, by BatchWriteItem: AWS's throttling error from it
+    (as boto3 raises it once its own retries are spent) must be tried again by the store, not fail the
+    notice batch, whose retry would text the family a second time."""
+    season, store = config(), DynamoSmsMessageStore(TABLE)
+    outbox = OutboxSms(str(tmp_path / "outbox.jsonl"))
+    throttled: list[str] = []
+
+    def throttle_first_batch_write(event_name: str, **_: object) -> None:
+        if event_name.endswith(".BatchWriteItem") and not throttled:
+            throttled.append(event_name)
+            raise ClientError(
+                {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow"}},
+                "BatchWriteItem",
+            )
+
+    store.table.meta.client.meta.events.register("before-call", throttle_first_batch_write)
+    sent = send_notice(outbox, store, season, "R2023-000042", PHONE)
+    assert throttled, "the record's write was not throttled: the test tests nothing"
+    assert len(outbox.path.read_text(encoding="utf-8").splitlines()) == 1  # one SMS
+    stored = store.message(sent.message_id)
+    assert stored is not None and stored.status == "sent" and stored.registration_id == "R2023-000042"
+
+
+def test_a_throttled_batch_write_fails_as_store_unavailable(aws: Any) -> None:
+    """Every unconditional batched put says "try later" as the ASL retries it, not as AWS's raw error."""
+    store = DynamoSmsMessageStore(TABLE)
+
+    def throttle(event_name: str, **_: object) -> None:
+        if event_name.endswith(".BatchWriteItem"):
+            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow"}}, "BatchWriteItem")
+
+    store.table.meta.client.meta.events.register("before-call", throttle)
+    with pytest.raises(StoreUnavailable):
+        store._put_all([{"pk": "X", "sk": "Y"}])
 
 
 def test_an_sns_message_is_sent_and_that_is_final(aws: Any) -> None:
