@@ -174,7 +174,11 @@ def small_season(base: SeasonConfig, folder: Path, plans: dict[str, dict[int, in
 
 
 def sealed_archive(
-    config: SeasonConfig, archive: MemoryArchive, placed_lines: list[dict[str, Any]], created_at: datetime
+    config: SeasonConfig,
+    archive: MemoryArchive,
+    placed_lines: list[dict[str, Any]],
+    created_at: datetime,
+    signer: contract.LocalSigner | None = None,
 ) -> dict[str, bytes]:
     """The season's archive as `enroll audit` reads it: season.json, the private records the lottery
     phase wrote, placements.jsonl, the tie-break; sealed with a local key."""
@@ -186,4 +190,5 @@ def sealed_archive(
     ).encode()
     tb = tiebreak.draw(config.season, [line["registration_id"] for line in placed_lines], "5eed-release")
     files[contract.TIE_BREAK] = contract.canonical_json(tiebreak.record(tb))
-    return contract.seal(config.season, files, contract.LocalSigner(key_id="test-release"), created_at)
+    signer = signer or contract.LocalSigner(key_id="test-release")
+    return contract.seal(config.season, files, signer, created_at)

@@ -17,6 +17,9 @@ from typing import Any
 
 import pytest
 
+from enrollment.archive import corrections as chain_format
+from enrollment.archive.audit import audit
+from enrollment.archive.contract import MANIFEST, LocalSigner, sha256_hex
 from enrollment.core.config import SeasonConfig
 from enrollment.core.ports import SeasonState
 from enrollment.core.staff import Forbidden, StaffMember
@@ -37,7 +40,13 @@ from enrollment.placement.season import cases_of
 from enrollment.registration import form, registrar
 from enrollment.registration.form import RegistrationRefused
 from enrollment.verification.verdicts import Verdict
-from tests.memory_lottery import MemoryArchive, MemoryLotteryStore, record_season, small_season
+from tests.memory_lottery import (
+    MemoryArchive,
+    MemoryLotteryStore,
+    record_season,
+    sealed_archive,
+    small_season,
+)
 from tests.support import valid_body
 
 YEAR = "2023"
@@ -105,7 +114,13 @@ def late(config: SeasonConfig, now: datetime) -> Any:
 
 
 @pytest.fixture(scope="module")
-def placed(config: SeasonConfig) -> SeasonView:
+def placed(placed_archive: tuple[SeasonView, MemoryArchive]) -> SeasonView:
+    return placed_archive[0]
+
+
+@pytest.fixture(scope="module")
+def placed_archive(config: SeasonConfig) -> tuple[SeasonView, MemoryArchive]:
+    """The season placed, and the archive its lottery wrote (the private records)."""
     store, archive = MemoryLotteryStore(), MemoryArchive()
     pools = [Pools.split(PRIVATE, 1, "CY", 3, [], P)]
     record_season(config, YEAR, pools, {(PRIVATE, 1): INPUTS}, store=store, archive=archive, now=DRAWN)
@@ -178,7 +193,7 @@ def placed(config: SeasonConfig) -> SeasonView:
     outcomes = {c.registration_id: dict(c.lottery) for c in cases if c.lottery}
     assert placing.self_check(config, list(tb), result, records, outcomes, {X: defer}) == []
     lines = {line["registration_id"]: PlacementLine.model_validate(line) for line in placing.lines(result)}
-    return SeasonView(YEAR, lines, {c.registration_id: c for c in cases}, records, tb)
+    return SeasonView(YEAR, lines, {c.registration_id: c for c in cases}, records, tb), archive
 
 
 class Season:
@@ -378,6 +393,49 @@ def test_a_transfer_needs_both_schools_and_a_seat(s: Season) -> None:
 
 def test_the_whole_season_in_order(s: Season, placed: SeasonView) -> None:
     """Every kind, one after another, as July goes: the self-check holds after each."""
+    july(s)
+    kinds = [c.kind for c in s.corrections]
+    assert kinds.count("late-registration") == 20 and kinds.count("re-verification") == 11
+    assert kinds.count("waitlist-promotion") == 5 and kinds.count("decline") == 8
+    ids = {c.correction_id for c in s.corrections}
+    assert len(ids) == len(s.corrections) and all(c.follows in ids for c in s.corrections if c.follows)
+    # replaying every change in order over the sealed lines gives the season as it stands
+    sealed = [line.as_line() for line in placed.lines.values()]
+    assert current_lines(sealed, s.corrections) == s.view.lines
+    assert date(2023, 7, 20) <= s.corrections[-1].at.date()
+
+
+def test_the_whole_season_sealed_in_batches_passes_the_audit(
+    s: Season, placed_archive: tuple[SeasonView, MemoryArchive]
+) -> None:
+    """What the use case records is what the chain seals and the auditor replays: July's corrections
+    sealed in batches (docs/ARCHIVE.md, "Corrections") over the season's sealed archive pass
+    `enroll audit`'s checks; and the audit is no rubber stamp: a batch left out fails it."""
+    view, archive = placed_archive
+    july(s)
+    lines = sorted((line.as_line() for line in view.lines.values()), key=lambda line: line["registration_id"])
+    signer = LocalSigner(key_id="test-release")  # the season's key signs its corrections too
+    sealed = sealed_archive(s.config, archive, lines, datetime(2023, 7, 6, 9, 0, tzinfo=UTC), signer)
+    # sealed ten at a time (a promotion may land in the batch after the decline that freed its seat)
+    batches = [s.corrections[n : n + 10] for n in range(0, len(s.corrections), 10)]
+    assert len(batches) >= 5
+    additions: dict[str, bytes] = {}
+    previous = sha256_hex(sealed[MANIFEST])
+    for n, batch in enumerate(batches, start=1):
+        files = chain_format.seal_corrections(YEAR, n, batch, previous, signer=signer)
+        additions |= {f"{chain_format.batch_name(n)}/{k}": v for k, v in files.items()}
+        previous = sha256_hex(files[MANIFEST])
+    report = audit(sealed, additions)
+    assert report.ok, report.render()
+    for n in (1, len(batches) // 2):  # a batch left out, at the start or in the middle
+        name = chain_format.batch_name(n)
+        dropped = {k: v for k, v in additions.items() if not k.startswith(name + "/")}
+        failed = audit(sealed, dropped)
+        assert not failed.ok and name in failed.render()
+
+
+def july(s: Season) -> None:
+    """Every kind of correction, one after another, as July goes."""
     for n in range(20):
         s.correct(CY, kind="late-registration", registration=late_body(s.config, n))
     for rid in F:
@@ -400,15 +458,6 @@ def test_the_whole_season_in_order(s: Season, placed: SeasonView) -> None:
     ]
     s.correct(CY, kind="transfer", registration_id=B[1], school_id="S-CY-03", consents=consents)
     assert s.problems() == []
-    kinds = [c.kind for c in s.corrections]
-    assert kinds.count("late-registration") == 20 and kinds.count("re-verification") == 11
-    assert kinds.count("waitlist-promotion") == 5 and kinds.count("decline") == 8
-    ids = {c.correction_id for c in s.corrections}
-    assert len(ids) == len(s.corrections) and all(c.follows in ids for c in s.corrections if c.follows)
-    # replaying every change in order over the sealed lines gives the season as it stands
-    sealed = [line.as_line() for line in placed.lines.values()]
-    assert current_lines(sealed, s.corrections) == s.view.lines
-    assert date(2023, 7, 20) <= s.corrections[-1].at.date()
 
 
 def test_corrections_are_open_from_the_notices_until_a_while_after_term(s: Season) -> None:
