@@ -22,6 +22,8 @@ Asia/Shanghai). `ScheduleExpression.at()` is not used: it renders the instant in
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack, TimeZone
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as events_targets
@@ -132,18 +134,11 @@ class Schedules(Construct):
             "loses nothing a dead-letter queue would keep.",
         )
         # the season watch: a season not started by its notice date, gates overdue (metrics, alarms)
-        self.watch_rule = events.Rule(
-            self,
+        self.watch_rule = self._every_quarter_hour(
             "Watch",
-            description=f"Enrollment {config.name}: watch the season's start and deadlines",
-            schedule=events.Schedule.rate(WATCH_EVERY),
-            targets=[
-                events_targets.LambdaFunction(
-                    watch,
-                    event=events.RuleTargetInput.from_object({"season": config.season}),
-                    retry_attempts=2,
-                )
-            ],
+            f"Enrollment {config.name}: watch the season's start and deadlines",
+            watch,
+            {"season": config.season},
         )
         if sms_receipts is not None:
             self._poll_receipts(config, sms_receipts)
@@ -249,18 +244,25 @@ class Schedules(Construct):
             "its Errors alarm and the next run reads the same open messages and due retries, so a lost "
             "event loses nothing a dead-letter queue would keep.",
         )
-        self.receipts_rule = events.Rule(
-            self,
+        self.receipts_rule = self._every_quarter_hour(
             "SmsReceipts",
-            description=f"Enrollment {config.name}: record SMS receipts, retry failed notice SMS",
+            f"Enrollment {config.name}: record SMS receipts, retry failed notice SMS",
+            fn,
+            {"season": config.season, "task": "sms-receipts"},
+        )
+
+    def _every_quarter_hour(
+        self, construct_id: str, description: str, target: lambda_.IFunction, event: dict[str, Any]
+    ) -> events.Rule:
+        """An EventBridge rule invoking `target` with `event` every WATCH_EVERY (Lambda retries twice)."""
+        return events.Rule(
+            self,
+            construct_id,
+            description=description,
             schedule=events.Schedule.rate(WATCH_EVERY),
             targets=[
                 events_targets.LambdaFunction(
-                    fn,
-                    event=events.RuleTargetInput.from_object(
-                        {"season": config.season, "task": "sms-receipts"}
-                    ),
-                    retry_attempts=2,
+                    target, event=events.RuleTargetInput.from_object(event), retry_attempts=2
                 )
             ],
         )
