@@ -208,7 +208,9 @@ class EmbeddedSeason:
         """Public security and housing behind the agency API: each a fake agency on 127.0.0.1
         (`agency_servers`) answering from the registries on the simulated clock, its HMAC key in
         Secrets Manager, and the season's config as the functions read it (SEASON_CONFIG, a copy in
-        `folder`) naming their endpoints in `verification.agencies`, as a bureau's config would."""
+        `folder`) naming their endpoints in `verification.agencies`, as a bureau's config would; and
+        planning exchanging files, its clerk played from the registries (`clerk`). An agency the
+        season's own config already names keeps its settings (a test's files agency, say)."""
         import yaml
 
         from enrollment.core.config import AgencyEndpoint, AgencyFiles
@@ -219,11 +221,13 @@ class EmbeddedSeason:
         secrets = boto3.client("secretsmanager")
         answers = LocalRegistries(self.registries)
         self.agency_servers: dict[str, FakeAgency] = {}
+        settings = self.config.verification
         endpoints: dict[str, AgencyEndpoint | AgencyFiles] = {
-            a: AgencyFiles(kind="files") for a in FILE_AGENCIES
+            a: AgencyFiles(kind="files") for a in FILE_AGENCIES if a not in settings.agencies
         }
-        self.clerk = Clerk(self, answers, FILE_AGENCIES)
         for agency in API_AGENCIES:
+            if agency in settings.agencies:
+                continue
             key_id, key = f"{self.name}-{agency}", self.seeds.derive(f"agency-api-key/{agency}").hex()
             server = FakeAgency(answers, {key_id: key.encode()}, clock=self.clock.now)
             self.agency_servers[agency] = self._stack.enter_context(server)
@@ -231,12 +235,12 @@ class EmbeddedSeason:
                 Name=f"{self.name}/agencies/{agency}", SecretString=json.dumps({"key_id": key_id, "key": key})
             )
             endpoints[agency] = AgencyEndpoint(base_url=server.base_url, credentials_secret_arn=secret["ARN"])
-        settings = self.config.verification
         self.config = self.config.model_copy(
             update={
-                "verification": settings.model_copy(update={"agencies": {**settings.agencies, **endpoints}})
+                "verification": settings.model_copy(update={"agencies": {**endpoints, **settings.agencies}})
             }
         )
+        self.clerk = Clerk(self, answers, tuple(sorted(self.config.verification.agency_files())))
         path = folder / f"{self.name}.yaml"
         path.write_text(
             yaml.safe_dump(self.config.model_dump(mode="json"), allow_unicode=True), encoding="utf-8"

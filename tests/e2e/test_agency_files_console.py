@@ -44,6 +44,8 @@ def test_the_city_bureau_exchanges_an_agencys_files_in_the_console(
         sign_in(page, review, review.user("city"))
         page.get_by_role("link", name="部门核查文件").click()
         expect(page.get_by_role("heading", name="部门核查文件")).to_be_visible()
+        # the season's housing office exchanges files (the embedded season's planning office too)
+        page.locator("#af-agency").select_option("housing")
         expect(page.locator("#af-agency")).to_have_value("housing")
 
         # When the city writes a round, it gets the three files' links
