@@ -244,3 +244,67 @@ def write_corrections(
         "corrections": len(corrections),
         "manifest_sha256": contract.sha256_hex(sealed[contract.MANIFEST]),
     }
+
+
+class PendingCorrections(Protocol):
+    """The corrections store as the sealer sees it (`DynamoCorrectionStore`)."""
+
+    def pending_corrections(self, season: str) -> list[Correction]: ...
+
+    def mark_sealed(self, season: str, ids: Sequence[str], n: int) -> None: ...
+
+
+def _last_batch(season: str, archive: Archive) -> int:
+    """The highest batch number written under `additions/{season}/corrections/` (0 for none): the
+    batches are numbered from 1 without a gap, so the first missing manifest ends the chain."""
+    n = 0
+    while n < corrections_format.MAX_BATCHES and archive.get(
+        corrections_format.batch_prefix(season, n + 1) + contract.MANIFEST
+    ):
+        n += 1
+    return n
+
+
+def _batch_ids(season: str, n: int, archive: Archive) -> list[str]:
+    body = archive.get(corrections_format.batch_prefix(season, n) + corrections_format.CORRECTIONS) or b""
+    return [json.loads(raw)["correction_id"] for raw in body.decode("utf-8").splitlines() if raw.strip()]
+
+
+def seal_pending_corrections(
+    season: str, *, store: PendingCorrections, archive: Archive, signer: contract.Signer
+) -> dict[str, Any]:
+    """Seal the season's pending corrections, in the order written, as the next batch of its chain,
+    then mark them sealed in the store (the daily `seal-corrections` task, issue 18).
+
+    Safe to rerun: a run stopped after writing its batch but before marking it finds the last batch
+    holding pending corrections; it writes that batch again (the same bytes, "already": its
+    `created_at` is the latest correction's time, so nothing differs) and marks them, then seals any
+    corrections written since as the batch after it. Nothing pending: nothing is written."""
+    pending = store.pending_corrections(season)
+    last = _last_batch(season, archive)
+    results: list[dict[str, Any]] = []
+    if last and pending:
+        ids = _batch_ids(season, last, archive)
+        first = [c.correction_id for c in pending[: len(ids)]]
+        if ids == first:  # the last batch was written, its marks were not
+            results.append(
+                write_corrections(season, last, pending[: len(ids)], archive=archive, signer=signer)
+            )
+            store.mark_sealed(season, ids, last)
+            pending = pending[len(ids) :]
+        elif set(ids) & {c.correction_id for c in pending}:
+            raise corrections_format.CorrectionsConflict(
+                f"{corrections_format.batch_prefix(season, last)}: holds pending corrections, but not as the "
+                "first pending ones in order; nothing written"
+            )
+    if pending:
+        results.append(write_corrections(season, last + 1, pending, archive=archive, signer=signer))
+        store.mark_sealed(season, [c.correction_id for c in pending], last + 1)
+    return {
+        "season": season,
+        "sealed": "now"
+        if any(r["sealed"] == "now" for r in results)
+        else ("already" if results else "nothing"),
+        "batches": [r["n"] for r in results],
+        "corrections": sum(int(r["corrections"]) for r in results),
+    }

@@ -7,6 +7,7 @@ import itertools
 import json
 from collections.abc import Iterator
 from typing import Any
+from unittest import mock
 
 import pytest
 
@@ -139,3 +140,53 @@ def test_a_missing_signature_is_completed_on_rerun(sealed_bucket: dict[str, Any]
     assert write_corrections(YEAR, 1, [LATE], archive=archive, signer=signer)["sealed"] == "now"
     assert archive.get(key) is not None
     assert main(["audit", f"s3://{BUCKET}/", "--season", YEAR]) == 0
+
+
+def test_pending_corrections_sealed_batch_by_batch_and_a_rerun_writes_nothing(
+    sealed_bucket: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import boto3
+
+    from enrollment.adapters.correction_store import DynamoCorrectionStore
+    from enrollment.archive.seal import seal_pending_corrections
+    from enrollment.corrections.season import Planned
+    from enrollment.local.runtime import create_season_table
+
+    archive, signer = sealed_bucket["archive"], sealed_bucket["signer"]
+    create_season_table(boto3.client("dynamodb"), "season-table")
+    store = DynamoCorrectionStore("season-table")
+
+    def seal() -> dict[str, Any]:
+        return seal_pending_corrections(YEAR, store=store, archive=archive, signer=signer)
+
+    # Nothing pending: nothing written
+    assert seal() == {"season": YEAR, "sealed": "nothing", "batches": [], "corrections": 0}
+    assert not [k for k in objects() if k.startswith("additions/")]
+    # Given the first correction written, it is sealed as batch 1 and marked
+    store.record(YEAR, Planned(tuple(BATCHES[0]), {}), after=0)
+    assert seal() == {"season": YEAR, "sealed": "now", "batches": [1], "corrections": 1}
+    assert store.pending_corrections(YEAR) == []
+    # The next two, written afterwards in one request, are batch 2, chained to batch 1
+    store.record(YEAR, Planned(tuple(BATCHES[1]), {}), after=1)
+    assert seal() == {"season": YEAR, "sealed": "now", "batches": [2], "corrections": 2}
+    stored = objects()
+    prefix = f"additions/{YEAR}/corrections/"
+    assert json.loads(stored[f"{prefix}0002/{MANIFEST}"])["previous"] == sha256_hex(
+        stored[f"{prefix}0001/{MANIFEST}"]
+    )
+    # A rerun: nothing pending, nothing written
+    assert seal()["sealed"] == "nothing" and objects() == stored
+    # A run stopped after writing batch 3 but before marking it: the rerun finds it, writes the same
+    # bytes ("already") and marks it; nothing is sealed twice
+    store.record(YEAR, Planned(tuple(BATCHES[2]), {}), after=2)
+    stopped = mock.patch.object(DynamoCorrectionStore, "mark_sealed", side_effect=RuntimeError("stopped"))
+    with stopped, pytest.raises(RuntimeError, match="stopped"):
+        seal()
+    written = objects()
+    assert f"{prefix}0003/{MANIFEST}" in written and len(store.pending_corrections(YEAR)) == 1
+    assert seal() == {"season": YEAR, "sealed": "already", "batches": [3], "corrections": 1}
+    assert objects() == written and store.pending_corrections(YEAR) == []
+    # And the chain audits from the bucket's root
+    assert main(["audit", f"s3://{BUCKET}/", "--season", YEAR]) == 0
+    out = capsys.readouterr().out
+    assert "3 batches applied in order" in out and "AUDIT PASSED" in out
