@@ -104,7 +104,7 @@ SYNC_INVOKED = (
     "dead-letter queue could keep."
 )
 # their asynchronous failures: infra/schedules.py (notify-batch: the SMS receipts' rule, issue 17)
-ASYNC_INVOKED = ("gate-advance", "watch", "notify-batch")
+ASYNC_INVOKED = ("gate-advance", "watch", "notify-batch", "seal")
 
 
 @dataclass(frozen=True)
@@ -168,7 +168,10 @@ ACCESS: Mapping[str, Access] = {
     "place-store": Access(table="write", work_bucket="read"),
     # corrections (issue 18): a late registration keys its child as the form does (child_key)
     "place-api": Access(table="read-write", staff_directory=True, archive="read", child_key=True),
-    "seal": Access(table="read", archive="write", signing=True),
+    # also the corrections after the results, daily (`task: seal-corrections`, issue 18): the pending
+    # ones read and marked sealed in the table; the same archive and signing grants, no function of
+    # its own (the stack's 500 resources)
+    "seal": Access(table="read-write", archive="write", signing=True),
     # the season report: the sealed season read (demand, verdicts, registrations; archived records),
     # the page put once at reports/{season}/report.html beside the archive
     "report": Access(table="read", archive="write", archive_put="reports/*"),

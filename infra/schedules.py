@@ -56,6 +56,9 @@ WATCH_EVERY = Duration.minutes(15)
 # the past, so a redeploy after that date would fail); a run cut short goes on the next day.
 ERASE_AT = {"hour": "2", "minute": "30"}
 ERASE_RETRY_ATTEMPTS = 2
+# the corrections' seal (issue 18): daily at this time of the season's timezone, a quiet hour
+SEAL_CORRECTIONS_SCHEDULE = "seal-corrections"
+SEAL_CORRECTIONS_AT = {"hour": "3", "minute": "0"}
 SYNC_LOG_RETENTION = logs.RetentionDays.SIX_MONTHS  # as the functions' (infra/functions.py)
 
 
@@ -72,6 +75,7 @@ class Schedules(Construct):
         watch: lambda_.IFunction,
         erase: lambda_.IFunction,
         sms_receipts: lambda_.IFunction | None = None,
+        seal: lambda_.IFunction | None = None,
         resync: str = "",
     ) -> None:
         """`gate_advance`, `watch` and `erase`: the functions' `live` aliases (infra/functions.py),
@@ -133,6 +137,8 @@ class Schedules(Construct):
             "Errors alarm and the next run checks the same gates and start again, so a lost event "
             "loses nothing a dead-letter queue would keep.",
         )
+        self._quarter_hourly: events.Rule | None = None  # one rule, a target a job
+        self._quarter_hourly_jobs: list[str] = []
         # the season watch: a season not started by its notice date, gates overdue (metrics, alarms)
         self.watch_rule = self._every_quarter_hour(
             "Watch",
@@ -146,9 +152,10 @@ class Schedules(Construct):
         self.role = self._scheduler_role(
             "InvokeRole", f"EventBridge Scheduler: resume enrollment {config.name} gates at their deadlines"
         )
-        # The erasure's own role: invoke the erase function, nothing else.
+        # The daily schedules' role: invoke the erase function and the seal (the corrections), nothing else.
         self.erase_role = self._scheduler_role(
-            "EraseRole", f"EventBridge Scheduler: erase enrollment {config.name}'s personal data when due"
+            "EraseRole",
+            f"EventBridge Scheduler: erase enrollment {config.name}'s personal data when due, seal its corrections",
         )
         self.erase = scheduler.Schedule(
             self,
@@ -165,6 +172,8 @@ class Schedules(Construct):
                 max_event_age=ERASE_MAX_EVENT_AGE,
             ),
         )
+        if seal is not None:
+            self._seal_corrections(config, seal)
         self.group_name = schedule_group_name(config.name)
         self.schedule_names = [schedule_name(p) for p in phases(config)]
         gate_advance.grant_invoke(self.role)
@@ -251,21 +260,61 @@ class Schedules(Construct):
             {"season": config.season, "task": "sms-receipts"},
         )
 
+    def _seal_corrections(self, config: SeasonConfig, fn: lambda_.IFunction) -> None:
+        """The corrections after the results sealed daily as the next batch of the season's chain, in
+        the seal function (`task: seal-corrections`, functions/archive/seal.py): it has the archive's
+        write and the signing key, and a function of its own would cost a dozen of the stack's 500
+        resources. A schedule beside the erasure's, with its role (an EventBridge rule would also need
+        a Lambda permission: the stack is at its quota). A day with no pending correction writes nothing."""
+        checkov_skip(
+            fn.version.lambda_ if isinstance(fn, lambda_.Alias) else fn,
+            "CKV_AWS_116",
+            "Invoked synchronously by the workflow's seal task (Retry and Catch) and, for the corrections, "
+            "daily by EventBridge Scheduler (its retries); a failed run raises its Errors alarm and the "
+            "next day's run seals the same pending corrections, so a lost event loses nothing a "
+            "dead-letter queue would keep.",
+        )
+        self.seal_corrections = scheduler.Schedule(
+            self,
+            "SealCorrections",
+            schedule_name=SEAL_CORRECTIONS_SCHEDULE,
+            schedule_group=self.group,
+            description="结果公布后的更正每日签名封存",
+            schedule=scheduler.ScheduleExpression.cron(
+                **SEAL_CORRECTIONS_AT, time_zone=TimeZone.of(config.timezone)
+            ),
+            target=targets.LambdaInvoke(
+                fn,
+                input=scheduler.ScheduleTargetInput.from_object(
+                    {"season": config.season, "task": "seal-corrections"}
+                ),
+                role=self.erase_role,
+                retry_attempts=ERASE_RETRY_ATTEMPTS,
+                max_event_age=ERASE_MAX_EVENT_AGE,
+            ),
+        )
+
     def _every_quarter_hour(
         self, construct_id: str, description: str, target: lambda_.IFunction, event: dict[str, Any]
     ) -> events.Rule:
-        """An EventBridge rule invoking `target` with `event` every WATCH_EVERY (Lambda retries twice)."""
-        return events.Rule(
-            self,
-            construct_id,
-            description=description,
-            schedule=events.Schedule.rate(WATCH_EVERY),
-            targets=[
-                events_targets.LambdaFunction(
-                    target, event=events.RuleTargetInput.from_object(event), retry_attempts=2
-                )
-            ],
+        """`target` invoked with `event` every WATCH_EVERY (Lambda retries twice), by one rule for all
+        (the first call's `construct_id`): a rule has up to five targets, each with its own input, and
+        a rule of each would cost one of the stack's 500 resources (the corrections' daily seal took
+        the one this saves)."""
+        invoke = events_targets.LambdaFunction(
+            target, event=events.RuleTargetInput.from_object(event), retry_attempts=2
         )
+        self._quarter_hourly_jobs.append(description)
+        if self._quarter_hourly is None:
+            self._quarter_hourly = events.Rule(
+                self, construct_id, schedule=events.Schedule.rate(WATCH_EVERY), targets=[invoke]
+            )
+        else:
+            self._quarter_hourly.add_target(invoke)
+        rule = self._quarter_hourly.node.default_child
+        assert isinstance(rule, events.CfnRule)
+        rule.description = "; ".join(self._quarter_hourly_jobs)[:512]
+        return self._quarter_hourly
 
     def _scheduler_role(self, construct_id: str, description: str) -> iam.Role:
         """A role only this season's schedule group may have EventBridge Scheduler assume."""

@@ -110,6 +110,7 @@ class SeasonStack(Stack):
             watch=self.functions.alias("watch"),
             erase=self.functions.alias("erase"),
             sms_receipts=self.functions.alias("notify-batch"),
+            seal=self.functions.alias("seal"),
             resync=deadlines_resync,
         )
         self.schedules.allow_moving(self.functions["gate-advance"])

@@ -4,20 +4,43 @@ The use case is `enrollment.archive.seal.seal_season`: `season.json`, `manifest.
 `manifest.sig.json` (KMS `Sign`, ECDSA_SHA_256, RAW, over LOTTERY.md's statement) and
 `public-key.pem` added to what the season archived under `seasons/{season}/`. Nothing is ever
 rewritten: a rerun finds the archive sealed and changes nothing.
+
+The same function seals the corrections after the results, daily (`{"season", "task":
+"seal-corrections"}`, `enrollment.archive.seal.seal_pending_corrections`, issue 18): it holds the
+archive's write and the season's signing key, and a function of its own would cost a dozen of the
+stack's 500 CloudFormation resources.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from enrollment.adapters.wiring import Wiring
-from enrollment.archive.seal import seal_season
+from enrollment.archive.seal import seal_pending_corrections, seal_season
 from enrollment.core import clock
 from functions.events import SeasonEvent, task
 
 
+class SealCorrections(SeasonEvent):
+    task: Literal["seal-corrections"]
+
+
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """The workflow's seal of the season, or the daily rule's seal of its pending corrections."""
+    if event.get("task") == "seal-corrections":
+        return seal_corrections(event, context)
+    return seal(event, context)
+
+
 @task(SeasonEvent, log="archive sealed")  # "sealed": "now", or "already" on a rerun
-def handler(request: SeasonEvent, w: Wiring) -> dict[str, Any]:
+def seal(request: SeasonEvent, w: Wiring) -> dict[str, Any]:
     return seal_season(
         w.config, request.season, archive=w.archive, listing=w.archived, signer=w.signer, now=clock.now()
     )
+
+
+@task(SealCorrections, log="corrections sealed")  # "now", "already" (a rerun) or "nothing" pending
+def seal_corrections(request: SealCorrections, w: Wiring) -> dict[str, Any]:
+    return seal_pending_corrections(request.season, store=w.corrections, archive=w.archive, signer=w.signer)

@@ -10,7 +10,7 @@ import pytest
 
 from enrollment.core.resources import function_name, schedule_group_name
 from infra.nag import ref
-from infra.schedules import ERASE_SCHEDULE
+from infra.schedules import ERASE_SCHEDULE, SEAL_CORRECTIONS_SCHEDULE
 from tests.infra.conftest import Synth
 from tests.infra.helpers import (
     allowed_actions,
@@ -62,7 +62,7 @@ def test_the_erase_function_runs_daily_in_the_seasons_timezone(synthesized, part
 
 
 @pytest.mark.parametrize("partition", ["agnostic", "cn"])
-def test_the_erase_schedules_role_may_only_invoke_the_erase_function(synthesized, partition):
+def test_the_daily_schedules_role_may_only_invoke_the_erase_and_seal_functions(synthesized, partition):
     s = synthesized.stacks[partition]
     role_id = ref(s.stack.schedules.erase_role)
     [trust] = s.raw["Resources"][role_id]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
@@ -71,10 +71,35 @@ def test_the_erase_schedules_role_may_only_invoke_the_erase_function(synthesized
     statements = role_statements(s.raw, role_id)
     assert allowed_actions(statements) == {"lambda:InvokeFunction"}
     alias = {"Ref": live_alias(s.raw, ref(s.stack.functions["erase"]))}
-    assert resources_for(statements, "lambda:InvokeFunction") == [alias]  # no other version, no function
-    # and the deadlines' role may not invoke it
+    # the erasure, and the corrections' daily seal (issue 18); no other version, no function
+    seal = {"Ref": live_alias(s.raw, ref(s.stack.functions["seal"]))}
+    assert sorted(map(str, resources_for(statements, "lambda:InvokeFunction"))) == sorted(
+        map(str, [alias, seal])
+    )
+    # and the deadlines' role may not invoke them
     deadlines = role_statements(s.raw, ref(s.stack.schedules.role))
     assert alias not in resources_for(deadlines, "lambda:InvokeFunction")
+    assert seal not in resources_for(deadlines, "lambda:InvokeFunction")
+
+
+@pytest.mark.parametrize("partition", ["agnostic", "cn"])
+def test_the_corrections_are_sealed_daily_in_the_seal_function(synthesized, partition, config):
+    """Issue 18: one schedule, at 03:00 in the season's timezone, invokes the seal function's live
+    alias with the corrections' task; no function of its own."""
+    s = synthesized.stacks[partition]
+    [schedule] = [
+        x["Properties"]
+        for x in resources(s.raw, "AWS::Scheduler::Schedule").values()
+        if x["Properties"]["Name"] == SEAL_CORRECTIONS_SCHEDULE
+    ]
+    assert schedule["ScheduleExpression"] == "cron(0 3 * * ? *)"
+    assert schedule["ScheduleExpressionTimezone"] == config.timezone
+    assert schedule["GroupName"] == schedule_group_name(config.name)
+    target = schedule["Target"]
+    assert target["Arn"] == {"Ref": live_alias(s.raw, ref(s.stack.functions["seal"]))}
+    assert json.loads(target["Input"]) == {"season": config.season, "task": "seal-corrections"}
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
+    assert target["RoleArn"] == getatt(ref(s.stack.schedules.erase_role))
 
 
 @pytest.mark.parametrize("partition", ["agnostic", "cn"])

@@ -19,7 +19,7 @@ import pytest
 from enrollment.core.resources import FUNCTIONS
 from infra.functions import LIVE_ALIAS
 from infra.nag import ref
-from infra.schedules import ERASE_SCHEDULE
+from infra.schedules import ERASE_SCHEDULE, SEAL_CORRECTIONS_SCHEDULE
 from tests.infra.helpers import as_list, getatt, live_alias, only, published_version, resources
 
 pytestmark = pytest.mark.xdist_group("infra")
@@ -118,9 +118,13 @@ def test_the_schedules_the_watch_and_the_on_failure_destination_use_the_live_ali
     [deadlines] = resources(raw, "Custom::DeadlineSchedules").values()
     assert deadlines["Properties"]["TargetArn"] == {"Ref": gate_advance}
     # the one CloudFormation schedule left: the daily erasure (docs/RETENTION.md), its own function's
-    [erase] = resources(raw, "AWS::Scheduler::Schedule").values()
-    assert erase["Properties"]["Name"] == ERASE_SCHEDULE
+    # and the daily corrections' seal (issue 18), the seal function's
+    by_name = {s["Properties"]["Name"]: s for s in resources(raw, "AWS::Scheduler::Schedule").values()}
+    assert sorted(by_name) == sorted([ERASE_SCHEDULE, SEAL_CORRECTIONS_SCHEDULE])
+    erase = by_name[ERASE_SCHEDULE]
     assert erase["Properties"]["Target"]["Arn"] == {"Ref": live_alias(raw, ids["erase"])}
+    seal = by_name[SEAL_CORRECTIONS_SCHEDULE]
+    assert seal["Properties"]["Target"]["Arn"] == {"Ref": live_alias(raw, ids["seal"])}
     targets = [
         t["Arn"] for r in resources(raw, "AWS::Events::Rule").values() for t in r["Properties"]["Targets"]
     ]
