@@ -337,17 +337,18 @@ def open_wait(
 def overdue(
     config: SeasonConfig, season: str, school_id: str, grade: int, *, store: LotteryStore, now: datetime
 ) -> dict[str, Any]:
-    """The deadline passed without the ceremony: flag it (for the city to see) and wait a grace longer."""
+    """The deadline passed without the ceremony: flag it (for the city to see) and wait a grace longer.
+    The event is written before the flag, so a ceremony shown overdue always has its event."""
     item = _school(store, season, school_id, grade)
     count = int(item.get("overdue_count", 0)) + 1
-    store.set_school(
-        season, school_id, grade, {"overdue_count": count, "overdue_since": item.get("deadline")}
-    )
     store.append_event(
         season,
         school_id,
         grade,
         {"event": "overdue", "at": _iso(config, now), "actor": "workflow", "deadline": item.get("deadline")},
+    )
+    store.set_school(
+        season, school_id, grade, {"overdue_count": count, "overdue_since": item.get("deadline")}
     )
     return {
         "school_id": school_id,
