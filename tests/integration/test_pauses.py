@@ -12,6 +12,7 @@ started after the registration gates were advanced skips them, not a Conflict.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -80,6 +81,10 @@ def resumed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         rt.wait_for_gate("grade7-registration")
         drive.register_valid(rt, population)
         _wait_for_pause(rt)
+        # the pause is stored inside gate-open; its metric is flushed as the invocation ends, after
+        end = time.monotonic() + 30
+        while not any(METRIC_PAUSED in emf for emf in published) and time.monotonic() < end:
+            time.sleep(0.05)
         seen["paused_metrics"] = [emf for emf in published if METRIC_PAUSED in emf]
         base = f"/admin/seasons/{config.season}/pauses"
         city = drive.member(rt, "city").principal
