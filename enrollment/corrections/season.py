@@ -605,9 +605,8 @@ def _reverify(
     if verdict is None:
         raise CorrectionRefused("复审须给出新的审核结论（verdict）", "verdict: the new verdict is required")
     c = work.cases[rid]
-    if verdict.zone_id is not None and not any(
-        z.id == verdict.zone_id and z.grade == c.grade for z in config.zones
-    ):
+    zone = config.zone_index.get(verdict.zone_id) if verdict.zone_id is not None else None
+    if verdict.zone_id is not None and (zone is None or zone.grade != c.grade):
         raise CorrectionRefused(
             "片区编号不存在（verdict.zone_id）",
             f"verdict.zone_id: no zone {verdict.zone_id} of grade {c.grade}",

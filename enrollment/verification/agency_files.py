@@ -786,6 +786,23 @@ def files_agency(config: SeasonConfig, staff: StaffMember, agency: str) -> FileA
     )
 
 
+class _ListedOnce:
+    """One agency's worklist as read once, for every part of the workflow's round (which prunes
+    nothing): each part reads on from the last, not the whole list again."""
+
+    def __init__(self, listed: list[FileRequest]) -> None:
+        self.listed = listed
+
+    def put_file_request(self, request: FileRequest) -> None:
+        raise TypeError("the workflow's round lists requests, it does not add them")
+
+    def drop_file_request(self, registration_id: str, agency: Agency) -> None:
+        raise TypeError("the workflow's round prunes nothing")
+
+    def file_requests(self, season: str, agency: FileAgency) -> Iterator[FileRequest]:
+        return iter(self.listed)
+
+
 def write_open_rounds(
     config: SeasonConfig,
     *,
@@ -801,11 +818,12 @@ def write_open_rounds(
     Which rounds were written, by agency (none where nothing is open)."""
     written: dict[str, list[str]] = {}
     for agency in sorted(config.verification.agency_files()):
+        listed = _ListedOnce(list(requests.file_requests(config.season, agency)))
         names: list[str] = []
         after = ""
         for part in range(1, MAX_ROUND_PARTS + 1):
             out = write_outbox(
-                config, agency, store=store, vstore=vstore, requests=requests, files=files, now=now,
+                config, agency, store=store, vstore=vstore, requests=listed, files=files, now=now,
                 prune=False, part=part, after=after,
             )  # fmt: skip
             if out["round"] is None:

@@ -43,6 +43,7 @@ from enrollment.verification.agency_files import (
     columns,
     outbox_prefix,
     record_inbox_file,
+    write_open_rounds,
     write_outbox,
 )
 from enrollment.verification.checks import Agencies, Answer, LocalRegistries, ask, checks_needed, verdict
@@ -431,6 +432,27 @@ def test_a_round_holds_at_most_round_rows_and_the_rest_wait_for_the_next(world: 
     assert (second["rows"], second["waiting"]) == (5, len(needing) - 10)
     rows = clerk.read_round(w.files, w.config.season, "public-security", second["round"])
     assert [r["request_id"] for r in rows] == needing[5:10]
+
+
+def test_the_workflows_round_writes_every_open_request_once_in_parts(world: World) -> None:
+    """What the workflow writes each time it looks for open checks: every open request of every
+    files agency, in parts of `round_rows`, each request in exactly one part, in order."""
+    w = world
+    settings = w.config.verification.model_copy(
+        update={"agencies": {a: AgencyFiles(kind="files", round_rows=7) for a in FILE_AGENCIES}}
+    )
+    w.config = w.config.model_copy(update={"verification": settings})
+    written = write_open_rounds(
+        w.config, store=w.store, vstore=w.vstore, requests=w.requests, files=w.files, now=w.now
+    )
+    for agency in FILE_AGENCIES:
+        needing = _needing(w, agency)
+        names = written[agency]
+        assert len(names) == -(-len(needing) // 7) and all(
+            n.endswith(f"-{i:02d}") for i, n in enumerate(names, 1)
+        )
+        rows = [r["request_id"] for n in names for r in clerk.read_round(w.files, w.config.season, agency, n)]
+        assert rows == needing
 
 
 def test_a_request_answered_another_way_leaves_the_worklist_when_the_next_round_is_written(
