@@ -95,7 +95,8 @@ NO_VPC = (
 )
 PLAIN_ENVIRONMENT = (
     "The environment holds no secret, only names and ids (table, buckets, keys' ids, state machine "
-    "ARN, schedule group, season config path and digest, the OIDC issuer and public client id); "
+    "ARN, verify-batch's alias ARN, schedule group, season config path and digest, the OIDC issuer and "
+    "public client id); "
     "Lambda encrypts it at rest with its AWS managed key. tests/infra/test_checkov.py lists the names."
 )
 SYNC_INVOKED = (
@@ -104,7 +105,8 @@ SYNC_INVOKED = (
     "dead-letter queue could keep."
 )
 # their asynchronous failures: infra/schedules.py (notify-batch: the SMS receipts' rule, issue 17)
-ASYNC_INVOKED = ("gate-advance", "watch", "notify-batch", "seal")
+# (verify-batch: a late registration's checks, by the place API, `_connect_late_checks`)
+ASYNC_INVOKED = ("gate-advance", "watch", "notify-batch", "seal", "verify-batch")
 
 
 @dataclass(frozen=True)
@@ -155,7 +157,9 @@ ACCESS: Mapping[str, Access] = {
     "close-registration": Access(table="read-write"),
     # shards' ids written, then gathered; the files agencies' rounds written (their objects only)
     "verify-prepare": Access(table="read", work_bucket="read-write", agency_files=True),
-    "verify-batch": Access(table="read-write", agencies=True),
+    # also a late registration's checks (issue 18): then the child placed by its verdict, which reads
+    # the sealed placements and the private records (archive read)
+    "verify-batch": Access(table="read-write", agencies=True, archive="read"),
     "verify-close": Access(table="read-write"),
     "spotcheck-draw": Access(table="read-write"),
     "verify-api": Access(table="read-write", staff_directory=True, agency_files=True),
@@ -287,6 +291,24 @@ class Functions(Construct):
         for spec in FUNCTIONS:
             self._functions[spec.key] = self._build(spec, ACCESS[spec.key])
             self._aliases[spec.key] = self._publish(spec, self._functions[spec.key])
+        self._connect_late_checks()
+
+    def _connect_late_checks(self) -> None:
+        """The place API has a late registration's agency checks asked (issue 18): it invokes
+        verify-batch's `live` alias asynchronously (VERIFY_BATCH_FUNCTION), which asks the agencies
+        as the workflow's batches do and then places the child by its verdict (its archive read)."""
+        verify, place = self._aliases["verify-batch"], self._functions["place-api"]
+        place.add_environment("VERIFY_BATCH_FUNCTION", verify.function_arn)
+        verify.grant_invoke(place)
+        checkov_skip(
+            self._functions["verify-batch"],
+            "CKV_AWS_116",
+            "Invoked synchronously by the workflow's VerifyRegistrations Map (Retry and Catch) and "
+            "asynchronously by the place API for one late registration (Lambda's two retries). An event "
+            "lost after them leaves the late child on the coordination seat its correction gave, a "
+            "valid place, its checks unasked; a dead-letter queue or on-failure destination would cost "
+            "resources of the stack's 500.",
+        )
 
     def __getitem__(self, key: str) -> lambda_.Function:
         return self._functions[key]

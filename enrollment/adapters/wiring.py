@@ -50,6 +50,7 @@ from enrollment.verification.registries import Registries
 
 if TYPE_CHECKING:
     from enrollment.adapters.correction_store import DynamoCorrectionStore
+    from enrollment.adapters.late_checks import LambdaLateChecks
 
 REGISTRATION_STATE_MAX_AGE_S = 5.0
 
@@ -101,6 +102,17 @@ class Wiring:
         from enrollment.adapters.correction_store import DynamoCorrectionStore
 
         return DynamoCorrectionStore(self.settings.table_name)
+
+    @cached_property
+    def late_checks(self) -> LambdaLateChecks:
+        """A late registration's agency checks, asked by the verify-batch function (issue 18)."""
+        from enrollment.adapters.late_checks import LambdaLateChecks
+
+        if not self.settings.verify_batch_function:
+            raise RuntimeError(
+                "VERIFY_BATCH_FUNCTION is not set: a late registration's checks cannot be asked"
+            )
+        return LambdaLateChecks(self.settings.verify_batch_function)
 
     @cached_property
     def notices(self) -> DynamoNoticeStore:

@@ -40,7 +40,7 @@ from pydantic import ValidationError
 
 from enrollment.archive import contract as archive
 from enrollment.archive import corrections as corrections_format
-from enrollment.corrections.model import MIN_REASON_CHARS, Correction
+from enrollment.corrections.model import AGENCY_VERIFICATION, MIN_REASON_CHARS, Correction
 from enrollment.lottery import draw as lottery
 from enrollment.lottery.pools import FORMAT as RECORD_FORMAT
 from enrollment.lottery.pools import CeremonyInputs, check_record, record, record_key, record_pools
@@ -810,6 +810,8 @@ class _Chain:
     applied: int = 0
     # correction_id -> the (school, grade) seats its changes left: what a promotion that follows it fills
     freed: dict[str, set[tuple[str, int]]] = field(default_factory=dict)
+    # late children (补录): registration_id -> the late-registration correction that listed them
+    late: dict[str, str] = field(default_factory=dict)
 
 
 def _corrections(
@@ -978,6 +980,10 @@ def _apply(season: str, n: int, batch: Mapping[str, bytes], chain: _Chain) -> li
         at = f"{at} ({correction.correction_id})"
         problems += [f"{at}: {p}" for p in _correction_problems(season, correction, chain, where)]
         chain.corrections.setdefault(correction.correction_id, where)
+        if correction.kind == "late-registration":
+            chain.late |= {
+                ch.registration_id: correction.correction_id for ch in correction.changes if ch.before is None
+            }
         chain.freed.setdefault(correction.correction_id, set()).update(
             (ch.before.school_id, ch.before.grade)
             for ch in correction.changes
@@ -1048,6 +1054,35 @@ def _promotion_problems(c: Correction, chain: _Chain) -> list[str]:
     ]
 
 
+def _agency_problems(c: Correction, chain: _Chain) -> list[str]:
+    """A correction the system made when a late child's verdict came in (no staff member's): a
+    re-verification of children the late registration it follows listed, each moved off the
+    coordination seat that registration gave (or kept there, waiting in catchment order); or a
+    promotion into a seat such a correction left (checked as every promotion)."""
+    if c.kind in PROMOTIONS:
+        return []
+    if c.kind != "re-verification":
+        return [
+            f"actor {AGENCY_VERIFICATION} makes only re-verifications of late children and their promotions"
+        ]
+    problems = []
+    for ch in c.changes:
+        rid = ch.registration_id
+        if c.follows is None or chain.late.get(rid) != c.follows:
+            problems.append(
+                f"{rid}: a re-verification by {AGENCY_VERIFICATION} follows the late registration that "
+                f"listed the child, not {c.follows}"
+            )
+        elif (
+            ch.before is None or ch.before.route != "coordination" or ch.before.reason != "late-registration"
+        ):
+            problems.append(
+                f"{rid}: {AGENCY_VERIFICATION} moves a late child only from the coordination seat its late "
+                "registration gave"
+            )
+    return problems
+
+
 def _correction_problems(season: str, c: Correction, chain: _Chain, where: str) -> list[str]:
     """A correction's own rules: its season, a new id, what it follows, a transfer's consents."""
     problems = []
@@ -1061,6 +1096,8 @@ def _correction_problems(season: str, c: Correction, chain: _Chain, where: str) 
         problems += _promotion_problems(c, chain)
     if len(c.reason.strip()) < MIN_REASON_CHARS:
         problems.append(f"reason has fewer than {MIN_REASON_CHARS} characters besides spaces")
+    if c.actor == AGENCY_VERIFICATION:
+        problems += _agency_problems(c, chain)
     if c.kind == "transfer":
         consented = {k.school_id for k in c.consents}
         for ch in c.changes:

@@ -28,6 +28,10 @@ CorrectionKind = Literal[
     "transfer",  # between two schools of the district (or, by the city, of two districts)
 ]
 MIN_REASON_CHARS = 10  # a correction's written reason, at least (configurable per season later)
+# The actor of the corrections the system makes on a late registration's behalf when the child's
+# verdict comes in (enrollment/corrections/late.py): no staff member decided them, the agencies'
+# answers did; each follows the late registration it completes (docs/ARCHIVE.md, "Corrections").
+AGENCY_VERIFICATION = "agency-verification"
 
 
 class _Strict(BaseModel):

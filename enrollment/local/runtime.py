@@ -386,6 +386,8 @@ class EmbeddedSeason:
             "WORK_BUCKET": self.work_bucket,
             "ARCHIVE_BUCKET": self.bucket,
             "SIGNING_KEY_ID": self.signing_key,
+            # a late registration's checks (issue 18): the place API invokes it, in-process here
+            "VERIFY_BATCH_FUNCTION": resources.function_name(self.name, "verify-batch"),
             "STAFF_DIRECTORY": f"seasons/{self.name}.staff.yaml",
             "POWERTOOLS_SERVICE_NAME": resources.SERVICE,
             "POWERTOOLS_LOG_LEVEL": self.log_level,

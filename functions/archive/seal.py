@@ -8,7 +8,9 @@ rewritten: a rerun finds the archive sealed and changes nothing.
 The same function seals the corrections after the results, daily (`{"season", "task":
 "seal-corrections"}`, `enrollment.archive.seal.seal_pending_corrections`, issue 18): it holds the
 archive's write and the season's signing key, and a function of its own would cost a dozen of the
-stack's 500 CloudFormation resources.
+stack's 500 CloudFormation resources. Before sealing, the late children whose verdict came in since
+(an answer file, a home visit, a review signed) are placed by it (`enrollment.corrections.late`), so
+their corrections are sealed with the day's.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from enrollment.adapters.wiring import Wiring
 from enrollment.archive.seal import seal_pending_corrections, seal_season
 from enrollment.core import clock
+from enrollment.corrections.late import settle_late
 from functions.events import SeasonEvent, task
 
 
@@ -43,4 +46,16 @@ def seal(request: SeasonEvent, w: Wiring) -> dict[str, Any]:
 
 @task(SealCorrections, log="corrections sealed")  # "now", "already" (a rerun) or "nothing" pending
 def seal_corrections(request: SealCorrections, w: Wiring) -> dict[str, Any]:
-    return seal_pending_corrections(request.season, store=w.corrections, archive=w.archive, signer=w.signer)
+    settled = settle_late(
+        w.config,
+        request.season,
+        archive=w.archive,
+        corrections=w.corrections,
+        registrations=w.store,
+        verdicts=w.verification,
+        lotteries=w.lotteries,
+        tie_breaks=w.placements,
+        now=clock.now().astimezone(w.config.tz),
+    )
+    sealed = seal_pending_corrections(request.season, store=w.corrections, archive=w.archive, signer=w.signer)
+    return {**sealed, "late_settled": [c.correction_id for c in settled]}

@@ -14,7 +14,9 @@
   "late-registration" | "re-verification" | "decline" | "committee-plan" | "deferral" | "override" |
   "transfer", "reason", ...}`; the child's district (the city: any) only, computed by placement's rules
   and the whole season self-checked before it is written (`enrollment.corrections.season`); answers
-  the correction and each seat it passed on. `GET …/districts/{district}/corrections`: the district's.
+  the correction and each seat it passed on; a late registration's agency checks are then asked by
+  the verify-batch function (asynchronously), which places the child by its verdict
+  (`enrollment.corrections.late`). `GET …/districts/{district}/corrections`: the district's.
 - `GET /admin/placement/{season}/archive`: the sealed archive's files with short-lived download links,
   and the season report (`reports/{season}/report.html`) once the workflow has written it.
 """
@@ -124,6 +126,8 @@ def correct(season: str, body: Annotated[corrections.CorrectionRequest, Body()])
         "placement corrected",
         extra={"kind": body.kind, "corrections": [c.correction_id for c in made], "role": staff.role},
     )
+    if body.kind == "late-registration":  # verified as the season's were, placed by its verdict once in
+        w.late_checks.ask(season, [made[0].changes[0].registration_id])
     return json_response(201, {"season": season, "corrections": [c.model_dump(mode="json") for c in made]})
 
 

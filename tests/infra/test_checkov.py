@@ -55,6 +55,7 @@ PLAIN_ENVIRONMENT = {
     "SIGNING_KEY_ID",
     "STAFF_DIRECTORY",
     "STATE_MACHINE_ARN",
+    "VERIFY_BATCH_FUNCTION",  # verify-batch's alias ARN (a late registration's checks, issue 18)
     "SCHEDULE_GROUP",
     "OIDC_ISSUER",
     "OIDC_CLIENT_ID",

@@ -73,7 +73,8 @@ EXPECTED_ACTIONS = {
     # verification: reads the season's registrations, writes each shard's ids and reads them back
     # into the batches file, nothing else
     "verify-prepare": DDB_READ | KMS_TABLE_READ | LOGS | XRAY | S3_READ | S3_PUT | KMS_WORK_PUT,
-    "verify-batch": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY,
+    # also a late registration's checks (issue 18), then the child placed by its verdict: the archive read
+    "verify-batch": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY | S3_READ,
     "verify-close": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY,
     "spotcheck-draw": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY,
     "verify-api": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY,
@@ -89,7 +90,14 @@ EXPECTED_ACTIONS = {
     # placement: reads everything, archives placements.jsonl; its API records staff decisions and
     # corrections (a late registration keys its child as the form does: kms:GenerateMac)
     "place": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY | S3_READ | S3_PUT,
-    "place-api": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY | S3_READ | {"kms:GenerateMac"},
+    # and has a late registration's checks asked: it invokes verify-batch's alias
+    "place-api": DDB_READ
+    | DDB_WRITE
+    | KMS_TABLE
+    | LOGS
+    | XRAY
+    | S3_READ
+    | {"kms:GenerateMac", "lambda:InvokeFunction"},
     # a StorePlacements item: its chunk read from the work bucket, the children's places written
     "place-store": DDB_WRITE | KMS_TABLE | LOGS | XRAY | S3_READ,
     # the sunshine classes: the groups listed from the archived placements (their ids staged in the
@@ -230,6 +238,7 @@ def test_environment_carries_only_what_each_function_uses(synth, raw):
         "STAFF_DIRECTORY",
         "ARCHIVE_BUCKET",
         "SIGNING_KEY_ID",
+        "VERIFY_BATCH_FUNCTION",
         *OIDC,
     }
     expected = {
@@ -243,7 +252,7 @@ def test_environment_carries_only_what_each_function_uses(synth, raw):
         "deadlines": set(),  # the group, target and role come in the custom resource's properties
         "close-registration": set(),
         "verify-prepare": {"WORK_BUCKET"},
-        "verify-batch": set(),
+        "verify-batch": {"ARCHIVE_BUCKET"},
         "verify-close": set(),
         "spotcheck-draw": set(),
         "verify-api": {"STAFF_DIRECTORY"},
@@ -253,7 +262,7 @@ def test_environment_carries_only_what_each_function_uses(synth, raw):
         "lottery-api": {"STAFF_DIRECTORY", "STATE_MACHINE_ARN"},
         "place": {"ARCHIVE_BUCKET", "WORK_BUCKET"},
         "place-store": {"WORK_BUCKET"},
-        "place-api": {"STAFF_DIRECTORY", "ARCHIVE_BUCKET", "CHILD_KEY_ID"},
+        "place-api": {"STAFF_DIRECTORY", "ARCHIVE_BUCKET", "CHILD_KEY_ID", "VERIFY_BATCH_FUNCTION"},
         "classes": {"ARCHIVE_BUCKET", "WORK_BUCKET"},
         "classes-school": {"WORK_BUCKET"},
         "classes-seal": {"ARCHIVE_BUCKET", "WORK_BUCKET", "SIGNING_KEY_ID"},
@@ -313,6 +322,7 @@ def test_only_the_functions_that_need_s3_touch_it_and_only_the_erasure_deletes(s
     )
     assert touching == {
         "verify-prepare",
+        "verify-batch",  # a late registration placed by its verdict: the sealed placements, read
         "lottery-record",
         "place",
         "place-store",

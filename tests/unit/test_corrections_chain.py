@@ -29,7 +29,7 @@ from enrollment.archive.contract import (
 )
 from enrollment.cli import main
 from enrollment.core.config import SeasonConfig
-from enrollment.corrections.model import Change, Consent, Correction, PlacementLine
+from enrollment.corrections.model import AGENCY_VERIFICATION, Change, Consent, Correction, PlacementLine
 from tests.unit.test_archive_audit import CREATED, PUBLIC, YEAR, Files, build
 
 CST = timezone(timedelta(hours=8))
@@ -411,6 +411,60 @@ def test_a_promotion_must_fill_a_seat_its_decline_freed(sealed: Files, signer: L
     unnamed = promote("R0003").model_copy(update={"follows": None})
     report = audit(sealed, chain(sealed, [[DECLINE, unnamed]], signer))
     assert mentions(report, f"{ROOT}0001", "C-0003-promote", "a waitlist-promotion names the correction")
+
+
+LATE_WAITING = correction(
+    "C-0006-late",
+    "late-registration",
+    20,
+    change("LATE02", None, line("LATE02", OTHER, "coordination", "late-registration")),
+)
+
+
+def verified(cid: str = "C-0007-verified", follows: str = "C-0006-late", **more: object) -> Correction:
+    """The system's correction once LATE02's verdict is in: eligible, moved to its catchment school."""
+    return correction(
+        cid,
+        "re-verification",
+        23,
+        change(
+            "LATE02",
+            line("LATE02", OTHER, "coordination", "late-registration"),
+            line("LATE02", PUBLIC, "catchment"),
+        ),
+        actor=AGENCY_VERIFICATION,
+        follows=follows,
+        reason_codes=("verdict-eligible",),
+        **more,
+    )
+
+
+def test_a_late_child_placed_by_its_verdict_is_applied(sealed: Files, signer: LocalSigner) -> None:
+    report = audit(sealed, chain(sealed, [[LATE_WAITING], [verified()]], signer))
+    assert report.ok, report.render()
+
+
+def test_the_agency_verification_acts_only_for_its_late_registration(
+    sealed: Files, signer: LocalSigner
+) -> None:
+    # following another correction than the late registration that listed the child
+    report = audit(sealed, chain(sealed, [[LATE, LATE_WAITING], [verified(follows="C-0001-late")]], signer))
+    assert mentions(report, f"{ROOT}0002", "C-0007-verified", "LATE02", "follows the late registration")
+    # a correction of another kind under its name
+    forged = DECLINE.model_copy(update={"actor": AGENCY_VERIFICATION})
+    report = audit(sealed, chain(sealed, [[forged, promote("R0003")]], signer))
+    assert mentions(report, f"{ROOT}0001", "C-0002-decline", f"actor {AGENCY_VERIFICATION} makes only")
+    # moving a child its late registration did not leave on coordination
+    moved = correction(
+        "C-0008-verified",
+        "re-verification",
+        23,
+        change("LATE01", line("LATE01", PUBLIC, "catchment"), line("LATE01", OTHER, "catchment")),
+        actor=AGENCY_VERIFICATION,
+        follows="C-0001-late",
+    )
+    report = audit(sealed, chain(sealed, [[LATE], [moved]], signer))
+    assert mentions(report, f"{ROOT}0002", "LATE01", "only from the coordination seat")
 
 
 def test_a_transfer_without_a_schools_consent_fails(sealed: Files, signer: LocalSigner) -> None:

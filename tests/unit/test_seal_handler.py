@@ -1,8 +1,10 @@
 """The seal function's two tasks (issue 18): the workflow's `{"season"}` seals the season, the daily
-schedule's `{"season", "task": "seal-corrections"}` seals its pending corrections; nothing else."""
+schedule's `{"season", "task": "seal-corrections"}` settles the late children whose verdict is in,
+then seals its pending corrections; nothing else."""
 
 from __future__ import annotations
 
+from datetime import UTC
 from types import SimpleNamespace
 from typing import Any
 from unittest import mock
@@ -16,22 +18,32 @@ from functions.archive import seal as seal_task
 
 def _run(event: dict[str, Any]) -> tuple[dict[str, Any], mock.MagicMock, mock.MagicMock]:
     w = SimpleNamespace(
-        config=object(), archive=object(), archived=object(), signer=object(), corrections=object()
+        config=SimpleNamespace(tz=UTC),
+        archive=object(),
+        archived=object(),
+        signer=object(),
+        corrections=object(),
+        store=object(),
+        verification=object(),
+        lotteries=object(),
+        placements=object(),
     )
     with (
         mock.patch.object(events, "wiring", return_value=w),
+        mock.patch.object(seal_task, "settle_late", return_value=[]) as settle,
         mock.patch.object(seal_task, "seal_season", return_value={"sealed": "now"}) as season,
         mock.patch.object(
             seal_task, "seal_pending_corrections", return_value={"sealed": "nothing"}
         ) as pending,
     ):
         out = seal_task.handler(event, mock.MagicMock())
+    assert settle.called == (event.get("task") == "seal-corrections")
     return out, season, pending
 
 
 def test_the_daily_task_seals_the_pending_corrections_with_the_seasons_key() -> None:
     out, season, pending = _run({"season": "2023", "task": "seal-corrections"})
-    assert out == {"sealed": "nothing"} and not season.called
+    assert out == {"sealed": "nothing", "late_settled": []} and not season.called
     [call] = pending.call_args_list
     assert call.args == ("2023",) and set(call.kwargs) == {"store", "archive", "signer"}
 
