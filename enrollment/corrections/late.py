@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -51,6 +52,14 @@ OVERFLOW_REASON = "catchment-overflow"  # eligible, its catchment full: waits in
 MOVED_ZH = "补录儿童经相关部门核查，符合片区入学条件，片区学校有空余学位，按片区规则安置"
 WAITING_ZH = "补录儿童经相关部门核查，符合片区入学条件，片区学校暂无空余学位，按片区顺序候补"
 ATTEMPTS = 3  # a settlement computed again after another correction was written meanwhile
+
+
+@dataclass
+class Settled:
+    """What a settlement wrote, in order, and the children it could not settle (why, in English)."""
+
+    corrections: list[Correction] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)
 
 
 class LateChecks(Protocol):
@@ -139,16 +148,18 @@ def settle_late(
     tie_breaks: TieBreaks,
     now: datetime,
     registration_ids: Iterable[str] | None = None,
-) -> list[Correction]:
+) -> Settled:
     """Settle the late children (of `registration_ids`, or all) whose verdict is in: the corrections
     written, in order. Cheap when none awaits one: the season's corrections are read, nothing else.
-    A settlement that would break the self-check is refused (CorrectionRefused) and nothing written."""
+    A child whose settlement would break the self-check is left where it is, nothing written for it,
+    and named in `refused` (the others are settled all the same: one child never holds up the rest,
+    nor the daily seal)."""
     waiting = awaiting(corrections.recorded(season))
     if registration_ids is not None:
         wanted = set(registration_ids)
         waiting = {rid: c for rid, c in waiting.items() if rid in wanted}
     if not waiting:
-        return []
+        return Settled()
     judged = verdicts.verdicts_of(waiting)
     stores: dict[str, Any] = {
         "archive": archive,
@@ -158,10 +169,13 @@ def settle_late(
         "lotteries": lotteries,
         "tie_breaks": tie_breaks,
     }
-    made: list[Correction] = []
+    done = Settled()
     for rid in sorted(r for r, v in judged.items() if v.status == "eligible"):
-        made += _settle_one(config, season, rid, waiting[rid], now, stores)
-    return made
+        try:
+            done.corrections.extend(_settle_one(config, season, rid, waiting[rid], now, stores))
+        except CorrectionRefused as e:
+            done.refused[rid] = str(e)
+    return done
 
 
 def _settle_one(

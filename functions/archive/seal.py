@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from enrollment.adapters.observability import logger
 from enrollment.adapters.wiring import Wiring
 from enrollment.archive.seal import seal_pending_corrections, seal_season
 from enrollment.core import clock
@@ -57,5 +58,7 @@ def seal_corrections(request: SealCorrections, w: Wiring) -> dict[str, Any]:
         tie_breaks=w.placements,
         now=clock.now().astimezone(w.config.tz),
     )
+    if settled.refused:  # the child keeps its coordination seat; the district corrects it by hand
+        logger.error("late registration not settled", extra={"refused": settled.refused})
     sealed = seal_pending_corrections(request.season, store=w.corrections, archive=w.archive, signer=w.signer)
-    return {**sealed, "late_settled": [c.correction_id for c in settled]}
+    return {**sealed, "late_settled": [c.correction_id for c in settled.corrections]}

@@ -13,7 +13,6 @@ from pydantic import Field
 from enrollment.adapters.observability import logger
 from enrollment.adapters.wiring import Wiring
 from enrollment.core import clock
-from enrollment.corrections.late import settle_late
 from enrollment.verification.checks import AgencyUnavailable
 from enrollment.verification.season import verify_batch
 from functions.events import SeasonEvent, task
@@ -47,6 +46,8 @@ def _late(request: BatchInput, w: Wiring) -> dict[str, Any]:
     """A late registration's checks: no workflow asks again after the verification deadline, so an
     agency that does not answer now leaves its check unanswered, and the case goes to the district's
     review, as the deadline sends every case still open (R-VER-3)."""
+    from enrollment.corrections.late import settle_late  # placement's modules: the late task's alone
+
     now = clock.now()
     kwargs: dict[str, Any] = {"store": w.store, "vstore": w.verification, "agencies": w.agencies, "now": now}
     try:
@@ -65,6 +66,8 @@ def _late(request: BatchInput, w: Wiring) -> dict[str, Any]:
         now=now.astimezone(w.config.tz),
         registration_ids=request.registration_ids,
     )
-    settled = [c.correction_id for c in made]
+    settled = [c.correction_id for c in made.corrections]
+    if made.refused:  # the child keeps its coordination seat; the district corrects it by hand
+        logger.error("late registration not settled", extra={"refused": made.refused})
     logger.info("late registrations verified", extra={**done, "corrections": settled})
-    return {"checked": done, "corrections": settled}
+    return {"checked": done, "corrections": settled, "refused": sorted(made.refused)}

@@ -20,6 +20,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from enrollment.adapters.verification_store import DynamoVerificationStore
 from enrollment.core.clock import SimulatedClock
 from enrollment.core.config import SeasonConfig, load_season
 from enrollment.core.launch import config_digest
@@ -567,3 +568,18 @@ def test_district_a_corrects_its_own_child_through_the_route_and_the_city_lists_
     assert status == 201, made
     [placed] = made["corrections"][0]["changes"]
     assert placed["before"] is None and placed["after"]["route"] == "coordination"
+    # and its checks asked at once through the season's agency path (verify-batch, in-process): the
+    # fake agencies' APIs answered over loopback, planning (by files) holds the request for its next
+    # outbox round, the home visit waits for the community office; no verdict, so it stays put
+    late_id = placed["registration_id"]
+    needed = ["public-security", "housing", "planning", "community"]
+    stored = DynamoVerificationStore(rt.table_name).cases({late_id: needed})[late_id]
+    checks = {c.agency: (c.status, c.reason) for c in stored.checks}
+    assert checks["public-security"][0] == checks["housing"][0] == "answered", checks
+    assert checks["planning"] == ("pending", "file-requested") and checks["community"][0] == "pending"
+    assert stored.verdict is None
+    status, round_ = drive.call(rt, "POST", f"/admin/verification/{s}/agencies/planning/outbox", None, city)
+    assert status == 201 and round_["rows"] >= 1, round_
+    csv = next(f for f in round_["files"] if f["name"] == "requests.csv")
+    body = boto3.client("s3").get_object(Bucket=rt.work_bucket, Key=csv["key"])["Body"].read()
+    assert late_id in body.decode("gb18030")

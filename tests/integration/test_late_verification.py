@@ -64,6 +64,7 @@ from enrollment.verification.registries import (
     Registries,
 )
 from enrollment.verification.season import PlacementFacts, record_visit
+from functions.verify import batch as verify_batch_task
 from functions.verify.batch import BatchInput, _late
 from tests.memory_lottery import MemoryArchive, sealed_archive
 from tests.support import valid_body
@@ -205,7 +206,8 @@ class World:
             housing=known.housing + more.housing,
             planning=known.planning + more.planning,
         )
-        self.late_task(rid)
+        out = self.late_task(rid)
+        assert out["checked"]["asked"] == 4 and out["refused"] == [], out  # every agency and the visit
         return rid
 
     def late_task(self, rid: str) -> dict[str, Any]:
@@ -219,7 +221,7 @@ class World:
             lotteries=NoLottery(),
             placements=TieBreaks(),
         )
-        with mock.patch("functions.verify.batch.clock.now", return_value=self.tick()):
+        with mock.patch.object(verify_batch_task.clock, "now", return_value=self.tick()):
             return _late(BatchInput(season=self.config.season, registration_ids=[rid], late=True), wiring)  # type: ignore[arg-type]
 
     def visit(self, rid: str) -> list[Correction]:
@@ -227,7 +229,9 @@ class World:
         record_visit(
             self.config, rid, True, "社区网格员", store=self.store, vstore=self.vstore, now=self.tick()
         )
-        return settle_late(self.config, self.config.season, now=self.tick(), **self.stores())
+        settled = settle_late(self.config, self.config.season, now=self.tick(), **self.stores())
+        assert settled.refused == {}
+        return settled.corrections
 
     def lines(self) -> dict[str, Any]:
         return current_lines(self.sealed, self.corrections.corrections(self.config.season))
@@ -366,7 +370,8 @@ def test_late_children_are_verified_by_the_agencies_and_placed_by_their_verdicts
     assert w.lines()[waiting].school_id == "S-CY-01"
     assert w.problems() == []
     # Running the settlement again changes nothing
-    assert settle_late(w.config, w.config.season, now=w.tick(), **w.stores()) == []
+    again = settle_late(w.config, w.config.season, now=w.tick(), **w.stores())
+    assert again.corrections == [] and again.refused == {}
     # Then the corrections sealed as a chain (two batches) pass the audit
     everything = w.corrections.corrections(w.config.season)
     signer = LocalSigner(key_id="test-release")

@@ -12,6 +12,7 @@ from unittest import mock
 import pytest
 from pydantic import ValidationError
 
+from enrollment.corrections.late import Settled
 from functions import events
 from functions.archive import seal as seal_task
 
@@ -30,7 +31,7 @@ def _run(event: dict[str, Any]) -> tuple[dict[str, Any], mock.MagicMock, mock.Ma
     )
     with (
         mock.patch.object(events, "wiring", return_value=w),
-        mock.patch.object(seal_task, "settle_late", return_value=[]) as settle,
+        mock.patch.object(seal_task, "settle_late", return_value=Settled()) as settle,
         mock.patch.object(seal_task, "seal_season", return_value={"sealed": "now"}) as season,
         mock.patch.object(
             seal_task, "seal_pending_corrections", return_value={"sealed": "nothing"}
