@@ -296,15 +296,18 @@ class Functions(Construct):
     def _connect_late_checks(self) -> None:
         """The place API has a late registration's agency checks asked (issue 18): it invokes
         verify-batch's `live` alias asynchronously (VERIFY_BATCH_FUNCTION), which asks the agencies
-        as the workflow's batches do and then places the child by its verdict (its archive read)."""
-        verify, place = self._aliases["verify-batch"], self._functions["place-api"]
-        place.add_environment("VERIFY_BATCH_FUNCTION", verify.function_arn)
-        verify.grant_invoke(place)
+        as the workflow's batches do and then places the child by its verdict (its archive read); the
+        verification API does the same when a late child's home visit is answered (its verdict in)."""
+        verify = self._aliases["verify-batch"]
+        for key in ("place-api", "verify-api"):  # the late registration; its home visit answered
+            self._functions[key].add_environment("VERIFY_BATCH_FUNCTION", verify.function_arn)
+            verify.grant_invoke(self._functions[key])
         checkov_skip(
             self._functions["verify-batch"],
             "CKV_AWS_116",
             "Invoked synchronously by the workflow's VerifyRegistrations Map (Retry and Catch) and "
-            "asynchronously by the place API for one late registration (Lambda's two retries). An event "
+            "asynchronously by the place and verification APIs for one late registration (Lambda's two "
+            "retries); the daily seal settles every late child whose verdict is in all the same. An event "
             "lost after them leaves the late child on the coordination seat its correction gave, a "
             "valid place, its checks unasked; a dead-letter queue or on-failure destination would cost "
             "resources of the stack's 500.",

@@ -270,6 +270,9 @@ def community_visit(body: Annotated[VisitAnswer, Body()]) -> Response[str]:
         now=clock.now(),
         district=staff.district,
     )
+    if result["judged"] and w.store.get_registration(body.registration_id).get("late_registration"):
+        # a late child's verdict is in (补录, issue 18): placed by it now, not at the daily seal
+        w.late_checks.ask(w.config.season, [body.registration_id])
     return json_response(201, result)
 
 

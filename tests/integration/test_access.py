@@ -583,3 +583,19 @@ def test_district_a_corrects_its_own_child_through_the_route_and_the_city_lists_
     csv = next(f for f in round_["files"] if f["name"] == "requests.csv")
     body = boto3.client("s3").get_object(Bucket=rt.work_bucket, Key=csv["key"])["Body"].read()
     assert late_id in body.decode("gb18030")
+    # planning's clerk answers the round, then the community office the home visit: the verdict is
+    # in, and verify-batch is invoked again to place the child by it; the agencies know no such child,
+    # so it is not eligible in a catchment and keeps its coordination seat (no correction)
+    rt.clerk.answer_rounds()
+    batches = [ok for name, ok in rt.invocations if name.endswith("-verify-batch")]
+    office = drive.member(rt, "community").principal
+    visit = {"registration_id": late_id, "lives_there": True, "visited_on": "2023-07-20", "visitor": "网格员"}
+    status, answered = drive.call(rt, "POST", "/agency/community/visits", visit, office)
+    assert status == 201 and answered["judged"], answered
+    verdict = DynamoVerificationStore(rt.table_name).verdict(late_id)
+    assert verdict is not None and verdict.status != "eligible"
+    assert [ok for name, ok in rt.invocations if name.endswith("-verify-batch")] == [*batches, True]
+    status, listed = drive.call(rt, "GET", f"/admin/placement/{s}/districts/{B}/corrections", None, b)
+    assert [c["kind"] for c in listed["corrections"] if c["changes"][0]["registration_id"] == late_id] == [
+        "late-registration"
+    ]
