@@ -116,12 +116,13 @@ def plan_settlement(
         rules = "；".join(dict.fromkeys(p.rule_zh for p in problems))
         raise CorrectionRefused(f"该更正会违反规则：{rules}", "; ".join(p.detail for p in problems[:10]))
     ids = [f"C-{now:%Y%m%d}-{uuid.uuid4().hex[:12]}" for _ in work.groups]
+    districts = [{work.cases[r].district for r in group.changes} for group in work.groups]
     made = tuple(
         Correction(
             correction_id=ids[i],
             season=config.season,
             kind=group.kind,
-            district=late.district,
+            district=next(iter(districts[i])) if len(districts[i]) == 1 else None,
             actor=AGENCY_VERIFICATION,
             role=late.role,
             at=now,
