@@ -299,7 +299,8 @@ class Functions(Construct):
         as the workflow's batches do and then places the child by its verdict (its archive read); the
         verification API does the same when a late child's home visit is answered (its verdict in)."""
         verify = self._aliases["verify-batch"]
-        for key in ("place-api", "verify-api"):  # the late registration; its home visit answered
+        # the late registration; its home visit answered; the daily seal asking again an ask lost
+        for key in ("place-api", "verify-api", "seal"):
             self._functions[key].add_environment("VERIFY_BATCH_FUNCTION", verify.function_arn)
             verify.grant_invoke(self._functions[key])
         checkov_skip(

@@ -86,6 +86,17 @@ def awaiting(recorded: Recorded) -> dict[str, Correction]:
     }
 
 
+class ChecksOf(Protocol):
+    def checks(self, registration_id: str) -> Sequence[object]: ...
+
+
+def unasked(season: str, *, corrections: CorrectionStore, checks: ChecksOf) -> list[str]:
+    """The late children still on their coordination seat with no agency check stored at all: their
+    ask was never sent (the place API could not invoke verify-batch) or never arrived (an event lost
+    after Lambda's retries). The daily seal asks them again, so no late child stays unverified."""
+    return sorted(rid for rid in awaiting(corrections.recorded(season)) if not checks.checks(rid))
+
+
 def plan_settlement(
     config: SeasonConfig, view: SeasonView, rid: str, late: Correction, *, now: datetime
 ) -> Planned | None:

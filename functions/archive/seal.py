@@ -10,7 +10,8 @@ The same function seals the corrections after the results, daily (`{"season", "t
 archive's write and the season's signing key, and a function of its own would cost a dozen of the
 stack's 500 CloudFormation resources. Before sealing, the late children whose verdict came in since
 (an answer file, a home visit, a review signed) are placed by it (`enrollment.corrections.late`), so
-their corrections are sealed with the day's.
+their corrections are sealed with the day's; a late child whose checks were never asked (the ask lost)
+is asked again.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from enrollment.adapters.observability import logger
 from enrollment.adapters.wiring import Wiring
 from enrollment.archive.seal import seal_pending_corrections, seal_season
 from enrollment.core import clock
-from enrollment.corrections.late import settle_late
+from enrollment.corrections.late import settle_late, unasked
 from functions.events import SeasonEvent, task
 
 
@@ -60,5 +61,12 @@ def seal_corrections(request: SealCorrections, w: Wiring) -> dict[str, Any]:
     )
     if settled.refused:  # the child keeps its coordination seat; the district corrects it by hand
         logger.error("late registration not settled", extra={"refused": settled.refused})
+    asked = unasked(request.season, corrections=w.corrections, checks=w.verification)
+    if asked:  # their ask never reached verify-batch: asked again (a failure here waits for tomorrow)
+        try:
+            w.late_checks.ask(request.season, asked)
+        except Exception:
+            logger.exception("late registrations' checks not asked", extra={"registration_ids": asked})
+            asked = []
     sealed = seal_pending_corrections(request.season, store=w.corrections, archive=w.archive, signer=w.signer)
-    return {**sealed, "late_settled": [c.correction_id for c in settled.corrections]}
+    return {**sealed, "late_settled": [c.correction_id for c in settled.corrections], "late_asked": asked}

@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from enrollment.adapters.console_reads import console_reads
 from enrollment.adapters.observability import logger
-from enrollment.adapters.wiring import wiring
+from enrollment.adapters.wiring import Wiring, wiring
 from enrollment.core import clock
 from enrollment.core.ports import NotFound
 from enrollment.core.staff import Forbidden, StaffError, require_decide, require_read
@@ -126,9 +126,22 @@ def correct(season: str, body: Annotated[corrections.CorrectionRequest, Body()])
         "placement corrected",
         extra={"kind": body.kind, "corrections": [c.correction_id for c in made], "role": staff.role},
     )
+    answer: dict[str, Any] = {"season": season, "corrections": [c.model_dump(mode="json") for c in made]}
     if body.kind == "late-registration":  # verified as the season's were, placed by its verdict once in
-        w.late_checks.ask(season, [made[0].changes[0].registration_id])
-    return json_response(201, {"season": season, "corrections": [c.model_dump(mode="json") for c in made]})
+        answer["checks_asked"] = _ask_late_checks(w, season, made[0].changes[0].registration_id)
+    return json_response(201, answer)
+
+
+def _ask_late_checks(w: Wiring, season: str, registration_id: str) -> bool:
+    """Have a late child's checks asked; False when the ask could not be sent. The correction is
+    written by then and stands: the clerk is told it was recorded, and the daily seal asks again for
+    every late child whose checks were never asked (`enrollment.corrections.late.unasked`)."""
+    try:
+        w.late_checks.ask(season, [registration_id])
+    except Exception:  # the invoke's own retries spent: never a 5xx over a correction that is written
+        logger.exception("late registration's checks not asked", extra={"registration_id": registration_id})
+        return False
+    return True
 
 
 @app.get(f"{PREFIX}/districts/<district>/corrections")

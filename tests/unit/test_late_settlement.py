@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 
 from enrollment.core.config import SeasonConfig
-from enrollment.corrections.late import awaiting, plan_settlement
+from enrollment.corrections.late import awaiting, plan_settlement, unasked
 from enrollment.corrections.model import AGENCY_VERIFICATION, Correction, PlacementLine
 from enrollment.corrections.season import CorrectionRefused, NewVerdict, Recorded, SeasonView
 from tests.unit.test_corrections import (  # noqa: F401  (the fixtures of the small season)
@@ -136,3 +137,13 @@ def test_a_settlement_that_would_break_the_self_check_is_refused(s: Season) -> N
     s.view.registered = set(s.view.lines)
     with pytest.raises(CorrectionRefused, match="R-PUB-3"):
         plan_settlement(s.config, s.view, rid, late, now=s.clock)
+
+
+def test_the_late_children_never_asked_are_those_awaiting_with_no_check_stored(s: Season) -> None:
+    """What the daily seal asks again: a late child still on its seat with no check stored (the ask
+    was lost); one whose checks are stored (answered or on a files agency's worklist) is not."""
+    asked, asked_late = register(s, 45)
+    lost, lost_late = register(s, 46)
+    store = SimpleNamespace(recorded=lambda season: Recorded([asked_late, lost_late], {}, [], 2))
+    checks = SimpleNamespace(checks=lambda rid: ["a stored check"] if rid == asked else [])
+    assert unasked(s.config.season, corrections=store, checks=checks) == [lost]  # type: ignore[arg-type]

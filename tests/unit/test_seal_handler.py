@@ -17,7 +17,9 @@ from functions import events
 from functions.archive import seal as seal_task
 
 
-def _run(event: dict[str, Any]) -> tuple[dict[str, Any], mock.MagicMock, mock.MagicMock]:
+def _run(
+    event: dict[str, Any], unasked: list[str] | None = None, late_checks: Any = None
+) -> tuple[dict[str, Any], mock.MagicMock, mock.MagicMock]:
     w = SimpleNamespace(
         config=SimpleNamespace(tz=UTC),
         archive=object(),
@@ -28,10 +30,12 @@ def _run(event: dict[str, Any]) -> tuple[dict[str, Any], mock.MagicMock, mock.Ma
         verification=object(),
         lotteries=object(),
         placements=object(),
+        late_checks=late_checks or mock.MagicMock(),
     )
     with (
         mock.patch.object(events, "wiring", return_value=w),
         mock.patch.object(seal_task, "settle_late", return_value=Settled()) as settle,
+        mock.patch.object(seal_task, "unasked", return_value=unasked or []),
         mock.patch.object(seal_task, "seal_season", return_value={"sealed": "now"}) as season,
         mock.patch.object(
             seal_task, "seal_pending_corrections", return_value={"sealed": "nothing"}
@@ -44,7 +48,7 @@ def _run(event: dict[str, Any]) -> tuple[dict[str, Any], mock.MagicMock, mock.Ma
 
 def test_the_daily_task_seals_the_pending_corrections_with_the_seasons_key() -> None:
     out, season, pending = _run({"season": "2023", "task": "seal-corrections"})
-    assert out == {"sealed": "nothing", "late_settled": []} and not season.called
+    assert out == {"sealed": "nothing", "late_settled": [], "late_asked": []} and not season.called
     [call] = pending.call_args_list
     assert call.args == ("2023",) and set(call.kwargs) == {"store", "archive", "signer"}
 
@@ -57,3 +61,29 @@ def test_the_workflows_event_seals_the_season() -> None:
 def test_another_task_is_refused_naming_the_field() -> None:
     with pytest.raises(ValidationError, match="task"):
         _run({"season": "2023", "task": "seal-everything"})
+
+
+def test_the_daily_task_asks_again_the_late_children_whose_checks_were_never_asked() -> None:
+    checks = mock.MagicMock()
+    out, _, pending = _run({"season": "2023", "task": "seal-corrections"}, ["R-1", "R-2"], checks)
+    checks.ask.assert_called_once_with("2023", ["R-1", "R-2"])
+    assert out["late_asked"] == ["R-1", "R-2"] and pending.called
+
+
+def test_an_ask_that_fails_again_does_not_hold_up_the_seal() -> None:
+    checks = mock.MagicMock()
+    checks.ask.side_effect = RuntimeError("Lambda throttled")
+    out, _, pending = _run({"season": "2023", "task": "seal-corrections"}, ["R-1"], checks)
+    assert out["late_asked"] == [] and pending.called  # asked again tomorrow; the day's seal is made
+
+
+def test_a_late_registrations_ask_that_fails_leaves_the_correction_answered() -> None:
+    """The place API: the correction is written before the ask; an ask that fails is logged and
+    answered `checks_asked: false` (the daily seal asks again), never a 5xx over a stored correction."""
+    from functions.place import api as place_api
+
+    checks = mock.MagicMock()
+    w: Any = SimpleNamespace(late_checks=checks)
+    assert place_api._ask_late_checks(w, "2023", "R-1") is True
+    checks.ask.side_effect = RuntimeError("Lambda throttled")
+    assert place_api._ask_late_checks(w, "2023", "R-1") is False
