@@ -243,6 +243,7 @@ def write_corrections(
         "prefix": prefix,
         "corrections": len(corrections),
         "manifest_sha256": contract.sha256_hex(sealed[contract.MANIFEST]),
+        "head": corrections_format.head(n, sealed[contract.MANIFEST]),  # what the bureau publishes
     }
 
 
@@ -307,4 +308,6 @@ def seal_pending_corrections(
         else ("already" if results else "nothing"),
         "batches": [r["n"] for r in results],
         "corrections": sum(int(r["corrections"]) for r in results),
+        # the chain's last batch, published so an auditor sees none withheld (`enroll audit --head`)
+        "head": results[-1]["head"] if results else None,
     }

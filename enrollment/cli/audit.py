@@ -1,6 +1,6 @@
 """`enroll audit`: a season's signed archive (with its additions) or its classes addition, offline.
 
-enroll audit PATH_OR_S3_URI [--season SEASON] [--corrections PATH_OR_S3_URI]
+enroll audit PATH_OR_S3_URI [--season SEASON] [--corrections PATH_OR_S3_URI] [--head NNNN:SHA256]
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ copied with `aws s3 sync s3://BUCKET/ DIR`, or s3://BUCKET/ with --season), it a
 additions: the correction batches additions/SEASON/corrections/0001/, 0002/, ... (each checked, its
 signature by the season's key and the chain from the season's manifest, then applied in order with the
 invariants after each) and the sunshine classes additions/SEASON/classes/. With the season's prefix
-alone, --corrections names where its batches are (e.g. DIR/additions/corrections).
+alone, --corrections names where its batches are (e.g. DIR/additions/corrections). --head NNNN:SHA256,
+the chain's last batch and its manifest's SHA-256 as the bureau publishes them, also fails the audit if
+the chain given ends before it (the last batches withheld) or at another manifest.
 Exit 0 if everything passes, 1 if not, 2 if it cannot be read."""
 
 
@@ -40,6 +42,11 @@ def add_parser(sub: Any) -> None:
         metavar="PATH_OR_S3_URI",
         help="the season's correction batches (the folder or prefix holding 0001/, 0002/, ...), "
         "when the archive given is the season's prefix alone",
+    )
+    aud.add_argument(
+        "--head",
+        metavar="NNNN:SHA256",
+        help="the correction chain's published last batch and the SHA-256 of its manifest.json",
     )
 
 
@@ -109,6 +116,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """`enroll audit`: read the archive, print the report(s); 0 passed, 1 failed, 2 unreadable."""
     from enrollment.archive import contract as archive
     from enrollment.archive.audit import audit, audit_classes
+    from enrollment.archive.corrections import parse_head
 
     try:
         parts = _read(args.archive, args.season)
@@ -116,6 +124,10 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             if "season" not in parts or parts.get("corrections"):
                 raise Unreadable("--corrections goes with a season's prefix alone (a root holds its own)")
             parts["corrections"] = _files(args.corrections)
+        if args.head is not None:
+            if "season" not in parts:
+                raise Unreadable("--head goes with a season's archive (its correction chain)")
+            parse_head(args.head)
     except (archive.ArchiveUnreadable, Unreadable, ValueError, OSError) as e:
         sys.stderr.write(f"无法读取归档 / cannot read the archive: {e}\n")
         return 2
@@ -123,7 +135,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if "addition" in parts:
         reports.append(audit_classes(parts["addition"]))
     if "season" in parts:
-        reports.append(audit(parts["season"], parts.get("corrections") or None))
+        reports.append(audit(parts["season"], parts.get("corrections") or None, head=args.head))
     if parts.get("classes"):
         reports.append(audit_classes(parts["classes"]))
     for report in reports:

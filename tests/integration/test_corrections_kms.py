@@ -160,15 +160,17 @@ def test_pending_corrections_sealed_batch_by_batch_and_a_rerun_writes_nothing(
         return seal_pending_corrections(YEAR, store=store, archive=archive, signer=signer)
 
     # Nothing pending: nothing written
-    assert seal() == {"season": YEAR, "sealed": "nothing", "batches": [], "corrections": 0}
+    assert seal() == {"season": YEAR, "sealed": "nothing", "batches": [], "corrections": 0, "head": None}
     assert not [k for k in objects() if k.startswith("additions/")]
     # Given the first correction written, it is sealed as batch 1 and marked
     store.record(YEAR, Planned(tuple(BATCHES[0]), {}), after=0)
-    assert seal() == {"season": YEAR, "sealed": "now", "batches": [1], "corrections": 1}
+    first = seal()
+    assert first == {"season": YEAR, "sealed": "now", "batches": [1], "corrections": 1, "head": first["head"]}
+    assert first["head"] == f"0001:{sha256_hex(objects()[f'additions/{YEAR}/corrections/0001/{MANIFEST}'])}"
     assert store.pending_corrections(YEAR) == []
     # The next two, written afterwards in one request, are batch 2, chained to batch 1
     store.record(YEAR, Planned(tuple(BATCHES[1]), {}), after=1)
-    assert seal() == {"season": YEAR, "sealed": "now", "batches": [2], "corrections": 2}
+    assert seal()["batches"] == [2]
     stored = objects()
     prefix = f"additions/{YEAR}/corrections/"
     assert json.loads(stored[f"{prefix}0002/{MANIFEST}"])["previous"] == sha256_hex(
@@ -184,9 +186,13 @@ def test_pending_corrections_sealed_batch_by_batch_and_a_rerun_writes_nothing(
         seal()
     written = objects()
     assert f"{prefix}0003/{MANIFEST}" in written and len(store.pending_corrections(YEAR)) == 1
-    assert seal() == {"season": YEAR, "sealed": "already", "batches": [3], "corrections": 1}
+    rerun = seal()
+    assert (rerun["sealed"], rerun["batches"], rerun["corrections"]) == ("already", [3], 1)
     assert objects() == written and store.pending_corrections(YEAR) == []
     # And the chain audits from the bucket's root
-    assert main(["audit", f"s3://{BUCKET}/", "--season", YEAR]) == 0
+    assert main(["audit", f"s3://{BUCKET}/", "--season", YEAR, "--head", rerun["head"]]) == 0
     out = capsys.readouterr().out
     assert "3 batches applied in order" in out and "AUDIT PASSED" in out
+    # a published head beyond the chain given: the batch withheld is named
+    assert main(["audit", f"s3://{BUCKET}/", "--season", YEAR, "--head", "0004:" + "0" * 64]) == 1
+    assert f"additions/{YEAR}/corrections/0004 is missing" in capsys.readouterr().out
