@@ -920,10 +920,11 @@ def _head_problems(season: str, batches_files: Mapping[str, bytes], head: str) -
 
 
 def _batches(
-    season: str, batches_files: Mapping[str, bytes]
+    season: str, batches_files: Mapping[str, bytes], root: str | None = None
 ) -> tuple[dict[int, dict[str, bytes]], list[str]]:
-    """The batches' files by n and key within the batch; stray files and missing numbers as problems."""
-    root = corrections_format.root(season)
+    """The batches' files by n and key within the batch; stray files and missing numbers as problems
+    (named below `root`, the corrections' by default)."""
+    root = root or corrections_format.root(season)
     batches: dict[int, dict[str, bytes]] = {}
     problems = []
     for key, body in sorted(batches_files.items()):

@@ -8,7 +8,10 @@ rewritten: a rerun finds the archive sealed and changes nothing.
 The same function seals the corrections after the results, daily (`{"season", "task":
 "seal-corrections"}`, `enrollment.archive.seal.seal_pending_corrections`, issue 18): it holds the
 archive's write and the season's signing key, and a function of its own would cost a dozen of the
-stack's 500 CloudFormation resources.
+stack's 500 CloudFormation resources. Right after, once the sunshine classes are sealed, the moves
+those batches make into and out of the schools' classes are sealed as the next class amendment
+(`seal_class_amendments`, docs/CLASSES.md "Amendments"), reading the moving children's sex from the
+registrations (its role already reads the table).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Any, Literal
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from enrollment.adapters.wiring import Wiring
-from enrollment.archive.seal import seal_pending_corrections, seal_season
+from enrollment.archive.seal import seal_class_amendments, seal_pending_corrections, seal_season
 from enrollment.core import clock
 from functions.events import SeasonEvent, task
 
@@ -43,4 +46,6 @@ def seal(request: SeasonEvent, w: Wiring) -> dict[str, Any]:
 
 @task(SealCorrections, log="corrections sealed")  # "now", "already" (a rerun) or "nothing" pending
 def seal_corrections(request: SealCorrections, w: Wiring) -> dict[str, Any]:
-    return seal_pending_corrections(request.season, store=w.corrections, archive=w.archive, signer=w.signer)
+    sealed = seal_pending_corrections(request.season, store=w.corrections, archive=w.archive, signer=w.signer)
+    classes = seal_class_amendments(request.season, archive=w.archive, registrations=w.store, signer=w.signer)
+    return {**sealed, "classes": classes}

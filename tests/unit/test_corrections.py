@@ -496,6 +496,7 @@ class Chain:
     season: dict[str, bytes]  # seasons/{season}/'s files
     additions: dict[str, bytes]  # the batches' files, by their key below additions/{season}/corrections/
     head: str  # the last batch and its manifest's digest, as the bureau publishes them
+    signer: LocalSigner  # the season's key
 
 
 @pytest.fixture(scope="module")
@@ -518,7 +519,7 @@ def chain(config: SeasonConfig, placed_archive: tuple[SeasonView, MemoryArchive]
         head = chain_format.head(n, files[MANIFEST])
     report = audit(sealed, additions, head=head)
     assert report.ok, report.render()
-    return Chain(sealed, additions, head)
+    return Chain(sealed, additions, head, signer)
 
 
 def named(n: int) -> str:
