@@ -22,6 +22,7 @@ from enrollment.archive import contract
 from enrollment.archive import corrections as chain_format
 from enrollment.archive.class_audit import audit_class_amendments
 from enrollment.archive.seal import seal_class_amendments
+from enrollment.cli import main
 from enrollment.corrections.model import Change, Correction, PlacementLine
 from enrollment.term import classes
 from enrollment.term.class_amendments import Event, Move, Rosters, amend, choose
@@ -332,3 +333,41 @@ def test_someone_else_moved_a_wrong_class_or_a_missing_amendment_fails_the_audit
     edited[key] = edited[key].replace(b'"join"', b'"joim"', 1)
     report = audit_class_amendments(classes_files, edited, season, batches, sexes=facts)
     assert not report.ok and any(f"additions/{YEAR}/class-amendments/0001" in p for p in report.problems)
+
+
+def facts_file(path: Any, facts: dict[str, Sex]) -> str:
+    lines = (
+        json.dumps({"registration_id": r, "sex": x}, ensure_ascii=False) + "\n" for r, x in facts.items()
+    )
+    path.write_text("".join(lines), encoding="utf-8")
+    return str(path)
+
+
+def test_enroll_audit_replays_the_amendments_from_the_buckets_root(
+    amended: MemoryArchive, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given the bucket copied to a folder, and the bureau's facts as JSON lines beside it
+    root = tmp_path / "bucket"
+    for key, body in amended.files.items():
+        (root / key).parent.mkdir(parents=True, exist_ok=True)
+        (root / key).write_bytes(body)
+    facts = facts_file(tmp_path / "students.jsonl", sexes(amended))
+    # Then the root audits: the season, its corrections, the classes and their amendments
+    assert main(["audit", str(root), "--season", YEAR, "--students", facts]) == 0
+    out = capsys.readouterr().out
+    assert "2 class amendments" in out and "fewest of the child's sex" in out
+    # And facts giving a joining child the other sex (one whose class then differs) fail it, naming
+    # the amendment
+    joiners = [m["registration_id"] for m in moves_of(amended) if m["action"] == "join"]
+    flipped = [{**sexes(amended), rid: ("女" if sex_of(rid) == "男" else "男")} for rid in joiners]
+    other = next(f for f in flipped if not audit_class_amendments(*parts(amended), sexes=f).ok)
+    assert (
+        main(["audit", str(root), "--season", YEAR, "--students", facts_file(tmp_path / "x.jsonl", other)])
+        == 1
+    )
+    assert f"additions/{YEAR}/class-amendments/000" in (failed := capsys.readouterr().out)
+    assert "fewest children of the child's sex" in failed
+    # facts that are not facts: unreadable, naming the line
+    (tmp_path / "bad.jsonl").write_text('{"registration_id": "A01", "sex": "M"}\n', encoding="utf-8")
+    assert main(["audit", str(root), "--season", YEAR, "--students", str(tmp_path / "bad.jsonl")]) == 2
+    assert "bad.jsonl line 1" in capsys.readouterr().err
