@@ -315,14 +315,11 @@ def seal_pending_corrections(
     }
 
 
-def _class_rosters(season: str, archive: Archive) -> tuple[bytes, class_amendments.Rosters] | None:
-    """The sealed classes addition's manifest and its classes by (school, grade); None if not sealed."""
+def _class_rosters(season: str, archive: Archive, manifest: bytes) -> class_amendments.Rosters:
+    """The sealed classes addition's classes by (school, grade), as its manifest lists them."""
     root = amendments_format.classes_root(season)
-    body = archive.get(root + contract.MANIFEST)
-    if body is None:
-        return None
-    listed = [e["key"] for e in json.loads(body)["files"]]
-    return body, class_audit.rosters_of({k: archive.get(root + k) or b"" for k in listed})
+    listed = [e["key"] for e in json.loads(manifest)["files"]]
+    return class_audit.rosters_of({k: archive.get(root + k) or b"" for k in listed})
 
 
 class _SexOf:
@@ -356,12 +353,11 @@ def seal_class_amendments(
     Safe to rerun: the amendments written are read back and applied, so a batch is never amended twice;
     the bytes are a function of the archive (`created_at` is the latest correction's time), so a run
     stopped half way writes the same files again; an amendment whose signature is missing is signed."""
-    found = _class_rosters(season, archive)
-    if found is None:
+    classes_manifest = archive.get(amendments_format.classes_root(season) + contract.MANIFEST)
+    if classes_manifest is None:
         return {"season": season, "amended": "no-classes"}
-    previous, rosters = found
     last_batch = _last_batch(season, archive)
-    n, through = 0, 0
+    previous, n, through = classes_manifest, 0, 0
     while (body := archive.get(amendments_format.prefix(season, n + 1) + contract.MANIFEST)) is not None:
         n += 1
         where = amendments_format.prefix(season, n)
@@ -369,7 +365,13 @@ def seal_class_amendments(
             text = amendments_format.statement(season, n, body)
             archive.put_once(where + contract.SIGNATURE, _signature_object(text, signer))
             archive.put_once(where + contract.PUBLIC_KEY, signer.public_key_pem())
-        for raw in (archive.get(where + amendments_format.AMENDMENTS) or b"").decode().splitlines():
+        previous, through = body, int(json.loads(body)["corrections_through"])
+    if through >= last_batch:  # the daily run reads the amendments' manifests only
+        return {"season": season, "amended": "nothing", "amendments": n}
+    rosters = _class_rosters(season, archive, classes_manifest)
+    for m in range(1, n + 1):  # the classes as the amendments so far left them
+        body = archive.get(amendments_format.prefix(season, m) + amendments_format.AMENDMENTS) or b""
+        for raw in body.decode().splitlines():
             line = json.loads(raw)
             event = class_amendments.Event(
                 line["correction_id"],
@@ -379,9 +381,6 @@ def seal_class_amendments(
                 line["action"],
             )
             rosters.apply(class_amendments.Move(event, int(line["class"])))
-        previous, through = body, int(json.loads(body)["corrections_through"])
-    if through >= last_batch:
-        return {"season": season, "amended": "nothing", "amendments": n}
     corrections = [
         Correction.model_validate(json.loads(raw))
         for m in range(through + 1, last_batch + 1)

@@ -371,3 +371,25 @@ def test_enroll_audit_replays_the_amendments_from_the_buckets_root(
     (tmp_path / "bad.jsonl").write_text('{"registration_id": "A01", "sex": "M"}\n', encoding="utf-8")
     assert main(["audit", str(root), "--season", YEAR, "--students", str(tmp_path / "bad.jsonl")]) == 2
     assert "bad.jsonl line 1" in capsys.readouterr().err
+
+
+def test_nothing_before_the_classes_and_a_run_stopped_before_signing_is_signed_on_the_rerun(
+    amended: MemoryArchive, chain: Chain
+) -> None:
+    regs = Registrations()
+    # Given no classes sealed yet: nothing to amend, nothing read
+    bare = MemoryArchive()
+    bare.files = {k: v for k, v in amended.files.items() if not k.startswith(f"additions/{YEAR}/class")}
+    answer = seal_class_amendments(YEAR, archive=bare, registrations=regs, signer=chain.signer)
+    assert answer == {"season": YEAR, "amended": "no-classes"} and regs.reads == []
+    # Given a run that wrote amendment 0002 but stopped before its signature
+    stopped = MemoryArchive()
+    where = fmt.prefix(YEAR, 2)
+    dropped = (where + contract.SIGNATURE, where + contract.PUBLIC_KEY)
+    stopped.files = {k: v for k, v in amended.files.items() if k not in dropped}
+    assert not audit_class_amendments(*parts(stopped)).ok
+    # When the task runs again, Then it signs 0002, reads no registration, and the chain audits
+    answer = seal_class_amendments(YEAR, archive=stopped, registrations=regs, signer=chain.signer)
+    assert answer["amended"] == "nothing" and regs.reads == []
+    report = audit_class_amendments(*parts(stopped), sexes=sexes(stopped))
+    assert report.ok, report.render()
