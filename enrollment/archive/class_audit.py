@@ -54,8 +54,11 @@ def rosters_of(classes_files: Mapping[str, bytes]) -> Rosters:
     found: dict[tuple[str, int], list[list[str]]] = {}
     for key in sorted(classes_files):
         if CLASSES_LAYOUT.match(key):
-            rec = json.loads(classes_files[key])
-            found[(str(rec["school_id"]), int(rec["grade"]))] = [list(c) for c in rec["classes"]]
+            try:
+                rec = json.loads(classes_files[key])
+                found[(str(rec["school_id"]), int(rec["grade"]))] = [list(c) for c in rec["classes"]]
+            except (ValueError, KeyError, TypeError):
+                continue  # the classes audit names the record that cannot be read
     return Rosters(found)
 
 

@@ -393,3 +393,22 @@ def test_nothing_before_the_classes_and_a_run_stopped_before_signing_is_signed_o
     assert answer["amended"] == "nothing" and regs.reads == []
     report = audit_class_amendments(*parts(stopped), sexes=sexes(stopped))
     assert report.ok, report.render()
+
+
+@pytest.mark.parametrize("file", [fmt.AMENDMENTS, contract.MANIFEST, contract.SIGNATURE, contract.PUBLIC_KEY])
+@pytest.mark.parametrize("n", [1, 2])
+def test_one_byte_edited_in_an_amendment_fails_the_audit_naming_it(
+    amended: MemoryArchive, n: int, file: str
+) -> None:
+    classes_files, amendments, season, batches = parts(amended)
+    key = f"{n:04d}/{file}"
+    for i, new in corrections_season.edits(amendments[key]):
+        edited = bytearray(amendments[key])
+        edited[i] = new
+        report = audit_class_amendments(classes_files, {**amendments, key: bytes(edited)}, season, batches)
+        assert not report.ok and any(
+            f"additions/{YEAR}/class-amendments/{n:04d}" in p for p in report.problems
+        )
+    # a classes record that cannot be read is the classes audit's to name; this one does not crash
+    broken = {**classes_files, next(k for k in classes_files if k.startswith("classes/")): b"{"}
+    assert not audit_class_amendments(broken, amendments, season, batches).ok
