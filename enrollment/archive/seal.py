@@ -10,7 +10,9 @@ iteration each), and `seal_classes` seals the class lists as an addition under
 `additions/{season}/classes/` with their own manifest, signature and public key, so the season's
 archive is never rewritten. Nothing is ever rewritten: a rerun finds either sealed and changes nothing.
 `write_corrections` seals a batch of corrections after the results as the next addition of the
-season's chain under `additions/{season}/corrections/` (`enrollment.archive.corrections`).
+season's chain under `additions/{season}/corrections/` (`enrollment.archive.corrections`), and
+`seal_class_amendments` the moves those batches make into and out of the sealed classes as the next
+amendment under `additions/{season}/class-amendments/` (`enrollment.archive.class_amendments`).
 """
 
 from __future__ import annotations
