@@ -66,6 +66,7 @@ LABELS = {
     "personal-data": "个人信息 personal data (R-DATA-1)",
     "corrections": "更正附加 correction additions: chain and signatures",
     "corrected": "更正后的录取结果 corrected placements (R-REG-2, R-PUB-3, R-LOT-5)",
+    "head": "更正链的末端 the chain's published last addition",
 }
 SHOWN_PER_CHECK = 50  # problems printed per check; the verdict counts them all
 
@@ -124,12 +125,19 @@ class SeasonView:
     schools: dict[str, SchoolView]
 
 
-def audit(files: Mapping[str, bytes], corrections: Mapping[str, bytes] | None = None) -> Report:
+def audit(
+    files: Mapping[str, bytes],
+    corrections: Mapping[str, bytes] | None = None,
+    *,
+    head: str | None = None,
+) -> Report:
     """Every check of the archive; no AWS call, nothing taken on the archive's word.
 
     `corrections`: the files of the season's correction batches, by their key below
     `additions/{season}/corrections/` (e.g. `0001/manifest.json`); each batch is checked and applied
-    in order after the season's own checks (`_corrections`). None or empty: the season alone."""
+    in order after the season's own checks (`_corrections`). None or empty: the season alone.
+    `head`: the chain's last batch as the bureau publishes it, `"{nnnn}:{sha256 of its manifest.json}"`
+    (`corrections.head`): the one thing the chain cannot show by itself is its last batches withheld."""
     report = Report(file_count=len(files) + len(corrections or {}))
     listed = _manifest(files, report)
     report.season = listed.get("season") if listed else None
@@ -142,10 +150,13 @@ def audit(files: Mapping[str, bytes], corrections: Mapping[str, bytes] | None = 
     placed = _placements(files, season, records, report)
     _tie_break(files, report.season, list(placed) if placed is not None else None, report)
     found = archive.personal_data(files)
-    if corrections:
-        _corrections(files, corrections, season, records, placed, report)
+    batches = corrections or {}
+    if batches or head:
+        _corrections(files, batches, season, records, placed, report)
+        if head is not None:
+            report.add("head", _head_problems(report.season or "?", batches, head), f"ends at {head}")
         where = corrections_format.root(report.season or "?")
-        found += [f"{where}{p}" for p in archive.personal_data(corrections)]
+        found += [f"{where}{p}" for p in archive.personal_data(batches)]
     report.add("personal-data", found, f"no resident ID or mobile number in {report.file_count} files")
     return report
 
@@ -882,11 +893,40 @@ def _corrections(
     )
 
 
-def _batches(
-    season: str, batches_files: Mapping[str, bytes]
-) -> tuple[dict[int, dict[str, bytes]], list[str]]:
-    """The batches' files by n and key within the batch; stray files and missing numbers as problems."""
+def _head_problems(season: str, batches_files: Mapping[str, bytes], head: str) -> list[str]:
+    """The chain ends at the published head: its last batch is the head's n, its manifest the head's
+    digest; a batch withheld at the end is named as missing."""
     root = corrections_format.root(season)
+    n, digest = corrections_format.parse_head(head)
+    present = sorted(
+        int(k[: corrections_format.DIGITS])
+        for k in batches_files
+        if corrections_format.BATCH_NAME.match(k[: corrections_format.DIGITS]) and k[4:5] == "/"
+    )
+    last = present[-1] if present else 0
+    if last < n:
+        return [
+            f"{root}{m:04d} is missing: the published head is {head}, the chain given ends at "
+            f"{f'{last:04d}' if last else 'the sealed season'}"
+            for m in range(last + 1, n + 1)
+        ]
+    if last > n:
+        return [f"{root}{m:04d}: after the published head {head}" for m in range(n + 1, last + 1)]
+    body = batches_files.get(f"{corrections_format.batch_name(n)}/{archive.MANIFEST}", b"")
+    if archive.sha256_hex(body) != digest:
+        return [
+            f"{root}{n:04d}: {archive.MANIFEST} has SHA-256 {archive.sha256_hex(body)}, not the published "
+            f"head's {digest}"
+        ]
+    return []
+
+
+def _batches(
+    season: str, batches_files: Mapping[str, bytes], root: str | None = None
+) -> tuple[dict[int, dict[str, bytes]], list[str]]:
+    """The batches' files by n and key within the batch; stray files and missing numbers as problems
+    (named below `root`, the corrections' by default)."""
+    root = root or corrections_format.root(season)
     batches: dict[int, dict[str, bytes]] = {}
     problems = []
     for key, body in sorted(batches_files.items()):
@@ -945,16 +985,38 @@ def _batch_integrity(
                 f"{archive.MANIFEST}: previous {doc.get('previous')!r} is not the SHA-256 of {previous_name} "
                 f"({expected}): the chain from the sealed season is broken here"
             )
+    problems += _same_key_problems(season, batch, files)
+    return problems
+
+
+SIGNATURE_FIELDS = ("algorithm", "key_id", "statement", "signature")
+
+
+def _same_key_problems(season: str, batch: Mapping[str, bytes], files: Mapping[str, bytes]) -> list[str]:
+    """A batch's key files hold nothing the signature does not cover: `public-key.pem` is the season's,
+    byte for byte, and `manifest.sig.json` is exactly the canonical JSON of its four fields with the
+    season's `key_id` (a PEM parser ignores a changed line break, a JSON parser changed spaces, and the
+    signature covers neither file: without this an edited byte there would pass unseen)."""
+    problems = []
     pem, season_pem = batch.get(archive.PUBLIC_KEY), files.get(archive.PUBLIC_KEY)
-    if (
-        pem is not None
-        and season_pem is not None
-        and not archive.public_key_problem(pem)
-        and not archive.public_key_problem(season_pem)
-        and archive.key_fingerprint(pem) != archive.key_fingerprint(season_pem)
-    ):
+    if pem is not None and season_pem is not None and pem != season_pem:
         problems.append(
-            f"{archive.PUBLIC_KEY} is not the season's key (seasons/{season}/{archive.PUBLIC_KEY})"
+            f"{archive.PUBLIC_KEY} is not the season's key, byte for byte (seasons/{season}/{archive.PUBLIC_KEY})"
+        )
+    body = batch.get(archive.SIGNATURE)
+    doc, error = _json(batch, archive.SIGNATURE) if body is not None else (None, None)
+    if body is None or error or not isinstance(doc, dict):
+        return problems  # named by the signature check
+    if sorted(doc) != sorted(SIGNATURE_FIELDS) or archive.canonical_json(doc) != body:
+        problems.append(
+            f"{archive.SIGNATURE}: not exactly the canonical JSON (two-space indent, final newline) of "
+            f"{', '.join(SIGNATURE_FIELDS)}"
+        )
+    season_sig, _ = _json(files, archive.SIGNATURE) if archive.SIGNATURE in files else (None, None)
+    season_key_id = season_sig.get("key_id") if isinstance(season_sig, dict) else None
+    if season_key_id is not None and doc.get("key_id") != season_key_id:
+        problems.append(
+            f"{archive.SIGNATURE}: key_id {doc.get('key_id')!r} is not the season's {season_key_id!r}"
         )
     return problems
 

@@ -154,12 +154,13 @@ class LocalSigner:
 
 def public_key_problem(public_key_pem: bytes) -> str | None:
     """Why `public_key_pem` is not an EC P-256 SubjectPublicKeyInfo PEM, or None."""
+    from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
     try:
         key = serialization.load_pem_public_key(public_key_pem)
-    except (ValueError, TypeError) as e:
+    except (ValueError, TypeError, UnsupportedAlgorithm) as e:  # an edited key may name no known algorithm
         return f"{PUBLIC_KEY} is not a PEM public key ({e})"
     if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
         return f"{PUBLIC_KEY} is not an EC P-256 (ECC_NIST_P256) public key"

@@ -69,6 +69,20 @@ def batch_prefix(season: str, n: int) -> str:
     return f"{root(season)}{batch_name(n)}/"
 
 
+def head(n: int, manifest_bytes: bytes) -> str:
+    """The chain's head as the bureau publishes it after sealing batch `n`: `"{nnnn}:{sha256}"`, the
+    batch's number and the SHA-256 of its `manifest.json` (what `enroll audit --head` checks)."""
+    return f"{batch_name(n)}:{contract.sha256_hex(manifest_bytes)}"
+
+
+def parse_head(text: str) -> tuple[int, str]:
+    """`head`'s `n` and digest (ValueError naming the form when it is not one)."""
+    name, _, digest = text.partition(":")
+    if not BATCH_NAME.match(name) or int(name) == 0 or not _HEX64.match(digest):
+        raise ValueError(f"head {text!r}: expected NNNN:SHA256 (e.g. 0003:<64 lowercase hex digits>)")
+    return int(name), digest
+
+
 def statement(season: str, n: int, manifest_bytes: bytes) -> str:
     """What a batch's signature signs: the version, the season, n and the SHA-256 of its manifest."""
     return f"{STATEMENT_VERSION}\n{season}\n{n}\n{contract.sha256_hex(manifest_bytes)}\n"

@@ -10,23 +10,27 @@ iteration each), and `seal_classes` seals the class lists as an addition under
 `additions/{season}/classes/` with their own manifest, signature and public key, so the season's
 archive is never rewritten. Nothing is ever rewritten: a rerun finds either sealed and changes nothing.
 `write_corrections` seals a batch of corrections after the results as the next addition of the
-season's chain under `additions/{season}/corrections/` (`enrollment.archive.corrections`).
+season's chain under `additions/{season}/corrections/` (`enrollment.archive.corrections`), and
+`seal_class_amendments` the moves those batches make into and out of the sealed classes as the next
+amendment under `additions/{season}/class-amendments/` (`enrollment.archive.class_amendments`).
 """
 
 from __future__ import annotations
 
 import io
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from enrollment.archive import contract
+from enrollment.archive import class_amendments as amendments_format
+from enrollment.archive import class_audit, contract
 from enrollment.archive import corrections as corrections_format
 from enrollment.core.config import School, SeasonConfig
-from enrollment.core.ports import Archive, Registrations, Seeds
+from enrollment.core.ports import Archive, NotFound, Registrations, Seeds
 from enrollment.corrections.model import Correction
-from enrollment.term import reporting
+from enrollment.term import class_amendments, reporting
+from enrollment.term.classes import Sex
 
 
 class Listing(Protocol):
@@ -243,6 +247,7 @@ def write_corrections(
         "prefix": prefix,
         "corrections": len(corrections),
         "manifest_sha256": contract.sha256_hex(sealed[contract.MANIFEST]),
+        "head": corrections_format.head(n, sealed[contract.MANIFEST]),  # what the bureau publishes
     }
 
 
@@ -307,4 +312,132 @@ def seal_pending_corrections(
         else ("already" if results else "nothing"),
         "batches": [r["n"] for r in results],
         "corrections": sum(int(r["corrections"]) for r in results),
+        # the chain's last batch, published so an auditor sees none withheld (`enroll audit --head`)
+        "head": results[-1]["head"] if results else None,
     }
+
+
+def _class_rosters(season: str, archive: Archive, manifest: bytes) -> class_amendments.Rosters:
+    """The sealed classes addition's classes by (school, grade), as its manifest lists them."""
+    root = amendments_format.classes_root(season)
+    listed = [e["key"] for e in json.loads(manifest)["files"]]
+    return class_audit.rosters_of({k: archive.get(root + k) or b"" for k in listed})
+
+
+class _SexOf:
+    """Each child's sex from their registration, read in batches for the schools a seal touches."""
+
+    def __init__(self, registrations: Registrations) -> None:
+        self.registrations, self.known = registrations, dict[str, Sex]()
+
+    def prefetch(self, ids: Iterable[str]) -> None:
+        wanted = sorted({rid for rid in ids if rid not in self.known})
+        found = self.registrations.get_registrations(wanted) if wanted else {}
+        if missing := [rid for rid in wanted if rid not in found]:
+            raise NotFound(", ".join(missing[:10]))
+        self.known |= {rid: reporting.student(reg).sex for rid, reg in found.items()}
+
+    def __call__(self, registration_id: str) -> Sex:
+        if registration_id not in self.known:
+            self.prefetch([registration_id])
+        return self.known[registration_id]
+
+
+def seal_class_amendments(
+    season: str, *, archive: Archive, registrations: Registrations, signer: contract.Signer
+) -> dict[str, Any]:
+    """The moves of the correction batches sealed since the last class amendment, sealed as the next
+    amendment under `additions/{season}/class-amendments/` (docs/CLASSES.md, "Amendments"), chained to
+    the one before it (to the classes addition's manifest for the first). Run after the corrections are
+    sealed (the daily `seal-corrections` task). Nothing to do before the classes are sealed, or when the
+    new batches move nobody into or out of a school's classes.
+
+    Safe to rerun: the amendments written are read back and applied, so a batch is never amended twice;
+    the bytes are a function of the archive (`created_at` is the latest correction's time), so a run
+    stopped half way writes the same files again; an amendment whose signature is missing is signed."""
+    classes_manifest = archive.get(amendments_format.classes_root(season) + contract.MANIFEST)
+    if classes_manifest is None:
+        return {"season": season, "amended": "no-classes"}
+    last_batch = _last_batch(season, archive)
+    previous, n, through = classes_manifest, 0, 0
+    while (body := archive.get(amendments_format.prefix(season, n + 1) + contract.MANIFEST)) is not None:
+        n += 1
+        where = amendments_format.prefix(season, n)
+        if archive.get(where + contract.SIGNATURE) is None:  # stopped before signing: sign it now
+            text = amendments_format.statement(season, n, body)
+            archive.put_once(where + contract.SIGNATURE, _signature_object(text, signer))
+            archive.put_once(where + contract.PUBLIC_KEY, signer.public_key_pem())
+        previous, through = body, int(json.loads(body)["corrections_through"])
+    if through >= last_batch:  # the daily run reads the amendments' manifests only
+        return {"season": season, "amended": "nothing", "amendments": n}
+    rosters = _class_rosters(season, archive, classes_manifest)
+    for m in range(1, n + 1):  # the classes as the amendments so far left them
+        body = archive.get(amendments_format.prefix(season, m) + amendments_format.AMENDMENTS) or b""
+        for raw in body.decode().splitlines():
+            line = json.loads(raw)
+            event = class_amendments.Event(
+                line["correction_id"],
+                line["registration_id"],
+                line["school_id"],
+                line["grade"],
+                line["action"],
+            )
+            rosters.apply(class_amendments.Move(event, int(line["class"])))
+    corrections = [
+        Correction.model_validate(json.loads(raw))
+        for m in range(through + 1, last_batch + 1)
+        for raw in (
+            archive.get(corrections_format.batch_prefix(season, m) + corrections_format.CORRECTIONS) or b""
+        )
+        .decode()
+        .splitlines()
+        if raw.strip()
+    ]
+    sex_of = _SexOf(registrations)
+    groups = set(rosters.classes)
+    joining = [
+        ch.registration_id
+        for c in corrections
+        for ch in c.changes
+        if ch.after.school_id is not None and (ch.after.school_id, ch.after.grade) in groups
+    ]
+    touched = {
+        (ch.after.school_id, ch.after.grade) for c in corrections for ch in c.changes if ch.after.school_id
+    }
+    # the children of the classes a child may join, and the joiners: one batched read, no more
+    sex_of.prefetch(joining + [rid for g in touched & groups for ids in rosters.classes[g] for rid in ids])
+    moves = class_amendments.amend(rosters, corrections, sex_of)
+    if not moves:
+        return {"season": season, "amended": "nothing", "amendments": n}
+    sealed = amendments_format.seal_amendment(
+        season,
+        n + 1,
+        previous,
+        (through + 1, last_batch),
+        moves,
+        signer=signer,
+        created_at=max(c.at for c in corrections),
+    )
+    where = amendments_format.prefix(season, n + 1)
+    for key in [amendments_format.AMENDMENTS, contract.MANIFEST, contract.SIGNATURE, contract.PUBLIC_KEY]:
+        archive.put_once(where + key, sealed[key])
+    return {
+        "season": season,
+        "amended": "now",
+        "amendments": n + 1,
+        "corrections": [through + 1, last_batch],
+        "moves": len(moves),
+    }
+
+
+def _signature_object(text: str, signer: contract.Signer) -> bytes:
+    import base64
+
+    return contract.canonical_json(
+        {
+            "algorithm": contract.SIGNING_ALGORITHM,
+            "key_id": signer.key_id(),
+            "statement": text,
+            "signature": base64.b64encode(signer.sign(text.encode())).decode(),
+        }
+    )

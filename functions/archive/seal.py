@@ -11,7 +11,10 @@ archive's write and the season's signing key, and a function of its own would co
 stack's 500 CloudFormation resources. Before sealing, the late children whose verdict came in since
 (an answer file, a home visit, a review signed) are placed by it (`enrollment.corrections.late`), so
 their corrections are sealed with the day's; a late child whose checks were never asked (the ask lost)
-is asked again.
+is asked again. Right after, once the sunshine classes are sealed, the moves
+those batches make into and out of the schools' classes are sealed as the next class amendment
+(`seal_class_amendments`, docs/CLASSES.md "Amendments"), reading the moving children's sex from the
+registrations (its role already reads the table).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from enrollment.adapters.observability import logger
 from enrollment.adapters.wiring import Wiring
-from enrollment.archive.seal import seal_pending_corrections, seal_season
+from enrollment.archive.seal import seal_class_amendments, seal_pending_corrections, seal_season
 from enrollment.core import clock
 from enrollment.corrections.late import settle_late, unasked
 from functions.events import SeasonEvent, task
@@ -69,4 +72,6 @@ def seal_corrections(request: SealCorrections, w: Wiring) -> dict[str, Any]:
             logger.exception("late registrations' checks not asked", extra={"registration_ids": asked})
             asked = []
     sealed = seal_pending_corrections(request.season, store=w.corrections, archive=w.archive, signer=w.signer)
-    return {**sealed, "late_settled": [c.correction_id for c in settled.corrections], "late_asked": asked}
+    classes = seal_class_amendments(request.season, archive=w.archive, registrations=w.store, signer=w.signer)
+    late = {"late_settled": [c.correction_id for c in settled.corrections], "late_asked": asked}
+    return {**sealed, "classes": classes, **late}

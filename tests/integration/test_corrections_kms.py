@@ -160,15 +160,17 @@ def test_pending_corrections_sealed_batch_by_batch_and_a_rerun_writes_nothing(
         return seal_pending_corrections(YEAR, store=store, archive=archive, signer=signer)
 
     # Nothing pending: nothing written
-    assert seal() == {"season": YEAR, "sealed": "nothing", "batches": [], "corrections": 0}
+    assert seal() == {"season": YEAR, "sealed": "nothing", "batches": [], "corrections": 0, "head": None}
     assert not [k for k in objects() if k.startswith("additions/")]
     # Given the first correction written, it is sealed as batch 1 and marked
     store.record(YEAR, Planned(tuple(BATCHES[0]), {}), after=0)
-    assert seal() == {"season": YEAR, "sealed": "now", "batches": [1], "corrections": 1}
+    first = seal()
+    assert first == {"season": YEAR, "sealed": "now", "batches": [1], "corrections": 1, "head": first["head"]}
+    assert first["head"] == f"0001:{sha256_hex(objects()[f'additions/{YEAR}/corrections/0001/{MANIFEST}'])}"
     assert store.pending_corrections(YEAR) == []
     # The next two, written afterwards in one request, are batch 2, chained to batch 1
     store.record(YEAR, Planned(tuple(BATCHES[1]), {}), after=1)
-    assert seal() == {"season": YEAR, "sealed": "now", "batches": [2], "corrections": 2}
+    assert seal()["batches"] == [2]
     stored = objects()
     prefix = f"additions/{YEAR}/corrections/"
     assert json.loads(stored[f"{prefix}0002/{MANIFEST}"])["previous"] == sha256_hex(
@@ -184,9 +186,82 @@ def test_pending_corrections_sealed_batch_by_batch_and_a_rerun_writes_nothing(
         seal()
     written = objects()
     assert f"{prefix}0003/{MANIFEST}" in written and len(store.pending_corrections(YEAR)) == 1
-    assert seal() == {"season": YEAR, "sealed": "already", "batches": [3], "corrections": 1}
+    rerun = seal()
+    assert (rerun["sealed"], rerun["batches"], rerun["corrections"]) == ("already", [3], 1)
     assert objects() == written and store.pending_corrections(YEAR) == []
     # And the chain audits from the bucket's root
-    assert main(["audit", f"s3://{BUCKET}/", "--season", YEAR]) == 0
+    assert main(["audit", f"s3://{BUCKET}/", "--season", YEAR, "--head", rerun["head"]]) == 0
     out = capsys.readouterr().out
     assert "3 batches applied in order" in out and "AUDIT PASSED" in out
+    # a published head beyond the chain given: the batch withheld is named
+    assert main(["audit", f"s3://{BUCKET}/", "--season", YEAR, "--head", "0004:" + "0" * 64]) == 1
+    assert f"additions/{YEAR}/corrections/0004 is missing" in capsys.readouterr().out
+
+
+def test_the_classes_follow_the_batches_signed_with_kms_and_audited_from_the_root(
+    sealed_bucket: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 18, "Classes follow": the sunshine classes sealed, three correction batches after them,
+    then the moves into and out of the classes sealed as a class amendment with the season's KMS key,
+    each child's sex read from the registrations table in one batched read."""
+    import boto3
+
+    from enrollment.adapters.dynamodb import DynamoStore
+    from enrollment.archive import class_amendments as amendments_format
+    from enrollment.archive.seal import seal_class_amendments
+    from enrollment.local.runtime import create_season_table
+    from enrollment.term import classes
+
+    archive, signer = sealed_bucket["archive"], sealed_bucket["signer"]
+    # Given every placed child's registration (synthetic sex) and the classes dealt over the placements
+    placed = [json.loads(raw) for raw in objects()[f"seasons/{YEAR}/placements.jsonl"].decode().splitlines()]
+    ids = [p["registration_id"] for p in placed] + ["LATE01"]
+    sex = {rid: ("男" if i % 2 else "女") for i, rid in enumerate(ids)}
+    create_season_table(boto3.client("dynamodb"), "season-table")
+    table = boto3.resource("dynamodb").Table("season-table")
+    for rid in ids:
+        child = {"sex": sex[rid], "birth_date": "2016-10-01"}
+        table.put_item(
+            Item={"pk": f"REG#{rid}", "sk": "REG", "registration_id": rid, "request": {"child": child}}
+        )
+    groups: dict[tuple[str, int], list[classes.Student]] = {}
+    for p in placed:
+        if p["school_id"]:
+            groups.setdefault((p["school_id"], p["grade"]), []).append(
+                classes.Student(p["registration_id"], sex[p["registration_id"]], 9)  # type: ignore[arg-type]
+            )
+    files = {
+        f"classes/{school}-g{grade}.json": json.dumps(
+            classes.assign(YEAR, school, grade, kids, min(2, len(kids)), "0527").record(), ensure_ascii=False
+        ).encode()
+        for (school, grade), kids in groups.items()
+    }
+    for k, body in seal(YEAR, files, signer, CREATED).items():
+        archive.put_once(f"additions/{YEAR}/classes/{k}", body)
+    store = DynamoStore("season-table")
+    # When the three batches are sealed, then the classes amended
+    for n, batch in enumerate(BATCHES, start=1):
+        write_corrections(YEAR, n, batch, archive=archive, signer=signer)
+    answer = seal_class_amendments(YEAR, archive=archive, registrations=store, signer=signer)
+    # Then one amendment follows batches 1-3: the late child joined, the decliner moved to its public
+    # school's classes, the promoted child to the private school's, the transfer left S-CY-01 (S-CY-02
+    # has no classes); nobody else
+    assert answer == {"season": YEAR, "amended": "now", "amendments": 1, "corrections": [1, 3], "moves": 6}
+    body = objects()[amendments_format.prefix(YEAR, 1) + amendments_format.AMENDMENTS].decode()
+    moved = [(m["registration_id"], m["action"], m["school_id"]) for m in map(json.loads, body.splitlines())]
+    assert moved == [
+        ("LATE01", "join", "S-CY-01"),
+        ("R0001", "leave", "P-CY-01"),
+        ("R0001", "join", "S-CY-01"),
+        ("R0003", "leave", "S-CY-01"),
+        ("R0003", "join", "P-CY-01"),
+        ("C001", "leave", "S-CY-01"),
+    ]
+    assert (
+        seal_class_amendments(YEAR, archive=archive, registrations=store, signer=signer)["amended"]
+        == "nothing"
+    )
+    # And the bucket's root audits: the season, its corrections, the classes and their amendment
+    assert main(["audit", f"s3://{BUCKET}/", "--season", YEAR]) == 0
+    out = capsys.readouterr().out
+    assert "1 class amendments" in out and out.count("AUDIT PASSED") == 3

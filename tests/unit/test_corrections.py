@@ -11,7 +11,7 @@ refused once where it would break an invariant or a rule, and a refusal leaves t
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -483,3 +483,106 @@ def test_a_re_verification_that_leaves_the_child_eligible_where_it_sits_keeps_it
     assert ch.before is not None and ch.before.school_id == ch.after.school_id == "S-CY-01"
     assert ch.after.route == "priority" and planned.verdicts[sitting].facts["policy-priority"]
     assert s.problems() == []
+
+
+# Tampering with the sealed chain (issue 18, done when) ---------------------------------------------
+
+BATCHES = 5  # July's corrections sealed in five batches
+BATCH_FILES = ("corrections.jsonl", "placements.jsonl", MANIFEST, "manifest.sig.json", "public-key.pem")
+
+
+@dataclass(frozen=True)
+class Chain:
+    season: dict[str, bytes]  # seasons/{season}/'s files
+    additions: dict[str, bytes]  # the batches' files, by their key below additions/{season}/corrections/
+    head: str  # the last batch and its manifest's digest, as the bureau publishes them
+    signer: LocalSigner  # the season's key
+
+
+@pytest.fixture(scope="module")
+def chain(config: SeasonConfig, placed_archive: tuple[SeasonView, MemoryArchive]) -> Chain:
+    """The season sealed and July's corrections sealed after it in BATCHES batches, once per module."""
+    view, archive = placed_archive
+    s = Season(config, view)
+    july(s)
+    lines = sorted((line.as_line() for line in view.lines.values()), key=lambda line: line["registration_id"])
+    signer = LocalSigner(key_id="test-release")
+    sealed = sealed_archive(config, archive, lines, datetime(2023, 7, 6, 9, 0, tzinfo=UTC), signer)
+    k, total = BATCHES, len(s.corrections)
+    batches = [s.corrections[i * total // k : (i + 1) * total // k] for i in range(k)]
+    additions: dict[str, bytes] = {}
+    previous = sha256_hex(sealed[MANIFEST])
+    for n, batch in enumerate(batches, start=1):
+        files = chain_format.seal_corrections(YEAR, n, batch, previous, signer=signer)
+        additions |= {f"{chain_format.batch_name(n)}/{k}": v for k, v in files.items()}
+        previous = sha256_hex(files[MANIFEST])
+        head = chain_format.head(n, files[MANIFEST])
+    report = audit(sealed, additions, head=head)
+    assert report.ok, report.render()
+    return Chain(sealed, additions, head, signer)
+
+
+def named(n: int) -> str:
+    return f"{chain_format.root(YEAR)}{chain_format.batch_name(n)}"
+
+
+def fails_naming(report: Any, *batches: int) -> None:
+    assert not report.ok
+    for n in batches:
+        assert any(named(n) in p for p in report.problems), (named(n), report.render())
+
+
+def without(additions: dict[str, bytes], n: int) -> dict[str, bytes]:
+    return {k: v for k, v in additions.items() if not k.startswith(chain_format.batch_name(n) + "/")}
+
+
+@pytest.mark.parametrize("n", range(1, BATCHES + 1))
+def test_a_deleted_batch_fails_the_audit_naming_it(chain: Chain, n: int) -> None:
+    # the auditor holds the published head: even the last batch withheld is named
+    fails_naming(audit(chain.season, without(chain.additions, n), head=chain.head), n)
+    if n < BATCHES:  # the chain alone shows a gap (a cut-off end needs the head: docs/ARCHIVE.md)
+        fails_naming(audit(chain.season, without(chain.additions, n)), n)
+
+
+@pytest.mark.parametrize("pair", [(n, n + 1) for n in range(1, BATCHES)] + [(1, BATCHES)])
+def test_two_swapped_batches_fail_the_audit_naming_both(chain: Chain, pair: tuple[int, int]) -> None:
+    one, other = (chain_format.batch_name(n) for n in pair)
+    rename = {one: other, other: one}
+    swapped = {rename.get(k[:4], k[:4]) + k[4:]: v for k, v in chain.additions.items()}
+    fails_naming(audit(chain.season, swapped, head=chain.head), *pair)
+    fails_naming(audit(chain.season, swapped), *pair)
+
+
+def edits(body: bytes) -> list[tuple[int, int]]:
+    """One-byte edits of `body` (position, new byte), the sneaky ones included: a space made a tab
+    and a line break made a space (a JSON or PEM parser reads both the same), a hex digit made another
+    (still hex), a letter's case changed; at the ends, in the middle and at each kind of separator."""
+    size = len(body)
+    where = {0, 1, size // 3, size // 2, 2 * size // 3, size - 2, size - 1}
+    where |= {i for c in b'\n "-:,' if (i := body.find(bytes([c]), 1)) >= 0}
+
+    def other(b: int) -> int:
+        if b >= 0x80:
+            return b ^ 1  # a UTF-8 byte of a Chinese reason
+        c = chr(b)
+        if c in " \n":
+            return ord("\t" if c == " " else " ")
+        if c in "0123456789abcdef":
+            return ord("1" if c == "0" else "0")
+        return ord(c.swapcase()) if c.isalpha() else ord("x")
+
+    return [(i, other(body[i])) for i in sorted(where)]
+
+
+@pytest.mark.parametrize("n", range(1, BATCHES + 1))
+@pytest.mark.parametrize("file", BATCH_FILES)
+def test_one_byte_edited_in_any_file_of_a_batch_fails_the_audit_naming_it(
+    chain: Chain, n: int, file: str
+) -> None:
+    key = f"{chain_format.batch_name(n)}/{file}"
+    body = chain.additions[key]
+    for i, new in edits(body):
+        edited = bytearray(body)
+        edited[i] = new
+        report = audit(chain.season, {**chain.additions, key: bytes(edited)}, head=chain.head)
+        fails_naming(report, n)

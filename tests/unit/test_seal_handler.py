@@ -16,6 +16,8 @@ from enrollment.corrections.late import Settled
 from functions import events
 from functions.archive import seal as seal_task
 
+AMENDED = {"amended": "nothing"}
+
 
 def _run(
     event: dict[str, Any], unasked: list[str] | None = None, late_checks: Any = None
@@ -40,15 +42,25 @@ def _run(
         mock.patch.object(
             seal_task, "seal_pending_corrections", return_value={"sealed": "nothing"}
         ) as pending,
+        mock.patch.object(seal_task, "seal_class_amendments", return_value=AMENDED) as amendments,
     ):
         out = seal_task.handler(event, mock.MagicMock())
     assert settle.called == (event.get("task") == "seal-corrections")
+    assert amendments.called == (event.get("task") == "seal-corrections")
+    if amendments.called:  # the classes follow the corrections, signed with the same key
+        [call] = amendments.call_args_list
+        assert call.args == ("2023",) and call.kwargs == {
+            "archive": w.archive,
+            "registrations": w.store,
+            "signer": w.signer,
+        }
     return out, season, pending
 
 
 def test_the_daily_task_seals_the_pending_corrections_with_the_seasons_key() -> None:
     out, season, pending = _run({"season": "2023", "task": "seal-corrections"})
-    assert out == {"sealed": "nothing", "late_settled": [], "late_asked": []} and not season.called
+    assert out == {"sealed": "nothing", "classes": AMENDED, "late_settled": [], "late_asked": []}
+    assert not season.called
     [call] = pending.call_args_list
     assert call.args == ("2023",) and set(call.kwargs) == {"store", "archive", "signer"}
 
