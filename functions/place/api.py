@@ -15,6 +15,10 @@
   "transfer", "reason", ...}`; the child's district (the city: any) only, computed by placement's rules
   and the whole season self-checked before it is written (`enrollment.corrections.season`); answers
   the correction and each seat it passed on. `GET …/districts/{district}/corrections`: the district's.
+  A correction answering a complaint names it (`complaint_id`: the season's, about the same child).
+- `POST /admin/placement/{season}/districts/{district}/notice-checks` `{"registration_id", "code"}`: a
+  school checks a notice of the district's schools: valid, or revoked by a correction and replaced by
+  the notice of a given date (issue 18), or not the district's.
 - `GET /admin/placement/{season}/archive`: the sealed archive's files with short-lived download links,
   and the season report (`reports/{season}/report.html`) once the workflow has written it.
 """
@@ -32,9 +36,10 @@ from enrollment.adapters.observability import logger
 from enrollment.adapters.wiring import wiring
 from enrollment.core import clock
 from enrollment.core.ports import NotFound
-from enrollment.core.staff import Forbidden, StaffError, require_decide, require_read
+from enrollment.core.staff import Forbidden, StaffError, StaffMember, require_decide, require_read
 from enrollment.corrections import season as corrections
 from enrollment.corrections.model import Correction
+from enrollment.notices import corrected as corrected_notices
 from enrollment.people import console
 from enrollment.people import sms_failures as sms_failures_room
 from enrollment.placement import place
@@ -106,6 +111,8 @@ def correct(season: str, body: Annotated[corrections.CorrectionRequest, Body()])
     """A correction after the results, with the seats it passed on (each its own correction)."""
     w = season_wiring(season)
     staff = caller(app)
+    if body.complaint_id is not None:
+        _answers_complaint(w, season, body, staff)
     made = corrections.correct_all(
         w.config,
         staff,
@@ -125,6 +132,24 @@ def correct(season: str, body: Annotated[corrections.CorrectionRequest, Body()])
         extra={"kind": body.kind, "corrections": [c.correction_id for c in made], "role": staff.role},
     )
     return json_response(201, {"season": season, "corrections": [c.model_dump(mode="json") for c in made]})
+
+
+def _answers_complaint(w: Any, season: str, body: corrections.CorrectionRequest, staff: StaffMember) -> None:
+    """A correction answering a complaint names one of the season's complaints about its own child
+    (a late registration has no complaint: its child was not registered). The complaint's answer
+    then links back to the correction (functions/complaints/api.py)."""
+    found = w.complaints.complaint(body.complaint_id)
+    if found is not None:  # whose it is first: another district learns nothing of it
+        corrections.may_correct(staff, found.district)
+    if found is None or found.season != season:
+        raise corrections.CorrectionRefused(
+            "未找到该投诉申诉（complaint_id）", "complaint_id: no such complaint of the season"
+        )
+    if body.kind == "late-registration" or found.registration_id != body.registration_id:
+        raise corrections.CorrectionRefused(
+            "该投诉申诉不是关于本次更正的儿童的（complaint_id）",
+            "complaint_id: the complaint is about another child",
+        )
 
 
 @app.get(f"{PREFIX}/districts/<district>/corrections")
@@ -193,6 +218,25 @@ def manual_notices(season: str, district: str) -> dict[str, Any]:
     w = season_wiring(season)
     require_read(caller(app), district)
     return {"district": district, "notices": w.notices.manual_notices(season, district)}
+
+
+class NoticeCheckRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    registration_id: str = Field(min_length=1, max_length=40, description="通知书上的报名编号")
+    code: str = Field(min_length=1, max_length=20, description="通知书上的核验码（如 7K3QX-0M2ZD）")
+
+
+@app.post(f"{PREFIX}/districts/<district>/notice-checks")
+def notice_check(season: str, district: str, body: Annotated[NoticeCheckRequest, Body()]) -> dict[str, Any]:
+    """A school checks an admission notice of one of the district's schools by its registration id and
+    verification code (R-NOTE-1): valid (the school), revoked by a correction (since when, and the
+    date of the notice that replaced it: issue 18) or not a notice of the district's. The district's
+    own staff, the city and auditors; nothing is written."""
+    w = season_wiring(season)
+    require_read(caller(app), district)
+    answer = corrected_notices.check(w.config, district, body.registration_id, body.code, store=w.notices)
+    logger.info("notice checked", extra={"district": district, "status": answer["status"]})
+    return {"season": season, "district": district, "registration_id": body.registration_id, **answer}
 
 
 @app.get(f"{PREFIX}/districts/<district>/sms-failures")
