@@ -202,7 +202,7 @@ def test_each_issue_has_its_own_code_even_at_the_same_school() -> None:
     assert notices.check_verification_code(SECRET, "2023", RID, "S-CY-01", again, 2)
     assert not notices.check_verification_code(SECRET, "2023", RID, "S-CY-01", again)
     assert notices.verification_message("2023", RID, "S-CY-01", 2).startswith(b"enrollment-notice/2|")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="issue"):
         notices.verification_message("2023", RID, "S-CY-01", -1)
 
 
