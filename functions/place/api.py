@@ -16,7 +16,7 @@
   and the whole season self-checked before it is written (`enrollment.corrections.season`); answers
   the correction and each seat it passed on. `GET …/districts/{district}/corrections`: the district's.
   A correction answering a complaint names it (`complaint_id`: the season's, about the same child).
-- `POST /admin/placement/{season}/districts/{district}/notice-checks` `{"registration_id", "code"}`: a
+- `GET /admin/placement/{season}/districts/{district}/notices/{registration_id}/codes/{code}`: a
   school checks a notice of the district's schools: valid, or revoked by a correction and replaced by
   the notice of a given date (issue 18), or not the district's.
 - `GET /admin/placement/{season}/archive`: the sealed archive's files with short-lived download links,
@@ -220,23 +220,17 @@ def manual_notices(season: str, district: str) -> dict[str, Any]:
     return {"district": district, "notices": w.notices.manual_notices(season, district)}
 
 
-class NoticeCheckRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    registration_id: str = Field(min_length=1, max_length=40, description="通知书上的报名编号")
-    code: str = Field(min_length=1, max_length=20, description="通知书上的核验码（如 7K3QX-0M2ZD）")
-
-
-@app.post(f"{PREFIX}/districts/<district>/notice-checks")
-def notice_check(season: str, district: str, body: Annotated[NoticeCheckRequest, Body()]) -> dict[str, Any]:
+@app.get(f"{PREFIX}/districts/<district>/notices/<registration_id>/codes/<code>")
+def notice_check(season: str, district: str, registration_id: str, code: str) -> dict[str, Any]:
     """A school checks an admission notice of one of the district's schools by its registration id and
-    verification code (R-NOTE-1): valid (the school), revoked by a correction (since when, and the
-    date of the notice that replaced it: issue 18) or not a notice of the district's. The district's
-    own staff, the city and auditors; nothing is written."""
+    verification code (R-NOTE-1; any case, with or without the hyphen): valid (the school), revoked by
+    a correction (since when, and the date of the notice that replaced it: issue 18) or not a notice
+    of the district's. The district's own staff, the city and auditors; nothing is written."""
     w = season_wiring(season)
     require_read(caller(app), district)
-    answer = corrected_notices.check(w.config, district, body.registration_id, body.code, store=w.notices)
+    answer = corrected_notices.check(w.config, district, registration_id, code, store=w.notices)
     logger.info("notice checked", extra={"district": district, "status": answer["status"]})
-    return {"season": season, "district": district, "registration_id": body.registration_id, **answer}
+    return {"season": season, "district": district, "registration_id": registration_id, **answer}
 
 
 @app.get(f"{PREFIX}/districts/<district>/sms-failures")
