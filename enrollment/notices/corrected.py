@@ -123,13 +123,14 @@ def reissue(
     records = store.notices_of(wanted)
     regs = registrations.get_registrations(wanted)
     at = now.astimezone(config.tz).isoformat()
-    counts = {"issued": 0, "revoked": 0, "manual": 0, "unsent": 0, "unchanged": 0}
+    counts = {"issued": 0, "revoked": 0, "manual": 0, "unsent": 0, "unchanged": 0, "waiting": 0}
     todo: list[tuple[dict[str, Any], dict[str, Any], Notice]] = []
     for rid, target in sorted(wanted.items()):
         rec = records.get(rid)
         reg = regs.get(rid)
-        if reg is None:
-            raise ValueError(f"{rid}: no registration stored")
+        if reg is None:  # a late child whose registration is not stored yet (`correct_all` stores
+            counts["waiting"] += 1  # it after the correction): the next run issues its notice
+            continue
         if rec is not None and rec.get("status") != "revoked" and rec.get("school_id") == target.school_id:
             if rec.get("sms_claimed_at") and not rec.get("sms_message_id"):
                 counts["unsent"] += 1  # claimed by a run that stopped before its send: never sent twice

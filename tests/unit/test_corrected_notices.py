@@ -230,6 +230,12 @@ def test_a_changed_place_gets_a_new_notice_and_one_sms_and_the_old_code_is_revok
     assert "9月1日" in message.text  # issued after the reporting day: the child reports on term's first day
     revoked = store.revoked[(RID, old)]
     assert revoked["replaced_by_code"] == new["verification_code"] and revoked["revoked_on"] == "2023-07-20"
+    seen = corrected.family_notice(config, store.notice(RID))
+    assert seen is not None and seen["reissued"] and not seen["revoked"]
+    assert (
+        seen["message_zh"]
+        == "安置结果已更正，已于2023年7月20日重新发放入学通知书，原通知书作废，请下载新通知书"
+    )
     # And a retry (or the next run of the rule) texts nobody again and changes nothing
     before = copy.deepcopy(store.current)
     assert run(config, [moved], store, sms)["issued"] == 0
@@ -287,6 +293,7 @@ def test_a_place_given_up_revokes_the_notice_without_a_new_one_or_an_sms(config:
     assert answer["status"] == "revoked" and "已于2023年7月20日作废" in answer["message"]
     seen = corrected.family_notice(config, store.notice(RID))
     assert seen is not None and seen["revoked"] and "作废" in seen["message_zh"]
+    assert not re.search(r"[A-Za-z]", seen["message_zh"] + seen["issued_on_zh"])
 
 
 def test_a_late_registration_gets_its_first_notice_and_a_route_change_at_the_same_school_none(
@@ -301,7 +308,7 @@ def test_a_late_registration_gets_its_first_notice_and_a_route_change_at_the_sam
         config, "re-verification", line(RID, "S-CY-01", "coordination", reason="y"), line(RID, "S-CY-01"), n=3
     )
     out = run(config, [late, same_school], store, sms)
-    assert out == {"issued": 1, "revoked": 0, "manual": 0, "unsent": 0, "unchanged": 1}
+    assert out == {"issued": 1, "revoked": 0, "manual": 0, "unsent": 0, "unchanged": 1, "waiting": 0}
     assert store.current[LATE]["issue"] == 0 and "replaces_code" not in store.current[LATE]
     assert store.current[LATE]["verification_code"] == notices.verification_code(
         SECRET, "2023", LATE, "S-CY-03"
@@ -513,3 +520,49 @@ def test_the_family_reads_in_the_answer_that_its_place_was_corrected(config: Sea
     assert moved.correction_id not in str(complaints.family_view(answered, "船营区"))
     [staff_seen] = complaints.staff_view(answered, datetime(2023, 7, 21))["answers"]
     assert staff_seen["correction_id"] == moved.correction_id
+
+
+def test_a_late_child_whose_registration_is_not_stored_yet_waits_for_the_next_run(
+    config: SeasonConfig,
+) -> None:
+    store, sms = Notices(), Outbox()
+    late = correction(config, "late-registration", None, line(LATE, "S-CY-03", "coordination", reason="x"))
+    out = corrected.reissue(
+        config,
+        "2023",
+        [late],
+        registrations=Registrations(),  # the correction is written, the registration not yet
+        secret=SECRET,
+        store=store,
+        files=Files(),
+        sms=sms,
+        now=datetime(2023, 7, 20, 10, 45, tzinfo=config.tz),
+        render_many=fake_render,
+    )
+    assert out["waiting"] == 1 and out["issued"] == 0 and store.current == {} and sms.sent == []
+    assert run(config, [late], store, sms)["issued"] == 1
+
+
+def test_a_new_notice_no_font_can_draw_is_listed_for_manual_issue_and_not_texted(
+    config: SeasonConfig,
+) -> None:
+    store, sms = Notices(), Outbox()
+    old = first_notice(config, store)
+    moved = correction(
+        config, "override", line(RID, "S-CY-01"), line(RID, "S-CY-02", "override", reason="理由")
+    )
+
+    def undrawable(batch: Sequence[notices.Notice]) -> list[notices.Unrenderable]:
+        e = notices.Unrenderable("no glyph")
+        e.code_points = ("U+2B740",)
+        return [e for _ in batch]
+
+    out = run(config, [moved], store, sms, render=undrawable)
+    assert out["manual"] == 1 and out["issued"] == 0 and sms.sent == []
+    new = store.current[RID]
+    assert new["status"] == "manual" and new["district"] == "CY" and new["code_points"] == ["U+2B740"]
+    # the bureau hands it over: its code checks valid, the old one revoked; a rerun changes nothing
+    assert corrected.check(config, "CY", RID, new["verification_code"], store=store)["status"] == "valid"
+    assert corrected.check(config, "CY", RID, old, store=store)["status"] == "revoked"
+    assert run(config, [moved], store, sms) == {**out, "manual": 0, "revoked": 0, "unchanged": 1}
+    assert corrected.family_notice(config, store.notice(RID)) is None  # the bureau issues it by hand
