@@ -22,6 +22,7 @@ from enrollment.corrections.family import KIND_ZH, correction_zh, place_history
 from enrollment.corrections.model import Change, ChildCorrection, Correction, PlacementLine
 from enrollment.notices import corrected
 from enrollment.notices import notice as notices
+from enrollment.notices.season import issue as notices_issue
 from enrollment.people import complaints
 
 SECRET = b"test-secret-for-notices-0123456789"
@@ -566,3 +567,49 @@ def test_a_new_notice_no_font_can_draw_is_listed_for_manual_issue_and_not_texted
     assert corrected.check(config, "CY", RID, old, store=store)["status"] == "revoked"
     assert run(config, [moved], store, sms) == {**out, "manual": 0, "revoked": 0, "unchanged": 1}
     assert corrected.family_notice(config, store.notice(RID)) is None  # the bureau issues it by hand
+
+
+class Places:
+    def __init__(self, places: dict[str, dict[str, Any]]) -> None:
+        self.places = places
+
+    def placed(self, rid: str) -> dict[str, Any] | None:
+        return self.places.get(rid)
+
+    def placed_of(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        return {rid: self.places[rid] for rid in ids if rid in self.places}
+
+
+def test_the_notices_batch_leaves_a_corrected_child_to_the_corrected_notices_run(
+    config: SeasonConfig,
+) -> None:
+    """A correction on the notices day, before the season's batch reached the child: the batch issues
+    no notice for a place given up, and none over a notice the corrected notices' run has put."""
+    store, sms = Notices(), Outbox()
+    late = correction(config, "late-registration", None, line(LATE, "S-CY-03", "coordination", reason="x"))
+    store.current[LATE] = {
+        "registration_id": LATE,
+        "school_id": "S-CY-03",
+        "correction_id": late.correction_id,
+    }
+    places = Places(
+        {
+            RID: {"registration_id": RID, "school_id": None, "route": "declined", "status": "declined"},
+            LATE: {"registration_id": LATE, "school_id": "S-CY-03", "route": "coordination"},
+        }
+    )
+    out = notices_issue(
+        config,
+        "2023",
+        [RID, LATE],
+        registrations=Registrations(registration(), registration(LATE)),
+        placements=places,
+        secret=SECRET,
+        store=store,
+        files=Files(),
+        sms=sms,
+        now=datetime(2023, 7, 6, 9, 0, tzinfo=config.tz),
+        render_many=fake_render,
+    )
+    assert out == {"issued": 0, "skipped": 2, "manual": 0} and sms.sent == []
+    assert RID not in store.current
