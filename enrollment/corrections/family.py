@@ -15,7 +15,6 @@ from typing import Any
 
 from enrollment.core.config import SeasonConfig
 from enrollment.corrections.model import ChildCorrection, Correction, PlacementLine
-from enrollment.notices.notice import zh_date
 from enrollment.placement.routes import REASON_ZH, ROUTE_ZH
 
 # Why a correction changed the child's place, as the family reads it (every CorrectionKind).
@@ -31,6 +30,11 @@ KIND_ZH: dict[str, str] = {
     "transfer": "经转出、转入两所学校同意转学",
 }
 FIRST_ZH = "录取结果公布"
+
+
+def zh_date(d: date) -> str:
+    """`2023年7月20日`, as the notices write it (corrections come before notices in the season)."""
+    return f"{d.year}年{d.month}月{d.day}日"
 
 
 def _place_zh(config: SeasonConfig, line: PlacementLine) -> dict[str, Any]:

@@ -156,7 +156,7 @@ def test_a_corrected_place_reaches_the_family_the_school_and_the_complaint(seaso
     pdf = boto3.client("s3").get_object(Bucket=rt.work_bucket, Key=str(new["key"]))["Body"].read()
     assert pdf.startswith(b"%PDF") and str(new["key"]).endswith("-1.pdf")
     # and on demand, or at the rule's next run: nobody is texted twice
-    again = invoke_notify(rt, "corrected-notices")
+    again = drive.reissue_corrected_notices(rt)
     assert again["issued"] == 0 and again["revoked"] == 0, again
     assert [m for m in outbox(rt)[sent_before:] if rid in m["text"]] == texted
 
