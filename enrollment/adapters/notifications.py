@@ -103,6 +103,23 @@ class DynamoNoticeStore(DynamoTable):
             Attr("verification_code").eq(code) & Attr("sms_claimed_at").not_exists(),
         )
 
+    def release_notice_sms(self, registration_id: str, code: str) -> bool:
+        """Give the SMS's claim back (the provider did not take it), unless it is marked sent."""
+        return self._write_if(
+            self.table.update_item,
+            Key={"pk": f"REG#{registration_id}", "sk": "NOTICE"},
+            UpdateExpression="REMOVE sms_claimed_at",
+            ConditionExpression=Attr("verification_code").eq(code) & Attr("sms_message_id").not_exists(),
+        )
+
+    def notice_unsent_listed(self, registration_id: str, code: str, at: str) -> bool:
+        """Mark a claimed, never sent SMS listed to its district, once."""
+        return self._update_if(
+            {"pk": f"REG#{registration_id}", "sk": "NOTICE"},
+            {"sms_unsent_listed_at": at},
+            Attr("verification_code").eq(code) & Attr("sms_unsent_listed_at").not_exists(),
+        )
+
     def manual_notices(self, season: str, district: str) -> list[dict[str, Any]]:
         """The district's notices to issue by hand, by registration id."""
         return [

@@ -24,19 +24,23 @@ Each step is a conditional write, so a retry (or a second run at the same time) 
 the record is replaced only if it still holds the old code, and the SMS is claimed on the record
 (`sms_claimed_at`) before it is sent; a run that finds the claim taken sends nothing. A run that
 stops between its claim and the send leaves the notice without an SMS (`sms_claimed_at`, no
-`sms_message_id`): counted as `unsent` in the answer of every later run, for the district to phone.
+`sms_message_id`): counted as `unsent` in the answer of every later run and, once the claim is older
+than any run can take (`UNSENT_AFTER`), listed once to the child's district to phone the family, as a
+notice SMS that failed is (`sms_delivery`). A send the provider refused to take (SmsThrottled) gives
+its claim back, so the next run sends it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from enrollment.core import sms_caps, sms_delivery
 from enrollment.core.config import SeasonConfig
-from enrollment.core.ports import Registrations, Sms
+from enrollment.core.idcard import mask_phone
+from enrollment.core.ports import Registrations, Sms, SmsThrottled
 from enrollment.corrections.model import Correction, PlacementLine
 from enrollment.notices.notice import (
     NO_NOTICE_ROUTES,
@@ -51,6 +55,10 @@ from enrollment.notices.notice import (
     zh_date,
 )
 from enrollment.notices.season import Files, NoticeStore, _tracked_send
+
+# A claim older than this was made by a run that stopped (notify-batch's timeout is 5 minutes): its
+# SMS is listed to the district instead of being sent (it may have gone out before the run stopped).
+UNSENT_AFTER = timedelta(minutes=20)
 
 
 def reissued_key(season: str, registration_id: str, issue: int) -> str:
@@ -71,6 +79,14 @@ class CorrectedNoticeStore(NoticeStore, Protocol):
 
     def claim_notice_sms(self, registration_id: str, code: str, at: str) -> bool:
         """Claim the notice's SMS (once): False if it was claimed or the record holds another code."""
+        ...
+
+    def release_notice_sms(self, registration_id: str, code: str) -> bool:
+        """Give a claim back (the provider did not take the SMS), if the SMS is not marked sent."""
+        ...
+
+    def notice_unsent_listed(self, registration_id: str, code: str, at: str) -> bool:
+        """Mark a claimed, never sent SMS listed to its district (once: False if marked already)."""
         ...
 
 
@@ -134,6 +150,7 @@ def reissue(
         if rec is not None and rec.get("status") != "revoked" and rec.get("school_id") == target.school_id:
             if rec.get("sms_claimed_at") and not rec.get("sms_message_id"):
                 counts["unsent"] += 1  # claimed by a run that stopped before its send: never sent twice
+                _list_unsent(season, reg, rec, store=store, tracking=tracking, now=now)
             elif rec.get("correction_id") and not rec.get("sms_claimed_at") and rec.get("status") != "manual":
                 todo.append((reg, rec, _notice(config, reg, rec, secret)))  # put, not yet texted
             else:
@@ -187,16 +204,56 @@ def reissue(
             continue  # another run texts (or texted) this family
         phone = str(reg["request"]["guardians"][0]["phone"])
         message = sms_message(notice)
-        if tracking is None:
-            store.notice_sent(rid, sms.send(phone, message), at)
-        else:
-            record = _tracked_send(season, reg, notice, phone, message, sms=sms, tracking=tracking, now=now)
-            store.notice_sent(rid, record.message_id, at)
+        try:
+            if tracking is None:
+                message_id = sms.send(phone, message)
+            else:
+                sent_as = _tracked_send(
+                    season, reg, notice, phone, message, sms=sms, tracking=tracking, now=now
+                )
+                message_id = sent_as.message_id
+        except SmsThrottled:  # the provider did not take it: the next run sends it
+            store.release_notice_sms(rid, notice.verification_code)
+            raise
+        store.notice_sent(rid, message_id, at)
         counts["issued"] += 1
         sent += 1
     if spend is not None and sent:  # counted in the season's spend, never refused (as the batches')
         sms_caps.record_notices(sent, store=spend, now=now)
     return counts
+
+
+def _list_unsent(
+    season: str,
+    reg: Mapping[str, Any],
+    rec: Mapping[str, Any],
+    *,
+    store: CorrectedNoticeStore,
+    tracking: sms_delivery.Tracking | None,
+    now: datetime,
+) -> None:
+    """A notice SMS claimed by a run that stopped: listed once to the district, to phone the family."""
+    claimed = datetime.fromisoformat(str(rec["sms_claimed_at"]))
+    if tracking is None or rec.get("sms_unsent_listed_at") or now - claimed < UNSENT_AFTER:
+        return
+    rid = str(rec["registration_id"])
+    phone = str(reg["request"]["guardians"][0]["phone"])
+    tracking.store.put_failure(
+        sms_delivery.SmsFailure(
+            season=season,
+            district=str(reg["district"]),
+            registration_id=rid,
+            purpose=sms_delivery.NOTICE,
+            school_id=str(rec["school_id"]),
+            phone_masked=mask_phone(phone),
+            guardian=0,
+            attempts=1,
+            error_code="unsent",
+            failed_at=claimed,
+            message_id=f"unsent-{rid}-{int(rec.get('issue', 0))}",
+        )
+    )
+    store.notice_unsent_listed(rid, str(rec["verification_code"]), now.isoformat())
 
 
 def _new_record(

@@ -84,6 +84,14 @@ def test_a_notice_is_replaced_only_while_it_holds_the_old_code_and_texted_once(e
     assert not store.claim_notice_sms(RID, "AAAAAAAAAA", "2023-07-20T10:00:00+08:00")
     assert store.claim_notice_sms(RID, "BBBBBBBBBB", "2023-07-20T10:00:00+08:00")
     assert not store.claim_notice_sms(RID, "BBBBBBBBBB", "2023-07-20T10:01:00+08:00")
+    # a claim given back (the provider did not take the SMS) can be claimed again; not once sent
+    assert store.release_notice_sms(RID, "BBBBBBBBBB")
+    assert "sms_claimed_at" not in (store.notice(RID) or {})
+    assert store.claim_notice_sms(RID, "BBBBBBBBBB", "2023-07-20T10:02:00+08:00")
+    assert store.notice_unsent_listed(RID, "BBBBBBBBBB", "2023-07-20T10:30:00+08:00")
+    assert not store.notice_unsent_listed(RID, "BBBBBBBBBB", "2023-07-20T10:45:00+08:00")
+    store.notice_sent(RID, "m-1", "2023-07-20T10:02:01+08:00")
+    assert not store.release_notice_sms(RID, "BBBBBBBBBB")
     # revoked with no replacement: the record marked, the code kept as revoked
     assert store.replace_notice(revoked("BBBBBBBBBB", None), None)
     current = store.notice(RID)

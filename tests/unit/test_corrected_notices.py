@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from enrollment.core import idcard
-from enrollment.core.config import SeasonConfig, load_season
+from enrollment.core import idcard, sms_delivery
+from enrollment.core.config import SeasonConfig, SmsDelivery, load_season
+from enrollment.core.ports import SmsThrottled
 from enrollment.core.sms_templates import SmsMessage
 from enrollment.core.staff import StaffMember
 from enrollment.corrections.family import KIND_ZH, correction_zh, place_history
@@ -134,6 +135,20 @@ class Notices:
         rec["sms_claimed_at"] = at
         return True
 
+    def release_notice_sms(self, rid: str, code: str) -> bool:
+        rec = self.current.get(rid)
+        if rec is None or rec.get("verification_code") != code or rec.get("sms_message_id"):
+            return False
+        rec.pop("sms_claimed_at", None)
+        return True
+
+    def notice_unsent_listed(self, rid: str, code: str, at: str) -> bool:
+        rec = self.current.get(rid)
+        if rec is None or rec.get("verification_code") != code or rec.get("sms_unsent_listed_at"):
+            return False
+        rec["sms_unsent_listed_at"] = at
+        return True
+
 
 class Files:
     def __init__(self) -> None:
@@ -144,11 +159,13 @@ class Files:
 
 
 class Outbox:
-    def __init__(self, fail: bool = False) -> None:
+    def __init__(self, fail: bool = False, throttled: bool = False) -> None:
         self.sent: list[tuple[str, SmsMessage]] = []
-        self.fail = fail
+        self.fail, self.throttled = fail, throttled
 
     def send(self, phone: str, message: SmsMessage) -> str:
+        if self.throttled:
+            raise SmsThrottled("slow down")
         if self.fail:
             raise RuntimeError("the function stopped mid-send")
         self.sent.append((phone, message))
@@ -181,6 +198,8 @@ def run(
     sms: Outbox,
     files: Files | None = None,
     render: Any = fake_render,
+    now: datetime | None = None,
+    tracking: sms_delivery.Tracking | None = None,
 ) -> dict[str, int]:
     return corrected.reissue(
         config,
@@ -191,8 +210,9 @@ def run(
         store=store,
         files=files or Files(),
         sms=sms,
-        now=datetime(2023, 7, 20, 10, 45, tzinfo=config.tz),
+        now=now or datetime(2023, 7, 20, 10, 45, tzinfo=config.tz),
         render_many=render,
+        tracking=tracking,
     )
 
 
@@ -328,6 +348,45 @@ def test_a_run_that_stops_after_claiming_the_sms_never_texts_twice(config: Seaso
     sms = Outbox()
     assert run(config, [moved], store, sms)["unsent"] == 1
     assert sms.sent == []  # claimed by the run that stopped: counted unsent, not sent again
+    # once no run can still be sending it, it is listed to the district to phone the family, once
+    messages = Messages()
+    tracking = sms_delivery.Tracking(messages, False, SmsDelivery())
+    soon = datetime(2023, 7, 20, 10, 55, tzinfo=config.tz)
+    assert run(config, [moved], store, sms, now=soon, tracking=tracking)["unsent"] == 1
+    assert messages.failures == []  # 10 minutes: a run may still be sending it
+    later = datetime(2023, 7, 20, 11, 30, tzinfo=config.tz)
+    for _ in range(2):
+        assert run(config, [moved], store, sms, now=later, tracking=tracking)["unsent"] == 1
+    [listed] = messages.failures
+    assert listed.district == "CY" and listed.registration_id == RID and listed.school_id == "S-CY-02"
+    assert listed.purpose == "notice" and listed.phone_masked != PHONE and sms.sent == []
+
+
+def test_a_send_the_provider_did_not_take_is_sent_by_the_next_run(config: SeasonConfig) -> None:
+    store = Notices()
+    first_notice(config, store)
+    moved = correction(
+        config, "override", line(RID, "S-CY-01"), line(RID, "S-CY-02", "override", reason="理由")
+    )
+    with pytest.raises(SmsThrottled):
+        run(config, [moved], store, Outbox(throttled=True))
+    assert "sms_claimed_at" not in store.current[RID]  # the claim given back
+    sms = Outbox()
+    assert run(config, [moved], store, sms)["issued"] == 1 and len(sms.sent) == 1
+
+
+class Messages:
+    """The SMS message records' store, as far as the notices use it (failures listed)."""
+
+    def __init__(self) -> None:
+        self.failures: list[sms_delivery.SmsFailure] = []
+        self.messages: list[sms_delivery.SmsRecord] = []
+
+    def put_message(self, record: sms_delivery.SmsRecord) -> None:
+        self.messages.append(record)
+
+    def put_failure(self, failure: sms_delivery.SmsFailure) -> None:
+        self.failures.append(failure)
 
 
 def test_a_run_that_stops_before_the_sms_claim_sends_it_next_time(config: SeasonConfig) -> None:
