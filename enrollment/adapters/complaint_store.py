@@ -38,7 +38,10 @@ def _item(c: Complaint) -> dict[str, Any]:
 
 
 def _answer(a: Answer) -> dict[str, Any]:
-    return {"text": a.text, "by": a.by, "district": a.district, "at": a.at.isoformat()}
+    out: dict[str, Any] = {"text": a.text, "by": a.by, "district": a.district, "at": a.at.isoformat()}
+    if a.correction_id is not None:  # a correction attached (issue 18)
+        out |= {"correction_id": a.correction_id, "correction_zh": a.correction_zh}
+    return out
 
 
 def _complaint(item: dict[str, Any]) -> Complaint:
@@ -53,7 +56,14 @@ def _complaint(item: dict[str, Any]) -> Complaint:
         text=str(r["text"]),
         created_at=datetime.fromisoformat(str(r["created_at"])),
         answers=tuple(
-            Answer(str(a["text"]), str(a["by"]), str(a["district"]), datetime.fromisoformat(str(a["at"])))
+            Answer(
+                str(a["text"]),
+                str(a["by"]),
+                str(a["district"]),
+                datetime.fromisoformat(str(a["at"])),
+                a.get("correction_id"),
+                a.get("correction_zh"),
+            )
             for a in r.get("answers", [])
         ),
     )

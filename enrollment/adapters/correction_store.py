@@ -11,30 +11,27 @@ Keys:
   stores it (`DynamoPlacementStore.put_placements`), written after the correction itself. The truth is
   the sealed `placements.jsonl` with the corrections applied (`season.current_lines`); these items
   follow it, and a write interrupted before them is repaired by the next correction of the child.
+- each changed child's history, for the family's status page: `REG#{id}` / `CORRECTION#{n:08d}#{i:03d}`
+  (the batch, then the correction's place in it), the correction's kind, time, reason codes and
+  complaint with the child's own change only (no other child's, no staff member's), written with
+  the places and repaired the same way.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
-
+from enrollment.adapters.correction_reads import DynamoCorrectionReads, corrections_pk
 from enrollment.adapters.placement_store import DynamoPlacementStore
-from enrollment.adapters.table import DynamoTable
 from enrollment.corrections.model import Correction
 from enrollment.corrections.season import CorrectionConflict, NewVerdict, Planned, Recorded
 
-
-def _pk(season: str) -> str:
-    return f"SEASON#{season}#CORRECTIONS"
+_pk = corrections_pk
 
 
-class DynamoCorrectionStore(DynamoTable):
-    def _batches(self, season: str) -> Iterator[dict[str, Any]]:
-        return self._query(KeyConditionExpression=Key("pk").eq(_pk(season)), ConsistentRead=True)
-
+class DynamoCorrectionStore(DynamoCorrectionReads):
     def recorded(self, season: str) -> Recorded:
         corrections: list[Correction] = []
         verdicts: dict[str, NewVerdict] = {}
@@ -73,10 +70,22 @@ class DynamoCorrectionStore(DynamoTable):
             )
         changed = {ch.registration_id: ch.after for c in planned.corrections for ch in c.changes}
         DynamoPlacementStore(self.table_name).put_placements(season, [p.as_line() for p in changed.values()])
-
-    def corrections(self, season: str) -> list[Correction]:
-        """Every correction of the season, sealed or not, in the order written."""
-        return self.recorded(season).corrections
+        self._put_all(
+            {
+                "pk": f"REG#{ch.registration_id}",
+                "sk": f"CORRECTION#{after + 1:08d}#{i:03d}",
+                "type": "correction-of-child",
+                "season": season,
+                "correction_id": c.correction_id,
+                "kind": c.kind,
+                "at": c.at.isoformat(),
+                "reason_codes": list(c.reason_codes),
+                "complaint_id": c.complaint_id,
+                "change": json.dumps(ch.model_dump(mode="json"), ensure_ascii=False),
+            }
+            for i, c in enumerate(planned.corrections)
+            for ch in c.changes
+        )
 
     def pending_corrections(self, season: str) -> list[Correction]:
         """The corrections no addition has sealed yet, in the order written: the sealer's next batch."""

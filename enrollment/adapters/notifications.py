@@ -77,6 +77,49 @@ class DynamoNoticeStore(DynamoTable):
             ]
         )
 
+    def revoked_notice(self, registration_id: str, code: str) -> dict[str, Any] | None:
+        """A revoked notice of the child, `REG#{id}` / `NOTICE#REVOKED#{code}` (issue 18)."""
+        return self._record(f"REG#{registration_id}", f"NOTICE#REVOKED#{code}")
+
+    def replace_notice(self, revoked: dict[str, Any], new: dict[str, Any] | None) -> bool:
+        """The old notice kept as revoked, then the child's record replaced (or marked revoked), if it
+        still holds the revoked code. The revoked item is written first and the same on a retry, so a
+        code is never left neither current nor revoked."""
+        rid, code = revoked["registration_id"], revoked["verification_code"]
+        self._put_all(
+            [{"pk": f"REG#{rid}", "sk": f"NOTICE#REVOKED#{code}", "type": "notice-revoked", **revoked}]
+        )
+        holds = Attr("verification_code").eq(code)
+        if new is None:
+            changes = {"status": "revoked", "revoked_on": revoked["revoked_on"]}
+            return self._update_if({"pk": f"REG#{rid}", "sk": "NOTICE"}, changes, holds)
+        return self._put_if({"pk": f"REG#{rid}", "sk": "NOTICE", "type": "notice", **new}, holds)
+
+    def claim_notice_sms(self, registration_id: str, code: str, at: str) -> bool:
+        """Claim the notice's SMS once, on the record holding `code` (a retry finds it claimed)."""
+        return self._update_if(
+            {"pk": f"REG#{registration_id}", "sk": "NOTICE"},
+            {"sms_claimed_at": at},
+            Attr("verification_code").eq(code) & Attr("sms_claimed_at").not_exists(),
+        )
+
+    def release_notice_sms(self, registration_id: str, code: str) -> bool:
+        """Give the SMS's claim back (the provider did not take it), unless it is marked sent."""
+        return self._write_if(
+            self.table.update_item,
+            Key={"pk": f"REG#{registration_id}", "sk": "NOTICE"},
+            UpdateExpression="REMOVE sms_claimed_at",
+            ConditionExpression=Attr("verification_code").eq(code) & Attr("sms_message_id").not_exists(),
+        )
+
+    def notice_unsent_listed(self, registration_id: str, code: str, at: str) -> bool:
+        """Mark a claimed, never sent SMS listed to its district, once."""
+        return self._update_if(
+            {"pk": f"REG#{registration_id}", "sk": "NOTICE"},
+            {"sms_unsent_listed_at": at},
+            Attr("verification_code").eq(code) & Attr("sms_unsent_listed_at").not_exists(),
+        )
+
     def manual_notices(self, season: str, district: str) -> list[dict[str, Any]]:
         """The district's notices to issue by hand, by registration id."""
         return [

@@ -13,6 +13,7 @@ from enrollment.adapters.agency_files_store import DynamoFileRequestStore
 from enrollment.adapters.agency_http import HttpAgency, key_from_secret
 from enrollment.adapters.archive import ArchiveBucket, read_s3
 from enrollment.adapters.complaint_store import DynamoComplaintStore
+from enrollment.adapters.correction_reads import DynamoCorrectionReads
 from enrollment.adapters.dynamodb import DynamoStore
 from enrollment.adapters.kms import KmsChildKeyer
 from enrollment.adapters.lottery_store import DynamoLotteryStore
@@ -113,6 +114,11 @@ class Wiring:
                 "VERIFY_BATCH_FUNCTION is not set: a late registration's checks cannot be asked"
             )
         return LambdaLateChecks(self.settings.verify_batch_function)
+
+    @cached_property
+    def correction_reads(self) -> DynamoCorrectionReads:
+        """The corrections read without placement's modules (status page, complaints, notices)."""
+        return DynamoCorrectionReads(self.settings.table_name)
 
     @cached_property
     def notices(self) -> DynamoNoticeStore:

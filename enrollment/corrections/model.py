@@ -102,6 +102,9 @@ class Correction(_Strict):
     # a promotion: the correction (decline, deferral, ...) whose freed seat it fills
     follows: str | None = None
 
+    def changes_child(self, registration_id: str) -> bool:
+        return any(ch.registration_id == registration_id for ch in self.changes)
+
     @model_validator(mode="after")
     def _aware_and_distinct(self) -> Correction:
         if self.at.tzinfo is None:
@@ -112,3 +115,15 @@ class Correction(_Strict):
         if self.kind == "transfer" and len({c.school_id for c in self.consents}) < 2:
             raise ValueError("a transfer needs both schools' consent")
         return self
+
+
+class ChildCorrection(_Strict):
+    """One correction as one child's family may read it: what it was and the child's own change,
+    never another child's change or who made it (the status page's history, issue 18)."""
+
+    correction_id: str
+    kind: CorrectionKind
+    at: datetime
+    reason_codes: tuple[str, ...] = ()
+    complaint_id: str | None = None
+    change: Change

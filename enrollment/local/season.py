@@ -21,6 +21,7 @@ from enrollment.adapters.lottery_store import DynamoLotteryStore
 from enrollment.adapters.verification_store import DynamoVerificationStore
 from enrollment.core.config import School, SeasonConfig
 from enrollment.core.phases import phase
+from enrollment.core.resources import function_name
 from enrollment.core.staff import StaffDirectory, StaffMember
 from enrollment.local.entropy import SeasonSeeds
 from enrollment.local.http import AuthorizerRefused, forward, route
@@ -406,3 +407,17 @@ def run_lotteries(rt: EmbeddedSeason, config: SeasonConfig, timeout: float = WAI
             }
         )
     return {"schools": len(prepared["schools"]), "ceremonies": held}
+
+
+def reissue_corrected_notices(rt: EmbeddedSeason) -> dict[str, Any]:
+    """The corrected children's notices re-issued, as the 15-minute rule's run does in AWS (issue 18):
+    notify-batch's function invoked with `task: corrected-notices`, which the embedded backend's clock
+    does not fire by itself. Its answer: how many issued, revoked, ..."""
+    event = {"season": rt.config.season, "task": "corrected-notices"}
+    reply = boto3.client("lambda").invoke(
+        FunctionName=function_name(rt.config.name, "notify-batch"), Payload=json.dumps(event).encode()
+    )
+    out: dict[str, Any] = json.loads(reply["Payload"].read())
+    if reply.get("FunctionError"):
+        raise RuntimeError(f"the corrected notices' run failed: {out}")
+    return out

@@ -102,6 +102,11 @@ class Notice:
     city: str
     issued: date
     verification_code: str  # `verification_code(...)`, 10 Crockford base32 characters
+    # a notice issued again after a correction changed the child's place (issue 18): its number
+    # (1, 2, ...: part of the code's message) and the notice it replaces (its code and issue date)
+    issue: int = 0
+    replaces_code: str | None = None
+    replaces_issued: date | None = None
 
     def __post_init__(self) -> None:
         problems = []
@@ -119,6 +124,8 @@ class Notice:
             problems.append("verification_code is not 10 Crockford base32 characters")
         if not self.child_name.strip():
             problems.append("child_name is empty")
+        if self.issue < 0 or (self.issue == 0) != (self.replaces_code is None):
+            problems.append("a notice issued again (issue > 0) names the notice it replaces, and only it")
         if problems:
             raise ValueError("; ".join(problems))
 
@@ -150,15 +157,21 @@ def build_notice(
     route: str,
     secret: bytes,
     window: tuple[time, time] = DEFAULT_WINDOW,
+    issued: date | None = None,
+    issue: int = 0,
+    replaces: tuple[str, date] | None = None,
 ) -> Notice:
     """The notice for a placed child: school, dates and bureau from the season config (R-NOTE-1).
 
     The bureau is that of the school's district (属地), which issues notices for all its schools,
     private ones included (annex 2, 一（四）). `id_number` is masked here; the full number goes no further.
+    A notice issued again after a correction (issue 18) is dated the correction's day (`issued`), has
+    its own number `issue` and so its own code, and names the notice it `replaces` (code, issue date).
     """
     school = config.school_index.get(school_id)
     if school is None:
         raise ValueError(f"unknown school {school_id!r}")
+    day = issued or config.calendar.admission_notices
     if school.plan(grade) == 0:
         raise ValueError(f"{school_id} does not take grade {grade}")
     district = config.district_index[school.district]
@@ -171,25 +184,44 @@ def build_notice(
         school_name=school.name,
         school_address=school.address,
         route=route,
-        reporting_day=config.calendar.reporting_day,
+        reporting_day=reporting_day_for(config, day),
         reporting_from=window[0],
         reporting_until=window[1],
         bureau=f"{config.city}{district.name}教育局",
         city=config.city,
-        issued=config.calendar.admission_notices,
-        verification_code=verification_code(secret, config.season, registration_id, school.id),
+        issued=day,
+        verification_code=verification_code(secret, config.season, registration_id, school.id, issue),
+        issue=issue,
+        replaces_code=replaces[0] if replaces else None,
+        replaces_issued=replaces[1] if replaces else None,
     )
+
+
+def reporting_day_for(config: SeasonConfig, issued: date) -> date:
+    """When a child reports with a notice issued on `issued`: the season's reporting day; for a notice
+    issued again after it (a correction in July or August), the first day of term, or the next day
+    once term has begun."""
+    cal = config.calendar
+    if issued <= cal.reporting_day:
+        return cal.reporting_day
+    return cal.term_start if issued < cal.term_start else issued + timedelta(days=1)
 
 
 # --- verification code -------------------------------------------------------------------------
 
 
-def verification_message(season: str, registration_id: str, school_id: str) -> bytes:
-    """What the code authenticates: `enrollment-notice/1|season|registration id|school id`."""
+def verification_message(season: str, registration_id: str, school_id: str, issue: int = 0) -> bytes:
+    """What the code authenticates: `enrollment-notice/1|season|registration id|school id`, and for a
+    notice issued again after a correction (issue n = 1, 2, ...) `enrollment-notice/2|...|school id|n`:
+    each issue its own code, even for a child corrected back to a school it had before."""
     parts = (season, registration_id, school_id)
     if any(not p or "|" in p for p in parts):
         raise ValueError("season, registration id and school id must be non-empty and hold no '|'")
-    return "|".join(("enrollment-notice/1", *parts)).encode()
+    if issue < 0:
+        raise ValueError("a notice's issue is 0 or more")
+    if issue == 0:
+        return "|".join(("enrollment-notice/1", *parts)).encode()
+    return "|".join(("enrollment-notice/2", *parts, str(issue))).encode()
 
 
 def code_from_mac(mac: bytes) -> str:
@@ -200,7 +232,9 @@ def code_from_mac(mac: bytes) -> str:
     return "".join(_CROCKFORD[(bits >> (5 * i)) & 31] for i in reversed(range(_CODE_LENGTH)))
 
 
-def verification_code(secret: bytes, season: str, registration_id: str, school_id: str) -> str:
+def verification_code(
+    secret: bytes, season: str, registration_id: str, school_id: str, issue: int = 0
+) -> str:
     """A short code a school can check to know a notice is genuine and unaltered.
 
     code = Crockford-base32(first 50 bits of HMAC-SHA256(secret, verification_message(...))), e.g.
@@ -214,7 +248,7 @@ def verification_code(secret: bytes, season: str, registration_id: str, school_i
     """
     if len(secret) < 16:
         raise ValueError("the secret must be at least 16 bytes")
-    mac = hmac.new(secret, verification_message(season, registration_id, school_id), hashlib.sha256)
+    mac = hmac.new(secret, verification_message(season, registration_id, school_id, issue), hashlib.sha256)
     return code_from_mac(mac.digest())
 
 
@@ -228,11 +262,11 @@ def normalise_code(code: str) -> str | None:
 
 
 def check_verification_code(
-    secret: bytes, season: str, registration_id: str, school_id: str, code: str
+    secret: bytes, season: str, registration_id: str, school_id: str, code: str, issue: int = 0
 ) -> bool:
     """Whether `code` (as typed by a school: any case, with or without the hyphen) is this notice's."""
     typed = normalise_code(code)
-    expected = verification_code(secret, season, registration_id, school_id)
+    expected = verification_code(secret, season, registration_id, school_id, issue)
     return typed is not None and hmac.compare_digest(typed, expected)
 
 
@@ -365,11 +399,16 @@ def _layout(page: Page, n: Notice) -> None:
     y -= 10
     page.text(left, y, body, "注意事项：", bold=True)
     y -= 22
-    notes = (
+    notes: tuple[str, ...] = (
         "未按时报到的学生，学校将及时与其父母或其他法定监护人联系。",
         "阳光分班时间由录取学校通知。",
         "本通知书涂改无效。学校可凭报名编号和核验码在招生系统中核验本通知书。",
     )
+    if n.replaces_code is not None and n.replaces_issued is not None:
+        notes += (
+            f"本通知书因安置结果更正重新发放，替代{zh_date(n.replaces_issued)}发放的入学通知书"
+            f"（核验码{format_code(n.replaces_code)}），原通知书作废。",
+        )
     for note in notes:
         y = page.paragraph(left + 12, y, width - 12, 11.5, f"· {note}", leading=19, hanging=10)
     y -= 14

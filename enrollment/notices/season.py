@@ -139,6 +139,11 @@ def issue(
         if rid in seen or existing.get(rid, {}).get("sms_message_id"):  # a child twice: issued once
             skipped += 1
             continue
+        if existing.get(rid, {}).get("correction_id") or not place.get("school_id"):
+            # a correction changed the place since the results (issue 18): its notice, or its
+            # revocation, is the corrected notices' run's (enrollment/notices/corrected.py)
+            skipped += 1
+            continue
         seen.add(rid)
         child = reg["request"]["child"]
         grade: Literal[1, 7] = 7 if int(reg["grade"]) == 7 else 1

@@ -72,6 +72,11 @@ class AnswerRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     answer: str = Field(min_length=ANSWER_MIN, max_length=ANSWER_MAX, description="答复内容（5至2000字）")
+    correction_id: str | None = Field(
+        default=None,
+        max_length=80,
+        description="随答复附上的安置结果更正编号（该更正须在更正时填写本投诉编号）",
+    )
 
     @field_validator("answer", mode="before")
     @classmethod
@@ -85,6 +90,10 @@ class Answer:
     by: str  # the staff member's principal (R-VER-3: who)
     district: str
     at: datetime
+    # a correction of the child's place that answers the complaint (issue 18), and what the family
+    # reads of it (the day and the place, in words: no ids)
+    correction_id: str | None = None
+    correction_zh: str | None = None
 
 
 @dataclass(frozen=True)
@@ -177,12 +186,63 @@ def require_answer(staff: StaffMember, district: str) -> None:
     )
 
 
+class CorrectionNotAttached(StaffError):
+    status = 422
+
+
+class Attachable(Protocol):
+    """What an answer checks of the correction it attaches (enrollment.corrections.model.Correction)."""
+
+    @property
+    def correction_id(self) -> str: ...
+    @property
+    def season(self) -> str: ...
+    @property
+    def complaint_id(self) -> str | None: ...
+    def changes_child(self, registration_id: str) -> bool: ...
+
+
+def check_attached(complaint: Complaint, correction_id: str, correction: Attachable | None) -> None:
+    """A correction attached to an answer is one of the season's, changes the complaint's child, and
+    names this complaint (`complaint_id`, given when it was made): both links agree."""
+    if correction is None or correction.season != complaint.season:
+        raise CorrectionNotAttached(
+            "未找到该安置结果更正（correction_id）",
+            f"correction_id: no correction {correction_id} of the season",
+        )
+    if not correction.changes_child(complaint.registration_id):
+        raise CorrectionNotAttached(
+            "该更正不是关于本投诉申诉儿童的（correction_id）",
+            "correction_id: the correction changes another child's place",
+        )
+    if correction.complaint_id != complaint.complaint_id:
+        raise CorrectionNotAttached(
+            "该更正未关联本投诉申诉：办理更正时须填写本投诉申诉的编号（correction_id）",
+            f"correction_id: the correction names complaint {correction.complaint_id}, not this one",
+        )
+
+
 def answer_complaint(
-    complaint: Complaint, request: AnswerRequest, staff: StaffMember, *, store: ComplaintStore, now: datetime
+    complaint: Complaint,
+    request: AnswerRequest,
+    staff: StaffMember,
+    *,
+    store: ComplaintStore,
+    now: datetime,
+    correction_zh: str | None = None,
 ) -> Complaint:
-    """The district's answer, signed with who and when; the complaint's own district decides who may."""
+    """The district's answer, signed with who and when; the complaint's own district decides who may.
+    With a correction attached (checked by `check_attached`), `correction_zh` is what the family reads
+    of it."""
     require_answer(staff, complaint.district)
-    answer = Answer(request.answer, staff.principal, complaint.district, now)
+    answer = Answer(
+        request.answer,
+        staff.principal,
+        complaint.district,
+        now,
+        request.correction_id,
+        correction_zh if request.correction_id else None,
+    )
     if not store.add_answer(complaint, answer):
         raise ComplaintRefused("该投诉申诉刚刚有人答复，请刷新后再看", "someone answered it just now; reload")
     return replace(complaint, answers=(*complaint.answers, answer))
@@ -217,6 +277,7 @@ def family_view(complaint: Complaint, district_name: str) -> dict[str, Any]:
         **_told(complaint),
         "answers": [
             {"text": a.text, "at": a.at.isoformat(), "by_zh": f"{district_name}教育局"}
+            | ({"correction_zh": a.correction_zh} if a.correction_zh else {})
             for a in complaint.answers
         ],
     }
@@ -231,7 +292,13 @@ def staff_view(complaint: Complaint, now: datetime) -> dict[str, Any]:
         **_told(complaint),
         **waited(complaint, now),
         "answers": [
-            {"text": a.text, "by": a.by, "district": a.district, "at": a.at.isoformat()}
+            {
+                "text": a.text,
+                "by": a.by,
+                "district": a.district,
+                "at": a.at.isoformat(),
+                "correction_id": a.correction_id,
+            }
             for a in complaint.answers
         ],
     }

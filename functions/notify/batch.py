@@ -2,7 +2,9 @@
 
 The same function polls the SMS receipts every 15 minutes (`{"season", "task": "sms-receipts"}`,
 functions/notify/receipts.py): it holds what the poller needs (the table, the SMS provider), and a
-function of its own would cost a dozen of the stack's 500 CloudFormation resources."""
+function of its own would cost a dozen of the stack's 500 CloudFormation resources. That poll also
+re-issues the notices of corrected places (issue 18), which can be asked for at once with `{"season",
+"task": "corrected-notices"}` (functions/notify/corrected.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from enrollment.adapters.wiring import Wiring
 from enrollment.core import clock, sms_delivery
 from enrollment.notices.season import issue
 from functions.events import SeasonEvent, task
+from functions.notify.corrected import corrected_notices
 from functions.notify.receipts import poll_receipts
 from functions.notify.render import renderer
 
@@ -27,6 +30,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """The workflow's notice batch, or the receipts rule's poll (by the event's `task`)."""
     if event.get("task") == "sms-receipts":
         return poll_receipts(event, context)
+    if event.get("task") == "corrected-notices":
+        return corrected_notices(event, context)
     return issue_batch(event, context)
 
 

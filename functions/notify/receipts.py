@@ -2,7 +2,9 @@
 functions/notify/batch.py, infra/schedules.py): the SMS providers' receipts polled and recorded, failed
 notice SMS sent again when due, and those past their sends listed to their districts
 (enrollment/core/sms_delivery.py). Each failed SMS counts as `SmsDeliveryFailed` (dimension
-`purpose`, under the season's dimension), as it does where the notices and codes are sent."""
+`purpose`, under the season's dimension), as it does where the notices and codes are sent. The same
+run re-issues the notices of children whose place a correction changed (issue 18,
+functions/notify/corrected.py): within 15 minutes of the correction, the correction route untouched."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from enrollment.adapters.observability import count_metric, logger
 from enrollment.adapters.wiring import Wiring
 from enrollment.core import clock, sms_caps, sms_delivery
 from functions.events import SeasonEvent, task
+from functions.notify.corrected import reissue_corrected
 
 
 class ReceiptsInput(SeasonEvent):
@@ -37,4 +40,4 @@ def poll_receipts(request: ReceiptsInput, w: Wiring) -> dict[str, Any]:
         count_metric(sms_delivery.METRIC_FAILED, {sms_delivery.PURPOSE_DIMENSION: purpose})
     if result.listed:
         logger.warning("sms failures listed to their districts to phone the families", extra=result.summary())
-    return result.summary()
+    return result.summary() | {"corrected_notices": reissue_corrected(request.season, w)}

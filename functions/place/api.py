@@ -17,6 +17,10 @@
   the correction and each seat it passed on; a late registration's agency checks are then asked by
   the verify-batch function (asynchronously), which places the child by its verdict
   (`enrollment.corrections.late`). `GET …/districts/{district}/corrections`: the district's.
+  A correction answering a complaint names it (`complaint_id`: the season's, about the same child).
+- `GET /admin/placement/{season}/districts/{district}/notices/{registration_id}/codes/{code}`: a
+  school checks a notice of the district's schools: valid, or revoked by a correction and replaced by
+  the notice of a given date (issue 18), or not the district's.
 - `GET /admin/placement/{season}/archive`: the sealed archive's files with short-lived download links,
   and the season report (`reports/{season}/report.html`) once the workflow has written it.
 """
@@ -34,9 +38,10 @@ from enrollment.adapters.observability import logger
 from enrollment.adapters.wiring import Wiring, wiring
 from enrollment.core import clock
 from enrollment.core.ports import NotFound
-from enrollment.core.staff import Forbidden, StaffError, require_decide, require_read
+from enrollment.core.staff import Forbidden, StaffError, StaffMember, require_decide, require_read
 from enrollment.corrections import season as corrections
 from enrollment.corrections.model import Correction
+from enrollment.notices import corrected as corrected_notices
 from enrollment.people import console
 from enrollment.people import sms_failures as sms_failures_room
 from enrollment.placement import place
@@ -108,6 +113,8 @@ def correct(season: str, body: Annotated[corrections.CorrectionRequest, Body()])
     """A correction after the results, with the seats it passed on (each its own correction)."""
     w = season_wiring(season)
     staff = caller(app)
+    if body.complaint_id is not None:
+        _answers_complaint(w, season, body, staff)
     made = corrections.correct_all(
         w.config,
         staff,
@@ -142,6 +149,24 @@ def _ask_late_checks(w: Wiring, season: str, registration_id: str) -> bool:
         logger.exception("late registration's checks not asked", extra={"registration_id": registration_id})
         return False
     return True
+
+
+def _answers_complaint(w: Any, season: str, body: corrections.CorrectionRequest, staff: StaffMember) -> None:
+    """A correction answering a complaint names one of the season's complaints about its own child
+    (a late registration has no complaint: its child was not registered). The complaint's answer
+    then links back to the correction (functions/complaints/api.py)."""
+    found = w.complaints.complaint(body.complaint_id)
+    if found is not None:  # whose it is first: another district learns nothing of it
+        corrections.may_correct(staff, found.district)
+    if found is None or found.season != season:
+        raise corrections.CorrectionRefused(
+            "未找到该投诉申诉（complaint_id）", "complaint_id: no such complaint of the season"
+        )
+    if body.kind == "late-registration" or found.registration_id != body.registration_id:
+        raise corrections.CorrectionRefused(
+            "该投诉申诉不是关于本次更正的儿童的（complaint_id）",
+            "complaint_id: the complaint is about another child",
+        )
 
 
 @app.get(f"{PREFIX}/districts/<district>/corrections")
@@ -210,6 +235,19 @@ def manual_notices(season: str, district: str) -> dict[str, Any]:
     w = season_wiring(season)
     require_read(caller(app), district)
     return {"district": district, "notices": w.notices.manual_notices(season, district)}
+
+
+@app.get(f"{PREFIX}/districts/<district>/notices/<registration_id>/codes/<code>")
+def notice_check(season: str, district: str, registration_id: str, code: str) -> dict[str, Any]:
+    """A school checks an admission notice of one of the district's schools by its registration id and
+    verification code (R-NOTE-1; any case, with or without the hyphen): valid (the school), revoked by
+    a correction (since when, and the date of the notice that replaced it: issue 18) or not a notice
+    of the district's. The district's own staff, the city and auditors; nothing is written."""
+    w = season_wiring(season)
+    require_read(caller(app), district)
+    answer = corrected_notices.check(w.config, district, registration_id, code, store=w.notices)
+    logger.info("notice checked", extra={"district": district, "status": answer["status"]})
+    return {"season": season, "district": district, "registration_id": registration_id, **answer}
 
 
 @app.get(f"{PREFIX}/districts/<district>/sms-failures")

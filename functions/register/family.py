@@ -26,7 +26,9 @@ from enrollment.adapters.observability import count_metric, logger, mask_text, m
 from enrollment.adapters.wiring import wiring
 from enrollment.core import clock, sms_caps, sms_delivery
 from enrollment.core.ports import NotFound
+from enrollment.corrections.family import place_history
 from enrollment.lottery import ceremony
+from enrollment.notices.corrected import family_notice
 from enrollment.people import complaints, family, parents
 from enrollment.placement import routes
 from enrollment.registration import registrar
@@ -264,13 +266,16 @@ def read(registration_id: RegistrationId) -> dict[str, Any]:
         clock.now(),
     )
     answer["lottery"] = ceremony.family_view(w.config, w.lotteries, registration_id)
-    answer["placement"] = routes.family_view(w.config, w.placements.placed(registration_id))
-    issued = w.notices.notice(registration_id)
-    if issued and issued.get("status") == "manual":  # to be issued by hand by the district bureau
-        issued = None
-    answer["notice"] = (
-        {"issued_at": issued["issued_at"], "sms_sent": bool(issued.get("sms_message_id"))} if issued else None
+    placed = w.placements.placed(registration_id)
+    answer["placement"] = routes.family_view(w.config, placed)
+    # the place over time: the results', then each correction's, with the day and why (issue 18)
+    answer["placement_history"] = (
+        place_history(w.config, placed, w.correction_reads.corrections_of_child(registration_id))
+        if placed
+        else []
     )
+    # a manual notice is issued by hand by the district bureau: None here
+    answer["notice"] = family_notice(w.config, w.notices.notice(registration_id))
     answer["session_expires_at"] = session.expires_at.isoformat()
     return answer
 
@@ -307,6 +312,18 @@ def notice(registration_id: RegistrationId, body: Annotated[NoticeRequest, Body(
     _family(registration_id, body)
     w = wiring()
     issued = w.notices.notice(registration_id)
+    if issued is not None and issued.get("status") == "revoked":  # a correction took the place away
+        raise RegistrationRefused(
+            [
+                Violation(
+                    "registration_id",
+                    "R-NOTE-1",
+                    "安置结果已更正，原入学通知书已作废",
+                    "the admission notice was revoked by a correction",
+                )
+            ],
+            status=404,
+        )
     if issued is None or issued.get("status") == "manual":  # a manual notice comes from the bureau
         raise RegistrationRefused(
             [

@@ -456,10 +456,19 @@ async function loadStatus() {
   $("placement").innerHTML = p
     ? `<dl class="facts">${facts([["录取学校", p.school_name || "—"], ["学校地址", p.school_address], ["录取方式", p.route_zh], ["统筹原因", p.reason_zh]])}</dl>`
     : `<p>录取结果将于${season ? md(season.calendar.coordination_end) : ""}统筹安排后公布。</p>`;
-  $("notice").innerHTML = d.notice
-    ? `<p>入学通知书已于${esc(when(d.notice.issued_at))}发放。</p><button type="button" id="get-notice">下载入学通知书</button><div id="notice-link" role="status" aria-live="polite"></div>`
-    : `<p>入学通知书将于${season ? md(season.calendar.admission_notices) : ""}发放。</p>`;
-  if (d.notice) $("get-notice").addEventListener("click", downloadNotice);
+  // the place over time once a correction changed it (issue 18): each day, where and why
+  const history = d.placement_history || [];
+  if (history.length > 1) {
+    $("placement").innerHTML += `<h4>安置结果变更记录</h4><ol class="steps" id="placement-history">${history.map((h) =>
+      `<li><span>${esc(h.reason_zh)}<span class="sub">${esc(h.place_zh)}${h.answers_complaint ? "（答复您的投诉申诉）" : ""}</span></span><span class="state">${esc(h.on_zh)}</span></li>`).join("")}</ol>`;
+  }
+  const n = d.notice;
+  $("notice").innerHTML = !n
+    ? `<p>入学通知书将于${season ? md(season.calendar.admission_notices) : ""}发放。</p>`
+    : n.revoked
+      ? `<p>${esc(n.message_zh)}</p>`
+      : `<p>${n.reissued ? esc(n.message_zh) : `入学通知书已于${esc(when(n.issued_at))}发放。`}</p><button type="button" id="get-notice">下载入学通知书</button><div id="notice-link" role="status" aria-live="polite"></div>`;
+  if (n && !n.revoked) $("get-notice").addEventListener("click", downloadNotice);
   if (season) {
     const c = season.calendar;
     $("timeline").innerHTML = [
@@ -553,7 +562,7 @@ async function loadComplaints() {
   $("complaint-list").innerHTML = list.length ? list.map((c) => `<article class="complaint">
       <header><span>${esc(c.kind_zh.split("（")[0])} · ${esc(when(c.created_at))}</span><span class="badge ${c.status}">${esc(c.status_zh)}</span></header>
       <p>${esc(c.text)}</p>
-      ${c.answers.length ? c.answers.map((a) => `<div class="answer"><strong>${esc(a.by_zh)}答复</strong>（${esc(when(a.at))}）<p>${esc(a.text)}</p></div>`).join("")
+      ${c.answers.length ? c.answers.map((a) => `<div class="answer"><strong>${esc(a.by_zh)}答复</strong>（${esc(when(a.at))}）<p>${esc(a.text)}</p>${a.correction_zh ? `<p class="hint">${esc(a.correction_zh)}</p>` : ""}</div>`).join("")
         : `<p class="hint">区教育局将尽快答复。</p>`}
     </article>`).join("") : `<p class="hint">还没有提交过投诉申诉。</p>`;
 }

@@ -203,6 +203,12 @@ def rows(s: Season) -> list[Row]:
             "/admin/placement/{season}/districts/{district}/corrections",
             f"{p}/districts/{A}/corrections",
         ),
+        # a school checks a notice of the district's schools: revoked ones too (issue 18)
+        Row(
+            "GET",
+            "/admin/placement/{season}/districts/{district}/notices/{registration_id}/codes/{code}",
+            f"{p}/districts/{A}/notices/{rid}/codes/0000000000",
+        ),
         Row("GET", "/admin/lottery/{season}/ceremonies", f"{lot}/ceremonies", district_data=False),
         Row(
             "GET",
