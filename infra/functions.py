@@ -308,10 +308,11 @@ class Functions(Construct):
             "CKV_AWS_116",
             "Invoked synchronously by the workflow's VerifyRegistrations Map (Retry and Catch) and "
             "asynchronously by the place and verification APIs for one late registration (Lambda's two "
-            "retries); the daily seal settles every late child whose verdict is in all the same. An event "
-            "lost after them leaves the late child on the coordination seat its correction gave, a "
-            "valid place, its checks unasked; a dead-letter queue or on-failure destination would cost "
-            "resources of the stack's 500.",
+            "retries); the daily seal settles every late child whose verdict is in all the same, and asks "
+            "again every late child with no check stored. An event lost after them leaves the late "
+            "child on the coordination seat its correction gave, a valid place, until the next daily "
+            "seal asks again; a dead-letter queue or on-failure destination would cost resources of "
+            "the stack's 500.",
         )
 
     def __getitem__(self, key: str) -> lambda_.Function:
