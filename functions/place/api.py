@@ -15,6 +15,9 @@
   "transfer", "reason", ...}`; the child's district (the city: any) only, computed by placement's rules
   and the whole season self-checked before it is written (`enrollment.corrections.season`); answers
   the correction and each seat it passed on. `GET …/districts/{district}/corrections`: the district's.
+  `POST …/corrections/seal`: city staff seal the pending corrections now, as the daily 03:00 run
+  would (the seal function's `seal-corrections` task, invoked: `enrollment.adapters.sealer` says why);
+  answers the batches sealed, each with its number and count.
 - `GET /admin/placement/{season}/archive`: the sealed archive's files with short-lived download links,
   and the season report (`reports/{season}/report.html`) once the workflow has written it.
 """
@@ -125,6 +128,22 @@ def correct(season: str, body: Annotated[corrections.CorrectionRequest, Body()])
         extra={"kind": body.kind, "corrections": [c.correction_id for c in made], "role": staff.role},
     )
     return json_response(201, {"season": season, "corrections": [c.model_dump(mode="json") for c in made]})
+
+
+@app.post(f"{PREFIX}/corrections/seal", responses={200: {"description": "已封存（或没有待封存的更正）"}})
+def seal_corrections(season: str) -> dict[str, Any]:
+    """The pending corrections sealed now as the next batch(es) of the season's signed chain, by the
+    city bureau only (the chain is the whole city's; districts wait for the daily run)."""
+    w = season_wiring(season)
+    staff = caller(app)
+    if staff.role != "city":
+        raise Forbidden(
+            "只有市教育局可以立即封存更正（各区的更正每日凌晨3时自动封存）",
+            "forbidden: only the city bureau seals the corrections on demand",
+        )
+    sealed = w.sealer.seal_corrections(season)
+    logger.info("corrections sealed on demand", extra={"actor": staff.principal, **sealed})
+    return sealed
 
 
 @app.get(f"{PREFIX}/districts/<district>/corrections")

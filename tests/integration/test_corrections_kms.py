@@ -164,11 +164,21 @@ def test_pending_corrections_sealed_batch_by_batch_and_a_rerun_writes_nothing(
     assert not [k for k in objects() if k.startswith("additions/")]
     # Given the first correction written, it is sealed as batch 1 and marked
     store.record(YEAR, Planned(tuple(BATCHES[0]), {}), after=0)
-    assert seal() == {"season": YEAR, "sealed": "now", "batches": [1], "corrections": 1}
+    assert seal() == {
+        "season": YEAR,
+        "sealed": "now",
+        "batches": [{"n": 1, "corrections": 1}],
+        "corrections": 1,
+    }
     assert store.pending_corrections(YEAR) == []
     # The next two, written afterwards in one request, are batch 2, chained to batch 1
     store.record(YEAR, Planned(tuple(BATCHES[1]), {}), after=1)
-    assert seal() == {"season": YEAR, "sealed": "now", "batches": [2], "corrections": 2}
+    assert seal() == {
+        "season": YEAR,
+        "sealed": "now",
+        "batches": [{"n": 2, "corrections": 2}],
+        "corrections": 2,
+    }
     stored = objects()
     prefix = f"additions/{YEAR}/corrections/"
     assert json.loads(stored[f"{prefix}0002/{MANIFEST}"])["previous"] == sha256_hex(
@@ -184,7 +194,12 @@ def test_pending_corrections_sealed_batch_by_batch_and_a_rerun_writes_nothing(
         seal()
     written = objects()
     assert f"{prefix}0003/{MANIFEST}" in written and len(store.pending_corrections(YEAR)) == 1
-    assert seal() == {"season": YEAR, "sealed": "already", "batches": [3], "corrections": 1}
+    assert seal() == {
+        "season": YEAR,
+        "sealed": "already",
+        "batches": [{"n": 3, "corrections": 1}],
+        "corrections": 1,
+    }
     assert objects() == written and store.pending_corrections(YEAR) == []
     # And the chain audits from the bucket's root
     assert main(["audit", f"s3://{BUCKET}/", "--season", YEAR]) == 0
