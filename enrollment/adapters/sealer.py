@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ReadTimeoutError
+from botocore.exceptions import ConnectionError as NoConnection
+from botocore.exceptions import HTTPClientError
 
-from enrollment.adapters.clients import RETRIES
 from enrollment.archive.seal import SealNotDone
 from enrollment.core.ports import StoreUnavailable
 from enrollment.core.resources import seal_corrections_event
@@ -24,10 +24,14 @@ from enrollment.core.resources import seal_corrections_event
 if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
 
-# the place API's 30 s, less the request's own work: a seal still running then goes on in the seal
-# function (a retry or the daily run finds it "already" sealed) while the caller is told to retry
+# within API Gateway's 29 s, less the request's own work: a seal still running then goes on in the
+# seal function (a retry or the daily run finds it sealed) while the caller is told to retry. One
+# attempt: botocore's retries would outlast the request (a read timeout is retried as transient); a
+# throttled Invoke reaches functions/api.py, which answers 503 with Retry-After
 READ_TIMEOUT_S = 20
-INVOKE = RETRIES.merge(Config(read_timeout=READ_TIMEOUT_S))
+INVOKE = Config(
+    connect_timeout=3, read_timeout=READ_TIMEOUT_S, retries={"mode": "standard", "max_attempts": 1}
+)
 
 
 class LambdaSealer:
@@ -51,7 +55,7 @@ class LambdaSealer:
             out = self.client.invoke(
                 FunctionName=self.function, InvocationType="RequestResponse", Payload=payload
             )
-        except ReadTimeoutError as e:
+        except (HTTPClientError, NoConnection) as e:  # a read timed out (still sealing), or no connection
             raise StoreUnavailable(f"the seal did not answer within {READ_TIMEOUT_S} s: {e}") from e
         body = json.loads(out["Payload"].read() or b"null")
         if "FunctionError" in out:
@@ -65,6 +69,6 @@ class LambdaSealer:
 
 
 def _lambda_client() -> LambdaClient:
-    """Made on first use (moto's rule: mocks first, clients after), retrying as every adapter's."""
+    """Made on first use (moto's rule: mocks first, clients after)."""
     made: LambdaClient = boto3.client("lambda", config=INVOKE)
     return made

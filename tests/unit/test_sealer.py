@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import pytest
-from botocore.exceptions import ReadTimeoutError
+from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 
 from enrollment.adapters.sealer import LambdaSealer
 from enrollment.archive.seal import SealNotDone
@@ -62,6 +62,7 @@ def test_any_other_failure_is_a_503_that_says_the_daily_run_seals_them() -> None
     [
         FakeLambda({"errorType": "StoreUnavailable", "errorMessage": "throttled"}, error=True),
         FakeLambda(None, raises=ReadTimeoutError(endpoint_url="https://lambda")),
+        FakeLambda(None, raises=ConnectTimeoutError(endpoint_url="https://lambda")),
     ],
 )
 def test_throttled_or_still_running_is_busy_the_caller_retries(fake: FakeLambda) -> None:
