@@ -572,15 +572,14 @@ def run_corrections(
     return {"made": fix.made, "refused": fix.refused, "sealed": sealed, "unexpected": fix.unexpected}
 
 
-def seal_corrections_now(rt: EmbeddedSeason) -> dict[str, Any]:
-    """City staff seal the pending corrections at once (the route); the seal's answer."""
-    status, answer = call(
-        rt,
-        "POST",
-        f"/admin/placement/{rt.config.season}/corrections/seal",
-        None,
-        member(rt, "city").principal,
-    )
+def seal_corrections_now(rt: EmbeddedSeason, attempts: int = 3) -> dict[str, Any]:
+    """City staff seal the pending corrections at once (the route); the seal's answer. A 503 (the seal
+    busy or throttled) is tried again, as a person presses again."""
+    path, city = f"/admin/placement/{rt.config.season}/corrections/seal", member(rt, "city").principal
+    for _ in range(attempts):
+        status, answer = call(rt, "POST", path, None, city)
+        if status != 503:
+            break
     if status != 200:
         raise RuntimeError(f"sealing the corrections: {status} {answer}")
     return dict(answer)
