@@ -141,6 +141,9 @@ class Access:
     # the files agencies' exchange (docs/AGENCY-FILES.md): gets and puts the season's outbox and inbox
     # objects in the work bucket (and signs the outbox's download links), only where a season has one
     agency_files: bool = False
+    # may invoke the seal function's `live` alias (SEAL_FUNCTION): the corrections sealed on demand
+    # (enrollment/adapters/sealer.py says why this, not the archive's write and the signing key)
+    invoke_seal: bool = False
 
 
 ACCESS: Mapping[str, Access] = {
@@ -171,7 +174,10 @@ ACCESS: Mapping[str, Access] = {
     # a StorePlacements item: its chunk read from the work bucket, the children's places written
     "place-store": Access(table="write", work_bucket="read"),
     # corrections (issue 18): a late registration keys its child as the form does (child_key)
-    "place-api": Access(table="read-write", staff_directory=True, archive="read", child_key=True),
+    # and city staff's seal now: it invokes the seal function (invoke_seal), which alone signs
+    "place-api": Access(
+        table="read-write", staff_directory=True, archive="read", child_key=True, invoke_seal=True
+    ),
     # also the corrections after the results, daily (`task: seal-corrections`, issue 18): the pending
     # ones read and marked sealed in the table; the same archive and signing grants, no function of
     # its own (the stack's 500 resources)
@@ -291,6 +297,11 @@ class Functions(Construct):
         for spec in FUNCTIONS:
             self._functions[spec.key] = self._build(spec, ACCESS[spec.key])
             self._aliases[spec.key] = self._publish(spec, self._functions[spec.key])
+        for spec in FUNCTIONS:
+            if ACCESS[spec.key].invoke_seal:  # a statement on its role; no resource of its own
+                seal = self._aliases["seal"]
+                seal.grant_invoke(self._functions[spec.key])
+                self._functions[spec.key].add_environment("SEAL_FUNCTION", seal.function_arn)
         self._connect_late_checks()
 
     def _connect_late_checks(self) -> None:

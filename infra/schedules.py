@@ -41,7 +41,12 @@ from enrollment.core.config import SeasonConfig
 from enrollment.core.deadlines import MAX_EVENT_AGE_S, RETRY_ATTEMPTS
 from enrollment.core.launch import config_digest
 from enrollment.core.phases import phases, schedule_expression, schedule_name
-from enrollment.core.resources import schedule_group_name
+from enrollment.core.resources import (
+    SEAL_CORRECTIONS_AT,
+    SEAL_CORRECTIONS_SCHEDULE,
+    schedule_group_name,
+    seal_corrections_event,
+)
 from infra.functions import NO_RESERVED_CONCURRENCY, NO_VPC
 from infra.nag import acknowledge, checkov_skip
 
@@ -56,9 +61,8 @@ WATCH_EVERY = Duration.minutes(15)
 # the past, so a redeploy after that date would fail); a run cut short goes on the next day.
 ERASE_AT = {"hour": "2", "minute": "30"}
 ERASE_RETRY_ATTEMPTS = 2
-# the corrections' seal (issue 18): daily at this time of the season's timezone, a quiet hour
-SEAL_CORRECTIONS_SCHEDULE = "seal-corrections"
-SEAL_CORRECTIONS_AT = {"hour": "3", "minute": "0"}
+# the corrections' seal (issue 18): daily at SEAL_CORRECTIONS_AT of the season's timezone, a quiet
+# hour (enrollment/core/resources.py: the local runtime fires the same schedule)
 SYNC_LOG_RETENTION = logs.RetentionDays.SIX_MONTHS  # as the functions' (infra/functions.py)
 
 
@@ -285,9 +289,7 @@ class Schedules(Construct):
             ),
             target=targets.LambdaInvoke(
                 fn,
-                input=scheduler.ScheduleTargetInput.from_object(
-                    {"season": config.season, "task": "seal-corrections"}
-                ),
+                input=scheduler.ScheduleTargetInput.from_object(seal_corrections_event(config.season)),
                 role=self.erase_role,
                 retry_attempts=ERASE_RETRY_ATTEMPTS,
                 max_event_age=ERASE_MAX_EVENT_AGE,

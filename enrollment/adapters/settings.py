@@ -27,6 +27,8 @@ class Settings(BaseModel):
     signing_key_id: str = Field(default="", alias="SIGNING_KEY_ID")
     # the verify-batch function's `live` alias: the place API has a late registration's checks asked
     verify_batch_function: str = Field(default="", alias="VERIFY_BATCH_FUNCTION")
+    # the seal function (its `live` alias' ARN), which the place API asks to seal the corrections now
+    seal_function: str = Field(default="", alias="SEAL_FUNCTION")
     # the embedded backend's SMS outbox (a JSONL file); empty in AWS, where SNS sends
     sms_outbox: str = Field(default="", alias="SMS_OUTBOX")
     # the embedded backend's agency registries (a folder of JSONL files); empty in AWS

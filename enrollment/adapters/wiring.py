@@ -52,6 +52,7 @@ from enrollment.verification.registries import Registries
 if TYPE_CHECKING:
     from enrollment.adapters.correction_store import DynamoCorrectionStore
     from enrollment.adapters.late_checks import LambdaLateChecks
+    from enrollment.adapters.sealer import LambdaSealer
 
 REGISTRATION_STATE_MAX_AGE_S = 5.0
 
@@ -188,6 +189,13 @@ class Wiring:
     def signer(self) -> KmsSigner:
         """The season's KMS signing key: it signs the archive and its additions."""
         return KmsSigner(self.settings.signing_key_id)
+
+    @cached_property
+    def sealer(self) -> LambdaSealer:
+        """The seal function, asked to seal the pending corrections now (city staff, on demand)."""
+        from enrollment.adapters.sealer import LambdaSealer  # the place API's alone, as corrections'
+
+        return LambdaSealer(self.settings.seal_function)
 
     @cached_property
     def seeds(self) -> Seeds:

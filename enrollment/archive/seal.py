@@ -27,7 +27,7 @@ from enrollment.archive import class_amendments as amendments_format
 from enrollment.archive import class_audit, contract
 from enrollment.archive import corrections as corrections_format
 from enrollment.core.config import School, SeasonConfig
-from enrollment.core.ports import Archive, NotFound, Registrations, Seeds
+from enrollment.core.ports import Archive, NotFound, Refused, Registrations, Seeds
 from enrollment.corrections.model import Correction
 from enrollment.term import class_amendments, reporting
 from enrollment.term.classes import Sex
@@ -279,7 +279,9 @@ def seal_pending_corrections(
     season: str, *, store: PendingCorrections, archive: Archive, signer: contract.Signer
 ) -> dict[str, Any]:
     """Seal the season's pending corrections, in the order written, as the next batch of its chain,
-    then mark them sealed in the store (the daily `seal-corrections` task, issue 18).
+    then mark them sealed in the store (the `seal-corrections` task: daily, and on demand by city
+    staff through the place API, issue 18). Answers what it sealed: `{"season", "sealed": "now" |
+    "already" | "nothing", "batches": [{"n", "corrections"}, ...], "corrections"}`.
 
     Safe to rerun: a run stopped after writing its batch but before marking it finds the last batch
     holding pending corrections; it writes that batch again (the same bytes, "already": its
@@ -310,7 +312,7 @@ def seal_pending_corrections(
         "sealed": "now"
         if any(r["sealed"] == "now" for r in results)
         else ("already" if results else "nothing"),
-        "batches": [r["n"] for r in results],
+        "batches": [{"n": r["n"], "corrections": r["corrections"]} for r in results],
         "corrections": sum(int(r["corrections"]) for r in results),
         # the chain's last batch, published so an auditor sees none withheld (`enroll audit --head`)
         "head": results[-1]["head"] if results else None,
@@ -441,3 +443,21 @@ def _signature_object(text: str, signer: contract.Signer) -> bytes:
             "signature": base64.b64encode(signer.sign(text.encode())).decode(),
         }
     )
+
+
+class SealNotDone(Refused):
+    """The seal of the pending corrections, asked on demand, did not complete (the seal function's
+    error named, in English only); whatever it did not write stays pending for the next run.
+
+    409 when the archive disagrees with the pending corrections (`CorrectionsConflict`: nothing was
+    written, a person must look); else 503: the daily run, or a retry, seals the same corrections."""
+
+    def __init__(self, error_type: str, message: str) -> None:
+        conflict = error_type == corrections_format.CorrectionsConflict.__name__
+        self.status = 409 if conflict else 503
+        super().__init__(
+            "归档中已有的更正批次与待封存的更正不一致，未写入任何内容，请联系技术支持核对"
+            if conflict
+            else "更正暂未封存，请稍后重试；每日凌晨3时的自动封存也会封存这些更正",
+            f"the corrections were not sealed ({error_type}: {message})",
+        )

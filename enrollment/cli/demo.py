@@ -147,6 +147,9 @@ class DemoResult:
     bodies: dict[str, dict[str, Any]] = field(default_factory=dict)
     classes: dict[str, bytes] = field(default_factory=dict)
     classes_audit: str = ""
+    # after the results (issue 18): what staff corrected, refused and sealed; the sealed batches' files
+    corrections: dict[str, Any] = field(default_factory=dict)
+    correction_files: dict[str, bytes] = field(default_factory=dict)
     report: Path | None = None
     report_html: bytes | None = None  # reports/{season}/report.html, as the workflow wrote it
     sms: list[str] = field(default_factory=list)
@@ -272,6 +275,10 @@ def run_demo(
 
             console.print(write_local(rt, out / "exports"))
         result.finished_at = rt.clock.now()
+        # then, after the lists were taken, the corrections (issue 18), sealed as the season's chain
+        console.print("结果公布后的更正 corrections after the results: 补录, declines, a transfer …")
+        result.corrections = _corrections(rt, config, seed, result)
+        result.correction_files = _archived(rt, f"additions/{config.season}/corrections/", depth=3)
         for key, body in result.records.items():  # replay every draw from the archived record alone
             if not key.startswith("private/"):
                 continue
@@ -282,19 +289,67 @@ def run_demo(
     from enrollment.archive.audit import audit, audit_classes
     from enrollment.archive.contract import read_folder
 
-    # `enroll audit` on the season's signed archive and its classes addition: the export if there is
-    # one, else as read back from S3
+    # `enroll audit` on the season's signed archive with its chain of correction batches, and on its
+    # classes addition: the export if there is one, else as read back from S3
 
     classes = audit_classes(read_folder(out / "additions" / "classes") if out else result.classes)
     result.classes_audit = classes.render()
     if not classes.ok:
         result.unexpected.append("the sunshine-classes addition fails its audit")
-    report = audit(read_folder(out / "archive") if out else result.records)
+    chain = read_folder(out / "additions" / "corrections") if out else result.correction_files
+    report = audit(read_folder(out / "archive") if out else result.records, chain or None)
     result.report = write_report(config, result, out or Path("demo-out"))
     result.audit = report.render()
     if not report.ok:
         result.unexpected.append("the season's archive fails its audit")
     return result
+
+
+def _corrections(rt: Any, config: SeasonConfig, seed: int, result: DemoResult) -> dict[str, Any]:
+    """The day after the season's workflow ends, staff correct a few places through the route (a late
+    registration, declines, a transfer; one refused), the city seals the first ones on demand, and
+    the daily 03:00 schedule seals the rest; each run of the daily seal this season is checked."""
+    from enrollment.local.season import run_corrections
+    from enrollment.synth.population import generate
+
+    day = rt.clock.now().astimezone(config.tz).date() + timedelta(days=1)
+    rt.clock.set(max(rt.clock.now(), config.day_start(day) + timedelta(hours=9)))
+    registered = {b["child"]["id_number"] for b in result.bodies.values()}
+    late = next(  # a family that moved in after the window: one of another seed's synthetic city
+        (
+            s.body
+            for s in generate(config, 20, seed + 1).submissions
+            if s.intent == "valid" and s.body["child"]["id_number"] not in registered
+        ),
+        None,
+    )
+    done = run_corrections(rt, late)
+    rt.advance_clock(config.day_start(day + timedelta(days=1)) + timedelta(hours=4))  # past 03:00
+    done["daily"] = [r for r in rt.daily_runs if r["result"] and r["result"].get("corrections")]
+    failed = [r for r in rt.daily_runs if r["error"]]
+    result.unexpected += [f"the daily seal at {r['at']} failed: {r['result']}" for r in failed]
+    sealed = sum(
+        b["corrections"] for s in done["sealed"] + [r["result"] for r in done["daily"]] for b in s["batches"]
+    )
+    made = sum(len(m["corrections"]) for m in done["made"])
+    if sealed != made:
+        result.unexpected.append(f"{made} corrections made, {sealed} sealed")
+    result.unexpected += done["unexpected"]
+    return done
+
+
+def _corrections_summary(result: DemoResult) -> dict[str, Any]:
+    """summary.json's corrections: each request's kinds, the refusals' words, the batches sealed and how."""
+    done = result.corrections
+    if not done:
+        return {}
+    return {
+        "made": [{"what": m["what"], "kinds": [c["kind"] for c in m["corrections"]]} for m in done["made"]],
+        "refused": [r["message"] for r in done["refused"]],
+        "sealed_on_demand": [b for a in done["sealed"] for b in a["batches"]],
+        "sealed_daily": [b for r in done["daily"] for b in r["result"]["batches"]],
+        "batches": sorted({k.split("/")[0] for k in result.correction_files}),
+    }
 
 
 def _post(rt: Any, body: Any) -> tuple[int, dict[str, Any]]:
@@ -362,6 +417,8 @@ def _export(out: Path, population: Any, result: DemoResult) -> None:
         shutil.rmtree(out / sub, ignore_errors=True)
     write_folder(out / "archive", result.records)  # the signed archive, as under its S3 prefix
     write_folder(out / "additions" / "classes", result.classes)  # the classes, a later signed addition
+    if result.correction_files:  # the corrections' batches 0001/, 0002/, ...: the season's signed chain
+        write_folder(out / "additions" / "corrections", result.correction_files)
     population.registries.write(out / "registries")
     with (out / "submissions.jsonl").open("w", encoding="utf-8") as f:
         for s in population.submissions:
@@ -405,6 +462,7 @@ def _export(out: Path, population: Any, result: DemoResult) -> None:
         "verification_steps": result.verification_steps,
         "lotteries": result.lotteries,
         "placement": result.placement,
+        "corrections": _corrections_summary(result),
         "seconds": round(result.seconds, 1),
     }
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -477,6 +535,7 @@ def print_summary(config: SeasonConfig, result: DemoResult, console: Console) ->
             f"新生报到 reporting day: {rep['arrived']} arrived, {rep['no_shows']} no-shows listed for the schools · "
             f"阳光分班 sunshine classes: {len(result.classes) - 3} school-grades, sealed as a signed addition"
         )
+    print_corrections(result, console)
     if result.report:
         console.print(f"年度报告 season report (R-OPEN-1): {result.report}")
     if result.audit:
@@ -490,6 +549,51 @@ def print_summary(config: SeasonConfig, result: DemoResult, console: Console) ->
     else:
         console.print("every submission got the answer its rules call for (unexpected outcomes: 0)")
     console.print(f"完成 done in {result.seconds:.1f} s")
+
+
+def print_corrections(result: DemoResult, console: Console) -> None:
+    """What staff corrected after the results, what was refused (its words on their screen) and how
+    each batch was sealed."""
+    done = result.corrections
+    if not done:
+        return
+    kind_zh = {
+        "late-registration": "补录",
+        "decline": "放弃学位",
+        "waitlist-promotion": "候补递补",
+        "catchment-promotion": "片区递补",
+        "transfer": "转学",
+        "re-verification": "复审重新安置",
+    }
+    role_zh = {"district": "区教育局", "city": "市教育局"}
+    table = Table(title="结果公布后的更正 Corrections after the results (each self-checked, then sealed)")
+    for col in ("更正 request", "办理 by", "记录 corrections", "变化 before → after"):
+        table.add_column(col)
+    for m in done["made"]:
+        for i, c in enumerate(m["corrections"]):
+            moves = "; ".join(
+                f"{(ch['before'] or {}).get('school_id') or '—'} → {ch['after']['school_id'] or ch['after']['status']}"
+                for ch in c["changes"]
+            )
+            table.add_row(
+                m["what"] if i == 0 else "",
+                role_zh.get(m["by"], m["by"]) if i == 0 else "",
+                f"{kind_zh.get(c['kind'], c['kind'])} ({c['kind']})",
+                moves,
+            )
+    console.print(table)
+    for r in done["refused"]:
+        console.print(f"  拒绝 refused ({r['what']}, HTTP {r['status']}): {r['message']}", markup=False)
+    for how, answers in (
+        ("市教育局立即封存 sealed on demand", done["sealed"]),
+        ("每日03:00自动封存 daily schedule", [r["result"] for r in done["daily"]]),
+    ):
+        for a in answers:
+            batches = ", ".join(f"#{b['n']} ({b['corrections']} corrections)" for b in a["batches"])
+            console.print(f"  {how}: batch {batches}")
+    console.print(
+        f"  封存批次 sealed batches: {len({k.split('/')[0] for k in result.correction_files})}, audited with the season below"
+    )
 
 
 def print_verification(config: SeasonConfig, result: DemoResult, console: Console) -> None:

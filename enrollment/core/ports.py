@@ -163,6 +163,13 @@ class TaskTokens(Protocol):
     def succeed(self, token: str, output: dict[str, Any]) -> None: ...
 
 
+class CorrectionSealer(Protocol):
+    def seal_corrections(self, season: str) -> dict[str, Any]:
+        """Seal the season's pending corrections now, as the daily run does; what it sealed
+        (`enrollment.archive.seal.seal_pending_corrections`'s answer), SealNotDone if it did not."""
+        ...
+
+
 class ArchiveWriter(Protocol):
     """The archive bucket (S3 Object Lock): objects written once, never rewritten."""
 

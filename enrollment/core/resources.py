@@ -174,6 +174,18 @@ def schedule_group_name(config_name: str) -> str:
     return f"enrollment-{config_name}"
 
 
+# The corrections' daily seal (issue 18): an EventBridge Scheduler schedule of the season's group,
+# every day at this time of the season's timezone, invoking the seal function's `seal-corrections`
+# task (infra/schedules.py; fired on the simulated clock by enrollment/local/runtime.py)
+SEAL_CORRECTIONS_SCHEDULE = "seal-corrections"
+SEAL_CORRECTIONS_AT = {"hour": "3", "minute": "0"}
+
+
+def seal_corrections_event(season: str) -> dict[str, str]:
+    """What the daily schedule (and the place API, on demand) sends the seal function."""
+    return {"season": season, "task": "seal-corrections"}
+
+
 def work_bucket_name(config_name: str, account: str, region: str) -> str:
     return f"enrollment-{config_name}-work-{account}-{region}"
 

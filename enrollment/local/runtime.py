@@ -25,7 +25,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack
@@ -54,6 +54,9 @@ if TYPE_CHECKING:
 AUTHORIZATION = re.compile(resources.AUTHORIZATION_PATTERN)
 
 LOCAL_TASK_TIMEOUT_FACTOR = 20  # see EmbeddedSeason.definition
+# a daily schedule's failed run is tried again this many times (infra/schedules.py: its target's
+# retry_attempts), at once here: the clock is simulated
+DAILY_RETRY_ATTEMPTS = 2
 
 REGION = "cn-north-1"
 ACCOUNT = "123456789012"  # moto's default account
@@ -134,6 +137,8 @@ class EmbeddedSeason:
         self._stack = ExitStack()
         self.fired: set[str] = set()
         self.invocations: list[tuple[str, bool]] = []
+        # each run of a daily schedule (the corrections' seal): {"schedule", "at", "error", "result"}
+        self.daily_runs: list[dict[str, Any]] = []
         self.env: dict[str, str] = {}
         self._clients: dict[str, Any] = {}  # one boto3 client per service for the runtime's own calls
         self._clients_lock = threading.Lock()
@@ -426,6 +431,22 @@ class EmbeddedSeason:
             "QueueUrl"
         ]
         self.schedule_role = role
+        # the daily schedule the stack puts in the same group (infra/schedules.py): the corrections' seal
+        self.env["SEAL_FUNCTION"] = self.function_arns["seal"]  # the place API seals on demand through it
+        daily = resources.SEAL_CORRECTIONS_AT
+        scheduler.create_schedule(
+            Name=resources.SEAL_CORRECTIONS_SCHEDULE,
+            GroupName=self.schedule_group,
+            ScheduleExpression=f"cron({int(daily['minute'])} {int(daily['hour'])} * * ? *)",
+            ScheduleExpressionTimezone=self.config.timezone,
+            FlexibleTimeWindow={"Mode": "OFF"},
+            Target={
+                "Arn": self.function_arns["seal"],
+                "RoleArn": role,
+                "Input": json.dumps(resources.seal_corrections_event(self.config.season)),
+            },
+        )
+        self._daily_since: dict[str, datetime] = {resources.SEAL_CORRECTIONS_SCHEDULE: self.clock.now()}
 
     def definition(self) -> str:
         """The ASL file with the same substitutions CDK makes, pointed at moto's ARNs."""
@@ -624,23 +645,49 @@ class EmbeddedSeason:
         return self.fire_due_schedules()
 
     def fire_due_schedules(self) -> list[dict[str, Any]]:
+        """Every schedule of the season's group now due, invoked as EventBridge Scheduler would. Returns
+        the one-time (deadline) schedules' results; the daily ones' runs go to `daily_runs`."""
         scheduler = self._scheduler
-        lam = self._lambda
         results = []
         for summary in scheduler.list_schedules(GroupName=self.schedule_group)["Schedules"]:
             s = scheduler.get_schedule(GroupName=self.schedule_group, Name=summary["Name"])
+            if s.get("State") == "DISABLED":
+                continue
+            tz = s.get("ScheduleExpressionTimezone", "UTC")
+            if s["ScheduleExpression"].startswith("cron("):
+                self._fire_daily(s, tz)
+                continue
             # a one-time schedule fires once at each time it is given (a moved one fires again)
             key = f"{s['Name']}@{s['ScheduleExpression']}"
-            if key in self.fired or s.get("State") == "DISABLED":
+            if key in self.fired:
                 continue
-            due = _at(s["ScheduleExpression"], s.get("ScheduleExpressionTimezone", "UTC"))
+            due = _at(s["ScheduleExpression"], tz)
             if due is None or self.clock.now() < due:
                 continue
             self.fired.add(key)
-            out = lam.invoke(FunctionName=s["Target"]["Arn"], Payload=s["Target"]["Input"].encode())
-            result = json.loads(out["Payload"].read() or b"null")
-            results.append({"schedule": s["Name"], "error": out.get("FunctionError"), "result": result})
+            results.append(self._fire(s))
         return results
+
+    def _fire(self, s: Any) -> dict[str, Any]:
+        out = self._lambda.invoke(FunctionName=s["Target"]["Arn"], Payload=s["Target"]["Input"].encode())
+        result = json.loads(out["Payload"].read() or b"null")
+        return {"schedule": s["Name"], "error": out.get("FunctionError"), "result": result}
+
+    def _fire_daily(self, s: Any, tz: str) -> None:
+        """A daily schedule (`cron(M H * * ? *)`) fires at its latest time passed since it last fired
+        (or was created). When the clock jumps over several days it fires once, for the latest: each
+        run of the corrections' seal seals whatever is pending then, so the skipped runs would have
+        found nothing the last one does not seal."""
+        due = _daily(s["ScheduleExpression"], tz, self.clock.now())
+        since = self._daily_since.get(s["Name"])
+        if due is None or since is None or due <= since:
+            return
+        self._daily_since[s["Name"]] = due
+        for _ in range(1 + DAILY_RETRY_ATTEMPTS):  # a failed run is retried, as the stack's target is
+            run = self._fire(s)
+            if run["error"] is None:
+                break
+        self.daily_runs.append({**run, "at": due.isoformat()})
 
 
 def _polls(timeout: float, first: float = 0.01, most: float = 0.2) -> Iterator[None]:
@@ -677,6 +724,22 @@ def create_season_table(ddb: Any, name: str, **settings: Any) -> None:
         ],
         **settings,
     )
+
+
+_DAILY = re.compile(r"cron\((\d{1,2}) (\d{1,2}) \* \* \? \*\)")
+
+
+def _daily(expression: str, tz: str, now: datetime) -> datetime | None:
+    """The latest time at or before `now` of a daily cron expression in `tz` (None: not a daily one)."""
+    m = _DAILY.fullmatch(expression)
+    if m is None:
+        return None
+    local = now.astimezone(ZoneInfo(tz))
+    for day in (local, local - timedelta(days=1)):  # today's time, or yesterday's if still to come
+        due = day.replace(hour=int(m[2]), minute=int(m[1]), second=0, microsecond=0)
+        if due <= local:
+            return due
+    return None
 
 
 def _at(expression: str, tz: str) -> datetime | None:

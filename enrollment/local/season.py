@@ -26,6 +26,7 @@ from enrollment.core.staff import StaffDirectory, StaffMember
 from enrollment.local.entropy import SeasonSeeds
 from enrollment.local.http import AuthorizerRefused, forward, route
 from enrollment.local.runtime import EmbeddedSeason
+from enrollment.placement.seats import waitlist
 from enrollment.synth.population import Population
 from enrollment.verification.checks import LocalRegistries, checks_needed
 from enrollment.verification.verdicts import Agency
@@ -421,3 +422,179 @@ def reissue_corrected_notices(rt: EmbeddedSeason) -> dict[str, Any]:
     if reply.get("FunctionError"):
         raise RuntimeError(f"the corrected notices' run failed: {out}")
     return out
+
+
+# Corrections after the results (issue 18) -------------------------------------------------------------
+
+CORRECTION_REASONS = {
+    "late-registration": "家庭新迁入本区，监护人持户籍和房产证明到区教育局申请补录",
+    "private-decline": "家长书面申请放弃民办学校学位，已核实监护人签字",
+    "public-decline": "家长书面申请放弃公办学校学位，孩子随父母到外省就读",
+    "transfer": "家庭搬迁，经转出和转入两校同意，转入离家更近的学校",
+}
+
+
+def _placed_lines(rt: EmbeddedSeason) -> dict[str, dict[str, Any]]:
+    """The sealed placements.jsonl, one line a child (what the corrections change)."""
+    body = (
+        boto3.client("s3")
+        .get_object(Bucket=rt.bucket, Key=f"seasons/{rt.config.season}/placements.jsonl")["Body"]
+        .read()
+    )
+    return {line["registration_id"]: line for line in map(json.loads, body.decode().splitlines())}
+
+
+def _private_records(rt: EmbeddedSeason, lines: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The archived lottery records of the private school-grades, those with a waitlist first."""
+    s3, found = boto3.client("s3"), []
+    for school_id, grade in sorted({(x["school_id"], x["grade"]) for x in lines.values() if x["school_id"]}):
+        if rt.config.school_index[school_id].kind != "private":
+            continue
+        key = f"seasons/{rt.config.season}/private/{school_id}-g{grade}.json"
+        found.append(json.loads(s3.get_object(Bucket=rt.bucket, Key=key)["Body"].read()))
+    return sorted(found, key=lambda rec: not waitlist(rec))
+
+
+class _Corrector:
+    """Staff's corrections through the route, with the season's places as they stand after each."""
+
+    def __init__(self, rt: EmbeddedSeason) -> None:
+        self.rt, self.config = rt, rt.config
+        self.path = f"/admin/placement/{rt.config.season}/corrections"
+        self.lines = _placed_lines(rt)
+        self.store = DynamoStore(rt.table_name)
+        self.made: list[dict[str, Any]] = []
+        self.refused: list[dict[str, str]] = []
+        self.unexpected: list[str] = []
+
+    def district_of(self, rid: str) -> str:
+        return str(self.store.get_registrations([rid])[rid]["district"])
+
+    def taken(self, school_id: str, grade: int) -> int:
+        return sum(1 for x in self.lines.values() if x["school_id"] == school_id and x["grade"] == grade)
+
+    def ask(
+        self, what: str, body: dict[str, Any], district: str | None, *, refused: bool = False
+    ) -> dict[str, Any] | None:
+        """The correction, by the district's staff (None: the city's); its answer, or None if refused.
+        `refused`: the self-check must refuse it (422); an answer other than the one expected is kept
+        in `unexpected`."""
+        who = member(self.rt, "district", district) if district else member(self.rt, "city")
+        status, answer = call(self.rt, "POST", self.path, body, who.principal)
+        if (status == 422) != refused or status not in (201, 422):
+            self.unexpected.append(f"correction {what}: answered {status}: {answer.get('message', answer)}")
+        if status != 201:
+            self.refused.append({"what": what, "status": str(status), "message": answer["message"]})
+            return None
+        for c in answer["corrections"]:
+            for ch in c["changes"]:
+                self.lines[ch["registration_id"]] = ch["after"]
+        self.made.append({"what": what, "by": who.role, "corrections": answer["corrections"]})
+        return dict(answer)
+
+
+def run_corrections(
+    rt: EmbeddedSeason, late: dict[str, Any] | None, *, seal_between: bool = True
+) -> dict[str, Any]:
+    """After the notices, a few corrections as district and city staff make them, each through the
+    route: a late registration (补录) of `late` (a registration form), a private seat declined (its
+    waitlist's next child promoted; first offered out of the waitlist's order, refused), a public seat
+    declined (its catchment's next child), a transfer with both schools' consent, and a transfer into
+    a full school, refused by the self-check; each where the season has such a child (a small one may
+    not). With `seal_between`, the city seals the first ones
+    (the late registration and the private decline) on demand before the rest are made.
+    Returns what was made, refused and sealed on demand."""
+    config, fix = rt.config, _Corrector(rt)
+    body: dict[str, Any]
+    if late is not None:
+        body = {
+            "kind": "late-registration",
+            "registration": late,
+            "reason": CORRECTION_REASONS["late-registration"],
+        }
+        fix.ask("补录", body, str(late["home_address"]["district"]))
+    for rec in _private_records(rt, fix.lines):
+        admitted = [r for r in rec["admitted"] if fix.lines.get(r, {}).get("school_id") == rec["school_id"]]
+        if not admitted:
+            continue
+        body = {
+            "kind": "decline",
+            "registration_id": admitted[0],
+            "reason": CORRECTION_REASONS["private-decline"],
+        }
+        owner, queue = fix.district_of(admitted[0]), waitlist(rec)
+        # the seat offered out of the waitlist's order (its second child), or to a child not on it
+        other = queue[1:2] or [
+            rid
+            for rid, x in sorted(fix.lines.items())
+            if x["grade"] == rec["grade"] and x["route"] in ("catchment", "coordination") and rid not in queue
+        ]
+        if other:
+            what = "不按候补顺序递补" if queue[1:2] else "递补不在候补名单上的学生"
+            fix.ask(what, {**body, "promote": other[0]}, owner, refused=True)
+        fix.ask("放弃民办学位", body, owner)
+        break
+    sealed = [seal_corrections_now(rt)] if seal_between else []
+    public = sorted(
+        rid
+        for rid, x in fix.lines.items()
+        if x["route"] == "catchment" and config.school_index[x["school_id"]].kind == "public"
+    )
+    if public:
+        body = {
+            "kind": "decline",
+            "registration_id": public[0],
+            "reason": CORRECTION_REASONS["public-decline"],
+        }
+        fix.ask("放弃公办学位", body, fix.district_of(public[0]))
+    movable = [
+        (rid, x)
+        for rid, x in sorted(fix.lines.items())
+        if x["route"] in ("catchment", "coordination") and rid not in public[:1]
+    ]
+    moved = full = None
+    for rid, x in movable:
+        here = config.school_index[x["school_id"]]
+        others = [
+            s
+            for s in config.schools
+            if s.district == here.district and s.kind == "public" and s.id != here.id and s.plan(x["grade"])
+        ]
+        free = [s for s in others if fix.taken(s.id, x["grade"]) < s.plan(x["grade"])]
+        taken = [s for s in others if fix.taken(s.id, x["grade"]) >= s.plan(x["grade"])]
+        if moved is None and free:
+            moved = (rid, here.id, free[0].id, here.district)
+        elif full is None and taken:
+            full = (rid, here.id, taken[0].id, here.district)
+        if moved and full:
+            break
+    for what, chosen in (("转学", moved), ("转入已满的学校", full)):
+        if chosen is None:  # a small season may have no such child or school
+            continue
+        rid, source, target, owner = chosen
+        consents = [
+            {"school_id": source, "given_by": "转出学校校长"},
+            {"school_id": target, "given_by": "转入学校校长"},
+        ]
+        body = {
+            "kind": "transfer",
+            "registration_id": rid,
+            "school_id": target,
+            "consents": consents,
+            "reason": CORRECTION_REASONS["transfer"],
+        }
+        fix.ask(what, body, owner, refused=chosen is full)
+    return {"made": fix.made, "refused": fix.refused, "sealed": sealed, "unexpected": fix.unexpected}
+
+
+def seal_corrections_now(rt: EmbeddedSeason, attempts: int = 3) -> dict[str, Any]:
+    """City staff seal the pending corrections at once (the route); the seal's answer. A 503 (the seal
+    busy or throttled) is tried again, as a person presses again."""
+    path, city = f"/admin/placement/{rt.config.season}/corrections/seal", member(rt, "city").principal
+    for _ in range(attempts):
+        status, answer = call(rt, "POST", path, None, city)
+        if status != 503:
+            break
+    if status != 200:
+        raise RuntimeError(f"sealing the corrections: {status} {answer}")
+    return dict(answer)

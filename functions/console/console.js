@@ -1147,7 +1147,29 @@ function fileTable(caption, listing) {
     el("ul", {}, ...signed));
 }
 
+// The pending corrections sealed now (city staff): the daily 03:00 run would seal the same ones.
+async function sealCorrections() {
+  const button = $("corrections-seal");
+  button.disabled = true;
+  $("corrections-sealed").hidden = true;
+  const res = await api("POST", `admin/placement/${enc(season())}/corrections/seal`);
+  button.disabled = false;
+  if (!res.ok) {
+    $("archive-error").textContent = messageOf(res);
+    return;
+  }
+  $("archive-error").textContent = "";
+  const batches = res.body.batches.map((b) => `第${b.n}批（${b.corrections}条更正）`).join("、");
+  $("corrections-sealed").textContent = res.body.sealed === "nothing"
+    ? "没有待封存的更正。"
+    : `已签名封存：${batches}。`;
+  $("corrections-sealed").hidden = false;
+}
+
 async function loadArchive() {
+  const city = state.me.role === "city";
+  $("corrections-seal").hidden = !city;
+  $("corrections-seal-hint").hidden = !city;
   $("archive-files").replaceChildren(el("p", { text: "正在载入…" }));
   $("archive-summary").replaceChildren();
   const current = ticket("archive");
@@ -1452,6 +1474,7 @@ $("sms-reload").addEventListener("click", loadSmsFailures);
 $("phases-reload").addEventListener("click", loadPhases);
 $("spot-reload").addEventListener("click", loadSpotCheck);
 $("archive-reload").addEventListener("click", loadArchive);
+$("corrections-seal").addEventListener("click", sealCorrections);
 $("decide-form").addEventListener("submit", submitDecide);
 $("decide-cancel").addEventListener("click", () => $("decide-dialog").close());
 $("advance-form").addEventListener("submit", submitAdvance);

@@ -21,6 +21,9 @@
 - `GET /admin/placement/{season}/districts/{district}/notices/{registration_id}/codes/{code}`: a
   school checks a notice of the district's schools: valid, or revoked by a correction and replaced by
   the notice of a given date (issue 18), or not the district's.
+  `POST …/corrections/seal`: city staff seal the pending corrections now, as the daily 03:00 run
+  would (the seal function's `seal-corrections` task, invoked: `enrollment.adapters.sealer` says why);
+  answers the batches sealed, each with its number and count, and the chain's head.
 - `GET /admin/placement/{season}/archive`: the sealed archive's files with short-lived download links,
   and the season report (`reports/{season}/report.html`) once the workflow has written it.
 """
@@ -167,6 +170,26 @@ def _answers_complaint(w: Any, season: str, body: corrections.CorrectionRequest,
             "该投诉申诉不是关于本次更正的儿童的（complaint_id）",
             "complaint_id: the complaint is about another child",
         )
+
+
+@app.post(f"{PREFIX}/corrections/seal", responses={200: {"description": "已封存（或没有待封存的更正）"}})
+def seal_corrections(season: str) -> dict[str, Any]:
+    """The pending corrections sealed now as the next batch(es) of the season's signed chain, by the
+    city bureau only (the chain is the whole city's; districts wait for the daily run)."""
+    w = season_wiring(season)
+    staff = caller(app)
+    if staff.role != "city":
+        raise Forbidden(
+            "只有市教育局可以立即封存更正（各区的更正每日凌晨3时自动封存）",
+            "forbidden: only the city bureau seals the corrections on demand",
+        )
+    sealed = w.sealer.seal_corrections(season)
+    logger.info("corrections sealed on demand", extra={"actor": staff.principal, **sealed})
+    # the chain's head (`NNNN:sha256` of the last batch's manifest) is what a bureau publishes so an
+    # auditor can tell the last batch was not withheld (docs/ARCHIVE.md); the daily task's other work
+    # (late children settled, class amendments) is the seal's log, not this answer
+    keys = ("season", "sealed", "batches", "corrections", "head")
+    return {k: sealed[k] for k in keys if k in sealed}
 
 
 @app.get(f"{PREFIX}/districts/<district>/corrections")

@@ -682,6 +682,7 @@ def test_an_auditor_reads_results_and_the_archive_and_writes_nothing(
         expect(report).to_contain_text("招生季报告")
         assert f"reports/{day.season}/report.html" in (report.get_attribute("href") or "")
         assert report.get_attribute("target") == "_blank"
+        expect(page.locator("#corrections-seal")).to_be_hidden()  # the city's alone
         shoot(page, "auditor-archive")
         assert axe_violations(page) == []
         # the exports: the masked public lists only, each download recorded (docs/EXPORTS.md)
@@ -712,5 +713,38 @@ def test_an_auditor_reads_results_and_the_archive_and_writes_nothing(
             status, _ = api_from_page(page, day, "POST", path, body)
             assert status == 403, path
         assert real(errors, "status of 403") == []  # the refused writes above
+    finally:
+        context.close()
+
+
+def test_city_staff_seal_the_corrections_at_once(season_over: ReviewDay, browser: Browser) -> None:
+    """Last: after the notices a district corrects a place (a public seat declined); the city seals
+    the pending corrections now from the archive panel instead of waiting for the 03:00 run."""
+    day = season_over
+    a, _ = two_districts(day)
+    lines = drive._placed_lines(day.rt)
+    rid = next(
+        r
+        for r in day.ids_of(a)
+        if lines[r]["route"] == "catchment"
+        and day.config.school_index[lines[r]["school_id"]].kind == "public"
+    )
+    body = {"kind": "decline", "registration_id": rid, "reason": drive.CORRECTION_REASONS["public-decline"]}
+    path = f"/admin/placement/{day.season}/corrections"
+    status, made = drive.call(day.rt, "POST", path, body, day.user("district", a))
+    assert status == 201, made
+    context, page, errors = new_page(browser)
+    try:
+        sign_in(page, day, day.user("city"))
+        page.get_by_role("link", name="结果与归档").click()
+        expect(page.locator("#corrections-seal-hint")).to_contain_text("每日凌晨3时自动签名封存")
+        page.get_by_role("button", name="立即封存更正").click()
+        sealed = page.locator("#corrections-sealed")
+        expect(sealed).to_have_text(f"已签名封存：第1批（{len(made['corrections'])}条更正）。")
+        shoot(page, "city-seal-corrections")
+        assert axe_violations(page) == []
+        page.get_by_role("button", name="立即封存更正").click()
+        expect(sealed).to_have_text("没有待封存的更正。")
+        assert real(errors) == []
     finally:
         context.close()

@@ -78,6 +78,35 @@ def test_demo_runs_a_season_and_exports(tmp_path: Path) -> None:
         check=False,
     )
     assert audit.returncode == 0 and "AUDIT PASSED" in audit.stdout, audit.stdout[-2000:]
+    # after the notices staff corrected places through the route, one refused by the self-check; the
+    # city sealed the first on demand, the daily 03:00 schedule the rest; the audit replays the chain
+    fixes = summary["corrections"]
+    assert [m["what"] for m in fixes["made"]] == ["补录", "放弃民办学位", "放弃公办学位", "转学"]
+    assert [m["kinds"][0] for m in fixes["made"]] == ["late-registration", "decline", "decline", "transfer"]
+    assert fixes["refused"] and all("R-" not in r and "违反规则" in r for r in fixes["refused"])
+    assert [b["n"] for b in fixes["sealed_on_demand"]] == [1] and [b["n"] for b in fixes["sealed_daily"]] == [
+        2
+    ]
+    made = sum(len(m["kinds"]) for m in fixes["made"])
+    assert sum(b["corrections"] for b in fixes["sealed_on_demand"] + fixes["sealed_daily"]) == made
+    assert fixes["batches"] == ["0001", "0002"] and "结果公布后的更正" in run.stdout
+    assert "2 batches applied in order" in " ".join(run.stdout.split())  # the demo's audit, with the chain
+    chain = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "enrollment.cli",
+            "audit",
+            str(out / "archive"),
+            "--corrections",
+            str(out / "additions" / "corrections"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert chain.returncode == 0 and "AUDIT PASSED" in chain.stdout, chain.stdout[-2000:]
+    assert f"{made} corrections" in chain.stdout
     classes = subprocess.run(
         [sys.executable, "-m", "enrollment.cli", "audit", str(out / "additions" / "classes")],
         capture_output=True,

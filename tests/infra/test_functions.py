@@ -91,7 +91,8 @@ EXPECTED_ACTIONS = {
     # placement: reads everything, archives placements.jsonl; its API records staff decisions and
     # corrections (a late registration keys its child as the form does: kms:GenerateMac)
     "place": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY | S3_READ | S3_PUT,
-    # and has a late registration's checks asked: it invokes verify-batch's alias
+    # and has a late registration's checks asked (verify-batch's alias invoked), and the corrections
+    # sealed now by city staff: the seal function invoked, which alone signs
     "place-api": DDB_READ
     | DDB_WRITE
     | KMS_TABLE
@@ -231,6 +232,10 @@ def test_environment_carries_only_what_each_function_uses(synth, raw):
     assert env("lottery-record")["ARCHIVE_BUCKET"] == {"Ref": ref(synth.stack.archive.bucket)}
     assert env("verify-prepare")["WORK_BUCKET"] == {"Ref": ref(synth.stack.work.bucket)}
     assert env("verify-api")["STAFF_DIRECTORY"] == f"seasons/{synth.stack.config.name}.staff.yaml"
+    # the seal's `live` alias: the corrections sealed on demand run the version the schedule runs
+    assert env("place-api")["SEAL_FUNCTION"] == synth.stack.resolve(
+        synth.stack.functions.alias("seal").function_arn
+    )
     optional = {
         "IDEMPOTENCY_TABLE_NAME",
         "CHILD_KEY_ID",
@@ -241,6 +246,7 @@ def test_environment_carries_only_what_each_function_uses(synth, raw):
         "ARCHIVE_BUCKET",
         "SIGNING_KEY_ID",
         "VERIFY_BATCH_FUNCTION",
+        "SEAL_FUNCTION",
         *OIDC,
     }
     expected = {
@@ -264,7 +270,13 @@ def test_environment_carries_only_what_each_function_uses(synth, raw):
         "lottery-api": {"STAFF_DIRECTORY", "STATE_MACHINE_ARN"},
         "place": {"ARCHIVE_BUCKET", "WORK_BUCKET"},
         "place-store": {"WORK_BUCKET"},
-        "place-api": {"STAFF_DIRECTORY", "ARCHIVE_BUCKET", "CHILD_KEY_ID", "VERIFY_BATCH_FUNCTION"},
+        "place-api": {
+            "STAFF_DIRECTORY",
+            "ARCHIVE_BUCKET",
+            "CHILD_KEY_ID",
+            "VERIFY_BATCH_FUNCTION",
+            "SEAL_FUNCTION",
+        },
         "classes": {"ARCHIVE_BUCKET", "WORK_BUCKET"},
         "classes-school": {"WORK_BUCKET"},
         "classes-seal": {"ARCHIVE_BUCKET", "WORK_BUCKET", "SIGNING_KEY_ID"},
@@ -427,6 +439,17 @@ def test_gate_advance_resumes_only_this_state_machine(synth):
     sm = synth.stack.resolve(synth.stack.workflow.arn)
     assert resources_for(statements, "states:SendTaskSuccess") == [sm]
     assert resources_for(statements, "states:SendTaskFailure") == [sm]
+
+
+def test_the_place_api_invokes_only_the_seals_live_alias_and_no_other_function_does(synth):
+    """City staff seal the corrections now through the place API: it may invoke the seal function's
+    `live` alias and nothing else (no kms:Sign, no archive write of its own)."""
+    statements = _statements(synth, "place-api")
+    seal = synth.stack.resolve(synth.stack.functions.alias("seal").function_arn)
+    assert resources_for(statements, "lambda:InvokeFunction") == [seal]
+    for spec in FUNCTIONS:
+        if spec.key != "place-api":
+            assert resources_for(_statements(synth, spec.key), "lambda:InvokeFunction") == [], spec.key
 
 
 def test_gate_advance_starts_only_this_state_machine_and_describes_only_its_one_execution(synth):

@@ -20,6 +20,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from enrollment.adapters.archive import read_s3
 from enrollment.adapters.verification_store import DynamoVerificationStore
 from enrollment.core.clock import SimulatedClock
 from enrollment.core.config import SeasonConfig, load_season
@@ -209,6 +210,8 @@ def rows(s: Season) -> list[Row]:
             "/admin/placement/{season}/districts/{district}/notices/{registration_id}/codes/{code}",
             f"{p}/districts/{A}/notices/{rid}/codes/0000000000",
         ),
+        # the pending corrections sealed now: the city bureau's alone (the chain is the whole city's)
+        Row("POST", "/admin/placement/{season}/corrections/seal", f"{p}/corrections/seal", city_only=True),
         Row("GET", "/admin/lottery/{season}/ceremonies", f"{lot}/ceremonies", district_data=False),
         Row(
             "GET",
@@ -547,6 +550,7 @@ def test_district_a_corrects_its_own_child_through_the_route_and_the_city_lists_
     body = {"kind": "decline", "registration_id": season.rid, "reason": "家长书面申请放弃该学位，已核实签字"}
     status, made = drive.call(rt, "POST", path, body, a)
     assert status == 201, made
+    written = len(made["corrections"])
     first, *passed_on = made["corrections"]
     assert first["kind"] == "decline" and first["actor"] == a and first["district"] == A
     assert all(c["follows"] for c in passed_on)
@@ -605,3 +609,37 @@ def test_district_a_corrects_its_own_child_through_the_route_and_the_city_lists_
     assert [c["kind"] for c in listed["corrections"] if c["changes"][0]["registration_id"] == late_id] == [
         "late-registration"
     ]
+
+    # Then district A may not seal them now (403, nothing changed); the city seals them at once as
+    # the next batch of the season's signed chain, which `enroll audit` replays from the bucket
+    written += len(made["corrections"])
+    seal = f"/admin/placement/{s}/corrections/seal"
+    before, archived = snapshot(rt), _archive_keys(rt)
+    status, refused = drive.call(rt, "POST", seal, None, a)
+    assert status == 403 and "市教育局" in refused["message"], refused
+    assert snapshot(rt) == before and _archive_keys(rt) == archived
+    status, sealed = drive.call(rt, "POST", seal, None, city)
+    assert status == 200, sealed
+    assert sealed == {
+        "season": s,
+        "sealed": "now",
+        "batches": [{"n": 1, "corrections": written}],
+        "corrections": written,
+        "head": sealed["head"],
+    }
+    assert sealed["head"].startswith("0001:")
+    status, listed = drive.call(rt, "GET", listing, None, city)
+    assert status == 200 and listed["corrections"] and all(c["sealed"] for c in listed["corrections"])
+    assert drive.call(rt, "POST", seal, None, city)[1]["sealed"] == "nothing"  # nothing pending now
+    from enrollment.archive.audit import audit
+    from enrollment.cli.audit import _root
+
+    files = read_s3(f"s3://{rt.bucket}/")
+    _, parts = _root(files, s)
+    report = audit(parts["season"], parts["corrections"], head=sealed["head"])
+    assert report.ok and "1 batches applied in order" in report.render(), report.render()
+
+
+def _archive_keys(rt: EmbeddedSeason) -> list[str]:
+    pages = boto3.client("s3").get_paginator("list_objects_v2").paginate(Bucket=rt.bucket)
+    return sorted(o["Key"] for page in pages for o in page.get("Contents", []))

@@ -165,12 +165,18 @@ def test_pending_corrections_sealed_batch_by_batch_and_a_rerun_writes_nothing(
     # Given the first correction written, it is sealed as batch 1 and marked
     store.record(YEAR, Planned(tuple(BATCHES[0]), {}), after=0)
     first = seal()
-    assert first == {"season": YEAR, "sealed": "now", "batches": [1], "corrections": 1, "head": first["head"]}
+    assert first == {
+        "season": YEAR,
+        "sealed": "now",
+        "batches": [{"n": 1, "corrections": 1}],
+        "corrections": 1,
+        "head": first["head"],
+    }
     assert first["head"] == f"0001:{sha256_hex(objects()[f'additions/{YEAR}/corrections/0001/{MANIFEST}'])}"
     assert store.pending_corrections(YEAR) == []
     # The next two, written afterwards in one request, are batch 2, chained to batch 1
     store.record(YEAR, Planned(tuple(BATCHES[1]), {}), after=1)
-    assert seal()["batches"] == [2]
+    assert seal()["batches"] == [{"n": 2, "corrections": 2}]
     stored = objects()
     prefix = f"additions/{YEAR}/corrections/"
     assert json.loads(stored[f"{prefix}0002/{MANIFEST}"])["previous"] == sha256_hex(
@@ -187,7 +193,11 @@ def test_pending_corrections_sealed_batch_by_batch_and_a_rerun_writes_nothing(
     written = objects()
     assert f"{prefix}0003/{MANIFEST}" in written and len(store.pending_corrections(YEAR)) == 1
     rerun = seal()
-    assert (rerun["sealed"], rerun["batches"], rerun["corrections"]) == ("already", [3], 1)
+    assert (rerun["sealed"], rerun["batches"], rerun["corrections"]) == (
+        "already",
+        [{"n": 3, "corrections": 1}],
+        1,
+    )
     assert objects() == written and store.pending_corrections(YEAR) == []
     # And the chain audits from the bucket's root
     assert main(["audit", f"s3://{BUCKET}/", "--season", YEAR, "--head", rerun["head"]]) == 0

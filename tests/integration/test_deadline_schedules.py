@@ -18,6 +18,7 @@ from enrollment.adapters.scheduler import SchedulerSchedules
 from enrollment.core.config import SeasonConfig
 from enrollment.core.deadlines import MAX_EVENT_AGE_S, RETRY_ATTEMPTS, Target, sync
 from enrollment.core.phases import at_expression, phase, phases, schedule_expression, schedule_name
+from enrollment.core.resources import SEAL_CORRECTIONS_SCHEDULE
 from enrollment.local import season as drive
 from enrollment.local.runtime import EmbeddedSeason
 
@@ -26,8 +27,13 @@ GRADE7 = "grade7-registration"
 
 
 def _schedules(rt: EmbeddedSeason) -> dict[str, dict[str, Any]]:
+    """The deadline schedules of the season's group (not the stack's daily one beside them)."""
     scheduler = boto3.client("scheduler")
-    names = [s["Name"] for s in scheduler.list_schedules(GroupName=rt.schedule_group)["Schedules"]]
+    names = [
+        s["Name"]
+        for s in scheduler.list_schedules(GroupName=rt.schedule_group)["Schedules"]
+        if s["Name"] != SEAL_CORRECTIONS_SCHEDULE
+    ]
     got = {n: dict(scheduler.get_schedule(GroupName=rt.schedule_group, Name=n)) for n in names}
     return {n: {k: v for k, v in s.items() if k != "ResponseMetadata"} for n, s in got.items()}
 
@@ -165,3 +171,31 @@ def test_a_schedule_firing_before_an_extended_deadline_is_put_again_at_it(
 
     on_time = rt.advance_clock(season.day_end(season.calendar.grade7_registration.end + timedelta(days=2)))
     assert [f["result"]["result"] for f in on_time] == ["advanced"]
+
+
+def test_the_corrections_daily_seal_fires_at_three_each_season_day_on_the_simulated_clock(
+    embedded: EmbeddedSeason, season: SeasonConfig
+) -> None:
+    """The stack's daily schedule beside the deadlines' (infra/schedules.py): the seal function's
+    `seal-corrections` task at 03:00 season time, fired once a day as the clock passes it, and once
+    (for the latest day) when the clock jumps over several; nothing pending seals nothing."""
+    rt = embedded
+    s = boto3.client("scheduler").get_schedule(GroupName=rt.schedule_group, Name=SEAL_CORRECTIONS_SCHEDULE)
+    assert s["ScheduleExpression"] == "cron(0 3 * * ? *)"
+    assert s["ScheduleExpressionTimezone"] == season.timezone
+    assert s["Target"]["Arn"] == rt.function_arns["seal"]
+    assert json.loads(s["Target"]["Input"]) == {"season": season.season, "task": "seal-corrections"}
+
+    day = rt.clock.now().astimezone(season.tz).date() + timedelta(days=1)
+    assert rt.advance_clock(season.day_start(day) + timedelta(hours=2, minutes=59)) == []
+    assert rt.daily_runs == []  # not yet 03:00
+    rt.advance_clock(season.day_start(day) + timedelta(hours=3))
+    [run] = rt.daily_runs
+    assert run["at"] == (season.day_start(day) + timedelta(hours=3)).isoformat() and run["error"] is None
+    assert run["result"] == {"season": season.season, "sealed": "nothing", "batches": [], "corrections": 0}
+    rt.advance_clock(season.day_start(day) + timedelta(hours=23))
+    assert len(rt.daily_runs) == 1  # once a day
+    rt.advance_clock(season.day_start(day + timedelta(days=5)) + timedelta(hours=4))
+    assert [r["at"] for r in rt.daily_runs[1:]] == [
+        (season.day_start(day + timedelta(days=5)) + timedelta(hours=3)).isoformat()
+    ]
