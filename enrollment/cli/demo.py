@@ -335,6 +335,13 @@ def _corrections(rt: Any, config: SeasonConfig, seed: int, result: DemoResult) -
     if sealed != made:
         result.unexpected.append(f"{made} corrections made, {sealed} sealed")
     result.unexpected += done["unexpected"]
+    # the families of the children whose place changed get a new notice and one SMS; the old notice's
+    # code now checks as revoked (the 15-minute rule's run in AWS, which the embedded clock leaves to us)
+    from enrollment.local.season import reissue_corrected_notices
+
+    done["notices"] = reissue_corrected_notices(rt)
+    if not done["notices"].get("issued"):
+        result.unexpected.append(f"no notice re-issued after the corrections: {done['notices']}")
     return done
 
 
@@ -349,6 +356,7 @@ def _corrections_summary(result: DemoResult) -> dict[str, Any]:
         "sealed_on_demand": [b for a in done["sealed"] for b in a["batches"]],
         "sealed_daily": [b for r in done["daily"] for b in r["result"]["batches"]],
         "batches": sorted({k.split("/")[0] for k in result.correction_files}),
+        "notices": done.get("notices", {}),
     }
 
 
@@ -593,6 +601,11 @@ def print_corrections(result: DemoResult, console: Console) -> None:
             console.print(f"  {how}: batch {batches}")
     console.print(
         f"  封存批次 sealed batches: {len({k.split('/')[0] for k in result.correction_files})}, audited with the season below"
+    )
+    n = done.get("notices") or {}
+    console.print(
+        f"  通知书重新签发 notices re-issued: {n.get('issued', 0)}, 作废 revoked: {n.get('revoked', 0)}"
+        " (the old codes now check as revoked, replaced)"
     )
 
 

@@ -90,6 +90,7 @@ def test_demo_runs_a_season_and_exports(tmp_path: Path) -> None:
     made = sum(len(m["kinds"]) for m in fixes["made"])
     assert sum(b["corrections"] for b in fixes["sealed_on_demand"] + fixes["sealed_daily"]) == made
     assert fixes["batches"] == ["0001", "0002"] and "结果公布后的更正" in run.stdout
+    assert fixes["notices"]["issued"] >= 1  # the changed places' families got a new notice
     assert "2 batches applied in order" in " ".join(run.stdout.split())  # the demo's audit, with the chain
     chain = subprocess.run(
         [
