@@ -599,7 +599,7 @@ $("complaint-form").addEventListener("submit", async (ev) => {
 });
 
 // ---------------------------------------------------------------- tabs
-const TABS = ["register", "status", "warnings", "complaints"];
+const TABS = ["register", "lookup", "status", "warnings", "complaints"];  // lookup: lookup.js
 async function showTab() {
   const name = TABS.includes(location.hash.slice(1)) ? location.hash.slice(1) : "register";
   document.querySelectorAll("[data-panel]").forEach((p) => show(p, p.dataset.panel === name));
