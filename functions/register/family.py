@@ -30,6 +30,7 @@ from enrollment.corrections.family import place_history
 from enrollment.lottery import ceremony
 from enrollment.notices.corrected import family_notice
 from enrollment.people import complaints, family, parents
+from enrollment.people.headline import headline
 from enrollment.placement import routes
 from enrollment.registration import registrar
 from enrollment.registration.form import RegistrationRefused, Violation
@@ -276,6 +277,8 @@ def read(registration_id: RegistrationId) -> dict[str, Any]:
     )
     # a manual notice is issued by hand by the district bureau: None here
     answer["notice"] = family_notice(w.config, w.notices.notice(registration_id))
+    # the line at the top: the furthest stage reached, never "待审核" beside a placed child's cards
+    answer.update(headline(answer["verification"], answer["lottery"], answer["placement"], answer["notice"]))
     answer["session_expires_at"] = session.expires_at.isoformat()
     return answer
 
