@@ -29,6 +29,7 @@ from enrollment.core.ports import NotFound
 from enrollment.corrections.family import place_history
 from enrollment.lottery import ceremony
 from enrollment.notices.corrected import family_notice
+from enrollment.notices.notice import format_code
 from enrollment.people import complaints, family, parents
 from enrollment.people.headline import headline
 from enrollment.placement import routes
@@ -343,6 +344,8 @@ def notice(registration_id: RegistrationId, body: Annotated[NoticeRequest, Body(
         "registration_id": registration_id,
         "school_id": issued["school_id"],
         "verification_code": issued["verification_code"],
+        # as the PDF prints it (核验码, the one word for this code wherever a family reads it)
+        "verification_code_printed": format_code(str(issued["verification_code"])),
         "download_url": w.work.download_url(str(issued["key"])),
         "expires_in_seconds": 600,
     }
