@@ -26,7 +26,7 @@ ui = portal.ui  # the portal's fixture: grade-1 registration open, the form on a
 
 def shoot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"lookup-{name}.png", full_page=True)
+    page.screenshot(path=SCREENSHOTS / f"lookup-{name}.png", full_page=True, timeout=30_000)
 
 
 def no_codes(page: Page, season: SeasonConfig) -> None:
