@@ -61,11 +61,45 @@ REASON_ZH: dict[str, str] = {
 
 # What to do next, where a reason leaves the family or the reviewer something to do (shown beside the
 # reason's text: to the family on its status page, to staff in the review queue).
+# Every reason has one: a family never reads a reason without what it can do (issue 19).
 REASON_NEXT_ZH: dict[str, str] = {
+    "hukou-not-found": "请核对报名填写的儿童证件号码；信息无误的，请持户口簿（或居住证）到所在区教育局申请复核",
+    "hukou-address-mismatch": (
+        "请核对报名填写的户籍地址是否与户口簿一致；填写有误或户籍地址已变更的，请持户口簿到所在区教育局申请复核"
+    ),
+    "hukou-outside-zone": (
+        "户籍地址不在片区内的，由区教育局统筹安排到相对就近、有空余学位的公办学校；"
+        "可在“查询片区”中核对地址所属片区，对片区划分有疑问的请咨询所在区教育局"
+    ),
+    "permit-not-found": "请核对报名填写的居住证号；居住证有效的，请持居住证到所在区教育局申请复核",
+    "permit-outside-zone": (
+        "居住证地址不在片区内的，由区教育局统筹安排到相对就近、有空余学位的公办学校；对片区划分有疑问的请咨询所在区教育局"
+    ),
+    "no-property": (
+        "按户籍报名的须提供该地址的不动产权证；有房产但报名时未填写的，请持不动产权证到所在区教育局申请复核，"
+        "没有房产的由区教育局统筹安排学校"
+    ),
+    "deed-not-found": "请核对报名填写的不动产权证号；证号无误的，请持不动产权证原件到所在区教育局申请复核",
+    "deed-address-mismatch": (
+        "房产与户籍须在同一地址（房户一致）；登记信息有误的，请持户口簿和不动产权证到所在区教育局申请复核"
+    ),
+    "deed-after-cutoff": (
+        "登记日期晚于规定日期的房产不能按片区入学，由区教育局统筹安排学校；对登记日期有疑问的，"
+        "请持不动产权证到所在区教育局申请复核"
+    ),
     "owner-not-guardian": (
         "如产权人是儿童的法定监护人但报名时未填写，请持户口簿、不动产权证和监护关系证明到所在区教育局申请复核。"
         "审核未通过不影响入学，区教育局将统筹安排学校"
     ),
+    "not-residential": (
+        "规划用途不是住宅的房产（如商业、办公用房）不能按片区入学，由区教育局统筹安排学校；"
+        "对规划用途有疑问的，请持不动产权证到所在区教育局申请复核"
+    ),
+    "not-living-there": "如确实居住在该地址，请在“投诉申诉”中提出申诉，写明居住情况，区教育局将安排复核",
+    "visit-not-confirmed": "已转区教育局人工复核，无需另行申请；请保持报名时登记的手机畅通",
+    "agency-unanswered": "已转区教育局人工复核，无需另行申请；复核结果将在本页显示",
+    "priority-not-verified": "请持相关证明材料（如部队、公安或人才部门出具的证明）到所在区教育局办理核实",
+    "foreign-check-pending": "由区教育局会同外事部门核查，无需另行申请；需要补充材料的，区教育局将与您联系",
 }
 REASON_REVIEW_ZH: dict[str, str] = {
     "owner-not-guardian": (

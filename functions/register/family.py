@@ -29,7 +29,9 @@ from enrollment.core.ports import NotFound
 from enrollment.corrections.family import place_history
 from enrollment.lottery import ceremony
 from enrollment.notices.corrected import family_notice
+from enrollment.notices.notice import format_code
 from enrollment.people import complaints, family, parents
+from enrollment.people.headline import headline
 from enrollment.placement import routes
 from enrollment.registration import registrar
 from enrollment.registration.form import RegistrationRefused, Violation
@@ -276,6 +278,8 @@ def read(registration_id: RegistrationId) -> dict[str, Any]:
     )
     # a manual notice is issued by hand by the district bureau: None here
     answer["notice"] = family_notice(w.config, w.notices.notice(registration_id))
+    # the line at the top: the furthest stage reached, never "待审核" beside a placed child's cards
+    answer.update(headline(answer["verification"], answer["lottery"], answer["placement"], answer["notice"]))
     answer["session_expires_at"] = session.expires_at.isoformat()
     return answer
 
@@ -340,6 +344,8 @@ def notice(registration_id: RegistrationId, body: Annotated[NoticeRequest, Body(
         "registration_id": registration_id,
         "school_id": issued["school_id"],
         "verification_code": issued["verification_code"],
+        # as the PDF prints it (核验码, the one word for this code wherever a family reads it)
+        "verification_code_printed": format_code(str(issued["verification_code"])),
         "download_url": w.work.download_url(str(issued["key"])),
         "expires_in_seconds": 600,
     }

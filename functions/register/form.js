@@ -484,7 +484,7 @@ async function downloadNotice() {
   if (!s) { renderSignedOut(); return; }
   const r = await api("POST", `api/registrations/${encodeURIComponent(s.rid)}/notice`, {}, s.token);
   $("notice-link").innerHTML = r.status === 200
-    ? `<a href="${esc(r.data.download_url)}" target="_blank" rel="noopener">打开入学通知书（10分钟内有效）</a><br>验证码：${esc(r.data.verification_code)}`
+    ? `<a href="${esc(r.data.download_url)}" target="_blank" rel="noopener">打开入学通知书（10分钟内有效）</a><br>核验码：${esc(r.data.verification_code_printed)}（与通知书上的核验码相同，学校凭报名编号和核验码核验通知书）`
     : esc(r.data.message);
 }
 
@@ -599,7 +599,7 @@ $("complaint-form").addEventListener("submit", async (ev) => {
 });
 
 // ---------------------------------------------------------------- tabs
-const TABS = ["register", "status", "warnings", "complaints"];
+const TABS = ["register", "lookup", "status", "warnings", "complaints"];  // lookup: lookup.js
 async function showTab() {
   const name = TABS.includes(location.hash.slice(1)) ? location.hash.slice(1) : "register";
   document.querySelectorAll("[data-panel]").forEach((p) => show(p, p.dataset.panel === name));

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.idempotency import idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -21,7 +21,7 @@ from enrollment.core import clock, sms_caps
 from enrollment.core.staff import StaffError
 from enrollment.lottery import ceremony
 from enrollment.people import parents
-from enrollment.registration import demand, registrar
+from enrollment.registration import catchment, demand, registrar
 from enrollment.registration.form import RegistrationRefused, RegistrationRequest, Violation
 from functions.api import invalid_request, refusal, resolver, with_refusals
 from functions.register.family import router
@@ -68,6 +68,26 @@ def form_style() -> Response[str]:
 def common_script() -> Response[str]:
     """The date helpers the form loads first (functions/web/common.js, shared with the console)."""
     return _file(WEB / "common.js", "text/javascript; charset=utf-8")
+
+
+@app.get("/api/lookup.js", include_in_schema=False)
+def lookup_script() -> Response[str]:
+    """The catchment lookup's script: under the public `/api/{proxy+}`, so it needs no resource of its own."""
+    return _file(HERE / "lookup.js", "text/javascript; charset=utf-8")
+
+
+@app.get(
+    "/api/catchment",
+    summary="查询片区：按门牌或小区查询所属片区的学校，以及按片区入学须具备的条件（报名前即可查询）",
+)
+def catchment_lookup(
+    district: Annotated[str | None, Query(description="所在区（本年度报名信息中的区代码）")] = None,
+    road: Annotated[str | None, Query(description="街路名称（按门牌查询）")] = None,
+    number: Annotated[str | None, Query(description="门牌号（按门牌查询）")] = None,
+    compound: Annotated[str | None, Query(description="小区名称（按小区查询，不填街路和门牌号）")] = None,
+) -> dict[str, Any]:
+    query = {"district": district, "road": road, "number": number, "compound": compound}
+    return catchment.lookup(wiring().config, query)
 
 
 @app.get("/api/season", summary="本年度报名信息（区、街路、学校、报名时间）")

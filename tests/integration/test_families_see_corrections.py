@@ -185,6 +185,11 @@ def test_a_corrected_place_reaches_the_family_the_school_and_the_complaint(seaso
     assert read["notice"]["reissued"] and "重新发放" in read["notice"]["message_zh"]
     status, link, _ = family_call(rt, "POST", f"/api/registrations/{rid}/notice", {}, token=season.token)
     assert status == 200 and link["verification_code"] == new_code, link
+    # the page's word and form for the code are the PDF's: 核验码, printed as format_code prints it
+    assert link["verification_code_printed"] == format_code(new_code)
+    # the headline is the furthest stage reached: the notice, at the corrected school
+    school_name = season.config.school_index[season.to].name
+    assert read["stage"] == "notice" and read["status_zh"] == f"已发放入学通知书：{school_name}", read
 
     # The complaint's answer carries the correction: another child's or an unknown one refused
     answer_path = f"/admin/complaints/{s}/complaints/{season.complaint}/answer"

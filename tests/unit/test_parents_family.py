@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, get_args
 
 from enrollment.core.config import SeasonConfig
 from enrollment.people.family import verification_view
-from enrollment.verification.verdicts import Check, Verdict
+from enrollment.verification.verdicts import REASON_NEXT_ZH, REASON_ZH, Check, ReasonCode, Verdict
 
 
 def item(category: str = "public", id_type: str = "resident-id", deed: bool = True) -> dict[str, Any]:
@@ -85,7 +86,7 @@ def test_progress_and_verdict_with_reasons_but_no_agency_data(season: SeasonConf
         {
             "code": "deed-address-mismatch",
             "text_zh": "房产地址与户籍地址不一致（房户不一致）",
-            "next_zh": None,
+            "next_zh": REASON_NEXT_ZH["deed-address-mismatch"],
         }
     ]
     assert view["reviewed_by_person"] is True
@@ -98,3 +99,12 @@ def test_private_and_foreign_applicants_see_only_their_checks(season: SeasonConf
     assert [s["agency"] for s in private["steps"]] == ["public-security"]
     foreign = verification_view(season, item(id_type="passport"), [], None, now)
     assert foreign["steps"] == [] and foreign["state"] == "foreign" and "外事部门" in foreign["state_zh"]
+
+
+def test_every_reason_reads_in_plain_chinese_with_what_to_do_next() -> None:
+    """A family reads each reason and what it can do, never a code, a rule id or English (issue 19)."""
+    codes = set(get_args(ReasonCode))
+    assert set(REASON_ZH) == codes and set(REASON_NEXT_ZH) == codes
+    for code in sorted(codes):
+        for text in (REASON_ZH[code], REASON_NEXT_ZH[code]):
+            assert text and not re.search(r"[A-Za-z]", text), (code, text)
