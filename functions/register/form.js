@@ -484,8 +484,11 @@ async function downloadNotice() {
   if (!s) { renderSignedOut(); return; }
   const r = await api("POST", `api/registrations/${encodeURIComponent(s.rid)}/notice`, {}, s.token);
   $("notice-link").innerHTML = r.status === 200
-    ? `<a href="${esc(r.data.download_url)}" target="_blank" rel="noopener">打开入学通知书（10分钟内有效）</a><br>验证码：${esc(r.data.verification_code)}`
+    ? `<a id="notice-file" href="${esc(r.data.download_url)}" download="入学通知书.pdf" rel="noopener">再次下载入学通知书（10分钟内有效）</a><br>验证码：${esc(r.data.verification_code)}`
     : esc(r.data.message);
+  // one tap from the card to the PDF: the link just fetched is followed at once (a download where
+  // the file is on the portal's own address, the PDF itself where the browser opens it)
+  if (r.status === 200) $("notice-file").click();
 }
 
 // ---------------------------------------------------------------- declining a private seat
