@@ -40,6 +40,9 @@ from enrollment.registration import registrar
 from enrollment.registration.form import RegistrationRefused, Violation
 from functions.api import json_response
 
+RECOVERY_SENT_ZH = (
+    "若该儿童已报名，验证码已发送至报名时登记的监护人手机（短信中写有报名编号），10分钟内有效。"
+)
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]
 RegistrationId = Annotated[str, PathParam(pattern=r"^R(-[A-Z2-7]{4}){4}$")]
 SESSION: list[dict[str, list[str]]] = [
@@ -172,7 +175,7 @@ def send_code(registration_id: RegistrationId) -> Response[str]:
     return _send_code(registration_id)
 
 
-def _send_code(registration_id: str) -> Response[str]:
+def _send_code(registration_id: str, sent_zh: str = parents.CODE_SENT_ZH) -> Response[str]:
     """How each cap answers, and why:
     - client (its source IP asked for too many codes) and registration (this id asked too soon or too
       often): 429 with Retry-After, as before; the same for every id, so they reveal nothing;
@@ -222,6 +225,7 @@ def _send_code(registration_id: str) -> Response[str]:
     for _ in range(result.failed):
         count_metric(sms_delivery.METRIC_FAILED, {sms_delivery.PURPOSE_DIMENSION: sms_delivery.CODE})
     message, message_en = parents.code_answer(w.config, result, district)
+    message = message.replace(parents.CODE_SENT_ZH, sent_zh)  # the recovery's words for the same answer
     body = CodeSentResponse(
         message=message,
         message_en=message_en,
@@ -293,7 +297,7 @@ def _recovered_id(body: RecoveryCodeRequest) -> str:
 def recovery_code(body: Annotated[RecoveryCodeRequest, Body()]) -> Response[str]:
     """The code request of the registration the ID number gives: the same answer, limits and caps as
     `send_code` (an ID number never registered gets the same 202), and the code SMS names the id."""
-    return _send_code(_recovered_id(body))
+    return _send_code(_recovered_id(body), RECOVERY_SENT_ZH)
 
 
 @router.post(

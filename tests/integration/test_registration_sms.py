@@ -103,6 +103,7 @@ def test_a_lost_id_is_recovered_with_the_id_number_and_a_code(rt: EmbeddedSeason
     unknown = recover(rt, "code", stranger, 2)
     # Then both get the one 202: the answer tells nothing about who is registered
     assert asked[0] == unknown[0] == 202 and asked[1] == unknown[1]
+    assert asked[1]["message"].startswith("若该儿童已报名，验证码已发送")
     # and the code SMS, to the phone given at registration, names the registration id
     [sms] = codes(rt)
     assert sms["to"] == "170****8888" and rid in sms["text"]
