@@ -428,6 +428,9 @@ def _format_zh(etype: str, ctx: dict[str, Any], given: Any) -> str:
         "literal_error": "请从列表中选择",
         "enum": "请从列表中选择",
     }
+    said = str(ctx.get("error", ""))
+    if etype == "value_error" and said and not said.isascii():  # a validator's own Chinese message
+        return said
     if etype in known:
         return "格式不正确：" + known[etype].format(**{k: str(v) for k, v in ctx.items()})
     if etype.startswith(("int_", "float_", "decimal_")):
