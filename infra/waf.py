@@ -58,7 +58,8 @@ RATE_BLOCKED_PER_PERIOD = 100  # requests refused by the rate rules in 5 minutes
 LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
 # the paths a rate rule is scoped down to (with an optional first segment: the stage or a base path)
 _PREFIX = "^(/[^/]+)?/api/registrations"
-PROOF_PATH = _PREFIX + "/[^/]+/(code|session)/?$"
+# a registration's code and session, and a lost id's (`/api/recovery/code`, `/session`: issue 19)
+PROOF_PATH = "^(/[^/]+)?/api/(registrations/[^/]+|recovery)/(code|session)/?$"
 REGISTRATIONS_PATH = _PREFIX + "/?$"
 AGENCY_PATH = "^(/[^/]+)?/agency/"
 RATE_RULES = ("ProofsPerClient", "RegistrationsPerClient", "RequestsPerClient")

@@ -22,6 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from enrollment.core.config import ConfigError, SeasonConfig, load_season
+from enrollment.core.sms_templates import REGISTERED
 from enrollment.synth import city
 
 DEFAULT_CONFIG = "seasons/jilin-2023.yaml"
@@ -153,6 +154,7 @@ class DemoResult:
     report: Path | None = None
     report_html: bytes | None = None  # reports/{season}/report.html, as the workflow wrote it
     sms: list[str] = field(default_factory=list)
+    registration_sms: int = 0  # SMS sent on registering, each naming the registration id (issue 19)
     records: dict[str, bytes] = field(default_factory=dict)
     finished_at: datetime | None = None  # the simulated clock when the season ended
     seconds: float = 0.0
@@ -265,6 +267,10 @@ def run_demo(
         # in the order of what they say: the Map sends its batches concurrently, so the outbox's own
         # order (and each line's outbox id) differs from run to run
         sms = Path(rt.sms_outbox).read_text(encoding="utf-8").splitlines()
+        # the notices' SMS; the registration ids each family was sent on registering counted apart
+        receipts = [line for line in sms if json.loads(line).get("template") == REGISTERED.id]
+        result.registration_sms = len(receipts)
+        sms = [line for line in sms if json.loads(line).get("template") != REGISTERED.id]
         result.sms = sorted(sms, key=lambda line: (json.loads(line)["text"], json.loads(line)["to"]))
         result.classes = _archived(rt, f"additions/{config.season}/classes/", depth=3)
         result.report_html = _archived(rt, report_key(config.season).rsplit("/", 1)[0] + "/").get(
@@ -537,6 +543,7 @@ def print_summary(config: SeasonConfig, result: DemoResult, console: Console) ->
         for line in result.sms[:3]:
             sms = json.loads(line)
             console.print(f"  → {sms['to']}: {sms['text']}", markup=False)
+        console.print(f"报名成功短信 registration SMS (each naming the id): {result.registration_sms}")
     rep = result.verification_steps.get("reporting")
     if rep:
         console.print(

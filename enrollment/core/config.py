@@ -418,6 +418,7 @@ SMS_TEMPLATE_FIELDS = {
     "notice-admitted": "notice_template",
     "notice-admitted-short": "notice_short_template",
     "notice-admitted-shortest": "notice_shortest_template",
+    "registration-received": "registered_template",
 }
 
 
@@ -442,6 +443,7 @@ class SmsProvider(_Strict):
     notice_template: str = Field(default="", max_length=40)
     notice_short_template: str = Field(default="", max_length=40)
     notice_shortest_template: str = Field(default="", max_length=40)
+    registered_template: str = Field(default="", max_length=40)
 
     @property
     def template_codes(self) -> dict[str, str]:

@@ -61,8 +61,17 @@ NOTICE_SHORTEST = SmsTemplate(
     "通知书请在${system}下载。",
     ("registration_id", "school", "day", "hours", "system"),
 )
+# The registration id once a registration is stored (issue 19): the one key a family needs later,
+# on the phone as well as on the screen. It names no code: `tests` and parents tell it from a code SMS.
+REGISTERED = SmsTemplate(
+    "registration-received",
+    "网上报名成功通知（告知家长报名编号）",
+    "您已完成${grade}网上报名，报名编号${registration_id}，请妥善保存。"
+    "查询审核和录取进度时，可凭报名编号或儿童身份证号获取短信验证码。",
+    ("grade", "registration_id"),
+)
 TEMPLATES: Mapping[str, SmsTemplate] = MappingProxyType(
-    {t.id: t for t in (CODE, NOTICE, NOTICE_SHORT, NOTICE_SHORTEST)}
+    {t.id: t for t in (CODE, NOTICE, NOTICE_SHORT, NOTICE_SHORTEST, REGISTERED)}
 )
 DEFAULT_SIGN = "义务教育招生"  # the code SMS's sign on SNS and in the outbox
 

@@ -346,6 +346,7 @@ _SETTINGS_NOTES = {
     "sms_provider.notice_template": "录取通知短信的模板编号（notice-admitted）",
     "sms_provider.notice_short_template": "录取通知短信简短版本的模板编号（notice-admitted-short）",
     "sms_provider.notice_shortest_template": "录取通知短信最短版本的模板编号（notice-admitted-shortest）",
+    "sms_provider.registered_template": "报名成功短信（告知报名编号）的模板编号（registration-received）",
 }
 SHEET_COLUMNS: dict[str, tuple[Column, ...]] = {
     SEASON: SEASON_COLUMNS,

@@ -30,6 +30,10 @@ REST API routes it to, through `forward` and `EmbeddedSeason.call_api`:
     POST /agency/community/visits                       -> verify-api    (AWS_IAM: the community office)
     GET  /agency/community/visits                       -> verify-api    (AWS_IAM: its open visits)
 
+    GET  /local-s3/{bucket}/{key}?X-Amz-...              -> S3 itself (presigned links: every such link
+                                                           in an answer is rewritten to lead here;
+                                                           enrollment/local/s3_links.py)
+
 Anything else is refused in the API's one error shape (functions/api.py's `refusal`: `message` in
 Chinese and `errors[]` naming `field` and `rule`): 404 for a path no resource has, 405 (with `Allow`)
 for a method the path's resources do not take. (API Gateway itself answers both with 403 "Missing
@@ -65,6 +69,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from enrollment.local import s3_links
 from enrollment.local.oidc import PREFIX as OIDC_PREFIX
 from enrollment.local.runtime import EmbeddedSeason
 
@@ -265,6 +270,7 @@ class _Server(ThreadingHTTPServer):
         super().__init__((HOST, port), _Handler)
         self.runtime = runtime
         self.lock = lock
+        self.base = f"http://{HOST}:{self.server_address[1]}/"
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -292,6 +298,11 @@ class _Handler(BaseHTTPRequestHandler):
             reply = self.server.runtime.oidc.handle(method, path, url.query, raw)
             extra = {"Location": reply.location} if reply.location else {}
             self._reply(reply.status, reply.content_type, reply.body, {**extra, "Cache-Control": "no-store"})
+            return
+        if path.startswith(s3_links.PREFIX) and method in ("GET", "HEAD"):  # S3's endpoint stand-in
+            with self.server.lock:
+                got = s3_links.answer(path, url.query, self.server.runtime.s3_object)
+            self._reply(got.status, got.content_type, got.body, {**got.headers, "Cache-Control": "no-store"})
             return
         target = route(method, path)
         if target is None:
@@ -362,8 +373,8 @@ class _Handler(BaseHTTPRequestHandler):
         raw_body = response.get("body") or ""
         if response.get("isBase64Encoded"):
             payload = base64.b64decode(raw_body)
-        else:
-            payload = str(raw_body).encode("utf-8")
+        else:  # presigned S3 links lead to this server's S3 stand-in (enrollment/local/s3_links.py)
+            payload = s3_links.rewrite(str(raw_body), self.server.base).encode("utf-8")
         headers: dict[str, list[str]] = {}
         for name, values in (response.get("multiValueHeaders") or {}).items():
             headers.setdefault(name.lower(), []).extend(str(v) for v in values)
@@ -405,7 +416,7 @@ def serve(runtime: EmbeddedSeason, *, lock: threading.Lock | None = None, port: 
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="local-apigw", daemon=True
     )
-    base = f"http://{HOST}:{server.server_address[1]}/"
+    base = server.base
     runtime.serve_issuer_at(base)
     thread.start()
     try:

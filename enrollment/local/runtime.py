@@ -563,6 +563,11 @@ class EmbeddedSeason:
                 made = self._clients[service] = boto3.client(service)  # type: ignore[call-overload]
             return made
 
+    def s3_object(self, bucket: str, key: str) -> dict[str, Any]:
+        """boto3 `get_object` of one object in this moto world (the local server's S3 stand-in)."""
+        found: dict[str, Any] = self._client("s3").get_object(Bucket=bucket, Key=key)
+        return found
+
     @property
     def _sfn(self) -> SFNClient:
         client: SFNClient = self._client("stepfunctions")

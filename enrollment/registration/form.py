@@ -406,8 +406,38 @@ def violations_from_errors(errors: list[Any], prefix: tuple[str, ...] = ()) -> l
         elif etype == "missing":
             out.append(Violation(".".join(loc), "R-DATA-1", "此项为必填项", "this field is required"))
         else:
-            out.append(Violation(".".join(loc), "R-DATA-1", f"格式不正确：{err['msg']}", str(err["msg"])))
+            out.append(
+                Violation(
+                    ".".join(loc), "R-DATA-1", _format_zh(etype, ctx, err.get("input")), str(err["msg"])
+                )
+            )
     return out
+
+
+def _format_zh(etype: str, ctx: dict[str, Any], given: Any) -> str:
+    """A format error in plain Chinese, with what to do (a parent reads it: never pydantic's English)."""
+    if given == "" or (isinstance(given, str) and not given.strip()):
+        return "此项为必填项"
+    known = {
+        "string_too_short": "至少填写{min_length}个字符",
+        "string_too_long": "最多填写{max_length}个字符",
+        "greater_than_equal": "应不小于{ge}",
+        "greater_than": "应大于{gt}",
+        "less_than_equal": "应不大于{le}",
+        "less_than": "应小于{lt}",
+        "literal_error": "请从列表中选择",
+        "enum": "请从列表中选择",
+    }
+    said = str(ctx.get("error", ""))
+    if etype == "value_error" and said and not said.isascii():  # a validator's own Chinese message
+        return said
+    if etype in known:
+        return "格式不正确：" + known[etype].format(**{k: str(v) for k, v in ctx.items()})
+    if etype.startswith(("int_", "float_", "decimal_")):
+        return "格式不正确：应填写数字"
+    if etype.startswith(("date_", "datetime_")):
+        return "日期格式不正确，应为 2017-03-04 这样的年-月-日"
+    return "格式不正确，请按提示重新填写"
 
 
 # Where a model-level rule's message belongs on the form.

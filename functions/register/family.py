@@ -1,5 +1,10 @@
 """The family's routes after registration: SMS code, session, status, notice, decline, complaints.
 
+A lost registration id is recovered with the child's ID number (`/api/recovery/code`, then
+`/api/recovery/session` with the code): the id is derived from the number as at registration, so the
+answers, limits and caps are exactly those of the id's own code and session routes, and tell nothing
+about whether the child is registered; the code SMS, to the phones given at registration, names the id.
+
 Everything about one child needs that child's parent session (`Authorization: Bearer <token>`),
 issued for a one-time SMS code (enrollment/people/parents.py). The child's ID number proves nothing
 after registration (it is guessable from a masked one): a body that carries one is refused like any
@@ -14,17 +19,17 @@ alarms (infra/observability.py). Which caps answer 429 and which do not is decid
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.openapi.params import Path as PathParam
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from enrollment.adapters.observability import count_metric, logger, mask_text, metrics
 from enrollment.adapters.wiring import wiring
-from enrollment.core import clock, sms_caps, sms_delivery
+from enrollment.core import clock, idcard, sms_caps, sms_delivery
 from enrollment.core.ports import NotFound
 from enrollment.corrections.family import place_history
 from enrollment.lottery import ceremony
@@ -37,6 +42,9 @@ from enrollment.registration import registrar
 from enrollment.registration.form import RegistrationRefused, Violation
 from functions.api import json_response
 
+RECOVERY_SENT_ZH = (
+    "若该儿童已报名，验证码已发送至报名时登记的监护人手机（短信中写有报名编号），10分钟内有效。"
+)
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]
 RegistrationId = Annotated[str, PathParam(pattern=r"^R(-[A-Z2-7]{4}){4}$")]
 SESSION: list[dict[str, list[str]]] = [
@@ -60,6 +68,32 @@ class SessionRequest(BaseModel):
 # an old client's `id_number` then gets the same 401 as any request without a session, not a 422
 # that would tell it apart. The published schema stays closed.
 _CLOSED = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": False})
+
+
+class RecoveryCodeRequest(BaseModel):
+    """A lost registration id: the child's ID number, to which the id is derived (never looked up)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    id_type: Literal["resident-id", "passport"] = Field(default="resident-id", description="儿童证件类型")
+    id_number: str = Field(min_length=5, max_length=18, description="儿童身份证号或护照号（报名时填写的）")
+
+    @field_validator("id_number")
+    @classmethod
+    def _well_formed(cls, number: str, info: ValidationInfo) -> str:
+        """One spelling per number, as at registration, and a number that can be one at all."""
+        folded = idcard.fold(number)
+        try:
+            if info.data.get("id_type") == "passport":
+                idcard.parse_passport(folded)
+            else:
+                idcard.parse(folded)
+        except idcard.IdNumberError as e:
+            raise ValueError(e.message_zh) from None
+        return folded
+
+
+class RecoverySessionRequest(RecoveryCodeRequest):
+    code: str = Field(pattern=r"^\d{6}$", description="短信验证码（6位数字）")
 
 
 class DeclineRequest(BaseModel):
@@ -140,6 +174,10 @@ def _failed(client: str, registration_id: str, proof: str) -> None:
     },
 )
 def send_code(registration_id: RegistrationId) -> Response[str]:
+    return _send_code(registration_id)
+
+
+def _send_code(registration_id: str, sent_zh: str = parents.CODE_SENT_ZH) -> Response[str]:
     """How each cap answers, and why:
     - client (its source IP asked for too many codes) and registration (this id asked too soon or too
       often): 429 with Retry-After, as before; the same for every id, so they reveal nothing;
@@ -189,6 +227,7 @@ def send_code(registration_id: RegistrationId) -> Response[str]:
     for _ in range(result.failed):
         count_metric(sms_delivery.METRIC_FAILED, {sms_delivery.PURPOSE_DIMENSION: sms_delivery.CODE})
     message, message_en = parents.code_answer(w.config, result, district)
+    message = message.replace(parents.CODE_SENT_ZH, sent_zh)  # the recovery's words for the same answer
     body = CodeSentResponse(
         message=message,
         message_en=message_en,
@@ -220,15 +259,19 @@ def _cap_reached(cap: str, registration_id: str, *, phone: str | None = None, **
     },
 )
 def open_session(registration_id: RegistrationId, body: Annotated[SessionRequest, Body()]) -> dict[str, Any]:
+    return _open_session(registration_id, body.code, "sms code")
+
+
+def _open_session(registration_id: str, code: str, proof: str) -> dict[str, Any]:
     w = wiring()
     client = client_ip()
     parents.admit(client, store=w.parents, now=clock.now())
     try:
         token, session = parents.open_session(
-            registration_id, body.code, store=w.parents, secret=w.parent_secret, now=clock.now()
+            registration_id, code, store=w.parents, secret=w.parent_secret, now=clock.now()
         )
     except parents.NotAuthenticated:
-        _failed(client, registration_id, "sms code")
+        _failed(client, registration_id, proof)
         raise
     return {
         "token": token,
@@ -236,6 +279,42 @@ def open_session(registration_id: RegistrationId, body: Annotated[SessionRequest
         "expires_in": int((session.expires_at - session.created_at).total_seconds()),
         "registration_id": registration_id,
     }
+
+
+def _recovered_id(body: RecoveryCodeRequest) -> str:
+    """The registration id the child's ID number gives this season: derived as at registration
+    (registrar.registration_id), so nothing is looked up and no answer depends on whether it exists."""
+    w = wiring()
+    return registrar.registration_id(w.keyer.child_key(w.config.season, body.id_type, body.id_number))
+
+
+@router.post(
+    "/api/recovery/code",
+    summary="找回报名编号：凭儿童证件号获取短信验证码（短信中含报名编号）",
+    responses={
+        202: {"description": "若该儿童已报名，验证码已发送至报名时登记的监护人手机"},
+        429: {"description": "发送过于频繁，或验证码短信暂停发送"},
+    },
+)
+def recovery_code(body: Annotated[RecoveryCodeRequest, Body()]) -> Response[str]:
+    """The code request of the registration the ID number gives: the same answer, limits and caps as
+    `send_code` (an ID number never registered gets the same 202), and the code SMS names the id."""
+    return _send_code(_recovered_id(body), RECOVERY_SENT_ZH)
+
+
+@router.post(
+    "/api/recovery/session",
+    summary="找回报名编号：凭儿童证件号和短信验证码登录",
+    responses={
+        200: {"description": "报名编号、token（Bearer）与有效秒数"},
+        401: {"description": "验证码不正确或已失效"},
+        429: {"description": "尝试次数过多，请稍后再试"},
+    },
+)
+def recovery_session(body: Annotated[RecoverySessionRequest, Body()]) -> dict[str, Any]:
+    """The registration id and a session for it, for the right code: one 401 for any wrong code,
+    registered or not, counted against the client and the id as `open_session`'s are."""
+    return _open_session(_recovered_id(body), body.code, "recovery code")
 
 
 @router.delete(

@@ -53,7 +53,7 @@ function clearErrors(scope) {
 
 function placeError(err, scope) {
   // the server names fields like "child.id_number" or "guardians.0.phone"; try the field, then its parents
-  let path = err.field;
+  let path = sameAddressField(err.field);
   while (path) {
     const slot = scope.querySelector(`[data-error="${path}"]`);
     if (slot) {
@@ -65,6 +65,26 @@ function placeError(err, scope) {
     path = path.includes(".") ? path.slice(0, path.lastIndexOf(".")) : "";
   }
   return false;
+}
+
+/** With 本市户籍 the form sends the home address as the hukou address too: its errors belong to the
+ * home address's own fields, not under the 户籍 select. */
+function sameAddressField(field) {
+  const basis = document.getElementById("basis");
+  const prefix = "residence.hukou_address.";
+  return field && basis && basis.value === "hukou" && field.startsWith(prefix) ? "home_address." + field.slice(prefix.length) : field;
+}
+
+/** What a parent calls the field: its label, with whose it is where the label alone does not say
+ * (儿童 or 监护人 证件号码), for the error summary. */
+const WHOSE = { "guardians.0.": "监护人", "guardians.1.": "第二位监护人", "child.": "儿童" };
+function fieldName(input) {
+  const label = document.querySelector(`label[for="${input.id}"]`);
+  const text = label ? label.textContent.replace(/（.*）/, "").trim() : "";
+  const field = input.dataset.field || "";
+  const whose = Object.entries(WHOSE).find(([prefix]) => field.startsWith(prefix));
+  if (!whose) return text;
+  return text.startsWith(whose[1]) ? text : whose[1] + text.replace(/^监护人/, "");
 }
 
 // ---------------------------------------------------------------- the same checks as the server
@@ -195,7 +215,9 @@ function check(b) {
     });
   };
   detail(b.home_address, "home_address");
-  if (b.residence.hukou_address) detail(b.residence.hukou_address, "residence.hukou_address");
+  // the form's hukou address is the home address itself: checked once, its errors under the home fields
+  const ownHukou = b.residence.hukou_address && b.residence.hukou_address !== b.home_address;
+  if (ownHukou) detail(b.residence.hukou_address, "residence.hukou_address");
   if (!(b.category in CATEGORY_ZH)) err("category", "请选择一个报名类别（公民同招，不可兼报）");
   if ((b.category === "private" || b.category === "specialised") && !b.private_school_id) err("private_school_id", "报名民办学校须选择一所学校");
   if (b.category === "specialised" && b.grade !== 7) err("category", "专门学校只招收七年级");
@@ -217,12 +239,13 @@ function check(b) {
         if (!a.compound) err(`${field}.compound`, "请选择所在小区");
         else if (!compounds.includes(a.compound)) err(`${field}.compound`, "该区没有这个小区，请从列表中选择，或按门牌填写");
       }
+      else if (!strip(a.road || "")) err(`${field}.road`, "请填写街路");
       else if (!season.roads[a.district].includes(a.road)) err(`${field}.road`, "该区没有这条街路，请按门牌填写");
       else if (a.number < 1) err(`${field}.number`, "门牌号应为正整数");
       else if (a.number > season.road_numbers[a.road]) err(`${field}.number`, "门牌号超出该街路范围");
     };
     address(b.home_address, "home_address");
-    if (b.residence.hukou_address) address(b.residence.hukou_address, "residence.hukou_address");
+    if (ownHukou) address(b.residence.hukou_address, "residence.hukou_address");
   }
   return errors;
 }
@@ -297,10 +320,14 @@ function body() {
 function summarise(res, intro, errors) {
   // a summary at the top (phones scroll far), each error linking to its field
   res.className = "banner bad";
+  const seen = new Set();
   const items = errors.map((e) => {
-    const input = document.querySelector(`[data-field="${e.field}"]`);
-    return `<li>${input ? `<a href="#${esc(input.id)}">${esc(e.message)}</a>` : esc(e.message)}</li>`;
-  });
+    const input = document.querySelector(`[data-field="${sameAddressField(e.field)}"]`);
+    const named = input && fieldName(input) ? `${fieldName(input)}：${e.message}` : e.message;
+    if (seen.has(named)) return "";
+    seen.add(named);
+    return `<li>${input ? `<a href="#${esc(input.id)}">${esc(named)}</a>` : esc(named)}</li>`;
+  }).filter(Boolean);
   res.innerHTML = `<strong>${esc(intro)}</strong>` + (items.length ? `<ul>${items.join("")}</ul>` : "");
   show(res, true);
   res.scrollIntoView({ block: "start" });
@@ -314,13 +341,15 @@ $("form").addEventListener("submit", async (ev) => {
   const local = check(b);
   if (local.length) {
     local.forEach((e) => placeError(e, form));
-    summarise(res, `报名未提交：请按提示修改以下${local.length}处后再提交。`, local);
+    const fields = new Set(local.map((e) => sameAddressField(e.field))).size;
+    summarise(res, `报名未提交：请按提示修改以下${fields}处后再提交。`, local);
     return;
   }
   const { status, data } = await api("POST", "api/registrations", b);
   if (status === 201) {
     res.className = "banner ok";
-    res.innerHTML = `报名成功！报名编号：<strong id="new-id">${esc(data.registration_id)}</strong>（${esc(data.status_zh)}）。请牢记报名编号，用于查询审核和录取结果。<br><a href="#status">凭短信验证码查询进度</a>`;
+    const texted = data.sms_sent ? "报名编号已通过短信发送到您登记的手机。" : "";
+    res.innerHTML = `报名成功！报名编号：<strong id="new-id">${esc(data.registration_id)}</strong>（${esc(data.status_zh)}）。${texted}请牢记报名编号，用于查询审核和录取结果；忘记时可凭儿童证件号码找回。<br><a href="#status">凭短信验证码查询进度</a>`;
     $("login_id").value = data.registration_id;
     show(res, true);
     res.scrollIntoView({ block: "start" });
@@ -388,6 +417,58 @@ $("sign-in").addEventListener("click", async () => {
   setSession({ rid: id, token: data.token, until: Date.now() + (data.expires_in - 30) * 1000 });
   $("login_code").value = "";
   $("code-sent").textContent = "";
+  await loadStatus();
+  $("h-status").focus();
+});
+
+// ---------------------------------------------------------------- a lost registration id
+// The child's ID number asks for a code (the same answer whether or not it is registered); the code
+// SMS names the id, and the code signs in: the answer gives the id back with the session.
+function recoveryBody(box) {
+  const id_type = $("recover_id_type").value, id_number = foldId($("recover_id_number").value);
+  $("recover_id_number").value = id_number;
+  const wrong = id_type === "passport"
+    ? (!/^[A-Z0-9]{5,18}$/.test(id_number) ? "护照号码应为5至18位英文字母或数字0-9，请勿使用其他文字的数字或符号" : "")
+    : (id_number ? parseId(id_number).error : "请填写儿童证件号码");
+  if (wrong) { placeError({ field: "recover.id_number", message: wrong }, box); return null; }
+  return { id_type, id_number };
+}
+
+/** A refusal of the recovery routes beside its field here: the code's, else the ID number's. */
+function recoveryError(e) {
+  return { ...e, field: e.field === "code" ? "recover.code" : "recover.id_number" };
+}
+
+$("recover-send").addEventListener("click", async () => {
+  const box = $("recover");
+  clearErrors(box);
+  const b = recoveryBody(box);
+  if (!b) return;
+  const { status, data } = await api("POST", "api/recovery/code", b);
+  if (status === 202) {
+    $("recover-sent").textContent = data.message;
+    $("recover_code").focus();
+  } else {
+    (data.errors || [{ field: "id_number", message: data.message }]).forEach((e) => placeError(recoveryError(e), box));
+  }
+});
+
+$("recover-sign-in").addEventListener("click", async () => {
+  const box = $("recover");
+  clearErrors(box);
+  const b = recoveryBody(box), code = $("recover_code").value.trim();
+  if (!b) return;
+  if (!/^\d{6}$/.test(code)) { placeError({ field: "recover.code", message: "验证码为6位数字" }, box); return; }
+  const { status, data } = await api("POST", "api/recovery/session", { ...b, code });
+  if (status !== 200) {
+    (data.errors || [{ field: "code", message: data.message }]).forEach((e) => placeError(recoveryError(e), box));
+    return;
+  }
+  setSession({ rid: data.registration_id, token: data.token, until: Date.now() + (data.expires_in - 30) * 1000 });
+  $("login_id").value = data.registration_id;
+  $("recover_code").value = "";
+  $("recover-sent").textContent = "";
+  $("recover").open = false;
   await loadStatus();
   $("h-status").focus();
 });
@@ -484,8 +565,11 @@ async function downloadNotice() {
   if (!s) { renderSignedOut(); return; }
   const r = await api("POST", `api/registrations/${encodeURIComponent(s.rid)}/notice`, {}, s.token);
   $("notice-link").innerHTML = r.status === 200
-    ? `<a href="${esc(r.data.download_url)}" target="_blank" rel="noopener">打开入学通知书（10分钟内有效）</a><br>核验码：${esc(r.data.verification_code_printed)}（与通知书上的核验码相同，学校凭报名编号和核验码核验通知书）`
+    ? `<a id="notice-file" href="${esc(r.data.download_url)}" download="入学通知书.pdf" rel="noopener">再次下载入学通知书（10分钟内有效）</a><br>核验码：${esc(r.data.verification_code_printed)}（与通知书上的核验码相同，学校凭报名编号和核验码核验通知书）`
     : esc(r.data.message);
+  // one tap from the card to the PDF: the link just fetched is followed at once (a download where
+  // the file is on the portal's own address, the PDF itself where the browser opens it)
+  if (r.status === 200) $("notice-file").click();
 }
 
 // ---------------------------------------------------------------- declining a private seat

@@ -15,13 +15,13 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.idempotency import idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from enrollment.adapters.observability import logger, metrics, tracer
+from enrollment.adapters.observability import count_metric, logger, mask_text, metrics, tracer
 from enrollment.adapters.wiring import wiring
 from enrollment.core import clock, sms_caps
 from enrollment.core.staff import StaffError
 from enrollment.lottery import ceremony
 from enrollment.people import parents
-from enrollment.registration import catchment, demand, registrar
+from enrollment.registration import catchment, demand, receipt_sms, registrar
 from enrollment.registration.form import RegistrationRefused, RegistrationRequest, Violation
 from functions.api import invalid_request, refusal, resolver, with_refusals
 from functions.register.family import router
@@ -201,11 +201,40 @@ def _idempotent_register() -> Any:
         data_keyword_argument="req", config=w.idempotency_config, persistence_store=w.idempotency_store
     )
     def submit(req: RegistrationRequest) -> dict[str, Any]:
-        return registrar.register(
+        # inside the idempotent function: a retried request gets the stored answer, and no second SMS
+        answer = registrar.register(
             req, config=w.config, now=clock.now(), store=w.registration_store, keyer=w.keyer
         )
+        answer["sms_sent"] = _send_receipt(answer["registration_id"])
+        return answer
 
     return submit
+
+
+def _send_receipt(registration_id: str) -> bool:
+    """The registration id by SMS to the guardian phones (receipt_sms); True if one went out. The
+    registration is stored already: nothing here may turn it into a failed request."""
+    w = wiring()
+    try:
+        result = receipt_sms.send_receipt(
+            w.store.get_registration(registration_id),
+            sms=w.sms,
+            limits=w.config.sms,
+            store=w.sms_caps,
+            secret=w.parent_secret,
+            now=clock.now(),
+        )
+    except Exception:  # the SMS is a courtesy; the stored registration is the answer
+        logger.exception("registration SMS not sent", extra={"registration_id": registration_id})
+        count_metric("RegistrationSmsFailed", {})
+        return False
+    for cap, phone in result.capped:  # a phone past its caps is what the SmsCapReached alarms watch
+        logger.warning("sms cap reached", extra={"cap": cap, "phone": mask_text(phone), "purpose": "receipt"})
+        if cap == sms_caps.PHONE:
+            count_metric("SmsCapReached", {"cap": cap})
+    if result.failed:
+        logger.warning("registration SMS refused", extra={"registration_id": registration_id})
+    return result.sent > 0
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -229,6 +229,7 @@ CN_SMS = SmsProvider(
     notice_template="1840002",
     notice_short_template="1840003",
     notice_shortest_template="1840004",
+    registered_template="1840005",
 )
 
 

@@ -290,6 +290,7 @@ def test_a_china_season_may_send_by_alibaba_cloud_whose_sdk_is_its_own_layer(con
         notice_template="SMS_462115011",
         notice_short_template="SMS_462115012",
         notice_shortest_template="SMS_462115013",
+        registered_template="SMS_462115014",
     )
     season = china(config).model_copy(update={"sms_provider": aliyun})
     env = cdk.Environment(region=CN_REGION)

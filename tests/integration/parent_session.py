@@ -17,6 +17,7 @@ from enrollment.local.runtime import EmbeddedSeason
 from enrollment.people.parents import SESSION_TTL
 
 CODE = re.compile(r"验证码(\d{6})")
+RECEIPT = "网上报名，报名编号"  # registration-received's text: the id sent on registering
 _tokens: weakref.WeakKeyDictionary[EmbeddedSeason, dict[str, tuple[str, datetime]]] = (
     weakref.WeakKeyDictionary()
 )
@@ -60,8 +61,23 @@ def outbox(rt: EmbeddedSeason) -> list[dict[str, str]]:
 
 
 def notice_sms(rt: EmbeddedSeason) -> list[str]:
-    """The outbox's lines but the parents' sign-in codes (those say 查询…招生进度)."""
-    return [json.dumps(m, ensure_ascii=False) for m in outbox(rt) if "招生进度" not in m["text"]]
+    """The outbox's lines but the parents' sign-in codes (those say 查询…招生进度) and the registration
+    ids sent on registering (`receipts`)."""
+    return [
+        json.dumps(m, ensure_ascii=False)
+        for m in outbox(rt)
+        if "招生进度" not in m["text"] and RECEIPT not in m["text"]
+    ]
+
+
+def codes(rt: EmbeddedSeason) -> list[dict[str, str]]:
+    """The outbox's sign-in code SMS alone."""
+    return [m for m in outbox(rt) if CODE.search(m["text"])]
+
+
+def receipts(rt: EmbeddedSeason) -> list[dict[str, str]]:
+    """The outbox's registration-id SMS alone (template registration-received, issue 19)."""
+    return [m for m in outbox(rt) if RECEIPT in m["text"]]
 
 
 def last_code(rt: EmbeddedSeason, registration_id: str) -> str | None:

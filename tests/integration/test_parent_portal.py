@@ -16,7 +16,7 @@ from enrollment.local.runtime import EmbeddedSeason
 from enrollment.people import parents
 from enrollment.registration import demand
 from tests.integration.conftest import at, post, registration_items, table_items
-from tests.integration.parent_session import family_call, last_code, outbox, sign_in, status_of
+from tests.integration.parent_session import codes, family_call, last_code, sign_in, status_of
 from tests.support import valid_body
 
 pytestmark = pytest.mark.xdist_group("moto-registration")
@@ -87,7 +87,7 @@ def test_a_wrong_code_reveals_nothing(rt: EmbeddedSeason, season: SeasonConfig) 
     assert known[:2] == unknown[:2] and known[0] == 202
     assert "若报名编号正确" in known[1]["message"]
     # only the real registration's guardian got an SMS (phone masked in the outbox)
-    assert [m["to"] for m in outbox(rt)] == ["170****1234"]
+    assert [m["to"] for m in codes(rt)] == ["170****1234"]
     code = last_code(rt, rid)
     assert code is not None and last_code(rt, UNKNOWN) is None
 
@@ -141,7 +141,7 @@ def test_codes_are_rate_limited_alike_for_every_id(
     later(rt, seconds=60)
     status, _, headers = family_call(rt, "POST", path)
     assert status == 429 and int(headers["retry-after"]) > 60 * 50
-    assert len(outbox(rt)) == (parents.SENDS_PER_WINDOW if exists else 0)
+    assert len(codes(rt)) == (parents.SENDS_PER_WINDOW if exists else 0)
 
 
 def test_codes_and_sessions_expire(rt: EmbeddedSeason, season: SeasonConfig) -> None:
@@ -262,7 +262,7 @@ def test_a_client_may_ask_for_so_many_codes(rt: EmbeddedSeason, season: SeasonCo
     known = family_call(rt, "POST", f"/api/registrations/{rid}/code", source_ip=ip)
     unknown = family_call(rt, "POST", f"/api/registrations/{UNKNOWN}/code", source_ip=ip)
     assert known[0] == 429 and known[:2] == unknown[:2] and known[2]["retry-after"] == "1800"
-    assert outbox(rt) == []
+    assert codes(rt) == []
     assert int(attempts(rt, "client", ip)["total_requests"]) == parents.CLIENT_CODE_REQUESTS + 1
 
 
@@ -441,6 +441,6 @@ def test_the_status_helper_reads_what_the_family_reads(rt: EmbeddedSeason, seaso
     rid = register(rt, season)
     assert status_of(rt, rid)["registration_id"] == rid
     assert status_of(rt, rid)["status"] == "registered"  # the same session, reused while it lasts
-    assert len(outbox(rt)) == 1
+    assert len(codes(rt)) == 1
     [item] = registration_items(rt)  # the sign-in wrote nothing under the registration's key
     assert item["registration_id"] == rid

@@ -23,7 +23,7 @@ from enrollment.core.clock import SimulatedClock
 from enrollment.core.config import SeasonConfig, load_season
 from enrollment.local.runtime import EmbeddedSeason
 from tests.integration.conftest import at, post, table_items
-from tests.integration.parent_session import family_call, outbox
+from tests.integration.parent_session import codes, family_call
 from tests.support import valid_body
 
 pytestmark = pytest.mark.xdist_group("moto-registration")
@@ -96,8 +96,8 @@ def test_a_phone_past_its_cap_gets_nothing_and_the_caller_the_same_202(
     assert {status for status, _, _ in [*answers, unknown]} == {202}
     assert all(body == unknown[1] for _, body, _ in answers)
     # and the phone got two codes, not three
-    assert [m["to"] for m in outbox(rt)] == ["170****9999"] * 2
-    assert ids[2] not in json.dumps(outbox(rt), ensure_ascii=False)
+    assert [m["to"] for m in codes(rt)] == ["170****9999"] * 2
+    assert ids[2] not in json.dumps(codes(rt), ensure_ascii=False)
     # The refusal is logged with the phone masked, and counted by cap
     [line] = [x for x in lines(out) if x.get("message") == "sms cap reached"]
     assert line["level"] == "WARNING" and line["cap"] == "phone" and line["phone"] == "170****9999"
@@ -118,7 +118,7 @@ def test_a_phone_past_its_cap_gets_nothing_and_the_caller_the_same_202(
     assert VICTIM not in json.dumps(stored, default=str)
     # An hour later the phone may get a code again
     rt.clock.set(rt.clock.now() + timedelta(hours=1))
-    assert ask(rt, ids[2], 4)[0] == 202 and len(outbox(rt)) == 3
+    assert ask(rt, ids[2], 4)[0] == 202 and len(codes(rt)) == 3
 
 
 def test_the_season_circuit_answers_429_for_every_id_alike(
@@ -138,11 +138,11 @@ def test_the_season_circuit_answers_429_for_every_id_alike(
     body = known[1]
     assert body["errors"][0]["rule"] == "R-DATA-2" and body["errors"][0]["field"] == "registration_id"
     assert "暂停发送" in body["message"] and "40分钟后再试" in body["message"] and "R-" not in body["message"]
-    assert len(outbox(rt)) == CAPS["codes_per_hour"]
+    assert len(codes(rt)) == CAPS["codes_per_hour"]
     [line] = [x for x in lines(out) if str(x.get("message", "")).startswith("sms circuit open")]
     assert line["level"] == "ERROR" and line["cap"] == "global" and line["sent_within_hour"] == 4
     [metric] = cap_metrics(out)
     assert metric["cap"] == "global" and metric["season"] == rt.config.name
     # the refused id's own limit was not spent: once the hour has passed it gets its code at once
     rt.clock.set(rt.clock.now() + timedelta(minutes=41))
-    assert ask(rt, ids[-1], 12)[0] == 202 and len(outbox(rt)) == CAPS["codes_per_hour"] + 1
+    assert ask(rt, ids[-1], 12)[0] == 202 and len(codes(rt)) == CAPS["codes_per_hour"] + 1

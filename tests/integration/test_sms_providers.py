@@ -38,12 +38,14 @@ ALIYUN_CODES = {
     "notice_template": "SMS_462115011",
     "notice_short_template": "SMS_462115012",
     "notice_shortest_template": "SMS_462115013",
+    "registered_template": "SMS_462115014",
 }
 TENCENT_CODES = {
     "code_template": "1840001",
     "notice_template": "1840002",
     "notice_short_template": "1840003",
     "notice_shortest_template": "1840004",
+    "registered_template": "1840005",
 }
 CODE = parents.sms_message("R2023-000042", "123456")
 

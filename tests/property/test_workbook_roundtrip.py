@@ -221,6 +221,7 @@ ALIYUN = {
     "notice_template": "SMS_462115011",
     "notice_short_template": "SMS_462115012",
     "notice_shortest_template": "SMS_462115013",
+    "registered_template": "SMS_462115014",
 }
 # Tencent Cloud's ids are all digits: they must come back as text, not numbers
 TENCENT = {
@@ -233,6 +234,7 @@ TENCENT = {
     "notice_template": "1840002",
     "notice_short_template": "1840003",
     "notice_shortest_template": "1840004",
+    "registered_template": "1840005",
 }
 
 

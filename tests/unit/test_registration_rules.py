@@ -124,3 +124,23 @@ def test_unknown_road_is_refused(season: SeasonConfig) -> None:
     req = parse_request(valid_body(season, home_address__road="不存在路"))
     found = check_registration(req, season, local(season, "2023-05-21 09:00"))
     assert [(v.field, v.rule) for v in found] == [("home_address.road", "R-PUB-1")]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "zh"),
+    [
+        ({"home_address__road": ""}, "home_address.road", "此项为必填项"),
+        ({"home_address__road": "x"}, "home_address.road", "格式不正确：至少填写2个字符"),
+        ({"home_address__number": 0}, "home_address.number", "格式不正确：应不小于1"),
+        ({"home_address__number": "七"}, "home_address.number", "格式不正确：应填写数字"),
+    ],
+)
+def test_a_format_error_reads_in_plain_chinese(
+    season: SeasonConfig, changes: dict, field: str, zh: str
+) -> None:
+    with pytest.raises(RegistrationRefused) as refused:
+        parse_request(valid_body(season, **changes))
+    assert [(v.field, v.message_zh) for v in refused.value.violations] == [(field, zh)]
+    assert all(
+        v.message_zh.isascii() is False and "should" not in v.message_zh for v in refused.value.violations
+    )
