@@ -420,6 +420,9 @@ SMS_TEMPLATE_FIELDS = {
     "notice-admitted-shortest": "notice_shortest_template",
     "registration-received": "registered_template",
 }
+# a courtesy, not a duty: a China provider's season without this template's code sends no SMS of it
+# (the id is on the page already); a config written before the template existed stays valid
+OPTIONAL_SMS_TEMPLATES = frozenset({"registration-received"})
 
 
 class SmsProvider(_Strict):
@@ -461,7 +464,7 @@ class SmsProvider(_Strict):
             if not value:
                 raise ValueError(f"{field}: provider {self.provider} needs it")
         for template, code in self.template_codes.items():
-            if not code:
+            if not code and template not in OPTIONAL_SMS_TEMPLATES:
                 raise ValueError(
                     f"{SMS_TEMPLATE_FIELDS[template]}: provider {self.provider} needs the code of template {template}"
                 )

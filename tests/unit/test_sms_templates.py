@@ -72,3 +72,20 @@ def test_tencent_needs_its_sdk_app_id():
     assert SmsProvider.model_validate(
         {"provider": "aliyun", "sign_name": "局", "credentials_secret_arn": arn} | codes
     )
+
+
+def test_a_china_provider_config_written_before_the_registration_sms_stays_valid():
+    """`registered_template` is the one optional code: a season configured before the template existed
+    validates, and sends no such SMS (functions/register/handler.py); every other code is required."""
+    base = {
+        "provider": "aliyun",
+        "sign_name": "某市教育局",
+        "credentials_secret_arn": "arn:aws-cn:secretsmanager:cn-north-1:111122223333:secret:sms",
+        "code_template": "SMS_1",
+        "notice_template": "SMS_2",
+        "notice_short_template": "SMS_3",
+        "notice_shortest_template": "SMS_4",
+    }
+    assert SmsProvider.model_validate(base).registered_template == ""
+    with pytest.raises(ValueError, match="notice_template"):
+        SmsProvider.model_validate({**base, "notice_template": ""})
