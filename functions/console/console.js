@@ -329,9 +329,14 @@ async function loadQueue(more) {
   $("queue-hint").textContent = mayDecide
     ? "待人工复核和审核未通过的案件。每项审核结论都记录审核人、时间和理由（谁审谁签字）。"
     : "市教育局可以查看各区的审核队列；审核结论由区教育局签署。";
+  $("bulk-form").hidden = !mayDecide;
+  $("queue-pick-h").hidden = !mayDecide;
   if (!more) {
-    body.replaceChildren(emptyRow(6, "正在载入…"));
+    body.replaceChildren(emptyRow(queueCols(), "正在载入…"));
     state.cursors.queue = null;
+    $("queue-pick-all").checked = false;
+    $("bulk-results").replaceChildren();
+    if (mayDecide) loadPresets();
   }
   const q = new URLSearchParams({ limit: "100" });
   if (more && state.cursors.queue) q.set("cursor", state.cursors.queue);
@@ -357,7 +362,11 @@ async function loadQueue(more) {
     h.setAttribute("aria-label", `${c.registration_id} 的审核记录`);
     h.addEventListener("click", () => loadHistory(c.registration_id));
     actions.append(h);
+    const pick = mayDecide ? el("td", { class: "pick" }, el("input", {
+      type: "checkbox", class: "queue-pick", value: c.registration_id, "aria-label": `选择 ${c.registration_id}`,
+    })) : null;
     return el("tr", { "data-rid": c.registration_id },
+      pick,
       el("td", { class: "mono", text: c.registration_id }),
       el("td", { text: c.child ? c.child.name : "—" }),
       el("td", { class: "nowrap", text: `${gradeZh(c.grade)}·${CATEGORY_SHORT[c.category] || c.category}` }),
@@ -382,9 +391,78 @@ function queueShown() {
   const body = $("queue-table").tBodies[0];
   const shown = body.querySelectorAll("tr[data-rid]").length;
   const next = state.cursors.queue;
-  if (!shown && !next) body.replaceChildren(emptyRow(6, "没有待审核的案件"));
+  if (!shown && !next) body.replaceChildren(emptyRow(queueCols(), "没有待审核的案件"));
   $("queue-more").hidden = !next;
   $("queue-count").textContent = next ? `待审核：已显示 ${shown} 件（还有更多）` : `待审核 ${shown} 件`;
+  bulkPicked();
+}
+
+function queueCols() {
+  return state.me && state.me.role === "district" ? 7 : 6;
+}
+
+// 批量签字: the ticked cases signed at once with one reason (a preset, a note or both). The API signs
+// each case by itself and answers case by case; signed rows leave the table, refused ones stay ticked
+// with why beside the form.
+
+let presetsLoaded = false;
+async function loadPresets() {
+  if (presetsLoaded) return;
+  const res = await api("GET", `admin/verification/${enc(season())}/decision-presets`);
+  if (!res.ok) {
+    $("bulk-error").textContent = messageOf(res);
+    return;
+  }
+  presetsLoaded = true;
+  $("bulk-preset").append(...res.body.presets.map((p) => el("option", { value: p.id, text: p.text_zh })));
+}
+
+function pickedIds() {
+  return [...$("queue-table").querySelectorAll("tbody input.queue-pick:checked")].map((b) => b.value);
+}
+
+function bulkPicked() {
+  const boxes = $("queue-table").querySelectorAll("tbody input.queue-pick");
+  const n = pickedIds().length;
+  $("bulk-count").textContent = `已选 ${n} 件`;
+  $("queue-pick-all").checked = boxes.length > 0 && n === boxes.length;
+}
+
+async function submitBulk(ev) {
+  ev.preventDefault();
+  const ids = pickedIds();
+  const preset = $("bulk-preset").value;
+  const note = $("bulk-note").value.trim();
+  let problem = "";
+  if (!ids.length) problem = "请先在下表中勾选要签字的案件";
+  else if (ids.length > 100) problem = "一次最多签署 100 件，请减少勾选";
+  else if (!preset && note.length < 2) problem = "请选择常用理由或填写补充说明（至少2个字）";
+  $("bulk-error").textContent = problem;
+  $("bulk-note").setAttribute("aria-invalid", problem && !preset && ids.length ? "true" : "false");
+  if (problem) return;
+  const [action, outcome] = $("bulk-action").value.split(":");
+  // the outcome the clerk saw, even to confirm: a case a colleague changed meanwhile is refused, not
+  // confirmed to an outcome nobody here looked at
+  const body = { registration_ids: ids, action, outcome, note };
+  if (preset) body.preset = preset;
+  $("bulk-submit").disabled = true;
+  const res = await api("POST", `admin/verification/${enc(season())}/districts/${enc(state.district)}/decisions`, body);
+  $("bulk-submit").disabled = false;
+  if (!res.ok) {
+    $("bulk-error").textContent = messageOf(res);
+    return;
+  }
+  for (const r of res.body.results) {
+    const row = $("queue-table").querySelector(`tbody tr[data-rid="${CSS.escape(r.registration_id)}"]`);
+    if (r.signed && row) row.remove();
+  }
+  const refused = res.body.results.filter((r) => !r.signed);
+  const summary = el("p", { class: refused.length ? "warn" : "notice",
+    text: `已签署 ${res.body.signed} 件${refused.length ? `，${refused.length} 件未签署（见下）` : ""}。理由：${res.body.reason}` });
+  $("bulk-results").replaceChildren(summary, ...(refused.length ? [el("ul", { class: "bulk-results" }, refused.map((r) =>
+    el("li", { class: "refused", text: `${r.registration_id}：${r.message}` })))] : []));
+  announce(`批量签字：已签署 ${res.body.signed} 件，未签署 ${refused.length} 件`);
+  queueShown();
 }
 
 async function loadHistory(rid) {
@@ -1453,6 +1531,14 @@ $("phases-reload").addEventListener("click", loadPhases);
 $("spot-reload").addEventListener("click", loadSpotCheck);
 $("archive-reload").addEventListener("click", loadArchive);
 $("decide-form").addEventListener("submit", submitDecide);
+$("bulk-form").addEventListener("submit", submitBulk);
+$("queue-table").addEventListener("change", (ev) => {
+  if (ev.target.classList.contains("queue-pick")) bulkPicked();
+});
+$("queue-pick-all").addEventListener("change", (ev) => {
+  for (const b of $("queue-table").querySelectorAll("tbody input.queue-pick")) b.checked = ev.target.checked;
+  bulkPicked();
+});
 $("decide-cancel").addEventListener("click", () => $("decide-dialog").close());
 $("advance-form").addEventListener("submit", submitAdvance);
 $("advance-cancel").addEventListener("click", () => $("advance-dialog").close());

@@ -20,7 +20,7 @@ from enrollment.adapters.wiring import wiring
 from enrollment.core import clock
 from enrollment.core.staff import Forbidden, require_read
 from enrollment.people import console
-from enrollment.verification import agency_files, review, spotcheck, visits
+from enrollment.verification import agency_files, bulk, review, spotcheck, visits
 from enrollment.verification.season import record_visit
 from enrollment.verification.verdicts import DecisionAction
 from functions.api import caller, district_page, handler_for, json_response, season_wiring, staff_resolver
@@ -38,6 +38,17 @@ class DecisionRequest(BaseModel):
         default=None, strict=True, description="政策性照顾资格是否核实（R-PRIO-1）"
     )
     reason: str = Field(default="", max_length=500, description="理由（谁审谁签字）")
+
+
+class BulkDecisionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    registration_ids: list[str] = Field(
+        min_length=1, max_length=bulk.BULK_MAX, description=f"所选案件的报名编号（1 到 {bulk.BULK_MAX} 件）"
+    )
+    action: DecisionAction = Field(description="confirm 确认 / override 改判（每件案件相同）")
+    outcome: Literal["eligible", "not-eligible"] | None = None
+    preset: str | None = Field(default=None, description="常用理由（见 decision-presets）")
+    note: str = Field(default="", max_length=bulk.REASON_MAX, description="补充说明（可与常用理由同时填写）")
 
 
 class VisitAnswer(BaseModel):
@@ -138,6 +149,46 @@ def decide(season: str, registration_id: str, body: Annotated[DecisionRequest, B
     )
     logger.info("verification decision", extra={"registration_id": registration_id, "action": body.action})
     return json_response(201, decision.model_dump(mode="json"))
+
+
+@app.get(f"{PREFIX}/decision-presets")
+def decision_presets(season: str) -> dict[str, Any]:
+    """The preset reasons a clerk picks from when signing several cases at once (any staff role)."""
+    season_wiring(season)
+    caller(app)
+    return {"presets": bulk.presets(), "max_cases": bulk.BULK_MAX}
+
+
+@app.post(f"{PREFIX}/districts/<district>/decisions")
+def decide_many(season: str, district: str, body: Annotated[BulkDecisionRequest, Body()]) -> dict[str, Any]:
+    """Sign several of the district's cases at once with one reason (a preset, a note, or both).
+
+    Each case is signed by itself as `POST …/registrations/{id}/decisions` would sign it: its own
+    decision record with who, when and why; a case that cannot be signed so (under review and asked
+    to be confirmed, another district's, not found) is reported in `results` with why, and the others
+    stand. A request wrong as a whole (unknown preset, no reason, an id twice) signs nothing (422)."""
+    w = season_wiring(season)
+    answer = bulk.decide_many(
+        w.verification,
+        caller(app),
+        district,
+        body.registration_ids,
+        body.action,
+        body.outcome,
+        body.preset,
+        body.note,
+        clock.now(),
+    )
+    logger.info(
+        "verification decisions in bulk",
+        extra={
+            "district": district,
+            "action": body.action,
+            "signed": answer["signed"],
+            "refused": answer["refused"],
+        },
+    )
+    return answer
 
 
 @app.get(f"{PREFIX}/registrations/<registration_id>/history")

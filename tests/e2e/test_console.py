@@ -541,6 +541,101 @@ def test_the_review_queue_loads_more_a_page_at_a_time(review_day: ReviewDay, bro
         context.close()
 
 
+PHONE: ViewportSize = {"width": 390, "height": 844}
+
+
+def test_a_clerk_signs_several_cases_at_once_with_a_preset_reason(
+    review_day: ReviewDay, browser: Browser
+) -> None:
+    day = review_day
+    a, _ = two_districts(day)
+    user = day.user("district", a)
+    cases = day.queue(a)
+    not_eligible = [c["registration_id"] for c in cases if c["status"] == "not-eligible"]
+    assert len(not_eligible) >= 2, "district A needs two not-eligible cases"
+    signed, changed = not_eligible[:2]
+    context, page, errors = new_page(browser)
+    try:
+        sign_in(page, day, user)
+        page.get_by_role("link", name="审核队列").click()
+        expect(page.locator("#queue-count")).to_have_text(f"待审核 {len(cases)} 件")
+        form = page.locator("#bulk-form")
+        expect(form).to_be_visible()
+        # the list grows with the page: no scroll box inside it
+        wrap = page.locator("#sec-queue .table-wrap")
+        assert wrap.evaluate("(e) => e.scrollHeight <= e.clientHeight + 1")
+        # Given nothing ticked, signing is refused beside the form
+        form.get_by_role("button", name="签字确认所选案件").click()
+        expect(page.locator("#bulk-error")).to_have_text("请先在下表中勾选要签字的案件")
+        # When the clerk ticks two not-eligible cases and confirms them with a preset reason and a
+        # note, while a colleague has meanwhile changed one of them to eligible
+        for rid in (signed, changed):
+            page.get_by_label(f"选择 {rid}").check()
+        expect(page.locator("#bulk-count")).to_have_text("已选 2 件")
+        form.get_by_label("审核结论").select_option(label="确认不符合条件（统筹安排）")
+        expect(form.get_by_label("常用理由").locator("option")).not_to_have_count(1)
+        form.get_by_label("常用理由").select_option(label="未能提供有效证明材料")
+        form.get_by_label("补充说明").fill("已电话告知家长")
+        shoot(page, "bulk-picked")
+        assert axe_violations(page) == []
+        meanwhile = {"action": "override", "outcome": "eligible", "reason": "补交房产证原件，情况属实"}
+        status, _ = drive.call(
+            day.rt,
+            "POST",
+            f"/admin/verification/{day.season}/registrations/{changed}/decisions",
+            meanwhile,
+            user,
+        )
+        assert status == 201
+        form.get_by_role("button", name="签字确认所选案件").click()
+        # Then the first is signed and leaves the list; the changed one is not confirmed to an outcome
+        # the clerk did not see: it stays, ticked, with why in Chinese
+        reason = "未能提供有效证明材料；已电话告知家长"
+        results = page.locator("#bulk-results")
+        expect(results).to_contain_text(f"已签署 1 件，1 件未签署（见下）。理由：{reason}")
+        expect(page.locator(f'#queue-table tbody tr[data-rid="{signed}"]')).to_have_count(0)
+        expect(results.locator("li")).to_have_text(
+            [f"{changed}：确认不能改变审核结论；要改变结论请改判并填写理由"]
+        )
+        expect(page.get_by_label(f"选择 {changed}")).to_be_checked()
+        expect(page.locator("#queue-count")).to_have_text(f"待审核 {len(cases) - 1} 件")
+        shoot(page, "bulk-signed")
+        assert axe_violations(page) == []
+        # each case recorded on its own: who, when and why
+        path = f"/admin/verification/{day.season}/registrations/{{}}/history"
+        status, history = drive.call(day.rt, "GET", path.format(signed), None, user)
+        assert [(d["actor"], d["action"], d["outcome"], d["reason"]) for d in history["decisions"]] == [
+            (user, "confirm", "not-eligible", reason)
+        ]
+        status, history = drive.call(day.rt, "GET", path.format(changed), None, user)
+        assert [d["reason"] for d in history["decisions"]] == [meanwhile["reason"]]
+        assert real(errors) == []
+    finally:
+        context.close()
+    # On a phone: the same form, each control within its panel, nothing wider than the screen
+    context, page, errors = new_page(browser, PHONE)
+    try:
+        sign_in(page, day, user)
+        page.get_by_role("link", name="审核队列").click()
+        expect(page.locator("#queue-count")).to_contain_text("待审核")
+        form = page.locator("#bulk-form")
+        expect(form).to_be_visible()
+        expect(form.get_by_label("常用理由").locator("option")).not_to_have_count(1)
+        box = form.bounding_box()
+        assert box
+        for control in form.locator("select, textarea, button").all():
+            inner = control.bounding_box()
+            assert inner and inner["x"] + inner["width"] <= box["x"] + box["width"], control.get_attribute(
+                "id"
+            )
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+        shoot(page, "phone-bulk")
+        assert axe_violations(page) == []
+        assert real(errors) == []
+    finally:
+        context.close()
+
+
 # The season goes on ---------------------------------------------------------------------------------
 
 

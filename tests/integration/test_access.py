@@ -151,6 +151,19 @@ def rows(s: Season) -> list[Row]:
             "/admin/verification/{season}/registrations/{registration_id}/history",
             f"{v}/registrations/{rid}/history",
         ),
+        # bulk signing (issue 19): only the district's own staff; the presets are words, no data
+        Row(
+            "POST",
+            "/admin/verification/{season}/districts/{district}/decisions",
+            f"{v}/districts/{A}/decisions",
+            {"registration_ids": [rid], "action": "override", "outcome": "eligible", "note": "越权测试"},
+        ),
+        Row(
+            "GET",
+            "/admin/verification/{season}/decision-presets",
+            f"{v}/decision-presets",
+            district_data=False,
+        ),
         Row(
             "POST",
             "/admin/verification/{season}/districts/{district}/spot-checks/{registration_id}",

@@ -276,6 +276,83 @@ def test_the_review_queue_comes_in_pages_by_registration_id(day: Day) -> None:
     assert status == 200 and page["cases"] == [] and page["next"] is None
 
 
+def test_a_clerk_signs_several_cases_at_once_each_recorded_on_its_own(day: Day) -> None:
+    season = day.season
+    status, listed = drive.call(
+        day.rt, "GET", f"/admin/verification/{season}/decision-presets", None, day.staff("auditor")
+    )
+    assert status == 200 and listed["max_cases"] == 100 and len(listed["presets"]) >= 5
+    preset = listed["presets"][0]
+    queues = {
+        d.code: drive.call(
+            day.rt, "GET", f"/admin/verification/{season}/districts/{d.code}/queue", None, day.staff("city")
+        )[1]["cases"]
+        for d in day.config.districts
+    }
+    d = max(queues, key=lambda code: (len(queues[code]), code))
+    not_eligible = [c["registration_id"] for c in queues[d] if c["status"] == "not-eligible"]
+    assert not_eligible, queues[d]
+    other = next(c["registration_id"] for code, cs in queues.items() if code != d for c in cs)
+    path = f"/admin/verification/{season}/districts/{d}/decisions"
+    clerk = day.staff("district", d)
+    ids = [*not_eligible[:2], other]
+    body = {"registration_ids": ids, "action": "confirm", "preset": preset["id"], "note": "已告知家长"}
+    # a request wrong as a whole signs nothing and names its field; never a 5xx
+    for wrong, field in [
+        ({**body, "preset": "nonsense"}, "preset"),
+        ({**body, "preset": None, "note": ""}, "reason"),
+        ({**body, "registration_ids": [ids[0], ids[0]]}, "registration_ids"),
+        ({**body, "registration_ids": []}, "registration_ids"),
+    ]:
+        status, answer = drive.call(day.rt, "POST", path, wrong, clerk)
+        assert status == 422 and field in [e["field"] for e in answer["errors"]], (wrong, answer)
+    # nobody but the district's own staff signs its cases
+    for intruder in (day.staff("auditor"), day.staff("city"), day.staff("district", other_district(day, d))):
+        status, answer = drive.call(day.rt, "POST", path, body, intruder)
+        assert status == 403, answer
+    for rid in ids:
+        status, hist = drive.call(
+            day.rt,
+            "GET",
+            f"/admin/verification/{season}/registrations/{rid}/history",
+            None,
+            day.staff("city"),
+        )
+        assert hist["decisions"] == [], rid
+    # the clerk signs them: each of the district's cases recorded on its own, the other refused by itself
+    status, answer = drive.call(day.rt, "POST", path, body, clerk)
+    assert status == 200, answer
+    reason = f"{preset['text_zh']}；已告知家长"
+    assert answer["reason"] == reason
+    assert [r["registration_id"] for r in answer["results"]] == ids
+    assert [r["signed"] for r in answer["results"]] == [True] * (len(ids) - 1) + [False]
+    assert answer["results"][-1]["status"] == 403 and "仅限本区" in answer["results"][-1]["message"]
+    for rid in ids[:-1]:
+        status, hist = drive.call(
+            day.rt, "GET", f"/admin/verification/{season}/registrations/{rid}/history", None, clerk
+        )
+        [signed] = hist["decisions"]
+        assert (signed["actor"], signed["reason"], signed["action"], signed["outcome"]) == (
+            clerk,
+            reason,
+            "confirm",
+            "not-eligible",
+        )
+    # signed cases leave the queue; the other district's case is still waiting
+    status, queue = drive.call(
+        day.rt, "GET", f"/admin/verification/{season}/districts/{d}/queue", None, clerk
+    )
+    assert not set(ids[:-1]) & {c["registration_id"] for c in queue["cases"]}
+    status, hist = drive.call(
+        day.rt, "GET", f"/admin/verification/{season}/registrations/{other}/history", None, day.staff("city")
+    )
+    assert hist["decisions"] == []
+
+
+def other_district(day: Day, d: str) -> str:
+    return next(x.code for x in day.config.districts if x.code != d)
+
+
 # Phases ----------------------------------------------------------------------------------------
 
 
