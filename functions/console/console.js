@@ -687,6 +687,7 @@ async function loadPlacements(more) {
   if (more && state.cursors.placed) q.set("cursor", state.cursors.placed);
   const res = await api("GET", `admin/placement/${enc(season())}/districts/${enc(d)}/placements?${q}`);
   if (!current()) return;
+  if (!more) decisionsClosed(res.ok);
   if (!res.ok) {
     if (res.status === 409) { // placement has not run yet: not an error, just not yet
       $("placed-error").textContent = "";
@@ -713,6 +714,16 @@ async function loadPlacements(more) {
   $("placed-more").hidden = !res.body.next;
   const shown = body.querySelectorAll("tr[data-rid]").length;
   $("placed-count").textContent = `已显示 ${shown} 条${res.body.next ? "（还有更多）" : ""}`;
+}
+
+// Placement decisions close once placement has run (the route then refuses them): the form stays in
+// view, disabled, saying why and what is left, rather than failing only on submit.
+function decisionsClosed(closed) {
+  $("dec-fields").disabled = closed;
+  $("decision-closed").hidden = !closed;
+  $("decision-closed").textContent = closed
+    ? "安置结果已经公布，不能再录入安置决定。公布后如需调整，请按更正程序办理（记录理由，逐件留痕）。"
+    : "";
 }
 
 function fieldError(name, message) {

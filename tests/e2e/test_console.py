@@ -720,6 +720,41 @@ def test_district_staff_enter_a_placement_decision_with_its_reason(
         context.close()
 
 
+def test_the_placement_decision_form_is_shown_closed_once_results_are_published(
+    spot_check_day: ReviewDay, browser: Browser
+) -> None:
+    day = spot_check_day
+    a, _ = two_districts(day)
+    user = day.user("district", a)
+    before = drive.call(day.rt, "GET", f"/admin/placement/{day.season}/districts/{a}/decisions", None, user)[
+        1
+    ]
+    for viewport, name in ((DESK, "placement-closed"), (PHONE, "phone-placement-closed")):
+        context, page, errors = new_page(browser, viewport)
+        try:
+            sign_in(page, day, user)
+            page.get_by_role("link", name="录取结果").click()
+            expect(page.locator("#placed-count")).to_contain_text("已显示")
+            form = page.locator("#decision-form")
+            # placement has run: the form says so and why, before anyone types into it
+            expect(page.locator("#decision-closed")).to_be_visible()
+            expect(page.locator("#decision-closed")).to_contain_text("安置结果已经公布，不能再录入安置决定")
+            for label in ("报名编号", "决定类别", "理由"):
+                expect(form.get_by_label(label)).to_be_disabled()
+            expect(form.get_by_role("button", name="提交安置决定")).to_be_disabled()
+            # the school select, whatever its schools' names, stays inside the panel
+            box, select = form.bounding_box(), form.locator("#dec-school").bounding_box()
+            assert box and select and select["x"] + select["width"] <= box["x"] + box["width"]
+            assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport["width"]
+            shoot(page, name)
+            assert axe_violations(page) == []
+            assert real(errors) == []
+        finally:
+            context.close()
+    after = drive.call(day.rt, "GET", f"/admin/placement/{day.season}/districts/{a}/decisions", None, user)[1]
+    assert after == before
+
+
 def test_city_staff_record_a_spot_check(spot_check_day: ReviewDay, browser: Browser) -> None:
     day = spot_check_day
     a, _ = two_districts(day)
