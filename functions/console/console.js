@@ -331,14 +331,16 @@ async function loadQueue(more) {
     : "市教育局可以查看各区的审核队列；审核结论由区教育局签署。";
   $("bulk-form").hidden = !mayDecide;
   $("queue-pick-h").hidden = !mayDecide;
+  queueSchools(d);
+  loadPresets();
   if (!more) {
     body.replaceChildren(emptyRow(queueCols(), "正在载入…"));
     state.cursors.queue = null;
     $("queue-pick-all").checked = false;
     $("bulk-results").replaceChildren();
-    if (mayDecide) loadPresets();
   }
   const q = new URLSearchParams({ limit: "100" });
+  for (const [key, value] of queueFilters()) q.set(key, value);
   if (more && state.cursors.queue) q.set("cursor", state.cursors.queue);
   const current = ticket("queue");
   const res = await api("GET", `admin/verification/${enc(season())}/districts/${enc(d)}/queue?${q}`);
@@ -393,8 +395,25 @@ function queueShown() {
   const next = state.cursors.queue;
   if (!shown && !next) body.replaceChildren(emptyRow(queueCols(), "没有待审核的案件"));
   $("queue-more").hidden = !next;
-  $("queue-count").textContent = next ? `待审核：已显示 ${shown} 件（还有更多）` : `待审核 ${shown} 件`;
+  const label = queueFilters().length ? "符合条件的待审核案件" : "待审核";
+  $("queue-count").textContent = next ? `${label}：已显示 ${shown} 件（还有更多）` : `${label} ${shown} 件`;
   bulkPicked();
+}
+
+// The search and filters, as the API takes them (GET …/queue?q=&status=&reason=&grade=&category=&school=):
+// matched on the server, so a filtered list pages through the whole queue, not only what is shown.
+const QUEUE_FILTERS = ["q", "status", "reason", "grade", "category", "school"];
+function queueFilters() {
+  return QUEUE_FILTERS.map((k) => [k, $(`queue-${k}`).value.trim()]).filter(([, v]) => v);
+}
+
+function queueSchools(d) {
+  const select = $("queue-school");
+  if (select.dataset.district === d) return;
+  select.dataset.district = d;
+  const schools = (state.config.schools || []).filter((s) => s.district === d && s.kind !== "special-education");
+  select.replaceChildren(el("option", { value: "", text: "全部学校" }),
+    ...schools.map((s) => el("option", { value: s.id, text: s.name })));
 }
 
 function queueCols() {
@@ -415,6 +434,7 @@ async function loadPresets() {
   }
   presetsLoaded = true;
   $("bulk-preset").append(...res.body.presets.map((p) => el("option", { value: p.id, text: p.text_zh })));
+  $("queue-reason").append(...res.body.reasons.map((r) => el("option", { value: r.id, text: r.text_zh })));
 }
 
 function pickedIds() {
@@ -1527,6 +1547,11 @@ $("reg-grade").addEventListener("change", () => loadRegistrations(false));
 $("reg-reload").addEventListener("click", () => loadRegistrations(false));
 $("reg-more").addEventListener("click", () => loadRegistrations(true));
 $("queue-reload").addEventListener("click", () => loadQueue(false));
+$("queue-search").addEventListener("submit", (ev) => { ev.preventDefault(); loadQueue(false); });
+$("queue-clear").addEventListener("click", () => {
+  for (const k of QUEUE_FILTERS) $(`queue-${k}`).value = "";
+  loadQueue(false);
+});
 $("queue-more").addEventListener("click", () => loadQueue(true));
 $("visits-reload").addEventListener("click", loadVisits);
 $("lottery-reload").addEventListener("click", loadLottery);

@@ -20,9 +20,9 @@ from enrollment.adapters.wiring import wiring
 from enrollment.core import clock
 from enrollment.core.staff import Forbidden, require_read
 from enrollment.people import console
-from enrollment.verification import agency_files, bulk, review, spotcheck, visits
+from enrollment.verification import agency_files, bulk, queue_search, review, spotcheck, visits
 from enrollment.verification.season import record_visit
-from enrollment.verification.verdicts import DecisionAction
+from enrollment.verification.verdicts import REASON_ZH, DecisionAction
 from functions.api import caller, district_page, handler_for, json_response, season_wiring, staff_resolver
 
 app = staff_resolver()
@@ -96,19 +96,43 @@ def queue(
         Query(description=f"每页件数，1 到 {review.QUEUE_PAGE_MAX}（默认 {review.QUEUE_PAGE_DEFAULT}）"),
     ] = None,
     cursor: Annotated[str | None, Query(description="上一页答复中的 next（该页最后一件的报名编号）")] = None,
+    status: Annotated[
+        str | None, Query(description="当前结论：review 待人工复核 / not-eligible 审核未通过")
+    ] = None,
+    reason: Annotated[str | None, Query(description="审核原因（如 deed-address-mismatch）")] = None,
+    grade: Annotated[str | None, Query(description="年级：1 或 7")] = None,
+    category: Annotated[str | None, Query(description="报名类别")] = None,
+    school: Annotated[str | None, Query(description="志愿学校（学校编号）")] = None,
+    q: Annotated[
+        str | None, Query(description="查找：报名编号、身份证号（或后四位）、监护人手机号或儿童姓名")
+    ] = None,
 ) -> dict[str, Any]:
     """Cases to review, each with its reasons in Chinese and the masked child (R-DATA-2).
 
     Paged: `?limit=1..500&cursor=` (the `next` cursor of the previous page; 100 cases by default), by
     registration id, cases under review and not-eligible cases mixed; a case signed meanwhile leaves
-    the queue without moving the others."""
+    the queue without moving the others. Filters (`status`, `reason`, `grade`, `category`, `school`)
+    and a search `q` keep that order and those cursors (enrollment/verification/queue_search.py); a
+    full ID number is matched by its keyed form, never in the clear."""
     w = season_wiring(season)
+    staff = caller(app)
     page = review.queue_page_request(cursor, limit)
-    cases, after = review.review_page(w.verification, caller(app), season, district, page)
-    children = console_reads(w)[0].registrations_of(c.registration_id for c in cases)
+    params = {"status": status, "reason": reason, "grade": grade, "category": category, "school": school}
+    flt = queue_search.queue_filter(
+        params | {"q": q}, season=season, schools=w.config.school_index, keyer=w.keyer
+    )
+    reads = console_reads(w)[0]
+    if flt.empty:
+        cases, after = review.review_page(w.verification, staff, season, district, page)
+        children = reads.registrations_of(c.registration_id for c in cases)
+        found: list[tuple[Any, Any]] = [(c, children.get(c.registration_id)) for c in cases]
+    else:
+        found, after = queue_search.search_page(
+            w.verification, staff, season, district, page, flt, reads.registrations_of
+        )
     return {
         "district": district,
-        "cases": [console.case_row(c, children.get(c.registration_id)) for c in cases],
+        "cases": [console.case_row(c, item) for c, item in found],
         "next": after,
     }
 
@@ -153,10 +177,12 @@ def decide(season: str, registration_id: str, body: Annotated[DecisionRequest, B
 
 @app.get(f"{PREFIX}/decision-presets")
 def decision_presets(season: str) -> dict[str, Any]:
-    """The preset reasons a clerk picks from when signing several cases at once (any staff role)."""
+    """The preset reasons a clerk picks from when signing several cases at once, and the verification
+    reasons the review queue is filtered by, each in Chinese (any staff role)."""
     season_wiring(season)
     caller(app)
-    return {"presets": bulk.presets(), "max_cases": bulk.BULK_MAX}
+    reasons = [{"id": key, "text_zh": text} for key, text in REASON_ZH.items()]
+    return {"presets": bulk.presets(), "max_cases": bulk.BULK_MAX, "reasons": reasons}
 
 
 @app.post(f"{PREFIX}/districts/<district>/decisions")

@@ -544,6 +544,52 @@ def test_the_review_queue_loads_more_a_page_at_a_time(review_day: ReviewDay, bro
 PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
+def test_a_clerk_finds_cases_by_search_and_filters(review_day: ReviewDay, browser: Browser) -> None:
+    day = review_day
+    a, _ = two_districts(day)
+    user = day.user("district", a)
+    cases = day.queue(a)
+    case = cases[-1]
+    rid = case["registration_id"]
+    id_number = day.bodies[rid]["child"]["id_number"]
+    for viewport, name in ((DESK, "queue-search"), (PHONE, "phone-queue-search")):
+        context, page, errors = new_page(browser, viewport)
+        try:
+            sign_in(page, day, user)
+            page.get_by_role("link", name="审核队列").click()
+            rows = page.locator("#queue-table tbody tr[data-rid]")
+            expect(rows).to_have_count(len(cases))
+            search = page.get_by_role("search", name="查找审核案件")
+            # When the clerk types the child's full ID number, the server finds the one case; the number
+            # is not shown back anywhere but the box the clerk typed it into
+            search.get_by_label("查找").fill(id_number)
+            search.get_by_role("button", name="查询").click()
+            expect(rows).to_have_count(1)
+            expect(rows.first).to_have_attribute("data-rid", rid)
+            expect(page.locator("#queue-count")).to_have_text("符合条件的待审核案件 1 件")
+            assert id_number not in page.locator("#queue-table").inner_text()
+            # a filter on the conclusion: exactly the queue's cases with it
+            search.get_by_label("查找").fill("")
+            search.get_by_label("当前结论").select_option(case["status"])
+            search.get_by_role("button", name="查询").click()
+            same = [c["registration_id"] for c in cases if c["status"] == case["status"]]
+            expect(rows).to_have_count(len(same))
+            assert [r.get_attribute("data-rid") for r in rows.all()] == same
+            # every field of the search stays inside the screen
+            assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport["width"]
+            shoot(page, name)
+            assert axe_violations(page) == []
+            # a search the server cannot take is answered in Chinese, naming what to type
+            search.get_by_label("查找").fill("abc")
+            search.get_by_role("button", name="查询").click()
+            expect(page.locator("#queue-error")).to_contain_text("请输入报名编号")
+            search.get_by_role("button", name="清除条件").click()
+            expect(rows).to_have_count(len(cases))
+            assert real(errors, "status of 422") == []
+        finally:
+            context.close()
+
+
 def test_a_clerk_signs_several_cases_at_once_with_a_preset_reason(
     review_day: ReviewDay, browser: Browser
 ) -> None:

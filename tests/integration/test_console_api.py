@@ -276,6 +276,65 @@ def test_the_review_queue_comes_in_pages_by_registration_id(day: Day) -> None:
     assert status == 200 and page["cases"] == [] and page["next"] is None
 
 
+def test_the_review_queue_is_searched_and_filtered_on_the_server(day: Day) -> None:
+    season = day.season
+    queues = {
+        d.code: drive.call(
+            day.rt, "GET", f"/admin/verification/{season}/districts/{d.code}/queue", None, day.staff("city")
+        )[1]["cases"]
+        for d in day.config.districts
+    }
+    d = max(queues, key=lambda code: (len(queues[code]), code))
+    whole = queues[d]
+    path = f"/admin/verification/{season}/districts/{d}/queue"
+    clerk = day.staff("district", d)
+
+    def found(query: dict[str, str]) -> list[str]:
+        status, page = drive.call(day.rt, "GET", path, None, clerk, query)
+        assert status == 200, (query, page)
+        return [c["registration_id"] for c in page["cases"]]
+
+    case = whole[-1]
+    rid = case["registration_id"]
+    body = day.bodies[rid]
+    # by registration id, by the full ID number (keyed, never compared in the clear), by its last four,
+    # by a guardian's phone and by the child's name: the case is found
+    assert found({"q": rid}) == [rid]
+    assert found({"q": body["child"]["id_number"]}) == [rid]
+    assert rid in found({"q": body["child"]["id_number"][-4:]})
+    assert rid in found({"q": body["guardians"][0]["phone"]})
+    assert rid in found({"q": body["child"]["name"]})
+    # the answer shows the child masked, as the unfiltered queue does
+    status, page = drive.call(day.rt, "GET", path, None, clerk, {"q": body["child"]["id_number"]})
+    assert body["child"]["id_number"] not in json.dumps(page) and body["child"]["name"] not in json.dumps(
+        page, ensure_ascii=False
+    )
+    # each filter keeps exactly the queue's cases that match it, in the queue's order
+    for key, value, keep in [
+        ("status", case["status"], lambda c: c["status"] == case["status"]),
+        ("reason", case["reasons"][0], lambda c: case["reasons"][0] in c["reasons"]),
+        ("grade", str(case["grade"]), lambda c: c["grade"] == case["grade"]),
+        ("category", case["category"], lambda c: c["category"] == case["category"]),
+    ]:
+        assert found({key: value}) == [c["registration_id"] for c in whole if keep(c)], key
+    school = body.get("target_school") or day.config.schools[0].id
+    assert set(found({"school": school})) <= {c["registration_id"] for c in whole}
+    # pages of one keep the cursors
+    status, page = drive.call(day.rt, "GET", path, None, clerk, {"status": case["status"], "limit": "1"})
+    assert status == 200 and len(page["cases"]) == 1
+    # another district's staff find nothing of it; a wrong parameter is named; never a 5xx
+    other = next(x.code for x in day.config.districts if x.code != d)
+    status, _ = drive.call(day.rt, "GET", path, None, day.staff("district", other), {"q": rid})
+    assert status == 403
+    for query, field in [
+        ({"status": "eligible"}, "status"),
+        ({"q": "abc"}, "q"),
+        ({"school": "S-NOPE"}, "school"),
+    ]:
+        status, answer = drive.call(day.rt, "GET", path, None, clerk, query)
+        assert status == 422 and [e["field"] for e in answer["errors"]] == [field], (query, answer)
+
+
 def test_a_clerk_signs_several_cases_at_once_each_recorded_on_its_own(day: Day) -> None:
     season = day.season
     status, listed = drive.call(
