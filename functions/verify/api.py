@@ -21,6 +21,7 @@ from enrollment.core import clock
 from enrollment.core.staff import Forbidden, require_read
 from enrollment.people import console
 from enrollment.verification import agency_files, bulk, queue_search, review, spotcheck, visits
+from enrollment.verification import queue_export as queue_export_room
 from enrollment.verification.season import record_visit
 from enrollment.verification.verdicts import REASON_ZH, DecisionAction
 from functions.api import caller, district_page, handler_for, json_response, season_wiring, staff_resolver
@@ -121,6 +122,14 @@ def queue(
     flt = queue_search.queue_filter(
         params | {"q": q}, season=season, schools=w.config.school_index, keyer=w.keyer
     )
+    rows, after = _queue_rows(w, staff, season, district, page, flt)
+    return {"district": district, "cases": rows, "next": after}
+
+
+def _queue_rows(
+    w: Any, staff: Any, season: str, district: str, page: review.QueuePage, flt: queue_search.QueueFilter
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the queue as the console shows it (masked), filtered or not."""
     reads = console_reads(w)[0]
     if flt.empty:
         cases, after = review.review_page(w.verification, staff, season, district, page)
@@ -130,11 +139,39 @@ def queue(
         found, after = queue_search.search_page(
             w.verification, staff, season, district, page, flt, reads.registrations_of
         )
-    return {
-        "district": district,
-        "cases": [console.case_row(c, item) for c, item in found],
-        "next": after,
-    }
+    return [console.case_row(c, item) for c, item in found], after
+
+
+@app.get(f"{PREFIX}/districts/<district>/queue/export")
+def queue_export(
+    season: str,
+    district: str,
+    status: Annotated[str | None, Query(description="同审核队列")] = None,
+    reason: Annotated[str | None, Query(description="同审核队列")] = None,
+    grade: Annotated[str | None, Query(description="同审核队列")] = None,
+    category: Annotated[str | None, Query(description="同审核队列")] = None,
+    school: Annotated[str | None, Query(description="同审核队列")] = None,
+    q: Annotated[str | None, Query(description="同审核队列")] = None,
+) -> dict[str, Any]:
+    """The queue as the console shows it for the same search and filters, as an `.xlsx` file (masked
+    as on screen): `{"file_name", "media_type", "rows", "truncated", "content_base64"}`, at most
+    2,000 cases (`truncated` then true). Whoever may read the queue may take it."""
+    w = season_wiring(season)
+    staff = caller(app)
+    params = {"status": status, "reason": reason, "grade": grade, "category": category, "school": school}
+    flt = queue_search.queue_filter(
+        params | {"q": q}, season=season, schools=w.config.school_index, keyer=w.keyer
+    )
+
+    def page(after: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        return _queue_rows(w, staff, season, district, review.QueuePage(after, review.QUEUE_PAGE_MAX), flt)
+
+    rows, truncated = queue_export_room.collect(page)
+    name = w.config.district_index[district].name if district in w.config.district_index else district
+    made = queue_export_room.workbook(name, rows, clock.now().astimezone(w.config.tz).date())
+    logger.info("review queue exported", extra={"district": district, "rows": made["rows"]})
+    content = made.pop("content")
+    return {**made, "truncated": truncated, "content_base64": base64.b64encode(content).decode()}
 
 
 @app.get(f"{PREFIX}/districts/<district>/registrations")

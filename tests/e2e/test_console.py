@@ -24,6 +24,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, exp
 
 from enrollment.core.clock import SimulatedClock
 from enrollment.core.config import SeasonConfig
+from enrollment.exports.sheets import read_xlsx
 from enrollment.local import season as drive
 from enrollment.local.http import serve
 from enrollment.local.runtime import EmbeddedSeason
@@ -39,6 +40,7 @@ APPLICANTS, SEED = 60, 11
 DESK: ViewportSize = {"width": 1440, "height": 900}
 TABLET: ViewportSize = {"width": 820, "height": 1180}
 TOKEN_KEY = "enrollment.core.staff.token"
+MASKED_ID = re.compile(r"^\*{14}\d{3}[0-9X]$")  # the last four only (R-DATA-2)
 
 
 @dataclass
@@ -579,6 +581,27 @@ def test_a_clerk_finds_cases_by_search_and_filters(review_day: ReviewDay, browse
             assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport["width"]
             shoot(page, name)
             assert axe_violations(page) == []
+            if viewport == DESK:
+                # the view as an .xlsx file: the same cases, masked as on screen
+                with page.expect_download() as taken:
+                    search.get_by_role("button", name="导出Excel").click()
+                saved = Path(taken.value.path())
+                assert taken.value.suggested_filename.endswith(".xlsx")
+                [lines] = read_xlsx(saved.read_bytes()).values()
+                assert [line[0] for line in lines[1:]] == same
+                assert all(MASKED_ID.fullmatch(line[2]) for line in lines[1:])
+                expect(page.locator("#queue-export-done")).to_contain_text(f"已导出 {len(same)} 件")
+                # the print view: the list only, without navigation, forms or buttons
+                page.emulate_media(media="print")
+                expect(page.locator("nav")).to_be_hidden()
+                expect(page.locator("#queue-search")).to_be_hidden()
+                expect(page.locator("#bulk-form")).to_be_hidden()
+                expect(rows).to_have_count(len(same))
+                expect(rows.first.get_by_role("button")).to_have_count(0)
+                SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+                page.pdf(path=SCREENSHOTS / "console-queue-print.pdf")
+                shoot(page, "queue-print")
+                page.emulate_media(media="screen")
             # a search the server cannot take is answered in Chinese, naming what to type
             search.get_by_label("查找").fill("abc")
             search.get_by_role("button", name="查询").click()

@@ -137,6 +137,11 @@ def rows(s: Season) -> list[Row]:
         Row("GET", "/admin/verification/{season}/districts/{district}/queue", f"{v}/districts/{A}/queue"),
         Row(
             "GET",
+            "/admin/verification/{season}/districts/{district}/queue/export",
+            f"{v}/districts/{A}/queue/export",
+        ),
+        Row(
+            "GET",
             "/admin/verification/{season}/districts/{district}/registrations",
             f"{v}/districts/{A}/registrations",
         ),

@@ -12,6 +12,7 @@ end of the season (`season_over`), so they run after the others in file order.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ import pytest
 
 from enrollment.core.clock import SimulatedClock
 from enrollment.core.config import SeasonConfig
+from enrollment.exports.sheets import read_xlsx
 from enrollment.local import season as drive
 from enrollment.local.runtime import EmbeddedSeason
 from enrollment.synth.population import generate
@@ -333,6 +335,21 @@ def test_the_review_queue_is_searched_and_filtered_on_the_server(day: Day) -> No
     ]:
         status, answer = drive.call(day.rt, "GET", path, None, clerk, query)
         assert status == 422 and [e["field"] for e in answer["errors"]] == [field], (query, answer)
+        status, answer = drive.call(day.rt, "GET", path + "/export", None, clerk, query)
+        assert status == 422 and [e["field"] for e in answer["errors"]] == [field], (query, answer)
+    # the view as an .xlsx file: the same cases, masked as shown
+    status, made = drive.call(day.rt, "GET", path + "/export", None, clerk, {"status": case["status"]})
+    assert status == 200, made
+    assert made["file_name"].endswith(".xlsx") and made["truncated"] is False
+    [lines] = read_xlsx(base64.b64decode(made["content_base64"])).values()
+    same = [c for c in whole if c["status"] == case["status"]]
+    assert made["rows"] == len(same) and [line[0] for line in lines[1:]] == [
+        c["registration_id"] for c in same
+    ]
+    assert [line[2] for line in lines[1:]] == [c["child"]["id_number"] for c in same]
+    assert all(MASKED_ID.fullmatch(line[2]) and line[1].endswith("*") for line in lines[1:])
+    status, _ = drive.call(day.rt, "GET", path + "/export", None, day.staff("district", other))
+    assert status == 403
 
 
 def test_a_clerk_signs_several_cases_at_once_each_recorded_on_its_own(day: Day) -> None:
