@@ -165,7 +165,8 @@ ACCESS: Mapping[str, Access] = {
     "verify-batch": Access(table="read-write", agencies=True, archive="read"),
     "verify-close": Access(table="read-write"),
     "spotcheck-draw": Access(table="read-write"),
-    "verify-api": Access(table="read-write", staff_directory=True, agency_files=True),
+    # the review queue's search by a full ID number keys it as the form does (child_key, issue 19)
+    "verify-api": Access(table="read-write", staff_directory=True, agency_files=True, child_key=True),
     "lottery-prepare": Access(table="read-write"),
     "lottery-wait": Access(table="read-write", resume_gates=True),
     "lottery-record": Access(table="read-write", archive="write"),

@@ -329,11 +329,18 @@ async function loadQueue(more) {
   $("queue-hint").textContent = mayDecide
     ? "待人工复核和审核未通过的案件。每项审核结论都记录审核人、时间和理由（谁审谁签字）。"
     : "市教育局可以查看各区的审核队列；审核结论由区教育局签署。";
+  $("bulk-form").hidden = !mayDecide;
+  $("queue-pick-h").hidden = !mayDecide;
+  queueSchools(d);
+  loadPresets();
   if (!more) {
-    body.replaceChildren(emptyRow(6, "正在载入…"));
+    body.replaceChildren(emptyRow(queueCols(), "正在载入…"));
     state.cursors.queue = null;
+    $("queue-pick-all").checked = false;
+    $("bulk-results").replaceChildren();
   }
   const q = new URLSearchParams({ limit: "100" });
+  for (const [key, value] of queueFilters()) q.set(key, value);
   if (more && state.cursors.queue) q.set("cursor", state.cursors.queue);
   const current = ticket("queue");
   const res = await api("GET", `admin/verification/${enc(season())}/districts/${enc(d)}/queue?${q}`);
@@ -357,7 +364,11 @@ async function loadQueue(more) {
     h.setAttribute("aria-label", `${c.registration_id} 的审核记录`);
     h.addEventListener("click", () => loadHistory(c.registration_id));
     actions.append(h);
+    const pick = mayDecide ? el("td", { class: "pick" }, el("input", {
+      type: "checkbox", class: "queue-pick", value: c.registration_id, "aria-label": `选择 ${c.registration_id}`,
+    })) : null;
     return el("tr", { "data-rid": c.registration_id },
+      pick,
       el("td", { class: "mono", text: c.registration_id }),
       el("td", { text: c.child ? c.child.name : "—" }),
       el("td", { class: "nowrap", text: `${gradeZh(c.grade)}·${CATEGORY_SHORT[c.category] || c.category}` }),
@@ -382,9 +393,120 @@ function queueShown() {
   const body = $("queue-table").tBodies[0];
   const shown = body.querySelectorAll("tr[data-rid]").length;
   const next = state.cursors.queue;
-  if (!shown && !next) body.replaceChildren(emptyRow(6, "没有待审核的案件"));
+  if (!shown && !next) body.replaceChildren(emptyRow(queueCols(), "没有待审核的案件"));
   $("queue-more").hidden = !next;
-  $("queue-count").textContent = next ? `待审核：已显示 ${shown} 件（还有更多）` : `待审核 ${shown} 件`;
+  const label = queueFilters().length ? "符合条件的待审核案件" : "待审核";
+  $("queue-count").textContent = next ? `${label}：已显示 ${shown} 件（还有更多）` : `${label} ${shown} 件`;
+  bulkPicked();
+}
+
+// The search and filters, as the API takes them (GET …/queue?q=&status=&reason=&grade=&category=&school=):
+// matched on the server, so a filtered list pages through the whole queue, not only what is shown.
+const QUEUE_FILTERS = ["q", "status", "reason", "grade", "category", "school"];
+function queueFilters() {
+  return QUEUE_FILTERS.map((k) => [k, $(`queue-${k}`).value.trim()]).filter(([, v]) => v);
+}
+
+// 导出Excel: the same search and filters, every matching case (masked as shown), as an .xlsx file the
+// API writes with openpyxl; saved from the page, nothing kept on a server.
+async function exportQueue() {
+  const q = new URLSearchParams(queueFilters());
+  $("queue-export").disabled = true;
+  const res = await api("GET", `admin/verification/${enc(season())}/districts/${enc(state.district)}/queue/export?${q}`);
+  $("queue-export").disabled = false;
+  const done = $("queue-export-done");
+  if (!res.ok) {
+    done.hidden = true;
+    $("queue-error").textContent = messageOf(res);
+    return;
+  }
+  const bytes = Uint8Array.from(atob(res.body.content_base64), (c) => c.charCodeAt(0));
+  const url = URL.createObjectURL(new Blob([bytes], { type: res.body.media_type }));
+  const a = el("a", { href: url, download: res.body.file_name, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  done.textContent = `已导出 ${res.body.rows} 件：${res.body.file_name}${res.body.truncated ? "（超过 2000 件，仅导出前 2000 件，请缩小查找范围）" : ""}`;
+  done.hidden = false;
+}
+
+function queueSchools(d) {
+  const select = $("queue-school");
+  if (select.dataset.district === d) return;
+  select.dataset.district = d;
+  const schools = (state.config.schools || []).filter((s) => s.district === d && s.kind !== "special-education");
+  select.replaceChildren(el("option", { value: "", text: "全部学校" }),
+    ...schools.map((s) => el("option", { value: s.id, text: s.name })));
+}
+
+function queueCols() {
+  return state.me && state.me.role === "district" ? 7 : 6;
+}
+
+// 批量签字: the ticked cases signed at once with one reason (a preset, a note or both). The API signs
+// each case by itself and answers case by case; signed rows leave the table, refused ones stay ticked
+// with why beside the form.
+
+let presetsLoaded = false;
+async function loadPresets() {
+  if (presetsLoaded) return;
+  const res = await api("GET", `admin/verification/${enc(season())}/decision-presets`);
+  if (!res.ok) {
+    $("bulk-error").textContent = messageOf(res);
+    return;
+  }
+  presetsLoaded = true;
+  $("bulk-preset").append(...res.body.presets.map((p) => el("option", { value: p.id, text: p.text_zh })));
+  $("queue-reason").append(...res.body.reasons.map((r) => el("option", { value: r.id, text: r.text_zh })));
+}
+
+function pickedIds() {
+  return [...$("queue-table").querySelectorAll("tbody input.queue-pick:checked")].map((b) => b.value);
+}
+
+function bulkPicked() {
+  const boxes = $("queue-table").querySelectorAll("tbody input.queue-pick");
+  const n = pickedIds().length;
+  $("bulk-count").textContent = `已选 ${n} 件`;
+  $("queue-pick-all").checked = boxes.length > 0 && n === boxes.length;
+}
+
+async function submitBulk(ev) {
+  ev.preventDefault();
+  const ids = pickedIds();
+  const preset = $("bulk-preset").value;
+  const note = $("bulk-note").value.trim();
+  let problem = "";
+  if (!ids.length) problem = "请先在下表中勾选要签字的案件";
+  else if (ids.length > 100) problem = "一次最多签署 100 件，请减少勾选";
+  else if (!preset && note.length < 2) problem = "请选择常用理由或填写补充说明（至少2个字）";
+  $("bulk-error").textContent = problem;
+  $("bulk-note").setAttribute("aria-invalid", problem && !preset && ids.length ? "true" : "false");
+  if (problem) return;
+  const [action, outcome] = $("bulk-action").value.split(":");
+  // the outcome the clerk saw, even to confirm: a case a colleague changed meanwhile is refused, not
+  // confirmed to an outcome nobody here looked at
+  const body = { registration_ids: ids, action, outcome, note };
+  if (preset) body.preset = preset;
+  $("bulk-submit").disabled = true;
+  const res = await api("POST", `admin/verification/${enc(season())}/districts/${enc(state.district)}/decisions`, body);
+  $("bulk-submit").disabled = false;
+  if (!res.ok) {
+    $("bulk-error").textContent = messageOf(res);
+    return;
+  }
+  for (const r of res.body.results) {
+    const row = $("queue-table").querySelector(`tbody tr[data-rid="${CSS.escape(r.registration_id)}"]`);
+    if (r.signed && row) row.remove();
+  }
+  const refused = res.body.results.filter((r) => !r.signed);
+  const summary = el("p", { class: refused.length ? "warn" : "notice",
+    text: `已签署 ${res.body.signed} 件${refused.length ? `，${refused.length} 件未签署（见下）` : ""}。理由：${res.body.reason}` });
+  $("bulk-results").replaceChildren(summary, ...(refused.length ? [el("ul", { class: "bulk-results" }, refused.map((r) =>
+    el("li", { class: "refused", text: `${r.registration_id}：${r.message}` })))] : []));
+  announce(`批量签字：已签署 ${res.body.signed} 件，未签署 ${refused.length} 件`);
+  queueShown();
 }
 
 async function loadHistory(rid) {
@@ -609,6 +731,7 @@ async function loadPlacements(more) {
   if (more && state.cursors.placed) q.set("cursor", state.cursors.placed);
   const res = await api("GET", `admin/placement/${enc(season())}/districts/${enc(d)}/placements?${q}`);
   if (!current()) return;
+  if (!more) decisionsClosed(res.ok);
   if (!res.ok) {
     if (res.status === 409) { // placement has not run yet: not an error, just not yet
       $("placed-error").textContent = "";
@@ -635,6 +758,16 @@ async function loadPlacements(more) {
   $("placed-more").hidden = !res.body.next;
   const shown = body.querySelectorAll("tr[data-rid]").length;
   $("placed-count").textContent = `已显示 ${shown} 条${res.body.next ? "（还有更多）" : ""}`;
+}
+
+// Placement decisions close once placement has run (the route then refuses them): the form stays in
+// view, disabled, saying why and what is left, rather than failing only on submit.
+function decisionsClosed(closed) {
+  $("dec-fields").disabled = closed;
+  $("decision-closed").hidden = !closed;
+  $("decision-closed").textContent = closed
+    ? "安置结果已经公布，不能再录入安置决定。公布后如需调整，请按更正程序办理（记录理由，逐件留痕）。"
+    : "";
 }
 
 function fieldError(name, message) {
@@ -1460,6 +1593,13 @@ $("reg-grade").addEventListener("change", () => loadRegistrations(false));
 $("reg-reload").addEventListener("click", () => loadRegistrations(false));
 $("reg-more").addEventListener("click", () => loadRegistrations(true));
 $("queue-reload").addEventListener("click", () => loadQueue(false));
+$("queue-export").addEventListener("click", exportQueue);
+$("queue-print").addEventListener("click", () => window.print());
+$("queue-search").addEventListener("submit", (ev) => { ev.preventDefault(); loadQueue(false); });
+$("queue-clear").addEventListener("click", () => {
+  for (const k of QUEUE_FILTERS) $(`queue-${k}`).value = "";
+  loadQueue(false);
+});
 $("queue-more").addEventListener("click", () => loadQueue(true));
 $("visits-reload").addEventListener("click", loadVisits);
 $("lottery-reload").addEventListener("click", loadLottery);
@@ -1476,6 +1616,14 @@ $("spot-reload").addEventListener("click", loadSpotCheck);
 $("archive-reload").addEventListener("click", loadArchive);
 $("corrections-seal").addEventListener("click", sealCorrections);
 $("decide-form").addEventListener("submit", submitDecide);
+$("bulk-form").addEventListener("submit", submitBulk);
+$("queue-table").addEventListener("change", (ev) => {
+  if (ev.target.classList.contains("queue-pick")) bulkPicked();
+});
+$("queue-pick-all").addEventListener("change", (ev) => {
+  for (const b of $("queue-table").querySelectorAll("tbody input.queue-pick")) b.checked = ev.target.checked;
+  bulkPicked();
+});
 $("decide-cancel").addEventListener("click", () => $("decide-dialog").close());
 $("advance-form").addEventListener("submit", submitAdvance);
 $("advance-cancel").addEventListener("click", () => $("advance-dialog").close());

@@ -20,9 +20,10 @@ from enrollment.adapters.wiring import wiring
 from enrollment.core import clock
 from enrollment.core.staff import Forbidden, require_read
 from enrollment.people import console
-from enrollment.verification import agency_files, review, spotcheck, visits
+from enrollment.verification import agency_files, bulk, queue_search, review, spotcheck, visits
+from enrollment.verification import queue_export as queue_export_room
 from enrollment.verification.season import record_visit
-from enrollment.verification.verdicts import DecisionAction
+from enrollment.verification.verdicts import REASON_ZH, DecisionAction
 from functions.api import caller, district_page, handler_for, json_response, season_wiring, staff_resolver
 
 app = staff_resolver()
@@ -38,6 +39,17 @@ class DecisionRequest(BaseModel):
         default=None, strict=True, description="政策性照顾资格是否核实（R-PRIO-1）"
     )
     reason: str = Field(default="", max_length=500, description="理由（谁审谁签字）")
+
+
+class BulkDecisionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    registration_ids: list[str] = Field(
+        min_length=1, max_length=bulk.BULK_MAX, description=f"所选案件的报名编号（1 到 {bulk.BULK_MAX} 件）"
+    )
+    action: DecisionAction = Field(description="confirm 确认 / override 改判（每件案件相同）")
+    outcome: Literal["eligible", "not-eligible"] | None = None
+    preset: str | None = Field(default=None, description="常用理由（见 decision-presets）")
+    note: str = Field(default="", max_length=bulk.REASON_MAX, description="补充说明（可与常用理由同时填写）")
 
 
 class VisitAnswer(BaseModel):
@@ -85,21 +97,81 @@ def queue(
         Query(description=f"每页件数，1 到 {review.QUEUE_PAGE_MAX}（默认 {review.QUEUE_PAGE_DEFAULT}）"),
     ] = None,
     cursor: Annotated[str | None, Query(description="上一页答复中的 next（该页最后一件的报名编号）")] = None,
+    status: Annotated[
+        str | None, Query(description="当前结论：review 待人工复核 / not-eligible 审核未通过")
+    ] = None,
+    reason: Annotated[str | None, Query(description="审核原因（如 deed-address-mismatch）")] = None,
+    grade: Annotated[str | None, Query(description="年级：1 或 7")] = None,
+    category: Annotated[str | None, Query(description="报名类别")] = None,
+    school: Annotated[str | None, Query(description="志愿学校（学校编号）")] = None,
+    q: Annotated[
+        str | None, Query(description="查找：报名编号、身份证号（或后四位）、监护人手机号或儿童姓名")
+    ] = None,
 ) -> dict[str, Any]:
     """Cases to review, each with its reasons in Chinese and the masked child (R-DATA-2).
 
     Paged: `?limit=1..500&cursor=` (the `next` cursor of the previous page; 100 cases by default), by
     registration id, cases under review and not-eligible cases mixed; a case signed meanwhile leaves
-    the queue without moving the others."""
+    the queue without moving the others. Filters (`status`, `reason`, `grade`, `category`, `school`)
+    and a search `q` keep that order and those cursors (enrollment/verification/queue_search.py); a
+    full ID number is matched by its keyed form, never in the clear."""
     w = season_wiring(season)
+    staff = caller(app)
     page = review.queue_page_request(cursor, limit)
-    cases, after = review.review_page(w.verification, caller(app), season, district, page)
-    children = console_reads(w)[0].registrations_of(c.registration_id for c in cases)
-    return {
-        "district": district,
-        "cases": [console.case_row(c, children.get(c.registration_id)) for c in cases],
-        "next": after,
-    }
+    params = {"status": status, "reason": reason, "grade": grade, "category": category, "school": school}
+    flt = queue_search.queue_filter(
+        params | {"q": q}, season=season, schools=w.config.school_index, keyer=w.keyer
+    )
+    rows, after = _queue_rows(w, staff, season, district, page, flt)
+    return {"district": district, "cases": rows, "next": after}
+
+
+def _queue_rows(
+    w: Any, staff: Any, season: str, district: str, page: review.QueuePage, flt: queue_search.QueueFilter
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the queue as the console shows it (masked), filtered or not."""
+    reads = console_reads(w)[0]
+    if flt.empty:
+        cases, after = review.review_page(w.verification, staff, season, district, page)
+        children = reads.registrations_of(c.registration_id for c in cases)
+        found: list[tuple[Any, Any]] = [(c, children.get(c.registration_id)) for c in cases]
+    else:
+        found, after = queue_search.search_page(
+            w.verification, staff, season, district, page, flt, reads.registrations_of
+        )
+    return [console.case_row(c, item) for c, item in found], after
+
+
+@app.get(f"{PREFIX}/districts/<district>/queue/export")
+def queue_export(
+    season: str,
+    district: str,
+    status: Annotated[str | None, Query(description="同审核队列")] = None,
+    reason: Annotated[str | None, Query(description="同审核队列")] = None,
+    grade: Annotated[str | None, Query(description="同审核队列")] = None,
+    category: Annotated[str | None, Query(description="同审核队列")] = None,
+    school: Annotated[str | None, Query(description="同审核队列")] = None,
+    q: Annotated[str | None, Query(description="同审核队列")] = None,
+) -> dict[str, Any]:
+    """The queue as the console shows it for the same search and filters, as an `.xlsx` file (masked
+    as on screen): `{"file_name", "media_type", "rows", "truncated", "content_base64"}`, at most
+    2,000 cases (`truncated` then true). Whoever may read the queue may take it."""
+    w = season_wiring(season)
+    staff = caller(app)
+    params = {"status": status, "reason": reason, "grade": grade, "category": category, "school": school}
+    flt = queue_search.queue_filter(
+        params | {"q": q}, season=season, schools=w.config.school_index, keyer=w.keyer
+    )
+
+    def page(after: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        return _queue_rows(w, staff, season, district, review.QueuePage(after, review.QUEUE_PAGE_MAX), flt)
+
+    rows, truncated = queue_export_room.collect(page)
+    name = w.config.district_index[district].name if district in w.config.district_index else district
+    made = queue_export_room.workbook(name, rows, clock.now().astimezone(w.config.tz).date())
+    logger.info("review queue exported", extra={"district": district, "rows": made["rows"]})
+    content = made.pop("content")
+    return {**made, "truncated": truncated, "content_base64": base64.b64encode(content).decode()}
 
 
 @app.get(f"{PREFIX}/districts/<district>/registrations")
@@ -138,6 +210,48 @@ def decide(season: str, registration_id: str, body: Annotated[DecisionRequest, B
     )
     logger.info("verification decision", extra={"registration_id": registration_id, "action": body.action})
     return json_response(201, decision.model_dump(mode="json"))
+
+
+@app.get(f"{PREFIX}/decision-presets")
+def decision_presets(season: str) -> dict[str, Any]:
+    """The preset reasons a clerk picks from when signing several cases at once, and the verification
+    reasons the review queue is filtered by, each in Chinese (any staff role)."""
+    season_wiring(season)
+    caller(app)
+    reasons = [{"id": key, "text_zh": text} for key, text in REASON_ZH.items()]
+    return {"presets": bulk.presets(), "max_cases": bulk.BULK_MAX, "reasons": reasons}
+
+
+@app.post(f"{PREFIX}/districts/<district>/decisions")
+def decide_many(season: str, district: str, body: Annotated[BulkDecisionRequest, Body()]) -> dict[str, Any]:
+    """Sign several of the district's cases at once with one reason (a preset, a note, or both).
+
+    Each case is signed by itself as `POST …/registrations/{id}/decisions` would sign it: its own
+    decision record with who, when and why; a case that cannot be signed so (under review and asked
+    to be confirmed, another district's, not found) is reported in `results` with why, and the others
+    stand. A request wrong as a whole (unknown preset, no reason, an id twice) signs nothing (422)."""
+    w = season_wiring(season)
+    answer = bulk.decide_many(
+        w.verification,
+        caller(app),
+        district,
+        body.registration_ids,
+        body.action,
+        body.outcome,
+        body.preset,
+        body.note,
+        clock.now(),
+    )
+    logger.info(
+        "verification decisions in bulk",
+        extra={
+            "district": district,
+            "action": body.action,
+            "signed": answer["signed"],
+            "refused": answer["refused"],
+        },
+    )
+    return answer
 
 
 @app.get(f"{PREFIX}/registrations/<registration_id>/history")

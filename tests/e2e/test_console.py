@@ -24,6 +24,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, exp
 
 from enrollment.core.clock import SimulatedClock
 from enrollment.core.config import SeasonConfig
+from enrollment.exports.sheets import read_xlsx
 from enrollment.local import season as drive
 from enrollment.local.http import serve
 from enrollment.local.runtime import EmbeddedSeason
@@ -39,6 +40,7 @@ APPLICANTS, SEED = 60, 11
 DESK: ViewportSize = {"width": 1440, "height": 900}
 TABLET: ViewportSize = {"width": 820, "height": 1180}
 TOKEN_KEY = "enrollment.core.staff.token"
+MASKED_ID = re.compile(r"^\*{14}\d{3}[0-9X]$")  # the last four only (R-DATA-2)
 
 
 @dataclass
@@ -541,6 +543,168 @@ def test_the_review_queue_loads_more_a_page_at_a_time(review_day: ReviewDay, bro
         context.close()
 
 
+PHONE: ViewportSize = {"width": 390, "height": 844}
+
+
+def test_a_clerk_finds_cases_by_search_and_filters(review_day: ReviewDay, browser: Browser) -> None:
+    day = review_day
+    a, _ = two_districts(day)
+    user = day.user("district", a)
+    cases = day.queue(a)
+    case = cases[-1]
+    rid = case["registration_id"]
+    id_number = day.bodies[rid]["child"]["id_number"]
+    for viewport, name in ((DESK, "queue-search"), (PHONE, "phone-queue-search")):
+        context, page, errors = new_page(browser, viewport)
+        try:
+            sign_in(page, day, user)
+            page.get_by_role("link", name="审核队列").click()
+            rows = page.locator("#queue-table tbody tr[data-rid]")
+            expect(rows).to_have_count(len(cases))
+            search = page.get_by_role("search", name="查找审核案件")
+            # When the clerk types the child's full ID number, the server finds the one case; the number
+            # is not shown back anywhere but the box the clerk typed it into
+            search.get_by_label("查找").fill(id_number)
+            search.get_by_role("button", name="查询").click()
+            expect(rows).to_have_count(1)
+            expect(rows.first).to_have_attribute("data-rid", rid)
+            expect(page.locator("#queue-count")).to_have_text("符合条件的待审核案件 1 件")
+            assert id_number not in page.locator("#queue-table").inner_text()
+            # a filter on the conclusion: exactly the queue's cases with it
+            search.get_by_label("查找").fill("")
+            search.get_by_label("当前结论").select_option(case["status"])
+            search.get_by_role("button", name="查询").click()
+            same = [c["registration_id"] for c in cases if c["status"] == case["status"]]
+            expect(rows).to_have_count(len(same))
+            assert [r.get_attribute("data-rid") for r in rows.all()] == same
+            # every field of the search stays inside the screen
+            assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport["width"]
+            shoot(page, name)
+            assert axe_violations(page) == []
+            if viewport == DESK:
+                # the view as an .xlsx file: the same cases, masked as on screen
+                with page.expect_download() as taken:
+                    search.get_by_role("button", name="导出Excel").click()
+                saved = Path(taken.value.path())
+                assert taken.value.suggested_filename.endswith(".xlsx")
+                [lines] = read_xlsx(saved.read_bytes()).values()
+                assert [line[0] for line in lines[1:]] == same
+                assert all(MASKED_ID.fullmatch(line[2]) for line in lines[1:])
+                expect(page.locator("#queue-export-done")).to_contain_text(f"已导出 {len(same)} 件")
+                # the print view: the list only, without navigation, forms or buttons
+                page.emulate_media(media="print")
+                expect(page.locator("nav")).to_be_hidden()
+                expect(page.locator("#queue-search")).to_be_hidden()
+                expect(page.locator("#bulk-form")).to_be_hidden()
+                expect(rows).to_have_count(len(same))
+                expect(rows.first.get_by_role("button")).to_have_count(0)
+                SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+                page.pdf(path=SCREENSHOTS / "console-queue-print.pdf")
+                shoot(page, "queue-print")
+                page.emulate_media(media="screen")
+            # a search the server cannot take is answered in Chinese, naming what to type
+            search.get_by_label("查找").fill("abc")
+            search.get_by_role("button", name="查询").click()
+            expect(page.locator("#queue-error")).to_contain_text("请输入报名编号")
+            search.get_by_role("button", name="清除条件").click()
+            expect(rows).to_have_count(len(cases))
+            assert real(errors, "status of 422") == []
+        finally:
+            context.close()
+
+
+def test_a_clerk_signs_several_cases_at_once_with_a_preset_reason(
+    review_day: ReviewDay, browser: Browser
+) -> None:
+    day = review_day
+    a, _ = two_districts(day)
+    user = day.user("district", a)
+    cases = day.queue(a)
+    not_eligible = [c["registration_id"] for c in cases if c["status"] == "not-eligible"]
+    assert len(not_eligible) >= 2, "district A needs two not-eligible cases"
+    signed, changed = not_eligible[:2]
+    context, page, errors = new_page(browser)
+    try:
+        sign_in(page, day, user)
+        page.get_by_role("link", name="审核队列").click()
+        expect(page.locator("#queue-count")).to_have_text(f"待审核 {len(cases)} 件")
+        form = page.locator("#bulk-form")
+        expect(form).to_be_visible()
+        # the list grows with the page: no scroll box inside it
+        wrap = page.locator("#sec-queue .table-wrap")
+        assert wrap.evaluate("(e) => e.scrollHeight <= e.clientHeight + 1")
+        # Given nothing ticked, signing is refused beside the form
+        form.get_by_role("button", name="签字确认所选案件").click()
+        expect(page.locator("#bulk-error")).to_have_text("请先在下表中勾选要签字的案件")
+        # When the clerk ticks two not-eligible cases and confirms them with a preset reason and a
+        # note, while a colleague has meanwhile changed one of them to eligible
+        for rid in (signed, changed):
+            page.get_by_label(f"选择 {rid}").check()
+        expect(page.locator("#bulk-count")).to_have_text("已选 2 件")
+        form.get_by_label("审核结论").select_option(label="确认不符合条件（统筹安排）")
+        expect(form.get_by_label("常用理由").locator("option")).not_to_have_count(1)
+        form.get_by_label("常用理由").select_option(label="未能提供有效证明材料")
+        form.get_by_label("补充说明").fill("已电话告知家长")
+        shoot(page, "bulk-picked")
+        assert axe_violations(page) == []
+        meanwhile = {"action": "override", "outcome": "eligible", "reason": "补交房产证原件，情况属实"}
+        status, _ = drive.call(
+            day.rt,
+            "POST",
+            f"/admin/verification/{day.season}/registrations/{changed}/decisions",
+            meanwhile,
+            user,
+        )
+        assert status == 201
+        form.get_by_role("button", name="签字确认所选案件").click()
+        # Then the first is signed and leaves the list; the changed one is not confirmed to an outcome
+        # the clerk did not see: it stays, ticked, with why in Chinese
+        reason = "未能提供有效证明材料；已电话告知家长"
+        results = page.locator("#bulk-results")
+        expect(results).to_contain_text(f"已签署 1 件，1 件未签署（见下）。理由：{reason}")
+        expect(page.locator(f'#queue-table tbody tr[data-rid="{signed}"]')).to_have_count(0)
+        expect(results.locator("li")).to_have_text(
+            [f"{changed}：确认不能改变审核结论；要改变结论请改判并填写理由"]
+        )
+        expect(page.get_by_label(f"选择 {changed}")).to_be_checked()
+        expect(page.locator("#queue-count")).to_have_text(f"待审核 {len(cases) - 1} 件")
+        shoot(page, "bulk-signed")
+        assert axe_violations(page) == []
+        # each case recorded on its own: who, when and why
+        path = f"/admin/verification/{day.season}/registrations/{{}}/history"
+        status, history = drive.call(day.rt, "GET", path.format(signed), None, user)
+        assert [(d["actor"], d["action"], d["outcome"], d["reason"]) for d in history["decisions"]] == [
+            (user, "confirm", "not-eligible", reason)
+        ]
+        status, history = drive.call(day.rt, "GET", path.format(changed), None, user)
+        assert [d["reason"] for d in history["decisions"]] == [meanwhile["reason"]]
+        assert real(errors) == []
+    finally:
+        context.close()
+    # On a phone: the same form, each control within its panel, nothing wider than the screen
+    context, page, errors = new_page(browser, PHONE)
+    try:
+        sign_in(page, day, user)
+        page.get_by_role("link", name="审核队列").click()
+        expect(page.locator("#queue-count")).to_contain_text("待审核")
+        form = page.locator("#bulk-form")
+        expect(form).to_be_visible()
+        expect(form.get_by_label("常用理由").locator("option")).not_to_have_count(1)
+        box = form.bounding_box()
+        assert box
+        for control in form.locator("select, textarea, button").all():
+            inner = control.bounding_box()
+            assert inner and inner["x"] + inner["width"] <= box["x"] + box["width"], control.get_attribute(
+                "id"
+            )
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+        shoot(page, "phone-bulk")
+        assert axe_violations(page) == []
+        assert real(errors) == []
+    finally:
+        context.close()
+
+
 # The season goes on ---------------------------------------------------------------------------------
 
 
@@ -623,6 +787,41 @@ def test_district_staff_enter_a_placement_decision_with_its_reason(
         assert real(errors, "status of 409", "status of 422") == []
     finally:
         context.close()
+
+
+def test_the_placement_decision_form_is_shown_closed_once_results_are_published(
+    spot_check_day: ReviewDay, browser: Browser
+) -> None:
+    day = spot_check_day
+    a, _ = two_districts(day)
+    user = day.user("district", a)
+    before = drive.call(day.rt, "GET", f"/admin/placement/{day.season}/districts/{a}/decisions", None, user)[
+        1
+    ]
+    for viewport, name in ((DESK, "placement-closed"), (PHONE, "phone-placement-closed")):
+        context, page, errors = new_page(browser, viewport)
+        try:
+            sign_in(page, day, user)
+            page.get_by_role("link", name="录取结果").click()
+            expect(page.locator("#placed-count")).to_contain_text("已显示")
+            form = page.locator("#decision-form")
+            # placement has run: the form says so and why, before anyone types into it
+            expect(page.locator("#decision-closed")).to_be_visible()
+            expect(page.locator("#decision-closed")).to_contain_text("安置结果已经公布，不能再录入安置决定")
+            for label in ("报名编号", "决定类别", "理由"):
+                expect(form.get_by_label(label)).to_be_disabled()
+            expect(form.get_by_role("button", name="提交安置决定")).to_be_disabled()
+            # the school select, whatever its schools' names, stays inside the panel
+            box, select = form.bounding_box(), form.locator("#dec-school").bounding_box()
+            assert box and select and select["x"] + select["width"] <= box["x"] + box["width"]
+            assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport["width"]
+            shoot(page, name)
+            assert axe_violations(page) == []
+            assert real(errors) == []
+        finally:
+            context.close()
+    after = drive.call(day.rt, "GET", f"/admin/placement/{day.season}/districts/{a}/decisions", None, user)[1]
+    assert after == before
 
 
 def test_city_staff_record_a_spot_check(spot_check_day: ReviewDay, browser: Browser) -> None:

@@ -77,8 +77,14 @@ EXPECTED_ACTIONS = {
     "verify-batch": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY | S3_READ,
     "verify-close": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY,
     "spotcheck-draw": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY,
-    # and, a late child's home visit answered, has it placed by its verdict (verify-batch invoked)
-    "verify-api": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY | {"lambda:InvokeFunction"},
+    # and, a late child's home visit answered, has it placed by its verdict (verify-batch invoked);
+    # the review queue's search by a full ID number keys it as the form does (kms:GenerateMac)
+    "verify-api": DDB_READ
+    | DDB_WRITE
+    | KMS_TABLE
+    | LOGS
+    | XRAY
+    | {"lambda:InvokeFunction", "kms:GenerateMac"},
     # the lottery: pools and ceremonies in the table; only the record function touches the archive
     "lottery-prepare": DDB_READ | DDB_WRITE | KMS_TABLE | LOGS | XRAY,
     "lottery-wait": DDB_READ
@@ -263,7 +269,7 @@ def test_environment_carries_only_what_each_function_uses(synth, raw):
         "verify-batch": {"ARCHIVE_BUCKET"},
         "verify-close": set(),
         "spotcheck-draw": set(),
-        "verify-api": {"STAFF_DIRECTORY", "VERIFY_BATCH_FUNCTION"},
+        "verify-api": {"STAFF_DIRECTORY", "VERIFY_BATCH_FUNCTION", "CHILD_KEY_ID"},  # the search by ID number
         "lottery-prepare": set(),
         "lottery-wait": {"STATE_MACHINE_ARN"},
         "lottery-record": {"ARCHIVE_BUCKET"},

@@ -138,6 +138,11 @@ def rows(s: Season) -> list[Row]:
         Row("GET", "/admin/verification/{season}/districts/{district}/queue", f"{v}/districts/{A}/queue"),
         Row(
             "GET",
+            "/admin/verification/{season}/districts/{district}/queue/export",
+            f"{v}/districts/{A}/queue/export",
+        ),
+        Row(
+            "GET",
             "/admin/verification/{season}/districts/{district}/registrations",
             f"{v}/districts/{A}/registrations",
         ),
@@ -151,6 +156,19 @@ def rows(s: Season) -> list[Row]:
             "GET",
             "/admin/verification/{season}/registrations/{registration_id}/history",
             f"{v}/registrations/{rid}/history",
+        ),
+        # bulk signing (issue 19): only the district's own staff; the presets are words, no data
+        Row(
+            "POST",
+            "/admin/verification/{season}/districts/{district}/decisions",
+            f"{v}/districts/{A}/decisions",
+            {"registration_ids": [rid], "action": "override", "outcome": "eligible", "note": "越权测试"},
+        ),
+        Row(
+            "GET",
+            "/admin/verification/{season}/decision-presets",
+            f"{v}/decision-presets",
+            district_data=False,
         ),
         Row(
             "POST",

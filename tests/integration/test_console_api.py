@@ -12,6 +12,7 @@ end of the season (`season_over`), so they run after the others in file order.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ import pytest
 
 from enrollment.core.clock import SimulatedClock
 from enrollment.core.config import SeasonConfig
+from enrollment.exports.sheets import read_xlsx
 from enrollment.local import season as drive
 from enrollment.local.runtime import EmbeddedSeason
 from enrollment.synth.population import generate
@@ -274,6 +276,157 @@ def test_the_review_queue_comes_in_pages_by_registration_id(day: Day) -> None:
     # the last page's cursor: nothing after it
     status, page = drive.call(day.rt, "GET", path, None, who, {"cursor": whole[-1]})
     assert status == 200 and page["cases"] == [] and page["next"] is None
+
+
+def test_the_review_queue_is_searched_and_filtered_on_the_server(day: Day) -> None:
+    season = day.season
+    queues = {
+        d.code: drive.call(
+            day.rt, "GET", f"/admin/verification/{season}/districts/{d.code}/queue", None, day.staff("city")
+        )[1]["cases"]
+        for d in day.config.districts
+    }
+    d = max(queues, key=lambda code: (len(queues[code]), code))
+    whole = queues[d]
+    path = f"/admin/verification/{season}/districts/{d}/queue"
+    clerk = day.staff("district", d)
+
+    def found(query: dict[str, str]) -> list[str]:
+        status, page = drive.call(day.rt, "GET", path, None, clerk, query)
+        assert status == 200, (query, page)
+        return [c["registration_id"] for c in page["cases"]]
+
+    case = whole[-1]
+    rid = case["registration_id"]
+    body = day.bodies[rid]
+    # by registration id, by the full ID number (keyed, never compared in the clear), by its last four,
+    # by a guardian's phone and by the child's name: the case is found
+    assert found({"q": rid}) == [rid]
+    assert found({"q": body["child"]["id_number"]}) == [rid]
+    assert rid in found({"q": body["child"]["id_number"][-4:]})
+    assert rid in found({"q": body["guardians"][0]["phone"]})
+    assert rid in found({"q": body["child"]["name"]})
+    # the answer shows the child masked, as the unfiltered queue does
+    status, page = drive.call(day.rt, "GET", path, None, clerk, {"q": body["child"]["id_number"]})
+    assert body["child"]["id_number"] not in json.dumps(page) and body["child"]["name"] not in json.dumps(
+        page, ensure_ascii=False
+    )
+    # each filter keeps exactly the queue's cases that match it, in the queue's order
+    for key, value, keep in [
+        ("status", case["status"], lambda c: c["status"] == case["status"]),
+        ("reason", case["reasons"][0], lambda c: case["reasons"][0] in c["reasons"]),
+        ("grade", str(case["grade"]), lambda c: c["grade"] == case["grade"]),
+        ("category", case["category"], lambda c: c["category"] == case["category"]),
+    ]:
+        assert found({key: value}) == [c["registration_id"] for c in whole if keep(c)], key
+    school = body.get("target_school") or day.config.schools[0].id
+    assert set(found({"school": school})) <= {c["registration_id"] for c in whole}
+    # pages of one keep the cursors
+    status, page = drive.call(day.rt, "GET", path, None, clerk, {"status": case["status"], "limit": "1"})
+    assert status == 200 and len(page["cases"]) == 1
+    # another district's staff find nothing of it; a wrong parameter is named; never a 5xx
+    other = next(x.code for x in day.config.districts if x.code != d)
+    status, _ = drive.call(day.rt, "GET", path, None, day.staff("district", other), {"q": rid})
+    assert status == 403
+    for query, field in [
+        ({"status": "eligible"}, "status"),
+        ({"q": "abc"}, "q"),
+        ({"school": "S-NOPE"}, "school"),
+    ]:
+        status, answer = drive.call(day.rt, "GET", path, None, clerk, query)
+        assert status == 422 and [e["field"] for e in answer["errors"]] == [field], (query, answer)
+        status, answer = drive.call(day.rt, "GET", path + "/export", None, clerk, query)
+        assert status == 422 and [e["field"] for e in answer["errors"]] == [field], (query, answer)
+    # the view as an .xlsx file: the same cases, masked as shown
+    status, made = drive.call(day.rt, "GET", path + "/export", None, clerk, {"status": case["status"]})
+    assert status == 200, made
+    assert made["file_name"].endswith(".xlsx") and made["truncated"] is False
+    [lines] = read_xlsx(base64.b64decode(made["content_base64"])).values()
+    same = [c for c in whole if c["status"] == case["status"]]
+    assert made["rows"] == len(same) and [line[0] for line in lines[1:]] == [
+        c["registration_id"] for c in same
+    ]
+    assert [line[2] for line in lines[1:]] == [c["child"]["id_number"] for c in same]
+    assert all(MASKED_ID.fullmatch(line[2]) and line[1].endswith("*") for line in lines[1:])
+    status, _ = drive.call(day.rt, "GET", path + "/export", None, day.staff("district", other))
+    assert status == 403
+
+
+def test_a_clerk_signs_several_cases_at_once_each_recorded_on_its_own(day: Day) -> None:
+    season = day.season
+    status, listed = drive.call(
+        day.rt, "GET", f"/admin/verification/{season}/decision-presets", None, day.staff("auditor")
+    )
+    assert status == 200 and listed["max_cases"] == 100 and len(listed["presets"]) >= 5
+    preset = listed["presets"][0]
+    queues = {
+        d.code: drive.call(
+            day.rt, "GET", f"/admin/verification/{season}/districts/{d.code}/queue", None, day.staff("city")
+        )[1]["cases"]
+        for d in day.config.districts
+    }
+    d = max(queues, key=lambda code: (len(queues[code]), code))
+    not_eligible = [c["registration_id"] for c in queues[d] if c["status"] == "not-eligible"]
+    assert not_eligible, queues[d]
+    other = next(c["registration_id"] for code, cs in queues.items() if code != d for c in cs)
+    path = f"/admin/verification/{season}/districts/{d}/decisions"
+    clerk = day.staff("district", d)
+    ids = [*not_eligible[:2], other]
+    body = {"registration_ids": ids, "action": "confirm", "preset": preset["id"], "note": "已告知家长"}
+    # a request wrong as a whole signs nothing and names its field; never a 5xx
+    for wrong, field in [
+        ({**body, "preset": "nonsense"}, "preset"),
+        ({**body, "preset": None, "note": ""}, "reason"),
+        ({**body, "registration_ids": [ids[0], ids[0]]}, "registration_ids"),
+        ({**body, "registration_ids": []}, "registration_ids"),
+    ]:
+        status, answer = drive.call(day.rt, "POST", path, wrong, clerk)
+        assert status == 422 and field in [e["field"] for e in answer["errors"]], (wrong, answer)
+    # nobody but the district's own staff signs its cases
+    for intruder in (day.staff("auditor"), day.staff("city"), day.staff("district", other_district(day, d))):
+        status, answer = drive.call(day.rt, "POST", path, body, intruder)
+        assert status == 403, answer
+    for rid in ids:
+        status, hist = drive.call(
+            day.rt,
+            "GET",
+            f"/admin/verification/{season}/registrations/{rid}/history",
+            None,
+            day.staff("city"),
+        )
+        assert hist["decisions"] == [], rid
+    # the clerk signs them: each of the district's cases recorded on its own, the other refused by itself
+    status, answer = drive.call(day.rt, "POST", path, body, clerk)
+    assert status == 200, answer
+    reason = f"{preset['text_zh']}；已告知家长"
+    assert answer["reason"] == reason
+    assert [r["registration_id"] for r in answer["results"]] == ids
+    assert [r["signed"] for r in answer["results"]] == [True] * (len(ids) - 1) + [False]
+    assert answer["results"][-1]["status"] == 403 and "仅限本区" in answer["results"][-1]["message"]
+    for rid in ids[:-1]:
+        status, hist = drive.call(
+            day.rt, "GET", f"/admin/verification/{season}/registrations/{rid}/history", None, clerk
+        )
+        [signed] = hist["decisions"]
+        assert (signed["actor"], signed["reason"], signed["action"], signed["outcome"]) == (
+            clerk,
+            reason,
+            "confirm",
+            "not-eligible",
+        )
+    # signed cases leave the queue; the other district's case is still waiting
+    status, queue = drive.call(
+        day.rt, "GET", f"/admin/verification/{season}/districts/{d}/queue", None, clerk
+    )
+    assert not set(ids[:-1]) & {c["registration_id"] for c in queue["cases"]}
+    status, hist = drive.call(
+        day.rt, "GET", f"/admin/verification/{season}/registrations/{other}/history", None, day.staff("city")
+    )
+    assert hist["decisions"] == []
+
+
+def other_district(day: Day, d: str) -> str:
+    return next(x.code for x in day.config.districts if x.code != d)
 
 
 # Phases ----------------------------------------------------------------------------------------
