@@ -561,6 +561,8 @@ def view(
         "admitted_without_draw": len(pools.admitted_without_draw),
         "pool_name": pools.pool_name,
         "seats": pools.seats,
+        # whether the reader may enter the steps (R-LOT-3: the school's district); others only watch
+        "may_run": staff.role == "district" and staff.district == item["district"],
         "steps": [
             {
                 "step": s.name,

@@ -148,7 +148,7 @@ const errorSlot = () => el("p", { class: "error", id: "step-error", role: "alert
 function renderForm(v) {
   const form = $("step-form");
   const s = v.steps.find((x) => x.step === v.next_step);
-  if (!s) {
+  if (!s || v.may_run === false) { // done, or read by the city or an auditor: nothing to enter here
     form.hidden = true;
     form.replaceChildren();
     return;

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from enrollment.core.config import SeasonConfig
-from enrollment.core.staff import StaffMember
+from enrollment.core.staff import StaffError, StaffMember
 from enrollment.lottery import ceremony
 from enrollment.lottery.pools import Pools, record
 from tests.memory_lottery import MemoryLotteryStore
@@ -187,3 +187,26 @@ def test_the_view_shows_masked_names_id_tails_and_the_district_by_name(season: S
     # and the district by its name, not its code
     assert view["district"] == school.district
     assert view["district_name"] == season.district_index[school.district].name != school.district
+
+
+def test_only_the_schools_district_may_run_the_ceremony_others_watch(held: Any) -> None:
+    season, store, pools, _ = held
+    other = next(d.code for d in season.districts if d.code != pools.district)
+    for staff, may in (
+        (StaffMember(principal=STAFF, role="district", district=pools.district), True),
+        (StaffMember(principal="city-staff-01", role="city", district=None), False),
+        (StaffMember(principal="auditor-01", role="auditor", district=None), False),
+    ):
+        view = ceremony.view(
+            season, YEAR, pools.school_id, 1, staff=staff, store=store, window=ceremony.Window()
+        )
+        assert view["may_run"] is may, staff.role
+    with pytest.raises(StaffError):  # another district reads nothing at all
+        ceremony.view(
+            season,
+            YEAR,
+            pools.school_id,
+            1,
+            staff=StaffMember(principal="x", role="district", district=other),
+            store=store,
+        )
