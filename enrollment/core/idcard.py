@@ -205,6 +205,18 @@ def mask(number: str) -> str:
     return "*" * (len(number) - 4) + number[-4:]
 
 
+def mask_name(name: str) -> str:
+    """A child's name as published lists print it (docs/EXPORTS.md "The public lists"): the first and
+    last characters with the middle hidden, 张*明, 欧**轩; a two-character name keeps its first, 李*.
+    Two children of one surname stay apart on a list or the ceremony's big screen, which a surname
+    alone (王**) did not allow."""
+    if len(name) <= 1:
+        return "*"
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
 def mask_phone(phone: str) -> str:
     """Mask a mobile number: `138****5678`."""
     if len(phone) < 7:

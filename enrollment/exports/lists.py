@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 from enrollment.core import idcard
 from enrollment.core.config import School, SeasonConfig
+from enrollment.core.idcard import mask_name
 from enrollment.core.staff import Forbidden, StaffError
 from enrollment.exports.ports import DownloadLog, ExportSources
 from enrollment.exports.sheets import CONTENT_TYPES, Sheet, to_csv, to_xlsx
@@ -177,15 +178,6 @@ def address(config: SeasonConfig, addr: Mapping[str, Any] | None) -> str:
     names = {d.code: d.name for d in config.districts}
     where = names.get(str(addr.get("district")), str(addr.get("district") or ""))
     return f"{config.city}{where}{addr.get('road', '')}{addr.get('number', '')}号{addr.get('detail') or ''}"
-
-
-def mask_name(name: str) -> str:
-    """A name as published lists print it: 张*明, 张* (two characters), 欧**明 (first and last kept)."""
-    if len(name) <= 1:
-        return "*"
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
 def _registrations(sources: ExportSources, ids: Iterable[str]) -> dict[str, dict[str, Any]]:

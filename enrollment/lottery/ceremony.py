@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from enrollment.core.config import SeasonConfig
+from enrollment.core.idcard import mask_name
 from enrollment.core.ports import ArchiveWriter, TaskTokenGone, TaskTokens
 from enrollment.core.staff import Forbidden, StaffError, StaffMember, can_read, require_own_district
 from enrollment.lottery import draw as lottery
@@ -226,6 +227,21 @@ def pools_of(
             other = [i for i in ids if i not in own_district]
             out.append(Pools.split(s.id, grade, s.district, s.plan(grade), own, other))
     return out
+
+
+def screen_label(name: str, masked_id: str) -> str:
+    """What the frozen pool keeps of a child for the big screen (R-DATA-2): the name as published
+    lists mask it (张*明) and the ID number's last four characters, one string with a space between
+    (the store pages one string a child; a masked name has no space). Enough for a hall to tell two
+    children of one surname apart, and nothing a published list does not show."""
+    tail = masked_id.strip()[-4:] if len(masked_id.strip()) >= 4 else ""
+    return f"{mask_name(''.join(name.split()))} {tail}".rstrip()
+
+
+def label_parts(label: str) -> tuple[str, str]:
+    """A frozen label's masked name and ID tail (`""` for a pool frozen before tails were kept)."""
+    name, _, tail = label.partition(" ")
+    return name, tail
 
 
 def school_item(season: str, pools: Pools, names: dict[str, str]) -> dict[str, Any]:
@@ -511,7 +527,8 @@ def view(
     """What the big screen shows: the list, each order beside the previous one, each draw, the result.
 
     Each list (`order0`, `orders`, `draws`, `ranking`, `winners`) is shown from rank `window.offset + 1`,
-    at most `window.limit` ranks of it, with the names of the children shown; `pool_size` is the
+    at most `window.limit` ranks of it, with the names of the children shown (masked as published
+    lists are) and their ID numbers' last four characters (`id_tails`); `pool_size` is the
     whole list's length and `next` the cursor of the following window (None when this one reaches
     the end, or before the list is imported)."""
     item = _school(store, season, school_id, grade)
@@ -522,6 +539,7 @@ def view(
         )
     pools = pools_from(item)
     school = config.school_index.get(school_id)
+    district = config.district_index.get(item["district"])
     names: dict[str, str] = item.get("names", {})
     shown = slice(window.offset, window.offset + window.limit)
     recorded = store.steps(season, school_id, grade)
@@ -532,6 +550,7 @@ def view(
         "school_name": school.name if school else school_id,
         "grade": grade,
         "district": item["district"],
+        "district_name": district.name if district else item["district"],
         "plan": pools.plan,
         "case": pools.case,
         "status": item["status"],
@@ -542,6 +561,8 @@ def view(
         "admitted_without_draw": len(pools.admitted_without_draw),
         "pool_name": pools.pool_name,
         "seats": pools.seats,
+        # whether the reader may enter the steps (R-LOT-3: the school's district); others only watch
+        "may_run": staff.role == "district" and staff.district == item["district"],
         "steps": [
             {
                 "step": s.name,
@@ -558,6 +579,7 @@ def view(
         "offset": window.offset,
         "next": None,
         "names": {},
+        "id_tails": {},
     }
     if not pools.needs_draw or "import" not in values:
         return out
@@ -593,7 +615,9 @@ def view(
         out["ranking"] = ranking
         out["winners"] = ranking[: max(0, pools.seats - window.offset)]
     on_screen = {rid for ids in (out["order0"], *orders, *draws) for rid in ids}
-    out["names"] = {rid: name for rid, name in names.items() if rid in on_screen}
+    shown_labels = {rid: label_parts(label) for rid, label in names.items() if rid in on_screen}
+    out["names"] = {rid: name for rid, (name, _) in shown_labels.items()}
+    out["id_tails"] = {rid: tail for rid, (_, tail) in shown_labels.items()}
     return out
 
 

@@ -1,9 +1,9 @@
 """The lottery phase's workflow tasks: freezing the season's pools and waiting for each ceremony.
 
 `prepare` reads the private applicants (shard by shard, keeping a few fields of each) and their
-verdicts and freezes each school and grade's pools (R-LOT-1, R-LOT-2) with the names the big screen
-shows; `wait` stores the workflow's task token for a school's ceremony, or flags the ceremony
-overdue once its deadline passed.
+verdicts and freezes each school and grade's pools (R-LOT-1, R-LOT-2) with what the big screen
+shows of each child (the masked name and the ID number's last four); `wait` stores the workflow's
+task token for a school's ceremony, or flags the ceremony overdue once its deadline passed.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ class FactHolders(Protocol):
         ...
 
 
-def masked_name(item: dict[str, Any]) -> str:
-    """The child's name as the big screen shows it (R-DATA-2): the first character, the rest hidden."""
-    name = str(item["request"]["child"]["name"])
-    return name[0] + "*" * (len(name) - 1)
+def screen_label(item: dict[str, Any]) -> str:
+    """The child as the big screen shows it (R-DATA-2): the name masked as published lists are and
+    the ID number's last four characters, read from the registration's masked ID only."""
+    return ceremony.screen_label(str(item["request"]["child"]["name"]), str(item.get("masked_id", "")))
 
 
 def prepare(
@@ -59,7 +59,7 @@ def prepare(
                     "grade": r["grade"],
                 }
             )
-            names[rid] = masked_name(r)
+            names[rid] = screen_label(r)
     pools = ceremony.pools_of(config, private, vstore.holding(season, "own-district"))
     return ceremony.prepare(config, season, pools, names, store=lotteries, now=now)
 

@@ -8,9 +8,10 @@ Why not matplotlib: the report is written by a Lambda function, and matplotlib w
 python3.12 manylinux; with the common layer (77 MB) and the code asset (25 MB) that is 270 MB, over
 Lambda's 250 MB unzipped limit. The charts are bars and one histogram, which SVG says directly.
 
-Drawn for a phone: the viewBox is `WIDTH` units wide, about a phone screen's CSS pixels (390 px less
-the page's margins), so the page shows it at about 1:1 there and text of `FONT` units reads at about
-13 px; on a wide screen the page caps the chart's width. Each bar's label sits on its own line above
+Drawn for a phone: the viewBox is `WIDTH` units wide, a little under a phone screen's CSS pixels
+(390 px less the page's 16 px margins: 358 px), so the page shows it at a little over 1:1 there and
+the smallest text (`SMALL` units) reads at 12 px or more; on a wide screen the page caps the chart's
+width. Each bar's label sits on its own line above
 the bar, so long school names need no margin. Text carries no font: it is written in the page's font
 (the browser's Chinese sans-serif), so nothing is embedded and a phone renders every character. The
 output depends only on its input: the same season gives the same bytes.
@@ -35,9 +36,9 @@ from enrollment.report.data import (
     word,
 )
 
-WIDTH = 360  # viewBox units: one phone screen's width in CSS pixels, less the page's padding
-FONT = 13  # label text, viewBox units (≈ CSS px on a phone)
-SMALL = 11  # value text and axis ticks
+WIDTH = 350  # viewBox units: at most a 390 px phone's content width (358 px), so 1 unit ≥ 1 CSS px
+FONT = 13  # label text, viewBox units (≥ CSS px on a phone)
+SMALL = 12  # value text and axis ticks: the smallest text, 12 px at least on a phone
 BAR_W = 236  # the longest bar; the value text goes to its right
 ROW = 42  # one bar: its label line, then the bar
 BAR_H = 15
@@ -205,7 +206,7 @@ def _km(m: float) -> str:
 
 
 def demand_chart(rows: list[Mapping[str, Any]]) -> Chart:
-    ranked = top_demand(rows)
+    ranked = top_demand(d for d in rows if as_int(d.get("applicants")) > 0)  # no bar of "0/40人 0%"
     ratios = [demand_ratio(d) for d in ranked]
     finite = [r for r in ratios if not math.isinf(r)]
     scale = max([*finite, 1.0]) * 1.05

@@ -6,8 +6,11 @@ bureau's staff, so it is Simplified Chinese only: no English, no rule ids, no in
 ids, reason or route codes). It holds everything itself: inline CSS, the charts as inline SVG
 (`charts`), no script, no web font, no external address, so the one file can be stored, linked,
 downloaded and opened anywhere. It reads on a phone (the viewport meta, a fluid layout, tables that
-scroll sideways inside their own box, charts drawn at a phone's width) and prints (`@media print`:
-no navigation, full-width tables whose header repeats on each page, no figure split across pages).
+scroll sideways inside their own box, charts drawn at a phone's width with no label under 12 px) and
+prints (`@media print`: no navigation, full-width tables whose header repeats on each page, no figure
+split across pages). A row with nothing in it (a private school nobody applied to, a reason or route
+nobody had, a district with no verdict) is left out: the lottery section says how many schools had
+no applicant.
 The same input gives the same bytes.
 """
 
@@ -96,6 +99,11 @@ def _stats(items: Sequence[tuple[str, Any]]) -> str:
     return f'<div class="stats">{cells}</div>'
 
 
+def _counted(counts: Mapping[str, Any]) -> dict[str, int]:
+    """The counts that are not zero: a reason or route nobody had is not a row (nor a bar)."""
+    return {k: as_int(n) for k, n in counts.items() if as_int(n) > 0}
+
+
 def _section(key: str, body: str) -> str:
     return f'<section id="{key}"><h2>{_e(SECTIONS[key])}</h2>{body}</section>'
 
@@ -130,12 +138,14 @@ def _demand_section(rows: list[Mapping[str, Any]], names: Mapping[str, str]) -> 
             ("报名人数", sum(as_int(d.get("applicants")) for d in rows)),
         ]
     )
-    return _section("demand", body + _figure(charts.demand_chart(rows)) + table)
+    applied = any(as_int(d.get("applicants")) > 0 for d in rows)
+    return _section("demand", body + (_figure(charts.demand_chart(rows)) if applied else "") + table)
 
 
 def _lottery_section(lots: list[Lottery]) -> str:
+    applied = [lot for lot in lots if lot.applicants > 0]  # a row of nothing but "0" and "—" says nothing
     rows = sorted(
-        lots, key=lambda lot: (lot.case == "all-admitted", lot.odds or 0.0, lot.school_id, lot.grade)
+        applied, key=lambda lot: (lot.case == "all-admitted", lot.odds or 0.0, lot.school_id, lot.grade)
     )
     table = _table(
         "民办学校招生结果（未超计划全部录取；超计划的本区优先、电脑派位）",
@@ -165,14 +175,18 @@ def _lottery_section(lots: list[Lottery]) -> str:
             ("录取", sum(lot.admitted for lot in lots)),
         ]
     )
-    return _section("lotteries", body + _figure(charts.lottery_chart(lots)) + table)
+    empty = len(lots) - len(applied)
+    note = f'<p class="note">另有{empty}个民办学校年级无人报名，未列出。</p>' if empty else ""
+    return _section("lotteries", body + _figure(charts.lottery_chart(lots)) + table + note)
 
 
 def _verification_section(v: Mapping[str, Any], names: Mapping[str, str]) -> str:
     reason_zh: Mapping[str, str] = v.get("reason_zh") or default_words("verification")
     by_status: Mapping[str, int] = v.get("by_status") or {}
-    by_reason: Mapping[str, int] = v.get("by_reason") or {}
-    by_district: Mapping[str, Mapping[str, int]] = v.get("by_district") or {}
+    by_reason = _counted(v.get("by_reason") or {})
+    by_district = {
+        d: c for d, c in (v.get("by_district") or {}).items() if any(as_int(n) for n in c.values())
+    }
     stats: list[tuple[str, Any]] = [
         ("审核人数", as_int(v.get("verdicts"), sum(map(int, by_status.values()))))
     ]
@@ -215,8 +229,8 @@ def _verification_section(v: Mapping[str, Any], names: Mapping[str, str]) -> str
 def _placement_section(season_data: Mapping[str, Any], p: Mapping[str, Any]) -> str:
     route_zh: Mapping[str, str] = p.get("route_zh") or default_words("route")
     reason_zh: Mapping[str, str] = p.get("reason_zh") or default_words("coordination")
-    by_route: Mapping[str, int] = p.get("by_route") or {}
-    by_reason: Mapping[str, int] = p.get("coordinated_by_reason") or {}
+    by_route = _counted(p.get("by_route") or {})
+    by_reason = _counted(p.get("coordinated_by_reason") or {})
     distances = coordinated_distances(season_data, p)
     stats = distance_stats(distances, p.get("coordinated_distance_m") or {})
     children = as_int(p.get("children"), sum(map(int, by_route.values())))
@@ -298,7 +312,7 @@ td:not(.num) { min-width: 6em; }
 tbody tr:nth-child(even) { background: #fafbfc; }
 .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .tag { padding: 1px 8px; border-radius: 3px; color: #fff; white-space: nowrap; }
-.tag.over { background: #c0392b; } .tag.near { background: #d35400; }
+.tag.over { background: #b03a2e; } .tag.near { background: #a04000; }  /* white on either: contrast ≥ 4.5 */
 .note { background: #fef9e7; border-left: 4px solid #f1c40f; padding: 8px 12px; }
 footer { margin-top: 36px; border-top: 1px solid #d5dbe1; color: #5d6d7e; font-size: 0.88rem; }
 @media (min-width: 700px) {

@@ -42,6 +42,7 @@ let pollTimer = null;
 
 const rep = (n) => `家长代表${n}号`;
 const nameOf = (rid) => (view.names && view.names[rid]) || "—";
+const tailOf = (rid) => (view.id_tails && view.id_tails[rid]) || "—";
 
 /** Not signed in (or the token expired): sign in at the console, which brings the staff member back here. */
 function signIn() {
@@ -58,7 +59,7 @@ const messageOf = (res) => common.messageOf(res, STATUS_MESSAGE);
 
 function renderHeader(v) {
   $("title").textContent = `${v.school_name} ${gradeZh(v.grade)}`;
-  $("subtitle").textContent = `${v.season}年义务教育学校招生 · 学校代码 ${v.school_id} · 所在区 ${v.district}`;
+  $("subtitle").textContent = `${v.season}年义务教育学校招生 · 所在区 ${v.district_name || v.district}`;
   document.title = `${v.school_name} ${gradeZh(v.grade)} 电脑派位`;
 }
 
@@ -147,7 +148,7 @@ const errorSlot = () => el("p", { class: "error", id: "step-error", role: "alert
 function renderForm(v) {
   const form = $("step-form");
   const s = v.steps.find((x) => x.step === v.next_step);
-  if (!s) {
+  if (!s || v.may_run === false) { // done, or read by the city or an auditor: nothing to enter here
     form.hidden = true;
     form.replaceChildren();
     return;
@@ -252,16 +253,16 @@ function rankTable(caption, ids, opts) {
   const o = opts || {};
   const head = el("tr", {},
     el("th", { scope: "col", class: "num", text: o.rankLabel || "序号" }),
-    el("th", { scope: "col", text: "报名编号" }),
     el("th", { scope: "col", text: "姓名" }),
+    el("th", { scope: "col", class: "tail", text: "身份证号后四位" }),
     o.result ? el("th", { scope: "col", text: "结果" }) : null);
   const rows = ids.map((rid, i) => {
     const rank = i + 1;
     const win = o.seats !== undefined && rank <= o.seats;
-    const tr = el("tr", { class: [win ? "win" : "", o.seats !== undefined && rank === o.seats ? "cut" : ""].join(" ").trim() || null },
+    const tr = el("tr", { "data-rid": rid, class: [win ? "win" : "", o.seats !== undefined && rank === o.seats ? "cut" : ""].join(" ").trim() || null },
       el("td", { class: "num", text: rank }),
-      el("td", { class: "rid", text: rid }),
-      el("td", { text: nameOf(rid) }));
+      el("td", { text: nameOf(rid) }),
+      el("td", { class: "tail", text: tailOf(rid) }));
     if (o.result) {
       tr.append(win ? el("td", { class: "admit", text: "录取" }) : el("td", { text: `候补第${rank - o.seats}位` }));
     }
@@ -368,7 +369,9 @@ const recordedOf = (v) => JSON.stringify(v.steps.map((s) => s.value));
 function joined(v, w) {
   if (recordedOf(v) !== recordedOf(w) || w.offset !== shownOf(v)) return null;
   const cat = (a, b) => (a || []).concat(b || []);
-  const out = { ...w, order0: cat(v.order0, w.order0), names: { ...v.names, ...w.names } };
+  const out = {
+    ...w, order0: cat(v.order0, w.order0), names: { ...v.names, ...w.names }, id_tails: { ...v.id_tails, ...w.id_tails },
+  };
   out.orders = (w.orders || []).map((ids, i) => cat(v.orders[i], ids));
   out.draws = (w.draws || []).map((ids, i) => cat(v.draws[i], ids));
   if (w.ranking) {
@@ -428,6 +431,163 @@ async function printAll() {
   window.print();
 }
 
+// The full-screen list --------------------------------------------------------------------------------
+// The room follows the latest list a page at a time, in rows sized for the back of a hall: each page
+// stands `seconds` before the next (the last turns back to the first), or a key turns it (→, PageDown
+// or space: next; ← or PageUp: back; Esc: out). Ranks not yet loaded are loaded as the pages reach them.
+
+const wall = { open: false, page: 0, size: 10, paused: false, timer: null, key: null, first: 0, full: false };
+
+/** The list the room follows now: the result once the slip is drawn, else the latest draw, shuffle or import. */
+function wallList(v) {
+  if (!v || !v.order0) return null;
+  const draws = v.draws || [];
+  const orders = v.orders || [];
+  if (v.ranking) {
+    return { key: "ranking", title: `派位结果（第${v.chosen_draw}次派位）`, ids: v.ranking, rankLabel: "名次", seats: v.seats, result: true };
+  }
+  if (draws.length) {
+    return { key: `draw-${draws.length}`, title: `第${CN_NUM[draws.length]}次派位`, ids: draws[draws.length - 1], rankLabel: "名次", seats: v.seats };
+  }
+  if (orders.length) {
+    return { key: `shuffle-${orders.length}`, title: `第${CN_NUM[orders.length]}次打乱后的顺序`, ids: orders[orders.length - 1], rankLabel: "序号" };
+  }
+  return { key: "import", title: "导入的报名名单", ids: v.order0, rankLabel: "序号" };
+}
+
+function wallRow(list, rid, rank) {
+  const win = list.seats !== undefined && rank <= list.seats;
+  const tr = el("tr", { "data-rid": rid, class: win ? "win" : null },
+    el("td", { class: "num", text: rank }),
+    el("td", { text: nameOf(rid) }),
+    el("td", { class: "tail", text: tailOf(rid) }));
+  if (list.result) tr.append(win ? el("td", { class: "admit", text: "录取" }) : el("td", { text: `候补第${rank - list.seats}位` }));
+  else if (list.seats !== undefined) tr.append(el("td", { class: win ? "admit" : null, text: win ? "录取名次" : "" }));
+  return tr;
+}
+
+/** How many rows fit the panel: one row is drawn and measured (the type follows the screen's size). */
+function rowsPerPage(list) {
+  const body = $("wall-body");
+  const rows = $("wall-rows");
+  rows.replaceChildren(wallRow(list, list.ids[0], 1));
+  const rowHeight = rows.rows[0].getBoundingClientRect().height;
+  const headHeight = $("wall-cols").getBoundingClientRect().height;
+  if (!rowHeight) return 10;
+  return Math.max(1, Math.floor((body.clientHeight - headHeight) / rowHeight));
+}
+
+async function renderWall() {
+  const list = wallList(view);
+  if (!wall.open || !list || !list.ids.length) return;
+  if (list.key !== wall.key) { // a new list: from its first rank
+    wall.key = list.key;
+    wall.first = 0;
+  }
+  $("wall-school").textContent = `${view.school_name} ${gradeZh(view.grade)} · 电脑派位`;
+  $("wall-h").textContent = list.title;
+  $("wall-cols").replaceChildren(
+    el("th", { scope: "col", class: "num", text: list.rankLabel }),
+    el("th", { scope: "col", text: "姓名" }),
+    el("th", { scope: "col", class: "tail", text: "身份证号后四位" }),
+    list.seats !== undefined ? el("th", { scope: "col", class: "result", text: "结果" }) : null);
+  const size = rowsPerPage(list);
+  wall.size = size;
+  const total = view.pool_size || list.ids.length;
+  const pages = Math.max(1, Math.ceil(total / size));
+  wall.page = Math.min(Math.floor(wall.first / size), pages - 1);
+  const from = wall.page * size;
+  const to = Math.min(from + size, total);
+  if (to > list.ids.length && view.next) { // the page reaches ranks not loaded yet
+    const res = await loadUntil(to);
+    if (!res.ok) {
+      $("wall-note").textContent = messageOf(res);
+      return;
+    }
+    render(res.body);
+    return; // render() draws the wall again with the ranks loaded
+  }
+  const shown = wallList(view).ids.slice(from, to);
+  $("wall-rows").replaceChildren(...shown.map((rid, i) => wallRow(list, rid, from + i + 1)));
+  $("wall-page").textContent = `第${wall.page + 1}页，共${pages}页（第${from + 1}–${from + shown.length}名，共${total}人）`;
+  $("wall-note").textContent = wall.paused ? "已暂停自动翻页" : `每${seconds()}秒自动翻页`;
+}
+
+const seconds = () => Number($("wall-seconds").value) || 10;
+
+function schedule() {
+  clearTimeout(wall.timer);
+  if (wall.open && !wall.paused) wall.timer = setTimeout(() => turn(1), seconds() * 1000);
+}
+
+/** To the next page (`step` 1) or the previous one (-1); after the last comes the first again. */
+function turn(step) {
+  const list = wallList(view);
+  if (!wall.open || !list) return;
+  const total = view.pool_size || list.ids.length;
+  const pages = Math.max(1, Math.ceil(total / wall.size));
+  const page = (wall.page + step + pages) % pages;
+  wall.first = page * wall.size;
+  renderWall();
+  schedule(); // a page turned by hand stands its full time too
+}
+
+function pause() {
+  wall.paused = !wall.paused;
+  $("wall-pause").setAttribute("aria-pressed", String(wall.paused));
+  $("wall-pause").textContent = wall.paused ? "继续翻页" : "暂停翻页";
+  renderWall();
+  schedule();
+}
+
+function openWall() {
+  if (!wallList(view)) return;
+  wall.open = true;
+  wall.key = null;
+  document.querySelector("main").inert = true;
+  document.querySelector("header").inert = true;
+  $("wall").hidden = false;
+  $("wall").focus();
+  const ask = $("wall").requestFullscreen ? $("wall").requestFullscreen() : null;
+  if (ask) ask.then(() => { wall.full = true; }, () => { wall.full = false; }); // refused: the panel still fills the window
+  renderWall();
+  schedule();
+}
+
+function closeWall() {
+  if (!wall.open) return;
+  wall.open = false;
+  clearTimeout(wall.timer);
+  wall.full = false;
+  $("wall").hidden = true;
+  document.querySelector("main").inert = false;
+  document.querySelector("header").inert = false;
+  const back = () => $("wall-open").focus(); // once the browser has left full screen, or it moves focus again
+  if (document.fullscreenElement) document.exitFullscreen().then(back, back);
+  else back();
+}
+
+const WALL_KEYS = { ArrowRight: 1, PageDown: 1, " ": 1, Spacebar: 1, ArrowLeft: -1, PageUp: -1 };
+
+function wallKey(ev) {
+  if (!wall.open) return;
+  if (ev.key === "Escape") {
+    ev.preventDefault();
+    closeWall();
+  } else if (ev.key in WALL_KEYS) {
+    ev.preventDefault(); // space turns the page, even on a focused button
+    turn(WALL_KEYS[ev.key]);
+  }
+}
+
+function renderWallBar(v) {
+  $("wall-bar").hidden = !wallList(v);
+  if (wall.open) {
+    if (wallList(v)) renderWall();
+    else closeWall();
+  }
+}
+
 // Everything ----------------------------------------------------------------------------------------
 
 function render(v) {
@@ -442,6 +602,7 @@ function render(v) {
   renderShuffles(v);
   renderImported(v);
   renderMore(v);
+  renderWallBar(v);
   $("placeholder").hidden = Boolean(v.order0) || v.status === "no-draw";
   $("layout").hidden = v.status === "no-draw"; // all admitted: nothing to hold
   clearTimeout(pollTimer);
@@ -460,6 +621,17 @@ async function refresh() {
 
 $("step-form").addEventListener("submit", submitStep);
 $("more").addEventListener("click", loadMore);
+$("wall-open").addEventListener("click", openWall);
+$("wall-close").addEventListener("click", closeWall);
+$("wall-next").addEventListener("click", () => turn(1));
+$("wall-prev").addEventListener("click", () => turn(-1));
+$("wall-pause").addEventListener("click", pause);
+$("wall-seconds").addEventListener("change", schedule);
+document.addEventListener("keydown", wallKey);
+document.addEventListener("fullscreenchange", () => { // the browser's own Esc leaves full screen: so does the list
+  if (wall.open && wall.full && !document.fullscreenElement) closeWall();
+});
+window.addEventListener("resize", () => { if (wall.open) renderWall(); });
 if (!SEASON || !SCHOOL || !/^[17]$/.test(GRADE)) {
   $("title").textContent = "无法载入派位信息";
   $("load-error").textContent = "地址不完整：请从工作平台的“电脑派位”中打开大屏幕。";

@@ -14,17 +14,19 @@ const LAST_SIGNIN_KEY = "enrollment.core.staff.signed-in-at";
 const BASE = location.pathname.replace(/console\/?$/, "");
 const $ = (id) => document.getElementById(id);
 
+// Auditors read every section whose reads the API allows them (docs/ACCESS.md), each without its
+// write controls: the API refuses their writes anyway, so a form would only offer a 403.
 const SECTIONS = {
-  registrations: { title: "报名信息", roles: ["district", "city"], district: true },
-  queue: { title: "审核队列", roles: ["district", "city"], district: true },
-  visits: { title: "入户核查", roles: ["district", "city"], district: false },
-  lottery: { title: "电脑派位", roles: ["district", "city"], district: false },
+  registrations: { title: "报名信息", roles: ["district", "city", "auditor"], district: true },
+  queue: { title: "审核队列", roles: ["district", "city", "auditor"], district: true },
+  visits: { title: "入户核查", roles: ["district", "city", "auditor"], district: false },
+  lottery: { title: "电脑派位", roles: ["district", "city", "auditor"], district: false },
   placements: { title: "录取结果", roles: ["district", "city", "auditor"], district: true },
-  complaints: { title: "投诉答复", roles: ["district", "city"], district: true },
+  complaints: { title: "投诉答复", roles: ["district", "city", "auditor"], district: true },
   sms: { title: "短信未送达", roles: ["district", "city", "auditor"], district: true },
-  phases: { title: "招生阶段", roles: ["district", "city"], district: false },
+  phases: { title: "招生阶段", roles: ["district", "city", "auditor"], district: false },
   season: { title: "招生季", roles: ["city", "auditor"], district: false },
-  spotcheck: { title: "抽查", roles: ["city"], district: true },
+  spotcheck: { title: "抽查", roles: ["city", "auditor"], district: true },
   archive: { title: "结果与归档", roles: ["city", "auditor"], district: false },
   exports: { title: "名单导出", roles: ["district", "city", "auditor"], district: true },
   // only where the season has agencies answering by file (docs/AGENCY-FILES.md)
@@ -1220,7 +1222,9 @@ async function loadSpotCheck() {
   const rows = sample.map((rid, i) => {
     const done = outcomes[rid];
     const cell = el("td", {});
-    if (done) {
+    if (!done && state.me.role !== "city") { // auditors read the sample; the city records the checks
+      cell.append("—");
+    } else if (done) {
       cell.append(tag(done.outcome === "confirmed" ? "复核属实" : "发现问题", done.outcome === "confirmed" ? "ok" : "bad"),
         ` ${who(done.checked_by)} ${time(done.checked_at)}${done.note ? `：${done.note}` : ""}`);
     } else {
@@ -1264,15 +1268,15 @@ function sizeText(n) {
 
 function fileTable(caption, listing) {
   const rows = listing.files.map((f) => el("tr", {},
-    el("td", { class: "mono", text: f.key }),
+    el("td", { class: "mono wrap", text: f.key }),
     el("td", { class: "num", text: sizeText(f.bytes) }),
-    el("td", { class: "mono", text: f.sha256 }),
+    el("td", { class: "mono hash", text: f.sha256 }),
     el("td", {}, el("a", { href: f.url, download: f.key.split("/").pop(), "aria-label": `下载 ${f.key}`, text: "下载" }))));
   const signed = listing.signed.map((f) => el("li", {},
     el("a", { href: f.url, download: f.key, text: f.key })));
   return el("div", {},
     el("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": caption },
-      el("table", {}, el("caption", { text: caption }),
+      el("table", { class: "fit files" }, el("caption", { text: caption }),
         el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "文件" }), el("th", { scope: "col", class: "num", text: "大小" }),
           el("th", { scope: "col", text: "SHA-256" }), el("th", { scope: "col", text: "下载" }))),
         el("tbody", {}, ...rows))),
@@ -1334,11 +1338,11 @@ async function loadArchive() {
         el("div", {}, el("dt", { text: "缓学" }), el("dd", { text: `${s.deferred}人` }))),
       el("div", { class: "grid" },
         el("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": "按录取方式" },
-          el("table", {}, el("caption", { text: "按录取方式" }),
+          el("table", { class: "fit" }, el("caption", { text: "按录取方式" }),
             el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "录取方式" }), el("th", { scope: "col", class: "num", text: "人数" }))),
             el("tbody", {}, ...routes))),
         el("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": "按录取学校所在区" },
-          el("table", {}, el("caption", { text: "按录取学校所在区" }),
+          el("table", { class: "fit" }, el("caption", { text: "按录取学校所在区" }),
             el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "区" }), el("th", { scope: "col", class: "num", text: "人数" }))),
             el("tbody", {}, ...districts)))));
   }

@@ -26,6 +26,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect
 
 from enrollment.adapters.lottery_store import DynamoLotteryStore
+from enrollment.core import idcard
 from enrollment.core.clock import SimulatedClock
 from enrollment.core.config import SeasonConfig
 from enrollment.local import season as drive
@@ -160,7 +161,9 @@ def rows(page: Page, table: str) -> list[list[str]]:
 
 
 def ids(page: Page, table: str) -> list[str]:
-    return [r[1] for r in rows(page, table)]
+    """A table's registration ids in row order: kept on each row for the record, never shown."""
+    found: list[str] = page.locator(f"{table} tbody tr").evaluate_all("rows => rows.map(r => r.dataset.rid)")
+    return found
 
 
 def fact(page: Page, label: str) -> str:
@@ -213,6 +216,10 @@ def test_district_staff_hold_the_whole_ceremony_on_the_big_screen(
         assert page.url == day.screen
         expect(page.get_by_role("heading", level=1)).to_have_text(f"{school.name} {grade_zh}")
         assert page.locator("html").get_attribute("lang") == "zh-CN"
+        # the district by its name, never its code
+        district_name = day.config.district_index[day.district].name
+        expect(page.locator("#subtitle")).to_contain_text(f"所在区 {district_name}")
+        assert day.district not in page.locator("#subtitle").inner_text()
         # it shows the plan, the counts, the status and the deadline
         assert fact(page, "招生年度") == f"{season}年"
         assert fact(page, "招生计划") == f"{before['plan']}人"
@@ -303,13 +310,18 @@ def test_district_staff_hold_the_whole_ceremony_on_the_big_screen(
         expect(page.get_by_role("button", name="打印结果名单")).to_be_visible()
         listed = rows(page, "#final-list")
         headers = final.locator("thead th").all_text_contents()
-        assert headers == ["名次", "报名编号", "姓名", "结果"]
-        for rank, (shown_rank, rid, name, result) in enumerate(listed, start=1):
+        assert headers == ["名次", "姓名", "身份证号后四位", "结果"]
+        ranking = ids(page, "#final-list")
+        for rank, ((shown_rank, name, tail, result), rid) in enumerate(
+            zip(listed, ranking, strict=True), start=1
+        ):
             assert shown_rank == str(rank)
             assert result == ("录取" if rank <= seats else f"候补第{rank - seats}位")
-            full = day.bodies[rid]["child"]["name"]
-            assert name != full and name[0] == full[0] and set(name[1:]) == {"*"}, (name, full)
-        ranking = [r[1] for r in listed]
+            # masked as published lists are (张*明), with the ID number's last four and no more
+            child = day.bodies[rid]["child"]
+            assert name == idcard.mask_name(child["name"]) != child["name"], (name, child["name"])
+            assert tail == child["id_number"][-4:]
+        assert rid not in page.locator("main").inner_text()  # registration ids are not shown
         assert ranking == draws[SLIP - 1]
         for who in ("家长代表1号", "家长代表6号", "监督员", "公证员"):
             expect(page.locator(".signatures")).to_contain_text(f"{who}：")
@@ -467,5 +479,138 @@ def test_another_district_is_refused_the_screen(lottery_day: LotteryDay, browser
     try:
         page.goto(day.screen)
         page.wait_for_url("**/dev-oidc/authorize**")  # sent to sign in, then back to the screen
+    finally:
+        context.close()
+
+
+WALL_VIEWPORTS: list[ViewportSize] = [
+    {"width": 1920, "height": 1080},
+    {"width": 1440, "height": 900},
+    {"width": 390, "height": 844},
+]
+
+
+def wall_rows(page: Page) -> list[dict[str, Any]]:
+    """The full-screen list's rows as drawn: rank, cells, height, font size, and whether inside the panel."""
+    found: list[dict[str, Any]] = page.evaluate(
+        """() => {
+          const panel = document.getElementById("wall-body").getBoundingClientRect();
+          return [...document.querySelectorAll("#wall-rows tr")].map((r) => {
+            const box = r.getBoundingClientRect();
+            return { rid: r.dataset.rid, cells: [...r.cells].map((c) => c.textContent), height: box.height,
+              font: parseFloat(getComputedStyle(r.cells[0]).fontSize),
+              clipped: [...r.cells].filter((c) => c.scrollWidth > c.clientWidth + 1).map((c) => `${c.textContent} ${c.scrollWidth}/${c.clientWidth}`),
+              inside: box.top >= panel.top - 0.5 && box.bottom <= panel.bottom + 0.5
+                && box.right <= document.documentElement.clientWidth + 0.5 };
+          });
+        }"""
+    )
+    return found
+
+
+@pytest.mark.parametrize("viewport", WALL_VIEWPORTS, ids=lambda v: f"{v['width']}x{v['height']}")
+def test_the_room_reads_the_result_full_screen_a_page_at_a_time(
+    lottery_day: LotteryDay, browser: Browser, viewport: ViewportSize
+) -> None:
+    day = lottery_day
+    rec = held(day)
+    ranking, seats = rec["draw"]["ranking"], rec["draw"]["seats"]
+    context = browser.new_context(viewport=viewport, locale="zh-CN")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    size = f"{viewport['width']}x{viewport['height']}"
+    try:
+        sign_in(page, day, day.staff(day.district))
+        page.goto(day.screen)
+        expect(page.locator("#final-list tbody tr")).to_have_count(len(ranking))
+        # When the staff open the full-screen list
+        page.get_by_role("button", name="全屏展示名单").click()
+        wall = page.get_by_role("dialog")
+        expect(wall).to_be_visible()
+        expect(page.locator("#wall-h")).to_have_text(f"派位结果（第{rec['draw']['chosen_draw']}次派位）")
+        # Then it fills the screen with the result, row by row in rank order, masked as published lists are
+        box = wall.bounding_box()
+        assert (
+            box is not None
+            and box["width"] >= viewport["width"] - 1
+            and box["height"] >= viewport["height"] - 1
+        )
+        shown = wall_rows(page)
+        assert shown and [r["rid"] for r in shown] == ranking[: len(shown)]
+        for rank, r in enumerate(shown, start=1):
+            child = day.bodies[r["rid"]]["child"]
+            assert r["cells"] == [
+                str(rank),
+                idcard.mask_name(child["name"]),
+                child["id_number"][-4:],
+                "录取" if rank <= seats else f"候补第{rank - seats}位",
+            ]
+            assert r["inside"] and not r["clipped"], r  # nothing cut off or scrolled out of the panel
+            if viewport["width"] >= 1440:
+                assert r["height"] >= 32 and r["font"] >= 32, r  # read from the back of a hall
+        headers = page.locator("#wall-cols th").all_text_contents()
+        assert headers == ["名次", "姓名", "身份证号后四位", "结果"]
+        assert not any(rid in page.locator("#wall").inner_text() for rid in ranking)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SCREENSHOTS / f"ceremony-wall-{size}.png")
+        assert axe_violations(page) == []
+        # and Esc brings the screen back, focus on the button that opened it
+        page.keyboard.press("Escape")
+        expect(wall).to_be_hidden()
+        expect(page.get_by_role("button", name="全屏展示名单")).to_be_focused()
+    finally:
+        context.close()
+
+
+def test_the_full_screen_list_turns_by_itself_and_by_key(lottery_day: LotteryDay, browser: Browser) -> None:
+    day = lottery_day
+    rec = held(day)
+    ranking = rec["draw"]["ranking"]
+    # a window so low that three rows fill a page: the pool's few children take several pages, as a
+    # pool of hundreds does on the hall's screen; and ranks come three at a time, as a large pool's do
+    context = browser.new_context(viewport={"width": 1280, "height": 330}, locale="zh-CN")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.route(
+        re.compile(r"/ceremonies/[^/?]+/\d\?limit=1000"),
+        lambda route: route.continue_(url=route.request.url.replace("limit=1000", "limit=3")),
+    )
+    try:
+        sign_in(page, day, day.staff(day.district))
+        page.goto(day.screen)
+        expect(page.locator("#final-list tbody tr")).to_have_count(min(3, len(ranking)))
+        page.get_by_label("每页停留").select_option("5")
+        page.get_by_role("button", name="全屏展示名单").click()
+        first = [r["rid"] for r in wall_rows(page)]
+        per_page = len(first)
+        assert 1 <= per_page < len(ranking), (per_page, len(ranking))
+        pages = -(-len(ranking) // per_page)
+        assert first == ranking[:per_page]
+        expect(page.locator("#wall-page")).to_contain_text(f"第1页，共{pages}页")
+        # When a key is pressed (→, PageDown, space), the next page shows, loading ranks not yet loaded
+        seen = list(first)
+        for n, key in enumerate(["ArrowRight", "PageDown", "Space"][: pages - 1], start=2):
+            page.keyboard.press(key)
+            expect(page.locator("#wall-page")).to_contain_text(f"第{n}页，共{pages}页")
+            expect(page.locator("#wall-rows tr").first).to_have_attribute(
+                "data-rid", ranking[(n - 1) * per_page]
+            )
+            seen += [r["rid"] for r in wall_rows(page)]
+        if pages <= 4:
+            assert seen == ranking  # every rank once, in order
+        # and ← goes back
+        page.keyboard.press("ArrowLeft")
+        expect(page.locator("#wall-page")).to_contain_text(f"第{min(pages, 4) - 1}页")
+        # Left alone, the page turns by itself after the chosen 5 seconds (after the last, the first)
+        before = page.locator("#wall-page").inner_text()
+        expect(page.locator("#wall-page")).not_to_have_text(before, timeout=8_000)
+        # and paused, it stands
+        page.get_by_role("button", name="暂停翻页").click()
+        held_at = page.locator("#wall-page").inner_text()
+        page.wait_for_timeout(6_000)
+        assert page.locator("#wall-page").inner_text() == held_at
+        expect(page.locator("#wall-note")).to_have_text("已暂停自动翻页")
+        page.screenshot(path=SCREENSHOTS / "ceremony-wall-paged.png")
+        assert axe_violations(page) == []
     finally:
         context.close()

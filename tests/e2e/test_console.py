@@ -860,8 +860,47 @@ def test_an_auditor_reads_results_and_the_archive_and_writes_nothing(
     try:
         sign_in(page, day, auditor)
         expect(page.locator("#who")).to_contain_text("审计监督")
-        assert nav_titles(page) == ["录取结果", "短信未送达", "招生季", "结果与归档", "名单导出"]
+        # every read the API allows them, as a page (docs/ACCESS.md): all sections but the agencies' files
+        assert nav_titles(page) == [
+            "报名信息",
+            "审核队列",
+            "入户核查",
+            "电脑派位",
+            "录取结果",
+            "投诉答复",
+            "短信未送达",
+            "招生阶段",
+            "招生季",
+            "抽查",
+            "结果与归档",
+            "名单导出",
+        ]
+        for title, slug, shown in (
+            ("报名信息", "registrations", "#reg-table tbody tr"),
+            ("审核队列", "queue", "#queue-table tbody tr"),
+            ("入户核查", "visits", "#visits-body"),
+            ("电脑派位", "lottery", "#lottery-table tbody tr"),
+            ("投诉答复", "complaints", "#complaints-list li"),
+            ("招生阶段", "phases", "#phases-table tbody tr[data-phase]"),
+            ("抽查", "spotcheck", "#spot-table tbody tr"),
+        ):
+            page.get_by_role("link", name=title).click()
+            if title in ("报名信息", "审核队列", "投诉答复", "抽查"):
+                page.get_by_label("查看区").select_option(a)
+            expect(page.locator(shown).first).to_be_visible()
+            expect(page.locator("main .error-box:visible:not(:empty)")).to_have_count(0)
+            # read-only once loaded: no write control offered anywhere in the section (the queue's
+            # 记录 button reads a case's history)
+            section = page.locator("section.section:visible")
+            expect(section).not_to_contain_text("正在载入")
+            expect(section.locator("form:visible, textarea")).to_have_count(0)
+            writes = re.compile(r"^(审核|提前结束|结束抽查并发布结果|提交答复|签字确认)$")
+            expect(section.locator("button:visible", has_text=writes)).to_have_count(0)
+            shoot(page, f"auditor-{slug}")
+            assert axe_violations(page) == []
+        expect(page.locator("#phases-table")).not_to_contain_text("提前结束")
         # the places of a district, masked, read-only
+        page.get_by_role("link", name="录取结果").click()
         page.get_by_label("查看区").select_option(a)
         expect(page.locator("#placed-table tbody tr[data-rid]")).to_have_count(len(day.ids_of(a)))
         expect(page.locator("#decision-form")).to_be_hidden()
@@ -873,6 +912,12 @@ def test_an_auditor_reads_results_and_the_archive_and_writes_nothing(
         expect(page.locator("#archive-files")).to_contain_text("placements.jsonl")
         expect(page.locator("#archive-files")).to_contain_text("manifest.sig.json")
         expect(page.locator("#archive-summary")).to_contain_text(f"{len(day.bodies)}人")
+        # every table fits its panel at 1440 px: no count column scrolled out of view
+        overflowing = page.evaluate(
+            """() => [...document.querySelectorAll("#sec-archive .table-wrap")]
+                 .filter((w) => w.scrollWidth > w.clientWidth + 1).map((w) => w.getAttribute("aria-label"))"""
+        )
+        assert overflowing == [], overflowing
         link = page.get_by_role("link", name="下载 placements.jsonl")
         href = link.get_attribute("href") or ""
         assert "placements.jsonl" in href and "Expires=300" in href.replace("X-Amz-", "")

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from enrollment.core.config import SeasonConfig
-from enrollment.core.staff import StaffMember
+from enrollment.core.staff import StaffError, StaffMember
 from enrollment.lottery import ceremony
 from enrollment.lottery.pools import Pools, record
 from tests.memory_lottery import MemoryLotteryStore
@@ -124,3 +124,89 @@ def test_a_bad_window_is_named(cursor: str | None, limit: str | None, named: str
     with pytest.raises(ceremony.BadWindow) as err:
         ceremony.window_request(cursor, limit)
     assert err.value.status == 422 and err.value.field == named and named in err.value.message_zh
+
+
+@pytest.mark.parametrize(
+    ("name", "masked_id", "label", "shown"),
+    [
+        ("王小明", "**************5071", "王*明 5071", ("王*明", "5071")),
+        ("王晓敏", "**************123X", "王*敏 123X", ("王*敏", "123X")),
+        ("李四", "220202********0042", "李* 0042", ("李*", "0042")),
+        ("欧阳 子轩", "**************9876", "欧**轩 9876", ("欧**轩", "9876")),  # no space survives
+        ("张三", "", "张*", ("张*", "")),
+    ],
+)
+def test_the_screen_labels_a_child_as_published_lists_do(
+    name: str, masked_id: str, label: str, shown: tuple[str, str]
+) -> None:
+    # the masked name and the last four of the ID number, never more of either
+    assert ceremony.screen_label(name, masked_id) == label
+    assert ceremony.label_parts(label) == shown
+
+
+def test_the_view_shows_masked_names_id_tails_and_the_district_by_name(season: SeasonConfig) -> None:
+    # Given a pool of three children of one surname, frozen with their screen labels
+    school = next(s for s in season.schools if s.kind == "private" and s.plan(1))
+    children = {
+        "R-0001-AAAA-BBBB-CCCC": ("王小明", "220202201601011234"),
+        "R-0002-AAAA-BBBB-CCCC": ("王晓敏", "**************5678"),
+        "R-0003-AAAA-BBBB-CCCC": ("王明", "22020220160101901X"),
+    }
+    names = {rid: ceremony.screen_label(n, masked) for rid, (n, masked) in children.items()}
+    pools = Pools.split(school.id, 1, school.district, 1, list(children), [])
+    store = MemoryLotteryStore()
+    store.put_school(ceremony.school_item(YEAR, pools, names))
+    store.put_step(
+        YEAR,
+        school.id,
+        1,
+        {
+            "step": "import",
+            "index": 0,
+            "value": "",
+            "representative": 2,
+            "entered_by": STAFF,
+            "at": "2023-06-15T09:00:00+08:00",
+        },
+    )
+    staff = StaffMember(principal=STAFF, role="district", district=school.district)
+    # When the big screen reads the ceremony
+    view = ceremony.view(season, YEAR, school.id, 1, staff=staff, store=store)
+    # Then the audience can tell the three apart, and sees no more than a published list shows
+    assert view["names"] == {
+        "R-0001-AAAA-BBBB-CCCC": "王*明",
+        "R-0002-AAAA-BBBB-CCCC": "王*敏",
+        "R-0003-AAAA-BBBB-CCCC": "王*",
+    }
+    assert view["id_tails"] == {
+        "R-0001-AAAA-BBBB-CCCC": "1234",
+        "R-0002-AAAA-BBBB-CCCC": "5678",
+        "R-0003-AAAA-BBBB-CCCC": "901X",
+    }
+    assert "220202" not in repr(view) and "晓" not in repr(view["names"])
+    # and the district by its name, not its code
+    assert view["district"] == school.district
+    assert view["district_name"] == season.district_index[school.district].name != school.district
+
+
+def test_only_the_schools_district_may_run_the_ceremony_others_watch(held: Any) -> None:
+    season, store, pools, _ = held
+    other = next(d.code for d in season.districts if d.code != pools.district)
+    for staff, may in (
+        (StaffMember(principal=STAFF, role="district", district=pools.district), True),
+        (StaffMember(principal="city-staff-01", role="city", district=None), False),
+        (StaffMember(principal="auditor-01", role="auditor", district=None), False),
+    ):
+        view = ceremony.view(
+            season, YEAR, pools.school_id, 1, staff=staff, store=store, window=ceremony.Window()
+        )
+        assert view["may_run"] is may, staff.role
+    with pytest.raises(StaffError):  # another district reads nothing at all
+        ceremony.view(
+            season,
+            YEAR,
+            pools.school_id,
+            1,
+            staff=StaffMember(principal="x", role="district", district=other),
+            store=store,
+        )

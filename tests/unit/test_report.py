@@ -253,6 +253,7 @@ def test_the_page_is_chinese_only_no_rule_ids_no_codes() -> None:
     for lot in data["lotteries"]:
         assert lot["school_id"] not in visible
     assert "信息审核未通过" in visible and "<code>" not in text
+    assert not re.search(r"[A-Za-z]", visible), re.findall(r"[A-Za-z]+", visible)  # not one English word
 
 
 def test_the_page_has_the_seasons_numbers() -> None:
@@ -280,7 +281,8 @@ def test_the_page_reads_on_a_phone_and_prints() -> None:
     for svg in page.svgs:
         assert str(svg["viewbox"]).startswith(f"0 0 {charts.WIDTH} ")
         assert svg["font-size"] == str(charts.FONT)
-    assert charts.WIDTH <= 360 and charts.FONT >= 12 and charts.SMALL >= 11
+    # on a 390 px phone the chart is 358 px wide (16 px margins): its smallest text is at least 12 px
+    assert charts.SMALL * 358 / charts.WIDTH >= 12 and charts.FONT >= charts.SMALL
 
 
 def test_long_labels_are_cut_to_the_charts_width() -> None:
@@ -382,3 +384,91 @@ def test_sample_report_for_review() -> None:
     path = write(season_data(), SAMPLE_DIR)
 
     assert path.is_file() and path.stat().st_size > 20_000
+
+
+EMPTY = {"0", "—", "0%", "0.0%", "0米", "无"}
+
+
+def _rows(text: str) -> list[list[str]]:
+    """Each body row of every table, its cells' text."""
+    rows = []
+    for body in re.findall(r"<tbody>(.*?)</tbody>", text, re.S):
+        for row in re.findall(r"<tr>(.*?)</tr>", body, re.S):
+            rows.append(
+                [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+            )
+    return rows
+
+
+def test_rows_with_nothing_in_them_are_left_out() -> None:
+    # Given a season where some private schools had no applicant, a reason, a route and a district none
+    data = season_data()
+    nobody = [
+        {
+            "school_id": "P-XX-01",
+            "school_name": "无人报名民办学校甲",
+            "grade": 1,
+            "plan": 40,
+            "applicants": 0,
+            "own_district_applicants": 0,
+            "case": "all-admitted",
+            "seats": 0,
+            "pool": 0,
+            "admitted": 0,
+        },
+        {
+            "school_id": "P-XX-02",
+            "school_name": "无人报名民办学校乙",
+            "grade": 7,
+            "plan": 80,
+            "applicants": 0,
+            "own_district_applicants": 0,
+        },
+    ]
+    data["lotteries"] = [*data["lotteries"], *nobody]
+    data["demand"] = [
+        *data["demand"],
+        {
+            "scope": "school",
+            "id": "S-XX-09",
+            "name": "无人报名公办学校",
+            "grade": 1,
+            "district": "CY",
+            "kind": "public",
+            "plan": 40,
+            "applicants": 0,
+            "warning": None,
+        },
+    ]
+    data["verification"]["by_reason"] = {**data["verification"]["by_reason"], "hukou-mismatch": 0}
+    data["verification"]["reason_zh"] = {**data["verification"]["reason_zh"], "hukou-mismatch": "无人的原因"}
+    data["verification"]["by_district"] = {
+        **data["verification"]["by_district"],
+        "XX": {"eligible": 0, "not-eligible": 0, "review": 0},
+    }
+    data["district_names"] = {**data.get("district_names", {}), "XX": "无人区"}
+    data["placement"]["by_route"] = {**data["placement"]["by_route"], "deferred": 0}
+    data["placement"]["coordinated_by_reason"] = {
+        **data["placement"]["coordinated_by_reason"],
+        "no-catchment": 0,
+    }
+    # When the page is written
+    text = render(data)
+    visible = _visible(_parse(text))
+    # Then no row is only zeros and dashes, and nobody's rows, bars or words are there
+    for row in _rows(text):
+        assert any(cell not in EMPTY for cell in row[1:]), row
+    for absent in (
+        "无人报名民办学校甲",
+        "无人报名民办学校乙",
+        "无人报名公办学校",
+        "无人的原因",
+        "无人区",
+        "缓学",
+    ):
+        assert absent not in visible, absent
+    assert "住址不在任何招生片区" not in visible
+    assert "另有2个民办学校年级无人报名，未列出。" in visible
+    # while the schools that had applicants are all listed
+    for lot in season_data()["lotteries"]:
+        assert lot["school_name"] in visible
