@@ -11,6 +11,7 @@ answer over the agency API (enrollment/adapters/agency_http.py) from a fake agen
 from __future__ import annotations
 
 import base64
+import functools
 import importlib
 import json
 import os
@@ -175,6 +176,7 @@ class EmbeddedSeason:
         self._stack.enter_context(_long_map_workers())
         self._stack.enter_context(_partition_queries())
         self._stack.enter_context(_lean_requests())
+        self._stack.enter_context(_parsed_once())
         self._stack.enter_context(_plain_dynamodb_json())
         self._stack.enter_context(clock.use(self.clock))
         registries_dir = self._stack.enter_context(tempfile.TemporaryDirectory(prefix="agency-registries-"))
@@ -247,8 +249,10 @@ class EmbeddedSeason:
         )
         self.clerk = Clerk(self, answers, tuple(sorted(self.config.verification.agency_files())))
         path = folder / f"{self.name}.yaml"
+        dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when the wheel has it: 10x faster
         path.write_text(
-            yaml.safe_dump(self.config.model_dump(mode="json"), allow_unicode=True), encoding="utf-8"
+            yaml.dump(self.config.model_dump(mode="json"), Dumper=dumper, allow_unicode=True),
+            encoding="utf-8",
         )
         self.config_path = str(path)
 
@@ -1016,6 +1020,32 @@ def _stored_items(table: Any) -> Iterator[Any]:
             yield from partition.values()
     else:
         yield from table.items.values()
+
+
+@contextmanager
+def _parsed_once() -> Iterator[None]:
+    """moto parses a state machine's definition with its ANTLR grammar (pure Python: about two CPU
+    seconds for the season's workflow) when the machine is created and again for every execution, so
+    every embedded season paid for it at least twice. The syntax tree is a function of the text: it is
+    parsed once per process, and each parse still gets new evaluation components from moto's own
+    Preprocessor, so executions share no state. A definition that does not parse raises as before."""
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+    moto_parse = AmazonStateLanguageParser.parse
+
+    def parse(definition: str) -> tuple[Any, Any]:
+        tree = _syntax_tree(definition, moto_parse)
+        return Preprocessor().visit(tree), tree
+
+    with mock.patch.object(AmazonStateLanguageParser, "parse", staticmethod(parse)):
+        yield
+
+
+@functools.lru_cache(maxsize=16)
+def _syntax_tree(definition: str, moto_parse: Callable[[str], tuple[Any, Any]]) -> Any:
+    """The definition's ANTLR tree (read only by the Preprocessor), parsed by moto; errors not cached."""
+    return moto_parse(definition)[1]
 
 
 @contextmanager

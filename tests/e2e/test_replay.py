@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -55,9 +56,27 @@ def console(text: str, out: Path) -> str:
     return text
 
 
-def test_the_same_seed_replays_the_season(season: SeasonConfig, tmp_path: Path) -> None:
-    config = small_plans(season, tmp_path)
-    runs = {"first": ("5", "1"), "again": ("5", "2"), "other": ("6", "3")}  # seed, PYTHONHASHSEED
+@dataclass(frozen=True)
+class Runs:
+    folder: Path
+    shown: dict[str, str]  # each run's console, as `console` normalises it
+
+
+# name: (seed, PYTHONHASHSEED, engine). The names are of one length: their paths wrap alike on the console.
+RUNS = {
+    "first": ("5", "1", "moto"),
+    "again": ("5", "2", "moto"),
+    "other": ("6", "3", "moto"),
+    "lite5": ("5", "4", "sqlite"),
+}
+
+
+@pytest.fixture(scope="module")
+def runs(season: SeasonConfig, tmp_path_factory: pytest.TempPathFactory) -> Runs:
+    """Every run both tests compare, started at once: the replay's three moto runs and, for the engine
+    test, the first one's season on the SQLite engine (its moto side is "first" itself)."""
+    folder = tmp_path_factory.mktemp("replay")
+    config = small_plans(season, folder)
     started = {
         name: subprocess.Popen(
             [
@@ -69,7 +88,9 @@ def test_the_same_seed_replays_the_season(season: SeasonConfig, tmp_path: Path) 
                 "--config",
                 str(config),
                 "--out",
-                str(tmp_path / name),
+                str(folder / name),
+                "--engine",
+                engine,
             ],
             cwd=ROOT,
             env={**os.environ, "PYTHONHASHSEED": hash_seed, "COLUMNS": "120"},
@@ -77,15 +98,19 @@ def test_the_same_seed_replays_the_season(season: SeasonConfig, tmp_path: Path) 
             stderr=subprocess.PIPE,
             text=True,
         )
-        for name, (seed, hash_seed) in runs.items()
+        for name, (seed, hash_seed, engine) in RUNS.items()
     }
     shown = {}
     for name, proc in started.items():
         stdout, stderr = proc.communicate(timeout=900)
         assert proc.returncode == 0, stdout[-3000:] + stderr[-3000:]
-        shown[name] = console(stdout, tmp_path / name)
+        shown[name] = console(stdout, folder / name)
+    return Runs(folder, shown)
 
-    first, again, other = (tmp_path / name for name in runs)
+
+def test_the_same_seed_replays_the_season(runs: Runs) -> None:
+    shown = runs.shown
+    first, again, other = (runs.folder / name for name in ("first", "again", "other"))
     for signed in ("archive", "additions/classes"):
         a, b = files(first / signed), files(again / signed)
         assert sorted(a) == sorted(b)
@@ -124,41 +149,13 @@ def test_the_same_seed_replays_the_season(season: SeasonConfig, tmp_path: Path) 
     assert a["manifest.json"] != c["manifest.json"]
 
 
-def test_the_sqlite_engine_seals_the_same_season_as_moto(season: SeasonConfig, tmp_path: Path) -> None:
+def test_the_sqlite_engine_seals_the_same_season_as_moto(runs: Runs) -> None:
     """The embedded SQLite engine (`--engine sqlite`, for rehearsals at a city's size) stands in for
     moto's DynamoDB: the same seed gives the same archive, byte for byte but the signature, the same
-    additions, exports and summary."""
-    config = small_plans(season, tmp_path)
-    started = {
-        engine: subprocess.Popen(
-            [
-                *DEMO,
-                "--applicants",
-                "50",
-                "--seed",
-                "11",
-                "--config",
-                str(config),
-                "--out",
-                str(tmp_path / engine.rjust(6, "-")),  # paths of one length: the console wraps alike
-                "--engine",
-                engine,
-            ],
-            cwd=ROOT,
-            env={**os.environ, "COLUMNS": "120"},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for engine in ("moto", "sqlite")
-    }
-    shown = {}
-    for engine, proc in started.items():
-        stdout, stderr = proc.communicate(timeout=900)
-        assert proc.returncode == 0, stdout[-3000:] + stderr[-3000:]
-        shown[engine] = console(stdout, tmp_path / engine.rjust(6, "-"))
+    additions, exports and summary. The moto run is the replay's first (same config and seed)."""
+    shown = {"moto": runs.shown["first"], "sqlite": runs.shown["lite5"]}
 
-    moto, sqlite = tmp_path / "--moto", tmp_path / "sqlite"
+    moto, sqlite = runs.folder / "first", runs.folder / "lite5"
     for signed in ("archive", "additions/classes"):
         a, b = files(moto / signed), files(sqlite / signed)
         assert sorted(a) == sorted(b)
