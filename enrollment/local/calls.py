@@ -58,6 +58,9 @@ class Invocation:
     received_bytes: int = 0  # the bodies of the answers to its calls: what it read from AWS
     ok: bool = True
     memory_mb: float | None = None  # peak RSS growth while it ran (workflow tasks, schedules), else None
+    # invoked from inside another function's invocation (an `Event` invoke moto runs in-process: a late
+    # registration's checks asked of verify-batch by the place API), so never measured alone
+    nested: bool = False
     overlapped: bool = False  # another invocation ran at the same time: memory_mb is an upper bound
     _base_kib: int | None = field(default=None, repr=False)  # RSS at its start, after the trim
     _peak_kib: int = field(default=0, repr=False)  # the largest peak RSS read while it ran
@@ -225,7 +228,8 @@ def invocation(function: str, trigger: str = "invoke") -> Iterator[Invocation | 
     with _lock:
         for other in _active:
             other.overlapped = True
-        record.overlapped = bool(_active) or outer is not None
+        record.nested = outer is not None
+        record.overlapped = bool(_active) or record.nested
         if trigger == "invoke":
             _fold_peak()  # the peak so far is theirs before it is reset for this one
             record._base_kib = _fresh_peak()

@@ -410,18 +410,21 @@ def run_lotteries(rt: EmbeddedSeason, config: SeasonConfig, timeout: float = WAI
     return {"schools": len(prepared["schools"]), "ceremonies": held}
 
 
-def reissue_corrected_notices(rt: EmbeddedSeason) -> dict[str, Any]:
+def reissue_corrected_notices(rt: EmbeddedSeason, attempts: int = 3) -> dict[str, Any]:
     """The corrected children's notices re-issued, as the 15-minute rule's run does in AWS (issue 18):
     notify-batch's function invoked with `task: corrected-notices`, which the embedded backend's clock
-    does not fire by itself. Its answer: how many issued, revoked, ..."""
+    does not fire by itself. A failed run is run again, as the rule's target retries it and the next
+    quarter hour's run would (each step is claimed before it is done: a rerun repeats nothing). Its
+    answer: how many issued, revoked, ..."""
     event = {"season": rt.config.season, "task": "corrected-notices"}
-    reply = boto3.client("lambda").invoke(
-        FunctionName=function_name(rt.config.name, "notify-batch"), Payload=json.dumps(event).encode()
-    )
-    out: dict[str, Any] = json.loads(reply["Payload"].read())
-    if reply.get("FunctionError"):
-        raise RuntimeError(f"the corrected notices' run failed: {out}")
-    return out
+    for _ in range(attempts):
+        reply = boto3.client("lambda").invoke(
+            FunctionName=function_name(rt.config.name, "notify-batch"), Payload=json.dumps(event).encode()
+        )
+        out: dict[str, Any] = json.loads(reply["Payload"].read())
+        if not reply.get("FunctionError"):
+            return out
+    raise RuntimeError(f"the corrected notices' run failed {attempts} times: {out}")
 
 
 # Corrections after the results (issue 18) -------------------------------------------------------------

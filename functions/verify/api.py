@@ -19,9 +19,9 @@ from enrollment.adapters.observability import logger
 from enrollment.adapters.wiring import wiring
 from enrollment.core import clock
 from enrollment.core.staff import Forbidden, require_read
+from enrollment.exports import review_queue as queue_export_room
 from enrollment.people import console
 from enrollment.verification import agency_files, bulk, queue_search, review, spotcheck, visits
-from enrollment.verification import queue_export as queue_export_room
 from enrollment.verification.season import record_visit
 from enrollment.verification.verdicts import REASON_ZH, DecisionAction
 from functions.api import caller, district_page, handler_for, json_response, season_wiring, staff_resolver

@@ -56,6 +56,7 @@ PLAIN_ENVIRONMENT = {
     "STAFF_DIRECTORY",
     "STATE_MACHINE_ARN",
     "VERIFY_BATCH_FUNCTION",  # verify-batch's alias ARN (a late registration's checks, issue 18)
+    "SEAL_FUNCTION",  # the seal function's alias ARN (the corrections sealed on demand, issue 18)
     "SCHEDULE_GROUP",
     "OIDC_ISSUER",
     "OIDC_CLIENT_ID",

@@ -447,15 +447,17 @@ def test_gate_advance_resumes_only_this_state_machine(synth):
     assert resources_for(statements, "states:SendTaskFailure") == [sm]
 
 
-def test_the_place_api_invokes_only_the_seals_live_alias_and_no_other_function_does(synth):
+def test_only_the_corrections_functions_invoke_and_only_the_live_aliases_of_seal_and_verify_batch(synth):
     """City staff seal the corrections now through the place API: it may invoke the seal function's
-    `live` alias and nothing else (no kms:Sign, no archive write of its own)."""
-    statements = _statements(synth, "place-api")
+    `live` alias (no kms:Sign, no archive write of its own); a late registration's checks are asked of
+    verify-batch's `live` alias by the place API, the verification API (a home visit answered) and the
+    daily seal (an ask lost). No other function invokes any function."""
     seal = synth.stack.resolve(synth.stack.functions.alias("seal").function_arn)
-    assert resources_for(statements, "lambda:InvokeFunction") == [seal]
+    verify = synth.stack.resolve(synth.stack.functions.alias("verify-batch").function_arn)
+    expected = {"place-api": [seal, verify], "verify-api": [verify], "seal": [verify]}
     for spec in FUNCTIONS:
-        if spec.key != "place-api":
-            assert resources_for(_statements(synth, spec.key), "lambda:InvokeFunction") == [], spec.key
+        invoked = resources_for(_statements(synth, spec.key), "lambda:InvokeFunction")
+        assert sorted(map(dumps, invoked)) == sorted(map(dumps, expected.get(spec.key, []))), spec.key
 
 
 def test_gate_advance_starts_only_this_state_machine_and_describes_only_its_one_execution(synth):

@@ -11,6 +11,7 @@ import pytest
 from jsonschema import Draft4Validator
 
 from functions.openapi import document
+from infra.api import PROXY_BODY_ROUTES
 from infra.schemas import DRAFT4, SchemaError, draft4, request_schemas, unknown_keywords
 from tests.infra.conftest import minimal_config
 from tests.support import valid_body
@@ -30,8 +31,14 @@ def models() -> dict[tuple[str, str], tuple[str, dict[str, Any]]]:
 
 
 def test_every_public_body_has_a_model_named_after_its_pydantic_model(models):
+    """...but the recovery routes' (PROXY_BODY_ROUTES, infra/api.py: under `/api/{proxy+}`, checked by
+    their function alone, since methods of their own would take the stack past 500 resources)."""
     public = {route: name for route, (name, _) in models.items() if route[0].startswith("/api/")}
-    assert public == PUBLIC_BODIES
+    assert {r: n for r, n in public.items() if r not in PROXY_BODY_ROUTES} == PUBLIC_BODIES
+    assert {r: public[r] for r in PROXY_BODY_ROUTES} == {
+        ("/api/recovery/code", "POST"): "RecoveryCodeRequest",
+        ("/api/recovery/session", "POST"): "RecoverySessionRequest",
+    }
 
 
 def test_models_are_draft4_documents_without_later_keywords(models):

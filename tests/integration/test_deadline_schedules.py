@@ -192,7 +192,15 @@ def test_the_corrections_daily_seal_fires_at_three_each_season_day_on_the_simula
     rt.advance_clock(season.day_start(day) + timedelta(hours=3))
     [run] = rt.daily_runs
     assert run["at"] == (season.day_start(day) + timedelta(hours=3)).isoformat() and run["error"] is None
-    assert run["result"] == {"season": season.season, "sealed": "nothing", "batches": [], "corrections": 0}
+    assert run["result"] == {
+        "season": season.season,
+        "sealed": "nothing",
+        "batches": [],
+        "corrections": 0,
+        "classes": {"season": season.season, "amended": "no-classes"},
+        "late_settled": [],
+        "late_asked": [],
+    }
     rt.advance_clock(season.day_start(day) + timedelta(hours=23))
     assert len(rt.daily_runs) == 1  # once a day
     rt.advance_clock(season.day_start(day + timedelta(days=5)) + timedelta(hours=4))

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from enrollment.exports import review_queue as queue_export
 from enrollment.exports.sheets import XLSX, read_xlsx
-from enrollment.verification import queue_export
 
 
 def _row(n: int) -> dict[str, Any]:
