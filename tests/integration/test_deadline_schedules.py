@@ -197,6 +197,7 @@ def test_the_corrections_daily_seal_fires_at_three_each_season_day_on_the_simula
         "sealed": "nothing",
         "batches": [],
         "corrections": 0,
+        "head": None,  # no batch sealed yet: no chain to publish
         "classes": {"season": season.season, "amended": "no-classes"},
         "late_settled": [],
         "late_asked": [],
