@@ -23,7 +23,6 @@ Building the bytes is pure (`seal_amendment`); writing them is
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -107,19 +106,9 @@ def seal_amendment(
     files = {AMENDMENTS: corrections_format.jsonl([m.line() for m in moves])}
     contract.assert_no_personal_data(files)
     body = manifest(season, n, contract.sha256_hex(previous_manifest), corrections, files, created_at)
-    text = statement(season, n, body)
-    signature = signer.sign(text.encode())
-    if problem := contract.signature_problem(signer.public_key_pem(), text.encode(), signature):
-        raise ValueError(f"the signer's key {signer.key_id()}: {problem}")
-    sig = {
-        "algorithm": contract.SIGNING_ALGORITHM,
-        "key_id": signer.key_id(),
-        "statement": text,
-        "signature": base64.b64encode(signature).decode(),
-    }
     return {
         **files,
         contract.MANIFEST: body,
-        contract.SIGNATURE: contract.canonical_json(sig),
+        contract.SIGNATURE: contract.signature_json(statement(season, n, body), signer),
         contract.PUBLIC_KEY: signer.public_key_pem(),
     }

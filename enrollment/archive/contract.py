@@ -200,18 +200,28 @@ def seal(season: str, files: Mapping[str, bytes], signer: Signer, created_at: da
         raise ValueError(f"{', '.join(reserved)} are written by seal, not given to it")
     assert_no_personal_data(files)
     body = manifest(season, files, created_at)
-    text = statement(season, body)
-    signature = signer.sign(text.encode())
-    pem = signer.public_key_pem()
-    if problem := signature_problem(pem, text.encode(), signature):
-        raise ValueError(f"the signer's key {signer.key_id()}: {problem}")
-    sig = {
-        "algorithm": SIGNING_ALGORITHM,
-        "key_id": signer.key_id(),
-        "statement": text,
-        "signature": base64.b64encode(signature).decode(),
+    return {
+        **files,
+        MANIFEST: body,
+        SIGNATURE: signature_json(statement(season, body), signer),
+        PUBLIC_KEY: signer.public_key_pem(),
     }
-    return {**files, MANIFEST: body, SIGNATURE: canonical_json(sig), PUBLIC_KEY: pem}
+
+
+def signature_json(text: str, signer: Signer) -> bytes:
+    """`manifest.sig.json` over `text` (a season's, a correction batch's or a class amendment's
+    statement), checked with the signer's own public key before it is written."""
+    signature = signer.sign(text.encode())
+    if problem := signature_problem(signer.public_key_pem(), text.encode(), signature):
+        raise ValueError(f"the signer's key {signer.key_id()}: {problem}")
+    return canonical_json(
+        {
+            "algorithm": SIGNING_ALGORITHM,
+            "key_id": signer.key_id(),
+            "statement": text,
+            "signature": base64.b64encode(signature).decode(),
+        }
+    )
 
 
 def personal_data(files: Mapping[str, bytes]) -> list[str]:

@@ -25,7 +25,6 @@ The offline audit is `enrollment.archive.audit.audit(files, corrections=...)`; d
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -217,18 +216,7 @@ def manifest(season: str, n: int, previous: str, files: Mapping[str, bytes], cre
 
 def signature_file(season: str, n: int, manifest_bytes: bytes, signer: contract.Signer) -> bytes:
     """`manifest.sig.json` over the batch's statement (checked with the signer's own public key)."""
-    text = statement(season, n, manifest_bytes)
-    signature = signer.sign(text.encode())
-    if problem := contract.signature_problem(signer.public_key_pem(), text.encode(), signature):
-        raise ValueError(f"the signer's key {signer.key_id()}: {problem}")
-    return contract.canonical_json(
-        {
-            "algorithm": contract.SIGNING_ALGORITHM,
-            "key_id": signer.key_id(),
-            "statement": text,
-            "signature": base64.b64encode(signature).decode(),
-        }
-    )
+    return contract.signature_json(statement(season, n, manifest_bytes), signer)
 
 
 def seal_files(

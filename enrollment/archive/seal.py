@@ -367,7 +367,7 @@ def seal_class_amendments(
         where = amendments_format.prefix(season, n)
         if archive.get(where + contract.SIGNATURE) is None:  # stopped before signing: sign it now
             text = amendments_format.statement(season, n, body)
-            archive.put_once(where + contract.SIGNATURE, _signature_object(text, signer))
+            archive.put_once(where + contract.SIGNATURE, contract.signature_json(text, signer))
             archive.put_once(where + contract.PUBLIC_KEY, signer.public_key_pem())
         previous, through = body, int(json.loads(body)["corrections_through"])
     if through >= last_batch:  # the daily run reads the amendments' manifests only
@@ -430,19 +430,6 @@ def seal_class_amendments(
         "corrections": [through + 1, last_batch],
         "moves": len(moves),
     }
-
-
-def _signature_object(text: str, signer: contract.Signer) -> bytes:
-    import base64
-
-    return contract.canonical_json(
-        {
-            "algorithm": contract.SIGNING_ALGORITHM,
-            "key_id": signer.key_id(),
-            "statement": text,
-            "signature": base64.b64encode(signer.sign(text.encode())).decode(),
-        }
-    )
 
 
 class SealNotDone(Refused):

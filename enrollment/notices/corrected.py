@@ -54,7 +54,7 @@ from enrollment.notices.notice import (
     sms_message,
     zh_date,
 )
-from enrollment.notices.season import Files, NoticeStore, _tracked_send
+from enrollment.notices.season import Files, NoticeStore, _tracked_send, manual_record
 
 # A claim older than this was made by a run that stopped (notify-batch's timeout is 5 minutes): its
 # SMS is listed to the district instead of being sent (it may have gone out before the run stopped).
@@ -183,20 +183,7 @@ def reissue(
         body = next(drawn)
         rid = notice.registration_id
         if isinstance(body, Unrenderable):
-            store.notice_manual(
-                rec
-                | {
-                    "registration_id": rid,
-                    "season": season,
-                    "district": str(reg["district"]),
-                    "school_id": notice.school_id,
-                    "verification_code": notice.verification_code,
-                    "status": "manual",
-                    "reason": body.reason,
-                    "code_points": list(body.code_points),
-                    "recorded_at": at,
-                }
-            )
+            store.notice_manual(rec | manual_record(season, reg, notice, body, at))
             counts["manual"] += 1
             continue
         files.put_bytes(str(rec["key"]), body, "application/pdf")

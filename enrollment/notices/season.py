@@ -28,7 +28,7 @@ family, and the caps are there for the codes anyone can ask for, not for one SMS
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
@@ -60,6 +60,23 @@ class NoticeStore(Protocol):
 
 class Files(Protocol):
     def put_bytes(self, key: str, body: bytes, content_type: str) -> None: ...
+
+
+def manual_record(
+    season: str, reg: Mapping[str, Any], notice: Notice, body: Unrenderable, at: str
+) -> dict[str, Any]:
+    """A notice the renderer cannot draw, recorded for the district to issue by hand (R-NOTE-1)."""
+    return {
+        "registration_id": notice.registration_id,
+        "season": season,
+        "district": str(reg["district"]),
+        "school_id": notice.school_id,
+        "verification_code": notice.verification_code,
+        "status": "manual",
+        "reason": body.reason,
+        "code_points": list(body.code_points),
+        "recorded_at": at,
+    }
 
 
 def notice_key(season: str, registration_id: str) -> str:
@@ -166,19 +183,7 @@ def issue(
         rid = notice.registration_id
         body = next(drawn)
         if isinstance(body, Unrenderable):
-            store.notice_manual(
-                {
-                    "registration_id": rid,
-                    "season": season,
-                    "district": str(reg["district"]),
-                    "school_id": notice.school_id,
-                    "verification_code": notice.verification_code,
-                    "status": "manual",
-                    "reason": body.reason,
-                    "code_points": list(body.code_points),
-                    "recorded_at": at,
-                }
-            )
+            store.notice_manual(manual_record(season, reg, notice, body, at))
             manual += 1
             continue
         key = notice_key(season, rid)
