@@ -284,7 +284,7 @@ function renderImported(v) {
   const parts = [
     el("h2", { id: "imported-h", text: "导入报名名单" }),
     el("p", { class: "big-count", id: "imported-count", text: `共导入${v.pool_size}人` }),
-    el("p", { class: "digest" }, "名单校验值（SHA-256）：", el("span", { text: v.pool_digest || "" })),
+    el("p", { class: "digest" }, "名单校验值：", el("span", { class: "hex", text: v.pool_digest || "" })),
   ];
   if ((v.orders || []).length === 0) parts.push(el("div", { class: "screen-only" }, list));
   else parts.push(el("details", { class: "screen-only" }, el("summary", { text: "查看导入的名单" }), list));
@@ -510,7 +510,7 @@ async function renderWall() {
   const shown = wallList(view).ids.slice(from, to);
   $("wall-rows").replaceChildren(...shown.map((rid, i) => wallRow(list, rid, from + i + 1)));
   $("wall-page").textContent = `第${wall.page + 1}页，共${pages}页（第${from + 1}–${from + shown.length}名，共${total}人）`;
-  $("wall-note").textContent = wall.paused ? "已暂停自动翻页" : `每${seconds()}秒自动翻页`;
+  $("wall-note").textContent = `${wall.paused ? "已暂停自动翻页" : `每${seconds()}秒自动翻页`}；按方向键或翻页键翻页，按退出键退出全屏`;
 }
 
 const seconds = () => Number($("wall-seconds").value) || 10;

@@ -490,6 +490,31 @@ WALL_VIEWPORTS: list[ViewportSize] = [
 ]
 
 
+# What may stand in Latin letters on the screen: the registration id pattern (none is shown today) and
+# the pool's SHA-256 digest in hex, which the notary compares character by character with the record.
+THEIRS = re.compile(r"R(-[A-Z2-7]{4}){4}|\b[0-9a-f]{64}\b")
+
+
+def latin_words(text: str) -> list[str]:
+    """Latin words in the text as shown (an ID number's check character X alone is not a word)."""
+    return sorted(set(re.findall(r"[A-Za-z]{2,}", THEIRS.sub("", text))))
+
+
+def wall_capacity(page: Page) -> dict[str, float]:
+    """How many rows of the current row height fit between the list's heads and the panel's foot,
+    measured from the drawn boxes (not asked of the page), beside the page's own rows per page."""
+    found: dict[str, float] = page.evaluate(
+        """() => {
+          const panel = document.getElementById("wall-body").getBoundingClientRect();
+          const head = document.getElementById("wall-cols").getBoundingClientRect();
+          const row = document.querySelector("#wall-rows tr").getBoundingClientRect();
+          return { fit: Math.floor((panel.bottom - head.bottom) / row.height), per_page: wall.size,
+            fold: panel.bottom, viewport: window.innerHeight };
+        }"""
+    )
+    return found
+
+
 def wall_rows(page: Page) -> list[dict[str, Any]]:
     """The full-screen list's rows as drawn: rank, cells, height, font size, and whether inside the panel."""
     found: list[dict[str, Any]] = page.evaluate(
@@ -524,6 +549,11 @@ def test_the_room_reads_the_result_full_screen_a_page_at_a_time(
         page.goto(day.screen)
         expect(page.locator("#final-list tbody tr")).to_have_count(len(ranking))
         # When the staff open the full-screen list
+        # Every word on the screen is Chinese, the key hint too (a key cap such as → is a glyph)
+        expect(page.locator("#wall-bar .hint")).to_contain_text("按退出键退出全屏")
+        assert latin_words(page.locator("body").inner_text()) == []
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SCREENSHOTS / f"ceremony-screen-{size}.png", full_page=True)
         page.get_by_role("button", name="全屏展示名单").click()
         wall = page.get_by_role("dialog")
         expect(wall).to_be_visible()
@@ -551,7 +581,16 @@ def test_the_room_reads_the_result_full_screen_a_page_at_a_time(
         headers = page.locator("#wall-cols th").all_text_contents()
         assert headers == ["名次", "姓名", "身份证号后四位", "结果"]
         assert not any(rid in page.locator("#wall").inner_text() for rid in ranking)
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        assert latin_words(page.locator("#wall").inner_text()) == []
+        expect(page.locator("#wall-note")).to_contain_text("按方向键或翻页键翻页，按退出键退出全屏")
+        if viewport["width"] >= 1920:
+            # the hall's projector: at least ten rows of 28 px type or more above the fold, and the
+            # page pages by what fits (the pool here is smaller than a page: all of it shows)
+            room = wall_capacity(page)
+            assert room["fold"] <= room["viewport"] and room["fit"] >= 10, room
+            assert room["per_page"] == room["fit"], room
+            assert len(shown) == min(len(ranking), room["fit"])
+            assert all(r["font"] >= 28 for r in shown), shown
         page.screenshot(path=SCREENSHOTS / f"ceremony-wall-{size}.png")
         assert axe_violations(page) == []
         # and Esc brings the screen back, focus on the button that opened it
@@ -609,7 +648,9 @@ def test_the_full_screen_list_turns_by_itself_and_by_key(lottery_day: LotteryDay
         held_at = page.locator("#wall-page").inner_text()
         page.wait_for_timeout(6_000)
         assert page.locator("#wall-page").inner_text() == held_at
-        expect(page.locator("#wall-note")).to_have_text("已暂停自动翻页")
+        expect(page.locator("#wall-note")).to_have_text(
+            "已暂停自动翻页；按方向键或翻页键翻页，按退出键退出全屏"
+        )
         page.screenshot(path=SCREENSHOTS / "ceremony-wall-paged.png")
         assert axe_violations(page) == []
     finally:
