@@ -1,6 +1,7 @@
 """`enroll lottery`: a stand-alone lottery ceremony from an annex 3 spreadsheet (R-LOT-3).
 
 enroll lottery SHEET --season S --school ID --grade {1,7} --district D --seats P --out DIR [--inputs FILE]
+               [--config PATH] [--school-name NAME] [--district-name NAME]
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ DIR/private/SCHOOL-gGRADE.json (LOTTERY.md format, ids = the sheet's 序号) and
 DIR/SCHOOL-gGRADE-list.html. Every applicant of the sheet is in one pool, treated as own-district:
 if they do not exceed --seats all are admitted with no draw (R-LOT-1); otherwise LOTTERY.md's
 own-district draw fills the seats. For district priority (R-LOT-2), import only the pool being
-drawn, with the seats it draws for. A malformed sheet is refused (exit 2) with each row and reason."""
+drawn, with the seats it draws for. A malformed sheet is refused (exit 2) with each row and reason.
+What the hall sees and the list prints is Chinese only and names children as the console's big
+screen does: 张*明 with the ID number's last four; the school and the district by their names, taken
+from the season config (--config) unless --school-name / --district-name give them."""
 
 
 def add_parser(sub: Any) -> None:
@@ -34,7 +38,19 @@ def add_parser(sub: Any) -> None:
     )
     lot.add_argument("--season", required=True, help="the season, e.g. 2023")
     lot.add_argument("--school", required=True, help="the school id, e.g. P-CY-01")
-    lot.add_argument("--school-name", default=None, help="the school's name for the printed list")
+    lot.add_argument(
+        "--school-name", default=None, help="the school's name for the printed list (default: the config's)"
+    )
+    lot.add_argument(
+        "--district-name",
+        default=None,
+        help="the district's name for the printed list (default: the config's)",
+    )
+    lot.add_argument(
+        "--config",
+        default="jilin-2023",
+        help="the season config naming districts and schools: a file, or a name under seasons/",
+    )
     lot.add_argument("--grade", type=int, choices=(1, 7), required=True, help="grade 1 or 7")
     lot.add_argument("--district", required=True, help="the district code, e.g. CY")
     lot.add_argument("--seats", type=int, required=True, help="the plan P: seats the school admits (>= 0)")
@@ -63,6 +79,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error("--seats must be at least 0")
     if not args.district.strip():
         parser.error("--district must not be empty")
+    district_name, school_name = _names(args, parser)
     record_path, list_path = standalone.output_paths(args.out, args.school, args.grade)
     if record_path.exists():
         sys.stderr.write(
@@ -103,8 +120,37 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     record_path.parent.mkdir(parents=True, exist_ok=True)
     record_path.write_bytes(record_bytes(rec))
     list_path.write_text(
-        standalone.list_html(rec, applicants, args.date or date.today(), args.school_name), encoding="utf-8"
+        standalone.list_html(
+            rec, applicants, args.date or date.today(), school_name, district_name=district_name
+        ),
+        encoding="utf-8",
     )
     print(f"派位记录 record: {record_path}")
     print(f"打印名单 printable list: {list_path}")
     return 0
+
+
+def _names(args: argparse.Namespace, parser: argparse.ArgumentParser) -> tuple[str, str | None]:
+    """The district's and the school's names for the hall: the flags', else the season config's."""
+    district_name = (args.district_name or "").strip()
+    school_name = (args.school_name or "").strip() or None
+    if district_name and school_name:
+        return district_name, school_name
+    from enrollment.core.config import ConfigError, load_season
+
+    try:
+        config = load_season(args.config)
+    except (ConfigError, OSError) as e:
+        if district_name:
+            return district_name, school_name
+        parser.error(f"--config {args.config}: cannot read the season config ({e}); or give --district-name")
+    if not district_name:
+        district = config.district_index.get(args.district)
+        if district is None:
+            parser.error(
+                f"--district {args.district!r} is not a district of {args.config}; give --district-name"
+            )
+        district_name = district.name
+    if school_name is None and (school := config.school_index.get(args.school)) is not None:
+        school_name = school.name
+    return district_name, school_name

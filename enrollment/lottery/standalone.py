@@ -14,7 +14,11 @@ between own and other districts (R-LOT-2) is not split here: a bureau whose scho
 the pool being drawn with the seats it draws for, and the record then labels that pool own-district.
 
 The registration ids in the record are the sheet's 序号 strings exactly as the sheet shows them
-(`1`, not `1.0`). Names and ID numbers never reach the record; the printed list masks them.
+(`1`, not `1.0`). Names and ID numbers never reach the record. What the hall sees and the list
+prints names each child as the console's big screen and the published lists do: the name masked
+with its first and last characters (张*明, `idcard.mask_name`) and the ID number's last four only;
+the district by its name (the season config's, or `--district-name`), never its code. What is shown
+to the hall is Chinese only.
 """
 
 from __future__ import annotations
@@ -345,16 +349,16 @@ def run_ceremony(
     say(announce(pools))
     if not pools.needs_draw:
         return None
-    labels = {a.seq: f"{a.seq} {mask_name(a.name)}" for a in applicants}
+    labels = {a.seq: f"{a.seq} {idcard.mask_name(a.name)} {a.id_number[-4:]}" for a in applicants}
     order = utf8_sorted(pools.pool)
     digest = pool_digest(order)
     shuffle_inputs: list[str] = []
-    previous_title = "初始顺序 initial order"
+    previous_title = "初始顺序"
     for k in (1, 2, 3):
         typed = _ask_typed(read, say, f"家长代表{k}号请输入打乱数字：")
         shuffle_inputs.append(typed)
         new = shuffle(order, step_drbg(season, pools.school_id, pools.grade, f"shuffle-{k}", digest, typed))
-        title = f"第{k}次打乱后 after shuffle {k}"
+        title = f"第{k}次打乱后"
         say(side_by_side([previous_title, title], [order, new], labels, "位置"))
         order, previous_title = new, title
     _ask_choice(
@@ -362,7 +366,7 @@ def run_ceremony(
         say,
         "家长代表3号请输入派位人数：",
         [pools.seats],
-        f"派位人数与招生计划不符，请核对后重新输入 / the number of seats does not match the plan ({pools.seats})",
+        "派位人数与招生计划不符，请核对后重新输入",
     )
     draw_inputs: list[str] = []
     draws: list[list[str]] = []
@@ -372,16 +376,16 @@ def run_ceremony(
         draws.append(
             shuffle(order, step_drbg(season, pools.school_id, pools.grade, f"draw-{d}", digest, typed))
         )
-        say(side_by_side([f"第{i}次派位 draw {i}" for i in range(1, d + 1)], draws, labels, "名次"))
-        say(f"前{pools.seats}名为录取名单 / the first {pools.seats} are admitted")
+        say(side_by_side([f"第{i}次派位" for i in range(1, d + 1)], draws, labels, "名次"))
+        say(f"前{pools.seats}名为录取名单")
     chosen = _ask_choice(
         read,
         say,
         "家长代表5号请输入抽中的签号（1、2或3）：",
         [1, 2, 3],
-        "签号应为1、2或3，请重新输入 / the slip is 1, 2 or 3",
+        "签号应为1、2或3，请重新输入",
     )
-    say(f"采用第{chosen}次派位结果 / draw {chosen} is used")
+    say(f"采用第{chosen}次派位结果")
     return CeremonyInputs(
         (shuffle_inputs[0], shuffle_inputs[1], shuffle_inputs[2]),
         (draw_inputs[0], draw_inputs[1], draw_inputs[2]),
@@ -391,15 +395,10 @@ def run_ceremony(
 
 def announce(pools: Pools) -> str:
     """Annex 3 steps 9 and 12: how many were imported, against the plan."""
-    head = (
-        f"共导入{pools.applicants}人，招生计划{pools.plan}人 / {pools.applicants} imported, plan {pools.plan}"
-    )
+    head = f"共导入{pools.applicants}人，招生计划{pools.plan}人"
     if pools.needs_draw:
-        return (
-            head
-            + f"\n报名人数超出招生计划数，进行电脑派位（{pools.seats}个学位）/ a draw for {pools.seats} seats"
-        )
-    return head + "\n报名人数未超出招生计划数，全部录取，无需派位/ everyone is admitted, no draw"
+        return head + f"\n报名人数超出招生计划数，进行电脑派位（{pools.seats}个学位）"
+    return head + "\n报名人数未超出招生计划数，全部录取，无需派位"
 
 
 def _width(s: str) -> int:
@@ -423,25 +422,20 @@ def side_by_side(
         cells = [labels[c[i]] if i < len(c) else "" for c in columns]
         lines.append(_pad(str(i + 1), 6) + "".join(_pad(x, width) for x in cells))
     if total > SHOW_LINES:
-        lines.append(f"…… 共{total}人 / {total} in all")
+        lines.append(f"…… 共{total}人")
     return "\n".join(line.rstrip() for line in lines)
 
 
 # ---------------------------------------------------------------- the list (annex 3 step 16)
 
 
-def mask_name(name: str) -> str:
-    """First character and one `*`: 张三 -> 张*."""
-    return name[:1] + "*"
-
-
 @dataclass(frozen=True)
 class ListRow:
     rank: int | None
     seq: str
-    name: str  # masked
+    name: str  # masked as published lists are: 张*明
     sex: str
-    id_number: str  # masked
+    id_tail: str  # the ID number's last four, no more
     result: str
 
 
@@ -465,17 +459,17 @@ def list_rows(rec: dict[str, Any], applicants: Sequence[Applicant]) -> list[List
         )
         if o["outcome"] == "waitlisted":
             result = f"候补第{o['rank'] - o['seats']}位"
-        rows.append(ListRow(o.get("rank"), seq, mask_name(a.name), a.sex, idcard.mask(a.id_number), result))
+        rows.append(ListRow(o.get("rank"), seq, idcard.mask_name(a.name), a.sex, a.id_number[-4:], result))
     return rows
 
 
 def list_text(rows: Sequence[ListRow]) -> str:
     """The final list on the screen, as it will be printed."""
-    lines = ["名次  序号      姓名    性别  身份证号              结果"]
+    lines = ["名次  序号      姓名      性别  身份证号后四位  结果"]
     for r in rows:
         rank = str(r.rank) if r.rank is not None else "—"
         lines.append(
-            f"{_pad(rank, 6)}{_pad(r.seq, 10)}{_pad(r.name, 8)}{_pad(r.sex, 6)}{_pad(r.id_number, 22)}{r.result}"
+            f"{_pad(rank, 6)}{_pad(r.seq, 10)}{_pad(r.name, 10)}{_pad(r.sex, 6)}{_pad(r.id_tail, 16)}{r.result}"
         )
     return "\n".join(lines)
 
@@ -505,8 +499,10 @@ def list_html(
     applicants: Sequence[Applicant],
     held_on: date,
     school_name: str | None = None,
+    *,
+    district_name: str,
 ) -> str:
-    """The printable list (zh-CN): title, inputs and chosen draw, the table, the signature lines."""
+    """The printable list (zh-CN only): title, inputs and chosen draw, the table, the signature lines."""
     e = html.escape
     grade = int(rec["grade"])
     school = school_name or rec["school_id"]
@@ -515,20 +511,19 @@ def list_html(
     d = rec["draw"]
     mono: set[str] = set()  # values shown in a fixed-width font: typed inputs and digests
     facts = [
-        ("学校 school", f"{school}（{rec['school_id']}）" if school_name else school),
-        ("区 district", rec["district"]),
-        ("报名人数 applicants", str(len(applicants))),
-        ("招生计划 plan", str(rec["plan"])),
+        ("学校", school),
+        ("所在区", district_name),
+        ("报名人数", str(len(applicants))),
+        ("招生计划", str(rec["plan"])),
     ]
     if d is None:
-        facts.append(("派位 draw", "报名人数未超出招生计划数，全部录取，无需派位"))
+        facts.append(("派位", "报名人数未超出招生计划数，全部录取，无需派位"))
     else:
         facts += [
-            ("派位学位 seats", str(d["seats"])),
+            ("派位学位", str(d["seats"])),
         ]
         typed = [
-            ("算法 algorithm", d["algorithm"]),
-            ("名单摘要 pool digest", d["pool_digest"]),
+            ("名单校验值", d["pool_digest"]),
             *((f"家长代表{k}号打乱数字", s) for k, s in enumerate(d["shuffle_inputs"], start=1)),
             *((f"家长代表{k}号派位数字", s) for k, s in enumerate(d["draw_inputs"], start=4)),
         ]
@@ -539,7 +534,7 @@ def list_html(
         "<tr>"
         + "".join(
             f"<td>{e(v)}</td>"
-            for v in (str(r.rank) if r.rank is not None else "—", r.seq, r.name, r.sex, r.id_number, r.result)
+            for v in (str(r.rank) if r.rank is not None else "—", r.seq, r.name, r.sex, r.id_tail, r.result)
         )
         + "</tr>"
         for r in list_rows(rec, applicants)
@@ -569,7 +564,7 @@ def list_html(
 {facts_html}
 </dl>
 <table>
-<thead><tr><th>名次</th><th>序号</th><th>姓名</th><th>性别</th><th>身份证号</th><th>结果</th></tr></thead>
+<thead><tr><th>名次</th><th>序号</th><th>姓名</th><th>性别</th><th>身份证号后四位</th><th>结果</th></tr></thead>
 <tbody>
 {body_rows}
 </tbody>

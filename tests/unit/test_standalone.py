@@ -6,7 +6,9 @@ Every person here is synthetic: names are made up, ID numbers are built with `id
 from __future__ import annotations
 
 import csv
+import html
 import json
+import re
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -312,10 +314,19 @@ def test_what_the_big_screen_shows_is_the_recorded_draw(
     standalone.run_ceremony(SEASON, pools, applicants)
     out = capsys.readouterr().out
     # Then the first lines shown after shuffle 1 and after draw 1 are LOTTERY.md's
-    after_shuffle_1 = [line.split()[3] for line in out.split("位置")[1].splitlines()[1:4]]
+    after_shuffle_1 = [line.split()[4] for line in out.split("位置")[1].splitlines()[1:4]]
     assert after_shuffle_1 == ["R0008", "R0001", "R0010"]
-    draw_1 = [line.split()[1] for line in out.split("第1次派位 draw 1")[1].splitlines()[1:4]]
-    assert draw_1 == ["R0001", "R0004", "R0002"]
+    draw_1 = out.split("第1次派位")[1].splitlines()[1:4]
+    assert [line.split()[1] for line in draw_1] == ["R0001", "R0004", "R0002"]
+    # each child named as on the console's big screen: 张*明 and the ID number's last four, no more
+    by_seq = {str(r[0]): r for r in rows}
+    for line in draw_1:
+        _, seq, name, tail = line.split()
+        assert name == idcard.mask_name(str(by_seq[seq][1])) != by_seq[seq][1]
+        assert tail == str(by_seq[seq][3])[-4:]
+    # and what the hall reads is Chinese only (the sheet's 序号 R0001… are the bureau's own)
+    shown = re.sub(r"\bR\d{4}\b", "", out)
+    assert re.findall(r"[A-Za-z]{2,}", shown) == []
 
 
 def test_r_lot_1_asks_for_nothing_and_has_no_draw(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -343,8 +354,9 @@ def test_list_rows_rank_and_waitlist(tmp_path: Path) -> None:
     rows = standalone.list_rows(rec, applicants)
     assert [r.seq for r in rows] == rec["draw"]["ranking"]
     assert [r.result for r in rows] == ["录取", "录取", "候补第1位", "候补第2位", "候补第3位", "候补第4位"]
-    assert all(len(r.name) == 2 and r.name.endswith("*") for r in rows)
-    assert all(r.id_number[6:14] == "********" for r in rows)
+    names = {a.seq: a for a in applicants}
+    assert all(r.name == idcard.mask_name(names[r.seq].name) == f"{names[r.seq].name[0]}*子" for r in rows)
+    assert all(r.id_tail == names[r.seq].id_number[-4:] for r in rows)
 
 
 # ---------------------------------------------------------------- the command
@@ -391,9 +403,35 @@ def test_cli_writes_the_record_and_a_list_without_names_or_id_numbers(
     )
     for r in rows:
         assert str(r[3]) not in page and str(r[1]) not in page
-        assert idcard.mask(str(r[3])) in page
+        assert f"<td>{html.escape(idcard.mask_name(str(r[1])))}</td>" in page  # 张*明, as on the big screen
+        assert f"<td>{str(r[3])[-4:]}</td>" in page  # the ID number's last four, as on the big screen
     assert "<b>" not in page and "&lt;*" in page
+    # the district by its name, never its code; nothing a reader sees in Latin letters but the digest
+    assert "<dt>所在区</dt><dd>船营区</dd>" in page and f">{DISTRICT}<" not in page
+    text = html.unescape(re.sub(r"<style>.*?</style>|<[^>]+>", " ", page, flags=re.S))
+    shown = re.sub(r"\b[0-9a-f]{64}\b", " ", text)
+    assert re.findall(r"[A-Za-z]{2,}", shown) == []
     assert page.count("<td>录取</td>") == 3 and "<td>候补第9位</td>" in page
+
+
+def test_cli_names_the_school_and_district_from_the_config_or_the_flags(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sheet = write_csv(tmp_path / "a.csv", people(3))
+    # Given no names on the command line, When it runs, Then the season config names school and district
+    assert main(lottery_args(sheet, tmp_path / "config", 3)) == 0
+    page = (tmp_path / "config" / f"{SCHOOL}-g{GRADE}-list.html").read_text(encoding="utf-8")
+    assert "<dt>学校</dt><dd>船营区启明民办小学</dd>" in page and "<dt>所在区</dt><dd>船营区</dd>" in page
+    assert SCHOOL not in page
+    # Given a district the config does not have, Then the command refuses it unless it is named
+    args = lottery_args(sheet, tmp_path / "unknown", 3, "--district", "XX")
+    with pytest.raises(SystemExit) as refused:
+        main(args)
+    assert refused.value.code == 2 and "--district 'XX'" in capsys.readouterr().err
+    assert not (tmp_path / "unknown").exists()
+    assert main([*args, "--district-name", "某某区"]) == 0
+    page = (tmp_path / "unknown" / f"{SCHOOL}-g{GRADE}-list.html").read_text(encoding="utf-8")
+    assert "<dt>所在区</dt><dd>某某区</dd>" in page
 
 
 def test_cli_refuses_a_bad_sheet_with_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
