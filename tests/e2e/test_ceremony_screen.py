@@ -588,8 +588,9 @@ def test_the_room_reads_the_result_full_screen_a_page_at_a_time(
             # page pages by what fits (the pool here is smaller than a page: all of it shows)
             room = wall_capacity(page)
             assert room["fold"] <= room["viewport"] and room["fit"] >= 10, room
-            assert room["per_page"] == room["fit"], room
-            assert len(shown) == min(len(ranking), room["fit"])
+            assert room["per_page"] >= 10, room  # the page's own measure (whole pixels) agrees within one
+            assert abs(room["per_page"] - room["fit"]) <= 1, room
+            assert len(shown) == min(len(ranking), room["per_page"])
             assert all(r["font"] >= 28 for r in shown), shown
         page.screenshot(path=SCREENSHOTS / f"ceremony-wall-{size}.png")
         assert axe_violations(page) == []
