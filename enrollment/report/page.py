@@ -5,12 +5,12 @@
 bureau's staff, so it is Simplified Chinese only: no English, no rule ids, no internal codes (school
 ids, reason or route codes). It holds everything itself: inline CSS, the charts as inline SVG
 (`charts`), no script, no web font, no external address, so the one file can be stored, linked,
-downloaded and opened anywhere. It reads on a phone (the viewport meta, a fluid layout, tables that
-scroll sideways inside their own box, charts drawn at a phone's width with no label under 12 px) and
-prints (`@media print`: no navigation, full-width tables whose header repeats on each page, no figure
-split across pages). A row with nothing in it (a private school nobody applied to, a reason or route
-nobody had, a district with no verdict) is left out: the lottery section says how many schools had
-no applicant.
+downloaded and opened anywhere. It reads on a phone (the viewport meta, a fluid layout, each table row
+as a card of "label: value" lines from the cells' `data-label`, so nothing scrolls sideways; charts
+drawn at a phone's width with no label under 12 px) and prints (`@media print`: no navigation,
+tables as tables whose header repeats on each page, no row or figure split across pages).
+A row with nothing in it (a private school nobody applied to, a reason or route nobody had, a
+district with no verdict) is left out: the lottery section says how many schools had no applicant.
 The same input gives the same bytes.
 """
 
@@ -66,10 +66,11 @@ def _table(
     for row in rows:
         cells = []
         for i, v in enumerate(row):
+            label = f' data-label="{_e(headers[i])}"'  # a phone shows each row as a card of these
             if i == 0:
-                cells.append(f'<th scope="row">{v}</th>')
+                cells.append(f'<th scope="row"{label}>{v}</th>')
             else:
-                cells.append(f'<td class="num">{v}</td>' if i in numeric else f"<td>{v}</td>")
+                cells.append(f'<td class="num"{label}>{v}</td>' if i in numeric else f"<td{label}>{v}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     if not body:
         body.append(f'<tr><td colspan="{len(headers)}">无</td></tr>')
@@ -315,6 +316,25 @@ tbody tr:nth-child(even) { background: #fafbfc; }
 .tag.over { background: #b03a2e; } .tag.near { background: #a04000; }  /* white on either: contrast ≥ 4.5 */
 .note { background: #fef9e7; border-left: 4px solid #f1c40f; padding: 8px 12px; }
 footer { margin-top: 36px; border-top: 1px solid #d5dbe1; color: #5d6d7e; font-size: 0.88rem; }
+/* A phone: each row a card, the row's name on top, then one "label  value" line per cell; the
+   column heads stay for screen readers only. Print keeps the tables (screen only). */
+@media screen and (max-width: 599px) {
+  .table-wrap { overflow: visible; }
+  table, tbody, tr, th, td { display: block; width: auto; }
+  table caption { display: block; }
+  thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0);
+    white-space: nowrap; }
+  tbody tr { border: 1px solid #c5ced8; border-radius: 6px; margin: 0 0 10px; background: #fff; }
+  tbody tr:nth-child(even) { background: #fff; }
+  th, td { border: 0; }
+  tbody th, td:not(.num) { min-width: 0; }
+  tbody th { background: #eaf2f8; border-radius: 6px 6px 0 0; font-size: 1rem; padding: 6px 10px; }
+  td { display: flex; justify-content: space-between; align-items: baseline; gap: 12px; padding: 5px 10px;
+    border-top: 1px solid #e5e9ee; text-align: right; white-space: normal; overflow-wrap: anywhere; }
+  td::before { content: attr(data-label); flex: 0 0 auto; max-width: 50%; text-align: left;
+    font-size: 0.85rem; font-weight: 600; color: #34495e; }
+  td[colspan] { justify-content: flex-start; }
+}
 @media (min-width: 700px) {
   main { padding: 24px 28px 48px; }
   h1 { font-size: 1.9rem; }
@@ -328,6 +348,9 @@ footer { margin-top: 36px; border-top: 1px solid #d5dbe1; color: #5d6d7e; font-s
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
   .table-wrap { overflow: visible; }
   table { font-size: 9pt; }
+  th, td { padding: 3px 4px; }
+  thead th { white-space: normal; }
+  tbody th, td:not(.num) { min-width: 0; }
   thead { display: table-header-group; }
   tr, figure, .stats, .note { break-inside: avoid; page-break-inside: avoid; }
   h2 { break-after: avoid; page-break-after: avoid; }

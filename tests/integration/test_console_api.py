@@ -28,6 +28,7 @@ from enrollment.core.config import SeasonConfig
 from enrollment.exports.sheets import read_xlsx
 from enrollment.local import season as drive
 from enrollment.local.runtime import EmbeddedSeason
+from enrollment.report import page as report_page
 from enrollment.synth.population import generate
 from tests.integration.conftest import at
 
@@ -637,6 +638,9 @@ def test_the_workflow_writes_the_season_report_beside_the_archive_and_the_consol
     assert not re.search(r"R-[A-Z]+-\d", text)
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in text
     assert "@media print" in text
+    # the page the browser test reads (tests/e2e/test_report_page.py): the same generator's stylesheet,
+    # its rows ready to be a phone's cards
+    assert report_page.CSS in text and text.count(' data-label="') > 10
     for heading in re.findall(r"<h[123][^>]*>([^<]*)</h[123]>", text):
         assert re.search(r"[\u4e00-\u9fff]", heading) and not re.search(r"[A-Za-z]{3,}", heading), heading
     assert re.findall(r"<h2>([^<]*)</h2>", text) == [

@@ -310,9 +310,24 @@ def test_seat_warnings_list_every_over_and_near_school() -> None:  # R-WARN-1
     warned = [d for d in data["demand"] if d["warning"]]
     assert warned
     for d in warned:
-        assert f'<th scope="row">{d["name"]}</th>' in text
+        assert f'<th scope="row" data-label="学校/片区">{d["name"]}</th>' in text
     assert text.count('class="tag over"') == sum(1 for d in warned if d["warning"] == "over")
     assert text.count('class="tag near"') == sum(1 for d in warned if d["warning"] == "near")
+
+
+def test_every_cell_carries_its_columns_label_for_the_phones_cards() -> None:
+    # Given the full season's page, Then each body cell names its column (a phone shows "label: value")
+    text = render(season_data())
+    tables = re.findall(r"<thead><tr>(.*?)</tr></thead><tbody>(.*?)</tbody>", text, re.S)
+    assert len(tables) >= 6
+    for head, body in tables:
+        labels = re.findall(r"<th scope=\"col\"[^>]*>(.*?)</th>", head)
+        for row in re.findall(r"<tr>(.*?)</tr>", body, re.S):
+            cells = re.findall(r"<t[hd]([^>]*)>", row)
+            if 'colspan="' in row:  # the one "无" row of an empty table
+                continue
+            found = [m.group(1) if (m := re.search(r'data-label="([^"]*)"', c)) else None for c in cells]
+            assert found == labels, (labels, row)
 
 
 def test_a_partial_season_renders_only_its_sections() -> None:
