@@ -2,9 +2,10 @@
 have not answered by the home-visit deadline. A district's staff see their own district's visits
 (masked child, address, when asked, deadline, days overdue), longest waiting first; city staff see
 every district's count, the most overdue district first; a district whose offices answered every
-visit reads the empty state; a failed load reads in Chinese. On a desk and a phone, each state
-scanned with axe-core and left as test-output/screenshots/console-visits-*.png; nothing on the page
-names a rule id or reads in English. Needs Debian's Chromium: `make browser`.
+visit reads the empty state; a failed load reads in Chinese. On a desk and a phone (the two lists on
+a 1920×1080 screen too, where every table fits its section), each state scanned with axe-core and
+left as test-output/screenshots/console-visits-*.png; nothing on the page names a rule id or reads
+in English. Needs Debian's Chromium: `make browser`.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-visits")]
 
 APPLICANTS, SEED = 80, 17
 PHONE: ViewportSize = {"width": 390, "height": 844}
+WIDE: ViewportSize = {"width": 1920, "height": 1080}  # a district office's wide screen
+SLUG = {390: "phone", 1440: "desk", 1920: "wide"}
 LATE = timedelta(days=2, hours=10)  # the clock stands this long after the home-visit deadline: 3 days overdue
 RULE_ID = re.compile(r"R-[A-Z0-9]")  # rule ids (R-VER-2) and registration ids alike: neither is shown here
 LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
@@ -98,12 +101,24 @@ def assert_plain_chinese(page: Page) -> None:
     assert LATIN_WORD.findall(re.sub(r"HTTP \d{3}", "", shown)) == [], shown
 
 
+def fits(page: Page, viewport: ViewportSize) -> None:
+    """The page does not scroll sideways; on a desk or a wide screen every table fits its section."""
+    assert page.evaluate("() => document.scrollingElement.scrollWidth") <= viewport["width"]
+    if viewport["width"] >= 1440:
+        wider = page.evaluate(
+            """() => { const panel = document.getElementById("visits-body").getBoundingClientRect();
+                 return [...document.querySelectorAll("#visits-body table")]
+                   .filter((t) => t.getBoundingClientRect().right > panel.right + 1).length; }"""
+        )
+        assert wider == 0
+
+
 def open_section(page: Page) -> None:
     page.get_by_role("link", name="入户核查").click()
     expect(page.get_by_role("heading", name="逾期未完成的入户核查")).to_be_visible()
 
 
-@pytest.mark.parametrize("viewport", [DESK, PHONE], ids=["desk", "phone"])
+@pytest.mark.parametrize("viewport", [DESK, PHONE, WIDE], ids=["desk", "phone", "wide"])
 def test_district_staff_see_their_overdue_visits_longest_waiting_first(
     late_visits: LateVisits, browser: Browser, viewport: ViewportSize
 ) -> None:
@@ -142,13 +157,14 @@ def test_district_staff_see_their_overdue_visits_longest_waiting_first(
         )
         assert_plain_chinese(page)
         assert axe_violations(page) == []
-        shoot(page, f"visits-district-{'desk' if viewport == DESK else 'phone'}")
+        fits(page, viewport)
+        shoot(page, f"visits-district-{SLUG[viewport['width']]}")
         assert real(errors) == []
     finally:
         context.close()
 
 
-@pytest.mark.parametrize("viewport", [DESK, PHONE], ids=["desk", "phone"])
+@pytest.mark.parametrize("viewport", [DESK, PHONE, WIDE], ids=["desk", "phone", "wide"])
 def test_city_staff_see_each_districts_count_most_overdue_first(
     late_visits: LateVisits, browser: Browser, viewport: ViewportSize
 ) -> None:
@@ -175,7 +191,8 @@ def test_city_staff_see_each_districts_count_most_overdue_first(
         expect(page.locator("#visits-hint")).to_contain_text("逾期件数最多的区排在最前")
         assert_plain_chinese(page)
         assert axe_violations(page) == []
-        shoot(page, f"visits-city-{'desk' if viewport == DESK else 'phone'}")
+        fits(page, viewport)
+        shoot(page, f"visits-city-{SLUG[viewport['width']]}")
         assert real(errors) == []
     finally:
         context.close()
