@@ -349,8 +349,8 @@ footer { margin-top: 36px; border-top: 1px solid #d5dbe1; color: #5d6d7e; font-s
   .table-wrap { overflow: visible; }
   table { font-size: 9pt; }
   th, td { padding: 3px 4px; }
-  thead th { white-space: normal; }
-  tbody th, td:not(.num) { min-width: 0; }
+  tbody th { min-width: 0; width: 28%; }  /* long names wrap; short words keep a line */
+  td:not(.num) { min-width: 3.6em; }
   thead { display: table-header-group; }
   tr, figure, .stats, .note { break-inside: avoid; page-break-inside: avoid; }
   h2 { break-after: avoid; page-break-after: avoid; }
