@@ -283,6 +283,7 @@ def test_district_staff_hold_the_whole_ceremony_on_the_big_screen(
         field_box, error_box = seats_field.bounding_box(), error.bounding_box()
         assert field_box and error_box and 0 <= error_box["y"] - field_box["y"] < 120
         shots.append(shoot(page, "wrong-seats"))
+        assert latin_words(page.locator("body").inner_text()) == []  # the steps, the lists, the error
         assert axe_violations(page) == []
         # and then the right number
         seats_field.fill(str(seats))
@@ -326,6 +327,7 @@ def test_district_staff_hold_the_whole_ceremony_on_the_big_screen(
         for who in ("家长代表1号", "家长代表6号", "监督员", "公证员"):
             expect(page.locator(".signatures")).to_contain_text(f"{who}：")
         shots.append(shoot(page, "final-list"))
+        assert latin_words(page.locator("body").inner_text()) == []
 
         # and it is what LOTTERY.md computes from the same inputs, each shuffle and draw too
         frozen = ceremony.pools_from(day.store.school(season, day.school_id, day.grade) or {})
