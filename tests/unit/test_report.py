@@ -275,7 +275,8 @@ def test_the_page_reads_on_a_phone_and_prints() -> None:
     assert {"name": "viewport", "content": "width=device-width, initial-scale=1"} in page.metas
     assert "@media print" in text and "@page" in text and "thead { display: table-header-group; }" in text
     assert not re.search(r"(?<![-\w])width:\s*\d{3,}px", text)  # no fixed page width
-    assert ".table-wrap { overflow-x: auto;" in text  # a wide table scrolls inside its own box
+    assert ".table-wrap { overflow-x: auto;" in text  # from 600 px a wide table scrolls in its own box
+    assert "@media screen and (max-width: 599px)" in text and "content: attr(data-label)" in text  # cards
     assert text.count('class="table-wrap"') == page.tables
     # charts are drawn at a phone's width: 13-unit labels in a 360-unit viewBox read at ~13 px at 390 px
     for svg in page.svgs:
