@@ -465,6 +465,7 @@ def missing(season: str, school_id: str) -> dict[str, Any]:
         "missing": [{"registration_id": rid, "child_name": names.get(rid, "")} for rid in absent],
         "arrived": [{"registration_id": rid, "child_name": names.get(rid, ""), "at": at} for rid, at in arrived],
         "counts": {"placed": len(placed), "arrived": len(came), "no_shows": len(absent)},
+        "today": clock.now().astimezone(w.config.tz).date().isoformat(),
     }
 
 
