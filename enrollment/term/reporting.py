@@ -109,9 +109,13 @@ def mark_notices(
             continue
         row["child_name"] = child_names({rid: children.get(rid, {})})[rid]
         if store.mark_arrival(season, school_id, rid, {"at": at, "by": staff.principal}):
-            results.append(row | {"status": "arrived", "message": f"已报到：{row['child_name']}，{school.name}"})
+            results.append(
+                row | {"status": "arrived", "message": f"已报到：{row['child_name']}，{school.name}"}
+            )
         else:
-            results.append(row | {"status": "already", "reason": "already", "message": "已登记过报到，无需重复登记"})
+            results.append(
+                row | {"status": "already", "reason": "already", "message": "已登记过报到，无需重复登记"}
+            )
     counted = {k: sum(r["status"] == k for r in results) for k in ("arrived", "already", "refused")}
     return {"school_id": school_id, "school_name": school.name, "at": at, **counted, "results": results}
 

@@ -138,7 +138,9 @@ def sorted_queue(
     def key(row: Found) -> tuple[str, str]:
         case = row[0]
         value = getattr(case, sort.column)
-        return search.sort_text(value.isoformat() if hasattr(value, "isoformat") else value), case.registration_id
+        return search.sort_text(
+            value.isoformat() if hasattr(value, "isoformat") else value
+        ), case.registration_id
 
     return search.sorted_page(found, key, sort, cursor, limit)
 

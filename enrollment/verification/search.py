@@ -211,7 +211,10 @@ def scan(
 
 
 def collect(
-    chunk: Chunk[T], take: Callable[[list[T]], list[R | None]], cap: int = SORT_MAX, budget: int = SORT_SCAN_MAX
+    chunk: Chunk[T],
+    take: Callable[[list[T]], list[R | None]],
+    cap: int = SORT_MAX,
+    budget: int = SORT_SCAN_MAX,
 ) -> list[R]:
     """Every row of the list that `take` keeps, to sort: at most `cap` of them among at most `budget`
     rows looked at, else 422 naming `sort` (the clerk narrows the list with the search or filters, or

@@ -237,7 +237,9 @@ def placements(
     q: Annotated[
         str | None, Query(description="查找：报名编号、身份证号（或后四位）、监护人手机号或儿童姓名")
     ] = None,
-    status: Annotated[str | None, Query(description="录取途径（如 catchment 划片入学、coordination 统筹安排）")] = None,
+    status: Annotated[
+        str | None, Query(description="录取途径（如 catchment 划片入学、coordination 统筹安排）")
+    ] = None,
     reason: Annotated[str | None, Query(description="统筹安排原因（如 catchment-overflow）")] = None,
     category: Annotated[str | None, Query(description="报名类别")] = None,
     school: Annotated[str | None, Query(description="录取学校（学校编号）")] = None,
@@ -362,7 +364,9 @@ class NoticeArrival(BaseModel):
     registration_id: str = Field(
         pattern=r"^R(-[A-Z2-7]{4}){4}$", description="通知书上的报名编号（R-XXXX-XXXX-XXXX-XXXX）"
     )
-    code: str = Field(min_length=1, max_length=20, description="通知书上的核验码（不分大小写，可带或不带连字符）")
+    code: str = Field(
+        min_length=1, max_length=20, description="通知书上的核验码（不分大小写，可带或不带连字符）"
+    )
 
     @field_validator("registration_id", mode="before")
     @classmethod
@@ -463,7 +467,9 @@ def missing(season: str, school_id: str) -> dict[str, Any]:
         "school_name": school.name if school else None,
         "no_shows": absent,
         "missing": [{"registration_id": rid, "child_name": names.get(rid, "")} for rid in absent],
-        "arrived": [{"registration_id": rid, "child_name": names.get(rid, ""), "at": at} for rid, at in arrived],
+        "arrived": [
+            {"registration_id": rid, "child_name": names.get(rid, ""), "at": at} for rid, at in arrived
+        ],
         "counts": {"placed": len(placed), "arrived": len(came), "no_shows": len(absent)},
         "today": clock.now().astimezone(w.config.tz).date().isoformat(),
     }

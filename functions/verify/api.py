@@ -199,7 +199,9 @@ def registrations(
     q: Q = None,
     status: Annotated[
         str | None,
-        Query(description="审核状态：eligible 审核通过 / not-eligible 审核未通过 / review 待人工复核 / pending 待核查"),
+        Query(
+            description="审核状态：eligible 审核通过 / not-eligible 审核未通过 / review 待人工复核 / pending 待核查"
+        ),
     ] = None,
     reason: Annotated[str | None, Query(description="审核原因（如 deed-address-mismatch）")] = None,
     category: CATEGORY = None,

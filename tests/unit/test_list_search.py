@@ -174,7 +174,9 @@ def test_registrations_filtered_keep_their_pages_and_find_each_match_once(
     assert reason and all(verdicts[r["registration_id"]].reasons == ["deed-after-cutoff"] for r in reason)
 
 
-def test_registrations_sorted_page_through_every_row_once_in_order(config: SeasonConfig, cy: StaffMember) -> None:
+def test_registrations_sorted_page_through_every_row_once_in_order(
+    config: SeasonConfig, cy: StaffMember
+) -> None:
     items, verdicts = _district(40)
     rows = _pages(config, cy, items, verdicts, sort="created_at", order="desc")
     assert len(rows) == 40 == len({r["registration_id"] for r in rows})
@@ -272,7 +274,16 @@ def _mark(
         return corrected.check(config, "CY", rid, code, store=notices)
 
     return reporting.mark_notices(
-        config, SEASON, "S-CY-01", rows, check, placed, children, staff=staff, store=store, at="2023-08-30T09:00"
+        config,
+        SEASON,
+        "S-CY-01",
+        rows,
+        check,
+        placed,
+        children,
+        staff=staff,
+        store=store,
+        at="2023-08-30T09:00",
     )
 
 
