@@ -800,7 +800,8 @@ async function loadPlacements(more) {
   if (more && state.cursors.placed) q.set("cursor", state.cursors.placed);
   const res = await api("GET", `admin/placement/${enc(season())}/districts/${enc(d)}/placements?${q}`);
   if (!current()) return;
-  if (!more) decisionsClosed(res.ok);
+  // placement has run (the list answers) or not yet (409); a refused search says neither
+  if (!more && (res.ok || res.status === 409)) decisionsClosed(res.ok);
   if (!res.ok) {
     if (res.status === 409) { // placement has not run yet: not an error, just not yet
       $("placed-error").textContent = "";
@@ -1571,13 +1572,13 @@ async function loadReporting() {
   }
   const today = res.body.arrived.filter((a) => String(a.at).slice(0, 10) === res.body.today);
   arrived.replaceChildren(...(today.length ? today.map((a) => el("tr", { "data-rid": a.registration_id },
-    el("td", { class: "mono", text: a.registration_id }),
+    el("td", { class: "mono wrap", text: a.registration_id }),
     el("td", { text: a.child_name }),
     el("td", { class: "nowrap", text: time(a.at) }))) : [emptyRow(3, "今天还没有学生报到")]));
   const c = res.body.counts;
   $("rep-arrived-count").textContent = `今日已报到 ${today.length} 人，累计已报到 ${c.arrived} 人，录取 ${c.placed} 人`;
   missing.replaceChildren(...(res.body.missing.length ? res.body.missing.map((m) => el("tr", { "data-rid": m.registration_id },
-    el("td", { class: "mono", text: m.registration_id }),
+    el("td", { class: "mono wrap", text: m.registration_id }),
     el("td", { text: m.child_name }))) : [emptyRow(2, "录取的学生都已报到")]));
   $("rep-missing-count").textContent = `未报到 ${c.no_shows} 人`;
 }

@@ -1050,6 +1050,7 @@ def test_a_clerk_sorts_searches_and_filters_the_registrations_and_placements(
             found.get_by_label("查找").fill("abc")
             found.get_by_role("button", name="查询").click()
             expect(page.locator("#placed-error")).to_contain_text("请输入报名编号")
+            expect(page.locator("#decision-closed")).to_be_visible()  # a refused search reopens nothing
             assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport["width"]
             shoot(page, f"{name}-placements")
             assert axe_violations(page) == []
@@ -1078,8 +1079,11 @@ def test_school_staff_record_arrivals_by_scanning_or_typing_the_notice(
             by_school.setdefault(at.id, []).append(i)
     school, notices = max(by_school.items(), key=lambda kv: (len(kv[1]), kv[0]))
     elsewhere = next(n for k, v in sorted(by_school.items()) if k != school for n in v)
-    assert len(notices) >= 4, "the school needs four notices"
-    first, second, revoked, scanned = notices[:4]
+    assert len(notices) >= 3, "the school needs three notices"
+    # the second child is refused at the desk for a wrong code, then scanned in on the phone: the
+    # refusal recorded nothing (the scan answers 已报到, not 已登记过报到)
+    first, second, revoked = notices[:3]
+    scanned = second
     DynamoNoticeStore(day.rt.table_name).replace_notice(
         {
             "registration_id": revoked["registration_id"],
@@ -1153,14 +1157,14 @@ def test_school_staff_record_arrivals_by_scanning_or_typing_the_notice(
             assert real(errors) == []
         finally:
             context.close()
-    # and the API says the same: the two who came arrived once, the refused ones did not
+    # and the API says the same: the two who came arrived, the revoked notice's child did not
     status, lists = drive.call(
         day.rt, "GET", f"/admin/placement/{day.season}/schools/{school}/no-shows", None, user
     )
     assert status == 200
     arrived = {x["registration_id"] for x in lists["arrived"]}
     assert {first["registration_id"], scanned["registration_id"]} <= arrived
-    assert not {second["registration_id"], revoked["registration_id"]} & arrived
+    assert revoked["registration_id"] not in arrived
 
 
 def test_city_staff_seal_the_corrections_at_once(season_over: ReviewDay, browser: Browser) -> None:
