@@ -21,9 +21,9 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
@@ -36,12 +36,10 @@ from enrollment.adapters.wiring import Wiring, wiring
 from enrollment.core.config import SeasonConfig
 from enrollment.core.ports import Refused, StoreUnavailable
 from enrollment.core.staff import StaffDirectory, StaffError, StaffMember, UnknownStaff
-from enrollment.people import console
+from enrollment.people import console, lists
 from enrollment.people.access import member_from_context
 from enrollment.registration.form import Violation, violations_from_errors
-
-if TYPE_CHECKING:
-    from enrollment.adapters.console_reads import ConsoleReads
+from enrollment.verification import search
 
 
 def refusal(status: int, violations: list[Violation]) -> Response[str]:
@@ -293,15 +291,24 @@ class NoSuchSeason(StaffError):
     field = "season"
 
 
-def district_page(
-    app: APIGatewayRestResolver, reads: ConsoleReads, season: str, district: str, staff: StaffMember
+def district_list(
+    app: APIGatewayRestResolver,
+    staff: StaffMember,
+    district: str,
+    query: console.DistrictQuery,
+    flt: lists.ListFilter,
+    take: Callable[[list[dict[str, Any]]], list[dict[str, Any] | None]],
+    sort: search.Sort | None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """One page of the district's registrations as `?grade=1|7&limit=1..500&cursor=` asks, and the
-    next cursor; an item whose stored district is not `district` is refused (not only the path's)."""
-    query = app.current_event.get_query_string_value
-    page = console.page_request(query("grade"), query("cursor"), query("limit"))
-    items, cursor = console.district_page(partial(reads.district_registrations, season, district), page)
-    return console.own_items(items, staff, district), cursor
+    """One page of a district's list as `?grade=1|7&limit=1..500&cursor=` asks, searched and filtered
+    by `flt` (the rows `take` keeps) and sorted by `sort`; neither: the list's own pages, as before."""
+    ask = app.current_event.get_query_string_value
+    page = console.page_request(ask("grade"), None if sort else ask("cursor"), ask("limit"))
+    if sort is None and flt.empty:
+        items, cursor = console.district_page(query, page)
+        rows = take(console.own_items(items, staff, district))
+        return [r for r in rows if r is not None], cursor
+    return lists.district_rows(query, page, staff, district, take, sort, ask("cursor"))
 
 
 # OpenAPI: every operation documents the refusals it can answer, all in the one shape (`refusal`).

@@ -99,6 +99,11 @@ class DynamoPlacementStore(DynamoTable):
         listed = self._listed(f"SEASON#{season}#ARRIVAL", f"{school_id}#")
         return {str(i["registration_id"]) for i in listed}
 
+    def arrival_times(self, season: str, school_id: str) -> dict[str, str]:
+        """One school's arrivals and when each was recorded (the reporting-day screen's list)."""
+        listed = self._listed(f"SEASON#{season}#ARRIVAL", f"{school_id}#")
+        return {str(i["registration_id"]): str(i.get("at", "")) for i in listed}
+
     def arrivals_by_school(self, season: str) -> dict[str, set[str]]:
         """Every school's arrivals: one index query for the season (paged), not one per school."""
         by_school: dict[str, set[str]] = {}

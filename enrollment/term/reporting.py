@@ -11,10 +11,11 @@ key files as LOTTERY.md's archive), never a rewrite of it.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any, Protocol
 
+from enrollment.core import idcard
 from enrollment.core.config import School, SeasonConfig
 from enrollment.core.ports import NotFound, Registrations
 from enrollment.core.staff import Forbidden, StaffError, StaffMember
@@ -53,13 +54,7 @@ def mark_arrivals(
     at: str,
 ) -> dict[str, Any]:
     """The school's children who came with their notice (R-NOTE-1); refused for children placed elsewhere."""
-    school = config.school_index.get(school_id)
-    if school is None:
-        raise ArrivalRefused(f"没有学校 {school_id}", f"no school {school_id!r}")
-    if not (staff.role == "district" and staff.district == school.district):
-        raise Forbidden(
-            f"只有{school.district}教育局可以登记本区学校报到", "only the school's district records arrivals"
-        )
+    school_of(config, school_id, staff)
     ids = list(registration_ids)
     elsewhere = [rid for rid in ids if placed_at.get(rid) != school_id]
     if elsewhere:
@@ -71,9 +66,85 @@ def mark_arrivals(
     return {"school_id": school_id, "marked": new, "already": len(ids) - new}
 
 
+NoticeCheck = Callable[[str, str], Mapping[str, Any]]
+REFUSED_ZH = {
+    "invalid": "核验码不符：报名编号与核验码不符，请核对通知书",
+    "elsewhere": "不是本校录取的学生，请到录取学校报到",
+}
+
+
+def mark_notices(
+    config: SeasonConfig,
+    season: str,
+    school_id: str,
+    notices: Sequence[tuple[str, str]],
+    check: NoticeCheck,
+    placed_at: Mapping[str, str | None],
+    children: Mapping[str, Mapping[str, Any]],
+    *,
+    staff: StaffMember,
+    store: Arrivals,
+    at: str,
+) -> dict[str, Any]:
+    """Reporting day by the notices themselves (R-NOTE-1): each notice's registration id and code,
+    typed or scanned at the school's desk, checked as a school checks a notice (`check(rid, code)`:
+    `enrollment.notices.corrected.check` for the school's district) and the child's arrival recorded
+    in the same step. Row by row: a wrong code, a revoked notice, another school's child, or one who
+    has reported already is refused with why in Chinese, and nothing is recorded for it; the others
+    stand. Each row names the child as published lists do (张*明) and the school."""
+    school = school_of(config, school_id, staff)
+    results: list[dict[str, Any]] = []
+    for rid, code in notices:
+        row: dict[str, Any] = {"registration_id": rid, "school_id": school_id, "school_name": school.name}
+        checked = check(rid, code)
+        if checked.get("status") == "revoked":
+            results.append(row | {"status": "refused", "reason": "revoked", "message": checked["message"]})
+            continue
+        if checked.get("status") != "valid":
+            results.append(row | {"status": "refused", "reason": "invalid", "message": REFUSED_ZH["invalid"]})
+            continue
+        if checked.get("school_id") != school_id or placed_at.get(rid) != school_id:
+            refused = {"status": "refused", "reason": "elsewhere", "message": REFUSED_ZH["elsewhere"]}
+            results.append(row | refused)
+            continue
+        row["child_name"] = child_names({rid: children.get(rid, {})})[rid]
+        if store.mark_arrival(season, school_id, rid, {"at": at, "by": staff.principal}):
+            results.append(
+                row | {"status": "arrived", "message": f"已报到：{row['child_name']}，{school.name}"}
+            )
+        else:
+            results.append(
+                row | {"status": "already", "reason": "already", "message": "已登记过报到，无需重复登记"}
+            )
+    counted = {k: sum(r["status"] == k for r in results) for k in ("arrived", "already", "refused")}
+    return {"school_id": school_id, "school_name": school.name, "at": at, **counted, "results": results}
+
+
+def school_of(config: SeasonConfig, school_id: str, staff: StaffMember) -> School:
+    """The school whose arrivals are recorded, by its own district's staff only."""
+    school = config.school_index.get(school_id)
+    if school is None:
+        raise ArrivalRefused(f"没有学校 {school_id}", f"no school {school_id!r}")
+    if not (staff.role == "district" and staff.district == school.district):
+        district = config.district_index.get(school.district)
+        raise Forbidden(
+            f"只有{district.name if district else '本区'}教育局可以登记本区学校报到",
+            "only the school's district records arrivals",
+        )
+    return school
+
+
 def no_shows(placed: Iterable[str], arrived: set[str]) -> list[str]:
     """Children placed at the school (`placed`) who have not reported: the school follows them up (R-NOTE-1)."""
     return sorted(rid for rid in placed if rid not in arrived)
+
+
+def child_names(registrations: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """Children's names as published lists print them (张*明), by registration id."""
+    return {
+        rid: idcard.mask_name(str(item.get("request", {}).get("child", {}).get("name", "")))
+        for rid, item in registrations.items()
+    }
 
 
 def student(registration: Mapping[str, Any]) -> classes.Student:

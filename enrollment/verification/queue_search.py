@@ -2,54 +2,31 @@
 child, or works through one kind of case, without paging through them all.
 
 The filters are on the case (`status`, `reason`, `grade`, `category`) and on the child's form
-(`school`: the school asked for). The search `q` is matched only on what the stores hold for it:
-- a registration id: that case;
-- a full ID number: keyed as the form keys it (`ChildKeyer.child_key`, the same HMAC) into its
-  registration id, so the number is never compared, stored or written to a log in the clear;
-- four characters of an ID number: the end of the stored masked number (`**************123X`);
-- a mobile number: a guardian's phone on the form;
-- Chinese characters: part of the child's name.
-
-Pages keep the queue's order (by registration id) and its cursors: each page scans the queue after the
-cursor until it has `limit` matching cases, at most `SCAN_MAX` cases, so a rare match never makes a
-request unbounded; `next` then names the last case looked at and the next page goes on from there.
+(`school`: the school asked for); the search `q`, the paging of a filtered list and the sorting are
+the console lists' own (`enrollment.verification.search`): pages keep the queue's order (by
+registration id) and its cursors, a sorted queue is ordered by `QUEUE_SORTS`.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from enrollment.core.ports import ChildKeyer
-from enrollment.core.staff import StaffError, StaffMember
+from enrollment.core.staff import StaffMember
 from enrollment.registration.form import CATEGORY_ZH
-from enrollment.registration.registrar import registration_id
-from enrollment.verification import review
+from enrollment.verification import review, search
 from enrollment.verification.review import QueuePage
+from enrollment.verification.search import SCAN_MAX, BadSearch, Query, Sort
 from enrollment.verification.verdicts import REASON_ZH, Verdict
 
-SCAN_MAX = 5000  # cases looked at for one page at most
-_CHUNK = 500
-_RID = re.compile(r"^R(?:-[A-Z2-7]{4}){4}$")
-_ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
-_ID_TAIL = re.compile(r"^\d{3}[\dX]$")
-_PHONE = re.compile(r"^1[3-9]\d{9}$")
-_NAME = re.compile(r"^[\u3400-\u9fff·]{1,20}$")
+__all__ = ["SCAN_MAX", "BadSearch", "QueueFilter", "queue_filter", "search_page", "sorted_queue"]
 
-QueryKind = Literal["registration", "id-tail", "phone", "name"]
+_CHUNK = 500  # cases read at once
+QUEUE_SORTS = ("registration_id", "status", "grade", "category", "decided_at")
 Registrations = Callable[[Iterable[str]], Mapping[str, Mapping[str, Any]]]
-
-
-class BadSearch(StaffError):
-    """A search or filter parameter the queue does not take; `field` names it."""
-
-    status = 422
-
-    def __init__(self, field: str, message_zh: str, message_en: str) -> None:
-        super().__init__(message_zh, message_en)
-        self.field = field
+Found = tuple[Verdict, Mapping[str, Any] | None]
 
 
 @dataclass(frozen=True)
@@ -59,7 +36,7 @@ class QueueFilter:
     grade: int | None = None
     category: str | None = None
     school: str | None = None
-    query: tuple[QueryKind, str] | None = None
+    query: Query | None = None
 
     @property
     def empty(self) -> bool:
@@ -85,17 +62,7 @@ class QueueFilter:
             return False
         if self.school is not None and item.get("target_school") != self.school:
             return False
-        if self.query is None:
-            return True
-        kind, value = self.query
-        request = item.get("request", {})
-        if kind == "id-tail":
-            return str(item.get("masked_id", "")).upper().endswith(value)
-        if kind == "phone":
-            return any(str(g.get("phone", "")) == value for g in request.get("guardians", []))
-        if kind == "name":
-            return value in str(request.get("child", {}).get("name", ""))
-        return True
+        return self.query is None or self.query[0] == "registration" or search.child_matches(self.query, item)
 
 
 def queue_filter(
@@ -118,40 +85,15 @@ def queue_filter(
     grade = params.get("grade") or None
     if grade is not None and grade not in ("1", "7"):
         raise BadSearch("grade", "参数 grade 只能是 1 或 7", "grade: 1 or 7")
-    category = params.get("category") or None
-    if category is not None and category not in CATEGORY_ZH:
-        raise BadSearch("category", "参数 category 不是已知的报名类别", "category: not a known category")
-    school = params.get("school") or None
-    if school is not None and school not in set(schools):
-        raise BadSearch("school", "参数 school 不是本年度的学校", "school: not a school of the season")
+    category = search.choice(params, "category", CATEGORY_ZH, "已知的报名类别", "a known category")
+    school = search.choice(params, "school", schools, "本年度的学校", "a school of the season")
     return QueueFilter(
         status=status,
         reason=reason,
         grade=int(grade) if grade else None,
         category=category,
         school=school,
-        query=_query(params.get("q"), season, keyer),
-    )
-
-
-def _query(q: str | None, season: str, keyer: ChildKeyer) -> tuple[QueryKind, str] | None:
-    value = re.sub(r"\s+", "", q or "").upper()
-    if not value:
-        return None
-    if _RID.fullmatch(value):
-        return ("registration", value)
-    if _ID_NUMBER.fullmatch(value):
-        return ("registration", registration_id(keyer.child_key(season, "resident-id", value)))
-    if _ID_TAIL.fullmatch(value):
-        return ("id-tail", value)
-    if _PHONE.fullmatch(value):
-        return ("phone", value)
-    if _NAME.fullmatch(value):
-        return ("name", value)
-    raise BadSearch(
-        "q",
-        "请输入报名编号、身份证号（或后四位）、手机号或姓名",
-        "q: a registration id, an ID number (or its last four), a mobile number or a name",
+        query=search.search_query(params.get("q"), season, keyer),
     )
 
 
@@ -166,19 +108,52 @@ def search_page(
 ) -> tuple[list[tuple[Verdict, Mapping[str, Any] | None]], str | None]:
     """Up to `page.limit` cases of the queue after `page.after` that pass `flt`, each with its
     registration item, and the next cursor (None when the queue is done)."""
-    after, scanned = page.after, 0
-    out: list[tuple[Verdict, Mapping[str, Any] | None]] = []
-    while True:
-        cases, more = review.review_page(store, staff, season, district, QueuePage(after, _CHUNK))
+
+    def chunk(after: str | None) -> tuple[list[Verdict], str | None]:
+        return review.review_page(store, staff, season, district, QueuePage(after, _CHUNK))
+
+    take = _taker(flt, registrations)
+    return search.scan(chunk, lambda c: c.registration_id, take, page.after, page.limit, budget=SCAN_MAX)
+
+
+def sorted_queue(
+    store: review.VerificationStore,
+    staff: StaffMember,
+    season: str,
+    district: str,
+    flt: QueueFilter,
+    registrations: Registrations,
+    sort: Sort,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Found], str | None]:
+    """The queue's cases that pass `flt`, ordered by `sort` (one of `QUEUE_SORTS`), one page of them
+    after the sorted cursor, and the next sorted cursor."""
+
+    def chunk(after: str | None) -> tuple[list[Verdict], str | None]:
+        return review.review_page(store, staff, season, district, QueuePage(after, _CHUNK))
+
+    found = search.collect(chunk, _taker(flt, registrations))
+
+    def key(row: Found) -> tuple[str, str]:
+        case = row[0]
+        value = getattr(case, sort.column)
+        return search.sort_text(
+            value.isoformat() if hasattr(value, "isoformat") else value
+        ), case.registration_id
+
+    return search.sorted_page(found, key, sort, cursor, limit)
+
+
+def _taker(flt: QueueFilter, registrations: Registrations) -> Callable[[list[Verdict]], list[Found | None]]:
+    def take(cases: list[Verdict]) -> list[Found | None]:
         candidates = {c.registration_id for c in cases if flt.takes_case(c)}
         items = registrations(candidates) if candidates else {}
-        for n, case in enumerate(cases):
-            scanned += 1
-            if case.registration_id in candidates and flt.takes_child(items.get(case.registration_id)):
-                out.append((case, items.get(case.registration_id)))
-            last = n == len(cases) - 1 and more is None
-            if len(out) == page.limit or (scanned >= SCAN_MAX and not last):
-                return out, None if last else case.registration_id
-        if more is None:
-            return out, None
-        after = more
+        return [
+            (c, items.get(c.registration_id))
+            if c.registration_id in candidates and flt.takes_child(items.get(c.registration_id))
+            else None
+            for c in cases
+        ]
+
+    return take

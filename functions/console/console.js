@@ -22,6 +22,7 @@ const SECTIONS = {
   visits: { title: "入户核查", roles: ["district", "city", "auditor"], district: false },
   lottery: { title: "电脑派位", roles: ["district", "city", "auditor"], district: false },
   placements: { title: "录取结果", roles: ["district", "city", "auditor"], district: true },
+  reporting: { title: "新生报到", roles: ["district", "city", "auditor"], district: true },
   complaints: { title: "投诉答复", roles: ["district", "city", "auditor"], district: true },
   sms: { title: "短信未送达", roles: ["district", "city", "auditor"], district: true },
   phases: { title: "招生阶段", roles: ["district", "city", "auditor"], district: false },
@@ -102,6 +103,60 @@ function tag(text, kind) {
 
 function emptyRow(cols, text) {
   return el("tr", {}, el("td", { class: "empty", colspan: String(cols), text }));
+}
+
+// Sortable columns (issue 19): a header with data-sort becomes a button; a click sorts the whole list on
+// the server (…?sort=<column>&order=asc), a second click the other way; aria-sort says which and how.
+const sorts = {};
+function sortable(tableId, key, reload) {
+  for (const th of $(tableId).querySelectorAll("thead th[data-sort]")) {
+    const b = el("button", { type: "button", class: "sort", text: th.textContent });
+    th.replaceChildren(b);
+    th.setAttribute("aria-sort", "none");
+    b.addEventListener("click", () => {
+      const column = th.dataset.sort;
+      const now = sorts[key];
+      sorts[key] = { column, order: now && now.column === column && now.order === "asc" ? "desc" : "asc" };
+      sortShown(tableId, key);
+      reload();
+    });
+  }
+}
+function sortShown(tableId, key) {
+  const s = sorts[key];
+  for (const th of $(tableId).querySelectorAll("thead th[data-sort]")) {
+    const on = Boolean(s && s.column === th.dataset.sort);
+    th.setAttribute("aria-sort", on ? (s.order === "asc" ? "ascending" : "descending") : "none");
+    th.firstElementChild.dataset.dir = on ? s.order : "";
+  }
+}
+function sortParams(key, q) {
+  const s = sorts[key];
+  if (s) {
+    q.set("sort", s.column);
+    q.set("order", s.order);
+  }
+}
+function sortCleared(tableId, key) {
+  delete sorts[key];
+  sortShown(tableId, key);
+}
+
+// A list's search and filters as the API takes them (…?q=&status=&reason=&grade=&category=&school=), read
+// from the form's fields `<prefix>-<name>`: matched on the server, over the whole list, not the page shown.
+const LIST_FILTERS = ["q", "status", "reason", "grade", "category", "school"];
+function listFilters(prefix) {
+  return LIST_FILTERS.map((k) => [k, $(`${prefix}-${k}`).value.trim()]).filter(([, v]) => v);
+}
+
+// A select of the district's schools (its first option "全部学校" or none).
+function districtSchools(id, d, first) {
+  const select = $(id);
+  if (select.dataset.district === d) return;
+  select.dataset.district = d;
+  const schools = (state.config.schools || []).filter((s) => s.district === d);
+  select.replaceChildren(...(first ? [el("option", { value: "", text: first })] : []),
+    ...schools.map((s) => el("option", { value: s.id, text: s.name })));
 }
 
 // Sign-in (OIDC authorization code + PKCE) -------------------------------------------------------
@@ -284,12 +339,15 @@ async function loadRegistrations(more) {
   const body = $("reg-table").tBodies[0];
   const d = state.district;
   $("reg-caption").textContent = `${districtName(d)}报名学生`;
+  districtSchools("reg-school", d, "全部学校");
+  loadPresets();
   if (!more) {
-    body.replaceChildren(emptyRow(8, "正在载入…"));
+    body.replaceChildren(emptyRow(9, "正在载入…"));
     state.cursors.reg = null;
   }
   const q = new URLSearchParams({ limit: "200" });
-  if ($("reg-grade").value) q.set("grade", $("reg-grade").value);
+  for (const [key, value] of listFilters("reg")) q.set(key, value);
+  sortParams("reg", q);
   if (more && state.cursors.reg) q.set("cursor", state.cursors.reg);
   const current = ticket("registrations");
   const res = await api("GET", `admin/verification/${enc(season())}/districts/${enc(d)}/registrations?${q}`);
@@ -297,6 +355,8 @@ async function loadRegistrations(more) {
   if (!res.ok) {
     $("reg-error").textContent = messageOf(res);
     if (!more) body.replaceChildren();
+    $("reg-more").hidden = true;
+    $("reg-count").textContent = "";
     return;
   }
   $("reg-error").textContent = "";
@@ -307,14 +367,16 @@ async function loadRegistrations(more) {
     el("td", { class: "nowrap", text: gradeZh(r.grade) }),
     el("td", { text: r.category_zh }),
     el("td", { text: r.target_school ? r.target_school.name : "—" }),
+    el("td", { class: "nowrap", text: r.created_at ? time(r.created_at) : "—" }),
     el("td", {}, tag(r.verification_zh, r.verification === "eligible" ? "ok" : r.verification ? "bad" : "plain")),
     el("td", {}, r.reasons_zh.length ? el("ul", { class: "reasons" }, r.reasons_zh.map((t) => el("li", { text: t }))) : "—")));
+  const filtered = listFilters("reg").some(([k]) => k !== "grade");
   if (more) body.append(...rows);
-  else body.replaceChildren(...(rows.length ? rows : [emptyRow(8, "暂无报名")]));
+  else body.replaceChildren(...(rows.length ? rows : [emptyRow(9, filtered ? "没有符合条件的报名" : "暂无报名")]));
   state.cursors.reg = res.body.next;
   $("reg-more").hidden = !res.body.next;
   const shown = body.querySelectorAll("tr[data-rid]").length;
-  $("reg-count").textContent = `已显示 ${shown} 条${res.body.next ? "（还有更多）" : ""}`;
+  $("reg-count").textContent = `${filtered ? "符合条件的报名：" : ""}已显示 ${shown} 条${res.body.next ? "（还有更多）" : ""}`;
 }
 
 // 审核队列 ------------------------------------------------------------------------------------------
@@ -343,6 +405,7 @@ async function loadQueue(more) {
   }
   const q = new URLSearchParams({ limit: "100" });
   for (const [key, value] of queueFilters()) q.set(key, value);
+  sortParams("queue", q);
   if (more && state.cursors.queue) q.set("cursor", state.cursors.queue);
   const current = ticket("queue");
   const res = await api("GET", `admin/verification/${enc(season())}/districts/${enc(d)}/queue?${q}`);
@@ -460,7 +523,9 @@ async function loadPresets() {
   }
   presetsLoaded = true;
   $("bulk-preset").append(...res.body.presets.map((p) => el("option", { value: p.id, text: p.text_zh })));
-  $("queue-reason").append(...res.body.reasons.map((r) => el("option", { value: r.id, text: r.text_zh })));
+  for (const id of ["queue-reason", "reg-reason"]) {
+    $(id).append(...res.body.reasons.map((r) => el("option", { value: r.id, text: r.text_zh })));
+  }
 }
 
 function pickedIds() {
@@ -728,12 +793,15 @@ async function loadPlacements(more) {
     body.replaceChildren(emptyRow(6, "正在载入…"));
     state.cursors.placed = null;
   }
+  placedFilters(d);
   const q = new URLSearchParams({ limit: "200" });
-  if ($("placed-grade").value) q.set("grade", $("placed-grade").value);
+  for (const [key, value] of listFilters("placed")) q.set(key, value);
+  sortParams("placed", q);
   if (more && state.cursors.placed) q.set("cursor", state.cursors.placed);
   const res = await api("GET", `admin/placement/${enc(season())}/districts/${enc(d)}/placements?${q}`);
   if (!current()) return;
-  if (!more) decisionsClosed(res.ok);
+  // placement has run (the list answers) or not yet (409); a refused search says neither
+  if (!more && (res.ok || res.status === 409)) decisionsClosed(res.ok);
   if (!res.ok) {
     if (res.status === 409) { // placement has not run yet: not an error, just not yet
       $("placed-error").textContent = "";
@@ -754,12 +822,21 @@ async function loadPlacements(more) {
     el("td", { text: p.school ? p.school.name : p.status === "deferred" ? "缓学" : "—" }),
     el("td", { text: p.route_zh || "—" }),
     el("td", { text: p.reason_zh || "—" })));
+  const filtered = listFilters("placed").some(([k]) => k !== "grade");
   if (more) body.append(...rows);
-  else body.replaceChildren(...(rows.length ? rows : [emptyRow(6, "暂无安置结果")]));
+  else body.replaceChildren(...(rows.length ? rows : [emptyRow(6, filtered ? "没有符合条件的安置结果" : "暂无安置结果")]));
   state.cursors.placed = res.body.next;
   $("placed-more").hidden = !res.body.next;
   const shown = body.querySelectorAll("tr[data-rid]").length;
-  $("placed-count").textContent = `已显示 ${shown} 条${res.body.next ? "（还有更多）" : ""}`;
+  $("placed-count").textContent = `${filtered ? "符合条件的安置结果：" : ""}已显示 ${shown} 条${res.body.next ? "（还有更多）" : ""}`;
+}
+
+// The placements' filters: the route (录取方式), why coordinated, the school placed at.
+function placedFilters(d) {
+  districtSchools("placed-school", d, "全部学校");
+  if ($("placed-status").options.length > 1) return;
+  $("placed-status").append(...Object.entries(ROUTE_ZH).map(([k, v]) => el("option", { value: k, text: v })));
+  $("placed-reason").append(...Object.entries(COORDINATION_ZH).map(([k, v]) => el("option", { value: k, text: v })));
 }
 
 // Placement decisions close once placement has run (the route then refuses them): the form stays in
@@ -1036,7 +1113,16 @@ const ROUTE_ZH = {
   catchment: "划片入学", priority: "政策性照顾（优先）", "private-no-draw": "民办学校录取（未超计划）",
   "private-draw": "民办学校电脑派位录取", ethnic: "民族学校录取", specialised: "专门学校录取", coordination: "统筹安排",
   "special-education": "特殊教育学校", "regular-class": "随班就读", "home-delivery": "送教上门",
-  override: "区教育局调整", deferred: "缓学",
+  override: "区教育局调整", deferred: "缓学", transfer: "转学", declined: "已放弃学位",
+};
+// Why a child was coordinated (enrollment/placement/routes.py REASON_ZH).
+const COORDINATION_ZH = {
+  "catchment-overflow": "片区学校学位已满", "verification-failed": "信息审核未通过",
+  "verification-unresolved": "信息审核未完成", "no-catchment": "住址不在任何招生片区",
+  "private-not-admitted": "民办学校未录取", "private-declined": "放弃民办学校录取",
+  "foreign": "外籍学生由区教育局安排", "ethnic-overflow": "民族学校学位已满",
+  "specialised-overflow": "专门学校学位已满", "late-registration": "报名截止后补录",
+  "public-declined": "放弃公办学校学位",
 };
 // The published calendar as the start's confirmation lists it (seasons/<name>.yaml `calendar`).
 const CALENDAR_ZH = [
@@ -1433,6 +1519,114 @@ async function loadDownloads() {
     : [el("tr", {}, el("td", { colspan: "6", text: "还没有下载记录" }))]));
 }
 
+// 新生报到 (R-NOTE-1): one box takes a notice's registration id and code, typed or scanned (a handheld
+// scanner types the text and Enter); the API checks the code as a school checks a notice and records
+// the arrival in the same step (POST …/schools/{school}/arrivals {"notices": [...]}), or says why not.
+
+const NOTICE_TEXT = /^(R(?:-?[A-Z2-7]{4}){4})(?:[\s,，;；:：]+|(?=[0-9A-Z]))([0-9A-Z]{5}-?[0-9A-Z]{5})$/;
+const RID_ONLY = /^R(?:-?[A-Z2-7]{4}){4}$/;
+const hyphenated = (rid) => {
+  const bare = rid.replace(/-/g, "").slice(1);
+  return `R-${bare.slice(0, 4)}-${bare.slice(4, 8)}-${bare.slice(8, 12)}-${bare.slice(12, 16)}`;
+};
+
+// "R-XXXX-XXXX-XXXX-XXXX ABCDE-FGHJK" in any case, the parts apart by a space or a new line, the code
+// with or without its hyphen: {registration_id, code}; just an id: "id" (the code comes next); else null.
+function noticeOf(text) {
+  const t = text.trim().toUpperCase();
+  if (RID_ONLY.test(t)) return "id";
+  const m = t.match(NOTICE_TEXT);
+  return m ? { registration_id: hyphenated(m[1]), code: m[2] } : null;
+}
+
+async function loadReporting() {
+  const d = state.district;
+  districtSchools("rep-school", d, null);
+  const mayRecord = state.me.role === "district" && state.me.district === d;
+  $("rep-form").hidden = !mayRecord;
+  $("rep-hint").textContent = mayRecord
+    ? "学生持录取通知书报到：扫描或输入通知书上的报名编号和核验码，系统核验通知书并登记报到，一步完成。"
+    : "报到由学校所在区的教育局登记；这里可以查看各校已报到和未报到的学生。";
+  const school = $("rep-school").value;
+  const arrived = $("rep-arrived").tBodies[0];
+  const missing = $("rep-missing").tBodies[0];
+  if (!school) {
+    arrived.replaceChildren(emptyRow(3, "本区没有学校"));
+    missing.replaceChildren();
+    return;
+  }
+  const current = ticket("reporting");
+  const res = await api("GET", `admin/placement/${enc(season())}/schools/${enc(school)}/no-shows`);
+  if (!current()) return;
+  const closed = !res.ok && /录取结果尚未公布/.test(messageOf(res));
+  $("rep-fields").disabled = closed;
+  $("rep-closed").hidden = !closed;
+  $("rep-closed").textContent = closed ? "录取结果尚未公布：报到登记在录取结果公布后开放。" : "";
+  $("rep-list-error").textContent = res.ok || closed ? "" : messageOf(res);
+  if (!res.ok) {
+    arrived.replaceChildren(emptyRow(3, closed ? "录取结果尚未公布" : "—"));
+    missing.replaceChildren(emptyRow(2, closed ? "录取结果尚未公布" : "—"));
+    $("rep-arrived-count").textContent = "";
+    $("rep-missing-count").textContent = "";
+    return;
+  }
+  const today = res.body.arrived.filter((a) => String(a.at).slice(0, 10) === res.body.today);
+  arrived.replaceChildren(...(today.length ? today.map((a) => el("tr", { "data-rid": a.registration_id },
+    el("td", { class: "mono wrap", text: a.registration_id }),
+    el("td", { text: a.child_name }),
+    el("td", { class: "nowrap", text: time(a.at) }))) : [emptyRow(3, "今天还没有学生报到")]));
+  const c = res.body.counts;
+  $("rep-arrived-count").textContent = `今日已报到 ${today.length} 人，累计已报到 ${c.arrived} 人，录取 ${c.placed} 人`;
+  missing.replaceChildren(...(res.body.missing.length ? res.body.missing.map((m) => el("tr", { "data-rid": m.registration_id },
+    el("td", { class: "mono wrap", text: m.registration_id }),
+    el("td", { text: m.child_name }))) : [emptyRow(2, "录取的学生都已报到")]));
+  $("rep-missing-count").textContent = `未报到 ${c.no_shows} 人`;
+}
+
+function reportResult(kind, title, lines) {
+  $("rep-result").replaceChildren(el("div", { class: `outcome ${kind}` },
+    el("p", { class: "outcome-title", text: title }), ...lines.map((t) => el("p", { text: t }))));
+}
+
+async function submitArrival(ev) {
+  ev.preventDefault();
+  const input = $("rep-input");
+  const found = noticeOf(input.value);
+  $("rep-error").textContent = "";
+  if (found === "id") { // a scanner that puts a new line between the id and the code: wait for the code
+    input.value = `${input.value.trim()} `;
+    input.focus();
+    return;
+  }
+  if (!found) {
+    $("rep-error").textContent = "请输入通知书上的报名编号和核验码，中间空一格，如 R-ABCD-EFGH-JKMN-PQRS ABCDE-FGHJK";
+    input.focus();
+    return;
+  }
+  const school = $("rep-school").value;
+  $("rep-submit").disabled = true;
+  const res = await api("POST", `admin/placement/${enc(season())}/schools/${enc(school)}/arrivals`, { notices: [found] });
+  $("rep-submit").disabled = false;
+  input.focus();
+  if (!res.ok) {
+    $("rep-error").textContent = messageOf(res);
+    return;
+  }
+  input.value = "";
+  const r = res.body.results[0];
+  if (r.status === "arrived") {
+    reportResult("ok", "已报到", [`${r.child_name}　${r.registration_id}`, r.school_name]);
+    announce(`已报到：${r.child_name}`);
+  } else if (r.status === "already") {
+    reportResult("open", "已登记过报到", [`${r.child_name}　${r.registration_id}`, r.school_name, "无需重复登记"]);
+    announce("已登记过报到");
+  } else {
+    reportResult("bad", "不能登记报到", [r.message, r.registration_id]);
+    announce(`不能登记报到：${r.message}`);
+  }
+  loadReporting();
+}
+
 // Start ----------------------------------------------------------------------------------------
 
 const LOADERS = {
@@ -1441,6 +1635,7 @@ const LOADERS = {
   visits: loadVisits,
   lottery: loadLottery,
   placements: () => loadPlacements(false),
+  reporting: loadReporting,
   complaints: loadComplaints,
   sms: loadSmsFailures,
   phases: loadPhases,
@@ -1593,8 +1788,16 @@ $("district-pick").addEventListener("change", () => {
   $("history").hidden = true;
   LOADERS[state.section]();
 });
-$("reg-grade").addEventListener("change", () => loadRegistrations(false));
+$("reg-search").addEventListener("submit", (ev) => { ev.preventDefault(); loadRegistrations(false); });
+$("reg-clear").addEventListener("click", () => {
+  for (const k of LIST_FILTERS) $(`reg-${k}`).value = "";
+  sortCleared("reg-table", "reg");
+  loadRegistrations(false);
+});
 $("reg-reload").addEventListener("click", () => loadRegistrations(false));
+sortable("reg-table", "reg", () => loadRegistrations(false));
+sortable("queue-table", "queue", () => loadQueue(false));
+sortable("placed-table", "placed", () => loadPlacements(false));
 $("reg-more").addEventListener("click", () => loadRegistrations(true));
 $("queue-reload").addEventListener("click", () => loadQueue(false));
 $("queue-export").addEventListener("click", exportQueue);
@@ -1602,13 +1805,22 @@ $("queue-print").addEventListener("click", () => window.print());
 $("queue-search").addEventListener("submit", (ev) => { ev.preventDefault(); loadQueue(false); });
 $("queue-clear").addEventListener("click", () => {
   for (const k of QUEUE_FILTERS) $(`queue-${k}`).value = "";
+  sortCleared("queue-table", "queue");
   loadQueue(false);
 });
 $("queue-more").addEventListener("click", () => loadQueue(true));
 $("visits-reload").addEventListener("click", loadVisits);
 $("lottery-reload").addEventListener("click", loadLottery);
-$("placed-grade").addEventListener("change", () => loadPlacements(false));
+$("placed-search").addEventListener("submit", (ev) => { ev.preventDefault(); loadPlacements(false); });
+$("placed-clear").addEventListener("click", () => {
+  for (const k of LIST_FILTERS) $(`placed-${k}`).value = "";
+  sortCleared("placed-table", "placed");
+  loadPlacements(false);
+});
 $("placed-reload").addEventListener("click", () => loadPlacements(false));
+$("rep-school").addEventListener("change", () => { $("rep-result").replaceChildren(); loadReporting(); });
+$("rep-reload").addEventListener("click", loadReporting);
+$("rep-form").addEventListener("submit", submitArrival);
 $("placed-more").addEventListener("click", () => loadPlacements(true));
 $("dec-kind").addEventListener("change", fillSchools);
 $("dec-plan").addEventListener("change", fillSchools);

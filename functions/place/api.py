@@ -30,11 +30,12 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body
-from pydantic import BaseModel, ConfigDict, Field
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from enrollment.adapters.console_reads import console_reads
 from enrollment.adapters.observability import logger
@@ -45,15 +46,16 @@ from enrollment.core.staff import Forbidden, StaffError, StaffMember, require_de
 from enrollment.corrections import season as corrections
 from enrollment.corrections.model import Correction
 from enrollment.notices import corrected as corrected_notices
-from enrollment.people import console
+from enrollment.people import console, lists
 from enrollment.people import sms_failures as sms_failures_room
 from enrollment.placement import place
 from enrollment.registration.form import RegistrationRefused
 from enrollment.report import report_key
 from enrollment.term import reporting
+from enrollment.verification import search
 from functions.api import (
     caller,
-    district_page,
+    district_list,
     handler_for,
     json_response,
     refusal,
@@ -229,25 +231,40 @@ def decisions(season: str, district: str) -> dict[str, Any]:
 
 
 @app.get(f"{PREFIX}/districts/<district>/placements")
-def placements(season: str, district: str) -> dict[str, Any]:
+def placements(
+    season: str,
+    district: str,
+    q: Annotated[
+        str | None, Query(description="查找：报名编号、身份证号（或后四位）、监护人手机号或儿童姓名")
+    ] = None,
+    status: Annotated[
+        str | None, Query(description="录取途径（如 catchment 划片入学、coordination 统筹安排）")
+    ] = None,
+    reason: Annotated[str | None, Query(description="统筹安排原因（如 catchment-overflow）")] = None,
+    category: Annotated[str | None, Query(description="报名类别")] = None,
+    school: Annotated[str | None, Query(description="录取学校（学校编号）")] = None,
+    sort: Annotated[
+        str | None, Query(description=f"排序列：{' / '.join(lists.PLACEMENT_SORTS)}（默认按报名编号）")
+    ] = None,
+    order: Annotated[str | None, Query(description="排序方向：asc 升序（默认）/ desc 降序")] = None,
+) -> dict[str, Any]:
     """Where the district's children are placed and why (R-COORD-1), masked (R-DATA-2); after placement.
 
-    Paged like the registrations: `?grade=1|7&limit=1..500&cursor=`."""
+    Paged like the registrations: `?grade=1|7&limit=1..500&cursor=`; searched, filtered (`status` is
+    the route) and sorted like them (enrollment/people/lists.py)."""
     w = season_wiring(season)
     staff = caller(app)
     require_read(staff, district)
     reads, archived = console_reads(w)
+    params = {"q": q, "status": status, "reason": reason, "category": category, "school": school}
+    flt = lists.placement_filter(params, season=season, schools=w.config.school_index, keyer=w.keyer)
+    by = search.sort_request(sort, order, lists.PLACEMENT_SORTS)
     if not archived.exists(f"seasons/{season}/placements.jsonl"):
         raise console.NotYet("录取结果尚未产生：统筹安排阶段结束后统一安置", "placement has not run yet")
-    items, cursor = district_page(app, reads, season, district, staff)
-    placed = reads.placed_of(str(i["registration_id"]) for i in items)
-    return {
-        "district": district,
-        "placements": [
-            console.placement_row(w.config, i, placed.get(str(i["registration_id"]))) for i in items
-        ],
-        "next": cursor,
-    }
+    take = lists.placement_rows(w.config, flt, reads.placed_of)
+    query = partial(reads.district_registrations, season, district)
+    rows, cursor = district_list(app, staff, district, query, flt, take, by)
+    return {"district": district, "placements": rows, "next": cursor}
 
 
 @app.get(f"{PREFIX}/districts/<district>/manual-notices")
@@ -342,10 +359,32 @@ def archive(season: str) -> dict[str, Any]:
     return {"season": season, **out}
 
 
+class NoticeArrival(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    registration_id: str = Field(
+        pattern=r"^R(-[A-Z2-7]{4}){4}$", description="通知书上的报名编号（R-XXXX-XXXX-XXXX-XXXX）"
+    )
+    code: str = Field(
+        min_length=1, max_length=20, description="通知书上的核验码（不分大小写，可带或不带连字符）"
+    )
+
+    @field_validator("registration_id", mode="before")
+    @classmethod
+    def _as_printed(cls, value: object) -> object:
+        """As printed on the notice whatever the case typed or scanned."""
+        return value.strip().upper() if isinstance(value, str) else value
+
+
 class ArrivalsRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    registration_ids: list[str] = Field(
-        min_length=1, max_length=500, description="已持通知书报到的学生报名编号"
+    registration_ids: list[str] | None = Field(
+        default=None, min_length=1, max_length=500, description="已持通知书报到的学生报名编号"
+    )
+    notices: list[NoticeArrival] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=500,
+        description="报到学生的通知书（报名编号与核验码）：逐份核验后登记报到（与 registration_ids 二选一）",
     )
 
 
@@ -357,34 +396,82 @@ def _placement_done(season: str) -> None:
 
 @app.post(f"{PREFIX}/schools/<school_id>/arrivals", responses={201: {"description": "已登记报到"}})
 def arrivals(season: str, school_id: str, body: Annotated[ArrivalsRequest, Body()]) -> Response[str]:
-    """Reporting day (R-NOTE-1): the school's children who came with their notice, recorded once."""
+    """Reporting day (R-NOTE-1): the school's children who came with their notice, recorded once.
+
+    Either `registration_ids` (all refused when one is not the school's) or `notices`, each a notice's
+    registration id and code as typed or scanned at the desk: each checked as `GET …/notices/{id}/codes/
+    {code}` checks it and recorded in the same step, or refused with why (`results`: a wrong code, a
+    revoked notice, another school's child, reported already), nothing recorded for a refused one."""
     w = season_wiring(season)
+    staff = caller(app)
+    if (body.registration_ids is None) == (body.notices is None):
+        raise reporting.ArrivalRefused(
+            "请提交 registration_ids 或 notices 其中之一", "body: exactly one of registration_ids and notices"
+        )
     _placement_done(season)
+    at = clock.now().astimezone(w.config.tz).isoformat()
+    if body.notices is not None:
+        district = reporting.school_of(w.config, school_id, staff).district  # before any read
+        rows = [(n.registration_id, n.code) for n in body.notices]
+        ids = [rid for rid, _ in rows]
+
+        def check(rid: str, code: str) -> dict[str, Any]:
+            return corrected_notices.check(w.config, district, rid, code, store=w.notices)
+
+        out = reporting.mark_notices(
+            w.config,
+            season,
+            school_id,
+            rows,
+            check,
+            w.placements.placed_at(ids),
+            w.store.get_registrations(ids),
+            staff=staff,
+            store=w.placements,
+            at=at,
+        )
+        logger.info(
+            "arrivals by notice",
+            extra={"school_id": school_id, **{k: out[k] for k in ("arrived", "already", "refused")}},
+        )
+        return json_response(201, out)
     out = reporting.mark_arrivals(
         w.config,
         season,
         school_id,
-        body.registration_ids,
-        w.placements.placed_at(body.registration_ids),  # these children's places, not the season's
-        staff=caller(app),
+        body.registration_ids or [],
+        w.placements.placed_at(body.registration_ids or []),  # these children's places, not the season's
+        staff=staff,
         store=w.placements,
-        at=clock.now().astimezone(w.config.tz).isoformat(),
+        at=at,
     )
     return json_response(201, out)
 
 
 @app.get(f"{PREFIX}/schools/<school_id>/no-shows")
 def missing(season: str, school_id: str) -> dict[str, Any]:
-    """Children placed at the school who have not reported: the school follows them up."""
+    """Children placed at the school who have not reported: the school follows them up. With the
+    school's arrivals so far (the reporting-day screen's list: who, when), each child named as
+    published lists do (张*明), and the counts."""
     w = season_wiring(season)
     school = w.config.school_index.get(school_id)
     require_read(caller(app), school.district if school else "")
     _placement_done(season)
+    placed = w.placements.placed_at_school(season, school_id)
+    came = w.placements.arrival_times(season, school_id)
+    absent = reporting.no_shows(placed, set(came))
+    names = reporting.child_names(w.store.get_registrations([*absent, *came]))
+    arrived = sorted(came.items(), key=lambda a: (a[1], a[0]), reverse=True)
     return {
         "school_id": school_id,
-        "no_shows": reporting.no_shows(
-            w.placements.placed_at_school(season, school_id), w.placements.arrivals(season, school_id)
-        ),
+        "school_name": school.name if school else None,
+        "no_shows": absent,
+        "missing": [{"registration_id": rid, "child_name": names.get(rid, "")} for rid in absent],
+        "arrived": [
+            {"registration_id": rid, "child_name": names.get(rid, ""), "at": at} for rid, at in arrived
+        ],
+        "counts": {"placed": len(placed), "arrived": len(came), "no_shows": len(absent)},
+        "today": clock.now().astimezone(w.config.tz).date().isoformat(),
     }
 
 

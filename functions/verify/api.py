@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import date
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
@@ -20,11 +21,11 @@ from enrollment.adapters.wiring import wiring
 from enrollment.core import clock
 from enrollment.core.staff import Forbidden, require_read
 from enrollment.exports import review_queue as queue_export_room
-from enrollment.people import console
-from enrollment.verification import agency_files, bulk, queue_search, review, spotcheck, visits
+from enrollment.people import console, lists
+from enrollment.verification import agency_files, bulk, queue_search, review, search, spotcheck, visits
 from enrollment.verification.season import record_visit
 from enrollment.verification.verdicts import REASON_ZH, DecisionAction
-from functions.api import caller, district_page, handler_for, json_response, season_wiring, staff_resolver
+from functions.api import caller, district_list, handler_for, json_response, season_wiring, staff_resolver
 
 app = staff_resolver()
 PREFIX = "/admin/verification/<season>"
@@ -107,6 +108,10 @@ def queue(
     q: Annotated[
         str | None, Query(description="查找：报名编号、身份证号（或后四位）、监护人手机号或儿童姓名")
     ] = None,
+    sort: Annotated[
+        str | None, Query(description=f"排序列：{' / '.join(queue_search.QUEUE_SORTS)}（默认按报名编号）")
+    ] = None,
+    order: Annotated[str | None, Query(description="排序方向：asc 升序（默认）/ desc 降序")] = None,
 ) -> dict[str, Any]:
     """Cases to review, each with its reasons in Chinese and the masked child (R-DATA-2).
 
@@ -114,14 +119,22 @@ def queue(
     registration id, cases under review and not-eligible cases mixed; a case signed meanwhile leaves
     the queue without moving the others. Filters (`status`, `reason`, `grade`, `category`, `school`)
     and a search `q` keep that order and those cursors (enrollment/verification/queue_search.py); a
-    full ID number is matched by its keyed form, never in the clear."""
+    full ID number is matched by its keyed form, never in the clear. Sorted by `sort` (`order=asc|desc`),
+    the matching cases are ordered by that column and the cursor is the sorted queue's."""
     w = season_wiring(season)
     staff = caller(app)
-    page = review.queue_page_request(cursor, limit)
+    by = search.sort_request(sort, order, queue_search.QUEUE_SORTS)
+    page = review.queue_page_request(None if by else cursor, limit)
     params = {"status": status, "reason": reason, "grade": grade, "category": category, "school": school}
     flt = queue_search.queue_filter(
         params | {"q": q}, season=season, schools=w.config.school_index, keyer=w.keyer
     )
+    if by is not None:
+        reads = console_reads(w)[0]
+        found, after = queue_search.sorted_queue(
+            w.verification, staff, season, district, flt, reads.registrations_of, by, cursor, page.limit
+        )
+        return {"district": district, "cases": [console.case_row(c, i) for c, i in found], "next": after}
     rows, after = _queue_rows(w, staff, season, district, page, flt)
     return {"district": district, "cases": rows, "next": after}
 
@@ -174,24 +187,47 @@ def queue_export(
     return {**made, "truncated": truncated, "content_base64": base64.b64encode(content).decode()}
 
 
+Q = Annotated[str | None, Query(description="查找：报名编号、身份证号（或后四位）、监护人手机号或儿童姓名")]
+CATEGORY = Annotated[str | None, Query(description="报名类别")]
+ORDER = Annotated[str | None, Query(description="排序方向：asc 升序（默认）/ desc 降序")]
+
+
 @app.get(f"{PREFIX}/districts/<district>/registrations")
-def registrations(season: str, district: str) -> dict[str, Any]:
+def registrations(
+    season: str,
+    district: str,
+    q: Q = None,
+    status: Annotated[
+        str | None,
+        Query(
+            description="审核状态：eligible 审核通过 / not-eligible 审核未通过 / review 待人工复核 / pending 待核查"
+        ),
+    ] = None,
+    reason: Annotated[str | None, Query(description="审核原因（如 deed-address-mismatch）")] = None,
+    category: CATEGORY = None,
+    school: Annotated[str | None, Query(description="志愿学校（学校编号）")] = None,
+    sort: Annotated[
+        str | None, Query(description=f"排序列：{' / '.join(lists.REGISTRATION_SORTS)}（默认按报名编号）")
+    ] = None,
+    order: ORDER = None,
+) -> dict[str, Any]:
     """The district's registrations, masked (R-DATA-2), with their verification state.
 
-    Paged: `?grade=1|7&limit=1..500&cursor=` (the `next` cursor of the previous page)."""
+    Paged: `?grade=1|7&limit=1..500&cursor=` (the `next` cursor of the previous page). Searched and
+    filtered (`q`, `status`, `reason`, `category`, `school`: enrollment/people/lists.py) keeping those
+    pages; sorted by `sort` (`order=asc|desc`), the cursor is then the sorted list's (at most 5,000
+    matching registrations are sorted: more, 422 naming `sort`)."""
     w = season_wiring(season)
     staff = caller(app)
     require_read(staff, district)
     reads = console_reads(w)[0]
-    items, cursor = district_page(app, reads, season, district, staff)
-    verdicts = reads.verdicts_of(str(i["registration_id"]) for i in items)
-    return {
-        "district": district,
-        "registrations": [
-            console.registration_row(w.config, i, verdicts.get(str(i["registration_id"]))) for i in items
-        ],
-        "next": cursor,
-    }
+    params = {"q": q, "status": status, "reason": reason, "category": category, "school": school}
+    flt = lists.registration_filter(params, season=season, schools=w.config.school_index, keyer=w.keyer)
+    found = search.sort_request(sort, order, lists.REGISTRATION_SORTS)
+    take = lists.registration_rows(w.config, flt, reads.verdicts_of)
+    query = partial(reads.district_registrations, season, district)
+    rows, cursor = district_list(app, staff, district, query, flt, take, found)
+    return {"district": district, "registrations": rows, "next": cursor}
 
 
 @app.post(f"{PREFIX}/registrations/<registration_id>/decisions", responses={201: {"description": "已签字"}})

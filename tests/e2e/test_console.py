@@ -195,6 +195,7 @@ def test_district_staff_sign_in_and_review_a_case(review_day: ReviewDay, browser
             "入户核查",
             "电脑派位",
             "录取结果",
+            "新生报到",
             "投诉答复",
             "短信未送达",
             "招生阶段",
@@ -784,6 +785,14 @@ def test_district_staff_enter_a_placement_decision_with_its_reason(
         expect(row).to_contain_text(user)
         expect(page.locator("#announce")).to_have_text(f"已录入安置决定：{child}")
         shoot(page, "placement-decision")
+        # reporting day is closed until the results are published: the screen says so, its box disabled
+        page.get_by_role("link", name="新生报到").click()
+        expect(page.locator("#rep-closed")).to_contain_text("录取结果尚未公布")
+        expect(page.get_by_label("报名编号和核验码")).to_be_disabled()
+        expect(page.get_by_role("button", name="核验并登记报到")).to_be_disabled()
+        expect(page.locator("#rep-missing")).to_contain_text("录取结果尚未公布")
+        shoot(page, "reporting-closed")
+        assert axe_violations(page) == []
         assert real(errors, "status of 409", "status of 422") == []
     finally:
         context.close()
@@ -867,6 +876,7 @@ def test_an_auditor_reads_results_and_the_archive_and_writes_nothing(
             "入户核查",
             "电脑派位",
             "录取结果",
+            "新生报到",
             "投诉答复",
             "短信未送达",
             "招生阶段",
@@ -960,6 +970,201 @@ def test_an_auditor_reads_results_and_the_archive_and_writes_nothing(
         assert real(errors, "status of 403") == []  # the refused writes above
     finally:
         context.close()
+
+
+def _rids(page: Page, table: str) -> list[str]:
+    return [r.get_attribute("data-rid") or "" for r in page.locator(f"#{table} tbody tr[data-rid]").all()]
+
+
+def test_a_clerk_sorts_searches_and_filters_the_registrations_and_placements(
+    season_over: ReviewDay, browser: Browser
+) -> None:
+    day = season_over
+    a, _ = two_districts(day)
+    user = day.user("district", a)
+    s = day.season
+    registrations = f"/admin/verification/{s}/districts/{a}/registrations"
+    placements = f"/admin/placement/{s}/districts/{a}/placements"
+
+    def listed(path: str, key: str, **query: str) -> list[str]:
+        status, body = drive.call(day.rt, "GET", path, None, user, {"limit": "500", **query})
+        assert status == 200 and body["next"] is None, body
+        return [r["registration_id"] for r in body[key]]
+
+    oldest = listed(registrations, "registrations", sort="created_at", order="asc")
+    newest = listed(registrations, "registrations", sort="created_at", order="desc")
+    eligible = listed(registrations, "registrations", status="eligible")
+    status, whole = drive.call(day.rt, "GET", placements, None, user, {"limit": "500"})
+    assert status == 200, whole
+    rid, school = next((r["registration_id"], r["school"]["id"]) for r in whole["placements"] if r["school"])
+    by_route = listed(placements, "placements", school=school, sort="route", order="asc")
+    for viewport, name in ((DESK, "lists-sorted"), (PHONE, "phone-lists-sorted")):
+        context, page, errors = new_page(browser, viewport)
+        try:
+            sign_in(page, day, user)
+            rows = page.locator("#reg-table tbody tr[data-rid]")
+            expect(rows).to_have_count(len(day.ids_of(a)))
+            # When the clerk clicks a column's header, the whole list is sorted by it on the server;
+            # a second click sorts it the other way, and the header says how (aria-sort)
+            header = page.locator("#reg-table thead th", has_text="报名时间")
+            expect(header).to_have_attribute("aria-sort", "none")
+            header.get_by_role("button").click()
+            expect(header).to_have_attribute("aria-sort", "ascending")
+            expect(rows.first).to_have_attribute("data-rid", oldest[0])
+            assert _rids(page, "reg-table") == oldest
+            header.get_by_role("button").click()
+            expect(header).to_have_attribute("aria-sort", "descending")
+            expect(rows.first).to_have_attribute("data-rid", newest[0])
+            assert _rids(page, "reg-table") == newest
+            # the search and the filters keep the sort, matched on the server
+            search = page.get_by_role("search", name="查找报名信息")
+            search.get_by_label("审核状态").select_option("eligible")
+            search.get_by_role("button", name="查询").click()
+            expect(rows).to_have_count(len(eligible))
+            assert sorted(_rids(page, "reg-table")) == sorted(eligible)
+            search.get_by_label("审核状态").select_option("")
+            search.get_by_label("查找").fill(rid.lower())
+            search.get_by_role("button", name="查询").click()
+            expect(rows).to_have_count(1)
+            expect(page.locator("#reg-count")).to_contain_text("符合条件的报名")
+            assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport["width"]
+            shoot(page, name)
+            assert axe_violations(page) == []
+            search.get_by_role("button", name="清除条件").click()
+            expect(header).to_have_attribute("aria-sort", "none")
+            expect(rows).to_have_count(len(day.ids_of(a)))
+            # the placements: one school's children, sorted by how they were placed
+            page.get_by_role("link", name="录取结果").click()
+            placed = page.locator("#placed-table tbody tr[data-rid]")
+            expect(placed).to_have_count(len(day.ids_of(a)))
+            found = page.get_by_role("search", name="查找安置结果")
+            found.get_by_label("录取学校").select_option(school)
+            found.get_by_role("button", name="查询").click()
+            expect(placed).to_have_count(len(by_route))
+            route = page.locator("#placed-table thead th", has_text="录取方式")
+            route.get_by_role("button").click()
+            expect(route).to_have_attribute("aria-sort", "ascending")
+            expect(placed.first).to_have_attribute("data-rid", by_route[0])
+            assert _rids(page, "placed-table") == by_route
+            # a search the server cannot take is answered in Chinese, naming what to type
+            found.get_by_label("查找").fill("abc")
+            found.get_by_role("button", name="查询").click()
+            expect(page.locator("#placed-error")).to_contain_text("请输入报名编号")
+            expect(page.locator("#decision-closed")).to_be_visible()  # a refused search reopens nothing
+            assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport["width"]
+            shoot(page, f"{name}-placements")
+            assert axe_violations(page) == []
+            assert real(errors, "status of 422") == []
+        finally:
+            context.close()
+
+
+def test_school_staff_record_arrivals_by_scanning_or_typing_the_notice(
+    season_over: ReviewDay, browser: Browser
+) -> None:
+    from enrollment.adapters.notifications import DynamoNoticeStore
+    from tests.integration.conftest import table_items
+
+    day = season_over
+    a, _ = two_districts(day)
+    user = day.user("district", a)
+    # Given the notices of district A's schools, none of their children reported yet
+    items = table_items(day.rt)
+    came = {i["registration_id"] for i in items if i["sk"] == "ARRIVAL"}
+    by_school: dict[str, list[dict[str, Any]]] = {}
+    for i in sorted(items, key=lambda i: str(i["pk"])):
+        at = day.config.school_index.get(str(i.get("school_id")))
+        issued = i["sk"] == "NOTICE" and i.get("status") not in ("manual", "revoked")
+        if issued and at and at.district == a and i["registration_id"] not in came:
+            by_school.setdefault(at.id, []).append(i)
+    school, notices = max(by_school.items(), key=lambda kv: (len(kv[1]), kv[0]))
+    elsewhere = next(n for k, v in sorted(by_school.items()) if k != school for n in v)
+    assert len(notices) >= 3, "the school needs three notices"
+    # the second child is refused at the desk for a wrong code, then scanned in on the phone: the
+    # refusal recorded nothing (the scan answers 已报到, not 已登记过报到)
+    first, second, revoked = notices[:3]
+    scanned = second
+    DynamoNoticeStore(day.rt.table_name).replace_notice(
+        {
+            "registration_id": revoked["registration_id"],
+            "school_id": school,
+            "verification_code": "ZZZZZ00000",
+            "revoked_on": "2023-07-06",
+        },
+        None,
+    )
+    name = day.config.school_index[school].name
+
+    def masked(n: dict[str, Any]) -> str:
+        full = str(day.bodies[n["registration_id"]]["child"]["name"])
+        return full[0] + "*" * (len(full) - 2) + full[-1] if len(full) > 2 else full[0] + "*"
+
+    for viewport, shot in ((DESK, "reporting"), (PHONE, "phone-reporting")):
+        context, page, errors = new_page(browser, viewport)
+        try:
+            sign_in(page, day, user)
+            page.get_by_role("link", name="新生报到").click()
+            page.get_by_label("报到学校").select_option(school)
+            expect(page.locator("#rep-missing-count")).to_contain_text("未报到")
+            box = page.get_by_label("报名编号和核验码")
+            result = page.locator("#rep-result")
+            if viewport == DESK:
+                # When the desk types the id and the code (lower case, no hyphen) and Enter: recorded
+                code = first["verification_code"]
+                box.fill(f"{first['registration_id'].lower()} {code.lower()}")
+                box.press("Enter")
+                expect(result).to_contain_text("已报到")
+                expect(result).to_contain_text(masked(first))
+                expect(result).to_contain_text(name)
+                expect(
+                    page.locator(f"#rep-arrived tbody tr[data-rid='{first['registration_id']}']")
+                ).to_be_visible()
+                expect(
+                    page.locator(f"#rep-missing tbody tr[data-rid='{first['registration_id']}']")
+                ).to_have_count(0)
+                # a wrong code, a revoked notice, another school's child, and the same child again
+                box.fill(f"{second['registration_id']} 00000-00000")
+                box.press("Enter")
+                expect(result).to_contain_text("核验码不符")
+                box.fill(f"{revoked['registration_id']} zzzzz-00000")
+                box.press("Enter")
+                expect(result).to_contain_text("作废")
+                box.fill(f"{elsewhere['registration_id']} {elsewhere['verification_code']}")
+                box.press("Enter")
+                expect(result).to_contain_text("不是本校录取的学生")
+                box.fill(f"{first['registration_id']} {code}")
+                box.press("Enter")
+                expect(result).to_contain_text("已登记过报到")
+                # text that is no notice is answered beside the box, nothing sent
+                box.fill("报到")
+                box.press("Enter")
+                expect(page.locator("#rep-error")).to_contain_text("请输入通知书上的报名编号和核验码")
+            else:
+                # a handheld scanner: the id, a new line (Enter), then the code and Enter
+                code = scanned["verification_code"]
+                box.fill(scanned["registration_id"])
+                box.press("Enter")
+                expect(result).to_be_empty()
+                box.press_sequentially(f"{code[:5]}-{code[5:]}")
+                box.press("Enter")
+                expect(result).to_contain_text("已报到")
+                expect(result).to_contain_text(masked(scanned))
+            expect(page.locator("#rep-arrived-count")).to_contain_text("今日已报到")
+            expect(page.locator("#rep-missing tbody tr[data-rid]").first).to_be_visible()
+            assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport["width"]
+            shoot(page, shot)
+            assert axe_violations(page) == []
+            assert real(errors) == []
+        finally:
+            context.close()
+    # and the API says the same: the two who came arrived, the revoked notice's child did not
+    status, lists = drive.call(
+        day.rt, "GET", f"/admin/placement/{day.season}/schools/{school}/no-shows", None, user
+    )
+    assert status == 200
+    arrived = {x["registration_id"] for x in lists["arrived"]}
+    assert {first["registration_id"], scanned["registration_id"]} <= arrived
+    assert revoked["registration_id"] not in arrived
 
 
 def test_city_staff_seal_the_corrections_at_once(season_over: ReviewDay, browser: Browser) -> None:

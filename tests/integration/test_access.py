@@ -207,6 +207,13 @@ def rows(s: Season) -> list[Row]:
             f"{p}/schools/{school}/arrivals",
             {"registration_ids": [rid]},
         ),
+        # reporting day by the notice itself: its registration id and code, checked and recorded at once
+        Row(
+            "POST",
+            "/admin/placement/{season}/schools/{school_id}/arrivals",
+            f"{p}/schools/{school}/arrivals",
+            {"notices": [{"registration_id": rid, "code": "0000000000"}]},
+        ),
         Row(
             "GET", "/admin/placement/{season}/schools/{school_id}/no-shows", f"{p}/schools/{school}/no-shows"
         ),
@@ -553,6 +560,134 @@ def test_a_district_phones_the_families_its_sms_did_not_reach_and_no_other_distr
     assert drive.call(rt, "POST", f"{path}/{rid}/phoned", {"purpose": "code"}, a)[0] == 404
     status, bad = drive.call(rt, "POST", f"{path}/{rid}/phoned", {"purpose": "voice"}, a)
     assert status in (400, 422) and "purpose" in json.dumps(bad, ensure_ascii=False)
+
+
+def test_the_lists_are_searched_filtered_and_sorted_on_the_server(season: Season) -> None:
+    rt, s = season.rt, season.config.season
+    a = drive.member(rt, "district", A).principal
+    lists = {
+        "registrations": f"/admin/verification/{s}/districts/{A}/registrations",
+        "placements": f"/admin/placement/{s}/districts/{A}/placements",
+        "cases": f"/admin/verification/{s}/districts/{A}/queue",
+    }
+    for key, path in lists.items():
+        # a column the list is not sorted by: 422 naming `sort`, in Chinese naming the columns it takes
+        status, bad = drive.call(rt, "GET", path, None, a, {"sort": "phone"})
+        assert status == 422 and bad["errors"][0]["field"] == "sort", (key, bad)
+        assert "R-" not in bad["message"] and "registration_id" in bad["message"]
+        status, bad = drive.call(rt, "GET", path, None, a, {"sort": "grade", "order": "down"})
+        assert status == 422 and bad["errors"][0]["field"] == "order", (key, bad)
+    # every registration once, newest first, the same followed a page of three at a time
+    path = lists["registrations"]
+    status, whole = drive.call(rt, "GET", path, None, a, {"limit": "500"})
+    assert status == 200 and whole["next"] is None
+    query = {"sort": "created_at", "order": "desc", "limit": "500"}
+    status, newest = drive.call(rt, "GET", path, None, a, query)
+    assert status == 200, newest
+    keys = [(r["created_at"], r["registration_id"]) for r in newest["registrations"]]
+    assert keys == sorted(keys, reverse=True)
+    assert sorted(k[1] for k in keys) == sorted(r["registration_id"] for r in whole["registrations"])
+    paged: list[str] = []
+    cursor = None
+    while True:
+        step = query | {"limit": "3"} | ({"cursor": cursor} if cursor else {})
+        status, page = drive.call(rt, "GET", path, None, a, step)
+        assert status == 200, page
+        paged += [r["registration_id"] for r in page["registrations"]]
+        cursor = page["next"]
+        if cursor is None:
+            break
+    assert paged == [k[1] for k in keys]
+    # the placements: one child by its registration id, and the school's children by the school filter
+    path = lists["placements"]
+    status, found = drive.call(rt, "GET", path, None, a, {"q": season.rid.lower()})
+    assert status == 200 and [r["registration_id"] for r in found["placements"]] == [season.rid]
+    status, at = drive.call(rt, "GET", path, None, a, {"school": season.school, "sort": "route"})
+    assert status == 200 and season.rid in {r["registration_id"] for r in at["placements"]}
+    assert all(r["school"]["id"] == season.school for r in at["placements"])
+    routes = [r["route"] or "" for r in at["placements"]]
+    assert routes == sorted(routes)
+    status, bad = drive.call(rt, "GET", path, None, a, {"status": "review"})
+    assert status == 422 and bad["errors"][0]["field"] == "status"
+    # district B searching district A's list is refused, not answered empty
+    b = drive.member(rt, "district", B).principal
+    assert drive.call(rt, "GET", path, None, b, {"q": season.rid})[0] == 403
+
+
+def test_reporting_day_records_an_arrival_by_notice_and_code_and_refuses_the_rest(season: Season) -> None:
+    from enrollment.adapters.notifications import DynamoNoticeStore
+
+    rt, s, config = season.rt, season.config.season, season.config
+    # Given two children of one school of A with their notices (not the child the correction test moves)
+    issued: dict[str, list[dict[str, Any]]] = {}
+    items = table_items(rt)
+    came = {i["registration_id"] for i in items if i["sk"] == "ARRIVAL"}
+    for i in items:
+        if i["sk"] == "NOTICE" and i.get("status") not in ("manual", "revoked") and i.get("school_id"):
+            if i["registration_id"] in came:
+                continue
+            at = config.school_index.get(str(i["school_id"]))
+            if at and at.district == A and i["registration_id"] != season.rid:
+                issued.setdefault(at.id, []).append(i)
+    school, (first, second, *_) = next((k, v) for k, v in sorted(issued.items()) if len(v) >= 2)
+    # and a revoked notice of the second child (a correction's: its code no longer admits)
+    revoked_code = "ZZZZZ00000" if second["verification_code"] != "ZZZZZ00000" else "YYYYY00000"
+    DynamoNoticeStore(rt.table_name).replace_notice(
+        {
+            "registration_id": second["registration_id"],
+            "school_id": school,
+            "verification_code": revoked_code,
+            "revoked_on": "2023-07-06",
+            "replaced_by_issued": "2023-07-07",
+        },
+        None,
+    )
+    path = f"/admin/placement/{s}/schools/{school}/arrivals"
+    a, b = drive.member(rt, "district", A).principal, drive.member(rt, "district", B).principal
+    before = snapshot(rt)
+    # When the desk sends neither or both kinds of rows, or a wrong and a revoked code, or B's staff send
+    # a right one: refused (the whole request, or row by row with why) and nothing is recorded
+    both = {
+        "registration_ids": [first["registration_id"]],
+        "notices": [{"registration_id": first["registration_id"], "code": "x"}],
+    }
+    for body in ({}, both):
+        status, bad = drive.call(rt, "POST", path, body, a)
+        assert status == 422 and "registration_ids" in bad["message"] and "notices" in bad["message"], bad
+    rows = [
+        {"registration_id": first["registration_id"], "code": "00000-00000"},
+        {"registration_id": second["registration_id"], "code": revoked_code.lower()},
+    ]
+    status, answer = drive.call(rt, "POST", path, {"notices": rows}, a)
+    assert status == 201 and (answer["arrived"], answer["refused"]) == (0, 2), answer
+    wrong, revoked = answer["results"]
+    assert wrong["reason"] == "invalid" and wrong["message"].startswith("核验码不符")
+    assert (
+        revoked["reason"] == "revoked" and "作废" in revoked["message"] and "新通知书" in revoked["message"]
+    )
+    right = {"registration_id": first["registration_id"], "code": first["verification_code"]}
+    status, refused = drive.call(rt, "POST", path, {"notices": [right]}, b)
+    assert status == 403 and refused["message"]
+    assert snapshot(rt) == before
+    # Then the right code, as a scanner types it (lower case, the code's hyphen in): recorded once
+    code = first["verification_code"]
+    typed = {"registration_id": first["registration_id"].lower(), "code": f"{code[:5]}-{code[5:]}".lower()}
+    status, answer = drive.call(rt, "POST", path, {"notices": [typed]}, a)
+    assert status == 201 and answer["arrived"] == 1, answer
+    [done] = answer["results"]
+    assert done["status"] == "arrived" and "*" in done["child_name"]
+    assert done["school_name"] == config.school_index[school].name
+    status, again = drive.call(rt, "POST", path, {"notices": [right]}, a)
+    assert (
+        status == 201 and again["already"] == 1 and again["results"][0]["message"].startswith("已登记过报到")
+    )
+    # and the school's lists say so: arrived (when), not among the no-shows
+    status, lists = drive.call(rt, "GET", f"/admin/placement/{s}/schools/{school}/no-shows", None, a)
+    assert status == 200, lists
+    assert first["registration_id"] in {x["registration_id"] for x in lists["arrived"]}
+    assert first["registration_id"] not in lists["no_shows"]
+    assert second["registration_id"] in lists["no_shows"]
+    assert lists["counts"]["no_shows"] == len(lists["missing"]) == len(lists["no_shows"])
 
 
 def test_district_a_corrects_its_own_child_through_the_route_and_the_city_lists_it(season: Season) -> None:
