@@ -22,10 +22,11 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.openapi.params import Path as PathParam
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from enrollment.adapters.observability import count_metric, logger, mask_text, metrics
 from enrollment.adapters.wiring import wiring
@@ -386,6 +387,15 @@ def read_form(registration_id: RegistrationId) -> dict[str, Any]:
     return changes.form_view(registration_id, config=w.config, now=clock.now(), store=w.store)
 
 
+# The edit's body, the whole registration form: documented as `RegistrationRequest` (EDIT_BODY, added
+# to its operation by functions/register/handler.py `openapi_json`) but read by the route itself,
+# after the session, so that a caller without one gets 401 whatever it sends, never a 422 about it.
+EDIT_BODY: dict[str, Any] = {
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RegistrationRequest"}}},
+    "required": True,
+}
+
+
 @router.put(
     "/api/registrations/<registration_id>",
     summary="修改报名信息（仅限本年级报名时间内；儿童身份证号和年级不能修改）",
@@ -396,10 +406,11 @@ def read_form(registration_id: RegistrationId) -> dict[str, Any]:
     },
     security=SESSION,
 )
-def edit(registration_id: RegistrationId, body: Annotated[RegistrationRequest, Body()]) -> dict[str, Any]:
-    """The whole form again, every rule checked again (the body has no API Gateway model here:
-    PROXY_BODY_ROUTES, infra/api.py; the pydantic model refuses a bad one, 422 naming the field)."""
+def edit(registration_id: RegistrationId) -> dict[str, Any]:
+    """The whole form again, every rule checked again. The body has no API Gateway model here
+    (PROXY_BODY_ROUTES, infra/api.py): `_form` refuses a bad one, 422 naming the field."""
     _session(registration_id)
+    body = _form()
     w = wiring()
     answer = changes.edit(
         registration_id, body, config=w.config, now=clock.now(), store=w.store, keyer=w.keyer
@@ -407,6 +418,19 @@ def edit(registration_id: RegistrationId, body: Annotated[RegistrationRequest, B
     fields = answer["changes"][-1].get("fields", []) if answer["changes"] else []
     logger.info("registration edited", extra={"registration_id": registration_id, "fields": fields})
     return answer
+
+
+def _form() -> RegistrationRequest:
+    """The request's body as a registration form, refused as Powertools refuses a route's body model
+    (RequestValidationError: 422 naming each field, handler.py)."""
+    try:
+        return RegistrationRequest.model_validate(router.current_event.json_body)
+    except ValidationError as e:
+        raise RequestValidationError([{**err, "loc": ("body", *err["loc"])} for err in e.errors()]) from None
+    except ValueError:  # not JSON (the resolver's screen refuses most of these first)
+        raise RequestValidationError(
+            [{"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error", "input": None}]
+        ) from None
 
 
 @router.post(

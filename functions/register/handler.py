@@ -26,7 +26,7 @@ from enrollment.registration import catchment, demand, receipt_sms, registrar
 from enrollment.registration.demand import WITHDRAWN
 from enrollment.registration.form import RegistrationRefused, RegistrationRequest, Violation
 from functions.api import invalid_request, refusal, resolver, with_refusals
-from functions.register.family import router
+from functions.register.family import EDIT_BODY, router
 from functions.register.public import season_info
 
 app = resolver()
@@ -189,7 +189,10 @@ def openapi_json() -> str:
             "parentSession": HTTPBearer(description="凭短信验证码登录所得的 token（30分钟内有效）")
         },
     )
-    return json.dumps(with_refusals(json.loads(doc)), ensure_ascii=False)
+    parsed = json.loads(doc)
+    # the edit reads its body itself, after the session (family.py EDIT_BODY): documented all the same
+    parsed["paths"]["/api/registrations/{registration_id}"]["put"]["requestBody"] = EDIT_BODY
+    return json.dumps(with_refusals(parsed), ensure_ascii=False)
 
 
 def _submit(req: RegistrationRequest) -> dict[str, Any]:

@@ -128,7 +128,7 @@ def test_an_edit_that_breaks_a_rule_is_refused_and_stores_nothing(
     token = sign_in(rt, rid)
     before = stored(rt, rid)
 
-    def put(change: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    def put(change: Any) -> tuple[int, dict[str, Any]]:
         status, answer, _ = family_call(rt, "PUT", f"/api/registrations/{rid}", change, token=token)
         return status, answer
 
@@ -140,13 +140,14 @@ def test_an_edit_that_breaks_a_rule_is_refused_and_stores_nothing(
     bad_phone["guardians"][0]["phone"] = "12345"
     unknown = {**body, "income": 9000}
     no_school = {**body, "category": "private", "private_school_id": "NO-SUCH-SCHOOL"}
-    cases = [
+    cases: list[tuple[Any, int, str, str | None]] = [
         (other_child, 422, "child.id_number", "儿童身份证号不能修改"),
         (grade7, 422, "grade", "年级不能修改"),
         (bad_phone, 422, "guardians.0.phone", None),
         (unknown, 422, "income", None),
         (no_school, 422, "private_school_id", None),
     ]
+    cases += [(None, 422, "body", None), ([body], 422, "body", None)]  # no body; not an object
     for change, code, field, words in cases:
         status, answer = put(change)
         assert status == code, (field, answer)
@@ -255,4 +256,8 @@ def test_only_the_childs_own_session_changes_it(rt: EmbeddedSeason, season: Seas
             status, answer, _ = family_call(rt, method, path, payload, token=who)
             assert status == 401, (method, path, answer)
             assert answer["errors"][0]["field"] == "Authorization"
+    # the edit's body is read only after the session: without one, any body gets the same 401
+    for bad in ({"income": 1}, None, [1]):
+        status, answer, _ = family_call(rt, "PUT", f"/api/registrations/{other}", bad)
+        assert status == 401 and answer["errors"][0]["field"] == "Authorization", answer
     assert stored(rt, other) == before
