@@ -34,6 +34,7 @@ from enrollment.registration.form import RegistrationRefused, RegistrationReques
 from enrollment.registration.registrar import change_entry, receipt, registration_item
 
 REASON_MAX = 200
+KIND_ZH = {"edited": "修改报名信息", "withdrawn": "撤回报名", "re-registered": "重新报名"}
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ def form_view(registration_id: str, *, config: SeasonConfig, now: datetime, stor
         "editable_until": can.until.isoformat(),
         "why_not": can.why_not_zh,
         "form": _plain(item["request"]),
-        "changes": list(item.get("changes", [])),
+        "changes": shown_changes(item),
     }
 
 
@@ -213,4 +214,9 @@ def _replace(
 
 def _answer(item: Mapping[str, Any], config: SeasonConfig) -> dict[str, Any]:
     """The registration's receipt, as on registering, with its history of changes."""
-    return {**receipt(dict(item), config), "changes": list(item.get("changes", []))}
+    return {**receipt(dict(item), config), "changes": shown_changes(item)}
+
+
+def shown_changes(item: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The registration's changes as recorded, oldest first, each with its kind in Chinese (`kind_zh`)."""
+    return [{**c, "kind_zh": KIND_ZH.get(str(c.get("kind")), "")} for c in _plain(item.get("changes", []))]

@@ -372,6 +372,7 @@ def read(registration_id: RegistrationId) -> dict[str, Any]:
     answer.update(headline(answer["verification"], answer["lottery"], answer["placement"], answer["notice"]))
     if item.get("status") == WITHDRAWN:  # withdrawn by the family (issue 19): no later stage follows
         answer.update(stage=WITHDRAWN, status_zh=registrar.STATUS_ZH[WITHDRAWN])
+    answer["changes"] = changes.shown_changes(item)  # the family's edits and withdrawal, as recorded
     answer["session_expires_at"] = session.expires_at.isoformat()
     return answer
 

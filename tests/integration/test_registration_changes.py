@@ -101,6 +101,7 @@ def test_a_family_edits_its_form_and_the_change_is_recorded(rt: EmbeddedSeason, 
     assert change["kind"] == "edited" and change["by"] == "guardian"
     assert change["fields"] == ["category", "guardians.0.phone", "private_school_id"]
     assert change["at"].startswith(str(season.calendar.grade1_registration.start))
+    assert change.pop("kind_zh") == "修改报名信息"
     assert item["changes"] == [change]
     assert "17000001234" not in str(item["changes"]) and body["child"]["id_number"] not in str(
         item["changes"]
@@ -116,7 +117,7 @@ def test_a_family_edits_its_form_and_the_change_is_recorded(rt: EmbeddedSeason, 
 
     # The same form again changes and records nothing
     status, again, _ = family_call(rt, "PUT", f"/api/registrations/{rid}", edited, token=token)
-    assert status == 200 and again["changes"] == [change]
+    assert status == 200 and again["changes"] == [{**change, "kind_zh": "修改报名信息"}]
     assert stored(rt, rid) == item
 
 
@@ -216,6 +217,7 @@ def test_a_withdrawn_registration_counts_nowhere_and_the_child_may_register_agai
     # but it is still there, by its id, with its history: the family reads it as withdrawn
     status, shown, _ = family_call(rt, "GET", f"/api/registrations/{rid}", token=token)
     assert status == 200 and shown["status_zh"] == "已撤回报名" and shown["stage"] == "withdrawn"
+    assert [c["kind_zh"] for c in shown["changes"]] == ["撤回报名"]
     status, form, _ = family_call(rt, "GET", f"/api/registrations/{rid}/form", token=token)
     assert form["editable"] is False and "撤回" in form["why_not"]
     # and it can be neither withdrawn again nor edited
