@@ -102,12 +102,21 @@ REGISTRATION_RESOURCES = (
 # the family's other routes that take a body: a method of their own beside the resource's ANY, so that
 # API Gateway checks the body against the route's model (every public route with a body has one)
 BODY_ROUTES = (("/api/registrations", "POST"), (f"{REGISTRATION_PATH}/complaints", "POST"))
-# The one exception: a lost registration id's code and session (issue 19) take a small body (the
-# child's ID number, and the code) but have no method of their own: they are served through
-# `/api/{proxy+}`, because a resource and a method each with a model would take the stack past
-# CloudFormation's 500 resources. The function validates the body itself (422 naming the field),
-# and the web ACL's proof rate rule (infra/waf.py PROOF_PATH) covers them as the id's own routes.
-PROXY_BODY_ROUTES = (("/api/recovery/code", "POST"), ("/api/recovery/session", "POST"))
+# The documented exceptions: public routes that take a body but have no method (and model) of their
+# own, because a resource and a method each with a model would take the stack past CloudFormation's
+# 500 resources. The function validates each body itself (pydantic, 422 naming the field). Issue 19:
+# - a lost registration id's code and session (the child's ID number, and the code), served through
+#   `/api/{proxy+}`; the web ACL's proof rate rule (infra/waf.py PROOF_PATH) covers them as the id's
+#   own routes;
+# - the family's edit (`PUT {REGISTRATION_PATH}`, the whole form again, through that resource's ANY)
+#   and withdrawal (`POST .../withdraw`, through `{REGISTRATION_PATH}/{proxy+}`), each behind the
+#   parent session checked before anything is stored.
+PROXY_BODY_ROUTES = (
+    ("/api/recovery/code", "POST"),
+    ("/api/recovery/session", "POST"),
+    (REGISTRATION_PATH, "PUT"),
+    (f"{REGISTRATION_PATH}/withdraw", "POST"),
+)
 # API Gateway's answer to a body its model refuses, in the API's refusal shape (functions/api.py)
 BAD_BODY_ZH = "请求内容不符合要求，请检查填写的内容"
 BAD_BODY_EN = "the request body does not match the route's model"

@@ -51,7 +51,7 @@ from infra.context import WafLimits
 
 # Every method a route of the API serves (docs/openapi.json, the portal's and console's pages); OPTIONS
 # and HEAD are not (no CORS: the portal and console are served from the API's own origin).
-ALLOWED_METHODS = ("GET", "POST", "DELETE")
+ALLOWED_METHODS = ("GET", "POST", "PUT", "DELETE")  # PUT: a family edits its registration
 WINDOW_S = 300  # the rate-based rules' evaluation window: WAF's default, left unset
 BODY_INSPECTION_LIMIT = "KB_64"  # how much of an API Gateway body WAF inspects (default 16 KB)
 RATE_BLOCKED_PER_PERIOD = 100  # requests refused by the rate rules in 5 minutes: the alarm

@@ -40,6 +40,7 @@ import functools
 import hashlib
 import heapq
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from typing import Any, ParamSpec
@@ -50,7 +51,7 @@ from botocore.exceptions import ClientError
 from enrollment.adapters.clients import throttled
 from enrollment.adapters.table import DynamoTable, pages, record_of, without_keys
 from enrollment.core.ports import Conflict, DuplicateChild, NotFound, SeasonState
-from enrollment.registration.demand import CounterKey, counter_keys
+from enrollment.registration.demand import WITHDRAWN, CounterKey, counted_keys, counter_keys
 
 # Gate and window writes made in this process (one counter for every DynamoStore): a season state
 # copy read before the latest of them is not used.
@@ -91,28 +92,72 @@ class DynamoStore(DynamoTable):
         when demand is recounted from the registrations themselves (functions/register/close.py).
         """
         rid = record["registration_id"]
-        item = {
+        if not self._put_if(self._listed_item(record), "attribute_not_exists(pk)"):
+            raise DuplicateChild(rid)
+        for key in counter_keys(record):
+            self._count(record, key, 1)
+
+    def replace_registration(self, record: dict[str, Any], *, previous: Mapping[str, Any]) -> None:
+        """Write `record` over the stored registration `previous` (an edit, a withdrawal, the same
+        child registered again after withdrawing), then move its live demand counts from where
+        `previous` counted to where `record` counts (a withdrawn registration counts nowhere).
+
+        Conditional on the stored item still being `previous`: its `version` (0 when it has none, as
+        a registration never changed) and its status; Conflict if another edit or withdrawal came
+        first, and nothing is written. The record is stored as version + 1. The counters follow as in
+        `create_registration`: after the item, each a plain ADD that never conflicts."""
+        rid = str(record["registration_id"])
+        if str(previous["registration_id"]) != rid:
+            raise ValueError("a registration is replaced under its own id")
+        version = int(previous.get("version", 0))
+        item = {**self._listed_item(record), "version": version + 1}
+        names = {"#v": "version", "#s": "status"}
+        values: dict[str, Any] = {":s": str(previous["status"])}
+        if version:
+            condition = "#v = :v AND #s = :s"
+            values[":v"] = version
+        else:
+            condition = "attribute_exists(pk) AND attribute_not_exists(#v) AND #s = :s"
+        if not self._write_if(
+            self.table.put_item,
+            Item=item,
+            ConditionExpression=condition,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        ):
+            raise Conflict(f"registration {rid} changed meanwhile")
+        moved = Counter(counted_keys(record))
+        moved.subtract(counted_keys(previous))
+        for key, n in sorted(moved.items()):
+            if n:
+                self._count(record, key, n)
+
+    def _listed_item(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """A registration as stored: its keys, and its place in the season's listing (GSI1)."""
+        rid = str(record["registration_id"])
+        return {
             "pk": f"REG#{rid}",
             "sk": "REG",
             **record,
             "gsi1pk": registrations_key(str(record["season"]), shard_of(rid)),
             "gsi1sk": f"{record['grade']}#{record['district']}#{rid}",
         }
-        if not self._put_if(item, "attribute_not_exists(pk)"):
-            raise DuplicateChild(rid)
-        live = live_key(str(record["season"]), shard_of(rid))
-        for key in counter_keys(record):
-            try:
-                self.table.update_item(
-                    Key={"pk": live, "sk": _live_sk(key)},
-                    UpdateExpression="ADD applicants :one SET #scope = :scope, #id = :id, grade = :grade",
-                    ExpressionAttributeNames={"#scope": "scope", "#id": "id"},
-                    ExpressionAttributeValues={":one": 1, ":scope": key[0], ":id": key[1], ":grade": key[2]},
-                )
-            except ClientError as e:
-                if not throttled(e):
-                    raise
-                # the registration is stored: a warning count short by one until close beats refusing it
+
+    def _count(self, record: Mapping[str, Any], key: CounterKey, n: int) -> None:
+        """Add `n` to one live demand counter of the registration's shard. Throttled, the count is
+        off by `n` until registration closes (demand is then recounted from the registrations)."""
+        live = live_key(str(record["season"]), shard_of(str(record["registration_id"])))
+        try:
+            self.table.update_item(
+                Key={"pk": live, "sk": _live_sk(key)},
+                UpdateExpression="ADD applicants :n SET #scope = :scope, #id = :id, grade = :grade",
+                ExpressionAttributeNames={"#scope": "scope", "#id": "id"},
+                ExpressionAttributeValues={":n": n, ":scope": key[0], ":id": key[1], ":grade": key[2]},
+            )
+        except ClientError as e:
+            if not throttled(e):
+                raise
+            # the registration is stored: a warning count off by one until close beats refusing it
 
     def live_counts(self, season: str) -> dict[CounterKey, int]:
         """The counters of every shard, summed."""
@@ -153,12 +198,14 @@ class DynamoStore(DynamoTable):
         return (without_keys(i) for i in self._shard(season, shard))
 
     def _shard(self, season: str, shard: int) -> Iterator[dict[str, Any]]:
-        """One shard's GSI1 items, keys and all, in `gsi1sk` order."""
-        return pages(
+        """One shard's GSI1 items, keys and all, in `gsi1sk` order; a withdrawn registration left
+        out (it stays listed in the index for the erasure, enrollment/adapters/erasure_store.py)."""
+        listed = pages(
             self.table.query,
             IndexName="gsi1",
             KeyConditionExpression=Key("gsi1pk").eq(registrations_key(season, shard)),
         )
+        return (i for i in listed if i.get("status") != WITHDRAWN)
 
     def season_items(self, season: str) -> list[dict[str, Any]]:
         """The season partition's items as stored, keys and all: gates, window extensions, demand and

@@ -1,7 +1,7 @@
 """`SeasonCounts` (enrollment/core/launch.py) on the season's single table: what the season's status
 counts, each by key or index queries that return one small attribute per item (never a Scan).
 
-- registrations per grade: GSI1 `SEASON#{season}#REG#{shard}`, `gsi1sk` beginning `{grade}#`, for
+- registrations per grade (but withdrawn ones): GSI1 `SEASON#{season}#REG#{shard}`, `gsi1sk` beginning `{grade}#`, for
   each of the 16 shards and each grade;
 - verdicts per status: GSI1 `SEASON#{season}#VERDICT` (one index partition for the season);
 - placements per route: GSI1 `SEASON#{season}#PLACED#{school}` for each school (a child placed at
@@ -22,6 +22,7 @@ from boto3.dynamodb.conditions import Key
 from enrollment.adapters.dynamodb import SHARDS, dead_letters_key, registrations_key
 from enrollment.adapters.placement_store import placed_key
 from enrollment.adapters.table import DynamoTable, record_of
+from enrollment.registration.demand import WITHDRAWN
 
 
 def _projecting(attribute: str) -> dict[str, Any]:
@@ -35,7 +36,8 @@ class DynamoSeasonCounts(DynamoTable):
             out[grade] = sum(
                 1
                 for shard in range(SHARDS)
-                for _ in self._listed(registrations_key(season, shard), f"{grade}#", **_projecting("grade"))
+                for i in self._listed(registrations_key(season, shard), f"{grade}#", **_projecting("status"))
+                if i.get("status") != WITHDRAWN  # withdrawn by the family (issue 19): no longer counted
             )
         return out
 

@@ -77,7 +77,10 @@ class Registrations(Protocol):
         """Many at once, by id (batched reads); ids not found are absent."""
         ...
 
-    def registrations(self, season: str) -> Iterator[dict[str, Any]]: ...
+    def registrations(self, season: str) -> Iterator[dict[str, Any]]:
+        """The season's registrations but those their families withdrew (issue 19): what every
+        phase after registration works on. A withdrawn one is still read by id."""
+        ...
 
 
 class Store(Registrations, Protocol):
@@ -94,11 +97,17 @@ class Store(Registrations, Protocol):
 
     def registrations_in_shard(self, season: str, shard: int) -> Iterator[dict[str, Any]]:
         """One shard's registrations (0 <= shard < `shards`), read as they are consumed, so an
-        iteration holds a page at a time, not its share of the season."""
+        iteration holds a page at a time, not its share of the season; withdrawn ones left out."""
         ...
 
     def create_registration(self, record: dict[str, Any]) -> None:
         """Write a registration if its id is new; DuplicateChild if that child already registered."""
+        ...
+
+    def replace_registration(self, record: dict[str, Any], *, previous: Mapping[str, Any]) -> None:
+        """Write `record` over the stored registration `previous` (the family's edit or withdrawal,
+        or the child registered again after withdrawing) and move its live demand counts with it;
+        Conflict if the stored one is no longer `previous` (another change came first)."""
         ...
 
     def season_state(self, season: str) -> SeasonState:

@@ -19,6 +19,9 @@ from enrollment.core.config import SeasonConfig
 NEAR_FULL = 0.9  # a school at 90 % of its plan gets a seat warning
 Scope = Literal["school", "zone"]
 CounterKey = tuple[str, str, int]  # (scope, school or zone id, grade)
+WITHDRAWN = (
+    "withdrawn"  # a registration's status once its family withdrew it (enrollment/registration/changes.py)
+)
 WARNING_ZH = {"near": "接近计划", "over": "超出计划"}
 KIND_ZH = {
     "public": "公办",
@@ -68,6 +71,11 @@ def counter_keys(registration: Mapping[str, Any]) -> list[CounterKey]:
     return keys
 
 
+def counted_keys(registration: Mapping[str, Any]) -> list[CounterKey]:
+    """Where a stored registration counts now: `counter_keys`, or nowhere once it is withdrawn."""
+    return [] if registration.get("status") == WITHDRAWN else counter_keys(registration)
+
+
 def rows(config: SeasonConfig, counts: Mapping[CounterKey, int]) -> list[Demand]:
     """Every school (but special-education schools, placed by the committee) and every multi-school
     zone of each grade, with its plan and its count of applicants."""
@@ -92,7 +100,7 @@ def demand(config: SeasonConfig, registrations: Iterable[Mapping[str, Any]]) -> 
     """Count each registration once: at the school it asks for, or at its multi-school zone."""
     counts: Counter[CounterKey] = Counter()
     for r in registrations:
-        counts.update(counter_keys(r))
+        counts.update(counted_keys(r))
     return rows(config, counts)
 
 
@@ -109,6 +117,8 @@ def partial(config: SeasonConfig, registrations: Iterable[Mapping[str, Any]]) ->
     counts: Counter[CounterKey] = Counter()
     total = 0
     for r in registrations:
+        if r.get("status") == WITHDRAWN:
+            continue  # the store's listings leave them out already; a withdrawn one never counts
         total += 1
         counts.update(counter_keys(r))
     return {"registrations": total, "applicants": [counts.get(key, 0) for key in row_keys(config)]}

@@ -11,7 +11,8 @@ from typing import Any
 from enrollment.core.config import SeasonConfig
 from enrollment.core.idcard import mask
 from enrollment.core.phases import REGISTRATION_GATE
-from enrollment.core.ports import ChildKeyer, DuplicateChild, NotFound, Store
+from enrollment.core.ports import ChildKeyer, Conflict, DuplicateChild, NotFound, Store
+from enrollment.registration.demand import WITHDRAWN
 from enrollment.registration.form import (
     CATEGORY_ZH,
     RegistrationRefused,
@@ -20,7 +21,8 @@ from enrollment.registration.form import (
     check_registration,
 )
 
-STATUS_ZH = {"registered": "已报名，待审核"}
+STATUS_ZH = {"registered": "已报名，待审核", WITHDRAWN: "已撤回报名"}
+GUARDIAN = "guardian"  # who made a change a family made (`changes`' `by`)
 
 
 def registration_id(child_key: str) -> str:
@@ -55,13 +57,31 @@ def register(
     store: Store,
     keyer: ChildKeyer,
 ) -> dict[str, Any]:
-    """Check the season rules and store one registration; RegistrationRefused (nothing stored) if any breaks."""
+    """Check the season rules and store one registration; RegistrationRefused (nothing stored) if any
+    breaks. A child whose family withdrew its registration (enrollment/registration/changes.py) may
+    register again while the window is open: the new registration takes the withdrawn one's place
+    under the same id, keeping its history of changes with this one added (`re-registered`)."""
     item = registration_item(req, config=config, now=now, store=store, keyer=keyer)
     try:
         store.create_registration(item)
     except DuplicateChild as e:
-        raise duplicate() from e
+        previous = store.get_registration(item["registration_id"])
+        if previous.get("status") != WITHDRAWN:
+            raise duplicate() from e
+        history = [*previous.get("changes", []), change_entry(now, config, "re-registered")]
+        item = {**item, "changes": history}
+        try:
+            store.replace_registration(item, previous=previous)
+        except Conflict:
+            raise duplicate() from e
+        item["version"] = int(previous.get("version", 0)) + 1
     return receipt(item, config)
+
+
+def change_entry(now: datetime, config: SeasonConfig, kind: str, **extra: Any) -> dict[str, Any]:
+    """One entry of a registration's `changes`: when, what kind, by whom (the family), and `extra`
+    (the fields an edit changed, a withdrawal's reason). Never a value, so never an ID number."""
+    return {"at": now.astimezone(config.tz).isoformat(), "kind": kind, "by": GUARDIAN, **extra}
 
 
 def duplicate() -> RegistrationRefused:

@@ -38,8 +38,8 @@ from enrollment.notices.notice import format_code
 from enrollment.people import complaints, family, parents
 from enrollment.people.headline import headline
 from enrollment.placement import routes
-from enrollment.registration import registrar
-from enrollment.registration.form import RegistrationRefused, Violation
+from enrollment.registration import changes, registrar
+from enrollment.registration.form import RegistrationRefused, RegistrationRequest, Violation
 from functions.api import json_response
 
 RECOVERY_SENT_ZH = (
@@ -103,6 +103,15 @@ class DeclineRequest(BaseModel):
 
 class NoticeRequest(BaseModel):
     model_config = _CLOSED
+
+
+class WithdrawRequest(BaseModel):
+    """Withdrawing the registration (issue 19): served through `{registration_id}/{proxy+}` with no
+    model of its own (infra/api.py PROXY_BODY_ROUTES), so everything here is checked here."""
+
+    model_config = _CLOSED
+    confirm: bool = Field(default=False, description="确认撤回本次报名（须为 true）")
+    reason: str | None = Field(default=None, max_length=200, description="撤回原因（可不填，200字以内）")
 
 
 def _family(registration_id: str, body: BaseModel) -> None:
@@ -360,6 +369,70 @@ def read(registration_id: RegistrationId) -> dict[str, Any]:
     # the line at the top: the furthest stage reached, never "待审核" beside a placed child's cards
     answer.update(headline(answer["verification"], answer["lottery"], answer["placement"], answer["notice"]))
     answer["session_expires_at"] = session.expires_at.isoformat()
+    return answer
+
+
+@router.get(
+    "/api/registrations/<registration_id>/form",
+    summary="读取报名表：报名时间内可修改或撤回（须先凭短信验证码登录）",
+    security=SESSION,
+)
+def read_form(registration_id: RegistrationId) -> dict[str, Any]:
+    _session(registration_id)
+    w = wiring()
+    return changes.form_view(registration_id, config=w.config, now=clock.now(), store=w.store)
+
+
+@router.put(
+    "/api/registrations/<registration_id>",
+    summary="修改报名信息（仅限本年级报名时间内；儿童身份证号和年级不能修改）",
+    responses={
+        200: {"description": "已修改，并记录修改了哪些项"},
+        401: {"description": "未登录或登录已失效"},
+        409: {"description": "报名已截止或已撤回，不能修改"},
+    },
+    security=SESSION,
+)
+def edit(registration_id: RegistrationId, body: Annotated[RegistrationRequest, Body()]) -> dict[str, Any]:
+    """The whole form again, every rule checked again (the body has no API Gateway model here:
+    PROXY_BODY_ROUTES, infra/api.py; the pydantic model refuses a bad one, 422 naming the field)."""
+    _session(registration_id)
+    w = wiring()
+    answer = changes.edit(
+        registration_id, body, config=w.config, now=clock.now(), store=w.store, keyer=w.keyer
+    )
+    fields = answer["changes"][-1].get("fields", []) if answer["changes"] else []
+    logger.info("registration edited", extra={"registration_id": registration_id, "fields": fields})
+    return answer
+
+
+@router.post(
+    "/api/registrations/<registration_id>/withdraw",
+    summary="撤回报名（仅限本年级报名时间内；撤回后报名时间内可重新报名）",
+    responses={
+        200: {"description": "已撤回"},
+        401: {"description": "未登录或登录已失效"},
+        409: {"description": "报名已截止或已撤回"},
+    },
+    security=SESSION,
+)
+def withdraw(registration_id: RegistrationId, body: Annotated[WithdrawRequest, Body()]) -> dict[str, Any]:
+    _family(registration_id, body)
+    if body.confirm is not True:
+        raise RegistrationRefused(
+            [
+                Violation(
+                    "confirm",
+                    "R-REG-1",
+                    "请确认撤回本次报名：撤回后本次报名不再参加审核、摇号和派位",
+                    "confirm must be true to withdraw",
+                )
+            ],
+            status=422,
+        )
+    w = wiring()
+    answer = changes.withdraw(registration_id, body.reason, config=w.config, now=clock.now(), store=w.store)
+    logger.info("registration withdrawn", extra={"registration_id": registration_id})
     return answer
 
 

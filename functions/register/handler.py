@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,12 +23,15 @@ from enrollment.core.staff import StaffError
 from enrollment.lottery import ceremony
 from enrollment.people import parents
 from enrollment.registration import catchment, demand, receipt_sms, registrar
+from enrollment.registration.demand import WITHDRAWN
 from enrollment.registration.form import RegistrationRefused, RegistrationRequest, Violation
 from functions.api import invalid_request, refusal, resolver, with_refusals
 from functions.register.family import router
 from functions.register.public import season_info
 
 app = resolver()
+# whether this request registered (True) or got the answer stored for the same body (False)
+_registered_now: ContextVar[bool] = ContextVar("registered_now", default=False)
 HERE = Path(__file__).parent
 WEB = HERE.parent / "web"  # what the portal shares with the console's pages
 
@@ -189,7 +193,31 @@ def openapi_json() -> str:
 
 
 def _submit(req: RegistrationRequest) -> dict[str, Any]:
-    answer: dict[str, Any] = _idempotent_register()(req=req)
+    token = _registered_now.set(False)
+    try:
+        answer: dict[str, Any] = _idempotent_register()(req=req)
+        stored_answer = not _registered_now.get()
+    finally:
+        _registered_now.reset(token)
+    if stored_answer and _withdrawn(answer["registration_id"]):
+        # the same body as a registration since withdrawn (issue 19): the stored answer is that one's,
+        # and this is a new registration, so it is made (and its receipt sent) as a new one
+        answer = _register(req)
+    return answer
+
+
+def _withdrawn(registration_id: str) -> bool:
+    """Whether the registration is withdrawn now."""
+    return bool(wiring().store.get_registration(registration_id).get("status") == WITHDRAWN)
+
+
+def _register(req: RegistrationRequest) -> dict[str, Any]:
+    _registered_now.set(True)
+    w = wiring()
+    answer = registrar.register(
+        req, config=w.config, now=clock.now(), store=w.registration_store, keyer=w.keyer
+    )
+    answer["sms_sent"] = _send_receipt(answer["registration_id"])
     return answer
 
 
@@ -202,11 +230,7 @@ def _idempotent_register() -> Any:
     )
     def submit(req: RegistrationRequest) -> dict[str, Any]:
         # inside the idempotent function: a retried request gets the stored answer, and no second SMS
-        answer = registrar.register(
-            req, config=w.config, now=clock.now(), store=w.registration_store, keyer=w.keyer
-        )
-        answer["sms_sent"] = _send_receipt(answer["registration_id"])
-        return answer
+        return _register(req)
 
     return submit
 
