@@ -403,18 +403,22 @@ function placeQuery(home) {
 /** What step 3 offers for the category: the zone's school(s) of the home address (public), the
  * chosen private or specialised school, or the ethnic schools taking the grade. */
 async function loadChoice() {
-  const b = body(), grade = b.grade;
-  if (b.category !== "public") { choice = { kind: b.category, schools: [] }; renderChoice(); return; }
-  const r = await api("GET", `api/catchment?${placeQuery(b.home_address)}`);
-  if (r.status !== 200) { choice = { kind: "error", schools: [], note: r.data.message }; renderChoice(); return; }
-  const g = r.data.grades.find((x) => x.grade === grade) || { schools: [], note_zh: "" };
   const kept = choice ? choice.schools.map((s) => s.id) : [];  // the order chosen before (or restored)
+  choice = await choiceFor(body(), kept);
+  renderChoice();
+}
+
+/** The choice for a form: the home address's zone schools (nearest first, or in the order `kept`). */
+async function choiceFor(b, kept) {
+  if (b.category !== "public") return { kind: b.category, schools: [] };
+  const r = await api("GET", `api/catchment?${placeQuery(b.home_address)}`);
+  if (r.status !== 200) return { kind: "error", schools: [], note: r.data.message };
+  const g = r.data.grades.find((x) => x.grade === b.grade) || { schools: [], note_zh: "" };
   let schools = g.schools.map((s) => ({ id: s.id, name: s.name, address: s.address }));
   if (schools.length > 1 && kept.length === schools.length && kept.every((id) => schools.some((s) => s.id === id))) {
     schools = kept.map((id) => schools.find((s) => s.id === id));  // the order the family already chose
   }
-  choice = { kind: schools.length > 1 ? "multi" : schools.length ? "single" : "outside", schools, note: g.note_zh || "", address: r.data.address_zh };
-  renderChoice();
+  return { kind: schools.length > 1 ? "multi" : schools.length ? "single" : "outside", schools, note: g.note_zh || "", address: r.data.address_zh };
 }
 
 function renderChoice() {
@@ -455,16 +459,16 @@ $("school-choice").addEventListener("click", (ev) => {
 });
 
 /** The school choice as a parent reads it (review, print sheet). */
-function choiceText(b) {
+function choiceText(b, c) {
   if (b.category === "private" || b.category === "specialised") {
     const s = season && season.schools.find((x) => x.id === b.private_school_id);
     return s ? s.name : "—";
   }
   if (b.category === "ethnic") return "由教育局安排到招收该年级的民族学校";
-  if (!choice || choice.kind === "error") return "—";
-  if (choice.kind === "outside") return "不在任何片区内，由区教育局统筹安排";
-  if (choice.kind === "single") return `${choice.schools[0].name}（单校划片）`;
-  return choice.schools.map((s, i) => `第${i + 1}志愿：${s.name}`).join("；");
+  if (!c || c.kind === "error") return "—";
+  if (c.kind === "outside") return "不在任何片区内，由区教育局统筹安排";
+  if (c.kind === "single") return `${c.schools[0].name}（单校划片）`;
+  return c.schools.map((s, i) => `第${i + 1}志愿：${s.name}`).join("；");
 }
 
 // ---------------------------------------------------------------- step 4: review; the print sheet
@@ -484,7 +488,7 @@ function addressText(a) {
 }
 
 /** Everything the form sends, in sections, as a parent reads it: [step, title, [[label, value]]]. */
-function sections(b) {
+function sections(b, picked) {
   const c = b.child;
   const guardians = b.guardians.map((g, i) => [i + 1, `${i ? "第二位" : ""}监护人`, [
     ["姓名", g.name], ["与儿童关系", g.relationship], ["证件", `${ID_TYPE_ZH[g.id_type] || ""} ${g.id_number}`], ["手机号码", g.phone]]]);
@@ -499,7 +503,7 @@ function sections(b) {
       ["居住证号", r.residence_permit_number],
       ["不动产权证号", r.property ? r.property.deed_number : "未填写（无房产）"], ["产权人", r.property ? r.property.owner : null]]],
     [2, "特殊群体", [["申报", (b.special_claims || []).map((k) => CLAIMS_ZH[k] || "").join("、") || "无"]]],
-    [3, "报名学校", [["学校", choiceText(b)]]],
+    [3, "报名学校", [["学校", choiceText(b, picked)]]],
   ];
 }
 
@@ -509,7 +513,7 @@ function rowsHtml(rows) {
 
 function renderReview() {
   const b = body();
-  $("review").innerHTML = sections(b).map(([n, title, rows], i) => `<section class="card review" aria-labelledby="rv-${i}">
+  $("review").innerHTML = sections(b, choice).map(([n, title, rows], i) => `<section class="card review" aria-labelledby="rv-${i}">
       <div class="row"><h4 class="grow" id="rv-${i}">${esc(title)}</h4><button type="button" class="secondary small" data-goto="${n}" aria-label="修改${esc(title)}">修改</button></div>
       <dl class="facts">${rowsHtml(rows)}</dl></section>`).join("");
 }
@@ -519,11 +523,11 @@ $("review").addEventListener("click", (ev) => {
 });
 
 /** 入学信息采集表 (annex 2 of the notice): what was registered, with signature and date lines, for A4. */
-function renderSheet(b, receipt) {
+function renderSheet(b, receipt, c) {
   const level = b.grade === 1 ? "小学" : "初中";
   const year = season ? season.season : "";
   const city = season ? season.city : "";
-  const rows = sections(b).map(([, title, rows]) => `<tr><th scope="rowgroup" colspan="2" class="group">${esc(title)}</th></tr>` +
+  const rows = sections(b, c).map(([, title, rows]) => `<tr><th scope="rowgroup" colspan="2" class="group">${esc(title)}</th></tr>` +
     rows.filter(([, v]) => v !== null && v !== undefined && v !== "").map(([k, v]) => `<tr><th scope="row">${esc(k)}</th><td>${esc(v)}</td></tr>`).join("")).join("");
   $("sheet").innerHTML = `<h2 id="sheet-title">${esc(`${year}年${city}${level}入学信息采集表`)}</h2>
     <p class="sheet-id">报名编号：<span class="rid">${esc(receipt.registration_id)}</span>${receipt.created_at ? `　报名时间：${esc(when(receipt.created_at))}` : ""}</p>
@@ -532,8 +536,8 @@ function renderSheet(b, receipt) {
     <p class="sign">监护人签字：<span class="line"></span>　日期：<span class="line short"></span></p>`;
 }
 
-function openPrint(b, receipt) {
-  renderSheet(b, receipt);
+function openPrint(b, receipt, c) {
+  renderSheet(b, receipt, c);
   document.body.classList.add("printing");
   show($("print-view"), true);
   $("sheet-title").setAttribute("tabindex", "-1");
@@ -550,7 +554,7 @@ let lastRegistered = null;  // { body, receipt } of the registration just submit
 $("print-open").addEventListener("click", () => {
   if (!lastRegistered) return;
   lastPrintReturn = $("print-open");
-  openPrint(lastRegistered.body, lastRegistered.receipt);
+  openPrint(lastRegistered.body, lastRegistered.receipt, lastRegistered.choice);
 });
 /** The form's steps and buttons, or (after a registration) what comes next: print, register another. */
 function formParts(on) {
@@ -662,6 +666,7 @@ $("form").addEventListener("submit", async (ev) => {
     refuse(`报名未提交：请按提示修改以下${fields}处后再提交。`, local);
     return;
   }
+  if (editing) { await submitEdit(b); return; }
   const { status, data } = await api("POST", "api/registrations", b);
   if (status === 201) {
     dropDraft();
@@ -670,7 +675,7 @@ $("form").addEventListener("submit", async (ev) => {
     const texted = data.sms_sent ? "报名编号已通过短信发送到您登记的手机。" : "";
     res.innerHTML = `报名成功！报名编号：<strong id="new-id">${esc(data.registration_id)}</strong>（${esc(data.status_zh)}）。${texted}请牢记报名编号，用于查询审核和录取结果；忘记时可凭儿童证件号码找回。<br>请打印入学信息采集表，监护人核对签字后，审核或报到时交学校。<br><a href="#status">凭短信验证码查询进度</a>`;
     $("login_id").value = data.registration_id;
-    lastRegistered = { body: b, receipt: { registration_id: data.registration_id, created_at: data.created_at } };
+    lastRegistered = { body: b, receipt: { registration_id: data.registration_id, created_at: data.created_at }, choice };
     show(res, true);
     formParts(false);
     res.scrollIntoView({ block: "start" });
@@ -839,6 +844,10 @@ async function loadStatus() {
   $("verification-steps").innerHTML = v.steps.map((s) =>
     `<li><span>${esc(s.fact_zh)}<span class="sub">${esc(s.agency_zh)}</span></span><span class="state">${esc(s.state_zh)}</span></li>`).join("");
   $("verification-reasons").innerHTML = v.reasons.map((x) => `<li>${esc(x.text_zh)}${x.next_zh ? `<p class="hint">${esc(x.next_zh)}</p>` : ""}</li>`).join("");
+  if (d.stage === "withdrawn") {  // withdrawn by the family: nothing below follows any more
+    $("verification-state").textContent = "本次报名已撤回，不参加信息审核。";
+    $("verification-steps").innerHTML = "";
+  }
   const l = d.lottery;
   show($("lottery-card"), !!l);
   if (l) {
@@ -859,6 +868,7 @@ async function loadStatus() {
   const p = d.placement;
   $("placement").innerHTML = p
     ? `<dl class="facts">${facts([["录取学校", p.school_name || "—"], ["学校地址", p.school_address], ["录取方式", p.route_zh], ["统筹原因", p.reason_zh]])}</dl>`
+    : d.stage === "withdrawn" ? "<p>本次报名已撤回，不安排入学学校；报名截止前可以重新报名。</p>"
     : `<p>录取结果将于${season ? md(season.calendar.coordination_end) : ""}统筹安排后公布。</p>`;
   // the place over time once a correction changed it (issue 18): each day, where and why
   const history = d.placement_history || [];
@@ -873,6 +883,7 @@ async function loadStatus() {
       ? `<p>${esc(n.message_zh)}</p>`
       : `<p>${n.reissued ? esc(n.message_zh) : `入学通知书已于${esc(when(n.issued_at))}发放。`}</p><button type="button" id="get-notice">下载入学通知书</button><div id="notice-link" role="status" aria-live="polite"></div>`;
   if (n && !n.revoked) $("get-notice").addEventListener("click", downloadNotice);
+  await loadChanges(d);
   if (season) {
     const c = season.calendar;
     $("timeline").innerHTML = [
@@ -925,6 +936,157 @@ $("decline-yes").addEventListener("click", async () => {
   }
   await loadStatus();
   $("decline-result").textContent = "已放弃民办学校录取，名额已由候补递补；区教育局将统筹安排入学学校。";
+});
+
+// ---------------------------------------------------------------- edit, withdraw, print: signed in
+// GET .../form gives the stored form in full (to the signed-in family only), whether it may still be
+// changed (while the grade's window is open and verification has not begun) and, if not, why not.
+// 修改报名信息 opens the stepped form filled in from it (the child's ID and the grade fixed) and sends
+// it with PUT; 撤回报名 is confirmed first, naming what is given up.
+let stored = null;  // the answer of GET .../form, with the status page's created_at
+const FIELD_ZH = { school_preferences: "学校志愿", special_claims: "特殊群体", "residence.property": "不动产权证" };
+
+async function loadChanges(d) {
+  stored = null;
+  closeWithdraw();
+  const r = await familyGet("/form");
+  if (!r) return;
+  if (r.status !== 200) { $("changes-state").textContent = r.data.message; show($("edit-start"), false); show($("withdraw-start"), false); return; }
+  stored = { ...r.data, created_at: d.created_at };
+  const until = md(stored.editable_until);
+  $("changes-state").textContent = stored.editable
+    ? `${until}报名截止前，可以修改或撤回报名；进入审核后不能再修改。`
+    : stored.why_not;
+  show($("edit-start"), stored.editable);
+  show($("withdraw-start"), stored.editable);
+  document.querySelectorAll(".withdraw-rid").forEach((e) => { e.textContent = stored.registration_id; });
+  document.querySelectorAll(".withdraw-until").forEach((e) => { e.textContent = `${until}24时`; });
+}
+
+/** The form's elements (by id) from a stored request. */
+function requestValues(req) {
+  const v = {
+    grade: String(req.grade), category: req.category, primary_school: req.primary_school || "",
+    child_name: req.child.name, child_sex: req.child.sex, child_birth_date: req.child.birth_date,
+    child_id_type: req.child.id_type, child_id_number: req.child.id_number, child_nationality: req.child.nationality || "",
+    home_district: req.home_address.district, home_road: req.home_address.road || "",
+    home_number: req.home_address.number ? String(req.home_address.number) : "", home_compound: req.home_address.compound || "",
+    home_building: req.home_address.building ? String(req.home_address.building) : "",
+    home_unit: req.home_address.unit ? String(req.home_address.unit) : "", home_detail: req.home_address.detail || "",
+    basis: req.residence.basis, permit: req.residence.residence_permit_number || "",
+    deed: req.residence.property ? req.residence.property.deed_number : "", owner: req.residence.property ? req.residence.property.owner : "父亲",
+    private_school_id: req.private_school_id || "",
+  };
+  [0, 1].forEach((i) => {
+    const g = (req.guardians || [])[i] || {};
+    v[`g${i}_name`] = g.name || ""; v[`g${i}_id_type`] = g.id_type || "resident-id"; v[`g${i}_id_number`] = g.id_number || ""; v[`g${i}_phone`] = g.phone || "";
+    if (g.relationship) v[`g${i}_relationship`] = g.relationship;
+  });
+  return v;
+}
+
+/** The fields an edit may not change (the server refuses them): read-only while editing. */
+function fixFields(on) {
+  $("child_id_number").readOnly = on;
+  $("child_id_type").disabled = on;
+  $("grade").disabled = on;
+  $("id-hint").textContent = on ? "儿童证件号码和报名年级不能修改；如填写有误，请撤回本次报名后重新报名。" : "身份证号为18位，最后一位可能是大写 X。";
+}
+
+function startEdit() {
+  const s = session();
+  if (!s || !stored || !stored.editable) return;
+  editing = { rid: stored.registration_id };
+  resetForm();
+  formParts(true);
+  show($("result"), false);
+  show($("draft-banner"), false);
+  show($("draft-hint"), false);
+  const req = stored.form;
+  fillValues(requestValues(req), "compound" in req.home_address ? "compound" : "road", req.special_claims);
+  choice = (req.school_preferences || []).length ? { kind: "pending", schools: req.school_preferences.map((id) => ({ id })) } : null;
+  fixFields(true);
+  $("edit-text").textContent = `正在修改报名编号${stored.registration_id}的报名信息，${md(stored.editable_until)}报名截止前可以修改。逐步核对后提交修改。`;
+  show($("edit-banner"), true);
+  location.hash = "#register";
+  goStep(1);
+}
+
+function endEdit() {
+  editing = null;
+  fixFields(false);
+  show($("edit-banner"), false);
+  show($("draft-hint"), true);
+  resetForm();
+}
+
+/** The changed fields, as the form names them. */
+function changedZh(fields) {
+  const names = fields.map((f) => {
+    if (FIELD_ZH[f]) return FIELD_ZH[f];
+    const input = document.querySelector(`#form [data-field="${sameAddressField(f)}"]`);
+    return input ? fieldName(input) : "";
+  }).filter(Boolean);
+  return [...new Set(names)];
+}
+
+async function submitEdit(b) {
+  const s = session();
+  if (!s) { renderSignedOut(); return; }
+  const res = $("result");
+  const r = await api("PUT", `api/registrations/${encodeURIComponent(editing.rid)}`, b, s.token);
+  if (r.status === 401) { setSession(null); endEdit(); renderSignedOut("登录已过期，请重新获取验证码。"); location.hash = "#status"; return; }
+  if (r.status !== 200) { refuse("修改未保存，请按提示修改：", (r.data && r.data.errors) || [{ field: "", message: r.data.message }]); return; }
+  const last = (r.data.changes || []).slice(-1)[0];
+  const named = last && last.kind === "edited" ? changedZh(last.fields || []) : [];
+  const rid = editing.rid;
+  lastRegistered = { body: b, receipt: { registration_id: rid, created_at: r.data.created_at }, choice };
+  endEdit();
+  res.className = "banner ok";
+  res.innerHTML = `报名信息已修改（报名编号：<strong>${esc(rid)}</strong>）。${named.length ? `修改了：${esc(named.join("、"))}。` : "填写的内容与原来相同，没有修改。"}请重新打印入学信息采集表。<br><a href="#status">返回查询进度</a>`;
+  show(res, true);
+  formParts(false);
+  res.scrollIntoView({ block: "start" });
+}
+
+$("edit-start").addEventListener("click", startEdit);
+$("edit-cancel").addEventListener("click", () => { endEdit(); location.hash = "#status"; });
+
+function closeWithdraw() {
+  show($("withdraw-confirm"), false);
+  $("withdraw-start").setAttribute("aria-expanded", "false");
+  $("withdraw_reason").value = "";
+  clearErrors($("withdraw-confirm"));
+}
+$("withdraw-start").addEventListener("click", () => {
+  $("changes-result").textContent = "";
+  show($("withdraw-confirm"), true);
+  $("withdraw-start").setAttribute("aria-expanded", "true");
+  $("withdraw-question").focus();
+});
+$("withdraw-no").addEventListener("click", () => { closeWithdraw(); $("withdraw-start").focus(); });
+$("withdraw-yes").addEventListener("click", async () => {
+  const s = session();
+  if (!s) { renderSignedOut(); return; }
+  const reason = $("withdraw_reason").value.trim();
+  const r = await api("POST", `api/registrations/${encodeURIComponent(s.rid)}/withdraw`, reason ? { confirm: true, reason } : { confirm: true }, s.token);
+  if (r.status === 401) { setSession(null); renderSignedOut("登录已过期，请重新获取验证码。"); return; }
+  if (r.status !== 200) {
+    clearErrors($("withdraw-confirm"));
+    (r.data.errors || []).forEach((e) => placeError({ ...e, field: e.field === "reason" ? "withdraw.reason" : e.field }, $("withdraw-confirm")));
+    $("changes-result").textContent = r.data.message;
+    return;
+  }
+  await loadStatus();
+  $("changes-result").textContent = "已撤回本次报名。报名截止前如仍需入学，可以重新报名。";
+});
+
+$("status-print").addEventListener("click", async () => {
+  if (!stored) return;
+  const req = stored.form;
+  const c = await choiceFor(req, req.school_preferences || []);
+  lastPrintReturn = $("status-print");
+  openPrint(req, { registration_id: stored.registration_id, created_at: stored.created_at }, c);
 });
 
 // ---------------------------------------------------------------- seat warnings (R-WARN-1)

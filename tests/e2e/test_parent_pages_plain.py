@@ -127,6 +127,11 @@ def test_no_parent_page_shows_a_code_a_rule_id_or_english(ui: Session, season: S
         expect(page.locator("#placement")).to_contain_text(school.name)
         expect(page.locator("#facts")).to_contain_text(f"统筹安排：{school.name}")  # the headline
         plain(page, season, f"status-{size}")
+        page.get_by_role("button", name="撤回报名").click()  # its confirmation, naming what is given up
+        expect(page.locator("#withdraw-consequences")).to_contain_text("即被取消")
+        plain(page, season, f"withdraw-confirm-{size}")
+        page.get_by_role("button", name="取消").click()
+        expect(page.locator("#withdraw-confirm")).to_be_hidden()
 
         tab(page, "投诉申诉", "complaints")
         expect(page.locator("#complaint-list article")).to_have_count(1)
@@ -146,6 +151,16 @@ def test_no_parent_page_shows_a_code_a_rule_id_or_english(ui: Session, season: S
         page.set_viewport_size(viewport)
         plain(page, season, f"print-{size}")
     page.get_by_role("button", name="返回").click()
+
+    # The signed-in family's 修改报名信息: the stepped form filled in, the child's ID number fixed
+    tab(page, "查询进度", "status")
+    page.get_by_role("button", name="修改报名信息").click()
+    expect(page.locator("#edit-banner")).to_contain_text(f"正在修改报名编号{rid}的报名信息")
+    expect(page.locator("#child_id_number")).not_to_be_editable()
+    for size, viewport in VIEWPORTS.items():
+        page.set_viewport_size(viewport)
+        plain(page, season, f"edit-{size}")
+    assert ui.posted.count(f"POST api/registrations/{rid}/withdraw") == 0  # every confirmation cancelled
     assert ui.console_errors == []
 
 

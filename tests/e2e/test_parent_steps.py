@@ -18,7 +18,7 @@ from enrollment.core.config import SeasonConfig
 from enrollment.registration import catchment
 from tests.e2e import test_browser as portal
 from tests.e2e.conftest import SCREENSHOTS, axe_violations
-from tests.e2e.test_browser import Session, fill_step, next_step
+from tests.e2e.test_browser import Session, fill_step, next_step, sign_in_in_page
 from tests.integration.conftest import registration_items
 from tests.support import valid_body
 
@@ -180,4 +180,88 @@ def test_a_family_registers_step_by_step_with_a_draft_and_prints_the_form(
     page.emulate_media(media="screen")
     page.get_by_role("button", name="返回").click()
     expect(page.locator("main")).to_be_visible()
+    assert ui.console_errors == []
+
+
+def test_a_signed_in_family_prints_edits_and_withdraws_the_registration(
+    ui: Session, season: SeasonConfig
+) -> None:
+    page = ui.page
+    # Given a registered child in a single-school zone, the family signed in while the window is open
+    body = valid_body(season)
+    status, registered = ui.send("POST", "api/registrations", body)
+    assert status == 201, registered
+    rid = registered["registration_id"]
+    zone = season.zone_for(1, body["home_address"]["road"], body["home_address"]["number"])
+    assert zone is not None
+    school = season.school_index[zone.schools[0]]
+    sign_in_in_page(ui, rid)
+    expect(page.locator("#changes-state")).to_contain_text("报名截止前，可以修改或撤回报名")
+    shoot_all(page, "status-changes")
+
+    # The 入学信息采集表 from the status page: the stored form in full (GET .../form), and the zone's school
+    page.get_by_role("button", name="打印入学信息采集表").click()
+    sheet = page.locator("#sheet")
+    for text in (rid, body["child"]["id_number"], body["guardians"][0]["id_number"], school.name):
+        expect(sheet).to_contain_text(text)
+    page.get_by_role("button", name="返回").click()
+    expect(page.locator("#status-view")).to_be_visible()
+
+    # 修改报名信息 opens the stepped form filled in, the child's ID number read-only
+    page.get_by_role("button", name="修改报名信息").click()
+    expect(page.locator("#edit-banner")).to_contain_text(f"正在修改报名编号{rid}的报名信息")
+    expect(page.locator("#step-indicator")).to_contain_text("第1步")
+    expect(page.locator("#child_name")).to_have_value(body["child"]["name"])
+    expect(page.locator("#child_id_number")).to_have_value(body["child"]["id_number"])
+    expect(page.locator("#child_id_number")).not_to_be_editable()
+    expect(page.locator("#grade")).to_be_disabled()
+    shoot_all(page, "edit-1")
+    # When they change the guardian's phone and go through the steps to submit
+    page.fill("#g0_phone", "17000005678")
+    next_step(page, 2)
+    expect(page.locator("#home_road")).to_have_value(body["home_address"]["road"])
+    next_step(page, 3)
+    expect(page.locator("#school-choice")).to_contain_text(school.name)
+    next_step(page, 4)
+    expect(page.locator("#review")).to_contain_text("17000005678")
+    with page.expect_request(lambda r: r.method == "PUT") as sent:
+        page.get_by_role("button", name="提交报名").click()
+    assert sent.value.url.endswith(f"/api/registrations/{rid}")
+    assert sent.value.headers.get("authorization", "").startswith("Bearer ")
+    # Then the change is stored and named
+    expect(page.locator("#result")).to_contain_text("报名信息已修改")
+    expect(page.locator("#result")).to_contain_text("修改了：监护人手机号码")
+    [item] = registration_items(ui.rt)
+    assert item["request"]["guardians"][0]["phone"] == "17000005678"
+    assert [c["kind"] for c in item["changes"]] == ["edited"]
+    assert draft(page) is None  # an edit keeps no draft
+
+    # 撤回报名 asks first, naming what is given up; 取消 sends nothing
+    page.get_by_role("link", name="返回查询进度").click()
+    expect(page.locator("#status-view")).to_be_visible()
+    page.get_by_role("button", name="撤回报名").click()
+    consequences = page.locator("#withdraw-consequences li")
+    expect(consequences.nth(0)).to_contain_text(f"本次报名（报名编号{rid}）即被取消")
+    expect(consequences.nth(1)).to_contain_text("不再参加信息审核、民办学校摇号和派位")
+    expect(consequences.nth(2)).to_contain_text("须在报名截止（05月29日24时）前重新报名")
+    shoot_all(page, "withdraw-confirm")
+    page.get_by_role("button", name="取消").click()
+    expect(page.locator("#withdraw-confirm")).to_be_hidden()
+    assert not [p for p in ui.posted if p.endswith("/withdraw")]
+
+    # When they confirm, Then the registration is withdrawn and can no longer be changed
+    page.get_by_role("button", name="撤回报名").click()
+    with page.expect_request(lambda r: r.url.endswith("/withdraw")) as withdrawn:
+        page.get_by_role("button", name="确认撤回").click()
+    assert json.loads(withdrawn.value.post_data or "{}") == {"confirm": True}
+    expect(page.locator("#changes-result")).to_contain_text("已撤回本次报名")
+    expect(page.locator("#changes-state")).to_have_text("本次报名已撤回；报名时间内可重新报名")
+    expect(page.get_by_role("button", name="撤回报名")).to_be_hidden()
+    expect(page.get_by_role("button", name="修改报名信息")).to_be_hidden()
+    expect(page.locator("#facts")).to_contain_text("已撤回报名：不再参加信息审核、摇号和派位")
+    expect(page.locator("#verification-state")).to_have_text("本次报名已撤回，不参加信息审核。")
+    expect(page.locator("#placement")).to_contain_text("本次报名已撤回，不安排入学学校")
+    [item] = registration_items(ui.rt)
+    assert item["status"] == "withdrawn"
+    shoot_all(page, "withdrawn")
     assert ui.console_errors == []
