@@ -3,7 +3,7 @@ the line at the top never says "已报名，待审核" while the cards below say
 统筹安排.
 
 Stages in order: registered → verified (or verifying) → lottery (private applicants) → placed or
-coordinated → notice; or withdrawn, once the family withdrew the registration in its window. Each is read from the views the status page already shows (the verification,
+coordinated → notice. Each is read from the views the status page already shows (the verification,
 lottery, placement and notice views), never from a stored status of its own that could lag behind.
 """
 
@@ -12,9 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-Stage = Literal[
-    "registered", "verifying", "verified", "lottery", "placed", "coordinated", "notice", "withdrawn"
-]
+Stage = Literal["registered", "verifying", "verified", "lottery", "placed", "coordinated", "notice"]
 STAGES: tuple[Stage, ...] = (
     "registered",
     "verifying",
@@ -23,8 +21,7 @@ STAGES: tuple[Stage, ...] = (
     "placed",
     "coordinated",
     "notice",
-)  # in order; "withdrawn" stands apart, past every one of them
-WITHDRAWN_ZH = "已撤回报名：不再参加信息审核、摇号和派位"
+)
 
 VERIFIED_ZH = {
     "in-progress": "信息审核中",
@@ -49,13 +46,8 @@ def headline(
     lottery: Mapping[str, Any] | None,
     placement: Mapping[str, Any] | None,
     notice: Mapping[str, Any] | None,
-    *,
-    withdrawn: bool = False,
 ) -> dict[str, str]:
-    """The furthest stage reached and its line in Chinese: `{"stage": ..., "status_zh": ...}`; a
-    registration its family withdrew (enrollment/registration/changes.py) is past every stage."""
-    if withdrawn:
-        return {"stage": "withdrawn", "status_zh": WITHDRAWN_ZH}
+    """The furthest stage reached and its line in Chinese: `{"stage": ..., "status_zh": ...}`."""
     if placement is not None:
         return _placed(placement, notice)
     if lottery is not None and lottery.get("outcome") in LOTTERY_ZH:

@@ -39,7 +39,6 @@ from enrollment.people import complaints, family, parents
 from enrollment.people.headline import headline
 from enrollment.placement import routes
 from enrollment.registration import changes, registrar
-from enrollment.registration.demand import WITHDRAWN
 from enrollment.registration.form import RegistrationRefused, RegistrationRequest, Violation
 from functions.api import json_response
 
@@ -368,16 +367,7 @@ def read(registration_id: RegistrationId) -> dict[str, Any]:
     # a manual notice is issued by hand by the district bureau: None here
     answer["notice"] = family_notice(w.config, w.notices.notice(registration_id))
     # the line at the top: the furthest stage reached, never "待审核" beside a placed child's cards
-    withdrawn = item.get("status") == WITHDRAWN  # its family withdrew it (issue 19): nothing follows
-    answer.update(
-        headline(
-            answer["verification"],
-            answer["lottery"],
-            answer["placement"],
-            answer["notice"],
-            withdrawn=withdrawn,
-        )
-    )
+    answer.update(headline(answer["verification"], answer["lottery"], answer["placement"], answer["notice"]))
     answer["session_expires_at"] = session.expires_at.isoformat()
     return answer
 

@@ -96,14 +96,3 @@ def test_every_stage_says_something_other_than_waiting_for_review_once_past_it(s
     stages = [headline(*v)["stage"] for v in views]
     assert stages == list(STAGES)
     assert all(headline(*v)["status_zh"] != "已报名，待审核" for v in views[1:])
-
-
-def test_a_withdrawn_registration_says_so_whatever_else_there_is(season: SeasonConfig) -> None:
-    # Given a registration its family withdrew in the window, When the headline is computed,
-    # Then it says withdrawn, not "已报名，待审核" nor any later stage
-    for views in ((None, None, None, None), (verification("in-progress"), None, None, None)):
-        assert headline(*views, withdrawn=True) == {
-            "stage": "withdrawn",
-            "status_zh": "已撤回报名：不再参加信息审核、摇号和派位",
-        }
-    assert headline(verification("not-started"), None, None, None)["stage"] == "registered"
