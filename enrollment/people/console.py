@@ -23,6 +23,7 @@ from enrollment.core.ports import Store
 from enrollment.core.staff import Forbidden, StaffError, StaffMember
 from enrollment.placement.routes import REASON_ZH as PLACEMENT_REASON_ZH
 from enrollment.placement.routes import ROUTE_ZH
+from enrollment.registration.demand import WITHDRAWN
 from enrollment.registration.form import CATEGORY_ZH
 from enrollment.verification.verdicts import REASON_REVIEW_ZH, REASON_ZH, Verdict
 
@@ -172,7 +173,13 @@ def registration_row(
         "special_claims": list(item.get("special_claims", [])),
         "created_at": item.get("created_at"),
         "verification": verdict.status if verdict else None,
-        "verification_zh": VERDICT_ZH.get(verdict.status, verdict.status) if verdict else "待核查",
+        "verification_zh": (
+            "家长已撤回报名"  # in the window (issue 19): no verification follows
+            if item.get("status") == WITHDRAWN
+            else VERDICT_ZH.get(verdict.status, verdict.status)
+            if verdict
+            else "待核查"
+        ),
         "reasons_zh": [REASON_ZH.get(r, r) for r in verdict.reasons] if verdict else [],
         "signed_by": verdict.decided_by if verdict and verdict.decided_by != "system" else None,
     }

@@ -52,9 +52,11 @@ def editable(item: Mapping[str, Any], config: SeasonConfig, now: datetime, state
     window = config.calendar.registration_window(grade)  # type: ignore[arg-type]
     extended = state.extended_to.get(grade)
     last = max(window.end, extended) if extended else window.end
+    closed = REGISTRATION_GATE[grade] in state.advanced_gates
+    closed = closed or not window_open(config, grade, now, extended)  # type: ignore[arg-type]
     if item.get("status") == WITHDRAWN:
-        zh, en = "本次报名已撤回；报名时间内可重新报名", "this registration was withdrawn"
-        return Editable(False, last, zh, en)
+        zh = "本次报名已撤回" if closed else "本次报名已撤回；报名时间内可重新报名"
+        return Editable(False, last, zh, "this registration was withdrawn")
     if item.get("late_registration"):
         zh = "本次报名为区教育局办理的补录报名，如需修改或撤回，请联系所在区教育局"
         return Editable(False, last, zh, "a late registration is changed by its district")
@@ -64,8 +66,7 @@ def editable(item: Mapping[str, Any], config: SeasonConfig, now: datetime, state
             f"a registration {item.get('status')} cannot be changed",
         )
         return Editable(False, last, zh, en)
-    closed = REGISTRATION_GATE[grade] in state.advanced_gates
-    if closed or not window_open(config, grade, now, extended):  # type: ignore[arg-type]
+    if closed:
         zh = f"{grade}年级网上报名已于{last:%m月%d日}截止，报名信息不能再修改或撤回"
         return Editable(False, last, zh, f"grade {grade} registration is closed", "grade")
     return Editable(True, last, None, None)

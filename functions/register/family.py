@@ -39,6 +39,7 @@ from enrollment.people import complaints, family, parents
 from enrollment.people.headline import headline
 from enrollment.placement import routes
 from enrollment.registration import changes, registrar
+from enrollment.registration.demand import WITHDRAWN
 from enrollment.registration.form import RegistrationRefused, RegistrationRequest, Violation
 from functions.api import json_response
 
@@ -368,6 +369,8 @@ def read(registration_id: RegistrationId) -> dict[str, Any]:
     answer["notice"] = family_notice(w.config, w.notices.notice(registration_id))
     # the line at the top: the furthest stage reached, never "待审核" beside a placed child's cards
     answer.update(headline(answer["verification"], answer["lottery"], answer["placement"], answer["notice"]))
+    if item.get("status") == WITHDRAWN:  # withdrawn by the family (issue 19): no later stage follows
+        answer.update(stage=WITHDRAWN, status_zh=registrar.STATUS_ZH[WITHDRAWN])
     answer["session_expires_at"] = session.expires_at.isoformat()
     return answer
 

@@ -161,6 +161,48 @@ def test_each_shard_lists_its_own_registrations_in_index_order(engine: str) -> N
         store.registrations_in_shard(SEASON, SHARDS)
 
 
+def test_a_registration_is_replaced_only_as_read_and_its_counts_move_with_it(engine: str) -> None:
+    """An edit, a withdrawal, a registration again (issue 19): each conditional on the item as read."""
+    store = DynamoStore(TABLE)
+    store.create_registration({**_registration("R-A"), "status": "registered"})
+    store.create_registration({**_registration("R-B"), "status": "registered"})
+    first = store.get_registration("R-A")
+    assert store.live_counts(SEASON)[("school", "S-CY-1", 1)] == 2
+
+    # An edit to another school and zone: stored as version 1, the counts moved
+    edited = {**first, "target_school": "S-NG-1", "zone_id": None, "changes": [{"kind": "edited"}]}
+    store.replace_registration(edited, previous=first)
+    now = store.get_registration("R-A")
+    assert now["target_school"] == "S-NG-1" and now["version"] == 1 and now["changes"] == [{"kind": "edited"}]
+    counts = store.live_counts(SEASON)
+    assert counts[("school", "S-CY-1", 1)] == 1 and counts[("school", "S-NG-1", 1)] == 1
+    assert counts[("zone", "CY-Z1", 1)] == 1
+
+    # A change made from the old copy loses, and changes nothing
+    with pytest.raises(Conflict):
+        store.replace_registration({**first, "status": "withdrawn"}, previous=first)
+    assert store.get_registration("R-A") == now and store.live_counts(SEASON) == counts
+
+    # Withdrawn: counted nowhere, listed nowhere, still read by id
+    store.replace_registration({**now, "status": "withdrawn"}, previous=now)
+    gone = store.get_registration("R-A")
+    assert gone["status"] == "withdrawn" and gone["version"] == 2
+    assert store.live_counts(SEASON)[("school", "S-NG-1", 1)] == 0
+    assert [r["registration_id"] for r in store.registrations(SEASON)] == ["R-B"]
+    assert [r["registration_id"] for r in store.registrations_in_shard(SEASON, shard_of("R-A"))] == (
+        ["R-B"] if shard_of("R-B") == shard_of("R-A") else []
+    )
+    with pytest.raises(Conflict):  # a second withdrawal made from the registered copy
+        store.replace_registration({**now, "status": "withdrawn"}, previous=now)
+
+    # Registered again: counted and listed again
+    store.replace_registration({**_registration("R-A"), "status": "registered"}, previous=gone)
+    assert store.live_counts(SEASON)[("school", "S-CY-1", 1)] == 2
+    assert sorted(r["registration_id"] for r in store.registrations(SEASON)) == ["R-A", "R-B"]
+    with pytest.raises(ValueError, match="its own id"):
+        store.replace_registration({**_registration("R-B"), "status": "registered"}, previous=gone)
+
+
 def _registration_order(rid: str, ids: list[str]) -> str:
     i = ids.index(rid)
     return f"{7 if i % 3 == 0 else 1}#{'CY' if i % 2 else 'NG'}#{rid}"

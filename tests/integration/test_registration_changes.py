@@ -139,14 +139,13 @@ def test_an_edit_that_breaks_a_rule_is_refused_and_stores_nothing(
     bad_phone = copy.deepcopy(body)
     bad_phone["guardians"][0]["phone"] = "12345"
     unknown = {**body, "income": 9000}
-    too_young = copy.deepcopy(body)
-    too_young["child"]["birth_date"] = (season.age_cutoff + timedelta(days=1)).isoformat()
+    no_school = {**body, "category": "private", "private_school_id": "NO-SUCH-SCHOOL"}
     cases = [
         (other_child, 422, "child.id_number", "儿童身份证号不能修改"),
         (grade7, 422, "grade", "年级不能修改"),
         (bad_phone, 422, "guardians.0.phone", None),
         (unknown, 422, "income", None),
-        (too_young, 422, "child.birth_date", None),
+        (no_school, 422, "private_school_id", None),
     ]
     for change, code, field, words in cases:
         status, answer = put(change)
@@ -215,7 +214,7 @@ def test_a_withdrawn_registration_counts_nowhere_and_the_child_may_register_agai
     assert listed(rt, season) == ([other], 1)
     # but it is still there, by its id, with its history: the family reads it as withdrawn
     status, shown, _ = family_call(rt, "GET", f"/api/registrations/{rid}", token=token)
-    assert status == 200 and shown["status_zh"] == "已撤回报名"
+    assert status == 200 and shown["status_zh"] == "已撤回报名" and shown["stage"] == "withdrawn"
     status, form, _ = family_call(rt, "GET", f"/api/registrations/{rid}/form", token=token)
     assert form["editable"] is False and "撤回" in form["why_not"]
     # and it can be neither withdrawn again nor edited
@@ -234,8 +233,11 @@ def test_a_withdrawn_registration_counts_nowhere_and_the_child_may_register_agai
     assert [c["kind"] for c in item["changes"]] == ["withdrawn", "re-registered"]
     assert applicants(rt, "school", school) == 2
     assert listed(rt, season) == (sorted([rid, other]), 2)
-    # and an active registration of the same child is still refused
-    assert post(rt, body)[0] == 409
+    # and a registration of the same child while this one is active is still refused (the very same
+    # body again is a retry: it gets the answer already given, as before)
+    elsewhere = {**body, "category": "private", "private_school_id": private_school(season, body)}
+    assert post(rt, elsewhere)[0] == 409
+    assert stored(rt, rid) == item
 
 
 def test_only_the_childs_own_session_changes_it(rt: EmbeddedSeason, season: SeasonConfig) -> None:

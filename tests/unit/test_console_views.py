@@ -103,6 +103,9 @@ def test_names_and_ids_are_masked_in_rows(season: SeasonConfig) -> None:
     assert row["child"] == {"name": "王**", "id_number": "**************123X"}
     assert "220202201703041234" not in json.dumps(row)
     assert row["verification"] is None and row["verification_zh"] == "待核查"
+    # a registration its family withdrew in the window (issue 19) says so, not that it awaits checks
+    withdrawn = console.registration_row(season, {**item, "status": "withdrawn"}, None)
+    assert withdrawn["verification_zh"] == "家长已撤回报名"
 
 
 def test_the_archive_listing_needs_a_sealed_manifest() -> None:

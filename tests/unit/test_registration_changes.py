@@ -10,9 +10,10 @@ import pytest
 
 from enrollment.core.config import SeasonConfig
 from enrollment.core.phases import REGISTRATION_GATE
-from enrollment.core.ports import SeasonState
-from enrollment.registration.changes import changed_fields, editable
+from enrollment.core.ports import Conflict, SeasonState
+from enrollment.registration.changes import changed_fields, editable, withdraw
 from enrollment.registration.demand import counted_keys
+from enrollment.registration.form import RegistrationRefused
 
 OPEN = SeasonState(frozenset(), {})
 
@@ -84,3 +85,37 @@ def test_changed_fields_are_dotted_names_never_values() -> None:
 def test_a_withdrawn_registration_counts_nowhere() -> None:
     assert counted_keys(item()) == [("school", "S1", 1), ("zone", "Z1", 1)]
     assert counted_keys(item(status="withdrawn")) == []
+
+
+class _RacedStore:
+    """A store whose registration another change replaced between the read and the write."""
+
+    def __init__(self) -> None:
+        self.written: list[dict[str, Any]] = []
+
+    def get_registration(self, registration_id: str) -> dict[str, Any]:
+        return item(registration_id=registration_id, season="2023", request={})
+
+    def season_state(self, season: str) -> SeasonState:
+        return OPEN
+
+    def replace_registration(self, record: dict[str, Any], *, previous: Any) -> None:
+        raise Conflict(record["registration_id"])
+
+
+def test_a_change_that_lost_the_race_is_refused_and_says_to_reload(season: SeasonConfig) -> None:
+    store = _RacedStore()
+    with pytest.raises(RegistrationRefused) as refused:
+        withdraw("R-1", "搬家", config=season, now=local(season, "2023-05-25 12:00:00"), store=store)  # type: ignore[arg-type]
+    assert refused.value.status == 409
+    [v] = refused.value.violations
+    assert v.field == "registration_id" and "刷新" in v.message_zh
+
+
+def test_a_withdrawn_registration_offers_registering_again_only_while_the_window_is_open(
+    season: SeasonConfig,
+) -> None:
+    during = editable(item(status="withdrawn"), season, local(season, "2023-05-25 12:00:00"), OPEN)
+    after = editable(item(status="withdrawn"), season, local(season, "2023-05-30 00:00:00"), OPEN)
+    assert during.why_not_zh and "重新报名" in during.why_not_zh
+    assert after.why_not_zh == "本次报名已撤回"
