@@ -801,6 +801,7 @@ $("sign-out").addEventListener("click", async () => {
   const s = session();
   if (s) await api("DELETE", `api/registrations/${encodeURIComponent(s.rid)}/session`, undefined, s.token);
   setSession(null);
+  if (editing) endEdit();  // an edit needs the session: it ends with it
   renderSignedOut("已退出登录。");
 });
 
@@ -951,12 +952,17 @@ async function loadChanges(d) {
   closeWithdraw();
   const r = await familyGet("/form");
   if (!r) return;
-  if (r.status !== 200) { $("changes-state").textContent = r.data.message; show($("edit-start"), false); show($("withdraw-start"), false); return; }
+  if (r.status !== 200) {
+    $("changes-state").textContent = r.data.message;
+    ["status-print", "edit-start", "withdraw-start"].forEach((id) => show($(id), false));
+    return;
+  }
   stored = { ...r.data, created_at: d.created_at };
   const until = md(stored.editable_until);
   $("changes-state").textContent = stored.editable
     ? `${until}报名截止前，可以修改或撤回报名；进入审核后不能再修改。`
     : stored.why_not;
+  show($("status-print"), d.stage !== "withdrawn");  // a withdrawn registration has no form to sign
   show($("edit-start"), stored.editable);
   show($("withdraw-start"), stored.editable);
   document.querySelectorAll(".withdraw-rid").forEach((e) => { e.textContent = stored.registration_id; });

@@ -258,6 +258,7 @@ def test_a_signed_in_family_prints_edits_and_withdraws_the_registration(
     expect(page.locator("#changes-state")).to_have_text("本次报名已撤回；报名时间内可重新报名")
     expect(page.get_by_role("button", name="撤回报名")).to_be_hidden()
     expect(page.get_by_role("button", name="修改报名信息")).to_be_hidden()
+    expect(page.get_by_role("button", name="打印入学信息采集表")).to_be_hidden()
     expect(page.locator("#facts")).to_contain_text("已撤回报名")
     expect(page.locator("#verification-state")).to_have_text("本次报名已撤回，不参加信息审核。")
     expect(page.locator("#placement")).to_contain_text("本次报名已撤回，不安排入学学校")
