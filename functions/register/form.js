@@ -314,6 +314,7 @@ function body() {
   if (v("deed")) b.residence.property = { deed_number: v("deed").toUpperCase(), owner: v("owner") };
   if (cat === "private" || cat === "specialised") b.private_school_id = v("private_school_id");
   if (grade === 7) b.primary_school = v("primary_school");
+  if (cat === "public" && choice && choice.kind === "multi") b.school_preferences = choice.schools.map((s) => s.id);
   return b;
 }
 
@@ -333,31 +334,354 @@ function summarise(res, intro, errors) {
   res.scrollIntoView({ block: "start" });
 }
 
+// ---------------------------------------------------------------- the four steps
+// 1 儿童信息 → 2 地址与材料 → 3 选择学校 → 4 核对并提交. 下一步 runs the same checks as submitting
+// (check() above) and keeps only the errors of the fields on the step being left; a refusal on
+// submit (the page's or the server's) goes back to the step holding the first failing field.
+const STEPS = 4;
+let step = 1;
+let choice = null;  // step 3: { kind, schools: [{id, name, address}], note } from the catchment lookup
+let editing = null;  // item 5: { rid, token } while a signed-in family edits its registration
+
+/** The step holding a field's error slot (the field itself, else its nearest parent that has one). */
+function stepOf(field) {
+  let path = sameAddressField(field);
+  while (path) {
+    const slot = document.querySelector(`#form [data-error="${path}"]`);
+    if (slot) return Number(slot.closest("[data-step]").dataset.step);
+    path = path.includes(".") ? path.slice(0, path.lastIndexOf(".")) : "";
+  }
+  return STEPS;
+}
+
+function goStep(n, focus = true) {
+  step = n;
+  document.querySelectorAll("#form [data-step]").forEach((s) => show(s, Number(s.dataset.step) === n));
+  document.querySelectorAll("#form [data-step-mark]").forEach((m) => {
+    const k = Number(m.dataset.stepMark);
+    m.className = k === n ? "current" : k < n ? "done" : "";
+  });
+  const title = document.querySelector(`#form [data-step="${n}"]`).dataset.title;
+  $("step-indicator").textContent = `第${n}步，共${STEPS}步：${title}`;
+  show($("step-prev"), n > 1);
+  show($("step-next"), n < STEPS);
+  show($("submit"), n === STEPS);
+  if (n === 4) renderReview();
+  if (focus) { $("step-indicator").focus(); $("step-indicator").scrollIntoView({ block: "start" }); }
+}
+
+/** The errors check() finds on the fields of step n. */
+function stepErrors(n) {
+  return check(body()).filter((e) => stepOf(e.field) === n);
+}
+
+$("step-next").addEventListener("click", async () => {
+  const form = $("form"), res = $("result");
+  clearErrors(form);
+  show(res, false);
+  const errors = stepErrors(step);
+  if (errors.length) {
+    errors.forEach((e) => placeError(e, form));
+    const fields = new Set(errors.map((e) => sameAddressField(e.field))).size;
+    summarise(res, `这一步还有${fields}处需要修改，请按提示修改后再继续：`, errors);
+    return;
+  }
+  if (step === 2) await loadChoice();
+  goStep(step + 1);
+});
+$("step-prev").addEventListener("click", () => { clearErrors($("form")); show($("result"), false); goStep(step - 1); });
+
+// ---------------------------------------------------------------- step 3: the school
+/** The address as the catchment lookup (GET api/catchment) takes it. */
+function placeQuery(home) {
+  const q = new URLSearchParams({ district: home.district });
+  if ("compound" in home) q.set("compound", home.compound);
+  else { q.set("road", home.road); q.set("number", String(home.number)); }
+  return q;
+}
+
+/** What step 3 offers for the category: the zone's school(s) of the home address (public), the
+ * chosen private or specialised school, or the ethnic schools taking the grade. */
+async function loadChoice() {
+  const kept = choice ? choice.schools.map((s) => s.id) : [];  // the order chosen before (or restored)
+  choice = await choiceFor(body(), kept);
+  renderChoice();
+}
+
+/** The choice for a form: the home address's zone schools (nearest first, or in the order `kept`). */
+async function choiceFor(b, kept) {
+  if (b.category !== "public") return { kind: b.category, schools: [] };
+  const r = await api("GET", `api/catchment?${placeQuery(b.home_address)}`);
+  if (r.status !== 200) return { kind: "error", schools: [], note: r.data.message };
+  const g = r.data.grades.find((x) => x.grade === b.grade) || { schools: [], note_zh: "" };
+  let schools = g.schools.map((s) => ({ id: s.id, name: s.name, address: s.address }));
+  if (schools.length > 1 && kept.length === schools.length && kept.every((id) => schools.some((s) => s.id === id))) {
+    schools = kept.map((id) => schools.find((s) => s.id === id));  // the order the family already chose
+  }
+  return { kind: schools.length > 1 ? "multi" : schools.length ? "single" : "outside", schools, note: g.note_zh || "", address: r.data.address_zh };
+}
+
+function renderChoice() {
+  const box = $("school-choice"), cat = $("category").value;
+  show($("private-field"), cat === "private" || cat === "specialised");
+  if (!choice || cat === "private" || cat === "specialised") { box.innerHTML = ""; return; }
+  if (cat === "ethnic") {
+    const names = season ? season.schools.filter((s) => s.kind === "ethnic" && s.grades.includes(Number($("grade").value))).map((s) => s.name) : [];
+    box.innerHTML = `<p>报名民族学校的，由教育局按报名信息安排到招收该年级的民族学校${names.length ? `：${esc(names.join("、"))}` : ""}。</p>`;
+    return;
+  }
+  if (choice.kind === "error") { box.innerHTML = `<p class="error">${esc(choice.note)}</p>`; return; }
+  if (choice.kind === "outside") { box.innerHTML = `<p>${esc(choice.note)}</p>`; return; }
+  if (choice.kind === "single") {
+    const s = choice.schools[0];
+    box.innerHTML = `<p>${esc(choice.address)}属于单校划片片区，对应学校：</p><p class="school-name"><strong>${esc(s.name)}</strong><span class="sub">${esc(s.address)}</span></p><p class="hint">片区内只有这一所学校，无须选择；能否按片区入学，以信息审核结果为准。</p>`;
+    return;
+  }
+  const n = choice.schools.length;
+  box.innerHTML = `<p>${esc(choice.address)}属于多校划片片区，片区内共${n}所学校。请按您的意愿排序，第1所为第一志愿：</p>
+    <ol class="prefs" id="prefs">${choice.schools.map((s, i) => `<li data-school="${esc(s.id)}"><span class="grow"><strong>第${i + 1}志愿：${esc(s.name)}</strong><span class="sub">${esc(s.address)}</span></span>
+      <span class="moves"><button type="button" class="secondary small" data-move="-1" data-at="${i}" ${i === 0 ? "disabled" : ""} aria-label="${esc(s.name)}上移">上移</button>
+      <button type="button" class="secondary small" data-move="1" data-at="${i}" ${i === n - 1 ? "disabled" : ""} aria-label="${esc(s.name)}下移">下移</button></span></li>`).join("")}</ol>
+    ${choice.note ? `<p class="hint">${esc(choice.note)}</p>` : ""}`;
+}
+
+$("school-choice").addEventListener("click", (ev) => {
+  const btn = ev.target.closest("button[data-move]");
+  if (!btn || !choice || choice.kind !== "multi") return;
+  const at = Number(btn.dataset.at), to = at + Number(btn.dataset.move);
+  const list = choice.schools;
+  [list[at], list[to]] = [list[to], list[at]];
+  renderChoice();
+  saveDraft();
+  // keep the focus on the school just moved
+  const moved = $("prefs").children[to].querySelector(`button[data-move="${btn.dataset.move}"]`);
+  (moved && !moved.disabled ? moved : $("prefs").children[to].querySelector("button:not([disabled])")).focus();
+});
+
+/** The school choice as a parent reads it (review, print sheet). */
+function choiceText(b, c) {
+  if (b.category === "private" || b.category === "specialised") {
+    const s = season && season.schools.find((x) => x.id === b.private_school_id);
+    return s ? s.name : "—";
+  }
+  if (b.category === "ethnic") return "由教育局安排到招收该年级的民族学校";
+  if (!c || c.kind === "error") return "—";
+  if (c.kind === "outside") return "不在任何片区内，由区教育局统筹安排";
+  if (c.kind === "single") return `${c.schools[0].name}（单校划片）`;
+  return c.schools.map((s, i) => `第${i + 1}志愿：${s.name}`).join("；");
+}
+
+// ---------------------------------------------------------------- step 4: review; the print sheet
+const CLAIMS_ZH = {
+  military: "现役军人（含消防救援人员）子女", "police-merit": "荣立个人二等功以上公安民警子女", "introduced-talent": "引进人才子女",
+  disability: "残疾儿童", "defer-health": "因身体原因申请缓学",
+};
+const ID_TYPE_ZH = { "resident-id": "居民身份证", passport: "护照" };
+
+function addressText(a) {
+  if (!a) return "—";
+  const d = season && season.districts.find((x) => x.code === a.district);
+  const where = "compound" in a
+    ? `${a.compound}${a.building ? `${a.building}栋` : ""}${a.unit ? `${a.unit}单元` : ""}`
+    : `${a.road || ""}${a.number ? `${a.number}号` : ""}`;
+  return `${d ? d.name : ""}${where}${a.detail ? ` ${a.detail}` : ""}`;
+}
+
+/** Everything the form sends, in sections, as a parent reads it: [step, title, [[label, value]]]. */
+function sections(b, picked) {
+  const c = b.child;
+  const guardians = b.guardians.map((g, i) => [i + 1, `${i ? "第二位" : ""}监护人`, [
+    ["姓名", g.name], ["与儿童关系", g.relationship], ["证件", `${ID_TYPE_ZH[g.id_type] || ""} ${g.id_number}`], ["手机号码", g.phone]]]);
+  const r = b.residence;
+  return [
+    [1, "报名类别", [["报名年级", b.grade === 1 ? "一年级（幼升小）" : "七年级（小升初）"], ["学校类别", CATEGORY_ZH[b.category]], ["小学毕业学校", b.primary_school]]],
+    [1, "儿童信息", [["姓名", c.name], ["性别", c.sex], ["出生日期", c.birth_date], ["证件", `${ID_TYPE_ZH[c.id_type] || ""} ${c.id_number}`], ["国籍", c.nationality]]],
+    ...guardians,
+    [2, "现居住地址", [["地址", addressText(b.home_address)]]],
+    [2, "户籍与房产", [
+      ["户籍或居住证", r.basis === "hukou" ? "本市户籍（户籍地址同现居住地址）" : "随迁子女（居住证）"],
+      ["居住证号", r.residence_permit_number],
+      ["不动产权证号", r.property ? r.property.deed_number : "未填写（无房产）"], ["产权人", r.property ? r.property.owner : null]]],
+    [2, "特殊群体", [["申报", (b.special_claims || []).map((k) => CLAIMS_ZH[k] || "").join("、") || "无"]]],
+    [3, "报名学校", [["学校", choiceText(b, picked)]]],
+  ];
+}
+
+function rowsHtml(rows) {
+  return rows.filter(([, v]) => v !== null && v !== undefined && v !== "").map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join("");
+}
+
+function renderReview() {
+  const b = body();
+  $("review").innerHTML = sections(b, choice).map(([n, title, rows], i) => `<section class="card review" aria-labelledby="rv-${i}">
+      <div class="row"><h4 class="grow" id="rv-${i}">${esc(title)}</h4><button type="button" class="secondary small" data-goto="${n}" aria-label="修改${esc(title)}">修改</button></div>
+      <dl class="facts">${rowsHtml(rows)}</dl></section>`).join("");
+}
+$("review").addEventListener("click", (ev) => {
+  const btn = ev.target.closest("button[data-goto]");
+  if (btn) goStep(Number(btn.dataset.goto));
+});
+
+/** 入学信息采集表 (annex 2 of the notice): what was registered, with signature and date lines, for A4. */
+function renderSheet(b, receipt, c) {
+  const level = b.grade === 1 ? "小学" : "初中";
+  const year = season ? season.season : "";
+  const city = season ? season.city : "";
+  const rows = sections(b, c).map(([, title, rows]) => `<tr><th scope="rowgroup" colspan="2" class="group">${esc(title)}</th></tr>` +
+    rows.filter(([, v]) => v !== null && v !== undefined && v !== "").map(([k, v]) => `<tr><th scope="row">${esc(k)}</th><td>${esc(v)}</td></tr>`).join("")).join("");
+  $("sheet").innerHTML = `<h2 id="sheet-title">${esc(`${year}年${city}${level}入学信息采集表`)}</h2>
+    <p class="sheet-id">报名编号：<span class="rid">${esc(receipt.registration_id)}</span>${receipt.created_at ? `　报名时间：${esc(when(receipt.created_at))}` : ""}</p>
+    <table class="sheet-table"><tbody>${rows}</tbody></table>
+    <p>本人承诺以上信息真实、准确，如有虚假，愿承担由此产生的一切后果。</p>
+    <p class="sign">监护人签字：<span class="line"></span>　日期：<span class="line short"></span></p>`;
+}
+
+function openPrint(b, receipt, c) {
+  renderSheet(b, receipt, c);
+  document.body.classList.add("printing");
+  show($("print-view"), true);
+  $("sheet-title").setAttribute("tabindex", "-1");
+  $("sheet-title").focus();
+}
+$("print-now").addEventListener("click", () => window.print());
+$("print-close").addEventListener("click", () => {
+  document.body.classList.remove("printing");
+  show($("print-view"), false);
+  if (lastPrintReturn) lastPrintReturn.focus();
+});
+let lastPrintReturn = null;
+let lastRegistered = null;  // { body, receipt } of the registration just submitted
+$("print-open").addEventListener("click", () => {
+  if (!lastRegistered) return;
+  lastPrintReturn = $("print-open");
+  openPrint(lastRegistered.body, lastRegistered.receipt, lastRegistered.choice);
+});
+/** The form's steps and buttons, or (after a registration) what comes next: print, register another. */
+function formParts(on) {
+  document.querySelectorAll("#form .step-nav, #form .stepper, #step-indicator, #draft-hint").forEach((e) => show(e, on));
+  if (!on) document.querySelectorAll("#form [data-step]").forEach((e) => show(e, false));
+  show($("after-submit"), !on);
+}
+$("new-registration").addEventListener("click", () => {
+  lastRegistered = null;
+  formParts(true);
+  resetForm();
+  show($("result"), false);
+  goStep(1);
+});
+
+// ---------------------------------------------------------------- the draft kept on the phone
+// localStorage keeps the form as it is typed, so a reload or a closed tab loses nothing; never the ID
+// numbers (a shared phone keeps what it stores). Cleared on a successful submit and by 清除草稿.
+const DRAFT_KEY = "enrollment.parent.draft";
+const NOT_KEPT = new Set(["child_id_number", "g0_id_number", "g1_id_number", "permit"]);
+const draftFields = () => [...document.querySelectorAll("#form input, #form select, #form textarea")].filter((e) => e.id && !NOT_KEPT.has(e.id) && e.type !== "radio" && e.type !== "checkbox");
+
+function saveDraft() {
+  if (editing) return;
+  const values = Object.fromEntries(draftFields().map((e) => [e.id, e.value]));
+  const draft = {
+    saved_at: new Date().toISOString(), values,
+    address_kind: $("kind_compound").checked ? "compound" : "road",
+    claims: [...document.querySelectorAll("input[name=claim]:checked")].map((c) => c.value),
+    preferences: choice && choice.kind === "multi" ? choice.schools.map((s) => s.id) : [],
+  };
+  try { localStorage.setItem(DRAFT_KEY, JSON.stringify(draft)); } catch (e) { /* storage full or refused: no draft */ }
+}
+
+function readDraft() {
+  try { return JSON.parse(localStorage.getItem(DRAFT_KEY) || "null"); } catch (e) { return null; }
+}
+function dropDraft() { try { localStorage.removeItem(DRAFT_KEY); } catch (e) { /* nothing kept */ } }
+
+/** The form filled from values by element id (the draft's, or a stored registration's). */
+function fillValues(values, kind, claims) {
+  const order = ["grade", "category", "child_id_type", "basis", "home_district"];
+  for (const id of order) if (id in values && $(id)) $(id).value = values[id];
+  $(kind === "compound" ? "kind_compound" : "kind_road").checked = true;
+  refresh();
+  for (const [id, v] of Object.entries(values)) if ($(id)) $(id).value = v;
+  document.querySelectorAll("input[name=claim]").forEach((c) => { c.checked = (claims || []).includes(c.value); });
+  refresh();
+}
+
+function restoreDraft() {
+  const d = readDraft();
+  if (!d || !d.values) return;
+  fillValues(d.values, d.address_kind, d.claims);
+  if ((d.preferences || []).length) choice = { kind: "pending", schools: d.preferences.map((id) => ({ id })) };
+  $("draft-when").textContent = d.saved_at ? `（保存于${when(localIso(d.saved_at))}）` : "";
+  show($("draft-banner"), true);
+}
+
+/** An instant as local wall time, for when(). */
+function localIso(iso) {
+  const t = new Date(iso);
+  const p = (n) => String(n).padStart(2, "0");
+  return `${t.getFullYear()}-${p(t.getMonth() + 1)}-${p(t.getDate())}T${p(t.getHours())}:${p(t.getMinutes())}`;
+}
+
+function resetForm() {
+  $("form").reset();
+  choice = null;
+  clearErrors($("form"));
+  if (season) {
+    const open = ["1", "7"].find((g) => season.windows[g].open);
+    if (open) $("grade").value = open;
+  }
+  refresh();
+  renderChoice();
+}
+
+$("draft-clear").addEventListener("click", () => {
+  dropDraft();
+  resetForm();
+  show($("draft-banner"), false);
+  show($("result"), false);
+  goStep(1);
+});
+$("form").addEventListener("input", saveDraft);
+$("form").addEventListener("change", saveDraft);
+
+// ---------------------------------------------------------------- submit
+/** A refusal (the page's or the server's): each message beside its field, the summary on top, and
+ * the form back on the step holding the first failing field. */
+function refuse(intro, errors) {
+  const form = $("form");
+  const first = errors.find((e) => e.field) || null;
+  goStep(first ? stepOf(first.field) : step, false);
+  errors.forEach((e) => placeError(e, form));
+  summarise($("result"), intro, errors.length ? errors : [{ field: "", message: intro }]);
+}
+
 $("form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const form = $("form"), res = $("result");
+  if (step !== STEPS) { $("step-next").click(); return; }  // Enter on a field of an earlier step
   clearErrors(form);
   const b = body();
   const local = check(b);
   if (local.length) {
-    local.forEach((e) => placeError(e, form));
     const fields = new Set(local.map((e) => sameAddressField(e.field))).size;
-    summarise(res, `报名未提交：请按提示修改以下${fields}处后再提交。`, local);
+    refuse(`报名未提交：请按提示修改以下${fields}处后再提交。`, local);
     return;
   }
+  if (editing) { await submitEdit(b); return; }
   const { status, data } = await api("POST", "api/registrations", b);
   if (status === 201) {
+    dropDraft();
+    show($("draft-banner"), false);
     res.className = "banner ok";
     const texted = data.sms_sent ? "报名编号已通过短信发送到您登记的手机。" : "";
-    res.innerHTML = `报名成功！报名编号：<strong id="new-id">${esc(data.registration_id)}</strong>（${esc(data.status_zh)}）。${texted}请牢记报名编号，用于查询审核和录取结果；忘记时可凭儿童证件号码找回。<br><a href="#status">凭短信验证码查询进度</a>`;
+    res.innerHTML = `报名成功！报名编号：<strong id="new-id">${esc(data.registration_id)}</strong>（${esc(data.status_zh)}）。${texted}请牢记报名编号，用于查询审核和录取结果；忘记时可凭儿童证件号码找回。<br>请打印入学信息采集表，监护人核对签字后，审核或报到时交学校。<br><a href="#status">凭短信验证码查询进度</a>`;
     $("login_id").value = data.registration_id;
+    lastRegistered = { body: b, receipt: { registration_id: data.registration_id, created_at: data.created_at }, choice };
     show(res, true);
+    formParts(false);
     res.scrollIntoView({ block: "start" });
     return;
   }
-  const errors = (data && data.errors) || [];
-  errors.forEach((e) => placeError(e, form));
-  summarise(res, "报名未成功，请按提示修改：", errors.length ? errors : [{ field: "", message: data.message }]);
+  refuse("报名未成功，请按提示修改：", (data && data.errors) || [{ field: "", message: data.message }]);
 });
 
 // ---------------------------------------------------------------- sign-in with the SMS code
@@ -477,6 +801,7 @@ $("sign-out").addEventListener("click", async () => {
   const s = session();
   if (s) await api("DELETE", `api/registrations/${encodeURIComponent(s.rid)}/session`, undefined, s.token);
   setSession(null);
+  if (editing) endEdit();  // an edit needs the session: it ends with it
   renderSignedOut("已退出登录。");
 });
 
@@ -520,6 +845,10 @@ async function loadStatus() {
   $("verification-steps").innerHTML = v.steps.map((s) =>
     `<li><span>${esc(s.fact_zh)}<span class="sub">${esc(s.agency_zh)}</span></span><span class="state">${esc(s.state_zh)}</span></li>`).join("");
   $("verification-reasons").innerHTML = v.reasons.map((x) => `<li>${esc(x.text_zh)}${x.next_zh ? `<p class="hint">${esc(x.next_zh)}</p>` : ""}</li>`).join("");
+  if (d.stage === "withdrawn") {  // withdrawn by the family: nothing below follows any more
+    $("verification-state").textContent = "本次报名已撤回，不参加信息审核。";
+    $("verification-steps").innerHTML = "";
+  }
   const l = d.lottery;
   show($("lottery-card"), !!l);
   if (l) {
@@ -531,11 +860,16 @@ async function loadStatus() {
   }
   const admitted = !!l && PRIVATE_ADMITTED.includes(l.outcome);
   show($("decline-box"), admitted);
-  if (admitted) $("decline-school").textContent = l.school_name;
+  if (admitted) {
+    // the confirmation names what is given up: this school's seat, at once to the waitlist, for good
+    $("decline-school").textContent = l.school_name;
+    document.querySelectorAll(".decline-school-name").forEach((e) => { e.textContent = l.school_name; });
+  }
   closeDecline();
   const p = d.placement;
   $("placement").innerHTML = p
     ? `<dl class="facts">${facts([["录取学校", p.school_name || "—"], ["学校地址", p.school_address], ["录取方式", p.route_zh], ["统筹原因", p.reason_zh]])}</dl>`
+    : d.stage === "withdrawn" ? "<p>本次报名已撤回，不安排入学学校；报名截止前可以重新报名。</p>"
     : `<p>录取结果将于${season ? md(season.calendar.coordination_end) : ""}统筹安排后公布。</p>`;
   // the place over time once a correction changed it (issue 18): each day, where and why
   const history = d.placement_history || [];
@@ -550,6 +884,7 @@ async function loadStatus() {
       ? `<p>${esc(n.message_zh)}</p>`
       : `<p>${n.reissued ? esc(n.message_zh) : `入学通知书已于${esc(when(n.issued_at))}发放。`}</p><button type="button" id="get-notice">下载入学通知书</button><div id="notice-link" role="status" aria-live="polite"></div>`;
   if (n && !n.revoked) $("get-notice").addEventListener("click", downloadNotice);
+  await loadChanges(d);
   if (season) {
     const c = season.calendar;
     $("timeline").innerHTML = [
@@ -602,6 +937,162 @@ $("decline-yes").addEventListener("click", async () => {
   }
   await loadStatus();
   $("decline-result").textContent = "已放弃民办学校录取，名额已由候补递补；区教育局将统筹安排入学学校。";
+});
+
+// ---------------------------------------------------------------- edit, withdraw, print: signed in
+// GET .../form gives the stored form in full (to the signed-in family only), whether it may still be
+// changed (while the grade's window is open and verification has not begun) and, if not, why not.
+// 修改报名信息 opens the stepped form filled in from it (the child's ID and the grade fixed) and sends
+// it with PUT; 撤回报名 is confirmed first, naming what is given up.
+let stored = null;  // the answer of GET .../form, with the status page's created_at
+const FIELD_ZH = { school_preferences: "学校志愿", special_claims: "特殊群体", "residence.property": "不动产权证" };
+
+async function loadChanges(d) {
+  stored = null;
+  closeWithdraw();
+  const r = await familyGet("/form");
+  if (!r) return;
+  if (r.status !== 200) {
+    $("changes-state").textContent = r.data.message;
+    ["status-print", "edit-start", "withdraw-start"].forEach((id) => show($(id), false));
+    return;
+  }
+  stored = { ...r.data, created_at: d.created_at };
+  const until = md(stored.editable_until);
+  $("changes-state").textContent = stored.editable
+    ? `${until}报名截止前，可以修改或撤回报名；进入审核后不能再修改。`
+    : stored.why_not;
+  show($("status-print"), d.stage !== "withdrawn");  // a withdrawn registration has no form to sign
+  show($("edit-start"), stored.editable);
+  show($("withdraw-start"), stored.editable);
+  document.querySelectorAll(".withdraw-rid").forEach((e) => { e.textContent = stored.registration_id; });
+  document.querySelectorAll(".withdraw-until").forEach((e) => { e.textContent = `${until}24时`; });
+}
+
+/** The form's elements (by id) from a stored request. */
+function requestValues(req) {
+  const v = {
+    grade: String(req.grade), category: req.category, primary_school: req.primary_school || "",
+    child_name: req.child.name, child_sex: req.child.sex, child_birth_date: req.child.birth_date,
+    child_id_type: req.child.id_type, child_id_number: req.child.id_number, child_nationality: req.child.nationality || "",
+    home_district: req.home_address.district, home_road: req.home_address.road || "",
+    home_number: req.home_address.number ? String(req.home_address.number) : "", home_compound: req.home_address.compound || "",
+    home_building: req.home_address.building ? String(req.home_address.building) : "",
+    home_unit: req.home_address.unit ? String(req.home_address.unit) : "", home_detail: req.home_address.detail || "",
+    basis: req.residence.basis, permit: req.residence.residence_permit_number || "",
+    deed: req.residence.property ? req.residence.property.deed_number : "", owner: req.residence.property ? req.residence.property.owner : "父亲",
+    private_school_id: req.private_school_id || "",
+  };
+  [0, 1].forEach((i) => {
+    const g = (req.guardians || [])[i] || {};
+    v[`g${i}_name`] = g.name || ""; v[`g${i}_id_type`] = g.id_type || "resident-id"; v[`g${i}_id_number`] = g.id_number || ""; v[`g${i}_phone`] = g.phone || "";
+    if (g.relationship) v[`g${i}_relationship`] = g.relationship;
+  });
+  return v;
+}
+
+/** The fields an edit may not change (the server refuses them): read-only while editing. */
+function fixFields(on) {
+  $("child_id_number").readOnly = on;
+  $("child_id_type").disabled = on;
+  $("grade").disabled = on;
+  $("id-hint").textContent = on ? "儿童证件号码和报名年级不能修改；如填写有误，请撤回本次报名后重新报名。" : "身份证号为18位，最后一位可能是大写 X。";
+}
+
+function startEdit() {
+  const s = session();
+  if (!s || !stored || !stored.editable) return;
+  editing = { rid: stored.registration_id };
+  resetForm();
+  formParts(true);
+  show($("result"), false);
+  show($("draft-banner"), false);
+  show($("draft-hint"), false);
+  const req = stored.form;
+  fillValues(requestValues(req), "compound" in req.home_address ? "compound" : "road", req.special_claims);
+  choice = (req.school_preferences || []).length ? { kind: "pending", schools: req.school_preferences.map((id) => ({ id })) } : null;
+  fixFields(true);
+  $("edit-text").textContent = `正在修改报名编号${stored.registration_id}的报名信息，${md(stored.editable_until)}报名截止前可以修改。逐步核对后提交修改。`;
+  show($("edit-banner"), true);
+  location.hash = "#register";
+  goStep(1);
+}
+
+function endEdit() {
+  editing = null;
+  fixFields(false);
+  show($("edit-banner"), false);
+  show($("draft-hint"), true);
+  resetForm();
+}
+
+/** The changed fields, as the form names them. */
+function changedZh(fields) {
+  const names = fields.map((f) => {
+    if (FIELD_ZH[f]) return FIELD_ZH[f];
+    const input = document.querySelector(`#form [data-field="${sameAddressField(f)}"]`);
+    return input ? fieldName(input) : "";
+  }).filter(Boolean);
+  return [...new Set(names)];
+}
+
+async function submitEdit(b) {
+  const s = session();
+  if (!s) { renderSignedOut(); return; }
+  const res = $("result");
+  const r = await api("PUT", `api/registrations/${encodeURIComponent(editing.rid)}`, b, s.token);
+  if (r.status === 401) { setSession(null); endEdit(); renderSignedOut("登录已过期，请重新获取验证码。"); location.hash = "#status"; return; }
+  if (r.status !== 200) { refuse("修改未保存，请按提示修改：", (r.data && r.data.errors) || [{ field: "", message: r.data.message }]); return; }
+  const last = (r.data.changes || []).slice(-1)[0];
+  const named = last && last.kind === "edited" ? changedZh(last.fields || []) : [];
+  const rid = editing.rid;
+  lastRegistered = { body: b, receipt: { registration_id: rid, created_at: r.data.created_at }, choice };
+  endEdit();
+  res.className = "banner ok";
+  res.innerHTML = `报名信息已修改（报名编号：<strong>${esc(rid)}</strong>）。${named.length ? `修改了：${esc(named.join("、"))}。` : "填写的内容与原来相同，没有修改。"}请重新打印入学信息采集表。<br><a href="#status">返回查询进度</a>`;
+  show(res, true);
+  formParts(false);
+  res.scrollIntoView({ block: "start" });
+}
+
+$("edit-start").addEventListener("click", startEdit);
+$("edit-cancel").addEventListener("click", () => { endEdit(); location.hash = "#status"; });
+
+function closeWithdraw() {
+  show($("withdraw-confirm"), false);
+  $("withdraw-start").setAttribute("aria-expanded", "false");
+  $("withdraw_reason").value = "";
+  clearErrors($("withdraw-confirm"));
+}
+$("withdraw-start").addEventListener("click", () => {
+  $("changes-result").textContent = "";
+  show($("withdraw-confirm"), true);
+  $("withdraw-start").setAttribute("aria-expanded", "true");
+  $("withdraw-question").focus();
+});
+$("withdraw-no").addEventListener("click", () => { closeWithdraw(); $("withdraw-start").focus(); });
+$("withdraw-yes").addEventListener("click", async () => {
+  const s = session();
+  if (!s) { renderSignedOut(); return; }
+  const reason = $("withdraw_reason").value.trim();
+  const r = await api("POST", `api/registrations/${encodeURIComponent(s.rid)}/withdraw`, reason ? { confirm: true, reason } : { confirm: true }, s.token);
+  if (r.status === 401) { setSession(null); renderSignedOut("登录已过期，请重新获取验证码。"); return; }
+  if (r.status !== 200) {
+    clearErrors($("withdraw-confirm"));
+    (r.data.errors || []).forEach((e) => placeError({ ...e, field: e.field === "reason" ? "withdraw.reason" : e.field }, $("withdraw-confirm")));
+    $("changes-result").textContent = r.data.message;
+    return;
+  }
+  await loadStatus();
+  $("changes-result").textContent = "已撤回本次报名。报名截止前如仍需入学，可以重新报名。";
+});
+
+$("status-print").addEventListener("click", async () => {
+  if (!stored) return;
+  const req = stored.form;
+  const c = await choiceFor(req, req.school_preferences || []);
+  lastPrintReturn = $("status-print");
+  openPrint(req, { registration_id: stored.registration_id, created_at: stored.created_at }, c);
 });
 
 // ---------------------------------------------------------------- seat warnings (R-WARN-1)
@@ -709,7 +1200,9 @@ async function load() {
     const open = ["1", "7"].find((g) => season.windows[g].open);
     if (open) $("grade").value = open;
     refresh();
+    restoreDraft();
   }
+  goStep(1, false);
   const s = session();
   if (s) $("login_id").value = s.rid;
   $("h-status").setAttribute("tabindex", "-1");

@@ -135,33 +135,52 @@ def _request(s: Session, request: Request) -> None:
         s.posted.append(f"{request.method} {request.url.removeprefix(s.base)}")
 
 
-def fill_form(page: Page, body: dict[str, Any]) -> None:
-    """Fill the form the way a parent would, from a request body the API accepts."""
+def fill_step(page: Page, body: dict[str, Any], step: int) -> None:
+    """Fill one step of the form the way a parent would, from a request body the API accepts."""
     child, guardian, home = body["child"], body["guardians"][0], body["home_address"]
-    page.select_option("#grade", str(body["grade"]))
-    page.select_option("#category", body["category"])
-    page.fill("#child_name", child["name"])
-    page.select_option("#child_sex", child["sex"])
-    page.fill("#child_birth_date", child["birth_date"])
-    page.locator("#child_id_number").press_sequentially(child["id_number"])
-    page.fill("#g0_name", guardian["name"])
-    page.select_option("#g0_relationship", guardian["relationship"])
-    page.fill("#g0_id_number", guardian["id_number"])
-    page.locator("#g0_phone").press_sequentially(guardian["phone"])
-    page.select_option("#home_district", home["district"])
-    if "compound" in home:  # 小区: chosen from the district's list, building and unit as numbers
-        page.get_by_role("radio", name="小区").check()
-        page.select_option("#home_compound", home["compound"])
-        for key in ("building", "unit"):
-            if key in home:
-                page.fill(f"#home_{key}", str(home[key]))
-    else:
-        page.locator("#home_road").press_sequentially(home["road"])
-        page.locator("#home_number").press_sequentially(str(home["number"]))
-    page.fill("#home_detail", home["detail"])
-    page.select_option("#basis", body["residence"]["basis"])
-    page.fill("#deed", body["residence"]["property"]["deed_number"])
-    page.select_option("#owner", body["residence"]["property"]["owner"])
+    if step == 1:  # 儿童信息: category and grade, the child, the guardian
+        page.select_option("#grade", str(body["grade"]))
+        page.select_option("#category", body["category"])
+        if body.get("primary_school"):
+            page.fill("#primary_school", body["primary_school"])
+        page.fill("#child_name", child["name"])
+        page.select_option("#child_sex", child["sex"])
+        page.fill("#child_birth_date", child["birth_date"])
+        page.locator("#child_id_number").press_sequentially(child["id_number"])
+        page.fill("#g0_name", guardian["name"])
+        page.select_option("#g0_relationship", guardian["relationship"])
+        page.fill("#g0_id_number", guardian["id_number"])
+        page.locator("#g0_phone").press_sequentially(guardian["phone"])
+    elif step == 2:  # 地址与材料: the address, 户籍与房产
+        page.select_option("#home_district", home["district"])
+        if "compound" in home:  # 小区: chosen from the district's list, building and unit as numbers
+            page.get_by_role("radio", name="小区").check()
+            page.select_option("#home_compound", home["compound"])
+            for key in ("building", "unit"):
+                if key in home:
+                    page.fill(f"#home_{key}", str(home[key]))
+        else:
+            page.locator("#home_road").press_sequentially(home["road"])
+            page.locator("#home_number").press_sequentially(str(home["number"]))
+        page.fill("#home_detail", home["detail"])
+        page.select_option("#basis", body["residence"]["basis"])
+        page.fill("#deed", body["residence"]["property"]["deed_number"])
+        page.select_option("#owner", body["residence"]["property"]["owner"])
+    elif step == 3 and body.get("private_school_id"):  # 选择学校: the private school chosen
+        page.select_option("#private_school_id", body["private_school_id"])
+
+
+def next_step(page: Page, to: int) -> None:
+    """下一步, and the form is on step `to`."""
+    page.get_by_role("button", name="下一步").click()
+    expect(page.locator("#step-indicator")).to_contain_text(f"第{to}步，共4步")
+
+
+def fill_form(page: Page, body: dict[str, Any], through: int = 3) -> None:
+    """Fill steps 1 to `through`, each followed by 下一步: by default up to the review (step 4)."""
+    for step in range(1, through + 1):
+        fill_step(page, body, step)
+        next_step(page, step + 1)
 
 
 def register_in_page(ui: Session, body: dict[str, Any]) -> str:
@@ -254,6 +273,10 @@ COMPOUND_SEASON = compound_season(load_season("jilin-2023"))
 @pytest.mark.parametrize("season", [COMPOUND_SEASON], ids=["compounds"])
 def test_a_family_in_a_compound_registers_with_the_compound(ui: Session, season: SeasonConfig) -> None:
     page = ui.page
+    address = compound_address("江湾小区")
+    body = valid_body(season, home_address=address)
+    body["residence"]["hukou_address"] = dict(address)
+    fill_form(page, body, through=1)  # on step 2, 地址与材料
     # The choice 门牌地址 / 小区 shows only for a district with compounds (船营区 here, not 昌邑区)
     page.select_option("#home_district", "CH")
     expect(page.locator("#address-kind-field")).to_be_hidden()
@@ -266,29 +289,31 @@ def test_a_family_in_a_compound_registers_with_the_compound(ui: Session, season:
     )
 
     # Given a family in 江湾小区, building 3, unit 2, who choose 小区 but forget the compound and mistype the building
-    address = compound_address("江湾小区")
-    body = valid_body(season, home_address=address)
-    body["residence"]["hukou_address"] = dict(address)
-    fill_form(page, body)
+    fill_step(page, body, 2)
     expect(page.locator("#home_road")).to_be_hidden()
     expect(page.locator("label[for=home_detail]")).to_have_text("室号")
     page.select_option("#home_compound", "")
     page.fill("#home_building", "0")
-    page.get_by_role("button", name="提交报名").click()
+    page.get_by_role("button", name="下一步").click()
 
     # Then each message stands beside its field, in Chinese, and nothing is sent
     expect(page.locator('[data-error="home_address.compound"]')).to_have_text("请选择所在小区")
     expect(page.locator('[data-error="home_address.building"]')).to_have_text("楼栋号应为1至999的整数")
     expect(page.locator("#home_compound")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#home_building")).to_have_attribute("aria-invalid", "true")
-    expect(page.locator("#result")).to_contain_text("报名未提交")
+    expect(page.locator("#result")).to_contain_text("这一步还有2处需要修改")
+    expect(page.locator("#step-indicator")).to_contain_text("第2步，共4步")
     assert ui.posted == []
     assert axe_violations(page) == []
     ui.shoot("compound-errors")
 
-    # When they choose the compound and correct the building, Then the registration is in the compound's zone
+    # When they choose the compound and correct the building, Then step 3 names the compound's school
     page.select_option("#home_compound", "江湾小区")
     page.fill("#home_building", "3")
+    next_step(page, 3)
+    expect(page.locator("#school-choice")).to_contain_text(season.school_index["S-CY-90"].name)
+    next_step(page, 4)
+    # and the registration is in the compound's zone
     page.get_by_role("button", name="提交报名").click()
     expect(page.locator("#result")).to_contain_text("报名成功")
     expect(page.locator("[aria-invalid=true]")).to_have_count(0)
@@ -298,7 +323,7 @@ def test_a_family_in_a_compound_registers_with_the_compound(ui: Session, season:
     assert (item["zone_id"], item["target_school"]) == ("Z-CY-1-90", "S-CY-90")
 
     # And the page finds what the server finds in compound addresses, field and message
-    faults = {
+    faults: dict[str, dict[str, Any]] = {
         "other-district": {"district": "CH", "compound": "江湾小区"},
         "unknown": {"district": "CY", "compound": "不存在小区"},
         "empty": {"district": "CY", "compound": ""},
@@ -347,9 +372,9 @@ def test_wrong_check_character_is_shown_beside_the_id_field_and_nothing_is_sent(
     body["child"]["id_number"] = good[:-1] + wrong
     page = ui.page
 
-    # When the parent submits the form
-    fill_form(page, body)
-    page.get_by_role("button", name="提交报名").click()
+    # When the parent fills in the first step and goes on
+    fill_step(page, body, 1)
+    page.get_by_role("button", name="下一步").click()
 
     # Then R-ID-1's message stands beside the ID field, which is marked invalid and names it
     slot = page.locator('[data-error="child.id_number"]')
@@ -361,7 +386,8 @@ def test_wrong_check_character_is_shown_beside_the_id_field_and_nothing_is_sent(
     assert slot.get_attribute("id") in described and "id-hint" in described
     expect(page.locator("[aria-invalid=true]")).to_have_count(1)
     result = page.locator("#result")
-    expect(result).to_contain_text("报名未提交")
+    expect(result).to_contain_text("这一步还有1处需要修改")
+    expect(page.locator("#step-indicator")).to_contain_text("第1步，共4步")  # not on to step 2
     expect(result).to_be_in_viewport()  # not below the fold of a phone
     expect(result).to_have_class(re.compile(r"\bbad\b"))
     expect(result.get_by_role("link", name="身份证号校验位不正确，请核对后重新输入")).to_have_attribute(
@@ -646,11 +672,11 @@ def test_a_refusal_only_the_server_can_make_is_shown_beside_its_field(
         if s.kind == "private" and s.plan(1) and s.district == body["home_address"]["district"]
     )
     page = ui.page
-    fill_form(page, body)
-    page.select_option("#category", "private")
-    page.select_option("#private_school_id", private.id)
+    fill_form(page, dict(body, category="private", private_school_id=private.id))
+    expect(page.locator("#review")).to_contain_text(private.name)
     page.get_by_role("button", name="提交报名").click()
-    # Then the server's 409 stands beside the ID field
+    # Then the form goes back to step 1, where the server's 409 stands beside the ID field
+    expect(page.locator("#step-indicator")).to_contain_text("第1步，共4步")
     slot = page.locator('[data-error="child.id_number"]')
     expect(slot).to_have_text("该儿童本年度已报名，每名儿童只能报名一个类别（公民同招，不可兼报）")
     expect(page.locator("#child_id_number")).to_have_attribute("aria-invalid", "true")
@@ -690,9 +716,7 @@ def test_the_seat_warnings_page(ui: Session, season: SeasonConfig) -> None:
                 }
             )
     # When one more child registers for the private school, in the page
-    fill_form(ui.page, body)
-    ui.page.select_option("#category", "private")
-    ui.page.select_option("#private_school_id", private.id)
+    fill_form(ui.page, dict(body, category="private", private_school_id=private.id))
     ui.page.get_by_role("button", name="提交报名").click()
     expect(ui.page.locator("#result")).to_contain_text("报名成功")
 
@@ -759,6 +783,13 @@ def test_a_family_declines_a_private_seat_signed_in_after_confirming(
     confirm = page.locator("#decline-confirm")
     expect(confirm).to_be_visible()
     expect(confirm).to_contain_text(f"确定放弃{private.name}的录取吗？")
+    # naming what is given up: the school, the seat to the next on the waitlist at once, for good,
+    # and that the district then places the child
+    consequences = page.locator("#decline-consequences li")
+    expect(consequences.nth(0)).to_contain_text(f"不再被{private.name}录取")
+    expect(consequences.nth(0)).to_contain_text("立即由候补名单上的下一位儿童递补")
+    expect(consequences.nth(1)).to_contain_text(f"放弃后不能撤销，也不能再回到{private.name}")
+    expect(consequences.nth(2)).to_contain_text("由区教育局统筹安排到公办学校")
     assert axe_violations(page) == []
     ui.shoot("decline-confirm")
     # cancelling sends nothing
@@ -869,8 +900,12 @@ def test_every_visible_field_has_a_label(ui: Session) -> None:
 
     page.select_option("#grade", "7")
     page.select_option("#category", "private")
-    page.select_option("#basis", "residence-permit")
     page.select_option("#child_id_type", "passport")
+    # every step's fields at once (the steps only hide what is not on the current step)
+    page.evaluate(
+        "() => document.querySelectorAll('#form [data-step]').forEach((s) => s.classList.remove('hidden'))"
+    )
+    page.select_option("#basis", "residence-permit")
     for revealed in ("#primary_school", "#private_school_id", "#permit", "#child_nationality"):
         expect(page.locator(revealed)).to_be_visible()
     assert page.evaluate(UNLABELLED) == []

@@ -19,7 +19,14 @@ from playwright.sync_api import expect
 from enrollment.adapters.placement_store import DynamoPlacementStore
 from enrollment.core.config import SeasonConfig
 from tests.e2e.conftest import axe_violations
-from tests.e2e.test_browser import Session, register_in_page, sign_in_in_page, ui  # noqa: F401 - the fixture
+from tests.e2e.test_browser import (  # noqa: F401 - the fixture
+    Session,
+    fill_step,
+    next_step,
+    register_in_page,
+    sign_in_in_page,
+    ui,
+)
 from tests.integration.parent_session import last_code, receipts
 from tests.support import valid_body
 
@@ -132,15 +139,22 @@ def test_the_error_summary_names_each_field_and_an_empty_road_asks_for_the_road(
     expect(page.locator("label[for=deed]")).to_have_text("不动产权证号")
     expect(page.locator("#deed-hint")).to_contain_text("漏填会导致审核不通过")
     assert "无房产可不填" not in page.content()
-    # When a parent submits the empty form
-    page.get_by_role("button", name="提交报名").click()
+    # When a parent goes on from the empty first step
+    page.get_by_role("button", name="下一步").click()
     summary = page.locator("#result li")
     texts = summary.all_inner_texts()
-    # Then each line names its field, no line twice, and the road's error is the road's
+    # Then each line names its field, no line twice
     assert "儿童姓名：此项为必填项" in texts and "儿童出生日期：此项为必填项" in texts
     assert "监护人姓名：此项为必填项" in texts and "监护人证件号码：此项为必填项" in texts
-    assert "街路：请填写街路" in texts
     assert len(texts) == len(set(texts)) and "此项为必填项" not in texts
+    # and only the first step's fields are named: the address is the next step's
+    assert not [t for t in texts if t.startswith("街路")]
+    # When the first step is right and the second is left empty, the road's error is the road's
+    fill_step(page, valid_body(season), 1)
+    next_step(page, 2)
+    page.get_by_role("button", name="下一步").click()
+    texts = page.locator("#result li").all_inner_texts()
+    assert "街路：请填写街路" in texts, texts
     expect(page.locator('[data-error="home_address.road"]')).to_have_text("请填写街路")
     expect(page.locator('[data-error="residence.hukou_address"]')).to_have_text("")
     assert "该区没有这条街路" not in page.locator("#form").inner_text()
