@@ -20,7 +20,6 @@ correction that would break it is refused naming the rule (in words on screen, t
 
 from __future__ import annotations
 
-import contextlib
 import json
 import uuid
 from collections import Counter, deque
@@ -48,6 +47,7 @@ from enrollment.placement import tiebreak
 from enrollment.placement.season import LotteryResults, cases_of
 from enrollment.placement.seats import DECISION_ROUTES, freed_seat_problems, gave_up, waitlist
 from enrollment.registration import form, registrar
+from enrollment.registration.demand import WITHDRAWN
 from enrollment.verification.verdicts import Fact, Verdict
 
 RequestKind = Literal[
@@ -838,8 +838,10 @@ def correct_all(
             req, config=config, now=now, store=registrations, keyer=keyer, late=exception
         )
         try:
-            registrations.get_registration(str(item["registration_id"]))
+            stored = registrations.get_registration(str(item["registration_id"]))
         except NotFound:
+            return item
+        if stored.get("status") == WITHDRAWN:  # the family withdrew: registered again
             return item
         raise registrar.duplicate()
 
@@ -847,9 +849,14 @@ def correct_all(
     corrections.record(config.season, planned, after=after)
     if planned.registration is not None:
         # the correction holds it too, so a season read later finds the child either way; a
-        # duplicate is this very registration, stored by an earlier attempt
-        with contextlib.suppress(DuplicateChild):
+        # duplicate is this very registration, stored by an earlier attempt, or the child's
+        # withdrawn registration, which this one takes the place of (its history kept)
+        try:
             registrations.create_registration(planned.registration)
+        except DuplicateChild:
+            registrar.over_withdrawn(
+                planned.registration, config=config, now=now, store=registrations, by=staff.principal
+            )
     if verified is not None:  # the verdict as staff and families read it (signed by who corrected)
         for rid, v in planned.verdicts.items():
             c = view.cases[rid]

@@ -65,17 +65,30 @@ def register(
     try:
         store.create_registration(item)
     except DuplicateChild as e:
-        previous = store.get_registration(item["registration_id"])
-        if previous.get("status") != WITHDRAWN:
+        stored = over_withdrawn(item, config=config, now=now, store=store)
+        if stored is None:
             raise duplicate() from e
-        history = [*previous.get("changes", []), change_entry(now, config, "re-registered")]
-        item = {**item, "changes": history}
-        try:
-            store.replace_registration(item, previous=previous)
-        except Conflict:
-            raise duplicate() from e
-        item["version"] = int(previous.get("version", 0)) + 1
+        item = stored
     return receipt(item, config)
+
+
+def over_withdrawn(
+    item: dict[str, Any], *, config: SeasonConfig, now: datetime, store: Store, by: str = GUARDIAN
+) -> dict[str, Any] | None:
+    """Store `item` in the place of the same child's withdrawn registration (its id is the child's):
+    the history of changes kept, `re-registered` added (`by`: the family, or the staff member of a
+    late registration). None, and nothing written, if the stored registration is not withdrawn or
+    another write came first."""
+    previous = store.get_registration(item["registration_id"])
+    if previous.get("status") != WITHDRAWN:
+        return None
+    history = [*previous.get("changes", []), change_entry(now, config, "re-registered", by=by)]
+    item = {**item, "changes": history}
+    try:
+        store.replace_registration(item, previous=previous)
+    except Conflict:
+        return None
+    return {**item, "version": int(previous.get("version", 0)) + 1}
 
 
 def change_entry(now: datetime, config: SeasonConfig, kind: str, **extra: Any) -> dict[str, Any]:

@@ -37,8 +37,8 @@ from enrollment.lottery import ceremony
 from enrollment.placement import place as placing
 from enrollment.placement import tiebreak
 from enrollment.placement.season import cases_of
-from enrollment.registration import registrar
-from enrollment.registration.form import parse_request
+from enrollment.registration import changes, registrar
+from enrollment.registration.form import RegistrationRefused, parse_request
 from enrollment.verification.season import PlacementFacts
 from tests.memory_lottery import MemoryArchive, small_season
 from tests.support import valid_body
@@ -255,6 +255,32 @@ def test_a_refused_correction_stores_nothing(world: World) -> None:
         world.correct(LT, kind="late-registration", registration=valid_body(world.config))
     assert world.stored() == before
     assert len(list(world.store.registrations(world.config.season))) == 7
+
+
+def test_a_child_whose_family_withdrew_is_registered_late_in_the_withdrawn_ones_place(world: World) -> None:
+    # Given a family that registered in the window and withdrew before it closed
+    body = valid_body(world.config)
+    opened = world.config.day_start(world.config.calendar.grade1_registration.start) + timedelta(hours=3)
+    rid = registrar.register(
+        parse_request(body), config=world.config, now=opened, store=world.store, keyer=Keyer()
+    )["registration_id"]
+    changes.withdraw(rid, "搬家", config=world.config, now=opened, store=world.store)
+    assert rid not in {str(r["registration_id"]) for r in world.store.registrations(world.config.season)}
+    # When the district registers the child late, after the results
+    late = world.correct(CY, kind="late-registration", registration=body)
+    # Then the late registration takes the withdrawn one's place, its history kept, and the child is placed
+    assert late.changes[0].registration_id == rid
+    item = world.store.get_registration(rid)
+    assert item["status"] == "registered" and item["late_registration"]["by"] == "cy-staff-01"
+    assert [(c["kind"], c["by"]) for c in item["changes"]] == [
+        ("withdrawn", "guardian"),
+        ("re-registered", "cy-staff-01"),
+    ]
+    assert rid in {str(r["registration_id"]) for r in world.store.registrations(world.config.season)}
+    assert (world.placements.placed(rid) or {})["route"] == "coordination"
+    # and a child registered (not withdrawn) is still refused as a duplicate
+    with pytest.raises(RegistrationRefused, match="R-REG-2"):
+        world.correct(CY, kind="late-registration", registration=body)
 
 
 def test_two_corrections_computed_from_the_same_season_cannot_both_be_written(world: World) -> None:
