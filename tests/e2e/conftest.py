@@ -23,8 +23,10 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"  # npm ci
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
+@pytest.fixture(scope="session")
+def _chromium() -> Iterator[Browser]:
+    """One Chromium for the whole session (with xdist: one per worker); launching it costs about a
+    CPU-second, once per module before."""
     if not CHROMIUM.exists():
         pytest.fail(
             f"Debian Chromium is not installed ({CHROMIUM} is missing): run `make browser` "
@@ -35,6 +37,14 @@ def browser() -> Iterator[Browser]:
         b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         yield b
         b.close()
+
+
+@pytest.fixture(scope="module")
+def browser(_chromium: Browser) -> Iterator[Browser]:
+    """The session's Chromium; a module leaves no context open for the next (each test opens its own)."""
+    yield _chromium
+    for context in _chromium.contexts:
+        context.close()
 
 
 def axe_violations(page: Page) -> list[dict[str, Any]]:
