@@ -755,7 +755,7 @@ function fillSchools() {
   } else if (kind === "override") {
     list = all.filter((s) => s.kind !== "private" && s.district === d);
   }
-  $("dec-school").replaceChildren(...list.map((s) => el("option", { value: s.id, text: `${s.name}（${s.id}）` })));
+  $("dec-school").replaceChildren(...list.map((s) => el("option", { value: s.id, text: s.name })));
   $("dec-plan-field").hidden = kind !== "committee";
   $("dec-school-field").hidden = kind === "defer";
 }

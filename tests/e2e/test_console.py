@@ -823,6 +823,10 @@ def test_the_placement_decision_form_is_shown_closed_once_results_are_published(
             # the school select, whatever its schools' names, stays inside the panel
             box, select = form.bounding_box(), form.locator("#dec-school").bounding_box()
             assert box and select and select["x"] + select["width"] <= box["x"] + box["width"]
+            # each school by its name, as staff know it, never with its id (S-CY-01)
+            offered = form.locator("#dec-school option").all_inner_texts()
+            names = {s.name for s in day.config.schools}
+            assert offered and all(t in names for t in offered), offered
             assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport["width"]
             shoot(page, name)
             assert axe_violations(page) == []
