@@ -1802,6 +1802,8 @@ $("reg-more").addEventListener("click", () => loadRegistrations(true));
 $("queue-reload").addEventListener("click", () => loadQueue(false));
 $("queue-export").addEventListener("click", exportQueue);
 $("queue-print").addEventListener("click", () => window.print());
+$("reg-print").addEventListener("click", () => window.print());
+$("placed-print").addEventListener("click", () => window.print());
 $("queue-search").addEventListener("submit", (ev) => { ev.preventDefault(); loadQueue(false); });
 $("queue-clear").addEventListener("click", () => {
   for (const k of QUEUE_FILTERS) $(`queue-${k}`).value = "";
