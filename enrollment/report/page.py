@@ -269,7 +269,7 @@ def _placement_section(season_data: Mapping[str, Any], p: Mapping[str, Any]) -> 
         )
         body += _table(
             "统筹安排儿童家到学校的距离",
-            ["统计", "距离"],
+            ["统计", "数值"],
             [
                 ["人数", as_int(stats.get("count"))],
                 ["中位数", metres(stats.get("median"))],

@@ -755,7 +755,7 @@ function fillSchools() {
   } else if (kind === "override") {
     list = all.filter((s) => s.kind !== "private" && s.district === d);
   }
-  $("dec-school").replaceChildren(...list.map((s) => el("option", { value: s.id, text: `${s.name}（${s.id}）` })));
+  $("dec-school").replaceChildren(...list.map((s) => el("option", { value: s.id, text: s.name })));
   $("dec-plan-field").hidden = kind !== "committee";
   $("dec-school-field").hidden = kind === "defer";
 }
@@ -1802,6 +1802,8 @@ $("reg-more").addEventListener("click", () => loadRegistrations(true));
 $("queue-reload").addEventListener("click", () => loadQueue(false));
 $("queue-export").addEventListener("click", exportQueue);
 $("queue-print").addEventListener("click", () => window.print());
+$("reg-print").addEventListener("click", () => window.print());
+$("placed-print").addEventListener("click", () => window.print());
 $("queue-search").addEventListener("submit", (ev) => { ev.preventDefault(); loadQueue(false); });
 $("queue-clear").addEventListener("click", () => {
   for (const k of QUEUE_FILTERS) $(`queue-${k}`).value = "";

@@ -1188,6 +1188,25 @@ async function showTab() {
 }
 window.addEventListener("hashchange", showTab);
 
+// With neither grade's window open, the form is not offered: the page says why (each grade's dates,
+// not started or over) and where to go instead, rather than letting a family fill in four steps to be
+// refused at the end.
+function showClosed() {
+  const open = ["1", "7"].some((g) => season.windows[g].open);
+  const lines = ["1", "7"].map((g) => {
+    const w = season.windows[g];
+    const state = season.today < w.start ? "尚未开始" : "已截止";
+    return `<li>${g === "1" ? "一" : "七"}年级报名时间：${md(w.start)}至${md(w.last_day)}，${state}</li>`;
+  });
+  const before = ["1", "7"].every((g) => season.today < season.windows[g].start);
+  const next = before
+    ? `报名开始前可以先<a href="#lookup">查询片区</a>，了解住址所属学校和须具备的条件。`
+    : `已报名的，请在<a href="#status">查询进度</a>中查看审核和录取结果；未报名的适龄儿童，请联系户籍或居住地所在区教育局。`;
+  $("closed-banner").innerHTML = open ? "" : `<p><strong>当前不在网上报名时间内，不能提交报名。</strong></p><ul>${lines.join("")}</ul><p>${next}</p>`;
+  show($("closed-banner"), !open);
+  show($("form"), open);
+}
+
 async function load() {
   wireErrorSlots();
   ["grade", "category", "basis", "child_id_type", "home_district", "kind_road", "kind_compound"].forEach((id) => $(id).addEventListener("change", refresh));
@@ -1201,6 +1220,7 @@ async function load() {
     if (open) $("grade").value = open;
     refresh();
     restoreDraft();
+    showClosed();
   }
   goStep(1, false);
   const s = session();

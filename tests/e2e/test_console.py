@@ -823,6 +823,10 @@ def test_the_placement_decision_form_is_shown_closed_once_results_are_published(
             # the school select, whatever its schools' names, stays inside the panel
             box, select = form.bounding_box(), form.locator("#dec-school").bounding_box()
             assert box and select and select["x"] + select["width"] <= box["x"] + box["width"]
+            # each school by its name, as staff know it, never with its id (S-CY-01)
+            offered = form.locator("#dec-school option").all_inner_texts()
+            names = {s.name for s in day.config.schools}
+            assert offered and all(t in names for t in offered), offered
             assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport["width"]
             shoot(page, name)
             assert axe_violations(page) == []
@@ -996,7 +1000,12 @@ def test_a_clerk_sorts_searches_and_filters_the_registrations_and_placements(
     eligible = listed(registrations, "registrations", status="eligible")
     status, whole = drive.call(day.rt, "GET", placements, None, user, {"limit": "500"})
     assert status == 200, whole
-    rid, school = next((r["registration_id"], r["school"]["id"]) for r in whole["placements"] if r["school"])
+    # a school of the district's own (the filter lists those; a child may be placed in another district's)
+    rid, school = next(
+        (r["registration_id"], r["school"]["id"])
+        for r in whole["placements"]
+        if r["school"] and day.config.school_index[r["school"]["id"]].district == a
+    )
     by_route = listed(placements, "placements", school=school, sort="route", order="asc")
     for viewport, name in ((DESK, "lists-sorted"), (PHONE, "phone-lists-sorted")):
         context, page, errors = new_page(browser, viewport)
@@ -1030,6 +1039,14 @@ def test_a_clerk_sorts_searches_and_filters_the_registrations_and_placements(
             assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport["width"]
             shoot(page, name)
             assert axe_violations(page) == []
+            # 打印: the list as found, without navigation, search or buttons
+            expect(search.get_by_role("button", name="打印")).to_be_visible()
+            page.emulate_media(media="print")
+            expect(page.locator("nav")).to_be_hidden()
+            expect(page.locator("#reg-search")).to_be_hidden()
+            expect(rows).to_have_count(1)
+            shoot(page, f"{name}-print")
+            page.emulate_media(media="screen")
             search.get_by_role("button", name="清除条件").click()
             expect(header).to_have_attribute("aria-sort", "none")
             expect(rows).to_have_count(len(day.ids_of(a)))
@@ -1045,7 +1062,20 @@ def test_a_clerk_sorts_searches_and_filters_the_registrations_and_placements(
             route.get_by_role("button").click()
             expect(route).to_have_attribute("aria-sort", "ascending")
             expect(placed.first).to_have_attribute("data-rid", by_route[0])
-            assert _rids(page, "placed-table") == by_route
+            # (the sorted list may replace the one shown: wait until the rows are the sorted ones)
+            page.wait_for_function(
+                """(want) => JSON.stringify([...document.querySelectorAll("#placed-table tbody tr[data-rid]")]
+                     .map((r) => r.dataset.rid)) === JSON.stringify(want)""",
+                arg=by_route,
+            )
+            # 打印: one school's list, without the closed decision form or the search
+            expect(found.get_by_role("button", name="打印")).to_be_visible()
+            page.emulate_media(media="print")
+            expect(page.locator("#decision-form")).to_be_hidden()
+            expect(page.locator("#placed-search")).to_be_hidden()
+            expect(placed).to_have_count(len(by_route))
+            shoot(page, f"{name}-placements-print")
+            page.emulate_media(media="screen")
             # a search the server cannot take is answered in Chinese, naming what to type
             found.get_by_label("查找").fill("abc")
             found.get_by_role("button", name="查询").click()

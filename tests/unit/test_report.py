@@ -488,3 +488,13 @@ def test_rows_with_nothing_in_them_are_left_out() -> None:
     # while the schools that had applicants are all listed
     for lot in season_data()["lotteries"]:
         assert lot["school_name"] in visible
+
+
+def test_the_distance_tables_count_is_not_labelled_a_distance() -> None:
+    # Given the placement section's distance summary (人数, 中位数, 90%分位, 最远), Then the value column
+    # names what all four rows are: a count beside three distances is not "距离 240" on a phone's card
+    text = render(season_data())
+    [table] = re.findall(r"<caption>统筹安排儿童家到学校的距离</caption>(.*?)</table>", text, re.S)
+    assert re.search(r'<td[^>]*data-label="距离"', table) is None, table
+    count = re.search(r'<th scope="row"[^>]*>人数</th><td[^>]*data-label="([^"]*)"', table)
+    assert count is not None and count.group(1) == "数值", table
