@@ -1000,7 +1000,7 @@ def test_a_clerk_sorts_searches_and_filters_the_registrations_and_placements(
     eligible = listed(registrations, "registrations", status="eligible")
     status, whole = drive.call(day.rt, "GET", placements, None, user, {"limit": "500"})
     assert status == 200, whole
-    # a school of the district's own (the filter lists those; a child may be placed in another district's)
+    # a school of the district's own (the filter lists every school, the district's own first)
     rid, school = next(
         (r["registration_id"], r["school"]["id"])
         for r in whole["placements"]
@@ -1087,6 +1087,66 @@ def test_a_clerk_sorts_searches_and_filters_the_registrations_and_placements(
             assert real(errors, "status of 422") == []
         finally:
             context.close()
+
+
+def test_the_placements_filter_offers_schools_outside_the_district(
+    season_over: ReviewDay, browser: Browser
+) -> None:
+    """A district's child may be placed at another district's school (a special-education school, a
+    private school approved across districts): the placements list can be filtered for it."""
+    day = season_over
+    schools = day.config.school_index
+    # Given a district with a child placed at a school of another district (whichever there is)
+    found: tuple[str, str, str] | None = None
+    for d in sorted(x.code for x in day.config.districts):
+        path = f"/admin/placement/{day.season}/districts/{d}/placements"
+        status, whole = drive.call(day.rt, "GET", path, None, day.user("district", d), {"limit": "500"})
+        assert status == 200, whole
+        away = sorted(
+            (r["school"]["id"], r["registration_id"])
+            for r in whole["placements"]
+            if r["school"] and schools[r["school"]["id"]].district != d
+        )
+        if away:
+            found = (d, *away[0])
+            break
+    assert found is not None, "a child placed at another district's school"
+    d, school, rid = found
+    user = day.user("district", d)
+    path = f"/admin/placement/{day.season}/districts/{d}/placements"
+    # the API filters by that school: the district's children placed there, and only them
+    status, there = drive.call(day.rt, "GET", path, None, user, {"limit": "500", "school": school})
+    assert status == 200, there
+    wanted = sorted(r["registration_id"] for r in there["placements"])
+    assert rid in wanted
+    assert all(r["school"]["id"] == school for r in there["placements"])
+    context, page, errors = new_page(browser)
+    try:
+        sign_in(page, day, user)
+        page.get_by_role("link", name="录取结果").click()
+        placed = page.locator("#placed-table tbody tr[data-rid]")
+        expect(placed).to_have_count(len(day.ids_of(d)))
+        # the filter offers every school of the city, each by its name, the district's own first
+        found_form = page.get_by_role("search", name="查找安置结果")
+        options = page.locator("#placed-school option")
+        expect(options).to_have_count(len(day.config.schools) + 1)
+        first_group = page.locator("#placed-school optgroup").first
+        expect(first_group).to_have_attribute("label", f"{day.config.district_index[d].name}学校")
+        other = page.locator(f"#placed-school option[value='{school}']")
+        expect(other).to_have_text(schools[school].name)
+        found_form.get_by_label("录取学校").select_option(school)
+        found_form.get_by_role("button", name="查询").click()
+        expect(placed).to_have_count(len(wanted))
+        page.wait_for_function(
+            """(want) => JSON.stringify([...document.querySelectorAll("#placed-table tbody tr[data-rid]")]
+                 .map((r) => r.dataset.rid).sort()) === JSON.stringify(want)""",
+            arg=wanted,
+        )
+        shoot(page, "placements-other-district-school")
+        assert axe_violations(page) == []
+        assert real(errors) == []
+    finally:
+        context.close()
 
 
 def test_school_staff_record_arrivals_by_scanning_or_typing_the_notice(
