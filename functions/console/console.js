@@ -159,6 +159,23 @@ function districtSchools(id, d, first) {
     ...schools.map((s) => el("option", { value: s.id, text: s.name })));
 }
 
+// A select of every school of the city: a district's children may be placed outside it (a special-
+// education school, a private school approved across districts, a coordinated seat), so the placements
+// list filters by any school, the district's own first, the others grouped under their district.
+function citySchools(id, d, first) {
+  const select = $(id);
+  if (select.dataset.district === d) return;
+  select.dataset.district = d;
+  const all = state.config.schools || [];
+  const option = (s) => el("option", { value: s.id, text: s.name });
+  const own = all.filter((s) => s.district === d);
+  const others = (state.config.districts || []).filter((x) => x.code !== d)
+    .map((x) => [x, all.filter((s) => s.district === x.code)]).filter(([, list]) => list.length);
+  select.replaceChildren(el("option", { value: "", text: first }),
+    ...(own.length ? [el("optgroup", { label: `${districtName(d)}学校` }, ...own.map(option))] : []),
+    ...others.map(([x, list]) => el("optgroup", { label: `${x.name}学校` }, ...list.map(option))));
+}
+
 // Sign-in (OIDC authorization code + PKCE) -------------------------------------------------------
 
 function b64url(bytes) {
@@ -833,7 +850,7 @@ async function loadPlacements(more) {
 
 // The placements' filters: the route (录取方式), why coordinated, the school placed at.
 function placedFilters(d) {
-  districtSchools("placed-school", d, "全部学校");
+  citySchools("placed-school", d, "全部学校");
   if ($("placed-status").options.length > 1) return;
   $("placed-status").append(...Object.entries(ROUTE_ZH).map(([k, v]) => el("option", { value: k, text: v })));
   $("placed-reason").append(...Object.entries(COORDINATION_ZH).map(([k, v]) => el("option", { value: k, text: v })));
@@ -1137,6 +1154,19 @@ const counted = (map, names) => {
   return parts.length ? parts.join("，") : "尚无";
 };
 
+// 截止定时任务: what the deadline's schedule does and when, whether it is on; its AWS name only as a title.
+function scheduleFact(nxt, schedule) {
+  const on = schedule && schedule.state === "ENABLED";
+  const value = schedule
+    ? `${deadlineText(nxt.deadline)}到期时自动推进“${nxt.title_zh}”（${on ? "已启用" : "已停用"}）`
+    : (nxt ? "缺失" : "—");
+  return el("div", {}, el("dt", { text: "截止定时任务" }),
+    el("dd", { class: "small", id: "season-schedule", title: schedule ? schedule.name : null, text: value }));
+}
+
+/** The season as people name it: the city, the year (e.g. 吉林市2023年义务教育招生). */
+const seasonTitle = () => `${state.config.city || ""}${state.config.year || season()}年义务教育招生`;
+
 async function loadSeason() {
   const current = ticket("season");
   const res = await api("GET", `admin/seasons/${enc(season())}/status`);
@@ -1155,7 +1185,8 @@ async function loadSeason() {
     fact("流程状态", s.status_zh),
     fact("当前阶段", s.phase_zh || "全部阶段已结束"),
     fact("下一截止", nxt ? `${nxt.title_zh} ${deadlineText(nxt.deadline)}` : "—"),
-    fact("截止定时任务", schedule ? `${schedule.name}（${schedule.state === "ENABLED" ? "已启用" : "已停用"}）` : (nxt ? "缺失" : "—"), true),
+    // the schedule by what it does, in Chinese; its AWS name (for the operator) in the title
+    scheduleFact(nxt, schedule),
     fact("启动记录", ex ? `${time(ex.started_at)} · ${who(ex.started_by)}` : "尚未启动"),
     fact("配置摘要", s.config_digest || "—", true));
   const gates = s.open_gates.map((g) => el("li", {}, `${g.title_zh}：截止 ${deadlineText(g.deadline)}`, g.overdue ? tag("已过截止时间", "bad") : null));
@@ -1255,8 +1286,11 @@ async function submitResume(ev) {
 function openStart() {
   const s = seasonStatus;
   if (!s) return;
-  $("start-season").textContent = `${s.season}年度（${s.config_name}）`;
-  $("start-machine").textContent = s.state_machine_arn;
+  // named in Chinese; the config's and the state machine's names (for the operator) as titles
+  $("start-season").textContent = `${seasonTitle()}（${s.season}年度）`;
+  $("start-season").title = s.config_name;
+  $("start-machine").textContent = `${seasonTitle()}流程（已部署）`;
+  $("start-machine").title = s.state_machine_arn;
   $("start-digest").textContent = s.config_digest;
   $("start-calendar").tBodies[0].replaceChildren(...CALENDAR_ZH.filter(([k]) => k in s.calendar).map(([k, label]) =>
     el("tr", {}, el("th", { scope: "row", text: label }), el("td", { text: dayRange(s.calendar[k]) }))));

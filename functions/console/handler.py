@@ -83,6 +83,8 @@ def sign_in_settings() -> Response[str]:
             "client_id": s.oidc_client_id,
             "scopes": s.oidc_scopes or "openid profile",
             "season": w.config.season,
+            "city": w.config.city,
+            "year": w.config.year,
             "redirect_path": "/console",
             # public facts the forms and pickers name (no personal data)
             "districts": [{"code": d.code, "name": d.name} for d in w.config.districts],

@@ -1177,6 +1177,9 @@ $("complaint-form").addEventListener("submit", async (ev) => {
 const TABS = ["register", "lookup", "status", "warnings", "complaints"];  // lookup: lookup.js
 async function showTab() {
   const name = TABS.includes(location.hash.slice(1)) ? location.hash.slice(1) : "register";
+  // not ready until the tab's data is in: a button pressed before that (e.g. 撤回报名 on the status
+  // page shown again) would be reset when the reload lands
+  delete document.body.dataset.ready;
   document.querySelectorAll("[data-panel]").forEach((p) => show(p, p.dataset.panel === name));
   document.querySelectorAll("nav a").forEach((a) => {
     if (a.dataset.tab === name) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");

@@ -1000,7 +1000,7 @@ def test_a_clerk_sorts_searches_and_filters_the_registrations_and_placements(
     eligible = listed(registrations, "registrations", status="eligible")
     status, whole = drive.call(day.rt, "GET", placements, None, user, {"limit": "500"})
     assert status == 200, whole
-    # a school of the district's own (the filter lists those; a child may be placed in another district's)
+    # a school of the district's own (the filter lists every school, the district's own first)
     rid, school = next(
         (r["registration_id"], r["school"]["id"])
         for r in whole["placements"]
@@ -1089,6 +1089,66 @@ def test_a_clerk_sorts_searches_and_filters_the_registrations_and_placements(
             context.close()
 
 
+def test_the_placements_filter_offers_schools_outside_the_district(
+    season_over: ReviewDay, browser: Browser
+) -> None:
+    """A district's child may be placed at another district's school (a special-education school, a
+    private school approved across districts): the placements list can be filtered for it."""
+    day = season_over
+    schools = day.config.school_index
+    # Given a district with a child placed at a school of another district (whichever there is)
+    found: tuple[str, str, str] | None = None
+    for d in sorted(x.code for x in day.config.districts):
+        path = f"/admin/placement/{day.season}/districts/{d}/placements"
+        status, whole = drive.call(day.rt, "GET", path, None, day.user("district", d), {"limit": "500"})
+        assert status == 200, whole
+        away = sorted(
+            (r["school"]["id"], r["registration_id"])
+            for r in whole["placements"]
+            if r["school"] and schools[r["school"]["id"]].district != d
+        )
+        if away:
+            found = (d, *away[0])
+            break
+    assert found is not None, "a child placed at another district's school"
+    d, school, rid = found
+    user = day.user("district", d)
+    path = f"/admin/placement/{day.season}/districts/{d}/placements"
+    # the API filters by that school: the district's children placed there, and only them
+    status, there = drive.call(day.rt, "GET", path, None, user, {"limit": "500", "school": school})
+    assert status == 200, there
+    wanted = sorted(r["registration_id"] for r in there["placements"])
+    assert rid in wanted
+    assert all(r["school"]["id"] == school for r in there["placements"])
+    context, page, errors = new_page(browser)
+    try:
+        sign_in(page, day, user)
+        page.get_by_role("link", name="录取结果").click()
+        placed = page.locator("#placed-table tbody tr[data-rid]")
+        expect(placed).to_have_count(len(day.ids_of(d)))
+        # the filter offers every school of the city, each by its name, the district's own first
+        found_form = page.get_by_role("search", name="查找安置结果")
+        options = page.locator("#placed-school option")
+        expect(options).to_have_count(len(day.config.schools) + 1)
+        first_group = page.locator("#placed-school optgroup").first
+        expect(first_group).to_have_attribute("label", f"{day.config.district_index[d].name}学校")
+        other = page.locator(f"#placed-school option[value='{school}']")
+        expect(other).to_have_text(schools[school].name)
+        found_form.get_by_label("录取学校").select_option(school)
+        found_form.get_by_role("button", name="查询").click()
+        expect(placed).to_have_count(len(wanted))
+        page.wait_for_function(
+            """(want) => JSON.stringify([...document.querySelectorAll("#placed-table tbody tr[data-rid]")]
+                 .map((r) => r.dataset.rid).sort()) === JSON.stringify(want)""",
+            arg=wanted,
+        )
+        shoot(page, "placements-other-district-school")
+        assert axe_violations(page) == []
+        assert real(errors) == []
+    finally:
+        context.close()
+
+
 def test_school_staff_record_arrivals_by_scanning_or_typing_the_notice(
     season_over: ReviewDay, browser: Browser
 ) -> None:
@@ -1096,19 +1156,31 @@ def test_school_staff_record_arrivals_by_scanning_or_typing_the_notice(
     from tests.integration.conftest import table_items
 
     day = season_over
-    a, _ = two_districts(day)
-    user = day.user("district", a)
-    # Given the notices of district A's schools, none of their children reported yet
+    # Given the issued notices whose children have not reported yet, school by school, across the
+    # city (the test picks its own school, whatever earlier tests reviewed, corrected or recorded):
+    # the school with the most of them in a district that has another such school
     items = table_items(day.rt)
     came = {i["registration_id"] for i in items if i["sk"] == "ARRIVAL"}
     by_school: dict[str, list[dict[str, Any]]] = {}
     for i in sorted(items, key=lambda i: str(i["pk"])):
         at = day.config.school_index.get(str(i.get("school_id")))
         issued = i["sk"] == "NOTICE" and i.get("status") not in ("manual", "revoked")
-        if issued and at and at.district == a and i["registration_id"] not in came:
+        if issued and at and i["registration_id"] not in came:
             by_school.setdefault(at.id, []).append(i)
-    school, notices = max(by_school.items(), key=lambda kv: (len(kv[1]), kv[0]))
-    elsewhere = next(n for k, v in sorted(by_school.items()) if k != school for n in v)
+    district_of = {k: day.config.school_index[k].district for k in by_school}
+    school, notices = max(
+        (
+            (k, v)
+            for k, v in by_school.items()
+            if any(o != k and district_of[o] == district_of[k] for o in by_school)
+        ),
+        key=lambda kv: (len(kv[1]), kv[0]),
+    )
+    a = district_of[school]
+    user = day.user("district", a)
+    elsewhere = next(
+        n for k, v in sorted(by_school.items()) if k != school and district_of[k] == a for n in v
+    )
     assert len(notices) >= 3, "the school needs three notices"
     # the second child is refused at the desk for a wrong code, then scanned in on the phone: the
     # refusal recorded nothing (the scan answers 已报到, not 已登记过报到)

@@ -187,6 +187,7 @@ def test_a_signed_in_family_prints_edits_and_withdraws_the_registration(
     ui: Session, season: SeasonConfig
 ) -> None:
     page = ui.page
+    page.set_default_timeout(15_000)  # many steps, each a request or two, on a loaded machine
     # Given a registered child in a single-school zone, the family signed in while the window is open
     body = valid_body(season)
     status, registered = ui.send("POST", "api/registrations", body)
@@ -239,6 +240,9 @@ def test_a_signed_in_family_prints_edits_and_withdraws_the_registration(
     # 撤回报名 asks first, naming what is given up; 取消 sends nothing
     page.get_by_role("link", name="返回查询进度").click()
     expect(page.locator("#status-view")).to_be_visible()
+    # the status page reloads (GET the status, then the form) when shown again, and the reload closes
+    # an open confirmation: wait until it is in before pressing 撤回报名
+    expect(page.locator("body")).to_have_attribute("data-ready", "status")
     page.get_by_role("button", name="撤回报名").click()
     consequences = page.locator("#withdraw-consequences li")
     expect(consequences.nth(0)).to_contain_text(f"本次报名（报名编号{rid}）即被取消")

@@ -7,6 +7,7 @@ Needs Debian's Chromium: `make browser`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import boto3
@@ -34,6 +35,16 @@ def not_started(season: SeasonConfig) -> Iterator[ReviewDay]:
         yield ReviewDay(rt, rt.config, base, {})  # as deployed: with its agencies' endpoints
 
 
+def latin(text: str, *usernames: str) -> list[str]:
+    """The Latin words a panel shows (as tests/e2e/test_parent_pages_plain.py checks the parents'
+    pages): none, but for the config's SHA-256 digest, which operators compare with the CLI's, and
+    staff user names (city-staff-01: who started the season). The panel is checked, not the page:
+    the header names the signed-in staff member."""
+    for name in usernames:
+        text = text.replace(name, "")
+    return sorted(set(re.findall(r"[A-Za-z]{3,}", re.sub(r"\b[0-9a-f]{64}\b", "", text))))
+
+
 def executions(rt: EmbeddedSeason) -> int:
     return len(
         boto3.client("stepfunctions").list_executions(stateMachineArn=rt.state_machine_arn)["executions"]
@@ -50,15 +61,23 @@ def test_city_staff_start_the_season_after_confirming(not_started: ReviewDay, br
         summary = page.locator("#season-summary")
         expect(summary).to_contain_text("尚未启动")
         expect(summary).to_contain_text("七年级网上报名")
-        expect(summary).to_contain_text("deadline-grade7-registration")
+        # the deadline's schedule by what it does, in Chinese; its AWS name only in the title
+        schedule = page.locator("#season-schedule")
+        expect(schedule).to_contain_text("到期时自动推进“七年级网上报名”（已启用）")
+        expect(schedule).to_have_attribute("title", "deadline-grade7-registration")
+        assert latin(page.locator("#sec-season").inner_text()) == []
         assert axe_violations(page) == []
         # When city staff ask to start, the confirmation names the season, its calendar and the state machine
         page.get_by_role("button", name="启动招生季").click()
         dialog = page.get_by_role("dialog", name="启动招生季")
         expect(dialog).to_be_visible()
-        expect(page.locator("#start-season")).to_have_text(f"{day.config.season}年度（{day.config.name}）")
-        expect(page.locator("#start-machine")).to_have_text(day.rt.state_machine_arn)
+        title = f"{day.config.city}{day.config.year}年义务教育招生"
+        expect(page.locator("#start-season")).to_have_text(f"{title}（{day.config.season}年度）")
+        expect(page.locator("#start-season")).to_have_attribute("title", day.config.name)
+        expect(page.locator("#start-machine")).to_have_text(f"{title}流程（已部署）")
+        expect(page.locator("#start-machine")).to_have_attribute("title", day.rt.state_machine_arn)
         expect(page.locator("#start-digest")).to_have_text(config_digest(day.config))
+        assert latin(dialog.inner_text()) == []
         g1 = day.config.calendar.grade1_registration
         expect(page.locator("#start-calendar")).to_contain_text(f"{g1.start} 至 {g1.end}")
         shoot(page, "season-start-confirm")
@@ -77,6 +96,7 @@ def test_city_staff_start_the_season_after_confirming(not_started: ReviewDay, br
         expect(summary).to_contain_text(str(day.config.calendar.plans_published))  # the season's clock
         expect(page.get_by_role("button", name="启动招生季")).to_be_hidden()
         assert executions(day.rt) == 1
+        assert latin(page.locator("#sec-season").inner_text(), city) == []
         shoot(page, "season-started")
         assert real(errors) == []
     finally:

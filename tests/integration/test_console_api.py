@@ -527,6 +527,8 @@ def test_who_is_signed_in_and_the_console_pages(day: Day) -> None:
             assert headers["referrer-policy"] == "no-referrer"
     config = json.loads(day.rt.call_api("console", "GET", "/console/config.json")["body"])
     assert config["season"] == day.season and config["redirect_path"] == "/console"
+    # the season as people name it (the season panel's 吉林市2023年义务教育招生), not the config's id
+    assert (config["city"], config["year"]) == (day.config.city, day.config.year)
     assert config["issuer"] and config["client_id"] and "openid" in config["scopes"]
     assert {d["code"] for d in config["districts"]} == {d.code for d in day.config.districts}
     assert day.rt.call_api("console", "GET", "/console/nothing-here")["statusCode"] == 404
