@@ -33,9 +33,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from enrollment.adapters.clients import throttled
 from enrollment.adapters.observability import Handler, logger, observed
 from enrollment.adapters.wiring import Wiring, wiring
+from enrollment.core import clock
 from enrollment.core.config import SeasonConfig
 from enrollment.core.ports import Refused, StoreUnavailable
 from enrollment.core.staff import StaffDirectory, StaffError, StaffMember, UnknownStaff
+from enrollment.exports import views
 from enrollment.people import console, lists
 from enrollment.people.access import member_from_context
 from enrollment.registration.form import Violation, violations_from_errors
@@ -309,6 +311,33 @@ def district_list(
         rows = take(console.own_items(items, staff, district))
         return [r for r in rows if r is not None], cursor
     return lists.district_rows(query, page, staff, district, take, sort, ask("cursor"))
+
+
+def district_export(
+    app: APIGatewayRestResolver,
+    w: Wiring,
+    staff: StaffMember,
+    district: str,
+    query: console.DistrictQuery,
+    take: Callable[[list[dict[str, Any]]], list[dict[str, Any] | None]],
+    sort: search.Sort | None,
+    view: views.View,
+    filters: Callable[[Mapping[str, str | None]], str],
+) -> dict[str, Any]:
+    """A district's list as an `.xlsx` file (issue 19): every row of the view `?grade=` and the
+    list's search, filters and sort give (not one page: `lists.district_view`, bounded as sorting
+    is), masked as the list answers them, the sheet titled and headed by `filters` (the list's
+    parameters in words). In the JSON answer as `content_base64`, with `file_name` and `rows`."""
+    ask = app.current_event.get_query_string_value
+    grades = console.page_request(ask("grade"), None, None).grades
+    rows = lists.district_view(query, grades, staff, district, take, sort)
+    params = app.current_event.query_string_parameters or {}
+    name = w.config.district_index[district].name if district in w.config.district_index else district
+    day = clock.now().astimezone(w.config.tz).date()
+    made = views.workbook(view, name, rows, day, filters(params))
+    logger.info("list exported", extra={"district": district, "view": view.title, "rows": made["rows"]})
+    content = made.pop("content")
+    return {**made, "truncated": False, "content_base64": base64.b64encode(content).decode()}
 
 
 # OpenAPI: every operation documents the refusals it can answer, all in the one shape (`refusal`).

@@ -1,6 +1,7 @@
 """An export's sheets and the two file formats the bureau's offices open: `.xlsx` and GB18030 `.csv`.
 
-`.xlsx` (openpyxl): one worksheet per `Sheet`, a bold frozen header row, every cell a string (an ID
+`.xlsx` (openpyxl): one worksheet per `Sheet`, its `notes` lines first (the first bold: a title),
+then a bold frozen header row, every cell a string (an ID
 number or a phone stays text, never a number in scientific notation), columns sized to their text.
 
 `.csv`: one sheet only, a header row, CRLF line ends, encoded GB18030 (what a Chinese-locale Excel
@@ -36,6 +37,7 @@ class Sheet:
     headers: tuple[str, ...]
     rows: Sequence[tuple[str, ...]] = field(default_factory=list)
     text_columns: frozenset[str] = frozenset()  # columns of long digit strings (csv: tab-prefixed)
+    notes: tuple[str, ...] = ()  # xlsx: lines above the header (a title, what the rows are), one cell each
 
     def __post_init__(self) -> None:
         for row in self.rows:
@@ -68,7 +70,12 @@ def to_xlsx(sheets: Sequence[Sheet]) -> bytes:
         for i, header in enumerate(s.headers, start=1):  # widths first: write-only sets them before rows
             longest = max([_width(header), *(_width(r[i - 1]) for r in s.rows[:500])])
             ws.column_dimensions[get_column_letter(i)].width = min(60, longest + 2)
-        ws.freeze_panes = "A2"
+        ws.freeze_panes = f"A{len(s.notes) + 2}"
+        for n, note in enumerate(s.notes):
+            cell = WriteOnlyCell(ws, value=note)
+            if n == 0:
+                cell.font = BOLD
+            ws.append([cell])
         header_row = []
         for h in s.headers:
             cell = WriteOnlyCell(ws, value=h)

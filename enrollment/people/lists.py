@@ -160,19 +160,55 @@ def district_rows(
     after `page.after` (the cursor `grade:registration id` of the last row looked at); sorted, in
     `sort`'s order after the sorted `cursor`. An item of another district is refused, not hidden."""
 
-    def chunk(after: str | None) -> tuple[list[dict[str, Any]], str | None]:
-        at = console.page_request(None, after, None).after if after else None
-        items, more = console.district_page(query, console.PageRequest(page.grades, at, CHUNK))
-        return console.own_items(items, staff, district), more
-
+    chunk = _chunks(query, page.grades, staff, district)
     if sort is None:
         after = f"{page.after[0]}:{page.after[1]}" if page.after else None
         return search.scan(chunk, _position, take, after, page.limit)
     return search.sorted_page(search.collect(chunk, take), sort_key(sort), sort, cursor, page.limit)
 
 
+def district_view(
+    query: console.DistrictQuery,
+    grades: tuple[int, ...],
+    staff: StaffMember,
+    district: str,
+    take: Callable[[list[dict[str, Any]]], list[Row | None]],
+    sort: Sort | None,
+) -> list[Row]:
+    """Every row of a district's list as searched, filtered and sorted (every page of the current
+    view, for its export): in the list's own order, or `sort`'s. Bounded as sorting is: more than
+    `SORT_MAX` matching rows, 422 naming `sort` (sorted) or `q` (narrow the search first)."""
+    rows = search.collect(
+        _chunks(query, grades, staff, district),
+        take,
+        field="sort" if sort else "q",
+        doing_zh="排序" if sort else "导出",
+    )
+    return sorted(rows, key=sort_key(sort), reverse=sort.descending) if sort else rows
+
+
+def _chunks(
+    query: console.DistrictQuery, grades: tuple[int, ...], staff: StaffMember, district: str
+) -> search.Chunk[dict[str, Any]]:
+    """The district's list in its own order, `CHUNK` items at a time, each checked to be the district's."""
+
+    def chunk(after: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        at = console.page_request(None, after, None).after if after else None
+        items, more = console.district_page(query, console.PageRequest(grades, at, CHUNK))
+        return console.own_items(items, staff, district), more
+
+    return chunk
+
+
 def _position(item: Mapping[str, Any]) -> str:
     return f"{item['grade']}:{item['registration_id']}"
 
 
-__all__ = ["BadSearch", "ListFilter", "district_rows", "placement_filter", "registration_filter"]
+__all__ = [
+    "BadSearch",
+    "ListFilter",
+    "district_rows",
+    "district_view",
+    "placement_filter",
+    "registration_filter",
+]

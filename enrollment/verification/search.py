@@ -213,12 +213,16 @@ def scan(
 def collect(
     chunk: Chunk[T],
     take: Callable[[list[T]], list[R | None]],
-    cap: int = SORT_MAX,
-    budget: int = SORT_SCAN_MAX,
+    cap: int | None = None,
+    budget: int | None = None,
+    field: str = "sort",
+    doing_zh: str = "排序",
 ) -> list[R]:
-    """Every row of the list that `take` keeps, to sort: at most `cap` of them among at most `budget`
-    rows looked at, else 422 naming `sort` (the clerk narrows the list with the search or filters, or
-    takes one grade, then sorts)."""
+    """Every row of the list that `take` keeps, to sort (or export): at most `cap` (`SORT_MAX`) of
+    them among at most `budget` (`SORT_SCAN_MAX`) rows looked at, else 422 naming `field` (the clerk narrows the list with the search
+    or filters, or takes one grade, then sorts)."""
+    cap = SORT_MAX if cap is None else cap
+    budget = SORT_SCAN_MAX if budget is None else budget
     out: list[R] = []
     scanned, after = 0, None
     while True:
@@ -227,9 +231,9 @@ def collect(
         out += [r for r in take(rows) if r is not None]
         if len(out) > cap or (scanned >= budget and more is not None):
             raise BadSearch(
-                "sort",
-                f"符合条件的超过{cap}件，无法排序：请先用查找或筛选条件缩小范围",
-                f"sort: more than {cap} rows to sort; narrow the list first",
+                field,
+                f"符合条件的超过{cap}件，无法{doing_zh}：请先用查找或筛选条件缩小范围",
+                f"{field}: more than {cap} rows to {'sort' if field == 'sort' else 'export'}; narrow the list first",
             )
         if more is None or not rows:
             return out

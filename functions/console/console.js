@@ -489,19 +489,19 @@ function queueFilters() {
   return QUEUE_FILTERS.map((k) => [k, $(`queue-${k}`).value.trim()]).filter(([, v]) => v);
 }
 
-// 导出Excel: the same search and filters, every matching case (masked as shown), as an .xlsx file the
-// API writes with openpyxl; saved from the page, nothing kept on a server.
-async function exportQueue() {
-  const q = new URLSearchParams(queueFilters());
-  $("queue-export").disabled = true;
-  const res = await api("GET", `admin/verification/${enc(season())}/districts/${enc(state.district)}/queue/export?${q}`);
-  $("queue-export").disabled = false;
-  const done = $("queue-export-done");
+// 导出Excel: a list's current view (the same search, filters and sort, every matching row, masked as
+// shown) as an .xlsx file the API writes with openpyxl; saved from the page, nothing kept on a server.
+async function exportView(prefix, path, unit) {
+  $(`${prefix}-export`).disabled = true;
+  const res = await api("GET", path);
+  $(`${prefix}-export`).disabled = false;
+  const done = $(`${prefix}-export-done`);
   if (!res.ok) {
     done.hidden = true;
-    $("queue-error").textContent = messageOf(res);
+    $(`${prefix}-error`).textContent = messageOf(res);
     return;
   }
+  $(`${prefix}-error`).textContent = "";
   const bytes = Uint8Array.from(atob(res.body.content_base64), (c) => c.charCodeAt(0));
   const url = URL.createObjectURL(new Blob([bytes], { type: res.body.media_type }));
   const a = el("a", { href: url, download: res.body.file_name, hidden: true });
@@ -509,8 +509,20 @@ async function exportQueue() {
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
-  done.textContent = `已导出 ${res.body.rows} 件：${res.body.file_name}${res.body.truncated ? "（超过 2000 件，仅导出前 2000 件，请缩小查找范围）" : ""}`;
+  done.textContent = `已导出 ${res.body.rows} ${unit}：${res.body.file_name}${res.body.truncated ? "（超过 2000 件，仅导出前 2000 件，请缩小查找范围）" : ""}`;
   done.hidden = false;
+}
+
+function exportQueue() {
+  const q = new URLSearchParams(queueFilters());
+  return exportView("queue", `admin/verification/${enc(season())}/districts/${enc(state.district)}/queue/export?${q}`, "件");
+}
+
+// the registrations and placements lists: their filters (with the grade) and their sort, no page
+function exportList(prefix, path) {
+  const q = new URLSearchParams(listFilters(prefix));
+  sortParams(prefix, q);
+  return exportView(prefix, `${path}/export?${q}`, "条");
 }
 
 function queueSchools(d) {
@@ -1837,6 +1849,10 @@ $("queue-reload").addEventListener("click", () => loadQueue(false));
 $("queue-export").addEventListener("click", exportQueue);
 $("queue-print").addEventListener("click", () => window.print());
 $("reg-print").addEventListener("click", () => window.print());
+$("reg-export").addEventListener("click", () =>
+  exportList("reg", `admin/verification/${enc(season())}/districts/${enc(state.district)}/registrations`));
+$("placed-export").addEventListener("click", () =>
+  exportList("placed", `admin/placement/${enc(season())}/districts/${enc(state.district)}/placements`));
 $("placed-print").addEventListener("click", () => window.print());
 $("queue-search").addEventListener("submit", (ev) => { ev.preventDefault(); loadQueue(false); });
 $("queue-clear").addEventListener("click", () => {

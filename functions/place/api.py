@@ -5,6 +5,7 @@
 - `GET /admin/placement/{season}/districts/{district}/decisions`: the district's current decisions.
 - `POST /admin/placement/{season}/schools/{school}/arrivals`, `GET …/no-shows`: reporting day (R-NOTE-1).
 - `GET /admin/placement/{season}/districts/{district}/placements`: the district's children's places.
+- `GET /admin/placement/{season}/districts/{district}/placements/export`: the same view as an `.xlsx` file.
 - `GET /admin/placement/{season}/districts/{district}/manual-notices`: the district's admission notices
   that could not be drawn (a name character no bundled font has), to issue by hand (R-NOTE-1).
 - `GET /admin/placement/{season}/districts/{district}/sms-failures`: the district's admission notice SMS
@@ -45,6 +46,7 @@ from enrollment.core.ports import NotFound
 from enrollment.core.staff import Forbidden, StaffError, StaffMember, require_decide, require_read
 from enrollment.corrections import season as corrections
 from enrollment.corrections.model import Correction
+from enrollment.exports import views
 from enrollment.notices import corrected as corrected_notices
 from enrollment.people import console, lists
 from enrollment.people import sms_failures as sms_failures_room
@@ -55,6 +57,7 @@ from enrollment.term import reporting
 from enrollment.verification import search
 from functions.api import (
     caller,
+    district_export,
     district_list,
     handler_for,
     json_response,
@@ -265,6 +268,47 @@ def placements(
     query = partial(reads.district_registrations, season, district)
     rows, cursor = district_list(app, staff, district, query, flt, take, by)
     return {"district": district, "placements": rows, "next": cursor}
+
+
+@app.get(f"{PREFIX}/districts/<district>/placements/export")
+def placements_export(
+    season: str,
+    district: str,
+    grade: Annotated[str | None, Query(description="年级：1 或 7（同安置结果列表）")] = None,
+    q: Annotated[str | None, Query(description="同安置结果列表")] = None,
+    status: Annotated[str | None, Query(description="同安置结果列表（录取途径）")] = None,
+    reason: Annotated[str | None, Query(description="同安置结果列表")] = None,
+    category: Annotated[str | None, Query(description="同安置结果列表")] = None,
+    school: Annotated[str | None, Query(description="同安置结果列表")] = None,
+    sort: Annotated[str | None, Query(description="同安置结果列表")] = None,
+    order: Annotated[str | None, Query(description="同安置结果列表")] = None,
+) -> dict[str, Any]:
+    """The placements list's current view as an `.xlsx` file: every child the list gives for the
+    same `grade`, search, filters and sort (all its pages), masked as the list is, under the sheet's
+    title and the filters in words; answered as the registrations' export is (at most 5,000 rows:
+    more, 422 naming `sort` or `q`). After placement; whoever may read the list may take it."""
+    w = season_wiring(season)
+    staff = caller(app)
+    require_read(staff, district)
+    reads, archived = console_reads(w)
+    params = {"q": q, "status": status, "reason": reason, "category": category, "school": school}
+    flt = lists.placement_filter(params, season=season, schools=w.config.school_index, keyer=w.keyer)
+    by = search.sort_request(sort, order, lists.PLACEMENT_SORTS)
+    if not archived.exists(f"seasons/{season}/placements.jsonl"):
+        raise console.NotYet("录取结果尚未产生：统筹安排阶段结束后统一安置", "placement has not run yet")
+    take = lists.placement_rows(w.config, flt, reads.placed_of)
+    query = partial(reads.district_registrations, season, district)
+    return district_export(
+        app,
+        w,
+        staff,
+        district,
+        query,
+        take,
+        by,
+        views.PLACEMENTS,
+        partial(views.placements_summary, w.config),
+    )
 
 
 @app.get(f"{PREFIX}/districts/<district>/manual-notices")

@@ -589,8 +589,9 @@ def test_a_clerk_finds_cases_by_search_and_filters(review_day: ReviewDay, browse
                 saved = Path(taken.value.path())
                 assert taken.value.suggested_filename.endswith(".xlsx")
                 [lines] = read_xlsx(saved.read_bytes()).values()
-                assert [line[0] for line in lines[1:]] == same
-                assert all(MASKED_ID.fullmatch(line[2]) for line in lines[1:])
+                lines = lines[3:]  # after the title, the filters in words and the header
+                assert [line[0] for line in lines] == same
+                assert all(MASKED_ID.fullmatch(line[2]) for line in lines)
                 expect(page.locator("#queue-export-done")).to_contain_text(f"已导出 {len(same)} 件")
                 # the print view: the list only, without navigation, forms or buttons
                 page.emulate_media(media="print")
@@ -998,6 +999,9 @@ def test_a_clerk_sorts_searches_and_filters_the_registrations_and_placements(
     oldest = listed(registrations, "registrations", sort="created_at", order="asc")
     newest = listed(registrations, "registrations", sort="created_at", order="desc")
     eligible = listed(registrations, "registrations", status="eligible")
+    eligible_newest = listed(
+        registrations, "registrations", status="eligible", sort="created_at", order="desc"
+    )
     status, whole = drive.call(day.rt, "GET", placements, None, user, {"limit": "500"})
     assert status == 200, whole
     # a school of the district's own (the filter lists every school, the district's own first)
@@ -1031,6 +1035,16 @@ def test_a_clerk_sorts_searches_and_filters_the_registrations_and_placements(
             search.get_by_role("button", name="查询").click()
             expect(rows).to_have_count(len(eligible))
             assert sorted(_rids(page, "reg-table")) == sorted(eligible)
+            if viewport == DESK:
+                # 导出Excel: the view as shown (filtered and sorted), every row of it, masked as listed
+                with page.expect_download(timeout=120_000) as taken:
+                    search.get_by_role("button", name="导出Excel").click()
+                assert taken.value.suggested_filename.endswith(".xlsx")
+                [lines] = read_xlsx(Path(taken.value.path()).read_bytes()).values()
+                assert "状态 审核通过" in lines[1][0] and "排序 报名时间 降序" in lines[1][0]
+                assert [line[0] for line in lines[3:]] == eligible_newest
+                assert all(MASKED_ID.fullmatch(line[2]) for line in lines[3:])
+                expect(page.locator("#reg-export-done")).to_contain_text(f"已导出 {len(eligible)} 条")
             search.get_by_label("审核状态").select_option("")
             search.get_by_label("查找").fill(rid.lower())
             search.get_by_role("button", name="查询").click()
@@ -1068,6 +1082,12 @@ def test_a_clerk_sorts_searches_and_filters_the_registrations_and_placements(
                      .map((r) => r.dataset.rid)) === JSON.stringify(want)""",
                 arg=by_route,
             )
+            if viewport == DESK:
+                with page.expect_download(timeout=120_000) as taken:
+                    found.get_by_role("button", name="导出Excel").click()
+                [lines] = read_xlsx(Path(taken.value.path()).read_bytes()).values()
+                assert [line[0] for line in lines[3:]] == by_route and "排序 录取途径 升序" in lines[1][0]
+                expect(page.locator("#placed-export-done")).to_contain_text(f"已导出 {len(by_route)} 条")
             # 打印: one school's list, without the closed decision form or the search
             expect(found.get_by_role("button", name="打印")).to_be_visible()
             page.emulate_media(media="print")

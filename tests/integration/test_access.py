@@ -9,6 +9,7 @@ table below must name every staff route: a route added without a row here fails 
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from enrollment.adapters.verification_store import DynamoVerificationStore
 from enrollment.core.clock import SimulatedClock
 from enrollment.core.config import SeasonConfig, load_season
 from enrollment.core.launch import config_digest
+from enrollment.exports.sheets import read_xlsx
 from enrollment.local import season as drive
 from enrollment.local.runtime import EmbeddedSeason
 from enrollment.local.serve import load
@@ -147,6 +149,11 @@ def rows(s: Season) -> list[Row]:
             f"{v}/districts/{A}/registrations",
         ),
         Row(
+            "GET",
+            "/admin/verification/{season}/districts/{district}/registrations/export",
+            f"{v}/districts/{A}/registrations/export",
+        ),
+        Row(
             "POST",
             "/admin/verification/{season}/registrations/{registration_id}/decisions",
             f"{v}/registrations/{rid}/decisions",
@@ -194,6 +201,11 @@ def rows(s: Season) -> list[Row]:
             "GET",
             "/admin/placement/{season}/districts/{district}/placements",
             f"{p}/districts/{A}/placements",
+        ),
+        Row(
+            "GET",
+            "/admin/placement/{season}/districts/{district}/placements/export",
+            f"{p}/districts/{A}/placements/export",
         ),
         Row(
             "GET",
@@ -598,6 +610,21 @@ def test_the_lists_are_searched_filtered_and_sorted_on_the_server(season: Season
         if cursor is None:
             break
     assert paged == [k[1] for k in keys]
+    # the same sorted view as an .xlsx file: every row of it (not one page), masked as the list is
+    status, made = drive.call(rt, "GET", f"{path}/export", None, a, {"sort": "created_at", "order": "desc"})
+    assert status == 200 and made["rows"] == len(keys), made
+    [(title, lines)] = read_xlsx(base64.b64decode(made["content_base64"])).items()
+    assert made["file_name"] == f"{title}-{lines[0][0].split('（')[1][:10]}.xlsx" and "报名学生" in title
+    assert lines[1][0] == "筛选条件：排序 报名时间 降序" and lines[2][:3] == (
+        "报名编号",
+        "儿童姓名",
+        "身份证号",
+    )
+    assert [line[0] for line in lines[3:]] == [k[1] for k in keys]
+    assert [line[2] for line in lines[3:]] == [r["child"]["id_number"] for r in newest["registrations"]]
+    assert all(line[2].startswith("*" * 14) for line in lines[3:])
+    status, bad = drive.call(rt, "GET", f"{path}/export", None, a, {"sort": "phone"})
+    assert status == 422 and bad["errors"][0]["field"] == "sort" and "content_base64" not in bad
     # the placements: one child by its registration id, and the school's children by the school filter
     path = lists["placements"]
     status, found = drive.call(rt, "GET", path, None, a, {"q": season.rid.lower()})
@@ -609,6 +636,17 @@ def test_the_lists_are_searched_filtered_and_sorted_on_the_server(season: Season
     assert routes == sorted(routes)
     status, bad = drive.call(rt, "GET", path, None, a, {"status": "review"})
     assert status == 422 and bad["errors"][0]["field"] == "status"
+    # exported: the school's children sorted by route, as listed, the filter named by the school's name
+    query = {"school": season.school, "sort": "route"}
+    status, made = drive.call(rt, "GET", f"{path}/export", None, a, query)
+    assert status == 200, made
+    [lines] = read_xlsx(base64.b64decode(made["content_base64"])).values()
+    assert (
+        season.config.school_index[season.school].name in lines[1][0] and "排序 录取途径 升序" in lines[1][0]
+    )
+    assert lines[2][5:7] == ("录取学校", "录取途径")
+    assert [line[0] for line in lines[3:]] == [r["registration_id"] for r in at["placements"]]
+    assert drive.call(rt, "GET", f"{path}/export", None, a, {"status": "review"})[0] == 422
     # district B searching district A's list is refused, not answered empty
     b = drive.member(rt, "district", B).principal
     assert drive.call(rt, "GET", path, None, b, {"q": season.rid})[0] == 403

@@ -193,7 +193,6 @@ def test_too_many_rows_to_sort_is_refused_naming_sort(
 ) -> None:
     items, verdicts = _district(20)
     monkeypatch.setattr(search, "SORT_MAX", 10)
-    monkeypatch.setattr(search.collect, "__defaults__", (10, search.SORT_SCAN_MAX))
     with pytest.raises(BadSearch) as e:
         _pages(config, cy, items, verdicts, sort="created_at")
     assert e.value.field == "sort" and "缩小范围" in e.value.message_zh
