@@ -163,7 +163,7 @@ def district_rows(
     chunk = _chunks(query, page.grades, staff, district)
     if sort is None:
         after = f"{page.after[0]}:{page.after[1]}" if page.after else None
-        return search.scan(chunk, _position, take, after, page.limit)
+        return search.filtered_page(chunk, _position, take, after, page.limit)
     return search.sorted_page(search.collect(chunk, take), sort_key(sort), sort, cursor, page.limit)
 
 

@@ -113,7 +113,9 @@ def search_page(
         return review.review_page(store, staff, season, district, QueuePage(after, _CHUNK))
 
     take = _taker(flt, registrations)
-    return search.scan(chunk, lambda c: c.registration_id, take, page.after, page.limit, budget=SCAN_MAX)
+    return search.filtered_page(
+        chunk, lambda c: c.registration_id, take, page.after, page.limit, budget=SCAN_MAX
+    )
 
 
 def sorted_queue(

@@ -7,7 +7,7 @@ registrations and its placements. One place for what every list does the same wa
   four characters of an ID number (the end of the stored masked number, `**************123X`);
   a mobile number (a guardian's phone on the form); Chinese characters (part of the child's name);
 - a filter parameter checked against the values it may take (422 naming the parameter);
-- a filtered page that keeps the list's own order and cursors (`scan`): each page looks at the list
+- a filtered page that keeps the list's own order and cursors (`filtered_page`): each page looks at the list
   after the cursor until it has `limit` matching rows, at most `SCAN_MAX` rows, so a rare match never
   makes a request unbounded; `next` then names the last row looked at;
 - sorting by a whitelisted column (`sort=created_at&order=desc`): the matching rows (at most
@@ -180,7 +180,7 @@ def sort_text(value: Any) -> str:
 Chunk = Callable[[str | None], tuple[list[T], str | None]]
 
 
-def scan(
+def filtered_page(
     chunk: Chunk[T],
     position: Callable[[T], str],
     take: Callable[[list[T]], list[R | None]],
