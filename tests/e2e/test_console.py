@@ -12,6 +12,7 @@ Chromium: `make browser`.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterator
@@ -937,6 +938,19 @@ def test_an_auditor_reads_results_and_the_archive_and_writes_nothing(
         link = page.get_by_role("link", name="下载 placements.jsonl")
         href = link.get_attribute("href") or ""
         assert "placements.jsonl" in href and "Expires=300" in href.replace("X-Amz-", "")
+        # and it downloads, locally too (the local server stands in for S3): the very bytes whose
+        # SHA-256 the table shows, one line per child, and the signature beside them
+        assert "/local-s3/" in href, href
+        with page.expect_download() as taken:
+            link.click()
+        placed = Path(taken.value.path()).read_bytes()
+        assert taken.value.suggested_filename == "placements.jsonl"
+        row = page.locator("#archive-files tr", has=link)
+        expect(row.locator("td.hash")).to_have_text(hashlib.sha256(placed).hexdigest())
+        assert len(placed.splitlines()) == len(day.bodies)
+        with page.expect_download() as taken:
+            page.locator("#archive-files li a", has_text="manifest.sig.json").first.click()
+        assert json.loads(Path(taken.value.path()).read_bytes())
         # the season report the workflow wrote beside the archive: a five-minute link, in a new tab
         report = page.locator("#archive-report a")
         expect(report).to_contain_text("招生季报告")
