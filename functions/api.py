@@ -22,6 +22,7 @@ import binascii
 import json
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -293,34 +294,36 @@ class NoSuchSeason(StaffError):
     field = "season"
 
 
-def district_list(
-    app: APIGatewayRestResolver,
-    staff: StaffMember,
-    district: str,
-    query: console.DistrictQuery,
-    flt: lists.ListFilter,
-    take: Callable[[list[dict[str, Any]]], list[dict[str, Any] | None]],
-    sort: search.Sort | None,
-) -> tuple[list[dict[str, Any]], str | None]:
+@dataclass(frozen=True)
+class DistrictView:
+    """A district's searched, filtered and sorted list (issue 19), as its page and its `.xlsx` export
+    both read it: who asks (already allowed to read the district), the district's query, the filter,
+    the rows `take` keeps of each chunk, and the sort (None: the list's own order)."""
+
+    w: Wiring
+    staff: StaffMember
+    district: str
+    query: console.DistrictQuery
+    flt: lists.ListFilter
+    take: Callable[[list[dict[str, Any]]], list[dict[str, Any] | None]]
+    sort: search.Sort | None
+
+
+def district_list(app: APIGatewayRestResolver, v: DistrictView) -> tuple[list[dict[str, Any]], str | None]:
     """One page of a district's list as `?grade=1|7&limit=1..500&cursor=` asks, searched and filtered
-    by `flt` (the rows `take` keeps) and sorted by `sort`; neither: the list's own pages, as before."""
+    by `v.flt` (the rows `v.take` keeps) and sorted by `v.sort`; neither: the list's own pages."""
     ask = app.current_event.get_query_string_value
-    page = console.page_request(ask("grade"), None if sort else ask("cursor"), ask("limit"))
-    if sort is None and flt.empty:
-        items, cursor = console.district_page(query, page)
-        rows = take(console.own_items(items, staff, district))
+    page = console.page_request(ask("grade"), None if v.sort else ask("cursor"), ask("limit"))
+    if v.sort is None and v.flt.empty:
+        items, cursor = console.district_page(v.query, page)
+        rows = v.take(console.own_items(items, v.staff, v.district))
         return [r for r in rows if r is not None], cursor
-    return lists.district_rows(query, page, staff, district, take, sort, ask("cursor"))
+    return lists.district_rows(v.query, page, v.staff, v.district, v.take, v.sort, ask("cursor"))
 
 
 def district_export(
     app: APIGatewayRestResolver,
-    w: Wiring,
-    staff: StaffMember,
-    district: str,
-    query: console.DistrictQuery,
-    take: Callable[[list[dict[str, Any]]], list[dict[str, Any] | None]],
-    sort: search.Sort | None,
+    v: DistrictView,
     view: views.View,
     filters: Callable[[Mapping[str, str | None]], str],
 ) -> dict[str, Any]:
@@ -330,12 +333,13 @@ def district_export(
     parameters in words). In the JSON answer as `content_base64`, with `file_name` and `rows`."""
     ask = app.current_event.get_query_string_value
     grades = console.page_request(ask("grade"), None, None).grades
-    rows = lists.district_view(query, grades, staff, district, take, sort)
+    rows = lists.district_view(v.query, grades, v.staff, v.district, v.take, v.sort)
     params = app.current_event.query_string_parameters or {}
-    name = w.config.district_index[district].name if district in w.config.district_index else district
-    day = clock.now().astimezone(w.config.tz).date()
+    config = v.w.config
+    name = config.district_index[v.district].name if v.district in config.district_index else v.district
+    day = clock.now().astimezone(config.tz).date()
     made = views.workbook(view, name, rows, day, filters(params))
-    logger.info("list exported", extra={"district": district, "view": view.title, "rows": made["rows"]})
+    logger.info("list exported", extra={"district": v.district, "view": view.title, "rows": made["rows"]})
     content = made.pop("content")
     return {**made, "truncated": False, "content_base64": base64.b64encode(content).decode()}
 

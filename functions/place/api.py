@@ -56,6 +56,7 @@ from enrollment.report import report_key
 from enrollment.term import reporting
 from enrollment.verification import search
 from functions.api import (
+    DistrictView,
     caller,
     district_export,
     district_list,
@@ -233,6 +234,25 @@ def decisions(season: str, district: str) -> dict[str, Any]:
     }
 
 
+def _placements_view(
+    season: str, district: str, params: dict[str, str | None], sort: str | None, order: str | None
+) -> DistrictView:
+    """The placements list as its page and its export read it: the caller may read the district, and
+    placement has run (else 409)."""
+    w = season_wiring(season)
+    staff = caller(app)
+    require_read(staff, district)
+    reads, archived = console_reads(w)
+    flt = lists.placement_filter(params, season=season, schools=w.config.school_index, keyer=w.keyer)
+    by = search.sort_request(sort, order, lists.PLACEMENT_SORTS)
+    if not archived.exists(f"seasons/{season}/placements.jsonl"):
+        raise console.NotYet("录取结果尚未产生：统筹安排阶段结束后统一安置", "placement has not run yet")
+    take = lists.placement_rows(w.config, flt, reads.placed_of)
+    return DistrictView(
+        w, staff, district, partial(reads.district_registrations, season, district), flt, take, by
+    )
+
+
 @app.get(f"{PREFIX}/districts/<district>/placements")
 def placements(
     season: str,
@@ -255,18 +275,8 @@ def placements(
 
     Paged like the registrations: `?grade=1|7&limit=1..500&cursor=`; searched, filtered (`status` is
     the route) and sorted like them (enrollment/people/lists.py)."""
-    w = season_wiring(season)
-    staff = caller(app)
-    require_read(staff, district)
-    reads, archived = console_reads(w)
     params = {"q": q, "status": status, "reason": reason, "category": category, "school": school}
-    flt = lists.placement_filter(params, season=season, schools=w.config.school_index, keyer=w.keyer)
-    by = search.sort_request(sort, order, lists.PLACEMENT_SORTS)
-    if not archived.exists(f"seasons/{season}/placements.jsonl"):
-        raise console.NotYet("录取结果尚未产生：统筹安排阶段结束后统一安置", "placement has not run yet")
-    take = lists.placement_rows(w.config, flt, reads.placed_of)
-    query = partial(reads.district_registrations, season, district)
-    rows, cursor = district_list(app, staff, district, query, flt, take, by)
+    rows, cursor = district_list(app, _placements_view(season, district, params, sort, order))
     return {"district": district, "placements": rows, "next": cursor}
 
 
@@ -287,28 +297,9 @@ def placements_export(
     same `grade`, search, filters and sort (all its pages), masked as the list is, under the sheet's
     title and the filters in words; answered as the registrations' export is (at most 5,000 rows:
     more, 422 naming `sort` or `q`). After placement; whoever may read the list may take it."""
-    w = season_wiring(season)
-    staff = caller(app)
-    require_read(staff, district)
-    reads, archived = console_reads(w)
     params = {"q": q, "status": status, "reason": reason, "category": category, "school": school}
-    flt = lists.placement_filter(params, season=season, schools=w.config.school_index, keyer=w.keyer)
-    by = search.sort_request(sort, order, lists.PLACEMENT_SORTS)
-    if not archived.exists(f"seasons/{season}/placements.jsonl"):
-        raise console.NotYet("录取结果尚未产生：统筹安排阶段结束后统一安置", "placement has not run yet")
-    take = lists.placement_rows(w.config, flt, reads.placed_of)
-    query = partial(reads.district_registrations, season, district)
-    return district_export(
-        app,
-        w,
-        staff,
-        district,
-        query,
-        take,
-        by,
-        views.PLACEMENTS,
-        partial(views.placements_summary, w.config),
-    )
+    v = _placements_view(season, district, params, sort, order)
+    return district_export(app, v, views.PLACEMENTS, partial(views.placements_summary, v.w.config))
 
 
 @app.get(f"{PREFIX}/districts/<district>/manual-notices")

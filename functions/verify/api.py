@@ -26,6 +26,7 @@ from enrollment.verification import agency_files, bulk, queue_search, review, se
 from enrollment.verification.season import record_visit
 from enrollment.verification.verdicts import REASON_ZH, DecisionAction
 from functions.api import (
+    DistrictView,
     caller,
     district_export,
     district_list,
@@ -201,6 +202,22 @@ CATEGORY = Annotated[str | None, Query(description="报名类别")]
 ORDER = Annotated[str | None, Query(description="排序方向：asc 升序（默认）/ desc 降序")]
 
 
+def _registrations_view(
+    season: str, district: str, params: dict[str, str | None], sort: str | None, order: str | None
+) -> DistrictView:
+    """The registrations list as its page and its export read it, once the caller may read the district."""
+    w = season_wiring(season)
+    staff = caller(app)
+    require_read(staff, district)
+    reads = console_reads(w)[0]
+    flt = lists.registration_filter(params, season=season, schools=w.config.school_index, keyer=w.keyer)
+    by = search.sort_request(sort, order, lists.REGISTRATION_SORTS)
+    take = lists.registration_rows(w.config, flt, reads.verdicts_of)
+    return DistrictView(
+        w, staff, district, partial(reads.district_registrations, season, district), flt, take, by
+    )
+
+
 @app.get(f"{PREFIX}/districts/<district>/registrations")
 def registrations(
     season: str,
@@ -226,16 +243,8 @@ def registrations(
     filtered (`q`, `status`, `reason`, `category`, `school`: enrollment/people/lists.py) keeping those
     pages; sorted by `sort` (`order=asc|desc`), the cursor is then the sorted list's (at most 5,000
     matching registrations are sorted: more, 422 naming `sort`)."""
-    w = season_wiring(season)
-    staff = caller(app)
-    require_read(staff, district)
-    reads = console_reads(w)[0]
     params = {"q": q, "status": status, "reason": reason, "category": category, "school": school}
-    flt = lists.registration_filter(params, season=season, schools=w.config.school_index, keyer=w.keyer)
-    found = search.sort_request(sort, order, lists.REGISTRATION_SORTS)
-    take = lists.registration_rows(w.config, flt, reads.verdicts_of)
-    query = partial(reads.district_registrations, season, district)
-    rows, cursor = district_list(app, staff, district, query, flt, take, found)
+    rows, cursor = district_list(app, _registrations_view(season, district, params, sort, order))
     return {"district": district, "registrations": rows, "next": cursor}
 
 
@@ -257,26 +266,9 @@ def registrations_export(
     sheet's title and the filters in words: `{"file_name", "media_type", "rows", "truncated",
     "content_base64"}`. At most 5,000 rows: more, 422 naming `sort` (sorted) or `q`. Whoever may read
     the list may take it."""
-    w = season_wiring(season)
-    staff = caller(app)
-    require_read(staff, district)
-    reads = console_reads(w)[0]
     params = {"q": q, "status": status, "reason": reason, "category": category, "school": school}
-    flt = lists.registration_filter(params, season=season, schools=w.config.school_index, keyer=w.keyer)
-    by = search.sort_request(sort, order, lists.REGISTRATION_SORTS)
-    take = lists.registration_rows(w.config, flt, reads.verdicts_of)
-    query = partial(reads.district_registrations, season, district)
-    return district_export(
-        app,
-        w,
-        staff,
-        district,
-        query,
-        take,
-        by,
-        views.REGISTRATIONS,
-        partial(views.registrations_summary, w.config),
-    )
+    v = _registrations_view(season, district, params, sort, order)
+    return district_export(app, v, views.REGISTRATIONS, partial(views.registrations_summary, v.w.config))
 
 
 @app.post(f"{PREFIX}/registrations/<registration_id>/decisions", responses={201: {"description": "已签字"}})
