@@ -30,7 +30,13 @@ from enrollment.core.config import SeasonConfig
 from enrollment.core.phases import REGISTRATION_GATE
 from enrollment.core.ports import ChildKeyer, Conflict, NotFound, SeasonState, Store
 from enrollment.registration.demand import WITHDRAWN
-from enrollment.registration.form import RegistrationRefused, RegistrationRequest, Violation, window_open
+from enrollment.registration.form import (
+    RegistrationRefused,
+    RegistrationRequest,
+    Violation,
+    last_day,
+    window_open,
+)
 from enrollment.registration.registrar import change_entry, receipt, registration_item
 
 REASON_MAX = 200
@@ -50,9 +56,8 @@ class Editable:
 
 def editable(item: Mapping[str, Any], config: SeasonConfig, now: datetime, state: SeasonState) -> Editable:
     grade = int(item["grade"])
-    window = config.calendar.registration_window(grade)  # type: ignore[arg-type]
     extended = state.extended_to.get(grade)
-    last = max(window.end, extended) if extended else window.end
+    last = last_day(config, grade, extended)  # type: ignore[arg-type]
     closed = REGISTRATION_GATE[grade] in state.advanced_gates
     closed = closed or not window_open(config, grade, now, extended)  # type: ignore[arg-type]
     if item.get("status") == WITHDRAWN:

@@ -467,8 +467,13 @@ def parse_request(data: Any) -> RegistrationRequest:
 def window_open(config: SeasonConfig, grade: Grade, now: datetime, extended_to: date | None = None) -> bool:
     """R-REG-1: whole days in the season's timezone; a recorded extension moves the last day."""
     window = config.calendar.registration_window(grade)
-    last = max(window.end, extended_to) if extended_to else window.end
-    return config.day_start(window.start) <= now < config.day_end(last)
+    return config.day_start(window.start) <= now < config.day_end(last_day(config, grade, extended_to))
+
+
+def last_day(config: SeasonConfig, grade: Grade, extended_to: date | None = None) -> date:
+    """The grade's last day of registration, as a recorded extension moves it (R-REG-1)."""
+    end = config.calendar.registration_window(grade).end
+    return max(end, extended_to) if extended_to else end
 
 
 def check_registration(
